@@ -1,0 +1,84 @@
+package admin
+
+import (
+	"context"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/oauth"
+)
+
+// RegisteredApp is the result of RegisterApp: the registration and its
+// client secret in clear — the only time the secret exists outside the
+// caller's hands.
+type RegisteredApp struct {
+	App          domain.App
+	ClientSecret string
+}
+
+// RegisterApp validates reg (domain.ValidateRegistration), gives it a new
+// client id (a GUID) and a primary client secret expiring after the secret
+// lifetime (five years by default, seed 001), and stores both in one
+// transaction. The secret is stored as its SHA-256 hash only.
+// Errors: Invalid with per-field messages; NotFound when the owner does
+// not exist.
+func (s *Service) RegisterApp(ctx context.Context, ownerUsername string, reg domain.Registration) (RegisteredApp, error) {
+	reg, err := domain.ValidateRegistration(reg)
+	if err != nil {
+		return RegisteredApp{}, err
+	}
+	var out RegisteredApp
+	err = s.store.WriteTx(ctx, func(ctx context.Context) error {
+		owner, err := s.store.UserByUsername(ctx, ownerUsername)
+		if apperr.Is(err, apperr.NotFound) {
+			return apperr.Errorf(apperr.NotFound, "owner %q is not a user; add it with `oauthdesk user add`", ownerUsername)
+		}
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		secret := oauth.NewOpaque(oauth.PrefixClientSecret)
+		app := domain.App{ClientID: uuid.NewString(), Registration: reg, OwnerID: owner.ID,
+			OwnerUsername: owner.Username, CreatedAt: now}
+		app.Secrets = []domain.Secret{{ID: uuid.NewString(), ClientID: app.ClientID, Slot: domain.SlotPrimary,
+			Hash: oauth.Hash(secret), CreatedAt: now, ExpiresAt: domain.SecretExpiry(now, s.secretLifetime)}}
+		if err := s.store.CreateApp(ctx, app); err != nil {
+			return err
+		}
+		out = RegisteredApp{App: app, ClientSecret: secret}
+		return nil
+	})
+	return out, err
+}
+
+// ListApps returns one page of app registrations (see domain.AppFilter).
+func (s *Service) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage, error) {
+	return s.store.ListApps(ctx, f)
+}
+
+// AppDetail is an app with its authorizations (active first).
+type AppDetail struct {
+	App            domain.App
+	Authorizations []domain.Authorization
+}
+
+// App returns one app registration with its authorizations. Errors:
+// NotFound for an unknown or malformed client id.
+func (s *Service) App(ctx context.Context, clientID string) (AppDetail, error) {
+	id, err := uuid.Parse(clientID)
+	if err != nil {
+		return AppDetail{}, apperr.Errorf(apperr.NotFound, "No app is registered with client id %q.", clientID)
+	}
+	app, err := s.store.AppByClientID(ctx, strings.ToLower(id.String()))
+	if err != nil {
+		return AppDetail{}, err
+	}
+	auths, err := s.store.AuthorizationsByClient(ctx, app.ClientID, 200)
+	if err != nil {
+		return AppDetail{}, err
+	}
+	return AppDetail{App: app, Authorizations: auths}, nil
+}

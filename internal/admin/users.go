@@ -1,0 +1,126 @@
+package admin
+
+import (
+	"context"
+	"crypto/rand"
+	"net/mail"
+	"regexp"
+	"unicode/utf8"
+
+	"github.com/alexedwards/argon2id"
+	"github.com/google/uuid"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+// NewUser is the input of CreateUser.
+type NewUser struct {
+	Username    string
+	DisplayName string
+	Email       string
+	Role        domain.Role
+	Password    string
+}
+
+var usernameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// MinPasswordLength is the shortest password accepted (NIST SP 800-63B
+// asks for at least 8).
+const MinPasswordLength = 8
+
+// argonParams are argon2id's parameters: RFC 9106 §4 second recommended
+// option (64 MiB, 3 passes) trimmed to one pass and 2 lanes as
+// alexedwards/argon2id's defaults.
+var argonParams = argon2id.DefaultParams
+
+// CreateUser validates and stores a user with an argon2id password hash.
+// Errors: Invalid (bad username, role, e-mail, display name or a password
+// shorter than MinPasswordLength), Conflict (username taken).
+func (s *Service) CreateUser(ctx context.Context, in NewUser) (domain.User, error) {
+	if !usernameRE.MatchString(in.Username) {
+		return domain.User{}, apperr.Errorf(apperr.Invalid, "username must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+	}
+	if !in.Role.Valid() {
+		return domain.User{}, apperr.Errorf(apperr.Invalid, "role must be admin, auditor or member")
+	}
+	if utf8.RuneCountInString(in.DisplayName) > 128 {
+		return domain.User{}, apperr.Errorf(apperr.Invalid, "display name must be at most 128 characters")
+	}
+	if in.Email != "" {
+		if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email {
+			return domain.User{}, apperr.Errorf(apperr.Invalid, "e-mail %q is not a valid address (name@example.com)", in.Email)
+		}
+	}
+	if utf8.RuneCountInString(in.Password) < MinPasswordLength {
+		return domain.User{}, apperr.Errorf(apperr.Invalid, "password must be at least %d characters", MinPasswordLength)
+	}
+	if len(in.Password) > 1024 {
+		return domain.User{}, apperr.Errorf(apperr.Invalid, "password must be at most 1024 bytes")
+	}
+	hash, err := argon2id.CreateHash(in.Password, argonParams)
+	if err != nil {
+		return domain.User{}, err
+	}
+	now := s.now()
+	if in.DisplayName == "" {
+		in.DisplayName = in.Username
+	}
+	u := domain.User{ID: uuid.NewString(), Username: in.Username, DisplayName: in.DisplayName, Email: in.Email,
+		Role: in.Role, PasswordHash: hash, CreatedAt: now, UpdatedAt: now, Revision: 1}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		if apperr.Is(err, apperr.Conflict) {
+			return domain.User{}, apperr.Errorf(apperr.Conflict, "username %q is already taken", in.Username)
+		}
+		return domain.User{}, err
+	}
+	return u, nil
+}
+
+// dummyHash equalises sign-in time for unknown usernames.
+var dummyHash, _ = argon2id.CreateHash("oauthdesk-dummy-password", argonParams)
+
+// Authenticate checks a username and password. Errors: Unauthorized with
+// one message for an unknown user and a wrong password alike.
+func (s *Service) Authenticate(ctx context.Context, username, password string) (domain.User, error) {
+	bad := apperr.Errorf(apperr.Unauthorized, "Wrong username or password.")
+	if username == "" || password == "" || len(password) > 1024 {
+		return domain.User{}, bad
+	}
+	u, err := s.store.UserByUsername(ctx, username)
+	if apperr.Is(err, apperr.NotFound) {
+		_, _ = argon2id.ComparePasswordAndHash(password, dummyHash)
+		return domain.User{}, bad
+	}
+	if err != nil {
+		return domain.User{}, err
+	}
+	ok, err := argon2id.ComparePasswordAndHash(password, u.PasswordHash)
+	if err != nil || !ok {
+		return domain.User{}, bad
+	}
+	return u, nil
+}
+
+// User returns the user with that id. Errors: NotFound.
+func (s *Service) User(ctx context.Context, id string) (domain.User, error) {
+	return s.store.UserByID(ctx, id)
+}
+
+// EnsureAdmin creates the user "admin" with a random password when no
+// admin exists, and returns that password (to be printed once). created
+// is false when an admin already exists. Errors: Conflict when no admin
+// exists but the username "admin" is taken by a non-admin.
+func (s *Service) EnsureAdmin(ctx context.Context) (username, password string, created bool, err error) {
+	err = s.store.WriteTx(ctx, func(ctx context.Context) error {
+		n, err := s.store.CountUsersByRole(ctx, domain.RoleAdmin)
+		if err != nil || n > 0 {
+			return err
+		}
+		password = rand.Text() // 26 base32 characters, 130 bits
+		_, err = s.CreateUser(ctx, NewUser{Username: "admin", DisplayName: "Administrator", Role: domain.RoleAdmin, Password: password})
+		created = err == nil
+		return err
+	})
+	return "admin", password, created, err
+}

@@ -1,0 +1,165 @@
+// Package cli is oauthdesk's command line (spf13/cobra): serve, migrate,
+// user add, app register, app list. Its flags and output are a stable
+// contract that scripts and tests rely on (README "CLI").
+//
+// Exit codes: 0 success; 2 bad arguments or invalid values (one line on
+// stderr, nothing written); 1 any other failure.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oauthdesk/oauthdesk/internal/admin"
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/scope"
+	"github.com/oauthdesk/oauthdesk/internal/store"
+)
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitUsage   = 2
+)
+
+// usageError marks bad arguments: exit code 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// Env holds the process's streams and environment (swappable in tests).
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+// Run executes the command line args (without the program name) and
+// returns the exit code.
+func Run(ctx context.Context, args []string, env Env) int {
+	root := newRoot(env)
+	root.SetArgs(args)
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	msg := err.Error()
+	var ue usageError
+	code := ExitFailure
+	switch {
+	case errors.As(err, &ue):
+		code = ExitUsage
+	case apperr.Is(err, apperr.Invalid), apperr.Is(err, apperr.NotFound), apperr.Is(err, apperr.Conflict):
+		code = ExitUsage
+		msg = apperr.ErrorMessage(err)
+	case apperr.ErrorCode(err) != apperr.Internal:
+		msg = apperr.ErrorMessage(err)
+	}
+	fmt.Fprintln(env.Stderr, "oauthdesk: "+firstLine(msg))
+	return code
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+type globals struct {
+	env Env
+	db  string
+}
+
+func newRoot(env Env) *cobra.Command {
+	g := &globals{env: env}
+	root := &cobra.Command{
+		Use:           "oauthdesk",
+		Short:         "A self-hosted OAuth 2.0 authorization server with an admin dashboard",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.db, "db", envOr(env, "OAUTHDESK_DB", "./oauthdesk.db"), "SQLite database file (env OAUTHDESK_DB)")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(serveCmd(g), migrateCmd(g), userCmd(g), appCmd(g))
+	// Unknown commands and bad argument counts are usage errors too.
+	for _, c := range allCommands(root) {
+		if c.Args != nil {
+			args := c.Args
+			c.Args = func(cmd *cobra.Command, a []string) error {
+				if err := args(cmd, a); err != nil {
+					return usageError{err}
+				}
+				return nil
+			}
+		}
+		if c.HasSubCommands() {
+			c.RunE = func(cmd *cobra.Command, a []string) error {
+				if len(a) > 0 {
+					return usagef("unknown command %q for %q", a[0], cmd.CommandPath())
+				}
+				return usagef("%s needs a subcommand; see '%s --help'", cmd.CommandPath(), cmd.CommandPath())
+			}
+			c.Args = func(*cobra.Command, []string) error { return nil }
+		}
+	}
+	return root
+}
+
+func allCommands(c *cobra.Command) []*cobra.Command {
+	out := []*cobra.Command{c}
+	for _, s := range c.Commands() {
+		out = append(out, allCommands(s)...)
+	}
+	return out
+}
+
+func envOr(env Env, key, def string) string {
+	if env.Getenv != nil {
+		if v := env.Getenv(key); v != "" {
+			return v
+		}
+	}
+	return def
+}
+
+// openStoreRaw opens the database without migrating it.
+func (g *globals) openStoreRaw(ctx context.Context) (*store.DB, error) { return store.Open(ctx, g.db) }
+
+// openStore opens and migrates the database for a one-shot command.
+func (g *globals) openStore(ctx context.Context) (*store.DB, error) {
+	db, err := g.openStoreRaw(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// adminService opens the store and returns the admin service over it.
+func (g *globals) adminService(ctx context.Context) (*admin.Service, func(), error) {
+	db, err := g.openStore(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return admin.NewService(db, scope.Default(), nowUTC, 0), func() { _ = db.Close() }, nil
+}
+
+// DefaultEnv is the process environment.
+func DefaultEnv() Env {
+	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+}

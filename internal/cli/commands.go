@@ -1,0 +1,285 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oauthdesk/oauthdesk/internal/admin"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/server"
+)
+
+func nowUTC() time.Time { return time.Now().UTC() }
+
+func serveCmd(g *globals) *cobra.Command {
+	var addr, baseURL string
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the authorization server and dashboard",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, _, err := net.SplitHostPort(addr); err != nil {
+				return usagef("--addr %q is not host:port (e.g. 127.0.0.1:8080)", addr)
+			}
+			if baseURL == "" {
+				baseURL = "http://" + addr
+			}
+			if u, err := url.Parse(baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return usagef("--base-url %q must be an absolute http(s) URL such as https://auth.example.com", baseURL)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			log := slog.New(slog.NewTextHandler(g.env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			app, err := server.Open(ctx, server.Config{DBPath: g.db, BaseURL: baseURL, Log: log})
+			if err != nil {
+				return err
+			}
+			defer app.Close()
+			user, password, created, err := app.Admin.EnsureAdmin(ctx)
+			if err != nil {
+				return err
+			}
+			out := g.env.Stdout
+			if created {
+				fmt.Fprintf(out, "Created the first administrator.\n  username: %s\n  password: %s\nThis password is shown only once: sign in at %s/signin and keep it safe.\n\n", user, password, strings.TrimRight(baseURL, "/"))
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", addr, err)
+			}
+			fmt.Fprintf(out, "oauthdesk is listening on http://%s (base URL %s, database %s). Stop with Ctrl-C.\n", ln.Addr(), baseURL, g.db)
+			err = app.Serve(ctx, ln)
+			fmt.Fprintln(out, "oauthdesk stopped.")
+			return err
+		},
+	}
+	c.Flags().StringVar(&addr, "addr", envOr(g.env, "OAUTHDESK_ADDR", "127.0.0.1:8080"), "listen address host:port (env OAUTHDESK_ADDR)")
+	c.Flags().StringVar(&baseURL, "base-url", envOr(g.env, "OAUTHDESK_BASE_URL", ""), "public base URL; default http://ADDR (env OAUTHDESK_BASE_URL)")
+	return c
+}
+
+func migrateCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Create or upgrade the database schema",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := g.openStoreRaw(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			n, err := db.Migrate(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.env.Stdout, "Applied %d migration(s) to %s; the schema is up to date.\n", n, g.db)
+			return nil
+		},
+	}
+}
+
+func userCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{Use: "user", Short: "Manage users"}
+	var role, display, email string
+	var pwStdin bool
+	add := &cobra.Command{
+		Use:   "add USERNAME --role admin|auditor|member --password-stdin",
+		Short: "Add a user; the password is read from standard input",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !domain.Role(role).Valid() {
+				return usagef("--role must be admin, auditor or member")
+			}
+			if !pwStdin {
+				return usagef("pass the password on standard input with --password-stdin")
+			}
+			pw, err := bufio.NewReader(g.env.Stdin).ReadString('\n')
+			if err != nil && pw == "" {
+				return usagef("no password on standard input")
+			}
+			pw = strings.TrimRight(pw, "\r\n")
+			ctx := cmd.Context()
+			svc, done, err := g.adminService(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			u, err := svc.CreateUser(ctx, admin.NewUser{Username: args[0], DisplayName: display, Email: email, Role: domain.Role(role), Password: pw})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.env.Stdout, "Added %s %q (id %s).\n", u.Role, u.Username, u.ID)
+			return nil
+		},
+	}
+	add.Flags().StringVar(&role, "role", "", "admin, auditor or member (required)")
+	add.Flags().StringVar(&display, "display-name", "", "display name (default: the username)")
+	add.Flags().StringVar(&email, "email", "", "e-mail address")
+	add.Flags().BoolVar(&pwStdin, "password-stdin", false, "read the password from the first line of standard input (required)")
+	c.AddCommand(add)
+	return c
+}
+
+func appCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{Use: "app", Short: "Manage app registrations"}
+	c.AddCommand(appRegisterCmd(g), appListCmd(g))
+	return c
+}
+
+func appRegisterCmd(g *globals) *cobra.Command {
+	var reg domain.Registration
+	var scopes, owner string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "register --name N --company C --app-url URL --callback-url URL --scopes \"vso.work vso.code_write\" --owner USERNAME",
+		Short: "Register an app; prints its client id and client secret (shown this once)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			for _, f := range []string{"name", "company", "app-url", "callback-url", "scopes", "owner"} {
+				if !cmd.Flags().Changed(f) {
+					return usagef("--%s is required", f)
+				}
+			}
+			reg.Scopes = strings.Fields(scopes)
+			ctx := cmd.Context()
+			svc, done, err := g.adminService(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			res, err := svc.RegisterApp(ctx, owner, reg)
+			if err != nil {
+				return err
+			}
+			sec, _ := res.App.PrimarySecret()
+			if asJSON {
+				return writeJSON(g, map[string]string{"client_id": res.App.ClientID, "client_secret": res.ClientSecret,
+					"secret_expires_at": sec.ExpiresAt.UTC().Format(time.RFC3339)})
+			}
+			fmt.Fprintf(g.env.Stdout, "Registered %q for %s.\nclient_id:         %s\nclient_secret:     %s\nsecret_expires_at: %s\nThe client secret is shown only this once: store it now.\n",
+				res.App.Name, res.App.Company, res.App.ClientID, res.ClientSecret, sec.ExpiresAt.UTC().Format(time.RFC3339))
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&reg.Name, "name", "", "application name (required, ≤128 characters)")
+	f.StringVar(&reg.Company, "company", "", "company name (required, ≤128 characters)")
+	f.StringVar(&reg.AppURL, "app-url", "", "application website (required)")
+	f.StringVar(&reg.CallbackURL, "callback-url", "", "authorization callback URL, https (required)")
+	f.StringVar(&scopes, "scopes", "", "space-separated scopes, e.g. \"vso.work vso.code_write\" (required)")
+	f.StringVar(&owner, "owner", "", "username of the app's owner (required)")
+	f.StringVar(&reg.Description, "description", "", "description shown on the approval page")
+	f.StringVar(&reg.CompanyURL, "company-url", "", "company website")
+	f.StringVar(&reg.TermsURL, "terms-url", "", "terms of service URL")
+	f.StringVar(&reg.PrivacyURL, "privacy-url", "", "privacy statement URL")
+	f.StringVar(&reg.LogoURL, "logo-url", "", "logo URL (https)")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+// appJSON is one app in `oauthdesk app list --json`.
+type appJSON struct {
+	ClientID             string   `json:"client_id"`
+	Name                 string   `json:"name"`
+	Company              string   `json:"company"`
+	CallbackURL          string   `json:"callback_url"`
+	Scopes               []string `json:"scopes"`
+	Owner                string   `json:"owner"`
+	CreatedAt            string   `json:"created_at"`
+	SecretCreatedAt      string   `json:"secret_created_at,omitempty"`
+	SecretExpiresAt      string   `json:"secret_expires_at,omitempty"`
+	SecretState          string   `json:"secret_state"`
+	ActiveAuthorizations int64    `json:"active_authorizations"`
+}
+
+func appListCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "List app registrations",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			svc, done, err := g.adminService(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			apps, err := allApps(ctx, svc)
+			if err != nil {
+				return err
+			}
+			now := nowUTC()
+			rows := make([]appJSON, 0, len(apps))
+			for _, a := range apps {
+				r := appJSON{ClientID: a.ClientID, Name: a.Name, Company: a.Company, CallbackURL: a.CallbackURL,
+					Scopes: a.Scopes, Owner: a.OwnerUsername, CreatedAt: a.CreatedAt.Format(time.RFC3339),
+					SecretState: "none", ActiveAuthorizations: a.ActiveAuthorizations}
+				if s, ok := a.PrimarySecret(); ok {
+					r.SecretCreatedAt = s.CreatedAt.Format(time.RFC3339)
+					r.SecretExpiresAt = s.ExpiresAt.Format(time.RFC3339)
+					r.SecretState = string(domain.DefaultThresholds.StateAt(s.ExpiresAt, now))
+				}
+				rows = append(rows, r)
+			}
+			if asJSON {
+				return writeJSON(g, rows)
+			}
+			if len(rows) == 0 {
+				fmt.Fprintln(g.env.Stdout, "No app is registered. Register one with 'oauthdesk app register'.")
+				return nil
+			}
+			tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "CLIENT ID\tNAME\tCOMPANY\tCALLBACK URL\tSCOPES\tSECRET EXPIRES\tSTATE\tAUTHORIZATIONS")
+			for _, r := range rows {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ClientID, r.Name, r.Company, r.CallbackURL,
+					strings.Join(r.Scopes, " "), firstNonEmpty(r.SecretExpiresAt, "-"), r.SecretState, r.ActiveAuthorizations)
+			}
+			return tw.Flush()
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func allApps(ctx context.Context, svc *admin.Service) ([]domain.App, error) {
+	var out []domain.App
+	f := domain.AppFilter{Limit: 200}
+	for {
+		page, err := svc.ListApps(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Apps...)
+		if page.Next == "" {
+			return out, nil
+		}
+		f.After = page.Next
+	}
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func writeJSON(g *globals, v any) error {
+	enc := json.NewEncoder(g.env.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,257 @@
+// Package domain holds oauthdesk's vocabulary: users, app registrations,
+// client secrets, authorizations, authorization codes and refresh tokens,
+// and the validation rules of a registration. It knows nothing of HTTP or
+// of the database; the protocol (internal/oauth), the admin services
+// (internal/admin) and the storage (internal/store) all speak in these types.
+//
+// Terms follow RFC 6749 and the seeds: an "authorization" is a user's grant
+// to an app (seed 003, Profile → Authorizations).
+package domain
+
+import "time"
+
+// Role is a user's role in oauthdesk.
+type Role string
+
+// Roles. Admins manage everything; auditors see every admin page and change
+// nothing; members sign in and authorize apps.
+const (
+	RoleAdmin   Role = "admin"
+	RoleAuditor Role = "auditor"
+	RoleMember  Role = "member"
+)
+
+// Valid reports whether r is one of the three roles.
+func (r Role) Valid() bool { return r == RoleAdmin || r == RoleAuditor || r == RoleMember }
+
+// CanViewAdmin reports whether r may see the admin dashboard.
+func (r Role) CanViewAdmin() bool { return r == RoleAdmin || r == RoleAuditor }
+
+// User is a person who signs in to oauthdesk. ID is a GUID; Username is
+// unique, compared case-insensitively; PasswordHash is an argon2id PHC string.
+type User struct {
+	ID           string
+	Username     string
+	DisplayName  string
+	Email        string
+	Role         Role
+	PasswordHash string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Revision     int64
+}
+
+// Registration is what an app owner fills in when registering an app: the
+// fields of the service's registration page (shared/spec/PROTOCOL.md, "App
+// registration"). Scopes are catalog scope names.
+type Registration struct {
+	Name        string
+	Company     string
+	Description string
+	CompanyURL  string
+	AppURL      string
+	CallbackURL string
+	LogoURL     string
+	TermsURL    string
+	PrivacyURL  string
+	Scopes      []string
+}
+
+// Secret slots: an app holds at most one active secret in each.
+const (
+	SlotPrimary     = "primary"
+	SlotAlternative = "alternative"
+)
+
+// Secret is a client secret's metadata; the value itself is never stored,
+// only its SHA-256 Hash. ID is recorded in every token minted with it.
+type Secret struct {
+	ID         string
+	ClientID   string
+	Slot       string
+	Hash       []byte
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	LastUsedAt *time.Time
+	UseCount   int64
+	RetiredAt  *time.Time
+}
+
+// Expired reports whether the secret has expired at now.
+func (s Secret) Expired(now time.Time) bool { return !now.Before(s.ExpiresAt) }
+
+// App is an app registration. ClientID is a GUID. Secrets holds the active
+// (not retired) secrets, primary first.
+type App struct {
+	ClientID string
+	Registration
+	OwnerID       string
+	OwnerUsername string
+	CreatedAt     time.Time
+	DeletedAt     *time.Time
+	Secrets       []Secret
+	// ActiveAuthorizations counts authorizations not revoked; filled by
+	// listings only.
+	ActiveAuthorizations int64
+}
+
+// PrimarySecret returns the app's active primary secret, if any.
+func (a App) PrimarySecret() (Secret, bool) {
+	for _, s := range a.Secrets {
+		if s.Slot == SlotPrimary {
+			return s, true
+		}
+	}
+	return Secret{}, false
+}
+
+// Authorization is one user's grant to one app: at most one is active per
+// (user, app); a revoked one stays for the record and a new consent makes a
+// new one. Scopes are the granted scopes.
+type Authorization struct {
+	ID          string
+	UserID      string
+	ClientID    string
+	Scopes      []string
+	RedirectURI string
+	GrantedAt   time.Time
+	LastUsedAt  *time.Time
+	RevokedAt   *time.Time
+	RevokedBy   string
+
+	// Filled by listings only.
+	Username        string
+	UserDisplayName string
+	AppName         string
+}
+
+// Active reports whether the authorization has not been revoked.
+func (a Authorization) Active() bool { return a.RevokedAt == nil }
+
+// AuthCode is an authorization code (RFC 6749 §4.1.2), stored by the SHA-256
+// Hash of its value. SecretID is the app's primary secret when the code was
+// issued.
+type AuthCode struct {
+	ID              string
+	Hash            []byte
+	AuthorizationID string
+	ClientID        string
+	UserID          string
+	SecretID        string
+	Scopes          []string
+	RedirectURI     string
+	CreatedAt       time.Time
+	ExpiresAt       time.Time
+	UsedAt          *time.Time
+}
+
+// RefreshToken is a refresh token stored by the SHA-256 Hash of its value.
+// FamilyID is the ID of the authorization code that started its rotation
+// chain; every access token of the chain carries it. SecretID is the client
+// secret presented when it was minted.
+type RefreshToken struct {
+	ID              string
+	Hash            []byte
+	AuthorizationID string
+	FamilyID        string
+	ClientID        string
+	UserID          string
+	SecretID        string
+	Scopes          []string
+	CreatedAt       time.Time
+	ExpiresAt       time.Time
+	UsedAt          *time.Time
+	RevokedAt       *time.Time
+}
+
+// Invalidation kinds: what an Invalidation's Ref names. Access tokens that
+// carry that ref are dead from the moment the invalidation is committed.
+const (
+	KindAuthorization = "authorization" // tokens with aui = Ref
+	KindFamily        = "family"        // tokens of the refresh chain begun by code Ref
+	KindSecret        = "secret"        // tokens minted with client secret Ref
+	KindApp           = "app"           // tokens of client id Ref
+	KindUser          = "user"          // tokens of user Ref
+)
+
+// Invalidation is one entry of the append-only invalidation feed that the
+// Bearer check follows. Seq increases strictly; At is when Ref died.
+type Invalidation struct {
+	Seq  int64
+	Kind string
+	Ref  string
+	At   time.Time
+}
+
+// SigningKey is an access-token signing key: the private key as PKCS #8
+// DER, its JWK key id and its JWS algorithm ("EdDSA").
+type SigningKey struct {
+	ID         string
+	Alg        string
+	PrivateKey []byte
+	CreatedAt  time.Time
+}
+
+// AppFilter selects a page of the app listing. Query matches the app name
+// or company (substring, case-insensitive) or the client id (prefix).
+// After/Before are cursors from a previous AppPage; at most one is set.
+// Limit is the page size (1..200, default 25).
+type AppFilter struct {
+	Query          string
+	After, Before  string
+	Limit          int
+	IncludeDeleted bool
+}
+
+// AppPage is one page of apps ordered by name (case-insensitive) then
+// client id. Next/Prev are cursors, empty when there is no such page.
+type AppPage struct {
+	Apps       []App
+	Next, Prev string
+}
+
+// ExpiryState is where a client secret stands against its expiry.
+type ExpiryState string
+
+// Expiry states, from fine to broken.
+const (
+	StateOK       ExpiryState = "ok"
+	StateExpiring ExpiryState = "expiring"
+	StateCritical ExpiryState = "critical"
+	StateExpired  ExpiryState = "expired"
+)
+
+// ExpiryThresholds say how long before expiry a secret becomes expiring
+// and critical. DefaultThresholds: 90 and 30 days.
+type ExpiryThresholds struct {
+	Expiring time.Duration
+	Critical time.Duration
+}
+
+// DefaultThresholds are the default warning windows.
+var DefaultThresholds = ExpiryThresholds{Expiring: 90 * 24 * time.Hour, Critical: 30 * 24 * time.Hour}
+
+// StateAt returns the expiry state of a secret expiring at expires, seen at now.
+func (t ExpiryThresholds) StateAt(expires, now time.Time) ExpiryState {
+	left := expires.Sub(now)
+	switch {
+	case left <= 0:
+		return StateExpired
+	case left <= t.Critical:
+		return StateCritical
+	case left <= t.Expiring:
+		return StateExpiring
+	}
+	return StateOK
+}
+
+// SecretExpiry returns when a secret created at created expires: after
+// lifetime, or — when lifetime is 0 — five calendar years later, the
+// default of seed 001 ("Every five years, your application secret
+// expires").
+func SecretExpiry(created time.Time, lifetime time.Duration) time.Time {
+	if lifetime <= 0 {
+		return created.AddDate(5, 0, 0)
+	}
+	return created.Add(lifetime)
+}

@@ -1,0 +1,83 @@
+package oauth
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+)
+
+// Claims are an access token's JWT claims: those of the Azure DevOps
+// service (PROTOCOL.md, "Using tokens": nameid, scp, aui, appid, iss, aud,
+// nbf, exp) plus csid, the id of the client secret that minted it, and
+// fam, the id of the authorization code that began its refresh chain.
+type Claims struct {
+	UserID          string `json:"nameid"`
+	Scope           string `json:"scp"` // space-separated granted scopes
+	AuthorizationID string `json:"aui"`
+	ClientID        string `json:"appid"`
+	SecretID        string `json:"csid"`
+	FamilyID        string `json:"fam"`
+	jwt.RegisteredClaims
+}
+
+// Scopes returns the granted scopes.
+func (c *Claims) Scopes() []string { return strings.Fields(c.Scope) }
+
+// mint signs an access token for the given grant. exp is the earlier of
+// now+AccessTTL and secretExpires (a token never outlives its secret).
+// Returns the JWT and its expiry.
+func (s *Service) mint(now time.Time, userID, authzID, clientID, secretID, familyID string, scopes []string, secretExpires time.Time) (string, time.Time, error) {
+	exp := now.Add(s.cfg.AccessTTL)
+	if secretExpires.Before(exp) {
+		exp = secretExpires
+	}
+	claims := Claims{
+		UserID: userID, Scope: strings.Join(scopes, " "), AuthorizationID: authzID,
+		ClientID: clientID, SecretID: secretID, FamilyID: familyID,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    s.cfg.Issuer,
+			Audience:  jwt.ClaimStrings{s.cfg.Issuer},
+			NotBefore: jwt.NewNumericDate(now),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(exp),
+			ID:        uuid.NewString(),
+		},
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
+	tok.Header["kid"] = s.keys.signID
+	signed, err := tok.SignedString(s.keys.signKey)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("sign access token: %w", err)
+	}
+	return signed, exp, nil
+}
+
+// parse verifies an access token's signature (EdDSA with a known kid),
+// issuer, audience and time window, and returns its claims. It does no I/O.
+func (s *Service) parse(raw string, now time.Time) (*Claims, error) {
+	var c Claims
+	p := jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
+		jwt.WithIssuer(s.cfg.Issuer),
+		jwt.WithAudience(s.cfg.Issuer),
+		jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(func() time.Time { return now }),
+	)
+	_, err := p.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		if pub, ok := s.keys.public[kid]; ok {
+			return pub, nil
+		}
+		return nil, fmt.Errorf("unknown key id %q", kid)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if c.UserID == "" || c.AuthorizationID == "" || c.ClientID == "" || c.SecretID == "" || c.FamilyID == "" {
+		return nil, fmt.Errorf("access token lacks required claims")
+	}
+	return &c, nil
+}

@@ -1,0 +1,173 @@
+package oauth
+
+import (
+	"context"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/scope"
+)
+
+// ResponseTypeAssertion is the only response_type the web-server flow
+// uses (seed 001, "Authorize your app").
+const ResponseTypeAssertion = "Assertion"
+
+// AuthorizeRequest holds the query of GET /oauth2/authorize (seed 001):
+// client_id (a GUID), response_type=Assertion, state (any string, echoed
+// back), scope (space-separated) and redirect_uri (the registered callback
+// URL, exactly).
+type AuthorizeRequest struct {
+	ClientID     string
+	ResponseType string
+	State        string
+	Scope        string
+	RedirectURI  string
+}
+
+// Consent is a verified authorization request: what the approval page
+// shows (seed 001: company, app, description, links; every requested scope
+// with its name and description).
+type Consent struct {
+	Request  AuthorizeRequest
+	App      domain.App
+	Scopes   []scope.Scope
+	Existing *domain.Authorization // the user's active authorization, if any
+}
+
+// CheckAuthorize verifies an authorization request (RFC 6749 §4.1.1,
+// §3.1.2.4, PROTOCOL.md "Authorize errors"). userID may be empty (not
+// signed in yet).
+//
+// Errors: *PageError when the client_id is missing, malformed, unknown or
+// deleted, when the app cannot mint tokens here, or when redirect_uri is
+// missing or not exactly the registered callback URL — these must never
+// redirect; *RedirectError (ResponseTypeRequired, ResponseTypeNotSupported,
+// ScopeRequired, InvalidScope) once the redirect URI is known good; other
+// errors are internal.
+func (s *Service) CheckAuthorize(ctx context.Context, userID string, req AuthorizeRequest) (Consent, error) {
+	if req.ClientID == "" {
+		return Consent{}, &PageError{Message: "The request has no client_id. The app that sent you here must pass the app ID it was registered with."}
+	}
+	id, err := uuid.Parse(req.ClientID)
+	if err != nil || len(req.ClientID) != 36 {
+		return Consent{}, &PageError{Message: "The client_id is not a valid app ID (a GUID such as 00001111-aaaa-2222-bbbb-3333cccc4444)."}
+	}
+	app, err := s.store.AppByClientID(ctx, id.String())
+	if apperr.Is(err, apperr.NotFound) || (err == nil && app.DeletedAt != nil) {
+		return Consent{}, &PageError{Message: "No app is registered with this client_id. It may have been deleted."}
+	}
+	if err != nil {
+		return Consent{}, err
+	}
+	if req.RedirectURI == "" {
+		return Consent{}, &PageError{Message: "The request has no redirect_uri. It must be the callback URL registered for " + app.Name + "."}
+	}
+	if !domain.CallbackMatches(app.CallbackURL, req.RedirectURI) {
+		return Consent{}, &PageError{Message: "The redirect_uri does not exactly match the callback URL registered for " + app.Name + ", so you were not sent back to it."}
+	}
+	if len(app.Secrets) == 0 {
+		return Consent{}, &PageError{Message: app.Name + " has no client secret here, so it cannot be authorized yet. Ask its administrator to issue one."}
+	}
+	redirect := func(name, desc string) error {
+		return &RedirectError{Name: name, Description: desc, RedirectURI: app.CallbackURL, State: req.State}
+	}
+	switch {
+	case req.ResponseType == "":
+		return Consent{}, redirect(ErrNameResponseTypeRequired, "response_type is required")
+	case req.ResponseType != ResponseTypeAssertion:
+		return Consent{}, redirect(ErrNameResponseTypeNotSupported, "response_type must be Assertion")
+	case strings.TrimSpace(req.Scope) == "":
+		return Consent{}, redirect(ErrNameScopeRequired, "scope is required")
+	}
+	requested, err := s.scopes.Parse(req.Scope)
+	if err != nil {
+		return Consent{}, redirect(ErrNameInvalidScope, apperr.ErrorMessage(err))
+	}
+	if missing := s.scopes.Covers(app.Scopes, requested); len(missing) > 0 {
+		return Consent{}, redirect(ErrNameInvalidScope, "scope "+strings.Join(missing, " ")+" is not registered for the app")
+	}
+	c := Consent{Request: req, App: app}
+	c.Request.ClientID = app.ClientID
+	c.Request.Scope = strings.Join(requested, " ")
+	for _, id := range requested {
+		sc, _ := s.scopes.Lookup(id)
+		c.Scopes = append(c.Scopes, sc)
+	}
+	if userID != "" {
+		a, err := s.store.ActiveAuthorization(ctx, userID, app.ClientID)
+		switch {
+		case err == nil:
+			c.Existing = &a
+		case !apperr.Is(err, apperr.NotFound):
+			return Consent{}, err
+		}
+	}
+	return c, nil
+}
+
+// Decision is the outcome of the approval page: where to send the user
+// agent (the callback with ?code=…&state=… or ?error=AccessDenied&state=…).
+type Decision struct {
+	Location        string
+	Approved        bool
+	AuthorizationID string
+	ClientID        string
+	Scopes          []string
+}
+
+// Decide records the user's answer on the approval page. The request is
+// verified again (hidden form fields are not trusted). On accept, in one
+// transaction: the user's active authorization for the app is created or
+// widened to include the requested scopes, and a single-use authorization
+// code valid for CodeTTL is issued; the code's value exists only in the
+// returned Location. On deny, no code is issued (RFC 6749 §4.1.2.1).
+//
+// Errors: those of CheckAuthorize; internal errors.
+func (s *Service) Decide(ctx context.Context, userID string, req AuthorizeRequest, accept bool) (Decision, error) {
+	c, err := s.CheckAuthorize(ctx, userID, req)
+	if err != nil {
+		return Decision{}, err
+	}
+	requested := strings.Fields(c.Request.Scope)
+	d := Decision{ClientID: c.App.ClientID, Scopes: requested}
+	if !accept {
+		d.Location = (&RedirectError{Name: ErrNameAccessDenied, RedirectURI: c.App.CallbackURL, State: req.State}).Location()
+		return d, nil
+	}
+	now := s.now()
+	code := NewOpaque(PrefixCode)
+	primary, _ := c.App.PrimarySecret()
+	err = s.store.WriteTx(ctx, func(ctx context.Context) error {
+		a, err := s.store.ActiveAuthorization(ctx, userID, c.App.ClientID)
+		switch {
+		case apperr.Is(err, apperr.NotFound):
+			a = domain.Authorization{ID: uuid.NewString(), UserID: userID, ClientID: c.App.ClientID,
+				Scopes: requested, RedirectURI: c.App.CallbackURL, GrantedAt: now}
+			if err := s.store.CreateAuthorization(ctx, a); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			granted := s.scopes.Minimal(append(append([]string{}, a.Scopes...), requested...))
+			if err := s.store.UpdateAuthorizationGrant(ctx, a.ID, granted, c.App.CallbackURL, now); err != nil {
+				return err
+			}
+		}
+		d.AuthorizationID = a.ID
+		return s.store.CreateCode(ctx, domain.AuthCode{
+			ID: uuid.NewString(), Hash: Hash(code), AuthorizationID: a.ID, ClientID: c.App.ClientID,
+			UserID: userID, SecretID: primary.ID, Scopes: requested, RedirectURI: c.App.CallbackURL,
+			CreatedAt: now, ExpiresAt: now.Add(s.cfg.CodeTTL),
+		})
+	})
+	if err != nil {
+		return Decision{}, err
+	}
+	d.Approved = true
+	d.Location = withQuery(c.App.CallbackURL, "code", code, "state", req.State)
+	return d, nil
+}

@@ -1,0 +1,93 @@
+package oauth
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+// Feed reads the invalidation feed: entries with Seq > afterSeq and
+// At >= since, in Seq order.
+type Feed interface {
+	Invalidations(ctx context.Context, afterSeq int64, since time.Time) ([]domain.Invalidation, error)
+}
+
+// ChangeDetector reports whether anything was committed to the database
+// since its previous call (true on the first call).
+type ChangeDetector interface {
+	Changed(ctx context.Context) (bool, error)
+}
+
+// Guard answers "is this access token revoked?" from memory. It follows
+// the invalidation feed, which every revocation appends to in its own
+// transaction, and re-reads the feed only when the database changed since
+// the previous check — so a revocation committed by any process (server or
+// CLI) is seen by the very next request, and an unchanged database costs
+// one PRAGMA and no page read.
+//
+// Only invalidations younger than window (the access-token lifetime) are
+// kept: a token minted before an older one has expired anyway.
+type Guard struct {
+	feed    Feed
+	changes ChangeDetector
+	window  time.Duration
+	now     func() time.Time
+
+	mu   sync.Mutex
+	seq  int64
+	dead map[string]map[string]time.Time // kind → ref → when it died
+}
+
+// NewGuard returns a Guard over feed and changes. window is the access
+// token lifetime.
+func NewGuard(feed Feed, changes ChangeDetector, window time.Duration, now func() time.Time) *Guard {
+	return &Guard{feed: feed, changes: changes, window: window, now: now, dead: map[string]map[string]time.Time{}}
+}
+
+// sync brings the in-memory sets up to date. Caller holds g.mu.
+func (g *Guard) sync(ctx context.Context) error {
+	changed, err := g.changes.Changed(ctx)
+	if err != nil || !changed {
+		return err
+	}
+	horizon := g.now().Add(-g.window - time.Minute)
+	list, err := g.feed.Invalidations(ctx, g.seq, horizon)
+	if err != nil {
+		return err
+	}
+	for _, inv := range list {
+		m := g.dead[inv.Kind]
+		if m == nil {
+			m = map[string]time.Time{}
+			g.dead[inv.Kind] = m
+		}
+		m[inv.Ref] = inv.At
+		g.seq = inv.Seq
+	}
+	for _, m := range g.dead {
+		for ref, at := range m {
+			if at.Before(horizon) {
+				delete(m, ref)
+			}
+		}
+	}
+	return nil
+}
+
+// Revoked reports whether any of the token's refs was invalidated. Errors
+// are storage errors; callers must then reject the token (fail closed).
+func (g *Guard) Revoked(ctx context.Context, c *Claims) (bool, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.sync(ctx); err != nil {
+		return true, err
+	}
+	dead := func(kind, ref string) bool { _, ok := g.dead[kind][ref]; return ok }
+	return dead(domain.KindAuthorization, c.AuthorizationID) ||
+		dead(domain.KindFamily, c.FamilyID) ||
+		dead(domain.KindSecret, c.SecretID) ||
+		dead(domain.KindApp, c.ClientID) ||
+		dead(domain.KindUser, c.UserID), nil
+}

@@ -1,0 +1,156 @@
+// Package server wires oauthdesk together: it opens and migrates the
+// database, loads the signing keys, builds the protocol, admin and web
+// layers, runs the background jobs and serves HTTP with a graceful
+// shutdown. cmd/oauthdesk and the end-to-end tests both start the server
+// through it, so tests run exactly what users run.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/admin"
+	"github.com/oauthdesk/oauthdesk/internal/oauth"
+	"github.com/oauthdesk/oauthdesk/internal/scope"
+	"github.com/oauthdesk/oauthdesk/internal/store"
+	"github.com/oauthdesk/oauthdesk/internal/web"
+)
+
+// Config configures a server. Zero values take the defaults.
+type Config struct {
+	DBPath         string        // SQLite file; created and migrated on first start
+	BaseURL        string        // public base URL, e.g. http://127.0.0.1:8080; iss/aud of tokens
+	SecretLifetime time.Duration // client secret lifetime; 0 = five years (seed 001)
+	AccessTTL      time.Duration // access token lifetime; 0 = 1 hour
+	UsageFlush     time.Duration // how often batched last-used times are written; 0 = 5 s
+	Log            *slog.Logger
+	Now            func() time.Time
+}
+
+// App is a wired oauthdesk instance.
+type App struct {
+	DB      *store.DB
+	OAuth   *oauth.Service
+	Admin   *admin.Service
+	Web     *web.Server
+	cfg     Config
+	watcher *store.ChangeWatcher
+	usage   *oauth.Usage
+}
+
+// Open opens and migrates the database and wires every layer. Errors:
+// from the database (open, migrate) and the signing keys.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Now == nil {
+		cfg.Now = func() time.Time { return time.Now().UTC() }
+	}
+	if cfg.UsageFlush <= 0 {
+		cfg.UsageFlush = 5 * time.Second
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	db, err := store.Open(ctx, cfg.DBPath)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*App, error) { _ = db.Close(); return nil, err }
+	if _, err := db.Migrate(ctx); err != nil {
+		return fail(err)
+	}
+	keys, err := oauth.LoadKeys(ctx, db, cfg.Now())
+	if err != nil {
+		return fail(err)
+	}
+	watcher, err := db.NewChangeWatcher(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	cat := scope.Default()
+	ocfg := oauth.Config{Issuer: cfg.BaseURL, AccessTTL: cfg.AccessTTL}
+	usage := oauth.NewUsage(db, cfg.Log)
+	guard := oauth.NewGuard(db, watcher, max(cfg.AccessTTL, time.Hour), cfg.Now)
+	o := oauth.NewService(ocfg, db, cat, keys, guard, usage, cfg.Now, cfg.Log)
+	a := admin.NewService(db, cat, cfg.Now, cfg.SecretLifetime)
+	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions()}, o, a, cat, cfg.Log, cfg.Now)
+	return &App{DB: db, OAuth: o, Admin: a, Web: w, cfg: cfg, watcher: watcher, usage: usage}, nil
+}
+
+// Handler returns the HTTP handler.
+func (a *App) Handler() http.Handler { return a.Web }
+
+// RunJobs runs the background jobs until ctx ends: the batched usage
+// writer, and an hourly prune of expired sessions and moot invalidations.
+// It returns after the final usage flush.
+func (a *App) RunJobs(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { a.usage.Run(ctx, a.cfg.UsageFlush); close(done) }()
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			<-done
+			return
+		case <-t.C:
+			if err := a.DB.PruneSessions(ctx); err != nil {
+				a.cfg.Log.Error("prune sessions", "err", err)
+			}
+			horizon := a.cfg.Now().Add(-max(a.cfg.AccessTTL, time.Hour) - time.Hour)
+			if n, err := a.DB.PruneInvalidations(ctx, horizon); err != nil {
+				a.cfg.Log.Error("prune invalidations", "err", err)
+			} else if n > 0 {
+				a.cfg.Log.Info("pruned invalidations", "rows", n)
+			}
+		}
+	}
+}
+
+// Close releases the database.
+func (a *App) Close() error {
+	return errors.Join(a.watcher.Close(), a.DB.Close())
+}
+
+// Serve runs the server on ln until ctx ends, then shuts down gracefully
+// (in-flight requests get up to 10 seconds) and flushes usage.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.cfg.Log.Handler(), slog.LevelWarn),
+	}
+	jobsCtx, stopJobs := context.WithCancel(context.Background())
+	jobsDone := make(chan struct{})
+	go func() { a.RunJobs(jobsCtx); close(jobsDone) }()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = srv.Shutdown(sctx)
+		cancel()
+	}
+	stopJobs()
+	<-jobsDone
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,239 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+type appRow struct {
+	ClientID    string `gorm:"column:client_id;primaryKey"`
+	Name        string
+	Company     string
+	Description string
+	CompanyURL  string `gorm:"column:company_url"`
+	AppURL      string `gorm:"column:app_url"`
+	CallbackURL string `gorm:"column:callback_url"`
+	LogoURL     string `gorm:"column:logo_url"`
+	TermsURL    string `gorm:"column:terms_url"`
+	PrivacyURL  string `gorm:"column:privacy_url"`
+	Scopes      string
+	OwnerID     string `gorm:"column:owner_id"`
+	CreatedAt   time.Time
+	DeletedAt   *time.Time
+}
+
+func (appRow) TableName() string { return "apps" }
+
+type secretRow struct {
+	ID         string `gorm:"column:id;primaryKey"`
+	ClientID   string `gorm:"column:client_id"`
+	Slot       string
+	Hash       []byte
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	LastUsedAt *time.Time
+	UseCount   int64
+	RetiredAt  *time.Time
+}
+
+func (secretRow) TableName() string { return "client_secrets" }
+
+func (r secretRow) domain() domain.Secret {
+	return domain.Secret{ID: r.ID, ClientID: r.ClientID, Slot: r.Slot, Hash: r.Hash,
+		CreatedAt: utc(r.CreatedAt), ExpiresAt: utc(r.ExpiresAt), LastUsedAt: utcPtr(r.LastUsedAt),
+		UseCount: r.UseCount, RetiredAt: utcPtr(r.RetiredAt)}
+}
+
+func secretRowOf(s domain.Secret) secretRow {
+	return secretRow{ID: s.ID, ClientID: s.ClientID, Slot: s.Slot, Hash: s.Hash,
+		CreatedAt: utc(s.CreatedAt), ExpiresAt: utc(s.ExpiresAt)}
+}
+
+// appListRow is an app with its owner's username and its active
+// authorization count, as the listing query returns it.
+type appListRow struct {
+	App                  appRow `gorm:"embedded"`
+	OwnerUsername        string
+	ActiveAuthorizations int64
+}
+
+func (l appListRow) domain() domain.App {
+	r := l.App
+	return domain.App{
+		ClientID: r.ClientID,
+		Registration: domain.Registration{Name: r.Name, Company: r.Company, Description: r.Description,
+			CompanyURL: r.CompanyURL, AppURL: r.AppURL, CallbackURL: r.CallbackURL, LogoURL: r.LogoURL,
+			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: splitScopes(r.Scopes)},
+		OwnerID: r.OwnerID, OwnerUsername: l.OwnerUsername, CreatedAt: utc(r.CreatedAt),
+		DeletedAt: utcPtr(r.DeletedAt), ActiveAuthorizations: l.ActiveAuthorizations,
+	}
+}
+
+const appSelect = `SELECT a.*, u.username AS owner_username,
+  (SELECT COUNT(*) FROM authorizations z WHERE z.client_id = a.client_id AND z.revoked_at IS NULL) AS active_authorizations
+FROM apps a JOIN users u ON u.id = a.owner_id`
+
+// CreateApp inserts an app registration together with its secrets
+// (app.Secrets). Errors: Conflict when the client id exists.
+func (db *DB) CreateApp(ctx context.Context, app domain.App) error {
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		r := app.Registration
+		row := appRow{ClientID: app.ClientID, Name: r.Name, Company: r.Company, Description: r.Description,
+			CompanyURL: r.CompanyURL, AppURL: r.AppURL, CallbackURL: r.CallbackURL, LogoURL: r.LogoURL,
+			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: joinScopes(r.Scopes),
+			OwnerID: app.OwnerID, CreatedAt: utc(app.CreatedAt)}
+		if err := db.wr(ctx).Create(&row).Error; err != nil {
+			return translate(err, "app "+app.ClientID)
+		}
+		for _, s := range app.Secrets {
+			sr := secretRowOf(s)
+			if err := db.wr(ctx).Create(&sr).Error; err != nil {
+				return translate(err, "client secret")
+			}
+		}
+		return nil
+	})
+}
+
+// AppByClientID returns the registration with its active secrets (primary
+// first), owner username and active authorization count; a deleted app is
+// returned too, with DeletedAt set. Errors: NotFound.
+func (db *DB) AppByClientID(ctx context.Context, clientID string) (domain.App, error) {
+	var rows []appListRow
+	if err := db.rd(ctx).Raw(appSelect+` WHERE a.client_id = ?`, clientID).Scan(&rows).Error; err != nil {
+		return domain.App{}, translate(err, "app")
+	}
+	if len(rows) == 0 {
+		return domain.App{}, apperr.Errorf(apperr.NotFound, "No app is registered with client id %q.", clientID)
+	}
+	app := rows[0].domain()
+	secrets, err := db.activeSecrets(ctx, []string{clientID})
+	if err != nil {
+		return domain.App{}, err
+	}
+	app.Secrets = secrets[clientID]
+	return app, nil
+}
+
+func (db *DB) activeSecrets(ctx context.Context, clientIDs []string) (map[string][]domain.Secret, error) {
+	var rows []secretRow
+	err := db.rd(ctx).Where("client_id IN ? AND retired_at IS NULL", clientIDs).
+		Order("client_id, slot DESC").Find(&rows).Error // "primary" sorts after "alternative": DESC puts it first
+	if err != nil {
+		return nil, translate(err, "client secrets")
+	}
+	out := make(map[string][]domain.Secret, len(clientIDs))
+	for _, r := range rows {
+		out[r.ClientID] = append(out[r.ClientID], r.domain())
+	}
+	return out, nil
+}
+
+// ListApps returns one page of app registrations, each with its active
+// secrets, owner username and active authorization count (keyset
+// pagination: the cost of a page does not grow with its position).
+// Errors: Invalid for a malformed cursor.
+func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 200 {
+		limit = 25
+	}
+	q := appSelect + ` WHERE 1=1`
+	var args []any
+	if !f.IncludeDeleted {
+		q += ` AND a.deleted_at IS NULL`
+	}
+	if s := strings.TrimSpace(f.Query); s != "" {
+		like := "%" + escapeLike(s) + "%"
+		q += ` AND (a.name LIKE ? ESCAPE '\' OR a.company LIKE ? ESCAPE '\' OR a.client_id LIKE ? ESCAPE '\')`
+		args = append(args, like, like, escapeLike(strings.ToLower(s))+"%")
+	}
+	backward := false
+	switch {
+	case f.After != "":
+		name, id, err := decodeCursor(f.After)
+		if err != nil {
+			return domain.AppPage{}, err
+		}
+		q += ` AND (a.name COLLATE NOCASE > ? OR (a.name COLLATE NOCASE = ? AND a.client_id > ?))`
+		args = append(args, name, name, id)
+	case f.Before != "":
+		name, id, err := decodeCursor(f.Before)
+		if err != nil {
+			return domain.AppPage{}, err
+		}
+		q += ` AND (a.name COLLATE NOCASE < ? OR (a.name COLLATE NOCASE = ? AND a.client_id < ?))`
+		args = append(args, name, name, id)
+		backward = true
+	}
+	if backward {
+		q += ` ORDER BY a.name COLLATE NOCASE DESC, a.client_id DESC`
+	} else {
+		q += ` ORDER BY a.name COLLATE NOCASE, a.client_id`
+	}
+	q += ` LIMIT ?`
+	args = append(args, limit+1)
+
+	var rows []appListRow
+	if err := db.rd(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+		return domain.AppPage{}, translate(err, "apps")
+	}
+	more := len(rows) > limit
+	if more {
+		rows = rows[:limit]
+	}
+	if backward {
+		slices.Reverse(rows)
+	}
+	page := domain.AppPage{Apps: make([]domain.App, 0, len(rows))}
+	ids := make([]string, 0, len(rows))
+	for _, r := range rows {
+		page.Apps = append(page.Apps, r.domain())
+		ids = append(ids, r.App.ClientID)
+	}
+	if len(rows) > 0 {
+		first, last := rows[0], rows[len(rows)-1]
+		hasPrev := (backward && more) || (!backward && f.After != "")
+		hasNext := (!backward && more) || backward
+		if hasPrev {
+			page.Prev = encodeCursor(first.App.Name, first.App.ClientID)
+		}
+		if hasNext {
+			page.Next = encodeCursor(last.App.Name, last.App.ClientID)
+		}
+	}
+	secrets, err := db.activeSecrets(ctx, ids)
+	if err != nil {
+		return domain.AppPage{}, err
+	}
+	for i := range page.Apps {
+		page.Apps[i].Secrets = secrets[page.Apps[i].ClientID]
+	}
+	return page, nil
+}
+
+func encodeCursor(name, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(name + "\x00" + id))
+}
+
+func decodeCursor(c string) (name, id string, err error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		var ok bool
+		name, id, ok = strings.Cut(string(b), "\x00")
+		if ok {
+			return name, id, nil
+		}
+	}
+	return "", "", apperr.Errorf(apperr.Invalid, "The page link is not valid; go back to the first page.")
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}

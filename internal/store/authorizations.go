@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+type authorizationRow struct {
+	ID          string `gorm:"column:id;primaryKey"`
+	UserID      string `gorm:"column:user_id"`
+	ClientID    string `gorm:"column:client_id"`
+	Scopes      string
+	RedirectURI string `gorm:"column:redirect_uri"`
+	GrantedAt   time.Time
+	LastUsedAt  *time.Time
+	RevokedAt   *time.Time
+	RevokedBy   string
+}
+
+func (authorizationRow) TableName() string { return "authorizations" }
+
+type authorizationListRow struct {
+	Authorization   authorizationRow `gorm:"embedded"`
+	Username        string
+	UserDisplayName string
+	AppName         string
+}
+
+func (r authorizationListRow) domain() domain.Authorization {
+	a := r.Authorization.domain()
+	a.Username, a.UserDisplayName, a.AppName = r.Username, r.UserDisplayName, r.AppName
+	return a
+}
+
+func (r authorizationRow) domain() domain.Authorization {
+	return domain.Authorization{ID: r.ID, UserID: r.UserID, ClientID: r.ClientID,
+		Scopes: splitScopes(r.Scopes), RedirectURI: r.RedirectURI, GrantedAt: utc(r.GrantedAt),
+		LastUsedAt: utcPtr(r.LastUsedAt), RevokedAt: utcPtr(r.RevokedAt), RevokedBy: r.RevokedBy}
+}
+
+// CreateAuthorization inserts a. Errors: Conflict when the user already
+// has an active authorization for the app.
+func (db *DB) CreateAuthorization(ctx context.Context, a domain.Authorization) error {
+	row := authorizationRow{ID: a.ID, UserID: a.UserID, ClientID: a.ClientID, Scopes: joinScopes(a.Scopes),
+		RedirectURI: a.RedirectURI, GrantedAt: utc(a.GrantedAt)}
+	return translate(db.wr(ctx).Create(&row).Error, "authorization")
+}
+
+// ActiveAuthorization returns the user's active (not revoked)
+// authorization for the app. Errors: NotFound.
+func (db *DB) ActiveAuthorization(ctx context.Context, userID, clientID string) (domain.Authorization, error) {
+	var row authorizationRow
+	err := db.rd(ctx).Where("user_id = ? AND client_id = ? AND revoked_at IS NULL", userID, clientID).Take(&row).Error
+	return row.domain(), translate(err, "authorization")
+}
+
+// AuthorizationByID returns the authorization, revoked or not. Errors:
+// NotFound.
+func (db *DB) AuthorizationByID(ctx context.Context, id string) (domain.Authorization, error) {
+	var row authorizationRow
+	err := db.rd(ctx).Where("id = ?", id).Take(&row).Error
+	return row.domain(), translate(err, "authorization")
+}
+
+// UpdateAuthorizationGrant replaces the granted scopes and redirect URI and
+// sets the grant time (a renewed consent).
+func (db *DB) UpdateAuthorizationGrant(ctx context.Context, id string, scopes []string, redirectURI string, at time.Time) error {
+	err := db.wr(ctx).Model(&authorizationRow{}).Where("id = ?", id).
+		Updates(map[string]any{"scopes": joinScopes(scopes), "redirect_uri": redirectURI, "granted_at": utc(at)}).Error
+	return translate(err, "authorization")
+}
+
+// TouchAuthorization records that the authorization was used at.
+func (db *DB) TouchAuthorization(ctx context.Context, id string, at time.Time) error {
+	err := db.wr(ctx).Model(&authorizationRow{}).Where("id = ?", id).Update("last_used_at", utc(at)).Error
+	return translate(err, "authorization")
+}
+
+// TouchAuthorizations records last-used times for many authorizations in
+// one statement each (used by the batched usage recorder).
+func (db *DB) TouchAuthorizations(ctx context.Context, lastUsed map[string]time.Time) error {
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		for id, at := range lastUsed {
+			err := db.wr(ctx).Model(&authorizationRow{}).
+				Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", id, utc(at)).
+				Update("last_used_at", utc(at)).Error
+			if err != nil {
+				return translate(err, "authorization")
+			}
+		}
+		return nil
+	})
+}
+
+// RevokeAuthorization marks the authorization revoked by `by` (a username
+// or "cli") at `at`, revokes its refresh tokens and appends an
+// "authorization" invalidation so its access tokens die on the next
+// request. Revoking an already revoked authorization changes nothing.
+// Returns whether it was active.
+func (db *DB) RevokeAuthorization(ctx context.Context, id, by string, at time.Time) (bool, error) {
+	var revoked bool
+	err := db.WriteTx(ctx, func(ctx context.Context) error {
+		res := db.wr(ctx).Model(&authorizationRow{}).Where("id = ? AND revoked_at IS NULL", id).
+			Updates(map[string]any{"revoked_at": utc(at), "revoked_by": by})
+		if res.Error != nil {
+			return translate(res.Error, "authorization")
+		}
+		if res.RowsAffected == 0 {
+			return nil
+		}
+		revoked = true
+		if err := db.wr(ctx).Model(&refreshTokenRow{}).Where("authorization_id = ? AND revoked_at IS NULL", id).
+			Update("revoked_at", utc(at)).Error; err != nil {
+			return translate(err, "refresh tokens")
+		}
+		return db.AddInvalidation(ctx, domain.KindAuthorization, id, at)
+	})
+	return revoked, err
+}
+
+// AuthorizationsByClient lists the app's authorizations, active first, then
+// newest grant first, with usernames; at most limit (default 100).
+func (db *DB) AuthorizationsByClient(ctx context.Context, clientID string, limit int) ([]domain.Authorization, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	var rows []authorizationListRow
+	err := db.rd(ctx).Raw(`SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name
+FROM authorizations z JOIN users u ON u.id = z.user_id JOIN apps a ON a.client_id = z.client_id
+WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT ?`, clientID, limit).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "authorizations")
+	}
+	out := make([]domain.Authorization, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}

@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+type invalidationRow struct {
+	Seq  int64 `gorm:"column:seq;primaryKey;autoIncrement"`
+	Kind string
+	Ref  string
+	At   time.Time
+}
+
+func (invalidationRow) TableName() string { return "invalidations" }
+
+// AddInvalidation appends kind/ref to the feed. Call it inside the write
+// transaction that performs the revocation, so both commit together.
+func (db *DB) AddInvalidation(ctx context.Context, kind, ref string, at time.Time) error {
+	row := invalidationRow{Kind: kind, Ref: ref, At: utc(at)}
+	return translate(db.wr(ctx).Create(&row).Error, "invalidation")
+}
+
+// Invalidations returns feed entries with Seq > afterSeq and At >= since,
+// in Seq order.
+func (db *DB) Invalidations(ctx context.Context, afterSeq int64, since time.Time) ([]domain.Invalidation, error) {
+	var rows []invalidationRow
+	err := db.rd(ctx).Where("seq > ? AND at >= ?", afterSeq, utc(since)).Order("seq").Find(&rows).Error
+	if err != nil {
+		return nil, translate(err, "invalidations")
+	}
+	out := make([]domain.Invalidation, len(rows))
+	for i, r := range rows {
+		out[i] = domain.Invalidation{Seq: r.Seq, Kind: r.Kind, Ref: r.Ref, At: utc(r.At)}
+	}
+	return out, nil
+}
+
+// PruneInvalidations deletes feed entries older than before; once every
+// access token minted before an entry has expired, the entry is moot.
+func (db *DB) PruneInvalidations(ctx context.Context, before time.Time) (int64, error) {
+	res := db.wr(ctx).Where("at < ?", utc(before)).Delete(&invalidationRow{})
+	return res.RowsAffected, translate(res.Error, "invalidations")
+}
+
+// ChangeWatcher tells cheaply whether anything was committed to the
+// database, by any connection of any process, since it last looked. It
+// reads SQLite's PRAGMA data_version on one dedicated connection: no page
+// is read, the answer comes from the WAL index in shared memory.
+type ChangeWatcher struct {
+	mu   sync.Mutex
+	conn *sql.Conn
+	last int64
+}
+
+// NewChangeWatcher opens a dedicated read connection for the watcher.
+// Close it with Close.
+func (db *DB) NewChangeWatcher(ctx context.Context) (*ChangeWatcher, error) {
+	sqlDB, err := db.r.DB()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("change watcher: %w", err)
+	}
+	w := &ChangeWatcher{conn: conn, last: -1}
+	return w, nil
+}
+
+// Changed reports whether a commit happened since the previous call (true
+// on the first call). Safe for concurrent use.
+func (w *ChangeWatcher) Changed(ctx context.Context) (bool, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var v int64
+	if err := w.conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
+		return false, fmt.Errorf("data_version: %w", err)
+	}
+	changed := v != w.last
+	w.last = v
+	return changed, nil
+}
+
+// Close releases the watcher's connection.
+func (w *ChangeWatcher) Close() error { return w.conn.Close() }

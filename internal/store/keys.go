@@ -1,0 +1,36 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+type signingKeyRow struct {
+	ID         string `gorm:"column:id;primaryKey"`
+	Alg        string
+	PrivateKey []byte
+	CreatedAt  time.Time
+}
+
+func (signingKeyRow) TableName() string { return "signing_keys" }
+
+// SigningKeys returns every signing key, newest first.
+func (db *DB) SigningKeys(ctx context.Context) ([]domain.SigningKey, error) {
+	var rows []signingKeyRow
+	if err := db.rd(ctx).Order("created_at DESC, id").Find(&rows).Error; err != nil {
+		return nil, translate(err, "signing keys")
+	}
+	out := make([]domain.SigningKey, len(rows))
+	for i, r := range rows {
+		out[i] = domain.SigningKey{ID: r.ID, Alg: r.Alg, PrivateKey: r.PrivateKey, CreatedAt: utc(r.CreatedAt)}
+	}
+	return out, nil
+}
+
+// CreateSigningKey inserts k.
+func (db *DB) CreateSigningKey(ctx context.Context, k domain.SigningKey) error {
+	row := signingKeyRow{ID: k.ID, Alg: k.Alg, PrivateKey: k.PrivateKey, CreatedAt: utc(k.CreatedAt)}
+	return translate(db.wr(ctx).Create(&row).Error, "signing key")
+}

@@ -1,0 +1,223 @@
+package web
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/scope"
+	"github.com/oauthdesk/oauthdesk/views"
+)
+
+// appsList is GET /admin/apps?q=…&after=…|before=…: every registration,
+// searchable by name, company or client id, keyset-paginated.
+func (s *Server) appsList(c echo.Context) error {
+	q := c.QueryParam("q")
+	page, err := s.admin.ListApps(c.Request().Context(), domain.AppFilter{
+		Query: q, After: c.QueryParam("after"), Before: c.QueryParam("before"), Limit: 25,
+	})
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	p := views.AppsPage{Nav: s.nav(c, "apps"), Query: q, Flash: s.sessions.PopString(c.Request().Context(), sessFlash)}
+	for _, a := range page.Apps {
+		p.Apps = append(p.Apps, appRow(a, now))
+	}
+	link := func(key, cursor string) string {
+		v := url.Values{key: {cursor}}
+		if q != "" {
+			v.Set("q", q)
+		}
+		return "/admin/apps?" + v.Encode()
+	}
+	if page.Next != "" {
+		p.NextURL = link("after", page.Next)
+	}
+	if page.Prev != "" {
+		p.PrevURL = link("before", page.Prev)
+	}
+	return render(c, http.StatusOK, views.Apps(p))
+}
+
+// appNewForm is GET /admin/apps/new.
+func (s *Server) appNewForm(c echo.Context) error {
+	return render(c, http.StatusOK, views.AppNew(s.appForm(c, nil, nil, "")))
+}
+
+func (s *Server) appForm(c echo.Context, values map[string]string, selected []string, formErr string) views.AppForm {
+	f := views.AppForm{Nav: s.nav(c, "apps"), Values: values, Errors: map[string]string{}, Error: formErr,
+		Selected: map[string]bool{}}
+	if f.Values == nil {
+		f.Values = map[string]string{}
+	}
+	for _, id := range selected {
+		f.Selected[id] = true
+	}
+	for _, sc := range s.scopes.All() {
+		if n := len(f.Groups); n == 0 || f.Groups[n-1].Category != sc.Category {
+			f.Groups = append(f.Groups, views.ScopeGroup{Category: sc.Category})
+		}
+		g := &f.Groups[len(f.Groups)-1]
+		g.Scopes = append(g.Scopes, scopeView(sc))
+	}
+	return f
+}
+
+var appFormFields = []string{domain.FieldName, domain.FieldCompany, domain.FieldDescription, domain.FieldCompanyURL,
+	domain.FieldAppURL, domain.FieldCallbackURL, domain.FieldLogoURL, domain.FieldTermsURL, domain.FieldPrivacyURL}
+
+// appCreate is POST /admin/apps: registers the app with the signed-in
+// admin as owner. Invalid input re-shows the form (422) with a message at
+// each bad field and nothing stored; success goes to the app page, which
+// shows the client secret once.
+func (s *Server) appCreate(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, _ := currentUser(c)
+	form, err := c.FormParams()
+	if err != nil {
+		return apperr.Errorf(apperr.Invalid, "The form could not be read.")
+	}
+	values := map[string]string{}
+	for _, f := range appFormFields {
+		values[f] = form.Get(f)
+	}
+	reg := domain.Registration{Name: values[domain.FieldName], Company: values[domain.FieldCompany],
+		Description: values[domain.FieldDescription], CompanyURL: values[domain.FieldCompanyURL],
+		AppURL: values[domain.FieldAppURL], CallbackURL: values[domain.FieldCallbackURL],
+		LogoURL: values[domain.FieldLogoURL], TermsURL: values[domain.FieldTermsURL],
+		PrivacyURL: values[domain.FieldPrivacyURL], Scopes: form[domain.FieldScopes]}
+	res, err := s.admin.RegisterApp(ctx, u.Username, reg)
+	if apperr.Is(err, apperr.Invalid) {
+		f := s.appForm(c, values, form[domain.FieldScopes], "The app was not registered: fix the fields marked below.")
+		for k, v := range apperr.FieldErrors(err) {
+			f.Errors[k] = v
+		}
+		if len(f.Errors) == 0 {
+			f.Error = apperr.ErrorMessage(err)
+		}
+		return render(c, http.StatusUnprocessableEntity, views.AppNew(f))
+	}
+	if err != nil {
+		return err
+	}
+	s.log.Info("app registered", "client_id", res.App.ClientID, "by", u.Username)
+	handle := rand.Text()
+	s.reveal.put(handle, res.App.ClientID, res.ClientSecret, s.now())
+	s.sessions.Put(ctx, sessReveal, handle)
+	return c.Redirect(http.StatusSeeOther, "/admin/apps/"+res.App.ClientID)
+}
+
+// appDetail is GET /admin/apps/{client_id}.
+func (s *Server) appDetail(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := s.admin.App(ctx, c.Param("client_id"))
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	a := d.App
+	p := views.AppPage{Nav: s.nav(c, "apps"), App: appRow(a, now), Deleted: a.DeletedAt != nil}
+	if h := s.sessions.GetString(ctx, sessReveal); h != "" {
+		if secret := s.reveal.take(h, a.ClientID, now); secret != "" {
+			p.NewSecret = secret
+			s.sessions.Remove(ctx, sessReveal)
+			c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+		}
+	}
+	p.Fields = []views.Field{
+		{Label: "Application name", Value: a.Name},
+		{Label: "Company name", Value: a.Company},
+		{Label: "Description", Value: a.Description},
+		{Label: "Client id", Value: a.ClientID},
+		{Label: "Authorization callback URL", Value: a.CallbackURL},
+		{Label: "Application website", Value: a.AppURL, Link: true},
+		{Label: "Company website", Value: a.CompanyURL, Link: true},
+		{Label: "Logo URL", Value: a.LogoURL, Link: true},
+		{Label: "Terms of service", Value: a.TermsURL, Link: true},
+		{Label: "Privacy statement", Value: a.PrivacyURL, Link: true},
+		{Label: "Authorized scopes", Value: strings.Join(a.Scopes, " ")},
+		{Label: "Owner", Value: a.OwnerUsername},
+		{Label: "Registered", Value: a.CreatedAt.Format(time.RFC3339)},
+	}
+	for _, sec := range a.Secrets {
+		p.Secrets = append(p.Secrets, views.SecretRow{Slot: sec.Slot, Created: day(sec.CreatedAt), Age: age(sec.CreatedAt, now),
+			Expires: day(sec.ExpiresAt), DaysLeft: daysLeft(sec.ExpiresAt, now),
+			State: string(domain.DefaultThresholds.StateAt(sec.ExpiresAt, now)), LastUsed: dayPtr(sec.LastUsedAt), Uses: sec.UseCount})
+	}
+	for _, z := range d.Authorizations {
+		row := views.AuthorizationRow{ID: z.ID, Username: z.Username, Display: z.UserDisplayName, Scopes: z.Scopes,
+			GrantedAt: z.GrantedAt.Format("2006-01-02 15:04"), LastUsed: dayPtr(z.LastUsedAt)}
+		if z.RevokedAt != nil {
+			row.Revoked = z.RevokedAt.Format("2006-01-02")
+		}
+		p.Authorizations = append(p.Authorizations, row)
+	}
+	return render(c, http.StatusOK, views.App(p))
+}
+
+func appRow(a domain.App, now time.Time) views.AppRow {
+	r := views.AppRow{ClientID: a.ClientID, Name: a.Name, Company: a.Company, CallbackURL: a.CallbackURL,
+		Scopes: a.Scopes, ActiveAuthorizations: a.ActiveAuthorizations, State: "none", SecretAge: "–", SecretExpires: "–"}
+	if sec, ok := a.PrimarySecret(); ok {
+		r.SecretAge = age(sec.CreatedAt, now)
+		r.SecretExpires = day(sec.ExpiresAt)
+		r.SecretDaysLeft = daysLeft(sec.ExpiresAt, now)
+		r.State = string(domain.DefaultThresholds.StateAt(sec.ExpiresAt, now))
+	}
+	return r
+}
+
+func scopeView(sc scope.Scope) views.ScopeView {
+	return views.ScopeView{ID: sc.ID, Name: sc.Name, Description: sc.Description, Category: sc.Category,
+		HighPrivilege: sc.HighPrivilege, Includes: sc.Includes}
+}
+
+// age formats the time from t to now as "4 y 2 mo", "3 mo", "12 d" or
+// "today", counting calendar months.
+func age(t, now time.Time) string {
+	if now.Before(t) {
+		return "today"
+	}
+	months := (now.Year()-t.Year())*12 + int(now.Month()) - int(t.Month())
+	if now.Day() < t.Day() {
+		months--
+	}
+	y, m := months/12, months%12
+	switch {
+	case y > 0 && m > 0:
+		return fmt.Sprintf("%d y %d mo", y, m)
+	case y > 0:
+		return fmt.Sprintf("%d y", y)
+	case m > 0:
+		return fmt.Sprintf("%d mo", m)
+	}
+	if d := int(now.Sub(t).Hours() / 24); d > 0 {
+		return fmt.Sprintf("%d d", d)
+	}
+	return "today"
+}
+
+func daysLeft(expires, now time.Time) int {
+	d := expires.Sub(now)
+	if d <= 0 {
+		return 0
+	}
+	return int((d + 24*time.Hour - 1) / (24 * time.Hour))
+}
+
+func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+func dayPtr(t *time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	return t.UTC().Format("2006-01-02 15:04")
+}

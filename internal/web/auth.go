@@ -1,0 +1,72 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/views"
+)
+
+// home is GET /: admins and auditors go to the dashboard.
+func (s *Server) home(c echo.Context) error {
+	return render(c, http.StatusOK, views.Home(views.HomePage{Nav: s.nav(c, "home")}))
+}
+
+// signinForm is GET /signin?return_to=PATH.
+func (s *Server) signinForm(c echo.Context) error {
+	ret := safeReturn(c.QueryParam("return_to"))
+	if u, ok := currentUser(c); ok && ret == "" {
+		if u.Role.CanViewAdmin() {
+			return c.Redirect(http.StatusFound, "/admin/apps")
+		}
+	}
+	return render(c, http.StatusOK, views.SignIn(views.SignInPage{Nav: s.nav(c, "signin"), ReturnTo: ret}))
+}
+
+// signin is POST /signin (fields username, password, return_to). On
+// success the session token is renewed (no fixation) and the user goes
+// back to return_to, or to the dashboard. A failure re-shows the form with
+// 401 and one message for unknown user and wrong password alike.
+func (s *Server) signin(c echo.Context) error {
+	ctx := c.Request().Context()
+	username, password := c.FormValue("username"), c.FormValue("password")
+	ret := safeReturn(c.FormValue("return_to"))
+	u, err := s.admin.Authenticate(ctx, username, password)
+	if apperr.Is(err, apperr.Unauthorized) {
+		return render(c, http.StatusUnauthorized, views.SignIn(views.SignInPage{Nav: s.nav(c, "signin"),
+			Username: username, ReturnTo: ret, Error: apperr.ErrorMessage(err)}))
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.sessions.Put(ctx, sessUserID, u.ID)
+	if ret == "" {
+		ret = "/"
+		if u.Role.CanViewAdmin() {
+			ret = "/admin/apps"
+		}
+	}
+	return c.Redirect(http.StatusSeeOther, ret)
+}
+
+// signoutForm is GET /signout: a page with the sign-out button (a state
+// change needs a POST with a CSRF token).
+func (s *Server) signoutForm(c echo.Context) error {
+	if _, ok := currentUser(c); !ok {
+		return c.Redirect(http.StatusFound, "/signin")
+	}
+	return render(c, http.StatusOK, views.SignOut(views.HomePage{Nav: s.nav(c, "")}))
+}
+
+// signout is POST /signout: destroys the session.
+func (s *Server) signout(c echo.Context) error {
+	if err := s.sessions.Destroy(c.Request().Context()); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/signin")
+}

@@ -1,0 +1,158 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/oauth"
+	"github.com/oauthdesk/oauthdesk/views"
+)
+
+// errorHandler is the one place where errors become responses:
+//   - *oauth.Error → the token endpoint's JSON body with both spellings
+//     (Error/ErrorDescription and error/error_description), no-store;
+//   - *oauth.RedirectError → 302 to the callback with ?error=…&state=…;
+//   - *oauth.PageError → an HTML 400 page, never a redirect;
+//   - *oauth.BearerError → 401/403 with WWW-Authenticate (RFC 6750 §3);
+//   - apperr codes and echo.HTTPError → their status, as JSON under
+//     /_apis/ and /oauth2/token, as an HTML page elsewhere.
+//
+// 5xx are logged as errors with the cause, 4xx as warnings; a 5xx never
+// shows its cause to the client.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	req := c.Request()
+	log := s.log.With("method", req.Method, "path", req.URL.Path, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+
+	var (
+		oerr *oauth.Error
+		rerr *oauth.RedirectError
+		perr *oauth.PageError
+		berr *oauth.BearerError
+		herr *echo.HTTPError
+	)
+	switch {
+	case errors.As(err, &oerr):
+		log.Warn("token request rejected", "error", oerr.Code, "description", oerr.Description)
+		writeTokenError(c, oerr)
+		return
+	case errors.As(err, &rerr):
+		log.Warn("authorization request rejected", "error", rerr.Name, "description", rerr.Description)
+		_ = c.Redirect(http.StatusFound, rerr.Location())
+		return
+	case errors.As(err, &perr):
+		log.Warn("authorization request refused", "reason", perr.Message)
+		s.errorPage(c, http.StatusBadRequest, "This authorization request is not valid", perr.Message)
+		return
+	case errors.As(err, &berr):
+		challenge := `Bearer realm="oauthdesk"`
+		if berr.Code != "" {
+			challenge += `, error="` + berr.Code + `", error_description="` + berr.Description + `"`
+			if berr.Scope != "" {
+				challenge += `, scope="` + berr.Scope + `"`
+			}
+		}
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, challenge)
+		_ = c.JSON(berr.Status(), apiError(berr.Description))
+		return
+	}
+
+	status, msg := http.StatusInternalServerError, "Internal error."
+	switch {
+	case errors.As(err, &herr):
+		status = herr.Code
+		if m, ok := herr.Message.(string); ok {
+			msg = m
+		} else {
+			msg = http.StatusText(status)
+		}
+		if status == http.StatusNotFound {
+			msg = "There is nothing at this address."
+		}
+	default:
+		msg = apperr.ErrorMessage(err)
+		switch apperr.ErrorCode(err) {
+		case apperr.Invalid:
+			status = http.StatusBadRequest
+		case apperr.NotFound:
+			status = http.StatusNotFound
+		case apperr.Conflict:
+			status = http.StatusConflict
+		case apperr.Unauthorized:
+			status = http.StatusUnauthorized
+		case apperr.Forbidden:
+			status = http.StatusForbidden
+		}
+	}
+	if status >= 500 {
+		log.Error("request failed", "status", status, "err", err)
+		msg = "Internal error. The cause was logged; try again, and tell the administrator if it persists."
+	} else {
+		log.Warn("request rejected", "status", status, "reason", msg)
+	}
+
+	switch path := req.URL.Path; {
+	case path == "/oauth2/token":
+		writeTokenError(c, &oauth.Error{Code: tokenErrorCode(status), Description: msg, Status: status})
+	case strings.HasPrefix(path, "/_apis/"):
+		_ = c.JSON(status, apiError(msg))
+	default:
+		s.errorPage(c, status, titleFor(status), msg)
+	}
+}
+
+func tokenErrorCode(status int) string {
+	if status >= 500 {
+		return oauth.ErrServer.Code
+	}
+	return "invalid_request"
+}
+
+// writeTokenError writes an RFC 6749 §5.2 error body that carries both the
+// service's PascalCase keys and the RFC's snake_case keys.
+func writeTokenError(c echo.Context, e *oauth.Error) {
+	h := c.Response().Header()
+	h.Set(echo.HeaderCacheControl, "no-store")
+	h.Set("Pragma", "no-cache")
+	_ = c.JSON(e.Status, map[string]string{
+		"Error": e.Code, "ErrorDescription": e.Description,
+		"error": e.Code, "error_description": e.Description,
+	})
+}
+
+// apiError is the error body of the REST API, shaped like the service's
+// exceptions (message, typeKey).
+func apiError(msg string) map[string]any {
+	return map[string]any{"$id": "1", "innerException": nil, "message": msg, "typeName": "oauthdesk.Error", "typeKey": "Error", "errorCode": 0, "eventId": 3000}
+}
+
+func titleFor(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "That request is not valid"
+	case http.StatusUnauthorized:
+		return "Please sign in"
+	case http.StatusForbidden:
+		return "Not allowed"
+	case http.StatusNotFound:
+		return "Not found"
+	case http.StatusConflict:
+		return "Conflict"
+	}
+	if status >= 500 {
+		return "Something went wrong"
+	}
+	return http.StatusText(status)
+}
+
+func (s *Server) errorPage(c echo.Context, status int, title, msg string) {
+	if err := render(c, status, views.Error(views.ErrorPage{Nav: s.nav(c, ""), Status: status, Title: title, Message: msg})); err != nil {
+		s.log.Error("render error page", "err", err)
+	}
+}

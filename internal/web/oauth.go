@@ -1,0 +1,146 @@
+package web
+
+import (
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/oauthdesk/oauthdesk/internal/oauth"
+	"github.com/oauthdesk/oauthdesk/views"
+)
+
+func authorizeRequest(get func(string) string) oauth.AuthorizeRequest {
+	return oauth.AuthorizeRequest{
+		ClientID: get("client_id"), ResponseType: get("response_type"), State: get("state"),
+		Scope: get("scope"), RedirectURI: get("redirect_uri"),
+	}
+}
+
+// authorize is GET /oauth2/authorize (seed 001 step 2). The request is
+// verified before anything else, so a broken request never asks anyone to
+// sign in; then a visitor who is not signed in goes to /signin and comes
+// back here; then the approval page is shown.
+func (s *Server) authorize(c echo.Context) error {
+	req := authorizeRequest(c.QueryParam)
+	u, signedIn := currentUser(c)
+	consent, err := s.oauth.CheckAuthorize(c.Request().Context(), u.ID, req)
+	if err != nil {
+		return err
+	}
+	if !signedIn {
+		return c.Redirect(http.StatusFound, "/signin?return_to="+url.QueryEscape(c.Request().URL.RequestURI()))
+	}
+	return s.renderConsent(c, consent)
+}
+
+func (s *Server) renderConsent(c echo.Context, consent oauth.Consent) error {
+	app := consent.App
+	p := views.ConsentPage{
+		Nav: s.nav(c, ""), AppName: app.Name, Company: app.Company, Description: app.Description,
+		LogoURL: app.LogoURL, CompanyURL: app.CompanyURL, AppURL: app.AppURL, TermsURL: app.TermsURL,
+		PrivacyURL: app.PrivacyURL, ClientID: consent.Request.ClientID, ResponseType: consent.Request.ResponseType,
+		State: consent.Request.State, Scope: consent.Request.Scope, RedirectURI: consent.Request.RedirectURI,
+	}
+	if cb, err := url.Parse(app.CallbackURL); err == nil {
+		p.CallbackHost = cb.Host
+	}
+	for _, sc := range consent.Scopes {
+		p.Scopes = append(p.Scopes, scopeView(sc))
+	}
+	if consent.Existing != nil {
+		p.AuthorizedSince = consent.Existing.GrantedAt.Format("2006-01-02")
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return render(c, http.StatusOK, views.Consent(p))
+}
+
+// decide is POST /oauth2/authorize: the approval page's answer, with
+// decision=accept or decision=deny (and the CSRF token, checked by the
+// middleware). Both answers are 302 to the callback.
+func (s *Server) decide(c echo.Context) error {
+	req := authorizeRequest(c.FormValue)
+	u, ok := currentUser(c)
+	if !ok {
+		q := url.Values{"client_id": {req.ClientID}, "response_type": {req.ResponseType}, "state": {req.State},
+			"scope": {req.Scope}, "redirect_uri": {req.RedirectURI}}
+		return c.Redirect(http.StatusSeeOther, "/signin?return_to="+url.QueryEscape("/oauth2/authorize?"+q.Encode()))
+	}
+	var accept bool
+	switch c.FormValue("decision") {
+	case "accept":
+		accept = true
+	case "deny":
+	default:
+		return echo.NewHTTPError(http.StatusBadRequest, "Choose Accept or Deny on the approval page.")
+	}
+	d, err := s.oauth.Decide(c.Request().Context(), u.ID, req, accept)
+	if err != nil {
+		return err
+	}
+	s.log.Info("consent", "user_id", u.ID, "client_id", d.ClientID, "approved", d.Approved, "scopes", strings.Join(d.Scopes, " "))
+	return c.Redirect(http.StatusFound, d.Location)
+}
+
+var tokenFields = []string{"grant_type", "client_assertion_type", "client_assertion", "assertion", "redirect_uri"}
+
+// token is POST /oauth2/token (seed 001 steps 3 and 5). The body must be
+// application/x-www-form-urlencoded; a parameter sent twice is rejected
+// (RFC 6749 §3.2). Success and error bodies carry Cache-Control: no-store.
+func (s *Server) token(c echo.Context) error {
+	r := c.Request()
+	mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
+	if err != nil || mt != echo.MIMEApplicationForm {
+		return &oauth.Error{Code: "invalid_request", Status: http.StatusBadRequest,
+			Description: "Content-Type must be application/x-www-form-urlencoded"}
+	}
+	if err := r.ParseForm(); err != nil {
+		return &oauth.Error{Code: "invalid_request", Status: http.StatusBadRequest, Description: "The request body is not a valid form"}
+	}
+	for _, f := range tokenFields {
+		if len(r.PostForm[f]) > 1 {
+			return &oauth.Error{Code: "invalid_request", Status: http.StatusBadRequest, Description: f + " must be sent only once"}
+		}
+	}
+	resp, err := s.oauth.Token(r.Context(), oauth.TokenRequest{
+		GrantType: r.PostForm.Get("grant_type"), ClientAssertionType: r.PostForm.Get("client_assertion_type"),
+		ClientAssertion: r.PostForm.Get("client_assertion"), Assertion: r.PostForm.Get("assertion"),
+		RedirectURI: r.PostForm.Get("redirect_uri"),
+	})
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderCacheControl, "no-store")
+	h.Set("Pragma", "no-cache")
+	return c.JSON(http.StatusOK, resp)
+}
+
+// jwks is GET /.well-known/jwks.json: the public keys of access tokens.
+func (s *Server) jwks(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=300")
+	return c.JSON(http.StatusOK, s.oauth.Keys().JWKS())
+}
+
+const ctxPrincipal = "principal"
+
+// bearer authenticates REST API calls with an access token (RFC 6750).
+func (s *Server) bearer(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, err := s.oauth.Authenticate(c.Request().Context(), c.Request().Header.Get(echo.HeaderAuthorization))
+		if err != nil {
+			return err
+		}
+		c.Set(ctxPrincipal, p)
+		return next(c)
+	}
+}
+
+// requireScope is the scope check of one API: the scope each API needs is
+// declared where the route handler is, through this call.
+func (s *Server) requireScope(c echo.Context, required string) (oauth.Principal, error) {
+	p, _ := c.Get(ctxPrincipal).(oauth.Principal)
+	return p, s.oauth.Require(p, required)
+}

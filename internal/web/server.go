@@ -1,0 +1,185 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/oauthdesk/oauthdesk/assets"
+	"github.com/oauthdesk/oauthdesk/internal/admin"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/oauth"
+	"github.com/oauthdesk/oauthdesk/internal/scope"
+)
+
+// OAuth is the protocol the web layer serves (implemented by
+// *oauth.Service).
+type OAuth interface {
+	CheckAuthorize(ctx context.Context, userID string, req oauth.AuthorizeRequest) (oauth.Consent, error)
+	Decide(ctx context.Context, userID string, req oauth.AuthorizeRequest, accept bool) (oauth.Decision, error)
+	Token(ctx context.Context, req oauth.TokenRequest) (oauth.TokenResponse, error)
+	Authenticate(ctx context.Context, header string) (oauth.Principal, error)
+	Require(p oauth.Principal, scope string) error
+	Keys() *oauth.KeySet
+}
+
+// Admin is the administration the dashboard offers (implemented by
+// *admin.Service).
+type Admin interface {
+	Authenticate(ctx context.Context, username, password string) (domain.User, error)
+	User(ctx context.Context, id string) (domain.User, error)
+	RegisterApp(ctx context.Context, ownerUsername string, reg domain.Registration) (admin.RegisteredApp, error)
+	ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage, error)
+	App(ctx context.Context, clientID string) (admin.AppDetail, error)
+}
+
+// Config is the web layer's configuration.
+type Config struct {
+	BaseURL        string // e.g. http://127.0.0.1:8080; https turns on Secure cookies and HSTS
+	SessionStore   scs.Store
+	SessionTimeout time.Duration // idle timeout of a dashboard session; default 2 hours
+}
+
+// Server is the HTTP handler of oauthdesk.
+type Server struct {
+	cfg      Config
+	oauth    OAuth
+	admin    Admin
+	scopes   *scope.Catalog
+	sessions *scs.SessionManager
+	log      *slog.Logger
+	now      func() time.Time
+	echo     *echo.Echo
+	reveal   *revealStore
+}
+
+// New builds the server and its routes.
+func New(cfg Config, o OAuth, a Admin, cat *scope.Catalog, log *slog.Logger, now func() time.Time) *Server {
+	sm := scs.New()
+	sm.Store = cfg.SessionStore
+	sm.Lifetime = 12 * time.Hour
+	sm.IdleTimeout = cfg.SessionTimeout
+	if sm.IdleTimeout <= 0 {
+		sm.IdleTimeout = 2 * time.Hour
+	}
+	sm.Cookie.Name = "oauthdesk_session"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = secureBase(cfg.BaseURL)
+	sm.Cookie.Path = "/"
+	s := &Server{cfg: cfg, oauth: o, admin: a, scopes: cat, sessions: sm, log: log, now: now,
+		reveal: &revealStore{items: map[string]revealItem{}}}
+	s.echo = s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+func secureBase(base string) bool { return strings.HasPrefix(strings.ToLower(base), "https://") }
+
+// routes builds the middleware stack and the routes in one place.
+func (s *Server) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.errorHandler
+	e.Use(middleware.Recover())
+	e.Use(middleware.RequestID())
+	e.Use(s.requestLog())
+	e.Use(middleware.BodyLimit("1M"))
+	secure := middleware.SecureConfig{
+		XSSProtection:         "",
+		ContentTypeNosniff:    "nosniff",
+		XFrameOptions:         "DENY",
+		ReferrerPolicy:        "no-referrer",
+		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+	}
+	if secureBase(s.cfg.BaseURL) {
+		secure.HSTSMaxAge = 31536000
+	}
+	e.Use(middleware.SecureWithConfig(secure))
+
+	// Machine endpoints: no session, no CSRF (no cookies are read).
+	e.POST("/oauth2/token", s.token)
+	e.GET("/.well-known/jwks.json", s.jwks)
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	api := e.Group("/_apis")
+	api.GET("/profile/profiles/me", s.profileMe, s.bearer)
+
+	e.GET("/assets/*", echo.WrapHandler(http.StripPrefix("/assets/", cacheAssets(http.FileServer(http.FS(assets.FS))))))
+
+	// Browser pages: sessions, CSRF, the signed-in user.
+	csrfSecure := secureBase(s.cfg.BaseURL)
+	b := e.Group("", s.withSession, middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
+		CookieName:     "oauthdesk_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   csrfSecure,
+		CookieSameSite: http.SameSiteStrictMode,
+		ErrorHandler: func(err error, c echo.Context) error {
+			return &echo.HTTPError{Code: http.StatusForbidden, Message: "The form expired or came from another site. Go back, reload the page and try again.", Internal: err}
+		},
+	}), s.loadUser)
+	b.GET("/", s.home)
+	b.GET("/signin", s.signinForm)
+	b.POST("/signin", s.signin)
+	b.GET("/signout", s.signoutForm)
+	b.POST("/signout", s.signout)
+	b.GET("/oauth2/authorize", s.authorize)
+	b.POST("/oauth2/authorize", s.decide)
+
+	adm := b.Group("/admin", s.requireRole(domain.RoleAdmin, domain.RoleAuditor))
+	adm.GET("", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/admin/apps") })
+	adm.GET("/apps", s.appsList)
+	adm.GET("/apps/new", s.appNewForm, s.requireRole(domain.RoleAdmin))
+	adm.POST("/apps", s.appCreate, s.requireRole(domain.RoleAdmin))
+	adm.GET("/apps/:client_id", s.appDetail)
+	return e
+}
+
+// revealStore keeps a just-created client secret in memory, for one
+// showing, so that it never lands in the sessions table: the session holds
+// only a random handle. Entries expire after 10 minutes.
+type revealStore struct {
+	mu    sync.Mutex
+	items map[string]revealItem
+}
+
+type revealItem struct {
+	clientID, secret string
+	expires          time.Time
+}
+
+func (r *revealStore) put(handle, clientID, secret string, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, v := range r.items {
+		if now.After(v.expires) {
+			delete(r.items, k)
+		}
+	}
+	r.items[handle] = revealItem{clientID: clientID, secret: secret, expires: now.Add(10 * time.Minute)}
+}
+
+// take returns and forgets the secret for handle if it belongs to clientID.
+func (r *revealStore) take(handle, clientID string, now time.Time) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	it, ok := r.items[handle]
+	if !ok || it.clientID != clientID {
+		return ""
+	}
+	delete(r.items, handle)
+	if now.After(it.expires) {
+		return ""
+	}
+	return it.secret
+}

@@ -1,0 +1,127 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/views"
+)
+
+const (
+	sessUserID = "user_id"
+	sessReveal = "reveal"
+	sessFlash  = "flash"
+	ctxUser    = "user"
+)
+
+// withSession loads and saves the scs session around the handler. Errors
+// are rendered inside, so that the session is committed exactly once,
+// after the response is known.
+func (s *Server) withSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		s.sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c.SetRequest(r)
+			c.SetResponse(echo.NewResponse(w, c.Echo()))
+			if err := next(c); err != nil {
+				c.Error(err)
+			}
+		})).ServeHTTP(c.Response(), c.Request())
+		return nil
+	}
+}
+
+// loadUser puts the signed-in user, if any, in the context. A session whose
+// user no longer exists is cleared.
+func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		if id := s.sessions.GetString(ctx, sessUserID); id != "" {
+			u, err := s.admin.User(ctx, id)
+			switch {
+			case err == nil:
+				c.Set(ctxUser, u)
+			case apperr.Is(err, apperr.NotFound):
+				_ = s.sessions.Destroy(ctx)
+			default:
+				return err
+			}
+		}
+		return next(c)
+	}
+}
+
+func currentUser(c echo.Context) (domain.User, bool) {
+	u, ok := c.Get(ctxUser).(domain.User)
+	return u, ok
+}
+
+// requireRole lets signed-in users holding one of roles through; others
+// are sent to sign in (not signed in) or get 403.
+func (s *Server) requireRole(roles ...domain.Role) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			u, ok := currentUser(c)
+			if !ok {
+				if c.Request().Method == http.MethodGet {
+					return c.Redirect(http.StatusFound, "/signin?return_to="+url.QueryEscape(c.Request().URL.RequestURI()))
+				}
+				return apperr.Errorf(apperr.Unauthorized, "Your session ended. Sign in again.")
+			}
+			if !slices.Contains(roles, u.Role) {
+				return apperr.Errorf(apperr.Forbidden, "Your role (%s) does not allow this page. Ask an administrator if you need access.", u.Role)
+			}
+			return next(c)
+		}
+	}
+}
+
+// nav builds the header's view model.
+func (s *Server) nav(c echo.Context, active string) views.Nav {
+	n := views.Nav{Active: active}
+	if t, ok := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string); ok {
+		n.CSRF = t
+	}
+	if u, ok := currentUser(c); ok {
+		n.Username, n.DisplayName, n.Role = u.Username, u.DisplayName, string(u.Role)
+		n.CanAdmin = u.Role.CanViewAdmin()
+	}
+	return n
+}
+
+// safeReturn returns target if it is a local path (no scheme, no host, not
+// protocol-relative), else "".
+func safeReturn(target string) string {
+	if target == "" || !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "//") || strings.HasPrefix(target, `/\`) {
+		return ""
+	}
+	u, err := url.Parse(target)
+	if err != nil || u.Scheme != "" || u.Host != "" || strings.ContainsAny(target, "\r\n") {
+		return ""
+	}
+	return target
+}
+
+// requestLog logs one line per request: method, path (never the query,
+// which carries codes and state), status, latency.
+func (s *Server) requestLog() echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogURIPath: false, LogMethod: true, LogLatency: true, LogRequestID: true,
+		HandleError: false,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			s.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+				slog.String("method", v.Method), slog.String("path", c.Request().URL.Path),
+				slog.Int("status", v.Status), slog.Duration("latency", v.Latency.Round(time.Microsecond)),
+				slog.String("request_id", v.RequestID))
+			return nil
+		},
+	})
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"time"
-
 )
 
 // Principal is the caller behind a verified access token.

@@ -16,7 +16,9 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Code + ": " + e.Description }
 
-func newErr(code, desc string, status int) *Error { return &Error{Code: code, Description: desc, Status: status} }
+func newErr(code, desc string, status int) *Error {
+	return &Error{Code: code, Description: desc, Status: status}
+}
 
 // Token-endpoint errors, one per case of PROTOCOL.md plus the few cases it
 // does not list (unsupported grant type, missing assertion, wrong

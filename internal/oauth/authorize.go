@@ -55,7 +55,7 @@ func (s *Service) CheckAuthorize(ctx context.Context, userID string, req Authori
 	if err != nil || len(req.ClientID) != 36 {
 		return Consent{}, &PageError{Message: "The client_id is not a valid app ID (a GUID such as 00001111-aaaa-2222-bbbb-3333cccc4444)."}
 	}
-	app, err := s.store.AppByClientID(ctx, id.String())
+	app, err := s.store.ClientByID(ctx, id.String())
 	if apperr.Is(err, apperr.NotFound) || (err == nil && app.DeletedAt != nil) {
 		return Consent{}, &PageError{Message: "No app is registered with this client_id. It may have been deleted."}
 	}

@@ -14,7 +14,7 @@ import (
 // when nothing matches.
 type Store interface {
 	WriteTx(ctx context.Context, fn func(ctx context.Context) error) error
-	AppByClientID(ctx context.Context, clientID string) (domain.App, error)
+	ClientByID(ctx context.Context, clientID string) (domain.App, error)
 	ActiveAuthorization(ctx context.Context, userID, clientID string) (domain.Authorization, error)
 	AuthorizationByID(ctx context.Context, id string) (domain.Authorization, error)
 	CreateAuthorization(ctx context.Context, a domain.Authorization) error

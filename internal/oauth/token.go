@@ -122,7 +122,7 @@ func authenticateClient(app domain.App, presented string, now time.Time) (domain
 // loadClient returns the app of a code or refresh token and authenticates
 // the presented secret.
 func (s *Service) loadClient(ctx context.Context, clientID, presented string, now time.Time) (domain.App, domain.Secret, *Error, error) {
-	app, err := s.store.AppByClientID(ctx, clientID)
+	app, err := s.store.ClientByID(ctx, clientID)
 	if apperr.Is(err, apperr.NotFound) {
 		return app, domain.Secret{}, ErrClientUnknown, nil
 	}

@@ -121,6 +121,23 @@ func (db *DB) AppByClientID(ctx context.Context, clientID string) (domain.App, e
 	return app, nil
 }
 
+// ClientByID returns the registration with its active secrets only — the
+// lean lookup of the token and authorization endpoints (no owner, no
+// counts). A deleted app is returned with DeletedAt set. Errors: NotFound.
+func (db *DB) ClientByID(ctx context.Context, clientID string) (domain.App, error) {
+	var row appRow
+	if err := db.rd(ctx).Where("client_id = ?", clientID).Take(&row).Error; err != nil {
+		return domain.App{}, translate(err, "app")
+	}
+	app := appListRow{App: row}.domain()
+	secrets, err := db.activeSecrets(ctx, []string{clientID})
+	if err != nil {
+		return domain.App{}, err
+	}
+	app.Secrets = secrets[clientID]
+	return app, nil
+}
+
 func (db *DB) activeSecrets(ctx context.Context, clientIDs []string) (map[string][]domain.Secret, error) {
 	var rows []secretRow
 	err := db.rd(ctx).Where("client_id IN ? AND retired_at IS NULL", clientIDs).

@@ -451,6 +451,23 @@ func TestWebServerFlow(t *testing.T) {
 		}
 	})
 
+	t.Run("a valid token lacking the scope gets 403", func(t *testing.T) {
+		// vso.project includes nothing, so it does not satisfy vso.profile.
+		narrow := registerThroughDashboard(t, admin, "vso.project")
+		code := approve(t, member, narrow, "vso.project", "p")
+		pair := postToken(t, ts.URL, formType, codeBody(narrow.Secret, code, callbackURL))
+		wantTokens(t, pair)
+		status, h, _ := callAPI(t, ts.URL, profilePath, pair.str("access_token"))
+		if status != http.StatusForbidden || !strings.Contains(h.Get("WWW-Authenticate"), `error="insufficient_scope"`) {
+			t.Errorf("profile with vso.project: %d %q, want 403 insufficient_scope", status, h.Get("WWW-Authenticate"))
+		}
+		// vso.work includes vso.hooks_write → vso.hooks → vso.profile: allowed.
+		status, _, _ = callAPI(t, ts.URL, profilePath, workToken(t, ts, member, app))
+		if status != http.StatusOK {
+			t.Errorf("profile with vso.work (includes vso.profile): %d, want 200", status)
+		}
+	})
+
 	t.Run("members cannot open the dashboard", func(t *testing.T) {
 		for _, p := range []string{"/admin/apps", "/admin/apps/new", "/admin/apps/" + app.ClientID} {
 			if r := member.get(p); r.Status != http.StatusForbidden {
@@ -462,4 +479,13 @@ func TestWebServerFlow(t *testing.T) {
 			t.Errorf("member POST /admin/apps: %d, want 403", r.Status)
 		}
 	})
+}
+
+// workToken returns a fresh access token for app with only vso.work.
+func workToken(t *testing.T, ts *testServer, member *agent, app registeredApp) string {
+	t.Helper()
+	code := approve(t, member, app, "vso.work", "w")
+	pair := postToken(t, ts.URL, formType, codeBody(app.Secret, code, callbackURL))
+	wantTokens(t, pair)
+	return pair.str("access_token")
 }

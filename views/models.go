@@ -12,6 +12,8 @@ type Nav struct {
 	CanAdmin    bool
 	CSRF        string
 	Active      string // "apps", "home", …
+	// PolicyOff is set on admin pages while third-party OAuth access is off.
+	PolicyOff bool
 }
 
 // SignedIn reports whether someone is signed in.
@@ -118,15 +120,20 @@ type Field struct {
 	Link  bool
 }
 
-// AuthorizationRow is one authorization on the app page.
+// AuthorizationRow is one authorization on the app and user pages.
 type AuthorizationRow struct {
 	ID        string
 	Username  string
 	Display   string
+	AppName   string
+	ClientID  string
 	Scopes    []string
 	GrantedAt string
 	LastUsed  string
 	Revoked   string
+	// SecretSlot is the slot of the client secret the authorization last
+	// refreshed with ("" unknown or gone).
+	SecretSlot string
 }
 
 // SecretRow is one client secret on the app page.
@@ -149,6 +156,102 @@ type AppPage struct {
 	Secrets        []SecretRow
 	Authorizations []AuthorizationRow
 	// NewSecret is the client secret just created: shown once.
-	NewSecret string
-	Deleted   bool
+	NewSecret     string
+	NewSecretSlot string
+	Deleted       bool
+	CanManage     bool // admin (not auditor)
+	HasAlt        bool
+	Flash         string
+}
+
+// ConfirmPage asks before a destructive action: what will happen, how
+// much it affects, and a form that does it. TypeToConfirm, when set, must
+// be typed into the field "confirm".
+type ConfirmPage struct {
+	Nav
+	Title         string
+	Message       string
+	Impact        []string
+	Action        string
+	Button        string
+	Danger        bool
+	TypeToConfirm string
+	Error         string
+	Cancel        string
+}
+
+// UserRow is one user on /admin/users.
+type UserRow struct {
+	ID                   string
+	Username             string
+	Display              string
+	Email                string
+	Role                 string
+	ActiveAuthorizations int64
+}
+
+// UsersPage is /admin/users.
+type UsersPage struct {
+	Nav
+	Users     []UserRow
+	CanManage bool
+	Flash     string
+}
+
+// SettingsPage is /admin/settings.
+type SettingsPage struct {
+	Nav
+	ThirdPartyOAuth    bool
+	SecretLifetimeDays int
+	MaxLifetimeDays    int
+	CanManage          bool
+	Flash              string
+	Error              string
+}
+
+// AuditRow is one audit event.
+type AuditRow struct {
+	Seq        int64
+	At         string
+	Actor      string
+	Action     string
+	TargetType string
+	TargetID   string
+	Details    string
+	RemoteAddr string
+}
+
+// AuditPage is /admin/audit.
+type AuditPage struct {
+	Nav
+	Actor, Action, TargetType, TargetID, Since, Until string
+	Rows                                              []AuditRow
+	OlderURL                                          string
+	ExportCSV                                         string
+	ExportJSONL                                       string
+	Actions                                           []string
+	Error                                             string
+}
+
+// ProfileScope is a granted scope with its description.
+type ProfileScope struct {
+	ID, Name, Description string
+}
+
+// ProfileAuthorization is one of the user's own authorizations.
+type ProfileAuthorization struct {
+	ID        string
+	AppName   string
+	Company   string
+	AppURL    string
+	Scopes    []ProfileScope
+	GrantedAt string
+	LastUsed  string
+}
+
+// ProfileAuthorizationsPage is /profile/authorizations.
+type ProfileAuthorizationsPage struct {
+	Nav
+	Authorizations []ProfileAuthorization
+	Flash          string
 }

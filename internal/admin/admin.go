@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
 )
@@ -21,9 +22,31 @@ type Store interface {
 	AppByClientID(ctx context.Context, clientID string) (domain.App, error)
 	ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage, error)
 	AuthorizationsByClient(ctx context.Context, clientID string, limit int) ([]domain.Authorization, error)
+	AuthorizationByID(ctx context.Context, id string) (domain.Authorization, error)
+	CreateSecret(ctx context.Context, s domain.Secret) error
+	RetireSecret(ctx context.Context, clientID, slot string, at time.Time) (domain.Secret, error)
+	MoveSecretSlot(ctx context.Context, clientID, from, to string) error
+	LastSecretUse(ctx context.Context, clientID string) (map[string]string, error)
+	ListAuthorizations(ctx context.Context, f domain.AuthorizationFilter) ([]domain.Authorization, string, error)
+	CountRevocationImpact(ctx context.Context, f domain.AuthorizationFilter, now time.Time) (domain.RevocationImpact, error)
+	ActiveAuthorizationIDs(ctx context.Context, f domain.AuthorizationFilter) ([]string, error)
+	RevokeAuthorization(ctx context.Context, id, by string, at time.Time) (bool, error)
+	DeleteApp(ctx context.Context, clientID string, at time.Time) error
+	Setting(ctx context.Context, key string) (string, bool, error)
+	SetSetting(ctx context.Context, key, value string, at time.Time) error
+	AppendAudit(ctx context.Context, e audit.Event) (audit.Event, error)
+	AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, bool, error)
+	WalkAudit(ctx context.Context, since time.Time, fn func(audit.Event) bool) error
+	ListUsers(ctx context.Context) ([]domain.UserSummary, error)
 }
 
-// Service runs the admin use cases. SecretLifetime 0 means five years.
+// Users lists every user with active authorization counts.
+func (s *Service) Users(ctx context.Context) ([]domain.UserSummary, error) {
+	return s.store.ListUsers(ctx)
+}
+
+// Service runs the admin use cases. secretLifetime is the default client
+// secret lifetime (0: five years); the policy setting overrides it.
 type Service struct {
 	store          Store
 	scopes         *scope.Catalog
@@ -34,4 +57,11 @@ type Service struct {
 // NewService returns the admin service; now is the clock.
 func NewService(st Store, cat *scope.Catalog, now func() time.Time, secretLifetime time.Duration) *Service {
 	return &Service{store: st, scopes: cat, now: now, secretLifetime: secretLifetime}
+}
+
+// record appends an audit event for ctx's actor; call it inside the write
+// transaction of the change.
+func (s *Service) record(ctx context.Context, at time.Time, action, targetType, targetID string, details map[string]any) error {
+	_, err := s.store.AppendAudit(ctx, audit.New(ctx, at, action, targetType, targetID, details))
+	return err
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/oauth"
 )
@@ -40,16 +41,22 @@ func (s *Service) RegisterApp(ctx context.Context, ownerUsername string, reg dom
 			return err
 		}
 		now := s.now()
+		lifetime, err := s.SecretLifetime(ctx)
+		if err != nil {
+			return err
+		}
 		secret := oauth.NewOpaque(oauth.PrefixClientSecret)
 		app := domain.App{ClientID: uuid.NewString(), Registration: reg, OwnerID: owner.ID,
 			OwnerUsername: owner.Username, CreatedAt: now}
 		app.Secrets = []domain.Secret{{ID: uuid.NewString(), ClientID: app.ClientID, Slot: domain.SlotPrimary,
-			Hash: oauth.Hash(secret), CreatedAt: now, ExpiresAt: domain.SecretExpiry(now, s.secretLifetime)}}
+			Hash: oauth.Hash(secret), CreatedAt: now, ExpiresAt: domain.SecretExpiry(now, lifetime)}}
 		if err := s.store.CreateApp(ctx, app); err != nil {
 			return err
 		}
 		out = RegisteredApp{App: app, ClientSecret: secret}
-		return nil
+		return s.record(ctx, now, audit.ActionAppRegister, audit.TargetApp, app.ClientID, map[string]any{
+			"name": reg.Name, "callback_url": reg.CallbackURL, "scopes": reg.Scopes, "owner": owner.Username,
+			"secret_id": app.Secrets[0].ID})
 	})
 	return out, err
 }

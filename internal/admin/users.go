@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
 
@@ -68,10 +69,16 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (domain.User, erro
 	}
 	u := domain.User{ID: uuid.NewString(), Username: in.Username, DisplayName: in.DisplayName, Email: in.Email,
 		Role: in.Role, PasswordHash: hash, CreatedAt: now, UpdatedAt: now, Revision: 1}
-	if err := s.store.CreateUser(ctx, u); err != nil {
-		if apperr.Is(err, apperr.Conflict) {
-			return domain.User{}, apperr.Errorf(apperr.Conflict, "username %q is already taken", in.Username)
+	err = s.store.WriteTx(ctx, func(ctx context.Context) error {
+		if err := s.store.CreateUser(ctx, u); err != nil {
+			if apperr.Is(err, apperr.Conflict) {
+				return apperr.Errorf(apperr.Conflict, "username %q is already taken", in.Username)
+			}
+			return err
 		}
+		return s.record(ctx, now, audit.ActionUserAdd, audit.TargetUser, u.ID, map[string]any{"username": u.Username, "role": string(u.Role)})
+	})
+	if err != nil {
 		return domain.User{}, err
 	}
 	return u, nil
@@ -123,4 +130,14 @@ func (s *Service) EnsureAdmin(ctx context.Context) (username, password string, c
 		return err
 	})
 	return "admin", password, created, err
+}
+
+// UserByUsername returns the user with that username (case-insensitive).
+// Errors: NotFound with a message naming it.
+func (s *Service) UserByUsername(ctx context.Context, username string) (domain.User, error) {
+	u, err := s.store.UserByUsername(ctx, username)
+	if apperr.Is(err, apperr.NotFound) {
+		return u, apperr.Errorf(apperr.NotFound, "there is no user %q", username)
+	}
+	return u, err
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
 	"github.com/oauthdesk/oauthdesk/internal/store"
 )
@@ -52,7 +53,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	err := root.ExecuteContext(ctx)
+	err := root.ExecuteContext(audit.WithActor(ctx, audit.Actor{Name: audit.ActorCLI}))
 	if err == nil {
 		return ExitOK
 	}
@@ -92,7 +93,7 @@ func newRoot(env Env) *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&g.db, "db", envOr(env, "OAUTHDESK_DB", "./oauthdesk.db"), "SQLite database file (env OAUTHDESK_DB)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(serveCmd(g), migrateCmd(g), userCmd(g), appCmd(g))
+	root.AddCommand(serveCmd(g), migrateCmd(g), userCmd(g), appCmd(g), authzCmd(g), policyCmd(g), auditCmd(g))
 	// Unknown commands and bad argument counts are usage errors too.
 	for _, c := range allCommands(root) {
 		if c.Args != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oauthdesk/oauthdesk/internal/admin"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/server"
 )
@@ -47,7 +48,7 @@ func serveCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer app.Close()
-			user, password, created, err := app.Admin.EnsureAdmin(ctx)
+			user, password, created, err := app.Admin.EnsureAdmin(audit.WithActor(ctx, audit.Actor{Name: audit.ActorSystem}))
 			if err != nil {
 				return err
 			}
@@ -135,7 +136,7 @@ func userCmd(g *globals) *cobra.Command {
 
 func appCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "app", Short: "Manage app registrations"}
-	c.AddCommand(appRegisterCmd(g), appListCmd(g))
+	c.AddCommand(appRegisterCmd(g), appListCmd(g), appRotateSecretCmd(g), appRetireSecretCmd(g), appDeleteCmd(g))
 	return c
 }
 

@@ -255,3 +255,32 @@ func SecretExpiry(created time.Time, lifetime time.Duration) time.Time {
 	}
 	return created.Add(lifetime)
 }
+
+// AuthorizationFilter selects authorizations; empty fields match all.
+// Scope matches authorizations whose granted scopes contain it literally.
+// ActiveOnly leaves out revoked ones. After is a keyset cursor (granted_at
+// descending, then id). Limit defaults to 100 (at most 1000).
+type AuthorizationFilter struct {
+	ID         string
+	UserID     string
+	ClientID   string
+	Scope      string
+	ActiveOnly bool
+	After      string
+	Limit      int
+}
+
+// RevocationImpact counts what revoking the authorizations matching f
+// would affect: active authorizations, distinct users, and live refresh
+// tokens (unused, unrevoked, unexpired at now).
+type RevocationImpact struct {
+	Authorizations int64
+	Users          int64
+	RefreshTokens  int64
+}
+
+// UserSummary is a user with the number of its active authorizations.
+type UserSummary struct {
+	User
+	ActiveAuthorizations int64
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
 )
@@ -133,15 +134,17 @@ func (s *Service) Decide(ctx context.Context, userID string, req AuthorizeReques
 	}
 	requested := strings.Fields(c.Request.Scope)
 	d := Decision{ClientID: c.App.ClientID, Scopes: requested}
+	now := s.now()
 	if !accept {
 		d.Location = (&RedirectError{Name: ErrNameAccessDenied, RedirectURI: c.App.CallbackURL, State: req.State}).Location()
-		return d, nil
+		err := s.record(ctx, now, audit.ActionConsentDeny, audit.TargetApp, c.App.ClientID, map[string]any{"user_id": userID, "scopes": requested})
+		return d, err
 	}
-	now := s.now()
 	code := NewOpaque(PrefixCode)
 	primary, _ := c.App.PrimarySecret()
 	err = s.store.WriteTx(ctx, func(ctx context.Context) error {
 		a, err := s.store.ActiveAuthorization(ctx, userID, c.App.ClientID)
+		before := a.Scopes
 		switch {
 		case apperr.Is(err, apperr.NotFound):
 			a = domain.Authorization{ID: uuid.NewString(), UserID: userID, ClientID: c.App.ClientID,
@@ -158,6 +161,11 @@ func (s *Service) Decide(ctx context.Context, userID string, req AuthorizeReques
 			}
 		}
 		d.AuthorizationID = a.ID
+		if err := s.record(ctx, now, audit.ActionConsentGrant, audit.TargetAuthorization, a.ID, map[string]any{
+			"user_id": userID, "client_id": c.App.ClientID, "scopes_requested": requested, "scopes_before": before,
+		}); err != nil {
+			return err
+		}
 		return s.store.CreateCode(ctx, domain.AuthCode{
 			ID: uuid.NewString(), Hash: Hash(code), AuthorizationID: a.ID, ClientID: c.App.ClientID,
 			UserID: userID, SecretID: primary.ID, Scopes: requested, RedirectURI: c.App.CallbackURL,

@@ -36,13 +36,16 @@ func (s *Service) Authenticate(ctx context.Context, header string) (Principal, e
 	if err != nil {
 		return Principal{}, &BearerError{Code: "invalid_token", Description: "The access token is invalid or expired."}
 	}
-	revoked, err := s.guard.Revoked(ctx, c)
+	revoked, policyOff, err := s.guard.Revoked(ctx, c)
 	if err != nil {
 		s.log.ErrorContext(ctx, "bearer check: invalidation feed", "err", err)
 		return Principal{}, &BearerError{Code: "invalid_token", Description: "The access token could not be verified; try again."}
 	}
 	if revoked {
 		return Principal{}, &BearerError{Code: "invalid_token", Description: "The access token has been revoked."}
+	}
+	if policyOff {
+		return Principal{}, &PolicyError{UserID: c.UserID}
 	}
 	if s.usage != nil {
 		s.usage.Record(c.AuthorizationID, now)

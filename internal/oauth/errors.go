@@ -40,6 +40,7 @@ var (
 	ErrClientFailed         = newErr("unauthorized_client", "Client failed validation", http.StatusUnauthorized)
 	ErrGrantInvalid         = newErr("invalid_grant", "The provided authorization grant failed verification", http.StatusBadRequest)
 	ErrAuthorizationGone    = newErr("invalid_grant", "No authorization grant was found", http.StatusBadRequest)
+	ErrSecretRetired        = newErr("invalid_grant", "The grant was issued under a client secret that has since been regenerated or retired", http.StatusBadRequest)
 	ErrServer               = newErr("server_error", "An internal server error occurred", http.StatusInternalServerError)
 )
 
@@ -94,4 +95,14 @@ func (e *BearerError) Status() int {
 		return http.StatusForbidden
 	}
 	return http.StatusUnauthorized
+}
+
+// PolicyError is a valid access token refused because the organization
+// turned "Third-party application access via OAuth" off: every REST call
+// answers 401 with the service's TF400813 body (seed 001 FAQ, PROTOCOL.md
+// "Using tokens").
+type PolicyError struct{ UserID string }
+
+func (e *PolicyError) Error() string {
+	return "TF400813: The user '" + e.UserID + "' is not authorized to access this resource."
 }

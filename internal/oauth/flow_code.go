@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
 
@@ -33,7 +34,10 @@ func (s *Service) exchangeCode(ctx context.Context, now time.Time, req TokenRequ
 		return TokenResponse{}, ErrRedirectURIMismatch, nil
 	}
 	if code.UsedAt != nil {
-		return TokenResponse{}, ErrCodeReused, s.store.RevokeFamily(ctx, code.ID, now)
+		return TokenResponse{}, ErrCodeReused, s.revokeFamily(ctx, code, now)
+	}
+	if code.SecretID != "" && !hasSecret(app, code.SecretID) {
+		return TokenResponse{}, ErrSecretRetired, nil
 	}
 	if !now.Before(code.ExpiresAt) {
 		return TokenResponse{}, ErrGrantExpired, nil
@@ -50,8 +54,30 @@ func (s *Service) exchangeCode(ctx context.Context, now time.Time, req TokenRequ
 		return TokenResponse{}, nil, err
 	}
 	if !won {
-		return TokenResponse{}, ErrCodeReused, s.store.RevokeFamily(ctx, code.ID, now)
+		return TokenResponse{}, ErrCodeReused, s.revokeFamily(ctx, code, now)
 	}
 	resp, err := s.issue(ctx, now, authz, app, sec, code.ID, grantedScopes(s.scopes, code.Scopes, authz, app))
 	return resp, nil, err
+}
+
+// revokeFamily revokes every token issued from a reused code (RFC 6749
+// §4.1.2) and records it.
+func (s *Service) revokeFamily(ctx context.Context, code domain.AuthCode, now time.Time) error {
+	if err := s.store.RevokeFamily(ctx, code.ID, now); err != nil {
+		return err
+	}
+	s.log.WarnContext(ctx, "authorization code reused: its tokens are revoked", "client_id", code.ClientID, "authorization_id", code.AuthorizationID)
+	return s.record(audit.WithActor(ctx, audit.Actor{Name: audit.ActorSystem}), now, audit.ActionTokenFamilyRevoke,
+		audit.TargetAuthorization, code.AuthorizationID, map[string]any{"reason": "authorization code reused", "family_id": code.ID})
+}
+
+// hasSecret reports whether the app still holds the secret id (not
+// regenerated or retired).
+func hasSecret(app domain.App, id string) bool {
+	for _, s := range app.Secrets {
+		if s.ID == id {
+			return true
+		}
+	}
+	return false
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
 
@@ -45,9 +46,17 @@ func (s *Service) refresh(ctx context.Context, now time.Time, req TokenRequest) 
 	if !authz.Active() || rt.RevokedAt != nil {
 		return TokenResponse{}, ErrAuthorizationGone, nil
 	}
+	if !hasSecret(app, rt.SecretID) {
+		return TokenResponse{}, ErrSecretRetired, nil
+	}
 	reuse := func() (TokenResponse, *Error, error) {
-		_, err := s.store.RevokeAuthorization(ctx, authz.ID, RevokedByReuse, now)
+		if _, err := s.store.RevokeAuthorization(ctx, authz.ID, RevokedByReuse, now); err != nil {
+			return TokenResponse{}, nil, err
+		}
 		s.log.WarnContext(ctx, "refresh token reuse: authorization revoked", "authorization_id", authz.ID, "client_id", app.ClientID)
+		err := s.record(audit.WithActor(ctx, audit.Actor{Name: audit.ActorSystem}), now, audit.ActionAuthorizationRevoke,
+			audit.TargetAuthorization, authz.ID, map[string]any{"reason": "refresh token reuse", "user_id": authz.UserID,
+				"client_id": app.ClientID, "scopes": authz.Scopes})
 		return TokenResponse{}, ErrRefreshReused, err
 	}
 	if rt.UsedAt != nil {

@@ -14,6 +14,15 @@ type Feed interface {
 	Invalidations(ctx context.Context, afterSeq int64, since time.Time) ([]domain.Invalidation, error)
 }
 
+// PolicySource reads an organization setting.
+type PolicySource interface {
+	Setting(ctx context.Context, key string) (string, bool, error)
+}
+
+// SettingThirdPartyOAuth is the setting key of the organization policy
+// "Third-party application access via OAuth" ("on" unless "off").
+const SettingThirdPartyOAuth = "third_party_oauth"
+
 // ChangeDetector reports whether anything was committed to the database
 // since its previous call (true on the first call).
 type ChangeDetector interface {
@@ -31,19 +40,21 @@ type ChangeDetector interface {
 // kept: a token minted before an older one has expired anyway.
 type Guard struct {
 	feed    Feed
+	policy  PolicySource
 	changes ChangeDetector
 	window  time.Duration
 	now     func() time.Time
 
-	mu   sync.Mutex
-	seq  int64
-	dead map[string]map[string]time.Time // kind → ref → when it died
+	mu        sync.Mutex
+	seq       int64
+	dead      map[string]map[string]time.Time // kind → ref → when it died
+	oauthDeny bool                            // third-party OAuth access is off
 }
 
-// NewGuard returns a Guard over feed and changes. window is the access
-// token lifetime.
-func NewGuard(feed Feed, changes ChangeDetector, window time.Duration, now func() time.Time) *Guard {
-	return &Guard{feed: feed, changes: changes, window: window, now: now, dead: map[string]map[string]time.Time{}}
+// NewGuard returns a Guard over feed, policy and changes. window is the
+// access token lifetime.
+func NewGuard(feed Feed, policy PolicySource, changes ChangeDetector, window time.Duration, now func() time.Time) *Guard {
+	return &Guard{feed: feed, policy: policy, changes: changes, window: window, now: now, dead: map[string]map[string]time.Time{}}
 }
 
 // sync brings the in-memory sets up to date. Caller holds g.mu.
@@ -52,6 +63,11 @@ func (g *Guard) sync(ctx context.Context) error {
 	if err != nil || !changed {
 		return err
 	}
+	v, set, err := g.policy.Setting(ctx, SettingThirdPartyOAuth)
+	if err != nil {
+		return err
+	}
+	g.oauthDeny = set && v == "off"
 	horizon := g.now().Add(-g.window - time.Minute)
 	list, err := g.feed.Invalidations(ctx, g.seq, horizon)
 	if err != nil {
@@ -76,18 +92,19 @@ func (g *Guard) sync(ctx context.Context) error {
 	return nil
 }
 
-// Revoked reports whether any of the token's refs was invalidated. Errors
-// are storage errors; callers must then reject the token (fail closed).
-func (g *Guard) Revoked(ctx context.Context, c *Claims) (bool, error) {
+// Revoked reports whether any of the token's refs was invalidated, and
+// whether third-party OAuth access is currently off. Errors are storage
+// errors; callers must then reject the token (fail closed).
+func (g *Guard) Revoked(ctx context.Context, c *Claims) (revoked, policyOff bool, err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if err := g.sync(ctx); err != nil {
-		return true, err
+		return true, false, err
 	}
 	dead := func(kind, ref string) bool { _, ok := g.dead[kind][ref]; return ok }
 	return dead(domain.KindAuthorization, c.AuthorizationID) ||
 		dead(domain.KindFamily, c.FamilyID) ||
 		dead(domain.KindSecret, c.SecretID) ||
 		dead(domain.KindApp, c.ClientID) ||
-		dead(domain.KindUser, c.UserID), nil
+		dead(domain.KindUser, c.UserID), g.oauthDeny, nil
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
 )
@@ -29,6 +30,7 @@ type Store interface {
 	MarkRefreshTokenUsed(ctx context.Context, id string, at time.Time) (bool, error)
 	RevokeFamily(ctx context.Context, familyID string, at time.Time) error
 	TouchSecret(ctx context.Context, id string, at time.Time) error
+	AppendAudit(ctx context.Context, e audit.Event) (audit.Event, error)
 }
 
 // Config holds the protocol's lifetimes and identity. Zero durations take
@@ -78,3 +80,10 @@ func (s *Service) Config() Config { return s.cfg }
 
 // Keys returns the signing key set (for /.well-known/jwks.json).
 func (s *Service) Keys() *KeySet { return s.keys }
+
+// record appends an audit event for ctx's actor inside the caller's
+// transaction.
+func (s *Service) record(ctx context.Context, at time.Time, action, targetType, targetID string, details map[string]any) error {
+	_, err := s.store.AppendAudit(ctx, audit.New(ctx, at, action, targetType, targetID, details))
+	return err
+}

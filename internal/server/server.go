@@ -77,7 +77,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	cat := scope.Default()
 	ocfg := oauth.Config{Issuer: cfg.BaseURL, AccessTTL: cfg.AccessTTL}
 	usage := oauth.NewUsage(db, cfg.Log)
-	guard := oauth.NewGuard(db, watcher, max(cfg.AccessTTL, time.Hour), cfg.Now)
+	guard := oauth.NewGuard(db, db, watcher, max(cfg.AccessTTL, time.Hour), cfg.Now)
 	o := oauth.NewService(ocfg, db, cat, keys, guard, usage, cfg.Now, cfg.Log)
 	a := admin.NewService(db, cat, cfg.Now, cfg.SecretLifetime)
 	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions()}, o, a, cat, cfg.Log, cfg.Now)

@@ -66,7 +66,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		PrepareStmt:            true,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 	}
-	w, err := gorm.Open(sqlite.Open("file:"+path+"?"+common+"&_txlock=immediate"), cfg)
+	// No prepared-statement cache on the single write connection: GORM's
+	// cache prepares under a lock, and a prepare outside a transaction that
+	// waits for the one connection while the transaction holding it waits
+	// for that lock is a deadlock.
+	wcfg := *cfg
+	wcfg.PrepareStmt = false
+	w, err := gorm.Open(sqlite.Open("file:"+path+"?"+common+"&_txlock=immediate"), &wcfg)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}

@@ -57,3 +57,22 @@ func (db *DB) CountUsersByRole(ctx context.Context, role domain.Role) (int64, er
 	err := db.rd(ctx).Model(&userRow{}).Where("role = ?", string(role)).Count(&n).Error
 	return n, translate(err, "users")
 }
+
+// ListUsers returns every user, by username, with active authorization
+// counts.
+func (db *DB) ListUsers(ctx context.Context) ([]domain.UserSummary, error) {
+	var rows []struct {
+		User                 userRow `gorm:"embedded"`
+		ActiveAuthorizations int64
+	}
+	err := db.rd(ctx).Raw(`SELECT u.*, (SELECT COUNT(*) FROM authorizations z WHERE z.user_id = u.id AND z.revoked_at IS NULL) AS active_authorizations
+FROM users u ORDER BY u.username COLLATE NOCASE`).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "users")
+	}
+	out := make([]domain.UserSummary, len(rows))
+	for i, r := range rows {
+		out[i] = domain.UserSummary{User: r.User.domain(), ActiveAuthorizations: r.ActiveAuthorizations}
+	}
+	return out, nil
+}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -109,9 +108,7 @@ func (s *Server) appCreate(c echo.Context) error {
 		return err
 	}
 	s.log.Info("app registered", "client_id", res.App.ClientID, "by", u.Username)
-	handle := rand.Text()
-	s.reveal.put(handle, res.App.ClientID, res.ClientSecret, s.now())
-	s.sessions.Put(ctx, sessReveal, handle)
+	s.revealSecret(c, res.App.ClientID, domain.SlotPrimary, res.ClientSecret)
 	return c.Redirect(http.StatusSeeOther, "/admin/apps/"+res.App.ClientID)
 }
 
@@ -124,13 +121,19 @@ func (s *Server) appDetail(c echo.Context) error {
 	}
 	now := s.now()
 	a := d.App
-	p := views.AppPage{Nav: s.nav(c, "apps"), App: appRow(a, now), Deleted: a.DeletedAt != nil}
+	u, _ := currentUser(c)
+	p := views.AppPage{Nav: s.nav(c, "apps"), App: appRow(a, now), Deleted: a.DeletedAt != nil,
+		CanManage: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(ctx, sessFlash)}
 	if h := s.sessions.GetString(ctx, sessReveal); h != "" {
-		if secret := s.reveal.take(h, a.ClientID, now); secret != "" {
-			p.NewSecret = secret
+		if v := s.reveal.take(h, a.ClientID, now); v != "" {
+			p.NewSecretSlot, p.NewSecret, _ = strings.Cut(v, "\x00")
 			s.sessions.Remove(ctx, sessReveal)
 			c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 		}
+	}
+	use, err := s.admin.SecretUse(ctx, a)
+	if err != nil {
+		return err
 	}
 	p.Fields = []views.Field{
 		{Label: "Application name", Value: a.Name},
@@ -148,13 +151,14 @@ func (s *Server) appDetail(c echo.Context) error {
 		{Label: "Registered", Value: a.CreatedAt.Format(time.RFC3339)},
 	}
 	for _, sec := range a.Secrets {
+		p.HasAlt = p.HasAlt || sec.Slot == domain.SlotAlternative
 		p.Secrets = append(p.Secrets, views.SecretRow{Slot: sec.Slot, Created: day(sec.CreatedAt), Age: age(sec.CreatedAt, now),
 			Expires: day(sec.ExpiresAt), DaysLeft: daysLeft(sec.ExpiresAt, now),
 			State: string(domain.DefaultThresholds.StateAt(sec.ExpiresAt, now)), LastUsed: dayPtr(sec.LastUsedAt), Uses: sec.UseCount})
 	}
 	for _, z := range d.Authorizations {
 		row := views.AuthorizationRow{ID: z.ID, Username: z.Username, Display: z.UserDisplayName, Scopes: z.Scopes,
-			GrantedAt: z.GrantedAt.Format("2006-01-02 15:04"), LastUsed: dayPtr(z.LastUsedAt)}
+			GrantedAt: z.GrantedAt.Format("2006-01-02 15:04"), LastUsed: dayPtr(z.LastUsedAt), SecretSlot: use[z.ID]}
 		if z.RevokedAt != nil {
 			row.Revoked = z.RevokedAt.Format("2006-01-02")
 		}

@@ -35,6 +35,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		rerr *oauth.RedirectError
 		perr *oauth.PageError
 		berr *oauth.BearerError
+		polr *oauth.PolicyError
 		herr *echo.HTTPError
 	)
 	switch {
@@ -49,6 +50,12 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	case errors.As(err, &perr):
 		log.Warn("authorization request refused", "reason", perr.Message)
 		s.errorPage(c, http.StatusBadRequest, "This authorization request is not valid", perr.Message)
+		return
+	case errors.As(err, &polr):
+		log.Warn("API call refused: third-party OAuth access is off", "user_id", polr.UserID)
+		_ = c.JSON(http.StatusUnauthorized, map[string]any{"$id": "1", "innerException": nil, "message": polr.Error(),
+			"typeName": "Microsoft.TeamFoundation.Framework.Server.UnauthorizedRequestException, Microsoft.TeamFoundation.Framework.Server",
+			"typeKey":  "UnauthorizedRequestException", "errorCode": 0, "eventId": 3000})
 		return
 	case errors.As(err, &berr):
 		challenge := `Bearer realm="oauthdesk"`

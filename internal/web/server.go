@@ -14,6 +14,7 @@ import (
 
 	"github.com/oauthdesk/oauthdesk/assets"
 	"github.com/oauthdesk/oauthdesk/internal/admin"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/oauth"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
@@ -38,6 +39,21 @@ type Admin interface {
 	RegisterApp(ctx context.Context, ownerUsername string, reg domain.Registration) (admin.RegisteredApp, error)
 	ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage, error)
 	App(ctx context.Context, clientID string) (admin.AppDetail, error)
+	Users(ctx context.Context) ([]domain.UserSummary, error)
+	IssueSecret(ctx context.Context, clientID, slot string, replace bool) (admin.IssuedSecret, error)
+	RetireSecret(ctx context.Context, clientID, slot string) (domain.Secret, error)
+	SecretUse(ctx context.Context, app domain.App) (map[string]string, error)
+	Authorizations(ctx context.Context, f domain.AuthorizationFilter) ([]domain.Authorization, string, error)
+	RevocationImpact(ctx context.Context, f domain.AuthorizationFilter) (domain.RevocationImpact, error)
+	RevokeAuthorizations(ctx context.Context, f domain.AuthorizationFilter) (int, error)
+	RevokeAuthorization(ctx context.Context, id, ownerID string) (bool, error)
+	DeleteApp(ctx context.Context, clientID, confirmName string) (int, error)
+	ThirdPartyOAuth(ctx context.Context) (bool, error)
+	SetThirdPartyOAuth(ctx context.Context, on bool) error
+	SecretLifetime(ctx context.Context) (time.Duration, error)
+	SetSecretLifetimeDays(ctx context.Context, days int) error
+	AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, bool, error)
+	WalkAudit(ctx context.Context, since time.Time, fn func(audit.Event) bool) error
 }
 
 // Config is the web layer's configuration.
@@ -112,6 +128,10 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	api := e.Group("/_apis")
 	api.GET("/profile/profiles/me", s.profileMe, s.bearer)
+	api.POST("/delegatedauth/registrationsecret/:client_id", s.apiRegistrationSecret, s.bearer)
+	api.PUT("/delegatedauth/registrationsecret/:client_id", s.apiRegistrationSecret, s.bearer)
+	api.GET("/tokenadmin/authorizations", s.apiListAuthorizations, s.bearer)
+	api.POST("/tokenadmin/revocations", s.apiRevokeAuthorizations, s.bearer)
 
 	e.GET("/assets/*", echo.WrapHandler(http.StripPrefix("/assets/", cacheAssets(http.FileServer(http.FS(assets.FS))))))
 
@@ -127,7 +147,7 @@ func (s *Server) routes() *echo.Echo {
 		ErrorHandler: func(err error, c echo.Context) error {
 			return &echo.HTTPError{Code: http.StatusForbidden, Message: "The form expired or came from another site. Go back, reload the page and try again.", Internal: err}
 		},
-	}), s.loadUser)
+	}), s.loadUser, s.withActor)
 	b.GET("/", s.home)
 	b.GET("/signin", s.signinForm)
 	b.POST("/signin", s.signin)
@@ -136,12 +156,37 @@ func (s *Server) routes() *echo.Echo {
 	b.GET("/oauth2/authorize", s.authorize)
 	b.POST("/oauth2/authorize", s.decide)
 
-	adm := b.Group("/admin", s.requireRole(domain.RoleAdmin, domain.RoleAuditor))
+	signedIn := s.requireRole(domain.RoleAdmin, domain.RoleAuditor, domain.RoleMember)
+	b.GET("/profile/authorizations", s.profileAuthorizations, signedIn)
+	b.GET("/profile/authorizations/:id/revoke", s.profileRevokeConfirm, signedIn)
+	b.POST("/profile/authorizations/:id/revoke", s.profileRevoke, signedIn)
+
+	adm := b.Group("/admin", s.requireRole(domain.RoleAdmin, domain.RoleAuditor), s.policyBanner)
+	manage := s.requireRole(domain.RoleAdmin)
 	adm.GET("", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/admin/apps") })
 	adm.GET("/apps", s.appsList)
-	adm.GET("/apps/new", s.appNewForm, s.requireRole(domain.RoleAdmin))
-	adm.POST("/apps", s.appCreate, s.requireRole(domain.RoleAdmin))
+	adm.GET("/apps/new", s.appNewForm, manage)
+	adm.POST("/apps", s.appCreate, manage)
 	adm.GET("/apps/:client_id", s.appDetail)
+	adm.GET("/apps/:client_id/secrets/:slot/regenerate", s.secretRegenerateConfirm, manage)
+	adm.POST("/apps/:client_id/secrets/:slot/regenerate", s.secretRegenerate, manage)
+	adm.POST("/apps/:client_id/secrets/alternative", s.secretAddAlternative, manage)
+	adm.GET("/apps/:client_id/secrets/:slot/retire", s.secretRetireConfirm, manage)
+	adm.POST("/apps/:client_id/secrets/:slot/retire", s.secretRetire, manage)
+	adm.GET("/apps/:client_id/revoke", s.appRevokeConfirm, manage)
+	adm.POST("/apps/:client_id/revoke", s.appRevoke, manage)
+	adm.GET("/apps/:client_id/delete", s.appDeleteConfirm, manage)
+	adm.POST("/apps/:client_id/delete", s.appDelete, manage)
+	adm.GET("/authorizations/:id/revoke", s.authorizationRevokeConfirm, manage)
+	adm.POST("/authorizations/:id/revoke", s.authorizationRevoke, manage)
+	adm.GET("/users", s.usersList)
+	adm.GET("/users/:id/revoke", s.userRevokeConfirm, manage)
+	adm.POST("/users/:id/revoke", s.userRevoke, manage)
+	adm.GET("/settings", s.settingsPage)
+	adm.POST("/settings/third-party-oauth", s.settingsPolicy, manage)
+	adm.POST("/settings/secret-lifetime", s.settingsLifetime, manage)
+	adm.GET("/audit", s.auditPage)
+	adm.GET("/audit/export", s.auditExport)
 	return e
 }
 

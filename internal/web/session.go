@@ -12,15 +12,17 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/views"
 )
 
 const (
-	sessUserID = "user_id"
-	sessReveal = "reveal"
-	sessFlash  = "flash"
-	ctxUser    = "user"
+	sessUserID   = "user_id"
+	sessReveal   = "reveal"
+	sessFlash    = "flash"
+	ctxUser      = "user"
+	ctxPolicyOff = "policy_off"
 )
 
 // withSession loads and saves the scs session around the handler. Errors
@@ -59,6 +61,29 @@ func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// withActor puts the signed-in user in the context as the audit actor.
+func (s *Server) withActor(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if u, ok := currentUser(c); ok {
+			r := c.Request()
+			c.SetRequest(r.WithContext(audit.WithActor(r.Context(), audit.Actor{Name: u.Username, ID: u.ID, RemoteAddr: c.RealIP()})))
+		}
+		return next(c)
+	}
+}
+
+// policyBanner marks admin pages while third-party OAuth access is off.
+func (s *Server) policyBanner(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		on, err := s.admin.ThirdPartyOAuth(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		c.Set(ctxPolicyOff, !on)
+		return next(c)
+	}
+}
+
 func currentUser(c echo.Context) (domain.User, bool) {
 	u, ok := c.Get(ctxUser).(domain.User)
 	return u, ok
@@ -87,6 +112,7 @@ func (s *Server) requireRole(roles ...domain.Role) echo.MiddlewareFunc {
 // nav builds the header's view model.
 func (s *Server) nav(c echo.Context, active string) views.Nav {
 	n := views.Nav{Active: active}
+	n.PolicyOff, _ = c.Get(ctxPolicyOff).(bool)
 	if t, ok := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string); ok {
 		n.CSRF = t
 	}

@@ -1,0 +1,367 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oauthdesk/oauthdesk/internal/admin"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+func appRotateSecretCmd(g *globals) *cobra.Command {
+	var slot string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "rotate-secret CLIENT_ID [--slot primary|alternative]",
+		Short: "Create or regenerate a client secret; prints it once. Regenerating kills every token minted with the old one",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if slot != domain.SlotPrimary && slot != domain.SlotAlternative {
+				return usagef("--slot must be primary or alternative")
+			}
+			ctx := cmd.Context()
+			svc, done, err := g.adminService(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			sec, err := svc.IssueSecret(ctx, args[0], slot, true)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(g, map[string]string{"client_id": sec.ClientID, "client_secret": sec.Secret, "slot": sec.Slot,
+					"secret_expires_at": sec.ExpiresAt.UTC().Format(time.RFC3339)})
+			}
+			verb := "Created"
+			if sec.Replaced {
+				verb = "Regenerated"
+			}
+			fmt.Fprintf(g.env.Stdout, "%s the %s secret of %s.\nclient_secret:     %s\nsecret_expires_at: %s\nThe client secret is shown only this once: store it now.\n",
+				verb, sec.Slot, sec.ClientID, sec.Secret, sec.ExpiresAt.UTC().Format(time.RFC3339))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&slot, "slot", domain.SlotPrimary, "primary or alternative")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func appRetireSecretCmd(g *globals) *cobra.Command {
+	var slot string
+	c := &cobra.Command{
+		Use:   "retire-secret CLIENT_ID --slot primary|alternative",
+		Short: "Retire a client secret (the end of a staged rotation); its tokens stop working",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if slot != domain.SlotPrimary && slot != domain.SlotAlternative {
+				return usagef("--slot must be primary or alternative")
+			}
+			ctx := cmd.Context()
+			svc, done, err := g.adminService(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			if _, err := svc.RetireSecret(ctx, args[0], slot); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.env.Stdout, "Retired the %s secret of %s; every token minted with it stops working now.\n", slot, args[0])
+			return nil
+		},
+	}
+	c.Flags().StringVar(&slot, "slot", "", "primary or alternative (required)")
+	return c
+}
+
+func appDeleteCmd(g *globals) *cobra.Command {
+	var yes bool
+	c := &cobra.Command{
+		Use:   "delete CLIENT_ID --yes",
+		Short: "Delete an app: no new tokens, every minted token rejected; the record is kept",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !yes {
+				return usagef("deleting an app breaks it for good; pass --yes to confirm")
+			}
+			ctx := cmd.Context()
+			svc, done, err := g.adminService(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			d, err := svc.App(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			n, err := svc.DeleteApp(ctx, d.App.ClientID, d.App.Name)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.env.Stdout, "Deleted %q (%s); %d authorization(s) revoked.\n", d.App.Name, d.App.ClientID, n)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&yes, "yes", false, "confirm the deletion")
+	return c
+}
+
+func authzCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{Use: "authz", Short: "List and revoke users' authorizations"}
+	c.AddCommand(authzListCmd(g), authzRevokeCmd(g))
+	return c
+}
+
+type authzFlags struct{ user, clientID string }
+
+func (f *authzFlags) filter(cmd *cobra.Command, svc *admin.Service) (domain.AuthorizationFilter, error) {
+	out := domain.AuthorizationFilter{ClientID: f.clientID}
+	if f.user != "" {
+		u, err := svc.UserByUsername(cmd.Context(), f.user)
+		if err != nil {
+			return out, err
+		}
+		out.UserID = u.ID
+	}
+	return out, nil
+}
+
+func authzListCmd(g *globals) *cobra.Command {
+	var f authzFlags
+	var asJSON, all bool
+	c := &cobra.Command{
+		Use:   "list [--user U] [--client-id ID] [--all] [--json]",
+		Short: "List authorizations (active ones unless --all)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			svc, done, err := g.adminService(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			filter, err := f.filter(cmd, svc)
+			if err != nil {
+				return err
+			}
+			filter.ActiveOnly, filter.Limit = !all, 1000
+			var list []domain.Authorization
+			for {
+				page, next, err := svc.Authorizations(ctx, filter)
+				if err != nil {
+					return err
+				}
+				list = append(list, page...)
+				if next == "" {
+					break
+				}
+				filter.After = next
+			}
+			if asJSON {
+				rows := make([]map[string]any, 0, len(list))
+				for _, a := range list {
+					r := map[string]any{"id": a.ID, "user": a.Username, "user_id": a.UserID, "client_id": a.ClientID,
+						"app": a.AppName, "scopes": a.Scopes, "granted_at": a.GrantedAt.Format(time.RFC3339), "active": a.Active()}
+					if a.LastUsedAt != nil {
+						r["last_used_at"] = a.LastUsedAt.Format(time.RFC3339)
+					}
+					if a.RevokedAt != nil {
+						r["revoked_at"], r["revoked_by"] = a.RevokedAt.Format(time.RFC3339), a.RevokedBy
+					}
+					rows = append(rows, r)
+				}
+				return writeJSON(g, rows)
+			}
+			if len(list) == 0 {
+				fmt.Fprintln(g.env.Stdout, "No authorization matches.")
+				return nil
+			}
+			tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tUSER\tAPP\tCLIENT ID\tSCOPES\tGRANTED\tSTATUS")
+			for _, a := range list {
+				status := "active"
+				if !a.Active() {
+					status = "revoked"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Username, a.AppName, a.ClientID, strings.Join(a.Scopes, " "),
+					a.GrantedAt.Format(time.RFC3339), status)
+			}
+			return tw.Flush()
+		},
+	}
+	c.Flags().StringVar(&f.user, "user", "", "username")
+	c.Flags().StringVar(&f.clientID, "client-id", "", "app client id")
+	c.Flags().BoolVar(&all, "all", false, "include revoked authorizations")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func authzRevokeCmd(g *globals) *cobra.Command {
+	var f authzFlags
+	var id string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "revoke (--id AUTHZ_ID | --user U [--client-id ID] | --client-id ID) [--json]",
+		Short: "Revoke authorizations; their tokens get 401 on the next request",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if (id == "") == (f.user == "" && f.clientID == "") {
+				return usagef("give either --id, or --user and/or --client-id")
+			}
+			ctx := cmd.Context()
+			svc, done, err := g.adminService(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			n := 0
+			if id != "" {
+				ok, err := svc.RevokeAuthorization(ctx, id, "")
+				if err != nil {
+					return err
+				}
+				if ok {
+					n = 1
+				}
+			} else {
+				filter, err := f.filter(cmd, svc)
+				if err != nil {
+					return err
+				}
+				if n, err = svc.RevokeAuthorizations(ctx, filter); err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				return writeJSON(g, map[string]int{"revoked": n})
+			}
+			fmt.Fprintf(g.env.Stdout, "Revoked %d authorization(s).\n", n)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&id, "id", "", "authorization id")
+	c.Flags().StringVar(&f.user, "user", "", "username")
+	c.Flags().StringVar(&f.clientID, "client-id", "", "app client id")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func policyCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{Use: "policy", Short: "Organization policies"}
+	set := &cobra.Command{
+		Use:   "set third-party-oauth on|off | set secret-lifetime-days N",
+		Short: "Set a policy",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			switch args[0] {
+			case "third-party-oauth":
+				if args[1] != "on" && args[1] != "off" {
+					return usagef("third-party-oauth takes on or off")
+				}
+				svc, done, err := g.adminService(ctx)
+				if err != nil {
+					return err
+				}
+				defer done()
+				if err := svc.SetThirdPartyOAuth(ctx, args[1] == "on"); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.env.Stdout, "Third-party application access via OAuth is now %s.\n", args[1])
+			case "secret-lifetime-days":
+				var days int
+				if _, err := fmt.Sscanf(args[1], "%d", &days); err != nil {
+					return usagef("secret-lifetime-days takes a whole number of days")
+				}
+				svc, done, err := g.adminService(ctx)
+				if err != nil {
+					return err
+				}
+				defer done()
+				if err := svc.SetSecretLifetimeDays(ctx, days); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.env.Stdout, "New client secrets now live %d days.\n", days)
+			default:
+				return usagef("unknown policy %q: use third-party-oauth or secret-lifetime-days", args[0])
+			}
+			return nil
+		},
+	}
+	c.AddCommand(set)
+	return c
+}
+
+func auditCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{Use: "audit", Short: "Verify and export the audit log"}
+	verify := &cobra.Command{
+		Use:   "verify",
+		Short: "Walk the hash chain; exit 1 at the first broken link",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			svc, done, err := g.adminService(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			n, b, err := svc.VerifyAudit(ctx)
+			if err != nil {
+				return err
+			}
+			if b != nil {
+				return fmt.Errorf("audit log broken at event %d: %s (%d event(s) checked)", b.Seq, b.Reason, n)
+			}
+			fmt.Fprintf(g.env.Stdout, "Audit log intact: %d event(s), every link verified.\n", n)
+			return nil
+		},
+	}
+	var format, since string
+	export := &cobra.Command{
+		Use:   "export --format csv|jsonl [--since RFC3339]",
+		Short: "Write the audit log to standard output",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var from time.Time
+			if since != "" {
+				t, err := time.Parse(time.RFC3339, since)
+				if err != nil {
+					return usagef("--since %q is not RFC 3339 (e.g. 2026-11-01T00:00:00Z)", since)
+				}
+				from = t
+			}
+			w := bufio.NewWriter(g.env.Stdout)
+			x, ok := audit.NewExporter(w, format)
+			if !ok {
+				return usagef("--format must be csv or jsonl")
+			}
+			ctx := cmd.Context()
+			svc, done, err := g.adminService(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			var werr error
+			if err := svc.WalkAudit(ctx, from, func(e audit.Event) bool { werr = x.Write(e); return werr == nil }); err != nil {
+				return err
+			}
+			if werr != nil {
+				return werr
+			}
+			if err := x.Flush(); err != nil {
+				return err
+			}
+			return w.Flush()
+		},
+	}
+	export.Flags().StringVar(&format, "format", "", "csv or jsonl (required)")
+	export.Flags().StringVar(&since, "since", "", "only events at or after this time (RFC 3339)")
+	c.AddCommand(verify, export)
+	return c
+}

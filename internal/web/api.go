@@ -1,0 +1,155 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+// Scopes of the administration APIs (declared here, beside their routes).
+const (
+	ScopeTokens              = "vso.tokens"
+	ScopeTokenAdministration = "vso.tokenadministration"
+)
+
+// apiAdmin checks that the Bearer token carries required and belongs to an
+// admin, and puts that admin in the context as the audit actor.
+func (s *Server) apiAdmin(c echo.Context, required string) (domain.User, error) {
+	p, err := s.requireScope(c, required)
+	if err != nil {
+		return domain.User{}, err
+	}
+	u, err := s.admin.User(c.Request().Context(), p.UserID)
+	if err != nil {
+		return domain.User{}, err
+	}
+	if u.Role != domain.RoleAdmin {
+		return domain.User{}, apperr.Errorf(apperr.Forbidden, "Only administrators may call this API.")
+	}
+	r := c.Request()
+	c.SetRequest(r.WithContext(audit.WithActor(r.Context(), audit.Actor{Name: u.Username, ID: u.ID, RemoteAddr: c.RealIP()})))
+	return u, nil
+}
+
+// apiRegistrationSecret is POST|PUT
+// /_apis/delegatedauth/registrationsecret/{client_id}?secretType=primary|alternative
+// (PROTOCOL.md): POST creates the secret in an empty slot (409 when taken),
+// PUT creates or regenerates it. Needs vso.tokens and an admin. Answers
+// {"clientId","secretType","secret","expiresAt"} — the secret shown once.
+func (s *Server) apiRegistrationSecret(c echo.Context) error {
+	if _, err := s.apiAdmin(c, ScopeTokens); err != nil {
+		return err
+	}
+	slot := c.QueryParam("secretType")
+	if slot == "" {
+		slot = domain.SlotPrimary
+	}
+	sec, err := s.admin.IssueSecret(c.Request().Context(), c.Param("client_id"), strings.ToLower(slot), c.Request().Method == http.MethodPut)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.JSON(http.StatusOK, map[string]any{"clientId": sec.ClientID, "secretType": sec.Slot, "secret": sec.Secret,
+		"expiresAt": sec.ExpiresAt.Format(time.RFC3339), "regenerated": sec.Replaced})
+}
+
+// authorizationJSON is one authorization in the Token Administration API.
+type authorizationJSON struct {
+	AuthorizationID string   `json:"authorizationId"`
+	UserID          string   `json:"userId"`
+	Username        string   `json:"username"`
+	ClientID        string   `json:"clientId"`
+	AppName         string   `json:"appName"`
+	Scopes          []string `json:"scopes"`
+	RedirectURI     string   `json:"redirectUri"`
+	ValidFrom       string   `json:"validFrom"`
+	LastUsed        string   `json:"lastUsed,omitempty"`
+	IsValid         bool     `json:"isValid"`
+	RevokedAt       string   `json:"revokedAt,omitempty"`
+}
+
+// apiListAuthorizations is GET /_apis/tokenadmin/authorizations?userId=&
+// clientId=&scope=&includeRevoked=&$top=&continuationToken= (scope
+// vso.tokenadministration, admins): {"count","value":[…],"continuationToken"}.
+func (s *Server) apiListAuthorizations(c echo.Context) error {
+	if _, err := s.apiAdmin(c, ScopeTokenAdministration); err != nil {
+		return err
+	}
+	f := domain.AuthorizationFilter{UserID: c.QueryParam("userId"), ClientID: c.QueryParam("clientId"),
+		Scope: c.QueryParam("scope"), After: c.QueryParam("continuationToken")}
+	f.ActiveOnly, _ = strconv.ParseBool(c.QueryParam("activeOnly"))
+	if v := c.QueryParam("$top"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return apperr.Errorf(apperr.Invalid, "$top must be a number from 1 to 1000")
+		}
+		f.Limit = n
+	}
+	list, next, err := s.admin.Authorizations(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]authorizationJSON, 0, len(list))
+	for _, a := range list {
+		j := authorizationJSON{AuthorizationID: a.ID, UserID: a.UserID, Username: a.Username, ClientID: a.ClientID,
+			AppName: a.AppName, Scopes: a.Scopes, RedirectURI: a.RedirectURI, ValidFrom: a.GrantedAt.Format(time.RFC3339), IsValid: a.Active()}
+		if a.LastUsedAt != nil {
+			j.LastUsed = a.LastUsedAt.Format(time.RFC3339)
+		}
+		if a.RevokedAt != nil {
+			j.RevokedAt = a.RevokedAt.Format(time.RFC3339)
+		}
+		out = append(out, j)
+	}
+	body := map[string]any{"count": len(out), "value": out}
+	if next != "" {
+		body["continuationToken"] = next
+		c.Response().Header().Set("X-MS-ContinuationToken", next)
+	}
+	return c.JSON(http.StatusOK, body)
+}
+
+// revocationRequest is the body of POST /_apis/tokenadmin/revocations: one
+// authorization, or every authorization of a user and/or an app.
+type revocationRequest struct {
+	AuthorizationID string `json:"authorizationId"`
+	UserID          string `json:"userId"`
+	ClientID        string `json:"clientId"`
+}
+
+// apiRevokeAuthorizations is POST /_apis/tokenadmin/revocations (scope
+// vso.tokenadministration, admins): revokes and answers {"revoked": n}.
+func (s *Server) apiRevokeAuthorizations(c echo.Context) error {
+	if _, err := s.apiAdmin(c, ScopeTokenAdministration); err != nil {
+		return err
+	}
+	var req revocationRequest
+	if err := c.Bind(&req); err != nil {
+		return apperr.Errorf(apperr.Invalid, "The body must be JSON: {\"authorizationId\"} or {\"userId\", \"clientId\"}.")
+	}
+	ctx := c.Request().Context()
+	n := 0
+	switch {
+	case req.AuthorizationID != "":
+		ok, err := s.admin.RevokeAuthorization(ctx, req.AuthorizationID, "")
+		if err != nil {
+			return err
+		}
+		if ok {
+			n = 1
+		}
+	default:
+		var err error
+		if n, err = s.admin.RevokeAuthorizations(ctx, domain.AuthorizationFilter{UserID: req.UserID, ClientID: req.ClientID}); err != nil {
+			return err
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]int{"revoked": n})
+}

@@ -1,0 +1,127 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
+	"github.com/oauthdesk/oauthdesk/views"
+)
+
+// auditFilter reads the filter of /admin/audit from the query: actor,
+// action, target_type, target_id, since and until (YYYY-MM-DD, UTC; until
+// inclusive) and before (a sequence number, for paging).
+func auditFilter(c echo.Context) (audit.Filter, error) {
+	f := audit.Filter{Actor: c.QueryParam("actor"), Action: c.QueryParam("action"),
+		TargetType: c.QueryParam("target_type"), TargetID: c.QueryParam("target_id")}
+	if v := c.QueryParam("since"); v != "" {
+		t, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			return f, apperr.Errorf(apperr.Invalid, "“From” must be a date like 2026-11-21.")
+		}
+		f.Since = t
+	}
+	if v := c.QueryParam("until"); v != "" {
+		t, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			return f, apperr.Errorf(apperr.Invalid, "“Until” must be a date like 2026-11-21.")
+		}
+		f.Until = t.AddDate(0, 0, 1)
+	}
+	if v := c.QueryParam("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return f, apperr.Errorf(apperr.Invalid, "The page link is not valid; go back to the first page.")
+		}
+		f.BeforeSeq = n
+	}
+	return f, nil
+}
+
+// auditPage is /admin/audit: filtered, newest first, paginated.
+func (s *Server) auditPage(c echo.Context) error {
+	q := c.QueryParams()
+	p := views.AuditPage{Nav: s.nav(c, "audit"), Actor: q.Get("actor"), Action: q.Get("action"), TargetType: q.Get("target_type"),
+		TargetID: q.Get("target_id"), Since: q.Get("since"), Until: q.Get("until"), Actions: audit.Actions()}
+	export := url.Values{}
+	for _, k := range []string{"actor", "action", "target_type", "target_id", "since", "until"} {
+		if v := q.Get(k); v != "" {
+			export.Set(k, v)
+		}
+	}
+	export.Set("format", audit.FormatCSV)
+	p.ExportCSV = "/admin/audit/export?" + export.Encode()
+	export.Set("format", audit.FormatJSONL)
+	p.ExportJSONL = "/admin/audit/export?" + export.Encode()
+	f, err := auditFilter(c)
+	status := http.StatusOK
+	if err != nil {
+		p.Error, status = apperr.ErrorMessage(err), http.StatusBadRequest
+		return render(c, status, views.Audit(p))
+	}
+	events, more, err := s.admin.AuditEvents(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		p.Rows = append(p.Rows, views.AuditRow{Seq: e.Seq, At: e.At.Format("2006-01-02 15:04:05"), Actor: e.Actor,
+			Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, Details: e.DetailsJSON(), RemoteAddr: e.RemoteAddr})
+	}
+	if more && len(events) > 0 {
+		older := url.Values{}
+		for k, v := range q {
+			older[k] = v
+		}
+		older.Set("before", strconv.FormatInt(events[len(events)-1].Seq, 10))
+		p.OlderURL = "/admin/audit?" + older.Encode()
+	}
+	return render(c, status, views.Audit(p))
+}
+
+// auditExport is /admin/audit/export?format=csv|jsonl&…filters: every
+// matching event, oldest first, as a download.
+func (s *Server) auditExport(c echo.Context) error {
+	f, err := auditFilter(c)
+	if err != nil {
+		return err
+	}
+	format := c.QueryParam("format")
+	ctype := map[string]string{audit.FormatCSV: "text/csv; charset=utf-8", audit.FormatJSONL: "application/x-ndjson"}[format]
+	if ctype == "" {
+		return apperr.Errorf(apperr.Invalid, "format must be csv or jsonl")
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, ctype)
+	h.Set(echo.HeaderContentDisposition, `attachment; filename="oauthdesk-audit.`+format+`"`)
+	c.Response().WriteHeader(http.StatusOK)
+	x, _ := audit.NewExporter(c.Response(), format)
+	var werr error
+	err = s.admin.WalkAudit(c.Request().Context(), f.Since, func(e audit.Event) bool {
+		if !matches(f, e) {
+			return true
+		}
+		werr = x.Write(e)
+		return werr == nil
+	})
+	if err == nil {
+		err = werr
+	}
+	if err == nil {
+		err = x.Flush()
+	}
+	if err != nil {
+		s.log.Error("audit export", "err", err)
+	}
+	return nil
+}
+
+func matches(f audit.Filter, e audit.Event) bool {
+	return (f.Actor == "" || e.Actor == f.Actor) && (f.Action == "" || e.Action == f.Action) &&
+		(f.TargetType == "" || e.TargetType == f.TargetType) && (f.TargetID == "" || e.TargetID == f.TargetID) &&
+		(f.Until.IsZero() || e.At.Before(f.Until))
+}

@@ -35,29 +35,38 @@ const MinPasswordLength = 8
 // alexedwards/argon2id's defaults.
 var argonParams = argon2id.DefaultParams
 
-// CreateUser validates and stores a user with an argon2id password hash.
-// Errors: Invalid (bad username, role, e-mail, display name or a password
-// shorter than MinPasswordLength), Conflict (username taken).
-func (s *Service) CreateUser(ctx context.Context, in NewUser) (domain.User, error) {
+// ValidateNewUser checks a new user's fields without touching storage.
+// Errors: Invalid (bad username, role, e-mail, display name, or a
+// password shorter than MinPasswordLength or over 1024 bytes).
+func ValidateNewUser(in NewUser) error {
 	if !usernameRE.MatchString(in.Username) {
-		return domain.User{}, apperr.Errorf(apperr.Invalid, "username must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+		return apperr.Errorf(apperr.Invalid, "username must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
 	}
 	if !in.Role.Valid() {
-		return domain.User{}, apperr.Errorf(apperr.Invalid, "role must be admin, auditor or member")
+		return apperr.Errorf(apperr.Invalid, "role must be admin, auditor or member")
 	}
 	if utf8.RuneCountInString(in.DisplayName) > 128 {
-		return domain.User{}, apperr.Errorf(apperr.Invalid, "display name must be at most 128 characters")
+		return apperr.Errorf(apperr.Invalid, "display name must be at most 128 characters")
 	}
 	if in.Email != "" {
 		if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email {
-			return domain.User{}, apperr.Errorf(apperr.Invalid, "e-mail %q is not a valid address (name@example.com)", in.Email)
+			return apperr.Errorf(apperr.Invalid, "e-mail %q is not a valid address (name@example.com)", in.Email)
 		}
 	}
 	if utf8.RuneCountInString(in.Password) < MinPasswordLength {
-		return domain.User{}, apperr.Errorf(apperr.Invalid, "password must be at least %d characters", MinPasswordLength)
+		return apperr.Errorf(apperr.Invalid, "password must be at least %d characters", MinPasswordLength)
 	}
 	if len(in.Password) > 1024 {
-		return domain.User{}, apperr.Errorf(apperr.Invalid, "password must be at most 1024 bytes")
+		return apperr.Errorf(apperr.Invalid, "password must be at most 1024 bytes")
+	}
+	return nil
+}
+
+// CreateUser validates and stores a user with an argon2id password hash.
+// Errors: those of ValidateNewUser; Conflict (username taken).
+func (s *Service) CreateUser(ctx context.Context, in NewUser) (domain.User, error) {
+	if err := ValidateNewUser(in); err != nil {
+		return domain.User{}, err
 	}
 	hash, err := argon2id.CreateHash(in.Password, argonParams)
 	if err != nil {

@@ -152,7 +152,14 @@ func (g *globals) openStore(ctx context.Context) (*store.DB, error) {
 }
 
 // adminService opens the store and returns the admin service over it.
-func (g *globals) adminService(ctx context.Context) (*admin.Service, func(), error) {
+// Only `user add` may create a missing database file (create); every other
+// command refuses a missing file, so that a mistyped --db writes nothing.
+func (g *globals) adminService(ctx context.Context, create ...bool) (*admin.Service, func(), error) {
+	if len(create) == 0 || !create[0] {
+		if _, err := os.Stat(g.db); errors.Is(err, os.ErrNotExist) {
+			return nil, nil, usagef("database %s does not exist; create it with 'oauthdesk migrate' or 'oauthdesk serve'", g.db)
+		}
+	}
 	db, err := g.openStore(ctx)
 	if err != nil {
 		return nil, nil, err

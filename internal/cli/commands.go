@@ -48,17 +48,18 @@ func serveCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer app.Close()
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", addr, err)
+			}
 			user, password, created, err := app.Admin.EnsureAdmin(audit.WithActor(ctx, audit.Actor{Name: audit.ActorSystem}))
 			if err != nil {
+				_ = ln.Close()
 				return err
 			}
 			out := g.env.Stdout
 			if created {
 				fmt.Fprintf(out, "Created the first administrator.\n  username: %s\n  password: %s\nThis password is shown only once: sign in at %s/signin and keep it safe.\n\n", user, password, strings.TrimRight(baseURL, "/"))
-			}
-			ln, err := net.Listen("tcp", addr)
-			if err != nil {
-				return fmt.Errorf("listen on %s: %w", addr, err)
 			}
 			fmt.Fprintf(out, "oauthdesk is listening on http://%s (base URL %s, database %s). Stop with Ctrl-C.\n", ln.Addr(), baseURL, g.db)
 			err = app.Serve(ctx, ln)
@@ -112,13 +113,17 @@ func userCmd(g *globals) *cobra.Command {
 				return usagef("no password on standard input")
 			}
 			pw = strings.TrimRight(pw, "\r\n")
+			in := admin.NewUser{Username: args[0], DisplayName: display, Email: email, Role: domain.Role(role), Password: pw}
+			if err := admin.ValidateNewUser(in); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
-			svc, done, err := g.adminService(ctx)
+			svc, done, err := g.adminService(ctx, true)
 			if err != nil {
 				return err
 			}
 			defer done()
-			u, err := svc.CreateUser(ctx, admin.NewUser{Username: args[0], DisplayName: display, Email: email, Role: domain.Role(role), Password: pw})
+			u, err := svc.CreateUser(ctx, in)
 			if err != nil {
 				return err
 			}
@@ -155,6 +160,9 @@ func appRegisterCmd(g *globals) *cobra.Command {
 				}
 			}
 			reg.Scopes = strings.Fields(scopes)
+			if _, err := domain.ValidateRegistration(reg); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			svc, done, err := g.adminService(ctx)
 			if err != nil {
@@ -170,7 +178,7 @@ func appRegisterCmd(g *globals) *cobra.Command {
 				return writeJSON(g, map[string]string{"client_id": res.App.ClientID, "client_secret": res.ClientSecret,
 					"secret_expires_at": sec.ExpiresAt.UTC().Format(time.RFC3339)})
 			}
-			fmt.Fprintf(g.env.Stdout, "Registered %q for %s.\nclient_id:         %s\nclient_secret:     %s\nsecret_expires_at: %s\nThe client secret is shown only this once: store it now.\n",
+			fmt.Fprintf(g.env.Stdout, "Registered %q (%s).\nclient_id:         %s\nclient_secret:     %s\nsecret_expires_at: %s\nThe client secret is shown only this once: store it now.\n",
 				res.App.Name, res.App.Company, res.App.ClientID, res.ClientSecret, sec.ExpiresAt.UTC().Format(time.RFC3339))
 			return nil
 		},

@@ -20,6 +20,7 @@ type Store interface {
 	CountUsersByRole(ctx context.Context, role domain.Role) (int64, error)
 	CreateApp(ctx context.Context, app domain.App) error
 	AppByClientID(ctx context.Context, clientID string) (domain.App, error)
+	ClientByID(ctx context.Context, clientID string) (domain.App, error)
 	ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage, error)
 	AuthorizationsByClient(ctx context.Context, clientID string, limit int) ([]domain.Authorization, error)
 	AuthorizationByID(ctx context.Context, id string) (domain.Authorization, error)

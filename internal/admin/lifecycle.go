@@ -39,16 +39,25 @@ func validSlot(slot string) error {
 	return nil
 }
 
-// activeApp returns the app, refusing deleted ones. Errors: NotFound.
+// activeApp returns the app with its active secrets (a lean lookup whose
+// cost does not grow with the app's authorizations or tokens), refusing
+// deleted ones. Errors: NotFound.
 func (s *Service) activeApp(ctx context.Context, clientID string) (domain.App, error) {
-	d, err := s.App(ctx, clientID)
+	id, err := uuid.Parse(clientID)
+	if err != nil {
+		return domain.App{}, apperr.Errorf(apperr.NotFound, "No app is registered with client id %q.", clientID)
+	}
+	app, err := s.store.ClientByID(ctx, id.String())
+	if apperr.Is(err, apperr.NotFound) {
+		return app, apperr.Errorf(apperr.NotFound, "No app is registered with client id %q.", clientID)
+	}
 	if err != nil {
 		return domain.App{}, err
 	}
-	if d.App.DeletedAt != nil {
-		return domain.App{}, apperr.Errorf(apperr.NotFound, "The app %s was deleted.", d.App.ClientID)
+	if app.DeletedAt != nil {
+		return domain.App{}, apperr.Errorf(apperr.NotFound, "The app %s was deleted.", app.ClientID)
 	}
-	return d.App, nil
+	return app, nil
 }
 
 // SecretLifetime returns the lifetime new secrets get: the policy setting

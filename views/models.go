@@ -85,16 +85,18 @@ type AppRow struct {
 	SecretDaysLeft       int
 	State                string // ok | expiring | critical | expired | none
 	ActiveAuthorizations int64
+	Deleted              bool
 }
 
 // AppsPage is /admin/apps.
 type AppsPage struct {
 	Nav
-	Query   string
-	Apps    []AppRow
-	NextURL string
-	PrevURL string
-	Flash   string
+	ShowDeleted bool
+	Query       string
+	Apps        []AppRow
+	NextURL     string
+	PrevURL     string
+	Flash       string
 }
 
 // ScopeGroup is the catalog scopes of one category, for the registration form.

@@ -46,7 +46,7 @@ func TestDashboardBrowser(t *testing.T) {
 	if got := textOf(t, admin, `[data-testid="signed-in-as"]`); got != "Root (admin)" {
 		t.Errorf("header shows %q, want %q", got, "Root (admin)")
 	}
-	if got := textOf(t, admin, `[data-testid="apps-empty"]`); !strings.Contains(got, "No app is registered yet.") {
+	if got := textOf(t, admin, `[data-testid="apps-empty"]`); !strings.Contains(got, "No active app registration.") {
 		t.Errorf("empty state reads %q", got)
 	}
 

@@ -36,9 +36,6 @@ func (s *Service) exchangeCode(ctx context.Context, now time.Time, req TokenRequ
 	if code.UsedAt != nil {
 		return TokenResponse{}, ErrCodeReused, s.revokeFamily(ctx, code, now)
 	}
-	if code.SecretID != "" && !hasSecret(app, code.SecretID) {
-		return TokenResponse{}, ErrSecretRetired, nil
-	}
 	if !now.Before(code.ExpiresAt) {
 		return TokenResponse{}, ErrGrantExpired, nil
 	}

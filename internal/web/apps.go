@@ -19,14 +19,15 @@ import (
 // searchable by name, company or client id, keyset-paginated.
 func (s *Server) appsList(c echo.Context) error {
 	q := c.QueryParam("q")
+	showDeleted := c.QueryParam("deleted") == "1"
 	page, err := s.admin.ListApps(c.Request().Context(), domain.AppFilter{
-		Query: q, After: c.QueryParam("after"), Before: c.QueryParam("before"), Limit: 25,
+		Query: q, After: c.QueryParam("after"), Before: c.QueryParam("before"), Limit: 25, IncludeDeleted: showDeleted,
 	})
 	if err != nil {
 		return err
 	}
 	now := s.now()
-	p := views.AppsPage{Nav: s.nav(c, "apps"), Query: q, Flash: s.sessions.PopString(c.Request().Context(), sessFlash)}
+	p := views.AppsPage{Nav: s.nav(c, "apps"), Query: q, ShowDeleted: showDeleted, Flash: s.sessions.PopString(c.Request().Context(), sessFlash)}
 	for _, a := range page.Apps {
 		p.Apps = append(p.Apps, appRow(a, now))
 	}
@@ -34,6 +35,9 @@ func (s *Server) appsList(c echo.Context) error {
 		v := url.Values{key: {cursor}}
 		if q != "" {
 			v.Set("q", q)
+		}
+		if showDeleted {
+			v.Set("deleted", "1")
 		}
 		return "/admin/apps?" + v.Encode()
 	}
@@ -148,7 +152,7 @@ func (s *Server) appDetail(c echo.Context) error {
 		{Label: "Privacy statement", Value: a.PrivacyURL, Link: true},
 		{Label: "Authorized scopes", Value: strings.Join(a.Scopes, " ")},
 		{Label: "Owner", Value: a.OwnerUsername},
-		{Label: "Registered", Value: a.CreatedAt.Format(time.RFC3339)},
+		{Label: "Registered", Value: a.CreatedAt.Format("2006-01-02 15:04")},
 	}
 	for _, sec := range a.Secrets {
 		p.HasAlt = p.HasAlt || sec.Slot == domain.SlotAlternative
@@ -169,7 +173,8 @@ func (s *Server) appDetail(c echo.Context) error {
 
 func appRow(a domain.App, now time.Time) views.AppRow {
 	r := views.AppRow{ClientID: a.ClientID, Name: a.Name, Company: a.Company, CallbackURL: a.CallbackURL,
-		Scopes: a.Scopes, ActiveAuthorizations: a.ActiveAuthorizations, State: "none", SecretAge: "–", SecretExpires: "–"}
+		Scopes: a.Scopes, ActiveAuthorizations: a.ActiveAuthorizations, State: "none", SecretAge: "–", SecretExpires: "–",
+		Deleted: a.DeletedAt != nil}
 	if sec, ok := a.PrimarySecret(); ok {
 		r.SecretAge = age(sec.CreatedAt, now)
 		r.SecretExpires = day(sec.ExpiresAt)

@@ -37,9 +37,28 @@ func impactLines(imp domain.RevocationImpact) []string {
 	}
 }
 
+// appFor returns the active (not deleted) app of the route's client_id,
+// for the confirmation pages of actions a deleted app no longer offers.
 func (s *Server) appFor(c echo.Context) (domain.App, error) {
 	d, err := s.admin.App(c.Request().Context(), c.Param("client_id"))
+	if err == nil && d.App.DeletedAt != nil {
+		return d.App, apperr.Errorf(apperr.NotFound, "%s was deleted; nothing about it can change.", d.App.Name)
+	}
 	return d.App, err
+}
+
+// slotSecret returns the app's active secret in the route's slot.
+func slotSecret(c echo.Context, app domain.App) (string, error) {
+	slot, err := slotParam(c)
+	if err != nil {
+		return "", err
+	}
+	for _, sec := range app.Secrets {
+		if sec.Slot == slot {
+			return slot, nil
+		}
+	}
+	return "", apperr.Errorf(apperr.NotFound, "%s has no %s client secret.", app.Name, slot)
 }
 
 func slotParam(c echo.Context) (string, error) {
@@ -56,7 +75,7 @@ func (s *Server) secretRegenerateConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	slot, err := slotParam(c)
+	slot, err := slotSecret(c, app)
 	if err != nil {
 		return err
 	}
@@ -72,7 +91,7 @@ func (s *Server) secretRegenerateConfirm(c echo.Context) error {
 	}
 	return s.confirm(c, views.ConfirmPage{
 		Title:   "Regenerate the " + slot + " secret of " + app.Name + "?",
-		Message: "A new secret is shown once. The current " + slot + " secret stops working now, and every access and refresh token minted with it stops working on its next request (seed: \"Regenerate client secret\"). For zero downtime, add an alternative secret instead and retire this one once the app uses the new one.",
+		Message: "A new secret is shown once. The current " + slot + " secret stops working now, and every access and refresh token minted with it stops working on its next request. For zero downtime, add an alternative secret instead and retire this one once the app uses the new one.",
 		Impact:  []string{plural(n, "active authorization last refreshed", "active authorizations last refreshed") + " with this secret and will have to authorize again."},
 		Action:  c.Request().URL.Path, Button: "Regenerate secret", Danger: true, Cancel: "/admin/apps/" + app.ClientID,
 	})
@@ -114,7 +133,7 @@ func (s *Server) secretRetireConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	slot, err := slotParam(c)
+	slot, err := slotSecret(c, app)
 	if err != nil {
 		return err
 	}
@@ -203,12 +222,16 @@ func (s *Server) authorizationRevokeConfirm(c echo.Context) error {
 
 func (s *Server) authorizationRevoke(c echo.Context) error {
 	id := c.Param("id")
-	if _, err := s.admin.RevokeAuthorization(c.Request().Context(), id, ""); err != nil {
+	revoked, err := s.admin.RevokeAuthorization(c.Request().Context(), id, "")
+	if err != nil {
 		return err
 	}
 	target := "/admin/apps"
 	if list, _, err := s.admin.Authorizations(c.Request().Context(), domain.AuthorizationFilter{ID: id}); err == nil && len(list) == 1 {
 		target = "/admin/apps/" + list[0].ClientID
+	}
+	if !revoked {
+		return s.flashTo(c, target, "The authorization had already been revoked.")
 	}
 	return s.flashTo(c, target, "The authorization was revoked.")
 }
@@ -241,7 +264,11 @@ func (s *Server) appDelete(c echo.Context) error {
 	}
 	n, err := s.admin.DeleteApp(c.Request().Context(), app.ClientID, c.FormValue("confirm"))
 	if apperr.Is(err, apperr.Invalid) {
-		return s.renderDeleteConfirm(c, app, apperr.ErrorMessage(err), http.StatusUnprocessableEntity)
+		msg := apperr.ErrorMessage(err)
+		if f := apperr.FieldErrors(err)["confirm"]; f != "" {
+			msg += " " + f
+		}
+		return s.renderDeleteConfirm(c, app, msg, http.StatusUnprocessableEntity)
 	}
 	if err != nil {
 		return err

@@ -33,6 +33,9 @@ const (
 	ActionAuthorizationRevoke = "authorization.revoke"
 	ActionTokenFamilyRevoke   = "token_family.revoke"
 	ActionPolicySet           = "policy.set"
+	ActionSignIn              = "session.signin"
+	ActionSignInFailed        = "session.signin_failed"
+	ActionSignOut             = "session.signout"
 )
 
 // Target types.

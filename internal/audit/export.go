@@ -11,7 +11,8 @@ import (
 // Actions lists every action name, for filters.
 func Actions() []string {
 	return []string{ActionAppDelete, ActionAppRegister, ActionAuthorizationRevoke, ActionConsentDeny, ActionConsentGrant,
-		ActionPolicySet, ActionSecretCreate, ActionSecretRegenerate, ActionSecretRetire, ActionTokenFamilyRevoke, ActionUserAdd}
+		ActionPolicySet, ActionSecretCreate, ActionSecretRegenerate, ActionSecretRetire, ActionSignIn, ActionSignInFailed, ActionSignOut,
+		ActionTokenFamilyRevoke, ActionUserAdd}
 }
 
 // Export formats.

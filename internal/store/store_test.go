@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -562,45 +563,97 @@ func TestConcurrentWritersAndReaders(t *testing.T) {
 	}
 }
 
-// TestSameStatementInAndOutOfTransaction runs the same INSERT inside
-// WriteTx and as an autocommit statement, concurrently, on a cold
-// statement cache (GORM PrepareStmt over the single write connection).
+// TestSameStatementInAndOutOfTransaction runs an autocommit write while a
+// WriteTx holds the single write connection, then runs the same statement
+// inside the transaction. The autocommit write must simply wait for the
+// connection; it must not make the transaction wait for it (GORM's
+// PrepareStmt cache is shared by both: a statement being prepared outside
+// the transaction needs the connection the transaction holds).
 func TestSameStatementInAndOutOfTransaction(t *testing.T) {
-	for round := range 20 {
-		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-		db := newDB(t)
-		var wg sync.WaitGroup
-		errc := make(chan error, 8)
-		start := make(chan struct{})
-		for g := range 8 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				name := fmt.Sprintf("u%d", g)
-				if g%2 == 0 {
-					_, err := createUser(ctx, db, name)
-					errc <- err
-					return
+	for _, warm := range []bool{false, true} {
+		t.Run(map[bool]string{false: "cold statement cache", true: "statement first prepared in a transaction"}[warm], func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			defer cancel()
+			db := newDB(t)
+			if warm {
+				if err := db.WriteTx(ctx, func(ctx context.Context) error { _, err := createUser(ctx, db, "first"); return err }); err != nil {
+					t.Fatal(err)
 				}
-				errc <- db.WriteTx(ctx, func(ctx context.Context) error {
-					time.Sleep(time.Millisecond) // hold the write connection a little
-					_, err := createUser(ctx, db, name)
-					return err
-				})
-			}()
-		}
-		close(start)
-		wg.Wait()
-		close(errc)
-		cancel()
-		for err := range errc {
-			if err != nil {
-				t.Fatalf("round %d: %v (a deadlock between a statement being prepared outside the transaction and the transaction that holds the only write connection ends only with the context)", round, err)
 			}
-		}
-		if got := count(t, db, "users"); got != 8 {
-			t.Fatalf("round %d: %d users, want 8", round, got)
+			outside := make(chan error, 1)
+			began := time.Now()
+			err := db.WriteTx(ctx, func(txctx context.Context) error {
+				go func() { _, err := createUser(ctx, db, "outside"); outside <- err }()
+				time.Sleep(100 * time.Millisecond) // the autocommit insert now waits for the write connection
+				_, err := createUser(txctx, db, "inside")
+				return err
+			})
+			errOut := <-outside
+			if err != nil || errOut != nil {
+				t.Fatalf("after %v: transaction: %v; autocommit write: %v — the transaction waited for a statement "+
+					"being prepared outside it, which waited for the connection the transaction holds (deadlock broken only by the context deadline)",
+					time.Since(began).Round(time.Millisecond), err, errOut)
+			}
+			if got := count(t, db, "users"); got != map[bool]int64{false: 2, true: 3}[warm] {
+				t.Errorf("%d users", got)
+			}
+		})
+	}
+}
+
+// TestReadTxWhileReadPoolIsFull is the read-pool twin of
+// TestSameStatementInAndOutOfTransaction: every read connection is held by
+// a ReadTx when a plain read of a statement not yet in GORM's cache
+// arrives; it must wait for a connection without making the transactions
+// wait for it. The server's ChangeWatcher holds one read connection for
+// good, so in production one ReadTx fewer is enough.
+//
+// Known to fail today (store.go opens the read pool with PrepareStmt:
+// true, as the write pool was before it was fixed); nothing in the product
+// calls ReadTx yet. Set OAUTHDESK_KNOWN_BUGS=1 to run it.
+func TestReadTxWhileReadPoolIsFull(t *testing.T) {
+	if os.Getenv("OAUTHDESK_KNOWN_BUGS") == "" {
+		t.Skip("known deadlock of ReadTx with the read pool's prepared-statement cache; OAUTHDESK_KNOWN_BUGS=1 runs it")
+	}
+	db := newDB(t)
+	mkUser(t, t.Context(), db, "alice")
+	rdb, err := db.r.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := rdb.Stats().MaxOpenConnections
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	held, release := make(chan struct{}, n), make(chan struct{})
+	errc := make(chan error, n+1)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errc <- db.ReadTx(ctx, func(ctx context.Context) error {
+				if _, err := db.CountUsersByRole(ctx, domain.RoleAdmin); err != nil { // holds a connection from here on
+					return err
+				}
+				held <- struct{}{}
+				<-release
+				_, err := db.UserByUsername(ctx, "alice")
+				return err
+			})
+		}()
+	}
+	for range n {
+		<-held
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); _, err := db.UserByUsername(ctx, "alice"); errc <- err }()
+	time.Sleep(100 * time.Millisecond) // the plain read now waits for a connection
+	close(release)
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		if err != nil {
+			t.Errorf("%v — the ReadTxs waited for a statement being prepared outside them, which waited for a connection they hold", err)
 		}
 	}
 }

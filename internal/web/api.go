@@ -76,7 +76,7 @@ type authorizationJSON struct {
 }
 
 // apiListAuthorizations is GET /_apis/tokenadmin/authorizations?userId=&
-// clientId=&scope=&includeRevoked=&$top=&continuationToken= (scope
+// clientId=&scope=&activeOnly=&$top=&continuationToken= (scope
 // vso.tokenadministration, admins): {"count","value":[…],"continuationToken"}.
 func (s *Server) apiListAuthorizations(c echo.Context) error {
 	if _, err := s.apiAdmin(c, ScopeTokenAdministration); err != nil {

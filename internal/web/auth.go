@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/views"
 )
 
@@ -33,6 +34,7 @@ func (s *Server) signin(c echo.Context) error {
 	ctx := c.Request().Context()
 	username, password := c.FormValue("username"), c.FormValue("password")
 	ret := safeReturn(c.FormValue("return_to"))
+	ctx = audit.WithActor(ctx, audit.Actor{Name: "anonymous", RemoteAddr: c.RealIP()})
 	u, err := s.admin.Authenticate(ctx, username, password)
 	if apperr.Is(err, apperr.Unauthorized) {
 		return render(c, http.StatusUnauthorized, views.SignIn(views.SignInPage{Nav: s.nav(c, "signin"),
@@ -65,6 +67,11 @@ func (s *Server) signoutForm(c echo.Context) error {
 
 // signout is POST /signout: destroys the session.
 func (s *Server) signout(c echo.Context) error {
+	if u, ok := currentUser(c); ok {
+		if err := s.admin.RecordSignOut(c.Request().Context(), u); err != nil {
+			return err
+		}
+	}
 	if err := s.sessions.Destroy(c.Request().Context()); err != nil {
 		return err
 	}

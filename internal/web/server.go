@@ -35,6 +35,7 @@ type OAuth interface {
 // *admin.Service).
 type Admin interface {
 	Authenticate(ctx context.Context, username, password string) (domain.User, error)
+	RecordSignOut(ctx context.Context, u domain.User) error
 	User(ctx context.Context, id string) (domain.User, error)
 	RegisterApp(ctx context.Context, ownerUsername string, reg domain.Registration) (admin.RegisteredApp, error)
 	ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage, error)

@@ -284,3 +284,34 @@ type UserSummary struct {
 	User
 	ActiveAuthorizations int64
 }
+
+// KindScopes marks an app whose registered scopes were narrowed: from then
+// on its tokens are limited to what the new registration allows.
+const KindScopes = "scopes"
+
+// ScopeUseKey identifies one kind of API use by an authorization: the
+// scope the API required and the granted scope that satisfied it.
+type ScopeUseKey struct {
+	AuthorizationID string
+	Scope           string
+	SatisfiedBy     string
+}
+
+// ScopeUse counts uses and keeps the last one (UTC).
+type ScopeUse struct {
+	Count int64
+	Last  time.Time
+}
+
+// ScopeUsage is one stored usage fact: authorization AuthorizationID (of
+// ClientID, UserID) called APIs requiring Scope, satisfied by its granted
+// scope SatisfiedBy, Count times, last at LastUsedAt.
+type ScopeUsage struct {
+	AuthorizationID string
+	ClientID        string
+	UserID          string
+	Scope           string
+	SatisfiedBy     string
+	Count           int64
+	LastUsedAt      time.Time
+}

@@ -13,7 +13,10 @@ type Principal struct {
 	ClientID        string
 	SecretID        string
 	Scopes          []string
-	ExpiresAt       time.Time
+	// Ceiling, when non-nil, is the app's narrowed registration: a scope
+	// counts only if both Scopes and Ceiling satisfy it.
+	Ceiling   []string
+	ExpiresAt time.Time
 }
 
 // Authenticate checks an Authorization header value ("Bearer <token>",
@@ -36,22 +39,22 @@ func (s *Service) Authenticate(ctx context.Context, header string) (Principal, e
 	if err != nil {
 		return Principal{}, &BearerError{Code: "invalid_token", Description: "The access token is invalid or expired."}
 	}
-	revoked, policyOff, err := s.guard.Revoked(ctx, c)
+	v, err := s.guard.Check(ctx, c)
 	if err != nil {
 		s.log.ErrorContext(ctx, "bearer check: invalidation feed", "err", err)
 		return Principal{}, &BearerError{Code: "invalid_token", Description: "The access token could not be verified; try again."}
 	}
-	if revoked {
+	if v.Revoked {
 		return Principal{}, &BearerError{Code: "invalid_token", Description: "The access token has been revoked."}
 	}
-	if policyOff {
+	if v.PolicyOff {
 		return Principal{}, &PolicyError{UserID: c.UserID}
 	}
 	if s.usage != nil {
 		s.usage.Record(c.AuthorizationID, now)
 	}
 	p := Principal{UserID: c.UserID, AuthorizationID: c.AuthorizationID, ClientID: c.ClientID,
-		SecretID: c.SecretID, Scopes: c.Scopes()}
+		SecretID: c.SecretID, Scopes: c.Scopes(), Ceiling: v.Ceiling}
 	if c.ExpiresAt != nil {
 		p.ExpiresAt = c.ExpiresAt.Time
 	}
@@ -59,10 +62,16 @@ func (s *Service) Authenticate(ctx context.Context, header string) (Principal, e
 }
 
 // Require checks that p's scopes satisfy required, using the catalog's
-// inclusion (a token with vso.code_write satisfies vso.profile). Errors:
-// *BearerError "insufficient_scope" (403).
+// inclusion (a token with vso.code_write satisfies vso.profile), and —
+// for an app whose registration was narrowed — that the registration
+// still does. A successful check is recorded (in memory) as a use of the
+// granted scope that satisfied it. Errors: *BearerError
+// "insufficient_scope" (403).
 func (s *Service) Require(p Principal, required string) error {
-	if s.scopes.Satisfies(p.Scopes, required) {
+	if by := s.scopes.SatisfiedBy(p.Scopes, required); by != "" && (p.Ceiling == nil || s.scopes.Satisfies(p.Ceiling, required)) {
+		if s.usage != nil {
+			s.usage.RecordScope(p.AuthorizationID, required, by, s.now())
+		}
 		return nil
 	}
 	return &BearerError{Code: "insufficient_scope", Scope: required,

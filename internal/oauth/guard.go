@@ -14,9 +14,11 @@ type Feed interface {
 	Invalidations(ctx context.Context, afterSeq int64, since time.Time) ([]domain.Invalidation, error)
 }
 
-// PolicySource reads an organization setting.
+// PolicySource reads an organization setting and an app's registered
+// scopes.
 type PolicySource interface {
 	Setting(ctx context.Context, key string) (string, bool, error)
+	AppScopes(ctx context.Context, clientID string) ([]string, error)
 }
 
 // SettingThirdPartyOAuth is the setting key of the organization policy
@@ -49,12 +51,14 @@ type Guard struct {
 	seq       int64
 	dead      map[string]map[string]time.Time // kind → ref → when it died
 	oauthDeny bool                            // third-party OAuth access is off
+	ceilings  map[string][]string             // client id → registered scopes, for apps narrowed within the window
 }
 
 // NewGuard returns a Guard over feed, policy and changes. window is the
 // access token lifetime.
 func NewGuard(feed Feed, policy PolicySource, changes ChangeDetector, window time.Duration, now func() time.Time) *Guard {
-	return &Guard{feed: feed, policy: policy, changes: changes, window: window, now: now, dead: map[string]map[string]time.Time{}}
+	return &Guard{feed: feed, policy: policy, changes: changes, window: window, now: now,
+		dead: map[string]map[string]time.Time{}, ceilings: map[string][]string{}}
 }
 
 // sync brings the in-memory sets up to date. Caller holds g.mu.
@@ -89,22 +93,48 @@ func (g *Guard) sync(ctx context.Context) error {
 			}
 		}
 	}
+	// Narrowed apps: their tokens minted before the narrowing still carry
+	// the old scopes, so the current registration is their ceiling.
+	for clientID := range g.ceilings {
+		if _, ok := g.dead[domain.KindScopes][clientID]; !ok {
+			delete(g.ceilings, clientID)
+		}
+	}
+	for clientID := range g.dead[domain.KindScopes] {
+		scopes, err := g.policy.AppScopes(ctx, clientID)
+		if err != nil {
+			return err
+		}
+		g.ceilings[clientID] = scopes
+	}
 	return nil
 }
 
-// Revoked reports whether any of the token's refs was invalidated, and
-// whether third-party OAuth access is currently off. Errors are storage
-// errors; callers must then reject the token (fail closed).
-func (g *Guard) Revoked(ctx context.Context, c *Claims) (revoked, policyOff bool, err error) {
+// Verdict is the guard's answer about one access token.
+type Verdict struct {
+	Revoked   bool     // its authorization, chain, secret, app or user was revoked
+	PolicyOff bool     // third-party OAuth access is off
+	Ceiling   []string // non-nil: the app was narrowed; only scopes these satisfy still count
+}
+
+// Check reports whether any of the token's refs was invalidated, whether
+// third-party OAuth access is currently off, and the scope ceiling of a
+// narrowed app. Errors are storage errors; callers must then reject the
+// token (fail closed).
+func (g *Guard) Check(ctx context.Context, c *Claims) (Verdict, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if err := g.sync(ctx); err != nil {
-		return true, false, err
+		return Verdict{Revoked: true}, err
 	}
 	dead := func(kind, ref string) bool { _, ok := g.dead[kind][ref]; return ok }
-	return dead(domain.KindAuthorization, c.AuthorizationID) ||
-		dead(domain.KindFamily, c.FamilyID) ||
-		dead(domain.KindSecret, c.SecretID) ||
-		dead(domain.KindApp, c.ClientID) ||
-		dead(domain.KindUser, c.UserID), g.oauthDeny, nil
+	return Verdict{
+		Revoked: dead(domain.KindAuthorization, c.AuthorizationID) ||
+			dead(domain.KindFamily, c.FamilyID) ||
+			dead(domain.KindSecret, c.SecretID) ||
+			dead(domain.KindApp, c.ClientID) ||
+			dead(domain.KindUser, c.UserID),
+		PolicyOff: g.oauthDeny,
+		Ceiling:   g.ceilings[c.ClientID],
+	}, nil
 }

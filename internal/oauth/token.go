@@ -133,17 +133,21 @@ func (s *Service) loadClient(ctx context.Context, clientID, presented string, no
 	return app, sec, oerr, nil
 }
 
-// grantedScopes returns the token's scopes still covered by both the
-// authorization and the app's registration: narrowing either narrows
-// every later token at once.
+// grantedScopes returns what the token's scopes still grant within both
+// the authorization and the app's registration (scope.Intersect):
+// narrowing either narrows every later token at once.
+// The token's own order is kept when nothing was narrowed.
 func grantedScopes(cat *scope.Catalog, tokenScopes []string, authz domain.Authorization, app domain.App) []string {
-	out := make([]string, 0, len(tokenScopes))
+	kept := make([]string, 0, len(tokenScopes))
 	for _, sc := range tokenScopes {
 		if cat.Satisfies(authz.Scopes, sc) && cat.Satisfies(app.Scopes, sc) {
-			out = append(out, sc)
+			kept = append(kept, sc)
 		}
 	}
-	return out
+	if len(kept) == len(tokenScopes) {
+		return kept
+	}
+	return cat.Intersect(cat.Intersect(tokenScopes, authz.Scopes), app.Scopes)
 }
 
 // issue mints a refresh token (stored as a hash, in the chain familyID)

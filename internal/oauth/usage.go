@@ -5,36 +5,54 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
 
-// UsageStore persists batched last-used times of authorizations.
+// UsageStore persists a batch of usage facts in one transaction.
 type UsageStore interface {
-	TouchAuthorizations(ctx context.Context, lastUsed map[string]time.Time) error
+	FlushUsage(ctx context.Context, lastUsed map[string]time.Time, scopes map[domain.ScopeUseKey]domain.ScopeUse) error
 }
 
-// Usage batches "authorization used at" facts from Bearer checks in memory
-// and writes them every few seconds, so the Bearer check never writes to
-// the database. A crash loses at most one interval of last-used times,
-// never a grant or a revocation.
+// Usage batches usage facts from Bearer checks in memory — when each
+// authorization was last used, and which scope each API call required and
+// which granted scope satisfied it — and writes them every few seconds,
+// so the Bearer check never writes to the database. A crash loses at most
+// one interval of counters, never a grant or a revocation.
 type Usage struct {
 	store UsageStore
 	log   *slog.Logger
 
-	mu      sync.Mutex
-	pending map[string]time.Time
+	mu       sync.Mutex
+	lastUsed map[string]time.Time
+	scopes   map[domain.ScopeUseKey]domain.ScopeUse
 }
 
 // NewUsage returns an empty recorder writing to st.
 func NewUsage(st UsageStore, log *slog.Logger) *Usage {
-	return &Usage{store: st, log: log, pending: map[string]time.Time{}}
+	return &Usage{store: st, log: log, lastUsed: map[string]time.Time{}, scopes: map[domain.ScopeUseKey]domain.ScopeUse{}}
 }
 
 // Record notes that authorization id was used at at.
 func (u *Usage) Record(id string, at time.Time) {
 	u.mu.Lock()
-	if prev, ok := u.pending[id]; !ok || at.After(prev) {
-		u.pending[id] = at
+	if prev, ok := u.lastUsed[id]; !ok || at.After(prev) {
+		u.lastUsed[id] = at
 	}
+	u.mu.Unlock()
+}
+
+// RecordScope notes one API call by authorization id that required scope
+// and was satisfied by the granted scope satisfiedBy.
+func (u *Usage) RecordScope(id, scope, satisfiedBy string, at time.Time) {
+	k := domain.ScopeUseKey{AuthorizationID: id, Scope: scope, SatisfiedBy: satisfiedBy}
+	u.mu.Lock()
+	v := u.scopes[k]
+	v.Count++
+	if at.After(v.Last) {
+		v.Last = at
+	}
+	u.scopes[k] = v
 	u.mu.Unlock()
 }
 
@@ -42,16 +60,28 @@ func (u *Usage) Record(id string, at time.Time) {
 // transaction. On failure the facts are kept for the next flush.
 func (u *Usage) Flush(ctx context.Context) error {
 	u.mu.Lock()
-	batch := u.pending
-	u.pending = map[string]time.Time{}
+	last, scopes := u.lastUsed, u.scopes
+	u.lastUsed, u.scopes = map[string]time.Time{}, map[domain.ScopeUseKey]domain.ScopeUse{}
 	u.mu.Unlock()
-	if len(batch) == 0 {
+	if len(last) == 0 && len(scopes) == 0 {
 		return nil
 	}
-	if err := u.store.TouchAuthorizations(ctx, batch); err != nil {
-		for id, at := range batch {
-			u.Record(id, at)
+	if err := u.store.FlushUsage(ctx, last, scopes); err != nil {
+		u.mu.Lock()
+		for id, at := range last {
+			if prev, ok := u.lastUsed[id]; !ok || at.After(prev) {
+				u.lastUsed[id] = at
+			}
 		}
+		for k, v := range scopes {
+			cur := u.scopes[k]
+			cur.Count += v.Count
+			if v.Last.After(cur.Last) {
+				cur.Last = v.Last
+			}
+			u.scopes[k] = cur
+		}
+		u.mu.Unlock()
 		return err
 	}
 	return nil

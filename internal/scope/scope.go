@@ -483,3 +483,31 @@ func clip(s string) string {
 	}
 	return `""...`
 }
+
+// Intersect returns what both scope sets grant, as its smallest
+// equivalent set: every catalog scope that both a and b satisfy,
+// minimised (Minimal). Examples: [vso.code_write] ∩ [vso.code] =
+// [vso.code]; [vso.code_full] ∩ [vso.build] = [vso.hooks_write] (both
+// include it). Used when an app's registered scopes are narrowed: an
+// authorization keeps exactly what is still allowed. Unknown ids grant
+// nothing.
+func (c *Catalog) Intersect(a, b []string) []string {
+	var out []string
+	for _, s := range c.Expand(a) {
+		if c.Satisfies(b, s) {
+			out = append(out, s)
+		}
+	}
+	return c.Minimal(out)
+}
+
+// SatisfiedBy returns the first scope of granted that satisfies required,
+// or "" (which granted scope an API call used).
+func (c *Catalog) SatisfiedBy(granted []string, required string) string {
+	for _, g := range granted {
+		if c.Satisfies([]string{g}, required) {
+			return g
+		}
+	}
+	return ""
+}

@@ -439,3 +439,26 @@ func BenchmarkSatisfies(b *testing.B) {
 		c.Satisfies(granted, "vso.profile")
 	}
 }
+
+func TestIntersect(t *testing.T) {
+	c := Default()
+	for _, tc := range []struct {
+		a, b, want []string
+	}{
+		{[]string{"vso.code_write"}, []string{"vso.code"}, []string{"vso.code"}},
+		{[]string{"vso.code"}, []string{"vso.code_write"}, []string{"vso.code"}},
+		{[]string{"vso.code_write", "vso.work"}, []string{"vso.work_write"}, []string{"vso.work"}},
+		{[]string{"vso.project"}, []string{"vso.code"}, nil},
+		{[]string{"vso.code_full"}, []string{"vso.profile", "vso.build"}, []string{"vso.hooks_write"}},
+		{[]string{"vso.code_full"}, []string{"vso.profile"}, []string{"vso.profile"}},
+		{[]string{"vso.nope"}, []string{"vso.code"}, nil},
+	} {
+		got := c.Intersect(tc.a, tc.b)
+		if !slices.Equal(got, tc.want) && !(len(got) == 0 && len(tc.want) == 0) {
+			t.Errorf("Intersect(%v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+	if got := c.SatisfiedBy([]string{"vso.work", "vso.code_write"}, "vso.code"); got != "vso.code_write" {
+		t.Errorf("SatisfiedBy = %q", got)
+	}
+}

@@ -140,6 +140,8 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 	return len(res), nil
 }
 
+var errNotFound = gorm.ErrRecordNotFound
+
 type txKey struct{}
 
 // WriteTx runs fn in one write transaction (BEGIN IMMEDIATE on the single

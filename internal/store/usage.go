@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+// FlushUsage writes a batch of usage facts in one transaction: last-used
+// times of authorizations and per-scope use counts (added to the stored
+// counts).
+func (db *DB) FlushUsage(ctx context.Context, lastUsed map[string]time.Time, scopes map[domain.ScopeUseKey]domain.ScopeUse) error {
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		if err := db.TouchAuthorizations(ctx, lastUsed); err != nil {
+			return err
+		}
+		for k, u := range scopes {
+			err := db.wr(ctx).Exec(`INSERT INTO scope_usage (authorization_id, scope, satisfied_by, count, first_used_at, last_used_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (authorization_id, scope, satisfied_by) DO UPDATE SET count = count + excluded.count,
+  last_used_at = MAX(last_used_at, excluded.last_used_at)`, k.AuthorizationID, k.Scope, k.SatisfiedBy, u.Count, utc(u.Last), utc(u.Last)).Error
+			if err != nil {
+				return translate(err, "scope usage")
+			}
+		}
+		return nil
+	})
+}
+
+type scopeUsageRow struct {
+	AuthorizationID string
+	ClientID        string
+	UserID          string
+	Scope           string
+	SatisfiedBy     string
+	Count           int64
+	LastUsedAt      time.Time
+}
+
+// ScopeUsage returns every usage fact whose last use is at or after since
+// (zero: all), optionally for one app.
+func (db *DB) ScopeUsage(ctx context.Context, clientID string, since time.Time) ([]domain.ScopeUsage, error) {
+	q := db.rd(ctx).Table("scope_usage s").Joins("JOIN authorizations z ON z.id = s.authorization_id").
+		Select("s.authorization_id, z.client_id, z.user_id, s.scope, s.satisfied_by, s.count, s.last_used_at")
+	if clientID != "" {
+		q = q.Where("z.client_id = ?", clientID)
+	}
+	if !since.IsZero() {
+		q = q.Where("s.last_used_at >= ?", utc(since))
+	}
+	var rows []scopeUsageRow
+	if err := q.Scan(&rows).Error; err != nil {
+		return nil, translate(err, "scope usage")
+	}
+	out := make([]domain.ScopeUsage, len(rows))
+	for i, r := range rows {
+		out[i] = domain.ScopeUsage{AuthorizationID: r.AuthorizationID, ClientID: r.ClientID, UserID: r.UserID, Scope: r.Scope,
+			SatisfiedBy: r.SatisfiedBy, Count: r.Count, LastUsedAt: utc(r.LastUsedAt)}
+	}
+	return out, nil
+}
+
+// AppScopes returns the registered scopes of an app. Errors: NotFound.
+func (db *DB) AppScopes(ctx context.Context, clientID string) ([]string, error) {
+	var v []string
+	if err := db.rd(ctx).Table("apps").Where("client_id = ?", clientID).Limit(1).Pluck("scopes", &v).Error; err != nil {
+		return nil, translate(err, "app")
+	}
+	if len(v) == 0 {
+		return nil, translate(errNotFound, "app")
+	}
+	return splitScopes(v[0]), nil
+}
+
+// SetAppScopes replaces the registered scopes of an app.
+func (db *DB) SetAppScopes(ctx context.Context, clientID string, scopes []string) error {
+	return translate(db.wr(ctx).Model(&appRow{}).Where("client_id = ?", clientID).Update("scopes", joinScopes(scopes)).Error, "app")
+}

@@ -80,6 +80,7 @@ type AppRow struct {
 	Company              string
 	CallbackURL          string
 	Scopes               []string
+	ScopeViews           []ScopeView
 	SecretAge            string // "4 y 2 mo"
 	SecretExpires        string // YYYY-MM-DD
 	SecretDaysLeft       int
@@ -256,4 +257,61 @@ type ProfileAuthorizationsPage struct {
 	Nav
 	Authorizations []ProfileAuthorization
 	Flash          string
+}
+
+// ScopeInventoryRow is one row of /admin/scopes.
+type ScopeInventoryRow struct {
+	ID, Name, Category string
+	HighPrivilege      bool
+	Apps               []Link
+	Authorizations     int
+	Users              []Link
+	Uses               int64
+	LastUsed           string
+	Unused             bool
+}
+
+// Link is a labelled URL.
+type Link struct {
+	Label, URL string
+}
+
+// ScopesPage is /admin/scopes.
+type ScopesPage struct {
+	Nav
+	Rows       []ScopeInventoryRow
+	UnusedDays int
+	HighOnly   bool
+}
+
+// UsedScopeRow is one kind of API use on the app scopes page.
+type UsedScopeRow struct {
+	Scope, SatisfiedBy string
+	Uses               int64
+	LastUsed           string
+}
+
+// AppScopesPage is /admin/apps/{client_id}/scopes.
+type AppScopesPage struct {
+	Nav
+	ClientID, AppName string
+	Days              int
+	Registered        []ScopeView
+	Granted           []ScopeView
+	Used              []UsedScopeRow
+	Recommended       []ScopeView
+	Removable         []string
+	CanManage         bool
+	Groups            []ScopeGroup
+	Selected          map[string]bool
+	Flash             string
+	Error             string
+}
+
+// UserPage is /admin/users/{id}.
+type UserPage struct {
+	Nav
+	User           UserRow
+	Authorizations []AuthorizationRow
+	CanManage      bool
 }

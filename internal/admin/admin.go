@@ -14,6 +14,7 @@ import (
 // duplicate.
 type Store interface {
 	WriteTx(ctx context.Context, fn func(ctx context.Context) error) error
+	ReadTx(ctx context.Context, fn func(ctx context.Context) error) error
 	CreateUser(ctx context.Context, u domain.User) error
 	UserByUsername(ctx context.Context, username string) (domain.User, error)
 	UserByID(ctx context.Context, id string) (domain.User, error)
@@ -39,6 +40,10 @@ type Store interface {
 	AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, bool, error)
 	WalkAudit(ctx context.Context, since time.Time, fn func(audit.Event) bool) error
 	ListUsers(ctx context.Context) ([]domain.UserSummary, error)
+	ScopeUsage(ctx context.Context, clientID string, since time.Time) ([]domain.ScopeUsage, error)
+	SetAppScopes(ctx context.Context, clientID string, scopes []string) error
+	SetAuthorizationScopes(ctx context.Context, id string, scopes []string) error
+	AddInvalidation(ctx context.Context, kind, ref string, at time.Time) error
 }
 
 // Users lists every user with active authorization counts.

@@ -162,17 +162,21 @@ func (s *Service) User(ctx context.Context, id string) (domain.User, error) {
 // is false when an admin already exists. Errors: Conflict when no admin
 // exists but the username "admin" is taken by a non-admin.
 func (s *Service) EnsureAdmin(ctx context.Context) (username, password string, created bool, err error) {
-	err = s.store.WriteTx(ctx, func(ctx context.Context) error {
-		n, err := s.store.CountUsersByRole(ctx, domain.RoleAdmin)
-		if err != nil || n > 0 {
-			return err
+	n, err := s.store.CountUsersByRole(ctx, domain.RoleAdmin)
+	if err != nil || n > 0 {
+		return "admin", "", false, err
+	}
+	// Hash outside the write transaction (argon2id takes 64 MiB and tens of
+	// milliseconds); CreateUser's own transaction then only inserts.
+	password = rand.Text() // 26 base32 characters, 130 bits
+	_, err = s.CreateUser(ctx, NewUser{Username: "admin", DisplayName: "Administrator", Role: domain.RoleAdmin, Password: password})
+	if apperr.Is(err, apperr.Conflict) {
+		// Another process created it first, or "admin" is a non-admin user.
+		if n, cerr := s.store.CountUsersByRole(ctx, domain.RoleAdmin); cerr == nil && n > 0 {
+			return "admin", "", false, nil
 		}
-		password = rand.Text() // 26 base32 characters, 130 bits
-		_, err = s.CreateUser(ctx, NewUser{Username: "admin", DisplayName: "Administrator", Role: domain.RoleAdmin, Password: password})
-		created = err == nil
-		return err
-	})
-	return "admin", password, created, err
+	}
+	return "admin", password, err == nil, err
 }
 
 // UserByUsername returns the user with that username (case-insensitive).

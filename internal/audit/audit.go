@@ -25,6 +25,7 @@ const (
 	ActionUserAdd             = "user.add"
 	ActionAppRegister         = "app.register"
 	ActionAppDelete           = "app.delete"
+	ActionAppScopes           = "app.scopes_change"
 	ActionSecretCreate        = "secret.create"
 	ActionSecretRegenerate    = "secret.regenerate"
 	ActionSecretRetire        = "secret.retire"

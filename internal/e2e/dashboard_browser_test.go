@@ -154,8 +154,9 @@ func TestDashboardBrowser(t *testing.T) {
 		t.Error("the empty state is still shown next to the app")
 	}
 	rowText := textOf(t, admin, row)
-	// The scopes are kept in the order of the form, where Code comes first.
-	for _, want := range []string{"Fabrikam Boards", "Fabrikam, Inc.", clientID, localCallbackURL, "vso.code_write vso.work"} {
+	// The scopes are kept in the order of the form, where Code comes first;
+	// vso.code_write is flagged high privilege.
+	for _, want := range []string{"Fabrikam Boards", "Fabrikam, Inc.", clientID, localCallbackURL, "vso.code_write high privilege vso.work"} {
 		if !strings.Contains(rowText, want) {
 			t.Errorf("app row %q lacks %q", rowText, want)
 		}

@@ -211,7 +211,8 @@ func TestWebServerFlow(t *testing.T) {
 
 	t.Run("registered app is listed", func(t *testing.T) {
 		r := admin.get("/admin/apps")
-		for _, want := range []string{app.ClientID, "Fabrikam Boards", callbackURL, "vso.work vso.code_write", `data-state="ok"`} {
+		for _, want := range []string{app.ClientID, "Fabrikam Boards", callbackURL, "<code>vso.work</code>", "<code>vso.code_write</code>",
+			`data-testid="high-privilege"`, `data-state="ok"`} {
 			if !strings.Contains(r.Body, want) {
 				t.Errorf("/admin/apps lacks %q", want)
 			}

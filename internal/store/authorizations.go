@@ -139,3 +139,10 @@ WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT
 	}
 	return out, nil
 }
+
+// SetAuthorizationScopes replaces the granted scopes of an authorization
+// (narrowing after the app's registration was narrowed).
+func (db *DB) SetAuthorizationScopes(ctx context.Context, id string, scopes []string) error {
+	err := db.wr(ctx).Model(&authorizationRow{}).Where("id = ?", id).Update("scopes", joinScopes(scopes)).Error
+	return translate(err, "authorization")
+}

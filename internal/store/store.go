@@ -59,20 +59,17 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, apperr.Errorf(apperr.Invalid, "database directory %q does not exist", dir)
 		}
 	}
-	common := fmt.Sprintf("_journal_mode=WAL&_foreign_keys=on&_busy_timeout=%d&_synchronous=NORMAL", BusyTimeout.Milliseconds())
+	// The driver's own per-connection statement cache (_stmt_cache_size);
+	// GORM's shared PrepareStmt cache prepares under a lock and deadlocks
+	// when a pool is exhausted by transactions (found by the store tests).
+	common := fmt.Sprintf("_journal_mode=WAL&_foreign_keys=on&_busy_timeout=%d&_synchronous=NORMAL&_stmt_cache_size=128", BusyTimeout.Milliseconds())
 	cfg := &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
-		PrepareStmt:            true,
+		PrepareStmt:            false,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 	}
-	// No prepared-statement cache on the single write connection: GORM's
-	// cache prepares under a lock, and a prepare outside a transaction that
-	// waits for the one connection while the transaction holding it waits
-	// for that lock is a deadlock.
-	wcfg := *cfg
-	wcfg.PrepareStmt = false
-	w, err := gorm.Open(sqlite.Open("file:"+path+"?"+common+"&_txlock=immediate"), &wcfg)
+	w, err := gorm.Open(sqlite.Open("file:"+path+"?"+common+"&_txlock=immediate"), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}

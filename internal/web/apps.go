@@ -29,7 +29,9 @@ func (s *Server) appsList(c echo.Context) error {
 	now := s.now()
 	p := views.AppsPage{Nav: s.nav(c, "apps"), Query: q, ShowDeleted: showDeleted, Flash: s.sessions.PopString(c.Request().Context(), sessFlash)}
 	for _, a := range page.Apps {
-		p.Apps = append(p.Apps, appRow(a, now))
+		row := appRow(a, now)
+		row.ScopeViews = s.scopeViews(a.Scopes)
+		p.Apps = append(p.Apps, row)
 	}
 	link := func(key, cursor string) string {
 		v := url.Values{key: {cursor}}

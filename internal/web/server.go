@@ -17,6 +17,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/oauth"
+	"github.com/oauthdesk/oauthdesk/internal/reports"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
 )
 
@@ -55,6 +56,9 @@ type Admin interface {
 	SetSecretLifetimeDays(ctx context.Context, days int) error
 	AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, bool, error)
 	WalkAudit(ctx context.Context, since time.Time, fn func(audit.Event) bool) error
+	ScopeInventory(ctx context.Context, unusedDays int, highOnly bool) ([]reports.ScopeRow, error)
+	AppScopeAudit(ctx context.Context, clientID string, days int) (reports.AppScopes, error)
+	ChangeAppScopes(ctx context.Context, clientID string, scopes []string) (admin.ScopeChange, error)
 }
 
 // Config is the web layer's configuration.
@@ -180,7 +184,13 @@ func (s *Server) routes() *echo.Echo {
 	adm.POST("/apps/:client_id/delete", s.appDelete, manage)
 	adm.GET("/authorizations/:id/revoke", s.authorizationRevokeConfirm, manage)
 	adm.POST("/authorizations/:id/revoke", s.authorizationRevoke, manage)
+	adm.GET("/scopes", s.scopesPage)
+	adm.GET("/apps/:client_id/scopes", s.appScopesPage)
+	adm.POST("/apps/:client_id/scopes", s.appScopesSave, manage)
+	adm.GET("/apps/:client_id/scopes/narrow", s.appScopesNarrowConfirm, manage)
+	adm.POST("/apps/:client_id/scopes/narrow", s.appScopesNarrow, manage)
 	adm.GET("/users", s.usersList)
+	adm.GET("/users/:id", s.userPage)
 	adm.GET("/users/:id/revoke", s.userRevokeConfirm, manage)
 	adm.POST("/users/:id/revoke", s.userRevoke, manage)
 	adm.GET("/settings", s.settingsPage)
@@ -228,4 +238,13 @@ func (r *revealStore) take(handle, clientID string, now time.Time) string {
 		return ""
 	}
 	return it.secret
+}
+
+// Routes lists every route as "METHOD PATH" (for tests and docs).
+func (s *Server) Routes() []string {
+	var out []string
+	for _, r := range s.echo.Routes() {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
 }

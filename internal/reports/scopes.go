@@ -1,0 +1,176 @@
+// Package reports computes oauthdesk's reports from plain domain data —
+// the scope audit (who holds which scopes, which are used, what each app
+// could be cut down to) — and writes them as a table, CSV or JSON. It does
+// no I/O of its own beyond the writer it is given.
+package reports
+
+import (
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/scope"
+)
+
+// AppRef names an app.
+type AppRef struct {
+	ClientID string `json:"client_id"`
+	Name     string `json:"name"`
+}
+
+// UserRef names a user.
+type UserRef struct {
+	ID       string `json:"id"`
+	Username string `json:"username"`
+}
+
+// ScopeRow is one scope in use (registered by an active app or granted by
+// an active authorization): who holds it and when it last satisfied an API
+// call. Unused means held but not used within the report's window.
+type ScopeRow struct {
+	Scope          string     `json:"scope"`
+	Name           string     `json:"name"`
+	Category       string     `json:"category"`
+	HighPrivilege  bool       `json:"high_privilege"`
+	Apps           []AppRef   `json:"apps"`
+	Authorizations int        `json:"active_authorizations"`
+	Users          []UserRef  `json:"users"`
+	Uses           int64      `json:"uses"`
+	LastUsed       *time.Time `json:"last_used,omitempty"`
+	Unused         bool       `json:"unused"`
+}
+
+// Inventory builds the scope inventory: one row per scope in use, in
+// catalog order. apps and authorizations are the active ones; usage is
+// every usage fact; a scope is Unused when it did not satisfy a call at or
+// after now-unusedDays. highOnly keeps only high-privilege scopes.
+func Inventory(cat *scope.Catalog, apps []domain.App, authorizations []domain.Authorization, usage []domain.ScopeUsage,
+	now time.Time, unusedDays int, highOnly bool) []ScopeRow {
+	rows := map[string]*ScopeRow{}
+	get := func(id string) *ScopeRow {
+		if r, ok := rows[id]; ok {
+			return r
+		}
+		sc, _ := cat.Lookup(id)
+		r := &ScopeRow{Scope: id, Name: sc.Name, Category: sc.Category, HighPrivilege: sc.HighPrivilege, Apps: []AppRef{}, Users: []UserRef{}}
+		rows[id] = r
+		return r
+	}
+	active := map[string]bool{}
+	for _, a := range apps {
+		for _, s := range a.Scopes {
+			r := get(s)
+			r.Apps = append(r.Apps, AppRef{ClientID: a.ClientID, Name: a.Name})
+		}
+	}
+	for _, z := range authorizations {
+		active[z.ID] = true
+		for _, s := range z.Scopes {
+			r := get(s)
+			r.Authorizations++
+			if !slices.ContainsFunc(r.Users, func(u UserRef) bool { return u.ID == z.UserID }) {
+				r.Users = append(r.Users, UserRef{ID: z.UserID, Username: z.Username})
+			}
+		}
+	}
+	for _, u := range usage {
+		r, ok := rows[u.SatisfiedBy]
+		if !ok || !active[u.AuthorizationID] {
+			continue
+		}
+		r.Uses += u.Count
+		if r.LastUsed == nil || u.LastUsedAt.After(*r.LastUsed) {
+			t := u.LastUsedAt
+			r.LastUsed = &t
+		}
+	}
+	horizon := now.AddDate(0, 0, -unusedDays)
+	out := make([]ScopeRow, 0, len(rows))
+	for _, sc := range cat.All() {
+		r, ok := rows[sc.ID]
+		if !ok || (highOnly && !r.HighPrivilege) {
+			continue
+		}
+		r.Unused = r.LastUsed == nil || r.LastUsed.Before(horizon)
+		sort.Slice(r.Users, func(i, j int) bool { return r.Users[i].Username < r.Users[j].Username })
+		out = append(out, *r)
+	}
+	return out
+}
+
+// UsedScope is one kind of API use by an app's authorizations.
+type UsedScope struct {
+	Scope       string    `json:"scope"`        // the scope the API required
+	SatisfiedBy string    `json:"satisfied_by"` // the granted scope that satisfied it
+	Uses        int64     `json:"uses"`
+	LastUsed    time.Time `json:"last_used"`
+}
+
+// AppScopes is the scope audit of one app: registered vs granted vs used
+// scopes, and the recommended minimal set.
+type AppScopes struct {
+	ClientID   string      `json:"client_id"`
+	Name       string      `json:"name"`
+	Days       int         `json:"days"`
+	Registered []string    `json:"registered"`
+	Granted    []string    `json:"granted"`
+	Used       []UsedScope `json:"used"`
+	// Recommended is the smallest set of catalog scopes that covers every
+	// scope an API required in the window (nil when nothing was used).
+	Recommended []string `json:"recommended"`
+	// Removable are registered scopes the recommended set does not need.
+	Removable []string `json:"removable"`
+}
+
+// ForApp builds the scope audit of app over the last days days. usage is
+// the app's usage facts; authorizations its active authorizations.
+func ForApp(cat *scope.Catalog, app domain.App, authorizations []domain.Authorization, usage []domain.ScopeUsage, now time.Time, days int) AppScopes {
+	out := AppScopes{ClientID: app.ClientID, Name: app.Name, Days: days, Registered: app.Scopes, Granted: []string{}, Used: []UsedScope{}}
+	var granted []string
+	active := map[string]bool{}
+	for _, z := range authorizations {
+		active[z.ID] = true
+		granted = append(granted, z.Scopes...)
+	}
+	out.Granted = cat.Minimal(granted)
+	horizon := now.AddDate(0, 0, -days)
+	byKey := map[[2]string]*UsedScope{}
+	var required []string
+	for _, u := range usage {
+		if !active[u.AuthorizationID] || u.LastUsedAt.Before(horizon) {
+			continue
+		}
+		k := [2]string{u.Scope, u.SatisfiedBy}
+		if byKey[k] == nil {
+			byKey[k] = &UsedScope{Scope: u.Scope, SatisfiedBy: u.SatisfiedBy}
+			required = append(required, u.Scope)
+		}
+		byKey[k].Uses += u.Count
+		if u.LastUsedAt.After(byKey[k].LastUsed) {
+			byKey[k].LastUsed = u.LastUsedAt
+		}
+	}
+	for _, v := range byKey {
+		out.Used = append(out.Used, *v)
+	}
+	sort.Slice(out.Used, func(i, j int) bool {
+		if out.Used[i].Scope != out.Used[j].Scope {
+			return out.Used[i].Scope < out.Used[j].Scope
+		}
+		return out.Used[i].SatisfiedBy < out.Used[j].SatisfiedBy
+	})
+	if len(required) > 0 {
+		out.Recommended = cat.Minimal(cat.Intersect(required, app.Scopes))
+		if len(out.Recommended) == 0 {
+			out.Recommended = nil
+		}
+	}
+	out.Removable = []string{}
+	for _, r := range app.Scopes {
+		if out.Recommended == nil || !slices.Contains(out.Recommended, r) {
+			out.Removable = append(out.Removable, r)
+		}
+	}
+	return out
+}

@@ -1,0 +1,202 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/oauthdesk/oauthdesk/internal/admin"
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/reports"
+	"github.com/oauthdesk/oauthdesk/views"
+)
+
+func (s *Server) scopeViews(ids []string) []views.ScopeView {
+	out := make([]views.ScopeView, 0, len(ids))
+	for _, id := range ids {
+		sc, ok := s.scopes.Lookup(id)
+		if !ok {
+			out = append(out, views.ScopeView{ID: id})
+			continue
+		}
+		out = append(out, scopeView(sc))
+	}
+	return out
+}
+
+func daysParam(c echo.Context, name string) (int, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return admin.DefaultUnusedDays, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 3650 {
+		return 0, apperr.Errorf(apperr.Invalid, "%s must be a number of days from 1 to 3650", name)
+	}
+	return n, nil
+}
+
+// scopesPage is /admin/scopes?unused_days=90&high=1.
+func (s *Server) scopesPage(c echo.Context) error {
+	days, err := daysParam(c, "unused_days")
+	if err != nil {
+		return err
+	}
+	high := c.QueryParam("high") == "1"
+	rows, err := s.admin.ScopeInventory(c.Request().Context(), days, high)
+	if err != nil {
+		return err
+	}
+	p := views.ScopesPage{Nav: s.nav(c, "scopes"), UnusedDays: days, HighOnly: high}
+	for _, r := range rows {
+		v := views.ScopeInventoryRow{ID: r.Scope, Name: r.Name, Category: r.Category, HighPrivilege: r.HighPrivilege,
+			Authorizations: r.Authorizations, Uses: r.Uses, Unused: r.Unused, LastUsed: "never"}
+		if r.LastUsed != nil {
+			v.LastUsed = r.LastUsed.Format("2006-01-02 15:04")
+		}
+		for _, a := range r.Apps {
+			v.Apps = append(v.Apps, views.Link{Label: a.Name, URL: "/admin/apps/" + a.ClientID + "/scopes"})
+		}
+		for _, u := range r.Users {
+			v.Users = append(v.Users, views.Link{Label: u.Username, URL: "/admin/users/" + u.ID})
+		}
+		p.Rows = append(p.Rows, v)
+	}
+	return render(c, http.StatusOK, views.Scopes(p))
+}
+
+// appScopesPage is /admin/apps/{client_id}/scopes?days=90.
+func (s *Server) appScopesPage(c echo.Context) error {
+	days, err := daysParam(c, "days")
+	if err != nil {
+		return err
+	}
+	return s.renderAppScopes(c, days, nil, "", http.StatusOK)
+}
+
+func (s *Server) renderAppScopes(c echo.Context, days int, selected []string, errMsg string, status int) error {
+	ctx := c.Request().Context()
+	rep, err := s.admin.AppScopeAudit(ctx, c.Param("client_id"), days)
+	if err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	d, err := s.admin.App(ctx, rep.ClientID)
+	if err != nil {
+		return err
+	}
+	form := s.appForm(c, nil, rep.Registered, "")
+	if selected != nil {
+		form = s.appForm(c, nil, selected, "")
+	}
+	p := views.AppScopesPage{Nav: s.nav(c, "scopes"), ClientID: rep.ClientID, AppName: rep.Name, Days: rep.Days,
+		Registered: s.scopeViews(rep.Registered), Granted: s.scopeViews(rep.Granted), Recommended: s.scopeViews(rep.Recommended),
+		Removable: rep.Removable, CanManage: u.Role == domain.RoleAdmin && d.App.DeletedAt == nil, Groups: form.Groups,
+		Selected: form.Selected, Flash: s.sessions.PopString(ctx, sessFlash), Error: errMsg}
+	for _, x := range rep.Used {
+		p.Used = append(p.Used, views.UsedScopeRow{Scope: x.Scope, SatisfiedBy: x.SatisfiedBy, Uses: x.Uses, LastUsed: x.LastUsed.Format("2006-01-02 15:04")})
+	}
+	return render(c, status, views.AppScopes(p))
+}
+
+func changeSummary(ch admin.ScopeChange) string {
+	msg := "Registered scopes are now " + strings.Join(ch.After, " ") + "."
+	if ch.Narrowed {
+		msg += " " + plural(int64(ch.NarrowedAuthorizations), "authorization was", "authorizations were") + " narrowed"
+		if ch.RevokedAuthorizations > 0 {
+			msg += " and " + plural(int64(ch.RevokedAuthorizations), "was", "were") + " revoked (nothing left)"
+		}
+		msg += "; existing tokens lost the removed scopes."
+	}
+	if ch.Widened {
+		msg += " Users must consent again to the new scopes."
+	}
+	return msg
+}
+
+// appScopesSave is POST /admin/apps/{client_id}/scopes (field scopes, many).
+func (s *Server) appScopesSave(c echo.Context) error {
+	form, err := c.FormParams()
+	if err != nil {
+		return apperr.Errorf(apperr.Invalid, "The form could not be read.")
+	}
+	ch, err := s.admin.ChangeAppScopes(c.Request().Context(), c.Param("client_id"), form["scopes"])
+	if apperr.Is(err, apperr.Invalid) {
+		return s.renderAppScopes(c, admin.DefaultUnusedDays, form["scopes"], apperr.ErrorMessage(err), http.StatusUnprocessableEntity)
+	}
+	if err != nil {
+		return err
+	}
+	return s.flashTo(c, "/admin/apps/"+c.Param("client_id")+"/scopes", changeSummary(ch))
+}
+
+func (s *Server) recommendation(c echo.Context) (reports.AppScopes, error) {
+	rep, err := s.admin.AppScopeAudit(c.Request().Context(), c.Param("client_id"), admin.DefaultUnusedDays)
+	if err != nil {
+		return rep, err
+	}
+	if len(rep.Recommended) == 0 || len(rep.Removable) == 0 {
+		return rep, apperr.Errorf(apperr.Conflict, "There is no narrower recommendation for %s right now.", rep.Name)
+	}
+	return rep, nil
+}
+
+// appScopesNarrowConfirm asks before narrowing to the recommended set.
+func (s *Server) appScopesNarrowConfirm(c echo.Context) error {
+	rep, err := s.recommendation(c)
+	if err != nil {
+		return err
+	}
+	imp, err := s.admin.RevocationImpact(c.Request().Context(), domain.AuthorizationFilter{ClientID: rep.ClientID})
+	if err != nil {
+		return err
+	}
+	return s.confirm(c, views.ConfirmPage{Title: "Narrow " + rep.Name + " to " + strings.Join(rep.Recommended, " ") + "?",
+		Message: "The registration drops " + strings.Join(rep.Removable, " ") + ". Existing authorizations are narrowed at once and existing tokens lose the removed scopes on their next request.",
+		Impact:  []string{plural(imp.Authorizations, "active authorization", "active authorizations") + " of " + plural(imp.Users, "user", "users") + " will be narrowed."},
+		Action:  c.Request().URL.Path, Button: "Narrow scopes", Danger: true, Cancel: "/admin/apps/" + rep.ClientID + "/scopes"})
+}
+
+// appScopesNarrow is POST …/scopes/narrow: the audited change to the
+// recommended set.
+func (s *Server) appScopesNarrow(c echo.Context) error {
+	rep, err := s.recommendation(c)
+	if err != nil {
+		return err
+	}
+	ch, err := s.admin.ChangeAppScopes(c.Request().Context(), rep.ClientID, rep.Recommended)
+	if err != nil {
+		return err
+	}
+	return s.flashTo(c, "/admin/apps/"+rep.ClientID+"/scopes", changeSummary(ch))
+}
+
+// userPage is /admin/users/{id}.
+func (s *Server) userPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, err := s.admin.User(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	list, _, err := s.admin.Authorizations(ctx, domain.AuthorizationFilter{UserID: u.ID, Limit: 1000})
+	if err != nil {
+		return err
+	}
+	me, _ := currentUser(c)
+	p := views.UserPage{Nav: s.nav(c, "users"), CanManage: me.Role == domain.RoleAdmin,
+		User: views.UserRow{ID: u.ID, Username: u.Username, Display: u.DisplayName, Email: u.Email, Role: string(u.Role)}}
+	for _, a := range list {
+		row := views.AuthorizationRow{ID: a.ID, AppName: a.AppName, ClientID: a.ClientID, Scopes: a.Scopes,
+			GrantedAt: a.GrantedAt.Format("2006-01-02 15:04"), LastUsed: dayPtr(a.LastUsedAt)}
+		if a.RevokedAt != nil {
+			row.Revoked = a.RevokedAt.Format("2006-01-02")
+		} else {
+			p.User.ActiveAuthorizations++
+		}
+		p.Authorizations = append(p.Authorizations, row)
+	}
+	return render(c, http.StatusOK, views.User(p))
+}

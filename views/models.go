@@ -276,9 +276,16 @@ type Link struct {
 	Label, URL string
 }
 
+// APIView is one REST API and the scope it requires.
+type APIView struct {
+	Method, Path, Scope string
+	AdminOnly           bool
+}
+
 // ScopesPage is /admin/scopes.
 type ScopesPage struct {
 	Nav
+	APIs       []APIView
 	Rows       []ScopeInventoryRow
 	UnusedDays int
 	HighOnly   bool

@@ -11,31 +11,71 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/oauth"
 )
 
-// Scopes of the administration APIs (declared here, beside their routes).
+// Scopes the REST APIs require.
 const (
+	ScopeProfile             = "vso.profile"
 	ScopeTokens              = "vso.tokens"
 	ScopeTokenAdministration = "vso.tokenadministration"
 )
 
-// apiAdmin checks that the Bearer token carries required and belongs to an
-// admin, and puts that admin in the context as the audit actor.
-func (s *Server) apiAdmin(c echo.Context, required string) (domain.User, error) {
-	p, err := s.requireScope(c, required)
-	if err != nil {
-		return domain.User{}, err
+// APIRoute is one REST API under /_apis/ and the scope it requires: the
+// one place where an API declares its scope (the scope audit and the docs
+// rely on it). AdminOnly APIs also need the token's user to be an admin.
+type APIRoute struct {
+	Method    string
+	Path      string // under /_apis
+	Scope     string
+	AdminOnly bool
+	Handler   echo.HandlerFunc `json:"-"`
+}
+
+// apiRoutes lists every REST API oauthdesk serves.
+func (s *Server) apiRoutes() []APIRoute {
+	return []APIRoute{
+		{http.MethodGet, "/profile/profiles/me", ScopeProfile, false, s.profileMe},
+		{http.MethodPost, "/delegatedauth/registrationsecret/:client_id", ScopeTokens, true, s.apiRegistrationSecret},
+		{http.MethodPut, "/delegatedauth/registrationsecret/:client_id", ScopeTokens, true, s.apiRegistrationSecret},
+		{http.MethodGet, "/tokenadmin/authorizations", ScopeTokenAdministration, true, s.apiListAuthorizations},
+		{http.MethodPost, "/tokenadmin/revocations", ScopeTokenAdministration, true, s.apiRevokeAuthorizations},
 	}
-	u, err := s.admin.User(c.Request().Context(), p.UserID)
-	if err != nil {
-		return domain.User{}, err
+}
+
+// APIRoutes lists the REST APIs and their scopes (without handlers).
+func (s *Server) APIRoutes() []APIRoute {
+	out := s.apiRoutes()
+	for i := range out {
+		out[i].Handler = nil
 	}
-	if u.Role != domain.RoleAdmin {
-		return domain.User{}, apperr.Errorf(apperr.Forbidden, "Only administrators may call this API.")
+	return out
+}
+
+// requireAPI enforces r's scope (403 insufficient_scope, recorded as a use
+// when satisfied) and, for admin-only APIs, the admin role (403); the
+// token's user becomes the audit actor.
+func (s *Server) requireAPI(r APIRoute) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			p, _ := c.Get(ctxPrincipal).(oauth.Principal)
+			if err := s.oauth.Require(p, r.Scope); err != nil {
+				return err
+			}
+			if r.AdminOnly {
+				u, err := s.admin.User(c.Request().Context(), p.UserID)
+				if err != nil {
+					return err
+				}
+				if u.Role != domain.RoleAdmin {
+					return apperr.Errorf(apperr.Forbidden, "Only administrators may call this API.")
+				}
+				req := c.Request()
+				c.SetRequest(req.WithContext(audit.WithActor(req.Context(), audit.Actor{Name: u.Username, ID: u.ID, RemoteAddr: c.RealIP()})))
+			}
+			return next(c)
+		}
 	}
-	r := c.Request()
-	c.SetRequest(r.WithContext(audit.WithActor(r.Context(), audit.Actor{Name: u.Username, ID: u.ID, RemoteAddr: c.RealIP()})))
-	return u, nil
 }
 
 // apiRegistrationSecret is POST|PUT
@@ -44,9 +84,6 @@ func (s *Server) apiAdmin(c echo.Context, required string) (domain.User, error) 
 // PUT creates or regenerates it. Needs vso.tokens and an admin. Answers
 // {"clientId","secretType","secret","expiresAt"} — the secret shown once.
 func (s *Server) apiRegistrationSecret(c echo.Context) error {
-	if _, err := s.apiAdmin(c, ScopeTokens); err != nil {
-		return err
-	}
 	slot := c.QueryParam("secretType")
 	if slot == "" {
 		slot = domain.SlotPrimary
@@ -79,9 +116,6 @@ type authorizationJSON struct {
 // clientId=&scope=&activeOnly=&$top=&continuationToken= (scope
 // vso.tokenadministration, admins): {"count","value":[…],"continuationToken"}.
 func (s *Server) apiListAuthorizations(c echo.Context) error {
-	if _, err := s.apiAdmin(c, ScopeTokenAdministration); err != nil {
-		return err
-	}
 	f := domain.AuthorizationFilter{UserID: c.QueryParam("userId"), ClientID: c.QueryParam("clientId"),
 		Scope: c.QueryParam("scope"), After: c.QueryParam("continuationToken")}
 	f.ActiveOnly, _ = strconv.ParseBool(c.QueryParam("activeOnly"))
@@ -127,9 +161,6 @@ type revocationRequest struct {
 // apiRevokeAuthorizations is POST /_apis/tokenadmin/revocations (scope
 // vso.tokenadministration, admins): revokes and answers {"revoked": n}.
 func (s *Server) apiRevokeAuthorizations(c echo.Context) error {
-	if _, err := s.apiAdmin(c, ScopeTokenAdministration); err != nil {
-		return err
-	}
 	var req revocationRequest
 	if err := c.Bind(&req); err != nil {
 		return apperr.Errorf(apperr.Invalid, "The body must be JSON: {\"authorizationId\"} or {\"userId\", \"clientId\"}.")

@@ -137,10 +137,3 @@ func (s *Server) bearer(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
-
-// requireScope is the scope check of one API: the scope each API needs is
-// declared where the route handler is, through this call.
-func (s *Server) requireScope(c echo.Context, required string) (oauth.Principal, error) {
-	p, _ := c.Get(ctxPrincipal).(oauth.Principal)
-	return p, s.oauth.Require(p, required)
-}

@@ -14,10 +14,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/oauth"
 )
-
-// ScopeProfile is the scope GET /_apis/profile/profiles/me needs.
-const ScopeProfile = "vso.profile"
 
 // Profile is the service's Profile object (PROTOCOL.md, "The profile API
 // clients call first"), field for field: clients read these names.
@@ -53,12 +51,9 @@ type avatarValue struct {
 }
 
 // profileMe is GET /_apis/profile/profiles/me[?details=true]: the signed-in
-// user of the access token. Needs vso.profile or a scope that includes it.
+// user of the access token (scope: see apiRoutes).
 func (s *Server) profileMe(c echo.Context) error {
-	p, err := s.requireScope(c, ScopeProfile)
-	if err != nil {
-		return err
-	}
+	p, _ := c.Get(ctxPrincipal).(oauth.Principal)
 	u, err := s.admin.User(c.Request().Context(), p.UserID)
 	if err != nil {
 		return err

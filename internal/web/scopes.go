@@ -51,6 +51,9 @@ func (s *Server) scopesPage(c echo.Context) error {
 		return err
 	}
 	p := views.ScopesPage{Nav: s.nav(c, "scopes"), UnusedDays: days, HighOnly: high}
+	for _, a := range s.APIRoutes() {
+		p.APIs = append(p.APIs, views.APIView{Method: a.Method, Path: a.Path, Scope: a.Scope, AdminOnly: a.AdminOnly})
+	}
 	for _, r := range rows {
 		v := views.ScopeInventoryRow{ID: r.Scope, Name: r.Name, Category: r.Category, HighPrivilege: r.HighPrivilege,
 			Authorizations: r.Authorizations, Uses: r.Uses, Unused: r.Unused, LastUsed: "never"}

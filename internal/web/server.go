@@ -132,11 +132,9 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/.well-known/jwks.json", s.jwks)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	api := e.Group("/_apis")
-	api.GET("/profile/profiles/me", s.profileMe, s.bearer)
-	api.POST("/delegatedauth/registrationsecret/:client_id", s.apiRegistrationSecret, s.bearer)
-	api.PUT("/delegatedauth/registrationsecret/:client_id", s.apiRegistrationSecret, s.bearer)
-	api.GET("/tokenadmin/authorizations", s.apiListAuthorizations, s.bearer)
-	api.POST("/tokenadmin/revocations", s.apiRevokeAuthorizations, s.bearer)
+	for _, r := range s.apiRoutes() {
+		api.Add(r.Method, r.Path, r.Handler, s.bearer, s.requireAPI(r))
+	}
 
 	e.GET("/assets/*", echo.WrapHandler(http.StripPrefix("/assets/", cacheAssets(http.FileServer(http.FS(assets.FS))))))
 

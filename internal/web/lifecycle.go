@@ -69,25 +69,35 @@ func slotParam(c echo.Context) (string, error) {
 	return slot, nil
 }
 
-// secretRegenerateConfirm explains what regenerating does before it is done.
-func (s *Server) secretRegenerateConfirm(c echo.Context) error {
+// secretImpact returns the route's active app and secret slot, and how many
+// active authorizations last refreshed with that secret.
+func (s *Server) secretImpact(c echo.Context) (domain.App, string, int64, error) {
 	app, err := s.appFor(c)
 	if err != nil {
-		return err
+		return app, "", 0, err
 	}
 	slot, err := slotSecret(c, app)
 	if err != nil {
-		return err
+		return app, "", 0, err
 	}
 	use, err := s.admin.SecretUse(c.Request().Context(), app)
 	if err != nil {
-		return err
+		return app, "", 0, err
 	}
 	var n int64
 	for _, sl := range use {
 		if sl == slot {
 			n++
 		}
+	}
+	return app, slot, n, nil
+}
+
+// secretRegenerateConfirm explains what regenerating does before it is done.
+func (s *Server) secretRegenerateConfirm(c echo.Context) error {
+	app, slot, n, err := s.secretImpact(c)
+	if err != nil {
+		return err
 	}
 	return s.confirm(c, views.ConfirmPage{
 		Title:   "Regenerate the " + slot + " secret of " + app.Name + "?",
@@ -129,23 +139,9 @@ func (s *Server) secretAddAlternative(c echo.Context) error {
 }
 
 func (s *Server) secretRetireConfirm(c echo.Context) error {
-	app, err := s.appFor(c)
+	app, slot, n, err := s.secretImpact(c)
 	if err != nil {
 		return err
-	}
-	slot, err := slotSecret(c, app)
-	if err != nil {
-		return err
-	}
-	use, err := s.admin.SecretUse(c.Request().Context(), app)
-	if err != nil {
-		return err
-	}
-	var n int64
-	for _, sl := range use {
-		if sl == slot {
-			n++
-		}
 	}
 	msg := "The " + slot + " secret stops working now, with every token minted with it."
 	hasAlt := false

@@ -63,17 +63,26 @@ func (s *Service) Authenticate(ctx context.Context, header string) (Principal, e
 
 // Require checks that p's scopes satisfy required, using the catalog's
 // inclusion (a token with vso.code_write satisfies vso.profile), and —
-// for an app whose registration was narrowed — that the registration
-// still does. A successful check is recorded (in memory) as a use of the
-// granted scope that satisfied it. Errors: *BearerError
-// "insufficient_scope" (403).
+// for an app whose registration was narrowed — that the authorization's
+// current grant still does. It records nothing: call RecordUse once the
+// request is allowed. Errors: *BearerError "insufficient_scope" (403).
 func (s *Service) Require(p Principal, required string) error {
-	if by := s.scopes.SatisfiedBy(p.Scopes, required); by != "" && (p.Ceiling == nil || s.scopes.Satisfies(p.Ceiling, required)) {
-		if s.usage != nil {
-			s.usage.RecordScope(p.AuthorizationID, required, by, s.now())
-		}
+	if s.scopes.SatisfiedBy(p.Scopes, required) != "" && (p.Ceiling == nil || s.scopes.Satisfies(p.Ceiling, required)) {
 		return nil
 	}
 	return &BearerError{Code: "insufficient_scope", Scope: required,
 		Description: "The access token does not grant " + required + " or a scope that includes it."}
+}
+
+// RecordUse notes (in memory, flushed in batches) that p made an allowed
+// call needing required, and which of its granted scopes satisfied it.
+func (s *Service) RecordUse(p Principal, required string) {
+	granted := p.Scopes
+	if p.Ceiling != nil {
+		// A narrowed app: credit what the authorization still grants.
+		granted = s.scopes.Intersect(p.Scopes, p.Ceiling)
+	}
+	if by := s.scopes.SatisfiedBy(granted, required); by != "" && s.usage != nil {
+		s.usage.RecordScope(p.AuthorizationID, required, by, s.now())
+	}
 }

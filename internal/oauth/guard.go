@@ -14,11 +14,11 @@ type Feed interface {
 	Invalidations(ctx context.Context, afterSeq int64, since time.Time) ([]domain.Invalidation, error)
 }
 
-// PolicySource reads an organization setting and an app's registered
-// scopes.
+// PolicySource reads an organization setting and the current grants of an
+// app's active authorizations.
 type PolicySource interface {
 	Setting(ctx context.Context, key string) (string, bool, error)
-	AppScopes(ctx context.Context, clientID string) ([]string, error)
+	ActiveAuthorizationScopes(ctx context.Context, clientID string) (map[string][]string, error)
 }
 
 // SettingThirdPartyOAuth is the setting key of the organization policy
@@ -51,14 +51,14 @@ type Guard struct {
 	seq       int64
 	dead      map[string]map[string]time.Time // kind → ref → when it died
 	oauthDeny bool                            // third-party OAuth access is off
-	ceilings  map[string][]string             // client id → registered scopes, for apps narrowed within the window
+	ceilings  map[string]map[string][]string  // client id → authorization id → granted scopes, for apps narrowed within the window
 }
 
 // NewGuard returns a Guard over feed, policy and changes. window is the
 // access token lifetime.
 func NewGuard(feed Feed, policy PolicySource, changes ChangeDetector, window time.Duration, now func() time.Time) *Guard {
 	return &Guard{feed: feed, policy: policy, changes: changes, window: window, now: now,
-		dead: map[string]map[string]time.Time{}, ceilings: map[string][]string{}}
+		dead: map[string]map[string]time.Time{}, ceilings: map[string]map[string][]string{}}
 }
 
 // sync brings the in-memory sets up to date. Caller holds g.mu.
@@ -94,18 +94,19 @@ func (g *Guard) sync(ctx context.Context) error {
 		}
 	}
 	// Narrowed apps: their tokens minted before the narrowing still carry
-	// the old scopes, so the current registration is their ceiling.
+	// the old scopes, so each authorization's current grant (narrowed with
+	// the registration, widened only by a new consent) is their ceiling.
 	for clientID := range g.ceilings {
 		if _, ok := g.dead[domain.KindScopes][clientID]; !ok {
 			delete(g.ceilings, clientID)
 		}
 	}
 	for clientID := range g.dead[domain.KindScopes] {
-		scopes, err := g.policy.AppScopes(ctx, clientID)
+		grants, err := g.policy.ActiveAuthorizationScopes(ctx, clientID)
 		if err != nil {
 			return err
 		}
-		g.ceilings[clientID] = scopes
+		g.ceilings[clientID] = grants
 	}
 	return nil
 }
@@ -114,7 +115,7 @@ func (g *Guard) sync(ctx context.Context) error {
 type Verdict struct {
 	Revoked   bool     // its authorization, chain, secret, app or user was revoked
 	PolicyOff bool     // third-party OAuth access is off
-	Ceiling   []string // non-nil: the app was narrowed; only scopes these satisfy still count
+	Ceiling   []string // non-nil: the app was narrowed; only scopes the authorization's current grant satisfies count
 }
 
 // Check reports whether any of the token's refs was invalidated, whether
@@ -135,6 +136,20 @@ func (g *Guard) Check(ctx context.Context, c *Claims) (Verdict, error) {
 			dead(domain.KindApp, c.ClientID) ||
 			dead(domain.KindUser, c.UserID),
 		PolicyOff: g.oauthDeny,
-		Ceiling:   g.ceilings[c.ClientID],
+		Ceiling:   g.ceiling(c),
 	}, nil
+}
+
+// ceiling returns the current grant of the token's authorization when its
+// app was narrowed recently (empty, not nil, when the authorization is
+// gone from the active set), else nil. Caller holds g.mu.
+func (g *Guard) ceiling(c *Claims) []string {
+	grants, ok := g.ceilings[c.ClientID]
+	if !ok {
+		return nil
+	}
+	if scopes, ok := grants[c.AuthorizationID]; ok {
+		return scopes
+	}
+	return []string{}
 }

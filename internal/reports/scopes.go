@@ -57,7 +57,7 @@ func Inventory(cat *scope.Catalog, apps []domain.App, authorizations []domain.Au
 		rows[id] = r
 		return r
 	}
-	active := map[string]bool{}
+	active := map[string][]string{} // authorization id → current grant
 	for _, a := range apps {
 		for _, s := range a.Scopes {
 			r := get(s)
@@ -65,7 +65,7 @@ func Inventory(cat *scope.Catalog, apps []domain.App, authorizations []domain.Au
 		}
 	}
 	for _, z := range authorizations {
-		active[z.ID] = true
+		active[z.ID] = z.Scopes
 		for _, s := range z.Scopes {
 			r := get(s)
 			r.Authorizations++
@@ -75,8 +75,18 @@ func Inventory(cat *scope.Catalog, apps []domain.App, authorizations []domain.Au
 		}
 	}
 	for _, u := range usage {
-		r, ok := rows[u.SatisfiedBy]
-		if !ok || !active[u.AuthorizationID] {
+		grant, isActive := active[u.AuthorizationID]
+		if !isActive {
+			continue
+		}
+		// Credit the scope the authorization holds now that satisfies the
+		// use (a narrowed grant no longer holds what satisfied it then).
+		by := cat.SatisfiedBy(grant, u.Scope)
+		if by == "" {
+			by = u.SatisfiedBy
+		}
+		r, ok := rows[by]
+		if !ok {
 			continue
 		}
 		r.Uses += u.Count

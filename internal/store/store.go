@@ -137,8 +137,6 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 	return len(res), nil
 }
 
-var errNotFound = gorm.ErrRecordNotFound
-
 type txKey struct{}
 
 // WriteTx runs fn in one write transaction (BEGIN IMMEDIATE on the single

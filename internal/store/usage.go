@@ -61,19 +61,26 @@ func (db *DB) ScopeUsage(ctx context.Context, clientID string, since time.Time) 
 	return out, nil
 }
 
-// AppScopes returns the registered scopes of an app. Errors: NotFound.
-func (db *DB) AppScopes(ctx context.Context, clientID string) ([]string, error) {
-	var v []string
-	if err := db.rd(ctx).Table("apps").Where("client_id = ?", clientID).Limit(1).Pluck("scopes", &v).Error; err != nil {
-		return nil, translate(err, "app")
-	}
-	if len(v) == 0 {
-		return nil, translate(errNotFound, "app")
-	}
-	return splitScopes(v[0]), nil
-}
-
 // SetAppScopes replaces the registered scopes of an app.
 func (db *DB) SetAppScopes(ctx context.Context, clientID string, scopes []string) error {
 	return translate(db.wr(ctx).Model(&appRow{}).Where("client_id = ?", clientID).Update("scopes", joinScopes(scopes)).Error, "app")
+}
+
+// ActiveAuthorizationScopes returns the granted scopes of every active
+// authorization of the app, by authorization id.
+func (db *DB) ActiveAuthorizationScopes(ctx context.Context, clientID string) (map[string][]string, error) {
+	var rows []struct {
+		ID     string
+		Scopes string
+	}
+	err := db.rd(ctx).Table("authorizations").Select("id, scopes").
+		Where("client_id = ? AND revoked_at IS NULL", clientID).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "authorizations")
+	}
+	out := make(map[string][]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = splitScopes(r.Scopes)
+	}
+	return out, nil
 }

@@ -52,9 +52,9 @@ func (s *Server) APIRoutes() []APIRoute {
 	return out
 }
 
-// requireAPI enforces r's scope (403 insufficient_scope, recorded as a use
-// when satisfied) and, for admin-only APIs, the admin role (403); the
-// token's user becomes the audit actor.
+// requireAPI enforces r's scope (403 insufficient_scope) and, for
+// admin-only APIs, the admin role (403); the token's user becomes the
+// audit actor. Only an allowed call is recorded as a use of the scope.
 func (s *Server) requireAPI(r APIRoute) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -73,6 +73,7 @@ func (s *Server) requireAPI(r APIRoute) echo.MiddlewareFunc {
 				req := c.Request()
 				c.SetRequest(req.WithContext(audit.WithActor(req.Context(), audit.Actor{Name: u.Username, ID: u.ID, RemoteAddr: c.RealIP()})))
 			}
+			s.oauth.RecordUse(p, r.Scope)
 			return next(c)
 		}
 	}

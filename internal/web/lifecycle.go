@@ -13,8 +13,14 @@ import (
 	"github.com/oauthdesk/oauthdesk/views"
 )
 
+// confirm renders a confirmation page; the nav highlights p.Active, or
+// "apps".
 func (s *Server) confirm(c echo.Context, p views.ConfirmPage) error {
-	p.Nav = s.nav(c, "apps")
+	active := p.Active
+	if active == "" {
+		active = "apps"
+	}
+	p.Nav = s.nav(c, active)
 	return render(c, http.StatusOK, views.Confirm(p))
 }
 

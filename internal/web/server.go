@@ -29,6 +29,7 @@ type OAuth interface {
 	Token(ctx context.Context, req oauth.TokenRequest) (oauth.TokenResponse, error)
 	Authenticate(ctx context.Context, header string) (oauth.Principal, error)
 	Require(p oauth.Principal, scope string) error
+	RecordUse(p oauth.Principal, scope string)
 	Keys() *oauth.KeySet
 }
 

@@ -1,0 +1,604 @@
+package reports_test
+
+// Table tests of the scope audit computed from hand-built data: the
+// inventory (Inventory), the per-app audit with its recommended minimal
+// set (ForApp), and the three written formats (WriteScopes).
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/reports"
+	"github.com/oauthdesk/oauthdesk/internal/scope"
+)
+
+var now = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+
+func ago(d time.Duration) time.Time { return now.Add(-d) }
+
+const day = 24 * time.Hour
+
+func app(id, name string, scopes ...string) domain.App {
+	return domain.App{ClientID: id, Registration: domain.Registration{Name: name, Scopes: scopes}}
+}
+
+func authz(id, userID, username, clientID string, scopes ...string) domain.Authorization {
+	return domain.Authorization{ID: id, UserID: userID, Username: username, ClientID: clientID, Scopes: scopes, GrantedAt: ago(100 * day)}
+}
+
+func use(authzID, clientID, required, by string, count int64, last time.Time) domain.ScopeUsage {
+	return domain.ScopeUsage{AuthorizationID: authzID, ClientID: clientID, Scope: required, SatisfiedBy: by, Count: count, LastUsedAt: last}
+}
+
+// The fixture of the inventory: two apps, three users.
+//
+//	app A (Alpha) registered vso.work vso.tokenadministration
+//	app B (Beta)  registered vso.code_write vso.tokens
+//	z1 bob   A vso.work
+//	z2 root  A vso.work vso.tokenadministration
+//	z3 carol B vso.code_write vso.tokens
+//	z5 root  B vso.tokens
+//
+// z4 (dave, B, vso.code_full) was revoked: it is not among the active
+// authorizations, but its usage facts are still stored.
+func inventoryFixture() ([]domain.App, []domain.Authorization) {
+	apps := []domain.App{
+		app("a", "Alpha", "vso.work", "vso.tokenadministration"),
+		app("b", "Beta", "vso.code_write", "vso.tokens"),
+	}
+	auths := []domain.Authorization{
+		authz("z1", "u-bob", "bob", "a", "vso.work"),
+		authz("z2", "u-root", "root", "a", "vso.work", "vso.tokenadministration"),
+		authz("z3", "u-carol", "carol", "b", "vso.code_write", "vso.tokens"),
+		authz("z5", "u-root", "root", "b", "vso.tokens"),
+	}
+	return apps, auths
+}
+
+func rowsByScope(rows []reports.ScopeRow) map[string]reports.ScopeRow {
+	m := map[string]reports.ScopeRow{}
+	for _, r := range rows {
+		m[r.Scope] = r
+	}
+	return m
+}
+
+func scopesOf(rows []reports.ScopeRow) []string {
+	out := []string{}
+	for _, r := range rows {
+		out = append(out, r.Scope)
+	}
+	return out
+}
+
+func TestInventory(t *testing.T) {
+	cat := scope.Default()
+	apps, auths := inventoryFixture()
+	base := []domain.ScopeUsage{
+		use("z1", "a", "vso.profile", "vso.work", 2, ago(time.Hour)),
+		use("z2", "a", "vso.profile", "vso.work", 1, ago(10*day)),
+		// The revoked z4: never counted, however recent.
+		use("z4", "b", "vso.profile", "vso.code_write", 100, now),
+		use("z4", "b", "vso.tokens", "vso.tokens", 7, now),
+		// vso.code is not registered or granted by anyone, and z1's grant
+		// (vso.work) does not satisfy it: no row, even if a fact names it.
+		use("z1", "a", "vso.code", "vso.code", 5, now),
+	}
+	type want struct {
+		unused   bool
+		uses     int64
+		lastUsed *time.Time
+	}
+	tp := func(t time.Time) *time.Time { return &t }
+	cases := []struct {
+		name       string
+		adminUse   time.Time // last use of vso.tokenadministration by z2 (zero: never)
+		unusedDays int
+		highOnly   bool
+		wantScopes []string
+		want       map[string]want
+	}{
+		{
+			name: "never used", unusedDays: 90,
+			wantScopes: []string{"vso.code_write", "vso.tokens", "vso.tokenadministration", "vso.work"},
+			want: map[string]want{
+				"vso.code_write":          {unused: true},
+				"vso.tokens":              {unused: true},
+				"vso.tokenadministration": {unused: true},
+				"vso.work":                {uses: 3, lastUsed: tp(ago(time.Hour))},
+			},
+		},
+		{
+			name: "used exactly at the window's edge counts as used", adminUse: ago(30 * day), unusedDays: 30,
+			wantScopes: []string{"vso.code_write", "vso.tokens", "vso.tokenadministration", "vso.work"},
+			want: map[string]want{
+				"vso.tokenadministration": {uses: 1, lastUsed: tp(ago(30 * day))},
+				"vso.work":                {uses: 3, lastUsed: tp(ago(time.Hour))},
+			},
+		},
+		{
+			name: "used a second before the window is unused, but still counted", adminUse: ago(30*day + time.Second), unusedDays: 30,
+			wantScopes: []string{"vso.code_write", "vso.tokens", "vso.tokenadministration", "vso.work"},
+			want: map[string]want{
+				"vso.tokenadministration": {unused: true, uses: 1, lastUsed: tp(ago(30*day + time.Second))},
+				"vso.work":                {uses: 3, lastUsed: tp(ago(time.Hour))},
+			},
+		},
+		{
+			name: "a shorter window turns an old use unused", adminUse: ago(30 * day), unusedDays: 29,
+			wantScopes: []string{"vso.code_write", "vso.tokens", "vso.tokenadministration", "vso.work"},
+			want: map[string]want{
+				"vso.tokenadministration": {unused: true, uses: 1, lastUsed: tp(ago(30 * day))},
+				"vso.work":                {uses: 3, lastUsed: tp(ago(time.Hour))},
+			},
+		},
+		{
+			name: "window of one day: the ten-day-old use of vso.work does not matter, the latest does", unusedDays: 1,
+			wantScopes: []string{"vso.code_write", "vso.tokens", "vso.tokenadministration", "vso.work"},
+			want:       map[string]want{"vso.work": {uses: 3, lastUsed: tp(ago(time.Hour))}},
+		},
+		{
+			name: "high-privilege only", adminUse: ago(time.Minute), unusedDays: 90, highOnly: true,
+			wantScopes: []string{"vso.code_write", "vso.tokens", "vso.tokenadministration"},
+			want: map[string]want{
+				"vso.code_write":          {unused: true},
+				"vso.tokenadministration": {uses: 1, lastUsed: tp(ago(time.Minute))},
+			},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			usage := slices.Clone(base)
+			if !c.adminUse.IsZero() {
+				usage = append(usage, use("z2", "a", "vso.tokenadministration", "vso.tokenadministration", 1, c.adminUse))
+			}
+			rows := reports.Inventory(cat, apps, auths, usage, now, c.unusedDays, c.highOnly)
+			if got := scopesOf(rows); !slices.Equal(got, c.wantScopes) {
+				t.Fatalf("rows %q, want %q (catalog order)", got, c.wantScopes)
+			}
+			for _, r := range rows {
+				w, listed := c.want[r.Scope]
+				if !listed {
+					w = want{unused: true}
+				}
+				if r.Unused != w.unused || r.Uses != w.uses || !reflect.DeepEqual(r.LastUsed, w.lastUsed) {
+					t.Errorf("%s: unused %v, uses %d, last used %v; want %v, %d, %v", r.Scope, r.Unused, r.Uses, fmtTime(r.LastUsed),
+						w.unused, w.uses, fmtTime(w.lastUsed))
+				}
+				sc, _ := cat.Lookup(r.Scope)
+				if r.Name != sc.Name || r.Category != sc.Category || r.HighPrivilege != sc.HighPrivilege {
+					t.Errorf("%s: name %q category %q high %v, want the catalog's %q %q %v", r.Scope, r.Name, r.Category, r.HighPrivilege,
+						sc.Name, sc.Category, sc.HighPrivilege)
+				}
+				if c.highOnly && !r.HighPrivilege {
+					t.Errorf("%s is listed with highOnly but is not high-privilege", r.Scope)
+				}
+			}
+		})
+	}
+
+	t.Run("holders: apps, active authorizations and users per scope", func(t *testing.T) {
+		rows := rowsByScope(reports.Inventory(cat, apps, auths, base, now, 90, false))
+		type holders struct {
+			apps  []reports.AppRef
+			auths int
+			users []string
+		}
+		want := map[string]holders{
+			"vso.work":                {[]reports.AppRef{{ClientID: "a", Name: "Alpha"}}, 2, []string{"bob", "root"}},
+			"vso.tokenadministration": {[]reports.AppRef{{ClientID: "a", Name: "Alpha"}}, 1, []string{"root"}},
+			"vso.code_write":          {[]reports.AppRef{{ClientID: "b", Name: "Beta"}}, 1, []string{"carol"}},
+			// Users sorted by username, each once.
+			"vso.tokens": {[]reports.AppRef{{ClientID: "b", Name: "Beta"}}, 2, []string{"carol", "root"}},
+		}
+		for s, w := range want {
+			r, ok := rows[s]
+			if !ok {
+				t.Errorf("no row for %s", s)
+				continue
+			}
+			var users []string
+			for _, u := range r.Users {
+				users = append(users, u.Username)
+			}
+			if !reflect.DeepEqual(r.Apps, w.apps) || r.Authorizations != w.auths || !slices.Equal(users, w.users) {
+				t.Errorf("%s: apps %v, %d authorizations, users %q; want %v, %d, %q", s, r.Apps, r.Authorizations, users, w.apps, w.auths, w.users)
+			}
+		}
+		if u := rows["vso.tokens"].Users; len(u) != 2 || u[1] != (reports.UserRef{ID: "u-root", Username: "root"}) {
+			t.Errorf("vso.tokens users %+v, want carol then root (u-root)", u)
+		}
+	})
+
+	t.Run("a scope only granted (no app registers it) has an empty, non-nil app list", func(t *testing.T) {
+		rows := reports.Inventory(cat, apps[:1], auths[:1], nil, now, 90, false)
+		// Only app A and z1: vso.work (registered and granted), vso.tokenadministration (registered only).
+		if got := scopesOf(rows); !slices.Equal(got, []string{"vso.tokenadministration", "vso.work"}) {
+			t.Fatalf("rows %q", got)
+		}
+		if r := rowsByScope(rows)["vso.tokenadministration"]; r.Authorizations != 0 || r.Users == nil || len(r.Users) != 0 {
+			t.Errorf("registered-only scope: %d authorizations, users %#v; want 0 and an empty list", r.Authorizations, r.Users)
+		}
+		rows = reports.Inventory(cat, nil, auths[2:3], nil, now, 90, false)
+		for _, r := range rows {
+			if r.Apps == nil || len(r.Apps) != 0 {
+				t.Errorf("%s: apps %#v, want an empty list", r.Scope, r.Apps)
+			}
+		}
+		b, _ := json.Marshal(rows)
+		if !strings.Contains(string(b), `"apps":[]`) || strings.Contains(string(b), `"apps":null`) {
+			t.Errorf("JSON %s: want \"apps\":[]", b)
+		}
+	})
+
+	t.Run("nothing registered or granted", func(t *testing.T) {
+		rows := reports.Inventory(cat, nil, nil, base, now, 90, false)
+		if rows == nil || len(rows) != 0 {
+			t.Errorf("rows %#v, want an empty non-nil list", rows)
+		}
+	})
+
+	t.Run("unknown scope ids are left out", func(t *testing.T) {
+		rows := reports.Inventory(cat, []domain.App{app("x", "X", "vso.nope", "vso.build")}, nil, nil, now, 90, false)
+		if got := scopesOf(rows); !slices.Equal(got, []string{"vso.build"}) {
+			t.Errorf("rows %q, want only vso.build", got)
+		}
+	})
+}
+
+func fmtTime(t *time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	return t.Format(time.RFC3339)
+}
+
+func TestForApp(t *testing.T) {
+	cat := scope.Default()
+	alpha := app("a", "Alpha", "vso.work", "vso.tokenadministration")
+	bob := authz("z1", "u-bob", "bob", "a", "vso.work")
+	root := authz("z2", "u-root", "root", "a", "vso.work", "vso.tokenadministration")
+	cases := []struct {
+		name            string
+		app             domain.App
+		auths           []domain.Authorization
+		usage           []domain.ScopeUsage
+		days            int
+		wantGranted     []string
+		wantUsed        []reports.UsedScope
+		wantRecommended []string
+		wantRemovable   []string
+	}{
+		{
+			name: "nothing used: no recommendation, everything removable", app: alpha, auths: []domain.Authorization{bob, root}, days: 90,
+			wantGranted: []string{"vso.work", "vso.tokenadministration"}, wantUsed: []reports.UsedScope{},
+			wantRecommended: nil, wantRemovable: []string{"vso.work", "vso.tokenadministration"},
+		},
+		{
+			name: "profile through vso.work and token administration", app: alpha, auths: []domain.Authorization{bob, root}, days: 90,
+			usage: []domain.ScopeUsage{
+				use("z2", "a", "vso.tokenadministration", "vso.tokenadministration", 1, ago(2*time.Hour)),
+				use("z1", "a", "vso.profile", "vso.work", 2, ago(time.Hour)),
+				use("z2", "a", "vso.profile", "vso.work", 1, ago(3*time.Hour)),
+			},
+			wantGranted: []string{"vso.work", "vso.tokenadministration"},
+			wantUsed: []reports.UsedScope{
+				{Scope: "vso.profile", SatisfiedBy: "vso.work", Uses: 3, LastUsed: ago(time.Hour)},
+				{Scope: "vso.tokenadministration", SatisfiedBy: "vso.tokenadministration", Uses: 1, LastUsed: ago(2 * time.Hour)},
+			},
+			// Minimal(Intersect(required, registered)), in catalog order.
+			wantRecommended: []string{"vso.tokenadministration", "vso.profile"},
+			wantRemovable:   []string{"vso.work"},
+		},
+		{
+			name: "a use older than the window is ignored; one at the edge counts", app: alpha, auths: []domain.Authorization{bob, root}, days: 90,
+			usage: []domain.ScopeUsage{
+				use("z2", "a", "vso.tokenadministration", "vso.tokenadministration", 9, ago(90*day+time.Second)),
+				use("z1", "a", "vso.profile", "vso.work", 2, ago(90*day)),
+			},
+			wantGranted:     []string{"vso.work", "vso.tokenadministration"},
+			wantUsed:        []reports.UsedScope{{Scope: "vso.profile", SatisfiedBy: "vso.work", Uses: 2, LastUsed: ago(90 * day)}},
+			wantRecommended: []string{"vso.profile"},
+			wantRemovable:   []string{"vso.work", "vso.tokenadministration"},
+		},
+		{
+			name: "usage of a revoked authorization is ignored", app: alpha, auths: []domain.Authorization{bob}, days: 90,
+			usage: []domain.ScopeUsage{
+				use("z2", "a", "vso.tokenadministration", "vso.tokenadministration", 5, ago(time.Hour)), // z2 is not active
+				use("z1", "a", "vso.profile", "vso.work", 1, ago(time.Hour)),
+			},
+			wantGranted:     []string{"vso.work"},
+			wantUsed:        []reports.UsedScope{{Scope: "vso.profile", SatisfiedBy: "vso.work", Uses: 1, LastUsed: ago(time.Hour)}},
+			wantRecommended: []string{"vso.profile"},
+			wantRemovable:   []string{"vso.work", "vso.tokenadministration"},
+		},
+		{
+			name: "only revoked usage: no recommendation", app: alpha, auths: nil, days: 90,
+			usage:       []domain.ScopeUsage{use("z2", "a", "vso.tokenadministration", "vso.tokenadministration", 5, ago(time.Hour))},
+			wantGranted: []string{}, wantUsed: []reports.UsedScope{},
+			wantRecommended: nil, wantRemovable: []string{"vso.work", "vso.tokenadministration"},
+		},
+		{
+			name: "never wider than the registration: a grant from before a narrowing", app: app("c", "Code", "vso.code"),
+			auths: []domain.Authorization{authz("z9", "u-bob", "bob", "c", "vso.code_write")}, days: 90,
+			usage:       []domain.ScopeUsage{use("z9", "c", "vso.code_write", "vso.code_write", 4, ago(time.Hour))},
+			wantGranted: []string{"vso.code_write"},
+			wantUsed:    []reports.UsedScope{{Scope: "vso.code_write", SatisfiedBy: "vso.code_write", Uses: 4, LastUsed: ago(time.Hour)}},
+			// vso.code_write ∩ vso.code = vso.code.
+			wantRecommended: []string{"vso.code"},
+			wantRemovable:   []string{},
+		},
+		{
+			name: "a used scope outside the registration leaves nothing to recommend", app: app("c", "Code", "vso.work"),
+			auths: []domain.Authorization{authz("z9", "u-bob", "bob", "c", "vso.tokens")}, days: 90,
+			usage:           []domain.ScopeUsage{use("z9", "c", "vso.tokens", "vso.tokens", 1, ago(time.Hour))},
+			wantGranted:     []string{"vso.tokens"},
+			wantUsed:        []reports.UsedScope{{Scope: "vso.tokens", SatisfiedBy: "vso.tokens", Uses: 1, LastUsed: ago(time.Hour)}},
+			wantRecommended: nil, wantRemovable: []string{"vso.work"},
+		},
+		{
+			name: "the smallest set: an including scope replaces what it includes", app: app("d", "D", "vso.code_full", "vso.build", "vso.tokens"),
+			auths: []domain.Authorization{authz("z7", "u-bob", "bob", "d", "vso.code_full", "vso.build", "vso.tokens")}, days: 30,
+			usage: []domain.ScopeUsage{
+				use("z7", "d", "vso.profile", "vso.code_full", 1, ago(time.Hour)),
+				use("z7", "d", "vso.code", "vso.code_full", 1, ago(time.Hour)),
+				use("z7", "d", "vso.hooks", "vso.code_full", 1, ago(time.Hour)),
+			},
+			wantGranted: []string{"vso.code_full", "vso.build", "vso.tokens"},
+			wantUsed: []reports.UsedScope{
+				{Scope: "vso.code", SatisfiedBy: "vso.code_full", Uses: 1, LastUsed: ago(time.Hour)},
+				{Scope: "vso.hooks", SatisfiedBy: "vso.code_full", Uses: 1, LastUsed: ago(time.Hour)},
+				{Scope: "vso.profile", SatisfiedBy: "vso.code_full", Uses: 1, LastUsed: ago(time.Hour)},
+			},
+			wantRecommended: []string{"vso.code"},
+			wantRemovable:   []string{"vso.code_full", "vso.build", "vso.tokens"},
+		},
+		{
+			name: "a registration that is already minimal has nothing removable", app: app("e", "E", "vso.profile", "vso.tokenadministration"),
+			auths: []domain.Authorization{authz("z8", "u-root", "root", "e", "vso.profile", "vso.tokenadministration")}, days: 90,
+			usage: []domain.ScopeUsage{
+				use("z8", "e", "vso.profile", "vso.profile", 1, ago(time.Hour)),
+				use("z8", "e", "vso.tokenadministration", "vso.tokenadministration", 1, ago(time.Hour)),
+			},
+			wantGranted: []string{"vso.profile", "vso.tokenadministration"},
+			wantUsed: []reports.UsedScope{
+				{Scope: "vso.profile", SatisfiedBy: "vso.profile", Uses: 1, LastUsed: ago(time.Hour)},
+				{Scope: "vso.tokenadministration", SatisfiedBy: "vso.tokenadministration", Uses: 1, LastUsed: ago(time.Hour)},
+			},
+			wantRecommended: []string{"vso.tokenadministration", "vso.profile"},
+			wantRemovable:   []string{},
+		},
+		{
+			name: "one row per (required, satisfied by), summed over authorizations, sorted", app: app("f", "F", "vso.work", "vso.profile"),
+			auths: []domain.Authorization{authz("y1", "u1", "u1", "f", "vso.work"), authz("y2", "u2", "u2", "f", "vso.profile")}, days: 90,
+			usage: []domain.ScopeUsage{
+				use("y2", "f", "vso.profile", "vso.profile", 3, ago(5*time.Hour)),
+				use("y1", "f", "vso.profile", "vso.work", 2, ago(4*time.Hour)),
+				use("y1", "f", "vso.hooks", "vso.work", 1, ago(6*time.Hour)),
+			},
+			// Granted is minimised: vso.work includes vso.profile.
+			wantGranted: []string{"vso.work"},
+			wantUsed: []reports.UsedScope{
+				{Scope: "vso.hooks", SatisfiedBy: "vso.work", Uses: 1, LastUsed: ago(6 * time.Hour)},
+				{Scope: "vso.profile", SatisfiedBy: "vso.profile", Uses: 3, LastUsed: ago(5 * time.Hour)},
+				{Scope: "vso.profile", SatisfiedBy: "vso.work", Uses: 2, LastUsed: ago(4 * time.Hour)},
+			},
+			wantRecommended: []string{"vso.hooks"},
+			wantRemovable:   []string{"vso.work", "vso.profile"},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := reports.ForApp(cat, c.app, c.auths, c.usage, now, c.days)
+			if got.ClientID != c.app.ClientID || got.Name != c.app.Name || got.Days != c.days || !slices.Equal(got.Registered, c.app.Scopes) {
+				t.Errorf("header %q %q %d %q, want %q %q %d %q", got.ClientID, got.Name, got.Days, got.Registered,
+					c.app.ClientID, c.app.Name, c.days, c.app.Scopes)
+			}
+			if !reflect.DeepEqual(got.Granted, c.wantGranted) {
+				t.Errorf("granted %#v, want %#v", got.Granted, c.wantGranted)
+			}
+			if !reflect.DeepEqual(got.Used, c.wantUsed) {
+				t.Errorf("used %+v\nwant %+v", got.Used, c.wantUsed)
+			}
+			if !reflect.DeepEqual(got.Recommended, c.wantRecommended) {
+				t.Errorf("recommended %#v, want %#v", got.Recommended, c.wantRecommended)
+			}
+			if !reflect.DeepEqual(got.Removable, c.wantRemovable) {
+				t.Errorf("removable %#v, want %#v", got.Removable, c.wantRemovable)
+			}
+			// Invariants, whatever the case.
+			if missing := cat.Covers(c.app.Scopes, got.Recommended); missing != nil {
+				t.Errorf("recommended %q is wider than the registration %q (%q not covered)", got.Recommended, c.app.Scopes, missing)
+			}
+			if !slices.Equal(cat.Minimal(got.Recommended), got.Recommended) && got.Recommended != nil {
+				t.Errorf("recommended %q is not minimal", got.Recommended)
+			}
+			for _, r := range got.Removable {
+				if !slices.Contains(c.app.Scopes, r) || slices.Contains(got.Recommended, r) {
+					t.Errorf("removable %s: not registered or recommended", r)
+				}
+			}
+			var required []string
+			for _, u := range got.Used {
+				required = append(required, u.Scope)
+			}
+			// What the recommendation keeps satisfies every used scope the registration allows.
+			for _, r := range required {
+				if cat.Satisfies(c.app.Scopes, r) && !cat.Satisfies(got.Recommended, r) {
+					t.Errorf("recommended %q does not satisfy the used %s", got.Recommended, r)
+				}
+			}
+			if got.Used == nil || got.Granted == nil || got.Removable == nil {
+				t.Errorf("used, granted and removable must be non-nil lists (JSON []): %#v %#v %#v", got.Used, got.Granted, got.Removable)
+			}
+		})
+	}
+
+	t.Run("JSON shape", func(t *testing.T) {
+		got := reports.ForApp(cat, alpha, []domain.Authorization{bob}, nil, now, 90)
+		b, err := json.Marshal(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		_ = json.Unmarshal(b, &m)
+		keys := []string{}
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		if want := []string{"client_id", "days", "granted", "name", "recommended", "registered", "removable", "used"}; !slices.Equal(keys, want) {
+			t.Errorf("keys %q, want %q", keys, want)
+		}
+		if m["recommended"] != nil || !strings.Contains(string(b), `"used":[]`) {
+			t.Errorf("JSON %s: want recommended null and used []", b)
+		}
+	})
+}
+
+func sampleRows() []reports.ScopeRow {
+	last := time.Date(2026, 11, 20, 9, 30, 0, 0, time.FixedZone("CET", 3600))
+	return []reports.ScopeRow{
+		{Scope: "vso.code_write", Name: "Code (read and write)", Category: "Code", HighPrivilege: true,
+			Apps: []reports.AppRef{{ClientID: "b", Name: "Beta, Inc. tools"}, {ClientID: "c", Name: "Gamma"}}, Authorizations: 2,
+			Users: []reports.UserRef{{ID: "u1", Username: "carol"}, {ID: "u2", Username: "root"}}, Uses: 12, LastUsed: &last},
+		{Scope: "vso.tokens", Name: "Delegated Authorization Tokens", Category: "Tokens", HighPrivilege: true,
+			Apps: []reports.AppRef{{ClientID: "b", Name: "Beta, Inc. tools"}}, Authorizations: 1,
+			Users: []reports.UserRef{{ID: "u1", Username: "carol"}}, Unused: true},
+		{Scope: "vso.work", Name: "Work items (read)", Category: "Work Items",
+			Apps: []reports.AppRef{}, Users: []reports.UserRef{}, Unused: true},
+	}
+}
+
+func TestWriteScopes(t *testing.T) {
+	for _, f := range []string{"table", "csv", "json"} {
+		if !reports.ValidFormat(f) {
+			t.Errorf("ValidFormat(%q) = false", f)
+		}
+	}
+	for _, f := range []string{"", "JSON", "yaml", "tsv"} {
+		if reports.ValidFormat(f) {
+			t.Errorf("ValidFormat(%q) = true", f)
+		}
+		if err := reports.WriteScopes(&bytes.Buffer{}, f, sampleRows()); err == nil {
+			t.Errorf("WriteScopes(%q): no error", f)
+		}
+	}
+
+	t.Run("json", func(t *testing.T) {
+		var buf bytes.Buffer
+		if err := reports.WriteScopes(&buf, "json", sampleRows()); err != nil {
+			t.Fatal(err)
+		}
+		var back []reports.ScopeRow
+		if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, buf.String())
+		}
+		want := sampleRows()
+		if len(back) != len(want) {
+			t.Fatalf("%d rows, want %d", len(back), len(want))
+		}
+		for i := range want {
+			if (want[i].LastUsed == nil) != (back[i].LastUsed == nil) || (want[i].LastUsed != nil && !want[i].LastUsed.Equal(*back[i].LastUsed)) {
+				t.Errorf("row %d last_used %v, want %v", i, fmtTime(back[i].LastUsed), fmtTime(want[i].LastUsed))
+			}
+			back[i].LastUsed, want[i].LastUsed = nil, nil
+		}
+		if !reflect.DeepEqual(back, want) {
+			t.Errorf("round trip:\n got %+v\nwant %+v", back, want)
+		}
+		var raw []map[string]any
+		_ = json.Unmarshal(buf.Bytes(), &raw)
+		wantKeys := []string{"active_authorizations", "apps", "category", "high_privilege", "last_used", "name", "scope", "unused", "users", "uses"}
+		for i, r := range raw {
+			var keys []string
+			for k := range r {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			w := wantKeys
+			if i > 0 { // never used: last_used is left out
+				w = slices.DeleteFunc(slices.Clone(wantKeys), func(k string) bool { return k == "last_used" })
+			}
+			if !slices.Equal(keys, w) {
+				t.Errorf("row %d keys %q, want %q", i, keys, w)
+			}
+		}
+		if !strings.Contains(buf.String(), "\n  {") {
+			t.Errorf("JSON is not indented:\n%s", buf.String())
+		}
+		for _, rows := range [][]reports.ScopeRow{nil, {}} {
+			buf.Reset()
+			if err := reports.WriteScopes(&buf, "json", rows); err != nil || buf.String() != "[]\n" {
+				t.Errorf("empty report as JSON: %q %v, want \"[]\\n\"", buf.String(), err)
+			}
+		}
+	})
+
+	t.Run("csv", func(t *testing.T) {
+		var buf bytes.Buffer
+		if err := reports.WriteScopes(&buf, "csv", sampleRows()); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(&buf).ReadAll()
+		if err != nil {
+			t.Fatalf("not CSV: %v", err)
+		}
+		want := [][]string{
+			{"scope", "name", "category", "high_privilege", "apps", "active_authorizations", "users", "uses", "last_used", "unused"},
+			{"vso.code_write", "Code (read and write)", "Code", "true", "Beta, Inc. tools (b); Gamma (c)", "2", "carol root", "12", "2026-11-20T08:30:00Z", "false"},
+			{"vso.tokens", "Delegated Authorization Tokens", "Tokens", "true", "Beta, Inc. tools (b)", "1", "carol", "0", "", "true"},
+			{"vso.work", "Work items (read)", "Work Items", "false", "", "0", "", "0", "", "true"},
+		}
+		if !reflect.DeepEqual(recs, want) {
+			t.Errorf("CSV records:\n got %q\nwant %q", recs, want)
+		}
+		buf.Reset()
+		if err := reports.WriteScopes(&buf, "csv", nil); err != nil {
+			t.Fatal(err)
+		}
+		if recs, _ := csv.NewReader(&buf).ReadAll(); len(recs) != 1 {
+			t.Errorf("empty CSV report: %q, want the header only", recs)
+		}
+	})
+
+	t.Run("table", func(t *testing.T) {
+		var buf bytes.Buffer
+		if err := reports.WriteScopes(&buf, "table", sampleRows()); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+		if len(lines) != 4 {
+			t.Fatalf("%d lines, want a header and 3 rows:\n%s", len(lines), buf.String())
+		}
+		if got := strings.Fields(lines[0]); !slices.Equal(got, []string{"SCOPE", "HIGH", "CATEGORY", "APPS", "AUTHORIZATIONS", "USERS", "USES", "LAST", "USED", "UNUSED"}) {
+			t.Errorf("header %q", lines[0])
+		}
+		wantRows := [][]string{
+			{"vso.code_write", "yes", "Code", "2", "2", "2", "12", "2026-11-20T08:30:00Z"},
+			{"vso.tokens", "yes", "Tokens", "1", "1", "1", "0", "never", "unused"},
+			{"vso.work", "Work", "Items", "0", "0", "0", "0", "never", "unused"},
+		}
+		for i, w := range wantRows {
+			if got := strings.Fields(lines[i+1]); !slices.Equal(got, w) {
+				t.Errorf("row %d: %q, want fields %q", i+1, lines[i+1], w)
+			}
+		}
+		// Columns are aligned: every row's second column starts where the header's does.
+		col := strings.Index(lines[0], "HIGH")
+		if strings.Index(lines[1], "yes") != col {
+			t.Errorf("columns not aligned:\n%s", buf.String())
+		}
+		buf.Reset()
+		if err := reports.WriteScopes(&buf, "table", nil); err != nil || buf.String() != "No scope is registered or granted.\n" {
+			t.Errorf("empty table: %q %v", buf.String(), err)
+		}
+	})
+}

@@ -125,15 +125,16 @@ type Field struct {
 
 // AuthorizationRow is one authorization on the app and user pages.
 type AuthorizationRow struct {
-	ID        string
-	Username  string
-	Display   string
-	AppName   string
-	ClientID  string
-	Scopes    []string
-	GrantedAt string
-	LastUsed  string
-	Revoked   string
+	ID         string
+	Username   string
+	Display    string
+	AppName    string
+	ClientID   string
+	Scopes     []string
+	ScopeViews []ScopeView
+	GrantedAt  string
+	LastUsed   string
+	Revoked    string
 	// SecretSlot is the slot of the client secret the authorization last
 	// refreshed with ("" unknown or gone).
 	SecretSlot string
@@ -155,6 +156,7 @@ type SecretRow struct {
 type AppPage struct {
 	Nav
 	App            AppRow
+	Scopes         []ScopeView
 	Fields         []Field
 	Secrets        []SecretRow
 	Authorizations []AuthorizationRow
@@ -239,6 +241,7 @@ type AuditPage struct {
 // ProfileScope is a granted scope with its description.
 type ProfileScope struct {
 	ID, Name, Description string
+	HighPrivilege         bool
 }
 
 // ProfileAuthorization is one of the user's own authorizations.

@@ -128,7 +128,7 @@ func (s *Server) appDetail(c echo.Context) error {
 	now := s.now()
 	a := d.App
 	u, _ := currentUser(c)
-	p := views.AppPage{Nav: s.nav(c, "apps"), App: appRow(a, now), Deleted: a.DeletedAt != nil,
+	p := views.AppPage{Nav: s.nav(c, "apps"), App: appRow(a, now), Scopes: s.scopeViews(a.Scopes), Deleted: a.DeletedAt != nil,
 		CanManage: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(ctx, sessFlash)}
 	if h := s.sessions.GetString(ctx, sessReveal); h != "" {
 		if v := s.reveal.take(h, a.ClientID, now); v != "" {
@@ -152,7 +152,6 @@ func (s *Server) appDetail(c echo.Context) error {
 		{Label: "Logo URL", Value: a.LogoURL, Link: true},
 		{Label: "Terms of service", Value: a.TermsURL, Link: true},
 		{Label: "Privacy statement", Value: a.PrivacyURL, Link: true},
-		{Label: "Authorized scopes", Value: strings.Join(a.Scopes, " ")},
 		{Label: "Owner", Value: a.OwnerUsername},
 		{Label: "Registered", Value: a.CreatedAt.Format("2006-01-02 15:04")},
 	}
@@ -164,7 +163,8 @@ func (s *Server) appDetail(c echo.Context) error {
 	}
 	for _, z := range d.Authorizations {
 		row := views.AuthorizationRow{ID: z.ID, Username: z.Username, Display: z.UserDisplayName, Scopes: z.Scopes,
-			GrantedAt: z.GrantedAt.Format("2006-01-02 15:04"), LastUsed: dayPtr(z.LastUsedAt), SecretSlot: use[z.ID]}
+			ScopeViews: s.scopeViews(z.Scopes), GrantedAt: z.GrantedAt.Format("2006-01-02 15:04"), LastUsed: dayPtr(z.LastUsedAt),
+			SecretSlot: use[z.ID]}
 		if z.RevokedAt != nil {
 			row.Revoked = z.RevokedAt.Format("2006-01-02")
 		}

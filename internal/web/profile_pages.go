@@ -29,7 +29,7 @@ func (s *Server) profileAuthorizations(c echo.Context) error {
 			GrantedAt: a.GrantedAt.Format("2006-01-02"), LastUsed: dayPtr(a.LastUsedAt)}
 		for _, id := range a.Scopes {
 			sc, _ := s.scopes.Lookup(id)
-			pa.Scopes = append(pa.Scopes, views.ProfileScope{ID: id, Name: sc.Name, Description: sc.Description})
+			pa.Scopes = append(pa.Scopes, views.ProfileScope{ID: id, Name: sc.Name, Description: sc.Description, HighPrivilege: sc.HighPrivilege})
 		}
 		p.Authorizations = append(p.Authorizations, pa)
 	}

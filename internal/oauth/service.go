@@ -75,9 +75,6 @@ func NewService(cfg Config, st Store, cat *scope.Catalog, keys *KeySet, guard *G
 	return &Service{cfg: cfg.withDefaults(), store: st, scopes: cat, keys: keys, guard: guard, usage: usage, now: now, log: log}
 }
 
-// Config returns the effective configuration (defaults applied).
-func (s *Service) Config() Config { return s.cfg }
-
 // Keys returns the signing key set (for /.well-known/jwks.json).
 func (s *Service) Keys() *KeySet { return s.keys }
 

@@ -5,10 +5,10 @@ import (
 	"time"
 )
 
-// SeedTokensForBenchmark inserts n refresh tokens minted with secretID,
-// spread over n/10 active authorizations of userID for clientID, in one
-// set-based statement each (benchmarks only: hashes are not real).
-func (db *DB) SeedTokensForBenchmark(ctx context.Context, clientID, userID, secretID string, n int, at time.Time) error {
+// seedTokens inserts n refresh tokens minted with secretID, spread over
+// n/10 authorizations of userID for clientID, in one set-based statement
+// each (hashes are random, not of real tokens).
+func (db *DB) seedTokens(ctx context.Context, clientID, userID, secretID string, n int, at time.Time) error {
 	return db.WriteTx(ctx, func(ctx context.Context) error {
 		w := db.wr(ctx)
 		authz := max(n/10, 1)

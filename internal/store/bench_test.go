@@ -1,4 +1,4 @@
-package admin_test
+package store
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
-	"github.com/oauthdesk/oauthdesk/internal/store"
 )
 
 // BenchmarkRegenerateSecret shows that regenerating a client secret costs
@@ -21,7 +20,7 @@ func BenchmarkRegenerateSecret(b *testing.B) {
 	for _, n := range []int{1_000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("tokens=%d", n), func(b *testing.B) {
 			ctx := context.Background()
-			db, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+			db, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -40,7 +39,7 @@ func BenchmarkRegenerateSecret(b *testing.B) {
 				b.Fatal(err)
 			}
 			sec, _ := reg.App.PrimarySecret()
-			if err := db.SeedTokensForBenchmark(ctx, reg.App.ClientID, reg.App.OwnerID, sec.ID, n, now); err != nil {
+			if err := db.seedTokens(ctx, reg.App.ClientID, reg.App.OwnerID, sec.ID, n, now); err != nil {
 				b.Fatal(err)
 			}
 			b.ResetTimer()

@@ -92,6 +92,7 @@ type AppRow struct {
 // AppsPage is /admin/apps.
 type AppsPage struct {
 	Nav
+	State       string // expiry filter: expiring | critical | expired | ""
 	ShowDeleted bool
 	Query       string
 	Apps        []AppRow
@@ -163,6 +164,7 @@ type AppPage struct {
 	// NewSecret is the client secret just created: shown once.
 	NewSecret     string
 	NewSecretSlot string
+	Banners       []ExpiryBanner
 	Deleted       bool
 	CanManage     bool // admin (not auditor)
 	HasAlt        bool
@@ -324,4 +326,42 @@ type UserPage struct {
 	User           UserRow
 	Authorizations []AuthorizationRow
 	CanManage      bool
+}
+
+// StateCount is one expiry state and how many secrets are in it.
+type StateCount struct {
+	State string
+	Label string
+	Count int
+	URL   string
+}
+
+// ChartBar is one month of the expiry chart, in SVG user units.
+type ChartBar struct {
+	X, Y, W, H int
+	Count      int
+	Label      string // shown under every third bar
+	Title      string // "March 2027: 2 secrets"
+}
+
+// ExpiryRowView is one secret in the "next to expire" list.
+type ExpiryRowView struct {
+	ClientID, AppName, Slot, Expires, State string
+	DaysLeft                                int
+}
+
+// OverviewPage is /admin.
+type OverviewPage struct {
+	Nav
+	Counts     []StateCount
+	Bars       []ChartBar
+	ChartWidth int
+	Next       []ExpiryRowView
+	WarnDays   []int
+}
+
+// ExpiryBanner warns about one secret on the app page.
+type ExpiryBanner struct {
+	Slot, State, Expires string
+	DaysLeft             int
 }

@@ -40,6 +40,7 @@ type Store interface {
 	AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, bool, error)
 	WalkAudit(ctx context.Context, since time.Time, fn func(audit.Event) bool) error
 	ListUsers(ctx context.Context) ([]domain.UserSummary, error)
+	SecretExpiries(ctx context.Context) ([]domain.ExpiringSecret, error)
 	ScopeUsage(ctx context.Context, clientID string, since time.Time) ([]domain.ScopeUsage, error)
 	SetAppScopes(ctx context.Context, clientID string, scopes []string) error
 	SetAuthorizationScopes(ctx context.Context, id string, scopes []string) error

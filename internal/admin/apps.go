@@ -89,3 +89,9 @@ func (s *Service) App(ctx context.Context, clientID string) (AppDetail, error) {
 	}
 	return AppDetail{App: app, Authorizations: auths}, nil
 }
+
+// SecretExpiries returns every active secret of every active app, soonest
+// expiry first.
+func (s *Service) SecretExpiries(ctx context.Context) ([]domain.ExpiringSecret, error) {
+	return s.store.SecretExpiries(ctx)
+}

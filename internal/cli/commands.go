@@ -25,7 +25,7 @@ import (
 func nowUTC() time.Time { return time.Now().UTC() }
 
 func serveCmd(g *globals) *cobra.Command {
-	var addr, baseURL string
+	var addr, baseURL, warnDays string
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the authorization server and dashboard",
@@ -40,10 +40,14 @@ func serveCmd(g *globals) *cobra.Command {
 			if u, err := url.Parse(baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				return usagef("--base-url %q must be an absolute http(s) URL such as https://auth.example.com", baseURL)
 			}
+			thresholds, err := domain.ParseWarnDays(warnDays)
+			if err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			log := slog.New(slog.NewTextHandler(g.env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-			app, err := server.Open(ctx, server.Config{DBPath: g.db, BaseURL: baseURL, Log: log})
+			app, err := server.Open(ctx, server.Config{DBPath: g.db, BaseURL: baseURL, Log: log, Thresholds: thresholds})
 			if err != nil {
 				return err
 			}
@@ -69,6 +73,7 @@ func serveCmd(g *globals) *cobra.Command {
 	}
 	c.Flags().StringVar(&addr, "addr", envOr(g.env, "OAUTHDESK_ADDR", "127.0.0.1:8080"), "listen address host:port (env OAUTHDESK_ADDR)")
 	c.Flags().StringVar(&baseURL, "base-url", envOr(g.env, "OAUTHDESK_BASE_URL", ""), "public base URL; default http://ADDR (env OAUTHDESK_BASE_URL)")
+	c.Flags().StringVar(&warnDays, "warn-days", envOr(g.env, "OAUTHDESK_WARN_DAYS", "90,30,7"), "secret expiry warnings: expiring, critical[, reminders] in days (env OAUTHDESK_WARN_DAYS)")
 	return c
 }
 

@@ -8,7 +8,13 @@
 // to an app (seed 003, Profile → Authorizations).
 package domain
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+)
 
 // Role is a user's role in oauthdesk.
 type Role string
@@ -197,10 +203,14 @@ type SigningKey struct {
 // After/Before are cursors from a previous AppPage; at most one is set.
 // Limit is the page size (1..200, default 25).
 type AppFilter struct {
-	Query          string
-	After, Before  string
-	Limit          int
-	IncludeDeleted bool
+	// SecretExpiresAfter/Before, when set, keep apps with an active secret
+	// whose expiry is in (after, before] — the expiry-state filter.
+	SecretExpiresAfter  time.Time
+	SecretExpiresBefore time.Time
+	Query               string
+	After, Before       string
+	Limit               int
+	IncludeDeleted      bool
 }
 
 // AppPage is one page of apps ordered by name (case-insensitive) then
@@ -224,8 +234,9 @@ const (
 // ExpiryThresholds say how long before expiry a secret becomes expiring
 // and critical. DefaultThresholds: 90 and 30 days.
 type ExpiryThresholds struct {
-	Expiring time.Duration
-	Critical time.Duration
+	Expiring  time.Duration
+	Critical  time.Duration
+	Reminders []time.Duration // further reminder points inside the critical window (e.g. 7 days)
 }
 
 // DefaultThresholds are the default warning windows.
@@ -314,4 +325,54 @@ type ScopeUsage struct {
 	SatisfiedBy     string
 	Count           int64
 	LastUsedAt      time.Time
+}
+
+// ParseWarnDays parses the warning thresholds of `--warn-days`, e.g.
+// "90,30,7": whole days, strictly decreasing, at least one. The first is
+// the expiring window, the second (default 30, or the first if smaller)
+// the critical one; later ones are further reminders (Reminders).
+// Errors: Invalid with a message naming the bad value.
+func ParseWarnDays(s string) (ExpiryThresholds, error) {
+	var days []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 3650 {
+			return ExpiryThresholds{}, apperr.Errorf(apperr.Invalid, "--warn-days: %q is not a number of days from 1 to 3650", strings.TrimSpace(f))
+		}
+		if len(days) > 0 && n >= days[len(days)-1] {
+			return ExpiryThresholds{}, apperr.Errorf(apperr.Invalid, "--warn-days must decrease, e.g. 90,30,7")
+		}
+		days = append(days, n)
+	}
+	t := ExpiryThresholds{Expiring: time.Duration(days[0]) * 24 * time.Hour, Critical: min(time.Duration(days[0]), 30) * 24 * time.Hour}
+	if len(days) > 1 {
+		t.Critical = time.Duration(days[1]) * 24 * time.Hour
+	}
+	for _, d := range days[min(2, len(days)):] {
+		t.Reminders = append(t.Reminders, time.Duration(d)*24*time.Hour)
+	}
+	return t, nil
+}
+
+// Days returns the thresholds as days, e.g. [90 30 7].
+func (t ExpiryThresholds) Days() []int {
+	out := []int{int(t.Expiring.Hours() / 24), int(t.Critical.Hours() / 24)}
+	for _, r := range t.Reminders {
+		out = append(out, int(r.Hours()/24))
+	}
+	return out
+}
+
+// ExpiringSecret is one active client secret of an active app, for expiry
+// reports.
+type ExpiringSecret struct {
+	ClientID  string
+	AppName   string
+	Company   string
+	Owner     string
+	Slot      string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// ActiveAuthorizations counts the app's active authorizations.
+	ActiveAuthorizations int64
 }

@@ -449,3 +449,31 @@ func TestValidateRegistrationLengthMessage(t *testing.T) {
 		t.Errorf("Fields[name] = %q, want %q", got, want)
 	}
 }
+
+func TestParseWarnDays(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []int
+		ok   bool
+	}{
+		{"90,30,7", []int{90, 30, 7}, true},
+		{"90", []int{90, 30}, true},
+		{"20", []int{20, 20}, true},
+		{" 60 , 14 ", []int{60, 14}, true},
+		{"30,90", nil, false},
+		{"90,90", nil, false},
+		{"", nil, false},
+		{"ninety", nil, false},
+		{"0", nil, false},
+		{"90,-1", nil, false},
+	} {
+		got, err := ParseWarnDays(tc.in)
+		if (err == nil) != tc.ok {
+			t.Errorf("ParseWarnDays(%q) error %v, want ok=%v", tc.in, err, tc.ok)
+			continue
+		}
+		if tc.ok && !slices.Equal(got.Days(), tc.want) {
+			t.Errorf("ParseWarnDays(%q) = %v, want %v", tc.in, got.Days(), tc.want)
+		}
+	}
+}

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/admin"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/metrics"
 	"github.com/oauthdesk/oauthdesk/internal/oauth"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
 	"github.com/oauthdesk/oauthdesk/internal/store"
@@ -25,11 +27,12 @@ import (
 
 // Config configures a server. Zero values take the defaults.
 type Config struct {
-	DBPath         string        // SQLite file; created and migrated on first start
-	BaseURL        string        // public base URL, e.g. http://127.0.0.1:8080; iss/aud of tokens
-	SecretLifetime time.Duration // client secret lifetime; 0 = five years (seed 001)
-	AccessTTL      time.Duration // access token lifetime; 0 = 1 hour
-	UsageFlush     time.Duration // how often batched last-used times are written; 0 = 5 s
+	DBPath         string                  // SQLite file; created and migrated on first start
+	BaseURL        string                  // public base URL, e.g. http://127.0.0.1:8080; iss/aud of tokens
+	SecretLifetime time.Duration           // client secret lifetime; 0 = five years (seed 001)
+	AccessTTL      time.Duration           // access token lifetime; 0 = 1 hour
+	UsageFlush     time.Duration           // how often batched last-used times are written; 0 = 5 s
+	Thresholds     domain.ExpiryThresholds // expiry warning windows; zero = 90 and 30 days
 	Log            *slog.Logger
 	Now            func() time.Time
 }
@@ -80,7 +83,11 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	guard := oauth.NewGuard(db, db, watcher, max(cfg.AccessTTL, time.Hour), cfg.Now)
 	o := oauth.NewService(ocfg, db, cat, keys, guard, usage, cfg.Now, cfg.Log)
 	a := admin.NewService(db, cat, cfg.Now, cfg.SecretLifetime)
-	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions()}, o, a, cat, cfg.Log, cfg.Now)
+	if cfg.Thresholds.Expiring == 0 {
+		cfg.Thresholds = domain.DefaultThresholds
+	}
+	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiries, cfg.Thresholds, cfg.Now))
+	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), Thresholds: cfg.Thresholds, Metrics: mx}, o, a, cat, cfg.Log, cfg.Now)
 	return &App{DB: db, OAuth: o, Admin: a, Web: w, cfg: cfg, watcher: watcher, usage: usage}, nil
 }
 

@@ -166,6 +166,10 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 	if !f.IncludeDeleted {
 		q += ` AND a.deleted_at IS NULL`
 	}
+	if !f.SecretExpiresBefore.IsZero() {
+		q += ` AND EXISTS (SELECT 1 FROM client_secrets s WHERE s.client_id = a.client_id AND s.retired_at IS NULL AND s.expires_at <= ? AND s.expires_at > ?)`
+		args = append(args, utc(f.SecretExpiresBefore), utc(f.SecretExpiresAfter))
+	}
 	if s := strings.TrimSpace(f.Query); s != "" {
 		like := "%" + escapeLike(s) + "%"
 		q += ` AND (a.name LIKE ? ESCAPE '\' OR a.company LIKE ? ESCAPE '\' OR a.client_id LIKE ? ESCAPE '\')`
@@ -253,4 +257,32 @@ func decodeCursor(c string) (name, id string, err error) {
 
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// SecretExpiries returns every active secret of every active app, soonest
+// expiry first.
+func (db *DB) SecretExpiries(ctx context.Context) ([]domain.ExpiringSecret, error) {
+	var rows []struct {
+		ClientID             string
+		AppName              string
+		Company              string
+		Owner                string
+		Slot                 string
+		CreatedAt            time.Time
+		ExpiresAt            time.Time
+		ActiveAuthorizations int64
+	}
+	err := db.rd(ctx).Raw(`SELECT s.client_id, a.name AS app_name, a.company, u.username AS owner, s.slot, s.created_at, s.expires_at,
+  (SELECT COUNT(*) FROM authorizations z WHERE z.client_id = a.client_id AND z.revoked_at IS NULL) AS active_authorizations
+FROM client_secrets s JOIN apps a ON a.client_id = s.client_id JOIN users u ON u.id = a.owner_id
+WHERE s.retired_at IS NULL AND a.deleted_at IS NULL ORDER BY s.expires_at, a.name`).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "client secrets")
+	}
+	out := make([]domain.ExpiringSecret, len(rows))
+	for i, r := range rows {
+		out[i] = domain.ExpiringSecret{ClientID: r.ClientID, AppName: r.AppName, Company: r.Company, Owner: r.Owner, Slot: r.Slot,
+			CreatedAt: utc(r.CreatedAt), ExpiresAt: utc(r.ExpiresAt), ActiveAuthorizations: r.ActiveAuthorizations}
+	}
+	return out, nil
 }

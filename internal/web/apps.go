@@ -11,6 +11,7 @@ import (
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/reports"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
 	"github.com/oauthdesk/oauthdesk/views"
 )
@@ -20,16 +21,27 @@ import (
 func (s *Server) appsList(c echo.Context) error {
 	q := c.QueryParam("q")
 	showDeleted := c.QueryParam("deleted") == "1"
-	page, err := s.admin.ListApps(c.Request().Context(), domain.AppFilter{
-		Query: q, After: c.QueryParam("after"), Before: c.QueryParam("before"), Limit: 25, IncludeDeleted: showDeleted,
-	})
+	state := c.QueryParam("state")
+	f := domain.AppFilter{Query: q, After: c.QueryParam("after"), Before: c.QueryParam("before"), Limit: 25, IncludeDeleted: showDeleted}
+	now := s.now()
+	switch state {
+	case "":
+	case string(domain.StateExpired):
+		f.SecretExpiresAfter, f.SecretExpiresBefore = time.Unix(0, 0), now
+	case string(domain.StateCritical):
+		f.SecretExpiresAfter, f.SecretExpiresBefore = now, now.Add(s.cfg.Thresholds.Critical)
+	case string(domain.StateExpiring):
+		f.SecretExpiresAfter, f.SecretExpiresBefore = now.Add(s.cfg.Thresholds.Critical), now.Add(s.cfg.Thresholds.Expiring)
+	default:
+		return apperr.Errorf(apperr.Invalid, "state must be expiring, critical or expired")
+	}
+	page, err := s.admin.ListApps(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
-	now := s.now()
-	p := views.AppsPage{Nav: s.nav(c, "apps"), Query: q, ShowDeleted: showDeleted, Flash: s.sessions.PopString(c.Request().Context(), sessFlash)}
+	p := views.AppsPage{Nav: s.nav(c, "apps"), Query: q, State: state, ShowDeleted: showDeleted, Flash: s.sessions.PopString(c.Request().Context(), sessFlash)}
 	for _, a := range page.Apps {
-		row := appRow(a, now)
+		row := s.appRow(a, now)
 		row.ScopeViews = s.scopeViews(a.Scopes)
 		p.Apps = append(p.Apps, row)
 	}
@@ -40,6 +52,9 @@ func (s *Server) appsList(c echo.Context) error {
 		}
 		if showDeleted {
 			v.Set("deleted", "1")
+		}
+		if state != "" {
+			v.Set("state", state)
 		}
 		return "/admin/apps?" + v.Encode()
 	}
@@ -128,7 +143,7 @@ func (s *Server) appDetail(c echo.Context) error {
 	now := s.now()
 	a := d.App
 	u, _ := currentUser(c)
-	p := views.AppPage{Nav: s.nav(c, "apps"), App: appRow(a, now), Scopes: s.scopeViews(a.Scopes), Deleted: a.DeletedAt != nil,
+	p := views.AppPage{Nav: s.nav(c, "apps"), App: s.appRow(a, now), Scopes: s.scopeViews(a.Scopes), Deleted: a.DeletedAt != nil,
 		CanManage: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(ctx, sessFlash)}
 	if h := s.sessions.GetString(ctx, sessReveal); h != "" {
 		if v := s.reveal.take(h, a.ClientID, now); v != "" {
@@ -157,9 +172,14 @@ func (s *Server) appDetail(c echo.Context) error {
 	}
 	for _, sec := range a.Secrets {
 		p.HasAlt = p.HasAlt || sec.Slot == domain.SlotAlternative
+		state := string(s.cfg.Thresholds.StateAt(sec.ExpiresAt, now))
 		p.Secrets = append(p.Secrets, views.SecretRow{Slot: sec.Slot, Created: day(sec.CreatedAt), Age: age(sec.CreatedAt, now),
-			Expires: day(sec.ExpiresAt), DaysLeft: daysLeft(sec.ExpiresAt, now),
-			State: string(domain.DefaultThresholds.StateAt(sec.ExpiresAt, now)), LastUsed: dayPtr(sec.LastUsedAt), Uses: sec.UseCount})
+			Expires: day(sec.ExpiresAt), DaysLeft: reports.DaysLeft(sec.ExpiresAt, now),
+			State: state, LastUsed: dayPtr(sec.LastUsedAt), Uses: sec.UseCount})
+		if state != string(domain.StateOK) && a.DeletedAt == nil {
+			p.Banners = append(p.Banners, views.ExpiryBanner{Slot: sec.Slot, State: state, Expires: day(sec.ExpiresAt),
+				DaysLeft: reports.DaysLeft(sec.ExpiresAt, now)})
+		}
 	}
 	for _, z := range d.Authorizations {
 		row := views.AuthorizationRow{ID: z.ID, Username: z.Username, Display: z.UserDisplayName, Scopes: z.Scopes,
@@ -173,15 +193,15 @@ func (s *Server) appDetail(c echo.Context) error {
 	return render(c, http.StatusOK, views.App(p))
 }
 
-func appRow(a domain.App, now time.Time) views.AppRow {
+func (s *Server) appRow(a domain.App, now time.Time) views.AppRow {
 	r := views.AppRow{ClientID: a.ClientID, Name: a.Name, Company: a.Company, CallbackURL: a.CallbackURL,
 		Scopes: a.Scopes, ActiveAuthorizations: a.ActiveAuthorizations, State: "none", SecretAge: "–", SecretExpires: "–",
 		Deleted: a.DeletedAt != nil}
 	if sec, ok := a.PrimarySecret(); ok {
 		r.SecretAge = age(sec.CreatedAt, now)
 		r.SecretExpires = day(sec.ExpiresAt)
-		r.SecretDaysLeft = daysLeft(sec.ExpiresAt, now)
-		r.State = string(domain.DefaultThresholds.StateAt(sec.ExpiresAt, now))
+		r.SecretDaysLeft = reports.DaysLeft(sec.ExpiresAt, now)
+		r.State = string(s.cfg.Thresholds.StateAt(sec.ExpiresAt, now))
 	}
 	return r
 }
@@ -214,14 +234,6 @@ func age(t, now time.Time) string {
 		return fmt.Sprintf("%d d", d)
 	}
 	return "today"
-}
-
-func daysLeft(expires, now time.Time) int {
-	d := expires.Sub(now)
-	if d <= 0 {
-		return 0
-	}
-	return int((d + 24*time.Hour - 1) / (24 * time.Hour))
 }
 
 func day(t time.Time) string { return t.UTC().Format("2006-01-02") }

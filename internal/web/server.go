@@ -60,6 +60,7 @@ type Admin interface {
 	ScopeInventory(ctx context.Context, unusedDays int, highOnly bool) ([]reports.ScopeRow, error)
 	AppScopeAudit(ctx context.Context, clientID string, days int) (reports.AppScopes, error)
 	ChangeAppScopes(ctx context.Context, clientID string, scopes []string) (admin.ScopeChange, error)
+	SecretExpiries(ctx context.Context) ([]domain.ExpiringSecret, error)
 }
 
 // Config is the web layer's configuration.
@@ -67,6 +68,8 @@ type Config struct {
 	BaseURL        string // e.g. http://127.0.0.1:8080; https turns on Secure cookies and HSTS
 	SessionStore   scs.Store
 	SessionTimeout time.Duration // idle timeout of a dashboard session; default 2 hours
+	Thresholds     domain.ExpiryThresholds
+	Metrics        http.Handler // served at /metrics when set
 }
 
 // Server is the HTTP handler of oauthdesk.
@@ -96,6 +99,9 @@ func New(cfg Config, o OAuth, a Admin, cat *scope.Catalog, log *slog.Logger, now
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = secureBase(cfg.BaseURL)
 	sm.Cookie.Path = "/"
+	if cfg.Thresholds.Expiring == 0 {
+		cfg.Thresholds = domain.DefaultThresholds
+	}
 	s := &Server{cfg: cfg, oauth: o, admin: a, scopes: cat, sessions: sm, log: log, now: now,
 		reveal: &revealStore{items: map[string]revealItem{}}}
 	s.echo = s.routes()
@@ -132,6 +138,9 @@ func (s *Server) routes() *echo.Echo {
 	e.POST("/oauth2/token", s.token)
 	e.GET("/.well-known/jwks.json", s.jwks)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	if s.cfg.Metrics != nil {
+		e.GET("/metrics", echo.WrapHandler(s.cfg.Metrics))
+	}
 	api := e.Group("/_apis")
 	for _, r := range s.apiRoutes() {
 		api.Add(r.Method, r.Path, r.Handler, s.bearer, s.requireAPI(r))
@@ -167,7 +176,7 @@ func (s *Server) routes() *echo.Echo {
 
 	adm := b.Group("/admin", s.requireRole(domain.RoleAdmin, domain.RoleAuditor), s.policyBanner)
 	manage := s.requireRole(domain.RoleAdmin)
-	adm.GET("", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/admin/apps") })
+	adm.GET("", s.overview)
 	adm.GET("/apps", s.appsList)
 	adm.GET("/apps/new", s.appNewForm, manage)
 	adm.POST("/apps", s.appCreate, manage)

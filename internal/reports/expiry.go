@@ -1,0 +1,67 @@
+package reports
+
+import (
+	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+// MonthBucket is the number of secrets expiring in one calendar month.
+type MonthBucket struct {
+	Month time.Time // first day of the month, UTC
+	Count int
+}
+
+// ExpiryRow is one secret with its state and days left (0 once expired).
+type ExpiryRow struct {
+	domain.ExpiringSecret
+	State    domain.ExpiryState
+	DaysLeft int
+}
+
+// ExpiryOverview is the dashboard's expiry summary.
+type ExpiryOverview struct {
+	Counts map[domain.ExpiryState]int
+	Next   []ExpiryRow   // the next secrets to expire (expired ones first), at most 10
+	Months []MonthBucket // coming expiries per month for the next 24 months, this month first
+}
+
+// DaysLeft returns the whole days from now until expires, rounded up, or
+// 0 once expired.
+func DaysLeft(expires, now time.Time) int {
+	d := expires.Sub(now)
+	if d <= 0 {
+		return 0
+	}
+	return int((d + 24*time.Hour - 1) / (24 * time.Hour))
+}
+
+// Classify returns each secret with its state at now.
+func Classify(secrets []domain.ExpiringSecret, t domain.ExpiryThresholds, now time.Time) []ExpiryRow {
+	out := make([]ExpiryRow, len(secrets))
+	for i, s := range secrets {
+		out[i] = ExpiryRow{ExpiringSecret: s, State: t.StateAt(s.ExpiresAt, now), DaysLeft: DaysLeft(s.ExpiresAt, now)}
+	}
+	return out
+}
+
+// Overview builds the expiry summary of secrets (soonest first) at now.
+func Overview(secrets []domain.ExpiringSecret, t domain.ExpiryThresholds, now time.Time) ExpiryOverview {
+	o := ExpiryOverview{Counts: map[domain.ExpiryState]int{domain.StateOK: 0, domain.StateExpiring: 0, domain.StateCritical: 0, domain.StateExpired: 0}}
+	rows := Classify(secrets, t, now)
+	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	for i := range 24 {
+		o.Months = append(o.Months, MonthBucket{Month: start.AddDate(0, i, 0)})
+	}
+	for _, r := range rows {
+		o.Counts[r.State]++
+		if len(o.Next) < 10 {
+			o.Next = append(o.Next, r)
+		}
+		m := (r.ExpiresAt.Year()-start.Year())*12 + int(r.ExpiresAt.Month()) - int(start.Month())
+		if r.State != domain.StateExpired && m >= 0 && m < 24 {
+			o.Months[m].Count++
+		}
+	}
+	return o
+}

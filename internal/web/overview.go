@@ -1,0 +1,54 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/reports"
+	"github.com/oauthdesk/oauthdesk/views"
+)
+
+// overview is /admin: secrets per expiry state, the next to expire, and an
+// SVG chart of expiries per month for the next 24 months (no JS needed).
+func (s *Server) overview(c echo.Context) error {
+	secrets, err := s.admin.SecretExpiries(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	o := reports.Overview(secrets, s.cfg.Thresholds, now)
+	p := views.OverviewPage{Nav: s.nav(c, "overview"), WarnDays: s.cfg.Thresholds.Days()}
+	for _, st := range []struct {
+		state domain.ExpiryState
+		label string
+	}{{domain.StateOK, "ok"}, {domain.StateExpiring, "expiring"}, {domain.StateCritical, "critical"}, {domain.StateExpired, "expired"}} {
+		url := "/admin/apps"
+		if st.state != domain.StateOK {
+			url += "?state=" + string(st.state)
+		}
+		p.Counts = append(p.Counts, views.StateCount{State: string(st.state), Label: st.label, Count: o.Counts[st.state], URL: url})
+	}
+	maxCount := 1
+	for _, m := range o.Months {
+		maxCount = max(maxCount, m.Count)
+	}
+	const barW, gap, top, base = 24, 6, 20, 170
+	p.ChartWidth = len(o.Months)*(barW+gap) + gap
+	for i, m := range o.Months {
+		h := m.Count * (base - top) / maxCount
+		b := views.ChartBar{X: gap + i*(barW+gap), Y: base - h, W: barW, H: h, Count: m.Count,
+			Title: m.Month.Format("January 2006") + ": " + strconv.Itoa(m.Count) + " secret(s) expire"}
+		if i%3 == 0 {
+			b.Label = m.Month.Format("Jan 06")
+		}
+		p.Bars = append(p.Bars, b)
+	}
+	for _, r := range o.Next {
+		p.Next = append(p.Next, views.ExpiryRowView{ClientID: r.ClientID, AppName: r.AppName, Slot: r.Slot,
+			Expires: day(r.ExpiresAt), State: string(r.State), DaysLeft: r.DaysLeft})
+	}
+	return render(c, http.StatusOK, views.Overview(p))
+}

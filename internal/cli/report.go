@@ -2,10 +2,15 @@ package cli
 
 import (
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/oauthdesk/oauthdesk/internal/admin"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/reports"
 )
 
@@ -44,6 +49,96 @@ func reportCmd(g *globals) *cobra.Command {
 	scopes.Flags().StringVar(&format, "format", reports.FormatTable, "table, csv or json")
 	scopes.Flags().BoolVar(&high, "high-privilege", false, "only high-privilege scopes")
 	scopes.Flags().IntVar(&unusedDays, "unused-days", admin.DefaultUnusedDays, "a scope not used for this many days is unused")
-	c.AddCommand(scopes)
+	c.AddCommand(scopes, reportExpiryCmd(g))
+	return c
+}
+
+// parseWithin parses a window such as "90d", "12h" or "2160h" (Go
+// durations plus a "d" suffix for days).
+func parseWithin(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		d, err := strconv.Atoi(n)
+		if err != nil || d < 0 || d > 36500 {
+			return 0, usagef("--within %q is not a number of days such as 90d", s)
+		}
+		return time.Duration(d) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, usagef("--within %q is not a window such as 90d or 72h", s)
+	}
+	return d, nil
+}
+
+func reportExpiryCmd(g *globals) *cobra.Command {
+	var within, format, out, failOn, warnDays string
+	c := &cobra.Command{
+		Use:   "expiry [--within 90d] [--format table|csv|json|html] [--out FILE] [--fail-on expiring|critical|expired]",
+		Short: "Client secrets expiring within a window, soonest first; --fail-on exits 1 for cron and CI",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			win, err := parseWithin(within)
+			if err != nil {
+				return err
+			}
+			if !reports.ValidFormat(format) && format != reports.FormatHTML {
+				return usagef("--format must be table, csv, json or html")
+			}
+			failState := domain.ExpiryState(failOn)
+			if failOn != "" && (reports.Severity(failState) < 1) {
+				return usagef("--fail-on must be expiring, critical or expired")
+			}
+			thresholds, err := domain.ParseWarnDays(warnDays)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			svc, done, err := g.adminService(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			secrets, err := svc.SecretExpiries(ctx)
+			if err != nil {
+				return err
+			}
+			now := nowUTC()
+			rows := reports.ExpiryReport(secrets, thresholds, now, win)
+			w := g.env.Stdout
+			var f *os.File
+			if out != "" {
+				if f, err = os.Create(out); err != nil {
+					return usagef("--out: %v", err)
+				}
+				w = f
+			}
+			werr := reports.WriteExpiry(w, format, rows, now)
+			if f != nil {
+				if cerr := f.Close(); werr == nil {
+					werr = cerr
+				}
+			}
+			if werr != nil {
+				return fmt.Errorf("write report: %w", werr)
+			}
+			if failOn != "" {
+				n := 0
+				for _, r := range rows {
+					if reports.Severity(r.State) >= reports.Severity(failState) {
+						n++
+					}
+				}
+				if n > 0 {
+					return fmt.Errorf("%d client secret(s) are %s or worse", n, failOn)
+				}
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&within, "within", "90d", "window: secrets expiring within it (expired ones included), e.g. 90d, 72h")
+	c.Flags().StringVar(&format, "format", reports.FormatTable, "table, csv, json or html")
+	c.Flags().StringVar(&out, "out", "", "write to this file instead of standard output")
+	c.Flags().StringVar(&failOn, "fail-on", "", "exit 1 when any row is at or beyond this state: expiring, critical or expired")
+	c.Flags().StringVar(&warnDays, "warn-days", envOr(g.env, "OAUTHDESK_WARN_DAYS", "90,30,7"), "expiring and critical windows in days (env OAUTHDESK_WARN_DAYS)")
 	return c
 }

@@ -2,10 +2,15 @@ package e2e
 
 import (
 	"database/sql"
+	"encoding/csv"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -137,5 +142,58 @@ func TestExpiryStates(t *testing.T) {
 		if line := `oauthdesk_client_secrets{state="` + state + `"} ` + want; !strings.Contains(string(body), line) {
 			t.Errorf("/metrics lacks %q", line)
 		}
+	}
+
+	// The CLI report, every format, sorted by expiry, and --fail-on.
+	db2 := "--db=" + ts.DBPath
+	js := mustSucceed(t, oauthdesk(t, cliRun{}, "report", "expiry", "--format", "json", "--within", "3650d", db2))
+	var rows []struct {
+		ClientID, State, ExpiresAt string
+		DaysLeft                   int `json:"days_left"`
+	}
+	if err := json.Unmarshal([]byte(js.stdout), &rows); err != nil {
+		t.Fatalf("report json: %v\n%s", err, js.stdout)
+	}
+	var order []string
+	for _, r := range rows {
+		order = append(order, r.State)
+	}
+	if want := []string{"expired", "critical", "expiring", "ok", "ok"}; !slices.Equal(order, want) {
+		t.Errorf("report states in order %v, want %v", order, want)
+	}
+	// --within 90d leaves out the secrets that are fine for years.
+	js90 := mustSucceed(t, oauthdesk(t, cliRun{}, "report", "expiry", "--format", "json", db2))
+	if n := strings.Count(js90.stdout, `"client_id"`); n != 3 {
+		t.Errorf("report --within 90d has %d rows, want 3 (expired, critical, expiring)", n)
+	}
+	csvOut := mustSucceed(t, oauthdesk(t, cliRun{}, "report", "expiry", "--format", "csv", db2))
+	recs, err := csv.NewReader(strings.NewReader(csvOut.stdout)).ReadAll()
+	if err != nil || len(recs) != 4 || recs[0][0] != "client_id" || recs[0][8] != "state" {
+		t.Errorf("report csv: %v %q", err, recs)
+	}
+	table := mustSucceed(t, oauthdesk(t, cliRun{}, "report", "expiry", db2))
+	if !strings.HasPrefix(table.stdout, "CLIENT ID") || !strings.Contains(table.stdout, "Almost Five") {
+		t.Errorf("report table:\n%s", table.stdout)
+	}
+	out := filepath.Join(t.TempDir(), "report.html")
+	mustSucceed(t, oauthdesk(t, cliRun{}, "report", "expiry", "--format", "html", "--out", out, db2))
+	html, _ := os.ReadFile(out)
+	if !strings.HasPrefix(string(html), "<!doctype html>") || !strings.Contains(string(html), "Five And A Day") || !strings.Contains(string(html), `class="expired"`) {
+		t.Errorf("report html: %.300s", html)
+	}
+	for failOn, code := range map[string]int{"expiring": 1, "critical": 1, "expired": 1} {
+		if r := oauthdesk(t, cliRun{}, "report", "expiry", "--fail-on", failOn, db2); r.code != code {
+			t.Errorf("--fail-on %s: exit %d, want %d", failOn, r.code, code)
+		}
+	}
+	// Retiring the expired app's secret leaves nothing expired: exit 0.
+	if _, err := db.Exec(`UPDATE client_secrets SET retired_at = ? WHERE client_id = ?`, now, ids["expired"]); err != nil {
+		t.Fatal(err)
+	}
+	if r := oauthdesk(t, cliRun{}, "report", "expiry", "--fail-on", "expired", db2); r.code != 0 {
+		t.Errorf("--fail-on expired with nothing expired: exit %d\n%s", r.code, r)
+	}
+	if r := oauthdesk(t, cliRun{}, "report", "expiry", "--within", "soon", db2); r.code != 2 {
+		t.Errorf("--within soon: exit %d, want 2", r.code)
 	}
 }

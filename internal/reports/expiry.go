@@ -65,3 +65,31 @@ func Overview(secrets []domain.ExpiringSecret, t domain.ExpiryThresholds, now ti
 	}
 	return o
 }
+
+// Severity orders the expiry states: ok 0, expiring 1, critical 2,
+// expired 3 (-1 for anything else).
+func Severity(s domain.ExpiryState) int {
+	switch s {
+	case domain.StateOK:
+		return 0
+	case domain.StateExpiring:
+		return 1
+	case domain.StateCritical:
+		return 2
+	case domain.StateExpired:
+		return 3
+	}
+	return -1
+}
+
+// ExpiryReport returns the rows of the expiry report: every active secret
+// expiring within `within` of now (expired ones included), soonest first.
+func ExpiryReport(secrets []domain.ExpiringSecret, t domain.ExpiryThresholds, now time.Time, within time.Duration) []ExpiryRow {
+	var out []ExpiryRow
+	for _, r := range Classify(secrets, t, now) {
+		if !r.ExpiresAt.After(now.Add(within)) {
+			out = append(out, r)
+		}
+	}
+	return out
+}

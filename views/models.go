@@ -87,6 +87,7 @@ type AppRow struct {
 	State                string // ok | expiring | critical | expired | none
 	ActiveAuthorizations int64
 	Deleted              bool
+	External             bool
 }
 
 // AppsPage is /admin/apps.
@@ -364,4 +365,28 @@ type OverviewPage struct {
 type ExpiryBanner struct {
 	Slot, State, Expires string
 	DaysLeft             int
+}
+
+// ImportChangeView is one row of the import preview.
+type ImportChangeView struct {
+	Line                    int
+	ClientID, Name, Expires string
+	Action                  string // create | update | unchanged
+	Diff                    []string
+}
+
+// ImportProblemView is one rejected row.
+type ImportProblemView struct {
+	Line   int
+	Reason string
+}
+
+// ImportPage is /admin/apps/import: the upload form, then the preview.
+type ImportPage struct {
+	Nav
+	Filename string
+	Data     string // base64 of the uploaded file, carried to the confirmation
+	Changes  []ImportChangeView
+	Problems []ImportProblemView
+	Error    string
 }

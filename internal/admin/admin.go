@@ -45,6 +45,8 @@ type Store interface {
 	SetAppScopes(ctx context.Context, clientID string, scopes []string) error
 	SetAuthorizationScopes(ctx context.Context, id string, scopes []string) error
 	AddInvalidation(ctx context.Context, kind, ref string, at time.Time) error
+	UpdateImportedApp(ctx context.Context, app domain.App) error
+	SetAppNative(ctx context.Context, clientID string) error
 }
 
 // Users lists every user with active authorization counts.

@@ -101,7 +101,9 @@ func (s *Service) IssueSecret(ctx context.Context, clientID, slot string, replac
 			if old.Slot != slot {
 				continue
 			}
-			if !replace {
+			// An imported app's placeholder (its real secret lives
+			// elsewhere) is always replaced.
+			if !replace && !app.External {
 				return apperr.Errorf(apperr.Conflict, "The app already has a %s secret; regenerate it instead.", slot)
 			}
 			if _, err := s.store.RetireSecret(ctx, app.ClientID, slot, now); err != nil {
@@ -115,6 +117,12 @@ func (s *Service) IssueSecret(ctx context.Context, clientID, slot string, replac
 			CreatedAt: now, ExpiresAt: domain.SecretExpiry(now, lifetime)}
 		if err := s.store.CreateSecret(ctx, sec); err != nil {
 			return err
+		}
+		if app.External {
+			if err := s.store.SetAppNative(ctx, app.ClientID); err != nil {
+				return err
+			}
+			details["was_external"] = true
 		}
 		details["secret_id"] = sec.ID
 		details["expires_at"] = sec.ExpiresAt.Format(time.RFC3339)

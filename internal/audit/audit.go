@@ -26,6 +26,7 @@ const (
 	ActionAppRegister         = "app.register"
 	ActionAppDelete           = "app.delete"
 	ActionAppScopes           = "app.scopes_change"
+	ActionAppImport           = "app.import"
 	ActionSecretCreate        = "secret.create"
 	ActionSecretRegenerate    = "secret.regenerate"
 	ActionSecretRetire        = "secret.retire"

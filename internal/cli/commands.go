@@ -146,7 +146,7 @@ func userCmd(g *globals) *cobra.Command {
 
 func appCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "app", Short: "Manage app registrations"}
-	c.AddCommand(appRegisterCmd(g), appListCmd(g), appRotateSecretCmd(g), appRetireSecretCmd(g), appDeleteCmd(g))
+	c.AddCommand(appRegisterCmd(g), appListCmd(g), appRotateSecretCmd(g), appRetireSecretCmd(g), appDeleteCmd(g), appImportCmd(g))
 	return c
 }
 

@@ -95,7 +95,11 @@ type App struct {
 	OwnerUsername string
 	CreatedAt     time.Time
 	DeletedAt     *time.Time
-	Secrets       []Secret
+	// External apps were imported from another system: their secret lives
+	// there (stored here with an empty hash), so they cannot get tokens
+	// here until a secret is issued here.
+	External bool
+	Secrets  []Secret
 	// ActiveAuthorizations counts authorizations not revoked; filled by
 	// listings only.
 	ActiveAuthorizations int64

@@ -69,6 +69,9 @@ func (s *Service) CheckAuthorize(ctx context.Context, userID string, req Authori
 	if !domain.CallbackMatches(app.CallbackURL, req.RedirectURI) {
 		return Consent{}, &PageError{Message: "The redirect_uri does not exactly match the callback URL registered for " + app.Name + ", so you were not sent back to it."}
 	}
+	if app.External {
+		return Consent{}, &PageError{Message: app.Name + " was recorded from another system and has no client secret here, so it cannot be authorized here yet. Ask its administrator to issue one."}
+	}
 	if len(app.Secrets) == 0 {
 		return Consent{}, &PageError{Message: app.Name + " has no client secret here, so it cannot be authorized yet. Ask its administrator to issue one."}
 	}

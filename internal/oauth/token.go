@@ -99,7 +99,7 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, e
 // matching secret, or ErrClientUnknown (deleted app), ErrClientFailed (no
 // match) or ErrSecretExpired.
 func authenticateClient(app domain.App, presented string, now time.Time) (domain.Secret, *Error) {
-	if app.DeletedAt != nil {
+	if app.DeletedAt != nil || app.External {
 		return domain.Secret{}, ErrClientUnknown
 	}
 	h := Hash(presented)

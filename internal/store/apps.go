@@ -26,6 +26,7 @@ type appRow struct {
 	OwnerID     string `gorm:"column:owner_id"`
 	CreatedAt   time.Time
 	DeletedAt   *time.Time
+	External    bool
 }
 
 func (appRow) TableName() string { return "apps" }
@@ -71,7 +72,7 @@ func (l appListRow) domain() domain.App {
 			CompanyURL: r.CompanyURL, AppURL: r.AppURL, CallbackURL: r.CallbackURL, LogoURL: r.LogoURL,
 			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: splitScopes(r.Scopes)},
 		OwnerID: r.OwnerID, OwnerUsername: l.OwnerUsername, CreatedAt: utc(r.CreatedAt),
-		DeletedAt: utcPtr(r.DeletedAt), ActiveAuthorizations: l.ActiveAuthorizations,
+		DeletedAt: utcPtr(r.DeletedAt), ActiveAuthorizations: l.ActiveAuthorizations, External: r.External,
 	}
 }
 
@@ -87,7 +88,7 @@ func (db *DB) CreateApp(ctx context.Context, app domain.App) error {
 		row := appRow{ClientID: app.ClientID, Name: r.Name, Company: r.Company, Description: r.Description,
 			CompanyURL: r.CompanyURL, AppURL: r.AppURL, CallbackURL: r.CallbackURL, LogoURL: r.LogoURL,
 			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: joinScopes(r.Scopes),
-			OwnerID: app.OwnerID, CreatedAt: utc(app.CreatedAt)}
+			OwnerID: app.OwnerID, CreatedAt: utc(app.CreatedAt), External: app.External}
 		if err := db.wr(ctx).Create(&row).Error; err != nil {
 			return translate(err, "app "+app.ClientID)
 		}
@@ -285,4 +286,31 @@ WHERE s.retired_at IS NULL AND a.deleted_at IS NULL ORDER BY s.expires_at, a.nam
 			CreatedAt: utc(r.CreatedAt), ExpiresAt: utc(r.ExpiresAt), ActiveAuthorizations: r.ActiveAuthorizations}
 	}
 	return out, nil
+}
+
+// UpdateImportedApp replaces the registration fields, owner and secret
+// dates of an external app (a re-import), keeping its client id.
+func (db *DB) UpdateImportedApp(ctx context.Context, app domain.App) error {
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		r := app.Registration
+		err := db.wr(ctx).Model(&appRow{}).Where("client_id = ? AND external", app.ClientID).Updates(map[string]any{
+			"name": r.Name, "company": r.Company, "app_url": r.AppURL, "callback_url": r.CallbackURL,
+			"scopes": joinScopes(r.Scopes), "owner_id": app.OwnerID}).Error
+		if err != nil {
+			return translate(err, "app")
+		}
+		for _, s := range app.Secrets {
+			err := db.wr(ctx).Model(&secretRow{}).Where("client_id = ? AND slot = ? AND retired_at IS NULL", app.ClientID, s.Slot).
+				Updates(map[string]any{"created_at": utc(s.CreatedAt), "expires_at": utc(s.ExpiresAt)}).Error
+			if err != nil {
+				return translate(err, "client secret")
+			}
+		}
+		return nil
+	})
+}
+
+// SetAppNative marks an app as no longer external (a secret was issued here).
+func (db *DB) SetAppNative(ctx context.Context, clientID string) error {
+	return translate(db.wr(ctx).Model(&appRow{}).Where("client_id = ?", clientID).Update("external", false).Error, "app")
 }

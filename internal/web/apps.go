@@ -196,7 +196,7 @@ func (s *Server) appDetail(c echo.Context) error {
 func (s *Server) appRow(a domain.App, now time.Time) views.AppRow {
 	r := views.AppRow{ClientID: a.ClientID, Name: a.Name, Company: a.Company, CallbackURL: a.CallbackURL,
 		Scopes: a.Scopes, ActiveAuthorizations: a.ActiveAuthorizations, State: "none", SecretAge: "–", SecretExpires: "–",
-		Deleted: a.DeletedAt != nil}
+		Deleted: a.DeletedAt != nil, External: a.External}
 	if sec, ok := a.PrimarySecret(); ok {
 		r.SecretAge = age(sec.CreatedAt, now)
 		r.SecretExpires = day(sec.ExpiresAt)

@@ -61,6 +61,9 @@ type Admin interface {
 	AppScopeAudit(ctx context.Context, clientID string, days int) (reports.AppScopes, error)
 	ChangeAppScopes(ctx context.Context, clientID string, scopes []string) (admin.ScopeChange, error)
 	SecretExpiries(ctx context.Context) ([]domain.ExpiringSecret, error)
+	ParseImport(data []byte) ([]admin.ImportRecord, error)
+	PlanImport(ctx context.Context, records []admin.ImportRecord, defaultOwner string) ([]admin.ImportChange, error)
+	Import(ctx context.Context, records []admin.ImportRecord, defaultOwner string) (admin.ImportResult, error)
 }
 
 // Config is the web layer's configuration.
@@ -180,6 +183,9 @@ func (s *Server) routes() *echo.Echo {
 	adm.GET("/apps", s.appsList)
 	adm.GET("/apps/new", s.appNewForm, manage)
 	adm.POST("/apps", s.appCreate, manage)
+	adm.GET("/apps/import", s.importForm, manage)
+	adm.POST("/apps/import", s.importPreview, manage)
+	adm.POST("/apps/import/confirm", s.importConfirm, manage)
 	adm.GET("/apps/:client_id", s.appDetail)
 	adm.GET("/apps/:client_id/secrets/:slot/regenerate", s.secretRegenerateConfirm, manage)
 	adm.POST("/apps/:client_id/secrets/:slot/regenerate", s.secretRegenerate, manage)

@@ -1,0 +1,399 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+// ImportRecord is one validated row of an inventory import file.
+type ImportRecord struct {
+	Line            int
+	ClientID        string
+	Name            string
+	Company         string
+	CallbackURL     string
+	AppURL          string
+	Owner           string
+	Scopes          []string
+	SecretCreatedAt time.Time
+	SecretExpiresAt time.Time
+}
+
+// ImportProblem is a rejected row: its line in the file and why.
+type ImportProblem struct {
+	Line   int
+	Reason string
+}
+
+// ImportErrors lists every rejected row; nothing is imported when any.
+type ImportErrors []ImportProblem
+
+func (e ImportErrors) Error() string {
+	return fmt.Sprintf("the import file has %d problem(s); nothing was imported", len(e))
+}
+
+var importColumns = []string{"client_id", "name", "company", "callback_url", "scopes", "secret_created_at", "secret_expires_at", "owner", "app_url"}
+
+var requiredColumns = []string{"client_id", "name", "company", "callback_url", "scopes", "secret_created_at"}
+
+// rawRow is one row before validation.
+type rawRow struct {
+	line   int
+	fields map[string]string
+}
+
+// ParseImport reads an inventory file — a JSON array of objects, or CSV
+// with a header row — with the fields client_id, name, company,
+// callback_url, scopes (space-separated), secret_created_at (RFC 3339 or
+// YYYY-MM-DD) and the optional secret_expires_at (default: five years
+// after creation), owner and app_url (default: the callback URL's origin).
+// The whole file is validated: it returns every valid record, or
+// ImportErrors naming each bad row's line (missing column, bad date,
+// duplicate client id, unknown scope, …). Other errors: Invalid for an
+// unreadable file.
+func (s *Service) ParseImport(data []byte) ([]ImportRecord, error) {
+	rows, err := parseRows(data)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		out      []ImportRecord
+		problems ImportErrors
+		seen     = map[string]int{}
+	)
+	for _, r := range rows {
+		rec, reasons := s.validateRow(r)
+		if prev, dup := seen[rec.ClientID]; dup && rec.ClientID != "" {
+			reasons = append(reasons, fmt.Sprintf("client_id %s appears again (first on line %d)", rec.ClientID, prev))
+		} else if rec.ClientID != "" {
+			seen[rec.ClientID] = r.line
+		}
+		if len(reasons) > 0 {
+			problems = append(problems, ImportProblem{Line: r.line, Reason: strings.Join(reasons, "; ")})
+			continue
+		}
+		out = append(out, rec)
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	if len(out) == 0 {
+		return nil, apperr.Errorf(apperr.Invalid, "the import file has no rows")
+	}
+	return out, nil
+}
+
+func parseRows(data []byte) ([]rawRow, error) {
+	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		return parseJSONRows(data)
+	}
+	return parseCSVRows(data)
+}
+
+func parseCSVRows(data []byte) ([]rawRow, error) {
+	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff"))))
+	r.FieldsPerRecord = -1
+	header, err := r.Read()
+	if err != nil {
+		return nil, apperr.Errorf(apperr.Invalid, "the import file is neither a JSON array nor CSV with a header row")
+	}
+	cols := map[string]int{}
+	var problems ImportErrors
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if !slices.Contains(importColumns, h) {
+			problems = append(problems, ImportProblem{Line: 1, Reason: fmt.Sprintf("unknown column %q (columns: %s)", h, strings.Join(importColumns, ", "))})
+			continue
+		}
+		cols[h] = i
+	}
+	for _, c := range requiredColumns {
+		if _, ok := cols[c]; !ok {
+			problems = append(problems, ImportProblem{Line: 1, Reason: "missing column " + c})
+		}
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	var out []rawRow
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		line, _ := r.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return nil, ImportErrors{{Line: pe.Line, Reason: "not valid CSV: " + pe.Err.Error()}}
+			}
+			return nil, apperr.Errorf(apperr.Invalid, "the import file could not be read: %v", err)
+		}
+		row := rawRow{line: line, fields: map[string]string{}}
+		for c, i := range cols {
+			if i < len(rec) {
+				row.fields[c] = strings.TrimSpace(rec[i])
+			}
+		}
+		out = append(out, row)
+	}
+}
+
+func parseJSONRows(data []byte) ([]rawRow, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	lineAt := func(off int64) int { return 1 + bytes.Count(data[:min(int(off), len(data))], []byte("\n")) }
+	if _, err := dec.Token(); err != nil {
+		return nil, apperr.Errorf(apperr.Invalid, "the import file is not a JSON array")
+	}
+	var out []rawRow
+	for dec.More() {
+		start := dec.InputOffset()
+		var obj map[string]any
+		if err := dec.Decode(&obj); err != nil {
+			return nil, ImportErrors{{Line: lineAt(start), Reason: "not a JSON object: " + err.Error()}}
+		}
+		// The object starts after any whitespace and comma before it.
+		rest := data[start:]
+		skip := len(rest) - len(bytes.TrimLeft(rest, " \t\r\n,"))
+		row := rawRow{line: lineAt(start + int64(skip)), fields: map[string]string{}}
+		for k, v := range obj {
+			k = strings.ToLower(k)
+			switch x := v.(type) {
+			case string:
+				row.fields[k] = strings.TrimSpace(x)
+			case []any:
+				var parts []string
+				for _, p := range x {
+					parts = append(parts, fmt.Sprint(p))
+				}
+				row.fields[k] = strings.Join(parts, " ")
+			case nil:
+			default:
+				row.fields[k] = fmt.Sprint(x)
+			}
+			if !slices.Contains(importColumns, k) {
+				row.fields["_unknown"] += " " + k
+			}
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+func parseImportTime(v string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t.UTC(), nil
+	}
+	return time.Parse(time.DateOnly, v)
+}
+
+func (s *Service) validateRow(r rawRow) (ImportRecord, []string) {
+	f := r.fields
+	rec := ImportRecord{Line: r.line, Name: f["name"], Company: f["company"], CallbackURL: f["callback_url"],
+		AppURL: f["app_url"], Owner: f["owner"]}
+	var reasons []string
+	if u := strings.TrimSpace(f["_unknown"]); u != "" {
+		reasons = append(reasons, "unknown field(s) "+u)
+	}
+	for _, c := range requiredColumns {
+		if f[c] == "" {
+			reasons = append(reasons, c+" is missing")
+		}
+	}
+	if v := f["client_id"]; v != "" {
+		id, err := uuid.Parse(v)
+		if err != nil || len(v) != 36 {
+			reasons = append(reasons, fmt.Sprintf("client_id %q is not a GUID", truncate(v, 40)))
+		} else {
+			rec.ClientID = id.String()
+		}
+	}
+	for _, x := range []struct{ name, v string }{{"name", rec.Name}, {"company", rec.Company}} {
+		if utf8.RuneCountInString(x.v) > domain.MaxNameLen {
+			reasons = append(reasons, fmt.Sprintf("%s is longer than %d characters", x.name, domain.MaxNameLen))
+		}
+	}
+	if rec.CallbackURL != "" {
+		if err := domain.ValidateCallbackURL(rec.CallbackURL); err != nil {
+			reasons = append(reasons, "callback_url: "+apperr.ErrorMessage(err))
+		} else if rec.AppURL == "" {
+			u, _ := url.Parse(rec.CallbackURL)
+			rec.AppURL = u.Scheme + "://" + u.Host
+		}
+	}
+	if f["scopes"] != "" {
+		scopes, err := s.scopes.Parse(f["scopes"])
+		if err != nil {
+			reasons = append(reasons, "scopes: "+apperr.ErrorMessage(err))
+		}
+		rec.Scopes = scopes
+	}
+	if v := f["secret_created_at"]; v != "" {
+		t, err := parseImportTime(v)
+		if err != nil {
+			reasons = append(reasons, fmt.Sprintf("secret_created_at %q is not a date (RFC 3339 or YYYY-MM-DD)", truncate(v, 40)))
+		}
+		rec.SecretCreatedAt = t
+		rec.SecretExpiresAt = domain.SecretExpiry(t, 0)
+	}
+	if v := f["secret_expires_at"]; v != "" {
+		t, err := parseImportTime(v)
+		switch {
+		case err != nil:
+			reasons = append(reasons, fmt.Sprintf("secret_expires_at %q is not a date (RFC 3339 or YYYY-MM-DD)", truncate(v, 40)))
+		case !rec.SecretCreatedAt.IsZero() && !t.After(rec.SecretCreatedAt):
+			reasons = append(reasons, "secret_expires_at is not after secret_created_at")
+		default:
+			rec.SecretExpiresAt = t
+		}
+	}
+	return rec, reasons
+}
+
+// ImportChange is what importing one record does.
+type ImportChange struct {
+	Record ImportRecord
+	Create bool     // a new external app; else an update of an imported one
+	Diff   []string // for updates: "name: Old → New", …; empty when nothing changes
+}
+
+// PlanImport checks records against the database (owners exist; a client
+// id already registered here, or deleted, is never overwritten) and says
+// what importing them would change. defaultOwner owns rows without an
+// owner. Returns ImportErrors when any row cannot be imported.
+func (s *Service) PlanImport(ctx context.Context, records []ImportRecord, defaultOwner string) ([]ImportChange, error) {
+	var (
+		out      []ImportChange
+		problems ImportErrors
+	)
+	err := s.store.ReadTx(ctx, func(ctx context.Context) error {
+		for _, rec := range records {
+			owner := rec.Owner
+			if owner == "" {
+				owner = defaultOwner
+			}
+			if _, err := s.store.UserByUsername(ctx, owner); apperr.Is(err, apperr.NotFound) {
+				problems = append(problems, ImportProblem{Line: rec.Line, Reason: fmt.Sprintf("owner %q is not a user", owner)})
+				continue
+			} else if err != nil {
+				return err
+			}
+			rec.Owner = owner
+			app, err := s.store.AppByClientID(ctx, rec.ClientID)
+			switch {
+			case apperr.Is(err, apperr.NotFound):
+				out = append(out, ImportChange{Record: rec, Create: true})
+				continue
+			case err != nil:
+				return err
+			case app.DeletedAt != nil:
+				problems = append(problems, ImportProblem{Line: rec.Line, Reason: "client_id " + rec.ClientID + " belongs to a deleted app, which is never brought back"})
+				continue
+			case !app.External:
+				problems = append(problems, ImportProblem{Line: rec.Line, Reason: "client_id " + rec.ClientID + " belongs to an app registered here; import only records apps from elsewhere"})
+				continue
+			}
+			out = append(out, ImportChange{Record: rec, Diff: importDiff(app, rec)})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return out, nil
+}
+
+func importDiff(app domain.App, rec ImportRecord) []string {
+	var d []string
+	add := func(field, before, after string) {
+		if before != after {
+			d = append(d, field+": "+before+" → "+after)
+		}
+	}
+	add("name", app.Name, rec.Name)
+	add("company", app.Company, rec.Company)
+	add("callback_url", app.CallbackURL, rec.CallbackURL)
+	add("app_url", app.AppURL, rec.AppURL)
+	add("scopes", strings.Join(app.Scopes, " "), strings.Join(rec.Scopes, " "))
+	add("owner", app.OwnerUsername, rec.Owner)
+	if sec, ok := app.PrimarySecret(); ok {
+		add("secret_created_at", sec.CreatedAt.Format(time.RFC3339), rec.SecretCreatedAt.Format(time.RFC3339))
+		add("secret_expires_at", sec.ExpiresAt.Format(time.RFC3339), rec.SecretExpiresAt.Format(time.RFC3339))
+	}
+	return d
+}
+
+// ImportResult counts what an import did.
+type ImportResult struct {
+	Created, Updated, Unchanged int
+}
+
+// Import applies a planned import in one transaction (planning again
+// inside it, so nothing changed in between): new records become external
+// apps whose primary secret row carries the imported dates and no hash;
+// re-imported ones are updated. Each change is an audit event
+// (app.import). Errors: ImportErrors; storage errors.
+func (s *Service) Import(ctx context.Context, records []ImportRecord, defaultOwner string) (ImportResult, error) {
+	var res ImportResult
+	err := s.store.WriteTx(ctx, func(ctx context.Context) error {
+		res = ImportResult{}
+		plan, err := s.PlanImport(ctx, records, defaultOwner)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		for _, ch := range plan {
+			rec := ch.Record
+			owner, err := s.store.UserByUsername(ctx, rec.Owner)
+			if err != nil {
+				return err
+			}
+			app := domain.App{ClientID: rec.ClientID, Registration: domain.Registration{Name: rec.Name, Company: rec.Company,
+				AppURL: rec.AppURL, CallbackURL: rec.CallbackURL, Scopes: rec.Scopes}, OwnerID: owner.ID, CreatedAt: now, External: true,
+				Secrets: []domain.Secret{{ID: uuid.NewString(), ClientID: rec.ClientID, Slot: domain.SlotPrimary, Hash: []byte{},
+					CreatedAt: rec.SecretCreatedAt, ExpiresAt: rec.SecretExpiresAt}}}
+			switch {
+			case ch.Create:
+				if err := s.store.CreateApp(ctx, app); err != nil {
+					return err
+				}
+				res.Created++
+			case len(ch.Diff) == 0:
+				res.Unchanged++
+				continue
+			default:
+				if err := s.store.UpdateImportedApp(ctx, app); err != nil {
+					return err
+				}
+				res.Updated++
+			}
+			if err := s.record(ctx, now, audit.ActionAppImport, audit.TargetApp, rec.ClientID, map[string]any{
+				"created": ch.Create, "changes": ch.Diff, "name": rec.Name, "secret_expires_at": rec.SecretExpiresAt.Format(time.RFC3339),
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return res, err
+}

@@ -390,3 +390,21 @@ type ImportPage struct {
 	Problems []ImportProblemView
 	Error    string
 }
+
+// ReportRunView is one sink delivery on /admin/reports.
+type ReportRunView struct {
+	Started, Trigger, Sink, Outcome, Error string
+	Rows, Attempts                         int
+	Failed                                 bool
+}
+
+// ReportsPage is /admin/reports.
+type ReportsPage struct {
+	Nav
+	Schedule  string
+	Next      string
+	Sinks     []string
+	Runs      []ReportRunView
+	CanManage bool
+	Flash     string
+}

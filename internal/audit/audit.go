@@ -27,6 +27,7 @@ const (
 	ActionAppDelete           = "app.delete"
 	ActionAppScopes           = "app.scopes_change"
 	ActionAppImport           = "app.import"
+	ActionReportRun           = "report.run"
 	ActionSecretCreate        = "secret.create"
 	ActionSecretRegenerate    = "secret.regenerate"
 	ActionSecretRetire        = "secret.retire"

@@ -10,7 +10,7 @@ import (
 
 // Actions lists every action name, for filters.
 func Actions() []string {
-	return []string{ActionAppDelete, ActionAppImport, ActionAppRegister, ActionAppScopes, ActionAuthorizationRevoke, ActionConsentDeny, ActionConsentGrant,
+	return []string{ActionAppDelete, ActionAppImport, ActionReportRun, ActionAppRegister, ActionAppScopes, ActionAuthorizationRevoke, ActionConsentDeny, ActionConsentGrant,
 		ActionPolicySet, ActionSecretCreate, ActionSecretRegenerate, ActionSecretRetire, ActionSignIn, ActionSignInFailed, ActionSignOut,
 		ActionTokenFamilyRevoke, ActionUserAdd}
 }

@@ -25,7 +25,8 @@ import (
 func nowUTC() time.Time { return time.Now().UTC() }
 
 func serveCmd(g *globals) *cobra.Command {
-	var addr, baseURL, warnDays string
+	var addr, baseURL, warnDays, reportTo string
+	var rc server.ReportConfig
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the authorization server and dashboard",
@@ -47,7 +48,14 @@ func serveCmd(g *globals) *cobra.Command {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			log := slog.New(slog.NewTextHandler(g.env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-			app, err := server.Open(ctx, server.Config{DBPath: g.db, BaseURL: baseURL, Log: log, Thresholds: thresholds})
+			if reportTo != "" {
+				for _, a := range strings.Split(reportTo, ",") {
+					if a = strings.TrimSpace(a); a != "" {
+						rc.To = append(rc.To, a)
+					}
+				}
+			}
+			app, err := server.Open(ctx, server.Config{DBPath: g.db, BaseURL: baseURL, Log: log, Thresholds: thresholds, Reports: rc})
 			if err != nil {
 				return err
 			}
@@ -73,6 +81,12 @@ func serveCmd(g *globals) *cobra.Command {
 	}
 	c.Flags().StringVar(&addr, "addr", envOr(g.env, "OAUTHDESK_ADDR", "127.0.0.1:8080"), "listen address host:port (env OAUTHDESK_ADDR)")
 	c.Flags().StringVar(&baseURL, "base-url", envOr(g.env, "OAUTHDESK_BASE_URL", ""), "public base URL; default http://ADDR (env OAUTHDESK_BASE_URL)")
+	c.Flags().StringVar(&rc.Schedule, "report-schedule", envOr(g.env, "OAUTHDESK_REPORT_SCHEDULE", ""), "expiry report schedule, cron syntax or @every 1h (env OAUTHDESK_REPORT_SCHEDULE)")
+	c.Flags().StringVar(&rc.Dir, "report-dir", envOr(g.env, "OAUTHDESK_REPORT_DIR", ""), "write each report as HTML, CSV and JSON files here")
+	c.Flags().StringVar(&rc.Webhook, "report-webhook", envOr(g.env, "OAUTHDESK_REPORT_WEBHOOK", ""), "POST each report as JSON to this URL")
+	c.Flags().StringVar(&rc.SMTPURL, "smtp-url", envOr(g.env, "OAUTHDESK_SMTP_URL", ""), "mail reports through smtp://user:pass@host:port (env OAUTHDESK_SMTP_URL)")
+	c.Flags().StringVar(&reportTo, "report-to", envOr(g.env, "OAUTHDESK_REPORT_TO", ""), "mail each report to these addresses, comma-separated")
+	c.Flags().StringVar(&rc.From, "report-from", envOr(g.env, "OAUTHDESK_REPORT_FROM", "oauthdesk@localhost"), "sender address of report mail")
 	c.Flags().StringVar(&warnDays, "warn-days", envOr(g.env, "OAUTHDESK_WARN_DAYS", "90,30,7"), "secret expiry warnings: expiring, critical[, reminders] in days (env OAUTHDESK_WARN_DAYS)")
 	return c
 }

@@ -380,3 +380,17 @@ type ExpiringSecret struct {
 	// ActiveAuthorizations counts the app's active authorizations.
 	ActiveAuthorizations int64
 }
+
+// ReportRun is one delivery of the expiry report to one sink.
+type ReportRun struct {
+	ID         string
+	RunID      string
+	Trigger    string // "schedule" | "manual"
+	Sink       string
+	StartedAt  time.Time
+	FinishedAt time.Time
+	Outcome    string // "ok" | "failed"
+	Rows       int
+	Attempts   int
+	Error      string
+}

@@ -36,6 +36,13 @@ type testServer struct {
 // and stops it when the test ends. Logs go to the test log when -v.
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
+	return newTestServerWith(t, nil)
+}
+
+// newTestServerWith is newTestServer with a hook that adjusts the
+// configuration (report schedule and sinks, thresholds, …) before start.
+func newTestServerWith(t *testing.T, configure func(*server.Config)) *testServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +53,11 @@ func newTestServer(t *testing.T) *testServer {
 	if testing.Verbose() && os.Getenv("OAUTHDESK_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	app, err := server.Open(context.Background(), server.Config{DBPath: dbPath, BaseURL: base, Log: log, UsageFlush: 100 * time.Millisecond})
+	cfg := server.Config{DBPath: dbPath, BaseURL: base, Log: log, UsageFlush: 100 * time.Millisecond}
+	if configure != nil {
+		configure(&cfg)
+	}
+	app, err := server.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

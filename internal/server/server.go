@@ -13,11 +13,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/mail"
+	"net/url"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/admin"
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/jobs"
 	"github.com/oauthdesk/oauthdesk/internal/metrics"
 	"github.com/oauthdesk/oauthdesk/internal/oauth"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
@@ -33,8 +38,57 @@ type Config struct {
 	AccessTTL      time.Duration           // access token lifetime; 0 = 1 hour
 	UsageFlush     time.Duration           // how often batched last-used times are written; 0 = 5 s
 	Thresholds     domain.ExpiryThresholds // expiry warning windows; zero = 90 and 30 days
+	Reports        ReportConfig
 	Log            *slog.Logger
 	Now            func() time.Time
+}
+
+// ReportConfig is the scheduled expiry report: a cron schedule and its
+// sinks. Schedule empty: no schedule ("run now" still works with sinks).
+type ReportConfig struct {
+	Schedule string
+	Dir      string   // write HTML, CSV and JSON files here
+	Webhook  string   // POST JSON here
+	SMTPURL  string   // smtp://user:pass@host:port or smtps://…
+	To       []string // mail the whole report to these
+	From     string   // sender address; default oauthdesk@localhost
+}
+
+// sinks builds the configured sinks. Errors: Invalid settings.
+func (rc ReportConfig) sinks() ([]jobs.Sink, error) {
+	var out []jobs.Sink
+	if rc.Dir != "" {
+		if st, err := os.Stat(rc.Dir); err != nil || !st.IsDir() {
+			return nil, apperr.Errorf(apperr.Invalid, "--report-dir %q is not a directory", rc.Dir)
+		}
+		out = append(out, jobs.DirSink{Dir: rc.Dir})
+	}
+	if rc.Webhook != "" {
+		u, err := url.Parse(rc.Webhook)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, apperr.Errorf(apperr.Invalid, "--report-webhook %q must be an http(s) URL", rc.Webhook)
+		}
+		out = append(out, jobs.WebhookSink{URL: rc.Webhook, Attempts: 3, Backoff: 500 * time.Millisecond, Timeout: 10 * time.Second})
+	}
+	if rc.SMTPURL != "" {
+		u, err := jobs.ParseSMTPURL(rc.SMTPURL)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range rc.To {
+			if _, err := mail.ParseAddress(a); err != nil {
+				return nil, apperr.Errorf(apperr.Invalid, "--report-to: %q is not an e-mail address", a)
+			}
+		}
+		from := rc.From
+		if from == "" {
+			from = "oauthdesk@localhost"
+		}
+		out = append(out, jobs.MailSink{SMTP: u, From: from, To: rc.To, Timeout: 30 * time.Second})
+	} else if len(rc.To) > 0 {
+		return nil, apperr.Errorf(apperr.Invalid, "--report-to needs --smtp-url")
+	}
+	return out, nil
 }
 
 // App is a wired oauthdesk instance.
@@ -46,6 +100,8 @@ type App struct {
 	cfg     Config
 	watcher *store.ChangeWatcher
 	usage   *oauth.Usage
+	// Reports is the expiry-report scheduler.
+	Reports *jobs.Scheduler
 }
 
 // Open opens and migrates the database and wires every layer. Errors:
@@ -86,9 +142,20 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Thresholds.Expiring == 0 {
 		cfg.Thresholds = domain.DefaultThresholds
 	}
+	sinks, err := cfg.Reports.sinks()
+	if err != nil {
+		_ = watcher.Close()
+		return fail(err)
+	}
+	sched, err := jobs.New(jobs.Config{Schedule: cfg.Reports.Schedule, Sinks: sinks, Thresholds: cfg.Thresholds, Now: cfg.Now, Log: cfg.Log}, db)
+	if err != nil {
+		_ = watcher.Close()
+		return fail(err)
+	}
 	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiries, cfg.Thresholds, cfg.Now))
-	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), Thresholds: cfg.Thresholds, Metrics: mx}, o, a, cat, cfg.Log, cfg.Now)
-	return &App{DB: db, OAuth: o, Admin: a, Web: w, cfg: cfg, watcher: watcher, usage: usage}, nil
+	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), Thresholds: cfg.Thresholds, Metrics: mx, Reports: sched},
+		o, a, cat, cfg.Log, cfg.Now)
+	return &App{DB: db, OAuth: o, Admin: a, Web: w, cfg: cfg, watcher: watcher, usage: usage, Reports: sched}, nil
 }
 
 // Handler returns the HTTP handler.
@@ -140,6 +207,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	jobsCtx, stopJobs := context.WithCancel(context.Background())
 	jobsDone := make(chan struct{})
 	go func() { a.RunJobs(jobsCtx); close(jobsDone) }()
+	a.Reports.Start()
+	defer a.Reports.Stop()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

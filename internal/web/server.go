@@ -73,6 +73,17 @@ type Config struct {
 	SessionTimeout time.Duration // idle timeout of a dashboard session; default 2 hours
 	Thresholds     domain.ExpiryThresholds
 	Metrics        http.Handler // served at /metrics when set
+	Reports        ReportRunner
+}
+
+// ReportRunner is the expiry-report scheduler (implemented by
+// *jobs.Scheduler).
+type ReportRunner interface {
+	Schedule() string
+	Next() time.Time
+	Sinks() []string
+	Runs(ctx context.Context, limit int) ([]domain.ReportRun, error)
+	Run(ctx context.Context, trigger string) ([]domain.ReportRun, error)
 }
 
 // Server is the HTTP handler of oauthdesk.
@@ -210,6 +221,8 @@ func (s *Server) routes() *echo.Echo {
 	adm.GET("/settings", s.settingsPage)
 	adm.POST("/settings/third-party-oauth", s.settingsPolicy, manage)
 	adm.POST("/settings/secret-lifetime", s.settingsLifetime, manage)
+	adm.GET("/reports", s.reportsPage)
+	adm.POST("/reports/run", s.reportsRun, manage)
 	adm.GET("/audit", s.auditPage)
 	adm.GET("/audit/export", s.auditExport)
 	return e

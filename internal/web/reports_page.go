@@ -1,0 +1,54 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/views"
+)
+
+// reportsPage is /admin/reports: schedule, next run, sinks, and the runs
+// (failed deliveries in red).
+func (s *Server) reportsPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, _ := currentUser(c)
+	p := views.ReportsPage{Nav: s.nav(c, "reports"), CanManage: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(ctx, sessFlash)}
+	if r := s.cfg.Reports; r != nil {
+		p.Schedule, p.Sinks = r.Schedule(), r.Sinks()
+		if next := r.Next(); !next.IsZero() {
+			p.Next = next.UTC().Format("2006-01-02 15:04:05")
+		}
+		runs, err := r.Runs(ctx, 100)
+		if err != nil {
+			return err
+		}
+		for _, x := range runs {
+			p.Runs = append(p.Runs, views.ReportRunView{Started: x.StartedAt.Format("2006-01-02 15:04:05"), Trigger: x.Trigger,
+				Sink: x.Sink, Outcome: x.Outcome, Error: x.Error, Rows: x.Rows, Attempts: x.Attempts, Failed: x.Outcome != "ok"})
+		}
+	}
+	return render(c, http.StatusOK, views.Reports(p))
+}
+
+// reportsRun is POST /admin/reports/run: runs the expiry report now.
+func (s *Server) reportsRun(c echo.Context) error {
+	if s.cfg.Reports == nil {
+		return apperr.Errorf(apperr.Conflict, "Reports are not configured.")
+	}
+	start := time.Now()
+	runs, err := s.cfg.Reports.Run(c.Request().Context(), "manual")
+	if apperr.Is(err, apperr.Conflict) {
+		return err
+	}
+	switch {
+	case runs == nil && err == nil:
+		return s.flashTo(c, "/admin/reports", "Another replica is running the report right now; try again in a minute.")
+	case err != nil:
+		return s.flashTo(c, "/admin/reports", "The report ran, but some sinks failed: "+err.Error()+". They will be tried again on the next run.")
+	}
+	return s.flashTo(c, "/admin/reports", "The report was delivered to "+plural(int64(len(runs)), "sink", "sinks")+" in "+time.Since(start).Round(time.Millisecond).String()+".")
+}

@@ -86,6 +86,26 @@ func TestImportInventory(t *testing.T) {
 	for _, x := range rep {
 		got[x.ClientID] = x.State
 	}
+	// Every other format carries the same four states.
+	for _, format := range []string{"table", "csv", "html"} {
+		out := mustSucceed(t, oauthdesk(t, cliRun{}, "report", "expiry", "--format", format, "--within", "3650d", dbFlag)).stdout
+		for _, row := range rows {
+			line := ""
+			for _, l := range strings.Split(out, "\n") {
+				if strings.Contains(l, row.id) {
+					line = l
+				}
+			}
+			if format == "html" {
+				re := regexp.MustCompile(`(?s)` + row.id + `.*?<td class="([a-z]+)">`)
+				if m := re.FindStringSubmatch(out); m == nil || m[1] != row.state {
+					t.Errorf("html report: %s state %v, want %s", row.name, m, row.state)
+				}
+			} else if !strings.Contains(line, row.state) {
+				t.Errorf("%s report: the line of %s %q lacks %s", format, row.name, line, row.state)
+			}
+		}
+	}
 	list := admin.get("/admin/apps")
 	for _, row := range rows {
 		if got[row.id] != row.state {

@@ -133,6 +133,8 @@ type Authorization struct {
 	Username        string
 	UserDisplayName string
 	AppName         string
+	AppCompany      string
+	AppURL          string
 }
 
 // Active reports whether the authorization has not been revoked.

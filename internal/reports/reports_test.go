@@ -454,7 +454,7 @@ func TestForApp(t *testing.T) {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		if want := []string{"client_id", "days", "granted", "name", "recommended", "registered", "removable", "used"}; !slices.Equal(keys, want) {
+		if want := []string{"client_id", "days", "deleted", "granted", "name", "recommended", "registered", "removable", "used"}; !slices.Equal(keys, want) {
 			t.Errorf("keys %q, want %q", keys, want)
 		}
 		if m["recommended"] != nil || !strings.Contains(string(b), `"used":[]`) {

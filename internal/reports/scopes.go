@@ -122,6 +122,7 @@ type UsedScope struct {
 type AppScopes struct {
 	ClientID   string      `json:"client_id"`
 	Name       string      `json:"name"`
+	Deleted    bool        `json:"deleted"`
 	Days       int         `json:"days"`
 	Registered []string    `json:"registered"`
 	Granted    []string    `json:"granted"`
@@ -136,7 +137,7 @@ type AppScopes struct {
 // ForApp builds the scope audit of app over the last days days. usage is
 // the app's usage facts; authorizations its active authorizations.
 func ForApp(cat *scope.Catalog, app domain.App, authorizations []domain.Authorization, usage []domain.ScopeUsage, now time.Time, days int) AppScopes {
-	out := AppScopes{ClientID: app.ClientID, Name: app.Name, Days: days, Registered: app.Scopes, Granted: []string{}, Used: []UsedScope{}}
+	out := AppScopes{ClientID: app.ClientID, Name: app.Name, Deleted: app.DeletedAt != nil, Days: days, Registered: app.Scopes, Granted: []string{}, Used: []UsedScope{}}
 	var granted []string
 	active := map[string]bool{}
 	for _, z := range authorizations {

@@ -26,11 +26,13 @@ type authorizationListRow struct {
 	Username        string
 	UserDisplayName string
 	AppName         string
+	AppCompany      string
+	AppURL          string
 }
 
 func (r authorizationListRow) domain() domain.Authorization {
 	a := r.Authorization.domain()
-	a.Username, a.UserDisplayName, a.AppName = r.Username, r.UserDisplayName, r.AppName
+	a.Username, a.UserDisplayName, a.AppName, a.AppCompany, a.AppURL = r.Username, r.UserDisplayName, r.AppName, r.AppCompany, r.AppURL
 	return a
 }
 

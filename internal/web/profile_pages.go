@@ -21,11 +21,7 @@ func (s *Server) profileAuthorizations(c echo.Context) error {
 	}
 	p := views.ProfileAuthorizationsPage{Nav: s.nav(c, "profile"), Flash: s.sessions.PopString(ctx, sessFlash)}
 	for _, a := range list {
-		d, err := s.admin.App(ctx, a.ClientID)
-		if err != nil {
-			return err
-		}
-		pa := views.ProfileAuthorization{ID: a.ID, AppName: d.App.Name, Company: d.App.Company, AppURL: d.App.AppURL,
+		pa := views.ProfileAuthorization{ID: a.ID, AppName: a.AppName, Company: a.AppCompany, AppURL: a.AppURL,
 			GrantedAt: a.GrantedAt.Format("2006-01-02"), LastUsed: dayPtr(a.LastUsedAt)}
 		for _, id := range a.Scopes {
 			sc, _ := s.scopes.Lookup(id)

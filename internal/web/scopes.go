@@ -87,17 +87,13 @@ func (s *Server) renderAppScopes(c echo.Context, days int, selected []string, er
 		return err
 	}
 	u, _ := currentUser(c)
-	d, err := s.admin.App(ctx, rep.ClientID)
-	if err != nil {
-		return err
-	}
 	form := s.appForm(c, nil, rep.Registered, "")
 	if selected != nil {
 		form = s.appForm(c, nil, selected, "")
 	}
 	p := views.AppScopesPage{Nav: s.nav(c, "scopes"), ClientID: rep.ClientID, AppName: rep.Name, Days: rep.Days,
 		Registered: s.scopeViews(rep.Registered), Granted: s.scopeViews(rep.Granted), Recommended: s.scopeViews(rep.Recommended),
-		Removable: rep.Removable, CanManage: u.Role == domain.RoleAdmin && d.App.DeletedAt == nil, Groups: form.Groups,
+		Removable: rep.Removable, CanManage: u.Role == domain.RoleAdmin && !rep.Deleted, Groups: form.Groups,
 		Selected: form.Selected, Flash: s.sessions.PopString(ctx, sessFlash), Error: errMsg}
 	for _, x := range rep.Used {
 		p.Used = append(p.Used, views.UsedScopeRow{Scope: x.Scope, SatisfiedBy: x.SatisfiedBy, Uses: x.Uses, LastUsed: x.LastUsed.Format("2006-01-02 15:04")})

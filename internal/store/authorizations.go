@@ -47,7 +47,12 @@ func (r authorizationRow) domain() domain.Authorization {
 func (db *DB) CreateAuthorization(ctx context.Context, a domain.Authorization) error {
 	row := authorizationRow{ID: a.ID, UserID: a.UserID, ClientID: a.ClientID, Scopes: joinScopes(a.Scopes),
 		RedirectURI: a.RedirectURI, GrantedAt: utc(a.GrantedAt)}
-	return translate(db.wr(ctx).Create(&row).Error, "authorization")
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		if err := db.wr(ctx).Create(&row).Error; err != nil {
+			return translate(err, "authorization")
+		}
+		return db.syncAuthorizationScopes(ctx, a.ID, a.Scopes)
+	})
 }
 
 // ActiveAuthorization returns the user's active (not revoked)
@@ -69,9 +74,14 @@ func (db *DB) AuthorizationByID(ctx context.Context, id string) (domain.Authoriz
 // UpdateAuthorizationGrant replaces the granted scopes and redirect URI and
 // sets the grant time (a renewed consent).
 func (db *DB) UpdateAuthorizationGrant(ctx context.Context, id string, scopes []string, redirectURI string, at time.Time) error {
-	err := db.wr(ctx).Model(&authorizationRow{}).Where("id = ?", id).
-		Updates(map[string]any{"scopes": joinScopes(scopes), "redirect_uri": redirectURI, "granted_at": utc(at)}).Error
-	return translate(err, "authorization")
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		res := db.wr(ctx).Model(&authorizationRow{}).Where("id = ? AND revoked_at IS NULL", id).
+			Updates(map[string]any{"scopes": joinScopes(scopes), "redirect_uri": redirectURI, "granted_at": utc(at)})
+		if res.Error != nil || res.RowsAffected == 0 {
+			return translate(res.Error, "authorization")
+		}
+		return db.syncAuthorizationScopes(ctx, id, scopes)
+	})
 }
 
 // TouchAuthorization records that the authorization was used at.
@@ -113,6 +123,9 @@ func (db *DB) RevokeAuthorization(ctx context.Context, id, by string, at time.Ti
 			return nil
 		}
 		revoked = true
+		if err := db.syncAuthorizationScopes(ctx, id, nil); err != nil {
+			return err
+		}
 		if err := db.wr(ctx).Model(&refreshTokenRow{}).Where("authorization_id = ? AND revoked_at IS NULL", id).
 			Update("revoked_at", utc(at)).Error; err != nil {
 			return translate(err, "refresh tokens")
@@ -145,6 +158,11 @@ WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT
 // SetAuthorizationScopes replaces the granted scopes of an authorization
 // (narrowing after the app's registration was narrowed).
 func (db *DB) SetAuthorizationScopes(ctx context.Context, id string, scopes []string) error {
-	err := db.wr(ctx).Model(&authorizationRow{}).Where("id = ?", id).Update("scopes", joinScopes(scopes)).Error
-	return translate(err, "authorization")
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		res := db.wr(ctx).Model(&authorizationRow{}).Where("id = ? AND revoked_at IS NULL", id).Update("scopes", joinScopes(scopes))
+		if res.Error != nil || res.RowsAffected == 0 {
+			return translate(res.Error, "authorization")
+		}
+		return db.syncAuthorizationScopes(ctx, id, scopes)
+	})
 }

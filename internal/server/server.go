@@ -52,8 +52,8 @@ type Config struct {
 	HashConcurrency int
 	// HashWait is how long a sign-in waits for a hashing slot before 503 (0: 2 s).
 	HashWait time.Duration
-	Log            *slog.Logger
-	Now            func() time.Time
+	Log      *slog.Logger
+	Now      func() time.Time
 }
 
 // ReportConfig is the scheduled expiry report: a cron schedule and its

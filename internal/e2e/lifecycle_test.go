@@ -36,6 +36,7 @@ import (
 
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/server"
 )
 
 const (
@@ -55,7 +56,8 @@ type lcEnv struct {
 
 func lcNewEnv(t *testing.T) *lcEnv {
 	t.Helper()
-	ts := newTestServer(t)
+	// Some cases sign in dozens of users from 127.0.0.1 within a minute.
+	ts := newTestServerWith(t, func(c *server.Config) { c.SignInPerMinute = 1000 })
 	root := ts.addUser(t, "root", domain.RoleAdmin, lcRootPassword)
 	admin := ts.newAgent(t)
 	admin.signIn("root", lcRootPassword)

@@ -126,7 +126,10 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, sqlDB, fsys)
+	// Migration numbers were handed out to parallel work streams, so a
+	// database may already hold a higher number than one that lands later:
+	// apply such a missing migration instead of refusing to start.
+	p, err := goose.NewProvider(goose.DialectSQLite3, sqlDB, fsys, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return 0, fmt.Errorf("migrations: %w", err)
 	}

@@ -32,7 +32,7 @@ import (
 
 // Config configures a server. Zero values take the defaults.
 type Config struct {
-	DBPath         string                  // SQLite file; created and migrated on first start
+	DBPath         string                  // SQLite file, or a postgres:// URL; created (SQLite) and migrated on start
 	BaseURL        string                  // public base URL, e.g. http://127.0.0.1:8080; iss/aud of tokens
 	SecretLifetime time.Duration           // client secret lifetime; 0 = five years (seed 001)
 	AccessTTL      time.Duration           // access token lifetime; 0 = 1 hour

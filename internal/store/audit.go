@@ -43,6 +43,12 @@ func (r auditRow) event() audit.Event {
 // itself otherwise). Returns the stored event.
 func (db *DB) AppendAudit(ctx context.Context, e audit.Event) (audit.Event, error) {
 	err := db.WriteTx(ctx, func(ctx context.Context) error {
+		// Concurrent writers on several replicas: one append at a time,
+		// until the appending transaction commits or rolls back, so the
+		// next writer sees this event as the last (gapless, one chain).
+		if err := db.lock(ctx, "audit_chain"); err != nil {
+			return translate(err, "audit log")
+		}
 		var last auditRow
 		res := db.wr(ctx).Order("seq DESC").Limit(1).Find(&last)
 		if res.Error != nil {

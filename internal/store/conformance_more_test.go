@@ -116,7 +116,9 @@ func testAuditChainConcurrentWriters(t *testing.T, newDB func(testing.TB) *DB) {
 			defer wg.Done()
 			h := handles[w%2]
 			for i := range each {
-				e := audit.Event{At: now0.Add(time.Duration(i) * time.Second), Actor: "system", Action: "test.append",
+				// Nanoseconds: the stored time keeps microseconds on both
+				// dialects, and the hash must match what is stored.
+				e := audit.Event{At: now0.Add(time.Duration(i)*time.Second + 123456789), Actor: "system", Action: "test.append",
 					TargetType: "test", TargetID: fmt.Sprintf("%d-%d", w, i), Details: map[string]any{"i": i}}
 				if _, err := h.AppendAudit(ctx, e); err != nil {
 					errs <- err

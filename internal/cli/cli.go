@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -182,4 +183,18 @@ func redact(dsn string) string {
 // DefaultEnv is the process environment.
 func DefaultEnv() Env {
 	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+}
+
+// envInt returns the integer in the environment variable key, def when it
+// is unset, and -1 (rejected by the flag's check) when it is not a number.
+func envInt(env Env, key string, def int) int {
+	v := envOr(env, key, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		return -1
+	}
+	return n
 }

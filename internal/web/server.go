@@ -1,8 +1,10 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/limit"
 	"github.com/oauthdesk/oauthdesk/internal/oauth"
 	"github.com/oauthdesk/oauthdesk/internal/reports"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
@@ -76,7 +79,20 @@ type Config struct {
 	// Ready checks the dependencies /readyz reports (the database
 	// connection); nil: /readyz answers ready.
 	Ready func(ctx context.Context) error
+	// TrustedProxies are the peers whose X-Forwarded-For / X-Real-IP are
+	// honoured; empty: the client address is always the TCP peer.
+	TrustedProxies []*net.IPNet
+	// SignInPerMinute bounds POST /signin per client address (0: 20; < 0:
+	// no limit).
+	SignInPerMinute int
+	// TokenPerMinute bounds POST /oauth2/token per client address (0:
+	// DefaultTokenPerMinute; < 0: no limit).
+	TokenPerMinute int
 }
+
+// DefaultTokenPerMinute is the default per-address limit of the token
+// endpoint: generous (100 a second sustained), it only stops floods.
+const DefaultTokenPerMinute = 6000
 
 // ReportRunner is the expiry-report scheduler (implemented by
 // *jobs.Scheduler).
@@ -90,14 +106,17 @@ type ReportRunner interface {
 
 // Server is the HTTP handler of oauthdesk.
 type Server struct {
-	cfg      Config
-	oauth    OAuth
-	admin    Admin
-	scopes   *scope.Catalog
-	sessions *scs.SessionManager
-	log      *slog.Logger
-	now      func() time.Time
-	echo     *echo.Echo
+	cfg         Config
+	oauth       OAuth
+	admin       Admin
+	scopes      *scope.Catalog
+	sessions    *scs.SessionManager
+	log         *slog.Logger
+	now         func() time.Time
+	echo        *echo.Echo
+	signinAddr  *limit.Keyed    // POST /signin per address; nil: off
+	signinFails *limit.Failures // failed sign-ins per username and address
+	tokenAddr   *limit.Keyed    // POST /oauth2/token per address; nil: off
 }
 
 // New builds the server and its routes.
@@ -117,7 +136,14 @@ func New(cfg Config, o OAuth, a Admin, cat *scope.Catalog, log *slog.Logger, now
 	if cfg.Thresholds.Expiring == 0 {
 		cfg.Thresholds = domain.DefaultThresholds
 	}
-	s := &Server{cfg: cfg, oauth: o, admin: a, scopes: cat, sessions: sm, log: log, now: now}
+	s := &Server{cfg: cfg, oauth: o, admin: a, scopes: cat, sessions: sm, log: log, now: now,
+		signinFails: limit.NewFailures(now)}
+	if n := cfg.SignInPerMinute; n >= 0 {
+		s.signinAddr = limit.NewKeyed(cmp.Or(n, 20), time.Minute, now)
+	}
+	if n := cfg.TokenPerMinute; n >= 0 {
+		s.tokenAddr = limit.NewKeyed(cmp.Or(n, DefaultTokenPerMinute), time.Minute, now)
+	}
 	s.echo = s.routes()
 	return s
 }
@@ -132,6 +158,7 @@ func (s *Server) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
+	e.IPExtractor = ipExtractor(s.cfg.TrustedProxies)
 	e.Use(middleware.Recover())
 	e.Use(middleware.RequestID())
 	e.Use(s.requestLog())
@@ -149,7 +176,7 @@ func (s *Server) routes() *echo.Echo {
 	e.Use(middleware.SecureWithConfig(secure))
 
 	// Machine endpoints: no session, no CSRF (no cookies are read).
-	e.POST("/oauth2/token", s.token)
+	e.POST("/oauth2/token", s.token, s.limitToken)
 	e.GET("/.well-known/jwks.json", s.jwks)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", s.readyz)
@@ -178,7 +205,7 @@ func (s *Server) routes() *echo.Echo {
 	}), s.loadUser, s.withActor)
 	b.GET("/", s.home)
 	b.GET("/signin", s.signinForm)
-	b.POST("/signin", s.signin)
+	b.POST("/signin", s.signin, s.limitSignIn)
 	b.GET("/signout", s.signoutForm)
 	b.POST("/signout", s.signout)
 	b.GET("/oauth2/authorize", s.authorize)

@@ -15,7 +15,6 @@ package e2e
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
@@ -1710,7 +1709,7 @@ func TestLifecycleAudit(t *testing.T) {
 		if !strings.HasPrefix(r.stdout, "Audit log intact") {
 			t.Fatalf("audit verify on an untouched log\n%s", r)
 		}
-		db, err := sql.Open("sqlite3", "file:"+e.ts.DBPath+"?_busy_timeout=10000")
+		db, err := e.ts.openRaw()
 		if err != nil {
 			t.Fatal(err)
 		}

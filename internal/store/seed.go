@@ -87,7 +87,7 @@ func (db *DB) Seed(ctx context.Context, spec SeedSpec, progress func(string)) (S
 	var held int64
 	for _, t := range []string{"users", "apps", "authorizations", "audit_events"} {
 		var n int64
-		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+t+` LIMIT 1)`).Scan(&n); err != nil {
+		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+t+` LIMIT 1) AS x`).Scan(&n); err != nil {
 			return res, fmt.Errorf("seed: %w", err)
 		}
 		held += n
@@ -95,13 +95,16 @@ func (db *DB) Seed(ctx context.Context, spec SeedSpec, progress func(string)) (S
 	if held > 0 && !spec.Force {
 		return res, apperr.Errorf(apperr.Conflict, "the database already holds data; seed an empty one or pass --force to wipe it first")
 	}
-	// A larger page cache for the bulk load; restored afterwards.
-	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -1048576`); err != nil {
-		return res, err
+	pg := db.fl.name == "postgres"
+	if !pg {
+		// A larger page cache for the bulk load; restored afterwards.
+		if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -1048576`); err != nil {
+			return res, err
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = -2000`) //nolint:errcheck // best effort
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = -2000`) //nolint:errcheck // best effort
 
-	g := &seeder{spec: spec, r: rand.New(rand.NewPCG(spec.Rand, spec.Rand^0x9e3779b97f4a7c15)), conn: conn, res: &res}
+	g := &seeder{spec: spec, r: rand.New(rand.NewPCG(spec.Rand, spec.Rand^0x9e3779b97f4a7c15)), conn: conn, res: &res, pg: pg}
 	steps := []struct {
 		name string
 		fn   func(context.Context, *sql.Tx) error
@@ -170,6 +173,25 @@ type seeder struct {
 	activeIDs []string // active authorization ids
 	activeApp []int32  // their app index
 	indexes   []string // CREATE INDEX statements dropped for the load
+	pg        bool     // PostgreSQL: $n placeholders, pg_indexes
+}
+
+// q numbers the ? placeholders of query for PostgreSQL.
+func (g *seeder) q(query string) string {
+	if !g.pg {
+		return query
+	}
+	var sb strings.Builder
+	k := 0
+	for _, r := range query {
+		if r == '?' {
+			k++
+			sb.WriteString("$" + strconv.Itoa(k))
+			continue
+		}
+		sb.WriteRune(r)
+	}
+	return sb.String()
 }
 
 // hash returns 32 random bytes: a stored hash no value hashes to in
@@ -197,17 +219,40 @@ type bulk struct {
 	stmt  *sql.Stmt
 	count int
 	// parent's buffered rows are written before this one's (foreign keys).
-	parent *bulk
+	parent   *bulk
+	numbered bool
 }
 
-func newBulk(ctx context.Context, tx *sql.Tx, table string, cols ...string) *bulk {
+func (g *seeder) newBulk(ctx context.Context, tx *sql.Tx, table string, cols ...string) *bulk {
 	return &bulk{ctx: ctx, tx: tx, head: "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ",
-		ncol: len(cols), per: max(1, 30000/len(cols))}
+		ncol: len(cols), per: max(1, 30000/len(cols)), numbered: g.pg}
 }
 
+// values is the statement for n rows: ? placeholders, or $1, $2, … for
+// PostgreSQL.
 func (b *bulk) values(n int) string {
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", b.ncol), ", ") + ")"
-	return b.head + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+	var sb strings.Builder
+	sb.WriteString(b.head)
+	k := 0
+	for r := range n {
+		if r > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteByte('(')
+		for c := range b.ncol {
+			if c > 0 {
+				sb.WriteString(", ")
+			}
+			k++
+			if b.numbered {
+				sb.WriteString("$" + strconv.Itoa(k))
+			} else {
+				sb.WriteByte('?')
+			}
+		}
+		sb.WriteByte(')')
+	}
+	return sb.String()
 }
 
 func (b *bulk) add(vals ...any) error {
@@ -258,8 +303,13 @@ func (b *bulk) flush() error {
 // most and remembers their definitions (SQLite's schema table; the
 // PostgreSQL twin reads pg_indexes).
 func (g *seeder) dropIndexes(ctx context.Context, tx *sql.Tx) error {
-	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
-AND tbl_name IN ('authorizations', 'authorization_scopes', 'refresh_tokens', 'audit_events', 'scope_usage', 'apps', 'client_secrets')`)
+	tables := `('authorizations', 'authorization_scopes', 'refresh_tokens', 'audit_events', 'scope_usage', 'apps', 'client_secrets')`
+	q := `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ` + tables
+	if g.pg { // not the indexes behind PRIMARY KEY and UNIQUE constraints
+		q = `SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() AND i.tablename IN ` + tables + `
+AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`
+	}
+	rows, err := tx.QueryContext(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -311,7 +361,7 @@ var (
 )
 
 func (g *seeder) seedUsers(ctx context.Context, tx *sql.Tx) error {
-	b := newBulk(ctx, tx, "users", "id", "username", "display_name", "email", "role", "password_hash", "created_at", "updated_at", "revision")
+	b := g.newBulk(ctx, tx, "users", "id", "username", "display_name", "email", "role", "password_hash", "created_at", "updated_at", "revision")
 	n := g.spec.Users
 	for i := range n {
 		first, last := seedFirst[g.r.IntN(len(seedFirst))], seedLast[g.r.IntN(len(seedLast))]
@@ -361,9 +411,9 @@ func (g *seeder) pickScopes() []string {
 }
 
 func (g *seeder) seedApps(ctx context.Context, tx *sql.Tx) error {
-	ab := newBulk(ctx, tx, "apps", "client_id", "name", "company", "description", "company_url", "app_url", "callback_url", "scopes", "owner_id", "created_at", "deleted_at", "external")
-	sb := newBulk(ctx, tx, "client_secrets", "id", "client_id", "slot", "hash", "created_at", "expires_at", "last_used_at", "use_count", "retired_at")
-	scb := newBulk(ctx, tx, "app_scopes", "scope", "client_id")
+	ab := g.newBulk(ctx, tx, "apps", "client_id", "name", "company", "description", "company_url", "app_url", "callback_url", "scopes", "owner_id", "created_at", "deleted_at", "external")
+	sb := g.newBulk(ctx, tx, "client_secrets", "id", "client_id", "slot", "hash", "created_at", "expires_at", "last_used_at", "use_count", "retired_at")
+	scb := g.newBulk(ctx, tx, "app_scopes", "scope", "client_id")
 	sb.parent, scb.parent = ab, ab
 	stats := map[string]int64{}
 	// Owners: a fifth of the users develop apps, a few of them many.
@@ -447,7 +497,7 @@ func (g *seeder) seedApps(ctx context.Context, tx *sql.Tx) error {
 		}
 	}
 	for s, n := range stats {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO scope_stats (scope, apps) VALUES (?, ?)`, s, n); err != nil {
+		if _, err := tx.ExecContext(ctx, g.q(`INSERT INTO scope_stats (scope, apps) VALUES (?, ?)`), s, n); err != nil {
 			return err
 		}
 	}
@@ -458,10 +508,10 @@ func (g *seeder) authorizations(ctx context.Context, tx *sql.Tx) error {
 	if g.spec.Authorizations == 0 {
 		return nil
 	}
-	zb := newBulk(ctx, tx, "authorizations", "id", "user_id", "client_id", "scopes", "redirect_uri", "granted_at", "last_used_at", "revoked_at", "revoked_by")
-	asb := newBulk(ctx, tx, "authorization_scopes", "scope", "authorization_id")
+	zb := g.newBulk(ctx, tx, "authorizations", "id", "user_id", "client_id", "scopes", "redirect_uri", "granted_at", "last_used_at", "revoked_at", "revoked_by")
+	asb := g.newBulk(ctx, tx, "authorization_scopes", "scope", "authorization_id")
 	asb.parent = zb
-	rb := newBulk(ctx, tx, "refresh_tokens", "id", "hash", "authorization_id", "family_id", "client_id", "user_id", "secret_id", "scopes", "created_at", "expires_at", "used_at", "revoked_at")
+	rb := g.newBulk(ctx, tx, "refresh_tokens", "id", "hash", "authorization_id", "family_id", "client_id", "user_id", "secret_id", "scopes", "created_at", "expires_at", "used_at", "revoked_at")
 	rb.parent = asb // asb's parent is zb: authorizations first
 	// Cumulative weights for picking an app by popularity.
 	cum := make([]int64, len(g.apps))
@@ -542,8 +592,8 @@ func (g *seeder) authorizations(ctx context.Context, tx *sql.Tx) error {
 		}
 	}
 	for s, n := range stats {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO scope_stats (scope, authorizations) VALUES (?, ?)
-ON CONFLICT (scope) DO UPDATE SET authorizations = excluded.authorizations`, s, n); err != nil {
+		if _, err := tx.ExecContext(ctx, g.q(`INSERT INTO scope_stats (scope, authorizations) VALUES (?, ?)
+ON CONFLICT (scope) DO UPDATE SET authorizations = excluded.authorizations`), s, n); err != nil {
 			return err
 		}
 	}
@@ -557,7 +607,7 @@ func sortSearch(cum []int64, x int64) int {
 
 // usage records API use for a fifth of the active authorizations.
 func (g *seeder) usage(ctx context.Context, tx *sql.Tx) error {
-	ub := newBulk(ctx, tx, "scope_usage", "authorization_id", "scope", "satisfied_by", "count", "first_used_at", "last_used_at")
+	ub := g.newBulk(ctx, tx, "scope_usage", "authorization_id", "scope", "satisfied_by", "count", "first_used_at", "last_used_at")
 	type stat struct {
 		uses int64
 		last time.Time
@@ -590,8 +640,8 @@ func (g *seeder) usage(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	for s, st := range stats {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO scope_stats (scope, uses, last_used_at) VALUES (?, ?, ?)
-ON CONFLICT (scope) DO UPDATE SET uses = excluded.uses, last_used_at = excluded.last_used_at`, s, st.uses, st.last.UTC()); err != nil {
+		if _, err := tx.ExecContext(ctx, g.q(`INSERT INTO scope_stats (scope, uses, last_used_at) VALUES (?, ?, ?)
+ON CONFLICT (scope) DO UPDATE SET uses = excluded.uses, last_used_at = excluded.last_used_at`), s, st.uses, st.last.UTC()); err != nil {
 			return err
 		}
 	}
@@ -605,7 +655,7 @@ func (g *seeder) audit(ctx context.Context, tx *sql.Tx) error {
 	if n == 0 {
 		return nil
 	}
-	b := newBulk(ctx, tx, "audit_events", "seq", "id", "at", "actor", "actor_id", "action", "target_type", "target_id", "details", "remote_addr", "prev_hash", "hash")
+	b := g.newBulk(ctx, tx, "audit_events", "seq", "id", "at", "actor", "actor_id", "action", "target_type", "target_id", "details", "remote_addr", "prev_hash", "hash")
 	kinds := []struct {
 		action, target string
 		weight         int

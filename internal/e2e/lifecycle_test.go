@@ -15,7 +15,6 @@ package e2e
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
@@ -36,6 +35,7 @@ import (
 
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/server"
 )
 
 const (
@@ -55,7 +55,20 @@ type lcEnv struct {
 
 func lcNewEnv(t *testing.T) *lcEnv {
 	t.Helper()
-	ts := newTestServer(t)
+	return lcNewEnvWith(t, nil)
+}
+
+// lcNewEnvWith is lcNewEnv with a hook that adjusts the configuration.
+// Some cases sign in dozens of users from 127.0.0.1 within a minute, so
+// the per-address sign-in limit is raised.
+func lcNewEnvWith(t *testing.T, configure func(*server.Config)) *lcEnv {
+	t.Helper()
+	ts := newTestServerWith(t, func(c *server.Config) {
+		c.SignInPerMinute = 1000
+		if configure != nil {
+			configure(c)
+		}
+	})
 	root := ts.addUser(t, "root", domain.RoleAdmin, lcRootPassword)
 	admin := ts.newAgent(t)
 	admin.signIn("root", lcRootPassword)
@@ -1019,8 +1032,11 @@ func lcRevokeAPI(t *testing.T, e *lcEnv, token string, body map[string]string) i
 
 // TestLifecycleRefreshReuse: presenting an already rotated refresh token
 // revokes the whole authorization, every chain of it.
+//
+// The grace window is off here, so that the first replay is reuse (the
+// window itself is tested in refresh_grace_test.go).
 func TestLifecycleRefreshReuse(t *testing.T) {
-	e := lcNewEnv(t)
+	e := lcNewEnvWith(t, graceOff)
 	bob, carol := e.member(t, "bob"), e.member(t, "carol")
 	app := registerThroughDashboard(t, e.admin, lcScope)
 
@@ -1415,7 +1431,7 @@ func lcParseJSONL(t *testing.T, s string) []lcExport {
 // filters and pages; the exports parse; `oauthdesk audit verify` passes,
 // and finds an event edited, deleted or reordered in SQLite.
 func TestLifecycleAudit(t *testing.T) {
-	e := lcNewEnv(t)
+	e := lcNewEnvWith(t, graceOff) // a replay is reuse at once
 	admin := e.admin
 	bob := e.member(t, "bob")
 	start := time.Now().UTC()
@@ -1701,7 +1717,7 @@ func TestLifecycleAudit(t *testing.T) {
 		if !strings.HasPrefix(r.stdout, "Audit log intact") {
 			t.Fatalf("audit verify on an untouched log\n%s", r)
 		}
-		db, err := sql.Open("sqlite3", "file:"+e.ts.DBPath+"?_busy_timeout=10000")
+		db, err := e.ts.openRaw()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,7 +12,6 @@ package e2e
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"os"
@@ -132,18 +131,19 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 		}
 	}
 	// Secrets in every state: expired, critical, expiring (the rest ok).
-	db := openSQLite(t, ts.DBPath)
-	var ids []string
-	rows, err := db.Query(`SELECT client_id FROM apps WHERE name LIKE 'Contoso Tool%' ORDER BY name LIMIT 3`)
+	db, err := ts.openRaw()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for rows.Next() {
-		var id string
-		_ = rows.Scan(&id)
-		ids = append(ids, id)
+	t.Cleanup(func() { db.Close() })
+	first, err := ts.App.Admin.ListApps(ctx, domain.AppFilter{Query: "Contoso Tool", Limit: 3})
+	if err != nil || len(first.Apps) != 3 {
+		t.Fatalf("list the first apps: %v (%d)", err, len(first.Apps))
 	}
-	rows.Close()
+	var ids []string
+	for _, a := range first.Apps {
+		ids = append(ids, a.ClientID)
+	}
 	ageSecret(t, db, ids[0], now.AddDate(-5, -7, 0))
 	ageSecret(t, db, ids[1], now.AddDate(-5, 0, 10))
 	ageSecret(t, db, ids[2], now.AddDate(-4, -11, 0))
@@ -446,16 +446,4 @@ func (w *consoleWatch) errors() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]string(nil), w.msgs...)
-}
-
-// openSQLite opens the test server's database for fixtures that the
-// product offers no way to make (secrets aged by years).
-func openSQLite(t *testing.T, path string) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }

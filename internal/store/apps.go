@@ -175,7 +175,7 @@ type appOrder struct {
 }
 
 var appOrders = map[string]appOrder{
-	domain.AppSortName: {from: appSelect, key: "a.name COLLATE NOCASE",
+	domain.AppSortName: {from: appSelect, key: "a.name", // case-insensitive: the flavor's nocase
 		value: func(r appListRow, _ *secretRow) string { return r.App.Name },
 		arg:   func(v string) (any, error) { return v, nil }},
 	domain.AppSortExpiry: {from: appSecretSelect, key: "s.expires_at", where: "s.retired_at IS NULL AND s.slot = 'primary'",
@@ -233,7 +233,8 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 	}
 	if s := strings.TrimSpace(f.Query); s != "" {
 		like := "%" + escapeLike(s) + "%"
-		where += ` AND (a.name LIKE ? ESCAPE '\' OR a.company LIKE ? ESCAPE '\' OR a.client_id LIKE ? ESCAPE '\')`
+		l := db.fl.like
+		where += ` AND (a.name ` + l + ` ? ESCAPE '\' OR a.company ` + l + ` ? ESCAPE '\' OR a.client_id ` + l + ` ? ESCAPE '\')`
 		args = append(args, like, like, escapeLike(strings.ToLower(s))+"%")
 	}
 	countFrom := `FROM apps a`
@@ -246,6 +247,10 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 	}
 
 	q := ord.from + where
+	key, ph := ord.key, "?"
+	if sortKey == domain.AppSortName {
+		key, ph = db.fl.nocase("a.name"), db.fl.nocase("?")
+	}
 	backward := false
 	cursor := f.After
 	if f.Before != "" {
@@ -267,14 +272,14 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 		if !up {
 			cmp = "<"
 		}
-		q += ` AND (` + ord.key + ` ` + cmp + ` ? OR (` + ord.key + ` = ? AND a.client_id ` + cmp + ` ?))`
+		q += ` AND (` + key + ` ` + cmp + ` ` + ph + ` OR (` + key + ` = ` + ph + ` AND a.client_id ` + cmp + ` ?))`
 		args = append(args, arg, arg, id)
 	}
 	dir := ""
 	if !up {
 		dir = " DESC"
 	}
-	q += ` ORDER BY ` + ord.key + dir + `, a.client_id` + dir + ` LIMIT ?`
+	q += ` ORDER BY ` + key + dir + `, a.client_id` + dir + ` LIMIT ?`
 	args = append(args, limit+1)
 
 	var rows []appListRow

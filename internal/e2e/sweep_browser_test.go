@@ -203,7 +203,7 @@ func (f *sweepFixture) sweepRoutes() map[string]func(role domain.Role) (string, 
 	app := "/admin/apps/" + f.app.ClientID
 	return map[string]func(domain.Role) (string, int){
 		// Not pages.
-		"/.well-known/jwks.json": none, "/healthz": none, "/metrics": none, "/assets/*": none,
+		"/.well-known/jwks.json": none, "/healthz": none, "/readyz": none, "/metrics": none, "/assets/*": none,
 		"/admin/audit/export": none,
 		// Pages.
 		"/":        both("/"),

@@ -39,9 +39,11 @@ CREATE INDEX app_scopes_by_app ON app_scopes (client_id);
 CREATE TABLE authorization_scopes (
     scope            TEXT NOT NULL,
     authorization_id TEXT NOT NULL REFERENCES authorizations (id),
+    user_id          TEXT NOT NULL,                -- the authorization's user (distinct holders per scope)
     PRIMARY KEY (scope, authorization_id)
 );
 CREATE INDEX authorization_scopes_by_authorization ON authorization_scopes (authorization_id);
+CREATE INDEX authorization_scopes_by_user ON authorization_scopes (scope, user_id);
 
 CREATE TABLE scope_stats (
     scope          TEXT PRIMARY KEY,
@@ -59,13 +61,13 @@ WITH RECURSIVE split (client_id, scope, rest) AS (
 )
 SELECT DISTINCT scope, client_id FROM split WHERE scope <> '';
 
-INSERT INTO authorization_scopes (scope, authorization_id)
-WITH RECURSIVE split (id, scope, rest) AS (
-    SELECT id, '', scopes || ' ' FROM authorizations WHERE revoked_at IS NULL
+INSERT INTO authorization_scopes (scope, authorization_id, user_id)
+WITH RECURSIVE split (id, user_id, scope, rest) AS (
+    SELECT id, user_id, '', scopes || ' ' FROM authorizations WHERE revoked_at IS NULL
     UNION ALL
-    SELECT id, substr(rest, 1, instr(rest, ' ') - 1), substr(rest, instr(rest, ' ') + 1) FROM split WHERE rest <> ''
+    SELECT id, user_id, substr(rest, 1, instr(rest, ' ') - 1), substr(rest, instr(rest, ' ') + 1) FROM split WHERE rest <> ''
 )
-SELECT DISTINCT scope, id FROM split WHERE scope <> '';
+SELECT DISTINCT scope, id, user_id FROM split WHERE scope <> '';
 
 INSERT INTO scope_stats (scope) SELECT scope FROM app_scopes UNION SELECT scope FROM authorization_scopes UNION SELECT satisfied_by FROM scope_usage;
 UPDATE scope_stats SET

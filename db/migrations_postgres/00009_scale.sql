@@ -23,9 +23,11 @@ CREATE INDEX app_scopes_by_app ON app_scopes (client_id);
 CREATE TABLE authorization_scopes (
     scope            TEXT NOT NULL,
     authorization_id TEXT NOT NULL REFERENCES authorizations (id),
+    user_id          TEXT NOT NULL,                -- the authorization's user (distinct holders per scope)
     PRIMARY KEY (scope, authorization_id)
 );
 CREATE INDEX authorization_scopes_by_authorization ON authorization_scopes (authorization_id);
+CREATE INDEX authorization_scopes_by_user ON authorization_scopes (scope, user_id);
 
 CREATE TABLE scope_stats (
     scope          TEXT PRIMARY KEY,
@@ -39,8 +41,8 @@ INSERT INTO app_scopes (scope, client_id)
 SELECT DISTINCT s, a.client_id FROM apps a, unnest(string_to_array(a.scopes, ' ')) AS s
 WHERE a.deleted_at IS NULL AND s <> '';
 
-INSERT INTO authorization_scopes (scope, authorization_id)
-SELECT DISTINCT s, z.id FROM authorizations z, unnest(string_to_array(z.scopes, ' ')) AS s
+INSERT INTO authorization_scopes (scope, authorization_id, user_id)
+SELECT DISTINCT s, z.id, z.user_id FROM authorizations z, unnest(string_to_array(z.scopes, ' ')) AS s
 WHERE z.revoked_at IS NULL AND s <> '';
 
 INSERT INTO scope_stats (scope) SELECT scope FROM app_scopes UNION SELECT scope FROM authorization_scopes UNION SELECT satisfied_by FROM scope_usage;

@@ -51,8 +51,18 @@ func (db *DB) CreateAuthorization(ctx context.Context, a domain.Authorization) e
 		if err := db.wr(ctx).Create(&row).Error; err != nil {
 			return translate(err, "authorization")
 		}
-		return db.syncAuthorizationScopes(ctx, a.ID, a.Scopes)
+		if err := db.syncAuthorizationScopes(ctx, a.ID, a.Scopes); err != nil {
+			return err
+		}
+		return db.moveActiveCount(ctx, a.ClientID, 1)
 	})
+}
+
+// moveActiveCount moves the app's kept count of active authorizations
+// (apps.active_authorizations) by delta, in the caller's transaction.
+func (db *DB) moveActiveCount(ctx context.Context, clientID string, delta int) error {
+	err := db.wr(ctx).Exec(`UPDATE apps SET active_authorizations = active_authorizations + ? WHERE client_id = ?`, delta, clientID).Error
+	return translate(err, "app")
 }
 
 // ActiveAuthorization returns the user's active (not revoked)
@@ -125,6 +135,10 @@ func (db *DB) RevokeAuthorization(ctx context.Context, id, by string, at time.Ti
 		revoked = true
 		if err := db.syncAuthorizationScopes(ctx, id, nil); err != nil {
 			return err
+		}
+		if err := db.wr(ctx).Exec(`UPDATE apps SET active_authorizations = active_authorizations - 1
+WHERE client_id = (SELECT client_id FROM authorizations WHERE id = ?)`, id).Error; err != nil {
+			return translate(err, "app")
 		}
 		if err := db.wr(ctx).Model(&refreshTokenRow{}).Where("authorization_id = ? AND revoked_at IS NULL", id).
 			Update("revoked_at", utc(at)).Error; err != nil {

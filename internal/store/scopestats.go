@@ -21,7 +21,7 @@ import (
 // syncScopes makes the rows of table (app_scopes or
 // authorization_scopes) for owner (column col) equal want, and moves the
 // stat column of scope_stats by the difference.
-func (db *DB) syncScopes(ctx context.Context, table, col, stat, owner string, want []string) error {
+func (db *DB) syncScopes(ctx context.Context, table, col, stat, owner string, want []string, extra map[string]string) error {
 	w := db.wr(ctx)
 	var have []string
 	if err := w.Table(table).Where(col+" = ?", owner).Pluck("scope", &have).Error; err != nil {
@@ -43,7 +43,11 @@ func (db *DB) syncScopes(ctx context.Context, table, col, stat, owner string, wa
 		if s == "" || slices.Contains(have, s) {
 			continue
 		}
-		if err := w.Exec(`INSERT INTO `+table+` (scope, `+col+`) VALUES (?, ?)`, s, owner).Error; err != nil {
+		cols, marks, args := "scope, "+col, "?, ?", []any{s, owner}
+		for k, v := range extra {
+			cols, marks, args = cols+", "+k, marks+", ?", append(args, v)
+		}
+		if err := w.Exec(`INSERT INTO `+table+` (`+cols+`) VALUES (`+marks+`)`, args...).Error; err != nil {
 			return translate(err, table)
 		}
 		if err := db.bumpScopeStat(ctx, s, stat, 1); err != nil {
@@ -60,11 +64,19 @@ ON CONFLICT (scope) DO UPDATE SET `+stat+` = scope_stats.`+stat+` + excluded.`+s
 }
 
 func (db *DB) syncAppScopes(ctx context.Context, clientID string, scopes []string) error {
-	return db.syncScopes(ctx, "app_scopes", "client_id", "apps", clientID, scopes)
+	return db.syncScopes(ctx, "app_scopes", "client_id", "apps", clientID, scopes, nil)
 }
 
 func (db *DB) syncAuthorizationScopes(ctx context.Context, id string, scopes []string) error {
-	return db.syncScopes(ctx, "authorization_scopes", "authorization_id", "authorizations", id, scopes)
+	var extra map[string]string
+	if len(scopes) > 0 {
+		var users []string
+		if err := db.wr(ctx).Table("authorizations").Where("id = ?", id).Pluck("user_id", &users).Error; err != nil || len(users) == 0 {
+			return translate(err, "authorization")
+		}
+		extra = map[string]string{"user_id": users[0]}
+	}
+	return db.syncScopes(ctx, "authorization_scopes", "authorization_id", "authorizations", id, scopes, extra)
 }
 
 // addScopeUses credits n uses at `at` to scope (the granted scope that
@@ -101,15 +113,14 @@ func (db *DB) ScopeStats(ctx context.Context) ([]domain.ScopeStat, error) {
 }
 
 // ScopeUserCounts returns, per scope, how many distinct users hold it
-// through an active authorization. It reads every active grant (the
-// database aggregates; memory stays O(scopes)): for reports, not pages.
+// through an active authorization, from the (scope, user_id) index: for
+// reports, not pages.
 func (db *DB) ScopeUserCounts(ctx context.Context) (map[string]int64, error) {
 	var rows []struct {
 		Scope string
 		Users int64
 	}
-	err := db.rd(ctx).Raw(`SELECT s.scope, COUNT(DISTINCT z.user_id) AS users FROM authorization_scopes s
-JOIN authorizations z ON z.id = s.authorization_id GROUP BY s.scope`).Scan(&rows).Error
+	err := db.rd(ctx).Raw(`SELECT scope, COUNT(DISTINCT user_id) AS users FROM authorization_scopes GROUP BY scope`).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "scope users")
 	}

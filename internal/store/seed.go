@@ -145,6 +145,14 @@ func (db *DB) Seed(ctx context.Context, spec SeedSpec, progress func(string)) (S
 	}
 	progress(fmt.Sprintf("indexes: %s", time.Since(start).Round(time.Millisecond)))
 	start = time.Now()
+	// The kept per-app count of active authorizations (migration 00010).
+	if _, err := tx.ExecContext(ctx, `UPDATE apps SET active_authorizations =
+  (SELECT COUNT(*) FROM authorizations z WHERE z.client_id = apps.client_id AND z.revoked_at IS NULL)`); err != nil {
+		_ = tx.Rollback()
+		return SeedResult{}, fmt.Errorf("seed counts: %w", err)
+	}
+	progress(fmt.Sprintf("counts: %s", time.Since(start).Round(time.Millisecond)))
+	start = time.Now()
 	if err := tx.Commit(); err != nil {
 		return SeedResult{}, fmt.Errorf("seed: %w", err)
 	}
@@ -509,7 +517,7 @@ func (g *seeder) authorizations(ctx context.Context, tx *sql.Tx) error {
 		return nil
 	}
 	zb := g.newBulk(ctx, tx, "authorizations", "id", "user_id", "client_id", "scopes", "redirect_uri", "granted_at", "last_used_at", "revoked_at", "revoked_by")
-	asb := g.newBulk(ctx, tx, "authorization_scopes", "scope", "authorization_id")
+	asb := g.newBulk(ctx, tx, "authorization_scopes", "scope", "authorization_id", "user_id")
 	asb.parent = zb
 	rb := g.newBulk(ctx, tx, "refresh_tokens", "id", "hash", "authorization_id", "family_id", "client_id", "user_id", "secret_id", "scopes", "created_at", "expires_at", "used_at", "revoked_at")
 	rb.parent = asb // asb's parent is zb: authorizations first
@@ -568,7 +576,7 @@ func (g *seeder) authorizations(ctx context.Context, tx *sql.Tx) error {
 		g.activeIDs = append(g.activeIDs, id)
 		g.activeApp = append(g.activeApp, ai)
 		for _, s := range scopes {
-			if err := asb.add(s, id); err != nil {
+			if err := asb.add(s, id, g.userIDs[ui]); err != nil {
 				return err
 			}
 			stats[s]++

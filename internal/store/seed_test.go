@@ -60,6 +60,9 @@ func testSeed(t *testing.T, newDB func(testing.TB) *DB) {
 	if err != nil || len(bad) > 0 {
 		t.Errorf("scope_stats differ from a recount for %v (err %v)", bad, err)
 	}
+	if n := count(`SELECT COUNT(*) FROM apps a WHERE a.active_authorizations <> (SELECT COUNT(*) FROM authorizations z WHERE z.client_id = a.client_id AND z.revoked_at IS NULL)`); n != 0 {
+		t.Errorf("%d apps with a wrong kept active-authorization count", n)
+	}
 	v := audit.NewVerifier()
 	if err := db.WalkAudit(ctx, time.Time{}, v.Add); err != nil {
 		t.Fatal(err)

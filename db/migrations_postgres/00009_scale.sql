@@ -49,7 +49,8 @@ INSERT INTO scope_stats (scope) SELECT scope FROM app_scopes UNION SELECT scope 
 UPDATE scope_stats SET
     apps = (SELECT COUNT(*) FROM app_scopes s WHERE s.scope = scope_stats.scope),
     authorizations = (SELECT COUNT(*) FROM authorization_scopes s WHERE s.scope = scope_stats.scope),
-    uses = COALESCE((SELECT SUM(count) FROM scope_usage s WHERE s.satisfied_by = scope_stats.scope), 0),
+    uses = COALESCE((SELECT SUM(s.count) FROM scope_usage s JOIN authorizations z ON z.id = s.authorization_id AND z.revoked_at IS NULL
+        WHERE s.satisfied_by = scope_stats.scope), 0),
     last_used_at = (SELECT MAX(last_used_at) FROM scope_usage s WHERE s.satisfied_by = scope_stats.scope);
 
 -- +goose Down

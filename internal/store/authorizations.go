@@ -136,6 +136,9 @@ func (db *DB) RevokeAuthorization(ctx context.Context, id, by string, at time.Ti
 		if err := db.syncAuthorizationScopes(ctx, id, nil); err != nil {
 			return err
 		}
+		if err := db.dropScopeUses(ctx, id); err != nil {
+			return err
+		}
 		if err := db.wr(ctx).Exec(`UPDATE apps SET active_authorizations = active_authorizations - 1
 WHERE client_id = (SELECT client_id FROM authorizations WHERE id = ?)`, id).Error; err != nil {
 			return translate(err, "app")

@@ -15,7 +15,7 @@ import (
 // scope as the satisfying one. Every store method that moves them
 // (CreateApp, SetAppScopes, UpdateImportedApp, DeleteApp,
 // CreateAuthorization, UpdateAuthorizationGrant, SetAuthorizationScopes,
-// RevokeAuthorization, FlushUsage) updates them in its own transaction, so
+// RevokeAuthorization, FlushUsage, MoveScopeUses) updates them in its own transaction, so
 // the inventory is exact at every commit and costs O(scopes) per request.
 
 // syncScopes makes the rows of table (app_scopes or
@@ -129,4 +129,112 @@ func (db *DB) ScopeUserCounts(ctx context.Context) (map[string]int64, error) {
 		out[r.Scope] = r.Users
 	}
 	return out, nil
+}
+
+// ScopeApps returns up to limit apps not deleted that register scope, by
+// client id after the client id after ("" from the start), each with its
+// owner's username and active authorization count, and the client id to
+// continue after ("" on the last page). Index: app_scopes primary key.
+func (db *DB) ScopeApps(ctx context.Context, scope, after string, limit int) ([]domain.App, string, error) {
+	limit = max(1, min(limit, 1000))
+	var rows []appListRow
+	err := db.rd(ctx).Raw(`SELECT a.*, u.username AS owner_username FROM app_scopes s
+JOIN apps a ON a.client_id = s.client_id JOIN users u ON u.id = a.owner_id
+WHERE s.scope = ? AND s.client_id > ? ORDER BY s.client_id LIMIT ?`, scope, after, limit+1).Scan(&rows).Error
+	if err != nil {
+		return nil, "", translate(err, "apps")
+	}
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = rows[limit-1].App.ClientID
+	}
+	out := make([]domain.App, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, next, nil
+}
+
+// ScopeAuthorizations returns up to limit active authorizations that grant
+// scope, by id after the id after ("" from the start), with usernames and
+// app names, and the id to continue after ("" on the last page). Index:
+// authorization_scopes primary key.
+func (db *DB) ScopeAuthorizations(ctx context.Context, scope, after string, limit int) ([]domain.Authorization, string, error) {
+	limit = max(1, min(limit, 1000))
+	var rows []authorizationListRow
+	err := db.rd(ctx).Raw(`SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name, a.company AS app_company, a.app_url
+FROM authorization_scopes s JOIN authorizations z ON z.id = s.authorization_id
+JOIN users u ON u.id = z.user_id JOIN apps a ON a.client_id = z.client_id
+WHERE s.scope = ? AND s.authorization_id > ? ORDER BY s.authorization_id LIMIT ?`, scope, after, limit+1).Scan(&rows).Error
+	if err != nil {
+		return nil, "", translate(err, "authorizations")
+	}
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = rows[limit-1].Authorization.ID
+	}
+	out := make([]domain.Authorization, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, next, nil
+}
+
+// ScopeUsers returns up to limit distinct users holding scope through an
+// active authorization, by user id after the id after, and the id to
+// continue after ("" on the last page). Index: authorization_scopes_by_user.
+func (db *DB) ScopeUsers(ctx context.Context, scope, after string, limit int) ([]domain.User, string, error) {
+	limit = max(1, min(limit, 1000))
+	var rows []userRow
+	err := db.rd(ctx).Raw(`SELECT u.* FROM (SELECT DISTINCT user_id FROM authorization_scopes WHERE scope = ? AND user_id > ? ORDER BY user_id LIMIT ?) h
+JOIN users u ON u.id = h.user_id ORDER BY u.id`, scope, after, limit+1).Scan(&rows).Error
+	if err != nil {
+		return nil, "", translate(err, "users")
+	}
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = rows[limit-1].ID
+	}
+	out := make([]domain.User, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, next, nil
+}
+
+// MoveScopeUses moves n uses credited to the scope from to the scope to
+// ("" drops them), after an authorization was narrowed: the inventory
+// credits uses to what the grant still holds. last is the newest of them.
+func (db *DB) MoveScopeUses(ctx context.Context, from, to string, n int64, last time.Time) error {
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		if err := db.bumpScopeStat(ctx, from, "uses", -n); err != nil {
+			return err
+		}
+		if to == "" {
+			return nil
+		}
+		return db.addScopeUses(ctx, to, n, last)
+	})
+}
+
+// dropScopeUses takes the uses of a revoked authorization out of the
+// inventory (its usage rows stay, for the app's own audit).
+func (db *DB) dropScopeUses(ctx context.Context, authorizationID string) error {
+	var rows []struct {
+		SatisfiedBy string
+		N           int64
+	}
+	err := db.wr(ctx).Raw(`SELECT satisfied_by, SUM(count) AS n FROM scope_usage WHERE authorization_id = ? GROUP BY satisfied_by`, authorizationID).Scan(&rows).Error
+	if err != nil {
+		return translate(err, "scope usage")
+	}
+	for _, r := range rows {
+		if err := db.bumpScopeStat(ctx, r.SatisfiedBy, "uses", -r.N); err != nil {
+			return err
+		}
+	}
+	return nil
 }

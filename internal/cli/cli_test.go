@@ -77,7 +77,7 @@ func TestRedact(t *testing.T) {
 	for in, want := range map[string]string{
 		"./oauthdesk.db": "./oauthdesk.db",
 		"postgres://u:hunter2@db:5432/x?sslmode=require": "postgres://u:xxxxx@db:5432/x?sslmode=require",
-		"postgres://u@db/x":                               "postgres://u@db/x",
+		"postgres://u@db/x": "postgres://u@db/x",
 	} {
 		if got := redact(in); got != want {
 			t.Errorf("redact(%q) = %q, want %q", in, got, want)

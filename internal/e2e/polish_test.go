@@ -137,7 +137,7 @@ func TestAppsSortKeyset(t *testing.T) {
 		}
 		ids = append(ids, res.App.ClientID)
 		// Ages spread over five years; some share a day (ties broken by id).
-		ageSecret(t, db, res.App.ClientID, now.AddDate(0, -(i%20)*3, -(i % 7)))
+		ageSecret(t, db, res.App.ClientID, now.AddDate(0, -(i%20)*3, -(i%7)))
 	}
 	// Active authorizations: bob authorizes two apps.
 	bob := ts.newAgent(t)

@@ -51,7 +51,7 @@ type Store interface {
 	MoveScopeUses(ctx context.Context, from, to string, n int64, last time.Time) error
 	SetAppScopes(ctx context.Context, clientID string, scopes []string) error
 	SetAuthorizationScopes(ctx context.Context, id string, scopes []string) error
-	AddInvalidation(ctx context.Context, kind, ref string, at time.Time) error
+	MarkScopesNarrowed(ctx context.Context, clientID string, at time.Time) error
 	UpdateImportedApp(ctx context.Context, app domain.App) error
 	SetAppNative(ctx context.Context, clientID string) error
 }

@@ -198,6 +198,11 @@ type AppPage struct {
 	CanManage     bool // admin (not auditor)
 	HasAlt        bool
 	Flash         string
+	// ActiveAuthorizations counts them all; Authorizations is one page of
+	// them (active first), NextURL and FirstURL page through.
+	ActiveAuthorizations int64
+	NextURL, FirstURL    string
+	AuthorizationQuery   string // the user search over the authorizations
 }
 
 // ConfirmPage asks before a destructive action: what will happen, how
@@ -226,12 +231,14 @@ type UserRow struct {
 	ActiveAuthorizations int64
 }
 
-// UsersPage is /admin/users.
+// UsersPage is /admin/users: one page of users, searchable.
 type UsersPage struct {
 	Nav
-	Users     []UserRow
-	CanManage bool
-	Flash     string
+	Users            []UserRow
+	CanManage        bool
+	Flash            string
+	Query            string
+	PrevURL, NextURL string
 }
 
 // SettingsPage is /admin/settings.
@@ -403,8 +410,11 @@ type AppScopesPage struct {
 type UserPage struct {
 	Nav
 	User           UserRow
-	Authorizations []AuthorizationRow
+	Authorizations []AuthorizationRow // one page, newest grant first
 	CanManage      bool
+	Query          string // the app-name search
+	NextURL        string
+	FirstURL       string
 }
 
 // StateCount is one expiry state and how many secrets are in it.

@@ -31,6 +31,8 @@ type Store interface {
 	RetireSecret(ctx context.Context, clientID, slot string, at time.Time) (domain.Secret, error)
 	MoveSecretSlot(ctx context.Context, clientID, from, to string) error
 	LastSecretUse(ctx context.Context, clientID string) (map[string]string, error)
+	LastSecretUseOf(ctx context.Context, authorizationIDs []string) (map[string]string, error)
+	ListAppAuthorizations(ctx context.Context, clientID, userQuery, after string, limit int) ([]domain.Authorization, string, error)
 	ListAuthorizations(ctx context.Context, f domain.AuthorizationFilter) ([]domain.Authorization, string, error)
 	CountRevocationImpact(ctx context.Context, f domain.AuthorizationFilter, now time.Time) (domain.RevocationImpact, error)
 	ActiveAuthorizationIDs(ctx context.Context, f domain.AuthorizationFilter) ([]string, error)
@@ -42,7 +44,10 @@ type Store interface {
 	AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, bool, error)
 	WalkAudit(ctx context.Context, since time.Time, fn func(audit.Event) bool) error
 	ListUsers(ctx context.Context) ([]domain.UserSummary, error)
+	ListUserPage(ctx context.Context, f domain.UserFilter) (domain.UserPage, error)
 	SecretExpiries(ctx context.Context) ([]domain.ExpiringSecret, error)
+	WalkSecretExpiries(ctx context.Context, until time.Time, limit int, fn func(domain.ExpiringSecret) error) error
+	CountSecretsExpiring(ctx context.Context, after, until time.Time) (int64, error)
 	ScopeUsage(ctx context.Context, clientID string, since time.Time) ([]domain.ScopeUsage, error)
 	ScopeStats(ctx context.Context) ([]domain.ScopeStat, error)
 	ScopeApps(ctx context.Context, scope, after string, limit int) ([]domain.App, string, error)
@@ -54,6 +59,11 @@ type Store interface {
 	MarkScopesNarrowed(ctx context.Context, clientID string, at time.Time) error
 	UpdateImportedApp(ctx context.Context, app domain.App) error
 	SetAppNative(ctx context.Context, clientID string) error
+}
+
+// UserPage returns one page of users (see domain.UserFilter).
+func (s *Service) UserPage(ctx context.Context, f domain.UserFilter) (domain.UserPage, error) {
+	return s.store.ListUserPage(ctx, f)
 }
 
 // Users lists every user with active authorization counts.

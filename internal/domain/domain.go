@@ -232,6 +232,11 @@ type AppFilter struct {
 	IncludeDeleted      bool
 }
 
+// AppCountCap bounds the count of matching apps an app listing makes
+// (a bounded walk per page load): AppPage.Total is at most AppCountCap+1,
+// meaning "more than AppCountCap".
+const AppCountCap = 10000
+
 // AppPage is one page of apps in the filter's order. Next/Prev are
 // cursors, empty when there is no such page. Total is the number of apps
 // that match the filter, on every page.
@@ -293,9 +298,13 @@ func SecretExpiry(created time.Time, lifetime time.Duration) time.Time {
 // ActiveOnly leaves out revoked ones. After is a keyset cursor (granted_at
 // descending, then id). Limit defaults to 100 (at most 1000).
 type AuthorizationFilter struct {
-	ID         string
-	UserID     string
-	ClientID   string
+	ID       string
+	UserID   string
+	ClientID string
+	// AppQuery and UserQuery match the app's name or the user's username
+	// or display name (substring, case-insensitive).
+	AppQuery   string
+	UserQuery  string
 	Scope      string
 	ActiveOnly bool
 	After      string
@@ -421,4 +430,21 @@ type ScopeStat struct {
 	Authorizations int64
 	Uses           int64
 	LastUsedAt     *time.Time
+}
+
+// UserFilter selects a page of the user listing: Query matches the
+// username, display name or e-mail (substring, case-insensitive); After
+// and Before are cursors from a previous UserPage (at most one); Limit is
+// the page size (1..200, default 50).
+type UserFilter struct {
+	Query         string
+	After, Before string
+	Limit         int
+}
+
+// UserPage is one page of users by username (case-insensitive). Next and
+// Prev are cursors, empty when there is no such page.
+type UserPage struct {
+	Users      []UserSummary
+	Next, Prev string
 }

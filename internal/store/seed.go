@@ -556,7 +556,7 @@ func (g *seeder) authorizations(ctx context.Context, tx *sql.Tx) error {
 			ui = int32(g.r.IntN(len(g.userIDs)))
 			_, taken = active[pair{ui, ai}]
 		}
-		if taken || g.r.IntN(100) < 5 {
+		if taken || g.r.IntN(100) < 6 {
 			t := granted.Add(time.Duration(g.r.Int64N(int64(g.spec.Now.Sub(granted)) + 1)))
 			revoked = &t
 			revokedBy = g.usernames[ui]

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
@@ -75,4 +77,69 @@ FROM users u ORDER BY ` + db.fl.nocase("u.username")).Scan(&rows).Error
 		out[i] = domain.UserSummary{User: r.User.domain(), ActiveAuthorizations: r.ActiveAuthorizations}
 	}
 	return out, nil
+}
+
+// ListUserPage returns one page of users by username (keyset on the
+// username's unique case-insensitive index, so a deep page costs what the
+// first does), each with its active authorization count (from the index
+// authorizations_active). Errors: Invalid for a malformed cursor.
+func (db *DB) ListUserPage(ctx context.Context, f domain.UserFilter) (domain.UserPage, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	n := db.fl.nocase("u.username")
+	q := `SELECT u.*, (SELECT COUNT(*) FROM authorizations z WHERE z.user_id = u.id AND z.revoked_at IS NULL) AS active_authorizations
+FROM users u WHERE 1=1`
+	var args []any
+	if s := strings.TrimSpace(f.Query); s != "" {
+		like := "%" + escapeLike(s) + "%"
+		l := db.fl.like
+		q += ` AND (u.username ` + l + ` ? ESCAPE '\' OR u.display_name ` + l + ` ? ESCAPE '\' OR u.email ` + l + ` ? ESCAPE '\')`
+		args = append(args, like, like, like)
+	}
+	backward := false
+	switch {
+	case f.After != "":
+		q += ` AND ` + n + ` > ` + db.fl.nocase("?")
+		args = append(args, f.After)
+	case f.Before != "":
+		q += ` AND ` + n + ` < ` + db.fl.nocase("?")
+		args = append(args, f.Before)
+		backward = true
+	}
+	if backward {
+		q += ` ORDER BY ` + n + ` DESC`
+	} else {
+		q += ` ORDER BY ` + n
+	}
+	q += ` LIMIT ?`
+	args = append(args, limit+1)
+	var rows []struct {
+		User                 userRow `gorm:"embedded"`
+		ActiveAuthorizations int64
+	}
+	if err := db.rd(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+		return domain.UserPage{}, translate(err, "users")
+	}
+	more := len(rows) > limit
+	if more {
+		rows = rows[:limit]
+	}
+	if backward {
+		slices.Reverse(rows)
+	}
+	page := domain.UserPage{Users: make([]domain.UserSummary, len(rows))}
+	for i, r := range rows {
+		page.Users[i] = domain.UserSummary{User: r.User.domain(), ActiveAuthorizations: r.ActiveAuthorizations}
+	}
+	if len(rows) > 0 {
+		if (backward && more) || (!backward && f.After != "") {
+			page.Prev = rows[0].User.Username
+		}
+		if (!backward && more) || backward {
+			page.Next = rows[len(rows)-1].User.Username
+		}
+	}
+	return page, nil
 }

@@ -3,7 +3,9 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -273,13 +275,27 @@ func (s *Server) appDelete(c echo.Context) error {
 
 // usersList is /admin/users.
 func (s *Server) usersList(c echo.Context) error {
-	users, err := s.admin.Users(c.Request().Context())
+	q := strings.TrimSpace(c.QueryParam("q"))
+	page, err := s.admin.UserPage(c.Request().Context(), domain.UserFilter{Query: q, After: c.QueryParam("after"), Before: c.QueryParam("before")})
 	if err != nil {
 		return err
 	}
 	u, _ := currentUser(c)
-	p := views.UsersPage{Nav: s.nav(c, "users"), CanManage: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(c.Request().Context(), sessFlash)}
-	for _, x := range users {
+	p := views.UsersPage{Nav: s.nav(c, "users"), CanManage: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(c.Request().Context(), sessFlash), Query: q}
+	link := func(key, cursor string) string {
+		v := url.Values{key: {cursor}}
+		if q != "" {
+			v.Set("q", q)
+		}
+		return "/admin/users?" + v.Encode()
+	}
+	if page.Prev != "" {
+		p.PrevURL = link("before", page.Prev)
+	}
+	if page.Next != "" {
+		p.NextURL = link("after", page.Next)
+	}
+	for _, x := range page.Users {
 		p.Users = append(p.Users, views.UserRow{ID: x.ID, Username: x.Username, Display: x.DisplayName, Email: x.Email,
 			Role: string(x.Role), ActiveAuthorizations: x.ActiveAuthorizations})
 	}

@@ -222,27 +222,46 @@ func (s *Server) appScopesNarrow(c echo.Context) error {
 	return s.flashTo(c, "/admin/apps/"+rep.ClientID+"/scopes", changeSummary(ch))
 }
 
-// userPage is /admin/users/{id}.
+// userPage is /admin/users/{id}?q=…&after=…: the user and one page (50)
+// of their authorizations, newest grant first (keyset on the index
+// authorizations_by_user), searchable by app name.
 func (s *Server) userPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, err := s.admin.User(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	list, _, err := s.admin.Authorizations(ctx, domain.AuthorizationFilter{UserID: u.ID, Limit: 1000})
+	q := strings.TrimSpace(c.QueryParam("q"))
+	after := c.QueryParam("after")
+	list, next, err := s.admin.Authorizations(ctx, domain.AuthorizationFilter{UserID: u.ID, AppQuery: q, Limit: 50, After: after})
+	if err != nil {
+		return err
+	}
+	imp, err := s.admin.RevocationImpact(ctx, domain.AuthorizationFilter{UserID: u.ID})
 	if err != nil {
 		return err
 	}
 	me, _ := currentUser(c)
-	p := views.UserPage{Nav: s.nav(c, "users"), CanManage: me.Role == domain.RoleAdmin,
-		User: views.UserRow{ID: u.ID, Username: u.Username, Display: u.DisplayName, Email: u.Email, Role: string(u.Role)}}
+	p := views.UserPage{Nav: s.nav(c, "users"), CanManage: me.Role == domain.RoleAdmin, Query: q,
+		User: views.UserRow{ID: u.ID, Username: u.Username, Display: u.DisplayName, Email: u.Email, Role: string(u.Role),
+			ActiveAuthorizations: imp.Authorizations}}
+	base := "/admin/users/" + u.ID
+	if q != "" {
+		base += "?q=" + url.QueryEscape(q) + "&"
+	} else {
+		base += "?"
+	}
+	if next != "" {
+		p.NextURL = base + "after=" + url.QueryEscape(next)
+	}
+	if after != "" {
+		p.FirstURL = strings.TrimSuffix(strings.TrimSuffix(base, "&"), "?")
+	}
 	for _, a := range list {
 		row := views.AuthorizationRow{ID: a.ID, AppName: a.AppName, ClientID: a.ClientID, Scopes: a.Scopes, ScopeViews: s.scopeViews(a.Scopes),
 			GrantedAt: stamp(a.GrantedAt), LastUsed: dayPtr(a.LastUsedAt)}
 		if a.RevokedAt != nil {
 			row.Revoked = a.RevokedAt.Format("2006-01-02")
-		} else {
-			p.User.ActiveAuthorizations++
 		}
 		p.Authorizations = append(p.Authorizations, row)
 	}

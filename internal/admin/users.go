@@ -146,7 +146,9 @@ func (s *Service) authenticate(ctx context.Context, username, password string) (
 		return domain.User{}, err
 	}
 	ok, err := argon2id.ComparePasswordAndHash(password, u.PasswordHash)
-	if err != nil || !ok {
+	if err != nil || !ok || !u.Active() {
+		// A disabled or deleted user gets the same answer: the message
+		// does not say why.
 		return domain.User{}, bad
 	}
 	return u, nil

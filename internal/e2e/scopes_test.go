@@ -763,10 +763,11 @@ func saSnapshot(t *testing.T, ts *testServer) string {
 			fmt.Fprintf(&b, "  authorization %s user=%s scopes=%q revoked=%v\n", z.ID, z.UserID, z.Scopes, z.RevokedAt != nil)
 		}
 	}
-	users, err := ts.App.Admin.Users(ctx)
+	userPage, err := ts.App.Admin.Users(ctx, domain.UserFilter{Limit: 500})
 	if err != nil {
 		t.Fatal(err)
 	}
+	users := userPage.Users
 	sort.Slice(users, func(i, j int) bool { return users[i].Username < users[j].Username })
 	for _, u := range users {
 		fmt.Fprintf(&b, "user %s %s %s rev=%d active=%d\n", u.ID, u.Username, u.Role, u.Revision, u.ActiveAuthorizations)

@@ -96,11 +96,14 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, e
 
 // authenticateClient checks the presented secret against every active
 // secret of the app in constant time (RFC 6749 §2.3.1). Returns the
-// matching secret, or ErrClientUnknown (deleted app), ErrClientFailed (no
-// match) or ErrSecretExpired.
+// matching secret, or ErrClientUnknown (deleted app), ErrClientNotApproved
+// (pending or rejected app), ErrClientFailed (no match) or ErrSecretExpired.
 func authenticateClient(app domain.App, presented string, now time.Time) (domain.Secret, *Error) {
 	if app.DeletedAt != nil || app.External {
 		return domain.Secret{}, ErrClientUnknown
+	}
+	if app.Status != "" && app.Status != domain.AppActive {
+		return domain.Secret{}, ErrClientNotApproved
 	}
 	h := Hash(presented)
 	var match domain.Secret

@@ -27,6 +27,8 @@ type appRow struct {
 	CreatedAt   time.Time
 	DeletedAt   *time.Time
 	External    bool
+	Status      string
+	ReviewNote  string `gorm:"column:review_note"`
 }
 
 func (appRow) TableName() string { return "apps" }
@@ -73,11 +75,38 @@ func (l appListRow) domain() domain.App {
 			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: splitScopes(r.Scopes)},
 		OwnerID: r.OwnerID, OwnerUsername: l.OwnerUsername, CreatedAt: utc(r.CreatedAt),
 		DeletedAt: utcPtr(r.DeletedAt), ActiveAuthorizations: l.ActiveAuthorizations, External: r.External,
+		Status: firstNonEmpty(r.Status, domain.AppActive), ReviewNote: r.ReviewNote,
 	}
 }
 
-const appSelect = `SELECT a.*, u.username AS owner_username,
-  (SELECT COUNT(*) FROM authorizations z WHERE z.client_id = a.client_id AND z.revoked_at IS NULL) AS active_authorizations
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// liveSQL is the condition "authorization z has a working token or a
+// fresh grant" (domain.AuthActive); it takes liveArgs(now).
+const liveSQL = `(EXISTS (SELECT 1 FROM refresh_tokens r JOIN client_secrets s ON s.id = r.secret_id AND s.retired_at IS NULL AND s.expires_at > ?
+    WHERE r.authorization_id = z.id AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > ?)
+  OR EXISTS (SELECT 1 FROM authorization_codes c WHERE c.authorization_id = z.id AND c.used_at IS NULL AND c.expires_at > ?))`
+
+func liveArgs(now time.Time) []any { return []any{utc(now), utc(now), utc(now)} }
+
+// stateSQL is the true state of authorization z; it takes liveArgs(now).
+const stateSQL = `CASE WHEN z.revoked_at IS NOT NULL THEN '` + domain.AuthRevoked + `' WHEN ` + liveSQL +
+	` THEN '` + domain.AuthActive + `' ELSE '` + domain.AuthNeedsReauthorization + `' END`
+
+// activeCountSQL counts the active (true state) authorizations matching
+// the condition cond on z; it takes liveArgs(now).
+func activeCountSQL(cond string) string {
+	return `(SELECT COUNT(*) FROM authorizations z WHERE ` + cond + ` AND z.revoked_at IS NULL AND ` + liveSQL + `)`
+}
+
+// appSelect selects apps with their owner's username and active count; it
+// takes liveArgs(now).
+var appSelect = `SELECT a.*, u.username AS owner_username, ` + activeCountSQL("z.client_id = a.client_id") + ` AS active_authorizations
 FROM apps a JOIN users u ON u.id = a.owner_id`
 
 // CreateApp inserts an app registration together with its secrets
@@ -88,9 +117,13 @@ func (db *DB) CreateApp(ctx context.Context, app domain.App) error {
 		row := appRow{ClientID: app.ClientID, Name: r.Name, Company: r.Company, Description: r.Description,
 			CompanyURL: r.CompanyURL, AppURL: r.AppURL, CallbackURL: r.CallbackURL, LogoURL: r.LogoURL,
 			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: joinScopes(r.Scopes),
-			OwnerID: app.OwnerID, CreatedAt: utc(app.CreatedAt), External: app.External}
+			OwnerID: app.OwnerID, CreatedAt: utc(app.CreatedAt), External: app.External,
+			Status: firstNonEmpty(app.Status, domain.AppActive), ReviewNote: app.ReviewNote}
 		if err := db.wr(ctx).Create(&row).Error; err != nil {
 			return translate(err, "app "+app.ClientID)
+		}
+		if err := db.AddAppOwner(ctx, app.ClientID, app.OwnerID, app.CreatedAt); err != nil {
+			return err
 		}
 		for _, s := range app.Secrets {
 			sr := secretRowOf(s)
@@ -107,7 +140,7 @@ func (db *DB) CreateApp(ctx context.Context, app domain.App) error {
 // returned too, with DeletedAt set. Errors: NotFound.
 func (db *DB) AppByClientID(ctx context.Context, clientID string) (domain.App, error) {
 	var rows []appListRow
-	if err := db.rd(ctx).Raw(appSelect+` WHERE a.client_id = ?`, clientID).Scan(&rows).Error; err != nil {
+	if err := db.rd(ctx).Raw(appSelect+` WHERE a.client_id = ?`, append(liveArgs(db.now()), clientID)...).Scan(&rows).Error; err != nil {
 		return domain.App{}, translate(err, "app")
 	}
 	if len(rows) == 0 {
@@ -163,9 +196,17 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 		limit = 25
 	}
 	q := appSelect + ` WHERE 1=1`
-	var args []any
+	args := liveArgs(db.now())
 	if !f.IncludeDeleted {
 		q += ` AND a.deleted_at IS NULL`
+	}
+	if f.Status != "" {
+		q += ` AND a.status = ?`
+		args = append(args, f.Status)
+	}
+	if f.OwnerID != "" {
+		q += ` AND EXISTS (SELECT 1 FROM app_owners o WHERE o.client_id = a.client_id AND o.user_id = ?)`
+		args = append(args, f.OwnerID)
 	}
 	if !f.SecretExpiresBefore.IsZero() {
 		q += ` AND EXISTS (SELECT 1 FROM client_secrets s WHERE s.client_id = a.client_id AND s.retired_at IS NULL AND s.expires_at <= ? AND s.expires_at > ?)`
@@ -274,9 +315,9 @@ func (db *DB) SecretExpiries(ctx context.Context) ([]domain.ExpiringSecret, erro
 		ActiveAuthorizations int64
 	}
 	err := db.rd(ctx).Raw(`SELECT s.client_id, a.name AS app_name, a.company, u.username AS owner, s.slot, s.created_at, s.expires_at,
-  (SELECT COUNT(*) FROM authorizations z WHERE z.client_id = a.client_id AND z.revoked_at IS NULL) AS active_authorizations
+  `+activeCountSQL("z.client_id = a.client_id")+` AS active_authorizations
 FROM client_secrets s JOIN apps a ON a.client_id = s.client_id JOIN users u ON u.id = a.owner_id
-WHERE s.retired_at IS NULL AND a.deleted_at IS NULL ORDER BY s.expires_at, a.name`).Scan(&rows).Error
+WHERE s.retired_at IS NULL AND a.deleted_at IS NULL ORDER BY s.expires_at, a.name`, liveArgs(db.now())...).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "client secrets")
 	}

@@ -41,9 +41,22 @@ const BusyTimeout = 10 * time.Second
 
 // DB is an open oauthdesk database. It is safe for concurrent use.
 type DB struct {
-	path string
-	w    *gorm.DB // the single write connection
-	r    *gorm.DB // read-only pool
+	path  string
+	w     *gorm.DB // the single write connection
+	r     *gorm.DB // read-only pool
+	clock func() time.Time
+}
+
+// SetClock sets the clock the store computes time-dependent answers with
+// (the true authorization state in listings); default time.Now. Call it
+// before use.
+func (db *DB) SetClock(now func() time.Time) { db.clock = now }
+
+func (db *DB) now() time.Time {
+	if db.clock != nil {
+		return db.clock().UTC()
+	}
+	return time.Now().UTC()
 }
 
 // Open opens (creating if needed) the SQLite database file at path in WAL

@@ -32,8 +32,10 @@ func (s *Server) appsList(c echo.Context) error {
 		f.SecretExpiresAfter, f.SecretExpiresBefore = now, now.Add(s.cfg.Thresholds.Critical)
 	case string(domain.StateExpiring):
 		f.SecretExpiresAfter, f.SecretExpiresBefore = now.Add(s.cfg.Thresholds.Critical), now.Add(s.cfg.Thresholds.Expiring)
+	case domain.AppPending:
+		f.Status = domain.AppPending
 	default:
-		return apperr.Errorf(apperr.Invalid, "state must be expiring, critical or expired")
+		return apperr.Errorf(apperr.Invalid, "state must be expiring, critical, expired or pending")
 	}
 	page, err := s.admin.ListApps(c.Request().Context(), f)
 	if err != nil {
@@ -101,29 +103,13 @@ var appFormFields = []string{domain.FieldName, domain.FieldCompany, domain.Field
 func (s *Server) appCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := currentUser(c)
-	form, err := c.FormParams()
+	reg, values, scopes, err := readRegistration(c)
 	if err != nil {
-		return apperr.Errorf(apperr.Invalid, "The form could not be read.")
+		return err
 	}
-	values := map[string]string{}
-	for _, f := range appFormFields {
-		values[f] = form.Get(f)
-	}
-	reg := domain.Registration{Name: values[domain.FieldName], Company: values[domain.FieldCompany],
-		Description: values[domain.FieldDescription], CompanyURL: values[domain.FieldCompanyURL],
-		AppURL: values[domain.FieldAppURL], CallbackURL: values[domain.FieldCallbackURL],
-		LogoURL: values[domain.FieldLogoURL], TermsURL: values[domain.FieldTermsURL],
-		PrivacyURL: values[domain.FieldPrivacyURL], Scopes: form[domain.FieldScopes]}
 	res, err := s.admin.RegisterApp(ctx, u.Username, reg)
 	if apperr.Is(err, apperr.Invalid) {
-		f := s.appForm(c, values, form[domain.FieldScopes], "The app was not registered: fix the fields marked below.")
-		for k, v := range apperr.FieldErrors(err) {
-			f.Errors[k] = v
-		}
-		if len(f.Errors) == 0 {
-			f.Error = apperr.ErrorMessage(err)
-		}
-		return render(c, http.StatusUnprocessableEntity, views.AppNew(f))
+		return s.invalidForm(c, s.appForm(c, values, scopes, ""), err, "The app was not registered: fix the fields marked below.")
 	}
 	if err != nil {
 		return err
@@ -133,7 +119,9 @@ func (s *Server) appCreate(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/admin/apps/"+res.App.ClientID)
 }
 
-// appDetail is GET /admin/apps/{client_id}.
+// appDetail is GET /admin/apps/{client_id}, and the owner's settings
+// page GET /profile/apps/{client_id} (the same page plus the edit form,
+// the owners and a keyset-paginated authorization list).
 func (s *Server) appDetail(c echo.Context) error {
 	ctx := c.Request().Context()
 	d, err := s.admin.App(ctx, c.Param("client_id"))
@@ -143,8 +131,36 @@ func (s *Server) appDetail(c echo.Context) error {
 	now := s.now()
 	a := d.App
 	u, _ := currentUser(c)
-	p := views.AppPage{Nav: s.nav(c, "apps"), App: s.appRow(a, now), Scopes: s.scopeViews(a.Scopes), Deleted: a.DeletedAt != nil,
-		CanManage: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(ctx, sessFlash)}
+	owner := ownerPage(c)
+	if owner && a.DeletedAt != nil {
+		return notYours()
+	}
+	active := "apps"
+	if owner {
+		active = "myapps"
+	}
+	p := views.AppPage{Nav: s.nav(c, active), App: s.appRow(a, now), Scopes: s.scopeViews(a.Scopes), Deleted: a.DeletedAt != nil,
+		CanManage: u.Role == domain.RoleAdmin || owner, Flash: s.sessions.PopString(ctx, sessFlash),
+		Base: appBase(c, a.ClientID), Owner: owner, CanReview: !owner && u.Role == domain.RoleAdmin && a.Status == domain.AppPending}
+	if owner {
+		p.Edit = s.editForm(c, a, nil, nil)
+		owners, err := s.admin.AppOwners(ctx, a.ClientID)
+		if err != nil {
+			return err
+		}
+		for _, o := range owners {
+			p.Owners = append(p.Owners, views.OwnerRow{UserID: o.UserID, Username: o.Username, Display: o.DisplayName,
+				Added: day(o.AddedAt), Primary: o.Primary})
+		}
+		list, next, err := s.admin.Authorizations(ctx, domain.AuthorizationFilter{ClientID: a.ClientID, Limit: 100, After: c.QueryParam("after")})
+		if err != nil {
+			return err
+		}
+		d.Authorizations = list
+		if next != "" {
+			p.AuthNextURL = p.Base + "?" + url.Values{"after": {next}}.Encode()
+		}
+	}
 	if h := s.sessions.GetString(ctx, sessReveal); h != "" {
 		if v := s.reveal.take(h, a.ClientID, now); v != "" {
 			p.NewSecretSlot, p.NewSecret, _ = strings.Cut(v, "\x00")
@@ -184,7 +200,7 @@ func (s *Server) appDetail(c echo.Context) error {
 	for _, z := range d.Authorizations {
 		row := views.AuthorizationRow{ID: z.ID, Username: z.Username, Display: z.UserDisplayName, Scopes: z.Scopes,
 			ScopeViews: s.scopeViews(z.Scopes), GrantedAt: z.GrantedAt.Format("2006-01-02 15:04"), LastUsed: dayPtr(z.LastUsedAt),
-			SecretSlot: use[z.ID]}
+			SecretSlot: use[z.ID], State: z.State}
 		if z.RevokedAt != nil {
 			row.Revoked = z.RevokedAt.Format("2006-01-02")
 		}
@@ -196,7 +212,7 @@ func (s *Server) appDetail(c echo.Context) error {
 func (s *Server) appRow(a domain.App, now time.Time) views.AppRow {
 	r := views.AppRow{ClientID: a.ClientID, Name: a.Name, Company: a.Company, CallbackURL: a.CallbackURL,
 		Scopes: a.Scopes, ActiveAuthorizations: a.ActiveAuthorizations, State: "none", SecretAge: "–", SecretExpires: "–",
-		Deleted: a.DeletedAt != nil, External: a.External}
+		Deleted: a.DeletedAt != nil, External: a.External, Status: a.Status, ReviewNote: a.ReviewNote}
 	if sec, ok := a.PrimarySecret(); ok {
 		r.SecretAge = age(sec.CreatedAt, now)
 		r.SecretExpires = day(sec.ExpiresAt)

@@ -104,8 +104,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		log.Warn("request rejected", "status", status, "reason", msg)
 	}
 
+	tokenEndpoint, _ := c.Get(ctxTokenEndpoint).(bool)
 	switch path := req.URL.Path; {
-	case path == "/oauth2/token":
+	case path == "/oauth2/token" || tokenEndpoint:
 		writeTokenError(c, &oauth.Error{Code: tokenErrorCode(status), Description: msg, Status: status})
 	case strings.HasPrefix(path, "/_apis/"):
 		_ = c.JSON(status, apiError(msg))

@@ -9,7 +9,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
-	"github.com/oauthdesk/oauthdesk/internal/oauth"
+	"github.com/oauthdesk/oauthdesk/internal/secret"
 )
 
 // RegisteredApp is the result of RegisterApp: the registration and its
@@ -49,18 +49,18 @@ func (s *Service) registerApp(ctx context.Context, ownerUsername string, reg dom
 		if err != nil {
 			return err
 		}
-		secret := oauth.NewOpaque(oauth.PrefixClientSecret)
 		if !owner.Active() {
 			return apperr.Errorf(apperr.Invalid, "owner %q is disabled or deleted", ownerUsername)
 		}
+		value := secret.New(secret.PrefixClientSecret)
 		app := domain.App{ClientID: uuid.NewString(), Registration: reg, OwnerID: owner.ID,
 			OwnerUsername: owner.Username, CreatedAt: now, Status: status}
 		app.Secrets = []domain.Secret{{ID: uuid.NewString(), ClientID: app.ClientID, Slot: domain.SlotPrimary,
-			Hash: oauth.Hash(secret), CreatedAt: now, ExpiresAt: domain.SecretExpiry(now, lifetime)}}
+			Hash: secret.Hash(value), CreatedAt: now, ExpiresAt: domain.SecretExpiry(now, lifetime)}}
 		if err := s.store.CreateApp(ctx, app); err != nil {
 			return err
 		}
-		out = RegisteredApp{App: app, ClientSecret: secret}
+		out = RegisteredApp{App: app, ClientSecret: value}
 		return s.record(ctx, now, audit.ActionAppRegister, audit.TargetApp, app.ClientID, map[string]any{
 			"name": reg.Name, "callback_url": reg.CallbackURL, "scopes": reg.Scopes, "owner": owner.Username,
 			"secret_id": app.Secrets[0].ID, "status": status})

@@ -10,13 +10,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
-	"github.com/oauthdesk/oauthdesk/internal/oauth"
-)
-
-// Settings keys.
-const (
-	SettingThirdPartyOAuth    = oauth.SettingThirdPartyOAuth // "on" | "off"
-	SettingSecretLifetimeDays = "secret_lifetime_days"       // 1..MaxSecretLifetimeDays
+	"github.com/oauthdesk/oauthdesk/internal/secret"
 )
 
 // MaxSecretLifetimeDays is the longest secret lifetime the policy allows:
@@ -63,7 +57,7 @@ func (s *Service) activeApp(ctx context.Context, clientID string) (domain.App, e
 // SecretLifetime returns the lifetime new secrets get: the policy setting
 // in days, else the configured default (five years when 0).
 func (s *Service) SecretLifetime(ctx context.Context) (time.Duration, error) {
-	v, ok, err := s.store.Setting(ctx, SettingSecretLifetimeDays)
+	v, ok, err := s.store.Setting(ctx, domain.SettingSecretLifetimeDays)
 	if err != nil || !ok {
 		return s.secretLifetime, err
 	}
@@ -112,8 +106,8 @@ func (s *Service) IssueSecret(ctx context.Context, clientID, slot string, replac
 			action, out.Replaced = audit.ActionSecretRegenerate, true
 			details["replaced_secret_id"] = old.ID
 		}
-		value := oauth.NewOpaque(oauth.PrefixClientSecret)
-		sec := domain.Secret{ID: uuid.NewString(), ClientID: app.ClientID, Slot: slot, Hash: oauth.Hash(value),
+		value := secret.New(secret.PrefixClientSecret)
+		sec := domain.Secret{ID: uuid.NewString(), ClientID: app.ClientID, Slot: slot, Hash: secret.Hash(value),
 			CreatedAt: now, ExpiresAt: domain.SecretExpiry(now, lifetime)}
 		if err := s.store.CreateSecret(ctx, sec); err != nil {
 			return err
@@ -299,7 +293,7 @@ func (s *Service) DeleteApp(ctx context.Context, clientID, confirmName string) (
 // ThirdPartyOAuth reports the organization policy "Third-party application
 // access via OAuth" (on unless set off).
 func (s *Service) ThirdPartyOAuth(ctx context.Context) (bool, error) {
-	v, ok, err := s.store.Setting(ctx, SettingThirdPartyOAuth)
+	v, ok, err := s.store.Setting(ctx, domain.SettingThirdPartyOAuth)
 	return !ok || v != "off", err
 }
 
@@ -314,10 +308,10 @@ func (s *Service) SetThirdPartyOAuth(ctx context.Context, on bool) error {
 		}
 		v := map[bool]string{true: "on", false: "off"}
 		now := s.now()
-		if err := s.store.SetSetting(ctx, SettingThirdPartyOAuth, v[on], now); err != nil {
+		if err := s.store.SetSetting(ctx, domain.SettingThirdPartyOAuth, v[on], now); err != nil {
 			return err
 		}
-		return s.record(ctx, now, audit.ActionPolicySet, audit.TargetPolicy, SettingThirdPartyOAuth,
+		return s.record(ctx, now, audit.ActionPolicySet, audit.TargetPolicy, domain.SettingThirdPartyOAuth,
 			map[string]any{"before": v[before], "after": v[on]})
 	})
 }
@@ -331,10 +325,10 @@ func (s *Service) SetSecretLifetimeDays(ctx context.Context, days int) error {
 	}
 	return s.store.WriteTx(ctx, func(ctx context.Context) error {
 		now := s.now()
-		if err := s.store.SetSetting(ctx, SettingSecretLifetimeDays, strconv.Itoa(days), now); err != nil {
+		if err := s.store.SetSetting(ctx, domain.SettingSecretLifetimeDays, strconv.Itoa(days), now); err != nil {
 			return err
 		}
-		return s.record(ctx, now, audit.ActionPolicySet, audit.TargetPolicy, SettingSecretLifetimeDays, map[string]any{"after": days})
+		return s.record(ctx, now, audit.ActionPolicySet, audit.TargetPolicy, domain.SettingSecretLifetimeDays, map[string]any{"after": days})
 	})
 }
 

@@ -35,6 +35,7 @@ const (
 	ActionConsentDeny         = "consent.deny"
 	ActionAuthorizationRevoke = "authorization.revoke"
 	ActionTokenFamilyRevoke   = "token_family.revoke"
+	ActionTokenRefreshRetry   = "token.refresh_retry" // a rotated refresh token presented again within the grace window
 	ActionPolicySet           = "policy.set"
 	ActionSignIn              = "session.signin"
 	ActionSignInFailed        = "session.signin_failed"

@@ -20,10 +20,6 @@ const (
 	PolicyAdmins   = "admins"   // only administrators register apps
 )
 
-// SettingAppRegistration is the settings key of the app-registration
-// policy (PolicyMembers, PolicyApproval or PolicyAdmins).
-const SettingAppRegistration = "app_registration"
-
 // ValidRegistrationPolicy reports whether p is one of the three policies.
 func ValidRegistrationPolicy(p string) bool {
 	return p == PolicyMembers || p == PolicyApproval || p == PolicyAdmins

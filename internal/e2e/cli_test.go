@@ -714,6 +714,9 @@ func TestServeRejectsBadFlags(t *testing.T) {
 		{name: "base URL without host", args: []string{"--addr", "127.0.0.1:0", "--base-url", "https://"}, words: []string{"--base-url"}},
 		{name: "OAUTHDESK_ADDR not host:port", env: []string{"OAUTHDESK_ADDR=nonsense"}, words: []string{"nonsense"}},
 		{name: "extra argument", args: []string{"--addr", "127.0.0.1:0", "now"}, words: []string{"now"}},
+		{name: "refresh grace not a duration", args: []string{"--addr", "127.0.0.1:0", "--refresh-grace", "30"}, words: []string{"--refresh-grace", "30"}},
+		{name: "refresh grace negative", args: []string{"--addr", "127.0.0.1:0", "--refresh-grace", "-5s"}, words: []string{"--refresh-grace", "-5s"}},
+		{name: "OAUTHDESK_REFRESH_GRACE bad", env: []string{"OAUTHDESK_REFRESH_GRACE=soon"}, args: []string{"--addr", "127.0.0.1:0"}, words: []string{"soon"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

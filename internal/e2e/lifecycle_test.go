@@ -36,6 +36,7 @@ import (
 
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/server"
 )
 
 const (
@@ -55,7 +56,13 @@ type lcEnv struct {
 
 func lcNewEnv(t *testing.T) *lcEnv {
 	t.Helper()
-	ts := newTestServer(t)
+	return lcNewEnvWith(t, nil)
+}
+
+// lcNewEnvWith is lcNewEnv with a hook that adjusts the configuration.
+func lcNewEnvWith(t *testing.T, configure func(*server.Config)) *lcEnv {
+	t.Helper()
+	ts := newTestServerWith(t, configure)
 	root := ts.addUser(t, "root", domain.RoleAdmin, lcRootPassword)
 	admin := ts.newAgent(t)
 	admin.signIn("root", lcRootPassword)
@@ -1011,8 +1018,11 @@ func lcRevokeAPI(t *testing.T, e *lcEnv, token string, body map[string]string) i
 
 // TestLifecycleRefreshReuse: presenting an already rotated refresh token
 // revokes the whole authorization, every chain of it.
+//
+// The grace window is off here, so that the first replay is reuse (the
+// window itself is tested in refresh_grace_test.go).
 func TestLifecycleRefreshReuse(t *testing.T) {
-	e := lcNewEnv(t)
+	e := lcNewEnvWith(t, graceOff)
 	bob, carol := e.member(t, "bob"), e.member(t, "carol")
 	app := registerThroughDashboard(t, e.admin, lcScope)
 
@@ -1407,7 +1417,7 @@ func lcParseJSONL(t *testing.T, s string) []lcExport {
 // filters and pages; the exports parse; `oauthdesk audit verify` passes,
 // and finds an event edited, deleted or reordered in SQLite.
 func TestLifecycleAudit(t *testing.T) {
-	e := lcNewEnv(t)
+	e := lcNewEnvWith(t, graceOff) // a replay is reuse at once
 	admin := e.admin
 	bob := e.member(t, "bob")
 	start := time.Now().UTC()

@@ -10,6 +10,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
+	"github.com/oauthdesk/oauthdesk/internal/secret"
 )
 
 // ResponseTypeAssertion is the only response_type the web-server flow
@@ -150,7 +151,7 @@ func (s *Service) Decide(ctx context.Context, userID string, req AuthorizeReques
 		err := s.record(ctx, now, audit.ActionConsentDeny, audit.TargetApp, c.App.ClientID, map[string]any{"user_id": userID, "scopes": requested})
 		return d, err
 	}
-	code := NewOpaque(PrefixCode)
+	code := secret.New(secret.PrefixCode)
 	primary, _ := c.App.PrimarySecret()
 	err = s.store.WriteTx(ctx, func(ctx context.Context) error {
 		a, err := s.store.ActiveAuthorization(ctx, userID, c.App.ClientID)
@@ -177,7 +178,7 @@ func (s *Service) Decide(ctx context.Context, userID string, req AuthorizeReques
 			return err
 		}
 		return s.store.CreateCode(ctx, domain.AuthCode{
-			ID: uuid.NewString(), Hash: Hash(code), AuthorizationID: a.ID, ClientID: c.App.ClientID,
+			ID: uuid.NewString(), Hash: secret.Hash(code), AuthorizationID: a.ID, ClientID: c.App.ClientID,
 			UserID: userID, SecretID: primary.ID, Scopes: requested, RedirectURI: c.App.CallbackURL,
 			CreatedAt: now, ExpiresAt: now.Add(s.cfg.CodeTTL),
 		})

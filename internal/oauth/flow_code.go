@@ -2,70 +2,86 @@ package oauth
 
 import (
 	"context"
-	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/secret"
 )
 
-// exchangeCode is the jwt-bearer grant: an authorization code for an
-// access token and a refresh token (seed 001 step 3; RFC 6749 §4.1.3).
-// Runs inside Token's transaction. Order matters: the client is
-// authenticated before anything about the code's state is revealed, and
-// only an authenticated replay of a used code revokes the tokens issued
-// from it (RFC 6749 §4.1.2).
-func (s *Service) exchangeCode(ctx context.Context, now time.Time, req TokenRequest) (TokenResponse, *Error, error) {
-	code, err := s.store.CodeByHash(ctx, Hash(req.Assertion))
+// codeGrant is the jwt-bearer grant: an authorization code for an access
+// token and a refresh token (seed 001 step 3; RFC 6749 §4.1.3).
+//
+// A code is strictly single-use, with no grace: a second presentation,
+// even by the client it was issued to and a moment later, is answered
+// "An access token has already been issued" and revokes every token issued
+// from the code — the whole refresh chain that began with it (RFC 6749
+// §4.1.2: "the authorization server SHOULD revoke (when possible) all
+// tokens previously issued based on that authorization code"). Only an
+// authenticated replay revokes, since the skeleton authenticates the
+// client before validate runs.
+type codeGrant struct {
+	s    *Service
+	code domain.AuthCode
+}
+
+func (g *codeGrant) find(ctx context.Context, assertion string) (string, error) {
+	h := secret.Hash(assertion)
+	code, err := g.s.store.CodeByHash(ctx, h)
 	if apperr.Is(err, apperr.NotFound) {
-		return TokenResponse{}, ErrGrantInvalid, nil
+		return "", ErrGrantInvalid
 	}
 	if err != nil {
-		return TokenResponse{}, nil, err
+		return "", err
 	}
-	if !HashEqual(code.Hash, Hash(req.Assertion)) {
-		return TokenResponse{}, ErrGrantInvalid, nil
+	if !secret.Equal(code.Hash, h) {
+		return "", ErrGrantInvalid
 	}
-	app, sec, oerr, err := s.loadClient(ctx, code.ClientID, req.ClientAssertion, now)
-	if oerr != nil || err != nil {
-		return TokenResponse{}, oerr, err
-	}
-	if !domain.CallbackMatches(app.CallbackURL, req.RedirectURI) || req.RedirectURI != code.RedirectURI {
-		return TokenResponse{}, ErrRedirectURIMismatch, nil
+	g.code = code
+	return code.ClientID, nil
+}
+
+func (g *codeGrant) validate(ctx context.Context, t grantRequest) (issuance, error) {
+	s, code := g.s, g.code
+	if t.req.RedirectURI != code.RedirectURI {
+		return issuance{}, ErrRedirectURIMismatch
 	}
 	if code.UsedAt != nil {
-		return TokenResponse{}, ErrCodeReused, s.revokeFamily(ctx, code, now)
+		return issuance{}, s.codeReplayed(ctx, code, t)
 	}
-	if !now.Before(code.ExpiresAt) {
-		return TokenResponse{}, ErrGrantExpired, nil
+	if !t.now.Before(code.ExpiresAt) {
+		return issuance{}, ErrGrantExpired
 	}
 	authz, err := s.store.AuthorizationByID(ctx, code.AuthorizationID)
 	if err != nil {
-		return TokenResponse{}, nil, err
+		return issuance{}, err
 	}
 	if !authz.Active() {
-		return TokenResponse{}, ErrAuthorizationGone, nil
+		return issuance{}, ErrAuthorizationGone
 	}
-	won, err := s.store.MarkCodeUsed(ctx, code.ID, now)
+	won, err := s.store.MarkCodeUsed(ctx, code.ID, t.now)
 	if err != nil {
-		return TokenResponse{}, nil, err
+		return issuance{}, err
 	}
 	if !won {
-		return TokenResponse{}, ErrCodeReused, s.revokeFamily(ctx, code, now)
+		return issuance{}, s.codeReplayed(ctx, code, t)
 	}
-	resp, err := s.issue(ctx, now, authz, app, sec, code.ID, grantedScopes(s.scopes, code.Scopes, authz, app))
-	return resp, nil, err
+	return issuance{authz: authz, familyID: code.ID, scopes: grantedScopes(s.scopes, code.Scopes, authz, t.app)}, nil
 }
 
-// revokeFamily revokes every token issued from a reused code (RFC 6749
-// §4.1.2) and records it.
-func (s *Service) revokeFamily(ctx context.Context, code domain.AuthCode, now time.Time) error {
-	if err := s.store.RevokeFamily(ctx, code.ID, now); err != nil {
+// codeReplayed revokes every token issued from a used code (RFC 6749
+// §4.1.2), records it, and returns ErrCodeReused (or a storage error).
+func (s *Service) codeReplayed(ctx context.Context, code domain.AuthCode, t grantRequest) error {
+	if err := s.store.RevokeFamily(ctx, code.ID, t.now); err != nil {
 		return err
 	}
 	s.log.WarnContext(ctx, "authorization code reused: its tokens are revoked", "client_id", code.ClientID, "authorization_id", code.AuthorizationID)
-	return s.record(audit.WithActor(ctx, audit.Actor{Name: audit.ActorSystem}), now, audit.ActionTokenFamilyRevoke,
+	err := s.record(audit.WithActor(ctx, audit.Actor{Name: audit.ActorSystem}), t.now, audit.ActionTokenFamilyRevoke,
 		audit.TargetAuthorization, code.AuthorizationID, map[string]any{"reason": "authorization code reused", "family_id": code.ID})
+	if err != nil {
+		return err
+	}
+	return ErrCodeReused
 }
 
 // hasSecret reports whether the app still holds the secret id (not

@@ -7,71 +7,112 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/secret"
 )
 
 // RevokedByReuse is the revoked_by of an authorization revoked because a
-// rotated refresh token was presented again.
+// rotated refresh token was presented again after the grace window.
 const RevokedByReuse = "system: refresh token reuse"
 
-// refresh is the refresh_token grant (seed 001 step 5; RFC 6749 §6): the
-// refresh token travels in assertion. Every refresh rotates: the
+// refreshGrant is the refresh_token grant (seed 001 step 5; RFC 6749 §6):
+// the refresh token travels in assertion. Every refresh rotates: the
 // presented token is marked used and a new one is issued in the same
 // chain, recording the secret presented now (a refresh with a new secret
-// moves the chain to it). Presenting an already rotated token revokes the
-// whole authorization (RFC 9700 §4.14.2: a stolen chain dies); of two
-// concurrent refreshes with one token, exactly one wins. Runs inside
-// Token's transaction.
-func (s *Service) refresh(ctx context.Context, now time.Time, req TokenRequest) (TokenResponse, *Error, error) {
-	rt, err := s.store.RefreshTokenByHash(ctx, Hash(req.Assertion))
+// moves the chain to it).
+//
+// A token that was already rotated is judged by reuseVerdict: presented
+// by its client within Config.RefreshGrace of its rotation (a retried or
+// concurrent refresh whose first answer was lost) it yields another new
+// pair on the same chain and revokes nothing; later it is reuse, and the
+// whole authorization is revoked (RFC 9700 §4.14.2: a stolen chain dies).
+type refreshGrant struct {
+	s  *Service
+	rt domain.RefreshToken
+}
+
+func (g *refreshGrant) find(ctx context.Context, assertion string) (string, error) {
+	h := secret.Hash(assertion)
+	rt, err := g.s.store.RefreshTokenByHash(ctx, h)
 	if apperr.Is(err, apperr.NotFound) {
-		return TokenResponse{}, ErrRefreshUnknown, nil
+		return "", ErrRefreshUnknown
 	}
 	if err != nil {
-		return TokenResponse{}, nil, err
+		return "", err
 	}
-	if !HashEqual(rt.Hash, Hash(req.Assertion)) {
-		return TokenResponse{}, ErrRefreshUnknown, nil
+	if !secret.Equal(rt.Hash, h) {
+		return "", ErrRefreshUnknown
 	}
-	app, sec, oerr, err := s.loadClient(ctx, rt.ClientID, req.ClientAssertion, now)
-	if oerr != nil || err != nil {
-		return TokenResponse{}, oerr, err
-	}
-	if !domain.CallbackMatches(app.CallbackURL, req.RedirectURI) {
-		return TokenResponse{}, ErrRedirectURIMismatch, nil
-	}
+	g.rt = rt
+	return rt.ClientID, nil
+}
+
+func (g *refreshGrant) validate(ctx context.Context, t grantRequest) (issuance, error) {
+	s, rt := g.s, g.rt
 	authz, err := s.store.AuthorizationByID(ctx, rt.AuthorizationID)
 	if err != nil {
-		return TokenResponse{}, nil, err
+		return issuance{}, err
 	}
 	if !authz.Active() || rt.RevokedAt != nil {
-		return TokenResponse{}, ErrAuthorizationGone, nil
+		return issuance{}, ErrAuthorizationGone
 	}
-	if !hasSecret(app, rt.SecretID) {
-		return TokenResponse{}, ErrSecretRetired, nil
+	if !hasSecret(t.app, rt.SecretID) {
+		return issuance{}, ErrSecretRetired
 	}
-	reuse := func() (TokenResponse, *Error, error) {
-		if _, err := s.store.RevokeAuthorization(ctx, authz.ID, RevokedByReuse, now); err != nil {
-			return TokenResponse{}, nil, err
+	iss := issuance{authz: authz, familyID: rt.FamilyID, scopes: grantedScopes(s.scopes, rt.Scopes, authz, t.app)}
+	if rt.UsedAt == nil {
+		if !t.now.Before(rt.ExpiresAt) {
+			return issuance{}, ErrGrantExpired
 		}
-		s.log.WarnContext(ctx, "refresh token reuse: authorization revoked", "authorization_id", authz.ID, "client_id", app.ClientID)
-		err := s.record(audit.WithActor(ctx, audit.Actor{Name: audit.ActorSystem}), now, audit.ActionAuthorizationRevoke,
-			audit.TargetAuthorization, authz.ID, map[string]any{"reason": "refresh token reuse", "user_id": authz.UserID,
-				"client_id": app.ClientID, "scopes": authz.Scopes})
-		return TokenResponse{}, ErrRefreshReused, err
+		won, err := s.store.MarkRefreshTokenUsed(ctx, rt.ID, t.now)
+		if err != nil {
+			return issuance{}, err
+		}
+		if won {
+			return iss, nil
+		}
+		// Rotated by a concurrent request since find: it was used just now.
+		rt.UsedAt = &t.now
 	}
-	if rt.UsedAt != nil {
-		return reuse()
+	if reuseVerdict(s.cfg.RefreshGrace, *rt.UsedAt, t.now) == verdictRetry {
+		return iss, s.record(audit.WithActor(ctx, audit.Actor{Name: audit.ActorSystem}), t.now, audit.ActionTokenRefreshRetry, audit.TargetAuthorization, authz.ID, map[string]any{
+			"reason": "rotated refresh token presented again within the grace window", "client_id": t.app.ClientID,
+			"family_id": rt.FamilyID, "rotated_at": rt.UsedAt.UTC().Format(time.RFC3339Nano), "grace": s.cfg.RefreshGrace.String()})
 	}
-	if !now.Before(rt.ExpiresAt) {
-		return TokenResponse{}, ErrGrantExpired, nil
+	return issuance{}, s.refreshReused(ctx, authz, t)
+}
+
+// verdict is the fate of a rotated refresh token presented again.
+type verdict int
+
+const (
+	verdictReuse verdict = iota // revoke the authorization
+	verdictRetry                // issue another pair on the same chain
+)
+
+// reuseVerdict decides about a refresh token rotated at usedAt and
+// presented again at now by its authenticated client: a retry while
+// now-usedAt ≤ grace (a clock that went back counts as inside), reuse
+// otherwise; grace ≤ 0 turns retries off.
+func reuseVerdict(grace time.Duration, usedAt, now time.Time) verdict {
+	if grace > 0 && now.Sub(usedAt) <= grace {
+		return verdictRetry
 	}
-	won, err := s.store.MarkRefreshTokenUsed(ctx, rt.ID, now)
+	return verdictReuse
+}
+
+// refreshReused revokes the authorization of a reused refresh token (RFC
+// 9700 §4.14.2), records it, and returns ErrRefreshReused (or a storage
+// error).
+func (s *Service) refreshReused(ctx context.Context, authz domain.Authorization, t grantRequest) error {
+	if _, err := s.store.RevokeAuthorization(ctx, authz.ID, RevokedByReuse, t.now); err != nil {
+		return err
+	}
+	s.log.WarnContext(ctx, "refresh token reuse: authorization revoked", "authorization_id", authz.ID, "client_id", t.app.ClientID)
+	err := s.record(audit.WithActor(ctx, audit.Actor{Name: audit.ActorSystem}), t.now, audit.ActionAuthorizationRevoke,
+		audit.TargetAuthorization, authz.ID, map[string]any{"reason": "refresh token reuse", "user_id": authz.UserID,
+			"client_id": t.app.ClientID, "scopes": authz.Scopes})
 	if err != nil {
-		return TokenResponse{}, nil, err
+		return err
 	}
-	if !won {
-		return reuse()
-	}
-	resp, err := s.issue(ctx, now, authz, app, sec, rt.FamilyID, grantedScopes(s.scopes, rt.Scopes, authz, app))
-	return resp, nil, err
+	return ErrRefreshReused
 }

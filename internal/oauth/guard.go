@@ -21,10 +21,6 @@ type PolicySource interface {
 	ActiveAuthorizationScopes(ctx context.Context, clientID string) (map[string][]string, error)
 }
 
-// SettingThirdPartyOAuth is the setting key of the organization policy
-// "Third-party application access via OAuth" ("on" unless "off").
-const SettingThirdPartyOAuth = "third_party_oauth"
-
 // ChangeDetector reports whether anything was committed to the database
 // since its previous call (true on the first call).
 type ChangeDetector interface {
@@ -67,7 +63,7 @@ func (g *Guard) sync(ctx context.Context) error {
 	if err != nil || !changed {
 		return err
 	}
-	v, set, err := g.policy.Setting(ctx, SettingThirdPartyOAuth)
+	v, set, err := g.policy.Setting(ctx, domain.SettingThirdPartyOAuth)
 	if err != nil {
 		return err
 	}

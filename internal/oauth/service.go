@@ -33,14 +33,18 @@ type Store interface {
 	AppendAudit(ctx context.Context, e audit.Event) (audit.Event, error)
 }
 
-// Config holds the protocol's lifetimes and identity. Zero durations take
+// Config holds the protocol's lifetimes and identity. Zero lifetimes take
 // the defaults of PROTOCOL.md: code 15 minutes, access token 1 hour,
-// refresh token 1 year.
+// refresh token 1 year. RefreshGrace is the refresh grace window (see
+// refreshGrant): how long after its rotation a refresh token presented
+// again by its client still yields a new pair instead of revoking the
+// authorization; zero or negative turns the window off.
 type Config struct {
-	Issuer     string // base URL; the iss and aud of access tokens
-	CodeTTL    time.Duration
-	AccessTTL  time.Duration
-	RefreshTTL time.Duration
+	Issuer       string // base URL; the iss and aud of access tokens
+	CodeTTL      time.Duration
+	AccessTTL    time.Duration
+	RefreshTTL   time.Duration
+	RefreshGrace time.Duration
 }
 
 func (c Config) withDefaults() Config {

@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
+	"github.com/oauthdesk/oauthdesk/internal/secret"
 )
 
 // Wire constants of the token request (seed 001, "Get an access and
@@ -48,68 +50,155 @@ type TokenResponse struct {
 	ClientID        string `json:"-"`
 }
 
-// Token runs the token endpoint: the code exchange (flow_code.go) or the
-// refresh (flow_refresh.go). Steps every grant shares run here first, so a
-// grant cannot forget one. Errors: *Error values of errors.go; anything
-// else is internal (and answered as ErrServer by the web layer).
-func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, error) {
+// grant is one grant type of the token endpoint (dex's server/grants
+// shape). Token runs every grant through the same skeleton, so a grant
+// cannot skip a step: find the presented grant, authenticate the client
+// it was issued to, check the redirect URI, let the grant validate itself,
+// then issue. A grant value lives for one request.
+type grant interface {
+	// find looks up the grant presented in assertion and returns the
+	// client_id it was issued to. Errors: *Error when nothing matches.
+	find(ctx context.Context, assertion string) (clientID string, err error)
+	// validate checks the found grant for the authenticated client and
+	// returns what to issue. It may write (a reuse revocation, a used
+	// mark); an *Error it returns commits those writes (see Token).
+	validate(ctx context.Context, t grantRequest) (issuance, error)
+}
+
+// grantRequest is what validate gets: the request, its one clock
+// reading, and the authenticated client and the secret that matched.
+type grantRequest struct {
+	req TokenRequest
+	now time.Time
+	app domain.App
+	sec domain.Secret
+}
+
+// issuance is what a validated grant asks Token to mint: a refresh token
+// in the chain familyID and an access token, for authz and scopes.
+type issuance struct {
+	authz    domain.Authorization
+	familyID string
+	scopes   []string
+}
+
+// newGrant returns the grant for req after the checks every grant shares
+// (RFC 6749 §5.2 and PROTOCOL.md, "Token errors"). Errors: *Error.
+func (s *Service) newGrant(req TokenRequest) (grant, error) {
+	var g grant
 	switch req.GrantType {
 	case "":
-		return TokenResponse{}, ErrGrantTypeMissing
-	case GrantTypeJWTBearer, GrantTypeRefreshToken:
+		return nil, ErrGrantTypeMissing
+	case GrantTypeJWTBearer:
+		g = &codeGrant{s: s}
+	case GrantTypeRefreshToken:
+		g = &refreshGrant{s: s}
 	default:
-		return TokenResponse{}, ErrGrantTypeUnsupported
+		return nil, ErrGrantTypeUnsupported
 	}
 	switch {
 	case req.ClientAssertionType != ClientAssertionTypeJWTBearer:
-		return TokenResponse{}, ErrAssertionTypeInvalid
+		return nil, ErrAssertionTypeInvalid
 	case req.ClientAssertion == "":
-		return TokenResponse{}, ErrSecretMissing
+		return nil, ErrSecretMissing
 	case req.Assertion == "":
-		return TokenResponse{}, ErrAssertionMissing
+		return nil, ErrAssertionMissing
 	case req.RedirectURI == "":
-		return TokenResponse{}, ErrRedirectURIMissing
+		return nil, ErrRedirectURIMissing
 	}
-	var (
-		resp TokenResponse
-		oerr *Error
-	)
-	now := s.now()
-	err := s.store.WriteTx(ctx, func(ctx context.Context) error {
-		var err error
-		if req.GrantType == GrantTypeJWTBearer {
-			resp, oerr, err = s.exchangeCode(ctx, now, req)
-		} else {
-			resp, oerr, err = s.refresh(ctx, now, req)
-		}
-		// An *Error commits what was done before it (a reuse revocation).
-		return err
-	})
+	return g, nil
+}
+
+// Token runs the token endpoint: the code exchange (flow_code.go) or the
+// refresh (flow_refresh.go), in one write transaction. A protocol error
+// (*Error) commits what the grant wrote before it — a reuse revocation
+// must stick although the request fails — while any other error rolls
+// the transaction back. Errors: *Error values of errors.go; anything else
+// is internal (answered as ErrServer by the web layer).
+func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, error) {
+	g, err := s.newGrant(req)
 	if err != nil {
 		return TokenResponse{}, err
 	}
-	if oerr != nil {
-		return TokenResponse{}, oerr
+	var (
+		resp   TokenResponse
+		failed *Error
+	)
+	now := s.now()
+	err = s.store.WriteTx(ctx, func(ctx context.Context) error {
+		var err error
+		resp, err = s.runGrant(ctx, now, g, req)
+		if errors.As(err, &failed) {
+			return nil
+		}
+		return err
+	})
+	switch {
+	case err != nil:
+		return TokenResponse{}, err
+	case failed != nil:
+		return TokenResponse{}, failed
 	}
 	return resp, nil
 }
 
-// authenticateClient checks the presented secret against every active
-// secret of the app in constant time (RFC 6749 §2.3.1). Returns the
-// matching secret, or ErrClientUnknown (deleted app), ErrClientNotApproved
-// (pending or rejected app), ErrClientFailed (no match) or ErrSecretExpired.
-func authenticateClient(app domain.App, presented string, now time.Time) (domain.Secret, *Error) {
+// runGrant is the skeleton every grant shares, inside Token's transaction.
+// The client is authenticated before anything about the grant's state is
+// revealed or changed, so only the client a grant was issued to can learn
+// that it was used, expired or revoked.
+func (s *Service) runGrant(ctx context.Context, now time.Time, g grant, req TokenRequest) (TokenResponse, error) {
+	clientID, err := g.find(ctx, req.Assertion)
+	if err != nil {
+		return TokenResponse{}, err
+	}
+	app, sec, err := s.authenticateClient(ctx, clientID, req.ClientAssertion, now)
+	if err != nil {
+		return TokenResponse{}, err
+	}
+	if !domain.CallbackMatches(app.CallbackURL, req.RedirectURI) {
+		return TokenResponse{}, ErrRedirectURIMismatch
+	}
+	iss, err := g.validate(ctx, grantRequest{req: req, now: now, app: app, sec: sec})
+	if err != nil {
+		return TokenResponse{}, err
+	}
+	return s.issue(ctx, now, iss.authz, app, sec, iss.familyID, iss.scopes)
+}
+
+// authenticateClient loads the app a grant was issued to and checks the
+// presented secret against every active secret of it in constant time
+// (RFC 6749 §2.3.1). Returns the matching secret. Errors: ErrClientUnknown
+// (no such app, deleted, or external), ErrClientFailed (no match),
+// ErrSecretExpired, or a storage error.
+func (s *Service) authenticateClient(ctx context.Context, clientID, presented string, now time.Time) (domain.App, domain.Secret, error) {
+	app, err := s.store.ClientByID(ctx, clientID)
+	if apperr.Is(err, apperr.NotFound) {
+		return app, domain.Secret{}, ErrClientUnknown
+	}
+	if err != nil {
+		return app, domain.Secret{}, err
+	}
+	sec, err := matchSecret(app, presented, now)
+	return app, sec, err
+}
+
+// matchSecret returns the app's active secret whose hash matches
+// presented. Every slot is compared, with no early exit, so the time taken
+// does not depend on which slot matched. Errors: ErrClientUnknown,
+// ErrClientNotApproved (pending or rejected app), ErrClientFailed,
+// ErrSecretExpired.
+func matchSecret(app domain.App, presented string, now time.Time) (domain.Secret, error) {
 	if app.DeletedAt != nil || app.External {
 		return domain.Secret{}, ErrClientUnknown
 	}
 	if app.Status != "" && app.Status != domain.AppActive {
 		return domain.Secret{}, ErrClientNotApproved
 	}
-	h := Hash(presented)
+	h := secret.Hash(presented)
 	var match domain.Secret
 	found := false
-	for _, sec := range app.Secrets { // no early exit: time does not depend on which slot matched
-		if HashEqual(sec.Hash, h) {
+	for _, sec := range app.Secrets {
+		if secret.Equal(sec.Hash, h) {
 			match, found = sec, true
 		}
 	}
@@ -120,20 +209,6 @@ func authenticateClient(app domain.App, presented string, now time.Time) (domain
 		return domain.Secret{}, ErrSecretExpired
 	}
 	return match, nil
-}
-
-// loadClient returns the app of a code or refresh token and authenticates
-// the presented secret.
-func (s *Service) loadClient(ctx context.Context, clientID, presented string, now time.Time) (domain.App, domain.Secret, *Error, error) {
-	app, err := s.store.ClientByID(ctx, clientID)
-	if apperr.Is(err, apperr.NotFound) {
-		return app, domain.Secret{}, ErrClientUnknown, nil
-	}
-	if err != nil {
-		return app, domain.Secret{}, nil, err
-	}
-	sec, oerr := authenticateClient(app, presented, now)
-	return app, sec, oerr, nil
 }
 
 // grantedScopes returns what the token's scopes still grant within both
@@ -157,9 +232,9 @@ func grantedScopes(cat *scope.Catalog, tokenScopes []string, authz domain.Author
 // and an access token for the authorization, and records the use of the
 // authorization and of the secret. Runs inside the caller's transaction.
 func (s *Service) issue(ctx context.Context, now time.Time, authz domain.Authorization, app domain.App, sec domain.Secret, familyID string, scopes []string) (TokenResponse, error) {
-	refresh := NewOpaque(PrefixRefreshToken)
+	refresh := secret.New(secret.PrefixRefreshToken)
 	err := s.store.CreateRefreshToken(ctx, domain.RefreshToken{
-		ID: uuid.NewString(), Hash: Hash(refresh), AuthorizationID: authz.ID, FamilyID: familyID,
+		ID: uuid.NewString(), Hash: secret.Hash(refresh), AuthorizationID: authz.ID, FamilyID: familyID,
 		ClientID: app.ClientID, UserID: authz.UserID, SecretID: sec.ID, Scopes: scopes,
 		CreatedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL),
 	})

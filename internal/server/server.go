@@ -37,11 +37,20 @@ type Config struct {
 	SecretLifetime time.Duration           // client secret lifetime; 0 = five years (seed 001)
 	AccessTTL      time.Duration           // access token lifetime; 0 = 1 hour
 	UsageFlush     time.Duration           // how often batched last-used times are written; 0 = 5 s
+	RefreshGrace   time.Duration           // refresh grace window (oauth.Config.RefreshGrace); 0 = 30 s, RefreshGraceOff = off
 	Thresholds     domain.ExpiryThresholds // expiry warning windows; zero = 90 and 30 days
 	Reports        ReportConfig
 	Log            *slog.Logger
 	Now            func() time.Time
 }
+
+// DefaultRefreshGrace is the refresh grace window when none is configured:
+// the reuse interval of the big hosted providers and of fosite and Hydra.
+const DefaultRefreshGrace = 30 * time.Second
+
+// RefreshGraceOff as Config.RefreshGrace turns the grace window off: a
+// rotated refresh token presented again always revokes its authorization.
+const RefreshGraceOff time.Duration = -1
 
 // ReportConfig is the scheduled expiry report: a cron schedule and its
 // sinks. Schedule empty: no schedule ("run now" still works with sinks).
@@ -116,6 +125,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.UsageFlush <= 0 {
 		cfg.UsageFlush = 5 * time.Second
 	}
+	if cfg.RefreshGrace == 0 {
+		cfg.RefreshGrace = DefaultRefreshGrace
+	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	db, err := store.Open(ctx, cfg.DBPath)
 	if err != nil {
@@ -135,7 +147,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return fail(err)
 	}
 	cat := scope.Default()
-	ocfg := oauth.Config{Issuer: cfg.BaseURL, AccessTTL: cfg.AccessTTL}
+	ocfg := oauth.Config{Issuer: cfg.BaseURL, AccessTTL: cfg.AccessTTL, RefreshGrace: max(cfg.RefreshGrace, 0)}
 	usage := oauth.NewUsage(db, cfg.Log)
 	guard := oauth.NewGuard(db, db, watcher, max(cfg.AccessTTL, time.Hour), cfg.Now)
 	o := oauth.NewService(ocfg, db, cat, keys, guard, usage, cfg.Now, cfg.Log)

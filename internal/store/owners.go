@@ -42,7 +42,7 @@ func (db *DB) AppOwners(ctx context.Context, clientID string) ([]domain.AppOwner
 	}
 	err := db.rd(ctx).Raw(`SELECT o.user_id, u.username, u.display_name, o.added_at, (a.owner_id = o.user_id) AS "primary"
 FROM app_owners o JOIN users u ON u.id = o.user_id JOIN apps a ON a.client_id = o.client_id
-WHERE o.client_id = ? ORDER BY (a.owner_id = o.user_id) DESC, u.username`, clientID).Scan(&rows).Error
+WHERE o.client_id = ? ORDER BY (a.owner_id = o.user_id) DESC, `+db.fl.nocase("u.username"), clientID).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "app owners")
 	}

@@ -47,7 +47,7 @@ func (db *DB) CreateUser(ctx context.Context, u domain.User) error {
 // Errors: NotFound.
 func (db *DB) UserByUsername(ctx context.Context, username string) (domain.User, error) {
 	var row userRow
-	err := db.rd(ctx).Where("username = ?", username).Take(&row).Error
+	err := db.rd(ctx).Where(db.fl.nocase("username")+" = "+db.fl.nocase("?"), username).Take(&row).Error
 	return row.domain(), translate(err, "user")
 }
 
@@ -81,10 +81,11 @@ func (db *DB) ListUsers(ctx context.Context, f domain.UserFilter) (domain.UserPa
 		if err != nil {
 			return domain.UserPage{}, err
 		}
-		q += ` WHERE (u.username > ? OR (u.username = ? AND u.id > ?))`
+		n, p := db.fl.nocase("u.username"), db.fl.nocase("?")
+		q += ` WHERE (` + n + ` > ` + p + ` OR (` + n + ` = ` + p + ` AND u.id > ?))`
 		args = append(args, name, name, id)
 	}
-	q += ` ORDER BY u.username, u.id LIMIT ?`
+	q += ` ORDER BY ` + db.fl.nocase("u.username") + `, u.id LIMIT ?`
 	args = append(args, limit+1)
 	var rows []struct {
 		User                 userRow `gorm:"embedded"`

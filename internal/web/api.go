@@ -83,7 +83,7 @@ func (s *Server) requireAPI(r APIRoute) echo.MiddlewareFunc {
 					}
 				}
 				req := c.Request()
-				c.SetRequest(req.WithContext(audit.WithActor(req.Context(), audit.Actor{Name: u.Username, ID: u.ID, RemoteAddr: c.RealIP()})))
+				c.SetRequest(req.WithContext(audit.WithActor(req.Context(), audit.Actor{Name: u.Username, ID: u.ID, RemoteAddr: clientIP(c)})))
 			}
 			s.oauth.RecordUse(p, r.Scope)
 			return next(c)

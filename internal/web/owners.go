@@ -362,7 +362,7 @@ func (s *Server) authorizePost(decide echo.HandlerFunc) echo.HandlerFunc {
 		r := c.Request()
 		if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err == nil && mt == echo.MIMEApplicationForm {
 			if err := r.ParseForm(); err == nil && r.PostForm.Get("grant_type") != "" && r.PostForm.Get("client_assertion_type") != "" {
-				return s.token(c)
+				return s.limitToken(s.token)(c)
 			}
 		}
 		return decide(c)

@@ -65,8 +65,8 @@ func (s *Server) renderUser(c echo.Context, errMsg string, status int) error {
 	p := views.UserPage{Nav: s.nav(c, "users"), CanManage: me.Role == domain.RoleAdmin, User: userRow(u, 0),
 		Flash: s.sessions.PopString(ctx, sessFlash), Error: errMsg}
 	for _, a := range list {
-		row := views.AuthorizationRow{ID: a.ID, AppName: a.AppName, ClientID: a.ClientID, Scopes: a.Scopes,
-			GrantedAt: a.GrantedAt.Format("2006-01-02 15:04"), LastUsed: dayPtr(a.LastUsedAt), State: a.State}
+		row := views.AuthorizationRow{ID: a.ID, AppName: a.AppName, ClientID: a.ClientID, Scopes: a.Scopes, ScopeViews: s.scopeViews(a.Scopes),
+			GrantedAt: stamp(a.GrantedAt), LastUsed: dayPtr(a.LastUsedAt), State: a.State}
 		if a.RevokedAt != nil {
 			row.Revoked = a.RevokedAt.Format("2006-01-02")
 		} else {

@@ -170,5 +170,5 @@ func (s *Service) changeScopes(ctx context.Context, app domain.App, ids []string
 			ch.NarrowedAuthorizations++
 		}
 	}
-	return ch, s.store.AddInvalidation(ctx, domain.KindScopes, app.ClientID, now)
+	return ch, s.store.MarkScopesNarrowed(ctx, app.ClientID, now)
 }

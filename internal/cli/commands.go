@@ -25,7 +25,7 @@ import (
 func nowUTC() time.Time { return time.Now().UTC() }
 
 func serveCmd(g *globals) *cobra.Command {
-	var addr, baseURL, warnDays, reportTo, grace string
+	var addr, baseURL, warnDays, reportTo, grace, pprofAddr string
 	var rc server.ReportConfig
 	c := &cobra.Command{
 		Use:   "serve",
@@ -63,7 +63,7 @@ func serveCmd(g *globals) *cobra.Command {
 				}
 			}
 			app, err := server.Open(ctx, server.Config{DBPath: g.db, BaseURL: baseURL, Log: log, Thresholds: thresholds, Reports: rc,
-				RefreshGrace: refreshGrace})
+				RefreshGrace: refreshGrace, PprofAddr: pprofAddr})
 			if err != nil {
 				return err
 			}
@@ -96,6 +96,7 @@ func serveCmd(g *globals) *cobra.Command {
 	c.Flags().StringVar(&reportTo, "report-to", envOr(g.env, "OAUTHDESK_REPORT_TO", ""), "mail each report to these addresses, comma-separated")
 	c.Flags().StringVar(&rc.From, "report-from", envOr(g.env, "OAUTHDESK_REPORT_FROM", "oauthdesk@localhost"), "sender address of report mail")
 	c.Flags().StringVar(&warnDays, "warn-days", envOr(g.env, "OAUTHDESK_WARN_DAYS", "90,30,7"), "secret expiry warnings: expiring, critical[, reminders] in days (env OAUTHDESK_WARN_DAYS)")
+	c.Flags().StringVar(&pprofAddr, "pprof-addr", envOr(g.env, "OAUTHDESK_PPROF_ADDR", ""), "serve Go runtime profiles (net/http/pprof) on this loopback host:port; off when empty (env OAUTHDESK_PPROF_ADDR)")
 	c.Flags().StringVar(&grace, "refresh-grace", envOr(g.env, "OAUTHDESK_REFRESH_GRACE", "30s"), "how long a rotated refresh token, presented again by its client, still gets a new pair instead of revoking the authorization; 0 turns it off (env OAUTHDESK_REFRESH_GRACE)")
 	return c
 }

@@ -2,10 +2,12 @@ package admin
 
 import (
 	"context"
+	"runtime"
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/limit"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
 )
 
@@ -61,11 +63,25 @@ type Service struct {
 	scopes         *scope.Catalog
 	now            func() time.Time
 	secretLifetime time.Duration
+	hashSlots      *limit.Slots
+	failed         *failedSignIns
 }
 
-// NewService returns the admin service; now is the clock.
+// NewService returns the admin service; now is the clock. At most
+// runtime.NumCPU() password hashes run at once (SetHashConcurrency).
 func NewService(st Store, cat *scope.Catalog, now func() time.Time, secretLifetime time.Duration) *Service {
-	return &Service{store: st, scopes: cat, now: now, secretLifetime: secretLifetime}
+	return &Service{store: st, scopes: cat, now: now, secretLifetime: secretLifetime,
+		hashSlots: limit.NewSlots(runtime.NumCPU(), 2*time.Second), failed: newFailedSignIns()}
+}
+
+// SetHashConcurrency bounds the argon2id computations (64 MiB each) that
+// run at once to n (≤ 0: the number of CPUs); a caller waits at most wait
+// for a slot, then gets an Unavailable error.
+func (s *Service) SetHashConcurrency(n int, wait time.Duration) {
+	if n <= 0 {
+		n = runtime.NumCPU()
+	}
+	s.hashSlots = limit.NewSlots(n, wait)
 }
 
 // record appends an audit event for ctx's actor; call it inside the write

@@ -68,7 +68,11 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (domain.User, erro
 	if err := ValidateNewUser(in); err != nil {
 		return domain.User{}, err
 	}
+	if !s.hashSlots.Acquire(ctx.Done()) {
+		return domain.User{}, errBusy
+	}
 	hash, err := argon2id.CreateHash(in.Password, argonParams)
+	s.hashSlots.Release()
 	if err != nil {
 		return domain.User{}, err
 	}
@@ -89,65 +93,6 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (domain.User, erro
 	})
 	if err != nil {
 		return domain.User{}, err
-	}
-	return u, nil
-}
-
-// dummyHash equalises sign-in time for unknown usernames.
-var dummyHash, _ = argon2id.CreateHash("oauthdesk-dummy-password", argonParams)
-
-// Authenticate checks a username and password and records the attempt in
-// the audit log (session.signin or session.signin_failed, with the
-// username tried). Errors: Unauthorized with one message for an unknown
-// user and a wrong password alike.
-func (s *Service) Authenticate(ctx context.Context, username, password string) (domain.User, error) {
-	u, err := s.authenticate(ctx, username, password)
-	if err != nil && !apperr.Is(err, apperr.Unauthorized) {
-		return u, err
-	}
-	action, target := audit.ActionSignIn, u.ID
-	if err != nil {
-		action, target = audit.ActionSignInFailed, ""
-	}
-	ev := audit.New(ctx, s.now(), action, audit.TargetUser, target, map[string]any{"username": truncate(username, 64)})
-	if err == nil {
-		ev.Actor, ev.ActorID = u.Username, u.ID
-	}
-	if _, aerr := s.store.AppendAudit(ctx, ev); aerr != nil {
-		return domain.User{}, aerr
-	}
-	return u, err
-}
-
-// RecordSignOut records that the user signed out.
-func (s *Service) RecordSignOut(ctx context.Context, u domain.User) error {
-	_, err := s.store.AppendAudit(ctx, audit.New(ctx, s.now(), audit.ActionSignOut, audit.TargetUser, u.ID, nil))
-	return err
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
-
-func (s *Service) authenticate(ctx context.Context, username, password string) (domain.User, error) {
-	bad := apperr.Errorf(apperr.Unauthorized, "Wrong username or password.")
-	if username == "" || password == "" || len(password) > 1024 {
-		return domain.User{}, bad
-	}
-	u, err := s.store.UserByUsername(ctx, username)
-	if apperr.Is(err, apperr.NotFound) {
-		_, _ = argon2id.ComparePasswordAndHash(password, dummyHash)
-		return domain.User{}, bad
-	}
-	if err != nil {
-		return domain.User{}, err
-	}
-	ok, err := argon2id.ComparePasswordAndHash(password, u.PasswordHash)
-	if err != nil || !ok {
-		return domain.User{}, bad
 	}
 	return u, nil
 }

@@ -22,6 +22,7 @@ const (
 	Conflict     Code = "conflict"     // 409 / exit 2
 	Unauthorized Code = "unauthorized" // 401
 	Forbidden    Code = "forbidden"    // 403
+	Unavailable  Code = "unavailable"  // 503 with Retry-After: busy, try again shortly
 	Internal     Code = "internal"     // 500 / exit 1
 )
 

@@ -15,6 +15,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -109,7 +110,21 @@ func New(ctx context.Context, at time.Time, action, targetType, targetID string,
 		details = map[string]any{}
 	}
 	return Event{At: at.UTC(), Actor: a.Name, ActorID: a.ID, Action: action, TargetType: targetType,
-		TargetID: targetID, Details: details, RemoteAddr: a.RemoteAddr}
+		TargetID: targetID, Details: details, RemoteAddr: CleanAddr(a.RemoteAddr)}
+}
+
+// CleanAddr returns s as a canonical IP address (IPv4-mapped IPv6
+// addresses as IPv4, no zone), or "" when s is not one: the audit log
+// stores a parsed address, never text taken verbatim from a request.
+func CleanAddr(s string) string {
+	if len(s) > 64 {
+		return ""
+	}
+	a, err := netip.ParseAddr(strings.Trim(s, "[]"))
+	if err != nil {
+		return ""
+	}
+	return a.Unmap().WithZone("").String()
 }
 
 // DetailsJSON returns the stored JSON (RawDetails) when set, else Details

@@ -1,11 +1,12 @@
 package audit
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/safeout"
 )
 
 // Actions lists every action name, for filters.
@@ -42,7 +43,7 @@ var csvHeader = []string{"seq", "id", "at", "actor", "actor_id", "action", "targ
 // Exporter writes events as CSV (with a header row) or JSON lines.
 type Exporter struct {
 	format string
-	csv    *csv.Writer
+	csv    *safeout.CSV
 	enc    *json.Encoder
 	w      io.Writer
 }
@@ -52,7 +53,7 @@ type Exporter struct {
 func NewExporter(w io.Writer, format string) (*Exporter, bool) {
 	switch format {
 	case FormatCSV:
-		cw := csv.NewWriter(w)
+		cw := safeout.NewCSV(w)
 		_ = cw.Write(csvHeader)
 		return &Exporter{format: format, csv: cw, w: w}, true
 	case FormatJSONL:

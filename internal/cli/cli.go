@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -91,9 +93,9 @@ func newRoot(env Env) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().StringVar(&g.db, "db", envOr(env, "OAUTHDESK_DB", "./oauthdesk.db"), "SQLite database file (env OAUTHDESK_DB)")
+	root.PersistentFlags().StringVar(&g.db, "db", envOr(env, "OAUTHDESK_DB", "./oauthdesk.db"), "SQLite database file, or a postgres://user@host:5432/name?sslmode=… URL (env OAUTHDESK_DB)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(serveCmd(g), migrateCmd(g), userCmd(g), appCmd(g), authzCmd(g), policyCmd(g), auditCmd(g), reportCmd(g))
+	root.AddCommand(serveCmd(g), migrateCmd(g), migrateDBCmd(g), userCmd(g), appCmd(g), authzCmd(g), policyCmd(g), auditCmd(g), reportCmd(g))
 	// Unknown commands and bad argument counts are usage errors too.
 	for _, c := range allCommands(root) {
 		if c.Args != nil {
@@ -156,7 +158,7 @@ func (g *globals) openStore(ctx context.Context) (*store.DB, error) {
 // command refuses a missing file, so that a mistyped --db writes nothing.
 func (g *globals) adminService(ctx context.Context, create ...bool) (*admin.Service, func(), error) {
 	if len(create) == 0 || !create[0] {
-		if _, err := os.Stat(g.db); errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(g.db); !store.IsPostgresURL(g.db) && errors.Is(err, os.ErrNotExist) {
 			return nil, nil, usagef("database %s does not exist; create it with 'oauthdesk migrate' or 'oauthdesk serve'", g.db)
 		}
 	}
@@ -167,7 +169,32 @@ func (g *globals) adminService(ctx context.Context, create ...bool) (*admin.Serv
 	return admin.NewService(db, scope.Default(), nowUTC, 0), func() { _ = db.Close() }, nil
 }
 
+// redact hides the password of a PostgreSQL URL for output.
+func redact(dsn string) string {
+	if !store.IsPostgresURL(dsn) {
+		return dsn
+	}
+	if u, err := url.Parse(dsn); err == nil {
+		return u.Redacted()
+	}
+	return "postgres://…"
+}
+
 // DefaultEnv is the process environment.
 func DefaultEnv() Env {
 	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+}
+
+// envInt returns the integer in the environment variable key, def when it
+// is unset, and -1 (rejected by the flag's check) when it is not a number.
+func envInt(env Env, key string, def int) int {
+	v := envOr(env, key, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		return -1
+	}
+	return n
 }

@@ -25,7 +25,8 @@ import (
 func nowUTC() time.Time { return time.Now().UTC() }
 
 func serveCmd(g *globals) *cobra.Command {
-	var addr, baseURL, warnDays, reportTo, grace, pprofAddr string
+	var addr, baseURL, warnDays, reportTo, proxies, grace, pprofAddr string
+	var tokenRate, hashN int
 	var rc server.ReportConfig
 	c := &cobra.Command{
 		Use:   "serve",
@@ -62,8 +63,22 @@ func serveCmd(g *globals) *cobra.Command {
 					}
 				}
 			}
-			app, err := server.Open(ctx, server.Config{DBPath: g.db, BaseURL: baseURL, Log: log, Thresholds: thresholds, Reports: rc,
-				RefreshGrace: refreshGrace, PprofAddr: pprofAddr})
+			cfg := server.Config{DBPath: g.db, BaseURL: baseURL, Log: log, Thresholds: thresholds, Reports: rc,
+				TrustedProxies: strings.Split(proxies, ","), TokenPerMinute: tokenRate, HashConcurrency: hashN, RefreshGrace: refreshGrace,
+				PprofAddr: pprofAddr}
+			if _, err := server.ParseCIDRs(cfg.TrustedProxies); err != nil {
+				return err
+			}
+			switch {
+			case tokenRate < 0:
+				return usagef("--token-rate-limit must be 0 (off) or a number of requests per minute")
+			case tokenRate == 0:
+				cfg.TokenPerMinute = -1
+			}
+			if hashN < 0 {
+				return usagef("--hash-concurrency must be 0 (the number of CPUs) or more")
+			}
+			app, err := server.Open(ctx, cfg)
 			if err != nil {
 				return err
 			}
@@ -81,7 +96,7 @@ func serveCmd(g *globals) *cobra.Command {
 			if created {
 				fmt.Fprintf(out, "Created the first administrator.\n  username: %s\n  password: %s\nThis password is shown only once: sign in at %s/signin and keep it safe.\n\n", user, password, strings.TrimRight(baseURL, "/"))
 			}
-			fmt.Fprintf(out, "oauthdesk is listening on http://%s (base URL %s, database %s). Stop with Ctrl-C.\n", ln.Addr(), baseURL, g.db)
+			fmt.Fprintf(out, "oauthdesk is listening on http://%s (base URL %s, database %s). Stop with Ctrl-C.\n", ln.Addr(), baseURL, redact(g.db))
 			err = app.Serve(ctx, ln)
 			fmt.Fprintln(out, "oauthdesk stopped.")
 			return err
@@ -95,6 +110,9 @@ func serveCmd(g *globals) *cobra.Command {
 	c.Flags().StringVar(&rc.SMTPURL, "smtp-url", envOr(g.env, "OAUTHDESK_SMTP_URL", ""), "mail reports through smtp://user:pass@host:port (env OAUTHDESK_SMTP_URL)")
 	c.Flags().StringVar(&reportTo, "report-to", envOr(g.env, "OAUTHDESK_REPORT_TO", ""), "mail each report to these addresses, comma-separated")
 	c.Flags().StringVar(&rc.From, "report-from", envOr(g.env, "OAUTHDESK_REPORT_FROM", "oauthdesk@localhost"), "sender address of report mail")
+	c.Flags().StringVar(&proxies, "trusted-proxies", envOr(g.env, "OAUTHDESK_TRUSTED_PROXIES", ""), "CIDRs of reverse proxies whose X-Forwarded-For/X-Real-IP are honoured, comma-separated (env OAUTHDESK_TRUSTED_PROXIES)")
+	c.Flags().IntVar(&tokenRate, "token-rate-limit", envInt(g.env, "OAUTHDESK_TOKEN_RATE_LIMIT", server.DefaultTokenPerMinute), "POST /oauth2/token requests per minute per client address; 0 turns the limit off (env OAUTHDESK_TOKEN_RATE_LIMIT)")
+	c.Flags().IntVar(&hashN, "hash-concurrency", 0, "password hashes (argon2id, 64 MiB each) computed at once; 0 = number of CPUs")
 	c.Flags().StringVar(&warnDays, "warn-days", envOr(g.env, "OAUTHDESK_WARN_DAYS", "90,30,7"), "secret expiry warnings: expiring, critical[, reminders] in days (env OAUTHDESK_WARN_DAYS)")
 	c.Flags().StringVar(&pprofAddr, "pprof-addr", envOr(g.env, "OAUTHDESK_PPROF_ADDR", ""), "serve Go runtime profiles (net/http/pprof) on this loopback host:port; off when empty (env OAUTHDESK_PPROF_ADDR)")
 	c.Flags().StringVar(&grace, "refresh-grace", envOr(g.env, "OAUTHDESK_REFRESH_GRACE", "30s"), "how long a rotated refresh token, presented again by its client, still gets a new pair instead of revoking the authorization; 0 turns it off (env OAUTHDESK_REFRESH_GRACE)")
@@ -116,7 +134,7 @@ func migrateCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.env.Stdout, "Applied %d migration(s) to %s; the schema is up to date.\n", n, g.db)
+			fmt.Fprintf(g.env.Stdout, "Applied %d migration(s) to %s; the schema is up to date.\n", n, redact(g.db))
 			return nil
 		},
 	}

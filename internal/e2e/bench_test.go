@@ -38,7 +38,7 @@ func newBenchServer(tb testing.TB) *testServer {
 	base := "http://" + ln.Addr().String()
 	dbPath := filepath.Join(tb.TempDir(), "oauthdesk.db")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	app, err := server.Open(context.Background(), server.Config{DBPath: dbPath, BaseURL: base, Log: log})
+	app, err := server.Open(context.Background(), server.Config{DBPath: dbPath, BaseURL: base, Log: log, TokenPerMinute: -1})
 	if err != nil {
 		tb.Fatal(err)
 	}

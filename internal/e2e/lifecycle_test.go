@@ -15,7 +15,6 @@ package e2e
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
@@ -60,9 +59,16 @@ func lcNewEnv(t *testing.T) *lcEnv {
 }
 
 // lcNewEnvWith is lcNewEnv with a hook that adjusts the configuration.
+// Some cases sign in dozens of users from 127.0.0.1 within a minute, so
+// the per-address sign-in limit is raised.
 func lcNewEnvWith(t *testing.T, configure func(*server.Config)) *lcEnv {
 	t.Helper()
-	ts := newTestServerWith(t, configure)
+	ts := newTestServerWith(t, func(c *server.Config) {
+		c.SignInPerMinute = 1000
+		if configure != nil {
+			configure(c)
+		}
+	})
 	root := ts.addUser(t, "root", domain.RoleAdmin, lcRootPassword)
 	admin := ts.newAgent(t)
 	admin.signIn("root", lcRootPassword)
@@ -1703,7 +1709,7 @@ func TestLifecycleAudit(t *testing.T) {
 		if !strings.HasPrefix(r.stdout, "Audit log intact") {
 			t.Fatalf("audit verify on an untouched log\n%s", r)
 		}
-		db, err := sql.Open("sqlite3", "file:"+e.ts.DBPath+"?_busy_timeout=10000")
+		db, err := e.ts.openRaw()
 		if err != nil {
 			t.Fatal(err)
 		}

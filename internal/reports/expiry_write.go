@@ -2,7 +2,6 @@ package reports
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/views"
+
+	"github.com/oauthdesk/oauthdesk/internal/safeout"
 )
 
 // FormatHTML is the standalone HTML page of the expiry report.
@@ -49,7 +50,7 @@ func WriteExpiry(w io.Writer, format string, rows []ExpiryRow, generated time.Ti
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	case FormatCSV:
-		cw := csv.NewWriter(w)
+		cw := safeout.NewCSV(w)
 		_ = cw.Write([]string{"client_id", "app_name", "company", "owner", "secret_slot", "created_at", "expires_at", "days_left", "state", "active_authorizations"})
 		for _, r := range rows {
 			j := toJSON(r)

@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/safeout"
 )
 
 // Formats of the written reports.
@@ -56,7 +57,7 @@ func WriteScopes(w io.Writer, format string, rows []ScopeRow) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(rows)
 	case FormatCSV:
-		cw := csv.NewWriter(w)
+		cw := safeout.NewCSV(w)
 		_ = cw.Write([]string{"scope", "name", "category", "high_privilege", "apps", "active_authorizations", "users", "uses", "last_used", "unused"})
 		for _, r := range rows {
 			_ = cw.Write([]string{r.Scope, r.Name, r.Category, strconv.FormatBool(r.HighPrivilege), joinApps(r.Apps),

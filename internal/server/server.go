@@ -6,6 +6,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,7 +34,7 @@ import (
 
 // Config configures a server. Zero values take the defaults.
 type Config struct {
-	DBPath         string                  // SQLite file; created and migrated on first start
+	DBPath         string                  // SQLite file, or a postgres:// URL; created (SQLite) and migrated on start
 	BaseURL        string                  // public base URL, e.g. http://127.0.0.1:8080; iss/aud of tokens
 	SecretLifetime time.Duration           // client secret lifetime; 0 = five years (seed 001)
 	AccessTTL      time.Duration           // access token lifetime; 0 = 1 hour
@@ -42,8 +43,20 @@ type Config struct {
 	RefreshGrace   time.Duration           // refresh grace window (oauth.Config.RefreshGrace); 0 = 30 s, RefreshGraceOff = off
 	Thresholds     domain.ExpiryThresholds // expiry warning windows; zero = 90 and 30 days
 	Reports        ReportConfig
-	Log            *slog.Logger
-	Now            func() time.Time
+	// TrustedProxies are CIDRs (or single addresses) of reverse proxies
+	// whose X-Forwarded-For / X-Real-IP are honoured; empty: none.
+	TrustedProxies []string
+	// SignInPerMinute bounds POST /signin per client address (0: 20; < 0: off).
+	SignInPerMinute int
+	// TokenPerMinute bounds POST /oauth2/token per client address (0:
+	// web.DefaultTokenPerMinute; < 0: off).
+	TokenPerMinute int
+	// HashConcurrency bounds concurrent argon2id runs (0: the number of CPUs).
+	HashConcurrency int
+	// HashWait is how long a sign-in waits for a hashing slot before 503 (0: 2 s).
+	HashWait time.Duration
+	Log      *slog.Logger
+	Now      func() time.Time
 }
 
 // DefaultRefreshGrace is the refresh grace window when none is configured:
@@ -153,6 +166,12 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	guard := oauth.NewGuard(db, db, watcher, max(cfg.AccessTTL, time.Hour), cfg.Now)
 	o := oauth.NewService(ocfg, db, cat, keys, guard, usage, cfg.Now, cfg.Log)
 	a := admin.NewService(db, cat, cfg.Now, cfg.SecretLifetime)
+	a.SetHashConcurrency(cfg.HashConcurrency, cmp.Or(cfg.HashWait, 2*time.Second))
+	proxies, err := ParseCIDRs(cfg.TrustedProxies)
+	if err != nil {
+		_ = watcher.Close()
+		return fail(err)
+	}
 	if cfg.Thresholds.Expiring == 0 {
 		cfg.Thresholds = domain.DefaultThresholds
 	}
@@ -167,9 +186,44 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return fail(err)
 	}
 	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiries, cfg.Thresholds, cfg.Now))
-	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), Thresholds: cfg.Thresholds, Metrics: mx, Reports: sched},
+	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), Thresholds: cfg.Thresholds, Metrics: mx, Reports: sched,
+		Ready: db.Ping, TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute},
 		o, a, cat, cfg.Log, cfg.Now)
 	return &App{DB: db, OAuth: o, Admin: a, Web: w, cfg: cfg, watcher: watcher, usage: usage, Reports: sched}, nil
+}
+
+// DefaultTokenPerMinute is the default per-address limit of POST
+// /oauth2/token.
+const DefaultTokenPerMinute = web.DefaultTokenPerMinute
+
+// ParseCIDRs parses a list of CIDRs ("10.0.0.0/8", "2001:db8::/32") or
+// single addresses (a /32 or /128). Errors: Invalid naming the bad entry.
+func ParseCIDRs(list []string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, v := range list {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		if !strings.Contains(v, "/") {
+			ip := net.ParseIP(v)
+			if ip == nil {
+				return nil, apperr.Errorf(apperr.Invalid, "--trusted-proxies: %q is not an IP address or CIDR", v)
+			}
+			bits := 128
+			if ip4 := ip.To4(); ip4 != nil {
+				ip, bits = ip4, 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(v)
+		if err != nil {
+			return nil, apperr.Errorf(apperr.Invalid, "--trusted-proxies: %q is not a CIDR such as 10.0.0.0/8", v)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // Handler returns the HTTP handler.
@@ -181,12 +235,18 @@ func (a *App) Handler() http.Handler { return a.Web }
 func (a *App) RunJobs(ctx context.Context) {
 	done := make(chan struct{})
 	go func() { a.usage.Run(ctx, a.cfg.UsageFlush); close(done) }()
+	failedDone := make(chan struct{})
+	go func() {
+		a.Admin.RunFailedSignInAudit(ctx, 15*time.Second, func(err error) { a.cfg.Log.Error("audit failed sign-ins", "err", err) })
+		close(failedDone)
+	}()
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			<-done
+			<-failedDone
 			return
 		case <-t.C:
 			if err := a.DB.PruneSessions(ctx); err != nil {

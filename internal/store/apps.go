@@ -173,7 +173,8 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 	}
 	if s := strings.TrimSpace(f.Query); s != "" {
 		like := "%" + escapeLike(s) + "%"
-		q += ` AND (a.name LIKE ? ESCAPE '\' OR a.company LIKE ? ESCAPE '\' OR a.client_id LIKE ? ESCAPE '\')`
+		l := db.fl.like
+		q += ` AND (a.name ` + l + ` ? ESCAPE '\' OR a.company ` + l + ` ? ESCAPE '\' OR a.client_id ` + l + ` ? ESCAPE '\')`
 		args = append(args, like, like, escapeLike(strings.ToLower(s))+"%")
 	}
 	backward := false
@@ -183,21 +184,23 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 		if err != nil {
 			return domain.AppPage{}, err
 		}
-		q += ` AND (a.name COLLATE NOCASE > ? OR (a.name COLLATE NOCASE = ? AND a.client_id > ?))`
+		n, p := db.fl.nocase("a.name"), db.fl.nocase("?")
+		q += ` AND (` + n + ` > ` + p + ` OR (` + n + ` = ` + p + ` AND a.client_id > ?))`
 		args = append(args, name, name, id)
 	case f.Before != "":
 		name, id, err := decodeCursor(f.Before)
 		if err != nil {
 			return domain.AppPage{}, err
 		}
-		q += ` AND (a.name COLLATE NOCASE < ? OR (a.name COLLATE NOCASE = ? AND a.client_id < ?))`
+		n, p := db.fl.nocase("a.name"), db.fl.nocase("?")
+		q += ` AND (` + n + ` < ` + p + ` OR (` + n + ` = ` + p + ` AND a.client_id < ?))`
 		args = append(args, name, name, id)
 		backward = true
 	}
 	if backward {
-		q += ` ORDER BY a.name COLLATE NOCASE DESC, a.client_id DESC`
+		q += ` ORDER BY ` + db.fl.nocase("a.name") + ` DESC, a.client_id DESC`
 	} else {
-		q += ` ORDER BY a.name COLLATE NOCASE, a.client_id`
+		q += ` ORDER BY ` + db.fl.nocase("a.name") + `, a.client_id`
 	}
 	q += ` LIMIT ?`
 	args = append(args, limit+1)

@@ -71,7 +71,7 @@ func (s *Server) requireAPI(r APIRoute) echo.MiddlewareFunc {
 					return apperr.Errorf(apperr.Forbidden, "Only administrators may call this API.")
 				}
 				req := c.Request()
-				c.SetRequest(req.WithContext(audit.WithActor(req.Context(), audit.Actor{Name: u.Username, ID: u.ID, RemoteAddr: c.RealIP()})))
+				c.SetRequest(req.WithContext(audit.WithActor(req.Context(), audit.Actor{Name: u.Username, ID: u.ID, RemoteAddr: clientIP(c)})))
 			}
 			s.oauth.RecordUse(p, r.Scope)
 			return next(c)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -145,12 +144,9 @@ func (s *Server) appDetail(c echo.Context) error {
 	u, _ := currentUser(c)
 	p := views.AppPage{Nav: s.nav(c, "apps"), App: s.appRow(a, now), Scopes: s.scopeViews(a.Scopes), Deleted: a.DeletedAt != nil,
 		CanManage: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(ctx, sessFlash)}
-	if h := s.sessions.GetString(ctx, sessReveal); h != "" {
-		if v := s.reveal.take(h, a.ClientID, now); v != "" {
-			p.NewSecretSlot, p.NewSecret, _ = strings.Cut(v, "\x00")
-			s.sessions.Remove(ctx, sessReveal)
-			c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-		}
+	if slot, secret := s.takeReveal(c, a.ClientID); secret != "" {
+		p.NewSecretSlot, p.NewSecret = slot, secret
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	}
 	use, err := s.admin.SecretUse(ctx, a)
 	if err != nil {

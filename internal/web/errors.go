@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -95,9 +96,14 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 			status = http.StatusUnauthorized
 		case apperr.Forbidden:
 			status = http.StatusForbidden
+		case apperr.Unavailable:
+			status = http.StatusServiceUnavailable
+			setRetryAfter(c, time.Second)
 		}
 	}
-	if status >= 500 {
+	if status == http.StatusServiceUnavailable {
+		log.Warn("request refused: busy", "reason", msg)
+	} else if status >= 500 {
 		log.Error("request failed", "status", status, "err", err)
 		msg = "Internal error. The cause was logged; try again, and tell the administrator if it persists."
 	} else {
@@ -106,6 +112,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 
 	switch path := req.URL.Path; {
 	case path == "/oauth2/token":
+		if status >= 500 {
+			msg = tokenServerError // PROTOCOL.md: the service's text, nothing else
+		}
 		writeTokenError(c, &oauth.Error{Code: tokenErrorCode(status), Description: msg, Status: status})
 	case strings.HasPrefix(path, "/_apis/"):
 		_ = c.JSON(status, apiError(msg))
@@ -113,6 +122,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		s.errorPage(c, status, titleFor(status), msg)
 	}
 }
+
+// tokenServerError is the token endpoint's description of any 5xx.
+const tokenServerError = "An internal server error occurred"
 
 func tokenErrorCode(status int) string {
 	if status >= 500 {

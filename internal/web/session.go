@@ -66,7 +66,7 @@ func (s *Server) withActor(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if u, ok := currentUser(c); ok {
 			r := c.Request()
-			c.SetRequest(r.WithContext(audit.WithActor(r.Context(), audit.Actor{Name: u.Username, ID: u.ID, RemoteAddr: c.RealIP()})))
+			c.SetRequest(r.WithContext(audit.WithActor(r.Context(), audit.Actor{Name: u.Username, ID: u.ID, RemoteAddr: clientIP(c)})))
 		}
 		return next(c)
 	}

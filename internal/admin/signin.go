@@ -1,0 +1,208 @@
+package admin
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/alexedwards/argon2id"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+// MaxAuditUsername is how many characters of a username an audit event
+// keeps.
+const MaxAuditUsername = 256
+
+// errBusy is the answer when no password-hashing slot frees up in time.
+var errBusy = apperr.Errorf(apperr.Unavailable, "The server is busy. Try again in a moment.")
+
+// dummyHash equalises sign-in time for unknown usernames.
+var dummyHash, _ = argon2id.CreateHash("oauthdesk-dummy-password", argonParams)
+
+// Authenticate checks a username and password. A success is recorded in
+// the audit log at once (session.signin); failures are aggregated (see
+// FlushFailedSignIns). Errors: Unauthorized with one message for an
+// unknown user and a wrong password alike; Unavailable when every
+// password-hashing slot stayed busy for the configured wait.
+func (s *Service) Authenticate(ctx context.Context, username, password string) (domain.User, error) {
+	u, err := s.authenticate(ctx, username, password)
+	if apperr.Is(err, apperr.Unauthorized) {
+		if full := s.failed.add(cut(username, MaxAuditUsername), audit.ActorFrom(ctx).RemoteAddr, s.now()); full {
+			if ferr := s.FlushFailedSignIns(ctx, true); ferr != nil {
+				return domain.User{}, ferr
+			}
+		}
+		return u, err
+	}
+	if err != nil {
+		return u, err
+	}
+	ev := audit.New(ctx, s.now(), audit.ActionSignIn, audit.TargetUser, u.ID, map[string]any{"username": cut(username, MaxAuditUsername)})
+	ev.Actor, ev.ActorID = u.Username, u.ID
+	if _, aerr := s.store.AppendAudit(ctx, ev); aerr != nil {
+		return domain.User{}, aerr
+	}
+	return u, nil
+}
+
+// cut returns at most n characters (runes) of s.
+func cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n])
+}
+
+func (s *Service) authenticate(ctx context.Context, username, password string) (domain.User, error) {
+	bad := apperr.Errorf(apperr.Unauthorized, "Wrong username or password.")
+	if username == "" || password == "" || len(password) > 1024 || len(username) > 1024 {
+		return domain.User{}, bad
+	}
+	u, err := s.store.UserByUsername(ctx, username)
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
+		return domain.User{}, err
+	}
+	hash := dummyHash
+	if err == nil {
+		hash = u.PasswordHash
+	}
+	if !s.hashSlots.Acquire(ctx.Done()) {
+		return domain.User{}, errBusy
+	}
+	ok, herr := argon2id.ComparePasswordAndHash(password, hash)
+	s.hashSlots.Release()
+	if err != nil || herr != nil || !ok {
+		return domain.User{}, bad
+	}
+	return u, nil
+}
+
+// failedSignIns aggregates failed sign-ins in memory: one bucket per
+// (username, address, minute). Flushing writes one session.signin_failed
+// event per bucket, with the count, so a flood grows the audit log by at
+// most one event per (username, address) per minute.
+type failedSignIns struct {
+	mu      sync.Mutex
+	buckets map[failKey]*failBucket
+	max     int
+}
+
+type failKey struct {
+	username, addr string
+	minute         int64
+}
+
+type failBucket struct {
+	first, last time.Time
+	count       int
+}
+
+// maxFailBuckets bounds the buckets held before a forced flush.
+const maxFailBuckets = 10_000
+
+func newFailedSignIns() *failedSignIns {
+	return &failedSignIns{buckets: map[failKey]*failBucket{}, max: maxFailBuckets}
+}
+
+// add counts one failure; it reports true when the buckets are full and
+// must be flushed now.
+func (f *failedSignIns) add(username, addr string, at time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := failKey{username: strings.ToLower(username), addr: addr, minute: at.Unix() / 60}
+	b := f.buckets[k]
+	if b == nil {
+		b = &failBucket{first: at}
+		f.buckets[k] = b
+	}
+	b.count++
+	b.last = at
+	return len(f.buckets) >= f.max
+}
+
+// take removes and returns the buckets whose minute ended before now (all
+// of them when all is set), oldest first.
+func (f *failedSignIns) take(now time.Time, all bool) []failEntry {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cur := now.Unix() / 60
+	var out []failEntry
+	for k, b := range f.buckets {
+		if all || k.minute < cur {
+			out = append(out, failEntry{failKey: k, failBucket: *b})
+			delete(f.buckets, k)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].first.Before(out[j].first) })
+	return out
+}
+
+type failEntry struct {
+	failKey
+	failBucket
+}
+
+// FlushFailedSignIns writes one session.signin_failed event per
+// (username, address, minute) whose minute has ended — every pending one
+// when all is set (at shutdown) — each with details username, count,
+// first_at and last_at (RFC 3339). The events are written in one
+// transaction.
+func (s *Service) FlushFailedSignIns(ctx context.Context, all bool) error {
+	entries := s.failed.take(s.now(), all)
+	if len(entries) == 0 {
+		return nil
+	}
+	return s.store.WriteTx(ctx, func(ctx context.Context) error {
+		for _, e := range entries {
+			actx := audit.WithActor(ctx, audit.Actor{Name: "anonymous", RemoteAddr: e.addr})
+			ev := audit.New(actx, e.first, audit.ActionSignInFailed, audit.TargetUser, "", map[string]any{
+				"username": e.username, "count": e.count,
+				"first_at": e.first.UTC().Format(time.RFC3339), "last_at": e.last.UTC().Format(time.RFC3339)})
+			if _, err := s.store.AppendAudit(ctx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// RunFailedSignInAudit flushes aggregated failed sign-ins every interval
+// until ctx ends, then writes what is left. Errors go to logf.
+func (s *Service) RunFailedSignInAudit(ctx context.Context, interval time.Duration, logf func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if err := s.FlushFailedSignIns(context.WithoutCancel(ctx), true); err != nil {
+				logf(err)
+			}
+			return
+		case <-t.C:
+			if err := s.FlushFailedSignIns(ctx, false); err != nil {
+				logf(err)
+			}
+		}
+	}
+}
+
+// RecordSignOut records that the user signed out.
+func (s *Service) RecordSignOut(ctx context.Context, u domain.User) error {
+	_, err := s.store.AppendAudit(ctx, audit.New(ctx, s.now(), audit.ActionSignOut, audit.TargetUser, u.ID, nil))
+	return err
+}
+
+// truncate returns at most n bytes of s.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -283,6 +283,9 @@ func (b *bench) drive(ctx context.Context, name string, l load) (wrkResult, int6
 	close(rss.stop)
 	<-rss.done
 	prof.Wait()
+	if b.o.profile != "" && b.server != nil && l.pid == b.server.cmd.Process.Pid {
+		b.saveHeap(name)
+	}
 	if err != nil {
 		return wrkResult{}, 0, fmt.Errorf("wrk: %w\n%s", err, out.String())
 	}
@@ -310,6 +313,23 @@ func (b *bench) saveProfile(name string, secs int) {
 	f, err := os.Create(filepath.Join(b.o.profile, slug(name)+".pprof"))
 	if err != nil {
 		logf("profile %s: %v", name, err)
+		return
+	}
+	defer f.Close()
+	_, _ = io.Copy(f, resp.Body)
+}
+
+// saveHeap saves the server's heap profile after a scenario's load.
+func (b *bench) saveHeap(name string) {
+	resp, err := http.Get("http://" + b.pprofAddr + "/debug/pprof/heap")
+	if err != nil {
+		logf("heap profile %s: %v", name, err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(filepath.Join(b.o.profile, slug(name)+".heap.pprof"))
+	if err != nil {
+		logf("heap profile %s: %v", name, err)
 		return
 	}
 	defer f.Close()

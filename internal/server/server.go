@@ -230,11 +230,19 @@ func ParseCIDRs(list []string) ([]*net.IPNet, error) {
 func (a *App) Handler() http.Handler { return a.Web }
 
 // RunJobs runs the background jobs until ctx ends: the batched usage
-// writer, and an hourly prune of expired sessions and moot invalidations.
+// writer, the change watcher (other processes' commits reach the Bearer
+// check's guard and the user cache within 250 ms), the SQLite
+// checkpointer (off the write path), and an hourly prune of expired sessions and moot invalidations.
 // It returns after the final usage flush.
 func (a *App) RunJobs(ctx context.Context) {
 	done := make(chan struct{})
 	go func() { a.usage.Run(ctx, a.cfg.UsageFlush); close(done) }()
+	watchDone := make(chan struct{})
+	go func() { a.watcher.Run(ctx, store.PollInterval); close(watchDone) }()
+	defer func() { <-watchDone }()
+	ckptDone := make(chan struct{})
+	go func() { a.DB.RunCheckpoints(ctx, store.CheckpointInterval, a.cfg.Log); close(ckptDone) }()
+	defer func() { <-ckptDone }()
 	failedDone := make(chan struct{})
 	go func() {
 		a.Admin.RunFailedSignInAudit(ctx, 15*time.Second, func(err error) { a.cfg.Log.Error("audit failed sign-ins", "err", err) })
@@ -328,7 +336,7 @@ func servePprof(addr string, log *slog.Logger) (func(), error) {
 		return nil, fmt.Errorf("pprof: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/", pprof.Index) // also serves heap, goroutine, allocs, …
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)

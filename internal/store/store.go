@@ -56,9 +56,14 @@ const BusyTimeout = 10 * time.Second
 type DB struct {
 	path string
 	fl   *flavor
-	w    *gorm.DB // SQLite: the single write connection; PostgreSQL: the pool
-	r    *gorm.DB // SQLite: read-only pool; PostgreSQL: the same pool as w
-	gen  atomic.Int64
+	w    *gorm.DB     // SQLite: the single write connection; PostgreSQL: the pool
+	r    *gorm.DB     // SQLite: read-only pool; PostgreSQL: the same pool as w
+	gen  atomic.Int64 // commits of this process
+	// external moves when the change watcher saw a commit it cannot
+	// attribute to this process (see Version).
+	external atomic.Int64
+	users    userCache
+	batch    batcher
 }
 
 // Open opens the database named by dsn: a postgres:// or postgresql://
@@ -199,8 +204,9 @@ func (db *DB) Path() string { return db.path }
 // Dialect returns "sqlite" or "postgres".
 func (db *DB) Dialect() string { return db.fl.name }
 
-// Close closes the pools.
+// Close stops the group commit and closes the pools.
 func (db *DB) Close() error {
+	db.stopBatches()
 	var errs []error
 	pools := []*gorm.DB{db.r, db.w}
 	if db.r == db.w {
@@ -333,6 +339,9 @@ func (db *DB) ReadTx(ctx context.Context, fn func(ctx context.Context) error) er
 type txState struct {
 	g     *gorm.DB
 	write bool
+	// invalidated: the transaction appended to the invalidation feed
+	// (BatchTx then moves Version; WriteTx always does).
+	invalidated bool
 }
 
 // rd returns the handle for reads: the transaction in ctx, else the read pool.

@@ -46,6 +46,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
 
 // BusyTimeout is how long a connection waits for another process's write
@@ -62,7 +63,8 @@ type DB struct {
 	// external moves when the change watcher saw a commit it cannot
 	// attribute to this process (see Version).
 	external atomic.Int64
-	users    userCache
+	users    versionCache[domain.User]
+	apps     versionCache[domain.App]
 	batch    batcher
 }
 
@@ -132,6 +134,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	rdb.SetMaxOpenConns(n)
 	rdb.SetMaxIdleConns(n)
 	db := &DB{path: path, fl: sqliteFlavor, w: w, r: r}
+	db.apps.clone = cloneApp
 	db.countCommits()
 	return db, nil
 }
@@ -159,6 +162,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", redactURL(dsn), err)
 	}
 	db := &DB{path: dsn, fl: postgresFlavor, w: g, r: g}
+	db.apps.clone = cloneApp
 	db.countCommits()
 	return db, nil
 }

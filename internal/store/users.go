@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
@@ -48,10 +47,10 @@ func (db *DB) UserByUsername(ctx context.Context, username string) (domain.User,
 // UserByID returns the user with that GUID. Errors: NotFound.
 //
 // Outside a transaction it reads through a small in-process cache (the
-// profile API reads the caller's user on every call): an entry is used only
-// while DB.Version has not moved since it was read, so a user change
-// committed by this process is seen by the very next call, and one
-// committed by another process within PollInterval.
+// profile API reads the caller's user on every call; see versionCache): an
+// entry is used only while DB.Version has not moved since it was read, so
+// a user change committed by this process is seen by the very next call,
+// and one committed by another process within PollInterval.
 func (db *DB) UserByID(ctx context.Context, id string) (domain.User, error) {
 	_, inTx := ctx.Value(txKey{}).(*txState)
 	v := db.Version()
@@ -70,40 +69,6 @@ func (db *DB) UserByID(ctx context.Context, id string) (domain.User, error) {
 		db.users.put(id, u, v)
 	}
 	return u, nil
-}
-
-// userCacheSize bounds the user cache (entries; a user is a few hundred
-// bytes).
-const userCacheSize = 10000
-
-// userCache maps user ids to users read at a DB.Version.
-type userCache struct {
-	mu sync.RWMutex
-	m  map[string]cachedUser
-}
-
-type cachedUser struct {
-	u       domain.User
-	version int64
-}
-
-func (c *userCache) get(id string, version int64) (domain.User, bool) {
-	c.mu.RLock()
-	e, ok := c.m[id]
-	c.mu.RUnlock()
-	if !ok || e.version != version {
-		return domain.User{}, false
-	}
-	return e.u, true
-}
-
-func (c *userCache) put(id string, u domain.User, version int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= userCacheSize {
-		c.m = make(map[string]cachedUser, 64) // stale entries are useless anyway: start over
-	}
-	c.m[id] = cachedUser{u: u, version: version}
 }
 
 // CountUsersByRole returns how many users hold role.

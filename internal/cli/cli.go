@@ -21,7 +21,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
-	"github.com/oauthdesk/oauthdesk/internal/scope"
+	"github.com/oauthdesk/oauthdesk/internal/server"
 	"github.com/oauthdesk/oauthdesk/internal/store"
 )
 
@@ -95,7 +95,7 @@ func newRoot(env Env) *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&g.db, "db", envOr(env, "OAUTHDESK_DB", "./oauthdesk.db"), "SQLite database file, or a postgres://user@host:5432/name?sslmode=… URL (env OAUTHDESK_DB)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(serveCmd(g), migrateCmd(g), migrateDBCmd(g), userCmd(g), appCmd(g), authzCmd(g), policyCmd(g), auditCmd(g), reportCmd(g))
+	root.AddCommand(serveCmd(g), migrateCmd(g), migrateDBCmd(g), userCmd(g), appCmd(g), authzCmd(g), policyCmd(g), auditCmd(g), reportCmd(g), devCmd(g))
 	// Unknown commands and bad argument counts are usage errors too.
 	for _, c := range allCommands(root) {
 		if c.Args != nil {
@@ -162,11 +162,11 @@ func (g *globals) adminService(ctx context.Context, create ...bool) (*admin.Serv
 			return nil, nil, usagef("database %s does not exist; create it with 'oauthdesk migrate' or 'oauthdesk serve'", g.db)
 		}
 	}
-	db, err := g.openStore(ctx)
+	a, db, err := server.OpenAdmin(ctx, server.Config{DBPath: g.db, Now: nowUTC})
 	if err != nil {
 		return nil, nil, err
 	}
-	return admin.NewService(db, scope.Default(), nowUTC, 0), func() { _ = db.Close() }, nil
+	return a, func() { _ = db.Close() }, nil
 }
 
 // redact hides the password of a PostgreSQL URL for output.

@@ -59,9 +59,13 @@ verified on the target afterwards. Stop every server on the source first.`,
 			}
 			defer dst.Close()
 			began := time.Now()
-			fmt.Fprintf(out, "Copying %s → %s\n", redact(from), redact(to))
 			var total int64
+			header := false
 			err = store.CopyTo(ctx, src, dst, func(table string, rows int64) {
+				if !header {
+					fmt.Fprintf(out, "Copying %s → %s\n", redact(from), redact(to))
+					header = true
+				}
 				total += rows
 				fmt.Fprintf(out, "  %-20s %8d rows\n", table, rows)
 			})

@@ -45,6 +45,13 @@ type User struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	Revision     int64
+	// DisabledAt is set while the user is disabled (cannot sign in, tokens
+	// refused); DeletedAt once deleted (the record stays for the audit log).
+	DisabledAt *time.Time
+	DeletedAt  *time.Time
+	// MustChangePassword is set by a password reset: the user must choose a
+	// new password at the next sign-in.
+	MustChangePassword bool
 }
 
 // Registration is what an app owner fills in when registering an app: the
@@ -99,9 +106,13 @@ type App struct {
 	// there (stored here with an empty hash), so they cannot get tokens
 	// here until a secret is issued here.
 	External bool
-	Secrets  []Secret
-	// ActiveAuthorizations counts authorizations not revoked; filled by
-	// listings only.
+	// Status is AppActive, AppPending or AppRejected; ReviewNote is the
+	// administrator's reason for a rejection.
+	Status     string
+	ReviewNote string
+	Secrets    []Secret
+	// ActiveAuthorizations counts authorizations in the true state
+	// AuthActive; filled by listings only.
 	ActiveAuthorizations int64
 }
 
@@ -128,6 +139,9 @@ type Authorization struct {
 	LastUsedAt  *time.Time
 	RevokedAt   *time.Time
 	RevokedBy   string
+	// State is the true state (AuthActive, AuthNeedsReauthorization,
+	// AuthRevoked); filled by listings only.
+	State string
 
 	// Filled by listings only.
 	Username        string
@@ -204,11 +218,24 @@ type SigningKey struct {
 	CreatedAt  time.Time
 }
 
+// App listing orders (AppFilter.Sort). Each is ascending on its key,
+// client id breaking ties; AppFilter.Desc reverses it.
+const (
+	AppSortName           = "name"           // app name, case-insensitive
+	AppSortExpiry         = "expiry"         // primary secret's expiry, soonest first
+	AppSortAge            = "age"            // primary secret's creation, oldest first
+	AppSortAuthorizations = "authorizations" // active authorizations, fewest first
+)
+
 // AppFilter selects a page of the app listing. Query matches the app name
 // or company (substring, case-insensitive) or the client id (prefix).
-// After/Before are cursors from a previous AppPage; at most one is set.
-// Limit is the page size (1..200, default 25).
+// After/Before are cursors from a previous AppPage of the same Sort and
+// Desc; at most one is set. Limit is the page size (1..200, default 25).
+// Sort is one of the AppSort* orders ("" is AppSortName); the secret
+// orders list only apps that have an active primary secret.
 type AppFilter struct {
+	Sort string
+	Desc bool
 	// SecretExpiresAfter/Before, when set, keep apps with an active secret
 	// whose expiry is in (after, before] — the expiry-state filter.
 	SecretExpiresAfter  time.Time
@@ -217,13 +244,19 @@ type AppFilter struct {
 	After, Before       string
 	Limit               int
 	IncludeDeleted      bool
+	// Status keeps apps of that status (domain.AppPending, …) when set.
+	Status string
+	// OwnerID keeps the apps that user owns or co-owns when set.
+	OwnerID string
 }
 
-// AppPage is one page of apps ordered by name (case-insensitive) then
-// client id. Next/Prev are cursors, empty when there is no such page.
+// AppPage is one page of apps in the filter's order. Next/Prev are
+// cursors, empty when there is no such page. Total is the number of apps
+// that match the filter, on every page.
 type AppPage struct {
 	Apps       []App
 	Next, Prev string
+	Total      int64
 }
 
 // ExpiryState is where a client secret stands against its expiry.
@@ -285,6 +318,9 @@ type AuthorizationFilter struct {
 	ActiveOnly bool
 	After      string
 	Limit      int
+	// Now is the time the true state is computed at (zero: the store's
+	// clock).
+	Now time.Time
 }
 
 // RevocationImpact counts what revoking the authorizations matching f
@@ -395,4 +431,15 @@ type ReportRun struct {
 	Rows       int
 	Attempts   int
 	Error      string
+}
+
+// ScopeStat is the maintained count of one scope: apps not deleted that
+// register it, active authorizations that grant it, and the API calls it
+// satisfied (Uses, last at LastUsedAt; nil: never).
+type ScopeStat struct {
+	Scope          string
+	Apps           int64
+	Authorizations int64
+	Uses           int64
+	LastUsedAt     *time.Time
 }

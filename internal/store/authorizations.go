@@ -28,11 +28,13 @@ type authorizationListRow struct {
 	AppName         string
 	AppCompany      string
 	AppURL          string
+	State           string
 }
 
 func (r authorizationListRow) domain() domain.Authorization {
 	a := r.Authorization.domain()
 	a.Username, a.UserDisplayName, a.AppName, a.AppCompany, a.AppURL = r.Username, r.UserDisplayName, r.AppName, r.AppCompany, r.AppURL
+	a.State = r.State
 	return a
 }
 
@@ -47,7 +49,22 @@ func (r authorizationRow) domain() domain.Authorization {
 func (db *DB) CreateAuthorization(ctx context.Context, a domain.Authorization) error {
 	row := authorizationRow{ID: a.ID, UserID: a.UserID, ClientID: a.ClientID, Scopes: joinScopes(a.Scopes),
 		RedirectURI: a.RedirectURI, GrantedAt: utc(a.GrantedAt)}
-	return translate(db.wr(ctx).Create(&row).Error, "authorization")
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		if err := db.wr(ctx).Create(&row).Error; err != nil {
+			return translate(err, "authorization")
+		}
+		if err := db.syncAuthorizationScopes(ctx, a.ID, a.Scopes); err != nil {
+			return err
+		}
+		return db.moveActiveCount(ctx, a.ClientID, 1)
+	})
+}
+
+// moveActiveCount moves the app's kept count of active authorizations
+// (apps.active_authorizations) by delta, in the caller's transaction.
+func (db *DB) moveActiveCount(ctx context.Context, clientID string, delta int) error {
+	err := db.wr(ctx).Exec(`UPDATE apps SET active_authorizations = active_authorizations + ? WHERE client_id = ?`, delta, clientID).Error
+	return translate(err, "app")
 }
 
 // ActiveAuthorization returns the user's active (not revoked)
@@ -61,9 +78,14 @@ func (db *DB) ActiveAuthorization(ctx context.Context, userID, clientID string) 
 // UpdateAuthorizationGrant replaces the granted scopes and redirect URI and
 // sets the grant time (a renewed consent).
 func (db *DB) UpdateAuthorizationGrant(ctx context.Context, id string, scopes []string, redirectURI string, at time.Time) error {
-	err := db.wr(ctx).Model(&authorizationRow{}).Where("id = ?", id).
-		Updates(map[string]any{"scopes": joinScopes(scopes), "redirect_uri": redirectURI, "granted_at": utc(at)}).Error
-	return translate(err, "authorization")
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		res := db.wr(ctx).Model(&authorizationRow{}).Where("id = ? AND revoked_at IS NULL", id).
+			Updates(map[string]any{"scopes": joinScopes(scopes), "redirect_uri": redirectURI, "granted_at": utc(at)})
+		if res.Error != nil || res.RowsAffected == 0 {
+			return translate(res.Error, "authorization")
+		}
+		return db.syncAuthorizationScopes(ctx, id, scopes)
+	})
 }
 
 // TouchAuthorization records that the authorization was used at.
@@ -105,6 +127,16 @@ func (db *DB) RevokeAuthorization(ctx context.Context, id, by string, at time.Ti
 			return nil
 		}
 		revoked = true
+		if err := db.syncAuthorizationScopes(ctx, id, nil); err != nil {
+			return err
+		}
+		if err := db.dropScopeUses(ctx, id); err != nil {
+			return err
+		}
+		if err := db.wr(ctx).Exec(`UPDATE apps SET active_authorizations = active_authorizations - 1
+WHERE client_id = (SELECT client_id FROM authorizations WHERE id = ?)`, id).Error; err != nil {
+			return translate(err, "app")
+		}
 		if err := db.wr(ctx).Model(&refreshTokenRow{}).Where("authorization_id = ? AND revoked_at IS NULL", id).
 			Update("revoked_at", utc(at)).Error; err != nil {
 			return translate(err, "refresh tokens")
@@ -121,9 +153,9 @@ func (db *DB) AuthorizationsByClient(ctx context.Context, clientID string, limit
 		limit = 100
 	}
 	var rows []authorizationListRow
-	err := db.rd(ctx).Raw(`SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name
+	err := db.rd(ctx).Raw(`SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name, `+stateSQL+` AS state
 FROM authorizations z JOIN users u ON u.id = z.user_id JOIN apps a ON a.client_id = z.client_id
-WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT ?`, clientID, limit).Scan(&rows).Error
+WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT ?`, append(liveArgs(db.now()), clientID, limit)...).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "authorizations")
 	}
@@ -137,6 +169,11 @@ WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT
 // SetAuthorizationScopes replaces the granted scopes of an authorization
 // (narrowing after the app's registration was narrowed).
 func (db *DB) SetAuthorizationScopes(ctx context.Context, id string, scopes []string) error {
-	err := db.wr(ctx).Model(&authorizationRow{}).Where("id = ?", id).Update("scopes", joinScopes(scopes)).Error
-	return translate(err, "authorization")
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		res := db.wr(ctx).Model(&authorizationRow{}).Where("id = ? AND revoked_at IS NULL", id).Update("scopes", joinScopes(scopes))
+		if res.Error != nil || res.RowsAffected == 0 {
+			return translate(res.Error, "authorization")
+		}
+		return db.syncAuthorizationScopes(ctx, id, scopes)
+	})
 }

@@ -66,6 +66,19 @@ type DB struct {
 	users    versionCache[domain.User]
 	apps     versionCache[domain.App]
 	batch    batcher
+	clock    func() time.Time
+}
+
+// SetClock sets the clock the store computes time-dependent answers with
+// (the true authorization state in listings); default time.Now. Call it
+// before use.
+func (db *DB) SetClock(now func() time.Time) { db.clock = now }
+
+func (db *DB) now() time.Time {
+	if db.clock != nil {
+		return db.clock().UTC()
+	}
+	return time.Now().UTC()
 }
 
 // Open opens the database named by dsn: a postgres:// or postgresql://

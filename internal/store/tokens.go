@@ -61,4 +61,3 @@ func (db *DB) RevokeFamily(ctx context.Context, familyID string, at time.Time) e
 		return db.AddInvalidation(ctx, domain.KindFamily, familyID, at)
 	})
 }
-

@@ -17,6 +17,8 @@ import (
 	"net/mail"
 	"net/url"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +26,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/jobs"
+	"github.com/oauthdesk/oauthdesk/internal/keyseal"
 	"github.com/oauthdesk/oauthdesk/internal/metrics"
 	"github.com/oauthdesk/oauthdesk/internal/oauth"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
@@ -34,6 +37,9 @@ import (
 // Config configures a server. Zero values take the defaults.
 type Config struct {
 	DBPath         string                  // SQLite file; created and migrated on first start
+	// KeyFile holds the key-encryption key of the signing keys; default
+	// oauthdesk.key beside DBPath, created (0600) on first start.
+	KeyFile string
 	BaseURL        string                  // public base URL, e.g. http://127.0.0.1:8080; iss/aud of tokens
 	SecretLifetime time.Duration           // client secret lifetime; 0 = five years (seed 001)
 	AccessTTL      time.Duration           // access token lifetime; 0 = 1 hour
@@ -124,6 +130,10 @@ type App struct {
 	usage   *oauth.Usage
 	// Reports is the expiry-report scheduler.
 	Reports *jobs.Scheduler
+	// KeyFile is the key file in use; KeyFileCreated reports that this
+	// start created it (the caller prints its path: back it up).
+	KeyFile        string
+	KeyFileCreated bool
 }
 
 // Open opens and migrates the database and wires every layer. Errors:
@@ -150,7 +160,19 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if _, err := db.Migrate(ctx); err != nil {
 		return fail(err)
 	}
-	keys, err := oauth.LoadKeys(ctx, db, cfg.Now())
+	sealer, keyCreated, err := keyseal.LoadFile(cfg.KeyFilePath())
+	if err != nil {
+		return fail(err)
+	}
+	if keyCreated {
+		if existing, err := db.SigningKeys(ctx); err != nil || slices.ContainsFunc(existing, func(k domain.SigningKey) bool { return keyseal.Sealed(k.PrivateKey) }) {
+			// A new key file for a database that already has keys could
+			// never open them: refuse rather than start unable to sign.
+			_ = os.Remove(sealer.Path())
+			return fail(apperr.Errorf(apperr.Invalid, "the key file %s does not exist but the database %s already holds signing keys: start with the key file that was created with this database", sealer.Path(), cfg.DBPath))
+		}
+	}
+	keys, err := oauth.LoadKeys(ctx, db, sealer, cfg.Now(), max(cfg.AccessTTL, time.Hour))
 	if err != nil {
 		return fail(err)
 	}
@@ -187,7 +209,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), Thresholds: cfg.Thresholds, Metrics: mx, Reports: sched,
 		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute},
 		o, a, cat, cfg.Log, cfg.Now)
-	return &App{DB: db, OAuth: o, Admin: a, Web: w, cfg: cfg, watcher: watcher, usage: usage, Reports: sched}, nil
+	return &App{DB: db, OAuth: o, Admin: a, Web: w, cfg: cfg, watcher: watcher, usage: usage, Reports: sched,
+		KeyFile: sealer.Path(), KeyFileCreated: keyCreated}, nil
 }
 
 // DefaultTokenPerMinute is the default per-address limit of POST
@@ -224,6 +247,15 @@ func ParseCIDRs(list []string) ([]*net.IPNet, error) {
 	return out, nil
 }
 
+// KeyFilePath returns the key file: KeyFile, or oauthdesk.key beside the
+// database.
+func (c Config) KeyFilePath() string {
+	if c.KeyFile != "" {
+		return c.KeyFile
+	}
+	return filepath.Join(filepath.Dir(c.DBPath), "oauthdesk.key")
+}
+
 // Handler returns the HTTP handler.
 func (a *App) Handler() http.Handler { return a.Web }
 
@@ -240,12 +272,18 @@ func (a *App) RunJobs(ctx context.Context) {
 	}()
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
+	kt := time.NewTicker(oauth.KeyReload)
+	defer kt.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			<-done
 			<-failedDone
 			return
+		case <-kt.C:
+			if err := a.OAuth.Keys().Reload(ctx, a.cfg.Now()); err != nil {
+				a.cfg.Log.Error("reload signing keys", "err", err)
+			}
 		case <-t.C:
 			if err := a.DB.PruneSessions(ctx); err != nil {
 				a.cfg.Log.Error("prune sessions", "err", err)

@@ -122,7 +122,7 @@ type Server struct {
 // New builds the server and its routes.
 func New(cfg Config, o OAuth, a Admin, cat *scope.Catalog, log *slog.Logger, now func() time.Time) *Server {
 	sm := scs.New()
-	sm.Store = cfg.SessionStore
+	sm.Store = HashSessionTokens(cfg.SessionStore)
 	sm.Lifetime = 12 * time.Hour
 	sm.IdleTimeout = cfg.SessionTimeout
 	if sm.IdleTimeout <= 0 {

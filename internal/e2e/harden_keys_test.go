@@ -272,3 +272,52 @@ func keyStatuses(t *testing.T, ts *testServer) map[string]string {
 	}
 	return out
 }
+
+// An access token whose iat lies in the future is refused, even when its
+// signature, issuer, audience and expiry are fine.
+func TestFutureIssuedAtRefused(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser(t, "root", domain.RoleAdmin, "root-password-1")
+	ts.addUser(t, "alice", domain.RoleMember, "alice-password-1")
+	admin := ts.newAgent(t)
+	admin.signIn("root", "root-password-1")
+	app := registerThroughDashboard(t, admin, "vso.work")
+	alice := ts.newAgent(t)
+	alice.signIn("alice", "alice-password-1")
+	tok := workToken(t, ts, alice, app)
+
+	// Re-sign the token's claims with the server's own key, iat moved ahead.
+	sealer, _, err := keyseal.LoadFile(ts.App.KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := storedKeys(t, ts)[0]
+	der, err := sealer.Open(k.PrivateKey, k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(tok, claims); err != nil {
+		t.Fatal(err)
+	}
+	sign := func(iat time.Time) string {
+		claims["iat"] = iat.Unix()
+		j := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
+		j.Header["kid"] = k.ID
+		s, err := j.SignedString(priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if st, _, _ := callAPI(t, ts.URL, profilePath, sign(time.Now().Add(-time.Minute))); st != http.StatusOK {
+		t.Fatalf("the re-signed token with a past iat: status %d, want 200 (the test's forgery must be otherwise valid)", st)
+	}
+	if st, _, _ := callAPI(t, ts.URL, profilePath, sign(time.Now().Add(30*time.Minute))); st != http.StatusUnauthorized {
+		t.Errorf("iat 30 minutes in the future: status %d, want 401", st)
+	}
+}

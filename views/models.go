@@ -96,10 +96,35 @@ type AppsPage struct {
 	State       string // expiry filter: expiring | critical | expired | ""
 	ShowDeleted bool
 	Query       string
-	Apps        []AppRow
-	NextURL     string
-	PrevURL     string
-	Flash       string
+	// Sort and Dir are the order parameters as given ("" is the default
+	// of the tab and column).
+	Sort, Dir string
+	// Tabs are the expiry filters; each keeps the search text and sort.
+	Tabs []Tab
+	// SortLinks are the sortable columns' links, by key (name, expiry,
+	// age, authorizations).
+	SortLinks map[string]SortLink
+	// CountText says how many apps match ("34 apps", "2 apps match “x”").
+	CountText string
+	Apps      []AppRow
+	NextURL   string
+	PrevURL   string
+	Flash     string
+}
+
+// Tab is one filter tab.
+type Tab struct {
+	Key, Label, URL string
+	Current         bool
+}
+
+// SortLink is a sortable column heading's link: URL sorts by the column
+// (the other direction when Current). Arrow and Dir describe the current
+// direction ("↑", "ascending").
+type SortLink struct {
+	URL        string
+	Current    bool
+	Arrow, Dir string
 }
 
 // ScopeGroup is the catalog scopes of one category, for the registration form.
@@ -152,6 +177,9 @@ type SecretRow struct {
 	State    string
 	LastUsed string
 	Uses     int64
+	// Untracked is set for a secret of an imported app: it is used in
+	// another system, so its use is not tracked here.
+	Untracked bool
 }
 
 // AppPage is /admin/apps/{client_id}.
@@ -225,8 +253,27 @@ type AuditRow struct {
 	Action     string
 	TargetType string
 	TargetID   string
+	// TargetURL is the page of the target (app, user, the app page of an
+	// authorization or secret); "" when it has none.
+	TargetURL string
+	// Pairs are the details as "key: value" lines, values cut short;
+	// Details is the full JSON.
+	Pairs      []KV
 	Details    string
 	RemoteAddr string
+}
+
+// KV is one key and value of audit details.
+type KV struct {
+	Key, Value string
+}
+
+// shortID is the first 8 characters of a long id, with an ellipsis.
+func shortID(id string) string {
+	if len([]rune(id)) <= 12 {
+		return id
+	}
+	return string([]rune(id)[:8]) + "…"
 }
 
 // AuditPage is /admin/audit.

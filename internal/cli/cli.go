@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -93,10 +94,10 @@ func newRoot(env Env) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().StringVar(&g.db, "db", envOr(env, "OAUTHDESK_DB", "./oauthdesk.db"), "SQLite database file (env OAUTHDESK_DB)")
+	root.PersistentFlags().StringVar(&g.db, "db", envOr(env, "OAUTHDESK_DB", "./oauthdesk.db"), "SQLite database file, or a postgres://user@host:5432/name?sslmode=… URL (env OAUTHDESK_DB)")
 	root.PersistentFlags().StringVar(&g.keyFile, "key-file", envOr(env, "OAUTHDESK_KEY_FILE", ""), "key-encryption key of the signing keys; default oauthdesk.key beside the database (env OAUTHDESK_KEY_FILE)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(serveCmd(g), migrateCmd(g), userCmd(g), appCmd(g), authzCmd(g), policyCmd(g), auditCmd(g), reportCmd(g), keysCmd(g))
+	root.AddCommand(serveCmd(g), migrateCmd(g), migrateDBCmd(g), userCmd(g), appCmd(g), authzCmd(g), policyCmd(g), auditCmd(g), reportCmd(g), keysCmd(g))
 	// Unknown commands and bad argument counts are usage errors too.
 	for _, c := range allCommands(root) {
 		if c.Args != nil {
@@ -159,7 +160,7 @@ func (g *globals) openStore(ctx context.Context) (*store.DB, error) {
 // command refuses a missing file, so that a mistyped --db writes nothing.
 func (g *globals) adminService(ctx context.Context, create ...bool) (*admin.Service, func(), error) {
 	if len(create) == 0 || !create[0] {
-		if _, err := os.Stat(g.db); errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(g.db); !store.IsPostgresURL(g.db) && errors.Is(err, os.ErrNotExist) {
 			return nil, nil, usagef("database %s does not exist; create it with 'oauthdesk migrate' or 'oauthdesk serve'", g.db)
 		}
 	}
@@ -168,6 +169,17 @@ func (g *globals) adminService(ctx context.Context, create ...bool) (*admin.Serv
 		return nil, nil, err
 	}
 	return admin.NewService(db, scope.Default(), nowUTC, 0), func() { _ = db.Close() }, nil
+}
+
+// redact hides the password of a PostgreSQL URL for output.
+func redact(dsn string) string {
+	if !store.IsPostgresURL(dsn) {
+		return dsn
+	}
+	if u, err := url.Parse(dsn); err == nil {
+		return u.Redacted()
+	}
+	return "postgres://…"
 }
 
 // DefaultEnv is the process environment.

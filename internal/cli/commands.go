@@ -98,7 +98,7 @@ func serveCmd(g *globals) *cobra.Command {
 			if created {
 				fmt.Fprintf(out, "Created the first administrator.\n  username: %s\n  password: %s\nThis password is shown only once: sign in at %s/signin and keep it safe.\n\n", user, password, strings.TrimRight(baseURL, "/"))
 			}
-			fmt.Fprintf(out, "oauthdesk is listening on http://%s (base URL %s, database %s). Stop with Ctrl-C.\n", ln.Addr(), baseURL, g.db)
+			fmt.Fprintf(out, "oauthdesk is listening on http://%s (base URL %s, database %s). Stop with Ctrl-C.\n", ln.Addr(), baseURL, redact(g.db))
 			err = app.Serve(ctx, ln)
 			fmt.Fprintln(out, "oauthdesk stopped.")
 			return err
@@ -135,7 +135,7 @@ func migrateCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.env.Stdout, "Applied %d migration(s) to %s; the schema is up to date.\n", n, g.db)
+			fmt.Fprintf(g.env.Stdout, "Applied %d migration(s) to %s; the schema is up to date.\n", n, redact(g.db))
 			return nil
 		},
 	}

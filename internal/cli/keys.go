@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -14,14 +13,12 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/keyseal"
 	"github.com/oauthdesk/oauthdesk/internal/oauth"
 	"github.com/oauthdesk/oauthdesk/internal/safeout"
+	"github.com/oauthdesk/oauthdesk/internal/server"
 )
 
 // keyFilePath is --key-file, or oauthdesk.key beside the database.
 func (g *globals) keyFilePath() string {
-	if g.keyFile != "" {
-		return g.keyFile
-	}
-	return filepath.Join(filepath.Dir(g.db), "oauthdesk.key")
+	return server.Config{DBPath: g.db, KeyFile: g.keyFile}.KeyFilePath()
 }
 
 func keysCmd(g *globals) *cobra.Command {

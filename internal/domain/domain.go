@@ -204,11 +204,24 @@ type SigningKey struct {
 	CreatedAt  time.Time
 }
 
+// App listing orders (AppFilter.Sort). Each is ascending on its key,
+// client id breaking ties; AppFilter.Desc reverses it.
+const (
+	AppSortName           = "name"           // app name, case-insensitive
+	AppSortExpiry         = "expiry"         // primary secret's expiry, soonest first
+	AppSortAge            = "age"            // primary secret's creation, oldest first
+	AppSortAuthorizations = "authorizations" // active authorizations, fewest first
+)
+
 // AppFilter selects a page of the app listing. Query matches the app name
 // or company (substring, case-insensitive) or the client id (prefix).
-// After/Before are cursors from a previous AppPage; at most one is set.
-// Limit is the page size (1..200, default 25).
+// After/Before are cursors from a previous AppPage of the same Sort and
+// Desc; at most one is set. Limit is the page size (1..200, default 25).
+// Sort is one of the AppSort* orders ("" is AppSortName); the secret
+// orders list only apps that have an active primary secret.
 type AppFilter struct {
+	Sort string
+	Desc bool
 	// SecretExpiresAfter/Before, when set, keep apps with an active secret
 	// whose expiry is in (after, before] — the expiry-state filter.
 	SecretExpiresAfter  time.Time
@@ -219,11 +232,13 @@ type AppFilter struct {
 	IncludeDeleted      bool
 }
 
-// AppPage is one page of apps ordered by name (case-insensitive) then
-// client id. Next/Prev are cursors, empty when there is no such page.
+// AppPage is one page of apps in the filter's order. Next/Prev are
+// cursors, empty when there is no such page. Total is the number of apps
+// that match the filter, on every page.
 type AppPage struct {
 	Apps       []App
 	Next, Prev string
+	Total      int64
 }
 
 // ExpiryState is where a client secret stands against its expiry.

@@ -107,6 +107,13 @@ func requireChromium(t *testing.T) string {
 // directory removed, even when the test fails or is skipped later.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
+	return newBrowserTimeout(t, browserTestTimeout)
+}
+
+// newBrowserTimeout is newBrowser with another bound than
+// browserTestTimeout, for a test that visits many pages (the page sweep).
+func newBrowserTimeout(t *testing.T, timeout time.Duration) context.Context {
+	t.Helper()
 	execPath := requireChromium(t)
 
 	// Make the profile directory before the cleanup below is registered:
@@ -114,7 +121,6 @@ func newBrowser(t *testing.T) context.Context {
 	// testing package removes the directory.
 	userDataDir := t.TempDir()
 
-	timeout := browserTestTimeout
 	if deadline, ok := t.Deadline(); ok {
 		// Fail with a clear error, and not with the panic of go test.
 		if left := time.Until(deadline) - 5*time.Second; left < timeout {

@@ -153,7 +153,7 @@ func TestDashboardBrowser(t *testing.T) {
 	if n := countOf(t, admin, `[data-testid="apps-empty"]`); n != 0 {
 		t.Error("the empty state is still shown next to the app")
 	}
-	rowText := textOf(t, admin, row)
+	rowText := strings.Join(strings.Fields(textOf(t, admin, row)), " ")
 	// The scopes are kept in the order of the form, where Code comes first;
 	// vso.code_write is flagged high privilege.
 	for _, want := range []string{"Fabrikam Boards", "Fabrikam, Inc.", clientID, localCallbackURL, "vso.code_write high privilege vso.work"} {

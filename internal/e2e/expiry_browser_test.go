@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"database/sql"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,7 +17,7 @@ func TestBrowserExpiryOverview(t *testing.T) {
 	ts.addUser(t, "root", domain.RoleAdmin, "correct horse battery")
 	admin := ts.newAgent(t)
 	admin.signIn("root", "correct horse battery")
-	db, err := sql.Open("sqlite3", "file:"+ts.DBPath+"?_busy_timeout=10000")
+	db, err := ts.openRaw()
 	if err != nil {
 		t.Fatal(err)
 	}

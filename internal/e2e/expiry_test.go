@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"io"
@@ -20,7 +19,7 @@ import (
 
 // ageSecret moves an app's active secrets so they were created `age` ago
 // and expire five calendar years after that.
-func ageSecret(t *testing.T, db *sql.DB, clientID string, created time.Time) {
+func ageSecret(t *testing.T, db *rawDB, clientID string, created time.Time) {
 	t.Helper()
 	if _, err := db.Exec(`UPDATE client_secrets SET created_at = ?, expires_at = ? WHERE client_id = ? AND retired_at IS NULL`,
 		created.UTC(), created.AddDate(5, 0, 0).UTC(), clientID); err != nil {
@@ -48,7 +47,7 @@ func TestExpiryStates(t *testing.T) {
 		{"Almost Five", now.AddDate(-5, 0, 0).Add(3 * 24 * time.Hour), "critical"},
 		{"Five And A Day", now.AddDate(-5, 0, -1), "expired"},
 	}
-	db, err := sql.Open("sqlite3", "file:"+ts.DBPath+"?_busy_timeout=10000")
+	db, err := ts.openRaw()
 	if err != nil {
 		t.Fatal(err)
 	}

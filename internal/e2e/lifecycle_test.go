@@ -15,7 +15,6 @@ package e2e
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
@@ -400,8 +399,16 @@ func lcAudit(t *testing.T, a *agent, query string) ([]lcAuditRow, string, int) {
 		}
 		row.Seq, _ = strconv.ParseInt(lcText(cells[0][1]), 10, 64)
 		row.At, row.Actor, row.Action = lcText(cells[1][1]), lcText(cells[2][1]), lcText(cells[3][1])
-		row.TargetType, row.TargetID, _ = strings.Cut(lcText(cells[4][1]), " ")
-		row.Details, row.RemoteAddr = lcText(cells[5][1]), lcText(cells[6][1])
+		// The target shows a short id linked to its page; the full id is
+		// its title. The details show key: value lines and the full JSON.
+		row.TargetType, _, _ = strings.Cut(lcText(cells[4][1]), " ")
+		if m := regexp.MustCompile(`title="([^"]*)"`).FindStringSubmatch(cells[4][1]); m != nil {
+			row.TargetID = html.UnescapeString(m[1])
+		}
+		if m := regexp.MustCompile(`data-testid="audit-json">([^<]*)<`).FindStringSubmatch(cells[5][1]); m != nil {
+			row.Details = html.UnescapeString(m[1])
+		}
+		row.RemoteAddr = lcText(cells[6][1])
 		rows = append(rows, row)
 	}
 	older := ""
@@ -1710,7 +1717,7 @@ func TestLifecycleAudit(t *testing.T) {
 		if !strings.HasPrefix(r.stdout, "Audit log intact") {
 			t.Fatalf("audit verify on an untouched log\n%s", r)
 		}
-		db, err := sql.Open("sqlite3", "file:"+e.ts.DBPath+"?_busy_timeout=10000")
+		db, err := e.ts.openRaw()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"net"
@@ -130,7 +129,7 @@ func TestScheduledReports(t *testing.T) {
 	owner := ts.newAgent(t)
 	owner.signIn("owner", "owner's long password")
 	app := registerThroughDashboard(t, owner, "vso.work")
-	db, err := sql.Open("sqlite3", "file:"+ts.DBPath+"?_busy_timeout=10000")
+	db, err := ts.openRaw()
 	if err != nil {
 		t.Fatal(err)
 	}

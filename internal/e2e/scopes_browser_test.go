@@ -129,7 +129,7 @@ func sbCells(t *testing.T, ctx context.Context, sel string) []string {
 // sbRecent reports whether s is a time of the last day as the dashboard
 // shows it, "2006-01-02 15:04" in UTC (so that a run over midnight passes).
 func sbRecent(s string) bool {
-	at, err := time.Parse("2006-01-02 15:04", s)
+	at, err := time.Parse("2006-01-02 15:04 UTC", s) // times are labelled with their zone
 	return err == nil && time.Since(at) < 24*time.Hour && time.Until(at) < time.Minute
 }
 

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"database/sql"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,7 +31,7 @@ func TestExpiredSecret(t *testing.T) {
 	pendingCode := approve(t, member, app, "vso.work", "e2")
 
 	// The secret expires in 90 seconds: a token minted now ends with it.
-	db, err := sql.Open("sqlite3", "file:"+ts.DBPath+"?_busy_timeout=10000")
+	db, err := ts.openRaw()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,15 @@
 package e2e
 
 // The test server: the real oauthdesk (internal/server, the same wiring as
-// `oauthdesk serve`) on a temp SQLite file, listening on 127.0.0.1, and a
-// user agent with a cookie jar that does not follow redirects, so a test
-// reads like a person's or a client's session.
+// `oauthdesk serve`) on a temp SQLite file — or, with OAUTHDESK_E2E_DB=postgres
+// (and OAUTHDESK_TEST_POSTGRES set), on a fresh PostgreSQL database of its
+// own — listening on 127.0.0.1, and a user agent with a cookie jar that does
+// not follow redirects, so a test reads like a person's or a client's session.
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -23,6 +26,8 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/server"
+	"github.com/oauthdesk/oauthdesk/internal/store"
+	"github.com/oauthdesk/oauthdesk/internal/store/storetest"
 )
 
 // testServer is a running oauthdesk.
@@ -48,7 +53,7 @@ func newTestServerWith(t *testing.T, configure func(*server.Config)) *testServer
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	dbPath := filepath.Join(t.TempDir(), "oauthdesk.db")
+	dbPath := newTestDatabase(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() && os.Getenv("OAUTHDESK_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -75,6 +80,77 @@ func newTestServerWith(t *testing.T, configure func(*server.Config)) *testServer
 	})
 	return &testServer{URL: base, DBPath: dbPath, App: app}
 }
+
+// onPostgres reports whether the e2e suite runs against PostgreSQL
+// (OAUTHDESK_E2E_DB=postgres; `make test` runs the suite a second time so
+// when OAUTHDESK_TEST_POSTGRES is set).
+func onPostgres() bool { return os.Getenv("OAUTHDESK_E2E_DB") == "postgres" }
+
+// newTestDatabase returns the --db value of a fresh, empty database: a file
+// in t.TempDir(), or a PostgreSQL database dropped when t ends.
+func newTestDatabase(t *testing.T) string {
+	t.Helper()
+	if onPostgres() {
+		if storetest.PostgresURL() == "" {
+			t.Fatal("OAUTHDESK_E2E_DB=postgres needs " + storetest.EnvVar)
+		}
+		return storetest.NewPostgres(t)
+	}
+	return filepath.Join(t.TempDir(), "oauthdesk.db")
+}
+
+// sqliteOnly skips t on the PostgreSQL run: the test is about SQLite itself
+// (files, PRAGMAs).
+func sqliteOnly(t *testing.T) {
+	t.Helper()
+	if onPostgres() {
+		t.Skip("about the SQLite file itself")
+	}
+}
+
+// rawDB is a direct database/sql handle on the test server's database, for
+// tests that age or tamper with rows behind the server's back. Exec and
+// QueryRow take ? placeholders on both dialects.
+type rawDB struct {
+	db *sql.DB
+	pg bool
+}
+
+// openRaw opens a rawDB on the test server's database.
+func (ts *testServer) openRaw() (*rawDB, error) {
+	if store.IsPostgresURL(ts.DBPath) {
+		db, err := sql.Open("pgx", ts.DBPath)
+		return &rawDB{db: db, pg: true}, err
+	}
+	db, err := sql.Open("sqlite3", "file:"+ts.DBPath+"?_busy_timeout=10000")
+	return &rawDB{db: db}, err
+}
+
+func (r *rawDB) bind(q string) string {
+	if !r.pg {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range q {
+		if c == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// Exec runs a statement.
+func (r *rawDB) Exec(q string, args ...any) (sql.Result, error) { return r.db.Exec(r.bind(q), args...) }
+
+// QueryRow runs a query returning one row.
+func (r *rawDB) QueryRow(q string, args ...any) *sql.Row { return r.db.QueryRow(r.bind(q), args...) }
+
+// Close closes the handle.
+func (r *rawDB) Close() error { return r.db.Close() }
 
 // addUser creates a user through the admin service (as `oauthdesk user
 // add` does).

@@ -89,7 +89,7 @@ func New(cfg Config, st Store) (*Scheduler, error) {
 	id, err := s.cron.AddFunc(cfg.Schedule, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		if _, err := s.Run(ctx, TriggerSchedule); err != nil {
+		if _, err := s.runScheduled(ctx, s.slot(s.cron.Entry(s.entry), s.cfg.Now())); err != nil {
 			s.cfg.Log.Error("expiry report", "err", err)
 		}
 	})
@@ -149,12 +149,53 @@ var ErrNoSinks = apperr.Errorf(apperr.Conflict, "No report sink is configured: s
 // skips the run (returns nil, nil). A failed sink does not stop the
 // others; it is tried again on the next run.
 func (s *Scheduler) Run(ctx context.Context, trigger string) ([]domain.ReportRun, error) {
+	return s.run(ctx, trigger, time.Time{})
+}
+
+// slot names the schedule activation e belongs to, the same on every
+// replica: a cron schedule's activation time (wall-clock aligned), or an
+// @every schedule's activation rounded down to its interval.
+func (s *Scheduler) slot(e cron.Entry, now time.Time) time.Time {
+	at := e.Prev
+	if at.IsZero() {
+		at = now
+	}
+	if d, ok := e.Schedule.(cron.ConstantDelaySchedule); ok && d.Delay > 0 {
+		return at.UTC().Truncate(d.Delay)
+	}
+	return at.UTC().Truncate(time.Second)
+}
+
+// runScheduled runs the report of one schedule slot unless another replica
+// already claimed that slot: replicas run each scheduled report once
+// between them, whenever their clocks fire.
+func (s *Scheduler) runScheduled(ctx context.Context, slot time.Time) ([]domain.ReportRun, error) {
+	return s.run(ctx, TriggerSchedule, slot)
+}
+
+// SlotLease is how long the claim on one schedule slot is kept (a replica
+// whose timer fires later than this would run the slot again).
+const SlotLease = 24 * time.Hour
+
+func (s *Scheduler) run(ctx context.Context, trigger string, slot time.Time) ([]domain.ReportRun, error) {
 	if len(s.cfg.Sinks) == 0 {
 		return nil, ErrNoSinks
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.cfg.Now()
+	if !slot.IsZero() {
+		// A holder of its own: a claim is never renewed, not even by
+		// this replica.
+		claimed, err := s.store.AcquireLock(ctx, lockName+"@"+slot.Format(time.RFC3339), s.holder+"/"+uuid.NewString(), now, SlotLease)
+		if err != nil {
+			return nil, err
+		}
+		if !claimed {
+			s.cfg.Log.Info("expiry report: another replica ran this schedule slot; skipped", "slot", slot)
+			return nil, nil
+		}
+	}
 	ok, err := s.store.AcquireLock(ctx, lockName, s.holder, now, 10*time.Minute)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
@@ -17,6 +18,8 @@ type ExpiryRow struct {
 	domain.ExpiringSecret
 	State    domain.ExpiryState
 	DaysLeft int
+	// Left is DaysLeft for people: "12 days", "expired 200 days ago".
+	Left string
 }
 
 // ExpiryOverview is the dashboard's expiry summary.
@@ -36,11 +39,42 @@ func DaysLeft(expires, now time.Time) int {
 	return int((d + 24*time.Hour - 1) / (24 * time.Hour))
 }
 
+// DaysAgo returns the whole days from t until now, rounded down (0 for
+// a time less than a day ago or in the future).
+func DaysAgo(t, now time.Time) int {
+	d := now.Sub(t)
+	if d <= 0 {
+		return 0
+	}
+	return int(d / (24 * time.Hour))
+}
+
+// LeftText says how long a secret has left, for people: "12 days",
+// "1 day", "expired today", "expired 200 days ago".
+func LeftText(expires, now time.Time) string {
+	if expires.After(now) {
+		n := DaysLeft(expires, now)
+		if n == 1 {
+			return "1 day"
+		}
+		return strconv.Itoa(n) + " days"
+	}
+	switch n := DaysAgo(expires, now); n {
+	case 0:
+		return "expired today"
+	case 1:
+		return "expired 1 day ago"
+	default:
+		return "expired " + strconv.Itoa(n) + " days ago"
+	}
+}
+
 // Classify returns each secret with its state at now.
 func Classify(secrets []domain.ExpiringSecret, t domain.ExpiryThresholds, now time.Time) []ExpiryRow {
 	out := make([]ExpiryRow, len(secrets))
 	for i, s := range secrets {
-		out[i] = ExpiryRow{ExpiringSecret: s, State: t.StateAt(s.ExpiresAt, now), DaysLeft: DaysLeft(s.ExpiresAt, now)}
+		out[i] = ExpiryRow{ExpiringSecret: s, State: t.StateAt(s.ExpiresAt, now), DaysLeft: DaysLeft(s.ExpiresAt, now),
+			Left: LeftText(s.ExpiresAt, now)}
 	}
 	return out
 }

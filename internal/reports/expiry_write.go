@@ -65,10 +65,10 @@ func WriteExpiry(w io.Writer, format string, rows []ExpiryRow, generated time.Ti
 			return err
 		}
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "CLIENT ID\tAPP\tCOMPANY\tOWNER\tSECRET\tCREATED\tEXPIRES\tDAYS LEFT\tSTATE\tAUTHORIZATIONS")
+		fmt.Fprintln(tw, "CLIENT ID\tAPP\tCOMPANY\tOWNER\tSECRET\tCREATED\tEXPIRES\tLEFT\tSTATE\tAUTHORIZATIONS")
 		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\n", r.ClientID, r.AppName, r.Company, r.Owner, r.Slot,
-				r.CreatedAt.Format(time.DateOnly), r.ExpiresAt.Format(time.DateOnly), r.DaysLeft, r.State, r.ActiveAuthorizations)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ClientID, r.AppName, r.Company, r.Owner, r.Slot,
+				r.CreatedAt.Format(time.DateOnly), r.ExpiresAt.Format(time.DateOnly), leftOf(r), r.State, r.ActiveAuthorizations)
 		}
 		return tw.Flush()
 	case FormatHTML:
@@ -76,9 +76,18 @@ func WriteExpiry(w io.Writer, format string, rows []ExpiryRow, generated time.Ti
 		for _, r := range rows {
 			vr = append(vr, views.ExpiryReportRow{ClientID: r.ClientID, AppName: r.AppName, Company: r.Company, Owner: r.Owner,
 				Slot: r.Slot, Created: r.CreatedAt.Format(time.DateOnly), Expires: r.ExpiresAt.Format(time.DateOnly),
-				State: string(r.State), DaysLeft: r.DaysLeft, ActiveAuthorizations: r.ActiveAuthorizations})
+				State: string(r.State), DaysLeft: r.DaysLeft, Left: leftOf(r), ActiveAuthorizations: r.ActiveAuthorizations})
 		}
 		return views.ExpiryReport("oauthdesk: client secret expiry report", generated.UTC().Format("2006-01-02 15:04 UTC"), vr).Render(context.Background(), w)
 	}
 	return fmt.Errorf("unknown format %q", format)
+}
+
+// leftOf is the row's time left for people ("expired 200 days ago"); rows
+// built without Classify get it from DaysLeft.
+func leftOf(r ExpiryRow) string {
+	if r.Left != "" {
+		return r.Left
+	}
+	return strconv.Itoa(r.DaysLeft) + " days"
 }

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/admin"
@@ -36,10 +37,11 @@ import (
 
 // Config configures a server. Zero values take the defaults.
 type Config struct {
-	DBPath         string                  // SQLite file; created and migrated on first start
+	DBPath string // SQLite file, or a postgres:// URL; created (SQLite) and migrated on start
 	// KeyFile holds the key-encryption key of the signing keys; default
-	// oauthdesk.key beside DBPath, created (0600) on first start.
-	KeyFile string
+	// oauthdesk.key beside the SQLite file (in the working directory for
+	// PostgreSQL), created (0600) on first start.
+	KeyFile        string
 	BaseURL        string                  // public base URL, e.g. http://127.0.0.1:8080; iss/aud of tokens
 	SecretLifetime time.Duration           // client secret lifetime; 0 = five years (seed 001)
 	AccessTTL      time.Duration           // access token lifetime; 0 = 1 hour
@@ -207,7 +209,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiries, cfg.Thresholds, cfg.Now))
 	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), Thresholds: cfg.Thresholds, Metrics: mx, Reports: sched,
-		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute},
+		Ready: cachedProbe(db.ProbeWrite, time.Second), TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute},
 		o, a, cat, cfg.Log, cfg.Now)
 	return &App{DB: db, OAuth: o, Admin: a, Web: w, cfg: cfg, watcher: watcher, usage: usage, Reports: sched,
 		KeyFile: sealer.Path(), KeyFileCreated: keyCreated}, nil
@@ -247,11 +249,32 @@ func ParseCIDRs(list []string) ([]*net.IPNet, error) {
 	return out, nil
 }
 
+// cachedProbe runs probe at most once per every (concurrent callers share
+// the last answer), so an unauthenticated /readyz flood costs no more than
+// one write a second.
+func cachedProbe(probe func(context.Context) error, every time.Duration) func(context.Context) error {
+	var mu sync.Mutex
+	var at time.Time
+	var last error
+	return func(ctx context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if !at.IsZero() && time.Since(at) < every {
+			return last
+		}
+		last, at = probe(ctx), time.Now()
+		return last
+	}
+}
+
 // KeyFilePath returns the key file: KeyFile, or oauthdesk.key beside the
 // database.
 func (c Config) KeyFilePath() string {
 	if c.KeyFile != "" {
 		return c.KeyFile
+	}
+	if strings.Contains(c.DBPath, "://") {
+		return "oauthdesk.key"
 	}
 	return filepath.Join(filepath.Dir(c.DBPath), "oauthdesk.key")
 }

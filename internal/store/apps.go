@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -76,9 +77,16 @@ func (l appListRow) domain() domain.App {
 	}
 }
 
-const appSelect = `SELECT a.*, u.username AS owner_username,
-  (SELECT COUNT(*) FROM authorizations z WHERE z.client_id = a.client_id AND z.revoked_at IS NULL) AS active_authorizations
+// appSelect reads apps with their owner; a.active_authorizations is the
+// count kept by CreateAuthorization and RevokeAuthorization (migration
+// 00010), so that the listing can sort by it from an index.
+const appSelect = `SELECT a.*, u.username AS owner_username
 FROM apps a JOIN users u ON u.id = a.owner_id`
+
+// appSecretSelect reads apps through their active primary secret, for the
+// orders by secret expiry and age (index client_secrets_primary_*).
+const appSecretSelect = `SELECT a.*, u.username AS owner_username
+FROM client_secrets s JOIN apps a ON a.client_id = s.client_id JOIN users u ON u.id = a.owner_id`
 
 // CreateApp inserts an app registration together with its secrets
 // (app.Secrets). Errors: Conflict when the client id exists.
@@ -153,53 +161,125 @@ func (db *DB) activeSecrets(ctx context.Context, clientIDs []string) (map[string
 	return out, nil
 }
 
+// appOrder is one order of the app listing: the key column (indexed, with
+// client_id as the unique tiebreaker) and how to read and write it in a
+// cursor.
+type appOrder struct {
+	from  string // appSelect or appSecretSelect
+	key   string // SQL expression of the key
+	where string // condition the order's index needs
+	// value returns the key of a listed row, as the cursor stores it.
+	value func(r appListRow, s *secretRow) string
+	// arg turns a cursor's key back into a query argument.
+	arg func(v string) (any, error)
+}
+
+var appOrders = map[string]appOrder{
+	domain.AppSortName: {from: appSelect, key: "a.name", // case-insensitive: the flavor's nocase
+		value: func(r appListRow, _ *secretRow) string { return r.App.Name },
+		arg:   func(v string) (any, error) { return v, nil }},
+	domain.AppSortExpiry: {from: appSecretSelect, key: "s.expires_at", where: "s.retired_at IS NULL AND s.slot = 'primary'",
+		value: func(_ appListRow, s *secretRow) string { return utc(s.ExpiresAt).Format(time.RFC3339Nano) },
+		arg:   timeArg},
+	domain.AppSortAge: {from: appSecretSelect, key: "s.created_at", where: "s.retired_at IS NULL AND s.slot = 'primary'",
+		value: func(_ appListRow, s *secretRow) string { return utc(s.CreatedAt).Format(time.RFC3339Nano) },
+		arg:   timeArg},
+	domain.AppSortAuthorizations: {from: appSelect, key: "a.active_authorizations",
+		value: func(r appListRow, _ *secretRow) string { return strconv.FormatInt(r.ActiveAuthorizations, 10) },
+		arg: func(v string) (any, error) {
+			n, err := strconv.ParseInt(v, 10, 64)
+			return n, err
+		}},
+}
+
+func timeArg(v string) (any, error) {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	return utc(t), err
+}
+
 // ListApps returns one page of app registrations, each with its active
-// secrets, owner username and active authorization count (keyset
-// pagination: the cost of a page does not grow with its position).
-// Errors: Invalid for a malformed cursor.
+// secrets, owner username and active authorization count, in the order
+// f.Sort (name by default), and the number of apps that match f.
+//
+// Keyset pagination: every order is an indexed key plus client_id as the
+// unique tiebreaker, and a cursor holds the last row's key and client id,
+// so the cost of a page does not grow with its position (no OFFSET). The
+// secret orders walk active primary secrets, so they list only apps that
+// have one. Errors: Invalid for a malformed cursor or an unknown order.
 func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage, error) {
 	limit := f.Limit
 	if limit <= 0 || limit > 200 {
 		limit = 25
 	}
-	q := appSelect + ` WHERE 1=1`
+	sortKey := f.Sort
+	if sortKey == "" {
+		sortKey = domain.AppSortName
+	}
+	ord, ok := appOrders[sortKey]
+	if !ok {
+		return domain.AppPage{}, apperr.Errorf(apperr.Invalid, "sort must be name, expiry, age or authorizations")
+	}
+	where := ` WHERE 1=1`
 	var args []any
+	if ord.where != "" {
+		where += ` AND ` + ord.where
+	}
 	if !f.IncludeDeleted {
-		q += ` AND a.deleted_at IS NULL`
+		where += ` AND a.deleted_at IS NULL`
 	}
 	if !f.SecretExpiresBefore.IsZero() {
-		q += ` AND EXISTS (SELECT 1 FROM client_secrets s WHERE s.client_id = a.client_id AND s.retired_at IS NULL AND s.expires_at <= ? AND s.expires_at > ?)`
+		where += ` AND EXISTS (SELECT 1 FROM client_secrets x WHERE x.client_id = a.client_id AND x.retired_at IS NULL AND x.expires_at <= ? AND x.expires_at > ?)`
 		args = append(args, utc(f.SecretExpiresBefore), utc(f.SecretExpiresAfter))
 	}
 	if s := strings.TrimSpace(f.Query); s != "" {
 		like := "%" + escapeLike(s) + "%"
-		q += ` AND (a.name LIKE ? ESCAPE '\' OR a.company LIKE ? ESCAPE '\' OR a.client_id LIKE ? ESCAPE '\')`
+		l := db.fl.like
+		where += ` AND (a.name ` + l + ` ? ESCAPE '\' OR a.company ` + l + ` ? ESCAPE '\' OR a.client_id ` + l + ` ? ESCAPE '\')`
 		args = append(args, like, like, escapeLike(strings.ToLower(s))+"%")
 	}
+	countFrom := `FROM apps a`
+	if ord.from == appSecretSelect {
+		countFrom = `FROM client_secrets s JOIN apps a ON a.client_id = s.client_id`
+	}
+	var total int64
+	if err := db.rd(ctx).Raw(`SELECT COUNT(*) `+countFrom+where, args...).Scan(&total).Error; err != nil {
+		return domain.AppPage{}, translate(err, "apps")
+	}
+
+	q := ord.from + where
+	key, ph := ord.key, "?"
+	if sortKey == domain.AppSortName {
+		key, ph = db.fl.nocase("a.name"), db.fl.nocase("?")
+	}
 	backward := false
-	switch {
-	case f.After != "":
-		name, id, err := decodeCursor(f.After)
-		if err != nil {
-			return domain.AppPage{}, err
-		}
-		q += ` AND (a.name COLLATE NOCASE > ? OR (a.name COLLATE NOCASE = ? AND a.client_id > ?))`
-		args = append(args, name, name, id)
-	case f.Before != "":
-		name, id, err := decodeCursor(f.Before)
-		if err != nil {
-			return domain.AppPage{}, err
-		}
-		q += ` AND (a.name COLLATE NOCASE < ? OR (a.name COLLATE NOCASE = ? AND a.client_id < ?))`
-		args = append(args, name, name, id)
-		backward = true
+	cursor := f.After
+	if f.Before != "" {
+		cursor, backward = f.Before, true
 	}
-	if backward {
-		q += ` ORDER BY a.name COLLATE NOCASE DESC, a.client_id DESC`
-	} else {
-		q += ` ORDER BY a.name COLLATE NOCASE, a.client_id`
+	// The walk goes "up" the key when the order is ascending and the page
+	// is forward, or descending and backward.
+	up := f.Desc == backward
+	if cursor != "" {
+		v, id, err := decodeCursor(cursor)
+		var arg any
+		if err == nil {
+			arg, err = ord.arg(v)
+		}
+		if err != nil {
+			return domain.AppPage{}, apperr.Errorf(apperr.Invalid, "The page link is not valid; go back to the first page.")
+		}
+		cmp := ">"
+		if !up {
+			cmp = "<"
+		}
+		q += ` AND (` + key + ` ` + cmp + ` ` + ph + ` OR (` + key + ` = ` + ph + ` AND a.client_id ` + cmp + ` ?))`
+		args = append(args, arg, arg, id)
 	}
-	q += ` LIMIT ?`
+	dir := ""
+	if !up {
+		dir = " DESC"
+	}
+	q += ` ORDER BY ` + key + dir + `, a.client_id` + dir + ` LIMIT ?`
 	args = append(args, limit+1)
 
 	var rows []appListRow
@@ -213,22 +293,11 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 	if backward {
 		slices.Reverse(rows)
 	}
-	page := domain.AppPage{Apps: make([]domain.App, 0, len(rows))}
+	page := domain.AppPage{Apps: make([]domain.App, 0, len(rows)), Total: total}
 	ids := make([]string, 0, len(rows))
 	for _, r := range rows {
 		page.Apps = append(page.Apps, r.domain())
 		ids = append(ids, r.App.ClientID)
-	}
-	if len(rows) > 0 {
-		first, last := rows[0], rows[len(rows)-1]
-		hasPrev := (backward && more) || (!backward && f.After != "")
-		hasNext := (!backward && more) || backward
-		if hasPrev {
-			page.Prev = encodeCursor(first.App.Name, first.App.ClientID)
-		}
-		if hasNext {
-			page.Next = encodeCursor(last.App.Name, last.App.ClientID)
-		}
 	}
 	secrets, err := db.activeSecrets(ctx, ids)
 	if err != nil {
@@ -237,20 +306,42 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 	for i := range page.Apps {
 		page.Apps[i].Secrets = secrets[page.Apps[i].ClientID]
 	}
+	if len(rows) > 0 {
+		keyOf := func(i int) string {
+			var sec *secretRow
+			for _, s := range page.Apps[i].Secrets {
+				if s.Slot == domain.SlotPrimary {
+					sec = &secretRow{CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt}
+				}
+			}
+			if sec == nil {
+				sec = &secretRow{}
+			}
+			return encodeCursor(ord.value(rows[i], sec), rows[i].App.ClientID)
+		}
+		hasPrev := (backward && more) || (!backward && f.After != "")
+		hasNext := (!backward && more) || backward
+		if hasPrev {
+			page.Prev = keyOf(0)
+		}
+		if hasNext {
+			page.Next = keyOf(len(rows) - 1)
+		}
+	}
 	return page, nil
 }
 
-func encodeCursor(name, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(name + "\x00" + id))
+func encodeCursor(key, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(key + "\x00" + id))
 }
 
-func decodeCursor(c string) (name, id string, err error) {
+func decodeCursor(c string) (key, id string, err error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err == nil {
 		var ok bool
-		name, id, ok = strings.Cut(string(b), "\x00")
+		key, id, ok = strings.Cut(string(b), "\x00")
 		if ok {
-			return name, id, nil
+			return key, id, nil
 		}
 	}
 	return "", "", apperr.Errorf(apperr.Invalid, "The page link is not valid; go back to the first page.")

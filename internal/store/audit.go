@@ -40,9 +40,16 @@ func (r auditRow) event() audit.Event {
 // AppendAudit appends e to the chain: it takes the next sequence number
 // and the previous event's hash, and stores e with its own hash. Call it
 // inside the write transaction of the change it records (it opens one
-// itself otherwise). Returns the stored event.
+// itself otherwise). e.At is kept to the microsecond (PostgreSQL's
+// precision). Returns the stored event.
 func (db *DB) AppendAudit(ctx context.Context, e audit.Event) (audit.Event, error) {
 	err := db.WriteTx(ctx, func(ctx context.Context) error {
+		// Concurrent writers on several replicas: one append at a time,
+		// until the appending transaction commits or rolls back, so the
+		// next writer sees this event as the last (gapless, one chain).
+		if err := db.lock(ctx, "audit_chain"); err != nil {
+			return translate(err, "audit log")
+		}
 		var last auditRow
 		res := db.wr(ctx).Order("seq DESC").Limit(1).Find(&last)
 		if res.Error != nil {
@@ -55,7 +62,9 @@ func (db *DB) AppendAudit(ctx context.Context, e audit.Event) (audit.Event, erro
 		if e.ID == "" {
 			e.ID = uuid.NewString()
 		}
-		e.At = e.At.UTC()
+		// Microseconds: what PostgreSQL's TIMESTAMPTZ keeps, so the hash
+		// recomputed from the stored row matches on both dialects.
+		e.At = e.At.UTC().Truncate(time.Microsecond)
 		e.RawDetails = e.DetailsJSON()
 		e.Hash = e.ComputeHash(e.PrevHash)
 		row := auditRow{Seq: e.Seq, ID: e.ID, At: e.At, Actor: e.Actor, ActorID: e.ActorID, Action: e.Action,

@@ -47,7 +47,19 @@ func (r authorizationRow) domain() domain.Authorization {
 func (db *DB) CreateAuthorization(ctx context.Context, a domain.Authorization) error {
 	row := authorizationRow{ID: a.ID, UserID: a.UserID, ClientID: a.ClientID, Scopes: joinScopes(a.Scopes),
 		RedirectURI: a.RedirectURI, GrantedAt: utc(a.GrantedAt)}
-	return translate(db.wr(ctx).Create(&row).Error, "authorization")
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		if err := db.wr(ctx).Create(&row).Error; err != nil {
+			return translate(err, "authorization")
+		}
+		return db.moveActiveCount(ctx, a.ClientID, 1)
+	})
+}
+
+// moveActiveCount moves the app's kept count of active authorizations
+// (apps.active_authorizations) by delta, in the caller's transaction.
+func (db *DB) moveActiveCount(ctx context.Context, clientID string, delta int) error {
+	err := db.wr(ctx).Exec(`UPDATE apps SET active_authorizations = active_authorizations + ? WHERE client_id = ?`, delta, clientID).Error
+	return translate(err, "app")
 }
 
 // ActiveAuthorization returns the user's active (not revoked)
@@ -113,6 +125,10 @@ func (db *DB) RevokeAuthorization(ctx context.Context, id, by string, at time.Ti
 			return nil
 		}
 		revoked = true
+		if err := db.wr(ctx).Exec(`UPDATE apps SET active_authorizations = active_authorizations - 1
+WHERE client_id = (SELECT client_id FROM authorizations WHERE id = ?)`, id).Error; err != nil {
+			return translate(err, "app")
+		}
 		if err := db.wr(ctx).Model(&refreshTokenRow{}).Where("authorization_id = ? AND revoked_at IS NULL", id).
 			Update("revoked_at", utc(at)).Error; err != nil {
 			return translate(err, "refresh tokens")

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
+	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 )
@@ -50,4 +52,14 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// ProbeWrite proves the database takes a write: it updates the one row of
+// the readiness table in a write transaction (a full disk or a read-only
+// file fails here). For /readyz.
+func (db *DB) ProbeWrite(ctx context.Context) error {
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		return db.wr(ctx).Exec(`INSERT INTO readiness (id, checked_at) VALUES (1, ?)
+ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`, time.Now().UTC()).Error
+	})
 }

@@ -48,19 +48,38 @@ func (db *DB) PruneInvalidations(ctx context.Context, before time.Time) (int64, 
 	return res.RowsAffected, translate(res.Error, "invalidations")
 }
 
+// PollInterval bounds how stale a replica's view of the invalidation feed
+// can be on PostgreSQL: a revocation committed by another replica is
+// refused by this one at most PollInterval after its commit (plus one
+// query). A revocation committed by this process is seen on its very next
+// request.
+const PollInterval = 250 * time.Millisecond
+
 // ChangeWatcher tells cheaply whether anything was committed to the
-// database, by any connection of any process, since it last looked. It
-// reads SQLite's PRAGMA data_version on one dedicated connection: no page
-// is read, the answer comes from the WAL index in shared memory.
+// database since it last looked.
+//
+// SQLite: it reads PRAGMA data_version on one dedicated connection, which
+// moves on every commit by any connection of any process; no page is read,
+// the answer comes from the WAL index in shared memory.
+//
+// PostgreSQL: it reports a change when this process committed a write
+// since the previous call, and otherwise once every PollInterval, so that
+// other replicas' commits are picked up by polling the feed by sequence.
 type ChangeWatcher struct {
 	mu   sync.Mutex
-	conn *sql.Conn
+	conn *sql.Conn // SQLite only
 	last int64
+
+	db       *DB // PostgreSQL only
+	lastPoll time.Time
 }
 
-// NewChangeWatcher opens a dedicated read connection for the watcher.
-// Close it with Close.
+// NewChangeWatcher opens a dedicated read connection for the watcher
+// (SQLite). Close it with Close.
 func (db *DB) NewChangeWatcher(ctx context.Context) (*ChangeWatcher, error) {
+	if db.fl.name == "postgres" {
+		return &ChangeWatcher{db: db, last: -1}, nil
+	}
 	sqlDB, err := db.r.DB()
 	if err != nil {
 		return nil, err
@@ -78,6 +97,14 @@ func (db *DB) NewChangeWatcher(ctx context.Context) (*ChangeWatcher, error) {
 func (w *ChangeWatcher) Changed(ctx context.Context) (bool, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.db != nil {
+		g, now := w.db.gen.Load(), time.Now()
+		if g != w.last || now.Sub(w.lastPoll) >= PollInterval {
+			w.last, w.lastPoll = g, now
+			return true, nil
+		}
+		return false, nil
+	}
 	var v int64
 	if err := w.conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
 		return false, fmt.Errorf("data_version: %w", err)
@@ -88,4 +115,9 @@ func (w *ChangeWatcher) Changed(ctx context.Context) (bool, error) {
 }
 
 // Close releases the watcher's connection.
-func (w *ChangeWatcher) Close() error { return w.conn.Close() }
+func (w *ChangeWatcher) Close() error {
+	if w.conn == nil {
+		return nil
+	}
+	return w.conn.Close()
+}

@@ -19,6 +19,13 @@ func (signingKeyRow) TableName() string { return "signing_keys" }
 
 // SigningKeys returns every signing key, newest first.
 func (db *DB) SigningKeys(ctx context.Context) ([]domain.SigningKey, error) {
+	if tx, ok := ctx.Value(txKey{}).(*txState); ok && tx.write {
+		// LoadKeys reads, then creates the first key when there is none:
+		// replicas starting together must agree on one key.
+		if err := db.lock(ctx, "signing_keys"); err != nil {
+			return nil, translate(err, "signing keys")
+		}
+	}
 	var rows []signingKeyRow
 	if err := db.rd(ctx).Order("created_at DESC, id").Find(&rows).Error; err != nil {
 		return nil, translate(err, "signing keys")

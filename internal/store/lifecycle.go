@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
@@ -26,7 +27,8 @@ func (db *DB) RetireSecret(ctx context.Context, clientID, slot string, at time.T
 	var out domain.Secret
 	err := db.WriteTx(ctx, func(ctx context.Context) error {
 		var row secretRow
-		err := db.wr(ctx).Where("client_id = ? AND slot = ? AND retired_at IS NULL", clientID, slot).Take(&row).Error
+		err := db.wr(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).
+			Where("client_id = ? AND slot = ? AND retired_at IS NULL", clientID, slot).Take(&row).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return apperr.Errorf(apperr.NotFound, "The app has no %s client secret.", slot)
 		}

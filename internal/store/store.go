@@ -1,14 +1,25 @@
-// Package store is oauthdesk's SQLite storage, built on GORM and the cgo
-// driver (gorm.io/driver/sqlite). It is the only package that imports GORM:
-// it maps rows to internal/domain types and translates driver errors to
-// internal/apperr codes (gorm.ErrRecordNotFound → NotFound, a UNIQUE
-// violation → Conflict).
+// Package store is oauthdesk's storage, built on GORM: SQLite through the
+// cgo driver (gorm.io/driver/sqlite), the embedded default, or PostgreSQL
+// through pgx (gorm.io/driver/postgres) when the database is a
+// postgres:// URL. It is the only package that imports GORM: it maps rows
+// to internal/domain types and translates driver errors to internal/apperr
+// codes (gorm.ErrRecordNotFound → NotFound, a UNIQUE violation → Conflict).
+// What differs between the dialects lives in flavor.go.
 //
-// One write path: every write goes through a pool of exactly one
+// SQLite: one write path. Every write goes through a pool of exactly one
 // connection opened with BEGIN IMMEDIATE, so writers queue in Go instead of
 // racing for SQLite's lock and "database is locked" cannot happen between
 // requests of one process; other processes (the CLI) wait on the busy
 // timeout. Reads use a separate read-only pool and run concurrently (WAL).
+//
+// PostgreSQL: one pool for reads and writes, shared by every replica's
+// connections. Write transactions run at READ COMMITTED; the places where
+// the SQLite store relied on its single writer take a lock instead: the
+// audit chain's append and the first signing key take a transaction-level
+// advisory lock, a secret retirement locks its row (SELECT … FOR UPDATE),
+// and single-use codes and refresh tokens are spent by conditional UPDATEs
+// (exactly one concurrent caller wins). Read transactions run at
+// REPEATABLE READ, READ ONLY, so they see one snapshot as on SQLite.
 //
 // Transactions travel in the context (WriteTx/ReadTx): a use case opens one
 // and every store method it calls with that context joins it.
@@ -16,22 +27,24 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
-	schema "github.com/oauthdesk/oauthdesk/db"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 )
 
@@ -42,18 +55,38 @@ const BusyTimeout = 10 * time.Second
 // DB is an open oauthdesk database. It is safe for concurrent use.
 type DB struct {
 	path string
-	w    *gorm.DB // the single write connection
-	r    *gorm.DB // read-only pool
+	fl   *flavor
+	w    *gorm.DB // SQLite: the single write connection; PostgreSQL: the pool
+	r    *gorm.DB // SQLite: read-only pool; PostgreSQL: the same pool as w
+	gen  atomic.Int64
 }
 
-// Open opens (creating if needed) the SQLite database file at path in WAL
-// mode with foreign keys on and a busy timeout. It does not migrate; call
-// Migrate. Errors: Invalid when the directory of path does not exist,
-// Internal for anything the driver reports.
-func Open(ctx context.Context, path string) (*DB, error) {
-	if path == "" {
+// Open opens the database named by dsn: a postgres:// or postgresql://
+// URL selects PostgreSQL (the database must exist), anything else is a
+// SQLite file path (created if needed, WAL mode, foreign keys on, busy
+// timeout). It does not migrate; call Migrate. Errors: Invalid when the
+// path is empty or its directory does not exist, or the URL does not
+// parse; Internal for anything the driver reports.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	if dsn == "" {
 		return nil, apperr.Errorf(apperr.Invalid, "database path is empty")
 	}
+	if isPostgresURL(dsn) {
+		return openPostgres(ctx, dsn)
+	}
+	return openSQLite(ctx, dsn)
+}
+
+func gormConfig() *gorm.Config {
+	return &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		PrepareStmt:            false,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	}
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			return nil, apperr.Errorf(apperr.Invalid, "database directory %q does not exist", dir)
@@ -66,12 +99,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// GORM's shared PrepareStmt cache prepares under a lock and deadlocks
 	// when a pool is exhausted by transactions (found by the store tests).
 	common := fmt.Sprintf("_journal_mode=WAL&_foreign_keys=on&_busy_timeout=%d&_synchronous=NORMAL&_stmt_cache_size=128", BusyTimeout.Milliseconds())
-	cfg := &gorm.Config{
-		Logger:                 logger.Discard,
-		SkipDefaultTransaction: true,
-		PrepareStmt:            false,
-		NowFunc:                func() time.Time { return time.Now().UTC() },
-	}
+	cfg := gormConfig()
 	w, err := gorm.Open(sqlite.Open("file:"+path+"?"+common+"&_txlock=immediate"), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -101,16 +129,87 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	n := max(4, 2*runtime.NumCPU())
 	rdb.SetMaxOpenConns(n)
 	rdb.SetMaxIdleConns(n)
-	return &DB{path: path, w: w, r: r}, nil
+	db := &DB{path: path, fl: sqliteFlavor, w: w, r: r}
+	db.countCommits()
+	return db, nil
 }
 
-// Path returns the database file path given to Open.
+// PoolSize is the number of PostgreSQL connections one process keeps at
+// most.
+const PoolSize = 16
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	g, err := gorm.Open(postgres.Open(dsn), gormConfig())
+	if err != nil {
+		return nil, apperr.Errorf(apperr.Invalid, "database %s: %v", redactURL(dsn), err)
+	}
+	sdb, err := g.DB()
+	if err != nil {
+		return nil, err
+	}
+	sdb.SetMaxOpenConns(PoolSize)
+	sdb.SetMaxIdleConns(PoolSize)
+	sdb.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sdb.PingContext(pctx); err != nil {
+		_ = sdb.Close()
+		return nil, fmt.Errorf("open %s: %w", redactURL(dsn), err)
+	}
+	db := &DB{path: dsn, fl: postgresFlavor, w: g, r: g}
+	db.countCommits()
+	return db, nil
+}
+
+// redactURL hides the password of a database URL for messages.
+func redactURL(dsn string) string {
+	at := strings.LastIndex(dsn, "@")
+	scheme := strings.Index(dsn, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return dsn
+	}
+	cred := dsn[scheme+3 : at]
+	if user, _, ok := strings.Cut(cred, ":"); ok {
+		return dsn[:scheme+3] + user + ":xxxxx" + dsn[at:]
+	}
+	return dsn
+}
+
+// countCommits makes every committed write of this process move db.gen:
+// autocommit statements through GORM callbacks, transactions in WriteTx.
+// The PostgreSQL change watcher reads it so that a revocation committed
+// by this replica bites on its very next request.
+func (db *DB) countCommits() {
+	bump := func(g *gorm.DB) {
+		if g.Error != nil {
+			return
+		}
+		if _, inTx := g.Statement.ConnPool.(gorm.TxCommitter); !inTx {
+			db.gen.Add(1)
+		}
+	}
+	cb := db.w.Callback()
+	_ = cb.Create().After("gorm:create").Register("oauthdesk:commits", bump)
+	_ = cb.Update().After("gorm:update").Register("oauthdesk:commits", bump)
+	_ = cb.Delete().After("gorm:delete").Register("oauthdesk:commits", bump)
+	_ = cb.Raw().After("gorm:raw").Register("oauthdesk:commits", bump)
+}
+
+// Path returns the database given to Open: a SQLite file path or a
+// PostgreSQL URL.
 func (db *DB) Path() string { return db.path }
 
-// Close closes both pools.
+// Dialect returns "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.fl.name }
+
+// Close closes the pools.
 func (db *DB) Close() error {
 	var errs []error
-	for _, g := range []*gorm.DB{db.r, db.w} {
+	pools := []*gorm.DB{db.r, db.w}
+	if db.r == db.w {
+		pools = pools[1:]
+	}
+	for _, g := range pools {
 		if s, err := g.DB(); err == nil {
 			errs = append(errs, s.Close())
 		}
@@ -118,26 +217,86 @@ func (db *DB) Close() error {
 	return errors.Join(errs...)
 }
 
-// Migrate applies every pending migration embedded in package db and
-// returns how many it applied. Safe to call on every start.
+// Ping checks that the database answers (for /readyz).
+func (db *DB) Ping(ctx context.Context) error {
+	s, err := db.w.DB()
+	if err != nil {
+		return err
+	}
+	return s.PingContext(ctx)
+}
+
+// Migrate applies every pending migration of the dialect's set embedded
+// in package db and returns how many it applied. Safe to call on every
+// start, by several replicas at once (PostgreSQL: goose's session lock).
+// Errors: Invalid when the database was migrated by a newer oauthdesk
+// (it holds a version this binary does not know).
 func (db *DB) Migrate(ctx context.Context) (int, error) {
 	sqlDB, err := db.w.DB()
 	if err != nil {
 		return 0, err
 	}
-	fsys, err := fs.Sub(schema.Migrations, "migrations")
-	if err != nil {
-		return 0, err
+	opts := []goose.ProviderOption{goose.WithAllowOutofOrder(true)}
+	if db.fl.name == "postgres" {
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return 0, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, sqlDB, fsys)
+	p, err := goose.NewProvider(db.fl.goose, sqlDB, db.fl.migrations, opts...)
 	if err != nil {
 		return 0, fmt.Errorf("migrations: %w", err)
+	}
+	if err := db.refuseNewer(ctx, p); err != nil {
+		return 0, err
 	}
 	res, err := p.Up(ctx)
 	if err != nil {
 		return len(res), fmt.Errorf("migrate: %w", err)
 	}
 	return len(res), nil
+}
+
+// refuseNewer fails when the database holds an applied migration this
+// binary does not embed: a newer oauthdesk migrated it, and running old
+// code on the new schema could corrupt it.
+func (db *DB) refuseNewer(ctx context.Context, p *goose.Provider) error {
+	known := map[int64]bool{}
+	var newest int64
+	for _, s := range p.ListSources() {
+		known[s.Version] = true
+		newest = max(newest, s.Version)
+	}
+	var applied []int64
+	err := db.rd(ctx).Raw(`SELECT version_id FROM goose_db_version WHERE is_applied AND version_id > 0`).Scan(&applied).Error
+	if err != nil {
+		return nil // no version table yet: a new database
+	}
+	var unknown []int64
+	for _, v := range applied {
+		if !known[v] {
+			unknown = append(unknown, v)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	slices.Sort(unknown)
+	return apperr.Errorf(apperr.Invalid,
+		"the database was migrated by a newer oauthdesk (schema version %d; this binary knows up to %d): upgrade this replica before starting it",
+		unknown[len(unknown)-1], newest)
+}
+
+// lock serializes, until the write transaction in ctx ends, every writer
+// that takes the lock of the same name, across processes (PostgreSQL's
+// transaction-level advisory lock). On SQLite every write transaction is
+// already serialized, and lock does nothing.
+func (db *DB) lock(ctx context.Context, name string) error {
+	if db.fl.advisoryLock == "" {
+		return nil
+	}
+	return db.wr(ctx).Exec(db.fl.advisoryLock, lockID(name)).Error
 }
 
 type txKey struct{}
@@ -150,9 +309,13 @@ func (db *DB) WriteTx(ctx context.Context, fn func(ctx context.Context) error) e
 	if tx, ok := ctx.Value(txKey{}).(*txState); ok && tx.write {
 		return fn(ctx)
 	}
-	return db.w.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+	err := db.w.WithContext(ctx).Transaction(func(g *gorm.DB) error {
 		return fn(context.WithValue(ctx, txKey{}, &txState{g: g, write: true}))
 	})
+	if err == nil {
+		db.gen.Add(1)
+	}
+	return err
 }
 
 // ReadTx runs fn in one read transaction on the read-only pool, so that
@@ -161,9 +324,13 @@ func (db *DB) ReadTx(ctx context.Context, fn func(ctx context.Context) error) er
 	if _, ok := ctx.Value(txKey{}).(*txState); ok {
 		return fn(ctx)
 	}
+	var opts []*sql.TxOptions
+	if db.fl.name == "postgres" {
+		opts = append(opts, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	}
 	return db.r.WithContext(ctx).Transaction(func(g *gorm.DB) error {
 		return fn(context.WithValue(ctx, txKey{}, &txState{g: g}))
-	})
+	}, opts...)
 }
 
 type txState struct {
@@ -203,11 +370,8 @@ func translate(err error, what string) error {
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return apperr.Errorf(apperr.NotFound, "%s not found", what)
 	}
-	var se sqlite3.Error
-	if errors.As(err, &se) && se.Code == sqlite3.ErrConstraint {
-		if se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey {
-			return apperr.Errorf(apperr.Conflict, "%s already exists", what)
-		}
+	if sqliteFlavor.uniqueViolation(err) || postgresFlavor.uniqueViolation(err) {
+		return apperr.Errorf(apperr.Conflict, "%s already exists", what)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/google/uuid"
 
-	schema "github.com/oauthdesk/oauthdesk/db"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
@@ -36,7 +35,7 @@ func openAt(t testing.TB, path string) *DB {
 	return db
 }
 
-// newDB returns a migrated database on a fresh file in t.TempDir().
+// newDB returns a migrated SQLite database on a fresh file in t.TempDir().
 func newDB(t testing.TB) *DB {
 	t.Helper()
 	db := openAt(t, filepath.Join(t.TempDir(), "oauthdesk.db"))
@@ -131,33 +130,31 @@ func count(t testing.TB, db *DB, table string) int64 {
 	return n
 }
 
-func TestMigrateIsIdempotentAndCreatesTables(t *testing.T) {
+func testMigrateIsIdempotentAndCreatesTables(t *testing.T, newDB func(testing.TB) *DB) {
 	ctx := t.Context()
-	db := openAt(t, filepath.Join(t.TempDir(), "oauthdesk.db"))
-	files, err := fs.Glob(schema.Migrations, "migrations/*.sql")
+	db := newDB(t) // migrated once
+	files, err := fs.Glob(db.fl.migrations, "*.sql")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("embedded migrations: %v %v", files, err)
 	}
-	n, err := db.Migrate(ctx)
-	if err != nil || n != len(files) {
-		t.Fatalf("first Migrate: applied %d, err %v; want %d, nil", n, err, len(files))
+	var applied int64
+	if err := db.r.Raw(`SELECT COUNT(*) FROM goose_db_version WHERE version_id > 0`).Scan(&applied).Error; err != nil || applied != int64(len(files)) {
+		t.Fatalf("first Migrate applied %d (%v); want %d", applied, err, len(files))
 	}
 	for i := range 2 {
 		if n, err := db.Migrate(ctx); err != nil || n != 0 {
 			t.Fatalf("Migrate #%d again: applied %d, err %v; want 0, nil", i+2, n, err)
 		}
 	}
-	// Another process opening the migrated file applies nothing either.
+	// Another process opening the migrated database applies nothing either.
 	second(t, db)
 
-	var tables []string
-	if err := db.r.Raw(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).Scan(&tables).Error; err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"users", "apps", "client_secrets", "authorizations", "authorization_codes",
-		"refresh_tokens", "signing_keys", "invalidations", "settings", "sessions"} {
-		if !slices.Contains(tables, want) {
-			t.Errorf("table %s missing; tables: %v", want, tables)
+	for _, table := range []string{"users", "apps", "client_secrets", "authorizations", "authorization_codes",
+		"refresh_tokens", "signing_keys", "invalidations", "settings", "sessions", "audit_events", "scope_usage",
+		"report_runs", "job_locks"} {
+		var n int64
+		if err := db.r.Raw(`SELECT COUNT(*) FROM ` + table).Scan(&n).Error; err != nil {
+			t.Errorf("table %s: %v", table, err)
 		}
 	}
 }
@@ -254,7 +251,7 @@ func TestPoolsSettings(t *testing.T) {
 	}
 }
 
-func TestWriteInsideReadTxFails(t *testing.T) {
+func testWriteInsideReadTxFails(t *testing.T, newDB func(testing.TB) *DB) {
 	ctx := t.Context()
 	db := newDB(t)
 	err := db.ReadTx(ctx, func(ctx context.Context) error {
@@ -269,7 +266,7 @@ func TestWriteInsideReadTxFails(t *testing.T) {
 	}
 }
 
-func TestUsernameUniqueCaseInsensitive(t *testing.T) {
+func testUsernameUniqueCaseInsensitive(t *testing.T, newDB func(testing.TB) *DB) {
 	ctx := t.Context()
 	db := newDB(t)
 	alice := mkUser(t, ctx, db, "Alice")
@@ -301,7 +298,7 @@ func TestUsernameUniqueCaseInsensitive(t *testing.T) {
 	}
 }
 
-func TestWriteTxRollbackAndNesting(t *testing.T) {
+func testWriteTxRollbackAndNesting(t *testing.T, newDB func(testing.TB) *DB) {
 	ctx := t.Context()
 	db := newDB(t)
 	boom := errors.New("boom")
@@ -423,11 +420,11 @@ func TestWriteTxRollbackAndNesting(t *testing.T) {
 	})
 }
 
-// TestConcurrentWritersAndReaders runs 16 goroutines of transactions and
+// testConcurrentWritersAndReaders runs 16 goroutines of transactions and
 // reads in this process while a second *DB on the same file (another
 // process, such as the CLI) writes too: nothing may fail — in particular
 // no "database is locked" — and every row must be there.
-func TestConcurrentWritersAndReaders(t *testing.T) {
+func testConcurrentWritersAndReaders(t *testing.T, newDB func(testing.TB) *DB) {
 	ctx := t.Context()
 	db := newDB(t)
 	cli := second(t, db)
@@ -562,13 +559,13 @@ func TestConcurrentWritersAndReaders(t *testing.T) {
 	}
 }
 
-// TestSameStatementInAndOutOfTransaction runs an autocommit write while a
+// testSameStatementInAndOutOfTransaction runs an autocommit write while a
 // WriteTx holds the single write connection, then runs the same statement
 // inside the transaction. The autocommit write must simply wait for the
 // connection; it must not make the transaction wait for it (GORM's
 // PrepareStmt cache is shared by both: a statement being prepared outside
 // the transaction needs the connection the transaction holds).
-func TestSameStatementInAndOutOfTransaction(t *testing.T) {
+func testSameStatementInAndOutOfTransaction(t *testing.T, newDB func(testing.TB) *DB) {
 	for _, warm := range []bool{false, true} {
 		t.Run(map[bool]string{false: "cold statement cache", true: "statement first prepared in a transaction"}[warm], func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
@@ -600,14 +597,14 @@ func TestSameStatementInAndOutOfTransaction(t *testing.T) {
 	}
 }
 
-// TestReadTxWhileReadPoolIsFull is the read-pool twin of
-// TestSameStatementInAndOutOfTransaction: every read connection is held by
+// testReadTxWhileReadPoolIsFull is the read-pool twin of
+// testSameStatementInAndOutOfTransaction: every read connection is held by
 // a ReadTx when a plain read of a statement not yet in GORM's cache
 // arrives; it must wait for a connection without making the transactions
 // wait for it. The server's ChangeWatcher holds one read connection for
 // good, so in production one ReadTx fewer is enough. (It deadlocked while
 // the read pool used GORM's shared PrepareStmt cache.)
-func TestReadTxWhileReadPoolIsFull(t *testing.T) {
+func testReadTxWhileReadPoolIsFull(t *testing.T, newDB func(testing.TB) *DB) {
 	db := newDB(t)
 	mkUser(t, t.Context(), db, "alice")
 	rdb, err := db.r.DB()
@@ -651,7 +648,7 @@ func TestReadTxWhileReadPoolIsFull(t *testing.T) {
 	}
 }
 
-func TestListAppsKeysetPagination(t *testing.T) {
+func testListAppsKeysetPagination(t *testing.T, newDB func(testing.TB) *DB) {
 	ctx := t.Context()
 	db := newDB(t)
 	owner := mkUser(t, ctx, db, "owner")
@@ -796,7 +793,7 @@ func TestListAppsKeysetPagination(t *testing.T) {
 	}
 }
 
-func TestListAppsSearch(t *testing.T) {
+func testListAppsSearch(t *testing.T, newDB func(testing.TB) *DB) {
 	ctx := t.Context()
 	db := newDB(t)
 	owner := mkUser(t, ctx, db, "owner")
@@ -898,7 +895,7 @@ func race(t *testing.T, n int, handles []*DB, f func(h *DB) (bool, error)) int {
 	return int(wins.Load())
 }
 
-func TestMarkUsedHasOneWinner(t *testing.T) {
+func testMarkUsedHasOneWinner(t *testing.T, newDB func(testing.TB) *DB) {
 	ctx := t.Context()
 	db := newDB(t)
 	cli := second(t, db)
@@ -962,7 +959,7 @@ func TestMarkUsedHasOneWinner(t *testing.T) {
 	})
 }
 
-func TestRevokeAuthorization(t *testing.T) {
+func testRevokeAuthorization(t *testing.T, newDB func(testing.TB) *DB) {
 	ctx := t.Context()
 	db := newDB(t)
 	_, z := mkCode(t, ctx, db)
@@ -1110,7 +1107,7 @@ func TestChangeWatcher(t *testing.T) {
 	}
 }
 
-func TestSessionStore(t *testing.T) {
+func testSessionStore(t *testing.T, newDB func(testing.TB) *DB) {
 	ctx := t.Context()
 	db := newDB(t)
 	s := db.Sessions()

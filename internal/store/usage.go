@@ -18,8 +18,8 @@ func (db *DB) FlushUsage(ctx context.Context, lastUsed map[string]time.Time, sco
 		for k, u := range scopes {
 			err := db.wr(ctx).Exec(`INSERT INTO scope_usage (authorization_id, scope, satisfied_by, count, first_used_at, last_used_at)
 VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (authorization_id, scope, satisfied_by) DO UPDATE SET count = count + excluded.count,
-  last_used_at = MAX(last_used_at, excluded.last_used_at)`, k.AuthorizationID, k.Scope, k.SatisfiedBy, u.Count, utc(u.Last), utc(u.Last)).Error
+ON CONFLICT (authorization_id, scope, satisfied_by) DO UPDATE SET count = scope_usage.count + excluded.count,
+  last_used_at = `+db.fl.greatest+`(scope_usage.last_used_at, excluded.last_used_at)`, k.AuthorizationID, k.Scope, k.SatisfiedBy, u.Count, utc(u.Last), utc(u.Last)).Error
 			if err != nil {
 				return translate(err, "scope usage")
 			}

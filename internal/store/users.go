@@ -40,7 +40,7 @@ func (db *DB) CreateUser(ctx context.Context, u domain.User) error {
 // Errors: NotFound.
 func (db *DB) UserByUsername(ctx context.Context, username string) (domain.User, error) {
 	var row userRow
-	err := db.rd(ctx).Where("username = ?", username).Take(&row).Error
+	err := db.rd(ctx).Where(db.fl.nocase("username")+" = "+db.fl.nocase("?"), username).Take(&row).Error
 	return row.domain(), translate(err, "user")
 }
 
@@ -66,7 +66,7 @@ func (db *DB) ListUsers(ctx context.Context) ([]domain.UserSummary, error) {
 		ActiveAuthorizations int64
 	}
 	err := db.rd(ctx).Raw(`SELECT u.*, (SELECT COUNT(*) FROM authorizations z WHERE z.user_id = u.id AND z.revoked_at IS NULL) AS active_authorizations
-FROM users u ORDER BY u.username COLLATE NOCASE`).Scan(&rows).Error
+FROM users u ORDER BY ` + db.fl.nocase("u.username")).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "users")
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -16,53 +15,200 @@ import (
 	"github.com/oauthdesk/oauthdesk/views"
 )
 
-// appsList is GET /admin/apps?q=…&after=…|before=…: every registration,
-// searchable by name, company or client id, keyset-paginated.
-func (s *Server) appsList(c echo.Context) error {
-	q := c.QueryParam("q")
-	showDeleted := c.QueryParam("deleted") == "1"
-	state := c.QueryParam("state")
-	f := domain.AppFilter{Query: q, After: c.QueryParam("after"), Before: c.QueryParam("before"), Limit: 25, IncludeDeleted: showDeleted}
-	now := s.now()
-	switch state {
-	case "":
-	case string(domain.StateExpired):
-		f.SecretExpiresAfter, f.SecretExpiresBefore = time.Unix(0, 0), now
-	case string(domain.StateCritical):
-		f.SecretExpiresAfter, f.SecretExpiresBefore = now, now.Add(s.cfg.Thresholds.Critical)
-	case string(domain.StateExpiring):
-		f.SecretExpiresAfter, f.SecretExpiresBefore = now.Add(s.cfg.Thresholds.Critical), now.Add(s.cfg.Thresholds.Expiring)
+// appsQuery is the state of /admin/apps in its URL: the expiry filter,
+// deleted apps, the search text and the order. Every link of the page
+// (tabs, column headings, pages) keeps what it does not change.
+type appsQuery struct {
+	State       string // "" | expiring | critical | expired
+	ShowDeleted bool
+	Query       string
+	Sort        string // as given: "" is the tab's default order
+	Dir         string // as given: "" | asc | desc
+}
+
+// appSortDefaults are the directions a column heading sorts in first: the
+// order an admin looks for (A to Z, soonest expiry, oldest secret, most
+// authorizations).
+var appSortDefaults = map[string]bool{domain.AppSortName: false, domain.AppSortExpiry: false,
+	domain.AppSortAge: false, domain.AppSortAuthorizations: true}
+
+// parseAppsQuery reads and checks the query of /admin/apps.
+// Errors: Invalid for an unknown state, sort or dir.
+func parseAppsQuery(q url.Values) (appsQuery, error) {
+	a := appsQuery{State: q.Get("state"), ShowDeleted: q.Get("deleted") == "1", Query: q.Get("q"),
+		Sort: q.Get("sort"), Dir: q.Get("dir")}
+	switch domain.ExpiryState(a.State) {
+	case "", domain.StateExpiring, domain.StateCritical, domain.StateExpired:
 	default:
-		return apperr.Errorf(apperr.Invalid, "state must be expiring, critical or expired")
+		return a, apperr.Errorf(apperr.Invalid, "state must be expiring, critical or expired")
+	}
+	if _, ok := appSortDefaults[a.Sort]; !ok && a.Sort != "" {
+		return a, apperr.Errorf(apperr.Invalid, "sort must be name, expiry, age or authorizations")
+	}
+	if a.Dir != "" && a.Dir != "asc" && a.Dir != "desc" {
+		return a, apperr.Errorf(apperr.Invalid, "dir must be asc or desc")
+	}
+	return a, nil
+}
+
+// order returns the order in effect and whether it is descending: the
+// given sort, or by default expiry for the expiry tabs and name otherwise;
+// the given dir, or the column's default direction.
+func (a appsQuery) order() (string, bool) {
+	key := a.Sort
+	if key == "" {
+		key = domain.AppSortName
+		if a.State != "" {
+			key = domain.AppSortExpiry
+		}
+	}
+	desc := appSortDefaults[key]
+	if a.Dir != "" {
+		desc = a.Dir == "desc"
+	}
+	return key, desc
+}
+
+// url is /admin/apps with this state, plus extra parameters (cursors).
+func (a appsQuery) url(extra ...string) string {
+	v := url.Values{}
+	if a.State != "" {
+		v.Set("state", a.State)
+	}
+	if a.ShowDeleted {
+		v.Set("deleted", "1")
+	}
+	if a.Query != "" {
+		v.Set("q", a.Query)
+	}
+	if a.Sort != "" {
+		v.Set("sort", a.Sort)
+	}
+	if a.Dir != "" {
+		v.Set("dir", a.Dir)
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		v.Set(extra[i], extra[i+1])
+	}
+	if len(v) == 0 {
+		return "/admin/apps"
+	}
+	return "/admin/apps?" + v.Encode()
+}
+
+// sortDirText says what a direction of a column means to a person.
+var sortDirText = map[string][2]string{
+	domain.AppSortName:           {"A to Z", "Z to A"},
+	domain.AppSortExpiry:         {"soonest first", "latest first"},
+	domain.AppSortAge:            {"oldest first", "newest first"},
+	domain.AppSortAuthorizations: {"fewest first", "most first"},
+}
+
+// sortLinks are the column headings' links: each sorts by its column in
+// its default direction, and the current column toggles its direction.
+func (a appsQuery) sortLinks() map[string]views.SortLink {
+	cur, desc := a.order()
+	out := map[string]views.SortLink{}
+	for key, def := range appSortDefaults {
+		next := a
+		next.Sort, next.Dir = key, ""
+		l := views.SortLink{}
+		if key == cur {
+			l.Current = true
+			l.Dir = sortDirText[key][boolIndex(desc)]
+			l.Arrow = "▲"
+			if desc {
+				l.Arrow = "▼"
+			}
+			next.Dir = map[bool]string{true: "asc", false: "desc"}[desc]
+			if (next.Dir == "desc") == def {
+				next.Dir = ""
+			}
+		}
+		l.URL = next.url()
+		out[key] = l
+	}
+	return out
+}
+
+func boolIndex(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// tabs are the expiry filters; each keeps the search text and deleted
+// flag, and the order when it was chosen.
+func (a appsQuery) tabs() []views.Tab {
+	var out []views.Tab
+	for _, t := range []struct{ key, state, label string }{{"all", "", "All"}, {"expiring", "expiring", "Expiring"},
+		{"critical", "critical", "Critical"}, {"expired", "expired", "Expired"}} {
+		next := a
+		next.State = t.state
+		out = append(out, views.Tab{Key: t.key, Label: t.label, URL: next.url(), Current: a.State == t.state})
+	}
+	return out
+}
+
+// countText says how many apps match: "34 apps", "1 app matches “x”".
+func countText(n int64, a appsQuery) string {
+	noun := "apps"
+	if n == 1 {
+		noun = "app"
+	}
+	s := fmt.Sprintf("%d %s", n, noun)
+	if a.Query != "" {
+		verb := "match"
+		if n == 1 {
+			verb = "matches"
+		}
+		s += " " + verb + " “" + a.Query + "”"
+	}
+	if key, _ := a.order(); key == domain.AppSortExpiry || key == domain.AppSortAge {
+		s += " · ordered by their primary client secret"
+	}
+	return s
+}
+
+// appsList is GET /admin/apps?q=…&state=…&sort=…&dir=…&after=…|before=…:
+// every registration, searchable by name, company or client id, filtered
+// by secret expiry state, sorted by name, secret expiry, secret age or
+// active authorizations, keyset-paginated.
+func (s *Server) appsList(c echo.Context) error {
+	aq, err := parseAppsQuery(c.QueryParams())
+	if err != nil {
+		return err
+	}
+	key, desc := aq.order()
+	f := domain.AppFilter{Query: aq.Query, After: c.QueryParam("after"), Before: c.QueryParam("before"), Limit: 25,
+		IncludeDeleted: aq.ShowDeleted, Sort: key, Desc: desc}
+	now := s.now()
+	switch domain.ExpiryState(aq.State) {
+	case domain.StateExpired:
+		f.SecretExpiresAfter, f.SecretExpiresBefore = time.Unix(0, 0), now
+	case domain.StateCritical:
+		f.SecretExpiresAfter, f.SecretExpiresBefore = now, now.Add(s.cfg.Thresholds.Critical)
+	case domain.StateExpiring:
+		f.SecretExpiresAfter, f.SecretExpiresBefore = now.Add(s.cfg.Thresholds.Critical), now.Add(s.cfg.Thresholds.Expiring)
 	}
 	page, err := s.admin.ListApps(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
-	p := views.AppsPage{Nav: s.nav(c, "apps"), Query: q, State: state, ShowDeleted: showDeleted, Flash: s.sessions.PopString(c.Request().Context(), sessFlash)}
+	p := views.AppsPage{Nav: s.nav(c, "apps"), Query: aq.Query, State: aq.State, ShowDeleted: aq.ShowDeleted, Sort: aq.Sort, Dir: aq.Dir,
+		Flash: s.sessions.PopString(c.Request().Context(), sessFlash), Tabs: aq.tabs(), SortLinks: aq.sortLinks(),
+		CountText: countText(page.Total, aq)}
 	for _, a := range page.Apps {
 		row := s.appRow(a, now)
 		row.ScopeViews = s.scopeViews(a.Scopes)
 		p.Apps = append(p.Apps, row)
 	}
-	link := func(key, cursor string) string {
-		v := url.Values{key: {cursor}}
-		if q != "" {
-			v.Set("q", q)
-		}
-		if showDeleted {
-			v.Set("deleted", "1")
-		}
-		if state != "" {
-			v.Set("state", state)
-		}
-		return "/admin/apps?" + v.Encode()
-	}
 	if page.Next != "" {
-		p.NextURL = link("after", page.Next)
+		p.NextURL = aq.url("after", page.Next)
 	}
 	if page.Prev != "" {
-		p.PrevURL = link("before", page.Prev)
+		p.PrevURL = aq.url("before", page.Prev)
 	}
 	return render(c, http.StatusOK, views.Apps(p))
 }
@@ -145,12 +291,9 @@ func (s *Server) appDetail(c echo.Context) error {
 	u, _ := currentUser(c)
 	p := views.AppPage{Nav: s.nav(c, "apps"), App: s.appRow(a, now), Scopes: s.scopeViews(a.Scopes), Deleted: a.DeletedAt != nil,
 		CanManage: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(ctx, sessFlash)}
-	if h := s.sessions.GetString(ctx, sessReveal); h != "" {
-		if v := s.reveal.take(h, a.ClientID, now); v != "" {
-			p.NewSecretSlot, p.NewSecret, _ = strings.Cut(v, "\x00")
-			s.sessions.Remove(ctx, sessReveal)
-			c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-		}
+	if slot, secret := s.takeReveal(c, a.ClientID); secret != "" {
+		p.NewSecretSlot, p.NewSecret = slot, secret
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	}
 	use, err := s.admin.SecretUse(ctx, a)
 	if err != nil {
@@ -168,14 +311,14 @@ func (s *Server) appDetail(c echo.Context) error {
 		{Label: "Terms of service", Value: a.TermsURL, Link: true},
 		{Label: "Privacy statement", Value: a.PrivacyURL, Link: true},
 		{Label: "Owner", Value: a.OwnerUsername},
-		{Label: "Registered", Value: a.CreatedAt.Format("2006-01-02 15:04")},
+		{Label: "Registered", Value: stamp(a.CreatedAt)},
 	}
 	for _, sec := range a.Secrets {
 		p.HasAlt = p.HasAlt || sec.Slot == domain.SlotAlternative
 		state := string(s.cfg.Thresholds.StateAt(sec.ExpiresAt, now))
 		p.Secrets = append(p.Secrets, views.SecretRow{Slot: sec.Slot, Created: day(sec.CreatedAt), Age: age(sec.CreatedAt, now),
 			Expires: day(sec.ExpiresAt), DaysLeft: reports.DaysLeft(sec.ExpiresAt, now),
-			State: state, LastUsed: dayPtr(sec.LastUsedAt), Uses: sec.UseCount})
+			State: state, LastUsed: dayPtr(sec.LastUsedAt), Uses: sec.UseCount, Untracked: a.External})
 		if state != string(domain.StateOK) && a.DeletedAt == nil {
 			p.Banners = append(p.Banners, views.ExpiryBanner{Slot: sec.Slot, State: state, Expires: day(sec.ExpiresAt),
 				DaysLeft: reports.DaysLeft(sec.ExpiresAt, now)})
@@ -183,7 +326,7 @@ func (s *Server) appDetail(c echo.Context) error {
 	}
 	for _, z := range d.Authorizations {
 		row := views.AuthorizationRow{ID: z.ID, Username: z.Username, Display: z.UserDisplayName, Scopes: z.Scopes,
-			ScopeViews: s.scopeViews(z.Scopes), GrantedAt: z.GrantedAt.Format("2006-01-02 15:04"), LastUsed: dayPtr(z.LastUsedAt),
+			ScopeViews: s.scopeViews(z.Scopes), GrantedAt: stamp(z.GrantedAt), LastUsed: dayPtr(z.LastUsedAt),
 			SecretSlot: use[z.ID]}
 		if z.RevokedAt != nil {
 			row.Revoked = z.RevokedAt.Format("2006-01-02")
@@ -195,7 +338,7 @@ func (s *Server) appDetail(c echo.Context) error {
 
 func (s *Server) appRow(a domain.App, now time.Time) views.AppRow {
 	r := views.AppRow{ClientID: a.ClientID, Name: a.Name, Company: a.Company, CallbackURL: a.CallbackURL,
-		Scopes: a.Scopes, ActiveAuthorizations: a.ActiveAuthorizations, State: "none", SecretAge: "–", SecretExpires: "–",
+		Scopes: a.Scopes, ActiveAuthorizations: a.ActiveAuthorizations, State: "none", SecretAge: "—", SecretExpires: "—",
 		Deleted: a.DeletedAt != nil, External: a.External}
 	if sec, ok := a.PrimarySecret(); ok {
 		r.SecretAge = age(sec.CreatedAt, now)
@@ -242,5 +385,9 @@ func dayPtr(t *time.Time) string {
 	if t == nil {
 		return "never"
 	}
-	return t.UTC().Format("2006-01-02 15:04")
+	return stamp(*t)
 }
+
+// stamp is a time as the dashboard shows it, labelled with its zone:
+// "2026-11-21 14:05 UTC".
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") + " UTC" }

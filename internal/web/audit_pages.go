@@ -1,9 +1,13 @@
 package web
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -69,8 +73,7 @@ func (s *Server) auditPage(c echo.Context) error {
 		return err
 	}
 	for _, e := range events {
-		p.Rows = append(p.Rows, views.AuditRow{Seq: e.Seq, At: e.At.Format("2006-01-02 15:04:05"), Actor: e.Actor,
-			Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, Details: e.DetailsJSON(), RemoteAddr: e.RemoteAddr})
+		p.Rows = append(p.Rows, auditRow(e))
 	}
 	if more && len(events) > 0 {
 		older := url.Values{}
@@ -124,4 +127,90 @@ func matches(f audit.Filter, e audit.Event) bool {
 	return (f.Actor == "" || e.Actor == f.Actor) && (f.Action == "" || e.Action == f.Action) &&
 		(f.TargetType == "" || e.TargetType == f.TargetType) && (f.TargetID == "" || e.TargetID == f.TargetID) &&
 		(f.Until.IsZero() || e.At.Before(f.Until))
+}
+
+// auditRow is the view of one event: its target linked to the target's
+// page, its details as key: value lines (each cut to 80 characters) and
+// the full JSON.
+func auditRow(e audit.Event) views.AuditRow {
+	r := views.AuditRow{Seq: e.Seq, At: e.At.UTC().Format("2006-01-02 15:04:05"), Actor: e.Actor, Action: e.Action,
+		TargetType: e.TargetType, TargetID: e.TargetID, RemoteAddr: e.RemoteAddr, TargetURL: auditTargetURL(e)}
+	if len(e.Details) > 0 {
+		r.Details = e.DetailsJSON()
+		keys := make([]string, 0, len(e.Details))
+		for k := range e.Details {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			r.Pairs = append(r.Pairs, views.KV{Key: k, Value: cut(detailValue(e.Details[k]), 80)})
+		}
+	}
+	return r
+}
+
+// auditTargetURL is the dashboard page of an event's target: the app, the
+// user, or for an authorization or a secret the page of its app (from the
+// details' client_id); "" when there is none.
+func auditTargetURL(e audit.Event) string {
+	clientID, _ := e.Details["client_id"].(string)
+	switch e.TargetType {
+	case audit.TargetApp:
+		return "/admin/apps/" + url.PathEscape(e.TargetID)
+	case audit.TargetUser:
+		return "/admin/users/" + url.PathEscape(e.TargetID)
+	case audit.TargetAuthorization:
+		if clientID != "" {
+			return "/admin/apps/" + url.PathEscape(clientID) + "#authorization-" + url.PathEscape(e.TargetID)
+		}
+	case audit.TargetSecret:
+		if clientID != "" {
+			return "/admin/apps/" + url.PathEscape(clientID)
+		}
+	case audit.TargetPolicy:
+		return "/admin/settings"
+	}
+	return ""
+}
+
+// detailValue shows a detail: strings as they are, lists joined by
+// spaces, anything else as JSON.
+func detailValue(v any) string {
+	switch x := v.(type) {
+	case string:
+		if x == "" {
+			return "—"
+		}
+		return x
+	case []any:
+		parts := make([]string, len(x))
+		for i, p := range x {
+			parts[i] = detailValue(p)
+		}
+		if len(parts) == 0 {
+			return "none"
+		}
+		return strings.Join(parts, " ")
+	case []string:
+		if len(x) == 0 {
+			return "none"
+		}
+		return strings.Join(x, " ")
+	case nil:
+		return "—"
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// cut shortens s to n runes, ending with an ellipsis when it was longer.
+func cut(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }

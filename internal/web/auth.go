@@ -7,6 +7,7 @@ import (
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/views"
 )
 
@@ -18,10 +19,12 @@ func (s *Server) home(c echo.Context) error {
 // signinForm is GET /signin?return_to=PATH.
 func (s *Server) signinForm(c echo.Context) error {
 	ret := safeReturn(c.QueryParam("return_to"))
-	if u, ok := currentUser(c); ok && ret == "" {
-		if u.Role.CanViewAdmin() {
-			return c.Redirect(http.StatusFound, "/admin/apps")
+	if u, ok := currentUser(c); ok {
+		// Already signed in: go where the sign-in would have gone.
+		if ret == "" {
+			ret = startPage(u.Role)
 		}
+		return c.Redirect(http.StatusFound, ret)
 	}
 	return render(c, http.StatusOK, views.SignIn(views.SignInPage{Nav: s.nav(c, "signin"), ReturnTo: ret}))
 }
@@ -57,12 +60,18 @@ func (s *Server) signin(c echo.Context) error {
 	}
 	s.sessions.Put(ctx, sessUserID, u.ID)
 	if ret == "" {
-		ret = "/"
-		if u.Role.CanViewAdmin() {
-			ret = "/admin/apps"
-		}
+		ret = startPage(u.Role)
 	}
 	return c.Redirect(http.StatusSeeOther, ret)
+}
+
+// startPage is where a user of role lands after signing in: the app
+// registrations for admins and auditors, the home page for members.
+func startPage(role domain.Role) string {
+	if role.CanViewAdmin() {
+		return "/admin/apps"
+	}
+	return "/"
 }
 
 // signoutForm is GET /signout: a page with the sign-out button (a state

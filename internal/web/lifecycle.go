@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -111,12 +110,6 @@ func (s *Server) secretRegenerateConfirm(c echo.Context) error {
 		Impact:  []string{plural(n, "active authorization last refreshed", "active authorizations last refreshed") + " with this secret and will have to authorize again."},
 		Action:  c.Request().URL.Path, Button: "Regenerate secret", Danger: true, Cancel: "/admin/apps/" + app.ClientID,
 	})
-}
-
-func (s *Server) revealSecret(c echo.Context, clientID, slot, secret string) {
-	handle := rand.Text()
-	s.reveal.put(handle, clientID, slot+"\x00"+secret, s.now())
-	s.sessions.Put(c.Request().Context(), sessReveal, handle)
 }
 
 // secretRegenerate is POST …/secrets/:slot/regenerate.

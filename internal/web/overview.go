@@ -24,7 +24,7 @@ func (s *Server) overview(c echo.Context) error {
 	for _, st := range []struct {
 		state domain.ExpiryState
 		label string
-	}{{domain.StateOK, "ok"}, {domain.StateExpiring, "expiring"}, {domain.StateCritical, "critical"}, {domain.StateExpired, "expired"}} {
+	}{{domain.StateOK, "secrets ok"}, {domain.StateExpiring, "secrets expiring"}, {domain.StateCritical, "secrets critical"}, {domain.StateExpired, "secrets expired"}} {
 		url := "/admin/apps"
 		if st.state != domain.StateOK {
 			url += "?state=" + string(st.state)

@@ -20,14 +20,14 @@ func (s *Server) reportsPage(c echo.Context) error {
 	if r := s.cfg.Reports; r != nil {
 		p.Schedule, p.Sinks = r.Schedule(), r.Sinks()
 		if next := r.Next(); !next.IsZero() {
-			p.Next = next.UTC().Format("2006-01-02 15:04:05")
+			p.Next = next.UTC().Format("2006-01-02 15:04:05 UTC")
 		}
 		runs, err := r.Runs(ctx, 100)
 		if err != nil {
 			return err
 		}
 		for _, x := range runs {
-			p.Runs = append(p.Runs, views.ReportRunView{Started: x.StartedAt.Format("2006-01-02 15:04:05"), Trigger: x.Trigger,
+			p.Runs = append(p.Runs, views.ReportRunView{Started: x.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"), Trigger: x.Trigger,
 				Sink: x.Sink, Outcome: x.Outcome, Error: x.Error, Rows: x.Rows, Attempts: x.Attempts, Failed: x.Outcome != "ok"})
 		}
 	}

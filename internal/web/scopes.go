@@ -58,7 +58,7 @@ func (s *Server) scopesPage(c echo.Context) error {
 		v := views.ScopeInventoryRow{ID: r.Scope, Name: r.Name, Category: r.Category, HighPrivilege: r.HighPrivilege,
 			Authorizations: r.Authorizations, Uses: r.Uses, Unused: r.Unused, LastUsed: "never"}
 		if r.LastUsed != nil {
-			v.LastUsed = r.LastUsed.Format("2006-01-02 15:04")
+			v.LastUsed = stamp(*r.LastUsed)
 		}
 		for _, a := range r.Apps {
 			v.Apps = append(v.Apps, views.Link{Label: a.Name, URL: "/admin/apps/" + a.ClientID + "/scopes"})
@@ -96,7 +96,7 @@ func (s *Server) renderAppScopes(c echo.Context, days int, selected []string, er
 		Removable: rep.Removable, CanManage: u.Role == domain.RoleAdmin && !rep.Deleted, Groups: form.Groups,
 		Selected: form.Selected, Flash: s.sessions.PopString(ctx, sessFlash), Error: errMsg}
 	for _, x := range rep.Used {
-		p.Used = append(p.Used, views.UsedScopeRow{Scope: x.Scope, SatisfiedBy: x.SatisfiedBy, Uses: x.Uses, LastUsed: x.LastUsed.Format("2006-01-02 15:04")})
+		p.Used = append(p.Used, views.UsedScopeRow{Scope: x.Scope, SatisfiedBy: x.SatisfiedBy, Uses: x.Uses, LastUsed: stamp(x.LastUsed)})
 	}
 	return render(c, status, views.AppScopes(p))
 }
@@ -188,8 +188,8 @@ func (s *Server) userPage(c echo.Context) error {
 	p := views.UserPage{Nav: s.nav(c, "users"), CanManage: me.Role == domain.RoleAdmin,
 		User: views.UserRow{ID: u.ID, Username: u.Username, Display: u.DisplayName, Email: u.Email, Role: string(u.Role)}}
 	for _, a := range list {
-		row := views.AuthorizationRow{ID: a.ID, AppName: a.AppName, ClientID: a.ClientID, Scopes: a.Scopes,
-			GrantedAt: a.GrantedAt.Format("2006-01-02 15:04"), LastUsed: dayPtr(a.LastUsedAt)}
+		row := views.AuthorizationRow{ID: a.ID, AppName: a.AppName, ClientID: a.ClientID, Scopes: a.Scopes, ScopeViews: s.scopeViews(a.Scopes),
+			GrantedAt: stamp(a.GrantedAt), LastUsed: dayPtr(a.LastUsedAt)}
 		if a.RevokedAt != nil {
 			row.Revoked = a.RevokedAt.Format("2006-01-02")
 		} else {

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -77,6 +76,9 @@ type Config struct {
 	Thresholds     domain.ExpiryThresholds
 	Metrics        http.Handler // served at /metrics when set
 	Reports        ReportRunner
+	// Ready checks the dependencies /readyz reports (the database takes a
+	// write); nil: /readyz answers ready.
+	Ready func(ctx context.Context) error
 	// TrustedProxies are the peers whose X-Forwarded-For / X-Real-IP are
 	// honoured; empty: the client address is always the TCP peer.
 	TrustedProxies []*net.IPNet
@@ -104,16 +106,14 @@ type ReportRunner interface {
 
 // Server is the HTTP handler of oauthdesk.
 type Server struct {
-	cfg      Config
-	oauth    OAuth
-	admin    Admin
-	scopes   *scope.Catalog
-	sessions *scs.SessionManager
-	log      *slog.Logger
-	now      func() time.Time
-	echo     *echo.Echo
-	reveal   *revealStore
-
+	cfg         Config
+	oauth       OAuth
+	admin       Admin
+	scopes      *scope.Catalog
+	sessions    *scs.SessionManager
+	log         *slog.Logger
+	now         func() time.Time
+	echo        *echo.Echo
 	signinAddr  *limit.Keyed    // POST /signin per address; nil: off
 	signinFails *limit.Failures // failed sign-ins per username and address
 	tokenAddr   *limit.Keyed    // POST /oauth2/token per address; nil: off
@@ -137,7 +137,7 @@ func New(cfg Config, o OAuth, a Admin, cat *scope.Catalog, log *slog.Logger, now
 		cfg.Thresholds = domain.DefaultThresholds
 	}
 	s := &Server{cfg: cfg, oauth: o, admin: a, scopes: cat, sessions: sm, log: log, now: now,
-		reveal: &revealStore{items: map[string]revealItem{}}, signinFails: limit.NewFailures(now)}
+		signinFails: limit.NewFailures(now)}
 	if n := cfg.SignInPerMinute; n >= 0 {
 		s.signinAddr = limit.NewKeyed(cmp.Or(n, 20), time.Minute, now)
 	}
@@ -179,6 +179,7 @@ func (s *Server) routes() *echo.Echo {
 	e.POST("/oauth2/token", s.token, s.limitToken)
 	e.GET("/.well-known/jwks.json", s.jwks)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	e.GET("/readyz", s.readyz)
 	if s.cfg.Metrics != nil {
 		e.GET("/metrics", echo.WrapHandler(s.cfg.Metrics))
 	}
@@ -255,43 +256,20 @@ func (s *Server) routes() *echo.Echo {
 	return e
 }
 
-// revealStore keeps a just-created client secret in memory, for one
-// showing, so that it never lands in the sessions table: the session holds
-// only a random handle. Entries expire after 10 minutes.
-type revealStore struct {
-	mu    sync.Mutex
-	items map[string]revealItem
-}
-
-type revealItem struct {
-	clientID, secret string
-	expires          time.Time
-}
-
-func (r *revealStore) put(handle, clientID, secret string, now time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for k, v := range r.items {
-		if now.After(v.expires) {
-			delete(r.items, k)
+// readyz is GET /readyz: 200 "ready" when the database answers within 2
+// seconds, else 503 with the reason (for a load balancer's health check:
+// take the replica out of rotation while its database is unreachable).
+func (s *Server) readyz(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	if s.cfg.Ready != nil {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		defer cancel()
+		if err := s.cfg.Ready(ctx); err != nil {
+			s.log.Warn("readyz: database unavailable", "err", err)
+			return c.String(http.StatusServiceUnavailable, "not ready\ndatabase: unavailable\n")
 		}
 	}
-	r.items[handle] = revealItem{clientID: clientID, secret: secret, expires: now.Add(10 * time.Minute)}
-}
-
-// take returns and forgets the secret for handle if it belongs to clientID.
-func (r *revealStore) take(handle, clientID string, now time.Time) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	it, ok := r.items[handle]
-	if !ok || it.clientID != clientID {
-		return ""
-	}
-	delete(r.items, handle)
-	if now.After(it.expires) {
-		return ""
-	}
-	return it.secret
+	return c.String(http.StatusOK, "ready\ndatabase: ok\n")
 }
 
 // Routes lists every route as "METHOD PATH" (for tests and docs).

@@ -1,0 +1,111 @@
+// oauthdesk: the few behaviours that need a script. Loaded with defer from
+// /assets (the CSP allows only 'self' scripts: no inline code here or in
+// the pages). Every feature degrades: without this file the menu stays
+// open, copy buttons stay hidden and every scope stays listed.
+(function () {
+  "use strict";
+
+  // Collapsing header menu on narrow screens.
+  function initMenu() {
+    var toggle = document.querySelector(".nav-toggle");
+    var menu = document.getElementById("site-menu");
+    if (!toggle || !menu) return;
+    document.documentElement.classList.add("js-menu");
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () {
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", String(open));
+      menu.classList.toggle("open", open);
+    });
+  }
+
+  // Copy buttons: <button data-copy="#id"> copies the text of #id.
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.className = "copy-scratch";
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      document.body.removeChild(area);
+      if (ok) { resolve(); } else { reject(new Error("copy refused")); }
+    });
+  }
+
+  function initCopy(root) {
+    root.querySelectorAll("button[data-copy]").forEach(function (btn) {
+      if (btn.dataset.copyReady) return;
+      btn.dataset.copyReady = "1";
+      btn.hidden = false;
+      var label = btn.textContent;
+      btn.addEventListener("click", function () {
+        var src = document.querySelector(btn.dataset.copy);
+        if (!src) return;
+        copyText(src.textContent.trim()).then(function () {
+          btn.textContent = "Copied";
+          btn.dataset.copied = "1";
+        }, function () {
+          btn.textContent = "Select and copy";
+        });
+        setTimeout(function () { btn.textContent = label; delete btn.dataset.copied; }, 2000);
+      });
+    });
+  }
+
+  // Scope picker filter: hides the scopes that do not match and opens the
+  // groups that hold a match.
+  function initScopeFilter(root) {
+    root.querySelectorAll("input.scope-filter").forEach(function (input) {
+      if (input.dataset.ready) return;
+      input.dataset.ready = "1";
+      var box = input.closest("[data-scope-picker]");
+      if (!box) return;
+      input.closest("label").hidden = false;
+      var count = box.querySelector("[data-scope-filter-count]");
+      // Enter filters; it must not submit the form around the picker.
+      input.addEventListener("keydown", function (e) {
+        if (e.key === "Enter") e.preventDefault();
+      });
+      input.addEventListener("input", function () {
+        var q = input.value.trim().toLowerCase();
+        var shown = 0;
+        box.querySelectorAll("details").forEach(function (group) {
+          var any = false;
+          group.querySelectorAll(".scope-option").forEach(function (opt) {
+            var hit = q === "" || opt.textContent.toLowerCase().indexOf(q) >= 0 ||
+              group.querySelector("summary").textContent.toLowerCase().indexOf(q) >= 0;
+            opt.hidden = !hit;
+            if (hit) { any = true; shown++; }
+          });
+          group.hidden = !any;
+          if (q !== "") {
+            if (!group.dataset.wasOpen) group.dataset.wasOpen = group.open ? "1" : "0";
+            group.open = any;
+          } else if (group.dataset.wasOpen) {
+            group.open = group.dataset.wasOpen === "1" || !!group.querySelector("input:checked");
+            delete group.dataset.wasOpen;
+          }
+        });
+        if (count) count.textContent = q === "" ? "" : shown + (shown === 1 ? " scope matches" : " scopes match");
+      });
+    });
+  }
+
+  function init(root) {
+    initCopy(root);
+    initScopeFilter(root);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    initMenu();
+    init(document);
+  });
+  // Content that htmx swaps in gets the same behaviour.
+  document.addEventListener("htmx:load", function (e) { init(e.target); });
+})();

@@ -1,0 +1,449 @@
+package e2e
+
+// The page sweep: every GET page of the router, as an admin and as a
+// member, at a laptop's width (1400 × 900) and a phone's (400 × 800). On
+// each page it checks what a person notices first: the page does not
+// scroll sideways, nothing is written to the console as an error (no
+// script error, no failed load such as a missing favicon, no CSP
+// violation), every form control has a label, and the text boxes of a
+// filter bar are wide enough to read (≥ 120 px). Each page is saved as a
+// screenshot; the directory is printed when the sweep fails, or always
+// with -v when OAUTHDESK_SCREENSHOT_DIR is set.
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+// sweepWidths are the viewports of the sweep.
+var sweepWidths = []struct {
+	name string
+	w, h int64
+}{{"laptop", 1400, 900}, {"phone", 400, 800}}
+
+// sweepPage is one page of the sweep: the route it fills in and the URL.
+type sweepPage struct {
+	route string // "/admin/apps/:client_id"
+	url   string // "/admin/apps/0b0…"
+	// status is the HTTP status the page must answer with.
+	status int
+}
+
+// sweepCheck is what the page script reports.
+type sweepCheck struct {
+	ScrollWidth int      `json:"scrollWidth"`
+	InnerWidth  int      `json:"innerWidth"`
+	Unlabelled  []string `json:"unlabelled"`
+	Narrow      []string `json:"narrow"`
+	CSP         []string `json:"csp"`
+	Overflowing []string `json:"overflowing"`
+}
+
+// sweepScript measures the page. A control is labelled when it has a
+// <label> with text, aria-label, aria-labelledby or a title. A filter bar
+// is a GET form (search, filters). Overflowing lists the widest elements
+// that stick out of the viewport, to say what to fix.
+const sweepScript = `(() => {
+	const describe = el => el.tagName.toLowerCase() + (el.name ? '[name=' + el.name + ']' : '') + (el.id ? '#' + el.id : '') + (el.type ? '(' + el.type + ')' : '');
+	const visible = el => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+	const out = {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+		unlabelled: [], narrow: [], csp: window.__cspViolations || [], overflowing: []};
+	const skip = ['hidden', 'submit', 'button', 'reset', 'image'];
+	for (const el of document.querySelectorAll('input, select, textarea')) {
+		if (skip.includes(el.type)) continue;
+		const labelled = [...(el.labels || [])].some(l => l.textContent.trim() !== '') ||
+			(el.getAttribute('aria-label') || '').trim() !== '' || !!el.getAttribute('aria-labelledby') || (el.title || '').trim() !== '';
+		if (!labelled && !out.unlabelled.includes(describe(el))) out.unlabelled.push(describe(el));
+	}
+	for (const el of document.querySelectorAll('form[method="get" i] input, form[method="get" i] select')) {
+		if (!['text', 'search', 'date', 'email', 'select-one'].includes(el.type) || !visible(el)) continue;
+		const w = el.getBoundingClientRect().width;
+		if (w < 120) out.narrow.push(describe(el) + ' is ' + Math.round(w) + ' px');
+	}
+	if (out.scrollWidth > out.innerWidth) {
+		for (const el of document.body.querySelectorAll('*')) {
+			const r = el.getBoundingClientRect();
+			if (r.right > out.innerWidth + 1 && visible(el)) {
+				let inScroller = false;
+				for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+					const ov = getComputedStyle(p).overflowX;
+					if (ov === 'auto' || ov === 'scroll' || ov === 'hidden') { inScroller = true; break; }
+				}
+				if (!inScroller) out.overflowing.push(describe(el) + (el.className ? '.' + String(el.className).split(' ').join('.') : '') + ' right=' + Math.round(r.right));
+			}
+			if (out.overflowing.length >= 8) break;
+		}
+	}
+	return out;
+})()`
+
+// cspListener records CSP violations of the page (it runs before the
+// page's own scripts, outside the page's CSP).
+const cspListener = `window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', e => window.__cspViolations.push(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')));`
+
+// sweepFixture is a server with data on every page: apps in every expiry
+// state, an imported app, users of each role, authorizations, audit events.
+type sweepFixture struct {
+	ts                *testServer
+	app, bobApp       registeredApp
+	authzID, bobAuthz string
+	bobID, adminID    string
+}
+
+func newSweepFixture(t *testing.T) *sweepFixture {
+	t.Helper()
+	ts := newTestServer(t)
+	f := &sweepFixture{ts: ts}
+	f.adminID = ts.addUser(t, "root", domain.RoleAdmin, lbRootPassword).ID
+	f.bobID = ts.addUser(t, "bob", domain.RoleMember, lbBobPassword).ID
+	ts.addUser(t, "carol", domain.RoleAuditor, "carol's long password")
+	for _, n := range []string{"dave", "erin", "frank"} {
+		ts.addUser(t, n, domain.RoleMember, n+"'s long password")
+	}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	adminHTTP := ts.newAgent(t)
+	adminHTTP.signIn("root", lbRootPassword)
+	f.app = registerThroughDashboard(t, adminHTTP, "vso.work", "vso.code_write", "vso.tokens", "vso.build_execute", "vso.profile")
+	for i := range 30 {
+		reg := domain.Registration{Name: fmt.Sprintf("Contoso Tool %02d with a rather long name", i), Company: "Contoso Ltd.",
+			AppURL: "https://contoso.example/tools", Description: "A tool.",
+			CallbackURL: fmt.Sprintf("https://contoso.example/tools/%02d/oauth/callback/handler?tenant=contoso-production", i),
+			Scopes:      []string{"vso.work", "vso.code", "vso.build", "vso.release_manage"}[:1+i%4]}
+		if _, err := ts.App.Admin.RegisterApp(ctx, "root", reg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Secrets in every state: expired, critical, expiring (the rest ok).
+	db, err := ts.openRaw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	first, err := ts.App.Admin.ListApps(ctx, domain.AppFilter{Query: "Contoso Tool", Limit: 3})
+	if err != nil || len(first.Apps) != 3 {
+		t.Fatalf("list the first apps: %v (%d)", err, len(first.Apps))
+	}
+	var ids []string
+	for _, a := range first.Apps {
+		ids = append(ids, a.ClientID)
+	}
+	ageSecret(t, db, ids[0], now.AddDate(-5, -7, 0))
+	ageSecret(t, db, ids[1], now.AddDate(-5, 0, 10))
+	ageSecret(t, db, ids[2], now.AddDate(-4, -11, 0))
+	// An imported (external) app.
+	recs, err := ts.App.Admin.ParseImport([]byte("client_id,name,company,callback_url,scopes,secret_created_at\n" +
+		"20000000-0000-4000-8000-000000000001,Imported Wiki,Northwind,https://northwind.example/cb,vso.wiki,2022-03-01\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.App.Admin.Import(ctx, recs, "root"); err != nil {
+		t.Fatal(err)
+	}
+	// Bob owns an app, and authorizes the admin's app.
+	res, err := ts.App.Admin.RegisterApp(ctx, "bob", domain.Registration{Name: "Bob's Board", Company: "Bob & Co.",
+		AppURL: "https://bob.example", CallbackURL: callbackURL, Scopes: []string{"vso.work"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.bobApp = registeredApp{ClientID: res.App.ClientID, Secret: res.ClientSecret}
+	bobHTTP := ts.newAgent(t)
+	bobHTTP.signIn("bob", lbBobPassword)
+	lbTokenPair(t, ts, bobHTTP, f.app, f.app.Secret, "vso.work vso.code_write vso.tokens")
+	for _, n := range []string{"dave", "erin"} {
+		u := ts.newAgent(t)
+		u.signIn(n, n+"'s long password")
+		lbTokenPair(t, ts, u, f.app, f.app.Secret, "vso.work")
+	}
+	authz, _, err := ts.App.Admin.Authorizations(ctx, domain.AuthorizationFilter{ClientID: f.app.ClientID})
+	if err != nil || len(authz) == 0 {
+		t.Fatalf("authorizations of the app: %v (%d)", err, len(authz))
+	}
+	for _, z := range authz {
+		if z.UserID == f.bobID {
+			f.bobAuthz = z.ID
+		}
+		f.authzID = z.ID
+	}
+	return f
+}
+
+// sweepRoutes maps every GET route of the router to the page that the
+// admin and the member see, or to "" for routes that are not pages. A
+// route missing here fails the sweep: a new page must be added.
+func (f *sweepFixture) sweepRoutes() map[string]func(role domain.Role) (string, int) {
+	admin := func(path string) func(domain.Role) (string, int) {
+		return func(r domain.Role) (string, int) {
+			if r == domain.RoleAdmin {
+				return path, http.StatusOK
+			}
+			return "", 0
+		}
+	}
+	both := func(path string) func(domain.Role) (string, int) {
+		return func(domain.Role) (string, int) { return path, http.StatusOK }
+	}
+	none := func(domain.Role) (string, int) { return "", 0 }
+	app := "/admin/apps/" + f.app.ClientID
+	return map[string]func(domain.Role) (string, int){
+		// Not pages.
+		"/.well-known/jwks.json": none, "/healthz": none, "/readyz": none, "/metrics": none, "/assets/*": none,
+		"/admin/audit/export": none,
+		// Pages.
+		"/":        both("/"),
+		"/signin":  none, // visited signed out, and checked to redirect when signed in
+		"/signout": both("/signout"),
+		"/oauth2/authorize": func(r domain.Role) (string, int) {
+			if r == domain.RoleMember {
+				return authorizeURL(f.bobApp.ClientID, "vso.work", "sweep", callbackURL), http.StatusOK
+			}
+			return "", 0
+		},
+		"/profile/authorizations": both("/profile/authorizations"),
+		"/profile/authorizations/:id/revoke": func(r domain.Role) (string, int) {
+			if r == domain.RoleMember {
+				return "/profile/authorizations/" + f.bobAuthz + "/revoke", http.StatusOK
+			}
+			return "", 0
+		},
+		"/admin": func(r domain.Role) (string, int) {
+			if r == domain.RoleMember {
+				return "/admin", http.StatusForbidden
+			}
+			return "/admin", http.StatusOK
+		},
+		"/admin/apps":            admin("/admin/apps"),
+		"/admin/apps/new":        admin("/admin/apps/new"),
+		"/admin/apps/import":     admin("/admin/apps/import"),
+		"/admin/apps/:client_id": admin(app),
+		"/admin/apps/:client_id/secrets/:slot/regenerate": admin(app + "/secrets/primary/regenerate"),
+		"/admin/apps/:client_id/secrets/:slot/retire":     admin(app + "/secrets/primary/retire"),
+		"/admin/apps/:client_id/revoke":                   admin(app + "/revoke"),
+		"/admin/apps/:client_id/delete":                   admin(app + "/delete"),
+		"/admin/apps/:client_id/scopes":                   admin(app + "/scopes"),
+		"/admin/apps/:client_id/scopes/narrow":            admin(app + "/scopes/narrow"),
+		"/admin/authorizations/:id/revoke":                admin("/admin/authorizations/" + f.authzID + "/revoke"),
+		"/admin/scopes":                                   admin("/admin/scopes"),
+		"/admin/users":                                    admin("/admin/users"),
+		"/admin/users/:id":                                admin("/admin/users/" + f.bobID),
+		"/admin/users/:id/revoke":                         admin("/admin/users/" + f.bobID + "/revoke"),
+		"/admin/settings":                                 admin("/admin/settings"),
+		"/admin/reports":                                  admin("/admin/reports"),
+		"/admin/audit":                                    admin("/admin/audit"),
+	}
+}
+
+// TestPageSweep is issue #13's browser test: every GET page, two roles,
+// two widths.
+func TestPageSweep(t *testing.T) {
+	requireChromium(t)
+	f := newSweepFixture(t)
+	routes := f.sweepRoutes()
+	pages := map[domain.Role][]sweepPage{}
+	for _, r := range f.ts.App.Web.Routes() {
+		method, path, _ := strings.Cut(r, " ")
+		if method != http.MethodGet || strings.HasPrefix(path, "/_apis/") {
+			continue
+		}
+		fill, ok := routes[path]
+		if !ok {
+			t.Errorf("new page GET %s: add it to the page sweep (sweepRoutes), with the URL each role visits", path)
+			continue
+		}
+		for _, role := range []domain.Role{domain.RoleAdmin, domain.RoleMember} {
+			if u, status := fill(role); u != "" {
+				pages[role] = append(pages[role], sweepPage{route: path, url: u, status: status})
+			}
+		}
+	}
+	for _, role := range []domain.Role{domain.RoleAdmin, domain.RoleMember} {
+		sort.Slice(pages[role], func(i, j int) bool { return pages[role][i].route < pages[role][j].route })
+	}
+
+	dir := os.Getenv("OAUTHDESK_SCREENSHOT_DIR")
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "oauthdesk-sweep-"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if !t.Failed() {
+				os.RemoveAll(dir)
+			}
+		})
+	} else {
+		dir = filepath.Join(dir, "sweep")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("screenshots of every page of the sweep: %s", dir)
+		}
+	})
+
+	users := []struct {
+		role               domain.Role
+		username, password string
+		start              string
+	}{
+		{domain.RoleAdmin, "root", lbRootPassword, "/admin/apps"},
+		{domain.RoleMember, "bob", lbBobPassword, "/"},
+	}
+	for _, u := range users {
+		t.Run(string(u.role), func(t *testing.T) {
+			ctx := newBrowserTimeout(t, 4*time.Minute)
+			con := watchConsole(t, ctx)
+			visit := func(w struct {
+				name string
+				w, h int64
+			}, p sweepPage, name string) {
+				t.Helper()
+				con.reset()
+				resp, err := chromedp.RunResponse(ctx, chromedp.Navigate(f.ts.URL+p.url))
+				if err != nil {
+					t.Fatalf("%s at %s: %v", p.url, w.name, why(err))
+				}
+				if resp != nil && p.status != 0 && int(resp.Status) != p.status {
+					t.Errorf("%s (%s) as %s: status %d, want %d", p.url, p.route, u.role, resp.Status, p.status)
+				}
+				check, err := chromedp.Run(ctx, chromedp.Evaluate[sweepCheck](sweepScript))
+				if err != nil {
+					t.Fatalf("measure %s: %v", p.url, why(err))
+				}
+				shot := filepath.Join(dir, fmt.Sprintf("%s-%s-%s.png", u.role, w.name, name))
+				if _, err := saveScreenshot(t, ctx, shot); err != nil {
+					t.Errorf("screenshot of %s: %v", p.url, err)
+				}
+				where := fmt.Sprintf("%s at %d px as %s (%s)", p.route, w.w, u.role, shot)
+				if check.ScrollWidth > check.InnerWidth {
+					t.Errorf("%s scrolls sideways: %d px wide in a %d px window; sticking out: %q", where, check.ScrollWidth, check.InnerWidth, check.Overflowing)
+				}
+				for _, c := range check.Unlabelled {
+					t.Errorf("%s: form control %s has no label", where, c)
+				}
+				for _, c := range check.Narrow {
+					t.Errorf("%s: filter field %s, narrower than 120 px", where, c)
+				}
+				for _, c := range check.CSP {
+					t.Errorf("%s: CSP violation: %s", where, c)
+				}
+				for _, m := range con.errors() {
+					// A page that answers an error status logs that it did.
+					if p.status >= 400 && strings.Contains(m, fmt.Sprintf("status of %d", p.status)) && strings.HasSuffix(m, f.ts.URL+p.url) {
+						continue
+					}
+					t.Errorf("%s: console error: %s", where, m)
+				}
+			}
+			for _, w := range sweepWidths {
+				if err := chromedp.Do(ctx, chromedp.EmulateViewport(w.w, w.h)); err != nil {
+					t.Fatal(err)
+				}
+				// Signed out: the sign-in page.
+				visit(w, sweepPage{route: "/signin", url: "/signin", status: http.StatusOK}, "signin")
+			}
+			lbSignIn(t, ctx, f.ts, u.username, u.password, u.start)
+			// Signed in, /signin goes to the start page.
+			navigate(t, ctx, f.ts.URL+"/signin")
+			if got := currentURL(t, ctx); got != f.ts.URL+u.start {
+				t.Errorf("signed in as %s, /signin shows %s; want the start page %s", u.role, got, u.start)
+			}
+			for _, w := range sweepWidths {
+				if err := chromedp.Do(ctx, chromedp.EmulateViewport(w.w, w.h)); err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range pages[u.role] {
+					visit(w, p, shotName(p.route))
+				}
+			}
+		})
+	}
+}
+
+// shotName turns a route into a file name: /admin/apps/:client_id →
+// admin_apps_client_id.
+func shotName(route string) string {
+	s := strings.Trim(strings.NewReplacer("/", "_", ":", "", "*", "").Replace(route), "_")
+	if s == "" {
+		return "home"
+	}
+	return s
+}
+
+// consoleWatch collects the console errors of a tab: script errors,
+// uncaught exceptions and browser log errors (failed loads, CSP).
+type consoleWatch struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func watchConsole(t *testing.T, ctx context.Context) *consoleWatch {
+	t.Helper()
+	w := &consoleWatch{}
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspListener}); err != nil {
+		t.Fatalf("install the CSP listener: %v", err)
+	}
+	err := chromedp.Listen(ctx, func(ev any) {
+		var msg string
+		switch e := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.ConsoleAPICalledTypeError {
+				var parts []string
+				for _, a := range e.Args {
+					parts = append(parts, strings.Trim(string(a.Value), `"`)+a.Description)
+				}
+				msg = "console.error: " + strings.Join(parts, " ")
+			}
+		case *runtime.EventExceptionThrown:
+			if e.ExceptionDetails != nil {
+				msg = "exception: " + e.ExceptionDetails.Text
+				if e.ExceptionDetails.Exception != nil {
+					msg += " " + e.ExceptionDetails.Exception.Description
+				}
+			}
+		case *log.EventEntryAdded:
+			if e.Entry != nil && e.Entry.Level == log.EntryLevelError {
+				msg = string(e.Entry.Source) + ": " + e.Entry.Text + " " + e.Entry.URL
+			}
+		}
+		if msg != "" {
+			w.mu.Lock()
+			w.msgs = append(w.msgs, msg)
+			w.mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func (w *consoleWatch) reset() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.msgs = nil
+}
+
+func (w *consoleWatch) errors() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.msgs...)
+}

@@ -1,0 +1,286 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+
+	schema "github.com/oauthdesk/oauthdesk/db"
+)
+
+// TestMigrationSetsMatch fails when the SQLite and PostgreSQL migration
+// sets do not hold the same version numbers (each SQLite migration needs
+// its PostgreSQL twin, and the other way round).
+func TestMigrationSetsMatch(t *testing.T) {
+	names := func(f fs.FS, dir string) []string {
+		files, err := fs.Glob(f, dir+"/*.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, f := range files {
+			base := f[len(dir)+1:]
+			if len(base) < 5 {
+				t.Fatalf("migration %s has no version number", f)
+			}
+			out = append(out, base[:5])
+		}
+		slices.Sort(out)
+		return out
+	}
+	lite, pg := names(schema.Migrations, "migrations"), names(schema.PostgresMigrations, "migrations_postgres")
+	if !slices.Equal(lite, pg) {
+		t.Errorf("migration versions differ:\n  db/migrations:          %v\n  db/migrations_postgres: %v\nadd the missing twin", lite, pg)
+	}
+}
+
+// testMigrateRefusesNewerSchema: a binary must not start on a database
+// that a newer oauthdesk migrated.
+func testMigrateRefusesNewerSchema(t *testing.T, newDB func(testing.TB) *DB) {
+	db := newDB(t)
+	if err := db.w.Exec(`INSERT INTO goose_db_version (version_id, is_applied) VALUES (99999, true)`).Error; err != nil {
+		t.Fatal(err)
+	}
+	_, err := db.Migrate(t.Context())
+	if !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("Migrate on a newer schema: %v, want Invalid", err)
+	}
+	if msg := apperr.ErrorMessage(err); !strings.Contains(msg, "newer oauthdesk") || !strings.Contains(msg, "99999") {
+		t.Errorf("message %q does not name the newer version", msg)
+	}
+}
+
+// testChangeWatcherSeesOtherProcess: a commit by another handle (another
+// replica) is reported within PollInterval, a commit by this handle at
+// once, and an idle database settles to "unchanged" between polls.
+func testChangeWatcherSeesOtherProcess(t *testing.T, newDB func(testing.TB) *DB) {
+	ctx := t.Context()
+	db := newDB(t)
+	other := second(t, db)
+	w, err := db.NewChangeWatcher(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if ok, err := w.Changed(ctx); err != nil || !ok {
+		t.Fatalf("first call: %v %v, want true", ok, err)
+	}
+	mkUser(t, ctx, db, "local")
+	if ok, err := w.Changed(ctx); err != nil || !ok {
+		t.Fatalf("after a local commit: %v %v, want true at once", ok, err)
+	}
+	mkUser(t, ctx, other, "remote")
+	deadline := time.Now().Add(PollInterval + 200*time.Millisecond)
+	for {
+		ok, err := w.Changed(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a commit by another handle was not reported within %v", PollInterval)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// After the change, a quick second look says "unchanged" (polling is
+	// bounded, not a query per request).
+	if ok, err := w.Changed(ctx); err != nil || ok {
+		t.Errorf("right after a reported change: %v %v, want false", ok, err)
+	}
+}
+
+// testAuditChainConcurrentWriters appends from two handles (two replicas)
+// and many goroutines at once: the chain must be gapless and verify.
+func testAuditChainConcurrentWriters(t *testing.T, newDB func(testing.TB) *DB) {
+	ctx := t.Context()
+	db := newDB(t)
+	handles := []*DB{db, second(t, db)}
+	const workers, each = 8, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := handles[w%2]
+			for i := range each {
+				// Nanoseconds: the stored time keeps microseconds on both
+				// dialects, and the hash must match what is stored.
+				e := audit.Event{At: now0.Add(time.Duration(i)*time.Second + 123456789), Actor: "system", Action: "test.append",
+					TargetType: "test", TargetID: fmt.Sprintf("%d-%d", w, i), Details: map[string]any{"i": i}}
+				if _, err := h.AppendAudit(ctx, e); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	v := audit.NewVerifier()
+	if err := db.WalkAudit(ctx, time.Time{}, func(e audit.Event) bool { return v.Add(e) }); err != nil {
+		t.Fatal(err)
+	}
+	n, br := v.Result()
+	if br != nil || n != workers*each {
+		t.Errorf("chain after concurrent appends: %d events, break %+v; want %d, none", n, br, workers*each)
+	}
+}
+
+// testSigningKeyCreatedOnce: replicas starting together agree on one key.
+func testSigningKeyCreatedOnce(t *testing.T, newDB func(testing.TB) *DB) {
+	ctx := t.Context()
+	db := newDB(t)
+	handles := []*DB{db, second(t, db)}
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := handles[i%2]
+			err := h.WriteTx(ctx, func(ctx context.Context) error {
+				keys, err := h.SigningKeys(ctx)
+				if err != nil || len(keys) > 0 {
+					return err
+				}
+				time.Sleep(20 * time.Millisecond) // widen the window
+				return h.CreateSigningKey(ctx, domain.SigningKey{ID: fmt.Sprintf("k%d", i), Alg: "EdDSA", PrivateKey: []byte{1}, CreatedAt: now0})
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := count(t, db, "signing_keys"); n != 1 {
+		t.Errorf("%d signing keys after a concurrent start, want 1", n)
+	}
+}
+
+// testJobLockOneHolder: of replicas racing for a lease exactly one wins;
+// it expires and can be taken over.
+func testJobLockOneHolder(t *testing.T, newDB func(testing.TB) *DB) {
+	ctx := t.Context()
+	db := newDB(t)
+	handles := []*DB{db, second(t, db)}
+	var wins atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, err := handles[i%2].AcquireLock(ctx, "report", fmt.Sprintf("holder-%d", i), now0, time.Minute)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				wins.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d holders got the lease, want 1", wins.Load())
+	}
+	if ok, err := db.AcquireLock(ctx, "report", "late", now0.Add(30*time.Second), time.Minute); err != nil || ok {
+		t.Errorf("lease taken while held: %v %v", ok, err)
+	}
+	if ok, err := db.AcquireLock(ctx, "report", "late", now0.Add(2*time.Minute), time.Minute); err != nil || !ok {
+		t.Errorf("expired lease not taken over: %v %v", ok, err)
+	}
+	if err := db.ReleaseLock(ctx, "report", "late"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := db.AcquireLock(ctx, "report", "next", now0.Add(2*time.Minute), time.Minute); err != nil || !ok {
+		t.Errorf("released lease not taken: %v %v", ok, err)
+	}
+}
+
+// testScopeUsageAccumulates: flushes from several replicas add up, and the
+// last use only moves forward.
+func testScopeUsageAccumulates(t *testing.T, newDB func(testing.TB) *DB) {
+	ctx := t.Context()
+	db := newDB(t)
+	other := second(t, db)
+	_, z := mkCode(t, ctx, db)
+	k := domain.ScopeUseKey{AuthorizationID: z.ID, Scope: "vso.work", SatisfiedBy: "vso.work"}
+	late, early := now0.Add(time.Hour), now0.Add(time.Minute)
+	if err := db.FlushUsage(ctx, map[string]time.Time{z.ID: late}, map[domain.ScopeUseKey]domain.ScopeUse{k: {Count: 3, Last: late}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.FlushUsage(ctx, map[string]time.Time{z.ID: early}, map[domain.ScopeUseKey]domain.ScopeUse{k: {Count: 2, Last: early}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.ScopeUsage(ctx, z.ClientID, time.Time{})
+	if err != nil || len(got) != 1 || got[0].Count != 5 || !got[0].LastUsedAt.Equal(late) {
+		t.Errorf("usage after two flushes: %+v %v; want count 5, last %v", got, err, late)
+	}
+	a, err := db.AuthorizationByID(ctx, z.ID)
+	if err != nil || a.LastUsedAt == nil || !a.LastUsedAt.Equal(late) {
+		t.Errorf("authorization last used %v (%v), want %v", a.LastUsedAt, err, late)
+	}
+}
+
+func testSettingsUpsert(t *testing.T, newDB func(testing.TB) *DB) {
+	ctx := t.Context()
+	db := newDB(t)
+	if _, ok, err := db.Setting(ctx, "k"); err != nil || ok {
+		t.Fatalf("unset setting: %v %v", ok, err)
+	}
+	for _, v := range []string{"one", "two"} {
+		if err := db.SetSetting(ctx, "k", v, now0); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok, err := db.Setting(ctx, "k"); err != nil || !ok || got != v {
+			t.Errorf("setting = %q %v %v, want %q", got, ok, err, v)
+		}
+	}
+}
+
+// testRetireSecretOnce: two replicas retiring the same slot at once: one
+// retires it, the other finds the slot empty; one invalidation.
+func testRetireSecretOnce(t *testing.T, newDB func(testing.TB) *DB) {
+	ctx := t.Context()
+	db := newDB(t)
+	handles := []*DB{db, second(t, db)}
+	u := mkUser(t, ctx, db, "owner")
+	a := mkApp(t, ctx, db, u, "Retire", "Co")
+	var ok, notFound atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := handles[i%2].RetireSecret(ctx, a.ClientID, domain.SlotPrimary, now0)
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case apperr.Is(err, apperr.NotFound):
+				notFound.Add(1)
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != 1 || notFound.Load() != 5 {
+		t.Errorf("retired %d times, not found %d; want 1 and 5", ok.Load(), notFound.Load())
+	}
+	if n := count(t, db, "invalidations"); n != 1 {
+		t.Errorf("%d invalidations, want 1", n)
+	}
+}

@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"testing"
+
+	"github.com/oauthdesk/oauthdesk/internal/store/storetest"
+)
+
+// The storage conformance suite (dex's storage/conformance shape): every
+// backend runs the same tests. SQLite always; PostgreSQL when
+// OAUTHDESK_TEST_POSTGRES holds a server URL, each test on a database of
+// its own, dropped after.
+
+// suite lists the conformance tests.
+var suite = []struct {
+	name string
+	fn   func(t *testing.T, newDB func(testing.TB) *DB)
+}{
+	{"Migrate", testMigrateIsIdempotentAndCreatesTables},
+	{"MigrateRefusesNewerSchema", testMigrateRefusesNewerSchema},
+	{"WriteInsideReadTxFails", testWriteInsideReadTxFails},
+	{"UsernameUniqueCaseInsensitive", testUsernameUniqueCaseInsensitive},
+	{"WriteTxRollbackAndNesting", testWriteTxRollbackAndNesting},
+	{"ConcurrentWritersAndReaders", testConcurrentWritersAndReaders},
+	{"SameStatementInAndOutOfTransaction", testSameStatementInAndOutOfTransaction},
+	{"ReadTxWhileReadPoolIsFull", testReadTxWhileReadPoolIsFull},
+	{"ListAppsKeysetPagination", testListAppsKeysetPagination},
+	{"ListAppsSearch", testListAppsSearch},
+	{"MarkUsedHasOneWinner", testMarkUsedHasOneWinner},
+	{"RevokeAuthorization", testRevokeAuthorization},
+	{"SessionStore", testSessionStore},
+	{"ChangeWatcherSeesOtherProcess", testChangeWatcherSeesOtherProcess},
+	{"AuditChainConcurrentWriters", testAuditChainConcurrentWriters},
+	{"SigningKeyCreatedOnce", testSigningKeyCreatedOnce},
+	{"JobLockOneHolder", testJobLockOneHolder},
+	{"ScopeUsageAccumulates", testScopeUsageAccumulates},
+	{"SettingsUpsert", testSettingsUpsert},
+	{"RetireSecretOnce", testRetireSecretOnce},
+}
+
+// RunTests runs the conformance suite against the databases newDB returns
+// (each migrated, empty, and closed when its test ends).
+func RunTests(t *testing.T, newDB func(testing.TB) *DB) {
+	for _, c := range suite {
+		t.Run(c.name, func(t *testing.T) { c.fn(t, newDB) })
+	}
+}
+
+func TestConformanceSQLite(t *testing.T) { RunTests(t, newDB) }
+
+func TestConformancePostgres(t *testing.T) {
+	if storetest.PostgresURL() == "" {
+		t.Skip(storetest.EnvVar + " is not set: PostgreSQL conformance skipped")
+	}
+	RunTests(t, newPostgresDB)
+}
+
+// newPostgresDB returns a migrated database of its own on the test
+// PostgreSQL server.
+func newPostgresDB(t testing.TB) *DB {
+	t.Helper()
+	db := openAt(t, storetest.NewPostgres(t))
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return db
+}

@@ -46,7 +46,7 @@ type Store interface {
 	ScopeUsage(ctx context.Context, clientID string, since time.Time) ([]domain.ScopeUsage, error)
 	SetAppScopes(ctx context.Context, clientID string, scopes []string) error
 	SetAuthorizationScopes(ctx context.Context, id string, scopes []string) error
-	AddInvalidation(ctx context.Context, kind, ref string, at time.Time) error
+	MarkScopesNarrowed(ctx context.Context, clientID string, at time.Time) error
 	UpdateImportedApp(ctx context.Context, app domain.App) error
 	SetAppNative(ctx context.Context, clientID string) error
 }

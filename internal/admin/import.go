@@ -68,35 +68,112 @@ type rawRow struct {
 // duplicate client id, unknown scope, …). Other errors: Invalid for an
 // unreadable file.
 func (s *Service) ParseImport(data []byte) ([]ImportRecord, error) {
-	rows, err := parseRows(data)
+	out, bad, err := s.parseRecords(data)
 	if err != nil {
 		return nil, err
 	}
+	if len(bad) > 0 {
+		var problems ImportErrors
+		for _, b := range bad {
+			problems = append(problems, ImportProblem{Line: b.rec.Line, Reason: strings.Join(b.reasons, "; ")})
+		}
+		return nil, problems
+	}
+	return out, nil
+}
+
+// badRecord is a row that failed validation, with what could be read of
+// it and why it failed.
+type badRecord struct {
+	rec     ImportRecord
+	reasons []string
+}
+
+// parseRecords validates every row of the file: the good records, and the
+// bad ones with their reasons. Errors: Invalid for an unreadable file or
+// one without rows; ImportErrors for a bad header.
+func (s *Service) parseRecords(data []byte) ([]ImportRecord, []badRecord, error) {
+	rows, err := parseRows(data)
+	if err != nil {
+		return nil, nil, err
+	}
 	var (
-		out      []ImportRecord
-		problems ImportErrors
-		seen     = map[string]int{}
+		out  []ImportRecord
+		bad  []badRecord
+		seen = map[string]int{}
 	)
 	for _, r := range rows {
 		rec, reasons := s.validateRow(r)
+		rec.Line = r.line
 		if prev, dup := seen[rec.ClientID]; dup && rec.ClientID != "" {
 			reasons = append(reasons, fmt.Sprintf("client_id %s appears again (first on line %d)", rec.ClientID, prev))
 		} else if rec.ClientID != "" {
 			seen[rec.ClientID] = r.line
 		}
 		if len(reasons) > 0 {
-			problems = append(problems, ImportProblem{Line: r.line, Reason: strings.Join(reasons, "; ")})
+			bad = append(bad, badRecord{rec: rec, reasons: reasons})
 			continue
 		}
 		out = append(out, rec)
 	}
-	if len(problems) > 0 {
-		return nil, problems
+	if len(out) == 0 && len(bad) == 0 {
+		return nil, nil, apperr.Errorf(apperr.Invalid, "the import file has no rows")
 	}
-	if len(out) == 0 {
-		return nil, apperr.Errorf(apperr.Invalid, "the import file has no rows")
+	return out, bad, nil
+}
+
+// CheckImport is ParseImport and PlanImport in one round, so that a person
+// fixes the file once: it returns the valid records and their plan, or
+// ImportErrors with every problem of every row, those of the row itself
+// (columns, dates, scopes, duplicates) and those against the database
+// (owners that are not users, client ids registered here or deleted),
+// one entry per line, in line order. Other errors as ParseImport's.
+func (s *Service) CheckImport(ctx context.Context, data []byte, defaultOwner string) ([]ImportRecord, []ImportChange, error) {
+	recs, bad, err := s.parseRecords(data)
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, nil
+	reasons := map[int][]string{}
+	for _, b := range bad {
+		reasons[b.rec.Line] = append(reasons[b.rec.Line], b.reasons...)
+	}
+	var plan []ImportChange
+	if len(recs) > 0 {
+		var planned ImportErrors
+		plan, err = s.PlanImport(ctx, recs, defaultOwner)
+		if errors.As(err, &planned) {
+			for _, p := range planned {
+				reasons[p.Line] = append(reasons[p.Line], p.Reason)
+			}
+		} else if err != nil {
+			return nil, nil, err
+		}
+	}
+	// The rows that failed validation: is their owner a user?
+	for _, b := range bad {
+		owner := b.rec.Owner
+		if owner == "" {
+			owner = defaultOwner
+		}
+		if _, err := s.store.UserByUsername(ctx, owner); apperr.Is(err, apperr.NotFound) {
+			reasons[b.rec.Line] = append(reasons[b.rec.Line], fmt.Sprintf("owner %q is not a user", owner))
+		} else if err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(reasons) == 0 {
+		return recs, plan, nil
+	}
+	lines := make([]int, 0, len(reasons))
+	for l := range reasons {
+		lines = append(lines, l)
+	}
+	slices.Sort(lines)
+	problems := make(ImportErrors, 0, len(lines))
+	for _, l := range lines {
+		problems = append(problems, ImportProblem{Line: l, Reason: strings.Join(reasons[l], "; ")})
+	}
+	return nil, nil, problems
 }
 
 func parseRows(data []byte) ([]rawRow, error) {

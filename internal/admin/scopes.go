@@ -153,7 +153,7 @@ func (s *Service) ChangeAppScopes(ctx context.Context, clientID string, scopes [
 					ch.NarrowedAuthorizations++
 				}
 			}
-			if err := s.store.AddInvalidation(ctx, domain.KindScopes, app.ClientID, now); err != nil {
+			if err := s.store.MarkScopesNarrowed(ctx, app.ClientID, now); err != nil {
 				return err
 			}
 		}

@@ -21,7 +21,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
-	"github.com/oauthdesk/oauthdesk/internal/scope"
+	"github.com/oauthdesk/oauthdesk/internal/server"
 	"github.com/oauthdesk/oauthdesk/internal/store"
 )
 
@@ -164,11 +164,11 @@ func (g *globals) adminService(ctx context.Context, create ...bool) (*admin.Serv
 			return nil, nil, usagef("database %s does not exist; create it with 'oauthdesk migrate' or 'oauthdesk serve'", g.db)
 		}
 	}
-	db, err := g.openStore(ctx)
+	a, db, err := server.OpenAdmin(ctx, server.Config{DBPath: g.db, Now: nowUTC})
 	if err != nil {
 		return nil, nil, err
 	}
-	return admin.NewService(db, scope.Default(), nowUTC, 0), func() { _ = db.Close() }, nil
+	return a, func() { _ = db.Close() }, nil
 }
 
 // redact hides the password of a PostgreSQL URL for output.

@@ -31,22 +31,20 @@ func appImportCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer done()
-			recs, err := svc.ParseImport(data)
+			// Every problem of the file in one round: its rows and the database.
+			recs, plan, err := svc.CheckImport(ctx, data, owner)
 			if err == nil {
 				if dryRun {
-					var plan []admin.ImportChange
-					if plan, err = svc.PlanImport(ctx, recs, owner); err == nil {
-						for _, ch := range plan {
-							verb := "update"
-							if ch.Create {
-								verb = "create"
-							} else if len(ch.Diff) == 0 {
-								verb = "unchanged"
-							}
-							fmt.Fprintf(g.env.Stdout, "line %d: %s %s %q %v\n", ch.Record.Line, verb, ch.Record.ClientID, ch.Record.Name, ch.Diff)
+					for _, ch := range plan {
+						verb := "update"
+						if ch.Create {
+							verb = "create"
+						} else if len(ch.Diff) == 0 {
+							verb = "unchanged"
 						}
-						return nil
+						fmt.Fprintf(g.env.Stdout, "line %d: %s %s %q %v\n", ch.Record.Line, verb, ch.Record.ClientID, ch.Record.Name, ch.Diff)
 					}
+					return nil
 				} else {
 					var res admin.ImportResult
 					if res, err = svc.Import(ctx, recs, owner); err == nil {

@@ -237,11 +237,12 @@ func forbiddenTextRune(c rune) bool {
 	return false
 }
 
-// linkProblem checks a website, terms, privacy or logo URL and returns a
-// one-sentence message, or "" if acceptable. These URLs are shown as links on
-// the consent page, so they must be absolute http(s) URLs (https only when
-// httpsOnly) with a plain ASCII host and no user name or password; unlike the
-// callback URL they may carry a fragment and any scheme case.
+// linkProblem checks a website, terms, privacy or logo URL and returns its
+// problems, every one (see problems), or "" if acceptable. These URLs are
+// shown as links on the consent page, so they must be absolute http(s)
+// URLs (https only when httpsOnly) with a plain ASCII host and no user name
+// or password; unlike the callback URL they may carry a fragment and any
+// scheme case.
 func linkProblem(label, raw string, required, httpsOnly bool) string {
 	if raw == "" {
 		if required {
@@ -249,25 +250,30 @@ func linkProblem(label, raw string, required, httpsOnly bool) string {
 		}
 		return ""
 	}
-	if msg := urlTextProblem(label, raw); msg != "" {
-		return msg
-	}
-	example := "an absolute http or https URL, like https://example.com"
+	absolute := label + " must be an absolute https:// URL, like https://example.com."
 	if httpsOnly {
-		example = "an absolute https URL, like https://example.com/logo.png"
+		absolute = label + " must be an absolute https:// URL, like https://example.com/logo.png."
 	}
+	if !hasAuthority(raw) {
+		// Not a URL at all ("not a url", "example.com"): say what one is.
+		return absolute
+	}
+	var p problems
+	p.add(label, urlTextProblem(label, raw))
 	u, err := url.Parse(raw)
 	if err != nil || u.Opaque != "" || u.Host == "" {
-		return label + " must be " + example + "."
+		p.add(label, absolute)
+		return p.String()
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if httpsOnly {
-			return label + " must use https."
+			p.add(label, label+" must use https.")
 		}
 	default:
-		return label + " must be " + example + "."
+		p.add(label, absolute)
+		return p.String()
 	}
 	// Check the authority as written, not as net/url decoded it.
 	authority := raw[strings.Index(raw, "//")+2:]
@@ -275,13 +281,44 @@ func linkProblem(label, raw string, required, httpsOnly bool) string {
 		authority = authority[:i]
 	}
 	if u.User != nil || strings.Contains(authority, "@") {
-		return label + " must not contain a user name or password."
+		p.add(label, label+" must not contain a user name or password.")
+	} else if len(p) == 0 {
+		p.add(label, hostPortProblem(label, authority))
 	}
-	if msg := hostPortProblem(label, authority); msg != "" {
-		return msg
-	}
-	return ""
+	return p.String()
 }
+
+// hasAuthority reports whether raw starts like an absolute URL with an
+// authority: a scheme of letters, then "://".
+func hasAuthority(raw string) bool {
+	i := strings.Index(raw, "://")
+	if i <= 0 {
+		return false
+	}
+	for _, c := range raw[:i] {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// problems collects every problem of one field: the first message names
+// the field, the next ones read "Also, it …", so that a person fixes them
+// in one round.
+type problems []string
+
+func (p *problems) add(label, msg string) {
+	if msg == "" {
+		return
+	}
+	if len(*p) > 0 {
+		msg = "Also, it " + strings.TrimPrefix(msg, label+" ")
+	}
+	*p = append(*p, msg)
+}
+
+func (p problems) String() string { return strings.Join(p, " ") }
 
 // urlTextProblem checks the length and characters of any URL: at most
 // MaxURLLen characters, printable ASCII allowed by RFC 3986 §2, and valid
@@ -326,35 +363,46 @@ func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-// callbackProblem implements ValidateCallbackURL and returns a one-sentence
-// message, or "" if raw is acceptable.
+// callbackProblem implements ValidateCallbackURL and returns every problem
+// of raw (see problems), or "" if raw is acceptable.
 func callbackProblem(raw string) string {
 	const label = labelCallbackURL
 	const hint = "https://localhost is allowed for local debugging"
 	if raw == "" {
 		return label + " is required."
 	}
-	if msg := urlTextProblem(label, raw); msg != "" {
-		return msg
-	}
-	if strings.Contains(raw, "#") {
-		return label + " must not contain a fragment (#) (RFC 6749 §3.1.2)."
-	}
+	absolute := label + " must be an absolute https:// URL, like https://example.com/callback; " + hint + "."
+	var p problems
+	charProblem := urlTextProblem(label, raw)
+	p.add(label, charProblem)
 	const prefix = "https://"
 	lower := strings.ToLower(raw)
 	switch {
 	case strings.HasPrefix(raw, prefix):
 	case strings.HasPrefix(lower, prefix):
-		return label + " must start with https:// in lowercase."
-	case strings.HasPrefix(lower, "http:"):
-		return label + " must use https, not http; " + hint + "."
+		p.add(label, label+" must start with https:// in lowercase.")
+	case strings.HasPrefix(lower, "http://"):
+		p.add(label, label+" must use https, not http; "+hint+".")
 	default:
-		return label + " must be an absolute https URL, like https://example.com/callback; " + hint + "."
+		if charProblem == "" {
+			p.add(label, absolute)
+		}
+		return p.String()
+	}
+	if strings.Contains(raw, "#") {
+		p.add(label, label+" must not contain a fragment (#) (RFC 6749 §3.1.2).")
+	}
+	if charProblem != "" {
+		// The structure of a URL with stray characters is guesswork.
+		return p.String()
 	}
 
 	// Split by hand as well as with net/url, and require both to agree, so
 	// that what is validated is what a browser will follow.
-	rest := raw[len(prefix):]
+	rest := raw[strings.Index(raw, "://")+3:]
+	if i := strings.IndexByte(rest, '#'); i >= 0 {
+		rest = rest[:i]
+	}
 	end := strings.IndexAny(rest, "/?")
 	if end < 0 {
 		end = len(rest)
@@ -365,23 +413,25 @@ func callbackProblem(raw string) string {
 		path = path[:i]
 	}
 
-	if strings.Contains(authority, "@") {
-		return label + " must not contain a user name or password."
-	}
-	if strings.Contains(authority, "*") {
-		return label + " must not contain a wildcard (*); register the exact callback URL."
-	}
-	if authority == "" || strings.HasPrefix(authority, ":") {
-		return label + " must name a host, like https://example.com/callback; " + hint + "."
-	}
-	if msg := hostPortProblem(label, authority); msg != "" {
-		return msg
+	switch {
+	case strings.Contains(authority, "@"):
+		p.add(label, label+" must not contain a user name or password.")
+	case strings.Contains(authority, "*"):
+		p.add(label, label+" must not contain a wildcard (*); register the exact callback URL.")
+	case authority == "" || strings.HasPrefix(authority, ":"):
+		p.add(label, label+" must name a host, like https://example.com/callback; "+hint+".")
+	default:
+		p.add(label, hostPortProblem(label, authority))
 	}
 	for _, seg := range strings.Split(path, "/") {
 		s := strings.ReplaceAll(strings.ToLower(seg), "%2e", ".")
 		if s == "." || s == ".." {
-			return label + " must not contain \".\" or \"..\" path segments."
+			p.add(label, label+" must not contain \".\" or \"..\" path segments.")
+			break
 		}
+	}
+	if len(p) > 0 {
+		return p.String()
 	}
 
 	u, err := url.Parse(raw)

@@ -54,16 +54,16 @@ func TestValidateCallbackURL(t *testing.T) {
 		{"HTTP uppercase", "HTTP://a.com/cb", false, "must use https"},
 		{"HTTPS uppercase", "HTTPS://a.com/cb", false, "lowercase"},
 		{"Https mixed case", "Https://a.com/cb", false, "lowercase"},
-		{"javascript", "javascript:alert(1)", false, "absolute https URL"},
-		{"javascript with slashes", "javascript://a.com/%0aalert(1)", false, "absolute https URL"},
+		{"javascript", "javascript:alert(1)", false, "absolute https:// URL"},
+		{"javascript with slashes", "javascript://a.com/%0aalert(1)", false, "absolute https:// URL"},
 		{"data", "data:text/html,<script>alert(1)</script>", false, ""},
-		{"data base64", "data:text/html;base64,PHNjcmlwdD4=", false, "absolute https URL"},
-		{"ftp", "ftp://a.com/cb", false, "absolute https URL"},
-		{"relative path", "/cb", false, "absolute https URL"},
-		{"scheme relative", "//a.com/cb", false, "absolute https URL"},
-		{"no scheme", "a.com/cb", false, "absolute https URL"},
-		{"opaque https", "https:a.com/cb", false, "absolute https URL"},
-		{"single slash", "https:/a.com/cb", false, "absolute https URL"},
+		{"data base64", "data:text/html;base64,PHNjcmlwdD4=", false, "absolute https:// URL"},
+		{"ftp", "ftp://a.com/cb", false, "absolute https:// URL"},
+		{"relative path", "/cb", false, "absolute https:// URL"},
+		{"scheme relative", "//a.com/cb", false, "absolute https:// URL"},
+		{"no scheme", "a.com/cb", false, "absolute https:// URL"},
+		{"opaque https", "https:a.com/cb", false, "absolute https:// URL"},
+		{"single slash", "https:/a.com/cb", false, "absolute https:// URL"},
 
 		// Authority.
 		{"userinfo", "https://user:pass@a.com/cb", false, "user name or password"},
@@ -98,6 +98,10 @@ func TestValidateCallbackURL(t *testing.T) {
 		{"fragment", "https://a.com/cb#frag", false, "fragment"},
 		{"empty fragment", "https://a.com/cb#", false, "fragment"},
 		{"fragment in query", "https://a.com/cb?x=#y", false, "fragment"},
+		// Every problem at once.
+		{"http and fragment", "http://a.com/cb#frag", false, "must use https|Also, it must not contain a fragment"},
+		{"upper case and wildcard", "HTTPS://*.a.com/cb", false, "lowercase|Also, it must not contain a wildcard"},
+		{"fragment and dot-dot", "https://a.com/../cb#x", false, "fragment|path segments"},
 
 		// Characters.
 		{"cyrillic look-alike", "https://ex\u0430mple.com/cb", false, "ASCII"},
@@ -149,11 +153,20 @@ func TestValidateCallbackURL(t *testing.T) {
 			if got, want := e.Fields[FieldCallbackURL], e.Message; got != want {
 				t.Errorf("Fields[%q] = %q, want the message %q", FieldCallbackURL, got, want)
 			}
-			if !strings.HasSuffix(e.Message, ".") || strings.Count(e.Message, ". ") > 0 {
-				t.Errorf("message %q is not one sentence", e.Message)
+			// One sentence per problem: the first names the field, the
+			// next ones start "Also, it".
+			for i, sentence := range strings.Split(e.Message, ". Also, it ") {
+				if (i == 0 && !strings.HasPrefix(sentence, "Authorization callback URL ")) || strings.Count(sentence, ". ") > 0 {
+					t.Errorf("message %q: sentence %q is not one problem", e.Message, sentence)
+				}
 			}
-			if tt.msgHave != "" && !strings.Contains(e.Message, tt.msgHave) {
-				t.Errorf("message = %q, want it to contain %q", e.Message, tt.msgHave)
+			if !strings.HasSuffix(e.Message, ".") {
+				t.Errorf("message %q does not end a sentence", e.Message)
+			}
+			for _, want := range strings.Split(tt.msgHave, "|") {
+				if !strings.Contains(e.Message, want) {
+					t.Errorf("message = %q, want it to contain %q", e.Message, want)
+				}
 			}
 		})
 	}
@@ -353,6 +366,7 @@ func TestValidateRegistrationBad(t *testing.T) {
 		{"description NUL", func(r *Registration) { r.Description = "a\x00b" }, []string{FieldDescription}},
 		{"description escape", func(r *Registration) { r.Description = "a\x1b[31mb" }, []string{FieldDescription}},
 		{"app url missing", func(r *Registration) { r.AppURL = "" }, []string{FieldAppURL}},
+		{"app url not a url", func(r *Registration) { r.AppURL = "not a url" }, []string{FieldAppURL}},
 		{"app url javascript", func(r *Registration) { r.AppURL = "javascript:alert(1)" }, []string{FieldAppURL}},
 		{"app url javascript slashes", func(r *Registration) { r.AppURL = "javascript://a.com/%0aalert(1)" }, []string{FieldAppURL}},
 		{"app url data", func(r *Registration) { r.AppURL = "data:text/html,hi" }, []string{FieldAppURL}},
@@ -475,5 +489,42 @@ func TestParseWarnDays(t *testing.T) {
 		if tc.ok && !slices.Equal(got.Days(), tc.want) {
 			t.Errorf("ParseWarnDays(%q) = %v, want %v", tc.in, got.Days(), tc.want)
 		}
+	}
+}
+
+// TestLinkMessages: a value that is not a URL at all says what a URL is
+// (not which character is wrong), and every problem of a link shows at once.
+func TestLinkMessages(t *testing.T) {
+	base := Registration{Name: "A", Company: "C", AppURL: "https://a.com", CallbackURL: "https://a.com/cb", Scopes: []string{"vso.work"}}
+	tests := []struct {
+		name  string
+		edit  func(*Registration)
+		field string
+		want  []string
+		not   string
+	}{
+		{"not a url", func(r *Registration) { r.AppURL = "not a url" }, FieldAppURL,
+			[]string{"Application website must be an absolute https:// URL, like https://example.com."}, "spaces"},
+		{"bare host", func(r *Registration) { r.CompanyURL = "example.com" }, FieldCompanyURL,
+			[]string{"Company website must be an absolute https:// URL"}, ""},
+		{"logo http", func(r *Registration) { r.LogoURL = "http://a.com/l.png" }, FieldLogoURL, []string{"Logo URL must use https."}, ""},
+		{"space and user", func(r *Registration) { r.TermsURL = "https://u@a.com/t c" }, FieldTermsURL,
+			[]string{"Terms of service URL must not contain spaces", "Also, it must not contain a user name or password."}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := base
+			tt.edit(&r)
+			_, err := ValidateRegistration(r)
+			got := apperr.FieldErrors(err)[tt.field]
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("%s message %q, want it to contain %q", tt.field, got, w)
+				}
+			}
+			if tt.not != "" && strings.Contains(got, tt.not) {
+				t.Errorf("%s message %q mentions %q", tt.field, got, tt.not)
+			}
+		})
 	}
 }

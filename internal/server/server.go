@@ -138,6 +138,34 @@ type App struct {
 	KeyFileCreated bool
 }
 
+// newAdmin wires the admin service: the one place both the server and
+// the one-shot CLI commands (OpenAdmin) build it, with cfg's clock.
+func newAdmin(db *store.DB, cat *scope.Catalog, cfg Config) *admin.Service {
+	a := admin.NewService(db, cat, cfg.Now, cfg.SecretLifetime)
+	a.SetHashConcurrency(cfg.HashConcurrency, cmp.Or(cfg.HashWait, 2*time.Second))
+	return a
+}
+
+// OpenAdmin opens and migrates the database of cfg.DBPath and wires the
+// admin service exactly as Open does (same clock, catalog and settings),
+// without keys, HTTP or background jobs: the root of the CLI's one-shot
+// commands. Close the returned database when done. Errors: from the
+// database (open, migrate).
+func OpenAdmin(ctx context.Context, cfg Config) (*admin.Service, *store.DB, error) {
+	if cfg.Now == nil {
+		cfg.Now = func() time.Time { return time.Now().UTC() }
+	}
+	db, err := store.Open(ctx, cfg.DBPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		_ = db.Close()
+		return nil, nil, err
+	}
+	return newAdmin(db, scope.Default(), cfg), db, nil
+}
+
 // Open opens and migrates the database and wires every layer. Errors:
 // from the database (open, migrate) and the signing keys.
 func Open(ctx context.Context, cfg Config) (*App, error) {
@@ -187,8 +215,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	usage := oauth.NewUsage(db, cfg.Log)
 	guard := oauth.NewGuard(db, db, watcher, max(cfg.AccessTTL, time.Hour), cfg.Now)
 	o := oauth.NewService(ocfg, db, cat, keys, guard, usage, cfg.Now, cfg.Log)
-	a := admin.NewService(db, cat, cfg.Now, cfg.SecretLifetime)
-	a.SetHashConcurrency(cfg.HashConcurrency, cmp.Or(cfg.HashWait, 2*time.Second))
+	a := newAdmin(db, cat, cfg)
 	proxies, err := ParseCIDRs(cfg.TrustedProxies)
 	if err != nil {
 		_ = watcher.Close()

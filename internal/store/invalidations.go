@@ -21,9 +21,21 @@ func (invalidationRow) TableName() string { return "invalidations" }
 
 // AddInvalidation appends kind/ref to the feed. Call it inside the write
 // transaction that performs the revocation, so both commit together.
+// The store is the feed's one writer: the revocations (RevokeAuthorization,
+// RevokeFamily, RetireSecret, DeleteApp, MarkScopesNarrowed, …) append
+// their entry themselves, and no consumer interface outside the store
+// offers this method.
 func (db *DB) AddInvalidation(ctx context.Context, kind, ref string, at time.Time) error {
 	row := invalidationRow{Kind: kind, Ref: ref, At: utc(at)}
 	return translate(db.wr(ctx).Create(&row).Error, "invalidation")
+}
+
+// MarkScopesNarrowed appends a "scopes" invalidation for the app: its
+// registered scopes were narrowed at at, so the Bearer check caps the
+// scopes of its tokens minted before by each authorization's current
+// grant. Call it in the transaction that narrows.
+func (db *DB) MarkScopesNarrowed(ctx context.Context, clientID string, at time.Time) error {
+	return db.AddInvalidation(ctx, domain.KindScopes, clientID, at)
 }
 
 // Invalidations returns feed entries with Seq > afterSeq and At >= since,

@@ -59,18 +59,14 @@ func (s *Server) planImport(c echo.Context, filename string, data []byte, apply 
 	ctx := c.Request().Context()
 	u, _ := currentUser(c)
 	p := views.ImportPage{Filename: filename}
-	recs, err := s.admin.ParseImport(data)
-	var plan []admin.ImportChange
-	switch {
-	case err != nil:
-	case apply: // Import plans again inside its own transaction
+	// Every problem of the file in one round: its rows and the database.
+	recs, plan, err := s.admin.CheckImport(ctx, data, u.Username)
+	if err == nil && apply { // Import plans again inside its own transaction
 		var res admin.ImportResult
 		if res, err = s.admin.Import(ctx, recs, u.Username); err == nil {
 			return s.flashTo(c, "/admin/apps", filename+" imported: "+plural(int64(res.Created), "app", "apps")+" created, "+
 				plural(int64(res.Updated), "updated", "updated")+", "+plural(int64(res.Unchanged), "unchanged", "unchanged")+".")
 		}
-	default:
-		plan, err = s.admin.PlanImport(ctx, recs, u.Username)
 	}
 	var bad admin.ImportErrors
 	switch {

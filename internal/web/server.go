@@ -63,8 +63,7 @@ type Admin interface {
 	AppScopeAudit(ctx context.Context, clientID string, days int) (reports.AppScopes, error)
 	ChangeAppScopes(ctx context.Context, clientID string, scopes []string) (admin.ScopeChange, error)
 	SecretExpiries(ctx context.Context) ([]domain.ExpiringSecret, error)
-	ParseImport(data []byte) ([]admin.ImportRecord, error)
-	PlanImport(ctx context.Context, records []admin.ImportRecord, defaultOwner string) ([]admin.ImportChange, error)
+	CheckImport(ctx context.Context, data []byte, defaultOwner string) ([]admin.ImportRecord, []admin.ImportChange, error)
 	Import(ctx context.Context, records []admin.ImportRecord, defaultOwner string) (admin.ImportResult, error)
 }
 

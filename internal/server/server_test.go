@@ -1,0 +1,88 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/admin"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/store/storetest"
+)
+
+// backends returns a fresh database per backend: SQLite always,
+// PostgreSQL when OAUTHDESK_TEST_POSTGRES is set.
+func backends(t *testing.T) map[string]func(t *testing.T) string {
+	m := map[string]func(t *testing.T) string{
+		"sqlite": func(t *testing.T) string { return filepath.Join(t.TempDir(), "oauthdesk.db") },
+	}
+	if storetest.PostgresURL() != "" {
+		m["postgres"] = func(t *testing.T) string { return storetest.NewPostgres(t) }
+	}
+	return m
+}
+
+func readyz(t *testing.T, h http.Handler) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	return rec.Code, rec.Body.String()
+}
+
+// TestReadyzReportsTheDatabase: /readyz is 200 while the database answers
+// and 503 once it does not.
+func TestReadyzReportsTheDatabase(t *testing.T) {
+	for name, newDB := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			app, err := Open(t.Context(), Config{DBPath: newDB(t), BaseURL: "http://127.0.0.1:1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code, body := readyz(t, app.Handler()); code != http.StatusOK || !strings.Contains(body, "database: ok") {
+				t.Errorf("/readyz with the database up: %d %q", code, body)
+			}
+			if err := app.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if code, body := readyz(t, app.Handler()); code != http.StatusServiceUnavailable || !strings.Contains(body, "database: unavailable") {
+				t.Errorf("/readyz with the database closed: %d %q", code, body)
+			}
+		})
+	}
+}
+
+// TestOpenAdminUsesTheConfiguredClock: the CLI's admin service is wired
+// by the same root as the server's, with the configured clock.
+func TestOpenAdminUsesTheConfiguredClock(t *testing.T) {
+	for name, newDB := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			at := time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)
+			a, db, err := OpenAdmin(t.Context(), Config{DBPath: newDB(t), Now: func() time.Time { return at }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			u, err := a.CreateUser(context.Background(), admin.NewUser{Username: "clocked", Role: domain.RoleMember, Password: "a long enough password"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := db.UserByID(t.Context(), u.ID)
+			if err != nil || !got.CreatedAt.Equal(at) {
+				t.Errorf("created at %v (%v), want the configured clock's %v", got.CreatedAt, err, at)
+			}
+		})
+	}
+}
+
+func TestOpenRefusesABadDatabase(t *testing.T) {
+	if _, err := Open(t.Context(), Config{DBPath: filepath.Join(t.TempDir(), "missing", "x.db")}); err == nil {
+		t.Error("Open on a missing directory succeeded")
+	}
+	if _, err := Open(t.Context(), Config{DBPath: "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"}); err == nil {
+		t.Error("Open on an unreachable PostgreSQL server succeeded")
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/oauth"
 	"github.com/oauthdesk/oauthdesk/internal/safeout"
 	"github.com/oauthdesk/oauthdesk/internal/server"
+	"github.com/oauthdesk/oauthdesk/internal/store"
 )
 
 // keyFilePath is --key-file, or oauthdesk.key beside the database.
@@ -30,8 +31,8 @@ func keysCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			if _, err := os.Stat(g.db); errors.Is(err, fs.ErrNotExist) {
-				return usagef("database %s does not exist; create it with 'oauthdesk migrate' or 'oauthdesk serve'", g.db)
+			if err := g.mustExist(); err != nil {
+				return err
 			}
 			db, err := g.openStore(ctx)
 			if err != nil {
@@ -71,8 +72,8 @@ func keysCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			if _, err := os.Stat(g.db); errors.Is(err, fs.ErrNotExist) {
-				return usagef("database %s does not exist; create it with 'oauthdesk migrate' or 'oauthdesk serve'", g.db)
+			if err := g.mustExist(); err != nil {
+				return err
 			}
 			path := g.keyFilePath()
 			if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
@@ -97,4 +98,13 @@ func keysCmd(g *globals) *cobra.Command {
 	}
 	c.AddCommand(list, rotate)
 	return c
+}
+
+// mustExist refuses a SQLite file that does not exist (a mistyped --db
+// creates nothing).
+func (g *globals) mustExist() error {
+	if _, err := os.Stat(g.db); !store.IsPostgresURL(g.db) && errors.Is(err, fs.ErrNotExist) {
+		return usagef("database %s does not exist; create it with 'oauthdesk migrate' or 'oauthdesk serve'", g.db)
+	}
+	return nil
 }

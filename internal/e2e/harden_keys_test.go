@@ -36,6 +36,7 @@ func fileMode(t *testing.T, path string) os.FileMode {
 
 // The database, its -wal and -shm and the key file are private (0600).
 func TestDatabaseFilesArePrivate(t *testing.T) {
+	sqliteOnly(t)
 	ts := newTestServer(t)
 	ts.addUser(t, "alice", domain.RoleMember, "alice-password-1")
 	ts.newAgent(t).signIn("alice", "alice-password-1")
@@ -105,6 +106,7 @@ func copyFile(t *testing.T, from, to string) {
 // copy of the database without its key file cannot start (and creates no
 // new keys), nor can it with the wrong key file.
 func TestSigningKeysSealedAtRest(t *testing.T) {
+	sqliteOnly(t)
 	ts := newTestServer(t)
 	keys := storedKeys(t, ts)
 	if len(keys) != 1 {
@@ -197,7 +199,7 @@ func TestKeysRotate(t *testing.T) {
 	oldTok := workToken(t, ts, alice, app)
 	oldKid := jwtKid(t, oldTok)
 
-	mustSucceed(t, oauthdesk(t, cliRun{}, "keys", "rotate", "--db", ts.DBPath))
+	mustSucceed(t, oauthdesk(t, cliRun{}, "keys", "rotate", "--db", ts.DBPath, "--key-file", ts.App.KeyFile))
 	if err := ts.App.OAuth.Keys().Reload(context.Background(), clock()); err != nil { // what the server does every 30 s
 		t.Fatal(err)
 	}

@@ -36,6 +36,7 @@ func makeUnwritable(t *testing.T, path string) (undo func()) {
 // again after; /healthz stays 200; the token endpoint's 500 says only the
 // protocol's text.
 func TestReadyzFollowsWritabilityAndToken500(t *testing.T) {
+	sqliteOnly(t) // makes the SQLite write-ahead log unwritable
 	ts := newTestServer(t)
 	ts.addUser(t, "root", domain.RoleAdmin, "root-password-1")
 	ts.addUser(t, "alice", domain.RoleMember, "alice-password-1")

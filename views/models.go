@@ -312,16 +312,21 @@ type ProfileAuthorizationsPage struct {
 	Flash          string
 }
 
-// ScopeInventoryRow is one row of /admin/scopes.
+// ScopeInventoryRow is one row of /admin/scopes. Apps and Users preview
+// the holders; AppCount counts every app; MoreUsers is set when more users
+// hold it than the preview names. DrillURL lists them all.
 type ScopeInventoryRow struct {
 	ID, Name, Category string
 	HighPrivilege      bool
 	Apps               []Link
+	AppCount           int64
 	Authorizations     int
 	Users              []Link
+	MoreUsers          bool
 	Uses               int64
 	LastUsed           string
 	Unused             bool
+	DrillURL           string
 }
 
 // Link is a labelled URL.
@@ -335,13 +340,39 @@ type APIView struct {
 	AdminOnly           bool
 }
 
-// ScopesPage is /admin/scopes.
+// ScopesPage is /admin/scopes. Query filters the rows by scope id, name
+// or category.
 type ScopesPage struct {
 	Nav
 	APIs       []APIView
 	Rows       []ScopeInventoryRow
 	UnusedDays int
 	HighOnly   bool
+	Query      string
+}
+
+// ScopeHoldersPage is /admin/scopes/{scope}: the row of the inventory and
+// one page of the apps registered with the scope (Tab "apps") or of the
+// active authorizations granting it (Tab "authorizations").
+type ScopeHoldersPage struct {
+	Nav
+	Row            ScopeInventoryRow
+	Tab            string
+	Apps           []ScopeAppRow
+	Authorizations []ScopeAuthorizationRow
+	NextURL        string
+	FirstURL       string // the first page, when this is not it
+}
+
+// ScopeAppRow is one app of a scope drill-down.
+type ScopeAppRow struct {
+	ClientID, Name, Company, Owner string
+	ActiveAuthorizations           int64
+}
+
+// ScopeAuthorizationRow is one authorization of a scope drill-down.
+type ScopeAuthorizationRow struct {
+	ID, UserID, Username, ClientID, AppName, GrantedAt, LastUsed string
 }
 
 // UsedScopeRow is one kind of API use on the app scopes page.

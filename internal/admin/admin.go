@@ -44,6 +44,11 @@ type Store interface {
 	ListUsers(ctx context.Context) ([]domain.UserSummary, error)
 	SecretExpiries(ctx context.Context) ([]domain.ExpiringSecret, error)
 	ScopeUsage(ctx context.Context, clientID string, since time.Time) ([]domain.ScopeUsage, error)
+	ScopeStats(ctx context.Context) ([]domain.ScopeStat, error)
+	ScopeApps(ctx context.Context, scope, after string, limit int) ([]domain.App, string, error)
+	ScopeAuthorizations(ctx context.Context, scope, after string, limit int) ([]domain.Authorization, string, error)
+	ScopeUsers(ctx context.Context, scope, after string, limit int) ([]domain.User, string, error)
+	MoveScopeUses(ctx context.Context, from, to string, n int64, last time.Time) error
 	SetAppScopes(ctx context.Context, clientID string, scopes []string) error
 	SetAuthorizationScopes(ctx context.Context, id string, scopes []string) error
 	MarkScopesNarrowed(ctx context.Context, clientID string, at time.Time) error

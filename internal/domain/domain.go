@@ -411,3 +411,14 @@ type ReportRun struct {
 	Attempts   int
 	Error      string
 }
+
+// ScopeStat is the maintained count of one scope: apps not deleted that
+// register it, active authorizations that grant it, and the API calls it
+// satisfied (Uses, last at LastUsedAt; nil: never).
+type ScopeStat struct {
+	Scope          string
+	Apps           int64
+	Authorizations int64
+	Uses           int64
+	LastUsedAt     *time.Time
+}

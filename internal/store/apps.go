@@ -106,7 +106,7 @@ func (db *DB) CreateApp(ctx context.Context, app domain.App) error {
 				return translate(err, "client secret")
 			}
 		}
-		return nil
+		return db.syncAppScopes(ctx, app.ClientID, r.Scopes)
 	})
 }
 
@@ -389,6 +389,9 @@ func (db *DB) UpdateImportedApp(ctx context.Context, app domain.App) error {
 			"scopes": joinScopes(r.Scopes), "owner_id": app.OwnerID}).Error
 		if err != nil {
 			return translate(err, "app")
+		}
+		if err := db.syncAppScopes(ctx, app.ClientID, r.Scopes); err != nil {
+			return err
 		}
 		for _, s := range app.Secrets {
 			err := db.wr(ctx).Model(&secretRow{}).Where("client_id = ? AND slot = ? AND retired_at IS NULL", app.ClientID, s.Slot).

@@ -51,6 +51,9 @@ func (db *DB) CreateAuthorization(ctx context.Context, a domain.Authorization) e
 		if err := db.wr(ctx).Create(&row).Error; err != nil {
 			return translate(err, "authorization")
 		}
+		if err := db.syncAuthorizationScopes(ctx, a.ID, a.Scopes); err != nil {
+			return err
+		}
 		return db.moveActiveCount(ctx, a.ClientID, 1)
 	})
 }
@@ -81,9 +84,14 @@ func (db *DB) AuthorizationByID(ctx context.Context, id string) (domain.Authoriz
 // UpdateAuthorizationGrant replaces the granted scopes and redirect URI and
 // sets the grant time (a renewed consent).
 func (db *DB) UpdateAuthorizationGrant(ctx context.Context, id string, scopes []string, redirectURI string, at time.Time) error {
-	err := db.wr(ctx).Model(&authorizationRow{}).Where("id = ?", id).
-		Updates(map[string]any{"scopes": joinScopes(scopes), "redirect_uri": redirectURI, "granted_at": utc(at)}).Error
-	return translate(err, "authorization")
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		res := db.wr(ctx).Model(&authorizationRow{}).Where("id = ? AND revoked_at IS NULL", id).
+			Updates(map[string]any{"scopes": joinScopes(scopes), "redirect_uri": redirectURI, "granted_at": utc(at)})
+		if res.Error != nil || res.RowsAffected == 0 {
+			return translate(res.Error, "authorization")
+		}
+		return db.syncAuthorizationScopes(ctx, id, scopes)
+	})
 }
 
 // TouchAuthorization records that the authorization was used at.
@@ -125,6 +133,12 @@ func (db *DB) RevokeAuthorization(ctx context.Context, id, by string, at time.Ti
 			return nil
 		}
 		revoked = true
+		if err := db.syncAuthorizationScopes(ctx, id, nil); err != nil {
+			return err
+		}
+		if err := db.dropScopeUses(ctx, id); err != nil {
+			return err
+		}
 		if err := db.wr(ctx).Exec(`UPDATE apps SET active_authorizations = active_authorizations - 1
 WHERE client_id = (SELECT client_id FROM authorizations WHERE id = ?)`, id).Error; err != nil {
 			return translate(err, "app")
@@ -161,6 +175,11 @@ WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT
 // SetAuthorizationScopes replaces the granted scopes of an authorization
 // (narrowing after the app's registration was narrowed).
 func (db *DB) SetAuthorizationScopes(ctx context.Context, id string, scopes []string) error {
-	err := db.wr(ctx).Model(&authorizationRow{}).Where("id = ?", id).Update("scopes", joinScopes(scopes)).Error
-	return translate(err, "authorization")
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		res := db.wr(ctx).Model(&authorizationRow{}).Where("id = ? AND revoked_at IS NULL", id).Update("scopes", joinScopes(scopes))
+		if res.Error != nil || res.RowsAffected == 0 {
+			return translate(res.Error, "authorization")
+		}
+		return db.syncAuthorizationScopes(ctx, id, scopes)
+	})
 }

@@ -156,6 +156,9 @@ func (db *DB) DeleteApp(ctx context.Context, clientID string, at time.Time) erro
 			Update("retired_at", utc(at)).Error; err != nil {
 			return translate(err, "client secrets")
 		}
+		if err := db.syncAppScopes(ctx, clientID, nil); err != nil {
+			return err
+		}
 		return db.AddInvalidation(ctx, domain.KindApp, clientID, at)
 	})
 }

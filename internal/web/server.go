@@ -60,6 +60,7 @@ type Admin interface {
 	AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, bool, error)
 	WalkAudit(ctx context.Context, since time.Time, fn func(audit.Event) bool) error
 	ScopeInventory(ctx context.Context, unusedDays int, highOnly bool) ([]reports.ScopeRow, error)
+	ScopeHoldersPage(ctx context.Context, scope string, authorizations bool, after string, limit int) (admin.ScopeHolders, error)
 	AppScopeAudit(ctx context.Context, clientID string, days int) (reports.AppScopes, error)
 	ChangeAppScopes(ctx context.Context, clientID string, scopes []string) (admin.ScopeChange, error)
 	SecretExpiries(ctx context.Context) ([]domain.ExpiringSecret, error)
@@ -237,6 +238,7 @@ func (s *Server) routes() *echo.Echo {
 	adm.GET("/authorizations/:id/revoke", s.authorizationRevokeConfirm, manage)
 	adm.POST("/authorizations/:id/revoke", s.authorizationRevoke, manage)
 	adm.GET("/scopes", s.scopesPage)
+	adm.GET("/scopes/:scope", s.scopeHoldersPage)
 	adm.GET("/apps/:client_id/scopes", s.appScopesPage)
 	adm.POST("/apps/:client_id/scopes", s.appScopesSave, manage)
 	adm.GET("/apps/:client_id/scopes/narrow", s.appScopesNarrowConfirm, manage)

@@ -28,11 +28,13 @@ type authorizationListRow struct {
 	AppName         string
 	AppCompany      string
 	AppURL          string
+	State           string
 }
 
 func (r authorizationListRow) domain() domain.Authorization {
 	a := r.Authorization.domain()
 	a.Username, a.UserDisplayName, a.AppName, a.AppCompany, a.AppURL = r.Username, r.UserDisplayName, r.AppName, r.AppCompany, r.AppURL
+	a.State = r.State
 	return a
 }
 
@@ -159,9 +161,9 @@ func (db *DB) AuthorizationsByClient(ctx context.Context, clientID string, limit
 		limit = 100
 	}
 	var rows []authorizationListRow
-	err := db.rd(ctx).Raw(`SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name
+	err := db.rd(ctx).Raw(`SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name, `+stateSQL+` AS state
 FROM authorizations z JOIN users u ON u.id = z.user_id JOIN apps a ON a.client_id = z.client_id
-WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT ?`, clientID, limit).Scan(&rows).Error
+WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT ?`, append(liveArgs(db.now()), clientID, limit)...).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "authorizations")
 	}

@@ -221,30 +221,3 @@ func (s *Server) appScopesNarrow(c echo.Context) error {
 	}
 	return s.flashTo(c, "/admin/apps/"+rep.ClientID+"/scopes", changeSummary(ch))
 }
-
-// userPage is /admin/users/{id}.
-func (s *Server) userPage(c echo.Context) error {
-	ctx := c.Request().Context()
-	u, err := s.admin.User(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	list, _, err := s.admin.Authorizations(ctx, domain.AuthorizationFilter{UserID: u.ID, Limit: 1000})
-	if err != nil {
-		return err
-	}
-	me, _ := currentUser(c)
-	p := views.UserPage{Nav: s.nav(c, "users"), CanManage: me.Role == domain.RoleAdmin,
-		User: views.UserRow{ID: u.ID, Username: u.Username, Display: u.DisplayName, Email: u.Email, Role: string(u.Role)}}
-	for _, a := range list {
-		row := views.AuthorizationRow{ID: a.ID, AppName: a.AppName, ClientID: a.ClientID, Scopes: a.Scopes, ScopeViews: s.scopeViews(a.Scopes),
-			GrantedAt: stamp(a.GrantedAt), LastUsed: dayPtr(a.LastUsedAt)}
-		if a.RevokedAt != nil {
-			row.Revoked = a.RevokedAt.Format("2006-01-02")
-		} else {
-			p.User.ActiveAuthorizations++
-		}
-		p.Authorizations = append(p.Authorizations, row)
-	}
-	return render(c, http.StatusOK, views.User(p))
-}

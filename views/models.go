@@ -88,6 +88,8 @@ type AppRow struct {
 	ActiveAuthorizations int64
 	Deleted              bool
 	External             bool
+	Status               string // active | pending | rejected
+	ReviewNote           string // why an administrator rejected it
 }
 
 // AppsPage is /admin/apps.
@@ -136,6 +138,12 @@ type ScopeGroup struct {
 // AppForm is /admin/apps/new with the submitted values and per-field errors.
 type AppForm struct {
 	Nav
+	// Action is where the form posts (default /admin/apps); Title and
+	// Submit label the page and its button; Cancel, when set, links back.
+	Action   string
+	Title    string
+	Submit   string
+	Cancel   string
 	Values   map[string]string
 	Errors   map[string]string
 	Error    string
@@ -162,6 +170,8 @@ type AuthorizationRow struct {
 	GrantedAt  string
 	LastUsed   string
 	Revoked    string
+	// State is active | needs_reauthorization | revoked.
+	State string
 	// SecretSlot is the slot of the client secret the authorization last
 	// refreshed with ("" unknown or gone).
 	SecretSlot string
@@ -195,7 +205,7 @@ type AppPage struct {
 	NewSecretSlot string
 	Banners       []ExpiryBanner
 	Deleted       bool
-	CanManage     bool // admin (not auditor)
+	CanManage     bool // admin (not auditor), or an owner on the owner's page
 	HasAlt        bool
 	Flash         string
 	// ActiveAuthorizations counts them all; Authorizations is one page of
@@ -203,6 +213,16 @@ type AppPage struct {
 	ActiveAuthorizations int64
 	NextURL, FirstURL    string
 	AuthorizationQuery   string // the user search over the authorizations
+	// Base is the app's page: /admin/apps/{id} or /profile/apps/{id}; the
+	// secret and delete actions hang under it.
+	Base string
+	// Owner is set on the owner's settings page (/profile/apps/{id}).
+	Owner  bool
+	Owners []OwnerRow
+	Edit   AppForm
+	// CanReview shows Approve / Reject for a pending app (admins).
+	CanReview   bool
+	AuthNextURL string
 }
 
 // ConfirmPage asks before a destructive action: what will happen, how
@@ -229,16 +249,18 @@ type UserRow struct {
 	Email                string
 	Role                 string
 	ActiveAuthorizations int64
+	Status               string // active | disabled | deleted
+	MustChange           bool
 }
 
 // UsersPage is /admin/users: one page of users, searchable.
 type UsersPage struct {
 	Nav
-	Users            []UserRow
-	CanManage        bool
-	Flash            string
-	Query            string
-	PrevURL, NextURL string
+	Users     []UserRow
+	CanManage bool
+	Flash     string
+	NextURL   string
+	Query     string // the search
 }
 
 // SettingsPage is /admin/settings.
@@ -250,6 +272,8 @@ type SettingsPage struct {
 	CanManage          bool
 	Flash              string
 	Error              string
+	// RegistrationPolicy is members | approval | admins.
+	RegistrationPolicy string
 }
 
 // AuditRow is one audit event.
@@ -310,6 +334,7 @@ type ProfileAuthorization struct {
 	Scopes    []ProfileScope
 	GrantedAt string
 	LastUsed  string
+	State     string // active | needs_reauthorization
 }
 
 // ProfileAuthorizationsPage is /profile/authorizations.
@@ -412,9 +437,10 @@ type UserPage struct {
 	User           UserRow
 	Authorizations []AuthorizationRow // one page, newest grant first
 	CanManage      bool
-	Query          string // the app-name search
+	Flash          string
+	Error          string
 	NextURL        string
-	FirstURL       string
+	Query          string // the app-name search over the authorizations
 }
 
 // StateCount is one expiry state and how many secrets are in it.
@@ -447,6 +473,16 @@ type OverviewPage struct {
 	ChartWidth int
 	Next       []ExpiryRowView
 	WarnDays   []int
+	// PendingApps wait for approval; the authorization counts are by true
+	// state.
+	PendingApps          int64
+	ActiveAuthorizations int64
+	NeedReauthorization  int64
+	// Queue is the oldest-named first page of apps waiting for approval,
+	// with Approve / Reject for admins.
+	Queue     []AppRow
+	CanReview bool
+	Flash     string
 }
 
 // ExpiryBanner warns about one secret on the app page.

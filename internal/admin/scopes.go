@@ -218,57 +218,8 @@ func (s *Service) ChangeAppScopes(ctx context.Context, clientID string, scopes [
 			return err
 		}
 		now := s.now()
-		ch = ScopeChange{Before: app.Scopes, After: ids}
-		for _, old := range app.Scopes {
-			ch.Narrowed = ch.Narrowed || !s.scopes.Satisfies(ids, old)
-		}
-		for _, n := range ids {
-			ch.Widened = ch.Widened || !s.scopes.Satisfies(app.Scopes, n)
-		}
-		if err := s.store.SetAppScopes(ctx, app.ClientID, ids); err != nil {
+		if ch, err = s.changeScopes(ctx, app, ids, now); err != nil {
 			return err
-		}
-		if ch.Narrowed {
-			auths, err := s.activeAuthorizations(ctx, domain.AuthorizationFilter{ClientID: app.ClientID})
-			if err != nil {
-				return err
-			}
-			usage, err := s.store.ScopeUsage(ctx, app.ClientID, time.Time{})
-			if err != nil {
-				return err
-			}
-			byAuth := map[string][]domain.ScopeUsage{}
-			for _, u := range usage {
-				byAuth[u.AuthorizationID] = append(byAuth[u.AuthorizationID], u)
-			}
-			for _, z := range auths {
-				kept := s.scopes.Intersect(z.Scopes, ids)
-				switch {
-				case len(kept) == 0:
-					if err := s.revokeOne(ctx, z.ID, now, map[string]any{"reason": "registered scopes narrowed"}); err != nil {
-						return err
-					}
-					ch.RevokedAuthorizations++
-				case !slices.Equal(kept, z.Scopes):
-					if err := s.store.SetAuthorizationScopes(ctx, z.ID, kept); err != nil {
-						return err
-					}
-					// The inventory credits past uses to what the grant still
-					// holds that satisfies them (nothing: they drop out).
-					for _, u := range byAuth[z.ID] {
-						if slices.Contains(kept, u.SatisfiedBy) {
-							continue
-						}
-						if err := s.store.MoveScopeUses(ctx, u.SatisfiedBy, s.scopes.SatisfiedBy(kept, u.Scope), u.Count, u.LastUsedAt); err != nil {
-							return err
-						}
-					}
-					ch.NarrowedAuthorizations++
-				}
-			}
-			if err := s.store.MarkScopesNarrowed(ctx, app.ClientID, now); err != nil {
-				return err
-			}
 		}
 		return s.record(ctx, now, audit.ActionAppScopes, audit.TargetApp, app.ClientID, map[string]any{
 			"before": ch.Before, "after": ch.After, "narrowed": ch.Narrowed, "widened": ch.Widened,
@@ -276,4 +227,61 @@ func (s *Service) ChangeAppScopes(ctx context.Context, clientID string, scopes [
 		})
 	})
 	return ch, err
+}
+
+// changeScopes stores the app's new registered scopes ids (validated) and
+// narrows its authorizations when they shrank; inside the caller's write
+// transaction, which records the audit event.
+func (s *Service) changeScopes(ctx context.Context, app domain.App, ids []string, now time.Time) (ScopeChange, error) {
+	ch := ScopeChange{Before: app.Scopes, After: ids}
+	for _, old := range app.Scopes {
+		ch.Narrowed = ch.Narrowed || !s.scopes.Satisfies(ids, old)
+	}
+	for _, n := range ids {
+		ch.Widened = ch.Widened || !s.scopes.Satisfies(app.Scopes, n)
+	}
+	if err := s.store.SetAppScopes(ctx, app.ClientID, ids); err != nil {
+		return ch, err
+	}
+	if !ch.Narrowed {
+		return ch, nil
+	}
+	auths, err := s.activeAuthorizations(ctx, domain.AuthorizationFilter{ClientID: app.ClientID})
+	if err != nil {
+		return ch, err
+	}
+	usage, err := s.store.ScopeUsage(ctx, app.ClientID, time.Time{})
+	if err != nil {
+		return ch, err
+	}
+	byAuth := map[string][]domain.ScopeUsage{}
+	for _, u := range usage {
+		byAuth[u.AuthorizationID] = append(byAuth[u.AuthorizationID], u)
+	}
+	for _, z := range auths {
+		kept := s.scopes.Intersect(z.Scopes, ids)
+		switch {
+		case len(kept) == 0:
+			if err := s.revokeOne(ctx, z.ID, now, map[string]any{"reason": "registered scopes narrowed"}); err != nil {
+				return ch, err
+			}
+			ch.RevokedAuthorizations++
+		case !slices.Equal(kept, z.Scopes):
+			if err := s.store.SetAuthorizationScopes(ctx, z.ID, kept); err != nil {
+				return ch, err
+			}
+			// The inventory credits past uses to what the grant still
+			// holds that satisfies them (nothing: they drop out).
+			for _, u := range byAuth[z.ID] {
+				if slices.Contains(kept, u.SatisfiedBy) {
+					continue
+				}
+				if err := s.store.MoveScopeUses(ctx, u.SatisfiedBy, s.scopes.SatisfiedBy(kept, u.Scope), u.Count, u.LastUsedAt); err != nil {
+					return ch, err
+				}
+			}
+			ch.NarrowedAuthorizations++
+		}
+	}
+	return ch, s.store.MarkScopesNarrowed(ctx, app.ClientID, now)
 }

@@ -41,6 +41,19 @@ const (
 	ActionSignIn              = "session.signin"
 	ActionSignInFailed        = "session.signin_failed"
 	ActionSignOut             = "session.signout"
+	ActionKeyRotate           = "signing_key.rotate"
+	ActionAppUpdate           = "app.update"
+	ActionAppApprove          = "app.approve"
+	ActionAppReject           = "app.reject"
+	ActionAppOwnerAdd         = "app.owner_add"
+	ActionAppOwnerRemove      = "app.owner_remove"
+	ActionAppHandOver         = "app.hand_over"
+	ActionUserRole            = "user.role"
+	ActionUserDisable         = "user.disable"
+	ActionUserEnable          = "user.enable"
+	ActionUserPasswordReset   = "user.password_reset"
+	ActionUserPasswordChange  = "user.password_change"
+	ActionUserDelete          = "user.delete"
 )
 
 // Target types.
@@ -50,6 +63,7 @@ const (
 	TargetSecret        = "secret"
 	TargetAuthorization = "authorization"
 	TargetPolicy        = "policy"
+	TargetSigningKey    = "signing_key"
 )
 
 // Actor names for changes not made by a signed-in user.

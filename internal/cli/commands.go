@@ -25,7 +25,7 @@ import (
 func nowUTC() time.Time { return time.Now().UTC() }
 
 func serveCmd(g *globals) *cobra.Command {
-	var addr, baseURL, warnDays, reportTo, proxies, grace string
+	var addr, baseURL, warnDays, reportTo, proxies, grace, metricsToken, pprofAddr string
 	var tokenRate, hashN int
 	var rc server.ReportConfig
 	c := &cobra.Command{
@@ -63,8 +63,9 @@ func serveCmd(g *globals) *cobra.Command {
 					}
 				}
 			}
-			cfg := server.Config{DBPath: g.db, BaseURL: baseURL, Log: log, Thresholds: thresholds, Reports: rc,
-				TrustedProxies: strings.Split(proxies, ","), TokenPerMinute: tokenRate, HashConcurrency: hashN, RefreshGrace: refreshGrace}
+			cfg := server.Config{DBPath: g.db, KeyFile: g.keyFile, BaseURL: baseURL, Log: log, Thresholds: thresholds, Reports: rc,
+				TrustedProxies: strings.Split(proxies, ","), TokenPerMinute: tokenRate, HashConcurrency: hashN, RefreshGrace: refreshGrace,
+				MetricsToken: metricsToken, MetricsNeedToken: !loopbackAddr(addr), PprofAddr: pprofAddr}
 			if _, err := server.ParseCIDRs(cfg.TrustedProxies); err != nil {
 				return err
 			}
@@ -92,6 +93,9 @@ func serveCmd(g *globals) *cobra.Command {
 				return err
 			}
 			out := g.env.Stdout
+			if app.KeyFileCreated {
+				fmt.Fprintf(out, "Created the key file %s: it encrypts the signing keys. Back it up together with the database; without it the database cannot sign tokens.\n\n", app.KeyFile)
+			}
 			if created {
 				fmt.Fprintf(out, "Created the first administrator.\n  username: %s\n  password: %s\nThis password is shown only once: sign in at %s/signin and keep it safe.\n\n", user, password, strings.TrimRight(baseURL, "/"))
 			}
@@ -109,10 +113,12 @@ func serveCmd(g *globals) *cobra.Command {
 	c.Flags().StringVar(&rc.SMTPURL, "smtp-url", envOr(g.env, "OAUTHDESK_SMTP_URL", ""), "mail reports through smtp://user:pass@host:port (env OAUTHDESK_SMTP_URL)")
 	c.Flags().StringVar(&reportTo, "report-to", envOr(g.env, "OAUTHDESK_REPORT_TO", ""), "mail each report to these addresses, comma-separated")
 	c.Flags().StringVar(&rc.From, "report-from", envOr(g.env, "OAUTHDESK_REPORT_FROM", "oauthdesk@localhost"), "sender address of report mail")
+	c.Flags().StringVar(&metricsToken, "metrics-token", envOr(g.env, "OAUTHDESK_METRICS_TOKEN", ""), "Bearer token /metrics requires; needed to serve /metrics on a non-loopback --addr (env OAUTHDESK_METRICS_TOKEN)")
 	c.Flags().StringVar(&proxies, "trusted-proxies", envOr(g.env, "OAUTHDESK_TRUSTED_PROXIES", ""), "CIDRs of reverse proxies whose X-Forwarded-For/X-Real-IP are honoured, comma-separated (env OAUTHDESK_TRUSTED_PROXIES)")
 	c.Flags().IntVar(&tokenRate, "token-rate-limit", envInt(g.env, "OAUTHDESK_TOKEN_RATE_LIMIT", server.DefaultTokenPerMinute), "POST /oauth2/token requests per minute per client address; 0 turns the limit off (env OAUTHDESK_TOKEN_RATE_LIMIT)")
 	c.Flags().IntVar(&hashN, "hash-concurrency", 0, "password hashes (argon2id, 64 MiB each) computed at once; 0 = number of CPUs")
 	c.Flags().StringVar(&warnDays, "warn-days", envOr(g.env, "OAUTHDESK_WARN_DAYS", "90,30,7"), "secret expiry warnings: expiring, critical[, reminders] in days (env OAUTHDESK_WARN_DAYS)")
+	c.Flags().StringVar(&pprofAddr, "pprof-addr", envOr(g.env, "OAUTHDESK_PPROF_ADDR", ""), "serve Go runtime profiles (net/http/pprof) on this loopback host:port; off when empty (env OAUTHDESK_PPROF_ADDR)")
 	c.Flags().StringVar(&grace, "refresh-grace", envOr(g.env, "OAUTHDESK_REFRESH_GRACE", "30s"), "how long a rotated refresh token, presented again by its client, still gets a new pair instead of revoking the authorization; 0 turns it off (env OAUTHDESK_REFRESH_GRACE)")
 	return c
 }
@@ -180,13 +186,13 @@ func userCmd(g *globals) *cobra.Command {
 	add.Flags().StringVar(&display, "display-name", "", "display name (default: the username)")
 	add.Flags().StringVar(&email, "email", "", "e-mail address")
 	add.Flags().BoolVar(&pwStdin, "password-stdin", false, "read the password from the first line of standard input (required)")
-	c.AddCommand(add)
+	c.AddCommand(add, userListCmd(g), userPasswdCmd(g), userSetRoleCmd(g), userDisableCmd(g, true), userDisableCmd(g, false))
 	return c
 }
 
 func appCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "app", Short: "Manage app registrations"}
-	c.AddCommand(appRegisterCmd(g), appListCmd(g), appRotateSecretCmd(g), appRetireSecretCmd(g), appDeleteCmd(g), appImportCmd(g))
+	c.AddCommand(appRegisterCmd(g), appUpdateCmd(g), appListCmd(g), appRotateSecretCmd(g), appRetireSecretCmd(g), appDeleteCmd(g), appImportCmd(g))
 	return c
 }
 
@@ -228,20 +234,26 @@ func appRegisterCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	registrationFlags(c, &reg, &scopes, &owner, &asJSON, " (required)")
+	return c
+}
+
+// registrationFlags declares the registration flags shared by `app
+// register` and `app update` (the same names, the same validation).
+func registrationFlags(c *cobra.Command, reg *domain.Registration, scopes, owner *string, asJSON *bool, required string) {
 	f := c.Flags()
-	f.StringVar(&reg.Name, "name", "", "application name (required, ≤128 characters)")
-	f.StringVar(&reg.Company, "company", "", "company name (required, ≤128 characters)")
-	f.StringVar(&reg.AppURL, "app-url", "", "application website (required)")
-	f.StringVar(&reg.CallbackURL, "callback-url", "", "authorization callback URL, https (required)")
-	f.StringVar(&scopes, "scopes", "", "space-separated scopes, e.g. \"vso.work vso.code_write\" (required)")
-	f.StringVar(&owner, "owner", "", "username of the app's owner (required)")
+	f.StringVar(&reg.Name, "name", "", "application name (≤128 characters)"+required)
+	f.StringVar(&reg.Company, "company", "", "company name (≤128 characters)"+required)
+	f.StringVar(&reg.AppURL, "app-url", "", "application website"+required)
+	f.StringVar(&reg.CallbackURL, "callback-url", "", "authorization callback URL, https"+required)
+	f.StringVar(scopes, "scopes", "", "space-separated scopes, e.g. \"vso.work vso.code_write\""+required)
+	f.StringVar(owner, "owner", "", "username of the app's (primary) owner"+required)
 	f.StringVar(&reg.Description, "description", "", "description shown on the approval page")
 	f.StringVar(&reg.CompanyURL, "company-url", "", "company website")
 	f.StringVar(&reg.TermsURL, "terms-url", "", "terms of service URL")
 	f.StringVar(&reg.PrivacyURL, "privacy-url", "", "privacy statement URL")
 	f.StringVar(&reg.LogoURL, "logo-url", "", "logo URL (https)")
-	f.BoolVar(&asJSON, "json", false, "print JSON")
-	return c
+	f.BoolVar(asJSON, "json", false, "print JSON")
 }
 
 // appJSON is one app in `oauthdesk app list --json`.
@@ -336,4 +348,18 @@ func writeJSON(g *globals, v any) error {
 	enc := json.NewEncoder(g.env.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// loopbackAddr reports whether host:port listens on loopback only
+// (127.0.0.0/8, ::1, localhost); "" and 0.0.0.0 listen everywhere.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

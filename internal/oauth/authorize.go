@@ -17,6 +17,10 @@ import (
 // uses (seed 001, "Authorize your app").
 const ResponseTypeAssertion = "Assertion"
 
+// MaxStateLength is the longest state accepted (characters as bytes): the
+// value is echoed on the approval page and in the redirect.
+const MaxStateLength = 2048
+
 // AuthorizeRequest holds the query of GET /oauth2/authorize (seed 001):
 // client_id (a GUID), response_type=Assertion, state (any string, echoed
 // back), scope (space-separated) and redirect_uri (the registered callback
@@ -44,12 +48,17 @@ type Consent struct {
 // signed in yet).
 //
 // Errors: *PageError when the client_id is missing, malformed, unknown or
-// deleted, when the app cannot mint tokens here, or when redirect_uri is
+// deleted, when the app is waiting for approval or was rejected, when the
+// app cannot mint tokens here, or when redirect_uri is
 // missing or not exactly the registered callback URL — these must never
 // redirect; *RedirectError (ResponseTypeRequired, ResponseTypeNotSupported,
 // ScopeRequired, InvalidScope) once the redirect URI is known good; other
 // errors are internal.
 func (s *Service) CheckAuthorize(ctx context.Context, userID string, req AuthorizeRequest) (Consent, error) {
+	if len(req.State) > MaxStateLength {
+		// Never reflected: not on the page, not in a redirect.
+		return Consent{}, &PageError{Message: "The state parameter is longer than 2048 characters. The app that sent you here must send a shorter one."}
+	}
 	if req.ClientID == "" {
 		return Consent{}, &PageError{Message: "The request has no client_id. The app that sent you here must pass the app ID it was registered with."}
 	}
@@ -63,6 +72,12 @@ func (s *Service) CheckAuthorize(ctx context.Context, userID string, req Authori
 	}
 	if err != nil {
 		return Consent{}, err
+	}
+	switch app.Status {
+	case domain.AppPending:
+		return Consent{}, &PageError{Message: "This app is waiting for an administrator's approval. It cannot be authorized until then."}
+	case domain.AppRejected:
+		return Consent{}, &PageError{Message: "An administrator did not approve this app, so it cannot be authorized."}
 	}
 	if req.RedirectURI == "" {
 		return Consent{}, &PageError{Message: "The request has no redirect_uri. It must be the callback URL registered for " + app.Name + "."}

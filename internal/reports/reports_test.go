@@ -257,8 +257,9 @@ func TestForApp(t *testing.T) {
 				use("y1", "f", "vso.profile", "vso.work", 2, ago(4*time.Hour)),
 				use("y1", "f", "vso.hooks", "vso.work", 1, ago(6*time.Hour)),
 			},
-			// Granted is minimised: vso.work includes vso.profile.
-			wantGranted: []string{"vso.work"},
+			// Granted is the union over the active authorizations, not
+			// minimised: one user granted vso.profile alone.
+			wantGranted: []string{"vso.work", "vso.profile"},
 			wantUsed: []reports.UsedScope{
 				{Scope: "vso.hooks", SatisfiedBy: "vso.work", Uses: 1, LastUsed: ago(6 * time.Hour)},
 				{Scope: "vso.profile", SatisfiedBy: "vso.profile", Uses: 3, LastUsed: ago(5 * time.Hour)},

@@ -119,13 +119,15 @@ type AppScopes struct {
 // the app's usage facts; authorizations its active authorizations.
 func ForApp(cat *scope.Catalog, app domain.App, authorizations []domain.Authorization, usage []domain.ScopeUsage, now time.Time, days int) AppScopes {
 	out := AppScopes{ClientID: app.ClientID, Name: app.Name, Deleted: app.DeletedAt != nil, Days: days, Registered: app.Scopes, Granted: []string{}, Used: []UsedScope{}}
-	var granted []string
+	var granted [][]string
 	active := map[string]bool{}
 	for _, z := range authorizations {
 		active[z.ID] = true
-		granted = append(granted, z.Scopes...)
+		granted = append(granted, z.Scopes)
 	}
-	out.Granted = cat.Minimal(granted)
+	// The union over every active authorization, not minimised: a scope
+	// one user granted stays visible beside a wider one another granted.
+	out.Granted = cat.Union(granted...)
 	horizon := now.AddDate(0, 0, -days)
 	byKey := map[[2]string]*UsedScope{}
 	var required []string

@@ -14,16 +14,21 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/mail"
 	"net/url"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/jobs"
+	"github.com/oauthdesk/oauthdesk/internal/keyseal"
 	"github.com/oauthdesk/oauthdesk/internal/metrics"
 	"github.com/oauthdesk/oauthdesk/internal/oauth"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
@@ -33,11 +38,16 @@ import (
 
 // Config configures a server. Zero values take the defaults.
 type Config struct {
-	DBPath         string                  // SQLite file, or a postgres:// URL; created (SQLite) and migrated on start
+	DBPath string // SQLite file, or a postgres:// URL; created (SQLite) and migrated on start
+	// KeyFile holds the key-encryption key of the signing keys; default
+	// oauthdesk.key beside the SQLite file (in the working directory for
+	// PostgreSQL), created (0600) on first start.
+	KeyFile        string
 	BaseURL        string                  // public base URL, e.g. http://127.0.0.1:8080; iss/aud of tokens
 	SecretLifetime time.Duration           // client secret lifetime; 0 = five years (seed 001)
 	AccessTTL      time.Duration           // access token lifetime; 0 = 1 hour
 	UsageFlush     time.Duration           // how often batched last-used times are written; 0 = 5 s
+	PprofAddr      string                  // serve net/http/pprof on this loopback host:port; empty = off
 	RefreshGrace   time.Duration           // refresh grace window (oauth.Config.RefreshGrace); 0 = 30 s, RefreshGraceOff = off
 	Thresholds     domain.ExpiryThresholds // expiry warning windows; zero = 90 and 30 days
 	Reports        ReportConfig
@@ -49,6 +59,11 @@ type Config struct {
 	// TokenPerMinute bounds POST /oauth2/token per client address (0:
 	// web.DefaultTokenPerMinute; < 0: off).
 	TokenPerMinute int
+	// MetricsToken is the Bearer token /metrics requires (empty: none).
+	MetricsToken string
+	// MetricsNeedToken refuses /metrics without MetricsToken (the server
+	// listens on a non-loopback address).
+	MetricsNeedToken bool
 	// HashConcurrency bounds concurrent argon2id runs (0: the number of CPUs).
 	HashConcurrency int
 	// HashWait is how long a sign-in waits for a hashing slot before 503 (0: 2 s).
@@ -124,6 +139,10 @@ type App struct {
 	usage   *oauth.Usage
 	// Reports is the expiry-report scheduler.
 	Reports *jobs.Scheduler
+	// KeyFile is the key file in use; KeyFileCreated reports that this
+	// start created it (the caller prints its path: back it up).
+	KeyFile        string
+	KeyFileCreated bool
 }
 
 // newAdmin wires the admin service: the one place both the server and
@@ -174,11 +193,24 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.SetClock(cfg.Now)
 	fail := func(err error) (*App, error) { _ = db.Close(); return nil, err }
 	if _, err := db.Migrate(ctx); err != nil {
 		return fail(err)
 	}
-	keys, err := oauth.LoadKeys(ctx, db, cfg.Now())
+	sealer, keyCreated, err := keyseal.LoadFile(cfg.KeyFilePath())
+	if err != nil {
+		return fail(err)
+	}
+	if keyCreated {
+		if existing, err := db.SigningKeys(ctx); err != nil || slices.ContainsFunc(existing, func(k domain.SigningKey) bool { return keyseal.Sealed(k.PrivateKey) }) {
+			// A new key file for a database that already has keys could
+			// never open them: refuse rather than start unable to sign.
+			_ = os.Remove(sealer.Path())
+			return fail(apperr.Errorf(apperr.Invalid, "the key file %s does not exist but the database %s already holds signing keys: start with the key file that was created with this database", sealer.Path(), cfg.DBPath))
+		}
+	}
+	keys, err := oauth.LoadKeys(ctx, db, sealer, cfg.Now(), max(cfg.AccessTTL, time.Hour))
 	if err != nil {
 		return fail(err)
 	}
@@ -212,9 +244,11 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiries, cfg.Thresholds, cfg.Now))
 	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), Thresholds: cfg.Thresholds, Metrics: mx, Reports: sched,
-		Ready: db.Ping, TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute},
+		Ready: cachedProbe(db.ProbeWrite, time.Second), MetricsToken: cfg.MetricsToken, MetricsNeedToken: cfg.MetricsNeedToken,
+		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute},
 		o, a, cat, cfg.Log, cfg.Now)
-	return &App{DB: db, OAuth: o, Admin: a, Web: w, cfg: cfg, watcher: watcher, usage: usage, Reports: sched}, nil
+	return &App{DB: db, OAuth: o, Admin: a, Web: w, cfg: cfg, watcher: watcher, usage: usage, Reports: sched,
+		KeyFile: sealer.Path(), KeyFileCreated: keyCreated}, nil
 }
 
 // DefaultTokenPerMinute is the default per-address limit of POST
@@ -251,15 +285,53 @@ func ParseCIDRs(list []string) ([]*net.IPNet, error) {
 	return out, nil
 }
 
+// cachedProbe runs probe at most once per every (concurrent callers share
+// the last answer), so an unauthenticated /readyz flood costs no more than
+// one write a second.
+func cachedProbe(probe func(context.Context) error, every time.Duration) func(context.Context) error {
+	var mu sync.Mutex
+	var at time.Time
+	var last error
+	return func(ctx context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if !at.IsZero() && time.Since(at) < every {
+			return last
+		}
+		last, at = probe(ctx), time.Now()
+		return last
+	}
+}
+
+// KeyFilePath returns the key file: KeyFile, or oauthdesk.key beside the
+// database.
+func (c Config) KeyFilePath() string {
+	if c.KeyFile != "" {
+		return c.KeyFile
+	}
+	if strings.Contains(c.DBPath, "://") {
+		return "oauthdesk.key"
+	}
+	return filepath.Join(filepath.Dir(c.DBPath), "oauthdesk.key")
+}
+
 // Handler returns the HTTP handler.
 func (a *App) Handler() http.Handler { return a.Web }
 
 // RunJobs runs the background jobs until ctx ends: the batched usage
-// writer, and an hourly prune of expired sessions and moot invalidations.
+// writer, the change watcher (other processes' commits reach the Bearer
+// check's guard and the user cache within 250 ms), the SQLite
+// checkpointer (off the write path), and an hourly prune of expired sessions and moot invalidations.
 // It returns after the final usage flush.
 func (a *App) RunJobs(ctx context.Context) {
 	done := make(chan struct{})
 	go func() { a.usage.Run(ctx, a.cfg.UsageFlush); close(done) }()
+	watchDone := make(chan struct{})
+	go func() { a.watcher.Run(ctx, store.PollInterval); close(watchDone) }()
+	defer func() { <-watchDone }()
+	ckptDone := make(chan struct{})
+	go func() { a.DB.RunCheckpoints(ctx, store.CheckpointInterval, a.cfg.Log); close(ckptDone) }()
+	defer func() { <-ckptDone }()
 	failedDone := make(chan struct{})
 	go func() {
 		a.Admin.RunFailedSignInAudit(ctx, 15*time.Second, func(err error) { a.cfg.Log.Error("audit failed sign-ins", "err", err) })
@@ -267,12 +339,18 @@ func (a *App) RunJobs(ctx context.Context) {
 	}()
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
+	kt := time.NewTicker(oauth.KeyReload)
+	defer kt.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			<-done
 			<-failedDone
 			return
+		case <-kt.C:
+			if err := a.OAuth.Keys().Reload(ctx, a.cfg.Now()); err != nil {
+				a.cfg.Log.Error("reload signing keys", "err", err)
+			}
 		case <-t.C:
 			if err := a.DB.PruneSessions(ctx); err != nil {
 				a.cfg.Log.Error("prune sessions", "err", err)
@@ -309,6 +387,15 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	a.Reports.Start()
 	defer a.Reports.Stop()
 
+	if a.cfg.PprofAddr != "" {
+		stopPprof, err := servePprof(a.cfg.PprofAddr, a.cfg.Log)
+		if err != nil {
+			stopJobs()
+			<-jobsDone
+			return err
+		}
+		defer stopPprof()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	var err error
@@ -328,4 +415,33 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// servePprof serves the runtime profiles of net/http/pprof on addr, which
+// must be a loopback address (profiles are unauthenticated and cost CPU).
+// It returns a function that stops it. Errors: Invalid for a non-loopback
+// address, or the listen error.
+func servePprof(addr string, log *slog.Logger) (func(), error) {
+	host, _, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+		return nil, apperr.Errorf(apperr.Invalid, "--pprof-addr %q must be a loopback host:port such as 127.0.0.1:6060", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index) // also serves heap, goroutine, allocs, …
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("pprof", "err", err)
+		}
+	}()
+	log.Info("pprof", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }

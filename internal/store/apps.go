@@ -2,8 +2,8 @@ package store
 
 import (
 	"context"
-	"regexp"
 	"encoding/base64"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,6 +29,8 @@ type appRow struct {
 	CreatedAt   time.Time
 	DeletedAt   *time.Time
 	External    bool
+	Status      string
+	ReviewNote  string `gorm:"column:review_note"`
 }
 
 func (appRow) TableName() string { return "apps" }
@@ -75,7 +77,59 @@ func (l appListRow) domain() domain.App {
 			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: splitScopes(r.Scopes)},
 		OwnerID: r.OwnerID, OwnerUsername: l.OwnerUsername, CreatedAt: utc(r.CreatedAt),
 		DeletedAt: utcPtr(r.DeletedAt), ActiveAuthorizations: l.ActiveAuthorizations, External: r.External,
+		Status: firstNonEmpty(r.Status, domain.AppActive), ReviewNote: r.ReviewNote,
 	}
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// liveSQL is the condition "authorization z has a working token or a
+// fresh grant" (domain.AuthActive): a refresh token that is unused,
+// unrevoked, unexpired and minted with a client secret still active and
+// unexpired, or an unused, unexpired authorization code. It takes
+// liveArgs(now).
+const liveSQL = `(EXISTS (SELECT 1 FROM refresh_tokens r JOIN client_secrets s ON s.id = r.secret_id AND s.retired_at IS NULL AND s.expires_at > ?
+    WHERE r.authorization_id = z.id AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > ?)
+  OR EXISTS (SELECT 1 FROM authorization_codes c WHERE c.authorization_id = z.id AND c.used_at IS NULL AND c.expires_at > ?))`
+
+func liveArgs(now time.Time) []any { return []any{utc(now), utc(now), utc(now)} }
+
+// stateSQL is the true state of authorization z; it takes liveArgs(now).
+const stateSQL = `CASE WHEN z.revoked_at IS NOT NULL THEN '` + domain.AuthRevoked + `' WHEN ` + liveSQL +
+	` THEN '` + domain.AuthActive + `' ELSE '` + domain.AuthNeedsReauthorization + `' END`
+
+// activeCountSQL counts the active (true state) authorizations matching
+// the condition cond on z; it takes liveArgs(now).
+func activeCountSQL(cond string) string {
+	return `(SELECT COUNT(*) FROM authorizations z WHERE ` + cond + ` AND z.revoked_at IS NULL AND ` + liveSQL + `)`
+}
+
+// trueActiveCounts returns, per client id, how many of the app's
+// authorizations are in the true state active at now (apps with none are
+// absent). One grouped query for a page of apps.
+func (db *DB) trueActiveCounts(ctx context.Context, clientIDs []string, now time.Time) (map[string]int64, error) {
+	out := map[string]int64{}
+	if len(clientIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ClientID string
+		N        int64
+	}
+	err := db.rd(ctx).Raw(`SELECT z.client_id, COUNT(*) AS n FROM authorizations z
+WHERE z.client_id IN ? AND z.revoked_at IS NULL AND `+liveSQL+` GROUP BY z.client_id`, append([]any{clientIDs}, liveArgs(now)...)...).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "authorizations")
+	}
+	for _, r := range rows {
+		out[r.ClientID] = r.N
+	}
+	return out, nil
 }
 
 // appSelect reads apps with their owner; a.active_authorizations is the
@@ -97,9 +151,13 @@ func (db *DB) CreateApp(ctx context.Context, app domain.App) error {
 		row := appRow{ClientID: app.ClientID, Name: r.Name, Company: r.Company, Description: r.Description,
 			CompanyURL: r.CompanyURL, AppURL: r.AppURL, CallbackURL: r.CallbackURL, LogoURL: r.LogoURL,
 			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: joinScopes(r.Scopes),
-			OwnerID: app.OwnerID, CreatedAt: utc(app.CreatedAt), External: app.External}
+			OwnerID: app.OwnerID, CreatedAt: utc(app.CreatedAt), External: app.External,
+			Status: firstNonEmpty(app.Status, domain.AppActive), ReviewNote: app.ReviewNote}
 		if err := db.wr(ctx).Create(&row).Error; err != nil {
 			return translate(err, "app "+app.ClientID)
+		}
+		if err := db.AddAppOwner(ctx, app.ClientID, app.OwnerID, app.CreatedAt); err != nil {
+			return err
 		}
 		for _, s := range app.Secrets {
 			sr := secretRowOf(s)
@@ -112,7 +170,7 @@ func (db *DB) CreateApp(ctx context.Context, app domain.App) error {
 }
 
 // AppByClientID returns the registration with its active secrets (primary
-// first), owner username and active authorization count; a deleted app is
+// first), owner username and active (true state) authorization count; a deleted app is
 // returned too, with DeletedAt set. Errors: NotFound.
 func (db *DB) AppByClientID(ctx context.Context, clientID string) (domain.App, error) {
 	var rows []appListRow
@@ -128,13 +186,47 @@ func (db *DB) AppByClientID(ctx context.Context, clientID string) (domain.App, e
 		return domain.App{}, err
 	}
 	app.Secrets = secrets[clientID]
+	counts, err := db.trueActiveCounts(ctx, []string{clientID}, db.now())
+	if err != nil {
+		return domain.App{}, err
+	}
+	app.ActiveAuthorizations = counts[clientID]
 	return app, nil
 }
 
 // ClientByID returns the registration with its active secrets only — the
 // lean lookup of the token and authorization endpoints (no owner, no
 // counts). A deleted app is returned with DeletedAt set. Errors: NotFound.
+//
+// Outside a transaction it reads through a cache valid while DB.Version
+// has not moved (see versionCache): a secret regenerated or retired by
+// this process is refused on the very next request, by another process
+// within PollInterval. Secrets' last-use figures may lag in what it
+// returns; the token endpoint does not read them.
 func (db *DB) ClientByID(ctx context.Context, clientID string) (domain.App, error) {
+	_, inTx := ctx.Value(txKey{}).(*txState)
+	v := db.Version()
+	if !inTx {
+		if a, ok := db.apps.get(clientID, v); ok {
+			return a, nil
+		}
+	}
+	a, err := db.clientByID(ctx, clientID)
+	if err == nil && !inTx {
+		db.apps.put(clientID, a, v)
+	}
+	return a, err
+}
+
+// cloneApp copies the slices of a cached app, so that callers may change
+// what they get.
+func cloneApp(a domain.App) domain.App {
+	a.Secrets = slices.Clone(a.Secrets)
+	a.Scopes = slices.Clone(a.Scopes)
+	return a
+}
+
+func (db *DB) clientByID(ctx context.Context, clientID string) (domain.App, error) {
 	var row appRow
 	if err := db.rd(ctx).Where("client_id = ?", clientID).Take(&row).Error; err != nil {
 		return domain.App{}, translate(err, "app")
@@ -233,6 +325,14 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 	if !f.IncludeDeleted {
 		where += ` AND a.deleted_at IS NULL`
 	}
+	if f.Status != "" {
+		where += ` AND a.status = ?`
+		args = append(args, f.Status)
+	}
+	if f.OwnerID != "" {
+		where += ` AND EXISTS (SELECT 1 FROM app_owners o WHERE o.client_id = a.client_id AND o.user_id = ?)`
+		args = append(args, f.OwnerID)
+	}
 	if !f.SecretExpiresBefore.IsZero() {
 		// IN over a range of client_secrets_expiry (expires_at, client_id):
 		// the planner drives from the few secrets in the window instead of
@@ -330,6 +430,16 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 	for i := range page.Apps {
 		page.Apps[i].Secrets = secrets[page.Apps[i].ClientID]
 	}
+	// The listed count is the true state (a live token or a fresh grant);
+	// the stored counter (unrevoked authorizations) only orders the
+	// authorizations sort and its cursors.
+	counts, err := db.trueActiveCounts(ctx, ids, db.now())
+	if err != nil {
+		return domain.AppPage{}, err
+	}
+	for i := range page.Apps {
+		page.Apps[i].ActiveAuthorizations = counts[page.Apps[i].ClientID] // cursors read rows, not page.Apps
+	}
 	if len(rows) > 0 {
 		keyOf := func(i int) string {
 			var sec *secretRow
@@ -394,15 +504,14 @@ func (db *DB) SecretExpiries(ctx context.Context) ([]domain.ExpiringSecret, erro
 // retired, so the index holds only active apps' secrets.
 func (db *DB) WalkSecretExpiries(ctx context.Context, until time.Time, limit int, fn func(domain.ExpiringSecret) error) error {
 	type row struct {
-		ID                   string
-		ClientID             string
-		AppName              string
-		Company              string
-		Owner                string
-		Slot                 string
-		CreatedAt            time.Time
-		ExpiresAt            time.Time
-		ActiveAuthorizations int64
+		ID        string
+		ClientID  string
+		AppName   string
+		Company   string
+		Owner     string
+		Slot      string
+		CreatedAt time.Time
+		ExpiresAt time.Time
 	}
 	var afterAt time.Time
 	afterID, afterSlot, first, seen := "", "", true, 0
@@ -411,8 +520,7 @@ func (db *DB) WalkSecretExpiries(ctx context.Context, until time.Time, limit int
 		if limit > 0 {
 			batch = min(batch, limit-seen)
 		}
-		q := `SELECT s.id, s.client_id, a.name AS app_name, a.company, u.username AS owner, s.slot, s.created_at, s.expires_at,
-  a.active_authorizations
+		q := `SELECT s.id, s.client_id, a.name AS app_name, a.company, u.username AS owner, s.slot, s.created_at, s.expires_at
 FROM client_secrets s JOIN apps a ON a.client_id = s.client_id JOIN users u ON u.id = a.owner_id
 WHERE s.retired_at IS NULL AND a.deleted_at IS NULL`
 		var args []any
@@ -430,9 +538,19 @@ WHERE s.retired_at IS NULL AND a.deleted_at IS NULL`
 		if err := db.rd(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 			return translate(err, "client secrets")
 		}
+		// The true active count (a live token or a fresh grant) of this
+		// batch's apps, in one grouped query.
+		ids := make([]string, len(rows))
+		for i, r := range rows {
+			ids[i] = r.ClientID
+		}
+		active, err := db.trueActiveCounts(ctx, ids, db.now())
+		if err != nil {
+			return err
+		}
 		for _, r := range rows {
 			if err := fn(domain.ExpiringSecret{ClientID: r.ClientID, AppName: r.AppName, Company: r.Company, Owner: r.Owner, Slot: r.Slot,
-				CreatedAt: utc(r.CreatedAt), ExpiresAt: utc(r.ExpiresAt), ActiveAuthorizations: r.ActiveAuthorizations}); err != nil {
+				CreatedAt: utc(r.CreatedAt), ExpiresAt: utc(r.ExpiresAt), ActiveAuthorizations: active[r.ClientID]}); err != nil {
 				return err
 			}
 		}

@@ -30,11 +30,13 @@ type authorizationListRow struct {
 	AppName         string
 	AppCompany      string
 	AppURL          string
+	State           string
 }
 
 func (r authorizationListRow) domain() domain.Authorization {
 	a := r.Authorization.domain()
 	a.Username, a.UserDisplayName, a.AppName, a.AppCompany, a.AppURL = r.Username, r.UserDisplayName, r.AppName, r.AppCompany, r.AppURL
+	a.State = r.State
 	return a
 }
 
@@ -72,14 +74,6 @@ func (db *DB) moveActiveCount(ctx context.Context, clientID string, delta int) e
 func (db *DB) ActiveAuthorization(ctx context.Context, userID, clientID string) (domain.Authorization, error) {
 	var row authorizationRow
 	err := db.rd(ctx).Where("user_id = ? AND client_id = ? AND revoked_at IS NULL", userID, clientID).Take(&row).Error
-	return row.domain(), translate(err, "authorization")
-}
-
-// AuthorizationByID returns the authorization, revoked or not. Errors:
-// NotFound.
-func (db *DB) AuthorizationByID(ctx context.Context, id string) (domain.Authorization, error) {
-	var row authorizationRow
-	err := db.rd(ctx).Where("id = ?", id).Take(&row).Error
 	return row.domain(), translate(err, "authorization")
 }
 
@@ -161,9 +155,9 @@ func (db *DB) AuthorizationsByClient(ctx context.Context, clientID string, limit
 		limit = 100
 	}
 	var rows []authorizationListRow
-	err := db.rd(ctx).Raw(`SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name
+	err := db.rd(ctx).Raw(`SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name, `+stateSQL+` AS state
 FROM authorizations z JOIN users u ON u.id = z.user_id JOIN apps a ON a.client_id = z.client_id
-WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT ?`, clientID, limit).Scan(&rows).Error
+WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT ?`, append(liveArgs(db.now()), clientID, limit)...).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "authorizations")
 	}
@@ -209,9 +203,9 @@ func (db *DB) ListAppAuthorizations(ctx context.Context, clientID, userQuery, af
 	}
 	var out []domain.Authorization
 	for len(out) < limit+1 {
-		q := `SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name
+		q := `SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name, ` + stateSQL + ` AS state
 FROM authorizations z JOIN users u ON u.id = z.user_id JOIN apps a ON a.client_id = z.client_id WHERE z.client_id = ?`
-		args := []any{clientID}
+		args := append(liveArgs(db.now()), clientID)
 		if v := strings.TrimSpace(userQuery); v != "" {
 			like := "%" + escapeLike(v) + "%"
 			q += ` AND (u.username ` + db.fl.like + ` ? ESCAPE '\' OR u.display_name ` + db.fl.like + ` ? ESCAPE '\')`

@@ -103,8 +103,12 @@ func (db *DB) ListAuthorizations(ctx context.Context, f domain.AuthorizationFilt
 		}
 		q = q.Where("(z.granted_at < ? OR (z.granted_at = ? AND z.id < ?))", at.UTC(), at.UTC(), id)
 	}
+	now := f.Now
+	if now.IsZero() {
+		now = db.now()
+	}
 	var rows []authorizationListRow
-	err := q.Select("z.*, u.username, u.display_name AS user_display_name, a.name AS app_name, a.company AS app_company, a.app_url").
+	err := q.Select("z.*, u.username, u.display_name AS user_display_name, a.name AS app_name, a.company AS app_company, a.app_url, "+stateSQL+" AS state", liveArgs(now)...).
 		Order("z.granted_at DESC, z.id DESC").Limit(limit + 1).Scan(&rows).Error
 	if err != nil {
 		return nil, "", translate(err, "authorizations")

@@ -47,6 +47,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
 
 // BusyTimeout is how long a connection waits for another process's write
@@ -57,9 +58,28 @@ const BusyTimeout = 10 * time.Second
 type DB struct {
 	path string
 	fl   *flavor
-	w    *gorm.DB // SQLite: the single write connection; PostgreSQL: the pool
-	r    *gorm.DB // SQLite: read-only pool; PostgreSQL: the same pool as w
-	gen  atomic.Int64
+	w    *gorm.DB     // SQLite: the single write connection; PostgreSQL: the pool
+	r    *gorm.DB     // SQLite: read-only pool; PostgreSQL: the same pool as w
+	gen  atomic.Int64 // commits of this process
+	// external moves when the change watcher saw a commit it cannot
+	// attribute to this process (see Version).
+	external atomic.Int64
+	users    versionCache[domain.User]
+	apps     versionCache[domain.App]
+	batch    batcher
+	clock    func() time.Time
+}
+
+// SetClock sets the clock the store computes time-dependent answers with
+// (the true authorization state in listings); default time.Now. Call it
+// before use.
+func (db *DB) SetClock(now func() time.Time) { db.clock = now }
+
+func (db *DB) now() time.Time {
+	if db.clock != nil {
+		return db.clock().UTC()
+	}
+	return time.Now().UTC()
 }
 
 // Open opens the database named by dsn: a postgres:// or postgresql://
@@ -92,6 +112,9 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			return nil, apperr.Errorf(apperr.Invalid, "database directory %q does not exist", dir)
 		}
+	}
+	if err := prepareFile(path); err != nil {
+		return nil, err
 	}
 	// The driver's own per-connection statement cache (_stmt_cache_size);
 	// GORM's shared PrepareStmt cache prepares under a lock and deadlocks
@@ -128,6 +151,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	rdb.SetMaxOpenConns(n)
 	rdb.SetMaxIdleConns(n)
 	db := &DB{path: path, fl: sqliteFlavor, w: w, r: r}
+	db.apps.clone = cloneApp
 	db.countCommits()
 	return db, nil
 }
@@ -155,6 +179,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", redactURL(dsn), err)
 	}
 	db := &DB{path: dsn, fl: postgresFlavor, w: g, r: g}
+	db.apps.clone = cloneApp
 	db.countCommits()
 	return db, nil
 }
@@ -200,8 +225,9 @@ func (db *DB) Path() string { return db.path }
 // Dialect returns "sqlite" or "postgres".
 func (db *DB) Dialect() string { return db.fl.name }
 
-// Close closes the pools.
+// Close stops the group commit and closes the pools.
 func (db *DB) Close() error {
+	db.stopBatches()
 	var errs []error
 	pools := []*gorm.DB{db.r, db.w}
 	if db.r == db.w {
@@ -334,6 +360,9 @@ func (db *DB) ReadTx(ctx context.Context, fn func(ctx context.Context) error) er
 type txState struct {
 	g     *gorm.DB
 	write bool
+	// invalidated: the transaction appended to the invalidation feed
+	// (BatchTx then moves Version; WriteTx always does).
+	invalidated bool
 }
 
 // rd returns the handle for reads: the transaction in ctx, else the read pool.

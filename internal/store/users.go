@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
 
@@ -19,6 +21,9 @@ type userRow struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	Revision     int64
+	DisabledAt   *time.Time
+	DeletedAt    *time.Time
+	MustChange   bool `gorm:"column:must_change_password"`
 }
 
 func (userRow) TableName() string { return "users" }
@@ -26,7 +31,8 @@ func (userRow) TableName() string { return "users" }
 func (r userRow) domain() domain.User {
 	return domain.User{ID: r.ID, Username: r.Username, DisplayName: r.DisplayName, Email: r.Email,
 		Role: domain.Role(r.Role), PasswordHash: r.PasswordHash, CreatedAt: utc(r.CreatedAt),
-		UpdatedAt: utc(r.UpdatedAt), Revision: r.Revision}
+		UpdatedAt: utc(r.UpdatedAt), Revision: r.Revision, DisabledAt: utcPtr(r.DisabledAt),
+		DeletedAt: utcPtr(r.DeletedAt), MustChangePassword: r.MustChange}
 }
 
 // CreateUser inserts u. Errors: Conflict when the username (compared
@@ -47,10 +53,30 @@ func (db *DB) UserByUsername(ctx context.Context, username string) (domain.User,
 }
 
 // UserByID returns the user with that GUID. Errors: NotFound.
+//
+// Outside a transaction it reads through a small in-process cache (the
+// profile API reads the caller's user on every call; see versionCache): an
+// entry is used only while DB.Version has not moved since it was read, so
+// a user change committed by this process is seen by the very next call,
+// and one committed by another process within PollInterval.
 func (db *DB) UserByID(ctx context.Context, id string) (domain.User, error) {
+	_, inTx := ctx.Value(txKey{}).(*txState)
+	v := db.Version()
+	if !inTx {
+		if u, ok := db.users.get(id, v); ok {
+			return u, nil
+		}
+	}
 	var row userRow
 	err := db.rd(ctx).Where("id = ?", id).Take(&row).Error
-	return row.domain(), translate(err, "user")
+	if err != nil {
+		return domain.User{}, translate(err, "user")
+	}
+	u := row.domain()
+	if !inTx {
+		db.users.put(id, u, v)
+	}
+	return u, nil
 }
 
 // CountUsersByRole returns how many users hold role.
@@ -60,60 +86,32 @@ func (db *DB) CountUsersByRole(ctx context.Context, role domain.Role) (int64, er
 	return n, translate(err, "users")
 }
 
-// ListUsers returns every user, by username, with active authorization
-// counts.
-func (db *DB) ListUsers(ctx context.Context) ([]domain.UserSummary, error) {
-	var rows []struct {
-		User                 userRow `gorm:"embedded"`
-		ActiveAuthorizations int64
-	}
-	err := db.rd(ctx).Raw(`SELECT u.*, (SELECT COUNT(*) FROM authorizations z WHERE z.user_id = u.id AND z.revoked_at IS NULL) AS active_authorizations
-FROM users u ORDER BY ` + db.fl.nocase("u.username")).Scan(&rows).Error
-	if err != nil {
-		return nil, translate(err, "users")
-	}
-	out := make([]domain.UserSummary, len(rows))
-	for i, r := range rows {
-		out[i] = domain.UserSummary{User: r.User.domain(), ActiveAuthorizations: r.ActiveAuthorizations}
-	}
-	return out, nil
-}
-
-// ListUserPage returns one page of users by username (keyset on the
-// username's unique case-insensitive index, so a deep page costs what the
-// first does), each with its active authorization count (from the index
-// authorizations_active). Errors: Invalid for a malformed cursor.
-func (db *DB) ListUserPage(ctx context.Context, f domain.UserFilter) (domain.UserPage, error) {
+// ListUsers returns one page of users ordered by username
+// (case-insensitive) then id — keyset pagination, no OFFSET — each with
+// the number of its authorizations in the true state active. Errors:
+// Invalid for a malformed cursor.
+func (db *DB) ListUsers(ctx context.Context, f domain.UserFilter) (domain.UserPage, error) {
 	limit := f.Limit
-	if limit <= 0 || limit > 200 {
-		limit = 50
+	if limit <= 0 || limit > 500 {
+		limit = 100
 	}
-	n := db.fl.nocase("u.username")
-	q := `SELECT u.*, (SELECT COUNT(*) FROM authorizations z WHERE z.user_id = u.id AND z.revoked_at IS NULL) AS active_authorizations
-FROM users u WHERE 1=1`
-	var args []any
-	if s := strings.TrimSpace(f.Query); s != "" {
-		like := "%" + escapeLike(s) + "%"
-		l := db.fl.like
+	q := `SELECT u.*, ` + activeCountSQL("z.user_id = u.id") + ` AS active_authorizations FROM users u WHERE 1=1`
+	args := liveArgs(db.now())
+	if v := strings.TrimSpace(f.Query); v != "" {
+		like, l := "%"+escapeLike(v)+"%", db.fl.like
 		q += ` AND (u.username ` + l + ` ? ESCAPE '\' OR u.display_name ` + l + ` ? ESCAPE '\' OR u.email ` + l + ` ? ESCAPE '\')`
 		args = append(args, like, like, like)
 	}
-	backward := false
-	switch {
-	case f.After != "":
-		q += ` AND ` + n + ` > ` + db.fl.nocase("?")
-		args = append(args, f.After)
-	case f.Before != "":
-		q += ` AND ` + n + ` < ` + db.fl.nocase("?")
-		args = append(args, f.Before)
-		backward = true
+	if f.After != "" {
+		name, id, err := decodeCursor(f.After)
+		if err != nil {
+			return domain.UserPage{}, err
+		}
+		n, p := db.fl.nocase("u.username"), db.fl.nocase("?")
+		q += ` AND (` + n + ` > ` + p + ` OR (` + n + ` = ` + p + ` AND u.id > ?))`
+		args = append(args, name, name, id)
 	}
-	if backward {
-		q += ` ORDER BY ` + n + ` DESC`
-	} else {
-		q += ` ORDER BY ` + n
-	}
-	q += ` LIMIT ?`
+	q += ` ORDER BY ` + db.fl.nocase("u.username") + `, u.id LIMIT ?`
 	args = append(args, limit+1)
 	var rows []struct {
 		User                 userRow `gorm:"embedded"`
@@ -122,24 +120,57 @@ FROM users u WHERE 1=1`
 	if err := db.rd(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 		return domain.UserPage{}, translate(err, "users")
 	}
-	more := len(rows) > limit
-	if more {
+	var page domain.UserPage
+	if len(rows) > limit {
 		rows = rows[:limit]
+		last := rows[len(rows)-1].User
+		page.Next = encodeCursor(last.Username, last.ID)
 	}
-	if backward {
-		slices.Reverse(rows)
-	}
-	page := domain.UserPage{Users: make([]domain.UserSummary, len(rows))}
+	page.Users = make([]domain.UserSummary, len(rows))
 	for i, r := range rows {
 		page.Users[i] = domain.UserSummary{User: r.User.domain(), ActiveAuthorizations: r.ActiveAuthorizations}
 	}
-	if len(rows) > 0 {
-		if (backward && more) || (!backward && f.After != "") {
-			page.Prev = rows[0].User.Username
-		}
-		if (!backward && more) || backward {
-			page.Next = rows[len(rows)-1].User.Username
-		}
-	}
 	return page, nil
+}
+
+// UpdateUser stores u's role, display name, e-mail, password hash,
+// must-change flag, disabled and deleted times, bumping its revision and
+// updated time to at. Errors: NotFound.
+func (db *DB) UpdateUser(ctx context.Context, u domain.User, at time.Time) error {
+	res := db.wr(ctx).Model(&userRow{}).Where("id = ?", u.ID).Updates(map[string]any{
+		"role": string(u.Role), "display_name": u.DisplayName, "email": u.Email, "password_hash": u.PasswordHash,
+		"must_change_password": u.MustChangePassword, "disabled_at": utcPtr(u.DisabledAt), "deleted_at": utcPtr(u.DeletedAt),
+		"updated_at": utc(at), "revision": gorm.Expr("revision + 1")})
+	if res.Error != nil {
+		return translate(res.Error, "user")
+	}
+	if res.RowsAffected == 0 {
+		return apperr.Errorf(apperr.NotFound, "user not found")
+	}
+	return nil
+}
+
+// CountActiveAdmins returns how many admins may sign in (neither disabled
+// nor deleted).
+func (db *DB) CountActiveAdmins(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.rd(ctx).Model(&userRow{}).Where("role = ? AND disabled_at IS NULL AND deleted_at IS NULL", string(domain.RoleAdmin)).Count(&n).Error
+	return n, translate(err, "users")
+}
+
+// RevokeUserRefreshTokens revokes every live refresh token of the user
+// and appends a "user" invalidation, so the user's access tokens die on
+// the next request (disable, delete).
+func (db *DB) RevokeUserRefreshTokens(ctx context.Context, userID string, at time.Time) error {
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		if err := db.wr(ctx).Model(&refreshTokenRow{}).Where("user_id = ? AND revoked_at IS NULL", userID).
+			Update("revoked_at", utc(at)).Error; err != nil {
+			return translate(err, "refresh tokens")
+		}
+		if err := db.wr(ctx).Model(&codeRow{}).Where("user_id = ? AND used_at IS NULL", userID).
+			Update("expires_at", utc(at)).Error; err != nil {
+			return translate(err, "authorization codes")
+		}
+		return db.AddInvalidation(ctx, domain.KindUser, userID, at)
+	})
 }

@@ -44,7 +44,23 @@ type Admin interface {
 	RegisterApp(ctx context.Context, ownerUsername string, reg domain.Registration) (admin.RegisteredApp, error)
 	ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage, error)
 	App(ctx context.Context, clientID string) (admin.AppDetail, error)
-	UserPage(ctx context.Context, f domain.UserFilter) (domain.UserPage, error)
+	Users(ctx context.Context, f domain.UserFilter) (domain.UserPage, error)
+	RegistrationPolicy(ctx context.Context) (string, error)
+	SetRegistrationPolicy(ctx context.Context, policy string) error
+	RegisterOwnApp(ctx context.Context, u domain.User, reg domain.Registration) (admin.RegisteredApp, error)
+	ReviewApp(ctx context.Context, clientID string, approve bool, reason string) (domain.App, error)
+	UpdateApp(ctx context.Context, clientID string, reg domain.Registration) (admin.AppEdit, error)
+	IsOwner(ctx context.Context, clientID, userID string) (bool, error)
+	AppOwners(ctx context.Context, clientID string) ([]domain.AppOwner, error)
+	AddOwner(ctx context.Context, clientID, username string) (domain.User, error)
+	RemoveOwner(ctx context.Context, clientID, userID string) error
+	HandOver(ctx context.Context, clientID, fromUserID, toUsername string) (domain.User, error)
+	OverviewCounts(ctx context.Context) (admin.Overview, error)
+	SetRole(ctx context.Context, id string, role domain.Role) (domain.User, error)
+	SetDisabled(ctx context.Context, id string, disabled bool) (domain.User, error)
+	ResetPassword(ctx context.Context, id string) (string, error)
+	ChangePassword(ctx context.Context, id, current, next string) error
+	DeleteUser(ctx context.Context, id string) (int, error)
 	IssueSecret(ctx context.Context, clientID, slot string, replace bool) (admin.IssuedSecret, error)
 	RetireSecret(ctx context.Context, clientID, slot string) (domain.Secret, error)
 	SecretUse(ctx context.Context, app domain.App) (map[string]string, error)
@@ -77,9 +93,14 @@ type Config struct {
 	SessionTimeout time.Duration // idle timeout of a dashboard session; default 2 hours
 	Thresholds     domain.ExpiryThresholds
 	Metrics        http.Handler // served at /metrics when set
-	Reports        ReportRunner
-	// Ready checks the dependencies /readyz reports (the database
-	// connection); nil: /readyz answers ready.
+	// MetricsToken, when set, is the Bearer token /metrics requires.
+	MetricsToken string
+	// MetricsNeedToken refuses /metrics (403) while MetricsToken is empty:
+	// set when the server listens on a non-loopback address.
+	MetricsNeedToken bool
+	Reports          ReportRunner
+	// Ready checks the dependencies /readyz reports (the database takes a
+	// write); nil: /readyz answers ready.
 	Ready func(ctx context.Context) error
 	// TrustedProxies are the peers whose X-Forwarded-For / X-Real-IP are
 	// honoured; empty: the client address is always the TCP peer.
@@ -91,6 +112,9 @@ type Config struct {
 	// DefaultTokenPerMinute; < 0: no limit).
 	TokenPerMinute int
 }
+
+// csrfCookie holds the CSRF token (Echo's double-submit cookie).
+const csrfCookie = "oauthdesk_csrf"
 
 // DefaultTokenPerMinute is the default per-address limit of the token
 // endpoint: generous (100 a second sustained), it only stops floods.
@@ -124,7 +148,7 @@ type Server struct {
 // New builds the server and its routes.
 func New(cfg Config, o OAuth, a Admin, cat *scope.Catalog, log *slog.Logger, now func() time.Time) *Server {
 	sm := scs.New()
-	sm.Store = cfg.SessionStore
+	sm.Store = HashSessionTokens(cfg.SessionStore)
 	sm.Lifetime = 12 * time.Hour
 	sm.IdleTimeout = cfg.SessionTimeout
 	if sm.IdleTimeout <= 0 {
@@ -179,24 +203,27 @@ func (s *Server) routes() *echo.Echo {
 
 	// Machine endpoints: no session, no CSRF (no cookies are read).
 	e.POST("/oauth2/token", s.token, s.limitToken)
+	// POST /oauth2/authorize is either a token request (some clients post
+	// the token body there) or the approval form, which runs the browser
+	// chain below.
 	e.GET("/.well-known/jwks.json", s.jwks)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", s.readyz)
 	if s.cfg.Metrics != nil {
-		e.GET("/metrics", echo.WrapHandler(s.cfg.Metrics))
+		e.GET("/metrics", echo.WrapHandler(s.cfg.Metrics), s.metricsAuth)
 	}
-	api := e.Group("/_apis")
+	api := e.Group("/_apis", noStore)
 	for _, r := range s.apiRoutes() {
 		api.Add(r.Method, r.Path, r.Handler, s.bearer, s.requireAPI(r))
 	}
 
-	e.GET("/assets/*", echo.WrapHandler(http.StripPrefix("/assets/", cacheAssets(http.FileServer(http.FS(assets.FS))))))
+	e.GET("/assets/*", echo.WrapHandler(http.StripPrefix("/assets/", cacheAssets(noDirs(assets.FS, http.FileServer(http.FS(assets.FS)))))))
 
 	// Browser pages: sessions, CSRF, the signed-in user.
 	csrfSecure := secureBase(s.cfg.BaseURL)
-	b := e.Group("", s.withSession, middleware.CSRFWithConfig(middleware.CSRFConfig{
+	browser := []echo.MiddlewareFunc{s.withSession, middleware.CSRFWithConfig(middleware.CSRFConfig{
 		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
-		CookieName:     "oauthdesk_csrf",
+		CookieName:     csrfCookie,
 		CookiePath:     "/",
 		CookieHTTPOnly: true,
 		CookieSecure:   csrfSecure,
@@ -204,19 +231,45 @@ func (s *Server) routes() *echo.Echo {
 		ErrorHandler: func(err error, c echo.Context) error {
 			return &echo.HTTPError{Code: http.StatusForbidden, Message: "The form expired or came from another site. Go back, reload the page and try again.", Internal: err}
 		},
-	}), s.loadUser, s.withActor)
+	}), s.loadUser, s.withActor}
+	b := e.Group("", browser...)
+	decide := s.decide
+	for i := len(browser) - 1; i >= 0; i-- {
+		decide = browser[i](decide)
+	}
+	e.POST("/oauth2/authorize", s.authorizePost(decide))
 	b.GET("/", s.home)
 	b.GET("/signin", s.signinForm)
 	b.POST("/signin", s.signin, s.limitSignIn)
 	b.GET("/signout", s.signoutForm)
 	b.POST("/signout", s.signout)
 	b.GET("/oauth2/authorize", s.authorize)
-	b.POST("/oauth2/authorize", s.decide)
 
 	signedIn := s.requireRole(domain.RoleAdmin, domain.RoleAuditor, domain.RoleMember)
 	b.GET("/profile/authorizations", s.profileAuthorizations, signedIn)
 	b.GET("/profile/authorizations/:id/revoke", s.profileRevokeConfirm, signedIn)
 	b.POST("/profile/authorizations/:id/revoke", s.profileRevoke, signedIn)
+	b.GET("/profile/password", s.passwordForm, signedIn)
+	b.POST("/profile/password", s.passwordChange, signedIn)
+
+	// The owner's pages (issue #9): anyone who does not own the app gets 404.
+	b.GET("/profile/apps", s.myApps, signedIn)
+	b.GET("/profile/apps/new", s.myAppNewForm, signedIn)
+	b.POST("/profile/apps", s.myAppCreate, signedIn)
+	own := b.Group("/profile/apps/:client_id", signedIn, s.requireOwner)
+	own.GET("", s.appDetail)
+	own.GET("/edit", s.appEditForm)
+	own.POST("/edit", s.appUpdate)
+	own.GET("/secrets/:slot/regenerate", s.secretRegenerateConfirm)
+	own.POST("/secrets/:slot/regenerate", s.secretRegenerate)
+	own.POST("/secrets/alternative", s.secretAddAlternative)
+	own.GET("/secrets/:slot/retire", s.secretRetireConfirm)
+	own.POST("/secrets/:slot/retire", s.secretRetire)
+	own.POST("/owners", s.ownerAdd)
+	own.POST("/owners/:user_id/remove", s.ownerRemove)
+	own.POST("/hand-over", s.handOver)
+	own.GET("/delete", s.appDeleteConfirm)
+	own.POST("/delete", s.appDelete)
 
 	adm := b.Group("/admin", s.requireRole(domain.RoleAdmin, domain.RoleAuditor), s.policyBanner)
 	manage := s.requireRole(domain.RoleAdmin)
@@ -228,6 +281,11 @@ func (s *Server) routes() *echo.Echo {
 	adm.POST("/apps/import", s.importPreview, manage)
 	adm.POST("/apps/import/confirm", s.importConfirm, manage)
 	adm.GET("/apps/:client_id", s.appDetail)
+	adm.GET("/apps/:client_id/edit", s.appEditForm, manage)
+	adm.POST("/apps/:client_id/edit", s.appUpdate, manage)
+	adm.POST("/apps/:client_id/approve", s.appApprove, manage)
+	adm.GET("/apps/:client_id/reject", s.appRejectForm, manage)
+	adm.POST("/apps/:client_id/reject", s.appReject, manage)
 	adm.GET("/apps/:client_id/secrets/:slot/regenerate", s.secretRegenerateConfirm, manage)
 	adm.POST("/apps/:client_id/secrets/:slot/regenerate", s.secretRegenerate, manage)
 	adm.POST("/apps/:client_id/secrets/alternative", s.secretAddAlternative, manage)
@@ -249,9 +307,18 @@ func (s *Server) routes() *echo.Echo {
 	adm.GET("/users/:id", s.userPage)
 	adm.GET("/users/:id/revoke", s.userRevokeConfirm, manage)
 	adm.POST("/users/:id/revoke", s.userRevoke, manage)
+	adm.POST("/users/:id/role", s.userSetRole, manage)
+	adm.GET("/users/:id/disable", s.userDisableConfirm, manage)
+	adm.POST("/users/:id/disable", s.userDisable, manage)
+	adm.POST("/users/:id/enable", s.userEnable, manage)
+	adm.GET("/users/:id/reset-password", s.userResetConfirm, manage)
+	adm.POST("/users/:id/reset-password", s.userReset, manage)
+	adm.GET("/users/:id/delete", s.userDeleteConfirm, manage)
+	adm.POST("/users/:id/delete", s.userDelete, manage)
 	adm.GET("/settings", s.settingsPage)
 	adm.POST("/settings/third-party-oauth", s.settingsPolicy, manage)
 	adm.POST("/settings/secret-lifetime", s.settingsLifetime, manage)
+	adm.POST("/settings/app-registration", s.settingsRegistration, manage)
 	adm.GET("/reports", s.reportsPage)
 	adm.POST("/reports/run", s.reportsRun, manage)
 	adm.GET("/audit", s.auditPage)

@@ -285,14 +285,20 @@ func scaleExtraPages(b *testing.B, f scaleFixture, admin, owner *scaleAgent) []s
 			return
 		}
 		if m := re.FindSubmatch(body); m != nil {
-			link := strings.ReplaceAll(string(m[1]), "&amp;", "&")
+			var link string
+			for _, g := range m[1:] {
+				link += string(g)
+			}
+			link = strings.ReplaceAll(link, "&amp;", "&")
 			out = append(out, scalePage{name, link, as})
 		}
 	}
-	next := regexp.MustCompile(`<a[^>]*href="([^"]+)"[^>]*rel="next"`)
+	next := regexp.MustCompile(`<a[^>]*href="([^"]+)"[^>]*(?:rel="next"|data-testid="next-page")`)
 	follow("users next page", "/admin/users", next, admin)
 	follow("user page next page", "/admin/users/"+f.HeavyUser, next, admin)
 	follow("app detail next page", "/admin/apps/"+f.PopularApp, next, admin)
+	follow("apps next page", "/admin/apps", next, admin)
+	follow("audit next page", "/admin/audit", regexp.MustCompile(`<a[^>]*href="([^"]+)"[^>]*data-testid="older-page"|href="(/admin/audit\?[^"]*before=[^"]+)"`), admin)
 	for _, sc := range []string{"vso.profile", "vso.code_write"} {
 		drill := "/admin/scopes/" + sc
 		if status, _ := admin.get(b, drill); status == http.StatusOK {
@@ -302,6 +308,14 @@ func scaleExtraPages(b *testing.B, f scaleFixture, admin, owner *scaleAgent) []s
 		}
 	}
 	out = append(out, scalePage{"users?q", "/admin/users?q=" + url.QueryEscape(f.HeavyUserName[:4]), admin})
+	out = append(out, scalePage{"user page?q", "/admin/users/" + f.HeavyUser + "?q=a", admin})
+	out = append(out, scalePage{"app detail?q (busiest)", "/admin/apps/" + f.PopularApp + "?q=" + url.QueryEscape(f.HeavyUserName[:3]), admin})
+	out = append(out, scalePage{"scopes?q", "/admin/scopes?q=code", admin})
+	for _, p := range []string{"/admin/apps?sort=expiry", "/admin/apps?sort=age", "/admin/apps?sort=authorizations&dir=desc", "/admin/apps?status=pending"} {
+		if status, _ := admin.get(b, p); status == http.StatusOK {
+			out = append(out, scalePage{strings.TrimPrefix(p, "/admin/"), p, admin})
+		}
+	}
 	for _, p := range []string{"/profile/apps", "/profile/apps/" + f.PopularApp} {
 		if status, _ := owner.get(b, p); status == http.StatusOK {
 			out = append(out, scalePage{"owner " + p, p, owner})

@@ -61,6 +61,8 @@ type Store interface {
 	CountSecretsExpiring(ctx context.Context, after, until time.Time) (int64, error)
 	ScopeUsage(ctx context.Context, clientID string, since time.Time) ([]domain.ScopeUsage, error)
 	ScopeStats(ctx context.Context) ([]domain.ScopeStat, error)
+	ActiveGrants(ctx context.Context, clientID string) ([][]string, error)
+	ActiveScopeUsage(ctx context.Context, clientID string) ([]domain.ScopeUsage, error)
 	ScopeApps(ctx context.Context, scope, after string, limit int) ([]domain.App, string, error)
 	ScopeAuthorizations(ctx context.Context, scope, after string, limit int) ([]domain.Authorization, string, error)
 	ScopeUsers(ctx context.Context, scope, after string, limit int) ([]domain.User, string, error)

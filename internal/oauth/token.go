@@ -15,6 +15,17 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/secret"
 )
 
+// TokenStore is what the token endpoint's shared skeleton needs: the
+// client, one transaction per grant, the new refresh token, and the
+// last-used marks.
+type TokenStore interface {
+	WriteTx(ctx context.Context, fn func(ctx context.Context) error) error
+	ClientByID(ctx context.Context, clientID string) (domain.App, error)
+	CreateRefreshToken(ctx context.Context, t domain.RefreshToken) error
+	TouchAuthorization(ctx context.Context, id string, at time.Time) error
+	TouchSecret(ctx context.Context, id string, at time.Time) error
+}
+
 // Wire constants of the token request (seed 001, "Get an access and
 // refresh token", "Refresh an expired access token").
 const (
@@ -125,7 +136,7 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, e
 		failed *Error
 	)
 	now := s.now()
-	err = s.store.WriteTx(ctx, func(ctx context.Context) error {
+	err = s.tokens.WriteTx(ctx, func(ctx context.Context) error {
 		var err error
 		resp, err = s.runGrant(ctx, now, g, req)
 		if errors.As(err, &failed) {
@@ -171,7 +182,7 @@ func (s *Service) runGrant(ctx context.Context, now time.Time, g grant, req Toke
 // (no such app, deleted, or external), ErrClientFailed (no match),
 // ErrSecretExpired, or a storage error.
 func (s *Service) authenticateClient(ctx context.Context, clientID, presented string, now time.Time) (domain.App, domain.Secret, error) {
-	app, err := s.store.ClientByID(ctx, clientID)
+	app, err := s.tokens.ClientByID(ctx, clientID)
 	if apperr.Is(err, apperr.NotFound) {
 		return app, domain.Secret{}, ErrClientUnknown
 	}
@@ -229,7 +240,7 @@ func grantedScopes(cat *scope.Catalog, tokenScopes []string, authz domain.Author
 // authorization and of the secret. Runs inside the caller's transaction.
 func (s *Service) issue(ctx context.Context, now time.Time, authz domain.Authorization, app domain.App, sec domain.Secret, familyID string, scopes []string) (TokenResponse, error) {
 	refresh := secret.New(secret.PrefixRefreshToken)
-	err := s.store.CreateRefreshToken(ctx, domain.RefreshToken{
+	err := s.tokens.CreateRefreshToken(ctx, domain.RefreshToken{
 		ID: uuid.NewString(), Hash: secret.Hash(refresh), AuthorizationID: authz.ID, FamilyID: familyID,
 		ClientID: app.ClientID, UserID: authz.UserID, SecretID: sec.ID, Scopes: scopes,
 		CreatedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL),
@@ -241,10 +252,10 @@ func (s *Service) issue(ctx context.Context, now time.Time, authz domain.Authori
 	if err != nil {
 		return TokenResponse{}, err
 	}
-	if err := s.store.TouchAuthorization(ctx, authz.ID, now); err != nil {
+	if err := s.tokens.TouchAuthorization(ctx, authz.ID, now); err != nil {
 		return TokenResponse{}, err
 	}
-	if err := s.store.TouchSecret(ctx, sec.ID, now); err != nil {
+	if err := s.tokens.TouchSecret(ctx, sec.ID, now); err != nil {
 		return TokenResponse{}, err
 	}
 	// One second of slack, as the service does ("3599" for one hour).

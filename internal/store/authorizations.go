@@ -51,6 +51,7 @@ func (db *DB) CreateAuthorization(ctx context.Context, a domain.Authorization) e
 		if err := db.wr(ctx).Create(&row).Error; err != nil {
 			return translate(err, "authorization")
 		}
+		db.guardChanged(ctx) // a new grant of a narrowed app joins its ceiling
 		return db.moveActiveCount(ctx, a.ClientID, 1)
 	})
 }
@@ -83,7 +84,11 @@ func (db *DB) AuthorizationByID(ctx context.Context, id string) (domain.Authoriz
 func (db *DB) UpdateAuthorizationGrant(ctx context.Context, id string, scopes []string, redirectURI string, at time.Time) error {
 	err := db.wr(ctx).Model(&authorizationRow{}).Where("id = ?", id).
 		Updates(map[string]any{"scopes": joinScopes(scopes), "redirect_uri": redirectURI, "granted_at": utc(at)}).Error
-	return translate(err, "authorization")
+	if err != nil {
+		return translate(err, "authorization")
+	}
+	db.guardChanged(ctx)
+	return nil
 }
 
 // TouchAuthorization records that the authorization was used at.
@@ -162,5 +167,9 @@ WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT
 // (narrowing after the app's registration was narrowed).
 func (db *DB) SetAuthorizationScopes(ctx context.Context, id string, scopes []string) error {
 	err := db.wr(ctx).Model(&authorizationRow{}).Where("id = ?", id).Update("scopes", joinScopes(scopes)).Error
-	return translate(err, "authorization")
+	if err != nil {
+		return translate(err, "authorization")
+	}
+	db.guardChanged(ctx)
+	return nil
 }

@@ -27,7 +27,11 @@ func (invalidationRow) TableName() string { return "invalidations" }
 // offers this method.
 func (db *DB) AddInvalidation(ctx context.Context, kind, ref string, at time.Time) error {
 	row := invalidationRow{Kind: kind, Ref: ref, At: utc(at)}
-	return translate(db.wr(ctx).Create(&row).Error, "invalidation")
+	if err := db.wr(ctx).Create(&row).Error; err != nil {
+		return translate(err, "invalidation")
+	}
+	db.guardChanged(ctx)
+	return nil
 }
 
 // MarkScopesNarrowed appends a "scopes" invalidation for the app: its
@@ -74,9 +78,10 @@ const PollInterval = 250 * time.Millisecond
 // moves on every commit by any connection of any process; no page is read,
 // the answer comes from the WAL index in shared memory.
 //
-// PostgreSQL: it reports a change when this process committed a write
-// since the previous call, and otherwise once every PollInterval, so that
-// other replicas' commits are picked up by polling the feed by sequence.
+// PostgreSQL: it reports a change when this process committed a write the
+// guard reads (an invalidation, a setting, a grant) since the previous
+// call, and otherwise once every PollInterval, so that other replicas'
+// commits are picked up by polling the feed by sequence.
 type ChangeWatcher struct {
 	mu   sync.Mutex
 	conn *sql.Conn // SQLite only

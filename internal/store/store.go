@@ -127,7 +127,6 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	rdb.SetMaxOpenConns(n)
 	rdb.SetMaxIdleConns(n)
 	db := &DB{path: path, fl: sqliteFlavor, w: w, r: r}
-	db.countCommits()
 	return db, nil
 }
 
@@ -154,7 +153,6 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", redactURL(dsn), err)
 	}
 	db := &DB{path: dsn, fl: postgresFlavor, w: g, r: g}
-	db.countCommits()
 	return db, nil
 }
 
@@ -172,24 +170,19 @@ func redactURL(dsn string) string {
 	return dsn
 }
 
-// countCommits makes every committed write of this process move db.gen:
-// autocommit statements through GORM callbacks, transactions in WriteTx.
-// The PostgreSQL change watcher reads it so that a revocation committed
-// by this replica bites on its very next request.
-func (db *DB) countCommits() {
-	bump := func(g *gorm.DB) {
-		if g.Error != nil {
-			return
-		}
-		if _, inTx := g.Statement.ConnPool.(gorm.TxCommitter); !inTx {
-			db.gen.Add(1)
-		}
+// guardChanged records that ctx's write changed what the Bearer check's
+// guard reads (the invalidation feed, settings, grants): db.gen moves
+// when it is committed — at once for an autocommit statement, after the
+// commit for a write transaction. The PostgreSQL change watcher reads
+// db.gen, so that such a change committed by this replica bites on its
+// very next request, while token traffic (which changes none of it) costs
+// the guard no query.
+func (db *DB) guardChanged(ctx context.Context) {
+	if tx, ok := ctx.Value(txKey{}).(*txState); ok && tx.write {
+		tx.guard = true
+		return
 	}
-	cb := db.w.Callback()
-	_ = cb.Create().After("gorm:create").Register("oauthdesk:commits", bump)
-	_ = cb.Update().After("gorm:update").Register("oauthdesk:commits", bump)
-	_ = cb.Delete().After("gorm:delete").Register("oauthdesk:commits", bump)
-	_ = cb.Raw().After("gorm:raw").Register("oauthdesk:commits", bump)
+	db.gen.Add(1)
 }
 
 // Path returns the database given to Open: a SQLite file path or a
@@ -306,10 +299,12 @@ func (db *DB) WriteTx(ctx context.Context, fn func(ctx context.Context) error) e
 	if tx, ok := ctx.Value(txKey{}).(*txState); ok && tx.write {
 		return fn(ctx)
 	}
+	st := &txState{write: true}
 	err := db.w.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		return fn(context.WithValue(ctx, txKey{}, &txState{g: g, write: true}))
+		st.g = g
+		return fn(context.WithValue(ctx, txKey{}, st))
 	})
-	if err == nil {
+	if err == nil && st.guard {
 		db.gen.Add(1)
 	}
 	return err
@@ -333,6 +328,7 @@ func (db *DB) ReadTx(ctx context.Context, fn func(ctx context.Context) error) er
 type txState struct {
 	g     *gorm.DB
 	write bool
+	guard bool // a write the guard reads (see guardChanged)
 }
 
 // rd returns the handle for reads: the transaction in ctx, else the read pool.

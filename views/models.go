@@ -88,6 +88,8 @@ type AppRow struct {
 	ActiveAuthorizations int64
 	Deleted              bool
 	External             bool
+	Status               string // active | pending | rejected
+	ReviewNote           string // why an administrator rejected it
 }
 
 // AppsPage is /admin/apps.
@@ -136,6 +138,12 @@ type ScopeGroup struct {
 // AppForm is /admin/apps/new with the submitted values and per-field errors.
 type AppForm struct {
 	Nav
+	// Action is where the form posts (default /admin/apps); Title and
+	// Submit label the page and its button; Cancel, when set, links back.
+	Action   string
+	Title    string
+	Submit   string
+	Cancel   string
 	Values   map[string]string
 	Errors   map[string]string
 	Error    string
@@ -162,6 +170,8 @@ type AuthorizationRow struct {
 	GrantedAt  string
 	LastUsed   string
 	Revoked    string
+	// State is active | needs_reauthorization | revoked.
+	State string
 	// SecretSlot is the slot of the client secret the authorization last
 	// refreshed with ("" unknown or gone).
 	SecretSlot string
@@ -195,9 +205,19 @@ type AppPage struct {
 	NewSecretSlot string
 	Banners       []ExpiryBanner
 	Deleted       bool
-	CanManage     bool // admin (not auditor)
+	CanManage     bool // admin (not auditor), or an owner on the owner's page
 	HasAlt        bool
 	Flash         string
+	// Base is the app's page: /admin/apps/{id} or /profile/apps/{id}; the
+	// secret and delete actions hang under it.
+	Base string
+	// Owner is set on the owner's settings page (/profile/apps/{id}).
+	Owner  bool
+	Owners []OwnerRow
+	Edit   AppForm
+	// CanReview shows Approve / Reject for a pending app (admins).
+	CanReview   bool
+	AuthNextURL string
 }
 
 // ConfirmPage asks before a destructive action: what will happen, how
@@ -224,6 +244,8 @@ type UserRow struct {
 	Email                string
 	Role                 string
 	ActiveAuthorizations int64
+	Status               string // active | disabled | deleted
+	MustChange           bool
 }
 
 // UsersPage is /admin/users.
@@ -232,6 +254,7 @@ type UsersPage struct {
 	Users     []UserRow
 	CanManage bool
 	Flash     string
+	NextURL   string
 }
 
 // SettingsPage is /admin/settings.
@@ -243,6 +266,8 @@ type SettingsPage struct {
 	CanManage          bool
 	Flash              string
 	Error              string
+	// RegistrationPolicy is members | approval | admins.
+	RegistrationPolicy string
 }
 
 // AuditRow is one audit event.
@@ -303,6 +328,7 @@ type ProfileAuthorization struct {
 	Scopes    []ProfileScope
 	GrantedAt string
 	LastUsed  string
+	State     string // active | needs_reauthorization
 }
 
 // ProfileAuthorizationsPage is /profile/authorizations.
@@ -312,16 +338,21 @@ type ProfileAuthorizationsPage struct {
 	Flash          string
 }
 
-// ScopeInventoryRow is one row of /admin/scopes.
+// ScopeInventoryRow is one row of /admin/scopes. Apps and Users preview
+// the holders; AppCount counts every app; MoreUsers is set when more users
+// hold it than the preview names. DrillURL lists them all.
 type ScopeInventoryRow struct {
 	ID, Name, Category string
 	HighPrivilege      bool
 	Apps               []Link
+	AppCount           int64
 	Authorizations     int
 	Users              []Link
+	MoreUsers          bool
 	Uses               int64
 	LastUsed           string
 	Unused             bool
+	DrillURL           string
 }
 
 // Link is a labelled URL.
@@ -335,13 +366,39 @@ type APIView struct {
 	AdminOnly           bool
 }
 
-// ScopesPage is /admin/scopes.
+// ScopesPage is /admin/scopes. Query filters the rows by scope id, name
+// or category.
 type ScopesPage struct {
 	Nav
 	APIs       []APIView
 	Rows       []ScopeInventoryRow
 	UnusedDays int
 	HighOnly   bool
+	Query      string
+}
+
+// ScopeHoldersPage is /admin/scopes/{scope}: the row of the inventory and
+// one page of the apps registered with the scope (Tab "apps") or of the
+// active authorizations granting it (Tab "authorizations").
+type ScopeHoldersPage struct {
+	Nav
+	Row            ScopeInventoryRow
+	Tab            string
+	Apps           []ScopeAppRow
+	Authorizations []ScopeAuthorizationRow
+	NextURL        string
+	FirstURL       string // the first page, when this is not it
+}
+
+// ScopeAppRow is one app of a scope drill-down.
+type ScopeAppRow struct {
+	ClientID, Name, Company, Owner string
+	ActiveAuthorizations           int64
+}
+
+// ScopeAuthorizationRow is one authorization of a scope drill-down.
+type ScopeAuthorizationRow struct {
+	ID, UserID, Username, ClientID, AppName, GrantedAt, LastUsed string
 }
 
 // UsedScopeRow is one kind of API use on the app scopes page.
@@ -374,6 +431,9 @@ type UserPage struct {
 	User           UserRow
 	Authorizations []AuthorizationRow
 	CanManage      bool
+	Flash          string
+	Error          string
+	NextURL        string
 }
 
 // StateCount is one expiry state and how many secrets are in it.
@@ -406,6 +466,11 @@ type OverviewPage struct {
 	ChartWidth int
 	Next       []ExpiryRowView
 	WarnDays   []int
+	// PendingApps wait for approval; the authorization counts are by true
+	// state.
+	PendingApps          int64
+	ActiveAuthorizations int64
+	NeedReauthorization  int64
 }
 
 // ExpiryBanner warns about one secret on the app page.

@@ -41,9 +41,26 @@ type Store interface {
 	AppendAudit(ctx context.Context, e audit.Event) (audit.Event, error)
 	AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, bool, error)
 	WalkAudit(ctx context.Context, since time.Time, fn func(audit.Event) bool) error
-	ListUsers(ctx context.Context) ([]domain.UserSummary, error)
+	ListUsers(ctx context.Context, f domain.UserFilter) (domain.UserPage, error)
+	UpdateUser(ctx context.Context, u domain.User, at time.Time) error
+	CountActiveAdmins(ctx context.Context) (int64, error)
+	RevokeUserRefreshTokens(ctx context.Context, userID string, at time.Time) error
+	AddAppOwner(ctx context.Context, clientID, userID string, at time.Time) error
+	RemoveAppOwner(ctx context.Context, clientID, userID string) (bool, error)
+	AppOwners(ctx context.Context, clientID string) ([]domain.AppOwner, error)
+	IsAppOwner(ctx context.Context, clientID, userID string) (bool, error)
+	SetAppPrimaryOwner(ctx context.Context, clientID, userID string) error
+	UpdateAppRegistration(ctx context.Context, clientID string, r domain.Registration) error
+	SetAppStatus(ctx context.Context, clientID, status, note string) error
+	CountApps(ctx context.Context, status string) (int64, error)
+	CountAuthorizationStates(ctx context.Context, now time.Time) (map[string]int64, error)
 	SecretExpiries(ctx context.Context) ([]domain.ExpiringSecret, error)
 	ScopeUsage(ctx context.Context, clientID string, since time.Time) ([]domain.ScopeUsage, error)
+	ScopeStats(ctx context.Context) ([]domain.ScopeStat, error)
+	ScopeApps(ctx context.Context, scope, after string, limit int) ([]domain.App, string, error)
+	ScopeAuthorizations(ctx context.Context, scope, after string, limit int) ([]domain.Authorization, string, error)
+	ScopeUsers(ctx context.Context, scope, after string, limit int) ([]domain.User, string, error)
+	MoveScopeUses(ctx context.Context, from, to string, n int64, last time.Time) error
 	SetAppScopes(ctx context.Context, clientID string, scopes []string) error
 	SetAuthorizationScopes(ctx context.Context, id string, scopes []string) error
 	MarkScopesNarrowed(ctx context.Context, clientID string, at time.Time) error
@@ -51,9 +68,10 @@ type Store interface {
 	SetAppNative(ctx context.Context, clientID string) error
 }
 
-// Users lists every user with active authorization counts.
-func (s *Service) Users(ctx context.Context) ([]domain.UserSummary, error) {
-	return s.store.ListUsers(ctx)
+// Users returns one page of users (see domain.UserFilter), each with the
+// number of its authorizations in the true state active.
+func (s *Service) Users(ctx context.Context, f domain.UserFilter) (domain.UserPage, error) {
+	return s.store.ListUsers(ctx, f)
 }
 
 // Service runs the admin use cases. secretLifetime is the default client

@@ -27,6 +27,10 @@ type RegisteredApp struct {
 // Errors: Invalid with per-field messages; NotFound when the owner does
 // not exist.
 func (s *Service) RegisterApp(ctx context.Context, ownerUsername string, reg domain.Registration) (RegisteredApp, error) {
+	return s.registerApp(ctx, ownerUsername, reg, domain.AppActive)
+}
+
+func (s *Service) registerApp(ctx context.Context, ownerUsername string, reg domain.Registration, status string) (RegisteredApp, error) {
 	reg, err := domain.ValidateRegistration(reg)
 	if err != nil {
 		return RegisteredApp{}, err
@@ -45,9 +49,12 @@ func (s *Service) RegisterApp(ctx context.Context, ownerUsername string, reg dom
 		if err != nil {
 			return err
 		}
+		if !owner.Active() {
+			return apperr.Errorf(apperr.Invalid, "owner %q is disabled or deleted", ownerUsername)
+		}
 		value := secret.New(secret.PrefixClientSecret)
 		app := domain.App{ClientID: uuid.NewString(), Registration: reg, OwnerID: owner.ID,
-			OwnerUsername: owner.Username, CreatedAt: now}
+			OwnerUsername: owner.Username, CreatedAt: now, Status: status}
 		app.Secrets = []domain.Secret{{ID: uuid.NewString(), ClientID: app.ClientID, Slot: domain.SlotPrimary,
 			Hash: secret.Hash(value), CreatedAt: now, ExpiresAt: domain.SecretExpiry(now, lifetime)}}
 		if err := s.store.CreateApp(ctx, app); err != nil {
@@ -56,7 +63,7 @@ func (s *Service) RegisterApp(ctx context.Context, ownerUsername string, reg dom
 		out = RegisteredApp{App: app, ClientSecret: value}
 		return s.record(ctx, now, audit.ActionAppRegister, audit.TargetApp, app.ClientID, map[string]any{
 			"name": reg.Name, "callback_url": reg.CallbackURL, "scopes": reg.Scopes, "owner": owner.Username,
-			"secret_id": app.Secrets[0].ID})
+			"secret_id": app.Secrets[0].ID, "status": status})
 	})
 	return out, err
 }

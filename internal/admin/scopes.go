@@ -3,8 +3,10 @@ package admin
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/reports"
@@ -31,40 +33,133 @@ func (s *Service) activeAuthorizations(ctx context.Context, f domain.Authorizati
 	}
 }
 
+// ScopePreview is how many holders of each kind the inventory page names
+// per scope; the rest are one click away (ScopeHolders).
+const ScopePreview = 3
+
 // ScopeInventory returns one row per scope in use (see
 // reports.Inventory), counting a scope unused when it satisfied no API
-// call in the last unusedDays days (DefaultUnusedDays when ≤ 0).
+// call in the last unusedDays days (DefaultUnusedDays when ≤ 0). Each row
+// names up to ScopePreview apps and users; the counts are the maintained
+// aggregates, so the cost is O(scopes), whatever the number of apps and
+// authorizations.
 func (s *Service) ScopeInventory(ctx context.Context, unusedDays int, highOnly bool) ([]reports.ScopeRow, error) {
+	return s.scopeInventory(ctx, unusedDays, highOnly, ScopePreview, nil)
+}
+
+// ScopeReport calls fn with each row of the scope inventory (as
+// ScopeInventory), every holder named, one row at a time: memory holds one
+// row's holders, never the authorizations.
+func (s *Service) ScopeReport(ctx context.Context, unusedDays int, highOnly bool, fn func(reports.ScopeRow) error) error {
+	_, err := s.scopeInventory(ctx, unusedDays, highOnly, 0, fn)
+	return err
+}
+
+// scopeInventory builds the rows; preview > 0 names that many holders per
+// row and returns the rows, otherwise every holder is named and each row
+// goes to fn as soon as it is complete.
+func (s *Service) scopeInventory(ctx context.Context, unusedDays int, highOnly bool, preview int, fn func(reports.ScopeRow) error) ([]reports.ScopeRow, error) {
 	if unusedDays <= 0 {
 		unusedDays = DefaultUnusedDays
 	}
-	var rows []reports.ScopeRow
+	var out []reports.ScopeRow
 	err := s.store.ReadTx(ctx, func(ctx context.Context) error {
-		var apps []domain.App
-		f := domain.AppFilter{Limit: 200}
-		for {
-			page, err := s.store.ListApps(ctx, f)
-			if err != nil {
+		stats, err := s.store.ScopeStats(ctx)
+		if err != nil {
+			return err
+		}
+		rows := reports.Inventory(s.scopes, stats, s.now(), unusedDays, highOnly)
+		for _, r := range rows {
+			limit := preview
+			if limit <= 0 {
+				limit = 1000
+			}
+			for after := ""; ; {
+				apps, next, err := s.store.ScopeApps(ctx, r.Scope, after, limit)
+				if err != nil {
+					return err
+				}
+				for _, a := range apps {
+					r.Apps = append(r.Apps, reports.AppRef{ClientID: a.ClientID, Name: a.Name})
+				}
+				if next == "" || preview > 0 {
+					break
+				}
+				after = next
+			}
+			for after := ""; ; {
+				users, next, err := s.store.ScopeUsers(ctx, r.Scope, after, limit)
+				if err != nil {
+					return err
+				}
+				for _, u := range users {
+					r.Users = append(r.Users, reports.UserRef{ID: u.ID, Username: u.Username})
+				}
+				if next == "" {
+					if preview <= 0 || len(users) < limit {
+						r.UserCount = int64(len(r.Users))
+					}
+					break
+				}
+				if preview > 0 {
+					break
+				}
+				after = next
+			}
+			slices.SortFunc(r.Users, func(a, b reports.UserRef) int { return strings.Compare(a.Username, b.Username) })
+			if fn == nil {
+				out = append(out, r)
+				continue
+			}
+			if err := fn(r); err != nil {
 				return err
 			}
-			apps = append(apps, page.Apps...)
-			if page.Next == "" {
-				break
-			}
-			f.After = page.Next
 		}
-		auths, err := s.activeAuthorizations(ctx, domain.AuthorizationFilter{})
-		if err != nil {
-			return err
-		}
-		usage, err := s.store.ScopeUsage(ctx, "", time.Time{})
-		if err != nil {
-			return err
-		}
-		rows = reports.Inventory(s.scopes, apps, auths, usage, s.now(), unusedDays, highOnly)
 		return nil
 	})
-	return rows, err
+	return out, err
+}
+
+// ScopeHolders is one page of a scope's drill-down: the apps that
+// register it or the active authorizations that grant it.
+type ScopeHolders struct {
+	Row            reports.ScopeRow
+	Apps           []domain.App
+	Authorizations []domain.Authorization
+	Next           string // the cursor of the next page, "" on the last
+}
+
+// ScopeHoldersPage returns the inventory row of scope and one page
+// (limit, default 50) of its apps (authorizations false) or active
+// authorizations, after the cursor after. Errors: NotFound when no app or
+// active authorization holds scope.
+func (s *Service) ScopeHoldersPage(ctx context.Context, scope string, authorizations bool, after string, limit int) (ScopeHolders, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	var out ScopeHolders
+	err := s.store.ReadTx(ctx, func(ctx context.Context) error {
+		stats, err := s.store.ScopeStats(ctx)
+		if err != nil {
+			return err
+		}
+		found := false
+		for _, r := range reports.Inventory(s.scopes, stats, s.now(), DefaultUnusedDays, false) {
+			if r.Scope == scope {
+				out.Row, found = r, true
+			}
+		}
+		if !found {
+			return apperr.Errorf(apperr.NotFound, "No app or active authorization holds the scope %q.", scope)
+		}
+		if authorizations {
+			out.Authorizations, out.Next, err = s.store.ScopeAuthorizations(ctx, scope, after, limit)
+		} else {
+			out.Apps, out.Next, err = s.store.ScopeApps(ctx, scope, after, limit)
+		}
+		return err
+	})
+	return out, err
 }
 
 // AppScopeAudit returns the scope audit of one app over the last days days
@@ -123,39 +218,8 @@ func (s *Service) ChangeAppScopes(ctx context.Context, clientID string, scopes [
 			return err
 		}
 		now := s.now()
-		ch = ScopeChange{Before: app.Scopes, After: ids}
-		for _, old := range app.Scopes {
-			ch.Narrowed = ch.Narrowed || !s.scopes.Satisfies(ids, old)
-		}
-		for _, n := range ids {
-			ch.Widened = ch.Widened || !s.scopes.Satisfies(app.Scopes, n)
-		}
-		if err := s.store.SetAppScopes(ctx, app.ClientID, ids); err != nil {
+		if ch, err = s.changeScopes(ctx, app, ids, now); err != nil {
 			return err
-		}
-		if ch.Narrowed {
-			auths, err := s.activeAuthorizations(ctx, domain.AuthorizationFilter{ClientID: app.ClientID})
-			if err != nil {
-				return err
-			}
-			for _, z := range auths {
-				kept := s.scopes.Intersect(z.Scopes, ids)
-				switch {
-				case len(kept) == 0:
-					if err := s.revokeOne(ctx, z.ID, now, map[string]any{"reason": "registered scopes narrowed"}); err != nil {
-						return err
-					}
-					ch.RevokedAuthorizations++
-				case !slices.Equal(kept, z.Scopes):
-					if err := s.store.SetAuthorizationScopes(ctx, z.ID, kept); err != nil {
-						return err
-					}
-					ch.NarrowedAuthorizations++
-				}
-			}
-			if err := s.store.MarkScopesNarrowed(ctx, app.ClientID, now); err != nil {
-				return err
-			}
 		}
 		return s.record(ctx, now, audit.ActionAppScopes, audit.TargetApp, app.ClientID, map[string]any{
 			"before": ch.Before, "after": ch.After, "narrowed": ch.Narrowed, "widened": ch.Widened,
@@ -163,4 +227,61 @@ func (s *Service) ChangeAppScopes(ctx context.Context, clientID string, scopes [
 		})
 	})
 	return ch, err
+}
+
+// changeScopes stores the app's new registered scopes ids (validated) and
+// narrows its authorizations when they shrank; inside the caller's write
+// transaction, which records the audit event.
+func (s *Service) changeScopes(ctx context.Context, app domain.App, ids []string, now time.Time) (ScopeChange, error) {
+	ch := ScopeChange{Before: app.Scopes, After: ids}
+	for _, old := range app.Scopes {
+		ch.Narrowed = ch.Narrowed || !s.scopes.Satisfies(ids, old)
+	}
+	for _, n := range ids {
+		ch.Widened = ch.Widened || !s.scopes.Satisfies(app.Scopes, n)
+	}
+	if err := s.store.SetAppScopes(ctx, app.ClientID, ids); err != nil {
+		return ch, err
+	}
+	if !ch.Narrowed {
+		return ch, nil
+	}
+	auths, err := s.activeAuthorizations(ctx, domain.AuthorizationFilter{ClientID: app.ClientID})
+	if err != nil {
+		return ch, err
+	}
+	usage, err := s.store.ScopeUsage(ctx, app.ClientID, time.Time{})
+	if err != nil {
+		return ch, err
+	}
+	byAuth := map[string][]domain.ScopeUsage{}
+	for _, u := range usage {
+		byAuth[u.AuthorizationID] = append(byAuth[u.AuthorizationID], u)
+	}
+	for _, z := range auths {
+		kept := s.scopes.Intersect(z.Scopes, ids)
+		switch {
+		case len(kept) == 0:
+			if err := s.revokeOne(ctx, z.ID, now, map[string]any{"reason": "registered scopes narrowed"}); err != nil {
+				return ch, err
+			}
+			ch.RevokedAuthorizations++
+		case !slices.Equal(kept, z.Scopes):
+			if err := s.store.SetAuthorizationScopes(ctx, z.ID, kept); err != nil {
+				return ch, err
+			}
+			// The inventory credits past uses to what the grant still
+			// holds that satisfies them (nothing: they drop out).
+			for _, u := range byAuth[z.ID] {
+				if slices.Contains(kept, u.SatisfiedBy) {
+					continue
+				}
+				if err := s.store.MoveScopeUses(ctx, u.SatisfiedBy, s.scopes.SatisfiedBy(kept, u.Scope), u.Count, u.LastUsedAt); err != nil {
+					return ch, err
+				}
+			}
+			ch.NarrowedAuthorizations++
+		}
+	}
+	return ch, s.store.MarkScopesNarrowed(ctx, app.ClientID, now)
 }

@@ -78,7 +78,9 @@ func (s *Service) authenticate(ctx context.Context, username, password string) (
 	}
 	ok, herr := argon2id.ComparePasswordAndHash(password, hash)
 	s.hashSlots.Release()
-	if err != nil || herr != nil || !ok {
+	if err != nil || herr != nil || !ok || !u.Active() {
+		// A disabled or deleted user gets the same answer: the message
+		// does not say why.
 		return domain.User{}, bad
 	}
 	return u, nil

@@ -133,3 +133,9 @@ func (s *Service) UserByUsername(ctx context.Context, username string) (domain.U
 	}
 	return u, err
 }
+
+// HashPassword returns the argon2id PHC string of password, as stored for
+// users (for bulk writers such as the development seed).
+func HashPassword(password string) (string, error) {
+	return argon2id.CreateHash(password, argonParams)
+}

@@ -41,6 +41,18 @@ const (
 	ActionSignIn              = "session.signin"
 	ActionSignInFailed        = "session.signin_failed"
 	ActionSignOut             = "session.signout"
+	ActionAppUpdate           = "app.update"
+	ActionAppApprove          = "app.approve"
+	ActionAppReject           = "app.reject"
+	ActionAppOwnerAdd         = "app.owner_add"
+	ActionAppOwnerRemove      = "app.owner_remove"
+	ActionAppHandOver         = "app.hand_over"
+	ActionUserRole            = "user.role"
+	ActionUserDisable         = "user.disable"
+	ActionUserEnable          = "user.enable"
+	ActionUserPasswordReset   = "user.password_reset"
+	ActionUserPasswordChange  = "user.password_change"
+	ActionUserDelete          = "user.delete"
 )
 
 // Target types.

@@ -180,13 +180,13 @@ func userCmd(g *globals) *cobra.Command {
 	add.Flags().StringVar(&display, "display-name", "", "display name (default: the username)")
 	add.Flags().StringVar(&email, "email", "", "e-mail address")
 	add.Flags().BoolVar(&pwStdin, "password-stdin", false, "read the password from the first line of standard input (required)")
-	c.AddCommand(add)
+	c.AddCommand(add, userListCmd(g), userPasswdCmd(g), userSetRoleCmd(g), userDisableCmd(g, true), userDisableCmd(g, false))
 	return c
 }
 
 func appCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "app", Short: "Manage app registrations"}
-	c.AddCommand(appRegisterCmd(g), appListCmd(g), appRotateSecretCmd(g), appRetireSecretCmd(g), appDeleteCmd(g), appImportCmd(g))
+	c.AddCommand(appRegisterCmd(g), appUpdateCmd(g), appListCmd(g), appRotateSecretCmd(g), appRetireSecretCmd(g), appDeleteCmd(g), appImportCmd(g))
 	return c
 }
 
@@ -228,20 +228,26 @@ func appRegisterCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	registrationFlags(c, &reg, &scopes, &owner, &asJSON, " (required)")
+	return c
+}
+
+// registrationFlags declares the registration flags shared by `app
+// register` and `app update` (the same names, the same validation).
+func registrationFlags(c *cobra.Command, reg *domain.Registration, scopes, owner *string, asJSON *bool, required string) {
 	f := c.Flags()
-	f.StringVar(&reg.Name, "name", "", "application name (required, ≤128 characters)")
-	f.StringVar(&reg.Company, "company", "", "company name (required, ≤128 characters)")
-	f.StringVar(&reg.AppURL, "app-url", "", "application website (required)")
-	f.StringVar(&reg.CallbackURL, "callback-url", "", "authorization callback URL, https (required)")
-	f.StringVar(&scopes, "scopes", "", "space-separated scopes, e.g. \"vso.work vso.code_write\" (required)")
-	f.StringVar(&owner, "owner", "", "username of the app's owner (required)")
+	f.StringVar(&reg.Name, "name", "", "application name (≤128 characters)"+required)
+	f.StringVar(&reg.Company, "company", "", "company name (≤128 characters)"+required)
+	f.StringVar(&reg.AppURL, "app-url", "", "application website"+required)
+	f.StringVar(&reg.CallbackURL, "callback-url", "", "authorization callback URL, https"+required)
+	f.StringVar(scopes, "scopes", "", "space-separated scopes, e.g. \"vso.work vso.code_write\""+required)
+	f.StringVar(owner, "owner", "", "username of the app's (primary) owner"+required)
 	f.StringVar(&reg.Description, "description", "", "description shown on the approval page")
 	f.StringVar(&reg.CompanyURL, "company-url", "", "company website")
 	f.StringVar(&reg.TermsURL, "terms-url", "", "terms of service URL")
 	f.StringVar(&reg.PrivacyURL, "privacy-url", "", "privacy statement URL")
 	f.StringVar(&reg.LogoURL, "logo-url", "", "logo URL (https)")
-	f.BoolVar(&asJSON, "json", false, "print JSON")
-	return c
+	f.BoolVar(asJSON, "json", false, "print JSON")
 }
 
 // appJSON is one app in `oauthdesk app list --json`.

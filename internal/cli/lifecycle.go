@@ -255,7 +255,7 @@ func authzRevokeCmd(g *globals) *cobra.Command {
 func policyCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "policy", Short: "Organization policies"}
 	set := &cobra.Command{
-		Use:   "set third-party-oauth on|off | set secret-lifetime-days N",
+		Use:   "set third-party-oauth on|off | set secret-lifetime-days N | set app-registration members|approval|admins",
 		Short: "Set a policy",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -288,8 +288,21 @@ func policyCmd(g *globals) *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(g.env.Stdout, "New client secrets now live %d days.\n", days)
+			case "app-registration":
+				if !domain.ValidRegistrationPolicy(args[1]) {
+					return usagef("app-registration takes members, approval or admins")
+				}
+				svc, done, err := g.adminService(ctx)
+				if err != nil {
+					return err
+				}
+				defer done()
+				if err := svc.SetRegistrationPolicy(ctx, args[1]); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.env.Stdout, "App registration is now: %s.\n", args[1])
 			default:
-				return usagef("unknown policy %q: use third-party-oauth or secret-lifetime-days", args[0])
+				return usagef("unknown policy %q: use third-party-oauth, secret-lifetime-days or app-registration", args[0])
 			}
 			return nil
 		},

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"strconv"
@@ -36,14 +37,18 @@ func reportCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer done()
-			rows, err := svc.ScopeInventory(ctx, unusedDays, high)
+			w := bufio.NewWriter(g.env.Stdout)
+			sw, err := reports.NewScopesWriter(w, format)
 			if err != nil {
 				return err
 			}
-			if err := reports.WriteScopes(g.env.Stdout, format, rows); err != nil {
+			if err := svc.ScopeReport(ctx, unusedDays, high, sw.Write); err != nil {
+				return err
+			}
+			if err := sw.Close(); err != nil {
 				return fmt.Errorf("write report: %w", err)
 			}
-			return nil
+			return w.Flush()
 		},
 	}
 	scopes.Flags().StringVar(&format, "format", reports.FormatTable, "table, csv or json")

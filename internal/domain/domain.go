@@ -45,6 +45,13 @@ type User struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	Revision     int64
+	// DisabledAt is set while the user is disabled (cannot sign in, tokens
+	// refused); DeletedAt once deleted (the record stays for the audit log).
+	DisabledAt *time.Time
+	DeletedAt  *time.Time
+	// MustChangePassword is set by a password reset: the user must choose a
+	// new password at the next sign-in.
+	MustChangePassword bool
 }
 
 // Registration is what an app owner fills in when registering an app: the
@@ -99,9 +106,13 @@ type App struct {
 	// there (stored here with an empty hash), so they cannot get tokens
 	// here until a secret is issued here.
 	External bool
-	Secrets  []Secret
-	// ActiveAuthorizations counts authorizations not revoked; filled by
-	// listings only.
+	// Status is AppActive, AppPending or AppRejected; ReviewNote is the
+	// administrator's reason for a rejection.
+	Status     string
+	ReviewNote string
+	Secrets    []Secret
+	// ActiveAuthorizations counts authorizations in the true state
+	// AuthActive; filled by listings only.
 	ActiveAuthorizations int64
 }
 
@@ -128,6 +139,9 @@ type Authorization struct {
 	LastUsedAt  *time.Time
 	RevokedAt   *time.Time
 	RevokedBy   string
+	// State is the true state (AuthActive, AuthNeedsReauthorization,
+	// AuthRevoked); filled by listings only.
+	State string
 
 	// Filled by listings only.
 	Username        string
@@ -230,6 +244,10 @@ type AppFilter struct {
 	After, Before       string
 	Limit               int
 	IncludeDeleted      bool
+	// Status keeps apps of that status (domain.AppPending, …) when set.
+	Status string
+	// OwnerID keeps the apps that user owns or co-owns when set.
+	OwnerID string
 }
 
 // AppPage is one page of apps in the filter's order. Next/Prev are
@@ -300,6 +318,9 @@ type AuthorizationFilter struct {
 	ActiveOnly bool
 	After      string
 	Limit      int
+	// Now is the time the true state is computed at (zero: the store's
+	// clock).
+	Now time.Time
 }
 
 // RevocationImpact counts what revoking the authorizations matching f
@@ -410,4 +431,15 @@ type ReportRun struct {
 	Rows       int
 	Attempts   int
 	Error      string
+}
+
+// ScopeStat is the maintained count of one scope: apps not deleted that
+// register it, active authorizations that grant it, and the API calls it
+// satisfied (Uses, last at LastUsedAt; nil: never).
+type ScopeStat struct {
+	Scope          string
+	Apps           int64
+	Authorizations int64
+	Uses           int64
+	LastUsedAt     *time.Time
 }

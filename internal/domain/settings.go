@@ -10,4 +10,7 @@ const (
 	// SettingSecretLifetimeDays is the lifetime of new client secrets in
 	// days, 1 to five years (the seeds' lifetime).
 	SettingSecretLifetimeDays = "secret_lifetime_days"
+	// SettingAppRegistration is who may register apps: PolicyMembers
+	// (default), PolicyApproval or PolicyAdmins (issue #9).
+	SettingAppRegistration = "app_registration"
 )

@@ -200,6 +200,16 @@ func (f *sweepFixture) sweepRoutes() map[string]func(role domain.Role) (string, 
 		return func(domain.Role) (string, int) { return path, http.StatusOK }
 	}
 	none := func(domain.Role) (string, int) { return "", 0 }
+	// own is a page of the app the role's user owns: root registered the
+	// admin's app, bob his own.
+	own := func(suffix string) func(domain.Role) (string, int) {
+		return func(r domain.Role) (string, int) {
+			if r == domain.RoleMember {
+				return "/profile/apps/" + f.bobApp.ClientID + suffix, http.StatusOK
+			}
+			return "/profile/apps/" + f.app.ClientID + suffix, http.StatusOK
+		}
+	}
 	app := "/admin/apps/" + f.app.ClientID
 	return map[string]func(domain.Role) (string, int){
 		// Not pages.
@@ -246,6 +256,20 @@ func (f *sweepFixture) sweepRoutes() map[string]func(role domain.Role) (string, 
 		"/admin/settings":                                 admin("/admin/settings"),
 		"/admin/reports":                                  admin("/admin/reports"),
 		"/admin/audit":                                    admin("/admin/audit"),
+		// The owner's pages (issue #9): each role visits an app it owns.
+		"/profile/apps":                                     both("/profile/apps"),
+		"/profile/apps/new":                                 both("/profile/apps/new"),
+		"/profile/password":                                 both("/profile/password"),
+		"/profile/apps/:client_id":                          own(""),
+		"/profile/apps/:client_id/edit":                     own("/edit"),
+		"/profile/apps/:client_id/secrets/:slot/regenerate": own("/secrets/primary/regenerate"),
+		"/profile/apps/:client_id/secrets/:slot/retire":     own("/secrets/primary/retire"),
+		"/profile/apps/:client_id/delete":                   own("/delete"),
+		"/admin/apps/:client_id/edit":                       admin(app + "/edit"),
+		"/admin/apps/:client_id/reject":                     admin(app + "/reject"),
+		"/admin/users/:id/disable":                          admin("/admin/users/" + f.bobID + "/disable"),
+		"/admin/users/:id/reset-password":                   admin("/admin/users/" + f.bobID + "/reset-password"),
+		"/admin/users/:id/delete":                           admin("/admin/users/" + f.bobID + "/delete"),
 	}
 }
 

@@ -56,7 +56,8 @@ type Consent struct {
 // signed in yet).
 //
 // Errors: *PageError when the client_id is missing, malformed, unknown or
-// deleted, when the app cannot mint tokens here, or when redirect_uri is
+// deleted, when the app is waiting for approval or was rejected, when the
+// app cannot mint tokens here, or when redirect_uri is
 // missing or not exactly the registered callback URL — these must never
 // redirect; *RedirectError (ResponseTypeRequired, ResponseTypeNotSupported,
 // ScopeRequired, InvalidScope) once the redirect URI is known good; other
@@ -75,6 +76,12 @@ func (s *Service) CheckAuthorize(ctx context.Context, userID string, req Authori
 	}
 	if err != nil {
 		return Consent{}, err
+	}
+	switch app.Status {
+	case domain.AppPending:
+		return Consent{}, &PageError{Message: "This app is waiting for an administrator's approval. It cannot be authorized until then."}
+	case domain.AppRejected:
+		return Consent{}, &PageError{Message: "An administrator did not approve this app, so it cannot be authorized."}
 	}
 	if req.RedirectURI == "" {
 		return Consent{}, &PageError{Message: "The request has no redirect_uri. It must be the callback URL registered for " + app.Name + "."}

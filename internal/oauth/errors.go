@@ -38,6 +38,7 @@ var (
 	ErrSecretMissing        = newErr("invalid_client", "A client secret must be provided", http.StatusUnauthorized)
 	ErrClientUnknown        = newErr("invalid_client", "The client is not valid", http.StatusUnauthorized)
 	ErrClientFailed         = newErr("unauthorized_client", "Client failed validation", http.StatusUnauthorized)
+	ErrClientNotApproved    = newErr("invalid_client", "The app is waiting for an administrator's approval", http.StatusUnauthorized)
 	ErrGrantInvalid         = newErr("invalid_grant", "The provided authorization grant failed verification", http.StatusBadRequest)
 	ErrAuthorizationGone    = newErr("invalid_grant", "No authorization grant was found", http.StatusBadRequest)
 	ErrSecretRetired        = newErr("invalid_grant", "The grant was issued under a client secret that has since been regenerated or retired", http.StatusBadRequest)

@@ -125,12 +125,18 @@ func (g *Guard) Check(ctx context.Context, c *Claims) (Verdict, error) {
 		return Verdict{Revoked: true}, err
 	}
 	dead := func(kind, ref string) bool { _, ok := g.dead[kind][ref]; return ok }
+	// A user can be enabled again after being disabled: only the tokens
+	// issued up to the invalidation (to the second, JWT precision) are dead.
+	userDead := false
+	if at, ok := g.dead[domain.KindUser][c.UserID]; ok {
+		userDead = c.IssuedAt == nil || !c.IssuedAt.Time.After(at)
+	}
 	return Verdict{
 		Revoked: dead(domain.KindAuthorization, c.AuthorizationID) ||
 			dead(domain.KindFamily, c.FamilyID) ||
 			dead(domain.KindSecret, c.SecretID) ||
 			dead(domain.KindApp, c.ClientID) ||
-			dead(domain.KindUser, c.UserID),
+			userDead,
 		PolicyOff: g.oauthDeny,
 		Ceiling:   g.ceiling(c),
 	}, nil

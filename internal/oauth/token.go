@@ -196,10 +196,14 @@ func (s *Service) authenticateClient(ctx context.Context, clientID, presented st
 // matchSecret returns the app's active secret whose hash matches
 // presented. Every slot is compared, with no early exit, so the time taken
 // does not depend on which slot matched. Errors: ErrClientUnknown,
-// ErrClientFailed, ErrSecretExpired.
+// ErrClientNotApproved (pending or rejected app), ErrClientFailed,
+// ErrSecretExpired.
 func matchSecret(app domain.App, presented string, now time.Time) (domain.Secret, error) {
 	if app.DeletedAt != nil || app.External {
 		return domain.Secret{}, ErrClientUnknown
+	}
+	if app.Status != "" && app.Status != domain.AppActive {
+		return domain.Secret{}, ErrClientNotApproved
 	}
 	h := secret.Hash(presented)
 	var match domain.Secret

@@ -78,179 +78,55 @@ func scopesOf(rows []reports.ScopeRow) []string {
 	return out
 }
 
+// TestInventory checks the inventory built from the maintained per-scope
+// counts: catalog order, only scopes held by an app or an active
+// authorization, the unused window, the high-privilege filter, and that
+// scopes the catalog does not know come last.
 func TestInventory(t *testing.T) {
 	cat := scope.Default()
-	apps, auths := inventoryFixture()
-	base := []domain.ScopeUsage{
-		use("z1", "a", "vso.profile", "vso.work", 2, ago(time.Hour)),
-		use("z2", "a", "vso.profile", "vso.work", 1, ago(10*day)),
-		// The revoked z4: never counted, however recent.
-		use("z4", "b", "vso.profile", "vso.code_write", 100, now),
-		use("z4", "b", "vso.tokens", "vso.tokens", 7, now),
-		// vso.code is not registered or granted by anyone, and z1's grant
-		// (vso.work) does not satisfy it: no row, even if a fact names it.
-		use("z1", "a", "vso.code", "vso.code", 5, now),
-	}
-	type want struct {
-		unused   bool
-		uses     int64
-		lastUsed *time.Time
-	}
 	tp := func(t time.Time) *time.Time { return &t }
-	cases := []struct {
-		name       string
-		adminUse   time.Time // last use of vso.tokenadministration by z2 (zero: never)
-		unusedDays int
-		highOnly   bool
-		wantScopes []string
-		want       map[string]want
+	stats := []domain.ScopeStat{
+		{Scope: "vso.work", Apps: 1, Authorizations: 2, Uses: 3, LastUsedAt: tp(ago(time.Hour))},
+		{Scope: "vso.tokens", Apps: 1, Authorizations: 2},
+		{Scope: "vso.code_write", Apps: 1, Authorizations: 1, Uses: 100, LastUsedAt: tp(ago(200 * day))},
+		{Scope: "vso.profile", Uses: 9, LastUsedAt: tp(now)}, // used, but held by nobody: no row
+		{Scope: "vso.zzz_unknown", Apps: 1},
+		{Scope: "vso.tokenadministration", Authorizations: 1, Uses: -2, LastUsedAt: tp(ago(10 * day))},
+	}
+	rows := reports.Inventory(cat, stats, now, 90, false)
+	if got, want := scopesOf(rows), []string{"vso.code_write", "vso.tokens", "vso.tokenadministration", "vso.work", "vso.zzz_unknown"}; !slices.Equal(got, want) {
+		t.Fatalf("scopes %v, want %v (catalog order, unknown last)", got, want)
+	}
+	by := rowsByScope(rows)
+	for _, c := range []struct {
+		scope  string
+		unused bool
+		uses   int64
+		apps   int64
+		auths  int
 	}{
-		{
-			name: "never used", unusedDays: 90,
-			wantScopes: []string{"vso.code_write", "vso.tokens", "vso.tokenadministration", "vso.work"},
-			want: map[string]want{
-				"vso.code_write":          {unused: true},
-				"vso.tokens":              {unused: true},
-				"vso.tokenadministration": {unused: true},
-				"vso.work":                {uses: 3, lastUsed: tp(ago(time.Hour))},
-			},
-		},
-		{
-			name: "used exactly at the window's edge counts as used", adminUse: ago(30 * day), unusedDays: 30,
-			wantScopes: []string{"vso.code_write", "vso.tokens", "vso.tokenadministration", "vso.work"},
-			want: map[string]want{
-				"vso.tokenadministration": {uses: 1, lastUsed: tp(ago(30 * day))},
-				"vso.work":                {uses: 3, lastUsed: tp(ago(time.Hour))},
-			},
-		},
-		{
-			name: "used a second before the window is unused, but still counted", adminUse: ago(30*day + time.Second), unusedDays: 30,
-			wantScopes: []string{"vso.code_write", "vso.tokens", "vso.tokenadministration", "vso.work"},
-			want: map[string]want{
-				"vso.tokenadministration": {unused: true, uses: 1, lastUsed: tp(ago(30*day + time.Second))},
-				"vso.work":                {uses: 3, lastUsed: tp(ago(time.Hour))},
-			},
-		},
-		{
-			name: "a shorter window turns an old use unused", adminUse: ago(30 * day), unusedDays: 29,
-			wantScopes: []string{"vso.code_write", "vso.tokens", "vso.tokenadministration", "vso.work"},
-			want: map[string]want{
-				"vso.tokenadministration": {unused: true, uses: 1, lastUsed: tp(ago(30 * day))},
-				"vso.work":                {uses: 3, lastUsed: tp(ago(time.Hour))},
-			},
-		},
-		{
-			name: "window of one day: the ten-day-old use of vso.work does not matter, the latest does", unusedDays: 1,
-			wantScopes: []string{"vso.code_write", "vso.tokens", "vso.tokenadministration", "vso.work"},
-			want:       map[string]want{"vso.work": {uses: 3, lastUsed: tp(ago(time.Hour))}},
-		},
-		{
-			name: "high-privilege only", adminUse: ago(time.Minute), unusedDays: 90, highOnly: true,
-			wantScopes: []string{"vso.code_write", "vso.tokens", "vso.tokenadministration"},
-			want: map[string]want{
-				"vso.code_write":          {unused: true},
-				"vso.tokenadministration": {uses: 1, lastUsed: tp(ago(time.Minute))},
-			},
-		},
+		{"vso.work", false, 3, 1, 2},
+		{"vso.tokens", true, 0, 1, 2},
+		{"vso.code_write", true, 100, 1, 1}, // last used 200 days ago
+		{"vso.tokenadministration", false, 0, 0, 1},
+	} {
+		r := by[c.scope]
+		if r.Unused != c.unused || r.Uses != c.uses || r.AppCount != c.apps || r.Authorizations != c.auths || r.UserCount != -1 {
+			t.Errorf("%s: %+v, want unused %v, uses %d, %d apps, %d authorizations, user count unknown", c.scope, r, c.unused, c.uses, c.apps, c.auths)
+		}
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			usage := slices.Clone(base)
-			if !c.adminUse.IsZero() {
-				usage = append(usage, use("z2", "a", "vso.tokenadministration", "vso.tokenadministration", 1, c.adminUse))
-			}
-			rows := reports.Inventory(cat, apps, auths, usage, now, c.unusedDays, c.highOnly)
-			if got := scopesOf(rows); !slices.Equal(got, c.wantScopes) {
-				t.Fatalf("rows %q, want %q (catalog order)", got, c.wantScopes)
-			}
-			for _, r := range rows {
-				w, listed := c.want[r.Scope]
-				if !listed {
-					w = want{unused: true}
-				}
-				if r.Unused != w.unused || r.Uses != w.uses || !reflect.DeepEqual(r.LastUsed, w.lastUsed) {
-					t.Errorf("%s: unused %v, uses %d, last used %v; want %v, %d, %v", r.Scope, r.Unused, r.Uses, fmtTime(r.LastUsed),
-						w.unused, w.uses, fmtTime(w.lastUsed))
-				}
-				sc, _ := cat.Lookup(r.Scope)
-				if r.Name != sc.Name || r.Category != sc.Category || r.HighPrivilege != sc.HighPrivilege {
-					t.Errorf("%s: name %q category %q high %v, want the catalog's %q %q %v", r.Scope, r.Name, r.Category, r.HighPrivilege,
-						sc.Name, sc.Category, sc.HighPrivilege)
-				}
-				if c.highOnly && !r.HighPrivilege {
-					t.Errorf("%s is listed with highOnly but is not high-privilege", r.Scope)
-				}
-			}
-		})
+	if !by["vso.code_write"].HighPrivilege || by["vso.work"].HighPrivilege {
+		t.Error("high-privilege flags wrong")
 	}
-
-	t.Run("holders: apps, active authorizations and users per scope", func(t *testing.T) {
-		rows := rowsByScope(reports.Inventory(cat, apps, auths, base, now, 90, false))
-		type holders struct {
-			apps  []reports.AppRef
-			auths int
-			users []string
-		}
-		want := map[string]holders{
-			"vso.work":                {[]reports.AppRef{{ClientID: "a", Name: "Alpha"}}, 2, []string{"bob", "root"}},
-			"vso.tokenadministration": {[]reports.AppRef{{ClientID: "a", Name: "Alpha"}}, 1, []string{"root"}},
-			"vso.code_write":          {[]reports.AppRef{{ClientID: "b", Name: "Beta"}}, 1, []string{"carol"}},
-			// Users sorted by username, each once.
-			"vso.tokens": {[]reports.AppRef{{ClientID: "b", Name: "Beta"}}, 2, []string{"carol", "root"}},
-		}
-		for s, w := range want {
-			r, ok := rows[s]
-			if !ok {
-				t.Errorf("no row for %s", s)
-				continue
-			}
-			var users []string
-			for _, u := range r.Users {
-				users = append(users, u.Username)
-			}
-			if !reflect.DeepEqual(r.Apps, w.apps) || r.Authorizations != w.auths || !slices.Equal(users, w.users) {
-				t.Errorf("%s: apps %v, %d authorizations, users %q; want %v, %d, %q", s, r.Apps, r.Authorizations, users, w.apps, w.auths, w.users)
-			}
-		}
-		if u := rows["vso.tokens"].Users; len(u) != 2 || u[1] != (reports.UserRef{ID: "u-root", Username: "root"}) {
-			t.Errorf("vso.tokens users %+v, want carol then root (u-root)", u)
-		}
-	})
-
-	t.Run("a scope only granted (no app registers it) has an empty, non-nil app list", func(t *testing.T) {
-		rows := reports.Inventory(cat, apps[:1], auths[:1], nil, now, 90, false)
-		// Only app A and z1: vso.work (registered and granted), vso.tokenadministration (registered only).
-		if got := scopesOf(rows); !slices.Equal(got, []string{"vso.tokenadministration", "vso.work"}) {
-			t.Fatalf("rows %q", got)
-		}
-		if r := rowsByScope(rows)["vso.tokenadministration"]; r.Authorizations != 0 || r.Users == nil || len(r.Users) != 0 {
-			t.Errorf("registered-only scope: %d authorizations, users %#v; want 0 and an empty list", r.Authorizations, r.Users)
-		}
-		rows = reports.Inventory(cat, nil, auths[2:3], nil, now, 90, false)
-		for _, r := range rows {
-			if r.Apps == nil || len(r.Apps) != 0 {
-				t.Errorf("%s: apps %#v, want an empty list", r.Scope, r.Apps)
-			}
-		}
-		b, _ := json.Marshal(rows)
-		if !strings.Contains(string(b), `"apps":[]`) || strings.Contains(string(b), `"apps":null`) {
-			t.Errorf("JSON %s: want \"apps\":[]", b)
-		}
-	})
-
-	t.Run("nothing registered or granted", func(t *testing.T) {
-		rows := reports.Inventory(cat, nil, nil, base, now, 90, false)
-		if rows == nil || len(rows) != 0 {
-			t.Errorf("rows %#v, want an empty non-nil list", rows)
-		}
-	})
-
-	t.Run("unknown scope ids are left out", func(t *testing.T) {
-		rows := reports.Inventory(cat, []domain.App{app("x", "X", "vso.nope", "vso.build")}, nil, nil, now, 90, false)
-		if got := scopesOf(rows); !slices.Equal(got, []string{"vso.build"}) {
-			t.Errorf("rows %q, want only vso.build", got)
-		}
-	})
+	if got := scopesOf(reports.Inventory(cat, stats, now, 365, true)); !slices.Equal(got, []string{"vso.code_write", "vso.tokens", "vso.tokenadministration"}) {
+		t.Errorf("high only: %v", got)
+	}
+	if by := rowsByScope(reports.Inventory(cat, stats, now, 365, false)); by["vso.code_write"].Unused {
+		t.Error("with a 365-day window vso.code_write (used 200 days ago) is unused")
+	}
+	if rows := reports.Inventory(cat, nil, now, 90, false); len(rows) != 0 {
+		t.Errorf("no stats: %d rows", len(rows))
+	}
 }
 
 func fmtTime(t *time.Time) string {
@@ -383,8 +259,9 @@ func TestForApp(t *testing.T) {
 				use("y1", "f", "vso.profile", "vso.work", 2, ago(4*time.Hour)),
 				use("y1", "f", "vso.hooks", "vso.work", 1, ago(6*time.Hour)),
 			},
-			// Granted is minimised: vso.work includes vso.profile.
-			wantGranted: []string{"vso.work"},
+			// Granted is the union over the active authorizations, not
+			// minimised: one user granted vso.profile alone.
+			wantGranted: []string{"vso.work", "vso.profile"},
 			wantUsed: []reports.UsedScope{
 				{Scope: "vso.hooks", SatisfiedBy: "vso.work", Uses: 1, LastUsed: ago(6 * time.Hour)},
 				{Scope: "vso.profile", SatisfiedBy: "vso.profile", Uses: 3, LastUsed: ago(5 * time.Hour)},

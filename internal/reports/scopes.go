@@ -25,86 +25,67 @@ type UserRef struct {
 	Username string `json:"username"`
 }
 
-// ScopeRow is one scope in use (registered by an active app or granted by
-// an active authorization): who holds it and when it last satisfied an API
-// call. Unused means held but not used within the report's window.
+// ScopeRow is one scope in use (registered by an app not deleted or
+// granted by an active authorization): how many hold it and when it last
+// satisfied an API call. Unused means held but not used within the
+// report's window. Apps and Users list the holders when the caller fills
+// them (the full lists in reports, a preview on the dashboard); AppCount
+// and UserCount count them all (UserCount only when computed: -1
+// otherwise).
 type ScopeRow struct {
 	Scope          string     `json:"scope"`
 	Name           string     `json:"name"`
 	Category       string     `json:"category"`
 	HighPrivilege  bool       `json:"high_privilege"`
+	AppCount       int64      `json:"-"`
 	Apps           []AppRef   `json:"apps"`
 	Authorizations int        `json:"active_authorizations"`
+	UserCount      int64      `json:"-"`
 	Users          []UserRef  `json:"users"`
 	Uses           int64      `json:"uses"`
 	LastUsed       *time.Time `json:"last_used,omitempty"`
 	Unused         bool       `json:"unused"`
 }
 
-// Inventory builds the scope inventory: one row per scope in use, in
-// catalog order. apps and authorizations are the active ones; usage is
-// every usage fact; a scope is Unused when it did not satisfy a call at or
-// after now-unusedDays. highOnly keeps only high-privilege scopes.
-func Inventory(cat *scope.Catalog, apps []domain.App, authorizations []domain.Authorization, usage []domain.ScopeUsage,
-	now time.Time, unusedDays int, highOnly bool) []ScopeRow {
-	rows := map[string]*ScopeRow{}
-	get := func(id string) *ScopeRow {
-		if r, ok := rows[id]; ok {
-			return r
-		}
-		sc, _ := cat.Lookup(id)
-		r := &ScopeRow{Scope: id, Name: sc.Name, Category: sc.Category, HighPrivilege: sc.HighPrivilege, Apps: []AppRef{}, Users: []UserRef{}}
-		rows[id] = r
-		return r
-	}
-	active := map[string][]string{} // authorization id → current grant
-	for _, a := range apps {
-		for _, s := range a.Scopes {
-			r := get(s)
-			r.Apps = append(r.Apps, AppRef{ClientID: a.ClientID, Name: a.Name})
-		}
-	}
-	for _, z := range authorizations {
-		active[z.ID] = z.Scopes
-		for _, s := range z.Scopes {
-			r := get(s)
-			r.Authorizations++
-			if !slices.ContainsFunc(r.Users, func(u UserRef) bool { return u.ID == z.UserID }) {
-				r.Users = append(r.Users, UserRef{ID: z.UserID, Username: z.Username})
-			}
-		}
-	}
-	for _, u := range usage {
-		grant, isActive := active[u.AuthorizationID]
-		if !isActive {
-			continue
-		}
-		// Credit the scope the authorization holds now that satisfies the
-		// use (a narrowed grant no longer holds what satisfied it then).
-		by := cat.SatisfiedBy(grant, u.Scope)
-		if by == "" {
-			by = u.SatisfiedBy
-		}
-		r, ok := rows[by]
-		if !ok {
-			continue
-		}
-		r.Uses += u.Count
-		if r.LastUsed == nil || u.LastUsedAt.After(*r.LastUsed) {
-			t := u.LastUsedAt
-			r.LastUsed = &t
+// Inventory builds the scope inventory from the maintained per-scope
+// counts (domain.ScopeStat): one row per scope in use, in catalog order
+// (scopes the catalog does not know last, by id). A scope is Unused when
+// it did not satisfy a call at or after now-unusedDays. highOnly keeps
+// only high-privilege scopes. O(scopes): nothing here grows with apps or
+// authorizations.
+func Inventory(cat *scope.Catalog, stats []domain.ScopeStat, now time.Time, unusedDays int, highOnly bool) []ScopeRow {
+	byID := make(map[string]domain.ScopeStat, len(stats))
+	for _, st := range stats {
+		if st.Apps > 0 || st.Authorizations > 0 {
+			byID[st.Scope] = st
 		}
 	}
 	horizon := now.AddDate(0, 0, -unusedDays)
-	out := make([]ScopeRow, 0, len(rows))
-	for _, sc := range cat.All() {
-		r, ok := rows[sc.ID]
-		if !ok || (highOnly && !r.HighPrivilege) {
-			continue
+	out := make([]ScopeRow, 0, len(byID))
+	add := func(id string, st domain.ScopeStat) {
+		sc, _ := cat.Lookup(id)
+		if highOnly && !sc.HighPrivilege {
+			return
 		}
+		r := ScopeRow{Scope: id, Name: sc.Name, Category: sc.Category, HighPrivilege: sc.HighPrivilege,
+			AppCount: st.Apps, Apps: []AppRef{}, Authorizations: int(st.Authorizations), UserCount: -1, Users: []UserRef{},
+			Uses: max(st.Uses, 0), LastUsed: st.LastUsedAt}
 		r.Unused = r.LastUsed == nil || r.LastUsed.Before(horizon)
-		sort.Slice(r.Users, func(i, j int) bool { return r.Users[i].Username < r.Users[j].Username })
-		out = append(out, *r)
+		out = append(out, r)
+	}
+	for _, sc := range cat.All() {
+		if st, ok := byID[sc.ID]; ok {
+			add(sc.ID, st)
+			delete(byID, sc.ID)
+		}
+	}
+	rest := make([]string, 0, len(byID))
+	for id := range byID {
+		rest = append(rest, id)
+	}
+	sort.Strings(rest)
+	for _, id := range rest {
+		add(id, byID[id])
 	}
 	return out
 }
@@ -138,13 +119,15 @@ type AppScopes struct {
 // the app's usage facts; authorizations its active authorizations.
 func ForApp(cat *scope.Catalog, app domain.App, authorizations []domain.Authorization, usage []domain.ScopeUsage, now time.Time, days int) AppScopes {
 	out := AppScopes{ClientID: app.ClientID, Name: app.Name, Deleted: app.DeletedAt != nil, Days: days, Registered: app.Scopes, Granted: []string{}, Used: []UsedScope{}}
-	var granted []string
+	var granted [][]string
 	active := map[string]bool{}
 	for _, z := range authorizations {
 		active[z.ID] = true
-		granted = append(granted, z.Scopes...)
+		granted = append(granted, z.Scopes)
 	}
-	out.Granted = cat.Minimal(granted)
+	// The union over every active authorization, not minimised: a scope
+	// one user granted stays visible beside a wider one another granted.
+	out.Granted = cat.Union(granted...)
 	horizon := now.AddDate(0, 0, -days)
 	byKey := map[[2]string]*UsedScope{}
 	var required []string

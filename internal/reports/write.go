@@ -48,47 +48,109 @@ func lastUsed(t *time.Time) string {
 // WriteScopes writes the scope inventory in format (table, csv or json).
 // Times are RFC 3339 UTC; an empty last_used means never.
 func WriteScopes(w io.Writer, format string, rows []ScopeRow) error {
-	switch format {
-	case FormatJSON:
-		if rows == nil {
-			rows = []ScopeRow{}
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
-	case FormatCSV:
-		cw := safeout.NewCSV(w)
-		_ = cw.Write([]string{"scope", "name", "category", "high_privilege", "apps", "active_authorizations", "users", "uses", "last_used", "unused"})
-		for _, r := range rows {
-			_ = cw.Write([]string{r.Scope, r.Name, r.Category, strconv.FormatBool(r.HighPrivilege), joinApps(r.Apps),
-				strconv.Itoa(r.Authorizations), joinUsers(r.Users), strconv.FormatInt(r.Uses, 10), lastUsed(r.LastUsed), strconv.FormatBool(r.Unused)})
-		}
-		cw.Flush()
-		return cw.Error()
-	case FormatTable:
-		if len(rows) == 0 {
-			_, err := fmt.Fprintln(w, "No scope is registered or granted.")
+	sw, err := NewScopesWriter(w, format)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := sw.Write(r); err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "SCOPE\tHIGH\tCATEGORY\tAPPS\tAUTHORIZATIONS\tUSERS\tUSES\tLAST USED\tUNUSED")
-		for _, r := range rows {
-			high := ""
-			if r.HighPrivilege {
-				high = "yes"
-			}
-			unused := ""
-			if r.Unused {
-				unused = "unused"
-			}
-			last := lastUsed(r.LastUsed)
-			if last == "" {
-				last = "never"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", r.Scope, high, r.Category, len(r.Apps), r.Authorizations,
-				len(r.Users), r.Uses, last, unused)
-		}
-		return tw.Flush()
 	}
-	return fmt.Errorf("unknown format %q", format)
+	return sw.Close()
+}
+
+// ScopesWriter writes the scope inventory one row at a time (the rows of
+// a large tenant carry long holder lists: none is kept after it is
+// written). Close ends the document.
+type ScopesWriter struct {
+	w      io.Writer
+	format string
+	n      int
+	csv    *safeout.CSV
+	tw     *tabwriter.Writer
+}
+
+// NewScopesWriter starts a scope inventory in format (table, csv or
+// json). Errors: an unknown format.
+func NewScopesWriter(w io.Writer, format string) (*ScopesWriter, error) {
+	sw := &ScopesWriter{w: w, format: format}
+	switch format {
+	case FormatJSON:
+	case FormatCSV:
+		sw.csv = safeout.NewCSV(w)
+		_ = sw.csv.Write([]string{"scope", "name", "category", "high_privilege", "apps", "active_authorizations", "users", "uses", "last_used", "unused"})
+	case FormatTable:
+		sw.tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	default:
+		return nil, fmt.Errorf("unknown format %q", format)
+	}
+	return sw, nil
+}
+
+// Write writes one row.
+func (sw *ScopesWriter) Write(r ScopeRow) error {
+	sw.n++
+	switch sw.format {
+	case FormatJSON:
+		b, err := json.MarshalIndent(r, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		sep := ",\n  "
+		if sw.n == 1 {
+			sep = "[\n  "
+		}
+		_, err = io.WriteString(sw.w, sep+string(b))
+		return err
+	case FormatCSV:
+		return sw.csv.Write([]string{r.Scope, r.Name, r.Category, strconv.FormatBool(r.HighPrivilege), joinApps(r.Apps),
+			strconv.Itoa(r.Authorizations), joinUsers(r.Users), strconv.FormatInt(r.Uses, 10), lastUsed(r.LastUsed), strconv.FormatBool(r.Unused)})
+	}
+	if sw.n == 1 {
+		fmt.Fprintln(sw.tw, "SCOPE\tHIGH\tCATEGORY\tAPPS\tAUTHORIZATIONS\tUSERS\tUSES\tLAST USED\tUNUSED")
+	}
+	high := ""
+	if r.HighPrivilege {
+		high = "yes"
+	}
+	unused := ""
+	if r.Unused {
+		unused = "unused"
+	}
+	last := lastUsed(r.LastUsed)
+	if last == "" {
+		last = "never"
+	}
+	apps, users := r.AppCount, r.UserCount
+	if apps <= 0 {
+		apps = int64(len(r.Apps))
+	}
+	if users <= 0 {
+		users = int64(len(r.Users))
+	}
+	_, err := fmt.Fprintf(sw.tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", r.Scope, high, r.Category, apps, r.Authorizations,
+		users, r.Uses, last, unused)
+	return err
+}
+
+// Close ends the document (the JSON array; an empty table says so).
+func (sw *ScopesWriter) Close() error {
+	switch sw.format {
+	case FormatJSON:
+		end := "\n]\n"
+		if sw.n == 0 {
+			end = "[]\n"
+		}
+		_, err := io.WriteString(sw.w, end)
+		return err
+	case FormatCSV:
+		sw.csv.Flush()
+		return sw.csv.Error()
+	}
+	if sw.n == 0 {
+		_, err := fmt.Fprintln(sw.w, "No scope is registered or granted.")
+		return err
+	}
+	return sw.tw.Flush()
 }

@@ -501,13 +501,47 @@ func (c *Catalog) Intersect(a, b []string) []string {
 	return c.Minimal(out)
 }
 
-// SatisfiedBy returns the first scope of granted that satisfies required,
-// or "" (which granted scope an API call used).
+// SatisfiedBy returns the granted scope an API call that needs required
+// is credited to, or "" when none satisfies it: required itself when it is
+// granted, otherwise the narrowest granted scope that includes it (the one
+// including the fewest scopes; on a tie the first in granted). So a call
+// to the profile API by a token with vso.work_full and vso.profile is
+// credited to vso.profile, agreeing with the scope audit's recommendation.
 func (c *Catalog) SatisfiedBy(granted []string, required string) string {
-	for _, g := range granted {
-		if c.Satisfies([]string{g}, required) {
-			return g
+	if slices.Contains(granted, required) {
+		if _, ok := c.index[required]; ok {
+			return required
 		}
 	}
-	return ""
+	best, bestSize := "", 0
+	for _, g := range granted {
+		if !c.Satisfies([]string{g}, required) {
+			continue
+		}
+		size := 0
+		if i, ok := c.index[g]; ok {
+			for _, v := range c.row(i) {
+				size += bits.OnesCount64(v)
+			}
+		}
+		if best == "" || size < bestSize {
+			best, bestSize = g, size
+		}
+	}
+	return best
+}
+
+// Union returns every scope of the sets, deduplicated, in order of first
+// appearance — not minimised, so a narrower scope granted beside a wider
+// one stays visible.
+func (c *Catalog) Union(sets ...[]string) []string {
+	out := []string{}
+	for _, set := range sets {
+		for _, id := range set {
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
 }

@@ -174,6 +174,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.SetClock(cfg.Now)
 	fail := func(err error) (*App, error) { _ = db.Close(); return nil, err }
 	if _, err := db.Migrate(ctx); err != nil {
 		return fail(err)

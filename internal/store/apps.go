@@ -28,6 +28,8 @@ type appRow struct {
 	CreatedAt   time.Time
 	DeletedAt   *time.Time
 	External    bool
+	Status      string
+	ReviewNote  string `gorm:"column:review_note"`
 }
 
 func (appRow) TableName() string { return "apps" }
@@ -74,7 +76,59 @@ func (l appListRow) domain() domain.App {
 			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: splitScopes(r.Scopes)},
 		OwnerID: r.OwnerID, OwnerUsername: l.OwnerUsername, CreatedAt: utc(r.CreatedAt),
 		DeletedAt: utcPtr(r.DeletedAt), ActiveAuthorizations: l.ActiveAuthorizations, External: r.External,
+		Status: firstNonEmpty(r.Status, domain.AppActive), ReviewNote: r.ReviewNote,
 	}
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// liveSQL is the condition "authorization z has a working token or a
+// fresh grant" (domain.AuthActive): a refresh token that is unused,
+// unrevoked, unexpired and minted with a client secret still active and
+// unexpired, or an unused, unexpired authorization code. It takes
+// liveArgs(now).
+const liveSQL = `(EXISTS (SELECT 1 FROM refresh_tokens r JOIN client_secrets s ON s.id = r.secret_id AND s.retired_at IS NULL AND s.expires_at > ?
+    WHERE r.authorization_id = z.id AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > ?)
+  OR EXISTS (SELECT 1 FROM authorization_codes c WHERE c.authorization_id = z.id AND c.used_at IS NULL AND c.expires_at > ?))`
+
+func liveArgs(now time.Time) []any { return []any{utc(now), utc(now), utc(now)} }
+
+// stateSQL is the true state of authorization z; it takes liveArgs(now).
+const stateSQL = `CASE WHEN z.revoked_at IS NOT NULL THEN '` + domain.AuthRevoked + `' WHEN ` + liveSQL +
+	` THEN '` + domain.AuthActive + `' ELSE '` + domain.AuthNeedsReauthorization + `' END`
+
+// activeCountSQL counts the active (true state) authorizations matching
+// the condition cond on z; it takes liveArgs(now).
+func activeCountSQL(cond string) string {
+	return `(SELECT COUNT(*) FROM authorizations z WHERE ` + cond + ` AND z.revoked_at IS NULL AND ` + liveSQL + `)`
+}
+
+// trueActiveCounts returns, per client id, how many of the app's
+// authorizations are in the true state active at now (apps with none are
+// absent). One grouped query for a page of apps.
+func (db *DB) trueActiveCounts(ctx context.Context, clientIDs []string, now time.Time) (map[string]int64, error) {
+	out := map[string]int64{}
+	if len(clientIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ClientID string
+		N        int64
+	}
+	err := db.rd(ctx).Raw(`SELECT z.client_id, COUNT(*) AS n FROM authorizations z
+WHERE z.client_id IN ? AND z.revoked_at IS NULL AND `+liveSQL+` GROUP BY z.client_id`, append([]any{clientIDs}, liveArgs(now)...)...).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "authorizations")
+	}
+	for _, r := range rows {
+		out[r.ClientID] = r.N
+	}
+	return out, nil
 }
 
 // appSelect reads apps with their owner; a.active_authorizations is the
@@ -96,9 +150,13 @@ func (db *DB) CreateApp(ctx context.Context, app domain.App) error {
 		row := appRow{ClientID: app.ClientID, Name: r.Name, Company: r.Company, Description: r.Description,
 			CompanyURL: r.CompanyURL, AppURL: r.AppURL, CallbackURL: r.CallbackURL, LogoURL: r.LogoURL,
 			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: joinScopes(r.Scopes),
-			OwnerID: app.OwnerID, CreatedAt: utc(app.CreatedAt), External: app.External}
+			OwnerID: app.OwnerID, CreatedAt: utc(app.CreatedAt), External: app.External,
+			Status: firstNonEmpty(app.Status, domain.AppActive), ReviewNote: app.ReviewNote}
 		if err := db.wr(ctx).Create(&row).Error; err != nil {
 			return translate(err, "app "+app.ClientID)
+		}
+		if err := db.AddAppOwner(ctx, app.ClientID, app.OwnerID, app.CreatedAt); err != nil {
+			return err
 		}
 		for _, s := range app.Secrets {
 			sr := secretRowOf(s)
@@ -106,12 +164,12 @@ func (db *DB) CreateApp(ctx context.Context, app domain.App) error {
 				return translate(err, "client secret")
 			}
 		}
-		return nil
+		return db.syncAppScopes(ctx, app.ClientID, r.Scopes)
 	})
 }
 
 // AppByClientID returns the registration with its active secrets (primary
-// first), owner username and active authorization count; a deleted app is
+// first), owner username and active (true state) authorization count; a deleted app is
 // returned too, with DeletedAt set. Errors: NotFound.
 func (db *DB) AppByClientID(ctx context.Context, clientID string) (domain.App, error) {
 	var rows []appListRow
@@ -127,6 +185,11 @@ func (db *DB) AppByClientID(ctx context.Context, clientID string) (domain.App, e
 		return domain.App{}, err
 	}
 	app.Secrets = secrets[clientID]
+	counts, err := db.trueActiveCounts(ctx, []string{clientID}, db.now())
+	if err != nil {
+		return domain.App{}, err
+	}
+	app.ActiveAuthorizations = counts[clientID]
 	return app, nil
 }
 
@@ -227,6 +290,14 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 	if !f.IncludeDeleted {
 		where += ` AND a.deleted_at IS NULL`
 	}
+	if f.Status != "" {
+		where += ` AND a.status = ?`
+		args = append(args, f.Status)
+	}
+	if f.OwnerID != "" {
+		where += ` AND EXISTS (SELECT 1 FROM app_owners o WHERE o.client_id = a.client_id AND o.user_id = ?)`
+		args = append(args, f.OwnerID)
+	}
 	if !f.SecretExpiresBefore.IsZero() {
 		where += ` AND EXISTS (SELECT 1 FROM client_secrets x WHERE x.client_id = a.client_id AND x.retired_at IS NULL AND x.expires_at <= ? AND x.expires_at > ?)`
 		args = append(args, utc(f.SecretExpiresBefore), utc(f.SecretExpiresAfter))
@@ -306,6 +377,16 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 	for i := range page.Apps {
 		page.Apps[i].Secrets = secrets[page.Apps[i].ClientID]
 	}
+	// The listed count is the true state (a live token or a fresh grant);
+	// the stored counter (unrevoked authorizations) only orders the
+	// authorizations sort and its cursors.
+	counts, err := db.trueActiveCounts(ctx, ids, db.now())
+	if err != nil {
+		return domain.AppPage{}, err
+	}
+	for i := range page.Apps {
+		page.Apps[i].ActiveAuthorizations = counts[page.Apps[i].ClientID] // cursors read rows, not page.Apps
+	}
 	if len(rows) > 0 {
 		keyOf := func(i int) string {
 			var sec *secretRow
@@ -365,9 +446,9 @@ func (db *DB) SecretExpiries(ctx context.Context) ([]domain.ExpiringSecret, erro
 		ActiveAuthorizations int64
 	}
 	err := db.rd(ctx).Raw(`SELECT s.client_id, a.name AS app_name, a.company, u.username AS owner, s.slot, s.created_at, s.expires_at,
-  (SELECT COUNT(*) FROM authorizations z WHERE z.client_id = a.client_id AND z.revoked_at IS NULL) AS active_authorizations
+  `+activeCountSQL("z.client_id = a.client_id")+` AS active_authorizations
 FROM client_secrets s JOIN apps a ON a.client_id = s.client_id JOIN users u ON u.id = a.owner_id
-WHERE s.retired_at IS NULL AND a.deleted_at IS NULL ORDER BY s.expires_at, a.name`).Scan(&rows).Error
+WHERE s.retired_at IS NULL AND a.deleted_at IS NULL ORDER BY s.expires_at, a.name`, liveArgs(db.now())...).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "client secrets")
 	}
@@ -389,6 +470,9 @@ func (db *DB) UpdateImportedApp(ctx context.Context, app domain.App) error {
 			"scopes": joinScopes(r.Scopes), "owner_id": app.OwnerID}).Error
 		if err != nil {
 			return translate(err, "app")
+		}
+		if err := db.syncAppScopes(ctx, app.ClientID, r.Scopes); err != nil {
+			return err
 		}
 		for _, s := range app.Secrets {
 			err := db.wr(ctx).Model(&secretRow{}).Where("client_id = ? AND slot = ? AND retired_at IS NULL", app.ClientID, s.Slot).

@@ -28,11 +28,13 @@ type authorizationListRow struct {
 	AppName         string
 	AppCompany      string
 	AppURL          string
+	State           string
 }
 
 func (r authorizationListRow) domain() domain.Authorization {
 	a := r.Authorization.domain()
 	a.Username, a.UserDisplayName, a.AppName, a.AppCompany, a.AppURL = r.Username, r.UserDisplayName, r.AppName, r.AppCompany, r.AppURL
+	a.State = r.State
 	return a
 }
 
@@ -52,6 +54,9 @@ func (db *DB) CreateAuthorization(ctx context.Context, a domain.Authorization) e
 			return translate(err, "authorization")
 		}
 		db.guardChanged(ctx) // a new grant of a narrowed app joins its ceiling
+		if err := db.syncAuthorizationScopes(ctx, a.ID, a.Scopes); err != nil {
+			return err
+		}
 		return db.moveActiveCount(ctx, a.ClientID, 1)
 	})
 }
@@ -82,13 +87,15 @@ func (db *DB) AuthorizationByID(ctx context.Context, id string) (domain.Authoriz
 // UpdateAuthorizationGrant replaces the granted scopes and redirect URI and
 // sets the grant time (a renewed consent).
 func (db *DB) UpdateAuthorizationGrant(ctx context.Context, id string, scopes []string, redirectURI string, at time.Time) error {
-	err := db.wr(ctx).Model(&authorizationRow{}).Where("id = ?", id).
-		Updates(map[string]any{"scopes": joinScopes(scopes), "redirect_uri": redirectURI, "granted_at": utc(at)}).Error
-	if err != nil {
-		return translate(err, "authorization")
-	}
-	db.guardChanged(ctx)
-	return nil
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		res := db.wr(ctx).Model(&authorizationRow{}).Where("id = ? AND revoked_at IS NULL", id).
+			Updates(map[string]any{"scopes": joinScopes(scopes), "redirect_uri": redirectURI, "granted_at": utc(at)})
+		if res.Error != nil || res.RowsAffected == 0 {
+			return translate(res.Error, "authorization")
+		}
+		db.guardChanged(ctx)
+		return db.syncAuthorizationScopes(ctx, id, scopes)
+	})
 }
 
 // TouchAuthorization records that the authorization was used at.
@@ -130,6 +137,12 @@ func (db *DB) RevokeAuthorization(ctx context.Context, id, by string, at time.Ti
 			return nil
 		}
 		revoked = true
+		if err := db.syncAuthorizationScopes(ctx, id, nil); err != nil {
+			return err
+		}
+		if err := db.dropScopeUses(ctx, id); err != nil {
+			return err
+		}
 		if err := db.wr(ctx).Exec(`UPDATE apps SET active_authorizations = active_authorizations - 1
 WHERE client_id = (SELECT client_id FROM authorizations WHERE id = ?)`, id).Error; err != nil {
 			return translate(err, "app")
@@ -150,9 +163,9 @@ func (db *DB) AuthorizationsByClient(ctx context.Context, clientID string, limit
 		limit = 100
 	}
 	var rows []authorizationListRow
-	err := db.rd(ctx).Raw(`SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name
+	err := db.rd(ctx).Raw(`SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name, `+stateSQL+` AS state
 FROM authorizations z JOIN users u ON u.id = z.user_id JOIN apps a ON a.client_id = z.client_id
-WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT ?`, clientID, limit).Scan(&rows).Error
+WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT ?`, append(liveArgs(db.now()), clientID, limit)...).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "authorizations")
 	}
@@ -166,10 +179,12 @@ WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT
 // SetAuthorizationScopes replaces the granted scopes of an authorization
 // (narrowing after the app's registration was narrowed).
 func (db *DB) SetAuthorizationScopes(ctx context.Context, id string, scopes []string) error {
-	err := db.wr(ctx).Model(&authorizationRow{}).Where("id = ?", id).Update("scopes", joinScopes(scopes)).Error
-	if err != nil {
-		return translate(err, "authorization")
-	}
-	db.guardChanged(ctx)
-	return nil
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		res := db.wr(ctx).Model(&authorizationRow{}).Where("id = ? AND revoked_at IS NULL", id).Update("scopes", joinScopes(scopes))
+		if res.Error != nil || res.RowsAffected == 0 {
+			return translate(res.Error, "authorization")
+		}
+		db.guardChanged(ctx)
+		return db.syncAuthorizationScopes(ctx, id, scopes)
+	})
 }

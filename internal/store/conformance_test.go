@@ -37,6 +37,7 @@ var suite = []struct {
 	{"ScopeUsageAccumulates", testScopeUsageAccumulates},
 	{"SettingsUpsert", testSettingsUpsert},
 	{"RetireSecretOnce", testRetireSecretOnce},
+	{"Seed", testSeed},
 }
 
 // RunTests runs the conformance suite against the databases newDB returns

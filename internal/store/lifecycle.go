@@ -95,8 +95,12 @@ func (db *DB) ListAuthorizations(ctx context.Context, f domain.AuthorizationFilt
 		}
 		q = q.Where("(z.granted_at < ? OR (z.granted_at = ? AND z.id < ?))", at.UTC(), at.UTC(), id)
 	}
+	now := f.Now
+	if now.IsZero() {
+		now = db.now()
+	}
 	var rows []authorizationListRow
-	err := q.Select("z.*, u.username, u.display_name AS user_display_name, a.name AS app_name, a.company AS app_company, a.app_url").
+	err := q.Select("z.*, u.username, u.display_name AS user_display_name, a.name AS app_name, a.company AS app_company, a.app_url, "+stateSQL+" AS state", liveArgs(now)...).
 		Order("z.granted_at DESC, z.id DESC").Limit(limit + 1).Scan(&rows).Error
 	if err != nil {
 		return nil, "", translate(err, "authorizations")
@@ -155,6 +159,9 @@ func (db *DB) DeleteApp(ctx context.Context, clientID string, at time.Time) erro
 		if err := db.wr(ctx).Model(&secretRow{}).Where("client_id = ? AND retired_at IS NULL", clientID).
 			Update("retired_at", utc(at)).Error; err != nil {
 			return translate(err, "client secrets")
+		}
+		if err := db.syncAppScopes(ctx, clientID, nil); err != nil {
+			return err
 		}
 		return db.AddInvalidation(ctx, domain.KindApp, clientID, at)
 	})

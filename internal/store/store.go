@@ -54,11 +54,24 @@ const BusyTimeout = 10 * time.Second
 
 // DB is an open oauthdesk database. It is safe for concurrent use.
 type DB struct {
-	path string
-	fl   *flavor
-	w    *gorm.DB // SQLite: the single write connection; PostgreSQL: the pool
-	r    *gorm.DB // SQLite: read-only pool; PostgreSQL: the same pool as w
-	gen  atomic.Int64
+	path  string
+	fl    *flavor
+	w     *gorm.DB // SQLite: the single write connection; PostgreSQL: the pool
+	r     *gorm.DB // SQLite: read-only pool; PostgreSQL: the same pool as w
+	gen   atomic.Int64
+	clock func() time.Time
+}
+
+// SetClock sets the clock the store computes time-dependent answers with
+// (the true authorization state in listings); default time.Now. Call it
+// before use.
+func (db *DB) SetClock(now func() time.Time) { db.clock = now }
+
+func (db *DB) now() time.Time {
+	if db.clock != nil {
+		return db.clock().UTC()
+	}
+	return time.Now().UTC()
 }
 
 // Open opens the database named by dsn: a postgres:// or postgresql://

@@ -23,6 +23,9 @@ ON CONFLICT (authorization_id, scope, satisfied_by) DO UPDATE SET count = scope_
 			if err != nil {
 				return translate(err, "scope usage")
 			}
+			if err := db.addScopeUses(ctx, k.SatisfiedBy, u.Count, u.Last); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -63,7 +66,12 @@ func (db *DB) ScopeUsage(ctx context.Context, clientID string, since time.Time) 
 
 // SetAppScopes replaces the registered scopes of an app.
 func (db *DB) SetAppScopes(ctx context.Context, clientID string, scopes []string) error {
-	return translate(db.wr(ctx).Model(&appRow{}).Where("client_id = ?", clientID).Update("scopes", joinScopes(scopes)).Error, "app")
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		if err := db.wr(ctx).Model(&appRow{}).Where("client_id = ?", clientID).Update("scopes", joinScopes(scopes)).Error; err != nil {
+			return translate(err, "app")
+		}
+		return db.syncAppScopes(ctx, clientID, scopes)
+	})
 }
 
 // ActiveAuthorizationScopes returns the granted scopes of every active

@@ -4,6 +4,9 @@ import (
 	"context"
 	"time"
 
+	"gorm.io/gorm"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
 
@@ -17,6 +20,9 @@ type userRow struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	Revision     int64
+	DisabledAt   *time.Time
+	DeletedAt    *time.Time
+	MustChange   bool `gorm:"column:must_change_password"`
 }
 
 func (userRow) TableName() string { return "users" }
@@ -24,7 +30,8 @@ func (userRow) TableName() string { return "users" }
 func (r userRow) domain() domain.User {
 	return domain.User{ID: r.ID, Username: r.Username, DisplayName: r.DisplayName, Email: r.Email,
 		Role: domain.Role(r.Role), PasswordHash: r.PasswordHash, CreatedAt: utc(r.CreatedAt),
-		UpdatedAt: utc(r.UpdatedAt), Revision: r.Revision}
+		UpdatedAt: utc(r.UpdatedAt), Revision: r.Revision, DisabledAt: utcPtr(r.DisabledAt),
+		DeletedAt: utcPtr(r.DeletedAt), MustChangePassword: r.MustChange}
 }
 
 // CreateUser inserts u. Errors: Conflict when the username (compared
@@ -58,21 +65,86 @@ func (db *DB) CountUsersByRole(ctx context.Context, role domain.Role) (int64, er
 	return n, translate(err, "users")
 }
 
-// ListUsers returns every user, by username, with active authorization
-// counts.
-func (db *DB) ListUsers(ctx context.Context) ([]domain.UserSummary, error) {
+// ListUsers returns one page of users ordered by username
+// (case-insensitive) then id — keyset pagination, no OFFSET — each with
+// the number of its authorizations in the true state active. Errors:
+// Invalid for a malformed cursor.
+func (db *DB) ListUsers(ctx context.Context, f domain.UserFilter) (domain.UserPage, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	q := `SELECT u.*, ` + activeCountSQL("z.user_id = u.id") + ` AS active_authorizations FROM users u`
+	args := liveArgs(db.now())
+	if f.After != "" {
+		name, id, err := decodeCursor(f.After)
+		if err != nil {
+			return domain.UserPage{}, err
+		}
+		n, p := db.fl.nocase("u.username"), db.fl.nocase("?")
+		q += ` WHERE (` + n + ` > ` + p + ` OR (` + n + ` = ` + p + ` AND u.id > ?))`
+		args = append(args, name, name, id)
+	}
+	q += ` ORDER BY ` + db.fl.nocase("u.username") + `, u.id LIMIT ?`
+	args = append(args, limit+1)
 	var rows []struct {
 		User                 userRow `gorm:"embedded"`
 		ActiveAuthorizations int64
 	}
-	err := db.rd(ctx).Raw(`SELECT u.*, (SELECT COUNT(*) FROM authorizations z WHERE z.user_id = u.id AND z.revoked_at IS NULL) AS active_authorizations
-FROM users u ORDER BY ` + db.fl.nocase("u.username")).Scan(&rows).Error
-	if err != nil {
-		return nil, translate(err, "users")
+	if err := db.rd(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+		return domain.UserPage{}, translate(err, "users")
 	}
-	out := make([]domain.UserSummary, len(rows))
+	var page domain.UserPage
+	if len(rows) > limit {
+		rows = rows[:limit]
+		last := rows[len(rows)-1].User
+		page.Next = encodeCursor(last.Username, last.ID)
+	}
+	page.Users = make([]domain.UserSummary, len(rows))
 	for i, r := range rows {
-		out[i] = domain.UserSummary{User: r.User.domain(), ActiveAuthorizations: r.ActiveAuthorizations}
+		page.Users[i] = domain.UserSummary{User: r.User.domain(), ActiveAuthorizations: r.ActiveAuthorizations}
 	}
-	return out, nil
+	return page, nil
+}
+
+// UpdateUser stores u's role, display name, e-mail, password hash,
+// must-change flag, disabled and deleted times, bumping its revision and
+// updated time to at. Errors: NotFound.
+func (db *DB) UpdateUser(ctx context.Context, u domain.User, at time.Time) error {
+	res := db.wr(ctx).Model(&userRow{}).Where("id = ?", u.ID).Updates(map[string]any{
+		"role": string(u.Role), "display_name": u.DisplayName, "email": u.Email, "password_hash": u.PasswordHash,
+		"must_change_password": u.MustChangePassword, "disabled_at": utcPtr(u.DisabledAt), "deleted_at": utcPtr(u.DeletedAt),
+		"updated_at": utc(at), "revision": gorm.Expr("revision + 1")})
+	if res.Error != nil {
+		return translate(res.Error, "user")
+	}
+	if res.RowsAffected == 0 {
+		return apperr.Errorf(apperr.NotFound, "user not found")
+	}
+	return nil
+}
+
+// CountActiveAdmins returns how many admins may sign in (neither disabled
+// nor deleted).
+func (db *DB) CountActiveAdmins(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.rd(ctx).Model(&userRow{}).Where("role = ? AND disabled_at IS NULL AND deleted_at IS NULL", string(domain.RoleAdmin)).Count(&n).Error
+	return n, translate(err, "users")
+}
+
+// RevokeUserRefreshTokens revokes every live refresh token of the user
+// and appends a "user" invalidation, so the user's access tokens die on
+// the next request (disable, delete).
+func (db *DB) RevokeUserRefreshTokens(ctx context.Context, userID string, at time.Time) error {
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		if err := db.wr(ctx).Model(&refreshTokenRow{}).Where("user_id = ? AND revoked_at IS NULL", userID).
+			Update("revoked_at", utc(at)).Error; err != nil {
+			return translate(err, "refresh tokens")
+		}
+		if err := db.wr(ctx).Model(&codeRow{}).Where("user_id = ? AND used_at IS NULL", userID).
+			Update("expires_at", utc(at)).Error; err != nil {
+			return translate(err, "authorization codes")
+		}
+		return db.AddInvalidation(ctx, domain.KindUser, userID, at)
+	})
 }

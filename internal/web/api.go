@@ -23,23 +23,26 @@ const (
 
 // APIRoute is one REST API under /_apis/ and the scope it requires: the
 // one place where an API declares its scope (the scope audit and the docs
-// rely on it). AdminOnly APIs also need the token's user to be an admin.
+// rely on it). AdminOnly APIs also need the token's user to be an admin;
+// OwnerOrAdmin APIs (under /{client_id}) need an admin or an owner of
+// that app — anyone else gets 404.
 type APIRoute struct {
-	Method    string
-	Path      string // under /_apis
-	Scope     string
-	AdminOnly bool
-	Handler   echo.HandlerFunc `json:"-"`
+	Method       string
+	Path         string // under /_apis
+	Scope        string
+	AdminOnly    bool
+	Handler      echo.HandlerFunc `json:"-"`
+	OwnerOrAdmin bool
 }
 
 // apiRoutes lists every REST API oauthdesk serves.
 func (s *Server) apiRoutes() []APIRoute {
 	return []APIRoute{
-		{http.MethodGet, "/profile/profiles/me", ScopeProfile, false, s.profileMe},
-		{http.MethodPost, "/delegatedauth/registrationsecret/:client_id", ScopeTokens, true, s.apiRegistrationSecret},
-		{http.MethodPut, "/delegatedauth/registrationsecret/:client_id", ScopeTokens, true, s.apiRegistrationSecret},
-		{http.MethodGet, "/tokenadmin/authorizations", ScopeTokenAdministration, true, s.apiListAuthorizations},
-		{http.MethodPost, "/tokenadmin/revocations", ScopeTokenAdministration, true, s.apiRevokeAuthorizations},
+		{http.MethodGet, "/profile/profiles/me", ScopeProfile, false, s.profileMe, false},
+		{http.MethodPost, "/delegatedauth/registrationsecret/:client_id", ScopeTokens, false, s.apiRegistrationSecret, true},
+		{http.MethodPut, "/delegatedauth/registrationsecret/:client_id", ScopeTokens, false, s.apiRegistrationSecret, true},
+		{http.MethodGet, "/tokenadmin/authorizations", ScopeTokenAdministration, true, s.apiListAuthorizations, false},
+		{http.MethodPost, "/tokenadmin/revocations", ScopeTokenAdministration, true, s.apiRevokeAuthorizations, false},
 	}
 }
 
@@ -62,13 +65,22 @@ func (s *Server) requireAPI(r APIRoute) echo.MiddlewareFunc {
 			if err := s.oauth.Require(p, r.Scope); err != nil {
 				return err
 			}
-			if r.AdminOnly {
+			if r.AdminOnly || r.OwnerOrAdmin {
 				u, err := s.admin.User(c.Request().Context(), p.UserID)
 				if err != nil {
 					return err
 				}
-				if u.Role != domain.RoleAdmin {
+				if r.AdminOnly && u.Role != domain.RoleAdmin {
 					return apperr.Errorf(apperr.Forbidden, "Only administrators may call this API.")
+				}
+				if r.OwnerOrAdmin && u.Role != domain.RoleAdmin {
+					ok, err := s.admin.IsOwner(c.Request().Context(), c.Param("client_id"), u.ID)
+					if err != nil {
+						return err
+					}
+					if !ok {
+						return apperr.Errorf(apperr.NotFound, "No app you own is registered with client id %q.", c.Param("client_id"))
+					}
 				}
 				req := c.Request()
 				c.SetRequest(req.WithContext(audit.WithActor(req.Context(), audit.Actor{Name: u.Username, ID: u.ID, RemoteAddr: clientIP(c)})))
@@ -82,7 +94,8 @@ func (s *Server) requireAPI(r APIRoute) echo.MiddlewareFunc {
 // apiRegistrationSecret is POST|PUT
 // /_apis/delegatedauth/registrationsecret/{client_id}?secretType=primary|alternative
 // (PROTOCOL.md): POST creates the secret in an empty slot (409 when taken),
-// PUT creates or regenerates it. Needs vso.tokens and an admin. Answers
+// PUT creates or regenerates it. Needs vso.tokens and an admin or an owner
+// of the app (others get 404). Answers
 // {"clientId","secretType","secret","expiresAt"} — the secret shown once.
 func (s *Server) apiRegistrationSecret(c echo.Context) error {
 	slot := c.QueryParam("secretType")
@@ -111,6 +124,9 @@ type authorizationJSON struct {
 	LastUsed        string   `json:"lastUsed,omitempty"`
 	IsValid         bool     `json:"isValid"`
 	RevokedAt       string   `json:"revokedAt,omitempty"`
+	// State is the true state: active, needs_reauthorization or revoked;
+	// IsValid is State == active.
+	State string `json:"state"`
 }
 
 // apiListAuthorizations is GET /_apis/tokenadmin/authorizations?userId=&
@@ -134,7 +150,8 @@ func (s *Server) apiListAuthorizations(c echo.Context) error {
 	out := make([]authorizationJSON, 0, len(list))
 	for _, a := range list {
 		j := authorizationJSON{AuthorizationID: a.ID, UserID: a.UserID, Username: a.Username, ClientID: a.ClientID,
-			AppName: a.AppName, Scopes: a.Scopes, RedirectURI: a.RedirectURI, ValidFrom: a.GrantedAt.Format(time.RFC3339), IsValid: a.Active()}
+			AppName: a.AppName, Scopes: a.Scopes, RedirectURI: a.RedirectURI, ValidFrom: a.GrantedAt.Format(time.RFC3339),
+			IsValid: a.State == domain.AuthActive, State: a.State}
 		if a.LastUsedAt != nil {
 			j.LastUsed = a.LastUsedAt.Format(time.RFC3339)
 		}

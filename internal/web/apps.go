@@ -19,7 +19,7 @@ import (
 // deleted apps, the search text and the order. Every link of the page
 // (tabs, column headings, pages) keeps what it does not change.
 type appsQuery struct {
-	State       string // "" | expiring | critical | expired
+	State       string // "" | expiring | critical | expired | pending (apps waiting for approval)
 	ShowDeleted bool
 	Query       string
 	Sort        string // as given: "" is the tab's default order
@@ -38,9 +38,9 @@ func parseAppsQuery(q url.Values) (appsQuery, error) {
 	a := appsQuery{State: q.Get("state"), ShowDeleted: q.Get("deleted") == "1", Query: q.Get("q"),
 		Sort: q.Get("sort"), Dir: q.Get("dir")}
 	switch domain.ExpiryState(a.State) {
-	case "", domain.StateExpiring, domain.StateCritical, domain.StateExpired:
+	case "", domain.StateExpiring, domain.StateCritical, domain.StateExpired, domain.AppPending:
 	default:
-		return a, apperr.Errorf(apperr.Invalid, "state must be expiring, critical or expired")
+		return a, apperr.Errorf(apperr.Invalid, "state must be expiring, critical, expired or pending")
 	}
 	if _, ok := appSortDefaults[a.Sort]; !ok && a.Sort != "" {
 		return a, apperr.Errorf(apperr.Invalid, "sort must be name, expiry, age or authorizations")
@@ -58,7 +58,7 @@ func (a appsQuery) order() (string, bool) {
 	key := a.Sort
 	if key == "" {
 		key = domain.AppSortName
-		if a.State != "" {
+		if a.State != "" && a.State != domain.AppPending {
 			key = domain.AppSortExpiry
 		}
 	}
@@ -143,7 +143,7 @@ func boolIndex(b bool) int {
 func (a appsQuery) tabs() []views.Tab {
 	var out []views.Tab
 	for _, t := range []struct{ key, state, label string }{{"all", "", "All"}, {"expiring", "expiring", "Expiring"},
-		{"critical", "critical", "Critical"}, {"expired", "expired", "Expired"}} {
+		{"critical", "critical", "Critical"}, {"expired", "expired", "Expired"}, {"pending", domain.AppPending, "Pending approval"}} {
 		next := a
 		next.State = t.state
 		out = append(out, views.Tab{Key: t.key, Label: t.label, URL: next.url(), Current: a.State == t.state})
@@ -191,6 +191,8 @@ func (s *Server) appsList(c echo.Context) error {
 		f.SecretExpiresAfter, f.SecretExpiresBefore = now, now.Add(s.cfg.Thresholds.Critical)
 	case domain.StateExpiring:
 		f.SecretExpiresAfter, f.SecretExpiresBefore = now.Add(s.cfg.Thresholds.Critical), now.Add(s.cfg.Thresholds.Expiring)
+	case domain.AppPending:
+		f.Status = domain.AppPending
 	}
 	page, err := s.admin.ListApps(c.Request().Context(), f)
 	if err != nil {
@@ -247,29 +249,13 @@ var appFormFields = []string{domain.FieldName, domain.FieldCompany, domain.Field
 func (s *Server) appCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := currentUser(c)
-	form, err := c.FormParams()
+	reg, values, scopes, err := readRegistration(c)
 	if err != nil {
-		return apperr.Errorf(apperr.Invalid, "The form could not be read.")
+		return err
 	}
-	values := map[string]string{}
-	for _, f := range appFormFields {
-		values[f] = form.Get(f)
-	}
-	reg := domain.Registration{Name: values[domain.FieldName], Company: values[domain.FieldCompany],
-		Description: values[domain.FieldDescription], CompanyURL: values[domain.FieldCompanyURL],
-		AppURL: values[domain.FieldAppURL], CallbackURL: values[domain.FieldCallbackURL],
-		LogoURL: values[domain.FieldLogoURL], TermsURL: values[domain.FieldTermsURL],
-		PrivacyURL: values[domain.FieldPrivacyURL], Scopes: form[domain.FieldScopes]}
 	res, err := s.admin.RegisterApp(ctx, u.Username, reg)
 	if apperr.Is(err, apperr.Invalid) {
-		f := s.appForm(c, values, form[domain.FieldScopes], "The app was not registered: fix the fields marked below.")
-		for k, v := range apperr.FieldErrors(err) {
-			f.Errors[k] = v
-		}
-		if len(f.Errors) == 0 {
-			f.Error = apperr.ErrorMessage(err)
-		}
-		return render(c, http.StatusUnprocessableEntity, views.AppNew(f))
+		return s.invalidForm(c, s.appForm(c, values, scopes, ""), err, "The app was not registered: fix the fields marked below.")
 	}
 	if err != nil {
 		return err
@@ -279,7 +265,9 @@ func (s *Server) appCreate(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/admin/apps/"+res.App.ClientID)
 }
 
-// appDetail is GET /admin/apps/{client_id}.
+// appDetail is GET /admin/apps/{client_id}, and the owner's settings
+// page GET /profile/apps/{client_id} (the same page plus the edit form,
+// the owners and a keyset-paginated authorization list).
 func (s *Server) appDetail(c echo.Context) error {
 	ctx := c.Request().Context()
 	d, err := s.admin.App(ctx, c.Param("client_id"))
@@ -289,8 +277,36 @@ func (s *Server) appDetail(c echo.Context) error {
 	now := s.now()
 	a := d.App
 	u, _ := currentUser(c)
-	p := views.AppPage{Nav: s.nav(c, "apps"), App: s.appRow(a, now), Scopes: s.scopeViews(a.Scopes), Deleted: a.DeletedAt != nil,
-		CanManage: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(ctx, sessFlash)}
+	owner := ownerPage(c)
+	if owner && a.DeletedAt != nil {
+		return notYours()
+	}
+	active := "apps"
+	if owner {
+		active = "myapps"
+	}
+	p := views.AppPage{Nav: s.nav(c, active), App: s.appRow(a, now), Scopes: s.scopeViews(a.Scopes), Deleted: a.DeletedAt != nil,
+		CanManage: u.Role == domain.RoleAdmin || owner, Flash: s.sessions.PopString(ctx, sessFlash),
+		Base: appBase(c, a.ClientID), Owner: owner, CanReview: !owner && u.Role == domain.RoleAdmin && a.Status == domain.AppPending}
+	if owner {
+		p.Edit = s.editForm(c, a, nil, nil)
+		owners, err := s.admin.AppOwners(ctx, a.ClientID)
+		if err != nil {
+			return err
+		}
+		for _, o := range owners {
+			p.Owners = append(p.Owners, views.OwnerRow{UserID: o.UserID, Username: o.Username, Display: o.DisplayName,
+				Added: day(o.AddedAt), Primary: o.Primary})
+		}
+		list, next, err := s.admin.Authorizations(ctx, domain.AuthorizationFilter{ClientID: a.ClientID, Limit: 100, After: c.QueryParam("after")})
+		if err != nil {
+			return err
+		}
+		d.Authorizations = list
+		if next != "" {
+			p.AuthNextURL = p.Base + "?" + url.Values{"after": {next}}.Encode()
+		}
+	}
 	if slot, secret := s.takeReveal(c, a.ClientID); secret != "" {
 		p.NewSecretSlot, p.NewSecret = slot, secret
 		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
@@ -327,7 +343,7 @@ func (s *Server) appDetail(c echo.Context) error {
 	for _, z := range d.Authorizations {
 		row := views.AuthorizationRow{ID: z.ID, Username: z.Username, Display: z.UserDisplayName, Scopes: z.Scopes,
 			ScopeViews: s.scopeViews(z.Scopes), GrantedAt: stamp(z.GrantedAt), LastUsed: dayPtr(z.LastUsedAt),
-			SecretSlot: use[z.ID]}
+			SecretSlot: use[z.ID], State: z.State}
 		if z.RevokedAt != nil {
 			row.Revoked = z.RevokedAt.Format("2006-01-02")
 		}
@@ -339,7 +355,7 @@ func (s *Server) appDetail(c echo.Context) error {
 func (s *Server) appRow(a domain.App, now time.Time) views.AppRow {
 	r := views.AppRow{ClientID: a.ClientID, Name: a.Name, Company: a.Company, CallbackURL: a.CallbackURL,
 		Scopes: a.Scopes, ActiveAuthorizations: a.ActiveAuthorizations, State: "none", SecretAge: "—", SecretExpires: "—",
-		Deleted: a.DeletedAt != nil, External: a.External}
+		Deleted: a.DeletedAt != nil, External: a.External, Status: a.Status, ReviewNote: a.ReviewNote}
 	if sec, ok := a.PrimarySecret(); ok {
 		r.SecretAge = age(sec.CreatedAt, now)
 		r.SecretExpires = day(sec.ExpiresAt)

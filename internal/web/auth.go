@@ -59,6 +59,9 @@ func (s *Server) signin(c echo.Context) error {
 		return err
 	}
 	s.sessions.Put(ctx, sessUserID, u.ID)
+	if u.MustChangePassword {
+		return c.Redirect(http.StatusSeeOther, "/profile/password")
+	}
 	if ret == "" {
 		ret = startPage(u.Role)
 	}

@@ -110,8 +110,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		log.Warn("request rejected", "status", status, "reason", msg)
 	}
 
+	tokenEndpoint, _ := c.Get(ctxTokenEndpoint).(bool)
 	switch path := req.URL.Path; {
-	case path == "/oauth2/token":
+	case path == "/oauth2/token" || tokenEndpoint:
 		if status >= 500 {
 			msg = tokenServerError // PROTOCOL.md: the service's text, nothing else
 		}

@@ -108,7 +108,7 @@ func (s *Server) secretRegenerateConfirm(c echo.Context) error {
 		Title:   "Regenerate the " + slot + " secret of " + app.Name + "?",
 		Message: "A new secret is shown once. The current " + slot + " secret stops working now, and every access and refresh token minted with it stops working on its next request. For zero downtime, add an alternative secret instead and retire this one once the app uses the new one.",
 		Impact:  []string{plural(n, "active authorization last refreshed", "active authorizations last refreshed") + " with this secret and will have to authorize again."},
-		Action:  c.Request().URL.Path, Button: "Regenerate secret", Danger: true, Cancel: "/admin/apps/" + app.ClientID,
+		Action:  c.Request().URL.Path, Button: "Regenerate secret", Danger: true, Cancel: appBase(c, app.ClientID),
 	})
 }
 
@@ -123,7 +123,7 @@ func (s *Server) secretRegenerate(c echo.Context) error {
 		return err
 	}
 	s.revealSecret(c, sec.ClientID, slot, sec.Secret)
-	return c.Redirect(http.StatusSeeOther, "/admin/apps/"+sec.ClientID)
+	return c.Redirect(http.StatusSeeOther, appBase(c, sec.ClientID))
 }
 
 // secretAddAlternative is POST …/secrets/alternative: the first step of a
@@ -134,7 +134,7 @@ func (s *Server) secretAddAlternative(c echo.Context) error {
 		return err
 	}
 	s.revealSecret(c, sec.ClientID, domain.SlotAlternative, sec.Secret)
-	return c.Redirect(http.StatusSeeOther, "/admin/apps/"+sec.ClientID)
+	return c.Redirect(http.StatusSeeOther, appBase(c, sec.ClientID))
 }
 
 func (s *Server) secretRetireConfirm(c echo.Context) error {
@@ -156,7 +156,7 @@ func (s *Server) secretRetireConfirm(c echo.Context) error {
 	lines := []string{plural(n, "active authorization still refreshes", "active authorizations still refresh") + " with this secret" +
 		map[bool]string{true: " and will have to authorize again.", false: ": retiring is safe."}[n > 0]}
 	return s.confirm(c, views.ConfirmPage{Title: "Retire the " + slot + " secret of " + app.Name + "?", Message: msg,
-		Impact: lines, Action: c.Request().URL.Path, Button: "Retire secret", Danger: true, Cancel: "/admin/apps/" + app.ClientID})
+		Impact: lines, Action: c.Request().URL.Path, Button: "Retire secret", Danger: true, Cancel: appBase(c, app.ClientID)})
 }
 
 func (s *Server) secretRetire(c echo.Context) error {
@@ -167,7 +167,7 @@ func (s *Server) secretRetire(c echo.Context) error {
 	if _, err := s.admin.RetireSecret(c.Request().Context(), c.Param("client_id"), slot); err != nil {
 		return err
 	}
-	return s.flashTo(c, "/admin/apps/"+c.Param("client_id"), "The "+slot+" secret was retired.")
+	return s.flashTo(c, appBase(c, c.Param("client_id")), "The "+slot+" secret was retired.")
 }
 
 // appRevokeConfirm asks before revoking every authorization of an app.
@@ -245,10 +245,14 @@ func (s *Server) renderDeleteConfirm(c echo.Context, app domain.App, errMsg stri
 	if err != nil {
 		return err
 	}
-	p := views.ConfirmPage{Nav: s.nav(c, "apps"), Title: "Delete " + app.Name + "?",
+	active := "apps"
+	if ownerPage(c) {
+		active = "myapps"
+	}
+	p := views.ConfirmPage{Nav: s.nav(c, active), Title: "Delete " + app.Name + "?",
 		Message: "The app breaks: no new tokens are minted and no minted token is accepted. This cannot be undone; the record is kept for the audit trail.",
-		Impact:  impactLines(imp), Action: "/admin/apps/" + app.ClientID + "/delete", Button: "Delete this app", Danger: true,
-		TypeToConfirm: app.Name, Error: errMsg, Cancel: "/admin/apps/" + app.ClientID}
+		Impact:  impactLines(imp), Action: appBase(c, app.ClientID) + "/delete", Button: "Delete this app", Danger: true,
+		TypeToConfirm: app.Name, Error: errMsg, Cancel: appBase(c, app.ClientID)}
 	return render(c, status, views.Confirm(p))
 }
 
@@ -268,22 +272,7 @@ func (s *Server) appDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.flashTo(c, "/admin/apps", fmt.Sprintf("%s was deleted; %s revoked.", app.Name, plural(int64(n), "authorization was", "authorizations were")))
-}
-
-// usersList is /admin/users.
-func (s *Server) usersList(c echo.Context) error {
-	users, err := s.admin.Users(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	u, _ := currentUser(c)
-	p := views.UsersPage{Nav: s.nav(c, "users"), CanManage: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(c.Request().Context(), sessFlash)}
-	for _, x := range users {
-		p.Users = append(p.Users, views.UserRow{ID: x.ID, Username: x.Username, Display: x.DisplayName, Email: x.Email,
-			Role: string(x.Role), ActiveAuthorizations: x.ActiveAuthorizations})
-	}
-	return render(c, http.StatusOK, views.Users(p))
+	return s.flashTo(c, appsHome(c), fmt.Sprintf("%s was deleted; %s revoked.", app.Name, plural(int64(n), "authorization was", "authorizations were")))
 }
 
 func (s *Server) userRevokeConfirm(c echo.Context) error {
@@ -331,11 +320,16 @@ func (s *Server) renderSettings(c echo.Context, errMsg string, status int) error
 	if life == 0 {
 		days = 1826
 	}
+	policy, err := s.admin.RegistrationPolicy(ctx)
+	if err != nil {
+		return err
+	}
 	u, _ := currentUser(c)
 	n := s.nav(c, "settings")
 	n.PolicyOff = !on
 	return render(c, status, views.Settings(views.SettingsPage{Nav: n, ThirdPartyOAuth: on, SecretLifetimeDays: days,
-		MaxLifetimeDays: 1827, CanManage: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(ctx, sessFlash), Error: errMsg}))
+		MaxLifetimeDays: 1827, CanManage: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(ctx, sessFlash), Error: errMsg,
+		RegistrationPolicy: policy}))
 }
 
 func (s *Server) settingsPolicy(c echo.Context) error {

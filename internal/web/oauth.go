@@ -90,6 +90,7 @@ var tokenFields = []string{"grant_type", "client_assertion_type", "client_assert
 // application/x-www-form-urlencoded; a parameter sent twice is rejected
 // (RFC 6749 §3.2). Success and error bodies carry Cache-Control: no-store.
 func (s *Server) token(c echo.Context) error {
+	c.Set(ctxTokenEndpoint, true)
 	r := c.Request()
 	mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
 	if err != nil || mt != echo.MIMEApplicationForm {
@@ -124,7 +125,10 @@ func (s *Server) jwks(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.oauth.Keys().JWKS())
 }
 
-const ctxPrincipal = "principal"
+const (
+	ctxPrincipal     = "principal"
+	ctxTokenEndpoint = "token_endpoint" // errors answer as the token endpoint's (also on POST /oauth2/authorize)
+)
 
 // bearer authenticates REST API calls with an access token (RFC 6750).
 func (s *Server) bearer(next echo.HandlerFunc) echo.HandlerFunc {

@@ -20,7 +20,12 @@ func (s *Server) overview(c echo.Context) error {
 	}
 	now := s.now()
 	o := reports.Overview(secrets, s.cfg.Thresholds, now)
-	p := views.OverviewPage{Nav: s.nav(c, "overview"), WarnDays: s.cfg.Thresholds.Days()}
+	counts, err := s.admin.OverviewCounts(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	p := views.OverviewPage{Nav: s.nav(c, "overview"), WarnDays: s.cfg.Thresholds.Days(), PendingApps: counts.PendingApps,
+		ActiveAuthorizations: counts.ActiveAuthorizations, NeedReauthorization: counts.NeedReauthorization}
 	for _, st := range []struct {
 		state domain.ExpiryState
 		label string

@@ -22,7 +22,7 @@ func (s *Server) profileAuthorizations(c echo.Context) error {
 	p := views.ProfileAuthorizationsPage{Nav: s.nav(c, "profile"), Flash: s.sessions.PopString(ctx, sessFlash)}
 	for _, a := range list {
 		pa := views.ProfileAuthorization{ID: a.ID, AppName: a.AppName, Company: a.AppCompany, AppURL: a.AppURL,
-			GrantedAt: a.GrantedAt.Format("2006-01-02"), LastUsed: dayPtr(a.LastUsedAt)}
+			GrantedAt: a.GrantedAt.Format("2006-01-02"), LastUsed: dayPtr(a.LastUsedAt), State: a.State}
 		for _, id := range a.Scopes {
 			sc, _ := s.scopes.Lookup(id)
 			pa.Scopes = append(pa.Scopes, views.ProfileScope{ID: id, Name: sc.Name, Description: sc.Description, HighPrivilege: sc.HighPrivilege})

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -39,7 +40,9 @@ func daysParam(c echo.Context, name string) (int, error) {
 	return n, nil
 }
 
-// scopesPage is /admin/scopes?unused_days=90&high=1.
+// scopesPage is /admin/scopes?unused_days=90&high=1&q=…: every scope in
+// use with maintained counts and a preview of its holders (O(scopes) per
+// request; see admin.ScopeInventory).
 func (s *Server) scopesPage(c echo.Context) error {
 	days, err := daysParam(c, "unused_days")
 	if err != nil {
@@ -50,25 +53,71 @@ func (s *Server) scopesPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := views.ScopesPage{Nav: s.nav(c, "scopes"), UnusedDays: days, HighOnly: high}
+	q := strings.TrimSpace(c.QueryParam("q"))
+	p := views.ScopesPage{Nav: s.nav(c, "scopes"), UnusedDays: days, HighOnly: high, Query: q}
 	for _, a := range s.APIRoutes() {
 		p.APIs = append(p.APIs, views.APIView{Method: a.Method, Path: a.Path, Scope: a.Scope, AdminOnly: a.AdminOnly})
 	}
+	lq := strings.ToLower(q)
 	for _, r := range rows {
-		v := views.ScopeInventoryRow{ID: r.Scope, Name: r.Name, Category: r.Category, HighPrivilege: r.HighPrivilege,
-			Authorizations: r.Authorizations, Uses: r.Uses, Unused: r.Unused, LastUsed: "never"}
-		if r.LastUsed != nil {
-			v.LastUsed = stamp(*r.LastUsed)
+		if lq != "" && !strings.Contains(strings.ToLower(r.Scope+" "+r.Name+" "+r.Category), lq) {
+			continue
 		}
-		for _, a := range r.Apps {
-			v.Apps = append(v.Apps, views.Link{Label: a.Name, URL: "/admin/apps/" + a.ClientID + "/scopes"})
-		}
-		for _, u := range r.Users {
-			v.Users = append(v.Users, views.Link{Label: u.Username, URL: "/admin/users/" + u.ID})
-		}
-		p.Rows = append(p.Rows, v)
+		p.Rows = append(p.Rows, inventoryRow(r))
 	}
 	return render(c, http.StatusOK, views.Scopes(p))
+}
+
+func inventoryRow(r reports.ScopeRow) views.ScopeInventoryRow {
+	v := views.ScopeInventoryRow{ID: r.Scope, Name: r.Name, Category: r.Category, HighPrivilege: r.HighPrivilege,
+		AppCount: r.AppCount, Authorizations: r.Authorizations, Uses: r.Uses, Unused: r.Unused, LastUsed: "never",
+		MoreUsers: r.UserCount < 0, DrillURL: "/admin/scopes/" + r.Scope}
+	if r.LastUsed != nil {
+		v.LastUsed = stamp(*r.LastUsed)
+	}
+	for _, a := range r.Apps {
+		v.Apps = append(v.Apps, views.Link{Label: a.Name, URL: "/admin/apps/" + a.ClientID + "/scopes"})
+	}
+	for _, u := range r.Users {
+		v.Users = append(v.Users, views.Link{Label: u.Username, URL: "/admin/users/" + u.ID})
+	}
+	return v
+}
+
+// scopeHoldersPage is /admin/scopes/{scope}?tab=apps|authorizations&after=…:
+// the apps registered with the scope or the active authorizations granting
+// it, 50 a page, keyset-paginated on the aggregate's primary key.
+func (s *Server) scopeHoldersPage(c echo.Context) error {
+	sc := c.Param("scope")
+	tab := c.QueryParam("tab")
+	if tab == "" {
+		tab = "apps"
+	}
+	if tab != "apps" && tab != "authorizations" {
+		return apperr.Errorf(apperr.Invalid, "tab must be apps or authorizations")
+	}
+	after := c.QueryParam("after")
+	h, err := s.admin.ScopeHoldersPage(c.Request().Context(), sc, tab == "authorizations", after, 50)
+	if err != nil {
+		return err
+	}
+	p := views.ScopeHoldersPage{Nav: s.nav(c, "scopes"), Row: inventoryRow(h.Row), Tab: tab}
+	base := "/admin/scopes/" + url.PathEscape(sc) + "?tab=" + tab
+	if after != "" {
+		p.FirstURL = base
+	}
+	if h.Next != "" {
+		p.NextURL = base + "&after=" + url.QueryEscape(h.Next)
+	}
+	for _, a := range h.Apps {
+		p.Apps = append(p.Apps, views.ScopeAppRow{ClientID: a.ClientID, Name: a.Name, Company: a.Company, Owner: a.OwnerUsername,
+			ActiveAuthorizations: a.ActiveAuthorizations})
+	}
+	for _, z := range h.Authorizations {
+		p.Authorizations = append(p.Authorizations, views.ScopeAuthorizationRow{ID: z.ID, UserID: z.UserID, Username: z.Username,
+			ClientID: z.ClientID, AppName: z.AppName, GrantedAt: day(z.GrantedAt), LastUsed: dayPtr(z.LastUsedAt)})
+	}
+	return render(c, http.StatusOK, views.ScopeHolders(p))
 }
 
 // appScopesPage is /admin/apps/{client_id}/scopes?days=90.
@@ -171,31 +220,4 @@ func (s *Server) appScopesNarrow(c echo.Context) error {
 		return err
 	}
 	return s.flashTo(c, "/admin/apps/"+rep.ClientID+"/scopes", changeSummary(ch))
-}
-
-// userPage is /admin/users/{id}.
-func (s *Server) userPage(c echo.Context) error {
-	ctx := c.Request().Context()
-	u, err := s.admin.User(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	list, _, err := s.admin.Authorizations(ctx, domain.AuthorizationFilter{UserID: u.ID, Limit: 1000})
-	if err != nil {
-		return err
-	}
-	me, _ := currentUser(c)
-	p := views.UserPage{Nav: s.nav(c, "users"), CanManage: me.Role == domain.RoleAdmin,
-		User: views.UserRow{ID: u.ID, Username: u.Username, Display: u.DisplayName, Email: u.Email, Role: string(u.Role)}}
-	for _, a := range list {
-		row := views.AuthorizationRow{ID: a.ID, AppName: a.AppName, ClientID: a.ClientID, Scopes: a.Scopes, ScopeViews: s.scopeViews(a.Scopes),
-			GrantedAt: stamp(a.GrantedAt), LastUsed: dayPtr(a.LastUsedAt)}
-		if a.RevokedAt != nil {
-			row.Revoked = a.RevokedAt.Format("2006-01-02")
-		} else {
-			p.User.ActiveAuthorizations++
-		}
-		p.Authorizations = append(p.Authorizations, row)
-	}
-	return render(c, http.StatusOK, views.User(p))
 }

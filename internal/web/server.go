@@ -44,7 +44,23 @@ type Admin interface {
 	RegisterApp(ctx context.Context, ownerUsername string, reg domain.Registration) (admin.RegisteredApp, error)
 	ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage, error)
 	App(ctx context.Context, clientID string) (admin.AppDetail, error)
-	Users(ctx context.Context) ([]domain.UserSummary, error)
+	Users(ctx context.Context, f domain.UserFilter) (domain.UserPage, error)
+	RegistrationPolicy(ctx context.Context) (string, error)
+	SetRegistrationPolicy(ctx context.Context, policy string) error
+	RegisterOwnApp(ctx context.Context, u domain.User, reg domain.Registration) (admin.RegisteredApp, error)
+	ReviewApp(ctx context.Context, clientID string, approve bool, reason string) (domain.App, error)
+	UpdateApp(ctx context.Context, clientID string, reg domain.Registration) (admin.AppEdit, error)
+	IsOwner(ctx context.Context, clientID, userID string) (bool, error)
+	AppOwners(ctx context.Context, clientID string) ([]domain.AppOwner, error)
+	AddOwner(ctx context.Context, clientID, username string) (domain.User, error)
+	RemoveOwner(ctx context.Context, clientID, userID string) error
+	HandOver(ctx context.Context, clientID, fromUserID, toUsername string) (domain.User, error)
+	OverviewCounts(ctx context.Context) (admin.Overview, error)
+	SetRole(ctx context.Context, id string, role domain.Role) (domain.User, error)
+	SetDisabled(ctx context.Context, id string, disabled bool) (domain.User, error)
+	ResetPassword(ctx context.Context, id string) (string, error)
+	ChangePassword(ctx context.Context, id, current, next string) error
+	DeleteUser(ctx context.Context, id string) (int, error)
 	IssueSecret(ctx context.Context, clientID, slot string, replace bool) (admin.IssuedSecret, error)
 	RetireSecret(ctx context.Context, clientID, slot string) (domain.Secret, error)
 	SecretUse(ctx context.Context, app domain.App) (map[string]string, error)
@@ -60,6 +76,7 @@ type Admin interface {
 	AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, bool, error)
 	WalkAudit(ctx context.Context, since time.Time, fn func(audit.Event) bool) error
 	ScopeInventory(ctx context.Context, unusedDays int, highOnly bool) ([]reports.ScopeRow, error)
+	ScopeHoldersPage(ctx context.Context, scope string, authorizations bool, after string, limit int) (admin.ScopeHolders, error)
 	AppScopeAudit(ctx context.Context, clientID string, days int) (reports.AppScopes, error)
 	ChangeAppScopes(ctx context.Context, clientID string, scopes []string) (admin.ScopeChange, error)
 	SecretExpiries(ctx context.Context) ([]domain.ExpiringSecret, error)
@@ -176,6 +193,9 @@ func (s *Server) routes() *echo.Echo {
 
 	// Machine endpoints: no session, no CSRF (no cookies are read).
 	e.POST("/oauth2/token", s.token, s.limitToken)
+	// POST /oauth2/authorize is either a token request (some clients post
+	// the token body there) or the approval form, which runs the browser
+	// chain below.
 	e.GET("/.well-known/jwks.json", s.jwks)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", s.readyz)
@@ -191,7 +211,7 @@ func (s *Server) routes() *echo.Echo {
 
 	// Browser pages: sessions, CSRF, the signed-in user.
 	csrfSecure := secureBase(s.cfg.BaseURL)
-	b := e.Group("", s.withSession, middleware.CSRFWithConfig(middleware.CSRFConfig{
+	browser := []echo.MiddlewareFunc{s.withSession, middleware.CSRFWithConfig(middleware.CSRFConfig{
 		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
 		CookieName:     "oauthdesk_csrf",
 		CookiePath:     "/",
@@ -201,19 +221,45 @@ func (s *Server) routes() *echo.Echo {
 		ErrorHandler: func(err error, c echo.Context) error {
 			return &echo.HTTPError{Code: http.StatusForbidden, Message: "The form expired or came from another site. Go back, reload the page and try again.", Internal: err}
 		},
-	}), s.loadUser, s.withActor)
+	}), s.loadUser, s.withActor}
+	b := e.Group("", browser...)
+	decide := s.decide
+	for i := len(browser) - 1; i >= 0; i-- {
+		decide = browser[i](decide)
+	}
+	e.POST("/oauth2/authorize", s.authorizePost(decide))
 	b.GET("/", s.home)
 	b.GET("/signin", s.signinForm)
 	b.POST("/signin", s.signin, s.limitSignIn)
 	b.GET("/signout", s.signoutForm)
 	b.POST("/signout", s.signout)
 	b.GET("/oauth2/authorize", s.authorize)
-	b.POST("/oauth2/authorize", s.decide)
 
 	signedIn := s.requireRole(domain.RoleAdmin, domain.RoleAuditor, domain.RoleMember)
 	b.GET("/profile/authorizations", s.profileAuthorizations, signedIn)
 	b.GET("/profile/authorizations/:id/revoke", s.profileRevokeConfirm, signedIn)
 	b.POST("/profile/authorizations/:id/revoke", s.profileRevoke, signedIn)
+	b.GET("/profile/password", s.passwordForm, signedIn)
+	b.POST("/profile/password", s.passwordChange, signedIn)
+
+	// The owner's pages (issue #9): anyone who does not own the app gets 404.
+	b.GET("/profile/apps", s.myApps, signedIn)
+	b.GET("/profile/apps/new", s.myAppNewForm, signedIn)
+	b.POST("/profile/apps", s.myAppCreate, signedIn)
+	own := b.Group("/profile/apps/:client_id", signedIn, s.requireOwner)
+	own.GET("", s.appDetail)
+	own.GET("/edit", s.appEditForm)
+	own.POST("/edit", s.appUpdate)
+	own.GET("/secrets/:slot/regenerate", s.secretRegenerateConfirm)
+	own.POST("/secrets/:slot/regenerate", s.secretRegenerate)
+	own.POST("/secrets/alternative", s.secretAddAlternative)
+	own.GET("/secrets/:slot/retire", s.secretRetireConfirm)
+	own.POST("/secrets/:slot/retire", s.secretRetire)
+	own.POST("/owners", s.ownerAdd)
+	own.POST("/owners/:user_id/remove", s.ownerRemove)
+	own.POST("/hand-over", s.handOver)
+	own.GET("/delete", s.appDeleteConfirm)
+	own.POST("/delete", s.appDelete)
 
 	adm := b.Group("/admin", s.requireRole(domain.RoleAdmin, domain.RoleAuditor), s.policyBanner)
 	manage := s.requireRole(domain.RoleAdmin)
@@ -225,6 +271,11 @@ func (s *Server) routes() *echo.Echo {
 	adm.POST("/apps/import", s.importPreview, manage)
 	adm.POST("/apps/import/confirm", s.importConfirm, manage)
 	adm.GET("/apps/:client_id", s.appDetail)
+	adm.GET("/apps/:client_id/edit", s.appEditForm, manage)
+	adm.POST("/apps/:client_id/edit", s.appUpdate, manage)
+	adm.POST("/apps/:client_id/approve", s.appApprove, manage)
+	adm.GET("/apps/:client_id/reject", s.appRejectForm, manage)
+	adm.POST("/apps/:client_id/reject", s.appReject, manage)
 	adm.GET("/apps/:client_id/secrets/:slot/regenerate", s.secretRegenerateConfirm, manage)
 	adm.POST("/apps/:client_id/secrets/:slot/regenerate", s.secretRegenerate, manage)
 	adm.POST("/apps/:client_id/secrets/alternative", s.secretAddAlternative, manage)
@@ -237,6 +288,7 @@ func (s *Server) routes() *echo.Echo {
 	adm.GET("/authorizations/:id/revoke", s.authorizationRevokeConfirm, manage)
 	adm.POST("/authorizations/:id/revoke", s.authorizationRevoke, manage)
 	adm.GET("/scopes", s.scopesPage)
+	adm.GET("/scopes/:scope", s.scopeHoldersPage)
 	adm.GET("/apps/:client_id/scopes", s.appScopesPage)
 	adm.POST("/apps/:client_id/scopes", s.appScopesSave, manage)
 	adm.GET("/apps/:client_id/scopes/narrow", s.appScopesNarrowConfirm, manage)
@@ -245,9 +297,18 @@ func (s *Server) routes() *echo.Echo {
 	adm.GET("/users/:id", s.userPage)
 	adm.GET("/users/:id/revoke", s.userRevokeConfirm, manage)
 	adm.POST("/users/:id/revoke", s.userRevoke, manage)
+	adm.POST("/users/:id/role", s.userSetRole, manage)
+	adm.GET("/users/:id/disable", s.userDisableConfirm, manage)
+	adm.POST("/users/:id/disable", s.userDisable, manage)
+	adm.POST("/users/:id/enable", s.userEnable, manage)
+	adm.GET("/users/:id/reset-password", s.userResetConfirm, manage)
+	adm.POST("/users/:id/reset-password", s.userReset, manage)
+	adm.GET("/users/:id/delete", s.userDeleteConfirm, manage)
+	adm.POST("/users/:id/delete", s.userDelete, manage)
 	adm.GET("/settings", s.settingsPage)
 	adm.POST("/settings/third-party-oauth", s.settingsPolicy, manage)
 	adm.POST("/settings/secret-lifetime", s.settingsLifetime, manage)
+	adm.POST("/settings/app-registration", s.settingsRegistration, manage)
 	adm.GET("/reports", s.reportsPage)
 	adm.POST("/reports/run", s.reportsRun, manage)
 	adm.GET("/audit", s.auditPage)

@@ -42,19 +42,31 @@ func (s *Server) withSession(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // loadUser puts the signed-in user, if any, in the context. A session whose
-// user no longer exists is cleared.
+// user no longer exists, was disabled or deleted is ended (so disabling a
+// user ends every session of theirs on its next request). A user whose
+// password was reset is held on /profile/password until they change it.
 func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
 		if id := s.sessions.GetString(ctx, sessUserID); id != "" {
 			u, err := s.admin.User(ctx, id)
 			switch {
-			case err == nil:
+			case err == nil && u.Active():
 				c.Set(ctxUser, u)
-			case apperr.Is(err, apperr.NotFound):
+			case err == nil, apperr.Is(err, apperr.NotFound):
 				_ = s.sessions.Destroy(ctx)
 			default:
 				return err
+			}
+			if err == nil && u.Active() && u.MustChangePassword {
+				switch c.Request().URL.Path {
+				case "/profile/password", "/signout", "/signin":
+				default:
+					if c.Request().Method == http.MethodGet {
+						return c.Redirect(http.StatusSeeOther, "/profile/password")
+					}
+					return apperr.Errorf(apperr.Forbidden, "Change your password first, at /profile/password.")
+				}
 			}
 		}
 		return next(c)

@@ -1,0 +1,30 @@
+-- +goose Up
+-- App owners, app review and user management (issue #9); see the SQLite twin.
+ALTER TABLE apps ADD COLUMN status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'pending', 'rejected'));
+ALTER TABLE apps ADD COLUMN review_note TEXT NOT NULL DEFAULT '';
+CREATE INDEX apps_by_status ON apps (status, lower(name), client_id);
+
+CREATE TABLE app_owners (
+    client_id TEXT NOT NULL REFERENCES apps (client_id),
+    user_id   TEXT NOT NULL REFERENCES users (id),
+    added_at  TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (client_id, user_id)
+);
+CREATE INDEX app_owners_by_user ON app_owners (user_id, client_id);
+INSERT INTO app_owners (client_id, user_id, added_at) SELECT client_id, owner_id, created_at FROM apps;
+
+ALTER TABLE users ADD COLUMN disabled_at TIMESTAMPTZ;
+ALTER TABLE users ADD COLUMN deleted_at TIMESTAMPTZ;
+ALTER TABLE users ADD COLUMN must_change_password BOOLEAN NOT NULL DEFAULT FALSE;
+
+CREATE INDEX authorization_codes_by_authorization ON authorization_codes (authorization_id);
+
+-- +goose Down
+DROP INDEX authorization_codes_by_authorization;
+ALTER TABLE users DROP COLUMN must_change_password;
+ALTER TABLE users DROP COLUMN deleted_at;
+ALTER TABLE users DROP COLUMN disabled_at;
+DROP TABLE app_owners;
+DROP INDEX apps_by_status;
+ALTER TABLE apps DROP COLUMN review_note;
+ALTER TABLE apps DROP COLUMN status;

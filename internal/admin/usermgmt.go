@@ -1,0 +1,220 @@
+package admin
+
+import (
+	"context"
+	"crypto/rand"
+	"unicode/utf8"
+
+	"github.com/alexedwards/argon2id"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+// MinNewPasswordLength is the shortest password a user may choose when
+// changing it (/profile/password) or an administrator may set
+// (`oauthdesk user passwd`).
+const MinNewPasswordLength = 12
+
+// ValidateNewPassword checks a password being set. Errors: Invalid when
+// shorter than MinNewPasswordLength characters or over 1024 bytes.
+func ValidateNewPassword(pw string) error {
+	if utf8.RuneCountInString(pw) < MinNewPasswordLength {
+		return &apperr.Error{Code: apperr.Invalid, Message: "The new password must be at least 12 characters.",
+			Fields: map[string]string{"new_password": "At least 12 characters."}}
+	}
+	if len(pw) > 1024 {
+		return apperr.Errorf(apperr.Invalid, "the password must be at most 1024 bytes")
+	}
+	return nil
+}
+
+// lastAdmin refuses a change that would leave no active administrator:
+// u is an active admin and the only one. Run it inside the write
+// transaction of the change.
+func (s *Service) lastAdmin(ctx context.Context, u domain.User, what string) error {
+	if u.Role != domain.RoleAdmin || !u.Active() {
+		return nil
+	}
+	n, err := s.store.CountActiveAdmins(ctx)
+	if err != nil {
+		return err
+	}
+	if n <= 1 {
+		return apperr.Errorf(apperr.Conflict, "%s is the last active administrator and cannot be %s. Make another user an administrator first.", u.Username, what)
+	}
+	return nil
+}
+
+// changeUser loads the user by id inside one write transaction, lets fn
+// change it and record why, then stores it. Deleted users cannot change.
+func (s *Service) changeUser(ctx context.Context, id string, fn func(ctx context.Context, u *domain.User) error) (domain.User, error) {
+	var u domain.User
+	err := s.store.WriteTx(ctx, func(ctx context.Context) error {
+		var err error
+		if u, err = s.store.UserByID(ctx, id); err != nil {
+			return err
+		}
+		if u.DeletedAt != nil {
+			return apperr.Errorf(apperr.Conflict, "%s was deleted; the record is kept for the audit log and cannot change.", u.Username)
+		}
+		if err := fn(ctx, &u); err != nil {
+			return err
+		}
+		return s.store.UpdateUser(ctx, u, s.now())
+	})
+	return u, err
+}
+
+// SetRole changes a user's role. The last active administrator cannot be
+// demoted. Errors: Invalid role; NotFound; Conflict.
+func (s *Service) SetRole(ctx context.Context, id string, role domain.Role) (domain.User, error) {
+	if !role.Valid() {
+		return domain.User{}, apperr.Errorf(apperr.Invalid, "role must be admin, auditor or member")
+	}
+	return s.changeUser(ctx, id, func(ctx context.Context, u *domain.User) error {
+		if u.Role == role {
+			return nil
+		}
+		if role != domain.RoleAdmin {
+			if err := s.lastAdmin(ctx, *u, "demoted"); err != nil {
+				return err
+			}
+		}
+		before := u.Role
+		u.Role = role
+		return s.record(ctx, s.now(), audit.ActionUserRole, audit.TargetUser, u.ID,
+			map[string]any{"username": u.Username, "before": string(before), "after": string(role)})
+	})
+}
+
+// SetDisabled disables or enables a user. Disabling ends the user's
+// dashboard sessions (refused on their next request), revokes their
+// refresh tokens and kills their access tokens on the next request (a
+// "user" invalidation); their authorizations stand, so once enabled they
+// authorize apps again. A disabled user cannot sign in. The last active
+// administrator cannot be disabled. Errors: NotFound; Conflict.
+func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) (domain.User, error) {
+	return s.changeUser(ctx, id, func(ctx context.Context, u *domain.User) error {
+		now := s.now()
+		if disabled == (u.DisabledAt != nil) {
+			return nil
+		}
+		if !disabled {
+			u.DisabledAt = nil
+			return s.record(ctx, now, audit.ActionUserEnable, audit.TargetUser, u.ID, map[string]any{"username": u.Username})
+		}
+		if err := s.lastAdmin(ctx, *u, "disabled"); err != nil {
+			return err
+		}
+		u.DisabledAt = &now
+		if err := s.store.RevokeUserRefreshTokens(ctx, u.ID, now); err != nil {
+			return err
+		}
+		return s.record(ctx, now, audit.ActionUserDisable, audit.TargetUser, u.ID, map[string]any{"username": u.Username})
+	})
+}
+
+// ResetPassword gives the user a random one-time password (returned, to
+// be shown once) that must be changed at the next sign-in. Errors:
+// NotFound; Conflict for a deleted user.
+func (s *Service) ResetPassword(ctx context.Context, id string) (string, error) {
+	pw := rand.Text() // 26 base32 characters, 130 bits
+	hash, err := argon2id.CreateHash(pw, argonParams)
+	if err != nil {
+		return "", err
+	}
+	_, err = s.changeUser(ctx, id, func(ctx context.Context, u *domain.User) error {
+		u.PasswordHash, u.MustChangePassword = hash, true
+		return s.record(ctx, s.now(), audit.ActionUserPasswordReset, audit.TargetUser, u.ID, map[string]any{"username": u.Username})
+	})
+	if err != nil {
+		return "", err
+	}
+	return pw, nil
+}
+
+// SetPassword sets the password of the user named username (the CLI's
+// `user passwd`) and clears a pending must-change. Errors: Invalid
+// (ValidateNewPassword); NotFound.
+func (s *Service) SetPassword(ctx context.Context, username, pw string) (domain.User, error) {
+	if err := ValidateNewPassword(pw); err != nil {
+		return domain.User{}, err
+	}
+	u, err := s.UserByUsername(ctx, username)
+	if err != nil {
+		return u, err
+	}
+	hash, err := argon2id.CreateHash(pw, argonParams)
+	if err != nil {
+		return domain.User{}, err
+	}
+	return s.changeUser(ctx, u.ID, func(ctx context.Context, u *domain.User) error {
+		u.PasswordHash, u.MustChangePassword = hash, false
+		return s.record(ctx, s.now(), audit.ActionUserPasswordChange, audit.TargetUser, u.ID, map[string]any{"username": u.Username, "by": "administrator"})
+	})
+}
+
+// ChangePassword changes the signed-in user's own password: current must
+// be right and next at least MinNewPasswordLength characters and
+// different. Errors: Invalid with Fields "current_password" or
+// "new_password".
+func (s *Service) ChangePassword(ctx context.Context, id, current, next string) error {
+	u, err := s.store.UserByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if ok, err := argon2id.ComparePasswordAndHash(current, u.PasswordHash); err != nil || !ok || len(current) > 1024 {
+		return &apperr.Error{Code: apperr.Invalid, Message: "The current password is wrong.",
+			Fields: map[string]string{"current_password": "This is not your current password."}}
+	}
+	if err := ValidateNewPassword(next); err != nil {
+		return err
+	}
+	if next == current {
+		return &apperr.Error{Code: apperr.Invalid, Message: "Choose a password different from the current one.",
+			Fields: map[string]string{"new_password": "Choose a different password."}}
+	}
+	hash, err := argon2id.CreateHash(next, argonParams)
+	if err != nil {
+		return err
+	}
+	_, err = s.changeUser(ctx, id, func(ctx context.Context, u *domain.User) error {
+		u.PasswordHash, u.MustChangePassword = hash, false
+		return s.record(ctx, s.now(), audit.ActionUserPasswordChange, audit.TargetUser, u.ID, map[string]any{"username": u.Username, "by": "self"})
+	})
+	return err
+}
+
+// DeleteUser deletes a user: every authorization is revoked, every token
+// dies on the next request, the user can no longer sign in, and the
+// record is kept for the audit log. The last active administrator cannot
+// be deleted. Returns how many authorizations were revoked.
+// Errors: NotFound; Conflict.
+func (s *Service) DeleteUser(ctx context.Context, id string) (int, error) {
+	revoked := 0
+	_, err := s.changeUser(ctx, id, func(ctx context.Context, u *domain.User) error {
+		if err := s.lastAdmin(ctx, *u, "deleted"); err != nil {
+			return err
+		}
+		now := s.now()
+		ids, err := s.store.ActiveAuthorizationIDs(ctx, domain.AuthorizationFilter{UserID: u.ID})
+		if err != nil {
+			return err
+		}
+		for _, a := range ids {
+			if err := s.revokeOne(ctx, a, now, map[string]any{"reason": "user deleted"}); err != nil {
+				return err
+			}
+		}
+		revoked = len(ids)
+		if err := s.store.RevokeUserRefreshTokens(ctx, u.ID, now); err != nil {
+			return err
+		}
+		u.DeletedAt = &now
+		return s.record(ctx, now, audit.ActionUserDelete, audit.TargetUser, u.ID,
+			map[string]any{"username": u.Username, "revoked_authorizations": revoked})
+	})
+	return revoked, err
+}

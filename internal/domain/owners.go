@@ -1,0 +1,69 @@
+package domain
+
+import "time"
+
+// App statuses (issue #9, "Who may register"). Only an active app can be
+// authorized or get tokens; a pending one waits for an administrator's
+// approval; a rejected one was refused with a note its owners see.
+const (
+	AppActive   = "active"
+	AppPending  = "pending"
+	AppRejected = "rejected"
+)
+
+// App-registration policies: who may register apps. The default is
+// PolicyMembers, as in the seeds ("Go to …/app/register to register your
+// app").
+const (
+	PolicyMembers  = "members"  // any signed-in user registers apps and owns them
+	PolicyApproval = "approval" // a member's new app is pending until an admin approves it
+	PolicyAdmins   = "admins"   // only administrators register apps
+)
+
+// ValidRegistrationPolicy reports whether p is one of the three policies.
+func ValidRegistrationPolicy(p string) bool {
+	return p == PolicyMembers || p == PolicyApproval || p == PolicyAdmins
+}
+
+// AppOwner is one owner of an app: a user who may manage it from the
+// profile. Primary is the owner recorded on the app (apps.owner_id).
+type AppOwner struct {
+	UserID      string
+	Username    string
+	DisplayName string
+	AddedAt     time.Time
+	Primary     bool
+}
+
+// Authorization states: the true state of a user's grant (issue #9,
+// "Wrong numbers").
+const (
+	// AuthActive: a live refresh token exists (unused, unrevoked,
+	// unexpired, minted with a client secret that still works), or the
+	// grant is fresh (an unused, unexpired authorization code).
+	AuthActive = "active"
+	// AuthNeedsReauthorization: the consent stands but no token works, so
+	// the user must authorize the app again.
+	AuthNeedsReauthorization = "needs_reauthorization"
+	// AuthRevoked: the authorization was revoked.
+	AuthRevoked = "revoked"
+)
+
+// UserFilter selects a page of users ordered by username
+// (case-insensitive) then id. After is a cursor from a previous UserPage;
+// Limit is the page size (1..500, default 100).
+type UserFilter struct {
+	After string
+	Limit int
+}
+
+// UserPage is one page of users and the cursor of the next ("" on the
+// last page).
+type UserPage struct {
+	Users []UserSummary
+	Next  string
+}
+
+// Active reports whether the user may sign in: neither disabled nor
+// deleted.
+func (u User) Active() bool { return u.DisabledAt == nil && u.DeletedAt == nil }

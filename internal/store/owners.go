@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+type appOwnerRow struct {
+	ClientID string `gorm:"column:client_id;primaryKey"`
+	UserID   string `gorm:"column:user_id;primaryKey"`
+	AddedAt  time.Time
+}
+
+func (appOwnerRow) TableName() string { return "app_owners" }
+
+// AddAppOwner makes the user an owner of the app (no change when it is
+// one already).
+func (db *DB) AddAppOwner(ctx context.Context, clientID, userID string, at time.Time) error {
+	err := db.wr(ctx).Exec(`INSERT INTO app_owners (client_id, user_id, added_at) VALUES (?, ?, ?)
+ON CONFLICT (client_id, user_id) DO NOTHING`, clientID, userID, utc(at)).Error
+	return translate(err, "app owner")
+}
+
+// RemoveAppOwner removes the user from the app's owners and reports
+// whether it was one.
+func (db *DB) RemoveAppOwner(ctx context.Context, clientID, userID string) (bool, error) {
+	res := db.wr(ctx).Where("client_id = ? AND user_id = ?", clientID, userID).Delete(&appOwnerRow{})
+	return res.RowsAffected > 0, translate(res.Error, "app owner")
+}
+
+// AppOwners returns the app's owners, the primary first, then by username.
+func (db *DB) AppOwners(ctx context.Context, clientID string) ([]domain.AppOwner, error) {
+	var rows []struct {
+		UserID      string
+		Username    string
+		DisplayName string
+		AddedAt     time.Time
+		Primary     bool
+	}
+	err := db.rd(ctx).Raw(`SELECT o.user_id, u.username, u.display_name, o.added_at, (a.owner_id = o.user_id) AS "primary"
+FROM app_owners o JOIN users u ON u.id = o.user_id JOIN apps a ON a.client_id = o.client_id
+WHERE o.client_id = ? ORDER BY (a.owner_id = o.user_id) DESC, `+db.fl.nocase("u.username"), clientID).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "app owners")
+	}
+	out := make([]domain.AppOwner, len(rows))
+	for i, r := range rows {
+		out[i] = domain.AppOwner{UserID: r.UserID, Username: r.Username, DisplayName: r.DisplayName, AddedAt: utc(r.AddedAt), Primary: r.Primary}
+	}
+	return out, nil
+}
+
+// IsAppOwner reports whether the user owns or co-owns the app.
+func (db *DB) IsAppOwner(ctx context.Context, clientID, userID string) (bool, error) {
+	var n int64
+	err := db.rd(ctx).Model(&appOwnerRow{}).Where("client_id = ? AND user_id = ?", clientID, userID).Count(&n).Error
+	return n > 0, translate(err, "app owner")
+}
+
+// SetAppPrimaryOwner records userID as the app's primary owner.
+func (db *DB) SetAppPrimaryOwner(ctx context.Context, clientID, userID string) error {
+	return translate(db.wr(ctx).Model(&appRow{}).Where("client_id = ?", clientID).Update("owner_id", userID).Error, "app")
+}
+
+// UpdateAppRegistration replaces the registration fields of an app
+// (scopes included). Errors: NotFound.
+func (db *DB) UpdateAppRegistration(ctx context.Context, clientID string, r domain.Registration) error {
+	res := db.wr(ctx).Model(&appRow{}).Where("client_id = ?", clientID).Updates(map[string]any{
+		"name": r.Name, "company": r.Company, "description": r.Description, "company_url": r.CompanyURL,
+		"app_url": r.AppURL, "callback_url": r.CallbackURL, "logo_url": r.LogoURL, "terms_url": r.TermsURL,
+		"privacy_url": r.PrivacyURL, "scopes": joinScopes(r.Scopes)})
+	if res.Error != nil {
+		return translate(res.Error, "app")
+	}
+	if res.RowsAffected == 0 {
+		return apperr.Errorf(apperr.NotFound, "No app is registered with client id %q.", clientID)
+	}
+	return nil
+}
+
+// SetAppStatus sets the app's status (domain.AppActive, AppPending,
+// AppRejected) and review note.
+func (db *DB) SetAppStatus(ctx context.Context, clientID, status, note string) error {
+	err := db.wr(ctx).Model(&appRow{}).Where("client_id = ?", clientID).
+		Updates(map[string]any{"status": status, "review_note": note}).Error
+	return translate(err, "app")
+}
+
+// CountApps returns how many undeleted apps have the status.
+func (db *DB) CountApps(ctx context.Context, status string) (int64, error) {
+	var n int64
+	err := db.rd(ctx).Model(&appRow{}).Where("status = ? AND deleted_at IS NULL", status).Count(&n).Error
+	return n, translate(err, "apps")
+}
+
+// CountAuthorizationStates counts the unrevoked authorizations of
+// undeleted apps by true state (domain.AuthActive,
+// domain.AuthNeedsReauthorization) at now.
+func (db *DB) CountAuthorizationStates(ctx context.Context, now time.Time) (map[string]int64, error) {
+	var rows []struct {
+		State string
+		N     int64
+	}
+	err := db.rd(ctx).Raw(`SELECT `+stateSQL+` AS state, COUNT(*) AS n FROM authorizations z JOIN apps a ON a.client_id = z.client_id
+WHERE z.revoked_at IS NULL AND a.deleted_at IS NULL GROUP BY 1`, liveArgs(now)...).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "authorizations")
+	}
+	out := map[string]int64{domain.AuthActive: 0, domain.AuthNeedsReauthorization: 0}
+	for _, r := range rows {
+		out[r.State] += r.N
+	}
+	return out, nil
+}

@@ -1,0 +1,240 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+// The scope inventory reads maintained aggregates, not the authorizations:
+// app_scopes and authorization_scopes hold one row per registered scope of
+// each app not deleted and per granted scope of each active authorization,
+// and scope_stats their counts per scope plus the uses recorded with the
+// scope as the satisfying one. Every store method that moves them
+// (CreateApp, SetAppScopes, UpdateImportedApp, DeleteApp,
+// CreateAuthorization, UpdateAuthorizationGrant, SetAuthorizationScopes,
+// RevokeAuthorization, FlushUsage, MoveScopeUses) updates them in its own transaction, so
+// the inventory is exact at every commit and costs O(scopes) per request.
+
+// syncScopes makes the rows of table (app_scopes or
+// authorization_scopes) for owner (column col) equal want, and moves the
+// stat column of scope_stats by the difference.
+func (db *DB) syncScopes(ctx context.Context, table, col, stat, owner string, want []string, extra map[string]string) error {
+	w := db.wr(ctx)
+	var have []string
+	if err := w.Table(table).Where(col+" = ?", owner).Pluck("scope", &have).Error; err != nil {
+		return translate(err, table)
+	}
+	want = slices.Compact(slices.Sorted(slices.Values(want)))
+	for _, s := range have {
+		if slices.Contains(want, s) {
+			continue
+		}
+		if err := w.Exec(`DELETE FROM `+table+` WHERE scope = ? AND `+col+` = ?`, s, owner).Error; err != nil {
+			return translate(err, table)
+		}
+		if err := db.bumpScopeStat(ctx, s, stat, -1); err != nil {
+			return err
+		}
+	}
+	for _, s := range want {
+		if s == "" || slices.Contains(have, s) {
+			continue
+		}
+		cols, marks, args := "scope, "+col, "?, ?", []any{s, owner}
+		for k, v := range extra {
+			cols, marks, args = cols+", "+k, marks+", ?", append(args, v)
+		}
+		if err := w.Exec(`INSERT INTO `+table+` (`+cols+`) VALUES (`+marks+`)`, args...).Error; err != nil {
+			return translate(err, table)
+		}
+		if err := db.bumpScopeStat(ctx, s, stat, 1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (db *DB) bumpScopeStat(ctx context.Context, scope, stat string, delta int64) error {
+	err := db.wr(ctx).Exec(`INSERT INTO scope_stats (scope, `+stat+`) VALUES (?, ?)
+ON CONFLICT (scope) DO UPDATE SET `+stat+` = scope_stats.`+stat+` + excluded.`+stat, scope, delta).Error
+	return translate(err, "scope stats")
+}
+
+func (db *DB) syncAppScopes(ctx context.Context, clientID string, scopes []string) error {
+	return db.syncScopes(ctx, "app_scopes", "client_id", "apps", clientID, scopes, nil)
+}
+
+func (db *DB) syncAuthorizationScopes(ctx context.Context, id string, scopes []string) error {
+	var extra map[string]string
+	if len(scopes) > 0 {
+		var users []string
+		if err := db.wr(ctx).Table("authorizations").Where("id = ?", id).Pluck("user_id", &users).Error; err != nil || len(users) == 0 {
+			return translate(err, "authorization")
+		}
+		extra = map[string]string{"user_id": users[0]}
+	}
+	return db.syncScopes(ctx, "authorization_scopes", "authorization_id", "authorizations", id, scopes, extra)
+}
+
+// addScopeUses credits n uses at `at` to scope (the granted scope that
+// satisfied the calls).
+func (db *DB) addScopeUses(ctx context.Context, scope string, n int64, at time.Time) error {
+	err := db.wr(ctx).Exec(`INSERT INTO scope_stats (scope, uses, last_used_at) VALUES (?, ?, ?)
+ON CONFLICT (scope) DO UPDATE SET uses = scope_stats.uses + excluded.uses,
+  last_used_at = CASE WHEN scope_stats.last_used_at IS NULL OR scope_stats.last_used_at < excluded.last_used_at
+    THEN excluded.last_used_at ELSE scope_stats.last_used_at END`, scope, n, utc(at)).Error
+	return translate(err, "scope stats")
+}
+
+type scopeStatRow struct {
+	Scope          string
+	Apps           int64
+	Authorizations int64
+	Uses           int64
+	LastUsedAt     *time.Time
+}
+
+// ScopeStats returns the maintained per-scope counts of every scope held
+// by an app not deleted or an active authorization (apps > 0 or
+// authorizations > 0), in no particular order: O(scopes), no scan.
+func (db *DB) ScopeStats(ctx context.Context) ([]domain.ScopeStat, error) {
+	var rows []scopeStatRow
+	if err := db.rd(ctx).Table("scope_stats").Where("apps > 0 OR authorizations > 0").Scan(&rows).Error; err != nil {
+		return nil, translate(err, "scope stats")
+	}
+	out := make([]domain.ScopeStat, len(rows))
+	for i, r := range rows {
+		out[i] = domain.ScopeStat{Scope: r.Scope, Apps: r.Apps, Authorizations: r.Authorizations, Uses: r.Uses, LastUsedAt: utcPtr(r.LastUsedAt)}
+	}
+	return out, nil
+}
+
+// ScopeUserCounts returns, per scope, how many distinct users hold it
+// through an active authorization, from the (scope, user_id) index: for
+// reports, not pages.
+func (db *DB) ScopeUserCounts(ctx context.Context) (map[string]int64, error) {
+	var rows []struct {
+		Scope string
+		Users int64
+	}
+	err := db.rd(ctx).Raw(`SELECT scope, COUNT(DISTINCT user_id) AS users FROM authorization_scopes GROUP BY scope`).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "scope users")
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.Scope] = r.Users
+	}
+	return out, nil
+}
+
+// ScopeApps returns up to limit apps not deleted that register scope, by
+// client id after the client id after ("" from the start), each with its
+// owner's username and active authorization count, and the client id to
+// continue after ("" on the last page). Index: app_scopes primary key.
+func (db *DB) ScopeApps(ctx context.Context, scope, after string, limit int) ([]domain.App, string, error) {
+	limit = max(1, min(limit, 1000))
+	var rows []appListRow
+	err := db.rd(ctx).Raw(`SELECT a.*, u.username AS owner_username FROM app_scopes s
+JOIN apps a ON a.client_id = s.client_id JOIN users u ON u.id = a.owner_id
+WHERE s.scope = ? AND s.client_id > ? ORDER BY s.client_id LIMIT ?`, scope, after, limit+1).Scan(&rows).Error
+	if err != nil {
+		return nil, "", translate(err, "apps")
+	}
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = rows[limit-1].App.ClientID
+	}
+	out := make([]domain.App, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, next, nil
+}
+
+// ScopeAuthorizations returns up to limit active authorizations that grant
+// scope, by id after the id after ("" from the start), with usernames and
+// app names, and the id to continue after ("" on the last page). Index:
+// authorization_scopes primary key.
+func (db *DB) ScopeAuthorizations(ctx context.Context, scope, after string, limit int) ([]domain.Authorization, string, error) {
+	limit = max(1, min(limit, 1000))
+	var rows []authorizationListRow
+	err := db.rd(ctx).Raw(`SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name, a.company AS app_company, a.app_url
+FROM authorization_scopes s JOIN authorizations z ON z.id = s.authorization_id
+JOIN users u ON u.id = z.user_id JOIN apps a ON a.client_id = z.client_id
+WHERE s.scope = ? AND s.authorization_id > ? ORDER BY s.authorization_id LIMIT ?`, scope, after, limit+1).Scan(&rows).Error
+	if err != nil {
+		return nil, "", translate(err, "authorizations")
+	}
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = rows[limit-1].Authorization.ID
+	}
+	out := make([]domain.Authorization, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, next, nil
+}
+
+// ScopeUsers returns up to limit distinct users holding scope through an
+// active authorization, by user id after the id after, and the id to
+// continue after ("" on the last page). Index: authorization_scopes_by_user.
+func (db *DB) ScopeUsers(ctx context.Context, scope, after string, limit int) ([]domain.User, string, error) {
+	limit = max(1, min(limit, 1000))
+	var rows []userRow
+	err := db.rd(ctx).Raw(`SELECT u.* FROM (SELECT DISTINCT user_id FROM authorization_scopes WHERE scope = ? AND user_id > ? ORDER BY user_id LIMIT ?) h
+JOIN users u ON u.id = h.user_id ORDER BY u.id`, scope, after, limit+1).Scan(&rows).Error
+	if err != nil {
+		return nil, "", translate(err, "users")
+	}
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = rows[limit-1].ID
+	}
+	out := make([]domain.User, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, next, nil
+}
+
+// MoveScopeUses moves n uses credited to the scope from to the scope to
+// ("" drops them), after an authorization was narrowed: the inventory
+// credits uses to what the grant still holds. last is the newest of them.
+func (db *DB) MoveScopeUses(ctx context.Context, from, to string, n int64, last time.Time) error {
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		if err := db.bumpScopeStat(ctx, from, "uses", -n); err != nil {
+			return err
+		}
+		if to == "" {
+			return nil
+		}
+		return db.addScopeUses(ctx, to, n, last)
+	})
+}
+
+// dropScopeUses takes the uses of a revoked authorization out of the
+// inventory (its usage rows stay, for the app's own audit).
+func (db *DB) dropScopeUses(ctx context.Context, authorizationID string) error {
+	var rows []struct {
+		SatisfiedBy string
+		N           int64
+	}
+	err := db.wr(ctx).Raw(`SELECT satisfied_by, SUM(count) AS n FROM scope_usage WHERE authorization_id = ? GROUP BY satisfied_by`, authorizationID).Scan(&rows).Error
+	if err != nil {
+		return translate(err, "scope usage")
+	}
+	for _, r := range rows {
+		if err := db.bumpScopeStat(ctx, r.SatisfiedBy, "uses", -r.N); err != nil {
+			return err
+		}
+	}
+	return nil
+}

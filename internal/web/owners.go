@@ -1,0 +1,372 @@
+package web
+
+import (
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/oauthdesk/oauthdesk/internal/admin"
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/views"
+)
+
+// ownerPage reports whether the route is one of the owner's pages
+// (/profile/apps/{client_id}…) rather than the admin's.
+func ownerPage(c echo.Context) bool { return strings.HasPrefix(c.Path(), "/profile/") }
+
+// appBase returns the page of the app in the route's area:
+// /profile/apps/{id} on the owner's pages, /admin/apps/{id} otherwise.
+func appBase(c echo.Context, clientID string) string {
+	if ownerPage(c) {
+		return "/profile/apps/" + clientID
+	}
+	return "/admin/apps/" + clientID
+}
+
+// appsHome is the list page of the route's area.
+func appsHome(c echo.Context) string {
+	if ownerPage(c) {
+		return "/profile/apps"
+	}
+	return "/admin/apps"
+}
+
+// notYours is the answer to anyone who does not own the app: 404, so
+// that they learn nothing about it.
+func notYours() error { return echo.NewHTTPError(http.StatusNotFound) }
+
+// requireOwner lets only owners and co-owners of the route's app through;
+// everyone else (admins included) gets 404 on the owner's pages. The
+// client id in the route is normalised to lower case.
+func (s *Server) requireOwner(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u, _ := currentUser(c)
+		id, err := uuid.Parse(c.Param("client_id"))
+		if err != nil {
+			return notYours()
+		}
+		ok, err := s.admin.IsOwner(c.Request().Context(), id.String(), u.ID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return notYours()
+		}
+		c.SetParamValues(replaceParam(c, "client_id", id.String())...)
+		return next(c)
+	}
+}
+
+func replaceParam(c echo.Context, name, value string) []string {
+	vals := c.ParamValues()
+	out := make([]string, len(vals))
+	copy(out, vals)
+	for i, n := range c.ParamNames() {
+		if n == name && i < len(out) {
+			out[i] = value
+		}
+	}
+	return out
+}
+
+// myApps is GET /profile/apps?after=…: the apps the user owns or
+// co-owns, keyset-paginated by name.
+func (s *Server) myApps(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, _ := currentUser(c)
+	page, err := s.admin.ListApps(ctx, domain.AppFilter{OwnerID: u.ID, After: c.QueryParam("after"), Limit: 25})
+	if err != nil {
+		return err
+	}
+	policy, err := s.admin.RegistrationPolicy(ctx)
+	if err != nil {
+		return err
+	}
+	p := views.ProfileAppsPage{Nav: s.nav(c, "myapps"), Policy: policy, Flash: s.sessions.PopString(ctx, sessFlash),
+		CanRegister: policy != domain.PolicyAdmins || u.Role == domain.RoleAdmin}
+	now := s.now()
+	for _, a := range page.Apps {
+		p.Apps = append(p.Apps, s.appRow(a, now))
+	}
+	if page.Next != "" {
+		p.NextURL = "/profile/apps?" + url.Values{"after": {page.Next}}.Encode()
+	}
+	return render(c, http.StatusOK, views.ProfileApps(p))
+}
+
+// myAppNewForm is GET /profile/apps/new: the registration form of
+// /admin/apps/new, posting to /profile/apps.
+func (s *Server) myAppNewForm(c echo.Context) error {
+	f := s.appForm(c, nil, nil, "")
+	f.Nav = s.nav(c, "myapps")
+	f.Action, f.Cancel = "/profile/apps", "/profile/apps"
+	return render(c, http.StatusOK, views.AppNew(f))
+}
+
+// readRegistration reads the registration form's fields.
+func readRegistration(c echo.Context) (domain.Registration, map[string]string, []string, error) {
+	form, err := c.FormParams()
+	if err != nil {
+		return domain.Registration{}, nil, nil, apperr.Errorf(apperr.Invalid, "The form could not be read.")
+	}
+	values := map[string]string{}
+	for _, f := range appFormFields {
+		values[f] = form.Get(f)
+	}
+	reg := domain.Registration{Name: values[domain.FieldName], Company: values[domain.FieldCompany],
+		Description: values[domain.FieldDescription], CompanyURL: values[domain.FieldCompanyURL],
+		AppURL: values[domain.FieldAppURL], CallbackURL: values[domain.FieldCallbackURL],
+		LogoURL: values[domain.FieldLogoURL], TermsURL: values[domain.FieldTermsURL],
+		PrivacyURL: values[domain.FieldPrivacyURL], Scopes: form[domain.FieldScopes]}
+	return reg, values, form[domain.FieldScopes], nil
+}
+
+// invalidForm re-shows a registration form (422) with each field's error.
+func (s *Server) invalidForm(c echo.Context, f views.AppForm, err error, msg string) error {
+	f.Error = msg
+	for k, v := range apperr.FieldErrors(err) {
+		f.Errors[k] = v
+	}
+	if len(f.Errors) == 0 {
+		f.Error = apperr.ErrorMessage(err)
+	}
+	return render(c, http.StatusUnprocessableEntity, views.AppNew(f))
+}
+
+// myAppCreate is POST /profile/apps: registers an app owned by the
+// signed-in user, as the app-registration policy allows, with exactly the
+// validation of /admin/apps; success goes to the app's settings page,
+// which shows the client secret once.
+func (s *Server) myAppCreate(c echo.Context) error {
+	u, _ := currentUser(c)
+	reg, values, scopes, err := readRegistration(c)
+	if err != nil {
+		return err
+	}
+	res, err := s.admin.RegisterOwnApp(c.Request().Context(), u, reg)
+	if apperr.Is(err, apperr.Invalid) {
+		f := s.appForm(c, values, scopes, "")
+		f.Nav = s.nav(c, "myapps")
+		f.Action, f.Cancel = "/profile/apps", "/profile/apps"
+		return s.invalidForm(c, f, err, "The app was not registered: fix the fields marked below.")
+	}
+	if err != nil {
+		return err
+	}
+	s.log.Info("app registered", "client_id", res.App.ClientID, "by", u.Username, "status", res.App.Status)
+	s.revealSecret(c, res.App.ClientID, domain.SlotPrimary, res.ClientSecret)
+	return c.Redirect(http.StatusSeeOther, "/profile/apps/"+res.App.ClientID)
+}
+
+// editForm is the edit form of app with its current values (or the
+// submitted ones), posting to {base}/edit.
+func (s *Server) editForm(c echo.Context, app domain.App, values map[string]string, selected []string) views.AppForm {
+	if values == nil {
+		r := app.Registration
+		values = map[string]string{domain.FieldName: r.Name, domain.FieldCompany: r.Company, domain.FieldDescription: r.Description,
+			domain.FieldCompanyURL: r.CompanyURL, domain.FieldAppURL: r.AppURL, domain.FieldCallbackURL: r.CallbackURL,
+			domain.FieldLogoURL: r.LogoURL, domain.FieldTermsURL: r.TermsURL, domain.FieldPrivacyURL: r.PrivacyURL}
+		selected = r.Scopes
+	}
+	f := s.appForm(c, values, selected, "")
+	if ownerPage(c) {
+		f.Nav = s.nav(c, "myapps")
+	}
+	base := appBase(c, app.ClientID)
+	f.Action, f.Title, f.Submit, f.Cancel = base+"/edit", "Edit "+app.Name, "Save changes", base
+	return f
+}
+
+// appEditForm is GET …/apps/{client_id}/edit: the registration form with
+// the app's current values.
+func (s *Server) appEditForm(c echo.Context) error {
+	app, err := s.appFor(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.AppNew(s.editForm(c, app, nil, nil)))
+}
+
+// appUpdate is POST …/apps/{client_id}/edit: saves the registration
+// after exactly the registration's validation (422 with the fields'
+// errors and nothing stored otherwise).
+func (s *Server) appUpdate(c echo.Context) error {
+	app, err := s.appFor(c)
+	if err != nil {
+		return err
+	}
+	reg, values, scopes, err := readRegistration(c)
+	if err != nil {
+		return err
+	}
+	ed, err := s.admin.UpdateApp(c.Request().Context(), app.ClientID, reg)
+	if apperr.Is(err, apperr.Invalid) {
+		return s.invalidForm(c, s.editForm(c, app, values, scopes), err, "Nothing was saved: fix the fields marked below.")
+	}
+	if err != nil {
+		return err
+	}
+	msg := "No change to save."
+	if len(ed.Changes) > 0 {
+		var names []string
+		for _, f := range append(appFormFields, domain.FieldScopes) {
+			if _, ok := ed.Changes[f]; ok {
+				names = append(names, strings.ReplaceAll(f, "_", " "))
+			}
+		}
+		msg = "Saved: " + strings.Join(names, ", ") + "."
+		if _, ok := ed.Changes[domain.FieldCallbackURL]; ok {
+			msg += " New authorization requests must use the new callback URL; codes issued for the old one no longer work."
+		}
+		if ed.Scopes != nil {
+			msg += " " + changeSummary(*ed.Scopes)
+		}
+	}
+	return s.flashTo(c, appBase(c, app.ClientID), msg)
+}
+
+// ownerAdd is POST /profile/apps/{client_id}/owners (field username).
+func (s *Server) ownerAdd(c echo.Context) error {
+	id := c.Param("client_id")
+	u, err := s.admin.AddOwner(c.Request().Context(), id, c.FormValue("username"))
+	if apperr.Is(err, apperr.NotFound) || apperr.Is(err, apperr.Invalid) || apperr.Is(err, apperr.Conflict) {
+		return s.flashTo(c, appBase(c, id), apperr.ErrorMessage(err))
+	}
+	if err != nil {
+		return err
+	}
+	return s.flashTo(c, appBase(c, id), u.Username+" now co-owns this app.")
+}
+
+// ownerRemove is POST /profile/apps/{client_id}/owners/{user_id}/remove.
+// Removing yourself leaves the app (and its pages) to the other owners.
+func (s *Server) ownerRemove(c echo.Context) error {
+	id := c.Param("client_id")
+	me, _ := currentUser(c)
+	err := s.admin.RemoveOwner(c.Request().Context(), id, c.Param("user_id"))
+	if apperr.Is(err, apperr.Conflict) || apperr.Is(err, apperr.NotFound) {
+		return s.flashTo(c, appBase(c, id), apperr.ErrorMessage(err))
+	}
+	if err != nil {
+		return err
+	}
+	if c.Param("user_id") == me.ID {
+		return s.flashTo(c, "/profile/apps", "You no longer own that app.")
+	}
+	return s.flashTo(c, appBase(c, id), "The owner was removed.")
+}
+
+// handOver is POST /profile/apps/{client_id}/hand-over (field username):
+// the named user becomes the primary owner and you stop owning the app.
+func (s *Server) handOver(c echo.Context) error {
+	id := c.Param("client_id")
+	me, _ := currentUser(c)
+	to, err := s.admin.HandOver(c.Request().Context(), id, me.ID, c.FormValue("username"))
+	if apperr.Is(err, apperr.NotFound) || apperr.Is(err, apperr.Invalid) {
+		return s.flashTo(c, appBase(c, id), apperr.ErrorMessage(err))
+	}
+	if err != nil {
+		return err
+	}
+	return s.flashTo(c, "/profile/apps", "The app was handed over to "+to.Username+".")
+}
+
+// appApprove is POST /admin/apps/{client_id}/approve.
+func (s *Server) appApprove(c echo.Context) error {
+	app, err := s.admin.ReviewApp(c.Request().Context(), c.Param("client_id"), true, "")
+	if err != nil {
+		return err
+	}
+	return s.flashTo(c, "/admin/apps/"+app.ClientID, app.Name+" was approved: users can authorize it now.")
+}
+
+// appRejectForm is GET /admin/apps/{client_id}/reject: asks for the reason.
+func (s *Server) appRejectForm(c echo.Context) error {
+	app, err := s.appFor(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.Reject(views.RejectPage{Nav: s.nav(c, "apps"), ClientID: app.ClientID, AppName: app.Name}))
+}
+
+// appReject is POST /admin/apps/{client_id}/reject (field reason, which
+// the owners see).
+func (s *Server) appReject(c echo.Context) error {
+	app, err := s.appFor(c)
+	if err != nil {
+		return err
+	}
+	reason := c.FormValue("reason")
+	if _, err := s.admin.ReviewApp(c.Request().Context(), app.ClientID, false, reason); apperr.Is(err, apperr.Invalid) {
+		msg := apperr.FieldErrors(err)["reason"]
+		if msg == "" {
+			msg = apperr.ErrorMessage(err)
+		}
+		return render(c, http.StatusUnprocessableEntity, views.Reject(views.RejectPage{Nav: s.nav(c, "apps"), ClientID: app.ClientID,
+			AppName: app.Name, Reason: reason, Error: msg}))
+	} else if err != nil {
+		return err
+	}
+	return s.flashTo(c, "/admin/apps?state=pending", app.Name+" was rejected; its owners see why.")
+}
+
+// settingsRegistration is POST /admin/settings/app-registration (field
+// policy: members, approval or admins).
+func (s *Server) settingsRegistration(c echo.Context) error {
+	v := c.FormValue("policy")
+	if err := s.admin.SetRegistrationPolicy(c.Request().Context(), v); apperr.Is(err, apperr.Invalid) {
+		return s.renderSettings(c, apperr.ErrorMessage(err), http.StatusUnprocessableEntity)
+	} else if err != nil {
+		return err
+	}
+	return s.flashTo(c, "/admin/settings", "App registration is now: "+v+".")
+}
+
+// passwordForm is GET /profile/password.
+func (s *Server) passwordForm(c echo.Context) error {
+	u, _ := currentUser(c)
+	return render(c, http.StatusOK, views.Password(views.PasswordPage{Nav: s.nav(c, "password"), Required: u.MustChangePassword,
+		Errors: map[string]string{}, Flash: s.sessions.PopString(c.Request().Context(), sessFlash)}))
+}
+
+// passwordChange is POST /profile/password (fields current_password,
+// new_password): needs the current password and at least 12 characters.
+func (s *Server) passwordChange(c echo.Context) error {
+	u, _ := currentUser(c)
+	err := s.admin.ChangePassword(c.Request().Context(), u.ID, c.FormValue("current_password"), c.FormValue("new_password"))
+	if apperr.Is(err, apperr.Invalid) {
+		return render(c, http.StatusUnprocessableEntity, views.Password(views.PasswordPage{Nav: s.nav(c, "password"),
+			Required: u.MustChangePassword, Errors: apperr.FieldErrors(err), Error: apperr.ErrorMessage(err)}))
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.sessions.RenewToken(c.Request().Context()); err != nil {
+		return err
+	}
+	return s.flashTo(c, "/profile/password", "Your password was changed.")
+}
+
+// authorizePost is POST /oauth2/authorize. Some clients (the Azure DevOps
+// provider of @auth/core) post their token request — the seed's body —
+// here: a form carrying grant_type and client_assertion_type is served
+// exactly as /oauth2/token, with no session and no CSRF token. Every
+// other POST is the approval form (decide, behind the browser chain).
+func (s *Server) authorizePost(decide echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err == nil && mt == echo.MIMEApplicationForm {
+			if err := r.ParseForm(); err == nil && r.PostForm.Get("grant_type") != "" && r.PostForm.Get("client_assertion_type") != "" {
+				return s.limitToken(s.token)(c)
+			}
+		}
+		return decide(c)
+	}
+}
+
+var _ = admin.Overview{}

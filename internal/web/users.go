@@ -1,0 +1,167 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/views"
+)
+
+func userStatus(u domain.User) string {
+	switch {
+	case u.DeletedAt != nil:
+		return "deleted"
+	case u.DisabledAt != nil:
+		return "disabled"
+	}
+	return "active"
+}
+
+func userRow(u domain.User, active int64) views.UserRow {
+	return views.UserRow{ID: u.ID, Username: u.Username, Display: u.DisplayName, Email: u.Email, Role: string(u.Role),
+		ActiveAuthorizations: active, Status: userStatus(u), MustChange: u.MustChangePassword}
+}
+
+// usersList is GET /admin/users?after=…: users by username,
+// keyset-paginated, with their authorizations in the true state active.
+func (s *Server) usersList(c echo.Context) error {
+	ctx := c.Request().Context()
+	page, err := s.admin.Users(ctx, domain.UserFilter{After: c.QueryParam("after"), Limit: 100})
+	if err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	p := views.UsersPage{Nav: s.nav(c, "users"), CanManage: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(ctx, sessFlash)}
+	for _, x := range page.Users {
+		p.Users = append(p.Users, userRow(x.User, x.ActiveAuthorizations))
+	}
+	if page.Next != "" {
+		p.NextURL = "/admin/users?" + url.Values{"after": {page.Next}}.Encode()
+	}
+	return render(c, http.StatusOK, views.Users(p))
+}
+
+// userPage is GET /admin/users/{id}?after=…: the user, its management and
+// its authorizations with their true state (keyset-paginated).
+func (s *Server) userPage(c echo.Context) error {
+	return s.renderUser(c, "", http.StatusOK)
+}
+
+func (s *Server) renderUser(c echo.Context, errMsg string, status int) error {
+	ctx := c.Request().Context()
+	u, err := s.admin.User(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	list, next, err := s.admin.Authorizations(ctx, domain.AuthorizationFilter{UserID: u.ID, Limit: 100, After: c.QueryParam("after")})
+	if err != nil {
+		return err
+	}
+	me, _ := currentUser(c)
+	p := views.UserPage{Nav: s.nav(c, "users"), CanManage: me.Role == domain.RoleAdmin, User: userRow(u, 0),
+		Flash: s.sessions.PopString(ctx, sessFlash), Error: errMsg}
+	for _, a := range list {
+		row := views.AuthorizationRow{ID: a.ID, AppName: a.AppName, ClientID: a.ClientID, Scopes: a.Scopes, ScopeViews: s.scopeViews(a.Scopes),
+			GrantedAt: stamp(a.GrantedAt), LastUsed: dayPtr(a.LastUsedAt), State: a.State}
+		if a.RevokedAt != nil {
+			row.Revoked = a.RevokedAt.Format("2006-01-02")
+		} else {
+			p.User.ActiveAuthorizations++
+		}
+		p.Authorizations = append(p.Authorizations, row)
+	}
+	if next != "" {
+		p.NextURL = "/admin/users/" + u.ID + "?" + url.Values{"after": {next}}.Encode()
+	}
+	return render(c, status, views.User(p))
+}
+
+// userResult shows a refused change (the last-admin rule, a deleted
+// user) on the user's page with 409, or moves on with a flash.
+func (s *Server) userResult(c echo.Context, err error, ok string) error {
+	if apperr.Is(err, apperr.Conflict) || apperr.Is(err, apperr.Invalid) {
+		status := http.StatusConflict
+		if apperr.Is(err, apperr.Invalid) {
+			status = http.StatusBadRequest
+		}
+		return s.renderUser(c, apperr.ErrorMessage(err), status)
+	}
+	if err != nil {
+		return err
+	}
+	return s.flashTo(c, "/admin/users/"+c.Param("id"), ok)
+}
+
+// userSetRole is POST /admin/users/{id}/role (field role).
+func (s *Server) userSetRole(c echo.Context) error {
+	u, err := s.admin.SetRole(c.Request().Context(), c.Param("id"), domain.Role(c.FormValue("role")))
+	return s.userResult(c, err, u.Username+" is now "+string(u.Role)+".")
+}
+
+func (s *Server) userConfirm(c echo.Context, title, msg, button string) error {
+	u, err := s.admin.User(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var impact []string
+	if imp, err := s.admin.RevocationImpact(c.Request().Context(), domain.AuthorizationFilter{UserID: u.ID}); err == nil {
+		impact = impactLines(imp)
+	}
+	if button != "Delete user" {
+		impact = nil
+	}
+	return s.confirm(c, views.ConfirmPage{Nav: views.Nav{Active: "users"}, Title: title + " " + u.DisplayName + " (" + u.Username + ")?", Message: msg,
+		Impact: impact, Action: c.Request().URL.Path, Button: button, Danger: true, Cancel: "/admin/users/" + u.ID})
+}
+
+func (s *Server) userDisableConfirm(c echo.Context) error {
+	return s.userConfirm(c, "Disable", "The user is signed out everywhere and cannot sign in; every access and refresh token of the user stops working on its next request. Their authorizations stand: once enabled, they authorize their apps again.", "Disable user")
+}
+
+// userDisable is POST /admin/users/{id}/disable.
+func (s *Server) userDisable(c echo.Context) error {
+	u, err := s.admin.SetDisabled(c.Request().Context(), c.Param("id"), true)
+	return s.userResult(c, err, u.Username+" was disabled: signed out, tokens refused.")
+}
+
+// userEnable is POST /admin/users/{id}/enable.
+func (s *Server) userEnable(c echo.Context) error {
+	u, err := s.admin.SetDisabled(c.Request().Context(), c.Param("id"), false)
+	return s.userResult(c, err, u.Username+" was enabled and may sign in again.")
+}
+
+func (s *Server) userResetConfirm(c echo.Context) error {
+	return s.userConfirm(c, "Reset the password of", "The current password stops working. A one-time password is shown once; the user must choose a new one at the next sign-in.", "Reset password")
+}
+
+// userReset is POST /admin/users/{id}/reset-password: shows the one-time
+// password once (never stored in clear, never in the session).
+func (s *Server) userReset(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, err := s.admin.User(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	pw, err := s.admin.ResetPassword(ctx, u.ID)
+	if err != nil {
+		return s.userResult(c, err, "")
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return render(c, http.StatusOK, views.OneTime(views.OneTimePage{Nav: s.nav(c, "users"), Title: "One-time password for " + u.Username,
+		Message: "Give it to " + u.DisplayName + " safely. It is shown only this once; they must choose a new password when they sign in with it.",
+		Value:   pw, Back: "/admin/users/" + u.ID}))
+}
+
+func (s *Server) userDeleteConfirm(c echo.Context) error {
+	return s.userConfirm(c, "Delete", "The user can no longer sign in, every authorization is revoked and every token stops working. The record is kept for the audit log.", "Delete user")
+}
+
+// userDelete is POST /admin/users/{id}/delete.
+func (s *Server) userDelete(c echo.Context) error {
+	n, err := s.admin.DeleteUser(c.Request().Context(), c.Param("id"))
+	return s.userResult(c, err, "The user was deleted; "+plural(int64(n), "authorization was", "authorizations were")+" revoked.")
+}

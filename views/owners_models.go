@@ -1,0 +1,50 @@
+package views
+
+// OwnerRow is one owner of an app on its settings page.
+type OwnerRow struct {
+	UserID, Username, Display, Added string
+	Primary                          bool
+}
+
+// ProfileAppsPage is /profile/apps: the apps the signed-in user owns or
+// co-owns.
+type ProfileAppsPage struct {
+	Nav
+	Apps        []AppRow
+	CanRegister bool
+	Policy      string // members | approval | admins
+	Flash       string
+	NextURL     string
+}
+
+// PasswordPage is /profile/password.
+type PasswordPage struct {
+	Nav
+	Required bool // a reset password must be changed now
+	Errors   map[string]string
+	Error    string
+	Flash    string
+}
+
+// OneTimePage shows a one-time value (a reset password) once.
+type OneTimePage struct {
+	Nav
+	Title, Message, Value, Back string
+}
+
+// RejectPage asks an administrator why an app is rejected.
+type RejectPage struct {
+	Nav
+	ClientID, AppName, Reason, Error string
+}
+
+// StateLabel is the words for an authorization state.
+func StateLabel(state string) string {
+	switch state {
+	case "needs_reauthorization":
+		return "needs re-authorization"
+	case "":
+		return "active"
+	}
+	return state
+}

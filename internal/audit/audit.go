@@ -41,6 +41,7 @@ const (
 	ActionSignIn              = "session.signin"
 	ActionSignInFailed        = "session.signin_failed"
 	ActionSignOut             = "session.signout"
+	ActionKeyRotate           = "signing_key.rotate"
 	ActionAppUpdate           = "app.update"
 	ActionAppApprove          = "app.approve"
 	ActionAppReject           = "app.reject"
@@ -62,6 +63,7 @@ const (
 	TargetSecret        = "secret"
 	TargetAuthorization = "authorization"
 	TargetPolicy        = "policy"
+	TargetSigningKey    = "signing_key"
 )
 
 // Actor names for changes not made by a signed-in user.

@@ -202,7 +202,7 @@ func TestActorAndNew(t *testing.T) {
 func TestActionsListsEveryAction(t *testing.T) {
 	want := []string{ActionUserAdd, ActionAppRegister, ActionAppDelete, ActionSecretCreate, ActionSecretRegenerate,
 		ActionSecretRetire, ActionConsentGrant, ActionConsentDeny, ActionAuthorizationRevoke, ActionTokenFamilyRevoke, ActionPolicySet,
-		ActionAppScopes, ActionAppImport, ActionReportRun, ActionSignIn, ActionSignInFailed, ActionSignOut}
+		ActionAppScopes, ActionAppImport, ActionReportRun, ActionSignIn, ActionSignInFailed, ActionSignOut, ActionKeyRotate}
 	got := Actions()
 	if !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
 		t.Errorf("Actions() = %q, want %q", got, want)

@@ -13,7 +13,7 @@ import (
 func Actions() []string {
 	return []string{ActionAppDelete, ActionAppImport, ActionReportRun, ActionAppRegister, ActionAppScopes, ActionAuthorizationRevoke, ActionConsentDeny, ActionConsentGrant,
 		ActionPolicySet, ActionSecretCreate, ActionSecretRegenerate, ActionSecretRetire, ActionSignIn, ActionSignInFailed, ActionSignOut,
-		ActionTokenFamilyRevoke, ActionUserAdd}
+		ActionKeyRotate, ActionTokenFamilyRevoke, ActionUserAdd}
 }
 
 // Export formats.

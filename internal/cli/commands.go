@@ -63,7 +63,7 @@ func serveCmd(g *globals) *cobra.Command {
 					}
 				}
 			}
-			cfg := server.Config{DBPath: g.db, BaseURL: baseURL, Log: log, Thresholds: thresholds, Reports: rc,
+			cfg := server.Config{DBPath: g.db, KeyFile: g.keyFile, BaseURL: baseURL, Log: log, Thresholds: thresholds, Reports: rc,
 				TrustedProxies: strings.Split(proxies, ","), TokenPerMinute: tokenRate, HashConcurrency: hashN, RefreshGrace: refreshGrace}
 			if _, err := server.ParseCIDRs(cfg.TrustedProxies); err != nil {
 				return err
@@ -92,6 +92,9 @@ func serveCmd(g *globals) *cobra.Command {
 				return err
 			}
 			out := g.env.Stdout
+			if app.KeyFileCreated {
+				fmt.Fprintf(out, "Created the key file %s: it encrypts the signing keys. Back it up together with the database; without it the database cannot sign tokens.\n\n", app.KeyFile)
+			}
 			if created {
 				fmt.Fprintf(out, "Created the first administrator.\n  username: %s\n  password: %s\nThis password is shown only once: sign in at %s/signin and keep it safe.\n\n", user, password, strings.TrimRight(baseURL, "/"))
 			}

@@ -61,7 +61,10 @@ func TestMigrateDBToPostgres(t *testing.T) {
 	wantUsageError(t, oauthdesk(t, cliRun{}, "migrate-db", "--from", file, "--to", target), "already holds data")
 	wantUsageError(t, oauthdesk(t, cliRun{}, "migrate-db", "--from", filepath.Join(t.TempDir(), "typo.db"), "--to", target), "--from")
 
-	ts := newTestServerWith(t, func(c *server.Config) { c.DBPath = target })
+	// The signing keys moved sealed: the seed's key file opens them.
+	ts := newTestServerWith(t, func(c *server.Config) {
+		c.DBPath, c.KeyFile = target, filepath.Join(filepath.Dir(file), "oauthdesk.key")
+	})
 	// The refresh token and the secret issued on SQLite work on PostgreSQL.
 	pair := postToken(t, ts.URL, formType, refreshBody(app.Secret, refresh, callbackURL))
 	wantTokens(t, pair)

@@ -54,6 +54,18 @@ func (s *syncBuffer) String() string {
 // startReplica runs `oauthdesk serve` on dbURL with the public base URL
 // base ("" = its own address), waits until /readyz answers 200, and stops
 // it (SIGTERM) when the test ends.
+// replicaKeys maps a database URL to the key file its replicas share (in
+// a temp dir, never the source tree).
+var replicaKeys sync.Map
+
+func replicaKeyFile(t *testing.T, dbURL string) string {
+	if p, ok := replicaKeys.Load(dbURL); ok {
+		return p.(string)
+	}
+	p, _ := replicaKeys.LoadOrStore(dbURL, filepath.Join(t.TempDir(), "oauthdesk.key"))
+	return p.(string)
+}
+
 func startReplica(t *testing.T, name, dbURL, base string, args ...string) *replica {
 	t.Helper()
 	addr := freeAddr(t)
@@ -63,7 +75,7 @@ func startReplica(t *testing.T, name, dbURL, base string, args ...string) *repli
 	}
 	r := &replica{name: name, URL: own, out: &syncBuffer{}, done: make(chan error, 1)}
 	r.cmd = exec.Command(cliBinary(t), append([]string{"serve", "--db", dbURL, "--addr", addr, "--base-url", base}, args...)...)
-	r.cmd.Env = cliEnv()
+	r.cmd.Env = cliEnv("OAUTHDESK_KEY_FILE=" + replicaKeyFile(t, dbURL))
 	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)

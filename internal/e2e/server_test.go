@@ -62,6 +62,11 @@ func newTestServerWith(t *testing.T, configure func(*server.Config)) *testServer
 	if configure != nil {
 		configure(&cfg)
 	}
+	if cfg.KeyFile == "" && store.IsPostgresURL(cfg.DBPath) {
+		// The default key file of a PostgreSQL URL is in the working
+		// directory: keep it out of the source tree.
+		cfg.KeyFile = filepath.Join(t.TempDir(), "oauthdesk.key")
+	}
 	app, err := server.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

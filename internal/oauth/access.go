@@ -47,8 +47,9 @@ func (s *Service) mint(now time.Time, userID, authzID, clientID, secretID, famil
 		},
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
-	tok.Header["kid"] = s.keys.signID
-	signed, err := tok.SignedString(s.keys.signKey)
+	kid, key := s.keys.signing()
+	tok.Header["kid"] = kid
+	signed, err := tok.SignedString(key)
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("sign access token: %w", err)
 	}
@@ -64,11 +65,12 @@ func (s *Service) parse(raw string, now time.Time) (*Claims, error) {
 		jwt.WithIssuer(s.cfg.Issuer),
 		jwt.WithAudience(s.cfg.Issuer),
 		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(), // an iat in the future is refused
 		jwt.WithTimeFunc(func() time.Time { return now }),
 	)
 	_, err := p.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
-		if pub, ok := s.keys.public[kid]; ok {
+		if pub, ok := s.keys.verifier(kid); ok {
 			return pub, nil
 		}
 		return nil, fmt.Errorf("unknown key id %q", kid)

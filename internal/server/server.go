@@ -17,13 +17,17 @@ import (
 	"net/mail"
 	"net/url"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/jobs"
+	"github.com/oauthdesk/oauthdesk/internal/keyseal"
 	"github.com/oauthdesk/oauthdesk/internal/metrics"
 	"github.com/oauthdesk/oauthdesk/internal/oauth"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
@@ -33,7 +37,11 @@ import (
 
 // Config configures a server. Zero values take the defaults.
 type Config struct {
-	DBPath         string                  // SQLite file, or a postgres:// URL; created (SQLite) and migrated on start
+	DBPath string // SQLite file, or a postgres:// URL; created (SQLite) and migrated on start
+	// KeyFile holds the key-encryption key of the signing keys; default
+	// oauthdesk.key beside the SQLite file (in the working directory for
+	// PostgreSQL), created (0600) on first start.
+	KeyFile        string
 	BaseURL        string                  // public base URL, e.g. http://127.0.0.1:8080; iss/aud of tokens
 	SecretLifetime time.Duration           // client secret lifetime; 0 = five years (seed 001)
 	AccessTTL      time.Duration           // access token lifetime; 0 = 1 hour
@@ -124,6 +132,10 @@ type App struct {
 	usage   *oauth.Usage
 	// Reports is the expiry-report scheduler.
 	Reports *jobs.Scheduler
+	// KeyFile is the key file in use; KeyFileCreated reports that this
+	// start created it (the caller prints its path: back it up).
+	KeyFile        string
+	KeyFileCreated bool
 }
 
 // newAdmin wires the admin service: the one place both the server and
@@ -179,7 +191,19 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if _, err := db.Migrate(ctx); err != nil {
 		return fail(err)
 	}
-	keys, err := oauth.LoadKeys(ctx, db, cfg.Now())
+	sealer, keyCreated, err := keyseal.LoadFile(cfg.KeyFilePath())
+	if err != nil {
+		return fail(err)
+	}
+	if keyCreated {
+		if existing, err := db.SigningKeys(ctx); err != nil || slices.ContainsFunc(existing, func(k domain.SigningKey) bool { return keyseal.Sealed(k.PrivateKey) }) {
+			// A new key file for a database that already has keys could
+			// never open them: refuse rather than start unable to sign.
+			_ = os.Remove(sealer.Path())
+			return fail(apperr.Errorf(apperr.Invalid, "the key file %s does not exist but the database %s already holds signing keys: start with the key file that was created with this database", sealer.Path(), cfg.DBPath))
+		}
+	}
+	keys, err := oauth.LoadKeys(ctx, db, sealer, cfg.Now(), max(cfg.AccessTTL, time.Hour))
 	if err != nil {
 		return fail(err)
 	}
@@ -213,9 +237,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiries, cfg.Thresholds, cfg.Now))
 	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), Thresholds: cfg.Thresholds, Metrics: mx, Reports: sched,
-		Ready: db.Ping, TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute},
+		Ready: cachedProbe(db.ProbeWrite, time.Second), TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute},
 		o, a, cat, cfg.Log, cfg.Now)
-	return &App{DB: db, OAuth: o, Admin: a, Web: w, cfg: cfg, watcher: watcher, usage: usage, Reports: sched}, nil
+	return &App{DB: db, OAuth: o, Admin: a, Web: w, cfg: cfg, watcher: watcher, usage: usage, Reports: sched,
+		KeyFile: sealer.Path(), KeyFileCreated: keyCreated}, nil
 }
 
 // DefaultTokenPerMinute is the default per-address limit of POST
@@ -252,6 +277,36 @@ func ParseCIDRs(list []string) ([]*net.IPNet, error) {
 	return out, nil
 }
 
+// cachedProbe runs probe at most once per every (concurrent callers share
+// the last answer), so an unauthenticated /readyz flood costs no more than
+// one write a second.
+func cachedProbe(probe func(context.Context) error, every time.Duration) func(context.Context) error {
+	var mu sync.Mutex
+	var at time.Time
+	var last error
+	return func(ctx context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if !at.IsZero() && time.Since(at) < every {
+			return last
+		}
+		last, at = probe(ctx), time.Now()
+		return last
+	}
+}
+
+// KeyFilePath returns the key file: KeyFile, or oauthdesk.key beside the
+// database.
+func (c Config) KeyFilePath() string {
+	if c.KeyFile != "" {
+		return c.KeyFile
+	}
+	if strings.Contains(c.DBPath, "://") {
+		return "oauthdesk.key"
+	}
+	return filepath.Join(filepath.Dir(c.DBPath), "oauthdesk.key")
+}
+
 // Handler returns the HTTP handler.
 func (a *App) Handler() http.Handler { return a.Web }
 
@@ -268,12 +323,18 @@ func (a *App) RunJobs(ctx context.Context) {
 	}()
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
+	kt := time.NewTicker(oauth.KeyReload)
+	defer kt.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			<-done
 			<-failedDone
 			return
+		case <-kt.C:
+			if err := a.OAuth.Keys().Reload(ctx, a.cfg.Now()); err != nil {
+				a.cfg.Log.Error("reload signing keys", "err", err)
+			}
 		case <-t.C:
 			if err := a.DB.PruneSessions(ctx); err != nil {
 				a.cfg.Log.Error("prune sessions", "err", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
 
@@ -40,4 +41,17 @@ func (db *DB) SigningKeys(ctx context.Context) ([]domain.SigningKey, error) {
 func (db *DB) CreateSigningKey(ctx context.Context, k domain.SigningKey) error {
 	row := signingKeyRow{ID: k.ID, Alg: k.Alg, PrivateKey: k.PrivateKey, CreatedAt: utc(k.CreatedAt)}
 	return translate(db.wr(ctx).Create(&row).Error, "signing key")
+}
+
+// UpdateSigningKey replaces the stored private key of id (sealing a legacy
+// plain key). Errors: NotFound.
+func (db *DB) UpdateSigningKey(ctx context.Context, id string, privateKey []byte) error {
+	res := db.wr(ctx).Model(&signingKeyRow{}).Where("id = ?", id).Update("private_key", privateKey)
+	if res.Error != nil {
+		return translate(res.Error, "signing key")
+	}
+	if res.RowsAffected == 0 {
+		return apperr.Errorf(apperr.NotFound, "signing key %s not found", id)
+	}
+	return nil
 }

@@ -105,6 +105,9 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 			return nil, apperr.Errorf(apperr.Invalid, "database directory %q does not exist", dir)
 		}
 	}
+	if err := prepareFile(path); err != nil {
+		return nil, err
+	}
 	// The driver's own per-connection statement cache (_stmt_cache_size);
 	// GORM's shared PrepareStmt cache prepares under a lock and deadlocks
 	// when a pool is exhausted by transactions (found by the store tests).

@@ -92,8 +92,8 @@ type Config struct {
 	Thresholds     domain.ExpiryThresholds
 	Metrics        http.Handler // served at /metrics when set
 	Reports        ReportRunner
-	// Ready checks the dependencies /readyz reports (the database
-	// connection); nil: /readyz answers ready.
+	// Ready checks the dependencies /readyz reports (the database takes a
+	// write); nil: /readyz answers ready.
 	Ready func(ctx context.Context) error
 	// TrustedProxies are the peers whose X-Forwarded-For / X-Real-IP are
 	// honoured; empty: the client address is always the TCP peer.
@@ -138,7 +138,7 @@ type Server struct {
 // New builds the server and its routes.
 func New(cfg Config, o OAuth, a Admin, cat *scope.Catalog, log *slog.Logger, now func() time.Time) *Server {
 	sm := scs.New()
-	sm.Store = cfg.SessionStore
+	sm.Store = HashSessionTokens(cfg.SessionStore)
 	sm.Lifetime = 12 * time.Hour
 	sm.IdleTimeout = cfg.SessionTimeout
 	if sm.IdleTimeout <= 0 {

@@ -471,6 +471,11 @@ type OverviewPage struct {
 	PendingApps          int64
 	ActiveAuthorizations int64
 	NeedReauthorization  int64
+	// Queue is the oldest-named first page of apps waiting for approval,
+	// with Approve / Reject for admins.
+	Queue     []AppRow
+	CanReview bool
+	Flash     string
 }
 
 // ExpiryBanner warns about one secret on the app page.

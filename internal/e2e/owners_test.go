@@ -292,11 +292,21 @@ func TestOwnersApprovalQueue(t *testing.T) {
 	if got := ownPost(t, alice.a, "/profile/apps", "/admin/apps/"+app.ClientID+"/approve", nil); got.Status != http.StatusForbidden {
 		t.Errorf("a member approving: %d, want 403", got.Status)
 	}
-	// Approve from the app page.
+	// The queues offer Approve and Reject; approve from the overview.
+	for _, page := range []string{"/admin", "/admin/apps?state=pending"} {
+		row := lcRow(e.admin.get(page).Body, `data-testid="queue-row" data-client-id="`+app.ClientID+`"`)
+		if !strings.Contains(row, `data-testid="queue-approve"`) || !strings.Contains(row, `data-testid="queue-reject"`) {
+			t.Errorf("%s: the queue row has no Approve / Reject: %q", page, lcText(row))
+		}
+	}
 	if !strings.Contains(e.admin.get("/admin/apps/"+app.ClientID).Body, `data-testid="approve"`) {
 		t.Error("the admin's app page has no Approve button")
 	}
-	wantStatus(t, ownPost(t, e.admin, "/admin/apps/"+app.ClientID, "/admin/apps/"+app.ClientID+"/approve", nil), http.StatusSeeOther, "approve")
+	r = ownPost(t, e.admin, "/admin", "/admin/apps/"+app.ClientID+"/approve", url.Values{"return": {"overview"}})
+	wantStatus(t, r, http.StatusSeeOther, "approve")
+	if r.Location() != "/admin" || !strings.Contains(lcFlash(t, e.admin, "/admin"), "approved") {
+		t.Errorf("approve from the overview went to %q without a flash", r.Location())
+	}
 	wantTokens(t, e.exchange(t, app.Secret, code))
 	e.pair(t, bob.a, app, app.Secret)
 

@@ -24,8 +24,19 @@ func (s *Server) overview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	u, _ := currentUser(c)
 	p := views.OverviewPage{Nav: s.nav(c, "overview"), WarnDays: s.cfg.Thresholds.Days(), PendingApps: counts.PendingApps,
-		ActiveAuthorizations: counts.ActiveAuthorizations, NeedReauthorization: counts.NeedReauthorization}
+		ActiveAuthorizations: counts.ActiveAuthorizations, NeedReauthorization: counts.NeedReauthorization, CanReview: u.Role == domain.RoleAdmin,
+		Flash: s.sessions.PopString(c.Request().Context(), sessFlash)}
+	if counts.PendingApps > 0 {
+		queue, err := s.admin.ListApps(c.Request().Context(), domain.AppFilter{Status: domain.AppPending, Limit: 10})
+		if err != nil {
+			return err
+		}
+		for _, a := range queue.Apps {
+			p.Queue = append(p.Queue, s.appRow(a, now))
+		}
+	}
 	for _, st := range []struct {
 		state domain.ExpiryState
 		label string

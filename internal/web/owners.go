@@ -282,7 +282,14 @@ func (s *Server) appApprove(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.flashTo(c, "/admin/apps/"+app.ClientID, app.Name+" was approved: users can authorize it now.")
+	target := "/admin/apps/" + app.ClientID
+	switch c.FormValue("return") {
+	case "overview":
+		target = "/admin"
+	case "queue":
+		target = "/admin/apps?state=pending"
+	}
+	return s.flashTo(c, target, app.Name+" was approved: users can authorize it now.")
 }
 
 // appRejectForm is GET /admin/apps/{client_id}/reject: asks for the reason.

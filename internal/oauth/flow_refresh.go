@@ -10,16 +10,6 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/secret"
 )
 
-// RefreshStore is what the refresh grant needs: find a refresh token by
-// its hash, rotate it once (MarkRefreshTokenUsed: exactly one concurrent
-// caller wins), and revoke the authorization on reuse (RFC 9700 §4.14).
-type RefreshStore interface {
-	RefreshTokenByHash(ctx context.Context, hash []byte) (domain.RefreshToken, error)
-	MarkRefreshTokenUsed(ctx context.Context, id string, at time.Time) (bool, error)
-	RevokeAuthorization(ctx context.Context, id, by string, at time.Time) (bool, error)
-	AuthorizationByID(ctx context.Context, id string) (domain.Authorization, error)
-}
-
 // RevokedByReuse is the revoked_by of an authorization revoked because a
 // rotated refresh token was presented again after the grace window.
 const RevokedByReuse = "system: refresh token reuse"
@@ -36,13 +26,14 @@ const RevokedByReuse = "system: refresh token reuse"
 // pair on the same chain and revokes nothing; later it is reuse, and the
 // whole authorization is revoked (RFC 9700 §4.14.2: a stolen chain dies).
 type refreshGrant struct {
-	s  *Service
-	rt domain.RefreshToken
+	s     *Service
+	rt    domain.RefreshToken
+	authz domain.Authorization
 }
 
 func (g *refreshGrant) find(ctx context.Context, assertion string) (string, error) {
 	h := secret.Hash(assertion)
-	rt, err := g.s.refresh.RefreshTokenByHash(ctx, h)
+	rt, err := g.s.store.RefreshTokenByHash(ctx, h)
 	if apperr.Is(err, apperr.NotFound) {
 		return "", ErrRefreshUnknown
 	}
@@ -52,43 +43,56 @@ func (g *refreshGrant) find(ctx context.Context, assertion string) (string, erro
 	if !secret.Equal(rt.Hash, h) {
 		return "", ErrRefreshUnknown
 	}
-	g.rt = rt
+	authz, err := g.s.store.AuthorizationByID(ctx, rt.AuthorizationID)
+	if err != nil {
+		return "", err
+	}
+	g.rt, g.authz = rt, authz
 	return rt.ClientID, nil
 }
 
+// validate rotates the token: the conditional used mark (unused and
+// unrevoked) decides races, so what find read outside the transaction
+// needs no second look on the common path. A token found already rotated,
+// or rotated by a concurrent request meanwhile, is read again inside the
+// transaction and judged by reuseVerdict.
 func (g *refreshGrant) validate(ctx context.Context, t grantRequest) (issuance, error) {
-	s, rt := g.s, g.rt
-	authz, err := s.refresh.AuthorizationByID(ctx, rt.AuthorizationID)
-	if err != nil {
-		return issuance{}, err
-	}
+	s, rt, authz := g.s, g.rt, g.authz
 	if !authz.Active() || rt.RevokedAt != nil {
 		return issuance{}, ErrAuthorizationGone
 	}
 	if !hasSecret(t.app, rt.SecretID) {
 		return issuance{}, ErrSecretRetired
 	}
-	iss := issuance{authz: authz, familyID: rt.FamilyID, scopes: grantedScopes(s.scopes, rt.Scopes, authz, t.app)}
 	if rt.UsedAt == nil {
 		if !t.now.Before(rt.ExpiresAt) {
 			return issuance{}, ErrGrantExpired
 		}
-		won, err := s.refresh.MarkRefreshTokenUsed(ctx, rt.ID, t.now)
+		won, err := s.store.MarkRefreshTokenUsed(ctx, rt.ID, t.now)
 		if err != nil {
 			return issuance{}, err
 		}
 		if won {
-			return iss, nil
+			return issuance{authz: authz, familyID: rt.FamilyID, scopes: grantedScopes(s.scopes, rt.Scopes, authz, t.app)}, nil
 		}
-		// Rotated by a concurrent request since find: it was used just now.
-		rt.UsedAt = &t.now
 	}
-	if reuseVerdict(s.cfg.RefreshGrace, *rt.UsedAt, t.now) == verdictRetry {
-		return iss, s.record(audit.WithActor(ctx, audit.Actor{Name: audit.ActorSystem}), t.now, audit.ActionTokenRefreshRetry, audit.TargetAuthorization, authz.ID, map[string]any{
-			"reason": "rotated refresh token presented again within the grace window", "client_id": t.app.ClientID,
-			"family_id": rt.FamilyID, "rotated_at": rt.UsedAt.UTC().Format(time.RFC3339Nano), "grace": s.cfg.RefreshGrace.String()})
+	cur, err := s.store.RefreshTokenByHash(ctx, rt.Hash)
+	if err != nil {
+		return issuance{}, err
 	}
-	return issuance{}, s.refreshReused(ctx, authz, t)
+	if authz, err = s.store.AuthorizationByID(ctx, rt.AuthorizationID); err != nil {
+		return issuance{}, err
+	}
+	if !authz.Active() || cur.RevokedAt != nil || cur.UsedAt == nil {
+		return issuance{}, ErrAuthorizationGone
+	}
+	if reuseVerdict(s.cfg.RefreshGrace, *cur.UsedAt, t.now) == verdictReuse {
+		return issuance{}, s.refreshReused(ctx, authz, t)
+	}
+	err = s.record(audit.WithActor(ctx, audit.Actor{Name: audit.ActorSystem}), t.now, audit.ActionTokenRefreshRetry, audit.TargetAuthorization, authz.ID, map[string]any{
+		"reason": "rotated refresh token presented again within the grace window", "client_id": t.app.ClientID,
+		"family_id": cur.FamilyID, "rotated_at": cur.UsedAt.UTC().Format(time.RFC3339Nano), "grace": s.cfg.RefreshGrace.String()})
+	return issuance{authz: authz, familyID: cur.FamilyID, scopes: grantedScopes(s.scopes, cur.Scopes, authz, t.app)}, err
 }
 
 // verdict is the fate of a rotated refresh token presented again.
@@ -114,7 +118,7 @@ func reuseVerdict(grace time.Duration, usedAt, now time.Time) verdict {
 // 9700 §4.14.2), records it, and returns ErrRefreshReused (or a storage
 // error).
 func (s *Service) refreshReused(ctx context.Context, authz domain.Authorization, t grantRequest) error {
-	if _, err := s.refresh.RevokeAuthorization(ctx, authz.ID, RevokedByReuse, t.now); err != nil {
+	if _, err := s.store.RevokeAuthorization(ctx, authz.ID, RevokedByReuse, t.now); err != nil {
 		return err
 	}
 	s.log.WarnContext(ctx, "refresh token reuse: authorization revoked", "authorization_id", authz.ID, "client_id", t.app.ClientID)

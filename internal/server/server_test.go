@@ -38,7 +38,7 @@ func readyz(t *testing.T, h http.Handler) (int, string) {
 func TestReadyzReportsTheDatabase(t *testing.T) {
 	for name, newDB := range backends(t) {
 		t.Run(name, func(t *testing.T) {
-			app, err := Open(t.Context(), Config{DBPath: newDB(t), BaseURL: "http://127.0.0.1:1"})
+			app, err := Open(t.Context(), Config{DBPath: newDB(t), BaseURL: "http://127.0.0.1:1", KeyFile: filepath.Join(t.TempDir(), "oauthdesk.key")})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +70,7 @@ func TestOpenAdminUsesTheConfiguredClock(t *testing.T) {
 	for name, newDB := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			at := time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)
-			a, db, err := OpenAdmin(t.Context(), Config{DBPath: newDB(t), Now: func() time.Time { return at }})
+			a, db, err := OpenAdmin(t.Context(), Config{DBPath: newDB(t), KeyFile: filepath.Join(t.TempDir(), "oauthdesk.key"), Now: func() time.Time { return at }})
 			if err != nil {
 				t.Fatal(err)
 			}

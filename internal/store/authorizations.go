@@ -53,7 +53,6 @@ func (db *DB) CreateAuthorization(ctx context.Context, a domain.Authorization) e
 		if err := db.wr(ctx).Create(&row).Error; err != nil {
 			return translate(err, "authorization")
 		}
-		db.guardChanged(ctx) // a new grant of a narrowed app joins its ceiling
 		if err := db.syncAuthorizationScopes(ctx, a.ID, a.Scopes); err != nil {
 			return err
 		}
@@ -76,14 +75,6 @@ func (db *DB) ActiveAuthorization(ctx context.Context, userID, clientID string) 
 	return row.domain(), translate(err, "authorization")
 }
 
-// AuthorizationByID returns the authorization, revoked or not. Errors:
-// NotFound.
-func (db *DB) AuthorizationByID(ctx context.Context, id string) (domain.Authorization, error) {
-	var row authorizationRow
-	err := db.rd(ctx).Where("id = ?", id).Take(&row).Error
-	return row.domain(), translate(err, "authorization")
-}
-
 // UpdateAuthorizationGrant replaces the granted scopes and redirect URI and
 // sets the grant time (a renewed consent).
 func (db *DB) UpdateAuthorizationGrant(ctx context.Context, id string, scopes []string, redirectURI string, at time.Time) error {
@@ -93,7 +84,6 @@ func (db *DB) UpdateAuthorizationGrant(ctx context.Context, id string, scopes []
 		if res.Error != nil || res.RowsAffected == 0 {
 			return translate(res.Error, "authorization")
 		}
-		db.guardChanged(ctx)
 		return db.syncAuthorizationScopes(ctx, id, scopes)
 	})
 }
@@ -184,7 +174,6 @@ func (db *DB) SetAuthorizationScopes(ctx context.Context, id string, scopes []st
 		if res.Error != nil || res.RowsAffected == 0 {
 			return translate(res.Error, "authorization")
 		}
-		db.guardChanged(ctx)
 		return db.syncAuthorizationScopes(ctx, id, scopes)
 	})
 }

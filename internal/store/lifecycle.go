@@ -181,13 +181,8 @@ func (db *DB) Setting(ctx context.Context, key string) (string, bool, error) {
 
 // SetSetting stores a setting.
 func (db *DB) SetSetting(ctx context.Context, key, value string, at time.Time) error {
-	err := db.wr(ctx).Exec(`INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, key, value, utc(at)).Error
-	if err != nil {
-		return translate(err, "setting")
-	}
-	db.guardChanged(ctx)
-	return nil
+	return translate(db.wr(ctx).Exec(`INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, key, value, utc(at)).Error, "setting")
 }
 
 // LastSecretUse returns, per active authorization of the app, the id of

@@ -46,6 +46,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
 
 // BusyTimeout is how long a connection waits for another process's write
@@ -54,12 +55,18 @@ const BusyTimeout = 10 * time.Second
 
 // DB is an open oauthdesk database. It is safe for concurrent use.
 type DB struct {
-	path  string
-	fl    *flavor
-	w     *gorm.DB // SQLite: the single write connection; PostgreSQL: the pool
-	r     *gorm.DB // SQLite: read-only pool; PostgreSQL: the same pool as w
-	gen   atomic.Int64
-	clock func() time.Time
+	path string
+	fl   *flavor
+	w    *gorm.DB     // SQLite: the single write connection; PostgreSQL: the pool
+	r    *gorm.DB     // SQLite: read-only pool; PostgreSQL: the same pool as w
+	gen  atomic.Int64 // commits of this process
+	// external moves when the change watcher saw a commit it cannot
+	// attribute to this process (see Version).
+	external atomic.Int64
+	users    versionCache[domain.User]
+	apps     versionCache[domain.App]
+	batch    batcher
+	clock    func() time.Time
 }
 
 // SetClock sets the clock the store computes time-dependent answers with
@@ -143,6 +150,8 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	rdb.SetMaxOpenConns(n)
 	rdb.SetMaxIdleConns(n)
 	db := &DB{path: path, fl: sqliteFlavor, w: w, r: r}
+	db.apps.clone = cloneApp
+	db.countCommits()
 	return db, nil
 }
 
@@ -169,6 +178,8 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", redactURL(dsn), err)
 	}
 	db := &DB{path: dsn, fl: postgresFlavor, w: g, r: g}
+	db.apps.clone = cloneApp
+	db.countCommits()
 	return db, nil
 }
 
@@ -186,19 +197,24 @@ func redactURL(dsn string) string {
 	return dsn
 }
 
-// guardChanged records that ctx's write changed what the Bearer check's
-// guard reads (the invalidation feed, settings, grants): db.gen moves
-// when it is committed — at once for an autocommit statement, after the
-// commit for a write transaction. The PostgreSQL change watcher reads
-// db.gen, so that such a change committed by this replica bites on its
-// very next request, while token traffic (which changes none of it) costs
-// the guard no query.
-func (db *DB) guardChanged(ctx context.Context) {
-	if tx, ok := ctx.Value(txKey{}).(*txState); ok && tx.write {
-		tx.guard = true
-		return
+// countCommits makes every committed write of this process move db.gen:
+// autocommit statements through GORM callbacks, transactions in WriteTx.
+// The PostgreSQL change watcher reads it so that a revocation committed
+// by this replica bites on its very next request.
+func (db *DB) countCommits() {
+	bump := func(g *gorm.DB) {
+		if g.Error != nil {
+			return
+		}
+		if _, inTx := g.Statement.ConnPool.(gorm.TxCommitter); !inTx {
+			db.gen.Add(1)
+		}
 	}
-	db.gen.Add(1)
+	cb := db.w.Callback()
+	_ = cb.Create().After("gorm:create").Register("oauthdesk:commits", bump)
+	_ = cb.Update().After("gorm:update").Register("oauthdesk:commits", bump)
+	_ = cb.Delete().After("gorm:delete").Register("oauthdesk:commits", bump)
+	_ = cb.Raw().After("gorm:raw").Register("oauthdesk:commits", bump)
 }
 
 // Path returns the database given to Open: a SQLite file path or a
@@ -208,8 +224,9 @@ func (db *DB) Path() string { return db.path }
 // Dialect returns "sqlite" or "postgres".
 func (db *DB) Dialect() string { return db.fl.name }
 
-// Close closes the pools.
+// Close stops the group commit and closes the pools.
 func (db *DB) Close() error {
+	db.stopBatches()
 	var errs []error
 	pools := []*gorm.DB{db.r, db.w}
 	if db.r == db.w {
@@ -315,12 +332,10 @@ func (db *DB) WriteTx(ctx context.Context, fn func(ctx context.Context) error) e
 	if tx, ok := ctx.Value(txKey{}).(*txState); ok && tx.write {
 		return fn(ctx)
 	}
-	st := &txState{write: true}
 	err := db.w.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		st.g = g
-		return fn(context.WithValue(ctx, txKey{}, st))
+		return fn(context.WithValue(ctx, txKey{}, &txState{g: g, write: true}))
 	})
-	if err == nil && st.guard {
+	if err == nil {
 		db.gen.Add(1)
 	}
 	return err
@@ -344,7 +359,9 @@ func (db *DB) ReadTx(ctx context.Context, fn func(ctx context.Context) error) er
 type txState struct {
 	g     *gorm.DB
 	write bool
-	guard bool // a write the guard reads (see guardChanged)
+	// invalidated: the transaction appended to the invalidation feed
+	// (BatchTx then moves Version; WriteTx always does).
+	invalidated bool
 }
 
 // rd returns the handle for reads: the transaction in ctx, else the read pool.

@@ -26,9 +26,14 @@ test:
 	@bash .ci/ensure-chromium
 	$(GO) test -race -count=1 $(PKGS)
 
-## bench: run the benchmarks and print a table
+## bench: load-test the real server with wrk against a bare Echo ceiling; one table (BENCH_ARGS="--out FILE" for JSON)
 .PHONY: bench
 bench:
+	GO=$(GO) $(GO) run ./internal/bench $(BENCH_ARGS)
+
+## bench-go: run the Go benchmarks of every package and print a table
+.PHONY: bench-go
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS) | tee /tmp/oauthdesk-bench.txt | grep -E '^(Benchmark|goos|pkg|ok)' | column -t
 
 ## generate: regenerate templ components

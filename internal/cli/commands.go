@@ -25,7 +25,7 @@ import (
 func nowUTC() time.Time { return time.Now().UTC() }
 
 func serveCmd(g *globals) *cobra.Command {
-	var addr, baseURL, warnDays, reportTo, proxies, grace string
+	var addr, baseURL, warnDays, reportTo, proxies, grace, metricsToken, pprofAddr string
 	var tokenRate, hashN int
 	var rc server.ReportConfig
 	c := &cobra.Command{
@@ -64,7 +64,8 @@ func serveCmd(g *globals) *cobra.Command {
 				}
 			}
 			cfg := server.Config{DBPath: g.db, KeyFile: g.keyFile, BaseURL: baseURL, Log: log, Thresholds: thresholds, Reports: rc,
-				TrustedProxies: strings.Split(proxies, ","), TokenPerMinute: tokenRate, HashConcurrency: hashN, RefreshGrace: refreshGrace}
+				TrustedProxies: strings.Split(proxies, ","), TokenPerMinute: tokenRate, HashConcurrency: hashN, RefreshGrace: refreshGrace,
+				MetricsToken: metricsToken, MetricsNeedToken: !loopbackAddr(addr), PprofAddr: pprofAddr}
 			if _, err := server.ParseCIDRs(cfg.TrustedProxies); err != nil {
 				return err
 			}
@@ -112,10 +113,12 @@ func serveCmd(g *globals) *cobra.Command {
 	c.Flags().StringVar(&rc.SMTPURL, "smtp-url", envOr(g.env, "OAUTHDESK_SMTP_URL", ""), "mail reports through smtp://user:pass@host:port (env OAUTHDESK_SMTP_URL)")
 	c.Flags().StringVar(&reportTo, "report-to", envOr(g.env, "OAUTHDESK_REPORT_TO", ""), "mail each report to these addresses, comma-separated")
 	c.Flags().StringVar(&rc.From, "report-from", envOr(g.env, "OAUTHDESK_REPORT_FROM", "oauthdesk@localhost"), "sender address of report mail")
+	c.Flags().StringVar(&metricsToken, "metrics-token", envOr(g.env, "OAUTHDESK_METRICS_TOKEN", ""), "Bearer token /metrics requires; needed to serve /metrics on a non-loopback --addr (env OAUTHDESK_METRICS_TOKEN)")
 	c.Flags().StringVar(&proxies, "trusted-proxies", envOr(g.env, "OAUTHDESK_TRUSTED_PROXIES", ""), "CIDRs of reverse proxies whose X-Forwarded-For/X-Real-IP are honoured, comma-separated (env OAUTHDESK_TRUSTED_PROXIES)")
 	c.Flags().IntVar(&tokenRate, "token-rate-limit", envInt(g.env, "OAUTHDESK_TOKEN_RATE_LIMIT", server.DefaultTokenPerMinute), "POST /oauth2/token requests per minute per client address; 0 turns the limit off (env OAUTHDESK_TOKEN_RATE_LIMIT)")
 	c.Flags().IntVar(&hashN, "hash-concurrency", 0, "password hashes (argon2id, 64 MiB each) computed at once; 0 = number of CPUs")
 	c.Flags().StringVar(&warnDays, "warn-days", envOr(g.env, "OAUTHDESK_WARN_DAYS", "90,30,7"), "secret expiry warnings: expiring, critical[, reminders] in days (env OAUTHDESK_WARN_DAYS)")
+	c.Flags().StringVar(&pprofAddr, "pprof-addr", envOr(g.env, "OAUTHDESK_PPROF_ADDR", ""), "serve Go runtime profiles (net/http/pprof) on this loopback host:port; off when empty (env OAUTHDESK_PPROF_ADDR)")
 	c.Flags().StringVar(&grace, "refresh-grace", envOr(g.env, "OAUTHDESK_REFRESH_GRACE", "30s"), "how long a rotated refresh token, presented again by its client, still gets a new pair instead of revoking the authorization; 0 turns it off (env OAUTHDESK_REFRESH_GRACE)")
 	return c
 }
@@ -345,4 +348,18 @@ func writeJSON(g *globals, v any) error {
 	enc := json.NewEncoder(g.env.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// loopbackAddr reports whether host:port listens on loopback only
+// (127.0.0.0/8, ::1, localhost); "" and 0.0.0.0 listen everywhere.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

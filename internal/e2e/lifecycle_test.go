@@ -443,6 +443,7 @@ func lcRotateCLI(t *testing.T, e *lcEnv, clientID, slot string) lcSecretJSON {
 	t.Helper()
 	before := time.Now()
 	r := mustSucceed(t, e.cli(t, "app", "rotate-secret", clientID, "--slot", slot, "--json"))
+	time.Sleep(crossProcessBound)
 	var keys map[string]any
 	if err := json.Unmarshal([]byte(r.stdout), &keys); err != nil {
 		t.Fatalf("rotate-secret --json: %v\n%s", err, r)
@@ -1010,9 +1011,16 @@ func TestLifecycleRevoke(t *testing.T) {
 	})
 }
 
+// crossProcessBound is the documented bound (README, "How revocation
+// reaches the Bearer check") within which a change committed by another
+// process — the CLI — is seen by the server. A test checks the aftermath
+// of a CLI change once this much time has passed.
+const crossProcessBound = time.Second
+
 func lcRevokeCLI(t *testing.T, e *lcEnv, args ...string) int {
 	t.Helper()
 	r := mustSucceed(t, e.cli(t, append(append([]string{"authz", "revoke"}, args...), "--json")...))
+	time.Sleep(crossProcessBound)
 	var out map[string]int
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || len(out) != 1 {
 		t.Fatalf("authz revoke --json: want {\"revoked\": n}: %v\n%s", err, r)
@@ -1257,6 +1265,7 @@ func TestLifecyclePolicy(t *testing.T) {
 			if !strings.Contains(r.stdout, "now "+v) {
 				t.Errorf("policy set output\n%s", r)
 			}
+			time.Sleep(crossProcessBound)
 		}},
 	}
 	adminPages := func(app registeredApp) []string {

@@ -169,7 +169,7 @@ func TestRefreshReplayAfterGrace(t *testing.T) {
 func TestRefreshCrash(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
-	srv := startServe(t, dir, "--addr", addr)
+	srv := startServe(t, dir, "--addr", addr, "--token-rate-limit", "0") // the load comes from one address
 	password := srv.waitOutput(t, passwordLineRE)[1]
 	base := "http://" + srv.waitOutput(t, listeningRE)[1]
 	ts := &testServer{URL: base}
@@ -224,7 +224,7 @@ func TestRefreshCrash(t *testing.T) {
 	}
 	t.Logf("%d refreshes answered before kill -9", total)
 
-	again := startServe(t, dir, "--addr", addr)
+	again := startServe(t, dir, "--addr", addr, "--token-rate-limit", "0")
 	again.waitOutput(t, listeningRE)
 	for i, c := range cs {
 		lcWantAPI(t, ts, c.access, http.StatusOK, "the last access token a client received before the crash")

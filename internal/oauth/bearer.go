@@ -20,10 +20,11 @@ type Principal struct {
 }
 
 // Authenticate checks an Authorization header value ("Bearer <token>",
-// RFC 6750 §2.1) and returns the caller. It verifies the JWT in memory and
-// asks the Guard whether the authorization, refresh chain, secret, app or
-// user behind it was revoked; no database row is read unless the database
-// changed since the previous check.
+// RFC 6750 §2.1) and returns the caller. It verifies the JWT in memory —
+// once per token: a verified token is remembered, keyed by its SHA-256,
+// until its exp — and asks the Guard whether the authorization, refresh
+// chain, secret, app or user behind it was revoked; no database row is
+// read unless the database changed since the previous check.
 //
 // Errors: *BearerError with empty Code when no Bearer credentials were
 // sent; Code "invalid_token" when the token is malformed, forged, expired,
@@ -35,10 +36,11 @@ func (s *Service) Authenticate(ctx context.Context, header string) (Principal, e
 		return Principal{}, &BearerError{Description: "Bearer access token required"}
 	}
 	now := s.now()
-	c, err := s.parse(strings.TrimSpace(raw), now)
+	vt, err := s.verify(strings.TrimSpace(raw), now)
 	if err != nil {
 		return Principal{}, &BearerError{Code: "invalid_token", Description: "The access token is invalid or expired."}
 	}
+	c := vt.claims
 	v, err := s.guard.Check(ctx, c)
 	if err != nil {
 		s.log.ErrorContext(ctx, "bearer check: invalidation feed", "err", err)
@@ -53,12 +55,27 @@ func (s *Service) Authenticate(ctx context.Context, header string) (Principal, e
 	if s.usage != nil {
 		s.usage.Record(c.AuthorizationID, now)
 	}
-	p := Principal{UserID: c.UserID, AuthorizationID: c.AuthorizationID, ClientID: c.ClientID,
-		SecretID: c.SecretID, Scopes: c.Scopes(), Ceiling: v.Ceiling}
-	if c.ExpiresAt != nil {
-		p.ExpiresAt = c.ExpiresAt.Time
+	return Principal{UserID: c.UserID, AuthorizationID: c.AuthorizationID, ClientID: c.ClientID,
+		SecretID: c.SecretID, Scopes: vt.scopes, Ceiling: v.Ceiling, ExpiresAt: vt.expires}, nil
+}
+
+// verify returns the verified claims of raw, from the token cache or by
+// parsing (and then caching) it. The scopes slice is shared: read only.
+func (s *Service) verify(raw string, now time.Time) (verifiedToken, error) {
+	key := tokenKey(raw)
+	if vt, ok := s.tokens.get(key, now); ok {
+		return vt, nil
 	}
-	return p, nil
+	c, err := s.parse(raw, now)
+	if err != nil {
+		return verifiedToken{}, err
+	}
+	vt := verifiedToken{claims: c, scopes: c.Scopes(), expires: c.ExpiresAt.Time}
+	if c.NotBefore != nil {
+		vt.notBefore = c.NotBefore.Time
+	}
+	s.tokens.put(key, vt, now)
+	return vt, nil
 }
 
 // Require checks that p's scopes satisfy required, using the catalog's

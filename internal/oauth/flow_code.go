@@ -19,7 +19,8 @@ import (
 // §4.1.2: "the authorization server SHOULD revoke (when possible) all
 // tokens previously issued based on that authorization code"). Only an
 // authenticated replay revokes, since the skeleton authenticates the
-// client before validate runs.
+// client before validate runs. find reads outside the transaction; the
+// conditional used mark inside it decides between concurrent exchanges.
 type codeGrant struct {
 	s    *Service
 	code domain.AuthCode

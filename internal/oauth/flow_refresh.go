@@ -26,8 +26,9 @@ const RevokedByReuse = "system: refresh token reuse"
 // pair on the same chain and revokes nothing; later it is reuse, and the
 // whole authorization is revoked (RFC 9700 §4.14.2: a stolen chain dies).
 type refreshGrant struct {
-	s  *Service
-	rt domain.RefreshToken
+	s     *Service
+	rt    domain.RefreshToken
+	authz domain.Authorization
 }
 
 func (g *refreshGrant) find(ctx context.Context, assertion string) (string, error) {
@@ -42,23 +43,27 @@ func (g *refreshGrant) find(ctx context.Context, assertion string) (string, erro
 	if !secret.Equal(rt.Hash, h) {
 		return "", ErrRefreshUnknown
 	}
-	g.rt = rt
+	authz, err := g.s.store.AuthorizationByID(ctx, rt.AuthorizationID)
+	if err != nil {
+		return "", err
+	}
+	g.rt, g.authz = rt, authz
 	return rt.ClientID, nil
 }
 
+// validate rotates the token: the conditional used mark (unused and
+// unrevoked) decides races, so what find read outside the transaction
+// needs no second look on the common path. A token found already rotated,
+// or rotated by a concurrent request meanwhile, is read again inside the
+// transaction and judged by reuseVerdict.
 func (g *refreshGrant) validate(ctx context.Context, t grantRequest) (issuance, error) {
-	s, rt := g.s, g.rt
-	authz, err := s.store.AuthorizationByID(ctx, rt.AuthorizationID)
-	if err != nil {
-		return issuance{}, err
-	}
+	s, rt, authz := g.s, g.rt, g.authz
 	if !authz.Active() || rt.RevokedAt != nil {
 		return issuance{}, ErrAuthorizationGone
 	}
 	if !hasSecret(t.app, rt.SecretID) {
 		return issuance{}, ErrSecretRetired
 	}
-	iss := issuance{authz: authz, familyID: rt.FamilyID, scopes: grantedScopes(s.scopes, rt.Scopes, authz, t.app)}
 	if rt.UsedAt == nil {
 		if !t.now.Before(rt.ExpiresAt) {
 			return issuance{}, ErrGrantExpired
@@ -68,17 +73,26 @@ func (g *refreshGrant) validate(ctx context.Context, t grantRequest) (issuance, 
 			return issuance{}, err
 		}
 		if won {
-			return iss, nil
+			return issuance{authz: authz, familyID: rt.FamilyID, scopes: grantedScopes(s.scopes, rt.Scopes, authz, t.app)}, nil
 		}
-		// Rotated by a concurrent request since find: it was used just now.
-		rt.UsedAt = &t.now
 	}
-	if reuseVerdict(s.cfg.RefreshGrace, *rt.UsedAt, t.now) == verdictRetry {
-		return iss, s.record(audit.WithActor(ctx, audit.Actor{Name: audit.ActorSystem}), t.now, audit.ActionTokenRefreshRetry, audit.TargetAuthorization, authz.ID, map[string]any{
-			"reason": "rotated refresh token presented again within the grace window", "client_id": t.app.ClientID,
-			"family_id": rt.FamilyID, "rotated_at": rt.UsedAt.UTC().Format(time.RFC3339Nano), "grace": s.cfg.RefreshGrace.String()})
+	cur, err := s.store.RefreshTokenByHash(ctx, rt.Hash)
+	if err != nil {
+		return issuance{}, err
 	}
-	return issuance{}, s.refreshReused(ctx, authz, t)
+	if authz, err = s.store.AuthorizationByID(ctx, rt.AuthorizationID); err != nil {
+		return issuance{}, err
+	}
+	if !authz.Active() || cur.RevokedAt != nil || cur.UsedAt == nil {
+		return issuance{}, ErrAuthorizationGone
+	}
+	if reuseVerdict(s.cfg.RefreshGrace, *cur.UsedAt, t.now) == verdictReuse {
+		return issuance{}, s.refreshReused(ctx, authz, t)
+	}
+	err = s.record(audit.WithActor(ctx, audit.Actor{Name: audit.ActorSystem}), t.now, audit.ActionTokenRefreshRetry, audit.TargetAuthorization, authz.ID, map[string]any{
+		"reason": "rotated refresh token presented again within the grace window", "client_id": t.app.ClientID,
+		"family_id": cur.FamilyID, "rotated_at": cur.UsedAt.UTC().Format(time.RFC3339Nano), "grace": s.cfg.RefreshGrace.String()})
+	return issuance{authz: authz, familyID: cur.FamilyID, scopes: grantedScopes(s.scopes, cur.Scopes, authz, t.app)}, err
 }
 
 // verdict is the fate of a rotated refresh token presented again.

@@ -21,18 +21,21 @@ type PolicySource interface {
 	ActiveAuthorizationScopes(ctx context.Context, clientID string) (map[string][]string, error)
 }
 
-// ChangeDetector reports whether anything was committed to the database
-// since its previous call (true on the first call).
+// ChangeDetector tells whether the database may have changed: Version
+// moves at once when this process commits, and within a stated bound (the
+// store's PollInterval, 250 ms) when another process does. It does no I/O.
 type ChangeDetector interface {
-	Changed(ctx context.Context) (bool, error)
+	Version() int64
 }
 
 // Guard answers "is this access token revoked?" from memory. It follows
 // the invalidation feed, which every revocation appends to in its own
-// transaction, and re-reads the feed only when the database changed since
-// the previous check — so a revocation committed by any process (server or
-// CLI) is seen by the very next request, and an unchanged database costs
-// one PRAGMA and no page read.
+// transaction, and re-reads the feed only when the database's Version
+// moved since the previous check. So a check costs one atomic read and
+// map lookups — no database round trip — while a revocation committed by
+// this process bites on its very next request, and one committed by
+// another process (the CLI, another replica) within 1 s (the watcher
+// looks every 250 ms).
 //
 // Only invalidations younger than window (the access-token lifetime) are
 // kept: a token minted before an older one has expired anyway.
@@ -43,7 +46,8 @@ type Guard struct {
 	window  time.Duration
 	now     func() time.Time
 
-	mu        sync.Mutex
+	mu        sync.RWMutex
+	synced    int64 // the Version the sets reflect; -1 before the first sync
 	seq       int64
 	dead      map[string]map[string]time.Time // kind → ref → when it died
 	oauthDeny bool                            // third-party OAuth access is off
@@ -53,15 +57,15 @@ type Guard struct {
 // NewGuard returns a Guard over feed, policy and changes. window is the
 // access token lifetime.
 func NewGuard(feed Feed, policy PolicySource, changes ChangeDetector, window time.Duration, now func() time.Time) *Guard {
-	return &Guard{feed: feed, policy: policy, changes: changes, window: window, now: now,
+	return &Guard{feed: feed, policy: policy, changes: changes, window: window, now: now, synced: -1,
 		dead: map[string]map[string]time.Time{}, ceilings: map[string]map[string][]string{}}
 }
 
-// sync brings the in-memory sets up to date. Caller holds g.mu.
-func (g *Guard) sync(ctx context.Context) error {
-	changed, err := g.changes.Changed(ctx)
-	if err != nil || !changed {
-		return err
+// sync brings the in-memory sets up to date with the database as of
+// Version version. Caller holds g.mu for writing.
+func (g *Guard) sync(ctx context.Context, version int64) error {
+	if g.synced == version {
+		return nil // another request synced meanwhile
 	}
 	v, set, err := g.policy.Setting(ctx, domain.SettingThirdPartyOAuth)
 	if err != nil {
@@ -104,6 +108,7 @@ func (g *Guard) sync(ctx context.Context) error {
 		}
 		g.ceilings[clientID] = grants
 	}
+	g.synced = version
 	return nil
 }
 
@@ -119,11 +124,24 @@ type Verdict struct {
 // narrowed app. Errors are storage errors; callers must then reject the
 // token (fail closed).
 func (g *Guard) Check(ctx context.Context, c *Claims) (Verdict, error) {
+	version := g.changes.Version()
+	g.mu.RLock()
+	if g.synced == version {
+		v := g.verdict(c)
+		g.mu.RUnlock()
+		return v, nil
+	}
+	g.mu.RUnlock()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if err := g.sync(ctx); err != nil {
+	if err := g.sync(ctx, version); err != nil {
 		return Verdict{Revoked: true}, err
 	}
+	return g.verdict(c), nil
+}
+
+// verdict answers from the in-memory sets. Caller holds g.mu.
+func (g *Guard) verdict(c *Claims) Verdict {
 	dead := func(kind, ref string) bool { _, ok := g.dead[kind][ref]; return ok }
 	// A user can be enabled again after being disabled: only the tokens
 	// issued up to the invalidation (to the second, JWT precision) are dead.
@@ -139,7 +157,7 @@ func (g *Guard) Check(ctx context.Context, c *Claims) (Verdict, error) {
 			userDead,
 		PolicyOff: g.oauthDeny,
 		Ceiling:   g.ceiling(c),
-	}, nil
+	}
 }
 
 // ceiling returns the current grant of the token's authorization when its

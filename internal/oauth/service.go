@@ -15,12 +15,15 @@ import (
 // when nothing matches.
 type Store interface {
 	WriteTx(ctx context.Context, fn func(ctx context.Context) error) error
+	// BatchTx is WriteTx that may share one transaction with concurrent
+	// calls (group commit); it returns after the commit, and fn's writes
+	// are rolled back alone when fn fails.
+	BatchTx(ctx context.Context, fn func(ctx context.Context) error) error
 	ClientByID(ctx context.Context, clientID string) (domain.App, error)
 	ActiveAuthorization(ctx context.Context, userID, clientID string) (domain.Authorization, error)
 	AuthorizationByID(ctx context.Context, id string) (domain.Authorization, error)
 	CreateAuthorization(ctx context.Context, a domain.Authorization) error
 	UpdateAuthorizationGrant(ctx context.Context, id string, scopes []string, redirectURI string, at time.Time) error
-	TouchAuthorization(ctx context.Context, id string, at time.Time) error
 	RevokeAuthorization(ctx context.Context, id, by string, at time.Time) (bool, error)
 	CreateCode(ctx context.Context, c domain.AuthCode) error
 	CodeByHash(ctx context.Context, hash []byte) (domain.AuthCode, error)
@@ -69,6 +72,7 @@ type Service struct {
 	keys   *KeySet
 	guard  *Guard
 	usage  *Usage
+	tokens *tokenCache
 	now    func() time.Time
 	log    *slog.Logger
 }
@@ -76,7 +80,8 @@ type Service struct {
 // NewService wires the protocol. now is the clock (time.Now in
 // production, a fixed clock in tests); one reading is taken per request.
 func NewService(cfg Config, st Store, cat *scope.Catalog, keys *KeySet, guard *Guard, usage *Usage, now func() time.Time, log *slog.Logger) *Service {
-	return &Service{cfg: cfg.withDefaults(), store: st, scopes: cat, keys: keys, guard: guard, usage: usage, now: now, log: log}
+	return &Service{cfg: cfg.withDefaults(), store: st, scopes: cat, keys: keys, guard: guard, usage: usage,
+		tokens: newTokenCache(DefaultTokenCacheSize), now: now, log: log}
 }
 
 // Keys returns the signing key set (for /.well-known/jwks.json).

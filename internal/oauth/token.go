@@ -56,12 +56,14 @@ type TokenResponse struct {
 // it was issued to, check the redirect URI, let the grant validate itself,
 // then issue. A grant value lives for one request.
 type grant interface {
-	// find looks up the grant presented in assertion and returns the
-	// client_id it was issued to. Errors: *Error when nothing matches.
+	// find looks up the grant presented in assertion, outside any write
+	// transaction, and returns the client_id it was issued to. Errors:
+	// *Error when nothing matches.
 	find(ctx context.Context, assertion string) (clientID string, err error)
-	// validate checks the found grant for the authenticated client and
-	// returns what to issue. It may write (a reuse revocation, a used
-	// mark); an *Error it returns commits those writes (see Token).
+	// validate checks the found grant for the authenticated client inside
+	// the write transaction and returns what to issue. It settles races
+	// with conditional writes (a used mark) and may write more (a reuse
+	// revocation); an *Error it returns commits those writes (see Token).
 	validate(ctx context.Context, t grantRequest) (issuance, error)
 }
 
@@ -110,43 +112,28 @@ func (s *Service) newGrant(req TokenRequest) (grant, error) {
 }
 
 // Token runs the token endpoint: the code exchange (flow_code.go) or the
-// refresh (flow_refresh.go), in one write transaction. A protocol error
+// refresh (flow_refresh.go), as one skeleton:
+//
+//  1. find the grant and authenticate the client it was issued to (RFC
+//     6749 §2.3.1) — reads, before anything about the grant's state is
+//     revealed or changed, so only its client learns that it was used,
+//     expired or revoked; then the redirect URI;
+//  2. validate the grant and store the new refresh token (its hash) in one
+//     write transaction, shared with concurrent token requests (group
+//     commit, Store.BatchTx);
+//  3. once that committed, sign the access token and answer.
+//
+// So every token a client receives was committed first. A protocol error
 // (*Error) commits what the grant wrote before it — a reuse revocation
-// must stick although the request fails — while any other error rolls
-// the transaction back. Errors: *Error values of errors.go; anything else
+// must stick although the request fails — while any other error rolls the
+// request's writes back. Errors: *Error values of errors.go; anything else
 // is internal (answered as ErrServer by the web layer).
 func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, error) {
 	g, err := s.newGrant(req)
 	if err != nil {
 		return TokenResponse{}, err
 	}
-	var (
-		resp   TokenResponse
-		failed *Error
-	)
 	now := s.now()
-	err = s.store.WriteTx(ctx, func(ctx context.Context) error {
-		var err error
-		resp, err = s.runGrant(ctx, now, g, req)
-		if errors.As(err, &failed) {
-			return nil
-		}
-		return err
-	})
-	switch {
-	case err != nil:
-		return TokenResponse{}, err
-	case failed != nil:
-		return TokenResponse{}, failed
-	}
-	return resp, nil
-}
-
-// runGrant is the skeleton every grant shares, inside Token's transaction.
-// The client is authenticated before anything about the grant's state is
-// revealed or changed, so only the client a grant was issued to can learn
-// that it was used, expired or revoked.
-func (s *Service) runGrant(ctx context.Context, now time.Time, g grant, req TokenRequest) (TokenResponse, error) {
 	clientID, err := g.find(ctx, req.Assertion)
 	if err != nil {
 		return TokenResponse{}, err
@@ -158,11 +145,34 @@ func (s *Service) runGrant(ctx context.Context, now time.Time, g grant, req Toke
 	if !domain.CallbackMatches(app.CallbackURL, req.RedirectURI) {
 		return TokenResponse{}, ErrRedirectURIMismatch
 	}
-	iss, err := g.validate(ctx, grantRequest{req: req, now: now, app: app, sec: sec})
-	if err != nil {
+	t := grantRequest{req: req, now: now, app: app, sec: sec}
+	var (
+		iss     issuance
+		refresh string
+		failed  *Error
+	)
+	err = s.store.BatchTx(ctx, func(ctx context.Context) error {
+		var err error
+		iss, err = g.validate(ctx, t)
+		if err == nil {
+			refresh, err = s.storeRefresh(ctx, t, iss)
+		}
+		if errors.As(err, &failed) {
+			return nil
+		}
+		failed = nil
+		return err
+	})
+	switch {
+	case err != nil:
 		return TokenResponse{}, err
+	case failed != nil:
+		return TokenResponse{}, failed
 	}
-	return s.issue(ctx, now, iss.authz, app, sec, iss.familyID, iss.scopes)
+	if s.usage != nil {
+		s.usage.Record(iss.authz.ID, now)
+	}
+	return s.respond(t, iss, refresh)
 }
 
 // authenticateClient loads the app a grant was issued to and checks the
@@ -228,34 +238,35 @@ func grantedScopes(cat *scope.Catalog, tokenScopes []string, authz domain.Author
 	return cat.Intersect(cat.Intersect(tokenScopes, authz.Scopes), app.Scopes)
 }
 
-// issue mints a refresh token (stored as a hash, in the chain familyID)
-// and an access token for the authorization, and records the use of the
-// authorization and of the secret. Runs inside the caller's transaction.
-func (s *Service) issue(ctx context.Context, now time.Time, authz domain.Authorization, app domain.App, sec domain.Secret, familyID string, scopes []string) (TokenResponse, error) {
+// storeRefresh mints a refresh token in the chain iss.familyID, stores
+// its hash, and counts one use of the secret. Runs inside Token's
+// transaction. Returns the refresh token.
+func (s *Service) storeRefresh(ctx context.Context, t grantRequest, iss issuance) (string, error) {
 	refresh := secret.New(secret.PrefixRefreshToken)
 	err := s.store.CreateRefreshToken(ctx, domain.RefreshToken{
-		ID: uuid.NewString(), Hash: secret.Hash(refresh), AuthorizationID: authz.ID, FamilyID: familyID,
-		ClientID: app.ClientID, UserID: authz.UserID, SecretID: sec.ID, Scopes: scopes,
-		CreatedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL),
+		ID: uuid.NewString(), Hash: secret.Hash(refresh), AuthorizationID: iss.authz.ID, FamilyID: iss.familyID,
+		ClientID: t.app.ClientID, UserID: iss.authz.UserID, SecretID: t.sec.ID, Scopes: iss.scopes,
+		CreatedAt: t.now, ExpiresAt: t.now.Add(s.cfg.RefreshTTL),
 	})
 	if err != nil {
-		return TokenResponse{}, err
+		return "", err
 	}
-	access, exp, err := s.mint(now, authz.UserID, authz.ID, app.ClientID, sec.ID, familyID, scopes, sec.ExpiresAt)
+	return refresh, s.store.TouchSecret(ctx, t.sec.ID, t.now)
+}
+
+// respond signs the access token of a committed issuance and builds the
+// response.
+func (s *Service) respond(t grantRequest, iss issuance, refresh string) (TokenResponse, error) {
+	authz := iss.authz
+	access, exp, err := s.mint(t.now, authz.UserID, authz.ID, t.app.ClientID, t.sec.ID, iss.familyID, iss.scopes, t.sec.ExpiresAt)
 	if err != nil {
-		return TokenResponse{}, err
-	}
-	if err := s.store.TouchAuthorization(ctx, authz.ID, now); err != nil {
-		return TokenResponse{}, err
-	}
-	if err := s.store.TouchSecret(ctx, sec.ID, now); err != nil {
 		return TokenResponse{}, err
 	}
 	// One second of slack, as the service does ("3599" for one hour).
-	secs := max(int64(exp.Sub(now)/time.Second)-1, 0)
+	secs := max(int64(exp.Sub(t.now)/time.Second)-1, 0)
 	return TokenResponse{
 		AccessToken: access, TokenType: TokenTypeJWTBearer, ExpiresIn: strconv.FormatInt(secs, 10),
-		RefreshToken: refresh, Scope: strings.Join(append(append([]string{}, scopes...), scope.AuthorizationGrant), " "),
-		AuthorizationID: authz.ID, ClientID: app.ClientID,
+		RefreshToken: refresh, Scope: strings.Join(append(append([]string{}, iss.scopes...), scope.AuthorizationGrant), " "),
+		AuthorizationID: authz.ID, ClientID: t.app.ClientID,
 	}, nil
 }

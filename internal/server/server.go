@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/mail"
 	"net/url"
 	"os"
@@ -46,6 +47,7 @@ type Config struct {
 	SecretLifetime time.Duration           // client secret lifetime; 0 = five years (seed 001)
 	AccessTTL      time.Duration           // access token lifetime; 0 = 1 hour
 	UsageFlush     time.Duration           // how often batched last-used times are written; 0 = 5 s
+	PprofAddr      string                  // serve net/http/pprof on this loopback host:port; empty = off
 	RefreshGrace   time.Duration           // refresh grace window (oauth.Config.RefreshGrace); 0 = 30 s, RefreshGraceOff = off
 	Thresholds     domain.ExpiryThresholds // expiry warning windows; zero = 90 and 30 days
 	Reports        ReportConfig
@@ -57,6 +59,11 @@ type Config struct {
 	// TokenPerMinute bounds POST /oauth2/token per client address (0:
 	// web.DefaultTokenPerMinute; < 0: off).
 	TokenPerMinute int
+	// MetricsToken is the Bearer token /metrics requires (empty: none).
+	MetricsToken string
+	// MetricsNeedToken refuses /metrics without MetricsToken (the server
+	// listens on a non-loopback address).
+	MetricsNeedToken bool
 	// HashConcurrency bounds concurrent argon2id runs (0: the number of CPUs).
 	HashConcurrency int
 	// HashWait is how long a sign-in waits for a hashing slot before 503 (0: 2 s).
@@ -237,7 +244,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiries, cfg.Thresholds, cfg.Now))
 	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), Thresholds: cfg.Thresholds, Metrics: mx, Reports: sched,
-		Ready: cachedProbe(db.ProbeWrite, time.Second), TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute},
+		Ready: cachedProbe(db.ProbeWrite, time.Second), MetricsToken: cfg.MetricsToken, MetricsNeedToken: cfg.MetricsNeedToken,
+		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute},
 		o, a, cat, cfg.Log, cfg.Now)
 	return &App{DB: db, OAuth: o, Admin: a, Web: w, cfg: cfg, watcher: watcher, usage: usage, Reports: sched,
 		KeyFile: sealer.Path(), KeyFileCreated: keyCreated}, nil
@@ -311,11 +319,19 @@ func (c Config) KeyFilePath() string {
 func (a *App) Handler() http.Handler { return a.Web }
 
 // RunJobs runs the background jobs until ctx ends: the batched usage
-// writer, and an hourly prune of expired sessions and moot invalidations.
+// writer, the change watcher (other processes' commits reach the Bearer
+// check's guard and the user cache within 250 ms), the SQLite
+// checkpointer (off the write path), and an hourly prune of expired sessions and moot invalidations.
 // It returns after the final usage flush.
 func (a *App) RunJobs(ctx context.Context) {
 	done := make(chan struct{})
 	go func() { a.usage.Run(ctx, a.cfg.UsageFlush); close(done) }()
+	watchDone := make(chan struct{})
+	go func() { a.watcher.Run(ctx, store.PollInterval); close(watchDone) }()
+	defer func() { <-watchDone }()
+	ckptDone := make(chan struct{})
+	go func() { a.DB.RunCheckpoints(ctx, store.CheckpointInterval, a.cfg.Log); close(ckptDone) }()
+	defer func() { <-ckptDone }()
 	failedDone := make(chan struct{})
 	go func() {
 		a.Admin.RunFailedSignInAudit(ctx, 15*time.Second, func(err error) { a.cfg.Log.Error("audit failed sign-ins", "err", err) })
@@ -371,6 +387,15 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	a.Reports.Start()
 	defer a.Reports.Stop()
 
+	if a.cfg.PprofAddr != "" {
+		stopPprof, err := servePprof(a.cfg.PprofAddr, a.cfg.Log)
+		if err != nil {
+			stopJobs()
+			<-jobsDone
+			return err
+		}
+		defer stopPprof()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	var err error
@@ -390,4 +415,33 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// servePprof serves the runtime profiles of net/http/pprof on addr, which
+// must be a loopback address (profiles are unauthenticated and cost CPU).
+// It returns a function that stops it. Errors: Invalid for a non-loopback
+// address, or the listen error.
+func servePprof(addr string, log *slog.Logger) (func(), error) {
+	host, _, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+		return nil, apperr.Errorf(apperr.Invalid, "--pprof-addr %q must be a loopback host:port such as 127.0.0.1:6060", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index) // also serves heap, goroutine, allocs, …
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("pprof", "err", err)
+		}
+	}()
+	log.Info("pprof", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }

@@ -196,7 +196,36 @@ func (db *DB) AppByClientID(ctx context.Context, clientID string) (domain.App, e
 // ClientByID returns the registration with its active secrets only — the
 // lean lookup of the token and authorization endpoints (no owner, no
 // counts). A deleted app is returned with DeletedAt set. Errors: NotFound.
+//
+// Outside a transaction it reads through a cache valid while DB.Version
+// has not moved (see versionCache): a secret regenerated or retired by
+// this process is refused on the very next request, by another process
+// within PollInterval. Secrets' last-use figures may lag in what it
+// returns; the token endpoint does not read them.
 func (db *DB) ClientByID(ctx context.Context, clientID string) (domain.App, error) {
+	_, inTx := ctx.Value(txKey{}).(*txState)
+	v := db.Version()
+	if !inTx {
+		if a, ok := db.apps.get(clientID, v); ok {
+			return a, nil
+		}
+	}
+	a, err := db.clientByID(ctx, clientID)
+	if err == nil && !inTx {
+		db.apps.put(clientID, a, v)
+	}
+	return a, err
+}
+
+// cloneApp copies the slices of a cached app, so that callers may change
+// what they get.
+func cloneApp(a domain.App) domain.App {
+	a.Secrets = slices.Clone(a.Secrets)
+	a.Scopes = slices.Clone(a.Scopes)
+	return a
+}
+
+func (db *DB) clientByID(ctx context.Context, clientID string) (domain.App, error) {
 	var row appRow
 	if err := db.rd(ctx).Where("client_id = ?", clientID).Take(&row).Error; err != nil {
 		return domain.App{}, translate(err, "app")

@@ -75,14 +75,6 @@ func (db *DB) ActiveAuthorization(ctx context.Context, userID, clientID string) 
 	return row.domain(), translate(err, "authorization")
 }
 
-// AuthorizationByID returns the authorization, revoked or not. Errors:
-// NotFound.
-func (db *DB) AuthorizationByID(ctx context.Context, id string) (domain.Authorization, error) {
-	var row authorizationRow
-	err := db.rd(ctx).Where("id = ?", id).Take(&row).Error
-	return row.domain(), translate(err, "authorization")
-}
-
 // UpdateAuthorizationGrant replaces the granted scopes and redirect URI and
 // sets the grant time (a renewed consent).
 func (db *DB) UpdateAuthorizationGrant(ctx context.Context, id string, scopes []string, redirectURI string, at time.Time) error {

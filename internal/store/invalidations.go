@@ -26,6 +26,9 @@ func (invalidationRow) TableName() string { return "invalidations" }
 // their entry themselves, and no consumer interface outside the store
 // offers this method.
 func (db *DB) AddInvalidation(ctx context.Context, kind, ref string, at time.Time) error {
+	if tx, ok := ctx.Value(txKey{}).(*txState); ok {
+		tx.invalidated = true
+	}
 	row := invalidationRow{Kind: kind, Ref: ref, At: utc(at)}
 	return translate(db.wr(ctx).Create(&row).Error, "invalidation")
 }
@@ -60,15 +63,23 @@ func (db *DB) PruneInvalidations(ctx context.Context, before time.Time) (int64, 
 	return res.RowsAffected, translate(res.Error, "invalidations")
 }
 
-// PollInterval bounds how stale a replica's view of the invalidation feed
-// can be on PostgreSQL: a revocation committed by another replica is
-// refused by this one at most PollInterval after its commit (plus one
-// query). A revocation committed by this process is seen on its very next
-// request.
+// PollInterval bounds how stale this process's view of changes committed
+// by other processes can be (another replica, the CLI): the change watcher
+// looks every PollInterval, so such a revocation is refused at most
+// PollInterval (plus one feed query) after its commit — well within the
+// documented 1 s. A change committed by this process moves Version at once,
+// so it bites on the very next request.
 const PollInterval = 250 * time.Millisecond
 
+// Version is a number that moves whenever this process commits a write
+// and, once Watch noticed it, whenever another process did. Caches of this
+// process compare it to know whether the database may have changed; it
+// costs one atomic read.
+func (db *DB) Version() int64 { return db.gen.Load() + db.external.Load() }
+
 // ChangeWatcher tells cheaply whether anything was committed to the
-// database since it last looked.
+// database since it last looked; Run turns that into moves of
+// DB.Version for commits of other processes.
 //
 // SQLite: it reads PRAGMA data_version on one dedicated connection, which
 // moves on every commit by any connection of any process; no page is read,
@@ -78,9 +89,10 @@ const PollInterval = 250 * time.Millisecond
 // since the previous call, and otherwise once every PollInterval, so that
 // other replicas' commits are picked up by polling the feed by sequence.
 type ChangeWatcher struct {
-	mu   sync.Mutex
-	conn *sql.Conn // SQLite only
-	last int64
+	mu    sync.Mutex
+	owner *DB
+	conn  *sql.Conn // SQLite only
+	last  int64
 
 	db       *DB // PostgreSQL only
 	lastPoll time.Time
@@ -90,7 +102,7 @@ type ChangeWatcher struct {
 // (SQLite). Close it with Close.
 func (db *DB) NewChangeWatcher(ctx context.Context) (*ChangeWatcher, error) {
 	if db.fl.name == "postgres" {
-		return &ChangeWatcher{db: db, last: -1}, nil
+		return &ChangeWatcher{owner: db, db: db, last: -1}, nil
 	}
 	sqlDB, err := db.r.DB()
 	if err != nil {
@@ -100,8 +112,34 @@ func (db *DB) NewChangeWatcher(ctx context.Context) (*ChangeWatcher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("change watcher: %w", err)
 	}
-	w := &ChangeWatcher{conn: conn, last: -1}
+	w := &ChangeWatcher{owner: db, conn: conn, last: -1}
 	return w, nil
+}
+
+// Version returns the database's Version (see DB.Version).
+func (w *ChangeWatcher) Version() int64 { return w.owner.Version() }
+
+// Run looks for commits of other processes every interval (PollInterval
+// when ≤ 0) until ctx ends, and moves DB.Version when it finds one. An
+// error is logged by the caller's next look; it keeps looking.
+func (w *ChangeWatcher) Run(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = PollInterval
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			// A failed look moves the version too: the next request
+			// re-reads the feed itself and fails closed if that fails.
+			if changed, err := w.Changed(ctx); changed || err != nil {
+				w.owner.external.Add(1)
+			}
+		}
+	}
 }
 
 // Changed reports whether a commit happened since the previous call (true

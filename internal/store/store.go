@@ -46,6 +46,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
 
 // BusyTimeout is how long a connection waits for another process's write
@@ -54,12 +55,18 @@ const BusyTimeout = 10 * time.Second
 
 // DB is an open oauthdesk database. It is safe for concurrent use.
 type DB struct {
-	path  string
-	fl    *flavor
-	w     *gorm.DB // SQLite: the single write connection; PostgreSQL: the pool
-	r     *gorm.DB // SQLite: read-only pool; PostgreSQL: the same pool as w
-	gen   atomic.Int64
-	clock func() time.Time
+	path string
+	fl   *flavor
+	w    *gorm.DB     // SQLite: the single write connection; PostgreSQL: the pool
+	r    *gorm.DB     // SQLite: read-only pool; PostgreSQL: the same pool as w
+	gen  atomic.Int64 // commits of this process
+	// external moves when the change watcher saw a commit it cannot
+	// attribute to this process (see Version).
+	external atomic.Int64
+	users    versionCache[domain.User]
+	apps     versionCache[domain.App]
+	batch    batcher
+	clock    func() time.Time
 }
 
 // SetClock sets the clock the store computes time-dependent answers with
@@ -143,6 +150,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	rdb.SetMaxOpenConns(n)
 	rdb.SetMaxIdleConns(n)
 	db := &DB{path: path, fl: sqliteFlavor, w: w, r: r}
+	db.apps.clone = cloneApp
 	db.countCommits()
 	return db, nil
 }
@@ -170,6 +178,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", redactURL(dsn), err)
 	}
 	db := &DB{path: dsn, fl: postgresFlavor, w: g, r: g}
+	db.apps.clone = cloneApp
 	db.countCommits()
 	return db, nil
 }
@@ -215,8 +224,9 @@ func (db *DB) Path() string { return db.path }
 // Dialect returns "sqlite" or "postgres".
 func (db *DB) Dialect() string { return db.fl.name }
 
-// Close closes the pools.
+// Close stops the group commit and closes the pools.
 func (db *DB) Close() error {
+	db.stopBatches()
 	var errs []error
 	pools := []*gorm.DB{db.r, db.w}
 	if db.r == db.w {
@@ -349,6 +359,9 @@ func (db *DB) ReadTx(ctx context.Context, fn func(ctx context.Context) error) er
 type txState struct {
 	g     *gorm.DB
 	write bool
+	// invalidated: the transaction appended to the invalidation feed
+	// (BatchTx then moves Version; WriteTx always does).
+	invalidated bool
 }
 
 // rd returns the handle for reads: the transaction in ctx, else the read pool.

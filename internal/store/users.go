@@ -52,10 +52,30 @@ func (db *DB) UserByUsername(ctx context.Context, username string) (domain.User,
 }
 
 // UserByID returns the user with that GUID. Errors: NotFound.
+//
+// Outside a transaction it reads through a small in-process cache (the
+// profile API reads the caller's user on every call; see versionCache): an
+// entry is used only while DB.Version has not moved since it was read, so
+// a user change committed by this process is seen by the very next call,
+// and one committed by another process within PollInterval.
 func (db *DB) UserByID(ctx context.Context, id string) (domain.User, error) {
+	_, inTx := ctx.Value(txKey{}).(*txState)
+	v := db.Version()
+	if !inTx {
+		if u, ok := db.users.get(id, v); ok {
+			return u, nil
+		}
+	}
 	var row userRow
 	err := db.rd(ctx).Where("id = ?", id).Take(&row).Error
-	return row.domain(), translate(err, "user")
+	if err != nil {
+		return domain.User{}, translate(err, "user")
+	}
+	u := row.domain()
+	if !inTx {
+		db.users.put(id, u, v)
+	}
+	return u, nil
 }
 
 // CountUsersByRole returns how many users hold role.

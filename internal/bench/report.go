@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"io"
+)
+
+// row is one line of the table.
+type row struct {
+	Scenario  string  `json:"scenario"`
+	RPS       float64 `json:"req_per_s"`
+	Ratio     float64 `json:"ratio_to_ceiling"`
+	P50MS     float64 `json:"p50_ms"`
+	P99MS     float64 `json:"p99_ms"`
+	Requests  int64   `json:"requests"`
+	Errors    int64   `json:"errors"`
+	PeakRSSMB float64 `json:"peak_rss_mb"`
+	ceiling   bool
+}
+
+// target is one target of issue #10, met or not in this run.
+type target struct {
+	Scenario string `json:"scenario"`
+	Want     string `json:"want"`
+	Got      string `json:"got"`
+	Met      bool   `json:"met"`
+}
+
+// report is the whole run, as printed and as written by --out.
+type report struct {
+	Machine     string   `json:"machine"`
+	Started     string   `json:"started"`
+	Elapsed     string   `json:"elapsed"`
+	Duration    string   `json:"duration_per_scenario"`
+	Connections int      `json:"connections"`
+	Threads     int      `json:"threads"`
+	Rows        []row    `json:"rows"`
+	Targets     []target `json:"targets"`
+}
+
+// finish computes the ratios and checks the targets.
+func (r *report) finish() {
+	var ceiling float64
+	by := map[string]row{}
+	for _, x := range r.Rows {
+		if x.ceiling {
+			ceiling = x.RPS
+		}
+	}
+	for i := range r.Rows {
+		if ceiling > 0 {
+			r.Rows[i].Ratio = r.Rows[i].RPS / ceiling
+		}
+		by[r.Rows[i].Scenario] = r.Rows[i]
+	}
+	add := func(sc, want, got string, met bool) {
+		if _, ok := by[sc]; ok {
+			r.Targets = append(r.Targets, target{Scenario: sc, Want: want, Got: got, Met: met})
+		}
+	}
+	rf, cx, br, ba, rv := by[scRefresh], by[scCode], by[scBearer], by[scBearerAfter], by[scRevoked]
+	add(scRefresh, "≥ 0.15 × ceiling", fmt.Sprintf("%.3f", rf.Ratio), rf.Ratio >= 0.15)
+	add(scRefresh, "p99 ≤ 25 ms", fmt.Sprintf("%.1f ms", rf.P99MS), rf.P99MS <= 25)
+	add(scRefresh, "0 errors", fmt.Sprint(rf.Errors), rf.Errors == 0)
+	add(scRefresh, "server RSS ≤ 150 MB", fmt.Sprintf("%.0f MB", rf.PeakRSSMB), rf.PeakRSSMB <= 150)
+	add(scCode, "≥ 0.15 × ceiling", fmt.Sprintf("%.3f", cx.Ratio), cx.Ratio >= 0.15)
+	add(scCode, "0 errors", fmt.Sprint(cx.Errors), cx.Errors == 0)
+	add(scBearer, "≥ 0.6 × ceiling", fmt.Sprintf("%.3f", br.Ratio), br.Ratio >= 0.6)
+	if br.RPS > 0 {
+		add(scBearerAfter, "within 10 % of the Bearer row", fmt.Sprintf("%+.1f %%", 100*(ba.RPS/br.RPS-1)), ba.RPS >= 0.9*br.RPS)
+	}
+	add(scRevoked, "every revoked token 401", fmt.Sprintf("%d not 401 of %d", rv.Errors, rv.Requests), rv.Errors == 0 && rv.Requests > 0)
+}
+
+// print writes the table (Markdown, so it pastes into the README) and the
+// targets.
+func (r *report) print(w io.Writer) {
+	fmt.Fprintf(w, "\n%s; wrk -t%d -c%d, %s per scenario; run took %s\n\n", r.Machine, r.Threads, r.Connections, r.Duration, r.Elapsed)
+	fmt.Fprintln(w, "| scenario | req/s | × ceiling | p50 | p99 | errors | peak RSS |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+	for _, x := range r.Rows {
+		fmt.Fprintf(w, "| %s | %.0f | %.3f | %.2f ms | %.2f ms | %d | %.0f MB |\n", x.Scenario, x.RPS, x.Ratio, x.P50MS, x.P99MS, x.Errors, x.PeakRSSMB)
+	}
+	fmt.Fprintln(w)
+	for _, t := range r.Targets {
+		mark := "met   "
+		if !t.Met {
+			mark = "MISSED"
+		}
+		fmt.Fprintf(w, "%s %s: %s (got %s)\n", mark, t.Scenario, t.Want, t.Got)
+	}
+}

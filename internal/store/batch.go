@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"gorm.io/gorm"
+)
+
+// MaxBatch is the most BatchTx calls that share one transaction.
+const MaxBatch = 64
+
+// ErrClosed is returned by BatchTx once the database is closed.
+var ErrClosed = errors.New("store: database closed")
+
+// batcher is the group commit behind BatchTx: one goroutine takes the
+// calls waiting for it, runs each in a savepoint of one write transaction,
+// commits, and then answers them all.
+type batcher struct {
+	once sync.Once
+	reqs chan *batchReq
+	quit chan struct{}
+	done chan struct{}
+}
+
+type batchReq struct {
+	ctx  context.Context
+	fn   func(ctx context.Context) error
+	done chan error
+}
+
+// BatchTx runs fn in a write transaction that it may share with other
+// BatchTx calls made at the same time (group commit): the calls waiting
+// when the previous transaction ended, up to MaxBatch, run one after the
+// other in one transaction, each in its own savepoint, and the
+// transaction commits once. fn's writes are rolled back alone when it
+// returns an error or panics; BatchTx returns only after the commit, with
+// fn's error, or the commit's error when the commit failed (then nothing
+// of fn stuck). Inside another write transaction it joins it.
+//
+// Calls in one batch see each other's writes as if they ran one after
+// the other. ctx is not used to cancel a started batch (the others in it
+// would lose their work); a call whose ctx ended before its turn is
+// skipped with ctx.Err(). Errors: fn's, the commit's, ErrClosed.
+func (db *DB) BatchTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if tx, ok := ctx.Value(txKey{}).(*txState); ok && tx.write {
+		return fn(ctx)
+	}
+	b := &db.batch
+	b.once.Do(func() {
+		b.reqs = make(chan *batchReq, MaxBatch)
+		b.quit = make(chan struct{})
+		b.done = make(chan struct{})
+		go db.commitLoop()
+	})
+	r := &batchReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case b.reqs <- r:
+	case <-b.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-r.done:
+		return err
+	case <-b.done: // closed meanwhile
+		select {
+		case err := <-r.done:
+			return err
+		default:
+			return ErrClosed
+		}
+	}
+}
+
+// stopBatches ends the commit loop (from Close); queued calls get
+// ErrClosed.
+func (db *DB) stopBatches() {
+	b := &db.batch
+	b.once.Do(func() { b.quit = make(chan struct{}); b.done = make(chan struct{}); close(b.done) })
+	select {
+	case <-b.quit:
+	default:
+		close(b.quit)
+	}
+	<-b.done
+}
+
+func (db *DB) commitLoop() {
+	b := &db.batch
+	defer close(b.done)
+	batch := make([]*batchReq, 0, MaxBatch)
+	for {
+		select {
+		case r := <-b.reqs:
+			batch = append(batch[:0], r)
+		case <-b.quit:
+			for {
+				select {
+				case r := <-b.reqs:
+					r.done <- ErrClosed
+				default:
+					return
+				}
+			}
+		}
+	fill:
+		for len(batch) < MaxBatch {
+			select {
+			case r := <-b.reqs:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		db.runBatch(batch)
+	}
+}
+
+// runBatch runs one batch in one write transaction and answers every call.
+func (db *DB) runBatch(batch []*batchReq) {
+	errs := make([]error, len(batch))
+	st := &txState{write: true}
+	err := db.w.WithContext(context.Background()).Transaction(func(g *gorm.DB) error {
+		st.g = g
+		if len(batch) == 1 { // alone: no savepoint; its failure rolls back the transaction
+			errs[0] = runOne(batch[0], st)
+			return errs[0]
+		}
+		for i, r := range batch {
+			if err := g.Exec("SAVEPOINT oauthdesk_batch").Error; err != nil {
+				return err
+			}
+			if errs[i] = runOne(r, st); errs[i] != nil {
+				if err := g.Exec("ROLLBACK TO SAVEPOINT oauthdesk_batch").Error; err != nil {
+					return err
+				}
+			}
+			if err := g.Exec("RELEASE SAVEPOINT oauthdesk_batch").Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil && !(len(batch) == 1 && errors.Is(err, errs[0])) {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = translate(err, "write transaction")
+			}
+		}
+	}
+	if err == nil && st.invalidated {
+		db.gen.Add(1) // the caches of this process must look again
+	}
+	for i, r := range batch {
+		r.done <- errs[i]
+	}
+}
+
+// runOne runs one call's fn in the shared transaction, turning a panic
+// into an error.
+func runOne(r *batchReq, st *txState) (err error) {
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("store: panic in a batched transaction: %v", p)
+		}
+	}()
+	return r.fn(context.WithValue(r.ctx, txKey{}, st))
+}

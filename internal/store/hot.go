@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+// The token endpoint's statements, written lean: plain SQL through the
+// database/sql handle under GORM (the transaction's when ctx carries one),
+// scanned straight into domain values. The SQL is portable; placeholders
+// are rebound for PostgreSQL by the flavor (sqlText). GORM stays for
+// everything else.
+
+// sqlConn returns the database/sql handle for ctx: the transaction's, else
+// the write pool (write) or the read pool.
+func (db *DB) sqlConn(ctx context.Context, write bool) gorm.ConnPool {
+	if tx, ok := ctx.Value(txKey{}).(*txState); ok {
+		if write && !tx.write {
+			return nil
+		}
+		return tx.g.Statement.ConnPool
+	}
+	if write {
+		return db.w.Statement.ConnPool
+	}
+	return db.r.Statement.ConnPool
+}
+
+// sqlText rebinds the ? placeholders of q for the dialect ($1, $2, … on
+// PostgreSQL).
+func (db *DB) sqlText(q string) string {
+	if db.fl.name != "postgres" {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+var errWriteInRead = errors.New("store: write inside a read transaction")
+
+// execHot runs a write statement and returns the rows it affected. A
+// statement outside a transaction moves Version, as GORM's do.
+func (db *DB) execHot(ctx context.Context, what, q string, args ...any) (int64, error) {
+	c := db.sqlConn(ctx, true)
+	if c == nil {
+		return 0, errWriteInRead
+	}
+	res, err := c.ExecContext(ctx, db.sqlText(q), args...)
+	if err != nil {
+		return 0, translate(err, what)
+	}
+	if _, inTx := ctx.Value(txKey{}).(*txState); !inTx {
+		db.gen.Add(1)
+	}
+	n, err := res.RowsAffected()
+	return n, translate(err, what)
+}
+
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.Errorf(apperr.NotFound, "%s not found", what)
+	}
+	return translate(err, what)
+}
+
+func ptrTime(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
+}
+
+// CodeByHash returns the code whose SHA-256 hash is hash. Errors: NotFound.
+func (db *DB) CodeByHash(ctx context.Context, hash []byte) (domain.AuthCode, error) {
+	var (
+		c      domain.AuthCode
+		scopes string
+		used   sql.NullTime
+	)
+	err := db.sqlConn(ctx, false).QueryRowContext(ctx, db.sqlText(`SELECT id, hash, authorization_id, client_id, user_id, secret_id, scopes,
+redirect_uri, created_at, expires_at, used_at FROM authorization_codes WHERE hash = ?`), hash).
+		Scan(&c.ID, &c.Hash, &c.AuthorizationID, &c.ClientID, &c.UserID, &c.SecretID, &scopes, &c.RedirectURI, &c.CreatedAt, &c.ExpiresAt, &used)
+	if err != nil {
+		return domain.AuthCode{}, notFound(err, "authorization code")
+	}
+	c.Scopes, c.CreatedAt, c.ExpiresAt, c.UsedAt = splitScopes(scopes), utc(c.CreatedAt), utc(c.ExpiresAt), ptrTime(used)
+	return c, nil
+}
+
+// MarkCodeUsed sets used_at on an unused code and reports whether this call
+// did it (false: it was already used — the caller lost a race or sees a
+// replay).
+func (db *DB) MarkCodeUsed(ctx context.Context, id string, at time.Time) (bool, error) {
+	n, err := db.execHot(ctx, "authorization code", `UPDATE authorization_codes SET used_at = ? WHERE id = ? AND used_at IS NULL`, utc(at), id)
+	return n == 1, err
+}
+
+// CreateRefreshToken inserts a refresh token (its hash only).
+func (db *DB) CreateRefreshToken(ctx context.Context, t domain.RefreshToken) error {
+	_, err := db.execHot(ctx, "refresh token", `INSERT INTO refresh_tokens (id, hash, authorization_id, family_id, client_id, user_id,
+secret_id, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.Hash, t.AuthorizationID, t.FamilyID, t.ClientID, t.UserID, t.SecretID, joinScopes(t.Scopes), utc(t.CreatedAt), utc(t.ExpiresAt))
+	return err
+}
+
+// RefreshTokenByHash returns the refresh token whose SHA-256 hash is hash.
+// Errors: NotFound.
+func (db *DB) RefreshTokenByHash(ctx context.Context, hash []byte) (domain.RefreshToken, error) {
+	var (
+		t             domain.RefreshToken
+		scopes        string
+		used, revoked sql.NullTime
+	)
+	err := db.sqlConn(ctx, false).QueryRowContext(ctx, db.sqlText(`SELECT id, hash, authorization_id, family_id, client_id, user_id, secret_id,
+scopes, created_at, expires_at, used_at, revoked_at FROM refresh_tokens WHERE hash = ?`), hash).
+		Scan(&t.ID, &t.Hash, &t.AuthorizationID, &t.FamilyID, &t.ClientID, &t.UserID, &t.SecretID, &scopes, &t.CreatedAt, &t.ExpiresAt, &used, &revoked)
+	if err != nil {
+		return domain.RefreshToken{}, notFound(err, "refresh token")
+	}
+	t.Scopes, t.CreatedAt, t.ExpiresAt = splitScopes(scopes), utc(t.CreatedAt), utc(t.ExpiresAt)
+	t.UsedAt, t.RevokedAt = ptrTime(used), ptrTime(revoked)
+	return t, nil
+}
+
+// MarkRefreshTokenUsed sets used_at on an unused, unrevoked refresh token
+// and reports whether this call did it: of concurrent refreshes with one
+// token exactly one gets true.
+func (db *DB) MarkRefreshTokenUsed(ctx context.Context, id string, at time.Time) (bool, error) {
+	n, err := db.execHot(ctx, "refresh token", `UPDATE refresh_tokens SET used_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL`, utc(at), id)
+	return n == 1, err
+}
+
+// TouchSecret records one use of a client secret at the token endpoint.
+func (db *DB) TouchSecret(ctx context.Context, id string, at time.Time) error {
+	_, err := db.execHot(ctx, "client secret", `UPDATE client_secrets SET last_used_at = ?, use_count = use_count + 1 WHERE id = ?`, utc(at), id)
+	return err
+}
+
+// AuthorizationByID returns the authorization, revoked or not. Errors:
+// NotFound.
+func (db *DB) AuthorizationByID(ctx context.Context, id string) (domain.Authorization, error) {
+	var (
+		a                 domain.Authorization
+		scopes            string
+		lastUsed, revoked sql.NullTime
+	)
+	err := db.sqlConn(ctx, false).QueryRowContext(ctx, db.sqlText(`SELECT id, user_id, client_id, scopes, redirect_uri, granted_at,
+last_used_at, revoked_at, revoked_by FROM authorizations WHERE id = ?`), id).
+		Scan(&a.ID, &a.UserID, &a.ClientID, &scopes, &a.RedirectURI, &a.GrantedAt, &lastUsed, &revoked, &a.RevokedBy)
+	if err != nil {
+		return domain.Authorization{}, notFound(err, "authorization")
+	}
+	a.Scopes, a.GrantedAt, a.LastUsedAt, a.RevokedAt = splitScopes(scopes), utc(a.GrantedAt), ptrTime(lastUsed), ptrTime(revoked)
+	return a, nil
+}

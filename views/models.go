@@ -88,11 +88,11 @@ type AppRow struct {
 	ActiveAuthorizations int64
 	// Unrevoked counts authorizations not revoked: the active ones and
 	// those needing re-authorization (the authorizations sort's key).
-	Unrevoked int64
-	Deleted   bool
-	External             bool
-	Status               string // active | pending | rejected
-	ReviewNote           string // why an administrator rejected it
+	Unrevoked  int64
+	Deleted    bool
+	External   bool
+	Status     string // active | pending | rejected
+	ReviewNote string // why an administrator rejected it
 }
 
 // AppsPage is /admin/apps.

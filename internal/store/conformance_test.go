@@ -37,6 +37,7 @@ var suite = []struct {
 	{"ScopeUsageAccumulates", testScopeUsageAccumulates},
 	{"SettingsUpsert", testSettingsUpsert},
 	{"RetireSecretOnce", testRetireSecretOnce},
+	{"ConcurrentConsentOnePair", testConcurrentConsentOnePair},
 	{"Seed", testSeed},
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"gorm.io/gorm"
@@ -107,14 +108,28 @@ func (db *DB) commitLoop() {
 				}
 			}
 		}
-	fill:
+		// Take what waits; then yield a couple of times, so that requests
+		// about to arrive (their handlers are running) join this batch.
+		for spins := 0; spins < 3 && len(batch) < MaxBatch; spins++ {
+		fill:
+			for len(batch) < MaxBatch {
+				select {
+				case r := <-b.reqs:
+					batch = append(batch, r)
+				default:
+					break fill
+				}
+			}
+			runtime.Gosched()
+		}
 		for len(batch) < MaxBatch {
 			select {
 			case r := <-b.reqs:
 				batch = append(batch, r)
+				continue
 			default:
-				break fill
 			}
+			break
 		}
 		db.runBatch(batch)
 	}

@@ -25,7 +25,7 @@ import (
 func nowUTC() time.Time { return time.Now().UTC() }
 
 func serveCmd(g *globals) *cobra.Command {
-	var addr, baseURL, warnDays, reportTo, proxies, grace, pprofAddr string
+	var addr, baseURL, warnDays, reportTo, proxies, grace, metricsToken, pprofAddr string
 	var tokenRate, hashN int
 	var rc server.ReportConfig
 	c := &cobra.Command{
@@ -67,7 +67,7 @@ func serveCmd(g *globals) *cobra.Command {
 			}
 			cfg := server.Config{DBPath: g.db, KeyFile: g.keyFile, BaseURL: baseURL, Log: log, Thresholds: thresholds, Reports: rc,
 				TrustedProxies: strings.Split(proxies, ","), TokenPerMinute: tokenRate, HashConcurrency: hashN, RefreshGrace: refreshGrace,
-				PprofAddr: pprofAddr}
+				MetricsToken: metricsToken, MetricsNeedToken: !loopbackAddr(addr), PprofAddr: pprofAddr}
 			if _, err := server.ParseCIDRs(cfg.TrustedProxies); err != nil {
 				return err
 			}
@@ -115,6 +115,7 @@ func serveCmd(g *globals) *cobra.Command {
 	c.Flags().StringVar(&rc.SMTPURL, "smtp-url", envOr(g.env, "OAUTHDESK_SMTP_URL", ""), "mail reports through smtp://user:pass@host:port (env OAUTHDESK_SMTP_URL)")
 	c.Flags().StringVar(&reportTo, "report-to", envOr(g.env, "OAUTHDESK_REPORT_TO", ""), "mail each report to these addresses, comma-separated")
 	c.Flags().StringVar(&rc.From, "report-from", envOr(g.env, "OAUTHDESK_REPORT_FROM", "oauthdesk@localhost"), "sender address of report mail")
+	c.Flags().StringVar(&metricsToken, "metrics-token", envOr(g.env, "OAUTHDESK_METRICS_TOKEN", ""), "Bearer token /metrics requires; needed to serve /metrics on a non-loopback --addr (env OAUTHDESK_METRICS_TOKEN)")
 	c.Flags().StringVar(&proxies, "trusted-proxies", envOr(g.env, "OAUTHDESK_TRUSTED_PROXIES", ""), "CIDRs of reverse proxies whose X-Forwarded-For/X-Real-IP are honoured, comma-separated (env OAUTHDESK_TRUSTED_PROXIES)")
 	c.Flags().IntVar(&tokenRate, "token-rate-limit", envInt(g.env, "OAUTHDESK_TOKEN_RATE_LIMIT", server.DefaultTokenPerMinute), "POST /oauth2/token requests per minute per client address; 0 turns the limit off (env OAUTHDESK_TOKEN_RATE_LIMIT)")
 	c.Flags().IntVar(&hashN, "hash-concurrency", 0, "password hashes (argon2id, 64 MiB each) computed at once; 0 = number of CPUs")
@@ -349,4 +350,18 @@ func writeJSON(g *globals, v any) error {
 	enc := json.NewEncoder(g.env.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// loopbackAddr reports whether host:port listens on loopback only
+// (127.0.0.0/8, ::1, localhost); "" and 0.0.0.0 listen everywhere.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

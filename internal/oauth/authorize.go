@@ -17,6 +17,10 @@ import (
 // uses (seed 001, "Authorize your app").
 const ResponseTypeAssertion = "Assertion"
 
+// MaxStateLength is the longest state accepted (characters as bytes): the
+// value is echoed on the approval page and in the redirect.
+const MaxStateLength = 2048
+
 // AuthorizeRequest holds the query of GET /oauth2/authorize (seed 001):
 // client_id (a GUID), response_type=Assertion, state (any string, echoed
 // back), scope (space-separated) and redirect_uri (the registered callback
@@ -51,6 +55,10 @@ type Consent struct {
 // ScopeRequired, InvalidScope) once the redirect URI is known good; other
 // errors are internal.
 func (s *Service) CheckAuthorize(ctx context.Context, userID string, req AuthorizeRequest) (Consent, error) {
+	if len(req.State) > MaxStateLength {
+		// Never reflected: not on the page, not in a redirect.
+		return Consent{}, &PageError{Message: "The state parameter is longer than 2048 characters. The app that sent you here must send a shorter one."}
+	}
 	if req.ClientID == "" {
 		return Consent{}, &PageError{Message: "The request has no client_id. The app that sent you here must pass the app ID it was registered with."}
 	}

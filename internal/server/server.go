@@ -59,6 +59,11 @@ type Config struct {
 	// TokenPerMinute bounds POST /oauth2/token per client address (0:
 	// web.DefaultTokenPerMinute; < 0: off).
 	TokenPerMinute int
+	// MetricsToken is the Bearer token /metrics requires (empty: none).
+	MetricsToken string
+	// MetricsNeedToken refuses /metrics without MetricsToken (the server
+	// listens on a non-loopback address).
+	MetricsNeedToken bool
 	// HashConcurrency bounds concurrent argon2id runs (0: the number of CPUs).
 	HashConcurrency int
 	// HashWait is how long a sign-in waits for a hashing slot before 503 (0: 2 s).
@@ -239,7 +244,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiries, cfg.Thresholds, cfg.Now))
 	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), Thresholds: cfg.Thresholds, Metrics: mx, Reports: sched,
-		Ready: cachedProbe(db.ProbeWrite, time.Second), TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute},
+		Ready: cachedProbe(db.ProbeWrite, time.Second), MetricsToken: cfg.MetricsToken, MetricsNeedToken: cfg.MetricsNeedToken,
+		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute},
 		o, a, cat, cfg.Log, cfg.Now)
 	return &App{DB: db, OAuth: o, Admin: a, Web: w, cfg: cfg, watcher: watcher, usage: usage, Reports: sched,
 		KeyFile: sealer.Path(), KeyFileCreated: keyCreated}, nil

@@ -55,6 +55,10 @@ func (s *Server) signin(c echo.Context) error {
 		return err
 	}
 	s.signinFails.Reset(key)
+	// A new CSRF token for the signed-in session: the cookie is dropped
+	// and the next page gets a fresh one.
+	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		Secure: secureBase(s.cfg.BaseURL), SameSite: http.SameSiteStrictMode})
 	if err := s.sessions.RenewToken(ctx); err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"crypto/subtle"
+	"io/fs"
 	"net"
 	"net/http"
 	"strconv"
@@ -89,4 +91,50 @@ func (s *Server) signinTooMany(c echo.Context, wait time.Duration) error {
 	return render(c, http.StatusTooManyRequests, views.SignIn(views.SignInPage{Nav: s.nav(c, "signin"),
 		Username: c.FormValue("username"), ReturnTo: safeReturn(c.FormValue("return_to")),
 		Error: "Too many sign-in attempts. Wait " + strconv.Itoa(secs) + " seconds, then try again."}))
+}
+
+// noStore marks every REST API response Cache-Control: no-store (they
+// carry a user's data and answer per token).
+func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+		return next(c)
+	}
+}
+
+// noDirs answers 404 for directories of fsys, so that /assets/ lists
+// nothing.
+func noDirs(fsys fs.FS, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimSuffix(r.URL.Path, "/")
+		if name == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		if st, err := fs.Stat(fsys, name); err == nil && st.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// metricsAuth guards /metrics: with a token configured, only "Bearer
+// <token>" (compared in constant time) gets through; without one, a
+// server on a non-loopback address refuses every scrape.
+func (s *Server) metricsAuth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.cfg.MetricsToken == "" {
+			if s.cfg.MetricsNeedToken {
+				return echo.NewHTTPError(http.StatusForbidden, "/metrics needs --metrics-token when the server listens on a non-loopback address.")
+			}
+			return next(c)
+		}
+		got, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.MetricsToken)) != 1 {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="oauthdesk metrics"`)
+			return echo.NewHTTPError(http.StatusUnauthorized, "/metrics needs the metrics Bearer token.")
+		}
+		return next(c)
+	}
 }

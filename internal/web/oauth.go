@@ -8,9 +8,26 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/oauth"
 	"github.com/oauthdesk/oauthdesk/views"
 )
+
+// authorizeFields are the parameters of an authorization request.
+var authorizeFields = []string{"client_id", "response_type", "state", "scope", "redirect_uri", "code_challenge", "code_challenge_method"}
+
+// repeatedParam refuses an authorization request that names a parameter
+// more than once (RFC 6749 §3.1: "Request and response parameters MUST
+// NOT be included more than once") with the HTML 400 page: which value
+// to trust cannot be known, so nothing is redirected.
+func repeatedParam(v url.Values) error {
+	for _, f := range authorizeFields {
+		if len(v[f]) > 1 {
+			return &oauth.PageError{Message: "The parameter " + f + " was given more than once. The app that sent you here must send each parameter once."}
+		}
+	}
+	return nil
+}
 
 func authorizeRequest(get func(string) string) oauth.AuthorizeRequest {
 	return oauth.AuthorizeRequest{
@@ -24,6 +41,9 @@ func authorizeRequest(get func(string) string) oauth.AuthorizeRequest {
 // sign in; then a visitor who is not signed in goes to /signin and comes
 // back here; then the approval page is shown.
 func (s *Server) authorize(c echo.Context) error {
+	if err := repeatedParam(c.QueryParams()); err != nil {
+		return err
+	}
 	req := authorizeRequest(c.QueryParam)
 	u, signedIn := currentUser(c)
 	consent, err := s.oauth.CheckAuthorize(c.Request().Context(), u.ID, req)
@@ -61,6 +81,13 @@ func (s *Server) renderConsent(c echo.Context, consent oauth.Consent) error {
 // decision=accept or decision=deny (and the CSRF token, checked by the
 // middleware). Both answers are 302 to the callback.
 func (s *Server) decide(c echo.Context) error {
+	form, err := c.FormParams()
+	if err != nil {
+		return apperr.Errorf(apperr.Invalid, "The form could not be read.")
+	}
+	if err := repeatedParam(form); err != nil {
+		return err
+	}
 	req := authorizeRequest(c.FormValue)
 	u, ok := currentUser(c)
 	if !ok {

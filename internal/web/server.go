@@ -91,7 +91,12 @@ type Config struct {
 	SessionTimeout time.Duration // idle timeout of a dashboard session; default 2 hours
 	Thresholds     domain.ExpiryThresholds
 	Metrics        http.Handler // served at /metrics when set
-	Reports        ReportRunner
+	// MetricsToken, when set, is the Bearer token /metrics requires.
+	MetricsToken string
+	// MetricsNeedToken refuses /metrics (403) while MetricsToken is empty:
+	// set when the server listens on a non-loopback address.
+	MetricsNeedToken bool
+	Reports          ReportRunner
 	// Ready checks the dependencies /readyz reports (the database takes a
 	// write); nil: /readyz answers ready.
 	Ready func(ctx context.Context) error
@@ -105,6 +110,9 @@ type Config struct {
 	// DefaultTokenPerMinute; < 0: no limit).
 	TokenPerMinute int
 }
+
+// csrfCookie holds the CSRF token (Echo's double-submit cookie).
+const csrfCookie = "oauthdesk_csrf"
 
 // DefaultTokenPerMinute is the default per-address limit of the token
 // endpoint: generous (100 a second sustained), it only stops floods.
@@ -200,20 +208,20 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", s.readyz)
 	if s.cfg.Metrics != nil {
-		e.GET("/metrics", echo.WrapHandler(s.cfg.Metrics))
+		e.GET("/metrics", echo.WrapHandler(s.cfg.Metrics), s.metricsAuth)
 	}
-	api := e.Group("/_apis")
+	api := e.Group("/_apis", noStore)
 	for _, r := range s.apiRoutes() {
 		api.Add(r.Method, r.Path, r.Handler, s.bearer, s.requireAPI(r))
 	}
 
-	e.GET("/assets/*", echo.WrapHandler(http.StripPrefix("/assets/", cacheAssets(http.FileServer(http.FS(assets.FS))))))
+	e.GET("/assets/*", echo.WrapHandler(http.StripPrefix("/assets/", cacheAssets(noDirs(assets.FS, http.FileServer(http.FS(assets.FS)))))))
 
 	// Browser pages: sessions, CSRF, the signed-in user.
 	csrfSecure := secureBase(s.cfg.BaseURL)
 	browser := []echo.MiddlewareFunc{s.withSession, middleware.CSRFWithConfig(middleware.CSRFConfig{
 		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
-		CookieName:     "oauthdesk_csrf",
+		CookieName:     csrfCookie,
 		CookiePath:     "/",
 		CookieHTTPOnly: true,
 		CookieSecure:   csrfSecure,

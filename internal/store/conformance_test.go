@@ -38,6 +38,7 @@ var suite = []struct {
 	{"ScopeUsageAccumulates", testScopeUsageAccumulates},
 	{"SettingsUpsert", testSettingsUpsert},
 	{"RetireSecretOnce", testRetireSecretOnce},
+	{"ConcurrentConsentOnePair", testConcurrentConsentOnePair},
 	{"Seed", testSeed},
 }
 

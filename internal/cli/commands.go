@@ -253,6 +253,7 @@ func registrationFlags(c *cobra.Command, reg *domain.Registration, scopes, owner
 	f.StringVar(&reg.TermsURL, "terms-url", "", "terms of service URL")
 	f.StringVar(&reg.PrivacyURL, "privacy-url", "", "privacy statement URL")
 	f.StringVar(&reg.LogoURL, "logo-url", "", "logo URL (https)")
+	f.BoolVar(&reg.RequirePKCE, "require-pkce", false, "authorization requests must carry a PKCE code_challenge (S256); --require-pkce=false turns it off on update")
 	f.BoolVar(asJSON, "json", false, "print JSON")
 }
 

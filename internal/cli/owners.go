@@ -57,6 +57,9 @@ func appUpdateCmd(g *globals) *cobra.Command {
 			if fl.Changed("scopes") {
 				next.Scopes = strings.Fields(scopes)
 			}
+			if fl.Changed("require-pkce") {
+				next.RequirePKCE = reg.RequirePKCE
+			}
 			if _, err := domain.ValidateRegistration(next); err != nil {
 				return err
 			}
@@ -82,7 +85,7 @@ func appUpdateCmd(g *globals) *cobra.Command {
 			}
 			fmt.Fprintf(g.env.Stdout, "Updated %q (%s):\n", ed.App.Name, d.App.ClientID)
 			for _, f := range []string{domain.FieldName, domain.FieldCompany, domain.FieldDescription, domain.FieldCompanyURL, domain.FieldAppURL,
-				domain.FieldCallbackURL, domain.FieldLogoURL, domain.FieldTermsURL, domain.FieldPrivacyURL, domain.FieldScopes} {
+				domain.FieldCallbackURL, domain.FieldLogoURL, domain.FieldTermsURL, domain.FieldPrivacyURL, domain.FieldScopes, domain.FieldRequirePKCE} {
 				if v, ok := ed.Changes[f]; ok {
 					fmt.Fprintf(g.env.Stdout, "  %s: %v → %v\n", f, v[0], v[1])
 				}

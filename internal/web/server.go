@@ -96,7 +96,7 @@ type Config struct {
 	// MetricsNeedToken refuses /metrics (403) while MetricsToken is empty:
 	// set when the server listens on a non-loopback address.
 	MetricsNeedToken bool
-	Reports        ReportRunner
+	Reports          ReportRunner
 	// Ready checks the dependencies /readyz reports (the database takes a
 	// write); nil: /readyz answers ready.
 	Ready func(ctx context.Context) error

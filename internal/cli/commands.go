@@ -19,6 +19,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/safeout"
 	"github.com/oauthdesk/oauthdesk/internal/server"
 )
 
@@ -312,7 +313,7 @@ func appListCmd(g *globals) *cobra.Command {
 			tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "CLIENT ID\tNAME\tCOMPANY\tCALLBACK URL\tSCOPES\tSECRET EXPIRES\tSTATE\tAUTHORIZATIONS")
 			for _, r := range rows {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ClientID, r.Name, r.Company, r.CallbackURL,
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ClientID, safeout.Term(r.Name), safeout.Term(r.Company), safeout.Term(r.CallbackURL),
 					strings.Join(r.Scopes, " "), firstNonEmpty(r.SecretExpiresAt, "-"), r.SecretState, r.ActiveAuthorizations)
 			}
 			return tw.Flush()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/safeout"
 )
 
 // appUpdateCmd is `app update CLIENT_ID [--name …] …`: the flags of `app
@@ -156,7 +157,7 @@ func userListCmd(g *globals) *cobra.Command {
 			tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "USERNAME\tROLE\tSTATUS\tE-MAIL\tAUTHORIZATIONS\tID")
 			for _, r := range rows {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", r.Username, r.Role, r.Status, firstNonEmpty(r.Email, "-"), r.ActiveAuthorizations, r.ID)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", safeout.Term(r.Username), r.Role, r.Status, safeout.Term(firstNonEmpty(r.Email, "-")), r.ActiveAuthorizations, r.ID)
 			}
 			return tw.Flush()
 		},

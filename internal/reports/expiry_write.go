@@ -67,7 +67,7 @@ func WriteExpiry(w io.Writer, format string, rows []ExpiryRow, generated time.Ti
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "CLIENT ID\tAPP\tCOMPANY\tOWNER\tSECRET\tCREATED\tEXPIRES\tLEFT\tSTATE\tAUTHORIZATIONS")
 		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ClientID, r.AppName, r.Company, r.Owner, r.Slot,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ClientID, safeout.Term(r.AppName), safeout.Term(r.Company), safeout.Term(r.Owner), r.Slot,
 				r.CreatedAt.Format(time.DateOnly), r.ExpiresAt.Format(time.DateOnly), leftOf(r), r.State, r.ActiveAuthorizations)
 		}
 		return tw.Flush()

@@ -70,8 +70,14 @@
       var count = box.querySelector("[data-scope-filter-count]");
       // Enter filters; it must not submit the form around the picker.
       input.addEventListener("keydown", function (e) {
-        if (e.key === "Enter") e.preventDefault();
+        if (e.key === "Enter" || e.keyCode === 13) e.preventDefault();
       });
+      var form = input.form;
+      if (form) {
+        form.addEventListener("submit", function (e) {
+          if (document.activeElement === input) e.preventDefault();
+        });
+      }
       input.addEventListener("input", function () {
         var q = input.value.trim().toLowerCase();
         var shown = 0;

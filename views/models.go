@@ -89,10 +89,13 @@ type AppRow struct {
 	SecretDaysLeft       int
 	State                string // ok | expiring | critical | expired | none
 	ActiveAuthorizations int64
-	Deleted              bool
-	External             bool
-	Status               string // active | pending | rejected
-	ReviewNote           string // why an administrator rejected it
+	// Unrevoked counts authorizations not revoked: the active ones and
+	// those needing re-authorization (the authorizations sort's key).
+	Unrevoked  int64
+	Deleted    bool
+	External   bool
+	Status     string // active | pending | rejected
+	ReviewNote string // why an administrator rejected it
 }
 
 // AppsPage is /admin/apps.

@@ -14,7 +14,10 @@
 //
 // Rows are the scenarios() table (scenarios.go): add a row there.
 // --db (env OAUTHDESK_BENCH_DB) points the server at another database,
-// passed to `oauthdesk serve` as OAUTHDESK_DB. --profile DIR saves a CPU
+// passed to `oauthdesk serve` as OAUTHDESK_DB. With OAUTHDESK_TEST_POSTGRES
+// set (and no --db), every scenario runs a second time on a fresh
+// PostgreSQL database and its rows ("… · PostgreSQL") print beside
+// SQLite's (postgres.go). --profile DIR saves a CPU
 // profile of the server per scenario (the server runs with --pprof-addr).
 package main
 
@@ -118,6 +121,14 @@ func run(ctx context.Context, o options) (*report, error) {
 			return nil, fmt.Errorf("%s: %w", sc.name, err)
 		}
 		rep.Rows = append(rep.Rows, r)
+	}
+	if pg := os.Getenv("OAUTHDESK_TEST_POSTGRES"); pg != "" && o.db == "" {
+		b.stopAll() // one server at a time
+		rows, err := runPostgres(ctx, b, pg)
+		if err != nil {
+			return nil, err
+		}
+		rep.Rows = append(rep.Rows, rows...)
 	}
 	rep.finish()
 	rep.Elapsed = time.Since(start).Round(time.Second).String()

@@ -117,6 +117,10 @@ type App struct {
 	// ActiveAuthorizations counts authorizations in the true state
 	// AuthActive; filled by listings only.
 	ActiveAuthorizations int64
+	// Authorizations counts the app's authorizations not revoked (active
+	// or needing re-authorization): the count the store keeps with each
+	// grant and revocation, which orders AppSortAuthorizations.
+	Authorizations int64
 }
 
 // PrimarySecret returns the app's active primary secret, if any.
@@ -230,7 +234,7 @@ const (
 	AppSortName           = "name"           // app name, case-insensitive
 	AppSortExpiry         = "expiry"         // primary secret's expiry, soonest first
 	AppSortAge            = "age"            // primary secret's creation, oldest first
-	AppSortAuthorizations = "authorizations" // active authorizations, fewest first
+	AppSortAuthorizations = "authorizations" // authorizations not revoked (App.Authorizations), fewest first
 )
 
 // AppFilter selects a page of the app listing. Query matches the app name

@@ -113,6 +113,22 @@ func TestOwnersMemberManagesOwnApp(t *testing.T) {
 		t.Fatalf("/profile/apps row: %q", lcText(row))
 	}
 
+	// The expiry banner: a secret 10 days from expiry is critical, and the
+	// banner offers the staged rotation under the owner's page.
+	raw, err := e.ts.openRaw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	ageSecret(t, raw, app.ClientID, time.Now().AddDate(-5, 0, 10))
+	banner := lcRow(alice.a.get(base).Body, `data-testid="expiry-banner"`)
+	if !strings.Contains(banner, `data-state="critical"`) || !strings.Contains(banner, `action="`+base+`/secrets/alternative"`) {
+		t.Errorf("owner's expiry banner: %q", lcText(banner))
+	}
+	if row := lcRow(alice.a.get("/profile/apps").Body, `data-client-id="`+app.ClientID+`"`); !strings.Contains(row, `data-state="critical"`) {
+		t.Errorf("owner's list: no critical expiry badge: %q", lcText(row))
+	}
+
 	// A user authorizes it and gets tokens.
 	p := e.pair(t, bob.a, app, app.Secret)
 	page := alice.a.get(base)
@@ -263,6 +279,15 @@ func TestOwnersApprovalQueue(t *testing.T) {
 	if got := e.admin.get("/admin/settings"); !strings.Contains(got.Body, `data-testid="registration-policy-state">approval<`) {
 		t.Error("settings page does not show the approval policy")
 	}
+	// The CLI sets the same policy.
+	if res := e.cli(t, "policy", "set", "app-registration", "everyone"); res.code != 2 || !strings.Contains(res.stderr, "members, approval or admins") {
+		t.Errorf("policy set app-registration everyone: %s", res)
+	}
+	mustSucceed(t, e.cli(t, "policy", "set", "app-registration", "members"))
+	if p, _ := e.ts.App.Admin.RegistrationPolicy(context.Background()); p != domain.PolicyMembers {
+		t.Errorf("policy after the CLI: %q", p)
+	}
+	mustSucceed(t, e.cli(t, "policy", "set", "app-registration", "approval"))
 	app := registerOwn(t, alice.a, "Pending Boards", "vso.work")
 	other := registerOwn(t, alice.a, "Rejected Boards", "vso.work")
 	if row := lcRow(alice.a.get("/profile/apps").Body, `data-client-id="`+app.ClientID+`"`); !strings.Contains(row, `data-status="pending"`) {

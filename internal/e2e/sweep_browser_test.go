@@ -103,6 +103,7 @@ type sweepFixture struct {
 	ts                *testServer
 	app, bobApp       registeredApp
 	authzID, bobAuthz string
+	expiredID         string // an app whose primary secret expired about 7 months ago
 	bobID, adminID    string
 }
 
@@ -145,6 +146,7 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 		ids = append(ids, a.ClientID)
 	}
 	ageSecret(t, db, ids[0], now.AddDate(-5, -7, 0))
+	f.expiredID = ids[0]
 	ageSecret(t, db, ids[1], now.AddDate(-5, 0, 10))
 	ageSecret(t, db, ids[2], now.AddDate(-4, -11, 0))
 	// An imported (external) app.

@@ -76,7 +76,7 @@ func (l appListRow) domain() domain.App {
 			CompanyURL: r.CompanyURL, AppURL: r.AppURL, CallbackURL: r.CallbackURL, LogoURL: r.LogoURL,
 			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: splitScopes(r.Scopes), RequirePKCE: r.RequirePKCE},
 		OwnerID: r.OwnerID, OwnerUsername: l.OwnerUsername, CreatedAt: utc(r.CreatedAt),
-		DeletedAt: utcPtr(r.DeletedAt), ActiveAuthorizations: l.ActiveAuthorizations, External: r.External,
+		DeletedAt: utcPtr(r.DeletedAt), ActiveAuthorizations: l.ActiveAuthorizations, Authorizations: l.ActiveAuthorizations, External: r.External,
 		Status: firstNonEmpty(r.Status, domain.AppActive), ReviewNote: r.ReviewNote,
 	}
 }

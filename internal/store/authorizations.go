@@ -69,7 +69,17 @@ func (db *DB) moveActiveCount(ctx context.Context, clientID string, delta int) e
 
 // ActiveAuthorization returns the user's active (not revoked)
 // authorization for the app. Errors: NotFound.
+//
+// Inside a write transaction it first takes the (user, app) pair's lock:
+// a consent reads the active authorization, then creates or updates it,
+// and two consents of one user to one app on two replicas must not both
+// find none (PostgreSQL; SQLite's single writer already serializes them).
 func (db *DB) ActiveAuthorization(ctx context.Context, userID, clientID string) (domain.Authorization, error) {
+	if tx, ok := ctx.Value(txKey{}).(*txState); ok && tx.write {
+		if err := db.lock(ctx, "authorization:"+userID+":"+clientID); err != nil {
+			return domain.Authorization{}, translate(err, "authorization")
+		}
+	}
 	var row authorizationRow
 	err := db.rd(ctx).Where("user_id = ? AND client_id = ? AND revoked_at IS NULL", userID, clientID).Take(&row).Error
 	return row.domain(), translate(err, "authorization")

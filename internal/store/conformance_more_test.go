@@ -75,9 +75,15 @@ func testChangeWatcherSeesOtherProcess(t *testing.T, newDB func(testing.TB) *DB)
 	if ok, err := w.Changed(ctx); err != nil || !ok {
 		t.Fatalf("first call: %v %v, want true", ok, err)
 	}
-	mkUser(t, ctx, db, "local")
+	_, z := mkCode(t, ctx, db)
+	if _, err := w.Changed(ctx); err != nil { // the fixtures may or may not count
+		t.Fatal(err)
+	}
+	if ok, err := db.RevokeAuthorization(ctx, z.ID, "test", now0); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
 	if ok, err := w.Changed(ctx); err != nil || !ok {
-		t.Fatalf("after a local commit: %v %v, want true at once", ok, err)
+		t.Fatalf("after a local revocation: %v %v, want true at once", ok, err)
 	}
 	mkUser(t, ctx, other, "remote")
 	deadline := time.Now().Add(PollInterval + 200*time.Millisecond)
@@ -282,5 +288,45 @@ func testRetireSecretOnce(t *testing.T, newDB func(testing.TB) *DB) {
 	}
 	if n := count(t, db, "invalidations"); n != 1 {
 		t.Errorf("%d invalidations, want 1", n)
+	}
+}
+
+// testConcurrentConsentOnePair: consents of one user to one app racing on
+// two replicas (read the active authorization, then create or update it,
+// in one write transaction) end with one active authorization and no
+// error.
+func testConcurrentConsentOnePair(t *testing.T, newDB func(testing.TB) *DB) {
+	ctx := t.Context()
+	db := newDB(t)
+	handles := []*DB{db, second(t, db)}
+	u := mkUser(t, ctx, db, "consenter")
+	a := mkApp(t, ctx, db, u, "Consent", "Co")
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := handles[i%2]
+			err := h.WriteTx(ctx, func(ctx context.Context) error {
+				z, err := h.ActiveAuthorization(ctx, u.ID, a.ClientID)
+				switch {
+				case err == nil:
+					return h.UpdateAuthorizationGrant(ctx, z.ID, []string{"vso.work"}, a.CallbackURL, now0)
+				case apperr.Is(err, apperr.NotFound):
+					time.Sleep(10 * time.Millisecond) // widen the window
+					return h.CreateAuthorization(ctx, newAuthz(u, a))
+				default:
+					return err
+				}
+			})
+			if err != nil {
+				t.Errorf("consent %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	var n int64
+	if err := db.w.Raw(`SELECT COUNT(*) FROM authorizations WHERE revoked_at IS NULL`).Scan(&n).Error; err != nil || n != 1 {
+		t.Errorf("%d active authorizations (%v), want 1", n, err)
 	}
 }

@@ -44,7 +44,7 @@ type SeedResult struct {
 // seedTables are the tables Seed writes, children first (the order of a
 // --force wipe).
 var seedTables = []string{"scope_stats", "authorization_scopes", "app_scopes", "scope_usage", "refresh_tokens",
-	"authorization_codes", "invalidations", "authorizations", "client_secrets", "apps", "sessions", "audit_events",
+	"authorization_codes", "invalidations", "authorizations", "client_secrets", "app_owners", "apps", "sessions", "audit_events",
 	"report_runs", "users"}
 
 // Seed fills a migrated, empty database with synthetic users (the first
@@ -152,6 +152,11 @@ func (db *DB) Seed(ctx context.Context, spec SeedSpec, progress func(string)) (S
 		return SeedResult{}, fmt.Errorf("seed counts: %w", err)
 	}
 	progress(fmt.Sprintf("counts: %s", time.Since(start).Round(time.Millisecond)))
+	// Every app's owner is one of its owners (migration 00007).
+	if _, err := tx.ExecContext(ctx, `INSERT INTO app_owners (client_id, user_id, added_at) SELECT client_id, owner_id, created_at FROM apps`); err != nil {
+		_ = tx.Rollback()
+		return SeedResult{}, fmt.Errorf("seed owners: %w", err)
+	}
 	start = time.Now()
 	if err := tx.Commit(); err != nil {
 		return SeedResult{}, fmt.Errorf("seed: %w", err)

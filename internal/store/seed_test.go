@@ -40,6 +40,7 @@ func testSeed(t *testing.T, newDB func(testing.TB) *DB) {
 		`SELECT COUNT(*) FROM authorizations`:                                    3000,
 		`SELECT COUNT(*) FROM audit_events`:                                      2000,
 		`SELECT COUNT(*) FROM users WHERE username = 'admin' AND role = 'admin'`: 1,
+		`SELECT COUNT(*) FROM apps a WHERE NOT EXISTS (SELECT 1 FROM app_owners o WHERE o.client_id = a.client_id AND o.user_id = a.owner_id)`: 0,
 	} {
 		if got := count(q); got != want {
 			t.Errorf("%s = %d, want %d", q, got, want)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -288,16 +289,21 @@ func (s *Server) appDetail(c echo.Context) error {
 	p := views.AppPage{Nav: s.nav(c, active), App: s.appRow(a, now), Scopes: s.scopeViews(a.Scopes), Deleted: a.DeletedAt != nil,
 		CanManage: u.Role == domain.RoleAdmin || owner, Flash: s.sessions.PopString(ctx, sessFlash),
 		Base: appBase(c, a.ClientID), Owner: owner, CanReview: !owner && u.Role == domain.RoleAdmin && a.Status == domain.AppPending}
+	owners, err := s.admin.AppOwners(ctx, a.ClientID)
+	if err != nil {
+		return err
+	}
+	ownerNames := make([]string, 0, len(owners))
+	for _, o := range owners {
+		p.Owners = append(p.Owners, views.OwnerRow{UserID: o.UserID, Username: o.Username, Display: o.DisplayName,
+			Added: day(o.AddedAt), Primary: o.Primary})
+		ownerNames = append(ownerNames, o.Username)
+	}
+	if len(ownerNames) == 0 {
+		ownerNames = append(ownerNames, a.OwnerUsername)
+	}
 	if owner {
 		p.Edit = s.editForm(c, a, nil, nil)
-		owners, err := s.admin.AppOwners(ctx, a.ClientID)
-		if err != nil {
-			return err
-		}
-		for _, o := range owners {
-			p.Owners = append(p.Owners, views.OwnerRow{UserID: o.UserID, Username: o.Username, Display: o.DisplayName,
-				Added: day(o.AddedAt), Primary: o.Primary})
-		}
 		list, next, err := s.admin.Authorizations(ctx, domain.AuthorizationFilter{ClientID: a.ClientID, Limit: 100, After: c.QueryParam("after")})
 		if err != nil {
 			return err
@@ -326,7 +332,7 @@ func (s *Server) appDetail(c echo.Context) error {
 		{Label: "Logo URL", Value: a.LogoURL, Link: true},
 		{Label: "Terms of service", Value: a.TermsURL, Link: true},
 		{Label: "Privacy statement", Value: a.PrivacyURL, Link: true},
-		{Label: "Owner", Value: a.OwnerUsername},
+		{Label: "Owners", Value: strings.Join(ownerNames, ", ")},
 		{Label: "Registered", Value: stamp(a.CreatedAt)},
 	}
 	for _, sec := range a.Secrets {
@@ -354,7 +360,7 @@ func (s *Server) appDetail(c echo.Context) error {
 
 func (s *Server) appRow(a domain.App, now time.Time) views.AppRow {
 	r := views.AppRow{ClientID: a.ClientID, Name: a.Name, Company: a.Company, CallbackURL: a.CallbackURL,
-		Scopes: a.Scopes, ActiveAuthorizations: a.ActiveAuthorizations, State: "none", SecretAge: "—", SecretExpires: "—",
+		Scopes: a.Scopes, ActiveAuthorizations: a.ActiveAuthorizations, Unrevoked: a.Authorizations, State: "none", SecretAge: "—", SecretExpires: "—",
 		Deleted: a.DeletedAt != nil, External: a.External, Status: a.Status, ReviewNote: a.ReviewNote}
 	if sec, ok := a.PrimarySecret(); ok {
 		r.SecretAge = age(sec.CreatedAt, now)

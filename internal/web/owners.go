@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
-	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/views"
@@ -382,5 +381,3 @@ func (s *Server) authorizePost(decide echo.HandlerFunc) echo.HandlerFunc {
 		return decide(c)
 	}
 }
-
-var _ = admin.Overview{}

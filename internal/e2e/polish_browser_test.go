@@ -1,0 +1,136 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestPolishBrowser checks the items of issue #13 that need a browser, on
+// the sweep's data, at a laptop's and a phone's width.
+func TestPolishBrowser(t *testing.T) {
+	requireChromium(t)
+	f := newSweepFixture(t)
+	ctx := newBrowserTimeout(t, 2*time.Minute)
+	js := func(expr string) any {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[any](expr))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", expr, why(err))
+		}
+		return v
+	}
+	truthy := func(what, expr string) {
+		t.Helper()
+		if v, _ := js(expr).(bool); !v {
+			t.Errorf("%s: %s is false", what, expr)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1400, 900)); err != nil {
+		t.Fatal(err)
+	}
+
+	// The skip link is the first stop of the keyboard and shows when
+	// focused; the focus ring on an outline button is visible.
+	lbSignIn(t, ctx, f.ts, "root", lbRootPassword, "/admin/apps")
+	navigate(t, ctx, f.ts.URL+"/admin")
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("\t")); err != nil {
+		t.Fatal(err)
+	}
+	truthy("skip link", `document.activeElement.dataset.testid === "skip-link" && document.activeElement.getBoundingClientRect().top >= 0`)
+
+	// Apps at 1400 px: every column visible (the table does not scroll in
+	// its box), callback URLs on one line, each high-privilege chip on the
+	// line of its scope.
+	navigate(t, ctx, f.ts.URL+"/admin/apps")
+	if w := js(`(() => { const b = document.querySelector('[data-testid="apps-scroll"]'); return [b.scrollWidth, b.clientWidth]; })()`); w.([]any)[0].(float64) > w.([]any)[1].(float64) {
+		t.Errorf("the apps table is %v px wide in its %v px box at 1400 px: a column is cut off", w.([]any)[0], w.([]any)[1])
+	}
+	truthy("callback URLs on one line", `[...document.querySelectorAll('td.url .truncate')].every(e => e.getBoundingClientRect().height < 2 * parseFloat(getComputedStyle(e).lineHeight || 20))`)
+	truthy("chips beside their scope", `(() => { const chips = [...document.querySelectorAll('[data-testid="apps-table"] .scope:has([data-testid="high-privilege"])')];
+		return chips.length > 0 && chips.every(s => Math.abs(s.querySelector('code').getBoundingClientRect().top - s.querySelector('mark').getBoundingClientRect().top) < 8); })()`)
+	// Outline buttons show a focus ring.
+	truthy("focus ring", `(() => { const b = document.querySelector('[data-testid="signout"]'); b.focus({focusVisible: true});
+		const cs = getComputedStyle(b); return b.matches(':focus-visible') ? cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2 : true; })()`)
+
+	// Copy button of the client id: shown by the script, and it copies.
+	navigate(t, ctx, f.ts.URL+"/admin/apps/"+f.app.ClientID)
+	waitVisible(t, ctx, `[data-testid="copy-client-id"]`)
+	click(t, ctx, `[data-testid="copy-client-id"]`)
+	waitUntil(t, ctx, "the copy button says Copied", func() bool { return textOf(t, ctx, `[data-testid="copy-client-id"]`) == "Copied" })
+	// Unset fields show a dash; times carry their zone.
+	truthy("unset fields", `[...document.querySelectorAll('[data-testid="app-fields"] tr')].some(r => r.innerText.includes("Logo URL") && r.querySelector('[data-testid="unset"]').innerText === "—")`)
+	truthy("registered time has its zone", `[...document.querySelectorAll('[data-testid="app-fields"] tr')].some(r => /Registered\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC/.test(r.innerText))`)
+
+	// An expired secret offers Regenerate, not a staged rotation.
+	navigate(t, ctx, f.ts.URL+"/admin/apps/"+f.expiredID)
+	if countOf(t, ctx, `[data-testid="expiry-banner"][data-state="expired"] [data-testid="banner-regenerate"]`) != 1 ||
+		countOf(t, ctx, `[data-testid="start-rotation"]`) != 0 {
+		t.Error("the expired secret's banner does not offer Regenerate alone")
+	}
+	// An imported app's secret use is not tracked here.
+	navigate(t, ctx, f.ts.URL+"/admin/apps/20000000-0000-4000-8000-000000000001")
+	if got := textOf(t, ctx, `[data-testid="secret-last-used"]`); got != "not tracked here" {
+		t.Errorf("imported app last used %q", got)
+	}
+	if got := textOf(t, ctx, `[data-testid="secret-uses"]`); got != "not tracked here" {
+		t.Errorf("imported app uses %q", got)
+	}
+	// Overview tiles say they count secrets.
+	navigate(t, ctx, f.ts.URL+"/admin")
+	for _, st := range []string{"ok", "expiring", "critical", "expired"} {
+		if got := textOf(t, ctx, `[data-testid="count-`+st+`"] span`); got != "secrets "+st {
+			t.Errorf("tile %s reads %q", st, got)
+		}
+	}
+	// The user page: high-privilege chips and a Revoke per authorization.
+	navigate(t, ctx, f.ts.URL+"/admin/users/"+f.bobID)
+	if countOf(t, ctx, `[data-testid="user-authorizations"] [data-testid="high-privilege"]`) == 0 {
+		t.Error("no high-privilege chip on the user page")
+	}
+	if n := countOf(t, ctx, `[data-testid="user-authorization-row"] [data-testid="revoke-authorization"]`); n != countOf(t, ctx, `[data-testid="user-authorization-row"]`) || n == 0 {
+		t.Errorf("%d Revoke buttons on the user page", n)
+	}
+	// The audit log: labelled filters, details as key: value lines with the
+	// JSON on demand, targets linked to their page.
+	navigate(t, ctx, f.ts.URL+"/admin/audit?action=consent.grant")
+	truthy("details as key: value", `[...document.querySelectorAll('[data-testid="audit-details"] .kv li')].some(li => li.innerText.startsWith("client_id: "))`)
+	truthy("JSON on demand", `(() => { const d = document.querySelector('[data-testid="audit-details"] details'); return d && !d.open && d.querySelector('[data-testid="audit-json"]').textContent.startsWith("{"); })()`)
+	href, _ := js(`document.querySelector('[data-testid="audit-target-link"]').getAttribute("href")`).(string)
+	if !strings.HasPrefix(href, "/admin/apps/"+f.app.ClientID+"#authorization-") {
+		t.Errorf("an authorization's target links to %q, want its row on the app page", href)
+	}
+	clickAndWait(t, ctx, `[data-testid="audit-target-link"]`)
+	if !strings.Contains(currentURL(t, ctx), "/admin/apps/"+f.app.ClientID) || countOf(t, ctx, `tr:target`) != 1 {
+		t.Errorf("the target link opened %s without its authorization row", currentURL(t, ctx))
+	}
+	// The scope picker's filter box narrows the list and opens the groups
+	// that match; Enter does not submit the form.
+	navigate(t, ctx, f.ts.URL+"/admin/apps/new")
+	waitVisible(t, ctx, `[data-testid="scope-filter"]`)
+	fill(t, ctx, `[data-testid="scope-filter"]`, "build\n")
+	if strings.Contains(currentURL(t, ctx), "/admin/apps/") && !strings.HasSuffix(currentURL(t, ctx), "/admin/apps/new") {
+		t.Errorf("Enter in the filter submitted the form: %s", currentURL(t, ctx))
+	}
+	truthy("filter shows only matches", `(() => { const opts = [...document.querySelectorAll('[data-scope-picker] .scope-option')];
+		const shown = opts.filter(o => o.offsetParent !== null);
+		return shown.length > 0 && shown.length < opts.length && shown.every(o => o.textContent.toLowerCase().includes("build") || o.closest("details").querySelector("summary").textContent.toLowerCase().includes("build")); })()`)
+
+	// At a phone's width: the menu collapses behind its button, the chart
+	// keeps legible labels.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(400, 800)); err != nil {
+		t.Fatal(err)
+	}
+	navigate(t, ctx, f.ts.URL+"/admin")
+	if countOf(t, ctx, `[data-testid="site-menu"]:not(.open)`) != 1 || js(`document.querySelector('[data-testid="site-menu"]').offsetParent === null`) != true {
+		t.Error("the menu is open at 400 px before its button is pressed")
+	}
+	click(t, ctx, `[data-testid="nav-toggle"]`)
+	waitVisible(t, ctx, `[data-testid="site-menu"] a[href="/admin/apps"]`)
+	if got := js(`document.querySelector('[data-testid="nav-toggle"]').getAttribute("aria-expanded")`); got != "true" {
+		t.Errorf("menu button aria-expanded %v after opening", got)
+	}
+	truthy("legible chart labels", `[...document.querySelectorAll('[data-testid="expiry-chart"] text.month')].every(e => e.getBoundingClientRect().height >= 9)`)
+}

@@ -82,6 +82,7 @@ type Service struct {
 	now            func() time.Time
 	secretLifetime time.Duration
 	hashSlots      *limit.Slots
+	hashMem        hashMemory
 	failed         *failedSignIns
 }
 

@@ -254,6 +254,11 @@ type AppFilter struct {
 	OwnerID string
 }
 
+// AppCountCap bounds the count of matching apps an app listing makes
+// (a bounded walk per page load): AppPage.Total is at most AppCountCap+1,
+// meaning "more than AppCountCap".
+const AppCountCap = 10000
+
 // AppPage is one page of apps in the filter's order. Next/Prev are
 // cursors, empty when there is no such page. Total is the number of apps
 // that match the filter, on every page.
@@ -315,9 +320,13 @@ func SecretExpiry(created time.Time, lifetime time.Duration) time.Time {
 // ActiveOnly leaves out revoked ones. After is a keyset cursor (granted_at
 // descending, then id). Limit defaults to 100 (at most 1000).
 type AuthorizationFilter struct {
-	ID         string
-	UserID     string
-	ClientID   string
+	ID       string
+	UserID   string
+	ClientID string
+	// AppQuery and UserQuery match the app's name or the user's username
+	// or display name (substring, case-insensitive).
+	AppQuery   string
+	UserQuery  string
 	Scope      string
 	ActiveOnly bool
 	After      string

@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -12,6 +13,17 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/scope"
 	"github.com/oauthdesk/oauthdesk/internal/secret"
 )
+
+// ConsentStore is what the authorization endpoint needs: the client, the
+// user's authorization of it, and the code it issues, in one transaction.
+type ConsentStore interface {
+	WriteTx(ctx context.Context, fn func(ctx context.Context) error) error
+	ClientByID(ctx context.Context, clientID string) (domain.App, error)
+	ActiveAuthorization(ctx context.Context, userID, clientID string) (domain.Authorization, error)
+	CreateAuthorization(ctx context.Context, a domain.Authorization) error
+	UpdateAuthorizationGrant(ctx context.Context, id string, scopes []string, redirectURI string, at time.Time) error
+	CreateCode(ctx context.Context, c domain.AuthCode) error
+}
 
 // ResponseTypeAssertion is the only response_type the web-server flow
 // uses (seed 001, "Authorize your app").
@@ -99,7 +111,7 @@ func (s *Service) CheckAuthorize(ctx context.Context, userID string, req Authori
 	if err != nil || len(req.ClientID) != 36 {
 		return Consent{}, &PageError{Message: "The client_id is not a valid app ID (a GUID such as 00001111-aaaa-2222-bbbb-3333cccc4444)."}
 	}
-	app, err := s.store.ClientByID(ctx, id.String())
+	app, err := s.consents.ClientByID(ctx, id.String())
 	if apperr.Is(err, apperr.NotFound) || (err == nil && app.DeletedAt != nil) {
 		return Consent{}, &PageError{Message: "No app is registered with this client_id. It may have been deleted."}
 	}
@@ -153,7 +165,7 @@ func (s *Service) CheckAuthorize(ctx context.Context, userID string, req Authori
 		c.Scopes = append(c.Scopes, sc)
 	}
 	if userID != "" {
-		a, err := s.store.ActiveAuthorization(ctx, userID, app.ClientID)
+		a, err := s.consents.ActiveAuthorization(ctx, userID, app.ClientID)
 		switch {
 		case err == nil:
 			c.Existing = &a
@@ -197,21 +209,21 @@ func (s *Service) Decide(ctx context.Context, userID string, req AuthorizeReques
 	}
 	code := secret.New(secret.PrefixCode)
 	primary, _ := c.App.PrimarySecret()
-	err = s.store.WriteTx(ctx, func(ctx context.Context) error {
-		a, err := s.store.ActiveAuthorization(ctx, userID, c.App.ClientID)
+	err = s.consents.WriteTx(ctx, func(ctx context.Context) error {
+		a, err := s.consents.ActiveAuthorization(ctx, userID, c.App.ClientID)
 		before := a.Scopes
 		switch {
 		case apperr.Is(err, apperr.NotFound):
 			a = domain.Authorization{ID: uuid.NewString(), UserID: userID, ClientID: c.App.ClientID,
 				Scopes: requested, RedirectURI: c.App.CallbackURL, GrantedAt: now}
-			if err := s.store.CreateAuthorization(ctx, a); err != nil {
+			if err := s.consents.CreateAuthorization(ctx, a); err != nil {
 				return err
 			}
 		case err != nil:
 			return err
 		default:
 			granted := s.scopes.Minimal(append(append([]string{}, a.Scopes...), requested...))
-			if err := s.store.UpdateAuthorizationGrant(ctx, a.ID, granted, c.App.CallbackURL, now); err != nil {
+			if err := s.consents.UpdateAuthorizationGrant(ctx, a.ID, granted, c.App.CallbackURL, now); err != nil {
 				return err
 			}
 		}
@@ -221,7 +233,7 @@ func (s *Service) Decide(ctx context.Context, userID string, req AuthorizeReques
 		}); err != nil {
 			return err
 		}
-		return s.store.CreateCode(ctx, domain.AuthCode{
+		return s.consents.CreateCode(ctx, domain.AuthCode{
 			ID: uuid.NewString(), Hash: secret.Hash(code), AuthorizationID: a.ID, ClientID: c.App.ClientID,
 			UserID: userID, SecretID: primary.ID, Scopes: requested, RedirectURI: c.App.CallbackURL,
 			CodeChallenge: req.CodeChallenge, CreatedAt: now, ExpiresAt: now.Add(s.cfg.CodeTTL),

@@ -153,9 +153,9 @@ func (db *DB) AuthorizationsByClient(ctx context.Context, clientID string, limit
 		limit = 100
 	}
 	var rows []authorizationListRow
-	err := db.rd(ctx).Raw(`SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name, `+stateSQL+` AS state
+	err := db.rd(ctx).Raw(`SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name
 FROM authorizations z JOIN users u ON u.id = z.user_id JOIN apps a ON a.client_id = z.client_id
-WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT ?`, append(liveArgs(db.now()), clientID, limit)...).Scan(&rows).Error
+WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT ?`, clientID, limit).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "authorizations")
 	}
@@ -163,7 +163,7 @@ WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT
 	for i, r := range rows {
 		out[i] = r.domain()
 	}
-	return out, nil
+	return out, db.fillStates(ctx, out, db.now())
 }
 
 // SetAuthorizationScopes replaces the granted scopes of an authorization

@@ -86,10 +86,13 @@ type AppRow struct {
 	SecretDaysLeft       int
 	State                string // ok | expiring | critical | expired | none
 	ActiveAuthorizations int64
-	Deleted              bool
-	External             bool
-	Status               string // active | pending | rejected
-	ReviewNote           string // why an administrator rejected it
+	// Unrevoked counts authorizations not revoked: the active ones and
+	// those needing re-authorization (the authorizations sort's key).
+	Unrevoked  int64
+	Deleted    bool
+	External   bool
+	Status     string // active | pending | rejected
+	ReviewNote string // why an administrator rejected it
 }
 
 // AppsPage is /admin/apps.
@@ -208,6 +211,11 @@ type AppPage struct {
 	CanManage     bool // admin (not auditor), or an owner on the owner's page
 	HasAlt        bool
 	Flash         string
+	// ActiveAuthorizations counts them all; Authorizations is one page of
+	// them (active first), NextURL and FirstURL page through.
+	ActiveAuthorizations int64
+	NextURL, FirstURL    string
+	AuthorizationQuery   string // the user search over the authorizations
 	// Base is the app's page: /admin/apps/{id} or /profile/apps/{id}; the
 	// secret and delete actions hang under it.
 	Base string
@@ -248,13 +256,14 @@ type UserRow struct {
 	MustChange           bool
 }
 
-// UsersPage is /admin/users.
+// UsersPage is /admin/users: one page of users, searchable.
 type UsersPage struct {
 	Nav
 	Users     []UserRow
 	CanManage bool
 	Flash     string
 	NextURL   string
+	Query     string // the search
 }
 
 // SettingsPage is /admin/settings.
@@ -429,11 +438,12 @@ type AppScopesPage struct {
 type UserPage struct {
 	Nav
 	User           UserRow
-	Authorizations []AuthorizationRow
+	Authorizations []AuthorizationRow // one page, newest grant first
 	CanManage      bool
 	Flash          string
 	Error          string
 	NextURL        string
+	Query          string // the app-name search over the authorizations
 }
 
 // StateCount is one expiry state and how many secrets are in it.

@@ -76,7 +76,9 @@ func (s *Service) authenticate(ctx context.Context, username, password string) (
 	if !s.hashSlots.Acquire(ctx.Done()) {
 		return domain.User{}, errBusy
 	}
+	s.hashMem.begin()
 	ok, herr := argon2id.ComparePasswordAndHash(password, hash)
+	s.hashMem.end()
 	s.hashSlots.Release()
 	if err != nil || herr != nil || !ok || !u.Active() {
 		// A disabled or deleted user gets the same answer: the message

@@ -71,7 +71,9 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (domain.User, erro
 	if !s.hashSlots.Acquire(ctx.Done()) {
 		return domain.User{}, errBusy
 	}
+	s.hashMem.begin()
 	hash, err := argon2id.CreateHash(in.Password, argonParams)
+	s.hashMem.end()
 	s.hashSlots.Release()
 	if err != nil {
 		return domain.User{}, err

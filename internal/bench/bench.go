@@ -186,9 +186,6 @@ func (b *bench) startServer(ctx context.Context) error {
 	if b.server != nil {
 		return nil
 	}
-	if b.ceilingProc != nil { // the ceiling is measured alone
-		b.ceilingProc.stop()
-	}
 	addr, err := freePort()
 	if err != nil {
 		return err
@@ -255,9 +252,9 @@ type wrkResult struct {
 	SocketErrors int64 `json:"socket_errors"`
 }
 
-// drive runs wrk for the options' duration and samples the RSS of l.pid
+// drive runs wrk for d (whole seconds, at least one) and samples the RSS of l.pid
 // meanwhile. With --profile, it saves a CPU profile of the server.
-func (b *bench) drive(ctx context.Context, name string, l load) (wrkResult, int64, error) {
+func (b *bench) drive(ctx context.Context, name string, l load, d time.Duration) (wrkResult, int64, error) {
 	file := ""
 	if len(l.values) > 0 {
 		file = filepath.Join(b.dir, "values.txt")
@@ -265,7 +262,7 @@ func (b *bench) drive(ctx context.Context, name string, l load) (wrkResult, int6
 			return wrkResult{}, 0, err
 		}
 	}
-	secs := int(b.o.duration / time.Second)
+	secs := max(int(d/time.Second), 1)
 	args := []string{"-t", strconv.Itoa(b.o.threads), "-c", strconv.Itoa(b.o.connections), "-d", strconv.Itoa(secs) + "s",
 		"--timeout", "10s", "-s", filepath.Join(b.dir, "load.lua"), l.url + l.path, "--",
 		l.mode, file, strconv.Itoa(b.o.threads), strconv.Itoa(l.expect), l.method, l.path, l.prefix, l.suffix, l.header}

@@ -14,7 +14,10 @@
 //
 // Rows are the scenarios() table (scenarios.go): add a row there.
 // --db (env OAUTHDESK_BENCH_DB) points the server at another database,
-// passed to `oauthdesk serve` as OAUTHDESK_DB. --profile DIR saves a CPU
+// passed to `oauthdesk serve` as OAUTHDESK_DB. With OAUTHDESK_TEST_POSTGRES
+// set (and no --db), every scenario runs a second time on a fresh
+// PostgreSQL database and its rows ("… · PostgreSQL") print beside
+// SQLite's (postgres.go). --profile DIR saves a CPU
 // profile of the server per scenario (the server runs with --pprof-addr).
 package main
 
@@ -42,6 +45,8 @@ type options struct {
 	profile     string
 	serverArgs  []string
 	goBin       string
+	only        string
+	keep        bool
 }
 
 func main() {
@@ -51,7 +56,9 @@ func main() {
 	flag.IntVar(&o.connections, "connections", 32, "concurrent connections (wrk -c)")
 	flag.IntVar(&o.threads, "threads", 2, "load generator threads (wrk -t)")
 	flag.StringVar(&o.db, "db", os.Getenv("OAUTHDESK_BENCH_DB"), "the server's database (OAUTHDESK_DB); default a fresh SQLite file in a temp dir (env OAUTHDESK_BENCH_DB)")
-	flag.StringVar(&o.profile, "profile", "", "save a CPU profile of the server for each scenario in this directory")
+	flag.StringVar(&o.profile, "profile", "", "save CPU and heap profiles of the server for each scenario in this directory")
+	flag.BoolVar(&o.keep, "keep", false, "keep the temp directory (database, server log) for a look afterwards")
+	flag.StringVar(&o.only, "only", "", "run only the scenarios whose names contain one of these comma-separated words (the ceiling always runs)")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: go run ./internal/bench [--out FILE] [--duration 5s] [--db DB] [--profile DIR] [-- serve flags…]")
 		flag.PrintDefaults()
@@ -94,7 +101,13 @@ func run(ctx context.Context, o options) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer func() {
+		if o.keep {
+			logf("kept %s (database, logs)", dir)
+			return
+		}
+		_ = os.RemoveAll(dir)
+	}()
 	if o.profile != "" {
 		if err := os.MkdirAll(o.profile, 0o755); err != nil {
 			return nil, err
@@ -109,6 +122,9 @@ func run(ctx context.Context, o options) (*report, error) {
 	}
 	rep := &report{Machine: machine(), Connections: o.connections, Threads: o.threads, Duration: o.duration.String(), Started: start.UTC().Format(time.RFC3339)}
 	for _, sc := range scenarios() {
+		if !sc.ceiling && !selected(o.only, sc.name) {
+			continue
+		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -119,9 +135,30 @@ func run(ctx context.Context, o options) (*report, error) {
 		}
 		rep.Rows = append(rep.Rows, r)
 	}
+	if pg := os.Getenv("OAUTHDESK_TEST_POSTGRES"); pg != "" && o.db == "" {
+		b.stopAll() // one server at a time
+		rows, err := runPostgres(ctx, b, pg)
+		if err != nil {
+			return nil, err
+		}
+		rep.Rows = append(rep.Rows, rows...)
+	}
 	rep.finish()
 	rep.Elapsed = time.Since(start).Round(time.Second).String()
 	return rep, nil
+}
+
+// selected reports whether name matches the --only list (empty: all).
+func selected(only, name string) bool {
+	if only == "" {
+		return true
+	}
+	for _, w := range strings.Split(only, ",") {
+		if w = strings.TrimSpace(w); w != "" && strings.Contains(strings.ToLower(name), strings.ToLower(w)) {
+			return true
+		}
+	}
+	return false
 }
 
 func lookWrk() (string, error) {

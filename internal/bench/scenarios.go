@@ -127,23 +127,48 @@ func bearerLoad(ctx context.Context, b *bench, afterRevocations bool) (load, err
 		path: profilePath, header: "Authorization", prefix: "Bearer "}), nil
 }
 
-// runScenario prepares and drives one row.
+// runScenario prepares and drives one row. Every row but the ceiling's
+// first measures the ceiling again, just before its own load, and its
+// ratio is to that: on a machine shared with other work the capacity moves
+// between rows, and a ratio is only fair against the capacity of the
+// moment.
 func (b *bench) runScenario(ctx context.Context, sc scenario) (row, error) {
 	l, err := sc.prepare(ctx, b, b.done())
 	if err != nil {
 		return row{}, err
 	}
-	res, peak, err := b.drive(ctx, sc.name, l)
+	var ceiling float64
+	if !sc.ceiling {
+		u, err := b.startCeiling(ctx)
+		if err != nil {
+			return row{}, err
+		}
+		res, _, err := b.drive(ctx, scCeiling, load{url: u, mode: "get", method: http.MethodGet, path: "/", expect: http.StatusOK,
+			pid: b.ceilingProc.cmd.Process.Pid}, b.o.duration/2)
+		if err != nil {
+			return row{}, err
+		}
+		ceiling = rate(res)
+	}
+	res, peak, err := b.drive(ctx, sc.name, l, b.o.duration)
 	if err != nil {
 		return row{}, err
 	}
-	r := row{Scenario: sc.name, Requests: res.Requests, Errors: res.BadStatus + res.SocketErrors,
-		P50MS: float64(res.P50US) / 1000, P99MS: float64(res.P99US) / 1000, PeakRSSMB: float64(peak) / (1 << 20), ceiling: sc.ceiling}
-	if res.DurationUS > 0 {
-		r.RPS = float64(res.Requests) / (float64(res.DurationUS) / 1e6)
+	r := row{Scenario: sc.name, Requests: res.Requests, Errors: res.BadStatus + res.SocketErrors, RPS: rate(res),
+		P50MS: float64(res.P50US) / 1000, P99MS: float64(res.P99US) / 1000, PeakRSSMB: float64(peak) / (1 << 20),
+		CeilingRPS: ceiling, ceiling: sc.ceiling}
+	if sc.ceiling {
+		r.CeilingRPS = r.RPS
 	}
 	b.rows = append(b.rows, r)
 	return r, nil
+}
+
+func rate(r wrkResult) float64 {
+	if r.DurationUS <= 0 {
+		return 0
+	}
+	return float64(r.Requests) / (float64(r.DurationUS) / 1e6)
 }
 
 func (b *bench) done() map[string]row {

@@ -55,7 +55,9 @@ func serveCmd(g *globals) *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			log := slog.New(slog.NewTextHandler(g.env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			logw := newLogWriter(g.env.Stderr, 100*time.Millisecond)
+			defer logw.Close()
+			log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelInfo}))
 			if reportTo != "" {
 				for _, a := range strings.Split(reportTo, ",") {
 					if a = strings.TrimSpace(a); a != "" {

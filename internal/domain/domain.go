@@ -114,6 +114,10 @@ type App struct {
 	// ActiveAuthorizations counts authorizations in the true state
 	// AuthActive; filled by listings only.
 	ActiveAuthorizations int64
+	// Authorizations counts the app's authorizations not revoked (active
+	// or needing re-authorization): the count the store keeps with each
+	// grant and revocation, which orders AppSortAuthorizations.
+	Authorizations int64
 }
 
 // PrimarySecret returns the app's active primary secret, if any.
@@ -224,7 +228,7 @@ const (
 	AppSortName           = "name"           // app name, case-insensitive
 	AppSortExpiry         = "expiry"         // primary secret's expiry, soonest first
 	AppSortAge            = "age"            // primary secret's creation, oldest first
-	AppSortAuthorizations = "authorizations" // active authorizations, fewest first
+	AppSortAuthorizations = "authorizations" // authorizations not revoked (App.Authorizations), fewest first
 )
 
 // AppFilter selects a page of the app listing. Query matches the app name
@@ -249,6 +253,11 @@ type AppFilter struct {
 	// OwnerID keeps the apps that user owns or co-owns when set.
 	OwnerID string
 }
+
+// AppCountCap bounds the count of matching apps an app listing makes
+// (a bounded walk per page load): AppPage.Total is at most AppCountCap+1,
+// meaning "more than AppCountCap".
+const AppCountCap = 10000
 
 // AppPage is one page of apps in the filter's order. Next/Prev are
 // cursors, empty when there is no such page. Total is the number of apps
@@ -311,9 +320,13 @@ func SecretExpiry(created time.Time, lifetime time.Duration) time.Time {
 // ActiveOnly leaves out revoked ones. After is a keyset cursor (granted_at
 // descending, then id). Limit defaults to 100 (at most 1000).
 type AuthorizationFilter struct {
-	ID         string
-	UserID     string
-	ClientID   string
+	ID       string
+	UserID   string
+	ClientID string
+	// AppQuery and UserQuery match the app's name or the user's username
+	// or display name (substring, case-insensitive).
+	AppQuery   string
+	UserQuery  string
 	Scope      string
 	ActiveOnly bool
 	After      string

@@ -154,7 +154,7 @@ func TestAppsSortKeyset(t *testing.T) {
 		if m == nil {
 			return ""
 		}
-		return m[1]
+		return strings.TrimSpace(m[1])
 	}
 	nextRE := regexp.MustCompile(`href="([^"]+)" data-testid="next-page"`)
 	prevRE := regexp.MustCompile(`href="([^"]+)" data-testid="prev-page"`)

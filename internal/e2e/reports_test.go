@@ -229,7 +229,7 @@ func TestScheduledReports(t *testing.T) {
 // TestReportLease: two replicas on one database never both send a run.
 func TestReportLease(t *testing.T) {
 	ts := newTestServer(t)
-	other, err := server.Open(context.Background(), server.Config{DBPath: ts.DBPath, BaseURL: ts.URL,
+	other, err := server.Open(context.Background(), server.Config{DBPath: ts.DBPath, BaseURL: ts.URL, KeyFile: ts.App.KeyFile,
 		Reports: server.ReportConfig{Dir: t.TempDir()}})
 	if err != nil {
 		t.Fatal(err)

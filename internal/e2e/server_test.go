@@ -148,8 +148,17 @@ func (r *rawDB) bind(q string) string {
 	return b.String()
 }
 
-// Exec runs a statement.
-func (r *rawDB) Exec(q string, args ...any) (sql.Result, error) { return r.db.Exec(r.bind(q), args...) }
+// Exec runs a statement. On PostgreSQL it then waits out the bound within
+// which the server sees another process's commit (store.PollInterval:
+// its caches and the Bearer check poll), as a person editing the
+// database behind a replica's back would.
+func (r *rawDB) Exec(q string, args ...any) (sql.Result, error) {
+	res, err := r.db.Exec(r.bind(q), args...)
+	if r.pg && err == nil {
+		time.Sleep(store.PollInterval + 100*time.Millisecond)
+	}
+	return res, err
+}
 
 // QueryRow runs a query returning one row.
 func (r *rawDB) QueryRow(q string, args ...any) *sql.Row { return r.db.QueryRow(r.bind(q), args...) }

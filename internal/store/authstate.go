@@ -95,23 +95,3 @@ WHERE `+column+` IN ? AND z.revoked_at IS NULL AND `+liveSQL+` GROUP BY `+column
 func (db *DB) trueActiveCounts(ctx context.Context, clientIDs []string, now time.Time) (map[string]int64, error) {
 	return db.activeCounts(ctx, "z.client_id", clientIDs, now)
 }
-
-// liveCountsByClient returns, for every app, how many of its unrevoked
-// authorizations are active at now, walking the live tokens and codes
-// (not every authorization).
-func (db *DB) liveCountsByClient(ctx context.Context, now time.Time) (map[string]int64, error) {
-	var rows []struct {
-		ClientID string
-		N        int64
-	}
-	err := db.rd(ctx).Raw(`SELECT z.client_id, COUNT(*) AS n FROM (`+liveIDsSQL+`) live
-JOIN authorizations z ON z.id = live.id AND z.revoked_at IS NULL GROUP BY z.client_id`, liveArgs(now)...).Scan(&rows).Error
-	if err != nil {
-		return nil, translate(err, "authorizations")
-	}
-	out := make(map[string]int64, len(rows))
-	for _, r := range rows {
-		out[r.ClientID] = r.N
-	}
-	return out, nil
-}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"gorm.io/gorm"
@@ -34,9 +35,10 @@ type batchReq struct {
 // BatchTx runs fn in a write transaction that it may share with other
 // BatchTx calls made at the same time (group commit): the calls waiting
 // when the previous transaction ended, up to MaxBatch, run one after the
-// other in one transaction, each in its own savepoint, and the
-// transaction commits once. fn's writes are rolled back alone when it
-// returns an error or panics; BatchTx returns only after the commit, with
+// other in one transaction, and the transaction commits once. fn's writes
+// are rolled back alone when it returns an error or panics (the batch is
+// then run again with a savepoint around each call, so fn may run twice;
+// only its last run counts). BatchTx returns only after the commit, with
 // fn's error, or the commit's error when the commit failed (then nothing
 // of fn stuck). Inside another write transaction it joins it.
 //
@@ -107,45 +109,78 @@ func (db *DB) commitLoop() {
 				}
 			}
 		}
-	fill:
+		// Take what waits; then yield a couple of times, so that requests
+		// about to arrive (their handlers are running) join this batch.
+		for spins := 0; spins < 3 && len(batch) < MaxBatch; spins++ {
+		fill:
+			for len(batch) < MaxBatch {
+				select {
+				case r := <-b.reqs:
+					batch = append(batch, r)
+				default:
+					break fill
+				}
+			}
+			runtime.Gosched()
+		}
 		for len(batch) < MaxBatch {
 			select {
 			case r := <-b.reqs:
 				batch = append(batch, r)
+				continue
 			default:
-				break fill
 			}
+			break
 		}
 		db.runBatch(batch)
 	}
 }
 
-// runBatch runs one batch in one write transaction and answers every call.
+// runBatch runs one batch in one write transaction and answers every
+// call. Optimistically first: every call runs straight in the
+// transaction; if one fails, that attempt is rolled back and the batch
+// runs again with a savepoint around each call, so that only the failing
+// call's writes are undone. (A call's fn may thus run twice; only the
+// second run's writes and results count, and nothing was answered yet.)
 func (db *DB) runBatch(batch []*batchReq) {
 	errs := make([]error, len(batch))
 	st := &txState{write: true}
+	errFailed := errors.New("a call failed")
 	err := db.w.WithContext(context.Background()).Transaction(func(g *gorm.DB) error {
 		st.g = g
-		if len(batch) == 1 { // alone: no savepoint; its failure rolls back the transaction
-			errs[0] = runOne(batch[0], st)
-			return errs[0]
-		}
 		for i, r := range batch {
-			if err := g.Exec("SAVEPOINT oauthdesk_batch").Error; err != nil {
-				return err
-			}
 			if errs[i] = runOne(r, st); errs[i] != nil {
-				if err := g.Exec("ROLLBACK TO SAVEPOINT oauthdesk_batch").Error; err != nil {
-					return err
-				}
-			}
-			if err := g.Exec("RELEASE SAVEPOINT oauthdesk_batch").Error; err != nil {
-				return err
+				return errFailed
 			}
 		}
 		return nil
 	})
-	if err != nil && !(len(batch) == 1 && errors.Is(err, errs[0])) {
+	if errors.Is(err, errFailed) {
+		if len(batch) == 1 {
+			err = nil // its own error, its writes rolled back
+		} else {
+			clear(errs)
+			st = &txState{write: true}
+			err = db.w.WithContext(context.Background()).Transaction(func(g *gorm.DB) error {
+				st.g = g
+				for i, r := range batch {
+					if err := g.Exec("SAVEPOINT oauthdesk_batch").Error; err != nil {
+						return err
+					}
+					if errs[i] = runOne(r, st); errs[i] != nil {
+						if err := g.Exec("ROLLBACK TO SAVEPOINT oauthdesk_batch").Error; err != nil {
+							return err
+						}
+					}
+					if err := g.Exec("RELEASE SAVEPOINT oauthdesk_batch").Error; err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+	}
+	if err != nil { // the transaction failed: nobody's writes stuck
 		for i := range errs {
 			if errs[i] == nil {
 				errs[i] = translate(err, "write transaction")

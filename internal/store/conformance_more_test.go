@@ -290,3 +290,43 @@ func testRetireSecretOnce(t *testing.T, newDB func(testing.TB) *DB) {
 		t.Errorf("%d invalidations, want 1", n)
 	}
 }
+
+// testConcurrentConsentOnePair: consents of one user to one app racing on
+// two replicas (read the active authorization, then create or update it,
+// in one write transaction) end with one active authorization and no
+// error.
+func testConcurrentConsentOnePair(t *testing.T, newDB func(testing.TB) *DB) {
+	ctx := t.Context()
+	db := newDB(t)
+	handles := []*DB{db, second(t, db)}
+	u := mkUser(t, ctx, db, "consenter")
+	a := mkApp(t, ctx, db, u, "Consent", "Co")
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := handles[i%2]
+			err := h.WriteTx(ctx, func(ctx context.Context) error {
+				z, err := h.ActiveAuthorization(ctx, u.ID, a.ClientID)
+				switch {
+				case err == nil:
+					return h.UpdateAuthorizationGrant(ctx, z.ID, []string{"vso.work"}, a.CallbackURL, now0)
+				case apperr.Is(err, apperr.NotFound):
+					time.Sleep(10 * time.Millisecond) // widen the window
+					return h.CreateAuthorization(ctx, newAuthz(u, a))
+				default:
+					return err
+				}
+			})
+			if err != nil {
+				t.Errorf("consent %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	var n int64
+	if err := db.w.Raw(`SELECT COUNT(*) FROM authorizations WHERE revoked_at IS NULL`).Scan(&n).Error; err != nil || n != 1 {
+		t.Errorf("%d active authorizations (%v), want 1", n, err)
+	}
+}

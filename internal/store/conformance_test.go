@@ -27,6 +27,7 @@ var suite = []struct {
 	{"ReadTxWhileReadPoolIsFull", testReadTxWhileReadPoolIsFull},
 	{"ListAppsKeysetPagination", testListAppsKeysetPagination},
 	{"ListAppsSearch", testListAppsSearch},
+	{"ListAppsOrders", testListAppsOrders},
 	{"MarkUsedHasOneWinner", testMarkUsedHasOneWinner},
 	{"RevokeAuthorization", testRevokeAuthorization},
 	{"SessionStore", testSessionStore},
@@ -37,6 +38,7 @@ var suite = []struct {
 	{"ScopeUsageAccumulates", testScopeUsageAccumulates},
 	{"SettingsUpsert", testSettingsUpsert},
 	{"RetireSecretOnce", testRetireSecretOnce},
+	{"ConcurrentConsentOnePair", testConcurrentConsentOnePair},
 	{"Seed", testSeed},
 }
 

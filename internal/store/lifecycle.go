@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -64,6 +65,13 @@ func (db *DB) authorizationQuery(ctx context.Context, f domain.AuthorizationFilt
 	}
 	if f.ClientID != "" {
 		q = q.Where("z.client_id = ?", f.ClientID)
+	}
+	if v := strings.TrimSpace(f.AppQuery); v != "" {
+		q = q.Where("a.name "+db.fl.like+" ? ESCAPE '\\'", "%"+escapeLike(v)+"%")
+	}
+	if v := strings.TrimSpace(f.UserQuery); v != "" {
+		like := "%" + escapeLike(v) + "%"
+		q = q.Where("(u.username "+db.fl.like+" ? ESCAPE '\\' OR u.display_name "+db.fl.like+" ? ESCAPE '\\')", like, like)
 	}
 	if f.Scope != "" {
 		q = q.Where("(' ' || z.scopes || ' ') LIKE ? ESCAPE '\\'", "% "+escapeLike(f.Scope)+" %")

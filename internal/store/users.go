@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -94,15 +95,20 @@ func (db *DB) ListUsers(ctx context.Context, f domain.UserFilter) (domain.UserPa
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	q := `SELECT u.* FROM users u`
+	q := `SELECT u.* FROM users u WHERE 1=1`
 	var args []any
+	if v := strings.TrimSpace(f.Query); v != "" {
+		like, l := "%"+escapeLike(v)+"%", db.fl.like
+		q += ` AND (u.username ` + l + ` ? ESCAPE '\' OR u.display_name ` + l + ` ? ESCAPE '\' OR u.email ` + l + ` ? ESCAPE '\')`
+		args = append(args, like, like, like)
+	}
 	if f.After != "" {
 		name, id, err := decodeCursor(f.After)
 		if err != nil {
 			return domain.UserPage{}, err
 		}
 		n, p := db.fl.nocase("u.username"), db.fl.nocase("?")
-		q += ` WHERE (` + n + ` > ` + p + ` OR (` + n + ` = ` + p + ` AND u.id > ?))`
+		q += ` AND (` + n + ` > ` + p + ` OR (` + n + ` = ` + p + ` AND u.id > ?))`
 		args = append(args, name, name, id)
 	}
 	q += ` ORDER BY ` + db.fl.nocase("u.username") + `, u.id LIMIT ?`

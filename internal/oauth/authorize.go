@@ -43,6 +43,39 @@ type AuthorizeRequest struct {
 	State        string
 	Scope        string
 	RedirectURI  string
+	// CodeChallenge and CodeChallengeMethod are PKCE (RFC 7636 §4.3):
+	// optional unless the app requires PKCE; only S256 is accepted.
+	CodeChallenge       string
+	CodeChallengeMethod string
+}
+
+// PKCEMethodS256 is the only code_challenge_method accepted (RFC 9700
+// §2.1.1: "plain" offers no protection against a leaked request).
+const PKCEMethodS256 = "S256"
+
+// ErrNameInvalidRequest is the error sent back to the callback for a bad
+// PKCE parameter (RFC 7636 §4.4.1).
+const ErrNameInvalidRequest = "invalid_request"
+
+// checkPKCE validates the PKCE parameters of an authorization request:
+// "" when fine, else the error description.
+func checkPKCE(app domain.App, req AuthorizeRequest) string {
+	if req.CodeChallenge == "" {
+		if req.CodeChallengeMethod != "" {
+			return "code_challenge_method was sent without code_challenge"
+		}
+		if app.RequirePKCE {
+			return "this app requires PKCE: send code_challenge with code_challenge_method=S256"
+		}
+		return ""
+	}
+	if req.CodeChallengeMethod != PKCEMethodS256 {
+		return "code_challenge_method must be S256 (plain is not accepted)"
+	}
+	if !ValidChallenge(req.CodeChallenge) {
+		return "code_challenge must be the base64url SHA-256 of the code_verifier (43 characters)"
+	}
+	return ""
 }
 
 // Consent is a verified authorization request: what the approval page
@@ -104,7 +137,7 @@ func (s *Service) CheckAuthorize(ctx context.Context, userID string, req Authori
 		return Consent{}, &PageError{Message: app.Name + " has no client secret here, so it cannot be authorized yet. Ask its administrator to issue one."}
 	}
 	redirect := func(name, desc string) error {
-		return &RedirectError{Name: name, Description: desc, RedirectURI: app.CallbackURL, State: req.State}
+		return &RedirectError{Name: name, Description: desc, RedirectURI: app.CallbackURL, State: req.State, Issuer: s.cfg.Issuer}
 	}
 	switch {
 	case req.ResponseType == "":
@@ -113,6 +146,9 @@ func (s *Service) CheckAuthorize(ctx context.Context, userID string, req Authori
 		return Consent{}, redirect(ErrNameResponseTypeNotSupported, "response_type must be Assertion")
 	case strings.TrimSpace(req.Scope) == "":
 		return Consent{}, redirect(ErrNameScopeRequired, "scope is required")
+	}
+	if msg := checkPKCE(app, req); msg != "" {
+		return Consent{}, redirect(ErrNameInvalidRequest, msg)
 	}
 	requested, err := s.scopes.Parse(req.Scope)
 	if err != nil {
@@ -167,7 +203,7 @@ func (s *Service) Decide(ctx context.Context, userID string, req AuthorizeReques
 	d := Decision{ClientID: c.App.ClientID, Scopes: requested}
 	now := s.now()
 	if !accept {
-		d.Location = (&RedirectError{Name: ErrNameAccessDenied, RedirectURI: c.App.CallbackURL, State: req.State}).Location()
+		d.Location = (&RedirectError{Name: ErrNameAccessDenied, RedirectURI: c.App.CallbackURL, State: req.State, Issuer: s.cfg.Issuer}).Location()
 		err := s.record(ctx, now, audit.ActionConsentDeny, audit.TargetApp, c.App.ClientID, map[string]any{"user_id": userID, "scopes": requested})
 		return d, err
 	}
@@ -200,13 +236,15 @@ func (s *Service) Decide(ctx context.Context, userID string, req AuthorizeReques
 		return s.consents.CreateCode(ctx, domain.AuthCode{
 			ID: uuid.NewString(), Hash: secret.Hash(code), AuthorizationID: a.ID, ClientID: c.App.ClientID,
 			UserID: userID, SecretID: primary.ID, Scopes: requested, RedirectURI: c.App.CallbackURL,
-			CreatedAt: now, ExpiresAt: now.Add(s.cfg.CodeTTL),
+			CodeChallenge: req.CodeChallenge, CreatedAt: now, ExpiresAt: now.Add(s.cfg.CodeTTL),
 		})
 	})
 	if err != nil {
 		return Decision{}, err
 	}
 	d.Approved = true
-	d.Location = withQuery(c.App.CallbackURL, "code", code, "state", req.State)
+	// iss (RFC 9207 §2) lets a client that talks to several servers tell
+	// whose response this is.
+	d.Location = withQuery(c.App.CallbackURL, "code", code, "state", req.State, "iss", s.cfg.Issuer)
 	return d, nil
 }

@@ -64,6 +64,11 @@ func (g *codeGrant) validate(ctx context.Context, t grantRequest) (issuance, err
 	if !t.now.Before(code.ExpiresAt) {
 		return issuance{}, ErrGrantExpired
 	}
+	// PKCE before the code is spent: a request without the verifier
+	// neither gets tokens nor burns the client's code.
+	if err := verifyPKCE(code.CodeChallenge, t.req.CodeVerifier); err != nil {
+		return issuance{}, err
+	}
 	authz, err := s.codes.AuthorizationByID(ctx, code.AuthorizationID)
 	if err != nil {
 		return issuance{}, err

@@ -46,6 +46,9 @@ type TokenRequest struct {
 	ClientAssertion     string
 	Assertion           string
 	RedirectURI         string
+	// CodeVerifier is PKCE's code_verifier (RFC 7636 §4.5), for a code
+	// issued with a code_challenge.
+	CodeVerifier string
 }
 
 // TokenResponse is the token endpoint's success body (PROTOCOL.md, "Token

@@ -61,6 +61,9 @@ type ConsentPage struct {
 	State        string
 	Scope        string
 	RedirectURI  string
+	// PKCE parameters, echoed when the request carried them.
+	CodeChallenge       string
+	CodeChallengeMethod string
 	// AuthorizedSince is set when the user already authorized the app.
 	AuthorizedSince string
 }

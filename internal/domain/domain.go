@@ -68,6 +68,9 @@ type Registration struct {
 	TermsURL    string
 	PrivacyURL  string
 	Scopes      []string
+	// RequirePKCE makes authorization requests without a code_challenge
+	// (S256) fail (RFC 7636; RFC 9700 §2.1.1).
+	RequirePKCE bool
 }
 
 // Secret slots: an app holds at most one active secret in each.
@@ -170,9 +173,12 @@ type AuthCode struct {
 	SecretID        string
 	Scopes          []string
 	RedirectURI     string
-	CreatedAt       time.Time
-	ExpiresAt       time.Time
-	UsedAt          *time.Time
+	// CodeChallenge is the S256 code_challenge the code was issued with
+	// (RFC 7636 §4.3), "" for none.
+	CodeChallenge string
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+	UsedAt        *time.Time
 }
 
 // RefreshToken is a refresh token stored by the SHA-256 Hash of its value.

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
 
@@ -56,10 +57,19 @@ func TestPolishBrowser(t *testing.T) {
 		const cs = getComputedStyle(b); return b.matches(':focus-visible') ? cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2 : true; })()`)
 
 	// Copy button of the client id: shown by the script, and it copies.
+	for _, perm := range []string{"clipboard-read", "clipboard-write"} {
+		if _, err := chromedp.CallBrowser(ctx, browser.SetPermission, browser.SetPermissionParams{
+			Permission: &browser.PermissionDescriptor{Name: perm}, Setting: browser.PermissionSettingGranted, Origin: f.ts.URL}); err != nil {
+			t.Fatalf("grant %s: %v", perm, err)
+		}
+	}
 	navigate(t, ctx, f.ts.URL+"/admin/apps/"+f.app.ClientID)
 	waitVisible(t, ctx, `[data-testid="copy-client-id"]`)
 	click(t, ctx, `[data-testid="copy-client-id"]`)
 	waitUntil(t, ctx, "the copy button says Copied", func() bool { return textOf(t, ctx, `[data-testid="copy-client-id"]`) == "Copied" })
+	if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise)); err != nil || got != f.app.ClientID {
+		t.Errorf("the clipboard holds %q (err %v), want the client id %s", got, err, f.app.ClientID)
+	}
 	// Unset fields show a dash; times carry their zone.
 	truthy("unset fields", `[...document.querySelectorAll('[data-testid="app-fields"] tr')].some(r => r.innerText.includes("Logo URL") && r.querySelector('[data-testid="unset"]').innerText === "—")`)
 	truthy("registered time has its zone", `[...document.querySelectorAll('[data-testid="app-fields"] tr')].some(r => /Registered\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC/.test(r.innerText))`)

@@ -107,7 +107,7 @@ func (ew *ExpiryWriter) Write(r reports.ExpiryRow) error {
 	if ew.n == 1 {
 		fmt.Fprintln(ew.tw, "CLIENT ID\tAPP\tCOMPANY\tOWNER\tSECRET\tCREATED\tEXPIRES\tLEFT\tSTATE\tAUTHORIZATIONS")
 	}
-	_, err := fmt.Fprintf(ew.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ClientID, r.AppName, r.Company, r.Owner, r.Slot,
+	_, err := fmt.Fprintf(ew.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ClientID, safeout.Term(r.AppName), safeout.Term(r.Company), safeout.Term(r.Owner), r.Slot,
 		r.CreatedAt.Format(time.DateOnly), r.ExpiresAt.Format(time.DateOnly), leftOf(r), r.State, r.ActiveAuthorizations)
 	return err
 }

@@ -29,6 +29,7 @@ type appRow struct {
 	CreatedAt   time.Time
 	DeletedAt   *time.Time
 	External    bool
+	RequirePKCE bool `gorm:"column:require_pkce"`
 	Status      string
 	ReviewNote  string `gorm:"column:review_note"`
 }
@@ -74,7 +75,7 @@ func (l appListRow) domain() domain.App {
 		ClientID: r.ClientID,
 		Registration: domain.Registration{Name: r.Name, Company: r.Company, Description: r.Description,
 			CompanyURL: r.CompanyURL, AppURL: r.AppURL, CallbackURL: r.CallbackURL, LogoURL: r.LogoURL,
-			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: splitScopes(r.Scopes)},
+			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: splitScopes(r.Scopes), RequirePKCE: r.RequirePKCE},
 		OwnerID: r.OwnerID, OwnerUsername: l.OwnerUsername, CreatedAt: utc(r.CreatedAt),
 		DeletedAt: utcPtr(r.DeletedAt), ActiveAuthorizations: l.ActiveAuthorizations, Authorizations: l.ActiveAuthorizations, External: r.External,
 		Status: firstNonEmpty(r.Status, domain.AppActive), ReviewNote: r.ReviewNote,
@@ -86,50 +87,6 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
-}
-
-// liveSQL is the condition "authorization z has a working token or a
-// fresh grant" (domain.AuthActive): a refresh token that is unused,
-// unrevoked, unexpired and minted with a client secret still active and
-// unexpired, or an unused, unexpired authorization code. It takes
-// liveArgs(now).
-const liveSQL = `(EXISTS (SELECT 1 FROM refresh_tokens r JOIN client_secrets s ON s.id = r.secret_id AND s.retired_at IS NULL AND s.expires_at > ?
-    WHERE r.authorization_id = z.id AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > ?)
-  OR EXISTS (SELECT 1 FROM authorization_codes c WHERE c.authorization_id = z.id AND c.used_at IS NULL AND c.expires_at > ?))`
-
-func liveArgs(now time.Time) []any { return []any{utc(now), utc(now), utc(now)} }
-
-// stateSQL is the true state of authorization z; it takes liveArgs(now).
-const stateSQL = `CASE WHEN z.revoked_at IS NOT NULL THEN '` + domain.AuthRevoked + `' WHEN ` + liveSQL +
-	` THEN '` + domain.AuthActive + `' ELSE '` + domain.AuthNeedsReauthorization + `' END`
-
-// activeCountSQL counts the active (true state) authorizations matching
-// the condition cond on z; it takes liveArgs(now).
-func activeCountSQL(cond string) string {
-	return `(SELECT COUNT(*) FROM authorizations z WHERE ` + cond + ` AND z.revoked_at IS NULL AND ` + liveSQL + `)`
-}
-
-// trueActiveCounts returns, per client id, how many of the app's
-// authorizations are in the true state active at now (apps with none are
-// absent). One grouped query for a page of apps.
-func (db *DB) trueActiveCounts(ctx context.Context, clientIDs []string, now time.Time) (map[string]int64, error) {
-	out := map[string]int64{}
-	if len(clientIDs) == 0 {
-		return out, nil
-	}
-	var rows []struct {
-		ClientID string
-		N        int64
-	}
-	err := db.rd(ctx).Raw(`SELECT z.client_id, COUNT(*) AS n FROM authorizations z
-WHERE z.client_id IN ? AND z.revoked_at IS NULL AND `+liveSQL+` GROUP BY z.client_id`, append([]any{clientIDs}, liveArgs(now)...)...).Scan(&rows).Error
-	if err != nil {
-		return nil, translate(err, "authorizations")
-	}
-	for _, r := range rows {
-		out[r.ClientID] = r.N
-	}
-	return out, nil
 }
 
 // appSelect reads apps with their owner; a.active_authorizations is the
@@ -151,7 +108,7 @@ func (db *DB) CreateApp(ctx context.Context, app domain.App) error {
 		row := appRow{ClientID: app.ClientID, Name: r.Name, Company: r.Company, Description: r.Description,
 			CompanyURL: r.CompanyURL, AppURL: r.AppURL, CallbackURL: r.CallbackURL, LogoURL: r.LogoURL,
 			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: joinScopes(r.Scopes),
-			OwnerID: app.OwnerID, CreatedAt: utc(app.CreatedAt), External: app.External,
+			OwnerID: app.OwnerID, CreatedAt: utc(app.CreatedAt), External: app.External, RequirePKCE: r.RequirePKCE,
 			Status: firstNonEmpty(app.Status, domain.AppActive), ReviewNote: app.ReviewNote}
 		if err := db.wr(ctx).Create(&row).Error; err != nil {
 			return translate(err, "app "+app.ClientID)

@@ -20,11 +20,15 @@ build:
 run: build
 	./$(BIN) serve
 
-## test: run every test (installs Debian chromium for the browser tests when missing and possible)
+## test: run every test (installs Debian chromium for the browser tests when missing and possible); with OAUTHDESK_TEST_POSTGRES set, the e2e suite runs again on PostgreSQL
 .PHONY: test
 test:
 	@bash .ci/ensure-chromium
 	$(GO) test -race -count=1 $(PKGS)
+	@if [ -n "$${OAUTHDESK_TEST_POSTGRES:-}" ]; then \
+		echo "e2e suite again, on PostgreSQL ($${OAUTHDESK_TEST_POSTGRES})"; \
+		OAUTHDESK_E2E_DB=postgres $(GO) test -race -count=1 ./internal/e2e/; \
+	fi
 
 ## bench: load-test the real server with wrk against a bare Echo ceiling; one table (BENCH_ARGS="--out FILE" for JSON)
 .PHONY: bench

@@ -33,7 +33,7 @@ type refreshGrant struct {
 
 func (g *refreshGrant) find(ctx context.Context, assertion string) (string, error) {
 	h := secret.Hash(assertion)
-	rt, err := g.s.store.RefreshTokenByHash(ctx, h)
+	rt, authz, err := g.s.store.RefreshTokenWithAuthorization(ctx, h)
 	if apperr.Is(err, apperr.NotFound) {
 		return "", ErrRefreshUnknown
 	}
@@ -42,10 +42,6 @@ func (g *refreshGrant) find(ctx context.Context, assertion string) (string, erro
 	}
 	if !secret.Equal(rt.Hash, h) {
 		return "", ErrRefreshUnknown
-	}
-	authz, err := g.s.store.AuthorizationByID(ctx, rt.AuthorizationID)
-	if err != nil {
-		return "", err
 	}
 	g.rt, g.authz = rt, authz
 	return rt.ClientID, nil

@@ -30,6 +30,7 @@ type Store interface {
 	MarkCodeUsed(ctx context.Context, id string, at time.Time) (bool, error)
 	CreateRefreshToken(ctx context.Context, t domain.RefreshToken) error
 	RefreshTokenByHash(ctx context.Context, hash []byte) (domain.RefreshToken, error)
+	RefreshTokenWithAuthorization(ctx context.Context, hash []byte) (domain.RefreshToken, domain.Authorization, error)
 	MarkRefreshTokenUsed(ctx context.Context, id string, at time.Time) (bool, error)
 	RevokeFamily(ctx context.Context, familyID string, at time.Time) error
 	TouchSecret(ctx context.Context, id string, at time.Time) error

@@ -20,11 +20,15 @@ build:
 run: build
 	./$(BIN) serve
 
-## test: run every test (installs Debian chromium for the browser tests when missing and possible)
+## test: run every test (installs Debian chromium for the browser tests when missing and possible); with OAUTHDESK_TEST_POSTGRES set, the e2e suite runs again on PostgreSQL
 .PHONY: test
 test:
 	@bash .ci/ensure-chromium
 	$(GO) test -race -count=1 $(PKGS)
+	@if [ -n "$${OAUTHDESK_TEST_POSTGRES:-}" ]; then \
+		echo "e2e suite again, on PostgreSQL ($${OAUTHDESK_TEST_POSTGRES})"; \
+		OAUTHDESK_E2E_DB=postgres $(GO) test -race -count=1 ./internal/e2e/; \
+	fi
 
 ## bench: load-test the real server with wrk against a bare Echo ceiling; one table (BENCH_ARGS="--out FILE" for JSON)
 .PHONY: bench
@@ -35,6 +39,22 @@ bench:
 .PHONY: bench-go
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS) | tee /tmp/oauthdesk-bench.txt | grep -E '^(Benchmark|goos|pkg|ok)' | column -t
+
+## bench-scale: seed 100k apps / 1M authorizations / 1M audit events once (kept in $TMPDIR), load every dashboard page and time the reports
+.PHONY: bench-scale
+bench-scale:
+	@OAUTHDESK_BENCH_SCALE=1 $(GO) test -run '^$$' -bench '^BenchmarkScalePages$$' -benchtime 20x -timeout 60m -count=1 ./internal/e2e | tee /tmp/oauthdesk-bench-scale.txt | \
+	  awk 'BEGIN { print "| page | p50 ms | p95 ms | KiB |"; print "| --- | ---: | ---: | ---: |" } \
+	       /^BenchmarkScalePages\// { n = $$1; sub(/^BenchmarkScalePages\//, "", n); sub(/-[0-9]+$$/, "", n); gsub(/_/, " ", n); \
+	         for (i = 3; i < NF; i++) { if ($$(i+1) == "p50-ms") p50 = $$i; if ($$(i+1) == "p95-ms") p95 = $$i; if ($$(i+1) == "KiB") kib = $$i } \
+	         flag = (p95 > 50 || kib > 293) ? " (over goal)" : ""; printf "| %s | %s | %s | %s%s |\n", n, p50, p95, kib, flag } \
+	       /^(FAIL|--- FAIL|panic)/ { print; bad = 1 } END { exit bad }'
+	@OAUTHDESK_BENCH_SCALE=1 $(GO) test -run '^$$' -bench '^BenchmarkScaleCLI$$' -benchtime 3x -timeout 60m -count=1 ./internal/e2e | tee -a /tmp/oauthdesk-bench-scale.txt | \
+	  awk 'BEGIN { print ""; print "| command | p50 ms | max RSS MiB | output MiB |"; print "| --- | ---: | ---: | ---: |" } \
+	       /^BenchmarkScaleCLI\// { n = $$1; sub(/^BenchmarkScaleCLI\//, "", n); sub(/-[0-9]+$$/, "", n); gsub(/_/, " ", n); \
+	         for (i = 3; i < NF; i++) { if ($$(i+1) == "p50-ms") p50 = $$i; if ($$(i+1) == "maxrss-MiB") rss = $$i; if ($$(i+1) == "out-MiB") out = $$i } \
+	         printf "| %s | %s | %s | %s |\n", n, p50, rss, out } \
+	       /^(FAIL|--- FAIL|panic)/ { print; bad = 1 } END { exit bad }'
 
 ## generate: regenerate templ components
 .PHONY: generate

@@ -61,6 +61,9 @@ type ConsentPage struct {
 	State        string
 	Scope        string
 	RedirectURI  string
+	// PKCE parameters, echoed when the request carried them.
+	CodeChallenge       string
+	CodeChallengeMethod string
 	// AuthorizedSince is set when the user already authorized the app.
 	AuthorizedSince string
 }
@@ -211,6 +214,11 @@ type AppPage struct {
 	CanManage     bool // admin (not auditor), or an owner on the owner's page
 	HasAlt        bool
 	Flash         string
+	// ActiveAuthorizations counts them all; Authorizations is one page of
+	// them (active first), NextURL and FirstURL page through.
+	ActiveAuthorizations int64
+	NextURL, FirstURL    string
+	AuthorizationQuery   string // the user search over the authorizations
 	// Base is the app's page: /admin/apps/{id} or /profile/apps/{id}; the
 	// secret and delete actions hang under it.
 	Base string
@@ -251,13 +259,14 @@ type UserRow struct {
 	MustChange           bool
 }
 
-// UsersPage is /admin/users.
+// UsersPage is /admin/users: one page of users, searchable.
 type UsersPage struct {
 	Nav
 	Users     []UserRow
 	CanManage bool
 	Flash     string
 	NextURL   string
+	Query     string // the search
 }
 
 // SettingsPage is /admin/settings.
@@ -432,11 +441,12 @@ type AppScopesPage struct {
 type UserPage struct {
 	Nav
 	User           UserRow
-	Authorizations []AuthorizationRow
+	Authorizations []AuthorizationRow // one page, newest grant first
 	CanManage      bool
 	Flash          string
 	Error          string
 	NextURL        string
+	Query          string // the app-name search over the authorizations
 }
 
 // StateCount is one expiry state and how many secrets are in it.

@@ -31,6 +31,8 @@ type Store interface {
 	RetireSecret(ctx context.Context, clientID, slot string, at time.Time) (domain.Secret, error)
 	MoveSecretSlot(ctx context.Context, clientID, from, to string) error
 	LastSecretUse(ctx context.Context, clientID string) (map[string]string, error)
+	LastSecretUseOf(ctx context.Context, authorizationIDs []string) (map[string]string, error)
+	ListAppAuthorizations(ctx context.Context, clientID, userQuery, after string, limit int) ([]domain.Authorization, string, error)
 	ListAuthorizations(ctx context.Context, f domain.AuthorizationFilter) ([]domain.Authorization, string, error)
 	CountRevocationImpact(ctx context.Context, f domain.AuthorizationFilter, now time.Time) (domain.RevocationImpact, error)
 	ActiveAuthorizationIDs(ctx context.Context, f domain.AuthorizationFilter) ([]string, error)
@@ -55,8 +57,12 @@ type Store interface {
 	CountApps(ctx context.Context, status string) (int64, error)
 	CountAuthorizationStates(ctx context.Context, now time.Time) (map[string]int64, error)
 	SecretExpiries(ctx context.Context) ([]domain.ExpiringSecret, error)
+	WalkSecretExpiries(ctx context.Context, until time.Time, limit int, fn func(domain.ExpiringSecret) error) error
+	CountSecretsExpiring(ctx context.Context, after, until time.Time) (int64, error)
 	ScopeUsage(ctx context.Context, clientID string, since time.Time) ([]domain.ScopeUsage, error)
 	ScopeStats(ctx context.Context) ([]domain.ScopeStat, error)
+	ActiveGrants(ctx context.Context, clientID string) ([][]string, error)
+	ActiveScopeUsage(ctx context.Context, clientID string) ([]domain.ScopeUsage, error)
 	ScopeApps(ctx context.Context, scope, after string, limit int) ([]domain.App, string, error)
 	ScopeAuthorizations(ctx context.Context, scope, after string, limit int) ([]domain.Authorization, string, error)
 	ScopeUsers(ctx context.Context, scope, after string, limit int) ([]domain.User, string, error)

@@ -3,12 +3,14 @@ package admin
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/reports"
 	"github.com/oauthdesk/oauthdesk/internal/secret"
 )
 
@@ -73,15 +75,25 @@ func (s *Service) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppP
 	return s.store.ListApps(ctx, f)
 }
 
-// AppDetail is an app with its authorizations (active first).
+// AppDetail is an app with a page of its authorizations (active first,
+// then newest grant first); Next is the cursor of the following page.
 type AppDetail struct {
 	App            domain.App
 	Authorizations []domain.Authorization
+	Next           string
 }
 
 // App returns one app registration with its authorizations. Errors:
 // NotFound for an unknown or malformed client id.
 func (s *Service) App(ctx context.Context, clientID string) (AppDetail, error) {
+	return s.AppPage(ctx, clientID, "", "", 200)
+}
+
+// AppPage returns one app registration with one page (limit) of its
+// authorizations after the cursor after (keyset: a deep page costs what
+// the first does). Errors: NotFound for an unknown or malformed client
+// id; Invalid for a malformed cursor.
+func (s *Service) AppPage(ctx context.Context, clientID, userQuery, after string, limit int) (AppDetail, error) {
 	id, err := uuid.Parse(clientID)
 	if err != nil {
 		return AppDetail{}, apperr.Errorf(apperr.NotFound, "No app is registered with client id %q.", clientID)
@@ -90,15 +102,43 @@ func (s *Service) App(ctx context.Context, clientID string) (AppDetail, error) {
 	if err != nil {
 		return AppDetail{}, err
 	}
-	auths, err := s.store.AuthorizationsByClient(ctx, app.ClientID, 200)
+	auths, next, err := s.store.ListAppAuthorizations(ctx, app.ClientID, userQuery, after, limit)
 	if err != nil {
 		return AppDetail{}, err
 	}
-	return AppDetail{App: app, Authorizations: auths}, nil
+	return AppDetail{App: app, Authorizations: auths, Next: next}, nil
 }
 
 // SecretExpiries returns every active secret of every active app, soonest
 // expiry first.
 func (s *Service) SecretExpiries(ctx context.Context) ([]domain.ExpiringSecret, error) {
 	return s.store.SecretExpiries(ctx)
+}
+
+// ExpiryOverview returns the dashboard's expiry summary at now: counts per
+// state and per month from index range counts (no secret is read but the
+// ten soonest), so its cost does not grow with the number of apps.
+func (s *Service) ExpiryOverview(ctx context.Context, t domain.ExpiryThresholds) (reports.ExpiryOverview, error) {
+	var o reports.ExpiryOverview
+	err := s.store.ReadTx(ctx, func(ctx context.Context) error {
+		var next []domain.ExpiringSecret
+		if err := s.store.WalkSecretExpiries(ctx, time.Time{}, 10, func(e domain.ExpiringSecret) error {
+			next = append(next, e)
+			return nil
+		}); err != nil {
+			return err
+		}
+		var err error
+		o, err = reports.BuildOverview(t, s.now(), func(after, until time.Time) (int64, error) {
+			return s.store.CountSecretsExpiring(ctx, after, until)
+		}, next)
+		return err
+	})
+	return o, err
+}
+
+// WalkSecretExpiries calls fn with each active secret expiring at or
+// before until (zero: all), soonest first, in batches (constant memory).
+func (s *Service) WalkSecretExpiries(ctx context.Context, until time.Time, fn func(domain.ExpiringSecret) error) error {
+	return s.store.WalkSecretExpiries(ctx, until, 0, fn)
 }

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -302,25 +301,31 @@ func (s *Service) validateRow(r rawRow) (ImportRecord, []string) {
 			rec.ClientID = id.String()
 		}
 	}
-	for _, x := range []struct{ name, v string }{{"name", rec.Name}, {"company", rec.Company}} {
-		if utf8.RuneCountInString(x.v) > domain.MaxNameLen {
-			reasons = append(reasons, fmt.Sprintf("%s is longer than %d characters", x.name, domain.MaxNameLen))
-		}
+	// Exactly the registration's rules (domain.ValidateRegistration): the
+	// same lengths, URL schemes (no javascript: or data:), and no control
+	// or bidirectional-override characters in any text.
+	if rec.AppURL == "" && rec.CallbackURL != "" && domain.ValidateCallbackURL(rec.CallbackURL) == nil {
+		u, _ := url.Parse(rec.CallbackURL)
+		rec.AppURL = u.Scheme + "://" + u.Host
 	}
-	if rec.CallbackURL != "" {
-		if err := domain.ValidateCallbackURL(rec.CallbackURL); err != nil {
-			reasons = append(reasons, "callback_url: "+apperr.ErrorMessage(err))
-		} else if rec.AppURL == "" {
-			u, _ := url.Parse(rec.CallbackURL)
-			rec.AppURL = u.Scheme + "://" + u.Host
+	reg, err := domain.ValidateRegistration(domain.Registration{Name: rec.Name, Company: rec.Company, AppURL: rec.AppURL,
+		CallbackURL: rec.CallbackURL, Scopes: strings.Fields(f["scopes"])})
+	if err != nil {
+		fields := apperr.FieldErrors(err)
+		if fields == nil {
+			reasons = append(reasons, apperr.ErrorMessage(err))
 		}
-	}
-	if f["scopes"] != "" {
-		scopes, err := s.scopes.Parse(f["scopes"])
-		if err != nil {
-			reasons = append(reasons, "scopes: "+apperr.ErrorMessage(err))
+		for _, k := range []string{domain.FieldName, domain.FieldCompany, domain.FieldAppURL, domain.FieldCallbackURL, domain.FieldScopes} {
+			// A missing required column was reported above already.
+			if msg, ok := fields[k]; ok && (f[k] != "" || k == domain.FieldAppURL && rec.AppURL != "") {
+				if k == domain.FieldScopes {
+					msg = strings.TrimSuffix(strings.TrimPrefix(msg, "Authorized scopes: "), ".")
+				}
+				reasons = append(reasons, k+": "+msg)
+			}
 		}
-		rec.Scopes = scopes
+	} else {
+		rec.Name, rec.Company, rec.AppURL, rec.CallbackURL, rec.Scopes = reg.Name, reg.Company, reg.AppURL, reg.CallbackURL, reg.Scopes
 	}
 	if v := f["secret_created_at"]; v != "" {
 		t, err := parseImportTime(v)

@@ -178,6 +178,24 @@ func (s *Service) SecretUse(ctx context.Context, app domain.App) (map[string]str
 	return out, nil
 }
 
+// SecretUseOf is SecretUse for the given authorizations of app only (the
+// page shown).
+func (s *Service) SecretUseOf(ctx context.Context, app domain.App, authorizationIDs []string) (map[string]string, error) {
+	used, err := s.store.LastSecretUseOf(ctx, authorizationIDs)
+	if err != nil {
+		return nil, err
+	}
+	slotOf := map[string]string{}
+	for _, sec := range app.Secrets {
+		slotOf[sec.ID] = sec.Slot
+	}
+	out := make(map[string]string, len(used))
+	for authz, secretID := range used {
+		out[authz] = slotOf[secretID]
+	}
+	return out, nil
+}
+
 // Authorizations lists authorizations (see domain.AuthorizationFilter).
 func (s *Service) Authorizations(ctx context.Context, f domain.AuthorizationFilter) ([]domain.Authorization, string, error) {
 	return s.store.ListAuthorizations(ctx, f)

@@ -148,6 +148,9 @@ func (s *Service) UpdateApp(ctx context.Context, clientID string, reg domain.Reg
 				changes[f.name] = [2]any{f.before, f.after}
 			}
 		}
+		if old.RequirePKCE != reg.RequirePKCE {
+			changes[domain.FieldRequirePKCE] = [2]any{old.RequirePKCE, reg.RequirePKCE}
+		}
 		scopesChanged := !slices.Equal(old.Scopes, reg.Scopes)
 		keep := reg
 		keep.Scopes = old.Scopes

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
@@ -170,19 +172,23 @@ func (s *Service) AppScopeAudit(ctx context.Context, clientID string, days int) 
 	}
 	var out reports.AppScopes
 	err := s.store.ReadTx(ctx, func(ctx context.Context) error {
-		d, err := s.App(ctx, clientID)
+		id, err := uuid.Parse(clientID)
+		if err != nil {
+			return apperr.Errorf(apperr.NotFound, "No app is registered with client id %q.", clientID)
+		}
+		app, err := s.store.AppByClientID(ctx, strings.ToLower(id.String()))
 		if err != nil {
 			return err
 		}
-		auths, err := s.activeAuthorizations(ctx, domain.AuthorizationFilter{ClientID: d.App.ClientID})
+		grants, err := s.store.ActiveGrants(ctx, app.ClientID)
 		if err != nil {
 			return err
 		}
-		usage, err := s.store.ScopeUsage(ctx, d.App.ClientID, time.Time{})
+		usage, err := s.store.ActiveScopeUsage(ctx, app.ClientID)
 		if err != nil {
 			return err
 		}
-		out = reports.ForApp(s.scopes, d.App, auths, usage, s.now(), days)
+		out = reports.ForAppGrants(s.scopes, app, grants, usage, s.now(), days)
 		return nil
 	})
 	return out, err

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"net/mail"
 	"regexp"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
@@ -13,6 +14,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/safeout"
 )
 
 // NewUser is the input of CreateUser.
@@ -47,6 +49,12 @@ func ValidateNewUser(in NewUser) error {
 	}
 	if utf8.RuneCountInString(in.DisplayName) > 128 {
 		return apperr.Errorf(apperr.Invalid, "display name must be at most 128 characters")
+	}
+	for field, v := range map[string]string{"display_name": in.DisplayName, "email": in.Email} {
+		if safeout.HasUnsafe(v) {
+			msg := strings.ReplaceAll(field, "_", " ") + " must be a single line without control characters or text-direction overrides"
+			return &apperr.Error{Code: apperr.Invalid, Message: msg, Fields: map[string]string{field: msg}}
+		}
 	}
 	if in.Email != "" {
 		if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email {

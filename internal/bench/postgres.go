@@ -60,7 +60,7 @@ func runPostgres(ctx context.Context, b *bench, base string) ([]row, error) {
 	}
 	var rows []row
 	for _, sc := range scenarios() {
-		if sc.ceiling {
+		if sc.ceiling || !selected(o.only, sc.name) {
 			continue
 		}
 		if ctx.Err() != nil {

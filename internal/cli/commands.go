@@ -19,6 +19,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/safeout"
 	"github.com/oauthdesk/oauthdesk/internal/server"
 )
 
@@ -255,6 +256,7 @@ func registrationFlags(c *cobra.Command, reg *domain.Registration, scopes, owner
 	f.StringVar(&reg.TermsURL, "terms-url", "", "terms of service URL")
 	f.StringVar(&reg.PrivacyURL, "privacy-url", "", "privacy statement URL")
 	f.StringVar(&reg.LogoURL, "logo-url", "", "logo URL (https)")
+	f.BoolVar(&reg.RequirePKCE, "require-pkce", false, "authorization requests must carry a PKCE code_challenge (S256); --require-pkce=false turns it off on update")
 	f.BoolVar(asJSON, "json", false, "print JSON")
 }
 
@@ -313,7 +315,7 @@ func appListCmd(g *globals) *cobra.Command {
 			tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "CLIENT ID\tNAME\tCOMPANY\tCALLBACK URL\tSCOPES\tSECRET EXPIRES\tSTATE\tAUTHORIZATIONS")
 			for _, r := range rows {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ClientID, r.Name, r.Company, r.CallbackURL,
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ClientID, safeout.Term(r.Name), safeout.Term(r.Company), safeout.Term(r.CallbackURL),
 					strings.Join(r.Scopes, " "), firstNonEmpty(r.SecretExpiresAt, "-"), r.SecretState, r.ActiveAuthorizations)
 			}
 			return tw.Flush()

@@ -12,6 +12,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/safeout"
 )
 
 func appRotateSecretCmd(g *globals) *cobra.Command {
@@ -189,7 +190,7 @@ func authzListCmd(g *globals) *cobra.Command {
 				if !a.Active() {
 					status = "revoked"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Username, a.AppName, a.ClientID, strings.Join(a.Scopes, " "),
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, safeout.Term(a.Username), safeout.Term(a.AppName), a.ClientID, strings.Join(a.Scopes, " "),
 					a.GrantedAt.Format(time.RFC3339), status)
 			}
 			return tw.Flush()

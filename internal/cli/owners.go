@@ -11,6 +11,7 @@ import (
 
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/safeout"
 )
 
 // appUpdateCmd is `app update CLIENT_ID [--name …] …`: the flags of `app
@@ -57,6 +58,9 @@ func appUpdateCmd(g *globals) *cobra.Command {
 			if fl.Changed("scopes") {
 				next.Scopes = strings.Fields(scopes)
 			}
+			if fl.Changed("require-pkce") {
+				next.RequirePKCE = reg.RequirePKCE
+			}
 			if _, err := domain.ValidateRegistration(next); err != nil {
 				return err
 			}
@@ -82,7 +86,7 @@ func appUpdateCmd(g *globals) *cobra.Command {
 			}
 			fmt.Fprintf(g.env.Stdout, "Updated %q (%s):\n", ed.App.Name, d.App.ClientID)
 			for _, f := range []string{domain.FieldName, domain.FieldCompany, domain.FieldDescription, domain.FieldCompanyURL, domain.FieldAppURL,
-				domain.FieldCallbackURL, domain.FieldLogoURL, domain.FieldTermsURL, domain.FieldPrivacyURL, domain.FieldScopes} {
+				domain.FieldCallbackURL, domain.FieldLogoURL, domain.FieldTermsURL, domain.FieldPrivacyURL, domain.FieldScopes, domain.FieldRequirePKCE} {
 				if v, ok := ed.Changes[f]; ok {
 					fmt.Fprintf(g.env.Stdout, "  %s: %v → %v\n", f, v[0], v[1])
 				}
@@ -153,7 +157,7 @@ func userListCmd(g *globals) *cobra.Command {
 			tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "USERNAME\tROLE\tSTATUS\tE-MAIL\tAUTHORIZATIONS\tID")
 			for _, r := range rows {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", r.Username, r.Role, r.Status, firstNonEmpty(r.Email, "-"), r.ActiveAuthorizations, r.ID)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", safeout.Term(r.Username), r.Role, r.Status, safeout.Term(firstNonEmpty(r.Email, "-")), r.ActiveAuthorizations, r.ID)
 			}
 			return tw.Flush()
 		},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/render"
 	"github.com/oauthdesk/oauthdesk/internal/reports"
 )
 
@@ -25,7 +26,7 @@ func reportCmd(g *globals) *cobra.Command {
 		Short: "Who holds which scope, how often it was used, and which are unused",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !reports.ValidFormat(format) {
+			if !render.ValidFormat(format) {
 				return usagef("--format must be table, csv or json")
 			}
 			if unusedDays < 1 || unusedDays > 3650 {
@@ -38,7 +39,7 @@ func reportCmd(g *globals) *cobra.Command {
 			}
 			defer done()
 			w := bufio.NewWriter(g.env.Stdout)
-			sw, err := reports.NewScopesWriter(w, format)
+			sw, err := render.NewScopesWriter(w, format)
 			if err != nil {
 				return err
 			}
@@ -51,7 +52,7 @@ func reportCmd(g *globals) *cobra.Command {
 			return w.Flush()
 		},
 	}
-	scopes.Flags().StringVar(&format, "format", reports.FormatTable, "table, csv or json")
+	scopes.Flags().StringVar(&format, "format", render.FormatTable, "table, csv or json")
 	scopes.Flags().BoolVar(&high, "high-privilege", false, "only high-privilege scopes")
 	scopes.Flags().IntVar(&unusedDays, "unused-days", admin.DefaultUnusedDays, "a scope not used for this many days is unused")
 	c.AddCommand(scopes, reportExpiryCmd(g))
@@ -86,7 +87,7 @@ func reportExpiryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if !reports.ValidFormat(format) && format != reports.FormatHTML {
+			if !render.ValidFormat(format) && format != render.FormatHTML {
 				return usagef("--format must be table, csv, json or html")
 			}
 			failState := domain.ExpiryState(failOn)
@@ -103,12 +104,7 @@ func reportExpiryCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer done()
-			secrets, err := svc.SecretExpiries(ctx)
-			if err != nil {
-				return err
-			}
 			now := nowUTC()
-			rows := reports.ExpiryReport(secrets, thresholds, now, win)
 			w := g.env.Stdout
 			var f *os.File
 			if out != "" {
@@ -117,7 +113,26 @@ func reportExpiryCmd(g *globals) *cobra.Command {
 				}
 				w = f
 			}
-			werr := reports.WriteExpiry(w, format, rows, now)
+			// Streamed: the secrets expiring in the window are read in
+			// batches along the expiry index and written as they come.
+			bw := bufio.NewWriter(w)
+			failing := 0
+			ew, werr := render.NewExpiryWriter(bw, format, now)
+			if werr == nil {
+				werr = svc.WalkSecretExpiries(ctx, now.Add(win), func(e domain.ExpiringSecret) error {
+					r := reports.ClassifyOne(e, thresholds, now)
+					if failOn != "" && reports.Severity(r.State) >= reports.Severity(failState) {
+						failing++
+					}
+					return ew.Write(r)
+				})
+			}
+			if werr == nil {
+				werr = ew.Close()
+			}
+			if werr == nil {
+				werr = bw.Flush()
+			}
 			if f != nil {
 				if cerr := f.Close(); werr == nil {
 					werr = cerr
@@ -126,22 +141,14 @@ func reportExpiryCmd(g *globals) *cobra.Command {
 			if werr != nil {
 				return fmt.Errorf("write report: %w", werr)
 			}
-			if failOn != "" {
-				n := 0
-				for _, r := range rows {
-					if reports.Severity(r.State) >= reports.Severity(failState) {
-						n++
-					}
-				}
-				if n > 0 {
-					return fmt.Errorf("%d client secret(s) are %s or worse", n, failOn)
-				}
+			if failing > 0 {
+				return fmt.Errorf("%d client secret(s) are %s or worse", failing, failOn)
 			}
 			return nil
 		},
 	}
 	c.Flags().StringVar(&within, "within", "90d", "window: secrets expiring within it (expired ones included), e.g. 90d, 72h")
-	c.Flags().StringVar(&format, "format", reports.FormatTable, "table, csv, json or html")
+	c.Flags().StringVar(&format, "format", render.FormatTable, "table, csv, json or html")
 	c.Flags().StringVar(&out, "out", "", "write to this file instead of standard output")
 	c.Flags().StringVar(&failOn, "fail-on", "", "exit 1 when any row is at or beyond this state: expiring, critical or expired")
 	c.Flags().StringVar(&warnDays, "warn-days", envOr(g.env, "OAUTHDESK_WARN_DAYS", "90,30,7"), "expiring and critical windows in days (env OAUTHDESK_WARN_DAYS)")

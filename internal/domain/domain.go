@@ -68,6 +68,9 @@ type Registration struct {
 	TermsURL    string
 	PrivacyURL  string
 	Scopes      []string
+	// RequirePKCE makes authorization requests without a code_challenge
+	// (S256) fail (RFC 7636; RFC 9700 §2.1.1).
+	RequirePKCE bool
 }
 
 // Secret slots: an app holds at most one active secret in each.
@@ -170,9 +173,12 @@ type AuthCode struct {
 	SecretID        string
 	Scopes          []string
 	RedirectURI     string
-	CreatedAt       time.Time
-	ExpiresAt       time.Time
-	UsedAt          *time.Time
+	// CodeChallenge is the S256 code_challenge the code was issued with
+	// (RFC 7636 §4.3), "" for none.
+	CodeChallenge string
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+	UsedAt        *time.Time
 }
 
 // RefreshToken is a refresh token stored by the SHA-256 Hash of its value.
@@ -254,6 +260,11 @@ type AppFilter struct {
 	OwnerID string
 }
 
+// AppCountCap bounds the count of matching apps an app listing makes
+// (a bounded walk per page load): AppPage.Total is at most AppCountCap+1,
+// meaning "more than AppCountCap".
+const AppCountCap = 1000
+
 // AppPage is one page of apps in the filter's order. Next/Prev are
 // cursors, empty when there is no such page. Total is the number of apps
 // that match the filter, on every page.
@@ -315,9 +326,13 @@ func SecretExpiry(created time.Time, lifetime time.Duration) time.Time {
 // ActiveOnly leaves out revoked ones. After is a keyset cursor (granted_at
 // descending, then id). Limit defaults to 100 (at most 1000).
 type AuthorizationFilter struct {
-	ID         string
-	UserID     string
-	ClientID   string
+	ID       string
+	UserID   string
+	ClientID string
+	// AppQuery and UserQuery match the app's name or the user's username
+	// or display name (substring, case-insensitive).
+	AppQuery   string
+	UserQuery  string
 	Scope      string
 	ActiveOnly bool
 	After      string

@@ -53,6 +53,9 @@ const (
 // (case-insensitive) then id. After is a cursor from a previous UserPage;
 // Limit is the page size (1..500, default 100).
 type UserFilter struct {
+	// Query matches the username, display name or e-mail (substring,
+	// case-insensitive).
+	Query string
 	After string
 	Limit int
 }

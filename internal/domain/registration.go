@@ -27,6 +27,7 @@ const (
 	FieldTermsURL    = "terms_url"
 	FieldPrivacyURL  = "privacy_url"
 	FieldScopes      = "scopes"
+	FieldRequirePKCE = "require_pkce"
 )
 
 // Limits of a registration's fields (shared/spec/PROTOCOL.md, "App

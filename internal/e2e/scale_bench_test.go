@@ -14,6 +14,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
 	"fmt"
@@ -33,6 +34,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for the PostgreSQL run
 
 	"github.com/oauthdesk/oauthdesk/internal/server"
 )
@@ -65,12 +68,21 @@ func scaleDB(b *testing.B) (string, scaleSize) {
 	}
 	name := fmt.Sprintf("scale-%d-%d-%d-%d", size.Apps, size.Users, size.Authorizations, size.AuditEvents)
 	path := filepath.Join(dir, name+".db")
+	// OAUTHDESK_BENCH_SCALE_DB=postgres://… runs the same on PostgreSQL
+	// (an empty database the first time; the marker remembers the seed).
+	pg := os.Getenv("OAUTHDESK_BENCH_SCALE_DB")
+	if pg != "" {
+		path = pg
+		name += "-pg-" + fmt.Sprintf("%x", sha256.Sum256([]byte(pg)))[:12]
+	}
 	marker := filepath.Join(dir, name+".seeded")
 	if _, err := os.Stat(marker); err == nil {
 		return path, size
 	}
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		_ = os.Remove(path + suffix)
+	if pg == "" {
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			_ = os.Remove(path + suffix)
+		}
 	}
 	bin := scaleBinary(b)
 	start := time.Now()
@@ -109,7 +121,11 @@ type scaleFixture struct {
 
 func scaleLookup(b *testing.B, path string) scaleFixture {
 	b.Helper()
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_query_only=1")
+	driver, dsn := "sqlite3", "file:"+path+"?mode=ro&_query_only=1"
+	if strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://") {
+		driver, dsn = "pgx", path
+	}
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -120,13 +136,13 @@ func scaleLookup(b *testing.B, path string) scaleFixture {
 		to  []any
 	}{
 		{`SELECT client_id FROM authorizations WHERE revoked_at IS NULL GROUP BY client_id ORDER BY COUNT(*) DESC LIMIT 1`, []any{&f.PopularApp}},
-		{`SELECT a.client_id, a.name, a.company FROM apps a WHERE a.deleted_at IS NULL ORDER BY a.rowid LIMIT 1 OFFSET 777`, []any{&f.TypicalApp, &f.AppName, &f.Company}},
+		{`SELECT a.client_id, a.name, a.company FROM apps a WHERE a.deleted_at IS NULL ORDER BY a.client_id LIMIT 1 OFFSET 777`, []any{&f.TypicalApp, &f.AppName, &f.Company}},
 		{`SELECT u.id, u.username FROM users u JOIN (SELECT user_id, COUNT(*) n FROM authorizations GROUP BY user_id ORDER BY n DESC LIMIT 1) z ON z.user_id = u.id`, []any{&f.HeavyUser, &f.HeavyUserName}},
 		{`SELECT u.id, u.username FROM users u JOIN (SELECT owner_id, COUNT(*) n FROM apps GROUP BY owner_id ORDER BY n DESC LIMIT 1) o ON o.owner_id = u.id`, []any{&f.Owner, &f.OwnerName}},
-		{`SELECT name, client_id FROM apps ORDER BY name COLLATE NOCASE, client_id LIMIT 1 OFFSET (SELECT COUNT(*) / 2 FROM apps)`, []any{&f.MidName, &f.MidID}},
+		{`SELECT name, client_id FROM apps ORDER BY lower(name), client_id LIMIT 1 OFFSET (SELECT COUNT(*) / 2 FROM apps)`, []any{&f.MidName, &f.MidID}},
 		{`SELECT COALESCE(MAX(seq), 0) FROM audit_events`, []any{&f.MaxSeq}},
 		{`SELECT actor FROM audit_events WHERE seq = (SELECT MAX(seq) / 2 FROM audit_events)`, []any{&f.Actor}},
-		{`SELECT substr(at, 1, 10) FROM audit_events WHERE seq = (SELECT MAX(seq) / 3 FROM audit_events)`, []any{&f.Day}},
+		{`SELECT substr(CAST(at AS TEXT), 1, 10) FROM audit_events WHERE seq = (SELECT MAX(seq) / 3 FROM audit_events)`, []any{&f.Day}},
 	} {
 		if err := db.QueryRow(q.sql).Scan(q.to...); err != nil && err != sql.ErrNoRows {
 			b.Fatalf("%s: %v", q.sql, err)
@@ -285,14 +301,20 @@ func scaleExtraPages(b *testing.B, f scaleFixture, admin, owner *scaleAgent) []s
 			return
 		}
 		if m := re.FindSubmatch(body); m != nil {
-			link := strings.ReplaceAll(string(m[1]), "&amp;", "&")
+			var link string
+			for _, g := range m[1:] {
+				link += string(g)
+			}
+			link = strings.ReplaceAll(link, "&amp;", "&")
 			out = append(out, scalePage{name, link, as})
 		}
 	}
-	next := regexp.MustCompile(`<a[^>]*href="([^"]+)"[^>]*rel="next"`)
+	next := regexp.MustCompile(`<a[^>]*href="([^"]+)"[^>]*(?:rel="next"|data-testid="next-page")`)
 	follow("users next page", "/admin/users", next, admin)
 	follow("user page next page", "/admin/users/"+f.HeavyUser, next, admin)
 	follow("app detail next page", "/admin/apps/"+f.PopularApp, next, admin)
+	follow("apps next page", "/admin/apps", next, admin)
+	follow("audit next page", "/admin/audit", regexp.MustCompile(`<a[^>]*href="([^"]+)"[^>]*data-testid="older-page"|href="(/admin/audit\?[^"]*before=[^"]+)"`), admin)
 	for _, sc := range []string{"vso.profile", "vso.code_write"} {
 		drill := "/admin/scopes/" + sc
 		if status, _ := admin.get(b, drill); status == http.StatusOK {
@@ -302,6 +324,14 @@ func scaleExtraPages(b *testing.B, f scaleFixture, admin, owner *scaleAgent) []s
 		}
 	}
 	out = append(out, scalePage{"users?q", "/admin/users?q=" + url.QueryEscape(f.HeavyUserName[:4]), admin})
+	out = append(out, scalePage{"user page?q", "/admin/users/" + f.HeavyUser + "?q=a", admin})
+	out = append(out, scalePage{"app detail?q (busiest)", "/admin/apps/" + f.PopularApp + "?q=" + url.QueryEscape(f.HeavyUserName[:3]), admin})
+	out = append(out, scalePage{"scopes?q", "/admin/scopes?q=code", admin})
+	for _, p := range []string{"/admin/apps?sort=expiry", "/admin/apps?sort=age", "/admin/apps?sort=authorizations&dir=desc", "/admin/apps?status=pending"} {
+		if status, _ := admin.get(b, p); status == http.StatusOK {
+			out = append(out, scalePage{strings.TrimPrefix(p, "/admin/"), p, admin})
+		}
+	}
 	for _, p := range []string{"/profile/apps", "/profile/apps/" + f.PopularApp} {
 		if status, _ := owner.get(b, p); status == http.StatusOK {
 			out = append(out, scalePage{"owner " + p, p, owner})

@@ -849,6 +849,7 @@ func TestAuditorCannotChangeAnything(t *testing.T) {
 		"/admin/apps":                   {"/admin/apps"},
 		"/admin/apps/:client_id":        {with("/admin/apps/:client_id"), with("/admin/apps/:client_id", ":client_id", appY.ClientID)},
 		"/admin/scopes":                 {"/admin/scopes", "/admin/scopes?high=1&unused_days=30"},
+		"/admin/scopes/:scope":          {"/admin/scopes/vso.work", "/admin/scopes/vso.work?tab=authorizations"},
 		"/admin/apps/:client_id/scopes": {with("/admin/apps/:client_id/scopes"), with("/admin/apps/:client_id/scopes", ":client_id", appY.ClientID)},
 		"/admin/users":                  {"/admin/users"},
 		"/admin/users/:id":              {with("/admin/users/:id", ":id", bob.ID), with("/admin/users/:id", ":id", aud.ID), with("/admin/users/:id", ":id", root.ID)},

@@ -18,6 +18,7 @@ import (
 	"github.com/wneessen/go-mail"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/render"
 	"github.com/oauthdesk/oauthdesk/internal/reports"
 )
 
@@ -32,9 +33,9 @@ func (d DirSink) Name() string { return "dir:" + d.Dir }
 // to a temporary name, then renamed).
 func (d DirSink) Deliver(_ context.Context, r Report) (int, error) {
 	stamp := r.Generated.UTC().Format("20060102T150405Z")
-	for _, format := range []string{reports.FormatHTML, reports.FormatCSV, reports.FormatJSON} {
+	for _, format := range []string{render.FormatHTML, render.FormatCSV, render.FormatJSON} {
 		var buf bytes.Buffer
-		if err := reports.WriteExpiry(&buf, format, r.Rows, r.Generated); err != nil {
+		if err := render.WriteExpiry(&buf, format, r.Rows, r.Generated); err != nil {
 			return 1, err
 		}
 		final := filepath.Join(d.Dir, "expiry-"+stamp+"."+format)
@@ -67,7 +68,7 @@ func (w WebhookSink) Name() string { return "webhook:" + w.URL }
 // Deliver implements Sink.
 func (w WebhookSink) Deliver(ctx context.Context, r Report) (int, error) {
 	var rows bytes.Buffer
-	if err := reports.WriteExpiry(&rows, reports.FormatJSON, r.Rows, r.Generated); err != nil {
+	if err := render.WriteExpiry(&rows, render.FormatJSON, r.Rows, r.Generated); err != nil {
 		return 0, err
 	}
 	body, err := json.Marshal(map[string]any{"generated_at": r.Generated.UTC().Format(time.RFC3339),
@@ -172,10 +173,10 @@ func (m MailSink) message(to []string, rows []reports.ExpiryRow, r Report, perso
 	}
 	msg.Subject(subject)
 	var text, html bytes.Buffer
-	if err := reports.WriteExpiry(&text, reports.FormatTable, rows, r.Generated); err != nil {
+	if err := render.WriteExpiry(&text, render.FormatTable, rows, r.Generated); err != nil {
 		return nil, err
 	}
-	if err := reports.WriteExpiry(&html, reports.FormatHTML, rows, r.Generated); err != nil {
+	if err := render.WriteExpiry(&html, render.FormatHTML, rows, r.Generated); err != nil {
 		return nil, err
 	}
 	msg.SetBodyString(mail.TypeTextPlain, "Client secrets expiring within "+strconv.Itoa(int(r.Window.Hours()/24))+" days, soonest first.\n\n"+text.String())

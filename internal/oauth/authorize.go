@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -12,6 +13,17 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/scope"
 	"github.com/oauthdesk/oauthdesk/internal/secret"
 )
+
+// ConsentStore is what the authorization endpoint needs: the client, the
+// user's authorization of it, and the code it issues, in one transaction.
+type ConsentStore interface {
+	WriteTx(ctx context.Context, fn func(ctx context.Context) error) error
+	ClientByID(ctx context.Context, clientID string) (domain.App, error)
+	ActiveAuthorization(ctx context.Context, userID, clientID string) (domain.Authorization, error)
+	CreateAuthorization(ctx context.Context, a domain.Authorization) error
+	UpdateAuthorizationGrant(ctx context.Context, id string, scopes []string, redirectURI string, at time.Time) error
+	CreateCode(ctx context.Context, c domain.AuthCode) error
+}
 
 // ResponseTypeAssertion is the only response_type the web-server flow
 // uses (seed 001, "Authorize your app").
@@ -31,6 +43,39 @@ type AuthorizeRequest struct {
 	State        string
 	Scope        string
 	RedirectURI  string
+	// CodeChallenge and CodeChallengeMethod are PKCE (RFC 7636 §4.3):
+	// optional unless the app requires PKCE; only S256 is accepted.
+	CodeChallenge       string
+	CodeChallengeMethod string
+}
+
+// PKCEMethodS256 is the only code_challenge_method accepted (RFC 9700
+// §2.1.1: "plain" offers no protection against a leaked request).
+const PKCEMethodS256 = "S256"
+
+// ErrNameInvalidRequest is the error sent back to the callback for a bad
+// PKCE parameter (RFC 7636 §4.4.1).
+const ErrNameInvalidRequest = "invalid_request"
+
+// checkPKCE validates the PKCE parameters of an authorization request:
+// "" when fine, else the error description.
+func checkPKCE(app domain.App, req AuthorizeRequest) string {
+	if req.CodeChallenge == "" {
+		if req.CodeChallengeMethod != "" {
+			return "code_challenge_method was sent without code_challenge"
+		}
+		if app.RequirePKCE {
+			return "this app requires PKCE: send code_challenge with code_challenge_method=S256"
+		}
+		return ""
+	}
+	if req.CodeChallengeMethod != PKCEMethodS256 {
+		return "code_challenge_method must be S256 (plain is not accepted)"
+	}
+	if !ValidChallenge(req.CodeChallenge) {
+		return "code_challenge must be the base64url SHA-256 of the code_verifier (43 characters)"
+	}
+	return ""
 }
 
 // Consent is a verified authorization request: what the approval page
@@ -66,7 +111,7 @@ func (s *Service) CheckAuthorize(ctx context.Context, userID string, req Authori
 	if err != nil || len(req.ClientID) != 36 {
 		return Consent{}, &PageError{Message: "The client_id is not a valid app ID (a GUID such as 00001111-aaaa-2222-bbbb-3333cccc4444)."}
 	}
-	app, err := s.store.ClientByID(ctx, id.String())
+	app, err := s.consents.ClientByID(ctx, id.String())
 	if apperr.Is(err, apperr.NotFound) || (err == nil && app.DeletedAt != nil) {
 		return Consent{}, &PageError{Message: "No app is registered with this client_id. It may have been deleted."}
 	}
@@ -92,7 +137,7 @@ func (s *Service) CheckAuthorize(ctx context.Context, userID string, req Authori
 		return Consent{}, &PageError{Message: app.Name + " has no client secret here, so it cannot be authorized yet. Ask its administrator to issue one."}
 	}
 	redirect := func(name, desc string) error {
-		return &RedirectError{Name: name, Description: desc, RedirectURI: app.CallbackURL, State: req.State}
+		return &RedirectError{Name: name, Description: desc, RedirectURI: app.CallbackURL, State: req.State, Issuer: s.cfg.Issuer}
 	}
 	switch {
 	case req.ResponseType == "":
@@ -101,6 +146,9 @@ func (s *Service) CheckAuthorize(ctx context.Context, userID string, req Authori
 		return Consent{}, redirect(ErrNameResponseTypeNotSupported, "response_type must be Assertion")
 	case strings.TrimSpace(req.Scope) == "":
 		return Consent{}, redirect(ErrNameScopeRequired, "scope is required")
+	}
+	if msg := checkPKCE(app, req); msg != "" {
+		return Consent{}, redirect(ErrNameInvalidRequest, msg)
 	}
 	requested, err := s.scopes.Parse(req.Scope)
 	if err != nil {
@@ -117,7 +165,7 @@ func (s *Service) CheckAuthorize(ctx context.Context, userID string, req Authori
 		c.Scopes = append(c.Scopes, sc)
 	}
 	if userID != "" {
-		a, err := s.store.ActiveAuthorization(ctx, userID, app.ClientID)
+		a, err := s.consents.ActiveAuthorization(ctx, userID, app.ClientID)
 		switch {
 		case err == nil:
 			c.Existing = &a
@@ -155,27 +203,27 @@ func (s *Service) Decide(ctx context.Context, userID string, req AuthorizeReques
 	d := Decision{ClientID: c.App.ClientID, Scopes: requested}
 	now := s.now()
 	if !accept {
-		d.Location = (&RedirectError{Name: ErrNameAccessDenied, RedirectURI: c.App.CallbackURL, State: req.State}).Location()
+		d.Location = (&RedirectError{Name: ErrNameAccessDenied, RedirectURI: c.App.CallbackURL, State: req.State, Issuer: s.cfg.Issuer}).Location()
 		err := s.record(ctx, now, audit.ActionConsentDeny, audit.TargetApp, c.App.ClientID, map[string]any{"user_id": userID, "scopes": requested})
 		return d, err
 	}
 	code := secret.New(secret.PrefixCode)
 	primary, _ := c.App.PrimarySecret()
-	err = s.store.WriteTx(ctx, func(ctx context.Context) error {
-		a, err := s.store.ActiveAuthorization(ctx, userID, c.App.ClientID)
+	err = s.consents.WriteTx(ctx, func(ctx context.Context) error {
+		a, err := s.consents.ActiveAuthorization(ctx, userID, c.App.ClientID)
 		before := a.Scopes
 		switch {
 		case apperr.Is(err, apperr.NotFound):
 			a = domain.Authorization{ID: uuid.NewString(), UserID: userID, ClientID: c.App.ClientID,
 				Scopes: requested, RedirectURI: c.App.CallbackURL, GrantedAt: now}
-			if err := s.store.CreateAuthorization(ctx, a); err != nil {
+			if err := s.consents.CreateAuthorization(ctx, a); err != nil {
 				return err
 			}
 		case err != nil:
 			return err
 		default:
 			granted := s.scopes.Minimal(append(append([]string{}, a.Scopes...), requested...))
-			if err := s.store.UpdateAuthorizationGrant(ctx, a.ID, granted, c.App.CallbackURL, now); err != nil {
+			if err := s.consents.UpdateAuthorizationGrant(ctx, a.ID, granted, c.App.CallbackURL, now); err != nil {
 				return err
 			}
 		}
@@ -185,16 +233,18 @@ func (s *Service) Decide(ctx context.Context, userID string, req AuthorizeReques
 		}); err != nil {
 			return err
 		}
-		return s.store.CreateCode(ctx, domain.AuthCode{
+		return s.consents.CreateCode(ctx, domain.AuthCode{
 			ID: uuid.NewString(), Hash: secret.Hash(code), AuthorizationID: a.ID, ClientID: c.App.ClientID,
 			UserID: userID, SecretID: primary.ID, Scopes: requested, RedirectURI: c.App.CallbackURL,
-			CreatedAt: now, ExpiresAt: now.Add(s.cfg.CodeTTL),
+			CodeChallenge: req.CodeChallenge, CreatedAt: now, ExpiresAt: now.Add(s.cfg.CodeTTL),
 		})
 	})
 	if err != nil {
 		return Decision{}, err
 	}
 	d.Approved = true
-	d.Location = withQuery(c.App.CallbackURL, "code", code, "state", req.State)
+	// iss (RFC 9207 §2) lets a client that talks to several servers tell
+	// whose response this is.
+	d.Location = withQuery(c.App.CallbackURL, "code", code, "state", req.State, "iss", s.cfg.Issuer)
 	return d, nil
 }

@@ -42,6 +42,8 @@ var (
 	ErrGrantInvalid         = newErr("invalid_grant", "The provided authorization grant failed verification", http.StatusBadRequest)
 	ErrAuthorizationGone    = newErr("invalid_grant", "No authorization grant was found", http.StatusBadRequest)
 	ErrSecretRetired        = newErr("invalid_grant", "The grant was issued under a client secret that has since been regenerated or retired", http.StatusBadRequest)
+	ErrPKCEFailed           = newErr("invalid_grant", "The code_verifier does not match the code_challenge of the authorization request", http.StatusBadRequest)
+	ErrPKCEUnexpected       = newErr("invalid_grant", "A code_verifier was sent but the authorization request had no code_challenge", http.StatusBadRequest)
 	ErrServer               = newErr("server_error", "An internal server error occurred", http.StatusInternalServerError)
 )
 
@@ -70,13 +72,14 @@ type RedirectError struct {
 	Description string
 	RedirectURI string
 	State       string
+	Issuer      string // iss of the response (RFC 9207); "" leaves it out
 }
 
 func (e *RedirectError) Error() string { return e.Name + ": " + e.Description }
 
 // Location returns the callback URL carrying the error and state.
 func (e *RedirectError) Location() string {
-	return withQuery(e.RedirectURI, "error", e.Name, "state", e.State)
+	return withQuery(e.RedirectURI, "error", e.Name, "state", e.State, "iss", e.Issuer)
 }
 
 // BearerError is a rejected Bearer request (RFC 6750 §3.1). Code is

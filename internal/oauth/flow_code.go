@@ -2,12 +2,23 @@ package oauth
 
 import (
 	"context"
+	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/secret"
 )
+
+// CodeStore is what the code exchange needs: find a code by its hash,
+// spend it once (MarkCodeUsed: exactly one concurrent caller wins), and
+// revoke the chain of a replayed code (RFC 6749 §4.1.2).
+type CodeStore interface {
+	CodeByHash(ctx context.Context, hash []byte) (domain.AuthCode, error)
+	MarkCodeUsed(ctx context.Context, id string, at time.Time) (bool, error)
+	RevokeFamily(ctx context.Context, familyID string, at time.Time) error
+	AuthorizationByID(ctx context.Context, id string) (domain.Authorization, error)
+}
 
 // codeGrant is the jwt-bearer grant: an authorization code for an access
 // token and a refresh token (seed 001 step 3; RFC 6749 §4.1.3).
@@ -28,7 +39,7 @@ type codeGrant struct {
 
 func (g *codeGrant) find(ctx context.Context, assertion string) (string, error) {
 	h := secret.Hash(assertion)
-	code, err := g.s.store.CodeByHash(ctx, h)
+	code, err := g.s.codes.CodeByHash(ctx, h)
 	if apperr.Is(err, apperr.NotFound) {
 		return "", ErrGrantInvalid
 	}
@@ -53,14 +64,19 @@ func (g *codeGrant) validate(ctx context.Context, t grantRequest) (issuance, err
 	if !t.now.Before(code.ExpiresAt) {
 		return issuance{}, ErrGrantExpired
 	}
-	authz, err := s.store.AuthorizationByID(ctx, code.AuthorizationID)
+	// PKCE before the code is spent: a request without the verifier
+	// neither gets tokens nor burns the client's code.
+	if err := verifyPKCE(code.CodeChallenge, t.req.CodeVerifier); err != nil {
+		return issuance{}, err
+	}
+	authz, err := s.codes.AuthorizationByID(ctx, code.AuthorizationID)
 	if err != nil {
 		return issuance{}, err
 	}
 	if !authz.Active() {
 		return issuance{}, ErrAuthorizationGone
 	}
-	won, err := s.store.MarkCodeUsed(ctx, code.ID, t.now)
+	won, err := s.codes.MarkCodeUsed(ctx, code.ID, t.now)
 	if err != nil {
 		return issuance{}, err
 	}
@@ -73,7 +89,7 @@ func (g *codeGrant) validate(ctx context.Context, t grantRequest) (issuance, err
 // codeReplayed revokes every token issued from a used code (RFC 6749
 // §4.1.2), records it, and returns ErrCodeReused (or a storage error).
 func (s *Service) codeReplayed(ctx context.Context, code domain.AuthCode, t grantRequest) error {
-	if err := s.store.RevokeFamily(ctx, code.ID, t.now); err != nil {
+	if err := s.codes.RevokeFamily(ctx, code.ID, t.now); err != nil {
 		return err
 	}
 	s.log.WarnContext(ctx, "authorization code reused: its tokens are revoked", "client_id", code.ClientID, "authorization_id", code.AuthorizationID)

@@ -10,6 +10,19 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/secret"
 )
 
+// RefreshStore is what the refresh grant needs: find a refresh token by
+// its hash, rotate it once (MarkRefreshTokenUsed: exactly one concurrent
+// caller wins), and revoke the authorization on reuse (RFC 9700 §4.14).
+type RefreshStore interface {
+	RefreshTokenByHash(ctx context.Context, hash []byte) (domain.RefreshToken, error)
+	// RefreshTokenWithAuthorization is RefreshTokenByHash and
+	// AuthorizationByID of its authorization in one query.
+	RefreshTokenWithAuthorization(ctx context.Context, hash []byte) (domain.RefreshToken, domain.Authorization, error)
+	MarkRefreshTokenUsed(ctx context.Context, id string, at time.Time) (bool, error)
+	RevokeAuthorization(ctx context.Context, id, by string, at time.Time) (bool, error)
+	AuthorizationByID(ctx context.Context, id string) (domain.Authorization, error)
+}
+
 // RevokedByReuse is the revoked_by of an authorization revoked because a
 // rotated refresh token was presented again after the grace window.
 const RevokedByReuse = "system: refresh token reuse"
@@ -33,7 +46,7 @@ type refreshGrant struct {
 
 func (g *refreshGrant) find(ctx context.Context, assertion string) (string, error) {
 	h := secret.Hash(assertion)
-	rt, authz, err := g.s.store.RefreshTokenWithAuthorization(ctx, h)
+	rt, authz, err := g.s.refresh.RefreshTokenWithAuthorization(ctx, h)
 	if apperr.Is(err, apperr.NotFound) {
 		return "", ErrRefreshUnknown
 	}
@@ -64,7 +77,7 @@ func (g *refreshGrant) validate(ctx context.Context, t grantRequest) (issuance, 
 		if !t.now.Before(rt.ExpiresAt) {
 			return issuance{}, ErrGrantExpired
 		}
-		won, err := s.store.MarkRefreshTokenUsed(ctx, rt.ID, t.now)
+		won, err := s.refresh.MarkRefreshTokenUsed(ctx, rt.ID, t.now)
 		if err != nil {
 			return issuance{}, err
 		}
@@ -72,11 +85,11 @@ func (g *refreshGrant) validate(ctx context.Context, t grantRequest) (issuance, 
 			return issuance{authz: authz, familyID: rt.FamilyID, scopes: grantedScopes(s.scopes, rt.Scopes, authz, t.app)}, nil
 		}
 	}
-	cur, err := s.store.RefreshTokenByHash(ctx, rt.Hash)
+	cur, err := s.refresh.RefreshTokenByHash(ctx, rt.Hash)
 	if err != nil {
 		return issuance{}, err
 	}
-	if authz, err = s.store.AuthorizationByID(ctx, rt.AuthorizationID); err != nil {
+	if authz, err = s.refresh.AuthorizationByID(ctx, rt.AuthorizationID); err != nil {
 		return issuance{}, err
 	}
 	if !authz.Active() || cur.RevokedAt != nil || cur.UsedAt == nil {
@@ -114,7 +127,7 @@ func reuseVerdict(grace time.Duration, usedAt, now time.Time) verdict {
 // 9700 §4.14.2), records it, and returns ErrRefreshReused (or a storage
 // error).
 func (s *Service) refreshReused(ctx context.Context, authz domain.Authorization, t grantRequest) error {
-	if _, err := s.store.RevokeAuthorization(ctx, authz.ID, RevokedByReuse, t.now); err != nil {
+	if _, err := s.refresh.RevokeAuthorization(ctx, authz.ID, RevokedByReuse, t.now); err != nil {
 		return err
 	}
 	s.log.WarnContext(ctx, "refresh token reuse: authorization revoked", "authorization_id", authz.ID, "client_id", t.app.ClientID)

@@ -6,34 +6,25 @@ import (
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/audit"
-	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
 )
 
-// Store is the storage the protocol needs. Methods join the transaction
-// carried by ctx (see WriteTx). Lookups return an apperr NotFound error
-// when nothing matches.
+// Store is everything the protocol stores: the union of the small
+// interfaces its parts declare where they use them (ConsentStore in
+// authorize.go, CodeStore in flow_code.go, RefreshStore in
+// flow_refresh.go, TokenStore in token.go, AuditLog here). Methods join
+// the transaction carried by ctx (see WriteTx). Lookups return an apperr
+// NotFound error when nothing matches.
 type Store interface {
-	WriteTx(ctx context.Context, fn func(ctx context.Context) error) error
-	// BatchTx is WriteTx that may share one transaction with concurrent
-	// calls (group commit); it returns after the commit, and fn's writes
-	// are rolled back alone when fn fails.
-	BatchTx(ctx context.Context, fn func(ctx context.Context) error) error
-	ClientByID(ctx context.Context, clientID string) (domain.App, error)
-	ActiveAuthorization(ctx context.Context, userID, clientID string) (domain.Authorization, error)
-	AuthorizationByID(ctx context.Context, id string) (domain.Authorization, error)
-	CreateAuthorization(ctx context.Context, a domain.Authorization) error
-	UpdateAuthorizationGrant(ctx context.Context, id string, scopes []string, redirectURI string, at time.Time) error
-	RevokeAuthorization(ctx context.Context, id, by string, at time.Time) (bool, error)
-	CreateCode(ctx context.Context, c domain.AuthCode) error
-	CodeByHash(ctx context.Context, hash []byte) (domain.AuthCode, error)
-	MarkCodeUsed(ctx context.Context, id string, at time.Time) (bool, error)
-	CreateRefreshToken(ctx context.Context, t domain.RefreshToken) error
-	RefreshTokenByHash(ctx context.Context, hash []byte) (domain.RefreshToken, error)
-	RefreshTokenWithAuthorization(ctx context.Context, hash []byte) (domain.RefreshToken, domain.Authorization, error)
-	MarkRefreshTokenUsed(ctx context.Context, id string, at time.Time) (bool, error)
-	RevokeFamily(ctx context.Context, familyID string, at time.Time) error
-	TouchSecret(ctx context.Context, id string, at time.Time) error
+	ConsentStore
+	CodeStore
+	RefreshStore
+	TokenStore
+	AuditLog
+}
+
+// AuditLog appends to the audit hash chain (joining ctx's transaction).
+type AuditLog interface {
 	AppendAudit(ctx context.Context, e audit.Event) (audit.Event, error)
 }
 
@@ -67,21 +58,25 @@ func (c Config) withDefaults() Config {
 // Service implements the authorization endpoint, the token endpoint and
 // the Bearer check. It is safe for concurrent use.
 type Service struct {
-	cfg    Config
-	store  Store
-	scopes *scope.Catalog
-	keys   *KeySet
-	guard  *Guard
-	usage  *Usage
-	tokens *tokenCache
-	now    func() time.Time
-	log    *slog.Logger
+	cfg      Config
+	consents ConsentStore
+	codes    CodeStore
+	refresh  RefreshStore
+	grants   TokenStore
+	auditLog AuditLog
+	scopes   *scope.Catalog
+	keys     *KeySet
+	guard    *Guard
+	usage    *Usage
+	tokens   *tokenCache
+	now      func() time.Time
+	log      *slog.Logger
 }
 
 // NewService wires the protocol. now is the clock (time.Now in
 // production, a fixed clock in tests); one reading is taken per request.
 func NewService(cfg Config, st Store, cat *scope.Catalog, keys *KeySet, guard *Guard, usage *Usage, now func() time.Time, log *slog.Logger) *Service {
-	return &Service{cfg: cfg.withDefaults(), store: st, scopes: cat, keys: keys, guard: guard, usage: usage,
+	return &Service{cfg: cfg.withDefaults(), consents: st, codes: st, refresh: st, grants: st, auditLog: st, scopes: cat, keys: keys, guard: guard, usage: usage,
 		tokens: newTokenCache(DefaultTokenCacheSize), now: now, log: log}
 }
 
@@ -91,6 +86,6 @@ func (s *Service) Keys() *KeySet { return s.keys }
 // record appends an audit event for ctx's actor inside the caller's
 // transaction.
 func (s *Service) record(ctx context.Context, at time.Time, action, targetType, targetID string, details map[string]any) error {
-	_, err := s.store.AppendAudit(ctx, audit.New(ctx, at, action, targetType, targetID, details))
+	_, err := s.auditLog.AppendAudit(ctx, audit.New(ctx, at, action, targetType, targetID, details))
 	return err
 }

@@ -15,6 +15,19 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/secret"
 )
 
+// TokenStore is what the token endpoint's shared skeleton needs: the
+// client, one (group-committed) transaction per request, the new refresh
+// token, and the secret's use.
+type TokenStore interface {
+	// BatchTx is a write transaction that may share one commit with
+	// concurrent calls (group commit); it returns after the commit, and
+	// fn's writes are rolled back alone when fn fails.
+	BatchTx(ctx context.Context, fn func(ctx context.Context) error) error
+	ClientByID(ctx context.Context, clientID string) (domain.App, error)
+	CreateRefreshToken(ctx context.Context, t domain.RefreshToken) error
+	TouchSecret(ctx context.Context, id string, at time.Time) error
+}
+
 // Wire constants of the token request (seed 001, "Get an access and
 // refresh token", "Refresh an expired access token").
 const (
@@ -33,6 +46,9 @@ type TokenRequest struct {
 	ClientAssertion     string
 	Assertion           string
 	RedirectURI         string
+	// CodeVerifier is PKCE's code_verifier (RFC 7636 §4.5), for a code
+	// issued with a code_challenge.
+	CodeVerifier string
 }
 
 // TokenResponse is the token endpoint's success body (PROTOCOL.md, "Token
@@ -151,7 +167,7 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, e
 		refresh string
 		failed  *Error
 	)
-	err = s.store.BatchTx(ctx, func(ctx context.Context) error {
+	err = s.grants.BatchTx(ctx, func(ctx context.Context) error {
 		var err error
 		iss, err = g.validate(ctx, t)
 		if err == nil {
@@ -181,7 +197,7 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, e
 // (no such app, deleted, or external), ErrClientFailed (no match),
 // ErrSecretExpired, or a storage error.
 func (s *Service) authenticateClient(ctx context.Context, clientID, presented string, now time.Time) (domain.App, domain.Secret, error) {
-	app, err := s.store.ClientByID(ctx, clientID)
+	app, err := s.grants.ClientByID(ctx, clientID)
 	if apperr.Is(err, apperr.NotFound) {
 		return app, domain.Secret{}, ErrClientUnknown
 	}
@@ -243,7 +259,7 @@ func grantedScopes(cat *scope.Catalog, tokenScopes []string, authz domain.Author
 // transaction. Returns the refresh token.
 func (s *Service) storeRefresh(ctx context.Context, t grantRequest, iss issuance) (string, error) {
 	refresh := secret.New(secret.PrefixRefreshToken)
-	err := s.store.CreateRefreshToken(ctx, domain.RefreshToken{
+	err := s.grants.CreateRefreshToken(ctx, domain.RefreshToken{
 		ID: uuid.NewString(), Hash: secret.Hash(refresh), AuthorizationID: iss.authz.ID, FamilyID: iss.familyID,
 		ClientID: t.app.ClientID, UserID: iss.authz.UserID, SecretID: t.sec.ID, Scopes: iss.scopes,
 		CreatedAt: t.now, ExpiresAt: t.now.Add(s.cfg.RefreshTTL),
@@ -251,7 +267,7 @@ func (s *Service) storeRefresh(ctx context.Context, t grantRequest, iss issuance
 	if err != nil {
 		return "", err
 	}
-	return refresh, s.store.TouchSecret(ctx, t.sec.ID, t.now)
+	return refresh, s.grants.TouchSecret(ctx, t.sec.ID, t.now)
 }
 
 // respond signs the access token of a committed issuance and builds the

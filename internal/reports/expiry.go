@@ -73,10 +73,15 @@ func LeftText(expires, now time.Time) string {
 func Classify(secrets []domain.ExpiringSecret, t domain.ExpiryThresholds, now time.Time) []ExpiryRow {
 	out := make([]ExpiryRow, len(secrets))
 	for i, s := range secrets {
-		out[i] = ExpiryRow{ExpiringSecret: s, State: t.StateAt(s.ExpiresAt, now), DaysLeft: DaysLeft(s.ExpiresAt, now),
-			Left: LeftText(s.ExpiresAt, now)}
+		out[i] = ClassifyOne(s, t, now)
 	}
 	return out
+}
+
+// ClassifyOne returns one secret with its state at now (streaming reports).
+func ClassifyOne(s domain.ExpiringSecret, t domain.ExpiryThresholds, now time.Time) ExpiryRow {
+	return ExpiryRow{ExpiringSecret: s, State: t.StateAt(s.ExpiresAt, now), DaysLeft: DaysLeft(s.ExpiresAt, now),
+		Left: LeftText(s.ExpiresAt, now)}
 }
 
 // Overview builds the expiry summary of secrets (soonest first) at now.
@@ -126,4 +131,46 @@ func ExpiryReport(secrets []domain.ExpiringSecret, t domain.ExpiryThresholds, no
 		}
 	}
 	return out
+}
+
+// ExpiryCounter counts active secrets expiring after `after` and at or
+// before until (a zero bound is open).
+type ExpiryCounter func(after, until time.Time) (int64, error)
+
+// BuildOverview computes the expiry summary at now from range counts
+// (count; one per state and one per month, each an index range) and the
+// soonest secrets (next, soonest first): the same figures as Overview
+// without reading every secret.
+func BuildOverview(t domain.ExpiryThresholds, now time.Time, count ExpiryCounter, next []domain.ExpiringSecret) (ExpiryOverview, error) {
+	o := ExpiryOverview{Counts: map[domain.ExpiryState]int{}}
+	for _, w := range []struct {
+		state        domain.ExpiryState
+		after, until time.Time
+	}{
+		{domain.StateExpired, time.Time{}, now},
+		{domain.StateCritical, now, now.Add(t.Critical)},
+		{domain.StateExpiring, now.Add(t.Critical), now.Add(t.Expiring)},
+		{domain.StateOK, now.Add(t.Expiring), time.Time{}},
+	} {
+		n, err := count(w.after, w.until)
+		if err != nil {
+			return o, err
+		}
+		o.Counts[w.state] = int(n)
+	}
+	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	for i := range 24 {
+		m := start.AddDate(0, i, 0)
+		after := m.Add(-time.Nanosecond) // [m, m+1 month)
+		if i == 0 {
+			after = now // not yet expired
+		}
+		n, err := count(after, m.AddDate(0, 1, 0).Add(-time.Nanosecond))
+		if err != nil {
+			return o, err
+		}
+		o.Months = append(o.Months, MonthBucket{Month: m, Count: int(n)})
+	}
+	o.Next = Classify(next, t, now)
+	return o, nil
 }

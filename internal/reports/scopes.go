@@ -118,13 +118,27 @@ type AppScopes struct {
 // ForApp builds the scope audit of app over the last days days. usage is
 // the app's usage facts; authorizations its active authorizations.
 func ForApp(cat *scope.Catalog, app domain.App, authorizations []domain.Authorization, usage []domain.ScopeUsage, now time.Time, days int) AppScopes {
-	out := AppScopes{ClientID: app.ClientID, Name: app.Name, Deleted: app.DeletedAt != nil, Days: days, Registered: app.Scopes, Granted: []string{}, Used: []UsedScope{}}
 	var granted [][]string
 	active := map[string]bool{}
 	for _, z := range authorizations {
 		active[z.ID] = true
 		granted = append(granted, z.Scopes)
 	}
+	var live []domain.ScopeUsage
+	for _, u := range usage {
+		if active[u.AuthorizationID] {
+			live = append(live, u)
+		}
+	}
+	return ForAppGrants(cat, app, granted, live, now, days)
+}
+
+// ForAppGrants is ForApp from the distinct grants of the app's active
+// authorizations (each a granted scope list) and the usage facts of its
+// active authorizations only: what the store gives without reading every
+// authorization of a busy app.
+func ForAppGrants(cat *scope.Catalog, app domain.App, granted [][]string, usage []domain.ScopeUsage, now time.Time, days int) AppScopes {
+	out := AppScopes{ClientID: app.ClientID, Name: app.Name, Deleted: app.DeletedAt != nil, Days: days, Registered: app.Scopes, Granted: []string{}, Used: []UsedScope{}}
 	// The union over every active authorization, not minimised: a scope
 	// one user granted stays visible beside a wider one another granted.
 	out.Granted = cat.Union(granted...)
@@ -132,7 +146,7 @@ func ForApp(cat *scope.Catalog, app domain.App, authorizations []domain.Authoriz
 	byKey := map[[2]string]*UsedScope{}
 	var required []string
 	for _, u := range usage {
-		if !active[u.AuthorizationID] || u.LastUsedAt.Before(horizon) {
+		if u.LastUsedAt.Before(horizon) {
 			continue
 		}
 		k := [2]string{u.Scope, u.SatisfiedBy}

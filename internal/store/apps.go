@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/base64"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +29,7 @@ type appRow struct {
 	CreatedAt   time.Time
 	DeletedAt   *time.Time
 	External    bool
+	RequirePKCE bool `gorm:"column:require_pkce"`
 	Status      string
 	ReviewNote  string `gorm:"column:review_note"`
 }
@@ -73,7 +75,7 @@ func (l appListRow) domain() domain.App {
 		ClientID: r.ClientID,
 		Registration: domain.Registration{Name: r.Name, Company: r.Company, Description: r.Description,
 			CompanyURL: r.CompanyURL, AppURL: r.AppURL, CallbackURL: r.CallbackURL, LogoURL: r.LogoURL,
-			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: splitScopes(r.Scopes)},
+			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: splitScopes(r.Scopes), RequirePKCE: r.RequirePKCE},
 		OwnerID: r.OwnerID, OwnerUsername: l.OwnerUsername, CreatedAt: utc(r.CreatedAt),
 		DeletedAt: utcPtr(r.DeletedAt), ActiveAuthorizations: l.ActiveAuthorizations, Authorizations: l.ActiveAuthorizations, External: r.External,
 		Status: firstNonEmpty(r.Status, domain.AppActive), ReviewNote: r.ReviewNote,
@@ -85,50 +87,6 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
-}
-
-// liveSQL is the condition "authorization z has a working token or a
-// fresh grant" (domain.AuthActive): a refresh token that is unused,
-// unrevoked, unexpired and minted with a client secret still active and
-// unexpired, or an unused, unexpired authorization code. It takes
-// liveArgs(now).
-const liveSQL = `(EXISTS (SELECT 1 FROM refresh_tokens r JOIN client_secrets s ON s.id = r.secret_id AND s.retired_at IS NULL AND s.expires_at > ?
-    WHERE r.authorization_id = z.id AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > ?)
-  OR EXISTS (SELECT 1 FROM authorization_codes c WHERE c.authorization_id = z.id AND c.used_at IS NULL AND c.expires_at > ?))`
-
-func liveArgs(now time.Time) []any { return []any{utc(now), utc(now), utc(now)} }
-
-// stateSQL is the true state of authorization z; it takes liveArgs(now).
-const stateSQL = `CASE WHEN z.revoked_at IS NOT NULL THEN '` + domain.AuthRevoked + `' WHEN ` + liveSQL +
-	` THEN '` + domain.AuthActive + `' ELSE '` + domain.AuthNeedsReauthorization + `' END`
-
-// activeCountSQL counts the active (true state) authorizations matching
-// the condition cond on z; it takes liveArgs(now).
-func activeCountSQL(cond string) string {
-	return `(SELECT COUNT(*) FROM authorizations z WHERE ` + cond + ` AND z.revoked_at IS NULL AND ` + liveSQL + `)`
-}
-
-// trueActiveCounts returns, per client id, how many of the app's
-// authorizations are in the true state active at now (apps with none are
-// absent). One grouped query for a page of apps.
-func (db *DB) trueActiveCounts(ctx context.Context, clientIDs []string, now time.Time) (map[string]int64, error) {
-	out := map[string]int64{}
-	if len(clientIDs) == 0 {
-		return out, nil
-	}
-	var rows []struct {
-		ClientID string
-		N        int64
-	}
-	err := db.rd(ctx).Raw(`SELECT z.client_id, COUNT(*) AS n FROM authorizations z
-WHERE z.client_id IN ? AND z.revoked_at IS NULL AND `+liveSQL+` GROUP BY z.client_id`, append([]any{clientIDs}, liveArgs(now)...)...).Scan(&rows).Error
-	if err != nil {
-		return nil, translate(err, "authorizations")
-	}
-	for _, r := range rows {
-		out[r.ClientID] = r.N
-	}
-	return out, nil
 }
 
 // appSelect reads apps with their owner; a.active_authorizations is the
@@ -150,7 +108,7 @@ func (db *DB) CreateApp(ctx context.Context, app domain.App) error {
 		row := appRow{ClientID: app.ClientID, Name: r.Name, Company: r.Company, Description: r.Description,
 			CompanyURL: r.CompanyURL, AppURL: r.AppURL, CallbackURL: r.CallbackURL, LogoURL: r.LogoURL,
 			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: joinScopes(r.Scopes),
-			OwnerID: app.OwnerID, CreatedAt: utc(app.CreatedAt), External: app.External,
+			OwnerID: app.OwnerID, CreatedAt: utc(app.CreatedAt), External: app.External, RequirePKCE: r.RequirePKCE,
 			Status: firstNonEmpty(app.Status, domain.AppActive), ReviewNote: app.ReviewNote}
 		if err := db.wr(ctx).Create(&row).Error; err != nil {
 			return translate(err, "app "+app.ClientID)
@@ -284,6 +242,11 @@ var appOrders = map[string]appOrder{
 		}},
 }
 
+// clientIDPrefixRE matches what can only be a client id or its start: 8
+// or more hex digits and dashes, beginning with 8 hex digits (a GUID's
+// first group).
+var clientIDPrefixRE = regexp.MustCompile(`^[0-9a-fA-F]{8}(-[0-9a-fA-F-]*)?$`)
+
 func timeArg(v string) (any, error) {
 	t, err := time.Parse(time.RFC3339Nano, v)
 	return utc(t), err
@@ -328,10 +291,19 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 		args = append(args, f.OwnerID)
 	}
 	if !f.SecretExpiresBefore.IsZero() {
-		where += ` AND EXISTS (SELECT 1 FROM client_secrets x WHERE x.client_id = a.client_id AND x.retired_at IS NULL AND x.expires_at <= ? AND x.expires_at > ?)`
+		// IN over a range of client_secrets_expiry (expires_at, client_id):
+		// the planner drives from the few secrets in the window instead of
+		// testing every app.
+		where += ` AND a.client_id IN (SELECT x.client_id FROM client_secrets x WHERE x.retired_at IS NULL AND x.expires_at <= ? AND x.expires_at > ?)`
 		args = append(args, utc(f.SecretExpiresBefore), utc(f.SecretExpiresAfter))
 	}
-	if s := strings.TrimSpace(f.Query); s != "" {
+	if s := strings.TrimSpace(f.Query); s != "" && db.fl.name == "sqlite" && clientIDPrefixRE.MatchString(s) {
+		// A client id (or its first 8+ characters): a range of the
+		// primary key, not a walk of every name.
+		p := strings.ToLower(s)
+		where += ` AND a.client_id >= ? AND a.client_id < ?`
+		args = append(args, p, p+"\xff")
+	} else if s != "" {
 		like := "%" + escapeLike(s) + "%"
 		l := db.fl.like
 		where += ` AND (a.name ` + l + ` ? ESCAPE '\' OR a.company ` + l + ` ? ESCAPE '\' OR a.client_id ` + l + ` ? ESCAPE '\')`
@@ -341,8 +313,10 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 	if ord.from == appSecretSelect {
 		countFrom = `FROM client_secrets s JOIN apps a ON a.client_id = s.client_id`
 	}
+	// The total is counted up to AppCountCap (a bounded walk, not a scan
+	// of every app on each page load); beyond it the page says so.
 	var total int64
-	if err := db.rd(ctx).Raw(`SELECT COUNT(*) `+countFrom+where, args...).Scan(&total).Error; err != nil {
+	if err := db.rd(ctx).Raw(`SELECT COUNT(*) FROM (SELECT 1 `+countFrom+where+` LIMIT ?) AS c`, append(slices.Clone(args), domain.AppCountCap+1)...).Scan(&total).Error; err != nil {
 		return domain.AppPage{}, translate(err, "apps")
 	}
 
@@ -350,6 +324,13 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 	key, ph := ord.key, "?"
 	if sortKey == domain.AppSortName {
 		key, ph = db.fl.nocase("a.name"), db.fl.nocase("?")
+	}
+	// The tiebreaker must come from the walked index's table: the secret
+	// orders walk client_secrets_primary_* (key, client_id), so ordering by
+	// s.client_id (equal to a.client_id) lets the index give the order.
+	idCol := "a.client_id"
+	if ord.from == appSecretSelect {
+		idCol = "s.client_id"
 	}
 	backward := false
 	cursor := f.After
@@ -372,14 +353,14 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 		if !up {
 			cmp = "<"
 		}
-		q += ` AND (` + key + ` ` + cmp + ` ` + ph + ` OR (` + key + ` = ` + ph + ` AND a.client_id ` + cmp + ` ?))`
+		q += ` AND (` + key + ` ` + cmp + ` ` + ph + ` OR (` + key + ` = ` + ph + ` AND ` + idCol + ` ` + cmp + ` ?))`
 		args = append(args, arg, arg, id)
 	}
 	dir := ""
 	if !up {
 		dir = " DESC"
 	}
-	q += ` ORDER BY ` + key + dir + `, a.client_id` + dir + ` LIMIT ?`
+	q += ` ORDER BY ` + key + dir + `, ` + idCol + dir + ` LIMIT ?`
 	args = append(args, limit+1)
 
 	var rows []appListRow
@@ -462,31 +443,96 @@ func escapeLike(s string) string {
 }
 
 // SecretExpiries returns every active secret of every active app, soonest
-// expiry first.
+// expiry first (WalkSecretExpiries without a bound, collected).
 func (db *DB) SecretExpiries(ctx context.Context) ([]domain.ExpiringSecret, error) {
-	var rows []struct {
-		ClientID             string
-		AppName              string
-		Company              string
-		Owner                string
-		Slot                 string
-		CreatedAt            time.Time
-		ExpiresAt            time.Time
-		ActiveAuthorizations int64
+	var out []domain.ExpiringSecret
+	err := db.WalkSecretExpiries(ctx, time.Time{}, 0, func(s domain.ExpiringSecret) error {
+		out = append(out, s)
+		return nil
+	})
+	return out, err
+}
+
+// WalkSecretExpiries calls fn with each active secret of an active app
+// expiring at or before until (zero: all), soonest first, at most limit
+// (0: no limit), reading in batches of 1000 along the index
+// client_secrets_expiry (keyset on expires_at, client id, slot): memory stays
+// one batch whatever the number of apps. A deleted app's secrets are
+// retired, so the index holds only active apps' secrets.
+func (db *DB) WalkSecretExpiries(ctx context.Context, until time.Time, limit int, fn func(domain.ExpiringSecret) error) error {
+	type row struct {
+		ID        string
+		ClientID  string
+		AppName   string
+		Company   string
+		Owner     string
+		Slot      string
+		CreatedAt time.Time
+		ExpiresAt time.Time
 	}
-	err := db.rd(ctx).Raw(`SELECT s.client_id, a.name AS app_name, a.company, u.username AS owner, s.slot, s.created_at, s.expires_at,
-  `+activeCountSQL("z.client_id = a.client_id")+` AS active_authorizations
+	var afterAt time.Time
+	afterID, afterSlot, first, seen := "", "", true, 0
+	for {
+		batch := 1000
+		if limit > 0 {
+			batch = min(batch, limit-seen)
+		}
+		q := `SELECT s.id, s.client_id, a.name AS app_name, a.company, u.username AS owner, s.slot, s.created_at, s.expires_at
 FROM client_secrets s JOIN apps a ON a.client_id = s.client_id JOIN users u ON u.id = a.owner_id
-WHERE s.retired_at IS NULL AND a.deleted_at IS NULL ORDER BY s.expires_at, a.name`, liveArgs(db.now())...).Scan(&rows).Error
-	if err != nil {
-		return nil, translate(err, "client secrets")
+WHERE s.retired_at IS NULL AND a.deleted_at IS NULL`
+		var args []any
+		if !first { // keyset on the index's own order (expires_at, client_id, slot): unique among active secrets
+			q += ` AND (s.expires_at > ? OR (s.expires_at = ? AND (s.client_id > ? OR (s.client_id = ? AND s.slot > ?))))`
+			args = append(args, utc(afterAt), utc(afterAt), afterID, afterID, afterSlot)
+		}
+		if !until.IsZero() {
+			q += ` AND s.expires_at <= ?`
+			args = append(args, utc(until))
+		}
+		q += ` ORDER BY s.expires_at, s.client_id, s.slot LIMIT ?`
+		args = append(args, batch)
+		var rows []row
+		if err := db.rd(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+			return translate(err, "client secrets")
+		}
+		// The true active count (a live token or a fresh grant) of this
+		// batch's apps, in one grouped query.
+		ids := make([]string, len(rows))
+		for i, r := range rows {
+			ids[i] = r.ClientID
+		}
+		active, err := db.trueActiveCounts(ctx, ids, db.now())
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if err := fn(domain.ExpiringSecret{ClientID: r.ClientID, AppName: r.AppName, Company: r.Company, Owner: r.Owner, Slot: r.Slot,
+				CreatedAt: utc(r.CreatedAt), ExpiresAt: utc(r.ExpiresAt), ActiveAuthorizations: active[r.ClientID]}); err != nil {
+				return err
+			}
+		}
+		seen += len(rows)
+		if len(rows) < batch || (limit > 0 && seen >= limit) {
+			return nil
+		}
+		last := rows[len(rows)-1]
+		afterAt, afterID, afterSlot, first = last.ExpiresAt, last.ClientID, last.Slot, false
 	}
-	out := make([]domain.ExpiringSecret, len(rows))
-	for i, r := range rows {
-		out[i] = domain.ExpiringSecret{ClientID: r.ClientID, AppName: r.AppName, Company: r.Company, Owner: r.Owner, Slot: r.Slot,
-			CreatedAt: utc(r.CreatedAt), ExpiresAt: utc(r.ExpiresAt), ActiveAuthorizations: r.ActiveAuthorizations}
+}
+
+// CountSecretsExpiring counts the active secrets of active apps whose
+// expiry is after `after` and at or before until (a zero bound is open),
+// from the index client_secrets_expiry alone.
+func (db *DB) CountSecretsExpiring(ctx context.Context, after, until time.Time) (int64, error) {
+	q := db.rd(ctx).Table("client_secrets").Where("retired_at IS NULL")
+	if !after.IsZero() {
+		q = q.Where("expires_at > ?", utc(after))
 	}
-	return out, nil
+	if !until.IsZero() {
+		q = q.Where("expires_at <= ?", utc(until))
+	}
+	var n int64
+	return n, translate(q.Count(&n).Error, "client secrets")
 }
 
 // UpdateImportedApp replaces the registration fields, owner and secret

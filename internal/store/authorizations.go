@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
 
@@ -163,9 +165,9 @@ func (db *DB) AuthorizationsByClient(ctx context.Context, clientID string, limit
 		limit = 100
 	}
 	var rows []authorizationListRow
-	err := db.rd(ctx).Raw(`SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name, `+stateSQL+` AS state
+	err := db.rd(ctx).Raw(`SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name
 FROM authorizations z JOIN users u ON u.id = z.user_id JOIN apps a ON a.client_id = z.client_id
-WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT ?`, append(liveArgs(db.now()), clientID, limit)...).Scan(&rows).Error
+WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT ?`, clientID, limit).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "authorizations")
 	}
@@ -173,7 +175,7 @@ WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT
 	for i, r := range rows {
 		out[i] = r.domain()
 	}
-	return out, nil
+	return out, db.fillStates(ctx, out, db.now())
 }
 
 // SetAuthorizationScopes replaces the granted scopes of an authorization
@@ -186,4 +188,94 @@ func (db *DB) SetAuthorizationScopes(ctx context.Context, id string, scopes []st
 		}
 		return db.syncAuthorizationScopes(ctx, id, scopes)
 	})
+}
+
+// ListAppAuthorizations returns one page (limit, default 50) of the app's
+// authorizations (userQuery: only those of users whose username or
+// display name contains it), active ones first, each part newest grant first, and the
+// cursor of the next page ("" on the last). Keyset: the active part walks
+// the partial index authorizations_active_by_client, the revoked part
+// authorizations_by_client, so a deep page costs what the first does.
+// Errors: Invalid for a malformed cursor.
+func (db *DB) ListAppAuthorizations(ctx context.Context, clientID, userQuery, after string, limit int) ([]domain.Authorization, string, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	phase, at, id := "a", time.Time{}, ""
+	if after != "" {
+		key, last, err := decodeCursor(after)
+		p, ts, ok := strings.Cut(key, "|")
+		t, terr := time.Parse(time.RFC3339Nano, ts)
+		if err != nil || !ok || terr != nil || (p != "a" && p != "r") {
+			return nil, "", apperr.Errorf(apperr.Invalid, "The page link is not valid; go back to the first page.")
+		}
+		phase, at, id = p, t, last
+	}
+	var out []domain.Authorization
+	for len(out) < limit+1 {
+		q := `SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name
+FROM authorizations z JOIN users u ON u.id = z.user_id JOIN apps a ON a.client_id = z.client_id WHERE z.client_id = ?`
+		args := []any{clientID}
+		if v := strings.TrimSpace(userQuery); v != "" {
+			like := "%" + escapeLike(v) + "%"
+			q += ` AND (u.username ` + db.fl.like + ` ? ESCAPE '\' OR u.display_name ` + db.fl.like + ` ? ESCAPE '\')`
+			args = append(args, like, like)
+		}
+		if phase == "a" {
+			q += ` AND z.revoked_at IS NULL`
+		} else {
+			q += ` AND z.revoked_at IS NOT NULL`
+		}
+		if id != "" {
+			q += ` AND (z.granted_at < ? OR (z.granted_at = ? AND z.id < ?))`
+			args = append(args, utc(at), utc(at), id)
+		}
+		q += ` ORDER BY z.granted_at DESC, z.id DESC LIMIT ?`
+		args = append(args, limit+1-len(out))
+		var rows []authorizationListRow
+		if err := db.rd(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+			return nil, "", translate(err, "authorizations")
+		}
+		for _, r := range rows {
+			out = append(out, r.domain())
+		}
+		if len(out) > limit || phase == "r" {
+			break
+		}
+		phase, id = "r", "" // the active ones are done: the revoked ones follow
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		p := "a"
+		if last.RevokedAt != nil {
+			p = "r"
+		}
+		next = encodeCursor(p+"|"+last.GrantedAt.UTC().Format(time.RFC3339Nano), last.ID)
+	}
+	return out, next, db.fillStates(ctx, out, db.now())
+}
+
+// LastSecretUseOf is LastSecretUse for the given authorizations only (one
+// page of the app page), through refresh_tokens_by_authorization.
+func (db *DB) LastSecretUseOf(ctx context.Context, authorizationIDs []string) (map[string]string, error) {
+	out := make(map[string]string, len(authorizationIDs))
+	if len(authorizationIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		AuthorizationID string
+		SecretID        string
+	}
+	err := db.rd(ctx).Raw(`SELECT r.authorization_id, r.secret_id FROM refresh_tokens r
+WHERE r.authorization_id IN ? AND r.created_at = (SELECT MAX(r2.created_at) FROM refresh_tokens r2 WHERE r2.authorization_id = r.authorization_id)`, authorizationIDs).
+		Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "refresh tokens")
+	}
+	for _, r := range rows {
+		out[r.AuthorizationID] = r.SecretID
+	}
+	return out, nil
 }

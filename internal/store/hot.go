@@ -98,8 +98,8 @@ func (db *DB) CodeByHash(ctx context.Context, hash []byte) (domain.AuthCode, err
 		used   sql.NullTime
 	)
 	err := db.sqlConn(ctx, false).QueryRowContext(ctx, db.sqlText(`SELECT id, hash, authorization_id, client_id, user_id, secret_id, scopes,
-redirect_uri, created_at, expires_at, used_at FROM authorization_codes WHERE hash = ?`), hash).
-		Scan(&c.ID, &c.Hash, &c.AuthorizationID, &c.ClientID, &c.UserID, &c.SecretID, &scopes, &c.RedirectURI, &c.CreatedAt, &c.ExpiresAt, &used)
+redirect_uri, code_challenge, created_at, expires_at, used_at FROM authorization_codes WHERE hash = ?`), hash).
+		Scan(&c.ID, &c.Hash, &c.AuthorizationID, &c.ClientID, &c.UserID, &c.SecretID, &scopes, &c.RedirectURI, &c.CodeChallenge, &c.CreatedAt, &c.ExpiresAt, &used)
 	if err != nil {
 		return domain.AuthCode{}, notFound(err, "authorization code")
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -65,6 +66,13 @@ func (db *DB) authorizationQuery(ctx context.Context, f domain.AuthorizationFilt
 	if f.ClientID != "" {
 		q = q.Where("z.client_id = ?", f.ClientID)
 	}
+	if v := strings.TrimSpace(f.AppQuery); v != "" {
+		q = q.Where("a.name "+db.fl.like+" ? ESCAPE '\\'", "%"+escapeLike(v)+"%")
+	}
+	if v := strings.TrimSpace(f.UserQuery); v != "" {
+		like := "%" + escapeLike(v) + "%"
+		q = q.Where("(u.username "+db.fl.like+" ? ESCAPE '\\' OR u.display_name "+db.fl.like+" ? ESCAPE '\\')", like, like)
+	}
 	if f.Scope != "" {
 		q = q.Where("(' ' || z.scopes || ' ') LIKE ? ESCAPE '\\'", "% "+escapeLike(f.Scope)+" %")
 	}
@@ -100,7 +108,7 @@ func (db *DB) ListAuthorizations(ctx context.Context, f domain.AuthorizationFilt
 		now = db.now()
 	}
 	var rows []authorizationListRow
-	err := q.Select("z.*, u.username, u.display_name AS user_display_name, a.name AS app_name, a.company AS app_company, a.app_url, "+stateSQL+" AS state", liveArgs(now)...).
+	err := q.Select("z.*, u.username, u.display_name AS user_display_name, a.name AS app_name, a.company AS app_company, a.app_url").
 		Order("z.granted_at DESC, z.id DESC").Limit(limit + 1).Scan(&rows).Error
 	if err != nil {
 		return nil, "", translate(err, "authorizations")
@@ -115,7 +123,7 @@ func (db *DB) ListAuthorizations(ctx context.Context, f domain.AuthorizationFilt
 	for i, r := range rows {
 		out[i] = r.domain()
 	}
-	return out, next, nil
+	return out, next, db.fillStates(ctx, out, now)
 }
 
 // CountRevocationImpact returns the impact of revoking the active

@@ -238,3 +238,37 @@ func (db *DB) dropScopeUses(ctx context.Context, authorizationID string) error {
 	}
 	return nil
 }
+
+// ActiveGrants returns the distinct granted scope lists of the app's
+// active authorizations (a busy app has many authorizations and few
+// distinct grants), along the partial index authorizations_active_by_client.
+func (db *DB) ActiveGrants(ctx context.Context, clientID string) ([][]string, error) {
+	var rows []string
+	err := db.rd(ctx).Raw(`SELECT DISTINCT scopes FROM authorizations WHERE client_id = ? AND revoked_at IS NULL`, clientID).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "authorizations")
+	}
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = splitScopes(r)
+	}
+	return out, nil
+}
+
+// ActiveScopeUsage is ScopeUsage for one app, its active authorizations
+// only.
+func (db *DB) ActiveScopeUsage(ctx context.Context, clientID string) ([]domain.ScopeUsage, error) {
+	var rows []scopeUsageRow
+	err := db.rd(ctx).Table("scope_usage s").Joins("JOIN authorizations z ON z.id = s.authorization_id").
+		Select("s.authorization_id, z.client_id, z.user_id, s.scope, s.satisfied_by, s.count, s.last_used_at").
+		Where("z.client_id = ? AND z.revoked_at IS NULL", clientID).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "scope usage")
+	}
+	out := make([]domain.ScopeUsage, len(rows))
+	for i, r := range rows {
+		out[i] = domain.ScopeUsage{AuthorizationID: r.AuthorizationID, ClientID: r.ClientID, UserID: r.UserID, Scope: r.Scope,
+			SatisfiedBy: r.SatisfiedBy, Count: r.Count, LastUsedAt: utc(r.LastUsedAt)}
+	}
+	return out, nil
+}

@@ -43,8 +43,8 @@ type SeedResult struct {
 
 // seedTables are the tables Seed writes, children first (the order of a
 // --force wipe).
-var seedTables = []string{"scope_stats", "authorization_scopes", "app_scopes", "scope_usage", "refresh_tokens",
-	"authorization_codes", "invalidations", "authorizations", "client_secrets", "app_owners", "apps", "sessions", "audit_events",
+var seedTables = []string{"app_owners", "scope_stats", "authorization_scopes", "app_scopes", "scope_usage", "refresh_tokens",
+	"authorization_codes", "invalidations", "authorizations", "client_secrets", "apps", "sessions", "audit_events",
 	"report_runs", "users"}
 
 // Seed fills a migrated, empty database with synthetic users (the first
@@ -145,6 +145,11 @@ func (db *DB) Seed(ctx context.Context, spec SeedSpec, progress func(string)) (S
 	}
 	progress(fmt.Sprintf("indexes: %s", time.Since(start).Round(time.Millisecond)))
 	start = time.Now()
+	// Every app's owner is among its owners (migration 00007).
+	if _, err := tx.ExecContext(ctx, `INSERT INTO app_owners (client_id, user_id, added_at) SELECT client_id, owner_id, created_at FROM apps`); err != nil {
+		_ = tx.Rollback()
+		return SeedResult{}, fmt.Errorf("seed owners: %w", err)
+	}
 	// The kept per-app count of active authorizations (migration 00010).
 	if _, err := tx.ExecContext(ctx, `UPDATE apps SET active_authorizations =
   (SELECT COUNT(*) FROM authorizations z WHERE z.client_id = apps.client_id AND z.revoked_at IS NULL)`); err != nil {
@@ -152,11 +157,6 @@ func (db *DB) Seed(ctx context.Context, spec SeedSpec, progress func(string)) (S
 		return SeedResult{}, fmt.Errorf("seed counts: %w", err)
 	}
 	progress(fmt.Sprintf("counts: %s", time.Since(start).Round(time.Millisecond)))
-	// Every app's owner is one of its owners (migration 00007).
-	if _, err := tx.ExecContext(ctx, `INSERT INTO app_owners (client_id, user_id, added_at) SELECT client_id, owner_id, created_at FROM apps`); err != nil {
-		_ = tx.Rollback()
-		return SeedResult{}, fmt.Errorf("seed owners: %w", err)
-	}
 	start = time.Now()
 	if err := tx.Commit(); err != nil {
 		return SeedResult{}, fmt.Errorf("seed: %w", err)
@@ -424,7 +424,7 @@ func (g *seeder) pickScopes() []string {
 }
 
 func (g *seeder) seedApps(ctx context.Context, tx *sql.Tx) error {
-	ab := g.newBulk(ctx, tx, "apps", "client_id", "name", "company", "description", "company_url", "app_url", "callback_url", "scopes", "owner_id", "created_at", "deleted_at", "external")
+	ab := g.newBulk(ctx, tx, "apps", "client_id", "name", "company", "description", "company_url", "app_url", "callback_url", "scopes", "owner_id", "created_at", "deleted_at", "external", "status")
 	sb := g.newBulk(ctx, tx, "client_secrets", "id", "client_id", "slot", "hash", "created_at", "expires_at", "last_used_at", "use_count", "retired_at")
 	scb := g.newBulk(ctx, tx, "app_scopes", "scope", "client_id")
 	sb.parent, scb.parent = ab, ab
@@ -450,8 +450,12 @@ func (g *seeder) seedApps(ctx context.Context, tx *sql.Tx) error {
 			deleted = &t
 		}
 		owner := g.userIDs[int(zipf.Uint64())%len(g.userIDs)]
+		status := "active"
+		if deleted == nil && g.r.IntN(300) == 0 { // a few await review
+			status = "pending"
+		}
 		if err := ab.add(id, name, corp, "Synthetic app "+strconv.Itoa(i+1), "https://"+strings.ToLower(strings.ReplaceAll(corp, " ", ""))+".example",
-			"https://"+host, "https://"+host+"/oauth/callback", strings.Join(scopes, " "), owner, created, deleted, false); err != nil {
+			"https://"+host, "https://"+host+"/oauth/callback", strings.Join(scopes, " "), owner, created, deleted, false, status); err != nil {
 			return err
 		}
 		// The primary secret: made with the app or at a later rotation.
@@ -498,7 +502,7 @@ func (g *seeder) seedApps(ctx context.Context, tx *sql.Tx) error {
 		case r < 100:
 			weight = 8
 		}
-		if deleted != nil {
+		if deleted != nil || status != "active" {
 			weight = 0
 		}
 		g.apps = append(g.apps, seedApp{id: id, secretID: secretID, created: created, scopes: scopes, weight: weight})
@@ -561,7 +565,7 @@ func (g *seeder) authorizations(ctx context.Context, tx *sql.Tx) error {
 			ui = int32(g.r.IntN(len(g.userIDs)))
 			_, taken = active[pair{ui, ai}]
 		}
-		if taken || g.r.IntN(100) < 5 {
+		if taken || g.r.IntN(100) < 6 {
 			t := granted.Add(time.Duration(g.r.Int64N(int64(g.spec.Now.Sub(granted)) + 1)))
 			revoked = &t
 			revokedBy = g.usernames[ui]

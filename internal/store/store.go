@@ -39,6 +39,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -422,3 +423,26 @@ func utcPtr(t *time.Time) *time.Time {
 	u := t.UTC()
 	return &u
 }
+
+// TraceQueries calls fn with the SQL text and arguments of every query
+// run through either pool from now on (reads and raw queries, not
+// writes), until the returned stop is called: for tests that check query
+// plans. fn must be safe for concurrent use.
+func (db *DB) TraceQueries(fn func(query string, args []any)) (stop func()) {
+	var on atomic.Bool
+	on.Store(true)
+	cb := func(g *gorm.DB) {
+		if on.Load() && g.Statement != nil && g.Statement.SQL.Len() > 0 {
+			fn(g.Statement.SQL.String(), slices.Clone(g.Statement.Vars))
+		}
+	}
+	for i, g := range []*gorm.DB{db.r, db.w} {
+		name := "oauthdesk:trace:" + strconv.Itoa(i) + ":" + strconv.FormatInt(traceSeq.Add(1), 10)
+		_ = g.Callback().Query().After("gorm:query").Register(name, cb)
+		_ = g.Callback().Row().After("gorm:row").Register(name, cb)
+		_ = g.Callback().Raw().After("gorm:raw").Register(name, cb)
+	}
+	return func() { on.Store(false) }
+}
+
+var traceSeq atomic.Int64

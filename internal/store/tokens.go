@@ -16,6 +16,7 @@ type codeRow struct {
 	SecretID        string `gorm:"column:secret_id"`
 	Scopes          string
 	RedirectURI     string `gorm:"column:redirect_uri"`
+	CodeChallenge   string `gorm:"column:code_challenge"`
 	CreatedAt       time.Time
 	ExpiresAt       time.Time
 	UsedAt          *time.Time
@@ -43,7 +44,7 @@ func (refreshTokenRow) TableName() string { return "refresh_tokens" }
 // CreateCode inserts an authorization code (its hash only).
 func (db *DB) CreateCode(ctx context.Context, c domain.AuthCode) error {
 	row := codeRow{ID: c.ID, Hash: c.Hash, AuthorizationID: c.AuthorizationID, ClientID: c.ClientID,
-		UserID: c.UserID, SecretID: c.SecretID, Scopes: joinScopes(c.Scopes), RedirectURI: c.RedirectURI,
+		UserID: c.UserID, SecretID: c.SecretID, Scopes: joinScopes(c.Scopes), RedirectURI: c.RedirectURI, CodeChallenge: c.CodeChallenge,
 		CreatedAt: utc(c.CreatedAt), ExpiresAt: utc(c.ExpiresAt)}
 	return translate(db.wr(ctx).Create(&row).Error, "authorization code")
 }

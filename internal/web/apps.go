@@ -159,6 +159,9 @@ func countText(n int64, a appsQuery) string {
 		noun = "app"
 	}
 	s := fmt.Sprintf("%d %s", n, noun)
+	if n > domain.AppCountCap {
+		s = fmt.Sprintf("More than %d apps", domain.AppCountCap)
+	}
 	if a.Query != "" {
 		verb := "match"
 		if n == 1 {
@@ -271,7 +274,12 @@ func (s *Server) appCreate(c echo.Context) error {
 // the owners and a keyset-paginated authorization list).
 func (s *Server) appDetail(c echo.Context) error {
 	ctx := c.Request().Context()
-	d, err := s.admin.App(ctx, c.Param("client_id"))
+	after, q := c.QueryParam("after"), strings.TrimSpace(c.QueryParam("q"))
+	pageAfter := after
+	if ownerPage(c) { // the owner's page pages its own list below
+		pageAfter, q = "", ""
+	}
+	d, err := s.admin.AppPage(ctx, c.Param("client_id"), q, pageAfter, 50)
 	if err != nil {
 		return err
 	}
@@ -317,10 +325,30 @@ func (s *Server) appDetail(c echo.Context) error {
 		p.NewSecretSlot, p.NewSecret = slot, secret
 		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	}
-	use, err := s.admin.SecretUse(ctx, a)
+	var live []string
+	for _, z := range d.Authorizations {
+		if z.RevokedAt == nil {
+			live = append(live, z.ID)
+		}
+	}
+	use, err := s.admin.SecretUseOf(ctx, a, live)
 	if err != nil {
 		return err
 	}
+	if d.Next != "" && !owner {
+		p.NextURL = "/admin/apps/" + a.ClientID + "?after=" + url.QueryEscape(d.Next)
+		if q != "" {
+			p.NextURL += "&q=" + url.QueryEscape(q)
+		}
+	}
+	if pageAfter != "" {
+		p.FirstURL = "/admin/apps/" + a.ClientID
+		if q != "" {
+			p.FirstURL += "?q=" + url.QueryEscape(q)
+		}
+	}
+	p.AuthorizationQuery = q
+	p.ActiveAuthorizations = a.ActiveAuthorizations
 	p.Fields = []views.Field{
 		{Label: "Application name", Value: a.Name},
 		{Label: "Company name", Value: a.Company},

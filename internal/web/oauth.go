@@ -33,6 +33,7 @@ func authorizeRequest(get func(string) string) oauth.AuthorizeRequest {
 	return oauth.AuthorizeRequest{
 		ClientID: get("client_id"), ResponseType: get("response_type"), State: get("state"),
 		Scope: get("scope"), RedirectURI: get("redirect_uri"),
+		CodeChallenge: get("code_challenge"), CodeChallengeMethod: get("code_challenge_method"),
 	}
 }
 
@@ -63,6 +64,7 @@ func (s *Server) renderConsent(c echo.Context, consent oauth.Consent) error {
 		LogoURL: app.LogoURL, CompanyURL: app.CompanyURL, AppURL: app.AppURL, TermsURL: app.TermsURL,
 		PrivacyURL: app.PrivacyURL, ClientID: consent.Request.ClientID, ResponseType: consent.Request.ResponseType,
 		State: consent.Request.State, Scope: consent.Request.Scope, RedirectURI: consent.Request.RedirectURI,
+		CodeChallenge: consent.Request.CodeChallenge, CodeChallengeMethod: consent.Request.CodeChallengeMethod,
 	}
 	if cb, err := url.Parse(app.CallbackURL); err == nil {
 		p.CallbackHost = cb.Host
@@ -93,6 +95,10 @@ func (s *Server) decide(c echo.Context) error {
 	if !ok {
 		q := url.Values{"client_id": {req.ClientID}, "response_type": {req.ResponseType}, "state": {req.State},
 			"scope": {req.Scope}, "redirect_uri": {req.RedirectURI}}
+		if req.CodeChallenge != "" || req.CodeChallengeMethod != "" {
+			q.Set("code_challenge", req.CodeChallenge)
+			q.Set("code_challenge_method", req.CodeChallengeMethod)
+		}
 		return c.Redirect(http.StatusSeeOther, "/signin?return_to="+url.QueryEscape("/oauth2/authorize?"+q.Encode()))
 	}
 	var accept bool
@@ -111,7 +117,7 @@ func (s *Server) decide(c echo.Context) error {
 	return c.Redirect(http.StatusFound, d.Location)
 }
 
-var tokenFields = []string{"grant_type", "client_assertion_type", "client_assertion", "assertion", "redirect_uri"}
+var tokenFields = []string{"grant_type", "client_assertion_type", "client_assertion", "assertion", "redirect_uri", "code_verifier"}
 
 // token is POST /oauth2/token (seed 001 steps 3 and 5). The body must be
 // application/x-www-form-urlencoded; a parameter sent twice is rejected
@@ -135,7 +141,7 @@ func (s *Server) token(c echo.Context) error {
 	resp, err := s.oauth.Token(r.Context(), oauth.TokenRequest{
 		GrantType: r.PostForm.Get("grant_type"), ClientAssertionType: r.PostForm.Get("client_assertion_type"),
 		ClientAssertion: r.PostForm.Get("client_assertion"), Assertion: r.PostForm.Get("assertion"),
-		RedirectURI: r.PostForm.Get("redirect_uri"),
+		RedirectURI: r.PostForm.Get("redirect_uri"), CodeVerifier: r.PostForm.Get("code_verifier"),
 	})
 	if err != nil {
 		return err

@@ -7,19 +7,17 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
-	"github.com/oauthdesk/oauthdesk/internal/reports"
 	"github.com/oauthdesk/oauthdesk/views"
 )
 
 // overview is /admin: secrets per expiry state, the next to expire, and an
 // SVG chart of expiries per month for the next 24 months (no JS needed).
 func (s *Server) overview(c echo.Context) error {
-	secrets, err := s.admin.SecretExpiries(c.Request().Context())
+	o, err := s.admin.ExpiryOverview(c.Request().Context(), s.cfg.Thresholds)
 	if err != nil {
 		return err
 	}
 	now := s.now()
-	o := reports.Overview(secrets, s.cfg.Thresholds, now)
 	counts, err := s.admin.OverviewCounts(c.Request().Context())
 	if err != nil {
 		return err

@@ -121,7 +121,11 @@ func readRegistration(c echo.Context) (domain.Registration, map[string]string, [
 		Description: values[domain.FieldDescription], CompanyURL: values[domain.FieldCompanyURL],
 		AppURL: values[domain.FieldAppURL], CallbackURL: values[domain.FieldCallbackURL],
 		LogoURL: values[domain.FieldLogoURL], TermsURL: values[domain.FieldTermsURL],
-		PrivacyURL: values[domain.FieldPrivacyURL], Scopes: form[domain.FieldScopes]}
+		PrivacyURL: values[domain.FieldPrivacyURL], Scopes: form[domain.FieldScopes],
+		RequirePKCE: form.Get(domain.FieldRequirePKCE) != ""}
+	if reg.RequirePKCE {
+		values[domain.FieldRequirePKCE] = "on"
+	}
 	return reg, values, form[domain.FieldScopes], nil
 }
 
@@ -170,6 +174,9 @@ func (s *Server) editForm(c echo.Context, app domain.App, values map[string]stri
 		values = map[string]string{domain.FieldName: r.Name, domain.FieldCompany: r.Company, domain.FieldDescription: r.Description,
 			domain.FieldCompanyURL: r.CompanyURL, domain.FieldAppURL: r.AppURL, domain.FieldCallbackURL: r.CallbackURL,
 			domain.FieldLogoURL: r.LogoURL, domain.FieldTermsURL: r.TermsURL, domain.FieldPrivacyURL: r.PrivacyURL}
+		if r.RequirePKCE {
+			values[domain.FieldRequirePKCE] = "on"
+		}
 		selected = r.Scopes
 	}
 	f := s.appForm(c, values, selected, "")
@@ -213,7 +220,7 @@ func (s *Server) appUpdate(c echo.Context) error {
 	msg := "No change to save."
 	if len(ed.Changes) > 0 {
 		var names []string
-		for _, f := range append(appFormFields, domain.FieldScopes) {
+		for _, f := range append(appFormFields, domain.FieldScopes, domain.FieldRequirePKCE) {
 			if _, ok := ed.Changes[f]; ok {
 				names = append(names, strings.ReplaceAll(f, "_", " "))
 			}
@@ -352,10 +359,16 @@ func (s *Server) passwordChange(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.sessions.RenewToken(c.Request().Context()); err != nil {
+	// This session goes on (under a new token) with the user's new
+	// revision; every other session of the user ends.
+	ctx := c.Request().Context()
+	if err := s.sessions.RenewToken(ctx); err != nil {
 		return err
 	}
-	return s.flashTo(c, "/profile/password", "Your password was changed.")
+	if now, err := s.admin.User(ctx, u.ID); err == nil {
+		s.sessions.Put(ctx, sessRevision, now.Revision)
+	}
+	return s.flashTo(c, "/profile/password", "Your password was changed. Your other sessions were signed out.")
 }
 
 // authorizePost is POST /oauth2/authorize. Some clients (the Azure DevOps

@@ -64,6 +64,8 @@ type Admin interface {
 	IssueSecret(ctx context.Context, clientID, slot string, replace bool) (admin.IssuedSecret, error)
 	RetireSecret(ctx context.Context, clientID, slot string) (domain.Secret, error)
 	SecretUse(ctx context.Context, app domain.App) (map[string]string, error)
+	SecretUseOf(ctx context.Context, app domain.App, authorizationIDs []string) (map[string]string, error)
+	AppPage(ctx context.Context, clientID, userQuery, after string, limit int) (admin.AppDetail, error)
 	Authorizations(ctx context.Context, f domain.AuthorizationFilter) ([]domain.Authorization, string, error)
 	RevocationImpact(ctx context.Context, f domain.AuthorizationFilter) (domain.RevocationImpact, error)
 	RevokeAuthorizations(ctx context.Context, f domain.AuthorizationFilter) (int, error)
@@ -79,7 +81,7 @@ type Admin interface {
 	ScopeHoldersPage(ctx context.Context, scope string, authorizations bool, after string, limit int) (admin.ScopeHolders, error)
 	AppScopeAudit(ctx context.Context, clientID string, days int) (reports.AppScopes, error)
 	ChangeAppScopes(ctx context.Context, clientID string, scopes []string) (admin.ScopeChange, error)
-	SecretExpiries(ctx context.Context) ([]domain.ExpiringSecret, error)
+	ExpiryOverview(ctx context.Context, t domain.ExpiryThresholds) (reports.ExpiryOverview, error)
 	CheckImport(ctx context.Context, data []byte, defaultOwner string) ([]admin.ImportRecord, []admin.ImportChange, error)
 	Import(ctx context.Context, records []admin.ImportRecord, defaultOwner string) (admin.ImportResult, error)
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -30,17 +31,22 @@ func userRow(u domain.User, active int64) views.UserRow {
 // keyset-paginated, with their authorizations in the true state active.
 func (s *Server) usersList(c echo.Context) error {
 	ctx := c.Request().Context()
-	page, err := s.admin.Users(ctx, domain.UserFilter{After: c.QueryParam("after"), Limit: 100})
+	q := strings.TrimSpace(c.QueryParam("q"))
+	page, err := s.admin.Users(ctx, domain.UserFilter{Query: q, After: c.QueryParam("after"), Limit: 50})
 	if err != nil {
 		return err
 	}
 	u, _ := currentUser(c)
-	p := views.UsersPage{Nav: s.nav(c, "users"), CanManage: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(ctx, sessFlash)}
+	p := views.UsersPage{Nav: s.nav(c, "users"), CanManage: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(ctx, sessFlash), Query: q}
 	for _, x := range page.Users {
 		p.Users = append(p.Users, userRow(x.User, x.ActiveAuthorizations))
 	}
 	if page.Next != "" {
-		p.NextURL = "/admin/users?" + url.Values{"after": {page.Next}}.Encode()
+		v := url.Values{"after": {page.Next}}
+		if q != "" {
+			v.Set("q", q)
+		}
+		p.NextURL = "/admin/users?" + v.Encode()
 	}
 	return render(c, http.StatusOK, views.Users(p))
 }
@@ -57,12 +63,13 @@ func (s *Server) renderUser(c echo.Context, errMsg string, status int) error {
 	if err != nil {
 		return err
 	}
-	list, next, err := s.admin.Authorizations(ctx, domain.AuthorizationFilter{UserID: u.ID, Limit: 100, After: c.QueryParam("after")})
+	q := strings.TrimSpace(c.QueryParam("q"))
+	list, next, err := s.admin.Authorizations(ctx, domain.AuthorizationFilter{UserID: u.ID, AppQuery: q, Limit: 50, After: c.QueryParam("after")})
 	if err != nil {
 		return err
 	}
 	me, _ := currentUser(c)
-	p := views.UserPage{Nav: s.nav(c, "users"), CanManage: me.Role == domain.RoleAdmin, User: userRow(u, 0),
+	p := views.UserPage{Nav: s.nav(c, "users"), CanManage: me.Role == domain.RoleAdmin, User: userRow(u, 0), Query: q,
 		Flash: s.sessions.PopString(ctx, sessFlash), Error: errMsg}
 	for _, a := range list {
 		row := views.AuthorizationRow{ID: a.ID, AppName: a.AppName, ClientID: a.ClientID, Scopes: a.Scopes, ScopeViews: s.scopeViews(a.Scopes),
@@ -75,7 +82,11 @@ func (s *Server) renderUser(c echo.Context, errMsg string, status int) error {
 		p.Authorizations = append(p.Authorizations, row)
 	}
 	if next != "" {
-		p.NextURL = "/admin/users/" + u.ID + "?" + url.Values{"after": {next}}.Encode()
+		v := url.Values{"after": {next}}
+		if q != "" {
+			v.Set("q", q)
+		}
+		p.NextURL = "/admin/users/" + u.ID + "?" + v.Encode()
 	}
 	return render(c, status, views.User(p))
 }

@@ -1,4 +1,4 @@
-package reports
+package render_test
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/render"
+	"github.com/oauthdesk/oauthdesk/internal/reports"
 )
 
 // TestLeftText: a report says how long a secret has left, and for an
@@ -23,15 +25,15 @@ func TestLeftText(t *testing.T) {
 		{now.Add(-25 * time.Hour), "expired 1 day ago"},
 		{now.AddDate(0, 0, -200), "expired 200 days ago"},
 	} {
-		if got := LeftText(tt.expires, now); got != tt.want {
-			t.Errorf("LeftText(%s) = %q, want %q", tt.expires, got, tt.want)
+		if got := reports.LeftText(tt.expires, now); got != tt.want {
+			t.Errorf("reports.LeftText(%s) = %q, want %q", tt.expires, got, tt.want)
 		}
 	}
-	rows := Classify([]domain.ExpiringSecret{{ClientID: "c1", AppName: "Old", Slot: "primary",
+	rows := reports.Classify([]domain.ExpiringSecret{{ClientID: "c1", AppName: "Old", Slot: "primary",
 		CreatedAt: now.AddDate(-5, 0, -200), ExpiresAt: now.AddDate(0, 0, -200)}}, domain.DefaultThresholds, now)
-	for _, format := range []string{FormatTable, FormatHTML} {
+	for _, format := range []string{render.FormatTable, render.FormatHTML} {
 		var b bytes.Buffer
-		if err := WriteExpiry(&b, format, rows, now); err != nil {
+		if err := render.WriteExpiry(&b, format, rows, now); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(b.String(), "expired 200 days ago") {

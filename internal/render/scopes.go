@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	"encoding/json"
@@ -9,20 +9,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/oauthdesk/oauthdesk/internal/reports"
 	"github.com/oauthdesk/oauthdesk/internal/safeout"
 )
 
-// Formats of the written reports.
-const (
-	FormatTable = "table"
-	FormatCSV   = "csv"
-	FormatJSON  = "json"
-)
-
-// ValidFormat reports whether f is table, csv or json.
-func ValidFormat(f string) bool { return f == FormatTable || f == FormatCSV || f == FormatJSON }
-
-func joinApps(a []AppRef) string {
+func joinApps(a []reports.AppRef) string {
 	s := make([]string, len(a))
 	for i, x := range a {
 		s[i] = x.Name + " (" + x.ClientID + ")"
@@ -30,7 +21,7 @@ func joinApps(a []AppRef) string {
 	return strings.Join(s, "; ")
 }
 
-func joinUsers(u []UserRef) string {
+func joinUsers(u []reports.UserRef) string {
 	s := make([]string, len(u))
 	for i, x := range u {
 		s[i] = x.Username
@@ -47,7 +38,7 @@ func lastUsed(t *time.Time) string {
 
 // WriteScopes writes the scope inventory in format (table, csv or json).
 // Times are RFC 3339 UTC; an empty last_used means never.
-func WriteScopes(w io.Writer, format string, rows []ScopeRow) error {
+func WriteScopes(w io.Writer, format string, rows []reports.ScopeRow) error {
 	sw, err := NewScopesWriter(w, format)
 	if err != nil {
 		return err
@@ -89,7 +80,7 @@ func NewScopesWriter(w io.Writer, format string) (*ScopesWriter, error) {
 }
 
 // Write writes one row.
-func (sw *ScopesWriter) Write(r ScopeRow) error {
+func (sw *ScopesWriter) Write(r reports.ScopeRow) error {
 	sw.n++
 	switch sw.format {
 	case FormatJSON:

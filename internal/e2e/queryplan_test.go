@@ -1,0 +1,213 @@
+package e2e
+
+// Every dashboard page's queries are index-backed: the real server on a
+// database filled by `oauthdesk dev seed` (and ANALYZEd), every page loaded
+// by a signed-in admin and member, every query it ran recorded, and
+// EXPLAIN QUERY PLAN run for each. A full SCAN of authorizations, apps,
+// audit events, scope usage (or the scope aggregates and client secrets)
+// fails the test. An ordered index walk with a LIMIT (the app listing by
+// name, a search filtering that walk) stops at the page's end and is
+// allowed; without a LIMIT it is a full scan too. So is the audit log
+// walked in its rowid (seq) order with a LIMIT.
+
+import (
+	"database/sql"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/oauthdesk/oauthdesk/internal/server"
+)
+
+// planKnownMisses are queries known to scan, each with the reason; the
+// test logs them (they are the open rows of the scale issue) and fails on
+// any other scan. Matched by a fragment of the query text.
+var planKnownMisses = map[string]string{
+	// The overview's authorization states (active / needs
+	// re-authorization) depend on the clock (token and secret expiry):
+	// exact counts need a maintained per-expiry-day aggregate on the token
+	// paths, not built yet.
+	"END AS state, COUNT(*) AS n FROM authorizations z JOIN apps a": "overview: authorization states are counted over every active authorization",
+	// apps.status has no index (the owners' pending queue count).
+	"FROM `apps` WHERE status = ? AND deleted_at IS NULL": "overview: the pending-app count scans apps (no index on status)",
+}
+
+// planWatched are the tables no page may scan.
+var planWatched = []string{"authorizations", "apps", "audit_events", "scope_usage", "authorization_scopes", "app_scopes", "client_secrets", "refresh_tokens"}
+
+var (
+	planAliasRE = regexp.MustCompile(`(?i)\b(?:FROM|JOIN)\s+([a-z_]+)(?:\s+AS)?\s+([a-z_][a-z0-9_]*)`)
+	planScanRE  = regexp.MustCompile(`^SCAN (\w+)(?: USING (?:COVERING )?INDEX (\w+))?`)
+	planLimitRE = regexp.MustCompile(`(?i)\bLIMIT\b`)
+	// audit_events.seq is its rowid: ordering by it walks the table itself.
+	planSeqOrderRE = regexp.MustCompile(`(?i)ORDER BY\s+seq\b`)
+)
+
+// planTable resolves the name a plan line scans (a table or an alias of
+// query) to its table.
+func planTable(query, name string) string {
+	for _, m := range planAliasRE.FindAllStringSubmatch(query, -1) {
+		if strings.EqualFold(m[2], name) {
+			return strings.ToLower(m[1])
+		}
+	}
+	return strings.ToLower(name)
+}
+
+func TestDashboardQueryPlans(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds a database")
+	}
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "seeded.db")
+	cmd := exec.Command(cliBinary(t), "dev", "seed", "--db", dbPath, "--password-stdin",
+		"--apps", "3000", "--users", "300", "--authorizations", "30000", "--audit-events", "20000")
+	cmd.Stdin = strings.NewReader(scalePassword + "\n")
+	cmd.Env = cliEnv()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("dev seed: %v\n%s", err, out)
+	}
+	ts := newTestServerWith(t, func(c *server.Config) { c.DBPath = dbPath })
+
+	ro, err := sql.Open("sqlite3", "file:"+dbPath+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	one := func(q string) string {
+		var v string
+		if err := ro.QueryRow(q).Scan(&v); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return v
+	}
+	popular := one(`SELECT client_id FROM apps ORDER BY active_authorizations DESC LIMIT 1`)
+	appName := one(`SELECT name FROM apps WHERE client_id = '` + popular + `'`)
+	heavy := one(`SELECT user_id FROM authorizations GROUP BY user_id ORDER BY COUNT(*) DESC LIMIT 1`)
+	heavyName := one(`SELECT username FROM users WHERE id = '` + heavy + `'`)
+	actor := one(`SELECT actor FROM audit_events WHERE seq = 1000`)
+
+	type stmt struct {
+		query string
+		args  []any
+		page  string
+	}
+	var mu sync.Mutex
+	seen := map[string]stmt{}
+	page := ""
+	stop := ts.App.DB.TraceQueries(func(q string, args []any) {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, ok := seen[q]; !ok && strings.HasPrefix(strings.ToUpper(strings.TrimSpace(q)), "SELECT") {
+			seen[q] = stmt{q, args, page}
+		}
+	})
+	defer stop()
+
+	admin := ts.newAgent(t)
+	admin.signIn("admin", scalePassword)
+	member := ts.newAgent(t)
+	member.signIn(heavyName, scalePassword)
+	q := url.QueryEscape
+	pages := []struct {
+		a    *agent
+		path string
+	}{
+		{admin, "/admin"}, {admin, "/admin/apps"}, {admin, "/admin/apps?state=expiring"}, {admin, "/admin/apps?state=critical"},
+		{admin, "/admin/apps?state=expired"}, {admin, "/admin/apps?q=" + q(appName)}, {admin, "/admin/apps?q=" + q(popular)},
+		{admin, "/admin/apps/" + popular}, {admin, "/admin/apps/" + popular + "?q=a"}, {admin, "/admin/apps/" + popular + "/scopes"},
+		{admin, "/admin/scopes"}, {admin, "/admin/scopes?high=1"}, {admin, "/admin/scopes/vso.profile"},
+		{admin, "/admin/scopes/vso.profile?tab=authorizations"}, {admin, "/admin/users"}, {admin, "/admin/users?q=a"},
+		{admin, "/admin/users/" + heavy}, {admin, "/admin/users/" + heavy + "?q=a"}, {admin, "/admin/audit"},
+		{admin, "/admin/audit?actor=" + q(actor)}, {admin, "/admin/audit?action=app.delete"}, {admin, "/admin/audit?target_type=app"},
+		{admin, "/admin/audit?before=5000"}, {admin, "/admin/reports"}, {admin, "/admin/settings"},
+		{member, "/profile/authorizations"},
+	}
+	next := regexp.MustCompile(`href="([^"]+)"[^>]*data-testid="next-page"|data-testid="next-page"[^>]*href="([^"]+)"|href="([^"]+)" rel="next"`)
+	load := func(a *agent, path string) {
+		mu.Lock()
+		page = path
+		mu.Unlock()
+		r := a.get(path)
+		if r.Status != http.StatusOK {
+			t.Errorf("GET %s: status %d", path, r.Status)
+			return
+		}
+		if m := next.FindStringSubmatch(r.Body); m != nil && !strings.Contains(path, "after=") {
+			link := strings.ReplaceAll(m[1]+m[2]+m[3], "&amp;", "&")
+			mu.Lock()
+			page = link
+			mu.Unlock()
+			if r := a.get(link); r.Status != http.StatusOK {
+				t.Errorf("GET %s (next page of %s): status %d", link, path, r.Status)
+			}
+		}
+	}
+	for _, p := range pages {
+		load(p.a, p.path)
+	}
+	stop()
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) < 20 {
+		t.Fatalf("only %d distinct queries recorded; is the trace hooked?", len(seen))
+	}
+	keys := make([]string, 0, len(seen))
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		s := seen[k]
+		rows, err := ro.Query("EXPLAIN QUERY PLAN "+s.query, s.args...)
+		if err != nil {
+			t.Errorf("EXPLAIN %s (%s): %v", s.query, s.page, err)
+			continue
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		for _, line := range plan {
+			m := planScanRE.FindStringSubmatch(line)
+			if m == nil {
+				continue
+			}
+			table := planTable(s.query, m[1])
+			if !slices.Contains(planWatched, table) {
+				continue
+			}
+			if m[2] != "" && planLimitRE.MatchString(s.query) {
+				continue // an ordered index walk that stops at the page's end
+			}
+			if m[2] == "" && table == "audit_events" && planLimitRE.MatchString(s.query) && planSeqOrderRE.MatchString(s.query) &&
+				!slices.ContainsFunc(plan, func(l string) bool { return strings.Contains(l, "TEMP B-TREE") }) {
+				continue // the table in seq (rowid) order, stopping at the page's end
+			}
+			known := ""
+			for frag, why := range planKnownMisses {
+				if strings.Contains(s.query, frag) {
+					known = why
+				}
+			}
+			if known != "" {
+				t.Logf("KNOWN MISS on %s: %s (%q)", s.page, known, line)
+				continue
+			}
+			t.Errorf("page %s scans %s (%q):\n%s\nplan:\n  %s", s.page, table, line, s.query, strings.Join(plan, "\n  "))
+		}
+	}
+}

@@ -162,7 +162,13 @@ func (db *DB) Seed(ctx context.Context, spec SeedSpec, progress func(string)) (S
 		return SeedResult{}, fmt.Errorf("seed: %w", err)
 	}
 	progress(fmt.Sprintf("commit: %s", time.Since(start).Round(time.Millisecond)))
-	_, err = conn.ExecContext(ctx, `ANALYZE`)
+	// Planner statistics; on PostgreSQL also the visibility map, without
+	// which a freshly loaded table cannot be counted from an index alone.
+	stats := `ANALYZE`
+	if pg {
+		stats = `VACUUM ANALYZE`
+	}
+	_, err = conn.ExecContext(ctx, stats)
 	return res, err
 }
 

@@ -26,11 +26,15 @@ FUZZ     := ./internal/domain:FuzzValidateCallbackURL ./internal/scope:FuzzParse
             ./internal/oauth:FuzzParseAccessToken ./internal/admin:FuzzParseImport
 FUZZTIME ?= 60s
 
-## test: run every test, then each fuzz target for 3 s (installs Debian chromium for the browser tests when missing and possible)
+## test: run every test (installs Debian chromium for the browser tests when missing and possible); with OAUTHDESK_TEST_POSTGRES set, the e2e suite runs again on PostgreSQL; then each fuzz target for 3 s
 .PHONY: test
 test:
 	@bash .ci/ensure-chromium
 	$(GO) test -race -count=1 $(PKGS)
+	@if [ -n "$${OAUTHDESK_TEST_POSTGRES:-}" ]; then \
+		echo "e2e suite again, on PostgreSQL ($${OAUTHDESK_TEST_POSTGRES})"; \
+		OAUTHDESK_E2E_DB=postgres $(GO) test -race -count=1 ./internal/e2e/; \
+	fi
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
 ## fuzz: run each fuzz target for FUZZTIME (default 60s)

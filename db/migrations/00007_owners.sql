@@ -21,11 +21,16 @@ ALTER TABLE users ADD COLUMN disabled_at TIMESTAMP;
 ALTER TABLE users ADD COLUMN deleted_at TIMESTAMP;
 ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
 
--- The true authorization state looks for a live code of an authorization.
-CREATE INDEX authorization_codes_by_authorization ON authorization_codes (authorization_id);
+-- The true authorization state (active / needs re-authorization) looks for
+-- a live refresh token or code of an authorization, and the overview walks
+-- them: partial indexes over the live ones only (used and revoked tokens
+-- pile up with every rotation).
+CREATE INDEX refresh_tokens_live ON refresh_tokens (authorization_id, secret_id) WHERE used_at IS NULL AND revoked_at IS NULL;
+CREATE INDEX authorization_codes_live ON authorization_codes (authorization_id) WHERE used_at IS NULL;
 
 -- +goose Down
-DROP INDEX authorization_codes_by_authorization;
+DROP INDEX authorization_codes_live;
+DROP INDEX refresh_tokens_live;
 ALTER TABLE users DROP COLUMN must_change_password;
 ALTER TABLE users DROP COLUMN deleted_at;
 ALTER TABLE users DROP COLUMN disabled_at;

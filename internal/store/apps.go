@@ -89,50 +89,6 @@ func firstNonEmpty(a, b string) string {
 	return b
 }
 
-// liveSQL is the condition "authorization z has a working token or a
-// fresh grant" (domain.AuthActive): a refresh token that is unused,
-// unrevoked, unexpired and minted with a client secret still active and
-// unexpired, or an unused, unexpired authorization code. It takes
-// liveArgs(now).
-const liveSQL = `(EXISTS (SELECT 1 FROM refresh_tokens r JOIN client_secrets s ON s.id = r.secret_id AND s.retired_at IS NULL AND s.expires_at > ?
-    WHERE r.authorization_id = z.id AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > ?)
-  OR EXISTS (SELECT 1 FROM authorization_codes c WHERE c.authorization_id = z.id AND c.used_at IS NULL AND c.expires_at > ?))`
-
-func liveArgs(now time.Time) []any { return []any{utc(now), utc(now), utc(now)} }
-
-// stateSQL is the true state of authorization z; it takes liveArgs(now).
-const stateSQL = `CASE WHEN z.revoked_at IS NOT NULL THEN '` + domain.AuthRevoked + `' WHEN ` + liveSQL +
-	` THEN '` + domain.AuthActive + `' ELSE '` + domain.AuthNeedsReauthorization + `' END`
-
-// activeCountSQL counts the active (true state) authorizations matching
-// the condition cond on z; it takes liveArgs(now).
-func activeCountSQL(cond string) string {
-	return `(SELECT COUNT(*) FROM authorizations z WHERE ` + cond + ` AND z.revoked_at IS NULL AND ` + liveSQL + `)`
-}
-
-// trueActiveCounts returns, per client id, how many of the app's
-// authorizations are in the true state active at now (apps with none are
-// absent). One grouped query for a page of apps.
-func (db *DB) trueActiveCounts(ctx context.Context, clientIDs []string, now time.Time) (map[string]int64, error) {
-	out := map[string]int64{}
-	if len(clientIDs) == 0 {
-		return out, nil
-	}
-	var rows []struct {
-		ClientID string
-		N        int64
-	}
-	err := db.rd(ctx).Raw(`SELECT z.client_id, COUNT(*) AS n FROM authorizations z
-WHERE z.client_id IN ? AND z.revoked_at IS NULL AND `+liveSQL+` GROUP BY z.client_id`, append([]any{clientIDs}, liveArgs(now)...)...).Scan(&rows).Error
-	if err != nil {
-		return nil, translate(err, "authorizations")
-	}
-	for _, r := range rows {
-		out[r.ClientID] = r.N
-	}
-	return out, nil
-}
-
 // appSelect reads apps with their owner; a.active_authorizations is the
 // count kept by CreateAuthorization and RevokeAuthorization (migration
 // 00010), so that the listing can sort by it from an index.
@@ -607,4 +563,19 @@ func (db *DB) UpdateImportedApp(ctx context.Context, app domain.App) error {
 // SetAppNative marks an app as no longer external (a secret was issued here).
 func (db *DB) SetAppNative(ctx context.Context, clientID string) error {
 	return translate(db.wr(ctx).Model(&appRow{}).Where("client_id = ?", clientID).Update("external", false).Error, "app")
+}
+
+// SecretExpiryTimes returns the expiry of every active secret of an active
+// app (only ExpiresAt is set), read from the index client_secrets_expiry
+// alone — the Prometheus gauge's source: no join, no per-app count.
+func (db *DB) SecretExpiryTimes(ctx context.Context) ([]domain.ExpiringSecret, error) {
+	var times []time.Time
+	if err := db.rd(ctx).Table("client_secrets").Where("retired_at IS NULL").Order("expires_at").Pluck("expires_at", &times).Error; err != nil {
+		return nil, translate(err, "client secrets")
+	}
+	out := make([]domain.ExpiringSecret, len(times))
+	for i, t := range times {
+		out[i] = domain.ExpiringSecret{ExpiresAt: utc(t)}
+	}
+	return out, nil
 }

@@ -165,9 +165,9 @@ func (db *DB) AuthorizationsByClient(ctx context.Context, clientID string, limit
 		limit = 100
 	}
 	var rows []authorizationListRow
-	err := db.rd(ctx).Raw(`SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name, `+stateSQL+` AS state
+	err := db.rd(ctx).Raw(`SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name
 FROM authorizations z JOIN users u ON u.id = z.user_id JOIN apps a ON a.client_id = z.client_id
-WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT ?`, append(liveArgs(db.now()), clientID, limit)...).Scan(&rows).Error
+WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT ?`, clientID, limit).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "authorizations")
 	}
@@ -175,7 +175,7 @@ WHERE z.client_id = ? ORDER BY z.revoked_at IS NOT NULL, z.granted_at DESC LIMIT
 	for i, r := range rows {
 		out[i] = r.domain()
 	}
-	return out, nil
+	return out, db.fillStates(ctx, out, db.now())
 }
 
 // SetAuthorizationScopes replaces the granted scopes of an authorization
@@ -213,9 +213,9 @@ func (db *DB) ListAppAuthorizations(ctx context.Context, clientID, userQuery, af
 	}
 	var out []domain.Authorization
 	for len(out) < limit+1 {
-		q := `SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name, ` + stateSQL + ` AS state
+		q := `SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name
 FROM authorizations z JOIN users u ON u.id = z.user_id JOIN apps a ON a.client_id = z.client_id WHERE z.client_id = ?`
-		args := append(liveArgs(db.now()), clientID)
+		args := []any{clientID}
 		if v := strings.TrimSpace(userQuery); v != "" {
 			like := "%" + escapeLike(v) + "%"
 			q += ` AND (u.username ` + db.fl.like + ` ? ESCAPE '\' OR u.display_name ` + db.fl.like + ` ? ESCAPE '\')`
@@ -254,7 +254,7 @@ FROM authorizations z JOIN users u ON u.id = z.user_id JOIN apps a ON a.client_i
 		}
 		next = encodeCursor(p+"|"+last.GrantedAt.UTC().Format(time.RFC3339Nano), last.ID)
 	}
-	return out, next, nil
+	return out, next, db.fillStates(ctx, out, db.now())
 }
 
 // LastSecretUseOf is LastSecretUse for the given authorizations only (one

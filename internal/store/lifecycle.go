@@ -108,7 +108,7 @@ func (db *DB) ListAuthorizations(ctx context.Context, f domain.AuthorizationFilt
 		now = db.now()
 	}
 	var rows []authorizationListRow
-	err := q.Select("z.*, u.username, u.display_name AS user_display_name, a.name AS app_name, a.company AS app_company, a.app_url, "+stateSQL+" AS state", liveArgs(now)...).
+	err := q.Select("z.*, u.username, u.display_name AS user_display_name, a.name AS app_name, a.company AS app_company, a.app_url").
 		Order("z.granted_at DESC, z.id DESC").Limit(limit + 1).Scan(&rows).Error
 	if err != nil {
 		return nil, "", translate(err, "authorizations")
@@ -123,7 +123,7 @@ func (db *DB) ListAuthorizations(ctx context.Context, f domain.AuthorizationFilt
 	for i, r := range rows {
 		out[i] = r.domain()
 	}
-	return out, next, nil
+	return out, next, db.fillStates(ctx, out, now)
 }
 
 // CountRevocationImpact returns the impact of revoking the active

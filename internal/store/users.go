@@ -95,8 +95,8 @@ func (db *DB) ListUsers(ctx context.Context, f domain.UserFilter) (domain.UserPa
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	q := `SELECT u.*, ` + activeCountSQL("z.user_id = u.id") + ` AS active_authorizations FROM users u WHERE 1=1`
-	args := liveArgs(db.now())
+	q := `SELECT u.* FROM users u WHERE 1=1`
+	var args []any
 	if v := strings.TrimSpace(f.Query); v != "" {
 		like, l := "%"+escapeLike(v)+"%", db.fl.like
 		q += ` AND (u.username ` + l + ` ? ESCAPE '\' OR u.display_name ` + l + ` ? ESCAPE '\' OR u.email ` + l + ` ? ESCAPE '\')`
@@ -114,8 +114,7 @@ func (db *DB) ListUsers(ctx context.Context, f domain.UserFilter) (domain.UserPa
 	q += ` ORDER BY ` + db.fl.nocase("u.username") + `, u.id LIMIT ?`
 	args = append(args, limit+1)
 	var rows []struct {
-		User                 userRow `gorm:"embedded"`
-		ActiveAuthorizations int64
+		User userRow `gorm:"embedded"`
 	}
 	if err := db.rd(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 		return domain.UserPage{}, translate(err, "users")
@@ -126,9 +125,17 @@ func (db *DB) ListUsers(ctx context.Context, f domain.UserFilter) (domain.UserPa
 		last := rows[len(rows)-1].User
 		page.Next = encodeCursor(last.Username, last.ID)
 	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.User.ID
+	}
+	counts, err := db.activeCounts(ctx, "z.user_id", ids, db.now())
+	if err != nil {
+		return domain.UserPage{}, err
+	}
 	page.Users = make([]domain.UserSummary, len(rows))
 	for i, r := range rows {
-		page.Users[i] = domain.UserSummary{User: r.User.domain(), ActiveAuthorizations: r.ActiveAuthorizations}
+		page.Users[i] = domain.UserSummary{User: r.User.domain(), ActiveAuthorizations: counts[r.User.ID]}
 	}
 	return page, nil
 }

@@ -1,0 +1,97 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+// The true state of an authorization (issue #9): active when a live
+// refresh token exists — unused, unrevoked, unexpired, minted with a
+// client secret that is still active and unexpired — or a fresh grant (an
+// unused, unexpired authorization code); needs re-authorization when the
+// consent stands but no token works; revoked.
+//
+// Listings compute it after the page is chosen (for the page's rows only),
+// and whole-database counts walk the live tokens (partial indexes
+// refresh_tokens_live and authorization_codes_live, migration 00007), so
+// neither costs a probe per authorization of the database.
+
+// liveSQL is the condition "authorization z has a working token or a
+// fresh grant"; it takes liveArgs(now).
+const liveSQL = `(EXISTS (SELECT 1 FROM refresh_tokens r JOIN client_secrets s ON s.id = r.secret_id AND s.retired_at IS NULL AND s.expires_at > ?
+    WHERE r.authorization_id = z.id AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > ?)
+  OR EXISTS (SELECT 1 FROM authorization_codes c WHERE c.authorization_id = z.id AND c.used_at IS NULL AND c.expires_at > ?))`
+
+func liveArgs(now time.Time) []any { return []any{utc(now), utc(now), utc(now)} }
+
+// liveIDsSQL selects the ids of authorizations with a working token or a
+// fresh grant (revoked ones included: callers join on revoked_at); it
+// takes liveArgs(now).
+const liveIDsSQL = `SELECT r.authorization_id AS id FROM refresh_tokens r
+  JOIN client_secrets s ON s.id = r.secret_id AND s.retired_at IS NULL AND s.expires_at > ?
+  WHERE r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > ?
+UNION SELECT c.authorization_id FROM authorization_codes c WHERE c.used_at IS NULL AND c.expires_at > ?`
+
+// fillStates sets State on each authorization (revoked, active or needs
+// re-authorization) with one query for their ids.
+func (db *DB) fillStates(ctx context.Context, list []domain.Authorization, now time.Time) error {
+	var ids []string
+	for i := range list {
+		if list[i].RevokedAt != nil {
+			list[i].State = domain.AuthRevoked
+			continue
+		}
+		list[i].State = domain.AuthNeedsReauthorization
+		ids = append(ids, list[i].ID)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var live []string
+	err := db.rd(ctx).Raw(`SELECT z.id FROM authorizations z WHERE z.id IN ? AND `+liveSQL, append([]any{ids}, liveArgs(now)...)...).
+		Scan(&live).Error
+	if err != nil {
+		return translate(err, "authorizations")
+	}
+	alive := make(map[string]bool, len(live))
+	for _, id := range live {
+		alive[id] = true
+	}
+	for i := range list {
+		if alive[list[i].ID] {
+			list[i].State = domain.AuthActive
+		}
+	}
+	return nil
+}
+
+// activeCounts returns, per value of column (z.client_id or z.user_id),
+// how many unrevoked authorizations with one of keys are active at now
+// (keys with none are absent): one grouped query for a page of apps or
+// users.
+func (db *DB) activeCounts(ctx context.Context, column string, keys []string, now time.Time) (map[string]int64, error) {
+	out := map[string]int64{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		K string
+		N int64
+	}
+	err := db.rd(ctx).Raw(`SELECT `+column+` AS k, COUNT(*) AS n FROM authorizations z
+WHERE `+column+` IN ? AND z.revoked_at IS NULL AND `+liveSQL+` GROUP BY `+column, append([]any{keys}, liveArgs(now)...)...).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "authorizations")
+	}
+	for _, r := range rows {
+		out[r.K] = r.N
+	}
+	return out, nil
+}
+
+// trueActiveCounts is activeCounts by client id.
+func (db *DB) trueActiveCounts(ctx context.Context, clientIDs []string, now time.Time) (map[string]int64, error) {
+	return db.activeCounts(ctx, "z.client_id", clientIDs, now)
+}

@@ -263,7 +263,7 @@ type AppFilter struct {
 // AppCountCap bounds the count of matching apps an app listing makes
 // (a bounded walk per page load): AppPage.Total is at most AppCountCap+1,
 // meaning "more than AppCountCap".
-const AppCountCap = 10000
+const AppCountCap = 1000
 
 // AppPage is one page of apps in the filter's order. Next/Prev are
 // cursors, empty when there is no such page. Total is the number of apps

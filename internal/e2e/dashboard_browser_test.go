@@ -137,6 +137,9 @@ func TestDashboardBrowser(t *testing.T) {
 	if !strings.HasPrefix(secret, "odcs_") || len(secret) < 20 {
 		t.Errorf("shown client secret %q, want odcs_ and more", secret)
 	}
+	// The shown-once secret has a copy button (assets/app.js).
+	click(t, admin, `[data-testid="copy-secret"]`)
+	waitUntil(t, admin, "the secret's copy button says Copied", func() bool { return textOf(t, admin, `[data-testid="copy-secret"]`) == "Copied" })
 	navigate(t, admin, appPage)
 	waitVisible(t, admin, `[data-testid="client-id"]`)
 	if n := countOf(t, admin, `[data-testid="new-secret-box"]`); n != 0 {

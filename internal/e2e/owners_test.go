@@ -460,6 +460,8 @@ func TestOwnersUsers(t *testing.T) {
 	// Disable: token dead on the next request, refresh refused, session
 	// ended, sign-in refused with the usual message.
 	userPage := "/admin/users/" + bob.ID
+	quiet := e.ts.newAgent(t) // a second session of bob's that makes no request while he is disabled
+	quiet.signIn(bob.Username, lcPassword)
 	lcConfirm(t, e.admin, userPage+"/disable")
 	wantStatus(t, ownPost(t, e.admin, userPage, userPage+"/disable", nil), http.StatusSeeOther, "disable")
 	lcWantAPI(t, e.ts, p.Access, http.StatusUnauthorized, "bob's token after disable")
@@ -479,18 +481,29 @@ func TestOwnersUsers(t *testing.T) {
 	}
 	// Enable: he signs in and authorizes again; new tokens work.
 	wantStatus(t, ownPost(t, e.admin, userPage, userPage+"/enable", nil), http.StatusSeeOther, "enable")
+	if r := quiet.get("/profile/apps"); r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/signin") {
+		t.Errorf("a session from before the disable, after the enable: %d %q, want it ended", r.Status, r.Location())
+	}
 	bob.a = e.ts.newAgent(t)
 	bob.a.signIn(bob.Username, lcPassword)
 	time.Sleep(1100 * time.Millisecond) // tokens carry whole seconds: the new one must postdate the disable
 	e.pair(t, bob.a, app, app.Secret)
 
 	// Password change: needs the current password and 12 characters.
+	elsewhere := e.ts.newAgent(t)
+	elsewhere.signIn(bob.Username, lcPassword)
 	pw := bob.a.postForm("/profile/password", url.Values{"_csrf": {bob.a.csrf("/profile/password")}, "current_password": {"wrong"}, "new_password": {"a new long password"}})
 	wantStatus(t, pw, http.StatusUnprocessableEntity, "change with a wrong current password")
 	pw = bob.a.postForm("/profile/password", url.Values{"_csrf": {bob.a.csrf("/profile/password")}, "current_password": {lcPassword}, "new_password": {"short one"}})
 	wantStatus(t, pw, http.StatusUnprocessableEntity, "change to 9 characters")
 	pw = bob.a.postForm("/profile/password", url.Values{"_csrf": {bob.a.csrf("/profile/password")}, "current_password": {lcPassword}, "new_password": {"a new long password"}})
 	wantStatus(t, pw, http.StatusSeeOther, "change")
+	if r := bob.a.get("/profile/apps"); r.Status != http.StatusOK {
+		t.Errorf("the session that changed the password: %d, want it kept", r.Status)
+	}
+	if r := elsewhere.get("/profile/apps"); r.Status != http.StatusFound {
+		t.Errorf("bob's other session after the change: %d, want it ended", r.Status)
+	}
 	fresh := e.ts.newAgent(t)
 	fresh.signIn(bob.Username, "a new long password")
 

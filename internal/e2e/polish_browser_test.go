@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
 
@@ -51,15 +52,39 @@ func TestPolishBrowser(t *testing.T) {
 	truthy("callback URLs on one line", `[...document.querySelectorAll('td.url .truncate')].every(e => e.getBoundingClientRect().height < 2 * parseFloat(getComputedStyle(e).lineHeight || 20))`)
 	truthy("chips beside their scope", `(() => { const chips = [...document.querySelectorAll('[data-testid="apps-table"] .scope:has([data-testid="high-privilege"])')];
 		return chips.length > 0 && chips.every(s => Math.abs(s.querySelector('code').getBoundingClientRect().top - s.querySelector('mark').getBoundingClientRect().top) < 8); })()`)
-	// Outline buttons show a focus ring.
-	truthy("focus ring", `(() => { const b = document.querySelector('[data-testid="signout"]'); b.focus({focusVisible: true});
-		const cs = getComputedStyle(b); return b.matches(':focus-visible') ? cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2 : true; })()`)
+	// Outline buttons show a focus ring: tab to the first one, as a
+	// keyboard user does.
+	reached := false
+	for range 40 {
+		if err := chromedp.Do(ctx, chromedp.KeyEvent("\t")); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := js(`document.activeElement.matches('button.outline, [role="button"].outline')`).(bool); v {
+			reached = true
+			break
+		}
+	}
+	if !reached {
+		t.Error("no outline button reached with Tab")
+	} else {
+		truthy("focus ring", `(() => { const b = document.activeElement; const cs = getComputedStyle(b);
+			return b.matches(':focus-visible') && cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2; })()`)
+	}
 
 	// Copy button of the client id: shown by the script, and it copies.
+	for _, perm := range []string{"clipboard-read", "clipboard-write"} {
+		if _, err := chromedp.CallBrowser(ctx, browser.SetPermission, browser.SetPermissionParams{
+			Permission: &browser.PermissionDescriptor{Name: perm}, Setting: browser.PermissionSettingGranted, Origin: f.ts.URL}); err != nil {
+			t.Fatalf("grant %s: %v", perm, err)
+		}
+	}
 	navigate(t, ctx, f.ts.URL+"/admin/apps/"+f.app.ClientID)
 	waitVisible(t, ctx, `[data-testid="copy-client-id"]`)
 	click(t, ctx, `[data-testid="copy-client-id"]`)
 	waitUntil(t, ctx, "the copy button says Copied", func() bool { return textOf(t, ctx, `[data-testid="copy-client-id"]`) == "Copied" })
+	if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise)); err != nil || got != f.app.ClientID {
+		t.Errorf("the clipboard holds %q (err %v), want the client id %s", got, err, f.app.ClientID)
+	}
 	// Unset fields show a dash; times carry their zone.
 	truthy("unset fields", `[...document.querySelectorAll('[data-testid="app-fields"] tr')].some(r => r.innerText.includes("Logo URL") && r.querySelector('[data-testid="unset"]').innerText === "—")`)
 	truthy("registered time has its zone", `[...document.querySelectorAll('[data-testid="app-fields"] tr')].some(r => /Registered\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC/.test(r.innerText))`)

@@ -63,6 +63,7 @@ func (s *Server) signin(c echo.Context) error {
 		return err
 	}
 	s.sessions.Put(ctx, sessUserID, u.ID)
+	s.sessions.Put(ctx, sessRevision, u.Revision)
 	if u.MustChangePassword {
 		return c.Redirect(http.StatusSeeOther, "/profile/password")
 	}

@@ -359,10 +359,16 @@ func (s *Server) passwordChange(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.sessions.RenewToken(c.Request().Context()); err != nil {
+	// This session goes on (under a new token) with the user's new
+	// revision; every other session of the user ends.
+	ctx := c.Request().Context()
+	if err := s.sessions.RenewToken(ctx); err != nil {
 		return err
 	}
-	return s.flashTo(c, "/profile/password", "Your password was changed.")
+	if now, err := s.admin.User(ctx, u.ID); err == nil {
+		s.sessions.Put(ctx, sessRevision, now.Revision)
+	}
+	return s.flashTo(c, "/profile/password", "Your password was changed. Your other sessions were signed out.")
 }
 
 // authorizePost is POST /oauth2/authorize. Some clients (the Azure DevOps

@@ -19,6 +19,7 @@ import (
 
 const (
 	sessUserID   = "user_id"
+	sessRevision = "user_revision" // the user's revision when the session began
 	sessReveal   = "reveal"
 	sessFlash    = "flash"
 	ctxUser      = "user"
@@ -42,23 +43,30 @@ func (s *Server) withSession(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // loadUser puts the signed-in user, if any, in the context. A session whose
-// user no longer exists, was disabled or deleted is ended (so disabling a
-// user ends every session of theirs on its next request). A user whose
-// password was reset is held on /profile/password until they change it.
+// user no longer exists, was disabled or deleted, or changed since the
+// session began (an administrator changed the role, disabled and enabled
+// the user, reset the password) is ended, so that every session of the
+// user ends on its next request. A user whose password was reset is held
+// on /profile/password until they change it.
 func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
 		if id := s.sessions.GetString(ctx, sessUserID); id != "" {
 			u, err := s.admin.User(ctx, id)
+			rev := s.sessions.GetInt64(ctx, sessRevision)
 			switch {
-			case err == nil && u.Active():
+			case err == nil && u.Active() && (rev == 0 || rev == u.Revision):
+				if rev == 0 { // a session from before sessions kept the revision
+					s.sessions.Put(ctx, sessRevision, u.Revision)
+				}
 				c.Set(ctxUser, u)
 			case err == nil, apperr.Is(err, apperr.NotFound):
 				_ = s.sessions.Destroy(ctx)
+				err = apperr.Errorf(apperr.NotFound, "session ended")
 			default:
 				return err
 			}
-			if err == nil && u.Active() && u.MustChangePassword {
+			if err == nil && u.MustChangePassword {
 				switch c.Request().URL.Path {
 				case "/profile/password", "/signout", "/signin":
 				default:

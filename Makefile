@@ -30,10 +30,10 @@ FUZZTIME ?= 60s
 .PHONY: test
 test:
 	@bash .ci/ensure-chromium
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 	@if [ -n "$${OAUTHDESK_TEST_POSTGRES:-}" ]; then \
 		echo "e2e suite again, on PostgreSQL ($${OAUTHDESK_TEST_POSTGRES})"; \
-		OAUTHDESK_E2E_DB=postgres $(GO) test -race -count=1 ./internal/e2e/; \
+		OAUTHDESK_E2E_DB=postgres $(GO) test -race -count=1 -timeout 30m ./internal/e2e/; \
 	fi
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 

@@ -24,10 +24,10 @@ run: build
 .PHONY: test
 test:
 	@bash .ci/ensure-chromium
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 	@if [ -n "$${OAUTHDESK_TEST_POSTGRES:-}" ]; then \
 		echo "e2e suite again, on PostgreSQL ($${OAUTHDESK_TEST_POSTGRES})"; \
-		OAUTHDESK_E2E_DB=postgres $(GO) test -race -count=1 ./internal/e2e/; \
+		OAUTHDESK_E2E_DB=postgres $(GO) test -race -count=1 -timeout 30m ./internal/e2e/; \
 	fi
 
 ## bench: load-test the real server with wrk against a bare Echo ceiling; one table (BENCH_ARGS="--out FILE" for JSON)

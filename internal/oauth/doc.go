@@ -6,6 +6,14 @@
 // access tokens (Ed25519-signed JWTs with the claims of PROTOCOL.md) and the
 // Bearer check (RFC 6750).
 //
+// Layout: token.go is the one skeleton every grant runs through (find,
+// client authentication, redirect check, validation and storage in a
+// group-committed write transaction, signing after the commit);
+// flow_code.go and flow_refresh.go are the two grants, the latter with the
+// refresh grace window (Config.RefreshGrace); bearer.go and tokencache.go
+// are the Bearer check and its verified-token cache; guard.go answers
+// "revoked?" from memory, following the invalidation feed.
+//
 // It knows nothing of HTTP handlers or of GORM: storage is the Store
 // interface declared here, satisfied by internal/store; internal/web maps
 // the errors of this package to responses.

@@ -15,6 +15,9 @@ import (
 // caller wins), and revoke the authorization on reuse (RFC 9700 §4.14).
 type RefreshStore interface {
 	RefreshTokenByHash(ctx context.Context, hash []byte) (domain.RefreshToken, error)
+	// RefreshTokenWithAuthorization is RefreshTokenByHash and
+	// AuthorizationByID of its authorization in one query.
+	RefreshTokenWithAuthorization(ctx context.Context, hash []byte) (domain.RefreshToken, domain.Authorization, error)
 	MarkRefreshTokenUsed(ctx context.Context, id string, at time.Time) (bool, error)
 	RevokeAuthorization(ctx context.Context, id, by string, at time.Time) (bool, error)
 	AuthorizationByID(ctx context.Context, id string) (domain.Authorization, error)
@@ -43,7 +46,7 @@ type refreshGrant struct {
 
 func (g *refreshGrant) find(ctx context.Context, assertion string) (string, error) {
 	h := secret.Hash(assertion)
-	rt, err := g.s.refresh.RefreshTokenByHash(ctx, h)
+	rt, authz, err := g.s.refresh.RefreshTokenWithAuthorization(ctx, h)
 	if apperr.Is(err, apperr.NotFound) {
 		return "", ErrRefreshUnknown
 	}
@@ -52,10 +55,6 @@ func (g *refreshGrant) find(ctx context.Context, assertion string) (string, erro
 	}
 	if !secret.Equal(rt.Hash, h) {
 		return "", ErrRefreshUnknown
-	}
-	authz, err := g.s.refresh.AuthorizationByID(ctx, rt.AuthorizationID)
-	if err != nil {
-		return "", err
 	}
 	g.rt, g.authz = rt, authz
 	return rt.ClientID, nil

@@ -242,7 +242,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		_ = watcher.Close()
 		return fail(err)
 	}
-	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiries, cfg.Thresholds, cfg.Now))
+	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiryTimes, cfg.Thresholds, cfg.Now))
 	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), Thresholds: cfg.Thresholds, Metrics: mx, Reports: sched,
 		Ready: cachedProbe(db.ProbeWrite, time.Second), MetricsToken: cfg.MetricsToken, MetricsNeedToken: cfg.MetricsNeedToken,
 		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute},

@@ -564,3 +564,18 @@ func (db *DB) UpdateImportedApp(ctx context.Context, app domain.App) error {
 func (db *DB) SetAppNative(ctx context.Context, clientID string) error {
 	return translate(db.wr(ctx).Model(&appRow{}).Where("client_id = ?", clientID).Update("external", false).Error, "app")
 }
+
+// SecretExpiryTimes returns the expiry of every active secret of an active
+// app (only ExpiresAt is set), read from the index client_secrets_expiry
+// alone — the Prometheus gauge's source: no join, no per-app count.
+func (db *DB) SecretExpiryTimes(ctx context.Context) ([]domain.ExpiringSecret, error) {
+	var times []time.Time
+	if err := db.rd(ctx).Table("client_secrets").Where("retired_at IS NULL").Order("expires_at").Pluck("expires_at", &times).Error; err != nil {
+		return nil, translate(err, "client secrets")
+	}
+	out := make([]domain.ExpiringSecret, len(times))
+	for i, t := range times {
+		out[i] = domain.ExpiringSecret{ExpiresAt: utc(t)}
+	}
+	return out, nil
+}

@@ -173,3 +173,28 @@ last_used_at, revoked_at, revoked_by FROM authorizations WHERE id = ?`), id).
 	a.Scopes, a.GrantedAt, a.LastUsedAt, a.RevokedAt = splitScopes(scopes), utc(a.GrantedAt), ptrTime(lastUsed), ptrTime(revoked)
 	return a, nil
 }
+
+// RefreshTokenWithAuthorization returns the refresh token whose SHA-256
+// hash is hash and its authorization, in one query (the refresh grant's
+// first read). Errors: NotFound.
+func (db *DB) RefreshTokenWithAuthorization(ctx context.Context, hash []byte) (domain.RefreshToken, domain.Authorization, error) {
+	var (
+		t                                  domain.RefreshToken
+		a                                  domain.Authorization
+		tScopes, aScopes                   string
+		used, revoked, aLastUsed, aRevoked sql.NullTime
+	)
+	err := db.sqlConn(ctx, false).QueryRowContext(ctx, db.sqlText(`SELECT t.id, t.hash, t.authorization_id, t.family_id, t.client_id,
+t.user_id, t.secret_id, t.scopes, t.created_at, t.expires_at, t.used_at, t.revoked_at,
+z.id, z.user_id, z.client_id, z.scopes, z.redirect_uri, z.granted_at, z.last_used_at, z.revoked_at, z.revoked_by
+FROM refresh_tokens t JOIN authorizations z ON z.id = t.authorization_id WHERE t.hash = ?`), hash).
+		Scan(&t.ID, &t.Hash, &t.AuthorizationID, &t.FamilyID, &t.ClientID, &t.UserID, &t.SecretID, &tScopes, &t.CreatedAt, &t.ExpiresAt, &used, &revoked,
+			&a.ID, &a.UserID, &a.ClientID, &aScopes, &a.RedirectURI, &a.GrantedAt, &aLastUsed, &aRevoked, &a.RevokedBy)
+	if err != nil {
+		return domain.RefreshToken{}, domain.Authorization{}, notFound(err, "refresh token")
+	}
+	t.Scopes, t.CreatedAt, t.ExpiresAt = splitScopes(tScopes), utc(t.CreatedAt), utc(t.ExpiresAt)
+	t.UsedAt, t.RevokedAt = ptrTime(used), ptrTime(revoked)
+	a.Scopes, a.GrantedAt, a.LastUsedAt, a.RevokedAt = splitScopes(aScopes), utc(a.GrantedAt), ptrTime(aLastUsed), ptrTime(aRevoked)
+	return t, a, nil
+}

@@ -22,7 +22,12 @@
 // REPEATABLE READ, READ ONLY, so they see one snapshot as on SQLite.
 //
 // Transactions travel in the context (WriteTx/ReadTx): a use case opens one
-// and every store method it calls with that context joins it.
+// and every store method it calls with that context joins it. BatchTx
+// (batch.go) is the token endpoint's group commit: concurrent calls share
+// one write transaction. The token endpoint's statements are plain SQL
+// (hot.go); UserByID and ClientByID read through caches tagged with
+// Version (cache.go), which moves on every commit of this process and,
+// through the change watcher, within PollInterval of another process's.
 package store
 
 import (

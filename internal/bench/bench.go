@@ -239,6 +239,9 @@ type load struct {
 	header string
 	extra  map[string]string // more headers on every request (a session cookie, …)
 	pid    int               // the process whose RSS is sampled
+	// during, when set, starts extra load that runs while wrk drives this
+	// row (the sign-in flood); it returns the function that stops it.
+	during func(ctx context.Context) (stop func())
 }
 
 // wrkResult is the JSON line load.lua prints.

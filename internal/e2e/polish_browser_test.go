@@ -57,8 +57,10 @@ func TestPolishBrowser(t *testing.T) {
 	// the search text.
 	navigate(t, ctx, f.ts.URL+"/admin/apps?sort=expiry")
 	fill(t, ctx, `input[name="q"]`, "Tool 0")
+	// Read the count in one step: htmx replaces the node while it swaps.
 	waitUntil(t, ctx, "the live search shows its count", func() bool {
-		return strings.Contains(textOf(t, ctx, `[data-testid="result-count"]`), "match “Tool 0”")
+		v, _ := js(`(document.querySelector('[data-testid="result-count"]') || {textContent: ""}).textContent.includes("match “Tool 0”")`).(bool)
+		return v
 	})
 	query := func() url.Values {
 		u, err := url.Parse(currentURL(t, ctx))

@@ -20,15 +20,29 @@ build:
 run: build
 	./$(BIN) serve
 
-## test: run every test (installs Debian chromium for the browser tests when missing and possible); with OAUTHDESK_TEST_POSTGRES set, the e2e suite runs again on PostgreSQL
+# Fuzz targets, package:function (testdata/fuzz holds their seed corpora).
+FUZZ     := ./internal/domain:FuzzValidateCallbackURL ./internal/scope:FuzzParse ./internal/web:FuzzParseAppsQuery \
+            ./internal/web:FuzzTokenRequestForm ./internal/web:FuzzAuthorizeQuery ./internal/oauth:FuzzCheckAuthorize \
+            ./internal/oauth:FuzzParseAccessToken ./internal/admin:FuzzParseImport
+FUZZTIME ?= 60s
+
+## test: run every test (installs Debian chromium for the browser tests when missing and possible); with OAUTHDESK_TEST_POSTGRES set, the e2e suite runs again on PostgreSQL; then each fuzz target for 3 s
 .PHONY: test
 test:
 	@bash .ci/ensure-chromium
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 	@if [ -n "$${OAUTHDESK_TEST_POSTGRES:-}" ]; then \
 		echo "e2e suite again, on PostgreSQL ($${OAUTHDESK_TEST_POSTGRES})"; \
-		OAUTHDESK_E2E_DB=postgres $(GO) test -race -count=1 ./internal/e2e/; \
+		OAUTHDESK_E2E_DB=postgres $(GO) test -race -count=1 -timeout 30m ./internal/e2e/; \
 	fi
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
+
+## fuzz: run each fuzz target for FUZZTIME (default 60s)
+.PHONY: fuzz
+fuzz:
+	@set -e; for t in $(FUZZ); do pkg=$${t%%:*}; fn=$${t#*:}; \
+		echo "fuzz $$fn ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$pkg; done
 
 ## bench: load-test the real server with wrk against a bare Echo ceiling; one table (BENCH_ARGS="--out FILE" for JSON)
 .PHONY: bench

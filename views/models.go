@@ -469,6 +469,9 @@ type ChartBar struct {
 type ExpiryRowView struct {
 	ClientID, AppName, Slot, Expires, State string
 	DaysLeft                                int
+	// ActiveAuthorizations are the app's authorizations in the true state
+	// active: the users the expiry would cut off.
+	ActiveAuthorizations int64
 }
 
 // OverviewPage is /admin.
@@ -479,11 +482,8 @@ type OverviewPage struct {
 	ChartWidth int
 	Next       []ExpiryRowView
 	WarnDays   []int
-	// PendingApps wait for approval; the authorization counts are by true
-	// state.
-	PendingApps          int64
-	ActiveAuthorizations int64
-	NeedReauthorization  int64
+	// PendingApps wait for approval.
+	PendingApps int64
 	// Queue is the oldest-named first page of apps waiting for approval,
 	// with Approve / Reject for admins.
 	Queue     []AppRow

@@ -55,7 +55,6 @@ type Store interface {
 	UpdateAppRegistration(ctx context.Context, clientID string, r domain.Registration) error
 	SetAppStatus(ctx context.Context, clientID, status, note string) error
 	CountApps(ctx context.Context, status string) (int64, error)
-	CountAuthorizationStates(ctx context.Context, now time.Time) (map[string]int64, error)
 	SecretExpiries(ctx context.Context) ([]domain.ExpiringSecret, error)
 	WalkSecretExpiries(ctx context.Context, until time.Time, limit int, fn func(domain.ExpiringSecret) error) error
 	CountSecretsExpiring(ctx context.Context, after, until time.Time) (int64, error)

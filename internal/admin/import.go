@@ -214,7 +214,6 @@ func parseCSVRows(data []byte) ([]rawRow, error) {
 		if errors.Is(err, io.EOF) {
 			return out, nil
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -222,6 +221,9 @@ func parseCSVRows(data []byte) ([]rawRow, error) {
 			}
 			return nil, apperr.Errorf(apperr.Invalid, "the import file could not be read: %v", err)
 		}
+		// FieldPos only after a successful Read: it panics otherwise (found
+		// by FuzzParseImport).
+		line, _ := r.FieldPos(0)
 		row := rawRow{line: line, fields: map[string]string{}}
 		for c, i := range cols {
 			if i < len(rec) {

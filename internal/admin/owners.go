@@ -313,26 +313,15 @@ func (s *Service) HandOver(ctx context.Context, clientID, fromUserID, toUsername
 }
 
 // Overview counts what the admin overview shows beside secret expiry:
-// apps waiting for approval, and unrevoked authorizations by true state.
+// the apps waiting for approval (from the index apps_by_status).
 type Overview struct {
-	PendingApps          int64
-	ActiveAuthorizations int64
-	NeedReauthorization  int64
+	PendingApps int64
 }
 
-// OverviewCounts returns the overview's counts at the service clock.
+// OverviewCounts returns the overview's counts.
 func (s *Service) OverviewCounts(ctx context.Context) (Overview, error) {
-	var o Overview
-	err := s.store.ReadTx(ctx, func(ctx context.Context) error {
-		var err error
-		if o.PendingApps, err = s.store.CountApps(ctx, domain.AppPending); err != nil {
-			return err
-		}
-		states, err := s.store.CountAuthorizationStates(ctx, s.now())
-		o.ActiveAuthorizations, o.NeedReauthorization = states[domain.AuthActive], states[domain.AuthNeedsReauthorization]
-		return err
-	})
-	return o, err
+	n, err := s.store.CountApps(ctx, domain.AppPending)
+	return Overview{PendingApps: n}, err
 }
 
 // SetPrimaryOwner makes the user named username the app's primary owner

@@ -229,7 +229,7 @@ func (b *bench) startServer(ctx context.Context) error {
 // load is what wrk drives for a scenario (see lua/load.lua for the modes).
 type load struct {
 	url    string // base URL
-	mode   string // get, header, once, rotate
+	mode   string // get, header, cycle, once, rotate
 	values []string
 	expect int
 	method string
@@ -237,7 +237,11 @@ type load struct {
 	prefix string
 	suffix string
 	header string
-	pid    int // the process whose RSS is sampled
+	extra  map[string]string // more headers on every request (a session cookie, …)
+	pid    int               // the process whose RSS is sampled
+	// during, when set, starts extra load that runs while wrk drives this
+	// row (the sign-in flood); it returns the function that stops it.
+	during func(ctx context.Context) (stop func())
 }
 
 // wrkResult is the JSON line load.lua prints.
@@ -265,7 +269,7 @@ func (b *bench) drive(ctx context.Context, name string, l load, d time.Duration)
 	secs := max(int(d/time.Second), 1)
 	args := []string{"-t", strconv.Itoa(b.o.threads), "-c", strconv.Itoa(b.o.connections), "-d", strconv.Itoa(secs) + "s",
 		"--timeout", "10s", "-s", filepath.Join(b.dir, "load.lua"), l.url + l.path, "--",
-		l.mode, file, strconv.Itoa(b.o.threads), strconv.Itoa(l.expect), l.method, l.path, l.prefix, l.suffix, l.header}
+		l.mode, file, strconv.Itoa(b.o.threads), strconv.Itoa(l.expect), l.method, l.path, l.prefix, l.suffix, l.header, extraHeaders(l.extra)}
 	rss := &rssSampler{pid: l.pid, stop: make(chan struct{}), done: make(chan struct{})}
 	go rss.run()
 	var prof sync.WaitGroup
@@ -298,6 +302,15 @@ func (b *bench) drive(ctx context.Context, name string, l load, d time.Duration)
 		return wrkResult{}, 0, fmt.Errorf("wrk printed no result:\n%s", out.String())
 	}
 	return res, rss.peak, nil
+}
+
+// extraHeaders renders headers as "Name: value" lines for load.lua.
+func extraHeaders(h map[string]string) string {
+	var b strings.Builder
+	for k, v := range h {
+		b.WriteString(k + ": " + v + "\n")
+	}
+	return b.String()
 }
 
 func (b *bench) saveProfile(name string, secs int) {

@@ -15,6 +15,7 @@ const (
 	scBearer      = "Bearer profile API, 1,000 live tokens"
 	scBearerAfter = "Bearer after 1,000 revocations"
 	scRevoked     = "Bearer with the 1,000 revoked tokens (401)"
+	scFlood       = "refresh during a 64-way sign-in flood (wrong passwords, 64 addresses)"
 )
 
 // scenario is one row of the table. prepare seeds what the row needs (not
@@ -55,6 +56,7 @@ func scenarios() []scenario {
 			return b.serverLoad(load{mode: "header", values: b.seed.dead, expect: http.StatusUnauthorized, method: http.MethodGet,
 				path: profilePath, header: "Authorization", prefix: "Bearer "}), nil
 		}},
+		{name: scFlood, prepare: floodLoad},
 	}
 }
 
@@ -150,7 +152,14 @@ func (b *bench) runScenario(ctx context.Context, sc scenario) (row, error) {
 		}
 		ceiling = rate(res)
 	}
+	var stopDuring func()
+	if l.during != nil {
+		stopDuring = l.during(ctx)
+	}
 	res, peak, err := b.drive(ctx, sc.name, l, b.o.duration)
+	if stopDuring != nil {
+		stopDuring()
+	}
 	if err != nil {
 		return row{}, err
 	}

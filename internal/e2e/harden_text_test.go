@@ -56,6 +56,13 @@ func TestImportValidatesLikeRegistration(t *testing.T) {
 	if out := mustSucceed(t, oauthdesk(t, cliRun{}, "app", "list", "--json", "--db", db)).stdout; strings.TrimSpace(out) != "[]" {
 		t.Errorf("a rejected import stored apps: %s", out)
 	}
+	// A CSV error on the first data row (found by FuzzParseImport: it used
+	// to panic) is a clear problem, not a crash.
+	broken := filepath.Join(dir, "broken.csv")
+	_ = os.WriteFile(broken, []byte(head+"00000000\"0000\n"), 0o600)
+	if r := oauthdesk(t, cliRun{}, "app", "import", "--file", broken, "--owner", "root", "--db", db); r.code != 2 || strings.Contains(r.stderr, "panic") || !strings.Contains(r.stderr, broken+":2: not valid CSV") {
+		t.Errorf("import of a file with a bare quote: want exit 2 naming line 2\n%s", r)
+	}
 	// The good row alone imports.
 	good := filepath.Join(dir, "good.csv")
 	_ = os.WriteFile(good, []byte(head+row(1, "Fine App", "https://contoso.example")), 0o600)

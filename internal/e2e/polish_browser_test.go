@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +53,33 @@ func TestPolishBrowser(t *testing.T) {
 	truthy("callback URLs on one line", `[...document.querySelectorAll('td.url .truncate')].every(e => e.getBoundingClientRect().height < 2 * parseFloat(getComputedStyle(e).lineHeight || 20))`)
 	truthy("chips beside their scope", `(() => { const chips = [...document.querySelectorAll('[data-testid="apps-table"] .scope:has([data-testid="high-privilege"])')];
 		return chips.length > 0 && chips.every(s => Math.abs(s.querySelector('code').getBoundingClientRect().top - s.querySelector('mark').getBoundingClientRect().top) < 8); })()`)
+	// The live search (htmx) keeps the order, and the tabs it redraws keep
+	// the search text.
+	navigate(t, ctx, f.ts.URL+"/admin/apps?sort=expiry")
+	fill(t, ctx, `input[name="q"]`, "Tool 0")
+	// Read the count in one step: htmx replaces the node while it swaps.
+	waitUntil(t, ctx, "the live search shows its count", func() bool {
+		v, _ := js(`(document.querySelector('[data-testid="result-count"]') || {textContent: ""}).textContent.includes("match “Tool 0”")`).(bool)
+		return v
+	})
+	query := func() url.Values {
+		u, err := url.Parse(currentURL(t, ctx))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.Query()
+	}
+	if q := query(); q.Get("q") != "Tool 0" || q.Get("sort") != "expiry" {
+		t.Errorf("after the live search the query is %v, want the search and the order", q)
+	}
+	clickAndWait(t, ctx, `[data-testid="filter-expired"]`)
+	if q := query(); q.Get("q") != "Tool 0" || q.Get("state") != "expired" || q.Get("sort") != "expiry" {
+		t.Errorf("the Expired tab after a live search opened %v, want the search and order kept", q)
+	}
+	if got := valueOf(t, ctx, `input[name="q"]`); got != "Tool 0" {
+		t.Errorf("the search box holds %q after the tab", got)
+	}
+
 	// Outline buttons show a focus ring: tab to the first one, as a
 	// keyboard user does.
 	reached := false

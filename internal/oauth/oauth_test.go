@@ -30,7 +30,7 @@ const testCallback = "https://fabrikam.example/cb"
 // env is a service over a fresh database with one user, one app (secret
 // appSecret) and the user's authorization of it.
 type env struct {
-	t         *testing.T
+	t         testing.TB
 	db        *store.DB
 	svc       *Service
 	clock     *testClock
@@ -52,7 +52,7 @@ func (c *testClock) add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func newEnv(t *testing.T, grace time.Duration) *env {
+func newEnv(t testing.TB, grace time.Duration) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "oauthdesk.db"))

@@ -13,10 +13,10 @@ import (
 // unused, unexpired authorization code); needs re-authorization when the
 // consent stands but no token works; revoked.
 //
-// Listings compute it after the page is chosen (for the page's rows only),
-// and whole-database counts walk the live tokens (partial indexes
-// refresh_tokens_live and authorization_codes_live, migration 00007), so
-// neither costs a probe per authorization of the database.
+// Listings compute it after the page is chosen, for the page's rows only
+// (partial indexes refresh_tokens_live and authorization_codes_live,
+// migration 00007), so no page costs a probe per authorization of the
+// database.
 
 // liveSQL is the condition "authorization z has a working token or a
 // fresh grant"; it takes liveArgs(now).
@@ -25,14 +25,6 @@ const liveSQL = `(EXISTS (SELECT 1 FROM refresh_tokens r JOIN client_secrets s O
   OR EXISTS (SELECT 1 FROM authorization_codes c WHERE c.authorization_id = z.id AND c.used_at IS NULL AND c.expires_at > ?))`
 
 func liveArgs(now time.Time) []any { return []any{utc(now), utc(now), utc(now)} }
-
-// liveIDsSQL selects the ids of authorizations with a working token or a
-// fresh grant (revoked ones included: callers join on revoked_at); it
-// takes liveArgs(now).
-const liveIDsSQL = `SELECT r.authorization_id AS id FROM refresh_tokens r
-  JOIN client_secrets s ON s.id = r.secret_id AND s.retired_at IS NULL AND s.expires_at > ?
-  WHERE r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > ?
-UNION SELECT c.authorization_id FROM authorization_codes c WHERE c.used_at IS NULL AND c.expires_at > ?`
 
 // fillStates sets State on each authorization (revoked, active or needs
 // re-authorization) with one query for their ids.

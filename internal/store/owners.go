@@ -95,20 +95,3 @@ func (db *DB) CountApps(ctx context.Context, status string) (int64, error) {
 	err := db.rd(ctx).Model(&appRow{}).Where("status = ? AND deleted_at IS NULL", status).Count(&n).Error
 	return n, translate(err, "apps")
 }
-
-// CountAuthorizationStates counts the unrevoked authorizations of
-// undeleted apps by true state (domain.AuthActive,
-// domain.AuthNeedsReauthorization) at now: the unrevoked ones from the
-// kept per-app counter, the active ones by walking the live tokens.
-func (db *DB) CountAuthorizationStates(ctx context.Context, now time.Time) (map[string]int64, error) {
-	var total, active int64
-	if err := db.rd(ctx).Raw(`SELECT COALESCE(SUM(active_authorizations), 0) FROM apps WHERE deleted_at IS NULL`).Scan(&total).Error; err != nil {
-		return nil, translate(err, "apps")
-	}
-	err := db.rd(ctx).Raw(`SELECT COUNT(*) FROM (`+liveIDsSQL+`) live JOIN authorizations z ON z.id = live.id AND z.revoked_at IS NULL
-JOIN apps a ON a.client_id = z.client_id AND a.deleted_at IS NULL`, liveArgs(now)...).Scan(&active).Error
-	if err != nil {
-		return nil, translate(err, "authorizations")
-	}
-	return map[string]int64{domain.AuthActive: active, domain.AuthNeedsReauthorization: max(total-active, 0)}, nil
-}

@@ -275,11 +275,10 @@ func (s *Server) appCreate(c echo.Context) error {
 func (s *Server) appDetail(c echo.Context) error {
 	ctx := c.Request().Context()
 	after, q := c.QueryParam("after"), strings.TrimSpace(c.QueryParam("q"))
-	pageAfter := after
-	if ownerPage(c) { // the owner's page pages its own list below
-		pageAfter, q = "", ""
+	if ownerPage(c) { // the owner's page has no user search
+		q = ""
 	}
-	d, err := s.admin.AppPage(ctx, c.Param("client_id"), q, pageAfter, 50)
+	d, err := s.admin.AppPage(ctx, c.Param("client_id"), q, after, 50)
 	if err != nil {
 		return err
 	}
@@ -312,13 +311,8 @@ func (s *Server) appDetail(c echo.Context) error {
 	}
 	if owner {
 		p.Edit = s.editForm(c, a, nil, nil)
-		list, next, err := s.admin.Authorizations(ctx, domain.AuthorizationFilter{ClientID: a.ClientID, Limit: 100, After: c.QueryParam("after")})
-		if err != nil {
-			return err
-		}
-		d.Authorizations = list
-		if next != "" {
-			p.AuthNextURL = p.Base + "?" + url.Values{"after": {next}}.Encode()
+		if d.Next != "" {
+			p.AuthNextURL = p.Base + "?" + url.Values{"after": {d.Next}}.Encode()
 		}
 	}
 	if slot, secret := s.takeReveal(c, a.ClientID); secret != "" {
@@ -341,7 +335,9 @@ func (s *Server) appDetail(c echo.Context) error {
 			p.NextURL += "&q=" + url.QueryEscape(q)
 		}
 	}
-	if pageAfter != "" {
+	if after != "" && owner {
+		p.FirstURL = p.Base
+	} else if after != "" {
 		p.FirstURL = "/admin/apps/" + a.ClientID
 		if q != "" {
 			p.FirstURL += "?q=" + url.QueryEscape(q)

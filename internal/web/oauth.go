@@ -119,30 +119,42 @@ func (s *Server) decide(c echo.Context) error {
 
 var tokenFields = []string{"grant_type", "client_assertion_type", "client_assertion", "assertion", "redirect_uri", "code_verifier"}
 
+// parseTokenRequest reads a token request: an
+// application/x-www-form-urlencoded body (RFC 6749 §4.1.3) in which no
+// parameter appears twice (§3.2). Errors: *oauth.Error invalid_request
+// (400) naming what is wrong.
+func parseTokenRequest(r *http.Request) (oauth.TokenRequest, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
+	if err != nil || mt != echo.MIMEApplicationForm {
+		return oauth.TokenRequest{}, &oauth.Error{Code: "invalid_request", Status: http.StatusBadRequest,
+			Description: "Content-Type must be application/x-www-form-urlencoded"}
+	}
+	if err := r.ParseForm(); err != nil {
+		return oauth.TokenRequest{}, &oauth.Error{Code: "invalid_request", Status: http.StatusBadRequest, Description: "The request body is not a valid form"}
+	}
+	for _, f := range tokenFields {
+		if len(r.PostForm[f]) > 1 {
+			return oauth.TokenRequest{}, &oauth.Error{Code: "invalid_request", Status: http.StatusBadRequest, Description: f + " must be sent only once"}
+		}
+	}
+	return oauth.TokenRequest{
+		GrantType: r.PostForm.Get("grant_type"), ClientAssertionType: r.PostForm.Get("client_assertion_type"),
+		ClientAssertion: r.PostForm.Get("client_assertion"), Assertion: r.PostForm.Get("assertion"),
+		RedirectURI: r.PostForm.Get("redirect_uri"), CodeVerifier: r.PostForm.Get("code_verifier"),
+	}, nil
+}
+
 // token is POST /oauth2/token (seed 001 steps 3 and 5). The body must be
 // application/x-www-form-urlencoded; a parameter sent twice is rejected
 // (RFC 6749 §3.2). Success and error bodies carry Cache-Control: no-store.
 func (s *Server) token(c echo.Context) error {
 	c.Set(ctxTokenEndpoint, true)
 	r := c.Request()
-	mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
-	if err != nil || mt != echo.MIMEApplicationForm {
-		return &oauth.Error{Code: "invalid_request", Status: http.StatusBadRequest,
-			Description: "Content-Type must be application/x-www-form-urlencoded"}
+	req, err := parseTokenRequest(r)
+	if err != nil {
+		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return &oauth.Error{Code: "invalid_request", Status: http.StatusBadRequest, Description: "The request body is not a valid form"}
-	}
-	for _, f := range tokenFields {
-		if len(r.PostForm[f]) > 1 {
-			return &oauth.Error{Code: "invalid_request", Status: http.StatusBadRequest, Description: f + " must be sent only once"}
-		}
-	}
-	resp, err := s.oauth.Token(r.Context(), oauth.TokenRequest{
-		GrantType: r.PostForm.Get("grant_type"), ClientAssertionType: r.PostForm.Get("client_assertion_type"),
-		ClientAssertion: r.PostForm.Get("client_assertion"), Assertion: r.PostForm.Get("assertion"),
-		RedirectURI: r.PostForm.Get("redirect_uri"), CodeVerifier: r.PostForm.Get("code_verifier"),
-	})
+	resp, err := s.oauth.Token(r.Context(), req)
 	if err != nil {
 		return err
 	}

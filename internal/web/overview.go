@@ -24,8 +24,8 @@ func (s *Server) overview(c echo.Context) error {
 	}
 	u, _ := currentUser(c)
 	p := views.OverviewPage{Nav: s.nav(c, "overview"), WarnDays: s.cfg.Thresholds.Days(), PendingApps: counts.PendingApps,
-		ActiveAuthorizations: counts.ActiveAuthorizations, NeedReauthorization: counts.NeedReauthorization, CanReview: u.Role == domain.RoleAdmin,
-		Flash: s.sessions.PopString(c.Request().Context(), sessFlash)}
+		CanReview: u.Role == domain.RoleAdmin,
+		Flash:     s.sessions.PopString(c.Request().Context(), sessFlash)}
 	if counts.PendingApps > 0 {
 		queue, err := s.admin.ListApps(c.Request().Context(), domain.AppFilter{Status: domain.AppPending, Limit: 10})
 		if err != nil {
@@ -62,7 +62,7 @@ func (s *Server) overview(c echo.Context) error {
 	}
 	for _, r := range o.Next {
 		p.Next = append(p.Next, views.ExpiryRowView{ClientID: r.ClientID, AppName: r.AppName, Slot: r.Slot,
-			Expires: day(r.ExpiresAt), State: string(r.State), DaysLeft: r.DaysLeft})
+			Expires: day(r.ExpiresAt), State: string(r.State), DaysLeft: r.DaysLeft, ActiveAuthorizations: r.ActiveAuthorizations})
 	}
 	return render(c, http.StatusOK, views.Overview(p))
 }

@@ -8,10 +8,12 @@
 --   prefix  text before the value (header value or form body)
 --   suffix  text after the value
 --   header  the header the value goes in (mode header), else Content-Type
+--   extra   more headers for every request, "Name: value" lines ("" for none)
 -- Modes: get sends the same request; header cycles through the values in
--- a header (Bearer tokens); once sends each value's body once (codes) and
--- then a body that must fail; rotate keeps a pool of refresh tokens, each
--- response's refresh_token going back into the pool (a chain per value).
+-- a header (Bearer tokens); cycle cycles through the values as bodies;
+-- once sends each value's body once (codes) and then a body that must
+-- fail; rotate keeps a pool of refresh tokens, each response's
+-- refresh_token going back into the pool (a chain per value).
 -- done() prints one JSON line that the harness reads.
 
 local threads = {}
@@ -26,6 +28,11 @@ end
 function init(args)
   mode, file, nthreads, expect = args[1], args[2], tonumber(args[3]), tonumber(args[4])
   method, path, prefix, suffix, hdr = args[5], args[6], args[7] or "", args[8] or "", args[9] or ""
+  extra = {}
+  for line in string.gmatch(args[10] or "", "[^\n]+") do
+    local k, v = string.match(line, "^([^:]+):%s*(.*)$")
+    if k then extra[k] = v end
+  end
   pool, head, tail = {}, 1, 0
   if file ~= "" then
     local i = 0
@@ -42,23 +49,34 @@ function init(args)
   ok, bad, exhausted = 0, 0, 0
   fixed = nil
   if mode == "get" then
-    fixed = wrk.format(method, path)
+    fixed = wrk.format(method, path, headers())
   end
 end
 
+-- headers returns the extra headers plus name = value.
+function headers(name, value)
+  local h = {}
+  for k, v in pairs(extra) do h[k] = v end
+  if name then h[name] = value end
+  return h
+end
+
 local function body_request(value)
-  return wrk.format(method, path, {["Content-Type"] = hdr}, prefix .. value .. suffix)
+  return wrk.format(method, path, headers("Content-Type", hdr), prefix .. value .. suffix)
 end
 
 function request()
   if fixed then
     return fixed
   end
-  if mode == "header" then
+  if mode == "header" or mode == "cycle" then
     local v = pool[head]
     head = head + 1
     if head > tail then head = 1 end
-    return wrk.format(method, path, {[hdr] = prefix .. v .. suffix})
+    if mode == "cycle" then
+      return body_request(v)
+    end
+    return wrk.format(method, path, headers(hdr, prefix .. v .. suffix))
   end
   if head > tail then
     exhausted = exhausted + 1

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -162,11 +161,10 @@ func userCmd(g *globals) *cobra.Command {
 			if !pwStdin {
 				return usagef("pass the password on standard input with --password-stdin")
 			}
-			pw, err := bufio.NewReader(g.env.Stdin).ReadString('\n')
-			if err != nil && pw == "" {
-				return usagef("no password on standard input")
+			pw, err := g.passwordLine()
+			if err != nil {
+				return err
 			}
-			pw = strings.TrimRight(pw, "\r\n")
 			in := admin.NewUser{Username: args[0], DisplayName: display, Email: email, Role: domain.Role(role), Password: pw}
 			if err := admin.ValidateNewUser(in); err != nil {
 				return err

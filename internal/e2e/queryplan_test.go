@@ -35,7 +35,7 @@ var planKnownMisses = map[string]string{
 }
 
 // planWatched are the tables no page may scan.
-var planWatched = []string{"authorizations", "apps", "audit_events", "scope_usage", "authorization_scopes", "app_scopes", "client_secrets", "refresh_tokens"}
+var planWatched = []string{"authorizations", "apps", "audit_events", "scope_usage", "authorization_scopes", "app_scopes", "client_secrets", "refresh_tokens", "app_search_terms"}
 
 var (
 	planAliasRE = regexp.MustCompile(`(?i)\b(?:FROM|JOIN)\s+([a-z_]+)(?:\s+AS)?\s+([a-z_][a-z0-9_]*)`)
@@ -128,7 +128,8 @@ func TestDashboardQueryPlans(t *testing.T) {
 		{admin, "/admin/audit?before=5000"}, {admin, "/admin/reports"}, {admin, "/admin/settings"},
 		{member, "/profile/authorizations"}, {owner, "/profile/apps"},
 		{admin, "/admin/apps?sort=expiry"}, {admin, "/admin/apps?sort=age&dir=desc"}, {admin, "/admin/apps?sort=authorizations&dir=desc"},
-		{admin, "/admin/apps?status=pending"},
+		{admin, "/admin/apps?status=pending"}, {admin, "/admin/apps?q=zzzz-nothing"}, {admin, "/admin/apps?q=" + q(popular[:8])},
+		{admin, "/admin/apps?q=a+b&sort=expiry"},
 	}
 	next := regexp.MustCompile(`href="([^"]+)"[^>]*data-testid="next-page"|data-testid="next-page"[^>]*href="([^"]+)"|href="([^"]+)" rel="next"`)
 	load := func(a *agent, path string) {

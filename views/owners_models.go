@@ -37,14 +37,3 @@ type RejectPage struct {
 	Nav
 	ClientID, AppName, Reason, Error string
 }
-
-// StateLabel is the words for an authorization state.
-func StateLabel(state string) string {
-	switch state {
-	case "needs_reauthorization":
-		return "needs re-authorization"
-	case "":
-		return "active"
-	}
-	return state
-}

@@ -167,7 +167,13 @@ func (s *Service) SecretUse(ctx context.Context, app domain.App) (map[string]str
 	if err != nil {
 		return nil, err
 	}
-	slotOf := map[string]string{}
+	return secretSlots(app, used), nil
+}
+
+// secretSlots maps each authorization's last secret id (used) to that
+// secret's slot in app ("" when the secret is gone).
+func secretSlots(app domain.App, used map[string]string) map[string]string {
+	slotOf := make(map[string]string, len(app.Secrets))
 	for _, sec := range app.Secrets {
 		slotOf[sec.ID] = sec.Slot
 	}
@@ -175,7 +181,7 @@ func (s *Service) SecretUse(ctx context.Context, app domain.App) (map[string]str
 	for authz, secretID := range used {
 		out[authz] = slotOf[secretID]
 	}
-	return out, nil
+	return out
 }
 
 // SecretUseOf is SecretUse for the given authorizations of app only (the
@@ -185,15 +191,7 @@ func (s *Service) SecretUseOf(ctx context.Context, app domain.App, authorization
 	if err != nil {
 		return nil, err
 	}
-	slotOf := map[string]string{}
-	for _, sec := range app.Secrets {
-		slotOf[sec.ID] = sec.Slot
-	}
-	out := make(map[string]string, len(used))
-	for authz, secretID := range used {
-		out[authz] = slotOf[secretID]
-	}
-	return out, nil
+	return secretSlots(app, used), nil
 }
 
 // Authorizations lists authorizations (see domain.AuthorizationFilter).

@@ -7,6 +7,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -39,6 +40,16 @@ func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// passwordLine reads a password from the first line of standard input,
+// without its line ending. Errors: a usage error when stdin is empty.
+func (g *globals) passwordLine() (string, error) {
+	line, err := bufio.NewReader(g.env.Stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", usagef("no password on standard input")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
 
 // Env holds the process's streams and environment (swappable in tests).
 type Env struct {

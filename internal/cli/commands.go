@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -111,11 +110,11 @@ func serveCmd(g *globals) *cobra.Command {
 	c.Flags().StringVar(&addr, "addr", envOr(g.env, "OAUTHDESK_ADDR", "127.0.0.1:8080"), "listen address host:port (env OAUTHDESK_ADDR)")
 	c.Flags().StringVar(&baseURL, "base-url", envOr(g.env, "OAUTHDESK_BASE_URL", ""), "public base URL; default http://ADDR (env OAUTHDESK_BASE_URL)")
 	c.Flags().StringVar(&rc.Schedule, "report-schedule", envOr(g.env, "OAUTHDESK_REPORT_SCHEDULE", ""), "expiry report schedule, cron syntax or @every 1h (env OAUTHDESK_REPORT_SCHEDULE)")
-	c.Flags().StringVar(&rc.Dir, "report-dir", envOr(g.env, "OAUTHDESK_REPORT_DIR", ""), "write each report as HTML, CSV and JSON files here")
-	c.Flags().StringVar(&rc.Webhook, "report-webhook", envOr(g.env, "OAUTHDESK_REPORT_WEBHOOK", ""), "POST each report as JSON to this URL")
+	c.Flags().StringVar(&rc.Dir, "report-dir", envOr(g.env, "OAUTHDESK_REPORT_DIR", ""), "write each report as HTML, CSV and JSON files here (env OAUTHDESK_REPORT_DIR)")
+	c.Flags().StringVar(&rc.Webhook, "report-webhook", envOr(g.env, "OAUTHDESK_REPORT_WEBHOOK", ""), "POST each report as JSON to this URL (env OAUTHDESK_REPORT_WEBHOOK)")
 	c.Flags().StringVar(&rc.SMTPURL, "smtp-url", envOr(g.env, "OAUTHDESK_SMTP_URL", ""), "mail reports through smtp://user:pass@host:port (env OAUTHDESK_SMTP_URL)")
-	c.Flags().StringVar(&reportTo, "report-to", envOr(g.env, "OAUTHDESK_REPORT_TO", ""), "mail each report to these addresses, comma-separated")
-	c.Flags().StringVar(&rc.From, "report-from", envOr(g.env, "OAUTHDESK_REPORT_FROM", "oauthdesk@localhost"), "sender address of report mail")
+	c.Flags().StringVar(&reportTo, "report-to", envOr(g.env, "OAUTHDESK_REPORT_TO", ""), "mail each report to these addresses, comma-separated (env OAUTHDESK_REPORT_TO)")
+	c.Flags().StringVar(&rc.From, "report-from", envOr(g.env, "OAUTHDESK_REPORT_FROM", "oauthdesk@localhost"), "sender address of report mail (env OAUTHDESK_REPORT_FROM)")
 	c.Flags().StringVar(&metricsToken, "metrics-token", envOr(g.env, "OAUTHDESK_METRICS_TOKEN", ""), "Bearer token /metrics requires; needed to serve /metrics on a non-loopback --addr (env OAUTHDESK_METRICS_TOKEN)")
 	c.Flags().StringVar(&proxies, "trusted-proxies", envOr(g.env, "OAUTHDESK_TRUSTED_PROXIES", ""), "CIDRs of reverse proxies whose X-Forwarded-For/X-Real-IP are honoured, comma-separated (env OAUTHDESK_TRUSTED_PROXIES)")
 	c.Flags().IntVar(&tokenRate, "token-rate-limit", envInt(g.env, "OAUTHDESK_TOKEN_RATE_LIMIT", server.DefaultTokenPerMinute), "POST /oauth2/token requests per minute per client address; 0 turns the limit off (env OAUTHDESK_TOKEN_RATE_LIMIT)")
@@ -162,11 +161,10 @@ func userCmd(g *globals) *cobra.Command {
 			if !pwStdin {
 				return usagef("pass the password on standard input with --password-stdin")
 			}
-			pw, err := bufio.NewReader(g.env.Stdin).ReadString('\n')
-			if err != nil && pw == "" {
-				return usagef("no password on standard input")
+			pw, err := g.passwordLine()
+			if err != nil {
+				return err
 			}
-			pw = strings.TrimRight(pw, "\r\n")
 			in := admin.NewUser{Username: args[0], DisplayName: display, Email: email, Role: domain.Role(role), Password: pw}
 			if err := admin.ValidateNewUser(in); err != nil {
 				return err

@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"bufio"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -49,11 +47,9 @@ func devCmd(g *globals) *cobra.Command {
 			defer db.Close()
 			password := rand.Text()
 			if passwordStdin {
-				line, err := bufio.NewReader(g.env.Stdin).ReadString('\n')
-				if err != nil && line == "" {
-					return usagef("--password-stdin: no password on standard input")
+				if password, err = g.passwordLine(); err != nil {
+					return err
 				}
-				password = strings.TrimRight(line, "\r\n")
 				if len(password) < admin.MinPasswordLength {
 					return usagef("--password-stdin: the password must be at least %d characters", admin.MinPasswordLength)
 				}

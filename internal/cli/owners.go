@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -176,11 +175,10 @@ func userPasswdCmd(g *globals) *cobra.Command {
 			if !pwStdin {
 				return usagef("pass the password on standard input with --password-stdin")
 			}
-			pw, err := bufio.NewReader(g.env.Stdin).ReadString('\n')
-			if err != nil && pw == "" {
-				return usagef("no password on standard input")
+			pw, err := g.passwordLine()
+			if err != nil {
+				return err
 			}
-			pw = strings.TrimRight(pw, "\r\n")
 			if err := admin.ValidateNewPassword(pw); err != nil {
 				return err
 			}

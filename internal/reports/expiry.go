@@ -84,27 +84,6 @@ func ClassifyOne(s domain.ExpiringSecret, t domain.ExpiryThresholds, now time.Ti
 		Left: LeftText(s.ExpiresAt, now)}
 }
 
-// Overview builds the expiry summary of secrets (soonest first) at now.
-func Overview(secrets []domain.ExpiringSecret, t domain.ExpiryThresholds, now time.Time) ExpiryOverview {
-	o := ExpiryOverview{Counts: map[domain.ExpiryState]int{domain.StateOK: 0, domain.StateExpiring: 0, domain.StateCritical: 0, domain.StateExpired: 0}}
-	rows := Classify(secrets, t, now)
-	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	for i := range 24 {
-		o.Months = append(o.Months, MonthBucket{Month: start.AddDate(0, i, 0)})
-	}
-	for _, r := range rows {
-		o.Counts[r.State]++
-		if len(o.Next) < 10 {
-			o.Next = append(o.Next, r)
-		}
-		m := (r.ExpiresAt.Year()-start.Year())*12 + int(r.ExpiresAt.Month()) - int(start.Month())
-		if r.State != domain.StateExpired && m >= 0 && m < 24 {
-			o.Months[m].Count++
-		}
-	}
-	return o
-}
-
 // Severity orders the expiry states: ok 0, expiring 1, critical 2,
 // expired 3 (-1 for anything else).
 func Severity(s domain.ExpiryState) int {
@@ -139,8 +118,7 @@ type ExpiryCounter func(after, until time.Time) (int64, error)
 
 // BuildOverview computes the expiry summary at now from range counts
 // (count; one per state and one per month, each an index range) and the
-// soonest secrets (next, soonest first): the same figures as Overview
-// without reading every secret.
+// soonest secrets (next, soonest first), without reading every secret.
 func BuildOverview(t domain.ExpiryThresholds, now time.Time, count ExpiryCounter, next []domain.ExpiringSecret) (ExpiryOverview, error) {
 	o := ExpiryOverview{Counts: map[domain.ExpiryState]int{}}
 	for _, w := range []struct {

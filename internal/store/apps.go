@@ -122,6 +122,9 @@ func (db *DB) CreateApp(ctx context.Context, app domain.App) error {
 				return translate(err, "client secret")
 			}
 		}
+		if err := db.syncAppTerms(ctx, app.ClientID, r.Name, r.Company); err != nil {
+			return err
+		}
 		return db.syncAppScopes(ctx, app.ClientID, r.Scopes)
 	})
 }
@@ -303,7 +306,18 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 		p := strings.ToLower(s)
 		where += ` AND a.client_id >= ? AND a.client_id < ?`
 		args = append(args, p, p+"\xff")
+	} else if cond, cargs := searchClause(s); cond != "" && clientIDPrefixRE.MatchString(s) {
+		// A client id's start on PostgreSQL: one range of the terms.
+		p := clientIDTerm(s)
+		where += ` AND a.client_id IN (SELECT t.client_id FROM app_search_terms t WHERE t.term >= ? AND t.term < ?)`
+		args = append(args, p, prefixEnd(p))
+	} else if cond != "" {
+		// Words: each must start a word of the name or company (or the
+		// client id), one index range of app_search_terms per word.
+		where += ` AND ` + cond
+		args = append(args, cargs...)
 	} else if s != "" {
+		// Only punctuation: a substring match (a walk, but a rare query).
 		like := "%" + escapeLike(s) + "%"
 		l := db.fl.like
 		where += ` AND (a.name ` + l + ` ? ESCAPE '\' OR a.company ` + l + ` ? ESCAPE '\' OR a.client_id ` + l + ` ? ESCAPE '\')`
@@ -540,13 +554,19 @@ func (db *DB) CountSecretsExpiring(ctx context.Context, after, until time.Time) 
 func (db *DB) UpdateImportedApp(ctx context.Context, app domain.App) error {
 	return db.WriteTx(ctx, func(ctx context.Context) error {
 		r := app.Registration
-		err := db.wr(ctx).Model(&appRow{}).Where("client_id = ? AND external", app.ClientID).Updates(map[string]any{
+		res := db.wr(ctx).Model(&appRow{}).Where("client_id = ? AND external", app.ClientID).Updates(map[string]any{
 			"name": r.Name, "company": r.Company, "app_url": r.AppURL, "callback_url": r.CallbackURL,
-			"scopes": joinScopes(r.Scopes), "owner_id": app.OwnerID}).Error
-		if err != nil {
-			return translate(err, "app")
+			"scopes": joinScopes(r.Scopes), "owner_id": app.OwnerID})
+		if res.Error != nil {
+			return translate(res.Error, "app")
+		}
+		if res.RowsAffected == 0 {
+			return nil
 		}
 		if err := db.syncAppScopes(ctx, app.ClientID, r.Scopes); err != nil {
+			return err
+		}
+		if err := db.syncAppTerms(ctx, app.ClientID, r.Name, r.Company); err != nil {
 			return err
 		}
 		for _, s := range app.Secrets {

@@ -68,17 +68,19 @@ func (db *DB) SetAppPrimaryOwner(ctx context.Context, clientID, userID string) e
 // UpdateAppRegistration replaces the registration fields of an app
 // (scopes included). Errors: NotFound.
 func (db *DB) UpdateAppRegistration(ctx context.Context, clientID string, r domain.Registration) error {
-	res := db.wr(ctx).Model(&appRow{}).Where("client_id = ?", clientID).Updates(map[string]any{
-		"name": r.Name, "company": r.Company, "description": r.Description, "company_url": r.CompanyURL,
-		"app_url": r.AppURL, "callback_url": r.CallbackURL, "logo_url": r.LogoURL, "terms_url": r.TermsURL,
-		"privacy_url": r.PrivacyURL, "scopes": joinScopes(r.Scopes), "require_pkce": r.RequirePKCE})
-	if res.Error != nil {
-		return translate(res.Error, "app")
-	}
-	if res.RowsAffected == 0 {
-		return apperr.Errorf(apperr.NotFound, "No app is registered with client id %q.", clientID)
-	}
-	return nil
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		res := db.wr(ctx).Model(&appRow{}).Where("client_id = ?", clientID).Updates(map[string]any{
+			"name": r.Name, "company": r.Company, "description": r.Description, "company_url": r.CompanyURL,
+			"app_url": r.AppURL, "callback_url": r.CallbackURL, "logo_url": r.LogoURL, "terms_url": r.TermsURL,
+			"privacy_url": r.PrivacyURL, "scopes": joinScopes(r.Scopes), "require_pkce": r.RequirePKCE})
+		if res.Error != nil {
+			return translate(res.Error, "app")
+		}
+		if res.RowsAffected == 0 {
+			return apperr.Errorf(apperr.NotFound, "No app is registered with client id %q.", clientID)
+		}
+		return db.syncAppTerms(ctx, clientID, r.Name, r.Company)
+	})
 }
 
 // SetAppStatus sets the app's status (domain.AppActive, AppPending,

@@ -43,7 +43,7 @@ type SeedResult struct {
 
 // seedTables are the tables Seed writes, children first (the order of a
 // --force wipe).
-var seedTables = []string{"app_owners", "scope_stats", "authorization_scopes", "app_scopes", "scope_usage", "refresh_tokens",
+var seedTables = []string{"app_owners", "app_search_terms", "scope_stats", "authorization_scopes", "app_scopes", "scope_usage", "refresh_tokens",
 	"authorization_codes", "invalidations", "authorizations", "client_secrets", "apps", "sessions", "audit_events",
 	"report_runs", "users"}
 
@@ -433,7 +433,8 @@ func (g *seeder) seedApps(ctx context.Context, tx *sql.Tx) error {
 	ab := g.newBulk(ctx, tx, "apps", "client_id", "name", "company", "description", "company_url", "app_url", "callback_url", "scopes", "owner_id", "created_at", "deleted_at", "external", "status")
 	sb := g.newBulk(ctx, tx, "client_secrets", "id", "client_id", "slot", "hash", "created_at", "expires_at", "last_used_at", "use_count", "retired_at")
 	scb := g.newBulk(ctx, tx, "app_scopes", "scope", "client_id")
-	sb.parent, scb.parent = ab, ab
+	tb := g.newBulk(ctx, tx, "app_search_terms", "term", "client_id")
+	sb.parent, scb.parent, tb.parent = ab, ab, ab
 	stats := map[string]int64{}
 	// Owners: a fifth of the users develop apps, a few of them many.
 	owners := max(1, len(g.userIDs)/5)
@@ -463,6 +464,11 @@ func (g *seeder) seedApps(ctx context.Context, tx *sql.Tx) error {
 		if err := ab.add(id, name, corp, "Synthetic app "+strconv.Itoa(i+1), "https://"+strings.ToLower(strings.ReplaceAll(corp, " ", ""))+".example",
 			"https://"+host, "https://"+host+"/oauth/callback", strings.Join(scopes, " "), owner, created, deleted, false, status); err != nil {
 			return err
+		}
+		for _, t := range appSearchTerms(id, name, corp) {
+			if err := tb.add(t, id); err != nil {
+				return err
+			}
 		}
 		// The primary secret: made with the app or at a later rotation.
 		sCreated := created
@@ -514,7 +520,7 @@ func (g *seeder) seedApps(ctx context.Context, tx *sql.Tx) error {
 		g.apps = append(g.apps, seedApp{id: id, secretID: secretID, created: created, scopes: scopes, weight: weight})
 	}
 	g.res.Apps = g.spec.Apps
-	for _, b := range []*bulk{ab, sb, scb} {
+	for _, b := range []*bulk{ab, sb, scb, tb} {
 		if err := b.flush(); err != nil {
 			return err
 		}

@@ -821,18 +821,23 @@ func testListAppsSearch(t *testing.T, newDB func(testing.TB) *DB) {
 		return names
 	}
 	for q, want := range map[string][]string{
-		"board":                        {board.Name},                                                                                          // name substring, case-insensitive
+		"board":                        {board.Name},                                                                                          // a word's start, case-insensitive
+		"oards":                        nil,                                                                                                   // not a word's start
+		"fab":                          {board.Name, wall.Name},                                                                               // name or company word
+		"slash":                        {back.Name},                                                                                           // a word after punctuation
+		"wall fab":                     {wall.Name},                                                                                           // every word must match
 		"  BOARD ":                     {board.Name},                                                                                          // trimmed
 		"fabrikam, inc":                {board.Name, wall.Name},                                                                               // company
 		"northwind":                    {pct.Name},                                                                                            // company
 		board.ClientID[:8]:             {board.Name},                                                                                          // client id prefix
 		strings.ToUpper(wall.ClientID): {wall.Name},                                                                                           // whole client id, any case
 		"%":                            {pct.Name},                                                                                            // literal percent
-		"0%":                           {pct.Name},                                                                                            // not "contains 0"
+		"100%":                         {pct.Name, "Plain 1000"},                                                                              // words starting "100"
+		"0%":                           nil,                                                                                                   // no word starts with 0
 		"_":                            {under.Name},                                                                                          // literal underscore
 		"e_1":                          nil,                                                                                                   // not "e?1" (Line 1 app)
 		`\`:                            {back.Name},                                                                                           // literal backslash
-		`k\s`:                          {back.Name},                                                                                           // backslash inside
+		`k\s`:                          nil,                                                                                                   // "k" starts no word
 		"nothing like this":            nil,                                                                                                   // no match
 		"":                             {pct.Name, back.Name, "Build Monitor", board.Name, "Line 1 app", "Plain 1000", under.Name, wall.Name}, // all, ordered
 	} {

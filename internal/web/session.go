@@ -157,11 +157,13 @@ func safeReturn(target string) string {
 }
 
 // requestLog logs one line per request: method, path (never the query,
-// which carries codes and state), status, latency.
+// which carries codes and state), status, latency. A handler's error is
+// mapped (errorHandler) before the line is written, so the status logged
+// is the one the client got.
 func (s *Server) requestLog() echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus: true, LogURIPath: false, LogMethod: true, LogLatency: true, LogRequestID: true,
-		HandleError: false,
+		HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			s.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
 				slog.String("method", v.Method), slog.String("path", c.Request().URL.Path),

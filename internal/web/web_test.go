@@ -6,6 +6,7 @@ package web
 // data-testid attributes.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -195,6 +196,33 @@ func TestErrorMapping(t *testing.T) {
 				t.Error("token error without Cache-Control: no-store")
 			}
 		})
+	}
+}
+
+// TestRequestLogStatus: the request log line carries the status the client
+// got, also when a handler's error was mapped to it (not Echo's 200).
+func TestRequestLogStatus(t *testing.T) {
+	var buf bytes.Buffer
+	s := New(Config{SessionStore: memstore.New()}, fakeOAuth{}, &fakeAdmin{}, scope.Default(),
+		slog.New(slog.NewTextHandler(&buf, nil)), func() time.Time { return testNow })
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/oauth2/token", strings.NewReader("grant_type=a&grant_type=b"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	s.ServeHTTP(rec, req)
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400: %s", rec.Code, rec.Body)
+	}
+	var line string
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if strings.Contains(l, "msg=request ") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "status=400") {
+		t.Errorf("request log line %q, want status=400; log:\n%s", line, buf.String())
+	}
+	if n := strings.Count(buf.String(), "token request rejected"); n != 1 {
+		t.Errorf("error mapped %d times, want once; log:\n%s", n, buf.String())
 	}
 }
 

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
@@ -62,18 +64,36 @@ func (db *DB) fillStates(ctx context.Context, list []domain.Authorization, now t
 // activeCounts returns, per value of column (z.client_id or z.user_id),
 // how many unrevoked authorizations with one of keys are active at now
 // (keys with none are absent): one grouped query for a page of apps or
-// users.
+// users. It starts from the live refresh tokens of the keys (index
+// refresh_tokens_live_by_client or _by_user, migration 00012) and the
+// unexpired codes (authorization_codes_expiry), so its cost is the number
+// of working tokens of the page's apps or users, not of every
+// authorization they ever held; the UNION counts an authorization with
+// several live tokens (or a token and a fresh code) once.
 func (db *DB) activeCounts(ctx context.Context, column string, keys []string, now time.Time) (map[string]int64, error) {
 	out := map[string]int64{}
 	if len(keys) == 0 {
 		return out, nil
 	}
+	col := strings.TrimPrefix(column, "z.")
+	if col != "client_id" && col != "user_id" {
+		return nil, fmt.Errorf("activeCounts: unknown column %q", column)
+	}
 	var rows []struct {
 		K string
 		N int64
 	}
-	err := db.rd(ctx).Raw(`SELECT `+column+` AS k, COUNT(*) AS n FROM authorizations z
-WHERE `+column+` IN ? AND z.revoked_at IS NULL AND `+liveSQL+` GROUP BY `+column, append([]any{keys}, liveArgs(now)...)...).Scan(&rows).Error
+	t := utc(now)
+	err := db.rd(ctx).Raw(`SELECT k, COUNT(*) AS n FROM (
+SELECT r.`+col+` AS k, r.authorization_id AS a FROM refresh_tokens r
+  JOIN client_secrets s ON s.id = r.secret_id AND s.retired_at IS NULL AND s.expires_at > ?
+  JOIN authorizations z ON z.id = r.authorization_id AND z.revoked_at IS NULL
+  WHERE r.`+col+` IN ? AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > ?
+UNION
+SELECT c.`+col+`, c.authorization_id FROM authorization_codes c
+  JOIN authorizations z ON z.id = c.authorization_id AND z.revoked_at IS NULL
+  WHERE c.`+col+` IN ? AND c.used_at IS NULL AND c.expires_at > ?
+) AS live GROUP BY k`, t, keys, t, keys, t).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "authorizations")
 	}

@@ -189,13 +189,7 @@ func TestKeysRotate(t *testing.T) {
 	now := time.Now().UTC()
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	ts := newTestServerWith(t, func(c *server.Config) { c.Now = clock })
-	admin := ts.newAgent(t)
-	ts.addUser(t, "root", domain.RoleAdmin, "root-password-1")
-	ts.addUser(t, "alice", domain.RoleMember, "alice-password-1")
-	admin.signIn("root", "root-password-1")
-	app := registerThroughDashboard(t, admin, "vso.work")
-	alice := ts.newAgent(t)
-	alice.signIn("alice", "alice-password-1")
+	_, alice, app := rootAliceApp(t, ts, "vso.work")
 	oldTok := workToken(t, ts, alice, app)
 	oldKid := jwtKid(t, oldTok)
 
@@ -279,13 +273,7 @@ func keyStatuses(t *testing.T, ts *testServer) map[string]string {
 // signature, issuer, audience and expiry are fine.
 func TestFutureIssuedAtRefused(t *testing.T) {
 	ts := newTestServer(t)
-	ts.addUser(t, "root", domain.RoleAdmin, "root-password-1")
-	ts.addUser(t, "alice", domain.RoleMember, "alice-password-1")
-	admin := ts.newAgent(t)
-	admin.signIn("root", "root-password-1")
-	app := registerThroughDashboard(t, admin, "vso.work")
-	alice := ts.newAgent(t)
-	alice.signIn("alice", "alice-password-1")
+	_, alice, app := rootAliceApp(t, ts, "vso.work")
 	tok := workToken(t, ts, alice, app)
 
 	// Re-sign the token's claims with the server's own key, iat moved ahead.

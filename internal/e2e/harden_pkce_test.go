@@ -45,18 +45,27 @@ func wantErrorRedirect(t *testing.T, a *agent, ts *testServer, path, name string
 	}
 }
 
+// rootAliceApp adds the administrator root and the member alice to ts,
+// signs both in, and registers an app with scopes through root's
+// dashboard: the start of most hardening tests.
+func rootAliceApp(t *testing.T, ts *testServer, scopes ...string) (admin, alice *agent, app registeredApp) {
+	t.Helper()
+	ts.addUser(t, "root", domain.RoleAdmin, "root-password-1")
+	ts.addUser(t, "alice", domain.RoleMember, "alice-password-1")
+	admin = ts.newAgent(t)
+	admin.signIn("root", "root-password-1")
+	app = registerThroughDashboard(t, admin, scopes...)
+	alice = ts.newAgent(t)
+	alice.signIn("alice", "alice-password-1")
+	return admin, alice, app
+}
+
 // PKCE S256 (RFC 7636) beside the Azure DevOps contract: a code issued
 // with a challenge needs its verifier; plain is refused; unchanged clients
 // keep working; the authorization response carries iss (RFC 9207).
 func TestPKCEAndIssuer(t *testing.T) {
 	ts := newTestServer(t)
-	ts.addUser(t, "root", domain.RoleAdmin, "root-password-1")
-	ts.addUser(t, "alice", domain.RoleMember, "alice-password-1")
-	admin := ts.newAgent(t)
-	admin.signIn("root", "root-password-1")
-	app := registerThroughDashboard(t, admin, "vso.work")
-	alice := ts.newAgent(t)
-	alice.signIn("alice", "alice-password-1")
+	_, alice, app := rootAliceApp(t, ts, "vso.work")
 
 	verifier := strings.Repeat("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", 1)
 	cb := decide(t, alice, pkceURL(app, "p1", s256(verifier), "S256"), "accept")

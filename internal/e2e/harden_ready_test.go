@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
 
 // makeUnwritable makes path unwritable even for root (chattr +i; chmod
@@ -38,13 +36,7 @@ func makeUnwritable(t *testing.T, path string) (undo func()) {
 func TestReadyzFollowsWritabilityAndToken500(t *testing.T) {
 	sqliteOnly(t) // makes the SQLite write-ahead log unwritable
 	ts := newTestServer(t)
-	ts.addUser(t, "root", domain.RoleAdmin, "root-password-1")
-	ts.addUser(t, "alice", domain.RoleMember, "alice-password-1")
-	admin := ts.newAgent(t)
-	admin.signIn("root", "root-password-1")
-	app := registerThroughDashboard(t, admin, "vso.work")
-	alice := ts.newAgent(t)
-	alice.signIn("alice", "alice-password-1")
+	_, alice, app := rootAliceApp(t, ts, "vso.work")
 	code := approve(t, alice, app, "vso.work", "s")
 	probe := ts.newAgent(t)
 	if r := probe.get("/readyz"); r.Status != http.StatusOK {

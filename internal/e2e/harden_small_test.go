@@ -98,13 +98,7 @@ func TestAssetsListNoDirectory(t *testing.T) {
 // REST API answers, successes and errors alike, are not cacheable.
 func TestAPIResponsesNoStore(t *testing.T) {
 	ts := newTestServer(t)
-	ts.addUser(t, "root", domain.RoleAdmin, "root-password-1")
-	ts.addUser(t, "alice", domain.RoleMember, "alice-password-1")
-	admin := ts.newAgent(t)
-	admin.signIn("root", "root-password-1")
-	app := registerThroughDashboard(t, admin, "vso.work")
-	alice := ts.newAgent(t)
-	alice.signIn("alice", "alice-password-1")
+	_, alice, app := rootAliceApp(t, ts, "vso.work")
 	tok := workToken(t, ts, alice, app)
 	for _, tc := range []struct{ name, token string }{{"ok", tok}, {"no token", ""}, {"bad token", "x.y.z"}} {
 		_, h, _ := callAPI(t, ts.URL, profilePath, tc.token)

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -110,7 +112,10 @@ func (db *DB) TouchAuthorization(ctx context.Context, id string, at time.Time) e
 // one statement each (used by the batched usage recorder).
 func (db *DB) TouchAuthorizations(ctx context.Context, lastUsed map[string]time.Time) error {
 	return db.WriteTx(ctx, func(ctx context.Context) error {
-		for id, at := range lastUsed {
+		// In id order: concurrent flushes (several replicas) lock the
+		// rows in one order and cannot deadlock each other.
+		for _, id := range slices.Sorted(maps.Keys(lastUsed)) {
+			at := lastUsed[id]
 			err := db.wr(ctx).Model(&authorizationRow{}).
 				Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", id, utc(at)).
 				Update("last_used_at", utc(at)).Error

@@ -61,8 +61,9 @@ func testMigrateRefusesNewerSchema(t *testing.T, newDB func(testing.TB) *DB) {
 }
 
 // testChangeWatcherSeesOtherProcess: a commit by another handle (another
-// replica) is reported within PollInterval, a commit by this handle at
-// once, and an idle database settles to "unchanged" between polls.
+// replica) is reported within the documented bound (the watcher looks
+// every PollInterval), a commit by this handle at once, and an idle
+// database settles to "unchanged" between polls.
 func testChangeWatcherSeesOtherProcess(t *testing.T, newDB func(testing.TB) *DB) {
 	ctx := t.Context()
 	db := newDB(t)
@@ -86,7 +87,11 @@ func testChangeWatcherSeesOtherProcess(t *testing.T, newDB func(testing.TB) *DB)
 		t.Fatalf("after a local revocation: %v %v, want true at once", ok, err)
 	}
 	mkUser(t, ctx, other, "remote")
-	deadline := time.Now().Add(PollInterval + 200*time.Millisecond)
+	// The watcher looks every PollInterval; the deadline is the documented
+	// cross-process bound (README: ≤ 1 s), so a busy machine's scheduling
+	// delay does not fail the test.
+	const bound = time.Second
+	deadline := time.Now().Add(bound)
 	for {
 		ok, err := w.Changed(ctx)
 		if err != nil {
@@ -96,7 +101,7 @@ func testChangeWatcherSeesOtherProcess(t *testing.T, newDB func(testing.TB) *DB)
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("a commit by another handle was not reported within %v", PollInterval)
+			t.Fatalf("a commit by another handle was not reported within %v", bound)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -33,6 +33,9 @@ type flavor struct {
 	// the dialect already serializes every writer (SQLite's one write
 	// connection with BEGIN IMMEDIATE).
 	advisoryLock string
+	// retryable reports whether err aborted a transaction that may simply
+	// run again (PostgreSQL: deadlock detected, serialization failure).
+	retryable func(err error) bool
 	// uniqueViolation reports whether err is a UNIQUE or PRIMARY KEY
 	// violation.
 	uniqueViolation func(err error) bool
@@ -45,6 +48,7 @@ var sqliteFlavor = &flavor{
 	nocase:     func(e string) string { return e + " COLLATE NOCASE" },
 	like:       "LIKE",
 	greatest:   "MAX",
+	retryable:  func(error) bool { return false }, // one writer: no deadlocks
 	uniqueViolation: func(err error) bool {
 		var se sqlite3.Error
 		return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint &&
@@ -60,6 +64,10 @@ var postgresFlavor = &flavor{
 	like:         "ILIKE",
 	greatest:     "GREATEST",
 	advisoryLock: "SELECT pg_advisory_xact_lock(?)",
+	retryable: func(err error) bool {
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+	},
 	uniqueViolation: func(err error) bool {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505"

@@ -338,14 +338,28 @@ func (db *DB) WriteTx(ctx context.Context, fn func(ctx context.Context) error) e
 	if tx, ok := ctx.Value(txKey{}).(*txState); ok && tx.write {
 		return fn(ctx)
 	}
-	err := db.w.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		return fn(context.WithValue(ctx, txKey{}, &txState{g: g, write: true}))
-	})
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = db.w.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+			return fn(context.WithValue(ctx, txKey{}, &txState{g: g, write: true}))
+		})
+		// PostgreSQL aborts one of two transactions that lock rows in
+		// opposite orders (deadlock) or that cannot be serialized; the
+		// aborted one changed nothing and runs again, as SQLite's single
+		// writer would have run it after the other.
+		if err == nil || attempt == maxTxAttempts || !db.fl.retryable(err) || ctx.Err() != nil {
+			break
+		}
+	}
 	if err == nil {
 		db.gen.Add(1)
 	}
 	return err
 }
+
+// maxTxAttempts bounds how often WriteTx runs a transaction that the
+// database aborted as a deadlock victim or serialization failure.
+const maxTxAttempts = 4
 
 // ReadTx runs fn in one read transaction on the read-only pool, so that
 // every read in fn sees the same snapshot. Inside a WriteTx it joins it.

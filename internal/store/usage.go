@@ -1,7 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
@@ -12,10 +15,19 @@ import (
 // counts).
 func (db *DB) FlushUsage(ctx context.Context, lastUsed map[string]time.Time, scopes map[domain.ScopeUseKey]domain.ScopeUse) error {
 	return db.WriteTx(ctx, func(ctx context.Context) error {
+		// One flush at a time across replicas (PostgreSQL), each in key
+		// order; a deadlock with another writer is retried by WriteTx.
+		if err := db.lock(ctx, "usage_flush"); err != nil {
+			return translate(err, "scope usage")
+		}
 		if err := db.TouchAuthorizations(ctx, lastUsed); err != nil {
 			return err
 		}
-		for k, u := range scopes {
+		keys := slices.SortedFunc(maps.Keys(scopes), func(a, b domain.ScopeUseKey) int {
+			return cmp.Or(cmp.Compare(a.SatisfiedBy, b.SatisfiedBy), cmp.Compare(a.AuthorizationID, b.AuthorizationID), cmp.Compare(a.Scope, b.Scope))
+		})
+		for _, k := range keys {
+			u := scopes[k]
 			err := db.wr(ctx).Exec(`INSERT INTO scope_usage (authorization_id, scope, satisfied_by, count, first_used_at, last_used_at)
 VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (authorization_id, scope, satisfied_by) DO UPDATE SET count = scope_usage.count + excluded.count,

@@ -279,48 +279,74 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 	}
 	where := ` WHERE 1=1`
 	var args []any
+	// A membership filter (owner, secret expiry window, search words) has
+	// two forms taking the same arguments: IN, which drives from the
+	// filter's own index (the few matches, sorted after), and EXISTS, a
+	// probe per row of the order's index walk (stopped by the LIMIT when
+	// matches are dense). The count uses IN (it stops at AppCountCap);
+	// the page uses IN when the count is under the cap, EXISTS otherwise.
+	// walk is where with the EXISTS forms.
+	walk := where
+	member := func(in, exists string) {
+		where += ` AND ` + in
+		walk += ` AND ` + exists
+	}
+	both := func(cond string) {
+		where += cond
+		walk += cond
+	}
 	if ord.where != "" {
-		where += ` AND ` + ord.where
+		both(` AND ` + ord.where)
 	}
 	if !f.IncludeDeleted {
-		where += ` AND a.deleted_at IS NULL`
+		both(` AND a.deleted_at IS NULL`)
 	}
 	if f.Status != "" {
-		where += ` AND a.status = ?`
+		both(` AND a.status = ?`)
 		args = append(args, f.Status)
 	}
 	if f.OwnerID != "" {
-		where += ` AND EXISTS (SELECT 1 FROM app_owners o WHERE o.client_id = a.client_id AND o.user_id = ?)`
+		member(`a.client_id IN (SELECT o.client_id FROM app_owners o WHERE o.user_id = ?)`,
+			`EXISTS (SELECT 1 FROM app_owners o WHERE o.client_id = a.client_id AND o.user_id = ?)`)
 		args = append(args, f.OwnerID)
 	}
 	if !f.SecretExpiresBefore.IsZero() {
 		// IN over a range of client_secrets_expiry (expires_at, client_id):
 		// the planner drives from the few secrets in the window instead of
 		// testing every app.
-		where += ` AND a.client_id IN (SELECT x.client_id FROM client_secrets x WHERE x.retired_at IS NULL AND x.expires_at <= ? AND x.expires_at > ?)`
+		// The EXISTS form only for a window open at the start (expired):
+		// a walk by expiry then begins inside it; a later window (expiring)
+		// would first probe every secret that expired before it.
+		in := `a.client_id IN (SELECT x.client_id FROM client_secrets x WHERE x.retired_at IS NULL AND x.expires_at <= ? AND x.expires_at > ?)`
+		exists := in
+		if f.SecretExpiresAfter.Unix() <= 0 {
+			exists = `EXISTS (SELECT 1 FROM client_secrets x WHERE x.client_id = a.client_id AND x.retired_at IS NULL AND x.expires_at <= ? AND x.expires_at > ?)`
+		}
+		member(in, exists)
 		args = append(args, utc(f.SecretExpiresBefore), utc(f.SecretExpiresAfter))
 	}
 	if s := strings.TrimSpace(f.Query); s != "" && db.fl.name == "sqlite" && clientIDPrefixRE.MatchString(s) {
 		// A client id (or its first 8+ characters): a range of the
 		// primary key, not a walk of every name.
 		p := strings.ToLower(s)
-		where += ` AND a.client_id >= ? AND a.client_id < ?`
+		both(` AND a.client_id >= ? AND a.client_id < ?`)
 		args = append(args, p, p+"\xff")
-	} else if cond, cargs := searchClause(s); cond != "" && clientIDPrefixRE.MatchString(s) {
+	} else if cond, existsCond, cargs := searchClause(s); cond != "" && clientIDPrefixRE.MatchString(s) {
 		// A client id's start on PostgreSQL: one range of the terms.
 		p := clientIDTerm(s)
-		where += ` AND a.client_id IN (SELECT t.client_id FROM app_search_terms t WHERE t.term >= ? AND t.term < ?)`
+		member(`a.client_id IN (SELECT t.client_id FROM app_search_terms t WHERE t.term >= ? AND t.term < ?)`,
+			`EXISTS (SELECT 1 FROM app_search_terms t WHERE t.client_id = a.client_id AND t.term >= ? AND t.term < ?)`)
 		args = append(args, p, prefixEnd(p))
 	} else if cond != "" {
 		// Words: each must start a word of the name or company (or the
 		// client id), one index range of app_search_terms per word.
-		where += ` AND ` + cond
+		member(cond, existsCond)
 		args = append(args, cargs...)
 	} else if s != "" {
 		// Only punctuation: a substring match (a walk, but a rare query).
 		like := "%" + escapeLike(s) + "%"
 		l := db.fl.like
-		where += ` AND (a.name ` + l + ` ? ESCAPE '\' OR a.company ` + l + ` ? ESCAPE '\' OR a.client_id ` + l + ` ? ESCAPE '\')`
+		both(` AND (a.name ` + l + ` ? ESCAPE '\' OR a.company ` + l + ` ? ESCAPE '\' OR a.client_id ` + l + ` ? ESCAPE '\')`)
 		args = append(args, like, like, escapeLike(strings.ToLower(s))+"%")
 	}
 	countFrom := `FROM apps a`
@@ -334,6 +360,9 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 		return domain.AppPage{}, translate(err, "apps")
 	}
 
+	if total > domain.AppCountCap {
+		where = walk
+	}
 	q := ord.from + where
 	key, ph := ord.key, "?"
 	if sortKey == domain.AppSortName {

@@ -27,6 +27,7 @@ var suite = []struct {
 	{"ReadTxWhileReadPoolIsFull", testReadTxWhileReadPoolIsFull},
 	{"ListAppsKeysetPagination", testListAppsKeysetPagination},
 	{"ListAppsSearch", testListAppsSearch},
+	{"ListAppsDenseFilters", testListAppsDenseFilters},
 	{"ListAppsOrders", testListAppsOrders},
 	{"MarkUsedHasOneWinner", testMarkUsedHasOneWinner},
 	{"RevokeAuthorization", testRevokeAuthorization},

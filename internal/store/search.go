@@ -59,22 +59,25 @@ func (db *DB) syncAppTerms(ctx context.Context, clientID, name, company string) 
 // p followed by the largest code point.
 func prefixEnd(p string) string { return p + "\U0010FFFF" }
 
-// searchClause returns the WHERE condition (on apps a) and its arguments
-// matching the apps with a term starting with each word of q, or "" when
-// q has no word.
-func searchClause(q string) (string, []any) {
+// searchClause returns the WHERE condition (on apps a) matching the apps
+// with a term starting with each word of q, in its IN form (driven from
+// app_search_terms) and its EXISTS form (a probe per app, by
+// app_search_terms_by_app), and the arguments of either; "" when q has
+// no word.
+func searchClause(q string) (in, exists string, args []any) {
 	words := searchWords(q)
 	if len(words) > maxSearchWords {
 		words = words[:maxSearchWords]
 	}
-	var b strings.Builder
-	var args []any
+	var b, e strings.Builder
 	for i, w := range words {
 		if i > 0 {
 			b.WriteString(` AND `)
+			e.WriteString(` AND `)
 		}
 		b.WriteString(`a.client_id IN (SELECT t.client_id FROM app_search_terms t WHERE t.term >= ? AND t.term < ?)`)
+		e.WriteString(`EXISTS (SELECT 1 FROM app_search_terms t WHERE t.client_id = a.client_id AND t.term >= ? AND t.term < ?)`)
 		args = append(args, w, prefixEnd(w))
 	}
-	return b.String(), args
+	return b.String(), e.String(), args
 }

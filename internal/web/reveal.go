@@ -1,16 +1,15 @@
 package web
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/oauthdesk/oauthdesk/internal/keyseal"
 )
 
 // The client secret shown once. It must survive the redirect to the app
@@ -81,34 +80,25 @@ func (s *Server) takeReveal(c echo.Context, clientID string) (slot, secret strin
 	return p.Slot, p.Secret
 }
 
-// revealSeal encrypts b under key (AES-256-GCM, random nonce first).
+// revealLabel binds a sealed reveal to its use (keyseal's associated data).
+const revealLabel = "oauthdesk reveal"
+
+// revealSeal encrypts b under key (32 bytes; AES-256-GCM through keyseal,
+// random nonce). Errors: a key of another length.
 func revealSeal(key, b []byte) ([]byte, error) {
-	blk, err := aes.NewCipher(key)
+	sl, err := keyseal.New(key)
 	if err != nil {
 		return nil, err
 	}
-	g, err := cipher.NewGCM(blk)
-	if err != nil {
-		return nil, err
-	}
-	nonce := make([]byte, g.NonceSize())
-	_, _ = rand.Read(nonce)
-	return g.Seal(nonce, nonce, b, nil), nil
+	return sl.Seal(b, revealLabel), nil
 }
 
 // revealOpen decrypts what revealSeal sealed. Errors: a wrong key or a
-// tampered value.
+// tampered or truncated value.
 func revealOpen(key, sealed []byte) ([]byte, error) {
-	blk, err := aes.NewCipher(key)
+	sl, err := keyseal.New(key)
 	if err != nil {
 		return nil, err
 	}
-	g, err := cipher.NewGCM(blk)
-	if err != nil {
-		return nil, err
-	}
-	if len(sealed) < g.NonceSize() {
-		return nil, errors.New("sealed value too short")
-	}
-	return g.Open(nil, sealed[:g.NonceSize()], sealed[g.NonceSize():], nil)
+	return sl.Open(sealed, revealLabel)
 }

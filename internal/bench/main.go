@@ -60,7 +60,7 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep the temp directory (database, server log) for a look afterwards")
 	flag.StringVar(&o.only, "only", "", "run only the scenarios whose names contain one of these comma-separated words (the ceiling always runs)")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: go run ./internal/bench [--out FILE] [--duration 5s] [--db DB] [--profile DIR] [-- serve flags…]")
+		fmt.Fprintln(os.Stderr, "usage: go run ./internal/bench [--out FILE] [--duration 5s] [--connections 32] [--threads 2] [--db DB] [--profile DIR] [--only WORDS] [--keep] [-- serve flags…]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()

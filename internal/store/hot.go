@@ -41,6 +41,12 @@ func (db *DB) sqlText(q string) string {
 	if db.fl.name != "postgres" {
 		return q
 	}
+	return numberPlaceholders(q)
+}
+
+// numberPlaceholders returns q with its ? placeholders numbered $1, $2, …
+// (PostgreSQL's form); q holds no literal '?'.
+func numberPlaceholders(q string) string {
 	var b strings.Builder
 	n := 0
 	for _, r := range q {

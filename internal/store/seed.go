@@ -200,17 +200,7 @@ func (g *seeder) q(query string) string {
 	if !g.pg {
 		return query
 	}
-	var sb strings.Builder
-	k := 0
-	for _, r := range query {
-		if r == '?' {
-			k++
-			sb.WriteString("$" + strconv.Itoa(k))
-			continue
-		}
-		sb.WriteRune(r)
-	}
-	return sb.String()
+	return numberPlaceholders(query)
 }
 
 // hash returns 32 random bytes: a stored hash no value hashes to in

@@ -39,7 +39,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -73,6 +72,10 @@ type DB struct {
 	apps     versionCache[domain.App]
 	batch    batcher
 	clock    func() time.Time
+	// trace is the query tracer TraceQueries installs (nil: none). Its
+	// GORM callbacks are registered once, at open, before any goroutine
+	// can run a query: registering them later races with running queries.
+	trace atomic.Pointer[func(query string, args []any)]
 }
 
 // SetClock sets the clock the store computes time-dependent answers with
@@ -157,6 +160,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	rdb.SetMaxIdleConns(n)
 	db := &DB{path: path, fl: sqliteFlavor, w: w, r: r}
 	db.apps.clone = cloneApp
+	db.registerTrace()
 	db.countCommits()
 	return db, nil
 }
@@ -185,6 +189,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	}
 	db := &DB{path: dsn, fl: postgresFlavor, w: g, r: g}
 	db.apps.clone = cloneApp
+	db.registerTrace()
 	db.countCommits()
 	return db, nil
 }
@@ -441,22 +446,29 @@ func utcPtr(t *time.Time) *time.Time {
 // TraceQueries calls fn with the SQL text and arguments of every query
 // run through either pool from now on (reads and raw queries, not
 // writes), until the returned stop is called: for tests that check query
-// plans. fn must be safe for concurrent use.
+// plans. fn must be safe for concurrent use. One tracer at a time: a
+// second call replaces the first.
 func (db *DB) TraceQueries(fn func(query string, args []any)) (stop func()) {
-	var on atomic.Bool
-	on.Store(true)
-	cb := func(g *gorm.DB) {
-		if on.Load() && g.Statement != nil && g.Statement.SQL.Len() > 0 {
-			fn(g.Statement.SQL.String(), slices.Clone(g.Statement.Vars))
-		}
-	}
-	for i, g := range []*gorm.DB{db.r, db.w} {
-		name := "oauthdesk:trace:" + strconv.Itoa(i) + ":" + strconv.FormatInt(traceSeq.Add(1), 10)
-		_ = g.Callback().Query().After("gorm:query").Register(name, cb)
-		_ = g.Callback().Row().After("gorm:row").Register(name, cb)
-		_ = g.Callback().Raw().After("gorm:raw").Register(name, cb)
-	}
-	return func() { on.Store(false) }
+	db.trace.Store(&fn)
+	return func() { db.trace.CompareAndSwap(&fn, nil) }
 }
 
-var traceSeq atomic.Int64
+// registerTrace registers the callbacks that hand queries to the tracer
+// of TraceQueries, once per GORM handle; without a tracer they cost one
+// atomic load.
+func (db *DB) registerTrace() {
+	cb := func(g *gorm.DB) {
+		if fn := db.trace.Load(); fn != nil && g.Statement != nil && g.Statement.SQL.Len() > 0 {
+			(*fn)(g.Statement.SQL.String(), slices.Clone(g.Statement.Vars))
+		}
+	}
+	handles := []*gorm.DB{db.r}
+	if db.w != db.r {
+		handles = append(handles, db.w)
+	}
+	for _, g := range handles {
+		_ = g.Callback().Query().After("gorm:query").Register("oauthdesk:trace", cb)
+		_ = g.Callback().Row().After("gorm:row").Register("oauthdesk:trace", cb)
+		_ = g.Callback().Raw().After("gorm:raw").Register("oauthdesk:trace", cb)
+	}
+}

@@ -185,9 +185,9 @@ func (s *Server) routes() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
 	e.IPExtractor = ipExtractor(s.cfg.TrustedProxies)
-	e.Use(middleware.Recover())
 	e.Use(middleware.RequestID())
 	e.Use(s.requestLog())
+	e.Use(middleware.Recover()) // inside the request log: a recovered panic is logged as its 500
 	e.Use(middleware.BodyLimit("1M"))
 	secure := middleware.SecureConfig{
 		XSSProtection:         "",

@@ -226,6 +226,26 @@ func TestRequestLogStatus(t *testing.T) {
 	}
 }
 
+// TestRequestLogRecoveredPanic: a handler's panic answers 500 and still
+// gets its request log line, with that status.
+func TestRequestLogRecoveredPanic(t *testing.T) {
+	var buf bytes.Buffer
+	s := New(Config{SessionStore: memstore.New()}, fakeOAuth{}, &fakeAdmin{}, scope.Default(),
+		slog.New(slog.NewTextHandler(&buf, nil)), func() time.Time { return testNow })
+	s.echo.Logger.SetOutput(io.Discard) // the recovered stack
+	rec := httptest.NewRecorder()
+	// A well-formed token request reaches fakeOAuth, whose Token panics.
+	req := httptest.NewRequest(http.MethodPost, "/oauth2/token", strings.NewReader("grant_type=refresh_token&assertion=x"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	s.ServeHTTP(rec, req)
+	if rec.Code != http.StatusInternalServerError {
+		t.Fatalf("status %d, want 500: %s", rec.Code, rec.Body)
+	}
+	if !strings.Contains(buf.String(), "msg=request ") || !strings.Contains(buf.String(), "status=500") {
+		t.Errorf("no request log line with status=500; log:\n%s", buf.String())
+	}
+}
+
 // TestParseAppsQuery: the sort, direction and filter parameters of
 // /admin/apps, their defaults, and the links built from them.
 func TestParseAppsQuery(t *testing.T) {

@@ -110,16 +110,6 @@ type userJSON struct {
 	ActiveAuthorizations int64  `json:"active_authorizations"`
 }
 
-func userStatus(u domain.User) string {
-	switch {
-	case u.DeletedAt != nil:
-		return "deleted"
-	case u.DisabledAt != nil:
-		return "disabled"
-	}
-	return "active"
-}
-
 func userListCmd(g *globals) *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
@@ -142,7 +132,7 @@ func userListCmd(g *globals) *cobra.Command {
 				}
 				for _, u := range page.Users {
 					rows = append(rows, userJSON{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email,
-						Role: string(u.Role), Status: userStatus(u.User), MustChangePassword: u.MustChangePassword,
+						Role: string(u.Role), Status: u.User.Status(), MustChangePassword: u.MustChangePassword,
 						CreatedAt: u.CreatedAt.Format(time.RFC3339), ActiveAuthorizations: u.ActiveAuthorizations})
 				}
 				if page.Next == "" {

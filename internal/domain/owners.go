@@ -70,3 +70,15 @@ type UserPage struct {
 // Active reports whether the user may sign in: neither disabled nor
 // deleted.
 func (u User) Active() bool { return u.DisabledAt == nil && u.DeletedAt == nil }
+
+// Status names the user's account state: "deleted", "disabled" or
+// "active" (deletion wins over disabling).
+func (u User) Status() string {
+	switch {
+	case u.DeletedAt != nil:
+		return "deleted"
+	case u.DisabledAt != nil:
+		return "disabled"
+	}
+	return "active"
+}

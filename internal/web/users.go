@@ -12,19 +12,9 @@ import (
 	"github.com/oauthdesk/oauthdesk/views"
 )
 
-func userStatus(u domain.User) string {
-	switch {
-	case u.DeletedAt != nil:
-		return "deleted"
-	case u.DisabledAt != nil:
-		return "disabled"
-	}
-	return "active"
-}
-
 func userRow(u domain.User, active int64) views.UserRow {
 	return views.UserRow{ID: u.ID, Username: u.Username, Display: u.DisplayName, Email: u.Email, Role: string(u.Role),
-		ActiveAuthorizations: active, Status: userStatus(u), MustChange: u.MustChangePassword}
+		ActiveAuthorizations: active, Status: u.Status(), MustChange: u.MustChangePassword}
 }
 
 // usersList is GET /admin/users?after=…: users by username,

@@ -59,10 +59,7 @@ func scaleDB(b *testing.B) (string, scaleSize) {
 		}
 		size = scaleSize{n[0], n[1], n[2], n[3]}
 	}
-	dir := os.Getenv("OAUTHDESK_BENCH_SCALE_DIR")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "oauthdesk-bench-scale")
-	}
+	dir := scaleDir()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
@@ -90,7 +87,7 @@ func scaleDB(b *testing.B) (string, scaleSize) {
 		"--apps", strconv.Itoa(size.Apps), "--users", strconv.Itoa(size.Users),
 		"--authorizations", strconv.Itoa(size.Authorizations), "--audit-events", strconv.Itoa(size.AuditEvents))
 	cmd.Stdin = strings.NewReader(scalePassword + "\n")
-	cmd.Env = cliEnv()
+	cmd.Env = cliEnv(scaleKeyEnv(path)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		b.Fatalf("dev seed: %v\n%s", err, out)
@@ -100,6 +97,34 @@ func scaleDB(b *testing.B) (string, scaleSize) {
 		b.Fatal(err)
 	}
 	return path, size
+}
+
+// scaleDir holds the kept benchmark databases and their markers
+// (OAUTHDESK_BENCH_SCALE_DIR, default oauthdesk-bench-scale in the temp
+// directory).
+func scaleDir() string {
+	if dir := os.Getenv("OAUTHDESK_BENCH_SCALE_DIR"); dir != "" {
+		return dir
+	}
+	return filepath.Join(os.TempDir(), "oauthdesk-bench-scale")
+}
+
+// scaleKeyFile is the key file for a PostgreSQL benchmark database, kept
+// beside the markers (a SQLite file has its own beside it: ""), so that no
+// run leaves one in the working directory.
+func scaleKeyFile(path string) string {
+	if !strings.HasPrefix(path, "postgres://") && !strings.HasPrefix(path, "postgresql://") {
+		return ""
+	}
+	return filepath.Join(scaleDir(), fmt.Sprintf("pg-%x", sha256.Sum256([]byte(path)))[:15]+".key")
+}
+
+// scaleKeyEnv passes scaleKeyFile to a command of the binary.
+func scaleKeyEnv(path string) []string {
+	if kf := scaleKeyFile(path); kf != "" {
+		return []string{"OAUTHDESK_KEY_FILE=" + kf}
+	}
+	return nil
 }
 
 func scaleBinary(b *testing.B) string {
@@ -159,7 +184,7 @@ func scaleServer(b *testing.B, path string) string {
 		b.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	app, err := server.Open(context.Background(), server.Config{DBPath: path, BaseURL: base, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	app, err := server.Open(context.Background(), server.Config{DBPath: path, KeyFile: scaleKeyFile(path), BaseURL: base, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -361,7 +386,7 @@ func BenchmarkScaleCLI(b *testing.B) {
 			var outBytes int64
 			for b.Loop() {
 				cmd := exec.Command(bin, append(c.args, "--db", path)...)
-				cmd.Env = cliEnv()
+				cmd.Env = cliEnv(scaleKeyEnv(path)...)
 				var stderr bytes.Buffer
 				cw := &countWriter{}
 				cmd.Stdout, cmd.Stderr = cw, &stderr

@@ -84,16 +84,19 @@ func (db *DB) activeCounts(ctx context.Context, column string, keys []string, no
 		N int64
 	}
 	t := utc(now)
+	// The secret and authorization checks are scalar subqueries, one
+	// primary-key probe per live token: PostgreSQL would otherwise hash
+	// whole tables for a join of a page's few tokens.
 	err := db.rd(ctx).Raw(`SELECT k, COUNT(*) AS n FROM (
 SELECT r.`+col+` AS k, r.authorization_id AS a FROM refresh_tokens r
-  JOIN client_secrets s ON s.id = r.secret_id AND s.retired_at IS NULL AND s.expires_at > ?
-  JOIN authorizations z ON z.id = r.authorization_id AND z.revoked_at IS NULL
   WHERE r.`+col+` IN ? AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > ?
+  AND (SELECT s.expires_at FROM client_secrets s WHERE s.id = r.secret_id AND s.retired_at IS NULL) > ?
+  AND (SELECT z.revoked_at IS NULL FROM authorizations z WHERE z.id = r.authorization_id)
 UNION
 SELECT c.`+col+`, c.authorization_id FROM authorization_codes c
-  JOIN authorizations z ON z.id = c.authorization_id AND z.revoked_at IS NULL
   WHERE c.`+col+` IN ? AND c.used_at IS NULL AND c.expires_at > ?
-) AS live GROUP BY k`, t, keys, t, keys, t).Scan(&rows).Error
+  AND (SELECT z.revoked_at IS NULL FROM authorizations z WHERE z.id = c.authorization_id)
+) AS live GROUP BY k`, keys, t, t, keys, t).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "authorizations")
 	}

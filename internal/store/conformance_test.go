@@ -41,6 +41,7 @@ var suite = []struct {
 	{"RetireSecretOnce", testRetireSecretOnce},
 	{"ConcurrentConsentOnePair", testConcurrentConsentOnePair},
 	{"Seed", testSeed},
+	{"BatchTxOppositeOrders", testBatchTxOppositeOrders},
 }
 
 // RunTests runs the conformance suite against the databases newDB returns

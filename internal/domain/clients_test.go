@@ -37,7 +37,9 @@ func TestValidateClientFields(t *testing.T) {
 		field string // "" = valid
 	}{
 		{"defaults", func(*Registration) {}, ""},
-		{"standard and dialect", func(r *Registration) { r.GrantTypes = []string{GrantAuthorizationCode, GrantDialect, GrantRefreshToken} }, ""},
+		{"standard and dialect", func(r *Registration) {
+			r.GrantTypes = []string{GrantAuthorizationCode, GrantDialect, GrantRefreshToken}
+		}, ""},
 		{"unknown grant", func(r *Registration) { r.GrantTypes = []string{"password"} }, FieldGrantTypes},
 		{"no grant", func(r *Registration) { r.GrantTypes = []string{""} }, FieldGrantTypes},
 		{"public with dialect", func(r *Registration) { r.ClientType = ClientPublic }, FieldGrantTypes},

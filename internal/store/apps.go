@@ -29,7 +29,7 @@ type appRow struct {
 	CreatedAt   time.Time
 	DeletedAt   *time.Time
 	External    bool
-	RequirePKCE bool `gorm:"column:require_pkce"`
+	RequirePKCE bool   `gorm:"column:require_pkce"`
 	ClientType  string `gorm:"column:client_type"`
 	GrantTypes  string `gorm:"column:grant_types"`
 	// RedirectURIs and PostLogoutRedirectURIs are newline-separated.
@@ -37,7 +37,7 @@ type appRow struct {
 	PostLogoutRedirectURIs string `gorm:"column:post_logout_redirect_uris"`
 	IDTokenAlg             string `gorm:"column:id_token_alg"`
 	Status                 string
-	ReviewNote  string `gorm:"column:review_note"`
+	ReviewNote             string `gorm:"column:review_note"`
 }
 
 func (appRow) TableName() string { return "apps" }

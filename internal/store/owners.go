@@ -32,7 +32,18 @@ func (db *DB) RemoveAppOwner(ctx context.Context, clientID, userID string) (bool
 }
 
 // AppOwners returns the app's owners, the primary first, then by username.
+// Inside a write transaction it first locks the app's owner rows until
+// the transaction ends (PostgreSQL SELECT … FOR UPDATE; SQLite's writers
+// are serialized already), so that "an app keeps at least one owner"
+// holds when two co-owners remove each other on two replicas at once.
 func (db *DB) AppOwners(ctx context.Context, clientID string) ([]domain.AppOwner, error) {
+	if db.inWriteTx(ctx) && db.fl.forUpdate != "" {
+		var locked []string
+		if err := db.wr(ctx).Raw(`SELECT user_id FROM app_owners WHERE client_id = ? ORDER BY user_id`+db.fl.forUpdate,
+			clientID).Scan(&locked).Error; err != nil {
+			return nil, translate(err, "app owners")
+		}
+	}
 	var rows []struct {
 		UserID      string
 		Username    string

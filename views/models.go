@@ -14,6 +14,11 @@ type Nav struct {
 	Active      string // "apps", "home", …
 	// PolicyOff is set on admin pages while third-party OAuth access is off.
 	PolicyOff bool
+	// TokenNotice is the signed-in user's personal access token banner
+	// (a token found leaked and revoked, or about to expire), or "".
+	TokenNotice string
+	// Tokens shows the personal access tokens link.
+	Tokens bool
 }
 
 // SignedIn reports whether someone is signed in.

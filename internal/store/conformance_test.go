@@ -42,6 +42,8 @@ var suite = []struct {
 	{"ConcurrentConsentOnePair", testConcurrentConsentOnePair},
 	{"Seed", testSeed},
 	{"BatchTxOppositeOrders", testBatchTxOppositeOrders},
+	{"LastAdminRace", testLastAdminRace},
+	{"LastOwnerRace", testLastOwnerRace},
 }
 
 // RunTests runs the conformance suite against the databases newDB returns

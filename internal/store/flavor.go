@@ -39,6 +39,10 @@ type flavor struct {
 	// that touch different rows commit in parallel, so a batch does not
 	// wait for the round trips of the one before it.
 	committers int
+	// forUpdate is the clause that locks the rows a SELECT returns until
+	// the transaction ends (PostgreSQL " FOR UPDATE"); "" on SQLite, whose
+	// write transactions are serialized already.
+	forUpdate string
 	// retryable reports whether err aborted a transaction that may simply
 	// run again (PostgreSQL: deadlock detected, serialization failure).
 	retryable func(err error) bool
@@ -72,6 +76,7 @@ var postgresFlavor = &flavor{
 	greatest:     "GREATEST",
 	advisoryLock: "SELECT pg_advisory_xact_lock(?)",
 	committers:   4,
+	forUpdate:    " FOR UPDATE",
 	retryable: func(err error) bool {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")

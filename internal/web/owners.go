@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/views"
@@ -99,8 +100,18 @@ func (s *Server) myApps(c echo.Context) error {
 }
 
 // myAppNewForm is GET /profile/apps/new: the registration form of
-// /admin/apps/new, posting to /profile/apps.
+// /admin/apps/new, posting to /profile/apps. Under the "admins" policy a
+// non-administrator gets 403 with the message its POST would answer, not
+// a form that can only fail.
 func (s *Server) myAppNewForm(c echo.Context) error {
+	u, _ := currentUser(c)
+	policy, err := s.admin.RegistrationPolicy(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if policy == domain.PolicyAdmins && u.Role != domain.RoleAdmin {
+		return admin.ErrOnlyAdminsRegister
+	}
 	f := s.appForm(c, nil, nil, "")
 	f.Nav = s.nav(c, "myapps")
 	f.Action, f.Cancel = "/profile/apps", "/profile/apps"
@@ -126,6 +137,7 @@ func readRegistration(c echo.Context) (domain.Registration, map[string]string, [
 	if reg.RequirePKCE {
 		values[domain.FieldRequirePKCE] = "on"
 	}
+	readClientFields(form, values, &reg)
 	return reg, values, form[domain.FieldScopes], nil
 }
 
@@ -151,6 +163,7 @@ func (s *Server) myAppCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	newRegistrationDefaults(&reg)
 	res, err := s.admin.RegisterOwnApp(c.Request().Context(), u, reg)
 	if apperr.Is(err, apperr.Invalid) {
 		f := s.appForm(c, values, scopes, "")
@@ -162,7 +175,9 @@ func (s *Server) myAppCreate(c echo.Context) error {
 		return err
 	}
 	s.log.Info("app registered", "client_id", res.App.ClientID, "by", u.Username, "status", res.App.Status)
-	s.revealSecret(c, res.App.ClientID, domain.SlotPrimary, res.ClientSecret)
+	if res.ClientSecret != "" {
+		s.revealSecret(c, res.App.ClientID, domain.SlotPrimary, res.ClientSecret)
+	}
 	return c.Redirect(http.StatusSeeOther, "/profile/apps/"+res.App.ClientID)
 }
 
@@ -177,6 +192,7 @@ func (s *Server) editForm(c echo.Context, app domain.App, values map[string]stri
 		if r.RequirePKCE {
 			values[domain.FieldRequirePKCE] = "on"
 		}
+		clientValues(r, values)
 		selected = r.Scopes
 	}
 	f := s.appForm(c, values, selected, "")
@@ -220,7 +236,8 @@ func (s *Server) appUpdate(c echo.Context) error {
 	msg := "No change to save."
 	if len(ed.Changes) > 0 {
 		var names []string
-		for _, f := range append(appFormFields, domain.FieldScopes, domain.FieldRequirePKCE) {
+		for _, f := range append(appFormFields, domain.FieldScopes, domain.FieldRequirePKCE, domain.FieldClientType,
+			domain.FieldGrantTypes, domain.FieldRedirectURIs, domain.FieldPostLogoutRedirectURIs, domain.FieldIDTokenAlg) {
 			if _, ok := ed.Changes[f]; ok {
 				names = append(names, strings.ReplaceAll(f, "_", " "))
 			}
@@ -338,37 +355,6 @@ func (s *Server) settingsRegistration(c echo.Context) error {
 		return err
 	}
 	return s.flashTo(c, "/admin/settings", "App registration is now: "+v+".")
-}
-
-// passwordForm is GET /profile/password.
-func (s *Server) passwordForm(c echo.Context) error {
-	u, _ := currentUser(c)
-	return render(c, http.StatusOK, views.Password(views.PasswordPage{Nav: s.nav(c, "password"), Required: u.MustChangePassword,
-		Errors: map[string]string{}, Flash: s.sessions.PopString(c.Request().Context(), sessFlash)}))
-}
-
-// passwordChange is POST /profile/password (fields current_password,
-// new_password): needs the current password and at least 12 characters.
-func (s *Server) passwordChange(c echo.Context) error {
-	u, _ := currentUser(c)
-	err := s.admin.ChangePassword(c.Request().Context(), u.ID, c.FormValue("current_password"), c.FormValue("new_password"))
-	if apperr.Is(err, apperr.Invalid) {
-		return render(c, http.StatusUnprocessableEntity, views.Password(views.PasswordPage{Nav: s.nav(c, "password"),
-			Required: u.MustChangePassword, Errors: apperr.FieldErrors(err), Error: apperr.ErrorMessage(err)}))
-	}
-	if err != nil {
-		return err
-	}
-	// This session goes on (under a new token) with the user's new
-	// revision; every other session of the user ends.
-	ctx := c.Request().Context()
-	if err := s.sessions.RenewToken(ctx); err != nil {
-		return err
-	}
-	if now, err := s.admin.User(ctx, u.ID); err == nil {
-		s.sessions.Put(ctx, sessRevision, now.Revision)
-	}
-	return s.flashTo(c, "/profile/password", "Your password was changed. Your other sessions were signed out.")
 }
 
 // authorizePost is POST /oauth2/authorize. Some clients (the Azure DevOps

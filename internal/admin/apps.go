@@ -54,18 +54,24 @@ func (s *Service) registerApp(ctx context.Context, ownerUsername string, reg dom
 		if !owner.Active() {
 			return apperr.Errorf(apperr.Invalid, "owner %q is disabled or deleted", ownerUsername)
 		}
-		value := secret.New(secret.PrefixClientSecret)
 		app := domain.App{ClientID: uuid.NewString(), Registration: reg, OwnerID: owner.ID,
 			OwnerUsername: owner.Username, CreatedAt: now, Status: status}
-		app.Secrets = []domain.Secret{{ID: uuid.NewString(), ClientID: app.ClientID, Slot: domain.SlotPrimary,
-			Hash: secret.Hash(value), CreatedAt: now, ExpiresAt: domain.SecretExpiry(now, lifetime)}}
+		// A public client (RFC 6749 §2.1) has no secret.
+		value, secretID := "", ""
+		if !reg.Public() {
+			value = secret.New(secret.PrefixClientSecret)
+			app.Secrets = []domain.Secret{{ID: uuid.NewString(), ClientID: app.ClientID, Slot: domain.SlotPrimary,
+				Hash: secret.Hash(value), CreatedAt: now, ExpiresAt: domain.SecretExpiry(now, lifetime)}}
+			secretID = app.Secrets[0].ID
+		}
 		if err := s.store.CreateApp(ctx, app); err != nil {
 			return err
 		}
 		out = RegisteredApp{App: app, ClientSecret: value}
 		return s.record(ctx, now, audit.ActionAppRegister, audit.TargetApp, app.ClientID, map[string]any{
 			"name": reg.Name, "callback_url": reg.CallbackURL, "scopes": reg.Scopes, "owner": owner.Username,
-			"secret_id": app.Secrets[0].ID, "status": status})
+			"secret_id": secretID, "status": status, "client_type": reg.EffectiveClientType(),
+			"grant_types": reg.EffectiveGrantTypes()})
 	})
 	return out, err
 }

@@ -132,6 +132,7 @@ func (s *Service) UpdateApp(ctx context.Context, clientID string, reg domain.Reg
 		}
 		now := s.now()
 		old := app.Registration
+		reg = keepClientFields(old, reg)
 		changes := map[string][2]any{}
 		for _, f := range []struct {
 			name   string
@@ -151,6 +152,7 @@ func (s *Service) UpdateApp(ctx context.Context, clientID string, reg domain.Reg
 		if old.RequirePKCE != reg.RequirePKCE {
 			changes[domain.FieldRequirePKCE] = [2]any{old.RequirePKCE, reg.RequirePKCE}
 		}
+		clientFieldChanges(old, reg, changes)
 		scopesChanged := !slices.Equal(old.Scopes, reg.Scopes)
 		keep := reg
 		keep.Scopes = old.Scopes

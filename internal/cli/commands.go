@@ -210,15 +210,22 @@ func appRegisterCmd(g *globals) *cobra.Command {
 	var reg domain.Registration
 	var scopes, owner string
 	var asJSON bool
+	var cf clientFlags
 	c := &cobra.Command{
 		Use:   "register --name N --company C --app-url URL --callback-url URL --scopes \"vso.work vso.code_write\" --owner USERNAME",
 		Short: "Register an app; prints its client id and client secret (shown this once)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			for _, f := range []string{"name", "company", "app-url", "callback-url", "scopes", "owner"} {
+			for _, f := range []string{"name", "company", "app-url", "scopes", "owner"} {
 				if !cmd.Flags().Changed(f) {
 					return usagef("--%s is required", f)
 				}
+			}
+			if !cmd.Flags().Changed("callback-url") && !cmd.Flags().Changed("redirect-uri") {
+				return usagef("--callback-url (or --redirect-uri) is required")
+			}
+			if err := cf.apply(cmd.Flags(), &reg, false); err != nil {
+				return err
 			}
 			reg.Scopes = strings.Fields(scopes)
 			if _, err := domain.ValidateRegistration(reg); err != nil {
@@ -235,6 +242,15 @@ func appRegisterCmd(g *globals) *cobra.Command {
 				return err
 			}
 			sec, _ := res.App.PrimarySecret()
+			if res.App.Public() {
+				if asJSON {
+					return writeJSON(g, map[string]any{"client_id": res.App.ClientID, "client_type": domain.ClientPublic,
+						"grant_types": res.App.EffectiveGrantTypes()})
+				}
+				fmt.Fprintf(g.env.Stdout, "Registered %q (%s), a public client (no secret; PKCE required).\nclient_id: %s\n",
+					res.App.Name, res.App.Company, res.App.ClientID)
+				return nil
+			}
 			if asJSON {
 				return writeJSON(g, map[string]string{"client_id": res.App.ClientID, "client_secret": res.ClientSecret,
 					"secret_expires_at": sec.ExpiresAt.UTC().Format(time.RFC3339)})
@@ -245,6 +261,7 @@ func appRegisterCmd(g *globals) *cobra.Command {
 		},
 	}
 	registrationFlags(c, &reg, &scopes, &owner, &asJSON, " (required)")
+	addClientFlags(c, &cf)
 	return c
 }
 

@@ -20,6 +20,7 @@ func appUpdateCmd(g *globals) *cobra.Command {
 	var reg domain.Registration
 	var scopes, owner string
 	var asJSON bool
+	var cf clientFlags
 	c := &cobra.Command{
 		Use:   "update CLIENT_ID [--name N] [--callback-url URL] [--scopes \"…\"] [--owner USERNAME] …",
 		Short: "Change an app registration; the flags of 'app register', only those given change",
@@ -60,6 +61,9 @@ func appUpdateCmd(g *globals) *cobra.Command {
 			if fl.Changed("require-pkce") {
 				next.RequirePKCE = reg.RequirePKCE
 			}
+			if err := cf.apply(fl, &next, true); err != nil {
+				return err
+			}
 			if _, err := domain.ValidateRegistration(next); err != nil {
 				return err
 			}
@@ -85,7 +89,8 @@ func appUpdateCmd(g *globals) *cobra.Command {
 			}
 			fmt.Fprintf(g.env.Stdout, "Updated %q (%s):\n", ed.App.Name, d.App.ClientID)
 			for _, f := range []string{domain.FieldName, domain.FieldCompany, domain.FieldDescription, domain.FieldCompanyURL, domain.FieldAppURL,
-				domain.FieldCallbackURL, domain.FieldLogoURL, domain.FieldTermsURL, domain.FieldPrivacyURL, domain.FieldScopes, domain.FieldRequirePKCE} {
+				domain.FieldCallbackURL, domain.FieldLogoURL, domain.FieldTermsURL, domain.FieldPrivacyURL, domain.FieldScopes, domain.FieldRequirePKCE,
+				domain.FieldClientType, domain.FieldGrantTypes, domain.FieldRedirectURIs, domain.FieldPostLogoutRedirectURIs, domain.FieldIDTokenAlg} {
 				if v, ok := ed.Changes[f]; ok {
 					fmt.Fprintf(g.env.Stdout, "  %s: %v → %v\n", f, v[0], v[1])
 				}
@@ -94,6 +99,7 @@ func appUpdateCmd(g *globals) *cobra.Command {
 		},
 	}
 	registrationFlags(c, &reg, &scopes, &owner, &asJSON, "")
+	addClientFlags(c, &cf)
 	return c
 }
 

@@ -80,6 +80,18 @@ type Registration struct {
 	// RequirePKCE makes authorization requests without a code_challenge
 	// (S256) fail (RFC 7636; RFC 9700 §2.1.1).
 	RequirePKCE bool
+	// The standard (OpenID Connect / OAuth 2.1) side of the registration;
+	// see clients.go. Zero values mean what an app registered before it
+	// existed has: confidential, the dialect only, no other redirect URI,
+	// RS256 ID tokens.
+	ClientType string   // ClientConfidential ("" reads as it) or ClientPublic
+	GrantTypes []string // GrantDialect, GrantAuthorizationCode, …; empty: the dialect only
+	// RedirectURIs are the redirect URIs registered beside CallbackURL (the
+	// first, which the dialect uses) for the standard flow.
+	RedirectURIs []string
+	// PostLogoutRedirectURIs are where end_session may send the user agent.
+	PostLogoutRedirectURIs []string
+	IDTokenAlg             string // RS256 ("" reads as it), ES256 or EdDSA
 }
 
 // Secret slots: an app holds at most one active secret in each.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -151,7 +152,7 @@ func ValidateRegistration(r Registration) (Registration, error) {
 		{FieldDescription, textProblem(labelDescription, r.Description, false, MaxDescriptionLen, false)},
 		{FieldCompanyURL, linkProblem(labelCompanyURL, r.CompanyURL, false, false)},
 		{FieldAppURL, linkProblem(labelAppURL, r.AppURL, true, false)},
-		{FieldCallbackURL, callbackProblem(r.CallbackURL)},
+		{FieldCallbackURL, firstRedirectProblem(r)},
 		{FieldLogoURL, linkProblem(labelLogoURL, r.LogoURL, false, true)},
 		{FieldTermsURL, linkProblem(labelTermsURL, r.TermsURL, false, false)},
 		{FieldPrivacyURL, linkProblem(labelPrivacyURL, r.PrivacyURL, false, false)},
@@ -174,6 +175,11 @@ func ValidateRegistration(r Registration) (Registration, error) {
 		}
 	}
 	checks = append(checks, check{FieldScopes, scopeMsg})
+	var clientBad map[string]string
+	r, clientBad = validateClientFields(r)
+	for _, k := range []string{FieldClientType, FieldGrantTypes, FieldRedirectURIs, FieldPostLogoutRedirectURIs, FieldIDTokenAlg} {
+		checks = append(checks, check{k, clientBad[k]})
+	}
 
 	var e *apperr.Error
 	for _, c := range checks {
@@ -190,6 +196,20 @@ func ValidateRegistration(r Registration) (Registration, error) {
 	}
 	r.Scopes = scopes
 	return r, nil
+}
+
+// firstRedirectProblem checks the callback URL: an https URL (see
+// ValidateCallbackURL), or, for an app without the dialect, also an http
+// loopback URI (RFC 8252 §7.3).
+func firstRedirectProblem(r Registration) string {
+	msg := callbackProblem(r.CallbackURL)
+	if msg == "" || r.CallbackURL == "" || slices.Contains(r.EffectiveGrantTypes(), GrantDialect) {
+		return msg
+	}
+	if redirectURIProblem(labelCallbackURL, r.CallbackURL) == "" {
+		return ""
+	}
+	return msg
 }
 
 // textProblem checks a text field and returns a one-sentence message, or ""

@@ -9,6 +9,8 @@
 package limit
 
 import (
+	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -121,8 +123,8 @@ type Failures struct {
 }
 
 type failState struct {
-	first, until time.Time
-	count        int
+	first, last, until time.Time
+	count              int
 }
 
 // NewFailures returns a tracker with the sign-in policy: 5 free failures
@@ -169,6 +171,7 @@ func (f *Failures) Fail(key string) time.Duration {
 		f.m[key] = st
 	}
 	st.count++
+	st.last = now
 	if st.count < f.Free {
 		return 0
 	}
@@ -195,21 +198,64 @@ func (f *Failures) Len() int {
 	return len(f.m)
 }
 
+// makeRoom, called before a new key is added to a full map, drops every
+// expired entry; when the map is still full it drops idle entries (no
+// delay running), least recently failed first, down to 99 % of MaxKeys
+// so that a flood of new keys sorts once per 1 % of the map. Only when
+// every entry holds a running delay does it drop the delays that end
+// first: an active delay never goes before an idle key.
 func (f *Failures) makeRoom(now time.Time) {
 	if len(f.m) < f.maxKeys {
 		return
 	}
 	for key, st := range f.m {
-		if now.Sub(st.first) >= f.Window && now.After(st.until) {
+		if now.Sub(st.first) >= f.Window && !now.Before(st.until) {
 			delete(f.m, key)
 		}
 	}
-	for key := range f.m { // still full: drop arbitrary entries
-		if len(f.m) < f.maxKeys {
+	if len(f.m) < f.maxKeys {
+		return
+	}
+	target := f.maxKeys - max(1, f.maxKeys/100)
+	type entry struct {
+		key string
+		at  time.Time
+	}
+	var idle, active []entry
+	for key, st := range f.m {
+		if now.Before(st.until) {
+			active = append(active, entry{key, st.until})
+		} else {
+			idle = append(idle, entry{key, st.last})
+		}
+	}
+	byTime := func(a, b entry) int { return a.at.Compare(b.at) }
+	slices.SortFunc(idle, byTime)
+	slices.SortFunc(active, byTime)
+	for _, e := range append(idle, active...) {
+		if len(f.m) <= target {
 			break
 		}
-		delete(f.m, key)
+		delete(f.m, e.key)
 	}
+}
+
+// AddrKey returns the key of a client address for per-address limits:
+// an IPv4 address as it is, an IPv6 address as its /64 prefix
+// ("2001:db8:1:2::/64"), since one subscriber or host usually holds a
+// whole /64 (RFC 6177) and would otherwise get 2^64 separate budgets.
+// Anything that does not parse is returned unchanged.
+func AddrKey(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
 }
 
 // Slots bounds how many expensive operations (argon2id) run at once.

@@ -97,3 +97,73 @@ func TestSlots(t *testing.T) {
 		t.Fatal("acquire after release failed")
 	}
 }
+
+// TestFailuresBoundedDropsIdleFirst: a full map drops idle keys, the
+// least recently failed first, and keeps every running delay.
+func TestFailuresBoundedDropsIdleFirst(t *testing.T) {
+	c := &clock{t: time.Unix(1_000_000, 0)}
+	f := NewFailures(c.now)
+	f.maxKeys = 100
+	for i := range 10 { // ten keys waiting (15 min cap: still running below)
+		for range 12 {
+			f.Fail("locked" + strconv.Itoa(i))
+		}
+	}
+	for i := range 300 { // then a flood of one-failure keys, one a second
+		c.t = c.t.Add(time.Second)
+		f.Fail("idle" + strconv.Itoa(i))
+	}
+	if n := f.Len(); n > 100 {
+		t.Errorf("%d keys held, want at most 100", n)
+	}
+	for i := range 10 {
+		if w := f.Wait("locked" + strconv.Itoa(i)); w == 0 {
+			t.Errorf("locked%d lost its running delay to an idle key", i)
+		}
+	}
+	// The newest idle keys stay, the oldest went.
+	f.mu.Lock()
+	_, newest := f.m["idle299"]
+	_, oldest := f.m["idle0"]
+	f.mu.Unlock()
+	if !newest || oldest {
+		t.Errorf("newest idle key held %v, oldest held %v: want the oldest dropped first", newest, oldest)
+	}
+}
+
+// TestFailuresBoundedAllActive: when every key waits, the delays that end
+// first go, never the newest.
+func TestFailuresBoundedAllActive(t *testing.T) {
+	c := &clock{t: time.Unix(1_000_000, 0)}
+	f := NewFailures(c.now)
+	f.maxKeys = 10
+	for i := range 11 {
+		c.t = c.t.Add(time.Second)
+		for range 5 {
+			f.Fail("k" + strconv.Itoa(i))
+		}
+	}
+	if n := f.Len(); n > 10 {
+		t.Errorf("%d keys held, want at most 10", n)
+	}
+	if f.Wait("k0") != 0 || f.Wait("k10") == 0 {
+		t.Errorf("k0 wait %v, k10 wait %v: want the earliest-ending delay dropped", f.Wait("k0"), f.Wait("k10"))
+	}
+}
+
+func TestAddrKey(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"192.0.2.7", "192.0.2.7"},
+		{"::ffff:192.0.2.7", "192.0.2.7"},
+		{"2001:db8:1:2::1", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"},
+		{"2001:db8:1:3::1", "2001:db8:1:3::/64"},
+		{"fe80::1%eth0", "fe80::/64"},
+		{"", ""},
+		{"not an address", "not an address"},
+	} {
+		if got := AddrKey(c.in); got != c.want {
+			t.Errorf("AddrKey(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

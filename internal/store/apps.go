@@ -29,9 +29,15 @@ type appRow struct {
 	CreatedAt   time.Time
 	DeletedAt   *time.Time
 	External    bool
-	RequirePKCE bool `gorm:"column:require_pkce"`
-	Status      string
-	ReviewNote  string `gorm:"column:review_note"`
+	RequirePKCE bool   `gorm:"column:require_pkce"`
+	ClientType  string `gorm:"column:client_type"`
+	GrantTypes  string `gorm:"column:grant_types"`
+	// RedirectURIs and PostLogoutRedirectURIs are newline-separated.
+	RedirectURIs           string `gorm:"column:redirect_uris"`
+	PostLogoutRedirectURIs string `gorm:"column:post_logout_redirect_uris"`
+	IDTokenAlg             string `gorm:"column:id_token_alg"`
+	Status                 string
+	ReviewNote             string `gorm:"column:review_note"`
 }
 
 func (appRow) TableName() string { return "apps" }
@@ -75,12 +81,24 @@ func (l appListRow) domain() domain.App {
 		ClientID: r.ClientID,
 		Registration: domain.Registration{Name: r.Name, Company: r.Company, Description: r.Description,
 			CompanyURL: r.CompanyURL, AppURL: r.AppURL, CallbackURL: r.CallbackURL, LogoURL: r.LogoURL,
-			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: splitScopes(r.Scopes), RequirePKCE: r.RequirePKCE},
+			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: splitScopes(r.Scopes), RequirePKCE: r.RequirePKCE,
+			ClientType: r.ClientType, GrantTypes: splitScopes(r.GrantTypes), RedirectURIs: splitLines(r.RedirectURIs),
+			PostLogoutRedirectURIs: splitLines(r.PostLogoutRedirectURIs), IDTokenAlg: r.IDTokenAlg},
 		OwnerID: r.OwnerID, OwnerUsername: l.OwnerUsername, CreatedAt: utc(r.CreatedAt),
 		DeletedAt: utcPtr(r.DeletedAt), ActiveAuthorizations: l.ActiveAuthorizations, Authorizations: l.ActiveAuthorizations, External: r.External,
 		Status: firstNonEmpty(r.Status, domain.AppActive), ReviewNote: r.ReviewNote,
 	}
 }
+
+// splitLines splits a newline-separated list ("" is none).
+func splitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+func joinLines(l []string) string { return strings.Join(l, "\n") }
 
 func firstNonEmpty(a, b string) string {
 	if a != "" {
@@ -109,6 +127,8 @@ func (db *DB) CreateApp(ctx context.Context, app domain.App) error {
 			CompanyURL: r.CompanyURL, AppURL: r.AppURL, CallbackURL: r.CallbackURL, LogoURL: r.LogoURL,
 			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: joinScopes(r.Scopes),
 			OwnerID: app.OwnerID, CreatedAt: utc(app.CreatedAt), External: app.External, RequirePKCE: r.RequirePKCE,
+			ClientType: r.EffectiveClientType(), GrantTypes: joinScopes(r.EffectiveGrantTypes()), RedirectURIs: joinLines(r.RedirectURIs),
+			PostLogoutRedirectURIs: joinLines(r.PostLogoutRedirectURIs), IDTokenAlg: r.EffectiveIDTokenAlg(),
 			Status: firstNonEmpty(app.Status, domain.AppActive), ReviewNote: app.ReviewNote}
 		if err := db.wr(ctx).Create(&row).Error; err != nil {
 			return translate(err, "app "+app.ClientID)

@@ -41,6 +41,8 @@ var suite = []struct {
 	{"RetireSecretOnce", testRetireSecretOnce},
 	{"ConcurrentConsentOnePair", testConcurrentConsentOnePair},
 	{"Seed", testSeed},
+	{"LastAdminRace", testLastAdminRace},
+	{"LastOwnerRace", testLastOwnerRace},
 }
 
 // RunTests runs the conformance suite against the databases newDB returns

@@ -33,6 +33,10 @@ type flavor struct {
 	// the dialect already serializes every writer (SQLite's one write
 	// connection with BEGIN IMMEDIATE).
 	advisoryLock string
+	// forUpdate is the clause that locks the rows a SELECT returns until
+	// the transaction ends (PostgreSQL " FOR UPDATE"); "" on SQLite, whose
+	// write transactions are serialized already.
+	forUpdate string
 	// retryable reports whether err aborted a transaction that may simply
 	// run again (PostgreSQL: deadlock detected, serialization failure).
 	retryable func(err error) bool
@@ -64,6 +68,7 @@ var postgresFlavor = &flavor{
 	like:         "ILIKE",
 	greatest:     "GREATEST",
 	advisoryLock: "SELECT pg_advisory_xact_lock(?)",
+	forUpdate:    " FOR UPDATE",
 	retryable: func(err error) bool {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")

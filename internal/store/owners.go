@@ -32,7 +32,18 @@ func (db *DB) RemoveAppOwner(ctx context.Context, clientID, userID string) (bool
 }
 
 // AppOwners returns the app's owners, the primary first, then by username.
+// Inside a write transaction it first locks the app's owner rows until
+// the transaction ends (PostgreSQL SELECT … FOR UPDATE; SQLite's writers
+// are serialized already), so that "an app keeps at least one owner"
+// holds when two co-owners remove each other on two replicas at once.
 func (db *DB) AppOwners(ctx context.Context, clientID string) ([]domain.AppOwner, error) {
+	if db.inWriteTx(ctx) && db.fl.forUpdate != "" {
+		var locked []string
+		if err := db.wr(ctx).Raw(`SELECT user_id FROM app_owners WHERE client_id = ? ORDER BY user_id`+db.fl.forUpdate,
+			clientID).Scan(&locked).Error; err != nil {
+			return nil, translate(err, "app owners")
+		}
+	}
 	var rows []struct {
 		UserID      string
 		Username    string
@@ -72,7 +83,9 @@ func (db *DB) UpdateAppRegistration(ctx context.Context, clientID string, r doma
 		res := db.wr(ctx).Model(&appRow{}).Where("client_id = ?", clientID).Updates(map[string]any{
 			"name": r.Name, "company": r.Company, "description": r.Description, "company_url": r.CompanyURL,
 			"app_url": r.AppURL, "callback_url": r.CallbackURL, "logo_url": r.LogoURL, "terms_url": r.TermsURL,
-			"privacy_url": r.PrivacyURL, "scopes": joinScopes(r.Scopes), "require_pkce": r.RequirePKCE})
+			"privacy_url": r.PrivacyURL, "scopes": joinScopes(r.Scopes), "require_pkce": r.RequirePKCE,
+			"client_type": r.EffectiveClientType(), "grant_types": joinScopes(r.EffectiveGrantTypes()), "redirect_uris": joinLines(r.RedirectURIs),
+			"post_logout_redirect_uris": joinLines(r.PostLogoutRedirectURIs), "id_token_alg": r.EffectiveIDTokenAlg()})
 		if res.Error != nil {
 			return translate(res.Error, "app")
 		}

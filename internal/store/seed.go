@@ -43,7 +43,7 @@ type SeedResult struct {
 
 // seedTables are the tables Seed writes, children first (the order of a
 // --force wipe).
-var seedTables = []string{"app_owners", "app_search_terms", "scope_stats", "authorization_scopes", "app_scopes", "scope_usage", "refresh_tokens",
+var seedTables = []string{"device_codes", "app_owners", "app_search_terms", "scope_stats", "authorization_scopes", "app_scopes", "scope_usage", "refresh_tokens",
 	"authorization_codes", "invalidations", "authorizations", "client_secrets", "apps", "sessions", "audit_events",
 	"report_runs", "users"}
 

@@ -389,6 +389,12 @@ type txState struct {
 	invalidated bool
 }
 
+// inWriteTx reports whether ctx carries a write transaction.
+func (db *DB) inWriteTx(ctx context.Context) bool {
+	tx, ok := ctx.Value(txKey{}).(*txState)
+	return ok && tx.write
+}
+
 // rd returns the handle for reads: the transaction in ctx, else the read pool.
 func (db *DB) rd(ctx context.Context) *gorm.DB {
 	if tx, ok := ctx.Value(txKey{}).(*txState); ok {

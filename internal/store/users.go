@@ -166,8 +166,18 @@ func (db *DB) UpdateUser(ctx context.Context, u domain.User, at time.Time) error
 }
 
 // CountActiveAdmins returns how many admins may sign in (neither disabled
-// nor deleted).
+// nor deleted). Inside a write transaction it locks the rows it counts
+// until the transaction ends (PostgreSQL SELECT … FOR UPDATE; SQLite's
+// writers are serialized already), so that the "last active admin" rule
+// holds when two replicas demote two admins at once: the second waits,
+// then counts what the first committed.
 func (db *DB) CountActiveAdmins(ctx context.Context) (int64, error) {
+	if db.inWriteTx(ctx) && db.fl.forUpdate != "" {
+		var ids []string
+		err := db.wr(ctx).Raw(`SELECT id FROM users WHERE role = ? AND disabled_at IS NULL AND deleted_at IS NULL ORDER BY id`+db.fl.forUpdate,
+			string(domain.RoleAdmin)).Scan(&ids).Error
+		return int64(len(ids)), translate(err, "users")
+	}
 	var n int64
 	err := db.rd(ctx).Model(&userRow{}).Where("role = ? AND disabled_at IS NULL AND deleted_at IS NULL", string(domain.RoleAdmin)).Count(&n).Error
 	return n, translate(err, "users")

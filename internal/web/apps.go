@@ -229,6 +229,7 @@ func (s *Server) appForm(c echo.Context, values map[string]string, selected []st
 		Selected: map[string]bool{}}
 	if f.Values == nil {
 		f.Values = map[string]string{}
+		clientValues(domain.Registration{GrantTypes: domain.FormGrantTypes}, f.Values)
 	}
 	for _, id := range selected {
 		f.Selected[id] = true
@@ -257,6 +258,7 @@ func (s *Server) appCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	newRegistrationDefaults(&reg)
 	res, err := s.admin.RegisterApp(ctx, u.Username, reg)
 	if apperr.Is(err, apperr.Invalid) {
 		return s.invalidForm(c, s.appForm(c, values, scopes, ""), err, "The app was not registered: fix the fields marked below.")
@@ -265,7 +267,9 @@ func (s *Server) appCreate(c echo.Context) error {
 		return err
 	}
 	s.log.Info("app registered", "client_id", res.App.ClientID, "by", u.Username)
-	s.revealSecret(c, res.App.ClientID, domain.SlotPrimary, res.ClientSecret)
+	if res.ClientSecret != "" {
+		s.revealSecret(c, res.App.ClientID, domain.SlotPrimary, res.ClientSecret)
+	}
 	return c.Redirect(http.StatusSeeOther, "/admin/apps/"+res.App.ClientID)
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/oauthdesk/oauthdesk/internal/audit"
+	"github.com/oauthdesk/oauthdesk/internal/limit"
 	"github.com/oauthdesk/oauthdesk/internal/oauth"
 	"github.com/oauthdesk/oauthdesk/views"
 )
@@ -41,6 +42,10 @@ func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
 // clientIP is the request's client address, parsed ("" if none).
 func clientIP(c echo.Context) string { return audit.CleanAddr(c.RealIP()) }
 
+// limitAddr is the key of the request's client address in per-address
+// limits: the IPv4 address, or the /64 of an IPv6 one (limit.AddrKey).
+func limitAddr(c echo.Context) string { return limit.AddrKey(clientIP(c)) }
+
 func setRetryAfter(c echo.Context, d time.Duration) {
 	c.Response().Header().Set("Retry-After", strconv.Itoa(int(max(d, time.Second)/time.Second)))
 }
@@ -50,7 +55,7 @@ func setRetryAfter(c echo.Context, d time.Duration) {
 func (s *Server) limitToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if s.tokenAddr != nil {
-			if ok, wait := s.tokenAddr.Allow(clientIP(c)); !ok {
+			if ok, wait := s.tokenAddr.Allow(limitAddr(c)); !ok {
 				setRetryAfter(c, wait)
 				writeTokenError(c, &oauth.Error{Code: "invalid_request", Description: "Too many requests", Status: http.StatusTooManyRequests})
 				return nil
@@ -64,7 +69,7 @@ func (s *Server) limitToken(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) limitSignIn(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if s.signinAddr != nil {
-			if ok, wait := s.signinAddr.Allow(clientIP(c)); !ok {
+			if ok, wait := s.signinAddr.Allow(limitAddr(c)); !ok {
 				return s.signinTooMany(c, wait)
 			}
 		}
@@ -73,8 +78,9 @@ func (s *Server) limitSignIn(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // signinKey is the key of failed sign-ins: the username (case-folded, at
-// most 256 characters) and the client address, so an attacker failing
-// against a name from one address never locks its owner out elsewhere.
+// most 256 characters) and the client address key (limitAddr: an IPv6
+// client's /64), so an attacker failing against a name from one address
+// never locks its owner out elsewhere.
 func signinKey(username, ip string) string {
 	username = strings.ToLower(username)
 	if utf8.RuneCountInString(username) > 256 {

@@ -126,6 +126,7 @@ func readRegistration(c echo.Context) (domain.Registration, map[string]string, [
 	if reg.RequirePKCE {
 		values[domain.FieldRequirePKCE] = "on"
 	}
+	readClientFields(form, values, &reg)
 	return reg, values, form[domain.FieldScopes], nil
 }
 
@@ -151,6 +152,7 @@ func (s *Server) myAppCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	newRegistrationDefaults(&reg)
 	res, err := s.admin.RegisterOwnApp(c.Request().Context(), u, reg)
 	if apperr.Is(err, apperr.Invalid) {
 		f := s.appForm(c, values, scopes, "")
@@ -162,7 +164,9 @@ func (s *Server) myAppCreate(c echo.Context) error {
 		return err
 	}
 	s.log.Info("app registered", "client_id", res.App.ClientID, "by", u.Username, "status", res.App.Status)
-	s.revealSecret(c, res.App.ClientID, domain.SlotPrimary, res.ClientSecret)
+	if res.ClientSecret != "" {
+		s.revealSecret(c, res.App.ClientID, domain.SlotPrimary, res.ClientSecret)
+	}
 	return c.Redirect(http.StatusSeeOther, "/profile/apps/"+res.App.ClientID)
 }
 
@@ -177,6 +181,7 @@ func (s *Server) editForm(c echo.Context, app domain.App, values map[string]stri
 		if r.RequirePKCE {
 			values[domain.FieldRequirePKCE] = "on"
 		}
+		clientValues(r, values)
 		selected = r.Scopes
 	}
 	f := s.appForm(c, values, selected, "")
@@ -220,7 +225,8 @@ func (s *Server) appUpdate(c echo.Context) error {
 	msg := "No change to save."
 	if len(ed.Changes) > 0 {
 		var names []string
-		for _, f := range append(appFormFields, domain.FieldScopes, domain.FieldRequirePKCE) {
+		for _, f := range append(appFormFields, domain.FieldScopes, domain.FieldRequirePKCE, domain.FieldClientType,
+			domain.FieldGrantTypes, domain.FieldRedirectURIs, domain.FieldPostLogoutRedirectURIs, domain.FieldIDTokenAlg) {
 			if _, ok := ed.Changes[f]; ok {
 				names = append(names, strings.ReplaceAll(f, "_", " "))
 			}

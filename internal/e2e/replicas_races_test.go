@@ -1,0 +1,129 @@
+package e2e
+
+// The ownership rules under races between two replicas: real `oauthdesk
+// serve` processes on one PostgreSQL database, two admins demoting each
+// other at the same moment, one through each replica.
+
+import (
+	"database/sql"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/oauthdesk/oauthdesk/internal/store/storetest"
+)
+
+func TestReplicasLastAdminRace(t *testing.T) {
+	if storetest.PostgresURL() == "" {
+		t.Skip(storetest.EnvVar + " is not set: the replica tests need PostgreSQL")
+	}
+	if onPostgres() {
+		t.Skip("runs once, in the first pass of make test")
+	}
+	t.Parallel()
+	dbURL := storetest.NewPostgres(t)
+	const pw = "correct horse battery"
+	names := [2]string{"ada", "grace"}
+	for _, n := range names {
+		mustSucceed(t, oauthdesk(t, cliRun{stdin: pw + "\n"}, "user", "add", n, "--role", "admin", "--password-stdin", "--db", dbURL))
+	}
+	raw, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var ids [2]string
+	for i, n := range names {
+		if err := raw.QueryRow(`SELECT id FROM users WHERE username = $1`, n).Scan(&ids[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	activeAdmins := func() int {
+		var n int
+		if err := raw.QueryRow(`SELECT count(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND deleted_at IS NULL`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	a := startReplica(t, "A", dbURL, "")
+	b := startReplica(t, "B", dbURL, a.URL)
+	replicas := [2]*replica{a, b}
+
+	// Each round: ada on A and grace on B, both signed in with the form
+	// loaded, press "make member" on each other at the same moment.
+	var agents [2]*agent
+	for i := range 2 {
+		agents[i] = agentAt(t, replicas[i].URL, newJar())
+		agents[i].signIn(names[i], pw)
+	}
+	conflicts := 0
+	for round := range 10 {
+		var reqs [2]*http.Request
+		for i := range 2 {
+			path := "/admin/users/" + ids[1-i] + "/role"
+			form := url.Values{"_csrf": {agents[i].csrf("/admin/users/" + ids[1-i])}, "role": {"member"}}
+			reqs[i], _ = http.NewRequest(http.MethodPost, agents[i].url(path), strings.NewReader(form.Encode()))
+			reqs[i].Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		var status [2]int
+		var location [2]string
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				resp, err := agents[i].c.Do(reqs[i])
+				if err != nil {
+					t.Errorf("round %d: %s demotes %s: %v", round, names[i], names[1-i], err)
+					return
+				}
+				resp.Body.Close()
+				status[i], location[i] = resp.StatusCode, resp.Header.Get("Location")
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if n := activeAdmins(); n != 1 {
+			t.Fatalf("round %d: %d active admins after the race (answers %v), want 1", round, n, status)
+		}
+		// One demotion applied (a redirect to the user's page); the other
+		// was refused by the rule (409) or, when it came after the commit,
+		// its sender was no longer an admin (403, or its session ended).
+		won := -1
+		for i := range 2 {
+			if status[i] == http.StatusSeeOther && strings.HasPrefix(location[i], "/admin/users/") {
+				if won >= 0 {
+					t.Fatalf("round %d: both demotions applied (%v)", round, status)
+				}
+				won = i
+			}
+		}
+		if won < 0 {
+			t.Fatalf("round %d: answers %v %v, want one demotion applied", round, status, location)
+		}
+		if status[1-won] == http.StatusConflict {
+			conflicts++
+		}
+		// The winner, still an admin, promotes the other again, who
+		// signs in anew (a role change ends their sessions).
+		lost := 1 - won
+		path := "/admin/users/" + ids[lost] + "/role"
+		r := agents[won].postForm(path, url.Values{"_csrf": {agents[won].csrf("/admin/users/" + ids[lost])}, "role": {"admin"}})
+		if r.Status != http.StatusSeeOther {
+			t.Fatalf("round %d: promote %s again: %d", round, names[lost], r.Status)
+		}
+		agents[lost] = agentAt(t, replicas[lost].URL, newJar())
+		agents[lost].signIn(names[lost], pw)
+	}
+	t.Logf("%d of 10 rounds reached the rule on both replicas (409 for the second)", conflicts)
+}
+
+func newJar() http.CookieJar {
+	jar, _ := cookiejar.New(nil)
+	return jar
+}

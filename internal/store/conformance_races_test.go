@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/admin"
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/scope"
+)
+
+// slowRule is a store handle whose reads of what the ownership rules
+// count ("last active admin", "last owner") pause before they return, in
+// a write transaction, so that two replicas racing the rule both read
+// before either commits unless the read holds a lock.
+type slowRule struct {
+	*DB
+	pause time.Duration
+}
+
+func (s slowRule) CountActiveAdmins(ctx context.Context) (int64, error) {
+	n, err := s.DB.CountActiveAdmins(ctx)
+	time.Sleep(s.pause)
+	return n, err
+}
+
+func (s slowRule) AppOwners(ctx context.Context, clientID string) ([]domain.AppOwner, error) {
+	o, err := s.DB.AppOwners(ctx, clientID)
+	if s.inWriteTx(ctx) {
+		time.Sleep(s.pause)
+	}
+	return o, err
+}
+
+// ruleServices returns the admin use cases over two handles of db (two
+// replicas), each pausing in the rule's read.
+func ruleServices(t *testing.T, db *DB) [2]*admin.Service {
+	cat := scope.Default()
+	now := func() time.Time { return time.Now().UTC() }
+	return [2]*admin.Service{
+		admin.NewService(slowRule{db, 300 * time.Millisecond}, cat, now, 0),
+		admin.NewService(slowRule{second(t, db), 300 * time.Millisecond}, cat, now, 0),
+	}
+}
+
+// both runs f(0) and f(1) at the same moment and returns their errors.
+func both(f func(i int) error) [2]error {
+	var errs [2]error
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = f(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// oneWonOneConflict checks that exactly one of errs is nil and the other
+// a Conflict.
+func oneWonOneConflict(t *testing.T, errs [2]error) {
+	t.Helper()
+	ok, conflicts := 0, 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case apperr.Is(err, apperr.Conflict):
+			conflicts++
+		default:
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	if ok != 1 || conflicts != 1 {
+		t.Errorf("results %v: want one success and one Conflict", errs)
+	}
+}
+
+// testLastAdminRace: two admins demote each other on two replicas at the
+// same moment; one demotion wins, the other is refused, one active admin
+// remains.
+func testLastAdminRace(t *testing.T, newDB func(testing.TB) *DB) {
+	db := newDB(t)
+	ctx := audit.WithActor(t.Context(), audit.Actor{Name: "cli"})
+	var admins [2]domain.User
+	for i, name := range []string{"ada", "grace"} {
+		admins[i] = mkUser(t, ctx, db, name)
+		admins[i].Role = domain.RoleAdmin
+		if err := db.UpdateUser(ctx, admins[i], now0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc := ruleServices(t, db)
+	// Replica i demotes the other admin.
+	oneWonOneConflict(t, both(func(i int) error {
+		_, err := svc[i].SetRole(ctx, admins[1-i].ID, domain.RoleMember)
+		return err
+	}))
+	if n, err := db.CountActiveAdmins(ctx); err != nil || n != 1 {
+		t.Errorf("active admins after the race: %d (%v), want 1", n, err)
+	}
+	// Disabling and deleting race the same rule.
+	for _, name := range []string{"linus", "ken"} {
+		u := mkUser(t, ctx, db, name)
+		u.Role = domain.RoleAdmin
+		if err := db.UpdateUser(ctx, u, now0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ids []string
+	for _, name := range []string{"linus", "ken"} {
+		u, err := db.UserByUsername(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	left, err := db.CountActiveAdmins(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := both(func(i int) error {
+		if i == 0 {
+			_, err := svc[0].SetDisabled(ctx, ids[0], true)
+			return err
+		}
+		_, err := svc[1].DeleteUser(ctx, ids[1])
+		return err
+	})
+	for _, err := range errs {
+		if err != nil {
+			t.Errorf("disable/delete with %d admins: %v", left, err)
+		}
+	}
+	if n, err := db.CountActiveAdmins(ctx); err != nil || n != left-2 {
+		t.Errorf("active admins: %d (%v), want %d", n, err, left-2)
+	}
+}
+
+// testLastOwnerRace: two co-owners remove each other from one app on two
+// replicas at the same moment; one removal wins, the other is refused,
+// the app keeps one owner.
+func testLastOwnerRace(t *testing.T, newDB func(testing.TB) *DB) {
+	db := newDB(t)
+	ctx := audit.WithActor(t.Context(), audit.Actor{Name: "cli"})
+	alice, bob := mkUser(t, ctx, db, "alice"), mkUser(t, ctx, db, "bob")
+	app := mkApp(t, ctx, db, alice, "Fabrikam Boards", "Fabrikam")
+	if err := db.AddAppOwner(ctx, app.ClientID, bob.ID, now0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	svc := ruleServices(t, db)
+	owners := [2]string{alice.ID, bob.ID}
+	oneWonOneConflict(t, both(func(i int) error { return svc[i].RemoveOwner(ctx, app.ClientID, owners[1-i]) }))
+	got, err := db.AppOwners(ctx, app.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !got[0].Primary {
+		t.Errorf("owners after the race: %+v, want one, the primary", got)
+	}
+}

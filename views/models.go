@@ -370,20 +370,27 @@ type ProfileAuthorizationsPage struct {
 type ScopeInventoryRow struct {
 	ID, Name, Category string
 	HighPrivilege      bool
-	Apps               []Link
-	AppCount           int64
-	Authorizations     int
-	Users              []Link
-	MoreUsers          bool
-	Uses               int64
-	LastUsed           string
-	Unused             bool
-	DrillURL           string
+	// Through says, one line per wider scope that includes this one, how
+	// many hold it that way ("through vso.code_full: 3 apps, 9 active
+	// authorizations"); Counts is the sentence of the direct counts.
+	Through        []string
+	Counts         string
+	Apps           []Link
+	AppCount       int64
+	MoreApps       bool // more apps hold it than Apps names
+	Authorizations int
+	Users          []Link
+	MoreUsers      bool
+	Uses           int64
+	LastUsed       string
+	Unused         bool
+	DrillURL       string
 }
 
 // Link is a labelled URL.
 type Link struct {
 	Label, URL string
+	Via        string // "via vso.code_full" when held through a wider scope
 }
 
 // APIView is one REST API and the scope it requires.
@@ -418,13 +425,15 @@ type ScopeHoldersPage struct {
 
 // ScopeAppRow is one app of a scope drill-down.
 type ScopeAppRow struct {
-	ClientID, Name, Company, Owner string
-	ActiveAuthorizations           int64
+	ClientID, Name, Company, Owner, OwnerID string
+	ActiveAuthorizations                    int64
+	Via                                     string // "via vso.code_full", or "" when registered directly
 }
 
 // ScopeAuthorizationRow is one authorization of a scope drill-down.
 type ScopeAuthorizationRow struct {
 	ID, UserID, Username, ClientID, AppName, GrantedAt, LastUsed string
+	Via                                                          string // "via vso.code_full", or "" when granted directly
 }
 
 // UsedScopeRow is one kind of API use on the app scopes page.

@@ -383,10 +383,20 @@ func TestScopeAuditEndToEnd(t *testing.T) {
 	}
 
 	// What every surface must show.
+	// Scopes held only through a wider one (vso.code through
+	// vso.code_write; vso.hooks, vso.hooks_write and vso.profile through
+	// vso.work and vso.code_write) have rows naming their holders, with no
+	// direct authorizations.
+	both := []string{appA.ClientID, appB.ClientID}
+	everyone := []string{bob.ID, carol.ID, root.ID}
 	wantInventory := []saInvRow{ // catalog order
+		{Scope: "vso.code", Apps: []string{appB.ClientID}, Users: []string{carol.ID}, Unused: true},
 		{Scope: "vso.code_write", High: true, Apps: []string{appB.ClientID}, Authorizations: 1, Users: []string{carol.ID}, Uses: 1},
+		{Scope: "vso.hooks", Apps: both, Users: everyone, Unused: true},
+		{Scope: "vso.hooks_write", Apps: both, Users: everyone, Unused: true},
 		{Scope: "vso.tokens", High: true, Apps: []string{appB.ClientID}, Authorizations: 1, Users: []string{carol.ID}, Uses: 0, Unused: true},
 		{Scope: "vso.tokenadministration", High: true, Apps: []string{appA.ClientID}, Authorizations: 1, Users: []string{root.ID}, Uses: 1},
+		{Scope: "vso.profile", Apps: both, Users: everyone, Unused: true},
 		{Scope: "vso.work", High: false, Apps: []string{appA.ClientID}, Authorizations: 2, Users: []string{bob.ID, root.ID}, Uses: 3},
 	}
 	var wantHigh []saInvRow

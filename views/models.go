@@ -17,6 +17,11 @@ type Nav struct {
 	// DirectoryProblems lists, on admin pages, the directories the last
 	// sync could not reach ("NAME: error").
 	DirectoryProblems []string
+	// TokenNotice is the signed-in user's personal access token banner
+	// (a token found leaked and revoked, or about to expire), or "".
+	TokenNotice string
+	// Tokens shows the personal access tokens link.
+	Tokens bool
 }
 
 // SignedIn reports whether someone is signed in.

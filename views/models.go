@@ -545,9 +545,16 @@ type ImportPage struct {
 	Filename string
 	Data     string // base64 of the uploaded file, carried to the confirmation
 	Changes  []ImportChangeView
-	Problems []ImportProblemView
-	Error    string
+	Problems []ImportProblemView // at most MaxImportProblems, in line order
+	// ProblemCount is how many rows have problems (more than Problems
+	// holds when the file has more than MaxImportProblems).
+	ProblemCount int
+	Error        string
 }
+
+// MaxImportProblems is how many problem rows the import page lists; the
+// rest are counted.
+const MaxImportProblems = 100
 
 // ReportRunView is one sink delivery on /admin/reports.
 type ReportRunView struct {

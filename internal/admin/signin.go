@@ -67,7 +67,7 @@ func cut(s string, n int) string {
 
 func (s *Service) authenticate(ctx context.Context, username, password string) (domain.User, error) {
 	bad := apperr.Errorf(apperr.Unauthorized, "Wrong username or password.")
-	if username == "" || password == "" || len(password) > 1024 || len(username) > 1024 {
+	if username == "" || password == "" || len(password) > MaxPasswordBytes || len(username) > 1024 {
 		return domain.User{}, bad
 	}
 	u, err := s.store.UserByUsername(ctx, username)
@@ -78,14 +78,11 @@ func (s *Service) authenticate(ctx context.Context, username, password string) (
 	if err == nil && u.PasswordHash != "" {
 		hash = u.PasswordHash
 	}
-	if !s.hashSlots.Acquire(ctx.Done()) {
-		return domain.User{}, errBusy
+	ok, herr := s.comparePassword(ctx, password, hash)
+	if herr != nil {
+		return domain.User{}, herr
 	}
-	s.hashMem.begin()
-	ok, herr := argon2id.ComparePasswordAndHash(password, hash)
-	s.hashMem.end()
-	s.hashSlots.Release()
-	if err != nil || herr != nil || !ok || !u.Active() || u.PasswordHash == "" {
+	if err != nil || !ok || !u.Active() || u.PasswordHash == "" {
 		// A disabled or deleted user, and a user of a connector (no local
 		// password), get the same answer: the message does not say why.
 		return domain.User{}, bad

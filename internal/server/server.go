@@ -33,6 +33,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/metrics"
 	"github.com/oauthdesk/oauthdesk/internal/oauth"
 	"github.com/oauthdesk/oauthdesk/internal/pat"
+	"github.com/oauthdesk/oauthdesk/internal/safeout"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
 	"github.com/oauthdesk/oauthdesk/internal/store"
 	"github.com/oauthdesk/oauthdesk/internal/web"
@@ -108,7 +109,7 @@ func (rc ReportConfig) sinks() ([]jobs.Sink, error) {
 	if rc.Webhook != "" {
 		u, err := url.Parse(rc.Webhook)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, apperr.Errorf(apperr.Invalid, "--report-webhook %q must be an http(s) URL", rc.Webhook)
+			return nil, apperr.Errorf(apperr.Invalid, "--report-webhook %s must be an http(s) URL", safeout.RedactURL(rc.Webhook))
 		}
 		out = append(out, jobs.WebhookSink{URL: rc.Webhook, Attempts: 3, Backoff: 500 * time.Millisecond, Timeout: 10 * time.Second})
 	}

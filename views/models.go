@@ -14,6 +14,9 @@ type Nav struct {
 	Active      string // "apps", "home", …
 	// PolicyOff is set on admin pages while third-party OAuth access is off.
 	PolicyOff bool
+	// DirectoryProblems lists, on admin pages, the directories the last
+	// sync could not reach ("NAME: error").
+	DirectoryProblems []string
 	// TokenNotice is the signed-in user's personal access token banner
 	// (a token found leaked and revoked, or about to expire), or "".
 	TokenNotice string
@@ -30,6 +33,12 @@ type SignInPage struct {
 	Username string
 	Error    string
 	ReturnTo string
+	// Buttons are the OpenID Connect connectors; Directories the LDAP
+	// ones, offered in a chooser beside the password form (Source is the
+	// one chosen, "" for a local account).
+	Buttons     []string
+	Directories []string
+	Source      string
 }
 
 // HomePage is the landing page.
@@ -262,6 +271,11 @@ type UserRow struct {
 	ActiveAuthorizations int64
 	Status               string // active | disabled | deleted
 	MustChange           bool
+	// Source is "local" or the connector the user signs in through;
+	// LastSignIn and LastSync are UTC times, or "never".
+	Source     string
+	LastSignIn string
+	LastSync   string
 }
 
 // UsersPage is /admin/users: one page of users, searchable.
@@ -540,9 +554,16 @@ type ImportPage struct {
 	Filename string
 	Data     string // base64 of the uploaded file, carried to the confirmation
 	Changes  []ImportChangeView
-	Problems []ImportProblemView
-	Error    string
+	Problems []ImportProblemView // at most MaxImportProblems, in line order
+	// ProblemCount is how many rows have problems (more than Problems
+	// holds when the file has more than MaxImportProblems).
+	ProblemCount int
+	Error        string
 }
+
+// MaxImportProblems is how many problem rows the import page lists; the
+// rest are counted.
+const MaxImportProblems = 100
 
 // ReportRunView is one sink delivery on /admin/reports.
 type ReportRunView struct {

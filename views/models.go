@@ -14,6 +14,11 @@ type Nav struct {
 	Active      string // "apps", "home", …
 	// PolicyOff is set on admin pages while third-party OAuth access is off.
 	PolicyOff bool
+	// TokenNotice is the signed-in user's personal access token banner
+	// (a token found leaked and revoked, or about to expire), or "".
+	TokenNotice string
+	// Tokens shows the personal access tokens link.
+	Tokens bool
 }
 
 // SignedIn reports whether someone is signed in.
@@ -356,20 +361,27 @@ type ProfileAuthorizationsPage struct {
 type ScopeInventoryRow struct {
 	ID, Name, Category string
 	HighPrivilege      bool
-	Apps               []Link
-	AppCount           int64
-	Authorizations     int
-	Users              []Link
-	MoreUsers          bool
-	Uses               int64
-	LastUsed           string
-	Unused             bool
-	DrillURL           string
+	// Through says, one line per wider scope that includes this one, how
+	// many hold it that way ("through vso.code_full: 3 apps, 9 active
+	// authorizations"); Counts is the sentence of the direct counts.
+	Through        []string
+	Counts         string
+	Apps           []Link
+	AppCount       int64
+	MoreApps       bool // more apps hold it than Apps names
+	Authorizations int
+	Users          []Link
+	MoreUsers      bool
+	Uses           int64
+	LastUsed       string
+	Unused         bool
+	DrillURL       string
 }
 
 // Link is a labelled URL.
 type Link struct {
 	Label, URL string
+	Via        string // "via vso.code_full" when held through a wider scope
 }
 
 // APIView is one REST API and the scope it requires.
@@ -404,13 +416,15 @@ type ScopeHoldersPage struct {
 
 // ScopeAppRow is one app of a scope drill-down.
 type ScopeAppRow struct {
-	ClientID, Name, Company, Owner string
-	ActiveAuthorizations           int64
+	ClientID, Name, Company, Owner, OwnerID string
+	ActiveAuthorizations                    int64
+	Via                                     string // "via vso.code_full", or "" when registered directly
 }
 
 // ScopeAuthorizationRow is one authorization of a scope drill-down.
 type ScopeAuthorizationRow struct {
 	ID, UserID, Username, ClientID, AppName, GrantedAt, LastUsed string
+	Via                                                          string // "via vso.code_full", or "" when granted directly
 }
 
 // UsedScopeRow is one kind of API use on the app scopes page.
@@ -517,9 +531,16 @@ type ImportPage struct {
 	Filename string
 	Data     string // base64 of the uploaded file, carried to the confirmation
 	Changes  []ImportChangeView
-	Problems []ImportProblemView
-	Error    string
+	Problems []ImportProblemView // at most MaxImportProblems, in line order
+	// ProblemCount is how many rows have problems (more than Problems
+	// holds when the file has more than MaxImportProblems).
+	ProblemCount int
+	Error        string
 }
+
+// MaxImportProblems is how many problem rows the import page lists; the
+// rest are counted.
+const MaxImportProblems = 100
 
 // ReportRunView is one sink delivery on /admin/reports.
 type ReportRunView struct {

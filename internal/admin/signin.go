@@ -62,7 +62,7 @@ func cut(s string, n int) string {
 
 func (s *Service) authenticate(ctx context.Context, username, password string) (domain.User, error) {
 	bad := apperr.Errorf(apperr.Unauthorized, "Wrong username or password.")
-	if username == "" || password == "" || len(password) > 1024 || len(username) > 1024 {
+	if username == "" || password == "" || len(password) > MaxPasswordBytes || len(username) > 1024 {
 		return domain.User{}, bad
 	}
 	u, err := s.store.UserByUsername(ctx, username)
@@ -73,14 +73,11 @@ func (s *Service) authenticate(ctx context.Context, username, password string) (
 	if err == nil {
 		hash = u.PasswordHash
 	}
-	if !s.hashSlots.Acquire(ctx.Done()) {
-		return domain.User{}, errBusy
+	ok, herr := s.comparePassword(ctx, password, hash)
+	if herr != nil {
+		return domain.User{}, herr
 	}
-	s.hashMem.begin()
-	ok, herr := argon2id.ComparePasswordAndHash(password, hash)
-	s.hashMem.end()
-	s.hashSlots.Release()
-	if err != nil || herr != nil || !ok || !u.Active() {
+	if err != nil || !ok || !u.Active() {
 		// A disabled or deleted user gets the same answer: the message
 		// does not say why.
 		return domain.User{}, bad

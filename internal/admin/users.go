@@ -64,8 +64,8 @@ func ValidateNewUser(in NewUser) error {
 	if utf8.RuneCountInString(in.Password) < MinPasswordLength {
 		return apperr.Errorf(apperr.Invalid, "password must be at least %d characters", MinPasswordLength)
 	}
-	if len(in.Password) > 1024 {
-		return apperr.Errorf(apperr.Invalid, "password must be at most 1024 bytes")
+	if len(in.Password) > MaxPasswordBytes {
+		return apperr.Errorf(apperr.Invalid, "password must be at most %d bytes", MaxPasswordBytes)
 	}
 	return nil
 }
@@ -76,13 +76,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (domain.User, erro
 	if err := ValidateNewUser(in); err != nil {
 		return domain.User{}, err
 	}
-	if !s.hashSlots.Acquire(ctx.Done()) {
-		return domain.User{}, errBusy
-	}
-	s.hashMem.begin()
-	hash, err := argon2id.CreateHash(in.Password, argonParams)
-	s.hashMem.end()
-	s.hashSlots.Release()
+	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
 		return domain.User{}, err
 	}

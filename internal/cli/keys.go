@@ -25,6 +25,7 @@ func (g *globals) keyFilePath() string {
 func keysCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "keys", Short: "List and rotate the access-token signing keys"}
 	var asJSON bool
+	var alg string
 	list := &cobra.Command{
 		Use:   "list [--json]",
 		Short: "List the signing keys: kid, algorithm, created, status (signing | verify-only | retired)",
@@ -67,8 +68,8 @@ func keysCmd(g *globals) *cobra.Command {
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	rotate := &cobra.Command{
-		Use:   "rotate",
-		Short: "Make a new signing key; the old one verifies its tokens until they expired, then retires",
+		Use:   "rotate [--alg EdDSA|RS256|ES256|all]",
+		Short: "Make a new signing key (one per algorithm by default); the old one verifies its tokens until they expired, then retires",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -88,14 +89,24 @@ func keysCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			k, err := oauth.RotateKey(ctx, db, sealer, nowUTC())
+			switch alg {
+			case "", "all":
+				alg = ""
+			case "EdDSA", "RS256", "ES256":
+			default:
+				return usagef("--alg must be EdDSA, RS256, ES256 or all")
+			}
+			keys, err := oauth.RotateKey(ctx, db, sealer, nowUTC(), alg)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.env.Stdout, "New signing key %s; running servers sign with it within %s. The previous key keeps verifying for the access-token lifetime, then retires.\n", k.ID, oauth.KeyReload)
+			for _, k := range keys {
+				fmt.Fprintf(g.env.Stdout, "New signing key %s (%s); running servers sign with it within %s. The previous key keeps verifying for the access-token lifetime, then retires.\n", k.ID, k.Alg, oauth.KeyReload)
+			}
 			return nil
 		},
 	}
+	rotate.Flags().StringVar(&alg, "alg", "all", "which key to rotate: EdDSA (access tokens), RS256 or ES256 (ID tokens), or all")
 	c.AddCommand(list, rotate)
 	return c
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/keyseal"
+	"github.com/oauthdesk/oauthdesk/internal/oauth"
 	"github.com/oauthdesk/oauthdesk/internal/server"
 )
 
@@ -70,14 +72,24 @@ func TestServeRefusesSharedDatabaseAndPrintsKeyFile(t *testing.T) {
 	}
 }
 
-// openSigningKeys reads the raw stored signing keys.
+// storedKeys reads the raw stored access-token (Ed25519) signing keys;
+// the RSA and EC keys of ID tokens are left out.
 func storedKeys(t *testing.T, ts *testServer) []domain.SigningKey {
 	t.Helper()
 	keys, err := ts.App.DB.SigningKeys(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return keys
+	var out []domain.SigningKey
+	for _, k := range keys {
+		if !keyseal.Sealed(k.PrivateKey) {
+			t.Errorf("stored %s key %s is not sealed", k.Alg, k.ID)
+		}
+		if k.Alg == "EdDSA" {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // startAt opens a server on dbPath with keyFile; it returns the error of
@@ -148,7 +160,7 @@ func TestSigningKeysSealedAtRest(t *testing.T) {
 	}
 	r := oauthdesk(t, cliRun{}, "keys", "list", "--json", "--db", stolen)
 	var listed []map[string]any
-	if err := json.Unmarshal([]byte(r.stdout), &listed); err != nil || len(listed) != 1 || listed[0]["kid"] != keys[0].ID {
+	if err := json.Unmarshal([]byte(r.stdout), &listed); err != nil || len(listed) != len(oauth.KeyAlgs) || !slices.ContainsFunc(listed, func(k map[string]any) bool { return k["kid"] == keys[0].ID }) {
 		t.Errorf("keys after failed starts: %s (want only %s)", r.stdout, keys[0].ID)
 	}
 }
@@ -243,6 +255,7 @@ func jwksKids(t *testing.T, ts *testServer) map[string]bool {
 	var set struct {
 		Keys []struct {
 			Kid string `json:"kid"`
+			Alg string `json:"alg"`
 		} `json:"keys"`
 	}
 	if err := json.Unmarshal([]byte(r.Body), &set); err != nil {
@@ -250,7 +263,9 @@ func jwksKids(t *testing.T, ts *testServer) map[string]bool {
 	}
 	out := map[string]bool{}
 	for _, k := range set.Keys {
-		out[k.Kid] = true
+		if k.Alg == "EdDSA" { // the access-token keys; RS256 and ES256 sign ID tokens
+			out[k.Kid] = true
+		}
 	}
 	return out
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/render"
 	"github.com/oauthdesk/oauthdesk/internal/reports"
+	"github.com/oauthdesk/oauthdesk/internal/safeout"
 )
 
 // DirSink writes each report as timestamped HTML, CSV and JSON files
@@ -62,8 +63,10 @@ type WebhookSink struct {
 	Client   *http.Client
 }
 
-// Name implements Sink.
-func (w WebhookSink) Name() string { return "webhook:" + w.URL }
+// Name implements Sink: "webhook:" and the URL's scheme, host and a
+// redacted path (safeout.RedactURL): no user, password or path token, as
+// it appears in run records, audit events, logs and /admin/reports.
+func (w WebhookSink) Name() string { return "webhook:" + safeout.RedactURL(w.URL) }
 
 // Deliver implements Sink.
 func (w WebhookSink) Deliver(ctx context.Context, r Report) (int, error) {
@@ -90,6 +93,7 @@ func (w WebhookSink) Deliver(ctx context.Context, r Report) (int, error) {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("User-Agent", "oauthdesk-expiry-report")
 		resp, err := client.Do(req)
+		err = safeout.RedactURLError(err) // net/http names the URL, path token included
 		if err == nil {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()

@@ -87,6 +87,15 @@ func (g *refreshGrant) validate(ctx context.Context, t grantRequest) (issuance, 
 	if !hasSecret(t.app, rt.SecretID) {
 		return issuance{}, ErrSecretRetired
 	}
+	if s.guard != nil && len(authz.Scopes) > 0 {
+		// A revocation rule of the Token Admin API covers the refresh
+		// token itself when it was issued before the rule's time.
+		if ruled, err := s.guard.RuleRevoked(ctx, rt.CreatedAt, authz.Scopes); err != nil {
+			return issuance{}, err
+		} else if ruled {
+			return issuance{}, ErrAuthorizationGone
+		}
+	}
 	for attempt := 0; rt.UsedAt == nil && attempt < 2; attempt++ {
 		if !t.now.Before(rt.ExpiresAt) {
 			return issuance{}, ErrGrantExpired

@@ -31,6 +31,8 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/keyseal"
 	"github.com/oauthdesk/oauthdesk/internal/metrics"
 	"github.com/oauthdesk/oauthdesk/internal/oauth"
+	"github.com/oauthdesk/oauthdesk/internal/pat"
+	"github.com/oauthdesk/oauthdesk/internal/safeout"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
 	"github.com/oauthdesk/oauthdesk/internal/store"
 	"github.com/oauthdesk/oauthdesk/internal/web"
@@ -103,7 +105,7 @@ func (rc ReportConfig) sinks() ([]jobs.Sink, error) {
 	if rc.Webhook != "" {
 		u, err := url.Parse(rc.Webhook)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, apperr.Errorf(apperr.Invalid, "--report-webhook %q must be an http(s) URL", rc.Webhook)
+			return nil, apperr.Errorf(apperr.Invalid, "--report-webhook %s must be an http(s) URL", safeout.RedactURL(rc.Webhook))
 		}
 		out = append(out, jobs.WebhookSink{URL: rc.Webhook, Attempts: 3, Backoff: 500 * time.Millisecond, Timeout: 10 * time.Second})
 	}
@@ -130,10 +132,12 @@ func (rc ReportConfig) sinks() ([]jobs.Sink, error) {
 
 // App is a wired oauthdesk instance.
 type App struct {
-	DB      *store.DB
-	OAuth   *oauth.Service
-	Admin   *admin.Service
-	Web     *web.Server
+	DB    *store.DB
+	OAuth *oauth.Service
+	Admin *admin.Service
+	Web   *web.Server
+	// PATs is the personal access token slice.
+	PATs    *pat.Service
 	cfg     Config
 	watcher *store.ChangeWatcher
 	usage   *oauth.Usage
@@ -151,6 +155,32 @@ func newAdmin(db *store.DB, cat *scope.Catalog, cfg Config) *admin.Service {
 	a := admin.NewService(db, cat, cfg.Now, cfg.SecretLifetime)
 	a.SetHashConcurrency(cfg.HashConcurrency, cmp.Or(cfg.HashWait, 2*time.Second))
 	return a
+}
+
+// newPATs wires the personal access token slice, with mail to token
+// owners when an SMTP server is configured.
+func newPATs(db *store.DB, cat *scope.Catalog, cfg Config) *pat.Service {
+	p := pat.NewService(db, cat, cfg.Now)
+	if cfg.Reports.SMTPURL != "" {
+		if u, err := jobs.ParseSMTPURL(cfg.Reports.SMTPURL); err == nil {
+			m := jobs.MailSink{SMTP: u, From: cmp.Or(cfg.Reports.From, "oauthdesk@localhost"), Timeout: 30 * time.Second}
+			p.SetMailer(m.Send)
+		}
+	}
+	return p
+}
+
+// OpenPATs is OpenAdmin for the personal access token commands of the
+// CLI. Close the returned database when done.
+func OpenPATs(ctx context.Context, cfg Config) (*pat.Service, *admin.Service, *store.DB, error) {
+	a, db, err := OpenAdmin(ctx, cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cfg.Now == nil {
+		cfg.Now = func() time.Time { return time.Now().UTC() }
+	}
+	return newPATs(db, scope.Default(), cfg), a, db, nil
 }
 
 // OpenAdmin opens and migrates the database of cfg.DBPath and wires the
@@ -222,8 +252,12 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	ocfg := oauth.Config{Issuer: cfg.BaseURL, AccessTTL: cfg.AccessTTL, RefreshGrace: max(cfg.RefreshGrace, 0)}
 	usage := oauth.NewUsage(db, cfg.Log)
 	guard := oauth.NewGuard(db, db, watcher, max(cfg.AccessTTL, time.Hour), cfg.Now)
+	guard.SetRules(db)
+	usage.SetPATStore(db)
 	o := oauth.NewService(ocfg, db, cat, keys, guard, usage, cfg.Now, cfg.Log)
+	o.SetPATs(db)
 	a := newAdmin(db, cat, cfg)
+	pats := newPATs(db, cat, cfg)
 	proxies, err := ParseCIDRs(cfg.TrustedProxies)
 	if err != nil {
 		_ = watcher.Close()
@@ -245,9 +279,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiryTimes, cfg.Thresholds, cfg.Now))
 	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), Thresholds: cfg.Thresholds, Metrics: mx, Reports: sched,
 		Ready: cachedProbe(db.ProbeWrite, time.Second), MetricsToken: cfg.MetricsToken, MetricsNeedToken: cfg.MetricsNeedToken,
-		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute},
+		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute,
+		PATs: pats, PATUsage: usage},
 		o, a, cat, cfg.Log, cfg.Now)
-	return &App{DB: db, OAuth: o, Admin: a, Web: w, cfg: cfg, watcher: watcher, usage: usage, Reports: sched,
+	return &App{DB: db, OAuth: o, Admin: a, Web: w, PATs: pats, cfg: cfg, watcher: watcher, usage: usage, Reports: sched,
 		KeyFile: sealer.Path(), KeyFileCreated: keyCreated}, nil
 }
 
@@ -337,6 +372,14 @@ func (a *App) RunJobs(ctx context.Context) {
 		a.Admin.RunFailedSignInAudit(ctx, 15*time.Second, func(err error) { a.cfg.Log.Error("audit failed sign-ins", "err", err) })
 		close(failedDone)
 	}()
+	notify := func() {
+		if n, err := a.PATs.NotifyExpiring(ctx); err != nil {
+			a.cfg.Log.Error("personal access tokens: expiry notices", "err", err)
+		} else if n > 0 {
+			a.cfg.Log.Info("personal access tokens: expiry notices", "tokens", n)
+		}
+	}
+	notify()
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	kt := time.NewTicker(oauth.KeyReload)
@@ -352,6 +395,7 @@ func (a *App) RunJobs(ctx context.Context) {
 				a.cfg.Log.Error("reload signing keys", "err", err)
 			}
 		case <-t.C:
+			notify()
 			if err := a.DB.PruneSessions(ctx); err != nil {
 				a.cfg.Log.Error("prune sessions", "err", err)
 			}

@@ -111,6 +111,10 @@ type Config struct {
 	// TokenPerMinute bounds POST /oauth2/token per client address (0:
 	// DefaultTokenPerMinute; < 0: no limit).
 	TokenPerMinute int
+	// PATs is the personal access token slice (nil: no token pages or
+	// APIs); PATUsage batches their last uses.
+	PATs     PATs
+	PATUsage PATUsage
 }
 
 // csrfCookie holds the CSRF token (Echo's double-submit cookie).
@@ -143,6 +147,8 @@ type Server struct {
 	signinAddr  *limit.Keyed    // POST /signin per address; nil: off
 	signinFails *limit.Failures // failed sign-ins per username and address
 	tokenAddr   *limit.Keyed    // POST /oauth2/token per address; nil: off
+	pats        PATs            // nil: personal access tokens are off
+	patUsage    PATUsage
 }
 
 // New builds the server and its routes.
@@ -163,7 +169,7 @@ func New(cfg Config, o OAuth, a Admin, cat *scope.Catalog, log *slog.Logger, now
 		cfg.Thresholds = domain.DefaultThresholds
 	}
 	s := &Server{cfg: cfg, oauth: o, admin: a, scopes: cat, sessions: sm, log: log, now: now,
-		signinFails: limit.NewFailures(now)}
+		signinFails: limit.NewFailures(now), pats: cfg.PATs, patUsage: cfg.PATUsage}
 	if n := cfg.SignInPerMinute; n >= 0 {
 		s.signinAddr = limit.NewKeyed(cmp.Or(n, 20), time.Minute, now)
 	}
@@ -216,6 +222,9 @@ func (s *Server) routes() *echo.Echo {
 	for _, r := range s.apiRoutes() {
 		api.Add(r.Method, r.Path, r.Handler, s.bearer, s.requireAPI(r))
 	}
+	if s.pats != nil {
+		api.POST("/tokens/pats/leaked", s.apiPATsLeaked) // a scanner token, not a user's
+	}
 
 	e.GET("/assets/*", echo.WrapHandler(http.StripPrefix("/assets/", cacheAssets(noDirs(assets.FS, http.FileServer(http.FS(assets.FS)))))))
 
@@ -249,6 +258,15 @@ func (s *Server) routes() *echo.Echo {
 	b.GET("/profile/authorizations", s.profileAuthorizations, signedIn)
 	b.GET("/profile/authorizations/:id/revoke", s.profileRevokeConfirm, signedIn)
 	b.POST("/profile/authorizations/:id/revoke", s.profileRevoke, signedIn)
+	if s.pats != nil {
+		b.GET("/profile/tokens", s.profileTokens, signedIn)
+		b.POST("/profile/tokens", s.profileTokenCreate, signedIn)
+		b.GET("/profile/tokens/:id/edit", s.profileTokenEdit, signedIn)
+		b.POST("/profile/tokens/:id/edit", s.profileTokenUpdate, signedIn)
+		b.GET("/profile/tokens/:id/revoke", s.profileTokenRevokeConfirm, signedIn)
+		b.POST("/profile/tokens/:id/revoke", s.profileTokenRevoke, signedIn)
+		b.POST("/profile/notices/dismiss", s.profileNoticesDismiss, signedIn)
+	}
 	b.GET("/profile/password", s.passwordForm, signedIn)
 	b.POST("/profile/password", s.passwordChange, signedIn)
 

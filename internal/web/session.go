@@ -139,6 +139,8 @@ func (s *Server) nav(c echo.Context, active string) views.Nav {
 	if u, ok := currentUser(c); ok {
 		n.Username, n.DisplayName, n.Role = u.Username, u.DisplayName, string(u.Role)
 		n.CanAdmin = u.Role.CanViewAdmin()
+		n.Tokens = s.pats != nil
+		n.TokenNotice = s.tokenNotice(c.Request().Context(), u.ID)
 	}
 	return n
 }

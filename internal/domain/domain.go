@@ -52,6 +52,15 @@ type User struct {
 	// MustChangePassword is set by a password reset: the user must choose a
 	// new password at the next sign-in.
 	MustChangePassword bool
+	// Source is SourceLocal or the name of the connector the user signs in
+	// through; Subject is that connector's stable subject for the user
+	// (OIDC sub, LDAP entryUUID/objectGUID), "" for local users.
+	Source  string
+	Subject string
+	// LastSignInAt is the last successful sign-in; LastSyncAt the last
+	// directory sync that found the user upstream (nil: never).
+	LastSignInAt *time.Time
+	LastSyncAt   *time.Time
 }
 
 // Registration is what an app owner fills in when registering an app: the

@@ -111,6 +111,8 @@ type Config struct {
 	// TokenPerMinute bounds POST /oauth2/token per client address (0:
 	// DefaultTokenPerMinute; < 0: no limit).
 	TokenPerMinute int
+	// Federation is sign-in through directory connectors; nil: none.
+	Federation Federation
 	// PATs is the personal access token slice (nil: no token pages or
 	// APIs); PATUsage batches their last uses.
 	PATs     PATs
@@ -250,6 +252,8 @@ func (s *Server) routes() *echo.Echo {
 	b.GET("/", s.home)
 	b.GET("/signin", s.signinForm)
 	b.POST("/signin", s.signin, s.limitSignIn)
+	b.GET("/signin/:name", s.connectorSignin, s.limitSignIn)
+	b.GET("/signin/:name/callback", s.connectorCallback, s.limitSignIn)
 	b.GET("/signout", s.signoutForm)
 	b.POST("/signout", s.signout)
 	b.GET("/oauth2/authorize", s.authorize)
@@ -289,7 +293,7 @@ func (s *Server) routes() *echo.Echo {
 	own.GET("/delete", s.appDeleteConfirm)
 	own.POST("/delete", s.appDelete)
 
-	adm := b.Group("/admin", s.requireRole(domain.RoleAdmin, domain.RoleAuditor), s.policyBanner)
+	adm := b.Group("/admin", s.requireRole(domain.RoleAdmin, domain.RoleAuditor), s.policyBanner, s.withDirectoryProblems)
 	manage := s.requireRole(domain.RoleAdmin)
 	adm.GET("", s.overview)
 	adm.GET("/apps", s.appsList)
@@ -337,6 +341,12 @@ func (s *Server) routes() *echo.Echo {
 	adm.POST("/settings/third-party-oauth", s.settingsPolicy, manage)
 	adm.POST("/settings/secret-lifetime", s.settingsLifetime, manage)
 	adm.POST("/settings/app-registration", s.settingsRegistration, manage)
+	adm.GET("/settings/connectors", s.connectorsPage)
+	adm.POST("/settings/connectors", s.connectorAdd, manage)
+	adm.POST("/settings/connectors/:name/test", s.connectorTest, manage)
+	adm.GET("/settings/connectors/:name/remove", s.connectorRemoveConfirm, manage)
+	adm.POST("/settings/connectors/:name/remove", s.connectorRemove, manage)
+	adm.POST("/settings/local-signin", s.localSigninSet, manage)
 	adm.GET("/reports", s.reportsPage)
 	adm.POST("/reports/run", s.reportsRun, manage)
 	adm.GET("/audit", s.auditPage)

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,7 +16,16 @@ import (
 
 func userRow(u domain.User, active int64) views.UserRow {
 	return views.UserRow{ID: u.ID, Username: u.Username, Display: u.DisplayName, Email: u.Email, Role: string(u.Role),
-		ActiveAuthorizations: active, Status: u.Status(), MustChange: u.MustChangePassword}
+		ActiveAuthorizations: active, Status: u.Status(), MustChange: u.MustChangePassword,
+		Source: cmp.Or(u.Source, domain.SourceLocal), LastSignIn: when(u.LastSignInAt), LastSync: when(u.LastSyncAt)}
+}
+
+// when formats an optional time for a table cell: UTC, or "never".
+func when(t *time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	return t.UTC().Format(time.DateTime) + " UTC"
 }
 
 // usersList is GET /admin/users?after=…: users by username,

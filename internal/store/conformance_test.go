@@ -44,6 +44,7 @@ var suite = []struct {
 	{"BatchTxOppositeOrders", testBatchTxOppositeOrders},
 	{"LastAdminRace", testLastAdminRace},
 	{"LastOwnerRace", testLastOwnerRace},
+	{"ForkSiblingsOneRotates", testForkSiblingsOneRotates},
 }
 
 // RunTests runs the conformance suite against the databases newDB returns

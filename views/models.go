@@ -299,6 +299,8 @@ type SettingsPage struct {
 	Error              string
 	// RegistrationPolicy is members | approval | admins.
 	RegistrationPolicy string
+	// TokenPolicy is the personal access token policies (nil: off).
+	TokenPolicy *PATPolicyView
 }
 
 // AuditRow is one audit event.
@@ -475,6 +477,13 @@ type UserPage struct {
 	Error          string
 	NextURL        string
 	Query          string // the app-name search over the authorizations
+	// Descriptor is the user's subject descriptor (Token Admin API).
+	Descriptor string
+	// Tokens are the user's personal access tokens (newest first, one
+	// page); TokensURL lists them all on /admin/tokens.
+	Tokens    []PATRow
+	TokensURL string
+	HasTokens bool // the personal access token slice is on
 }
 
 // StateCount is one expiry state and how many secrets are in it.

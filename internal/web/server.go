@@ -337,6 +337,16 @@ func (s *Server) routes() *echo.Echo {
 	adm.POST("/users/:id/reset-password", s.userReset, manage)
 	adm.GET("/users/:id/delete", s.userDeleteConfirm, manage)
 	adm.POST("/users/:id/delete", s.userDelete, manage)
+	if s.pats != nil {
+		adm.GET("/tokens", s.adminTokens)
+		adm.GET("/tokens/revoke", s.adminTokensBulkConfirm, manage)
+		adm.POST("/tokens/revoke", s.adminTokensBulkRevoke, manage)
+		adm.GET("/tokens/:id/revoke", s.adminTokenRevokeConfirm, manage)
+		adm.POST("/tokens/:id/revoke", s.adminTokenRevoke, manage)
+		adm.POST("/settings/pat-policy", s.settingsPATPolicy, manage)
+		adm.POST("/settings/pat-allowlist", s.settingsPATAllowlist, manage)
+		adm.POST("/settings/pat-violations/revoke", s.settingsPATViolationsRevoke, manage)
+	}
 	adm.GET("/settings", s.settingsPage)
 	adm.POST("/settings/third-party-oauth", s.settingsPolicy, manage)
 	adm.POST("/settings/secret-lifetime", s.settingsLifetime, manage)

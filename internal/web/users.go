@@ -89,6 +89,17 @@ func (s *Server) renderUser(c echo.Context, errMsg string, status int) error {
 		}
 		p.NextURL = "/admin/users/" + u.ID + "?" + v.Encode()
 	}
+	p.Descriptor = domain.SubjectDescriptor(u.ID)
+	if s.pats != nil {
+		p.HasTokens, p.TokensURL = true, "/admin/tokens?owner="+url.QueryEscape(u.Username)
+		tokens, err := s.pats.List(ctx, domain.PATFilter{UserID: u.ID, Limit: 20})
+		if err != nil {
+			return err
+		}
+		for _, t := range tokens.Tokens {
+			p.Tokens = append(p.Tokens, s.patRow(t))
+		}
+	}
 	return render(c, status, views.User(p))
 }
 

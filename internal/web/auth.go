@@ -8,7 +8,6 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
-	"github.com/oauthdesk/oauthdesk/internal/limit"
 	"github.com/oauthdesk/oauthdesk/views"
 )
 
@@ -44,7 +43,7 @@ func (s *Server) signin(c echo.Context) error {
 	username, password := c.FormValue("username"), c.FormValue("password")
 	ret := safeReturn(c.FormValue("return_to"))
 	ip := clientIP(c)
-	key := signinKey(username, limit.AddrKey(ip))
+	key := signinKey(username, ip)
 	if wait := s.signinFails.Wait(key); wait > 0 {
 		return s.signinTooMany(c, wait)
 	}

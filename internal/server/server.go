@@ -245,7 +245,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiryTimes, cfg.Thresholds, cfg.Now))
 	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), Thresholds: cfg.Thresholds, Metrics: mx, Reports: sched,
 		Ready: cachedProbe(db.ProbeWrite, time.Second), MetricsToken: cfg.MetricsToken, MetricsNeedToken: cfg.MetricsNeedToken,
-		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute},
+		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute,
+		Activity: admin.NewActivity(db)},
 		o, a, cat, cfg.Log, cfg.Now)
 	return &App{DB: db, OAuth: o, Admin: a, Web: w, cfg: cfg, watcher: watcher, usage: usage, Reports: sched,
 		KeyFile: sealer.Path(), KeyFileCreated: keyCreated}, nil

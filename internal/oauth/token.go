@@ -97,6 +97,10 @@ type grantRequest struct {
 type issuance struct {
 	authz    domain.Authorization
 	familyID string
+	// parentID is the refresh token rotated to mint this one ("" for a
+	// code exchange); forked marks a grace replay's successor.
+	parentID string
+	forked   bool
 	scopes   []string
 }
 
@@ -262,7 +266,7 @@ func (s *Service) storeRefresh(ctx context.Context, t grantRequest, iss issuance
 	err := s.grants.CreateRefreshToken(ctx, domain.RefreshToken{
 		ID: uuid.NewString(), Hash: secret.Hash(refresh), AuthorizationID: iss.authz.ID, FamilyID: iss.familyID,
 		ClientID: t.app.ClientID, UserID: iss.authz.UserID, SecretID: t.sec.ID, Scopes: iss.scopes,
-		CreatedAt: t.now, ExpiresAt: t.now.Add(s.cfg.RefreshTTL),
+		CreatedAt: t.now, ExpiresAt: t.now.Add(s.cfg.RefreshTTL), ParentID: iss.parentID, Forked: iss.forked,
 	})
 	if err != nil {
 		return "", err

@@ -32,7 +32,7 @@ func TestDefault(t *testing.T) {
 		t.Error("Default() returned different catalogs on two calls")
 	}
 	all := c.All()
-	if got, want := len(all), 86; got != want {
+	if got, want := len(all), 90; got != want {
 		t.Fatalf("len(All()) = %d, want %d", got, want)
 	}
 	file := fileScopes(t)

@@ -66,6 +66,39 @@ type ConsentPage struct {
 	CodeChallengeMethod string
 	// AuthorizedSince is set when the user already authorized the app.
 	AuthorizedSince string
+	// Extra are more hidden fields (the standard flow's nonce and
+	// response_mode, the device flow's user code); Action is where the
+	// form posts ("" is /oauth2/authorize).
+	Extra  []HiddenField
+	Action string
+}
+
+// HiddenField is one hidden form field.
+type HiddenField struct{ Name, Value string }
+
+// FormPostPage auto-submits Params to Action (OAuth 2.0 Form Post
+// Response Mode), with a button for browsers without scripts.
+type FormPostPage struct {
+	Action string
+	Params []HiddenField
+}
+
+// DevicePage is the /device page: a form for the user code (Error when
+// the last one did not work), or Done after an answer.
+type DevicePage struct {
+	Nav
+	UserCode string
+	Error    string
+	Done     string
+}
+
+// SignedOutPage is end_session's page: a confirmation form (Confirm) or
+// the news that the user is signed out.
+type SignedOutPage struct {
+	Nav
+	Confirm bool
+	Hidden  []HiddenField
+	Message string
 }
 
 // ErrorPage is a full-page error.

@@ -70,7 +70,7 @@ func (g *refreshGrant) validate(ctx context.Context, t grantRequest) (issuance, 
 	if !authz.Active() || rt.RevokedAt != nil {
 		return issuance{}, ErrAuthorizationGone
 	}
-	if !hasSecret(t.app, rt.SecretID) {
+	if rt.SecretID != "" && !hasSecret(t.app, rt.SecretID) { // "": a public client's chain
 		return issuance{}, ErrSecretRetired
 	}
 	if rt.UsedAt == nil {
@@ -82,7 +82,7 @@ func (g *refreshGrant) validate(ctx context.Context, t grantRequest) (issuance, 
 			return issuance{}, err
 		}
 		if won {
-			return issuance{authz: authz, familyID: rt.FamilyID, scopes: grantedScopes(s.scopes, rt.Scopes, authz, t.app)}, nil
+			return issuance{authz: authz, familyID: rt.FamilyID, scopes: grantedScopes(s.scopes, rt.Scopes, authz, t.app), authTime: rt.AuthTime}, nil
 		}
 	}
 	cur, err := s.refresh.RefreshTokenByHash(ctx, rt.Hash)
@@ -101,7 +101,7 @@ func (g *refreshGrant) validate(ctx context.Context, t grantRequest) (issuance, 
 	err = s.record(audit.WithActor(ctx, audit.Actor{Name: audit.ActorSystem}), t.now, audit.ActionTokenRefreshRetry, audit.TargetAuthorization, authz.ID, map[string]any{
 		"reason": "rotated refresh token presented again within the grace window", "client_id": t.app.ClientID,
 		"family_id": cur.FamilyID, "rotated_at": cur.UsedAt.UTC().Format(time.RFC3339Nano), "grace": s.cfg.RefreshGrace.String()})
-	return issuance{authz: authz, familyID: cur.FamilyID, scopes: grantedScopes(s.scopes, cur.Scopes, authz, t.app)}, err
+	return issuance{authz: authz, familyID: cur.FamilyID, scopes: grantedScopes(s.scopes, cur.Scopes, authz, t.app), authTime: cur.AuthTime}, err
 }
 
 // verdict is the fate of a rotated refresh token presented again.

@@ -27,7 +27,8 @@ func (s *Server) signinForm(c echo.Context) error {
 		}
 		return c.Redirect(http.StatusFound, ret)
 	}
-	return render(c, http.StatusOK, views.SignIn(views.SignInPage{Nav: s.nav(c, "signin"), ReturnTo: ret}))
+	// login_hint (OIDC Core §3.1.2.1) fills in the username.
+	return render(c, http.StatusOK, views.SignIn(views.SignInPage{Nav: s.nav(c, "signin"), ReturnTo: ret, Username: c.QueryParam("login_hint")}))
 }
 
 // signin is POST /signin (fields username, password, return_to). On
@@ -65,6 +66,7 @@ func (s *Server) signin(c echo.Context) error {
 	}
 	s.sessions.Put(ctx, sessUserID, u.ID)
 	s.sessions.Put(ctx, sessRevision, u.Revision)
+	s.sessions.Put(ctx, sessAuthTime, s.now().Unix())
 	if u.MustChangePassword {
 		return c.Redirect(http.StatusSeeOther, "/profile/password")
 	}

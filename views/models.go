@@ -14,6 +14,14 @@ type Nav struct {
 	Active      string // "apps", "home", …
 	// PolicyOff is set on admin pages while third-party OAuth access is off.
 	PolicyOff bool
+	// DirectoryProblems lists, on admin pages, the directories the last
+	// sync could not reach ("NAME: error").
+	DirectoryProblems []string
+	// TokenNotice is the signed-in user's personal access token banner
+	// (a token found leaked and revoked, or about to expire), or "".
+	TokenNotice string
+	// Tokens shows the personal access tokens link.
+	Tokens bool
 }
 
 // SignedIn reports whether someone is signed in.
@@ -25,6 +33,12 @@ type SignInPage struct {
 	Username string
 	Error    string
 	ReturnTo string
+	// Buttons are the OpenID Connect connectors; Directories the LDAP
+	// ones, offered in a chooser beside the password form (Source is the
+	// one chosen, "" for a local account).
+	Buttons     []string
+	Directories []string
+	Source      string
 }
 
 // HomePage is the landing page.
@@ -262,6 +276,23 @@ type AppPage struct {
 	// CanReview shows Approve / Reject for a pending app (admins).
 	CanReview   bool
 	AuthNextURL string
+	// Protocols are the endpoints of each flow the app may use.
+	Protocols AppProtocols
+}
+
+// AppProtocols shows, per flow, the endpoints and a copyable example, and
+// the guide for moving from the Azure DevOps flow to OpenID Connect.
+type AppProtocols struct {
+	Dialect          bool
+	Standard         bool
+	DialectEndpoints []Field
+	DialectExample   string
+	StdEndpoints     []Field
+	StdExample       string
+	// Guide: the app uses the dialect; Enable tells how to turn on the
+	// standard flow (when it is off).
+	Guide  bool
+	Enable string
 }
 
 // ConfirmPage asks before a destructive action: what will happen, how
@@ -290,6 +321,11 @@ type UserRow struct {
 	ActiveAuthorizations int64
 	Status               string // active | disabled | deleted
 	MustChange           bool
+	// Source is "local" or the connector the user signs in through;
+	// LastSignIn and LastSync are UTC times, or "never".
+	Source     string
+	LastSignIn string
+	LastSync   string
 }
 
 // UsersPage is /admin/users: one page of users, searchable.
@@ -313,6 +349,8 @@ type SettingsPage struct {
 	Error              string
 	// RegistrationPolicy is members | approval | admins.
 	RegistrationPolicy string
+	// TokenPolicy is the personal access token policies (nil: off).
+	TokenPolicy *PATPolicyView
 }
 
 // AuditRow is one audit event.
@@ -389,20 +427,27 @@ type ProfileAuthorizationsPage struct {
 type ScopeInventoryRow struct {
 	ID, Name, Category string
 	HighPrivilege      bool
-	Apps               []Link
-	AppCount           int64
-	Authorizations     int
-	Users              []Link
-	MoreUsers          bool
-	Uses               int64
-	LastUsed           string
-	Unused             bool
-	DrillURL           string
+	// Through says, one line per wider scope that includes this one, how
+	// many hold it that way ("through vso.code_full: 3 apps, 9 active
+	// authorizations"); Counts is the sentence of the direct counts.
+	Through        []string
+	Counts         string
+	Apps           []Link
+	AppCount       int64
+	MoreApps       bool // more apps hold it than Apps names
+	Authorizations int
+	Users          []Link
+	MoreUsers      bool
+	Uses           int64
+	LastUsed       string
+	Unused         bool
+	DrillURL       string
 }
 
 // Link is a labelled URL.
 type Link struct {
 	Label, URL string
+	Via        string // "via vso.code_full" when held through a wider scope
 }
 
 // APIView is one REST API and the scope it requires.
@@ -437,13 +482,15 @@ type ScopeHoldersPage struct {
 
 // ScopeAppRow is one app of a scope drill-down.
 type ScopeAppRow struct {
-	ClientID, Name, Company, Owner string
-	ActiveAuthorizations           int64
+	ClientID, Name, Company, Owner, OwnerID string
+	ActiveAuthorizations                    int64
+	Via                                     string // "via vso.code_full", or "" when registered directly
 }
 
 // ScopeAuthorizationRow is one authorization of a scope drill-down.
 type ScopeAuthorizationRow struct {
 	ID, UserID, Username, ClientID, AppName, GrantedAt, LastUsed string
+	Via                                                          string // "via vso.code_full", or "" when granted directly
 }
 
 // UsedScopeRow is one kind of API use on the app scopes page.
@@ -480,6 +527,13 @@ type UserPage struct {
 	Error          string
 	NextURL        string
 	Query          string // the app-name search over the authorizations
+	// Descriptor is the user's subject descriptor (Token Admin API).
+	Descriptor string
+	// Tokens are the user's personal access tokens (newest first, one
+	// page); TokensURL lists them all on /admin/tokens.
+	Tokens    []PATRow
+	TokensURL string
+	HasTokens bool // the personal access token slice is on
 }
 
 // StateCount is one expiry state and how many secrets are in it.
@@ -550,9 +604,16 @@ type ImportPage struct {
 	Filename string
 	Data     string // base64 of the uploaded file, carried to the confirmation
 	Changes  []ImportChangeView
-	Problems []ImportProblemView
-	Error    string
+	Problems []ImportProblemView // at most MaxImportProblems, in line order
+	// ProblemCount is how many rows have problems (more than Problems
+	// holds when the file has more than MaxImportProblems).
+	ProblemCount int
+	Error        string
 }
+
+// MaxImportProblems is how many problem rows the import page lists; the
+// rest are counted.
+const MaxImportProblems = 100
 
 // ReportRunView is one sink delivery on /admin/reports.
 type ReportRunView struct {

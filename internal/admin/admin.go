@@ -44,6 +44,7 @@ type UserStore interface {
 	UpdateUser(ctx context.Context, u domain.User, at time.Time) error
 	CountActiveAdmins(ctx context.Context) (int64, error)
 	RevokeUserRefreshTokens(ctx context.Context, userID string, at time.Time) error
+	TouchUserSignIn(ctx context.Context, id string, at time.Time) error
 }
 
 // AppStore keeps app registrations and their owners.
@@ -94,9 +95,9 @@ type ScopeStore interface {
 	ScopeStats(ctx context.Context) ([]domain.ScopeStat, error)
 	ActiveGrants(ctx context.Context, clientID string) ([][]string, error)
 	ActiveScopeUsage(ctx context.Context, clientID string) ([]domain.ScopeUsage, error)
-	ScopeApps(ctx context.Context, scope, after string, limit int) ([]domain.App, string, error)
-	ScopeAuthorizations(ctx context.Context, scope, after string, limit int) ([]domain.Authorization, string, error)
-	ScopeUsers(ctx context.Context, scope, after string, limit int) ([]domain.User, string, error)
+	ScopeApps(ctx context.Context, scopes []string, after string, limit int) ([]domain.App, map[string][]string, string, error)
+	ScopeAuthorizations(ctx context.Context, scopes []string, after string, limit int) ([]domain.Authorization, map[string][]string, string, error)
+	ScopeUsers(ctx context.Context, scopes []string, after string, limit int) ([]domain.User, map[string][]string, string, error)
 	MoveScopeUses(ctx context.Context, from, to string, n int64, last time.Time) error
 	SetAppScopes(ctx context.Context, clientID string, scopes []string) error
 	SetAuthorizationScopes(ctx context.Context, id string, scopes []string) error

@@ -56,13 +56,17 @@ func (s *Service) RegisterOwnApp(ctx context.Context, u domain.User, reg domain.
 	if u.Role != domain.RoleAdmin {
 		switch policy {
 		case domain.PolicyAdmins:
-			return RegisteredApp{}, apperr.Errorf(apperr.Forbidden, "Only administrators may register apps here. Ask an administrator to register yours.")
+			return RegisteredApp{}, ErrOnlyAdminsRegister
 		case domain.PolicyApproval:
 			status = domain.AppPending
 		}
 	}
 	return s.registerApp(ctx, u.Username, reg, status)
 }
+
+// ErrOnlyAdminsRegister is the answer to a non-administrator registering
+// an app (or asking for the registration form) under the "admins" policy.
+var ErrOnlyAdminsRegister = apperr.Errorf(apperr.Forbidden, "Only administrators may register apps here. Ask an administrator to register yours.")
 
 // MaxReviewNote is the longest rejection reason, in characters.
 const MaxReviewNote = 500

@@ -76,13 +76,14 @@ func (s *Service) scopeInventory(ctx context.Context, unusedDays int, highOnly b
 			if limit <= 0 {
 				limit = 1000
 			}
+			holders := s.scopes.Holders(r.Scope)
 			for after := ""; ; {
-				apps, next, err := s.store.ScopeApps(ctx, r.Scope, after, limit)
+				apps, held, next, err := s.store.ScopeApps(ctx, holders, after, limit)
 				if err != nil {
 					return err
 				}
 				for _, a := range apps {
-					r.Apps = append(r.Apps, reports.AppRef{ClientID: a.ClientID, Name: a.Name})
+					r.Apps = append(r.Apps, reports.AppRef{ClientID: a.ClientID, Name: a.Name, Via: reports.Via(r.Scope, held[a.ClientID])})
 				}
 				if next == "" || preview > 0 {
 					break
@@ -90,17 +91,17 @@ func (s *Service) scopeInventory(ctx context.Context, unusedDays int, highOnly b
 				after = next
 			}
 			for after := ""; ; {
-				users, next, err := s.store.ScopeUsers(ctx, r.Scope, after, limit)
+				users, held, next, err := s.store.ScopeUsers(ctx, holders, after, limit)
 				if err != nil {
 					return err
 				}
 				for _, u := range users {
-					r.Users = append(r.Users, reports.UserRef{ID: u.ID, Username: u.Username})
+					r.Users = append(r.Users, reports.UserRef{ID: u.ID, Username: u.Username, Via: reports.Via(r.Scope, held[u.ID])})
 				}
 				if next == "" {
-					if preview <= 0 || len(users) < limit {
-						r.UserCount = int64(len(r.Users))
-					}
+					// Every holder was read: the count is exact (a
+					// preview of exactly ScopePreview users is complete).
+					r.UserCount = int64(len(r.Users))
 					break
 				}
 				if preview > 0 {
@@ -123,18 +124,22 @@ func (s *Service) scopeInventory(ctx context.Context, unusedDays int, highOnly b
 }
 
 // ScopeHolders is one page of a scope's drill-down: the apps that
-// register it or the active authorizations that grant it.
+// register it, or the active authorizations that grant it, directly or
+// through a scope that includes it. Via maps a client id or authorization
+// id to the including scopes it holds the scope through (absent: direct).
 type ScopeHolders struct {
 	Row            reports.ScopeRow
 	Apps           []domain.App
 	Authorizations []domain.Authorization
+	Via            map[string][]string
 	Next           string // the cursor of the next page, "" on the last
 }
 
 // ScopeHoldersPage returns the inventory row of scope and one page
 // (limit, default 50) of its apps (authorizations false) or active
-// authorizations, after the cursor after. Errors: NotFound when no app or
-// active authorization holds scope.
+// authorizations, direct or through an including scope, after the cursor
+// after. Errors: NotFound when no app or active authorization holds scope,
+// directly or through another.
 func (s *Service) ScopeHoldersPage(ctx context.Context, scope string, authorizations bool, after string, limit int) (ScopeHolders, error) {
 	if limit <= 0 {
 		limit = 50
@@ -152,12 +157,19 @@ func (s *Service) ScopeHoldersPage(ctx context.Context, scope string, authorizat
 			}
 		}
 		if !found {
-			return apperr.Errorf(apperr.NotFound, "No app or active authorization holds the scope %q.", scope)
+			return apperr.Errorf(apperr.NotFound, "No app or active authorization holds the scope %q, directly or through a scope that includes it.", scope)
 		}
+		var held map[string][]string
 		if authorizations {
-			out.Authorizations, out.Next, err = s.store.ScopeAuthorizations(ctx, scope, after, limit)
+			out.Authorizations, held, out.Next, err = s.store.ScopeAuthorizations(ctx, s.scopes.Holders(scope), after, limit)
 		} else {
-			out.Apps, out.Next, err = s.store.ScopeApps(ctx, scope, after, limit)
+			out.Apps, held, out.Next, err = s.store.ScopeApps(ctx, s.scopes.Holders(scope), after, limit)
+		}
+		out.Via = map[string][]string{}
+		for k, h := range held {
+			if via := reports.Via(scope, h); via != nil {
+				out.Via[k] = via
+			}
 		}
 		return err
 	})

@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"unicode/utf8"
 
-	"github.com/alexedwards/argon2id"
-
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
@@ -24,8 +22,9 @@ func ValidateNewPassword(pw string) error {
 		return &apperr.Error{Code: apperr.Invalid, Message: "The new password must be at least 12 characters.",
 			Fields: map[string]string{"new_password": "At least 12 characters."}}
 	}
-	if len(pw) > 1024 {
-		return apperr.Errorf(apperr.Invalid, "the password must be at most 1024 bytes")
+	if len(pw) > MaxPasswordBytes {
+		return &apperr.Error{Code: apperr.Invalid, Message: "The new password must be at most 1024 bytes.",
+			Fields: map[string]string{"new_password": "At most 1024 bytes."}}
 	}
 	return nil
 }
@@ -96,6 +95,21 @@ func (s *Service) SetRole(ctx context.Context, id string, role domain.Role) (dom
 // authorize apps again. A disabled user cannot sign in. The last active
 // administrator cannot be disabled. Errors: NotFound; Conflict.
 func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) (domain.User, error) {
+	return s.setDisabled(ctx, id, disabled, nil, true)
+}
+
+// DisableForDirectory disables a user the directory sync found gone,
+// disabled upstream or outside every allowed group, through the same path
+// as SetDisabled (sessions end, refresh tokens revoked, access tokens
+// refused on the next request); the audit event (user.disable) carries
+// reason and by "directory-sync". Unlike an administrator, the sync
+// disables the last active administrator too: a leaver is cut off.
+// Errors: NotFound; Conflict for a deleted user.
+func (s *Service) DisableForDirectory(ctx context.Context, id, reason string) (domain.User, error) {
+	return s.setDisabled(ctx, id, true, map[string]any{"reason": reason, "by": "directory-sync"}, false)
+}
+
+func (s *Service) setDisabled(ctx context.Context, id string, disabled bool, details map[string]any, keepAdmin bool) (domain.User, error) {
 	return s.changeUser(ctx, id, func(ctx context.Context, u *domain.User) error {
 		now := s.now()
 		if disabled == (u.DisabledAt != nil) {
@@ -105,14 +119,20 @@ func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) (do
 			u.DisabledAt = nil
 			return s.record(ctx, now, audit.ActionUserEnable, audit.TargetUser, u.ID, map[string]any{"username": u.Username})
 		}
-		if err := s.lastAdmin(ctx, *u, "disabled"); err != nil {
-			return err
+		if keepAdmin {
+			if err := s.lastAdmin(ctx, *u, "disabled"); err != nil {
+				return err
+			}
 		}
 		u.DisabledAt = &now
 		if err := s.store.RevokeUserRefreshTokens(ctx, u.ID, now); err != nil {
 			return err
 		}
-		return s.record(ctx, now, audit.ActionUserDisable, audit.TargetUser, u.ID, map[string]any{"username": u.Username})
+		d := map[string]any{"username": u.Username}
+		for k, v := range details {
+			d[k] = v
+		}
+		return s.record(ctx, now, audit.ActionUserDisable, audit.TargetUser, u.ID, d)
 	})
 }
 
@@ -121,7 +141,7 @@ func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) (do
 // NotFound; Conflict for a deleted user.
 func (s *Service) ResetPassword(ctx context.Context, id string) (string, error) {
 	pw := rand.Text() // 26 base32 characters, 130 bits
-	hash, err := argon2id.CreateHash(pw, argonParams)
+	hash, err := s.hashPassword(ctx, pw)
 	if err != nil {
 		return "", err
 	}
@@ -146,7 +166,7 @@ func (s *Service) SetPassword(ctx context.Context, username, pw string) (domain.
 	if err != nil {
 		return u, err
 	}
-	hash, err := argon2id.CreateHash(pw, argonParams)
+	hash, err := s.hashPassword(ctx, pw)
 	if err != nil {
 		return domain.User{}, err
 	}
@@ -158,16 +178,15 @@ func (s *Service) SetPassword(ctx context.Context, username, pw string) (domain.
 
 // ChangePassword changes the signed-in user's own password: current must
 // be right and next at least MinNewPasswordLength characters and
-// different. Errors: Invalid with Fields "current_password" or
-// "new_password".
+// different. Every length is checked before anything is hashed (a
+// current password over MaxPasswordBytes is wrong without hashing), and
+// both hashes run in the bounded hashing slots sign-in uses. Errors:
+// Invalid with Fields "current_password" (wrong current password: see
+// WrongCurrentPassword) or "new_password"; Unavailable when no hashing
+// slot frees up in time.
 func (s *Service) ChangePassword(ctx context.Context, id, current, next string) error {
-	u, err := s.store.UserByID(ctx, id)
-	if err != nil {
-		return err
-	}
-	if ok, err := argon2id.ComparePasswordAndHash(current, u.PasswordHash); err != nil || !ok || len(current) > 1024 {
-		return &apperr.Error{Code: apperr.Invalid, Message: "The current password is wrong.",
-			Fields: map[string]string{"current_password": "This is not your current password."}}
+	if current == "" || len(current) > MaxPasswordBytes {
+		return errWrongCurrent
 	}
 	if err := ValidateNewPassword(next); err != nil {
 		return err
@@ -176,7 +195,18 @@ func (s *Service) ChangePassword(ctx context.Context, id, current, next string) 
 		return &apperr.Error{Code: apperr.Invalid, Message: "Choose a password different from the current one.",
 			Fields: map[string]string{"new_password": "Choose a different password."}}
 	}
-	hash, err := argon2id.CreateHash(next, argonParams)
+	u, err := s.store.UserByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	ok, err := s.comparePassword(ctx, current, u.PasswordHash)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errWrongCurrent
+	}
+	hash, err := s.hashPassword(ctx, next)
 	if err != nil {
 		return err
 	}
@@ -185,6 +215,18 @@ func (s *Service) ChangePassword(ctx context.Context, id, current, next string) 
 		return s.record(ctx, s.now(), audit.ActionUserPasswordChange, audit.TargetUser, u.ID, map[string]any{"username": u.Username, "by": "self"})
 	})
 	return err
+}
+
+// errWrongCurrent is ChangePassword's answer to a wrong (or overlong)
+// current password.
+var errWrongCurrent = &apperr.Error{Code: apperr.Invalid, Message: "The current password is wrong.",
+	Fields: map[string]string{"current_password": "This is not your current password."}}
+
+// WrongCurrentPassword reports whether err is ChangePassword's answer to
+// a wrong current password: a failed guess, to be counted against the
+// same per-user failure delays as a failed sign-in.
+func WrongCurrentPassword(err error) bool {
+	return apperr.FieldErrors(err)["current_password"] != ""
 }
 
 // DeleteUser deletes a user: every authorization is revoked, every token

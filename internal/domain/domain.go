@@ -52,6 +52,15 @@ type User struct {
 	// MustChangePassword is set by a password reset: the user must choose a
 	// new password at the next sign-in.
 	MustChangePassword bool
+	// Source is SourceLocal or the name of the connector the user signs in
+	// through; Subject is that connector's stable subject for the user
+	// (OIDC sub, LDAP entryUUID/objectGUID), "" for local users.
+	Source  string
+	Subject string
+	// LastSignInAt is the last successful sign-in; LastSyncAt the last
+	// directory sync that found the user upstream (nil: never).
+	LastSignInAt *time.Time
+	LastSyncAt   *time.Time
 }
 
 // Registration is what an app owner fills in when registering an app: the
@@ -222,7 +231,27 @@ type RefreshToken struct {
 	// AuthTime is when the user signed in for the grant that began the
 	// chain (standard flow; nil for the dialect's).
 	AuthTime *time.Time
+	// ParentID is the refresh token this one was rotated from ("" for the
+	// first of a chain). Forked marks one of several successors of its
+	// parent (a grace replay minted a sibling): only one sibling may be
+	// rotated; presenting another is reuse (RFC 9700 §4.14.2).
+	ParentID string
+	Forked   bool
 }
+
+// ForkOutcome is the decision about a grace replay of a rotated refresh token
+// (RFC 9700 §4.14.2): whether it may mint one more successor, a fork.
+type ForkOutcome int
+
+const (
+	// ForkAllowed: a fork may be minted (its successor carries Forked).
+	ForkAllowed ForkOutcome = iota
+	// ForkSuccessorUsed: a successor of the parent was already rotated;
+	// the replay is reuse.
+	ForkSuccessorUsed
+	// ForkCapReached: the parent minted its maximum of forks.
+	ForkCapReached
+)
 
 // Invalidation kinds: what an Invalidation's Ref names. Access tokens that
 // carry that ref are dead from the moment the invalidation is committed.

@@ -220,10 +220,17 @@ func TestBrowserScopeAuditNarrow(t *testing.T) {
 	codeRow := `[data-testid="scope-row"][data-scope="vso.code_write"]`
 	waitVisible(t, admin, workRow)
 	waitVisible(t, admin, codeRow)
-	// The scopes in use are the registered and granted ones; vso.profile,
-	// which the calls required, is neither registered nor granted.
-	if n := countOf(t, admin, `[data-testid="scope-row"]`); n != 2 {
-		t.Errorf("%d scope rows, want 2 (vso.work and vso.code_write)", n)
+	// The scopes in effect are the registered and granted ones and those
+	// they include (vso.code through vso.code_write; vso.hooks,
+	// vso.hooks_write and vso.profile through both).
+	if n := countOf(t, admin, `[data-testid="scope-row"]`); n != 6 {
+		t.Errorf("%d scope rows, want 6 (vso.work, vso.code_write and the four they include)", n)
+	}
+	if got := textOf(t, admin, `[data-testid="scope-row"][data-scope="vso.code"] [data-testid="scope-through"]`); got != "through vso.code_write: 1 app, 1 active authorization" {
+		t.Errorf("vso.code row says %q, want it held through vso.code_write by 1 app and 1 active authorization", got)
+	}
+	if got := textOf(t, admin, `[data-testid="scope-row"][data-scope="vso.code"] [data-testid="via"]`); got != "(via vso.code_write)" {
+		t.Errorf("vso.code's holder is marked %q, want (via vso.code_write)", got)
 	}
 	// vso.work satisfied every call.
 	if got := textOf(t, admin, workRow+` [data-testid="scope-uses"]`); got != strconv.Itoa(sbCalls) {

@@ -383,10 +383,20 @@ func TestScopeAuditEndToEnd(t *testing.T) {
 	}
 
 	// What every surface must show.
+	// Scopes held only through a wider one (vso.code through
+	// vso.code_write; vso.hooks, vso.hooks_write and vso.profile through
+	// vso.work and vso.code_write) have rows naming their holders, with no
+	// direct authorizations.
+	both := []string{appA.ClientID, appB.ClientID}
+	everyone := []string{bob.ID, carol.ID, root.ID}
 	wantInventory := []saInvRow{ // catalog order
+		{Scope: "vso.code", Apps: []string{appB.ClientID}, Users: []string{carol.ID}, Unused: true},
 		{Scope: "vso.code_write", High: true, Apps: []string{appB.ClientID}, Authorizations: 1, Users: []string{carol.ID}, Uses: 1},
+		{Scope: "vso.hooks", Apps: both, Users: everyone, Unused: true},
+		{Scope: "vso.hooks_write", Apps: both, Users: everyone, Unused: true},
 		{Scope: "vso.tokens", High: true, Apps: []string{appB.ClientID}, Authorizations: 1, Users: []string{carol.ID}, Uses: 0, Unused: true},
 		{Scope: "vso.tokenadministration", High: true, Apps: []string{appA.ClientID}, Authorizations: 1, Users: []string{root.ID}, Uses: 1},
+		{Scope: "vso.profile", Apps: both, Users: everyone, Unused: true},
 		{Scope: "vso.work", High: false, Apps: []string{appA.ClientID}, Authorizations: 2, Users: []string{bob.ID, root.ID}, Uses: 3},
 	}
 	var wantHigh []saInvRow
@@ -1043,7 +1053,7 @@ func TestAuditorCannotChangeAnything(t *testing.T) {
 				t.Errorf("admin-only API %s %s requires %s: register app X with it and let the auditor hold it in this test", r.Method, r.Path, r.Scope)
 				continue
 			}
-			path := "/_apis" + strings.ReplaceAll(r.Path, ":client_id", appY.ClientID)
+			path := "/_apis" + strings.NewReplacer(":client_id", appY.ClientID, ":subjectDescriptor", bob.ID).Replace(r.Path)
 			if strings.Contains(path, ":") {
 				t.Errorf("admin-only API %s %s: teach the test its route parameters", r.Method, r.Path)
 				continue

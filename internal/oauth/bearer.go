@@ -2,8 +2,9 @@ package oauth
 
 import (
 	"context"
-	"strings"
 	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/pat"
 )
 
 // Principal is the caller behind a verified access token.
@@ -17,10 +18,16 @@ type Principal struct {
 	// counts only if both Scopes and Ceiling satisfy it.
 	Ceiling   []string
 	ExpiresAt time.Time
+	// PATID is set when the caller used a personal access token (no
+	// authorization, client or secret then); FullAccess when that token
+	// carries app_token and so satisfies every scope.
+	PATID      string
+	FullAccess bool
 }
 
 // Authenticate checks an Authorization header value ("Bearer <token>",
-// RFC 6750 §2.1) and returns the caller. It verifies the JWT in memory —
+// RFC 6750 §2.1; or a personal access token as Bearer or as Basic
+// base64(":"+token), see authenticatePAT) and returns the caller. It verifies the JWT in memory —
 // once per token: a verified token is remembered, keyed by its SHA-256,
 // until its exp — and asks the Guard whether the authorization, refresh
 // chain, secret, app or user behind it was revoked; no database row is
@@ -31,12 +38,15 @@ type Principal struct {
 // not an access token (an authorization code or refresh token is never
 // accepted) or revoked.
 func (s *Service) Authenticate(ctx context.Context, header string) (Principal, error) {
-	scheme, raw, ok := strings.Cut(strings.TrimSpace(header), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
+	raw, basic, ok := credential(header)
+	if !ok {
 		return Principal{}, &BearerError{Description: "Bearer access token required"}
 	}
 	now := s.now()
-	vt, err := s.verify(strings.TrimSpace(raw), now)
+	if basic || pat.LooksLike(raw) {
+		return s.authenticatePAT(ctx, raw, now)
+	}
+	vt, err := s.verify(raw, now)
 	if err != nil {
 		return Principal{}, &BearerError{Code: "invalid_token", Description: "The access token is invalid or expired."}
 	}
@@ -84,6 +94,9 @@ func (s *Service) verify(raw string, now time.Time) (verifiedToken, error) {
 // current grant still does. It records nothing: call RecordUse once the
 // request is allowed. Errors: *BearerError "insufficient_scope" (403).
 func (s *Service) Require(p Principal, required string) error {
+	if p.FullAccess {
+		return nil
+	}
 	if s.scopes.SatisfiedBy(p.Scopes, required) != "" && (p.Ceiling == nil || s.scopes.Satisfies(p.Ceiling, required)) {
 		return nil
 	}
@@ -94,6 +107,9 @@ func (s *Service) Require(p Principal, required string) error {
 // RecordUse notes (in memory, flushed in batches) that p made an allowed
 // call needing required, and which of its granted scopes satisfied it.
 func (s *Service) RecordUse(p Principal, required string) {
+	if p.PATID != "" {
+		return // personal access tokens have no authorization to credit
+	}
 	granted := p.Scopes
 	if p.Ceiling != nil {
 		// A narrowed app: credit what the authorization still grants.

@@ -52,7 +52,21 @@ type Guard struct {
 	dead      map[string]map[string]time.Time // kind → ref → when it died
 	oauthDeny bool                            // third-party OAuth access is off
 	ceilings  map[string]map[string][]string  // client id → authorization id → granted scopes, for apps narrowed within the window
+
+	rulesSrc    RuleSource // nil: no revocation rules
+	rules       []domain.RevocationRule
+	rulesLoaded bool
 }
+
+// RuleSource reads the Token Admin API's revocation rules (few; every
+// rule is kept in memory and reloaded when the feed says one was added).
+type RuleSource interface {
+	RevocationRules(ctx context.Context) ([]domain.RevocationRule, error)
+}
+
+// SetRules makes the guard enforce the revocation rules of src. Call it
+// before use.
+func (g *Guard) SetRules(src RuleSource) { g.rulesSrc = src }
 
 // NewGuard returns a Guard over feed, policy and changes. window is the
 // access token lifetime.
@@ -77,7 +91,11 @@ func (g *Guard) sync(ctx context.Context, version int64) error {
 	if err != nil {
 		return err
 	}
+	reloadRules := !g.rulesLoaded
 	for _, inv := range list {
+		if inv.Kind == domain.KindRule {
+			reloadRules = true
+		}
 		m := g.dead[inv.Kind]
 		if m == nil {
 			m = map[string]time.Time{}
@@ -107,6 +125,13 @@ func (g *Guard) sync(ctx context.Context, version int64) error {
 			return err
 		}
 		g.ceilings[clientID] = grants
+	}
+	if reloadRules && g.rulesSrc != nil {
+		rules, err := g.rulesSrc.RevocationRules(ctx)
+		if err != nil {
+			return err
+		}
+		g.rules, g.rulesLoaded = rules, true
 	}
 	g.synced = version
 	return nil
@@ -154,7 +179,7 @@ func (g *Guard) verdict(c *Claims) Verdict {
 			dead(domain.KindFamily, c.FamilyID) ||
 			dead(domain.KindSecret, c.SecretID) ||
 			dead(domain.KindApp, c.ClientID) ||
-			userDead,
+			userDead || g.ruled(c),
 		PolicyOff: g.oauthDeny,
 		Ceiling:   g.ceiling(c),
 	}
@@ -172,4 +197,80 @@ func (g *Guard) ceiling(c *Claims) []string {
 		return scopes
 	}
 	return []string{}
+}
+
+// ruled reports whether a revocation rule covers the access token: issued
+// (iat) at or before the rule's time and carrying one of its scopes.
+// Caller holds g.mu.
+func (g *Guard) ruled(c *Claims) bool {
+	if len(g.rules) == 0 {
+		return false
+	}
+	issued := time.Time{}
+	if c.IssuedAt != nil {
+		issued = c.IssuedAt.Time
+	}
+	return g.matchRule(issued, c.Scopes())
+}
+
+func (g *Guard) matchRule(issued time.Time, scopes []string) bool {
+	for _, r := range g.rules {
+		if r.Matches(issued, scopes) {
+			return true
+		}
+	}
+	return false
+}
+
+// ensure brings the guard up to date with the database's current Version
+// and runs fn under the read lock. Errors: storage errors (fail closed).
+func (g *Guard) ensure(ctx context.Context, fn func()) error {
+	version := g.changes.Version()
+	g.mu.RLock()
+	if g.synced == version {
+		fn()
+		g.mu.RUnlock()
+		return nil
+	}
+	g.mu.RUnlock()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.sync(ctx, version); err != nil {
+		return err
+	}
+	fn()
+	return nil
+}
+
+// RuleRevoked reports whether a revocation rule covers a token issued at
+// issued that carries scopes (refresh tokens, personal access tokens).
+func (g *Guard) RuleRevoked(ctx context.Context, issued time.Time, scopes []string) (bool, error) {
+	var hit bool
+	err := g.ensure(ctx, func() { hit = g.matchRule(issued, scopes) })
+	return hit || err != nil, err
+}
+
+// patClockSkew is how much earlier than a cached entry's load an
+// invalidation may be dated and still make the entry stale: replicas'
+// clocks differ a little.
+const patClockSkew = 2 * time.Second
+
+// PATVerdict says whether a cached personal access token, read from the
+// database at loaded, must be read again (it or its user was invalidated
+// since), and whether a revocation rule covers it.
+func (g *Guard) PATVerdict(ctx context.Context, id, userID string, loaded, created time.Time, scopes []string) (stale, ruled bool, err error) {
+	err = g.ensure(ctx, func() {
+		since := loaded.Add(-patClockSkew)
+		if at, ok := g.dead[domain.KindPAT][id]; ok && !at.Before(since) {
+			stale = true
+		}
+		if at, ok := g.dead[domain.KindUser][userID]; ok && !at.Before(since) {
+			stale = true
+		}
+		ruled = g.matchRule(created, scopes)
+	})
+	if err != nil {
+		return true, true, err
+	}
+	return stale, ruled, nil
 }

@@ -73,6 +73,8 @@ type Service struct {
 	guard    *Guard
 	usage    *Usage
 	tokens   *tokenCache
+	pats     PATStore // nil: personal access tokens are refused
+	patCache *patCache
 	now      func() time.Time
 	log      *slog.Logger
 	more     introspectors

@@ -100,6 +100,10 @@ type grantRequest struct {
 type issuance struct {
 	authz    domain.Authorization
 	familyID string
+	// parentID is the refresh token rotated to mint this one ("" for a
+	// code exchange); forked marks a grace replay's successor.
+	parentID string
+	forked   bool
 	scopes   []string
 	// For the standard flow's ID token: the code's nonce and when the user
 	// signed in (kept along the refresh chain).
@@ -304,7 +308,8 @@ func (s *Service) storeRefresh(ctx context.Context, t grantRequest, iss issuance
 	err := s.grants.CreateRefreshToken(ctx, domain.RefreshToken{
 		ID: uuid.NewString(), Hash: secret.Hash(refresh), AuthorizationID: iss.authz.ID, FamilyID: iss.familyID,
 		ClientID: t.app.ClientID, UserID: iss.authz.UserID, SecretID: t.sec.ID, Scopes: iss.scopes,
-		CreatedAt: t.now, ExpiresAt: t.now.Add(s.cfg.RefreshTTL), AuthTime: iss.authTime,
+		CreatedAt: t.now, ExpiresAt: t.now.Add(s.cfg.RefreshTTL), ParentID: iss.parentID, Forked: iss.forked,
+		AuthTime: iss.authTime,
 	})
 	if err != nil {
 		return "", err

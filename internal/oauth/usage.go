@@ -26,6 +26,60 @@ type Usage struct {
 	mu       sync.Mutex
 	lastUsed map[string]time.Time
 	scopes   map[domain.ScopeUseKey]domain.ScopeUse
+
+	patStore PATUsageStore // nil: personal access token uses are dropped
+	patMu    sync.Mutex
+	patUses  map[string]domain.PATUse
+}
+
+// PATUsageStore persists a batch of personal access tokens' last uses.
+type PATUsageStore interface {
+	FlushPATUsage(ctx context.Context, uses map[string]domain.PATUse) error
+}
+
+// SetPATStore makes Flush write personal access tokens' last uses to st.
+// Call it before use.
+func (u *Usage) SetPATStore(st PATUsageStore) {
+	u.patStore = st
+	u.patUses = map[string]domain.PATUse{}
+}
+
+// RecordPAT notes that personal access token id was used at at from
+// address addr (the last use wins).
+func (u *Usage) RecordPAT(id string, at time.Time, addr string) {
+	if u.patStore == nil {
+		return
+	}
+	u.patMu.Lock()
+	if prev, ok := u.patUses[id]; !ok || !at.Before(prev.At) {
+		u.patUses[id] = domain.PATUse{At: at, Addr: addr}
+	}
+	u.patMu.Unlock()
+}
+
+// flushPATs writes the recorded token uses; on failure they are kept.
+func (u *Usage) flushPATs(ctx context.Context) error {
+	if u.patStore == nil {
+		return nil
+	}
+	u.patMu.Lock()
+	uses := u.patUses
+	u.patUses = map[string]domain.PATUse{}
+	u.patMu.Unlock()
+	if len(uses) == 0 {
+		return nil
+	}
+	if err := u.patStore.FlushPATUsage(ctx, uses); err != nil {
+		u.patMu.Lock()
+		for id, v := range uses {
+			if prev, ok := u.patUses[id]; !ok || v.At.After(prev.At) {
+				u.patUses[id] = v
+			}
+		}
+		u.patMu.Unlock()
+		return err
+	}
+	return nil
 }
 
 // NewUsage returns an empty recorder writing to st.
@@ -59,6 +113,9 @@ func (u *Usage) RecordScope(id, scope, satisfiedBy string, at time.Time) {
 // Flush writes what was recorded since the previous flush in one
 // transaction. On failure the facts are kept for the next flush.
 func (u *Usage) Flush(ctx context.Context) error {
+	if err := u.flushPATs(ctx); err != nil {
+		return err
+	}
 	u.mu.Lock()
 	last, scopes := u.lastUsed, u.scopes
 	u.lastUsed, u.scopes = map[string]time.Time{}, map[domain.ScopeUseKey]domain.ScopeUse{}

@@ -16,7 +16,7 @@ import (
 func joinApps(a []reports.AppRef) string {
 	s := make([]string, len(a))
 	for i, x := range a {
-		s[i] = x.Name + " (" + x.ClientID + ")"
+		s[i] = x.Name + " (" + x.ClientID + ")" + via(x.Via)
 	}
 	return strings.Join(s, "; ")
 }
@@ -24,9 +24,17 @@ func joinApps(a []reports.AppRef) string {
 func joinUsers(u []reports.UserRef) string {
 	s := make([]string, len(u))
 	for i, x := range u {
-		s[i] = x.Username
+		s[i] = x.Username + via(x.Via)
 	}
 	return strings.Join(s, " ")
+}
+
+// via marks a holder through wider scopes: " [via vso.code_full]".
+func via(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return " [via " + strings.Join(v, ",") + "]"
 }
 
 func lastUsed(t *time.Time) string {

@@ -92,10 +92,19 @@ func TestInventory(t *testing.T) {
 		{Scope: "vso.tokenadministration", Authorizations: 1, Uses: -2, LastUsedAt: tp(ago(10 * day))},
 	}
 	rows := reports.Inventory(cat, stats, now, 90, false)
-	if got, want := scopesOf(rows), []string{"vso.code_write", "vso.tokens", "vso.tokenadministration", "vso.work", "vso.zzz_unknown"}; !slices.Equal(got, want) {
+	// vso.code_write includes vso.code, vso.hooks, vso.hooks_write and
+	// vso.profile: they are held through it and get rows of their own.
+	if got, want := scopesOf(rows), []string{"vso.code", "vso.code_write", "vso.hooks", "vso.hooks_write", "vso.tokens", "vso.tokenadministration", "vso.profile", "vso.work", "vso.zzz_unknown"}; !slices.Equal(got, want) {
 		t.Fatalf("scopes %v, want %v (catalog order, unknown last)", got, want)
 	}
 	by := rowsByScope(rows)
+	if r := by["vso.code"]; r.AppCount != 0 || r.Authorizations != 0 || len(r.Through) != 1 ||
+		r.Through[0] != (reports.ViaCount{Scope: "vso.code_write", Apps: 1, Authorizations: 1}) {
+		t.Errorf("vso.code: %+v, want held only through vso.code_write (1 app, 1 authorization)", r)
+	}
+	if r := by["vso.work"]; len(r.Through) != 0 {
+		t.Errorf("vso.work is held through %+v, want only directly", r.Through)
+	}
 	for _, c := range []struct {
 		scope  string
 		unused bool

@@ -13,25 +13,51 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/scope"
 )
 
-// AppRef names an app.
+// AppRef names an app. Via is empty when the app registers the row's
+// scope itself; otherwise it lists the registered scopes that include it
+// (e.g. ["vso.code_full"]).
 type AppRef struct {
-	ClientID string `json:"client_id"`
-	Name     string `json:"name"`
+	ClientID string   `json:"client_id"`
+	Name     string   `json:"name"`
+	Via      []string `json:"via,omitempty"`
 }
 
-// UserRef names a user.
+// UserRef names a user. Via is empty when one of the user's active
+// authorizations grants the row's scope itself; otherwise it lists the
+// granted scopes that include it.
 type UserRef struct {
-	ID       string `json:"id"`
-	Username string `json:"username"`
+	ID       string   `json:"id"`
+	Username string   `json:"username"`
+	Via      []string `json:"via,omitempty"`
 }
 
-// ScopeRow is one scope in use (registered by an app not deleted or
-// granted by an active authorization): how many hold it and when it last
-// satisfied an API call. Unused means held but not used within the
-// report's window. Apps and Users list the holders when the caller fills
-// them (the full lists in reports, a preview on the dashboard); AppCount
-// and UserCount count them all (UserCount only when computed: -1
-// otherwise).
+// ViaCount is how many apps register, and how many active authorizations
+// grant, a wider scope that includes the row's scope (maintained counts:
+// an app registering two such scopes counts under each).
+type ViaCount struct {
+	Scope          string `json:"scope"`
+	Apps           int64  `json:"apps"`
+	Authorizations int64  `json:"active_authorizations"`
+}
+
+// Via returns the scopes among held that grant scope although they are
+// not scope itself: nil when scope itself is held (direct holding wins).
+func Via(scope string, held []string) []string {
+	if slices.Contains(held, scope) {
+		return nil
+	}
+	return held
+}
+
+// ScopeRow is one scope in effect: registered by an app not deleted or
+// granted by an active authorization, directly or through a scope that
+// includes it (scope.Catalog.Holders). AppCount and Authorizations count
+// the direct holders; Through counts, per including scope, those holding
+// it through that scope. Uses and LastUsed are the API calls the scope
+// itself satisfied. Unused means held but not used within the report's
+// window. Apps and Users list the holders, direct and through (Via),
+// when the caller fills them (the full lists in reports, a preview on the
+// dashboard); UserCount counts the users when computed (-1 otherwise).
 type ScopeRow struct {
 	Scope          string     `json:"scope"`
 	Name           string     `json:"name"`
@@ -40,6 +66,7 @@ type ScopeRow struct {
 	AppCount       int64      `json:"-"`
 	Apps           []AppRef   `json:"apps"`
 	Authorizations int        `json:"active_authorizations"`
+	Through        []ViaCount `json:"through"`
 	UserCount      int64      `json:"-"`
 	Users          []UserRef  `json:"users"`
 	Uses           int64      `json:"uses"`
@@ -48,44 +75,53 @@ type ScopeRow struct {
 }
 
 // Inventory builds the scope inventory from the maintained per-scope
-// counts (domain.ScopeStat): one row per scope in use, in catalog order
+// counts (domain.ScopeStat): one row per scope in effect — held directly,
+// or through a wider scope that includes it (Through) — in catalog order
 // (scopes the catalog does not know last, by id). A scope is Unused when
 // it did not satisfy a call at or after now-unusedDays. highOnly keeps
-// only high-privilege scopes. O(scopes): nothing here grows with apps or
-// authorizations.
+// only high-privilege scopes. O(scopes × includes): nothing here grows
+// with apps or authorizations.
 func Inventory(cat *scope.Catalog, stats []domain.ScopeStat, now time.Time, unusedDays int, highOnly bool) []ScopeRow {
 	byID := make(map[string]domain.ScopeStat, len(stats))
 	for _, st := range stats {
-		if st.Apps > 0 || st.Authorizations > 0 {
-			byID[st.Scope] = st
-		}
+		byID[st.Scope] = st
 	}
+	held := func(st domain.ScopeStat) bool { return st.Apps > 0 || st.Authorizations > 0 }
 	horizon := now.AddDate(0, 0, -unusedDays)
 	out := make([]ScopeRow, 0, len(byID))
-	add := func(id string, st domain.ScopeStat) {
+	add := func(id string, st domain.ScopeStat, through []ViaCount) {
 		sc, _ := cat.Lookup(id)
 		if highOnly && !sc.HighPrivilege {
 			return
 		}
 		r := ScopeRow{Scope: id, Name: sc.Name, Category: sc.Category, HighPrivilege: sc.HighPrivilege,
-			AppCount: st.Apps, Apps: []AppRef{}, Authorizations: int(st.Authorizations), UserCount: -1, Users: []UserRef{},
-			Uses: max(st.Uses, 0), LastUsed: st.LastUsedAt}
+			AppCount: max(st.Apps, 0), Apps: []AppRef{}, Authorizations: int(max(st.Authorizations, 0)), Through: through,
+			UserCount: -1, Users: []UserRef{}, Uses: max(st.Uses, 0), LastUsed: st.LastUsedAt}
 		r.Unused = r.LastUsed == nil || r.LastUsed.Before(horizon)
 		out = append(out, r)
 	}
+	known := map[string]bool{}
 	for _, sc := range cat.All() {
-		if st, ok := byID[sc.ID]; ok {
-			add(sc.ID, st)
-			delete(byID, sc.ID)
+		known[sc.ID] = true
+		through := []ViaCount{}
+		for _, h := range cat.Holders(sc.ID)[1:] {
+			if w := byID[h]; held(w) {
+				through = append(through, ViaCount{Scope: h, Apps: max(w.Apps, 0), Authorizations: max(w.Authorizations, 0)})
+			}
+		}
+		if st := byID[sc.ID]; held(st) || len(through) > 0 {
+			add(sc.ID, st, through)
 		}
 	}
 	rest := make([]string, 0, len(byID))
-	for id := range byID {
-		rest = append(rest, id)
+	for id, st := range byID {
+		if !known[id] && held(st) {
+			rest = append(rest, id)
+		}
 	}
 	sort.Strings(rest)
 	for _, id := range rest {
-		add(id, byID[id])
+		add(id, byID[id], []ViaCount{})
 	}
 	return out
 }

@@ -447,6 +447,27 @@ func (c *Catalog) Expand(ids []string) []string {
 	return out
 }
 
+// Holders returns the scopes that grant id: id itself first, then every
+// catalog scope that transitively includes it, in catalog (file) order;
+// e.g. "vso.code_write" → ["vso.code_write", "vso.code_manage",
+// "vso.code_full"]. It is the reverse of [Catalog.Expand], read from the same
+// reach rows as [Catalog.Satisfies], so "who holds X" (directly or through
+// a wider scope) and "does this grant satisfy X" cannot disagree. An unknown
+// id is held only by itself: [id].
+func (c *Catalog) Holders(id string) []string {
+	out := []string{id}
+	r, ok := c.index[id]
+	if !ok {
+		return out
+	}
+	for i := range c.scopes {
+		if i != r && has(c.row(i), r) {
+			out = append(out, c.scopes[i].ID)
+		}
+	}
+	return out
+}
+
 // scopeTokenByte marks the bytes RFC 6749 §3.3 allows in a scope-token:
 // %x21 / %x23-5B / %x5D-7E.
 var scopeTokenByte = func() (t [256]bool) {

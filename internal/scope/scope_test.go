@@ -32,7 +32,7 @@ func TestDefault(t *testing.T) {
 		t.Error("Default() returned different catalogs on two calls")
 	}
 	all := c.All()
-	if got, want := len(all), 86; got != want {
+	if got, want := len(all), 90; got != want {
 		t.Fatalf("len(All()) = %d, want %d", got, want)
 	}
 	file := fileScopes(t)
@@ -460,5 +460,29 @@ func TestIntersect(t *testing.T) {
 	}
 	if got := c.SatisfiedBy([]string{"vso.work", "vso.code_write"}, "vso.code"); got != "vso.code_write" {
 		t.Errorf("SatisfiedBy = %q", got)
+	}
+}
+
+func TestHolders(t *testing.T) {
+	c := Default()
+	got := c.Holders("vso.code_write")
+	if got[0] != "vso.code_write" {
+		t.Fatalf("Holders(vso.code_write)[0] = %q, want the scope itself", got[0])
+	}
+	for _, h := range got {
+		if !c.Satisfies([]string{h}, "vso.code_write") {
+			t.Errorf("%s is listed as a holder but does not satisfy vso.code_write", h)
+		}
+	}
+	for _, sc := range c.All() {
+		if c.Satisfies([]string{sc.ID}, "vso.code_write") && !slices.Contains(got, sc.ID) {
+			t.Errorf("%s satisfies vso.code_write but is not listed as a holder", sc.ID)
+		}
+	}
+	if !slices.Contains(got, "vso.code_full") {
+		t.Errorf("Holders(vso.code_write) = %v, want vso.code_full among them", got)
+	}
+	if got := c.Holders("nope"); !slices.Equal(got, []string{"nope"}) {
+		t.Errorf("Holders(unknown) = %v", got)
 	}
 }

@@ -27,10 +27,13 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/federation"
 	"github.com/oauthdesk/oauthdesk/internal/jobs"
 	"github.com/oauthdesk/oauthdesk/internal/keyseal"
 	"github.com/oauthdesk/oauthdesk/internal/metrics"
 	"github.com/oauthdesk/oauthdesk/internal/oauth"
+	"github.com/oauthdesk/oauthdesk/internal/pat"
+	"github.com/oauthdesk/oauthdesk/internal/safeout"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
 	"github.com/oauthdesk/oauthdesk/internal/store"
 	"github.com/oauthdesk/oauthdesk/internal/web"
@@ -71,8 +74,11 @@ type Config struct {
 	HashConcurrency int
 	// HashWait is how long a sign-in waits for a hashing slot before 503 (0: 2 s).
 	HashWait time.Duration
-	Log      *slog.Logger
-	Now      func() time.Time
+	// DirectorySyncInterval is how often the directory sync runs (0:
+	// jobs.DefaultDirectorySyncInterval; < 0: never).
+	DirectorySyncInterval time.Duration
+	Log                   *slog.Logger
+	Now                   func() time.Time
 }
 
 // DefaultRefreshGrace is the refresh grace window when none is configured:
@@ -106,7 +112,7 @@ func (rc ReportConfig) sinks() ([]jobs.Sink, error) {
 	if rc.Webhook != "" {
 		u, err := url.Parse(rc.Webhook)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, apperr.Errorf(apperr.Invalid, "--report-webhook %q must be an http(s) URL", rc.Webhook)
+			return nil, apperr.Errorf(apperr.Invalid, "--report-webhook %s must be an http(s) URL", safeout.RedactURL(rc.Webhook))
 		}
 		out = append(out, jobs.WebhookSink{URL: rc.Webhook, Attempts: 3, Backoff: 500 * time.Millisecond, Timeout: 10 * time.Second})
 	}
@@ -133,15 +139,19 @@ func (rc ReportConfig) sinks() ([]jobs.Sink, error) {
 
 // App is a wired oauthdesk instance.
 type App struct {
-	DB      *store.DB
-	OAuth   *oauth.Service
-	Admin   *admin.Service
-	Web     *web.Server
+	DB    *store.DB
+	OAuth *oauth.Service
+	Admin *admin.Service
+	Web   *web.Server
+	// PATs is the personal access token slice.
+	PATs    *pat.Service
 	cfg     Config
 	watcher *store.ChangeWatcher
 	usage   *oauth.Usage
 	// Reports is the expiry-report scheduler.
 	Reports *jobs.Scheduler
+	// Federation signs people in through the directory connectors.
+	Federation *federation.Service
 	// KeyFile is the key file in use; KeyFileCreated reports that this
 	// start created it (the caller prints its path: back it up).
 	KeyFile        string
@@ -154,6 +164,32 @@ func newAdmin(db *store.DB, cat *scope.Catalog, cfg Config) *admin.Service {
 	a := admin.NewService(db, cat, cfg.Now, cfg.SecretLifetime)
 	a.SetHashConcurrency(cfg.HashConcurrency, cmp.Or(cfg.HashWait, 2*time.Second))
 	return a
+}
+
+// newPATs wires the personal access token slice, with mail to token
+// owners when an SMTP server is configured.
+func newPATs(db *store.DB, cat *scope.Catalog, cfg Config) *pat.Service {
+	p := pat.NewService(db, cat, cfg.Now)
+	if cfg.Reports.SMTPURL != "" {
+		if u, err := jobs.ParseSMTPURL(cfg.Reports.SMTPURL); err == nil {
+			m := jobs.MailSink{SMTP: u, From: cmp.Or(cfg.Reports.From, "oauthdesk@localhost"), Timeout: 30 * time.Second}
+			p.SetMailer(m.Send)
+		}
+	}
+	return p
+}
+
+// OpenPATs is OpenAdmin for the personal access token commands of the
+// CLI. Close the returned database when done.
+func OpenPATs(ctx context.Context, cfg Config) (*pat.Service, *admin.Service, *store.DB, error) {
+	a, db, err := OpenAdmin(ctx, cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cfg.Now == nil {
+		cfg.Now = func() time.Time { return time.Now().UTC() }
+	}
+	return newPATs(db, scope.Default(), cfg), a, db, nil
 }
 
 // OpenAdmin opens and migrates the database of cfg.DBPath and wires the
@@ -174,6 +210,45 @@ func OpenAdmin(ctx context.Context, cfg Config) (*admin.Service, *store.DB, erro
 		return nil, nil, err
 	}
 	return newAdmin(db, scope.Default(), cfg), db, nil
+}
+
+// loadSealer loads (or, for a new database, creates) the key file.
+// Errors: Invalid when the key file is new but the database already
+// holds sealed signing keys.
+func loadSealer(ctx context.Context, db *store.DB, cfg Config) (*keyseal.Sealer, bool, error) {
+	sealer, keyCreated, err := keyseal.LoadFile(cfg.KeyFilePath())
+	if err != nil {
+		return nil, false, err
+	}
+	if keyCreated {
+		if existing, err := db.SigningKeys(ctx); err != nil || slices.ContainsFunc(existing, func(k domain.SigningKey) bool { return keyseal.Sealed(k.PrivateKey) }) {
+			// A new key file for a database that already has keys could
+			// never open them: refuse rather than start unable to sign.
+			_ = os.Remove(sealer.Path())
+			return nil, false, apperr.Errorf(apperr.Invalid, "the key file %s does not exist but the database %s already holds signing keys: start with the key file that was created with this database", sealer.Path(), cfg.DBPath)
+		}
+	}
+	return sealer, keyCreated, nil
+}
+
+// OpenFederation opens and migrates the database of cfg.DBPath and wires
+// the admin and federation services with the key file, without HTTP or
+// background jobs: the root of the CLI's connector and directory
+// commands. Close the returned database when done.
+func OpenFederation(ctx context.Context, cfg Config) (*federation.Service, *store.DB, error) {
+	if cfg.Now == nil {
+		cfg.Now = func() time.Time { return time.Now().UTC() }
+	}
+	a, db, err := OpenAdmin(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	sealer, _, err := loadSealer(ctx, db, cfg)
+	if err != nil {
+		_ = db.Close()
+		return nil, nil, err
+	}
+	return federation.New(db, sealer, a, cfg.Now, cfg.Log), db, nil
 }
 
 // Open opens and migrates the database and wires every layer. Errors:
@@ -201,17 +276,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if _, err := db.Migrate(ctx); err != nil {
 		return fail(err)
 	}
-	sealer, keyCreated, err := keyseal.LoadFile(cfg.KeyFilePath())
+	sealer, keyCreated, err := loadSealer(ctx, db, cfg)
 	if err != nil {
 		return fail(err)
-	}
-	if keyCreated {
-		if existing, err := db.SigningKeys(ctx); err != nil || slices.ContainsFunc(existing, func(k domain.SigningKey) bool { return keyseal.Sealed(k.PrivateKey) }) {
-			// A new key file for a database that already has keys could
-			// never open them: refuse rather than start unable to sign.
-			_ = os.Remove(sealer.Path())
-			return fail(apperr.Errorf(apperr.Invalid, "the key file %s does not exist but the database %s already holds signing keys: start with the key file that was created with this database", sealer.Path(), cfg.DBPath))
-		}
 	}
 	keys, err := oauth.LoadKeys(ctx, db, sealer, cfg.Now(), max(cfg.AccessTTL, time.Hour))
 	if err != nil {
@@ -225,8 +292,12 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	ocfg := oauth.Config{Issuer: cfg.BaseURL, AccessTTL: cfg.AccessTTL, RefreshGrace: max(cfg.RefreshGrace, 0)}
 	usage := oauth.NewUsage(db, cfg.Log)
 	guard := oauth.NewGuard(db, db, watcher, max(cfg.AccessTTL, time.Hour), cfg.Now)
+	guard.SetRules(db)
+	usage.SetPATStore(db)
 	o := oauth.NewService(ocfg, db, cat, keys, guard, usage, cfg.Now, cfg.Log)
+	o.SetPATs(db)
 	a := newAdmin(db, cat, cfg)
+	pats := newPATs(db, cat, cfg)
 	proxies, err := ParseCIDRs(cfg.TrustedProxies)
 	if err != nil {
 		_ = watcher.Close()
@@ -245,12 +316,16 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		_ = watcher.Close()
 		return fail(err)
 	}
-	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiryTimes, cfg.Thresholds, cfg.Now))
+	fed := federation.New(db, sealer, a, cfg.Now, cfg.Log)
+	syncFailures := metrics.NewDirectorySyncFailures()
+	fed.SyncFailures = func(name string) { syncFailures.WithLabelValues(name).Inc() }
+	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiryTimes, cfg.Thresholds, cfg.Now), syncFailures)
 	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), Thresholds: cfg.Thresholds, Metrics: mx, Reports: sched,
 		Ready: cachedProbe(db.ProbeWrite, time.Second), MetricsToken: cfg.MetricsToken, MetricsNeedToken: cfg.MetricsNeedToken,
-		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute},
+		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute,
+		PATs: pats, PATUsage: usage, Federation: fed},
 		o, a, cat, cfg.Log, cfg.Now)
-	return &App{DB: db, OAuth: o, Admin: a, Web: w, cfg: cfg, watcher: watcher, usage: usage, Reports: sched,
+	return &App{DB: db, OAuth: o, Admin: a, Web: w, PATs: pats, cfg: cfg, watcher: watcher, usage: usage, Reports: sched, Federation: fed,
 		KeyFile: sealer.Path(), KeyFileCreated: keyCreated}, nil
 }
 
@@ -340,6 +415,24 @@ func (a *App) RunJobs(ctx context.Context) {
 		a.Admin.RunFailedSignInAudit(ctx, 15*time.Second, func(err error) { a.cfg.Log.Error("audit failed sign-ins", "err", err) })
 		close(failedDone)
 	}()
+	syncDone := make(chan struct{})
+	go func() {
+		every := cmp.Or(a.cfg.DirectorySyncInterval, jobs.DefaultDirectorySyncInterval)
+		jobs.RunDirectorySync(ctx, a.DB, every, func(ctx context.Context) error {
+			_, err := a.Federation.Sync(ctx)
+			return err
+		}, a.cfg.Now, a.cfg.Log)
+		close(syncDone)
+	}()
+	defer func() { <-syncDone }()
+	notify := func() {
+		if n, err := a.PATs.NotifyExpiring(ctx); err != nil {
+			a.cfg.Log.Error("personal access tokens: expiry notices", "err", err)
+		} else if n > 0 {
+			a.cfg.Log.Info("personal access tokens: expiry notices", "tokens", n)
+		}
+	}
+	notify()
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	kt := time.NewTicker(oauth.KeyReload)
@@ -355,6 +448,7 @@ func (a *App) RunJobs(ctx context.Context) {
 				a.cfg.Log.Error("reload signing keys", "err", err)
 			}
 		case <-t.C:
+			notify()
 			if err := a.DB.PruneSessions(ctx); err != nil {
 				a.cfg.Log.Error("prune sessions", "err", err)
 			}

@@ -43,6 +43,7 @@ var suite = []struct {
 	{"Seed", testSeed},
 	{"LastAdminRace", testLastAdminRace},
 	{"LastOwnerRace", testLastOwnerRace},
+	{"ForkSiblingsOneRotates", testForkSiblingsOneRotates},
 }
 
 // RunTests runs the conformance suite against the databases newDB returns

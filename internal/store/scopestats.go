@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
@@ -131,78 +133,124 @@ func (db *DB) ScopeUserCounts(ctx context.Context) (map[string]int64, error) {
 	return out, nil
 }
 
-// ScopeApps returns up to limit apps not deleted that register scope, by
-// client id after the client id after ("" from the start), each with its
-// owner's username and active authorization count, and the client id to
-// continue after ("" on the last page). Index: app_scopes primary key.
-func (db *DB) ScopeApps(ctx context.Context, scope, after string, limit int) ([]domain.App, string, error) {
+// scopeKeys is the keyset walk shared by the holder lists: branch is one
+// SELECT of (k, scope) for one scope (three placeholders: scope, after,
+// limit), keyset-ordered on k along an index; it runs once per scope of
+// scopes, UNION ALL, each branch reading at most limit+1 index entries. It
+// returns the limit smallest distinct keys after after, which scopes of
+// scopes each holds (every one: a key among the first limit of the union is
+// among the first limit of each branch that has it), and the key to
+// continue after ("" on the last page).
+func (db *DB) scopeKeys(ctx context.Context, what, branch string, scopes []string, after string, limit int) ([]string, map[string][]string, string, error) {
 	limit = max(1, min(limit, 1000))
-	var rows []appListRow
-	err := db.rd(ctx).Raw(`SELECT a.*, u.username AS owner_username FROM app_scopes s
-JOIN apps a ON a.client_id = s.client_id JOIN users u ON u.id = a.owner_id
-WHERE s.scope = ? AND s.client_id > ? ORDER BY s.client_id LIMIT ?`, scope, after, limit+1).Scan(&rows).Error
-	if err != nil {
-		return nil, "", translate(err, "apps")
+	if len(scopes) == 0 {
+		return nil, map[string][]string{}, "", nil
 	}
+	var sql strings.Builder
+	args := make([]any, 0, 3*len(scopes))
+	for i, sc := range scopes {
+		if i > 0 {
+			sql.WriteString(" UNION ALL ")
+		}
+		fmt.Fprintf(&sql, "SELECT k, scope FROM (%s) b%d", branch, i)
+		args = append(args, sc, after, limit+1)
+	}
+	var rows []struct {
+		K     string
+		Scope string
+	}
+	if err := db.rd(ctx).Raw(sql.String(), args...).Scan(&rows).Error; err != nil {
+		return nil, nil, "", translate(err, what)
+	}
+	held := map[string][]string{}
+	var keys []string
+	for _, r := range rows {
+		if _, ok := held[r.K]; !ok {
+			keys = append(keys, r.K)
+		}
+		held[r.K] = append(held[r.K], r.Scope)
+	}
+	slices.Sort(keys)
 	next := ""
-	if len(rows) > limit {
-		rows = rows[:limit]
-		next = rows[limit-1].App.ClientID
+	if len(keys) > limit {
+		for _, k := range keys[limit:] {
+			delete(held, k)
+		}
+		keys = keys[:limit]
+		next = keys[limit-1]
+	}
+	return keys, held, next, nil
+}
+
+// ScopeApps returns up to limit apps not deleted that register any of
+// scopes (a scope and the scopes that include it: scope.Catalog.Holders),
+// by client id after the client id after ("" from the start), each with
+// its owner's username and active authorization count; which of scopes
+// each registers (by client id); and the client id to continue after (""
+// on the last page). Index: app_scopes primary key, one range per scope.
+func (db *DB) ScopeApps(ctx context.Context, scopes []string, after string, limit int) ([]domain.App, map[string][]string, string, error) {
+	keys, held, next, err := db.scopeKeys(ctx, "apps",
+		`SELECT client_id AS k, scope FROM app_scopes WHERE scope = ? AND client_id > ? ORDER BY client_id LIMIT ?`, scopes, after, limit)
+	if err != nil || len(keys) == 0 {
+		return nil, held, next, err
+	}
+	var rows []appListRow
+	err = db.rd(ctx).Raw(`SELECT a.*, u.username AS owner_username FROM apps a JOIN users u ON u.id = a.owner_id
+WHERE a.client_id IN ? ORDER BY a.client_id`, keys).Scan(&rows).Error
+	if err != nil {
+		return nil, nil, "", translate(err, "apps")
 	}
 	out := make([]domain.App, len(rows))
 	for i, r := range rows {
 		out[i] = r.domain()
 	}
-	return out, next, nil
+	return out, held, next, nil
 }
 
 // ScopeAuthorizations returns up to limit active authorizations that grant
-// scope, by id after the id after ("" from the start), with usernames and
-// app names, and the id to continue after ("" on the last page). Index:
-// authorization_scopes primary key.
-func (db *DB) ScopeAuthorizations(ctx context.Context, scope, after string, limit int) ([]domain.Authorization, string, error) {
-	limit = max(1, min(limit, 1000))
-	var rows []authorizationListRow
-	err := db.rd(ctx).Raw(`SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name, a.company AS app_company, a.app_url
-FROM authorization_scopes s JOIN authorizations z ON z.id = s.authorization_id
-JOIN users u ON u.id = z.user_id JOIN apps a ON a.client_id = z.client_id
-WHERE s.scope = ? AND s.authorization_id > ? ORDER BY s.authorization_id LIMIT ?`, scope, after, limit+1).Scan(&rows).Error
-	if err != nil {
-		return nil, "", translate(err, "authorizations")
+// any of scopes, by id after the id after ("" from the start), with
+// usernames and app names; which of scopes each grants (by authorization
+// id); and the id to continue after ("" on the last page). Index:
+// authorization_scopes primary key, one range per scope.
+func (db *DB) ScopeAuthorizations(ctx context.Context, scopes []string, after string, limit int) ([]domain.Authorization, map[string][]string, string, error) {
+	keys, held, next, err := db.scopeKeys(ctx, "authorizations",
+		`SELECT authorization_id AS k, scope FROM authorization_scopes WHERE scope = ? AND authorization_id > ? ORDER BY authorization_id LIMIT ?`, scopes, after, limit)
+	if err != nil || len(keys) == 0 {
+		return nil, held, next, err
 	}
-	next := ""
-	if len(rows) > limit {
-		rows = rows[:limit]
-		next = rows[limit-1].Authorization.ID
+	var rows []authorizationListRow
+	err = db.rd(ctx).Raw(`SELECT z.*, u.username, u.display_name AS user_display_name, a.name AS app_name, a.company AS app_company, a.app_url
+FROM authorizations z JOIN users u ON u.id = z.user_id JOIN apps a ON a.client_id = z.client_id
+WHERE z.id IN ? ORDER BY z.id`, keys).Scan(&rows).Error
+	if err != nil {
+		return nil, nil, "", translate(err, "authorizations")
 	}
 	out := make([]domain.Authorization, len(rows))
 	for i, r := range rows {
 		out[i] = r.domain()
 	}
-	return out, next, nil
+	return out, held, next, nil
 }
 
-// ScopeUsers returns up to limit distinct users holding scope through an
-// active authorization, by user id after the id after, and the id to
-// continue after ("" on the last page). Index: authorization_scopes_by_user.
-func (db *DB) ScopeUsers(ctx context.Context, scope, after string, limit int) ([]domain.User, string, error) {
-	limit = max(1, min(limit, 1000))
-	var rows []userRow
-	err := db.rd(ctx).Raw(`SELECT u.* FROM (SELECT DISTINCT user_id FROM authorization_scopes WHERE scope = ? AND user_id > ? ORDER BY user_id LIMIT ?) h
-JOIN users u ON u.id = h.user_id ORDER BY u.id`, scope, after, limit+1).Scan(&rows).Error
-	if err != nil {
-		return nil, "", translate(err, "users")
+// ScopeUsers returns up to limit distinct users holding any of scopes
+// through an active authorization, by user id after the id after; which of
+// scopes each holds (by user id); and the id to continue after ("" on the
+// last page). Index: authorization_scopes_by_user, one range per scope.
+func (db *DB) ScopeUsers(ctx context.Context, scopes []string, after string, limit int) ([]domain.User, map[string][]string, string, error) {
+	keys, held, next, err := db.scopeKeys(ctx, "users",
+		`SELECT DISTINCT user_id AS k, scope FROM authorization_scopes WHERE scope = ? AND user_id > ? ORDER BY user_id LIMIT ?`, scopes, after, limit)
+	if err != nil || len(keys) == 0 {
+		return nil, held, next, err
 	}
-	next := ""
-	if len(rows) > limit {
-		rows = rows[:limit]
-		next = rows[limit-1].ID
+	var rows []userRow
+	if err := db.rd(ctx).Raw(`SELECT * FROM users WHERE id IN ? ORDER BY id`, keys).Scan(&rows).Error; err != nil {
+		return nil, nil, "", translate(err, "users")
 	}
 	out := make([]domain.User, len(rows))
 	for i, r := range rows {
 		out[i] = r.domain()
 	}
-	return out, next, nil
+	return out, held, next, nil
 }
 
 // MoveScopeUses moves n uses credited to the scope from to the scope to

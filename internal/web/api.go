@@ -1,6 +1,9 @@
 package web
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +15,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/oauth"
+	"github.com/oauthdesk/oauthdesk/internal/pat"
 )
 
 // Scopes the REST APIs require.
@@ -37,13 +41,13 @@ type APIRoute struct {
 
 // apiRoutes lists every REST API oauthdesk serves.
 func (s *Server) apiRoutes() []APIRoute {
-	return []APIRoute{
+	return append([]APIRoute{
 		{http.MethodGet, "/profile/profiles/me", ScopeProfile, false, s.profileMe, false},
 		{http.MethodPost, "/delegatedauth/registrationsecret/:client_id", ScopeTokens, false, s.apiRegistrationSecret, true},
 		{http.MethodPut, "/delegatedauth/registrationsecret/:client_id", ScopeTokens, false, s.apiRegistrationSecret, true},
 		{http.MethodGet, "/tokenadmin/authorizations", ScopeTokenAdministration, true, s.apiListAuthorizations, false},
 		{http.MethodPost, "/tokenadmin/revocations", ScopeTokenAdministration, true, s.apiRevokeAuthorizations, false},
-	}
+	}, s.patRoutes()...)
 }
 
 // APIRoutes lists the REST APIs and their scopes (without handlers).
@@ -62,8 +66,10 @@ func (s *Server) requireAPI(r APIRoute) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			p, _ := c.Get(ctxPrincipal).(oauth.Principal)
-			if err := s.oauth.Require(p, r.Scope); err != nil {
-				return err
+			if r.Scope != "" { // "": any valid credential (the PAT validation API)
+				if err := s.oauth.Require(p, r.Scope); err != nil {
+					return err
+				}
 			}
 			if r.AdminOnly || r.OwnerOrAdmin {
 				u, err := s.admin.User(c.Request().Context(), p.UserID)
@@ -85,7 +91,9 @@ func (s *Server) requireAPI(r APIRoute) echo.MiddlewareFunc {
 				req := c.Request()
 				c.SetRequest(req.WithContext(audit.WithActor(req.Context(), audit.Actor{Name: u.Username, ID: u.ID, RemoteAddr: clientIP(c)})))
 			}
-			s.oauth.RecordUse(p, r.Scope)
+			if r.Scope != "" {
+				s.oauth.RecordUse(p, r.Scope)
+			}
 			return next(c)
 		}
 	}
@@ -177,10 +185,22 @@ type revocationRequest struct {
 }
 
 // apiRevokeAuthorizations is POST /_apis/tokenadmin/revocations (scope
-// vso.tokenadministration, admins): revokes and answers {"revoked": n}.
+// vso.tokenadministration, admins). The hosted service's body, an array
+// [{"authorizationId": "…"}, …] (tokenAdmin.json 7.1
+// TokenAdminRevocation; at most 1,000), revokes each personal access
+// token or OAuth authorization named and answers 204. The object form
+// {"authorizationId"} or {"userId", "clientId"} revokes OAuth
+// authorizations and answers {"revoked": n}.
 func (s *Server) apiRevokeAuthorizations(c echo.Context) error {
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, 1<<20))
+	if err != nil {
+		return apperr.Errorf(apperr.Invalid, "The body could not be read.")
+	}
+	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '[' {
+		return s.apiRevokeList(c, trimmed)
+	}
 	var req revocationRequest
-	if err := c.Bind(&req); err != nil {
+	if err := json.Unmarshal(body, &req); err != nil && len(bytes.TrimSpace(body)) > 0 {
 		return apperr.Errorf(apperr.Invalid, "The body must be JSON: {\"authorizationId\"} or {\"userId\", \"clientId\"}.")
 	}
 	ctx := c.Request().Context()
@@ -201,4 +221,51 @@ func (s *Server) apiRevokeAuthorizations(c echo.Context) error {
 		}
 	}
 	return c.JSON(http.StatusOK, map[string]int{"revoked": n})
+}
+
+// apiRevokeList revokes the array form's entries: personal access tokens
+// first, the rest as OAuth authorizations; unknown ids are ignored (the
+// answer is 204 either way, as the service's).
+func (s *Server) apiRevokeList(c echo.Context, body []byte) error {
+	var list []revocationRequest
+	if err := json.Unmarshal(body, &list); err != nil {
+		return apperr.Errorf(apperr.Invalid, "The body must be JSON: [{\"authorizationId\": \"…\"}].")
+	}
+	if len(list) > 1000 {
+		return apperr.Errorf(apperr.Invalid, "At most 1000 revocations per call.")
+	}
+	ctx := c.Request().Context()
+	var ids []string
+	for _, r := range list {
+		if r.AuthorizationID == "" {
+			return apperr.Errorf(apperr.Invalid, "Each entry needs an authorizationId.")
+		}
+		ids = append(ids, r.AuthorizationID)
+	}
+	patIDs := map[string]bool{}
+	if s.pats != nil {
+		for _, id := range ids {
+			if _, err := s.pats.Get(ctx, id, ""); err == nil {
+				patIDs[id] = true
+			}
+		}
+		var list []string
+		for id := range patIDs {
+			list = append(list, id)
+		}
+		if len(list) > 0 {
+			if _, err := s.pats.RevokeIDs(ctx, list, pat.ByAdmin); err != nil {
+				return err
+			}
+		}
+	}
+	for _, id := range ids {
+		if patIDs[id] {
+			continue
+		}
+		if _, err := s.admin.RevokeAuthorization(ctx, id, ""); err != nil && !apperr.Is(err, apperr.NotFound) && !apperr.Is(err, apperr.Invalid) {
+			return err
+		}
+	}
+	return c.NoContent(http.StatusNoContent)
 }

@@ -71,7 +71,8 @@ func (s *Server) planImport(c echo.Context, filename string, data []byte, apply 
 	var bad admin.ImportErrors
 	switch {
 	case errors.As(err, &bad):
-		for _, x := range bad {
+		p.ProblemCount = len(bad)
+		for _, x := range bad[:min(len(bad), views.MaxImportProblems)] {
 			p.Problems = append(p.Problems, views.ImportProblemView{Line: x.Line, Reason: x.Reason})
 		}
 		return s.renderImport(c, p, http.StatusUnprocessableEntity)

@@ -235,6 +235,9 @@ func (s *Server) bearer(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(ctxPrincipal, p)
+		if p.PATID != "" && s.patUsage != nil {
+			s.patUsage.RecordPAT(p.PATID, s.now(), clientIP(c))
+		}
 		return next(c)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/views"
@@ -99,8 +100,18 @@ func (s *Server) myApps(c echo.Context) error {
 }
 
 // myAppNewForm is GET /profile/apps/new: the registration form of
-// /admin/apps/new, posting to /profile/apps.
+// /admin/apps/new, posting to /profile/apps. Under the "admins" policy a
+// non-administrator gets 403 with the message its POST would answer, not
+// a form that can only fail.
 func (s *Server) myAppNewForm(c echo.Context) error {
+	u, _ := currentUser(c)
+	policy, err := s.admin.RegistrationPolicy(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if policy == domain.PolicyAdmins && u.Role != domain.RoleAdmin {
+		return admin.ErrOnlyAdminsRegister
+	}
 	f := s.appForm(c, nil, nil, "")
 	f.Nav = s.nav(c, "myapps")
 	f.Action, f.Cancel = "/profile/apps", "/profile/apps"
@@ -344,37 +355,6 @@ func (s *Server) settingsRegistration(c echo.Context) error {
 		return err
 	}
 	return s.flashTo(c, "/admin/settings", "App registration is now: "+v+".")
-}
-
-// passwordForm is GET /profile/password.
-func (s *Server) passwordForm(c echo.Context) error {
-	u, _ := currentUser(c)
-	return render(c, http.StatusOK, views.Password(views.PasswordPage{Nav: s.nav(c, "password"), Required: u.MustChangePassword,
-		Errors: map[string]string{}, Flash: s.sessions.PopString(c.Request().Context(), sessFlash)}))
-}
-
-// passwordChange is POST /profile/password (fields current_password,
-// new_password): needs the current password and at least 12 characters.
-func (s *Server) passwordChange(c echo.Context) error {
-	u, _ := currentUser(c)
-	err := s.admin.ChangePassword(c.Request().Context(), u.ID, c.FormValue("current_password"), c.FormValue("new_password"))
-	if apperr.Is(err, apperr.Invalid) {
-		return render(c, http.StatusUnprocessableEntity, views.Password(views.PasswordPage{Nav: s.nav(c, "password"),
-			Required: u.MustChangePassword, Errors: apperr.FieldErrors(err), Error: apperr.ErrorMessage(err)}))
-	}
-	if err != nil {
-		return err
-	}
-	// This session goes on (under a new token) with the user's new
-	// revision; every other session of the user ends.
-	ctx := c.Request().Context()
-	if err := s.sessions.RenewToken(ctx); err != nil {
-		return err
-	}
-	if now, err := s.admin.User(ctx, u.ID); err == nil {
-		s.sessions.Put(ctx, sessRevision, now.Revision)
-	}
-	return s.flashTo(c, "/profile/password", "Your password was changed. Your other sessions were signed out.")
 }
 
 // authorizePost is POST /oauth2/authorize, dispatched on what the body

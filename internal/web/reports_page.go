@@ -8,6 +8,7 @@ import (
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/safeout"
 	"github.com/oauthdesk/oauthdesk/views"
 )
 
@@ -18,7 +19,10 @@ func (s *Server) reportsPage(c echo.Context) error {
 	u, _ := currentUser(c)
 	p := views.ReportsPage{Nav: s.nav(c, "reports"), CanManage: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(ctx, sessFlash)}
 	if r := s.cfg.Reports; r != nil {
-		p.Schedule, p.Sinks = r.Schedule(), r.Sinks()
+		p.Schedule = r.Schedule()
+		for _, name := range r.Sinks() {
+			p.Sinks = append(p.Sinks, safeout.RedactSinkName(name))
+		}
 		if next := r.Next(); !next.IsZero() {
 			p.Next = next.UTC().Format("2006-01-02 15:04:05 UTC")
 		}
@@ -28,7 +32,7 @@ func (s *Server) reportsPage(c echo.Context) error {
 		}
 		for _, x := range runs {
 			p.Runs = append(p.Runs, views.ReportRunView{Started: x.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"), Trigger: x.Trigger,
-				Sink: x.Sink, Outcome: x.Outcome, Error: x.Error, Rows: x.Rows, Attempts: x.Attempts, Failed: x.Outcome != "ok"})
+				Sink: safeout.RedactSinkName(x.Sink), Outcome: x.Outcome, Error: x.Error, Rows: x.Rows, Attempts: x.Attempts, Failed: x.Outcome != "ok"})
 		}
 	}
 	return render(c, http.StatusOK, views.Reports(p))

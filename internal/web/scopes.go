@@ -75,13 +75,31 @@ func inventoryRow(r reports.ScopeRow) views.ScopeInventoryRow {
 	if r.LastUsed != nil {
 		v.LastUsed = stamp(*r.LastUsed)
 	}
+	v.Counts = "Registered directly by " + plural(r.AppCount, "app", "apps") + " · granted directly by " +
+		plural(int64(r.Authorizations), "active authorization", "active authorizations") + " · " + plural(r.Uses, "use", "uses")
+	apps := r.AppCount
+	for _, t := range r.Through {
+		apps += t.Apps
+		v.Through = append(v.Through, "through "+t.Scope+": "+plural(t.Apps, "app", "apps")+", "+
+			plural(t.Authorizations, "active authorization", "active authorizations"))
+	}
 	for _, a := range r.Apps {
-		v.Apps = append(v.Apps, views.Link{Label: a.Name, URL: "/admin/apps/" + a.ClientID + "/scopes"})
+		v.Apps = append(v.Apps, views.Link{Label: a.Name, URL: "/admin/apps/" + a.ClientID + "/scopes", Via: viaText(a.Via)})
 	}
 	for _, u := range r.Users {
-		v.Users = append(v.Users, views.Link{Label: u.Username, URL: "/admin/users/" + u.ID})
+		v.Users = append(v.Users, views.Link{Label: u.Username, URL: "/admin/users/" + u.ID, Via: viaText(u.Via)})
 	}
+	v.MoreApps = apps > int64(len(v.Apps))
 	return v
+}
+
+// viaText is "via vso.code_full" (or "via a, b") for a holding through
+// wider scopes, "" for a direct one.
+func viaText(via []string) string {
+	if len(via) == 0 {
+		return ""
+	}
+	return "via " + strings.Join(via, ", ")
 }
 
 // scopeHoldersPage is /admin/scopes/{scope}?tab=apps|authorizations&after=…:
@@ -111,11 +129,11 @@ func (s *Server) scopeHoldersPage(c echo.Context) error {
 	}
 	for _, a := range h.Apps {
 		p.Apps = append(p.Apps, views.ScopeAppRow{ClientID: a.ClientID, Name: a.Name, Company: a.Company, Owner: a.OwnerUsername,
-			ActiveAuthorizations: a.ActiveAuthorizations})
+			OwnerID: a.OwnerID, ActiveAuthorizations: a.ActiveAuthorizations, Via: viaText(h.Via[a.ClientID])})
 	}
 	for _, z := range h.Authorizations {
 		p.Authorizations = append(p.Authorizations, views.ScopeAuthorizationRow{ID: z.ID, UserID: z.UserID, Username: z.Username,
-			ClientID: z.ClientID, AppName: z.AppName, GrantedAt: day(z.GrantedAt), LastUsed: dayPtr(z.LastUsedAt)})
+			ClientID: z.ClientID, AppName: z.AppName, GrantedAt: day(z.GrantedAt), LastUsed: dayPtr(z.LastUsedAt), Via: viaText(h.Via[z.ID])})
 	}
 	return render(c, http.StatusOK, views.ScopeHolders(p))
 }

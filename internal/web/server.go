@@ -111,6 +111,12 @@ type Config struct {
 	// TokenPerMinute bounds POST /oauth2/token per client address (0:
 	// DefaultTokenPerMinute; < 0: no limit).
 	TokenPerMinute int
+	// Federation is sign-in through directory connectors; nil: none.
+	Federation Federation
+	// PATs is the personal access token slice (nil: no token pages or
+	// APIs); PATUsage batches their last uses.
+	PATs     PATs
+	PATUsage PATUsage
 }
 
 // csrfCookie holds the CSRF token (Echo's double-submit cookie).
@@ -144,6 +150,8 @@ type Server struct {
 	signinAddr  *limit.Keyed    // POST /signin per address; nil: off
 	signinFails *limit.Failures // failed sign-ins per username and address
 	tokenAddr   *limit.Keyed    // POST /oauth2/token per address; nil: off
+	pats        PATs            // nil: personal access tokens are off
+	patUsage    PATUsage
 }
 
 // New builds the server and its routes.
@@ -164,7 +172,7 @@ func New(cfg Config, o OAuth, a Admin, cat *scope.Catalog, log *slog.Logger, now
 		cfg.Thresholds = domain.DefaultThresholds
 	}
 	s := &Server{cfg: cfg, oauth: o, admin: a, scopes: cat, sessions: sm, log: log, now: now,
-		signinFails: limit.NewFailures(now)}
+		signinFails: limit.NewFailures(now), pats: cfg.PATs, patUsage: cfg.PATUsage}
 	s.oidc, _ = o.(OIDC)
 	if n := cfg.SignInPerMinute; n >= 0 {
 		s.signinAddr = limit.NewKeyed(cmp.Or(n, 20), time.Minute, now)
@@ -217,6 +225,9 @@ func (s *Server) routes() *echo.Echo {
 	for _, r := range s.apiRoutes() {
 		api.Add(r.Method, r.Path, r.Handler, s.bearer, s.requireAPI(r))
 	}
+	if s.pats != nil {
+		api.POST("/tokens/pats/leaked", s.apiPATsLeaked) // a scanner token, not a user's
+	}
 
 	e.GET("/assets/*", echo.WrapHandler(http.StripPrefix("/assets/", cacheAssets(noDirs(assets.FS, http.FileServer(http.FS(assets.FS)))))))
 
@@ -252,6 +263,8 @@ func (s *Server) routes() *echo.Echo {
 	b.GET("/", s.home)
 	b.GET("/signin", s.signinForm)
 	b.POST("/signin", s.signin, s.limitSignIn)
+	b.GET("/signin/:name", s.connectorSignin, s.limitSignIn)
+	b.GET("/signin/:name/callback", s.connectorCallback, s.limitSignIn)
 	b.GET("/signout", s.signoutForm)
 	b.POST("/signout", s.signout)
 	b.GET("/oauth2/authorize", s.authorize)
@@ -260,6 +273,15 @@ func (s *Server) routes() *echo.Echo {
 	b.GET("/profile/authorizations", s.profileAuthorizations, signedIn)
 	b.GET("/profile/authorizations/:id/revoke", s.profileRevokeConfirm, signedIn)
 	b.POST("/profile/authorizations/:id/revoke", s.profileRevoke, signedIn)
+	if s.pats != nil {
+		b.GET("/profile/tokens", s.profileTokens, signedIn)
+		b.POST("/profile/tokens", s.profileTokenCreate, signedIn)
+		b.GET("/profile/tokens/:id/edit", s.profileTokenEdit, signedIn)
+		b.POST("/profile/tokens/:id/edit", s.profileTokenUpdate, signedIn)
+		b.GET("/profile/tokens/:id/revoke", s.profileTokenRevokeConfirm, signedIn)
+		b.POST("/profile/tokens/:id/revoke", s.profileTokenRevoke, signedIn)
+		b.POST("/profile/notices/dismiss", s.profileNoticesDismiss, signedIn)
+	}
 	b.GET("/profile/password", s.passwordForm, signedIn)
 	b.POST("/profile/password", s.passwordChange, signedIn)
 
@@ -282,7 +304,7 @@ func (s *Server) routes() *echo.Echo {
 	own.GET("/delete", s.appDeleteConfirm)
 	own.POST("/delete", s.appDelete)
 
-	adm := b.Group("/admin", s.requireRole(domain.RoleAdmin, domain.RoleAuditor), s.policyBanner)
+	adm := b.Group("/admin", s.requireRole(domain.RoleAdmin, domain.RoleAuditor), s.policyBanner, s.withDirectoryProblems)
 	manage := s.requireRole(domain.RoleAdmin)
 	adm.GET("", s.overview)
 	adm.GET("/apps", s.appsList)
@@ -326,10 +348,26 @@ func (s *Server) routes() *echo.Echo {
 	adm.POST("/users/:id/reset-password", s.userReset, manage)
 	adm.GET("/users/:id/delete", s.userDeleteConfirm, manage)
 	adm.POST("/users/:id/delete", s.userDelete, manage)
+	if s.pats != nil {
+		adm.GET("/tokens", s.adminTokens)
+		adm.GET("/tokens/revoke", s.adminTokensBulkConfirm, manage)
+		adm.POST("/tokens/revoke", s.adminTokensBulkRevoke, manage)
+		adm.GET("/tokens/:id/revoke", s.adminTokenRevokeConfirm, manage)
+		adm.POST("/tokens/:id/revoke", s.adminTokenRevoke, manage)
+		adm.POST("/settings/pat-policy", s.settingsPATPolicy, manage)
+		adm.POST("/settings/pat-allowlist", s.settingsPATAllowlist, manage)
+		adm.POST("/settings/pat-violations/revoke", s.settingsPATViolationsRevoke, manage)
+	}
 	adm.GET("/settings", s.settingsPage)
 	adm.POST("/settings/third-party-oauth", s.settingsPolicy, manage)
 	adm.POST("/settings/secret-lifetime", s.settingsLifetime, manage)
 	adm.POST("/settings/app-registration", s.settingsRegistration, manage)
+	adm.GET("/settings/connectors", s.connectorsPage)
+	adm.POST("/settings/connectors", s.connectorAdd, manage)
+	adm.POST("/settings/connectors/:name/test", s.connectorTest, manage)
+	adm.GET("/settings/connectors/:name/remove", s.connectorRemoveConfirm, manage)
+	adm.POST("/settings/connectors/:name/remove", s.connectorRemove, manage)
+	adm.POST("/settings/local-signin", s.localSigninSet, manage)
 	adm.GET("/reports", s.reportsPage)
 	adm.POST("/reports/run", s.reportsRun, manage)
 	adm.GET("/audit", s.auditPage)

@@ -133,12 +133,15 @@ func (s *Server) requireRole(roles ...domain.Role) echo.MiddlewareFunc {
 func (s *Server) nav(c echo.Context, active string) views.Nav {
 	n := views.Nav{Active: active}
 	n.PolicyOff, _ = c.Get(ctxPolicyOff).(bool)
+	n.DirectoryProblems, _ = c.Get(ctxDirectoryProblems).([]string)
 	if t, ok := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string); ok {
 		n.CSRF = t
 	}
 	if u, ok := currentUser(c); ok {
 		n.Username, n.DisplayName, n.Role = u.Username, u.DisplayName, string(u.Role)
 		n.CanAdmin = u.Role.CanViewAdmin()
+		n.Tokens = s.pats != nil
+		n.TokenNotice = s.tokenNotice(c.Request().Context(), u.ID)
 	}
 	return n
 }

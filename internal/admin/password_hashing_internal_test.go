@@ -1,0 +1,42 @@
+package admin
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/limit"
+)
+
+// TestChangePasswordChecksLengthFirst: with every hashing slot taken, an
+// overlong current password (900 KB) or new password is still answered
+// Invalid at once — so it was refused before any hash was attempted
+// (an attempt would have answered Unavailable). The service has no
+// store: nothing may be read before the checks either.
+func TestChangePasswordChecksLengthFirst(t *testing.T) {
+	s := &Service{hashSlots: limit.NewSlots(1, 10*time.Millisecond), now: time.Now}
+	if !s.hashSlots.Acquire(nil) {
+		t.Fatal("could not take the slot")
+	}
+	defer s.hashSlots.Release()
+	ctx := context.Background()
+	for name, c := range map[string]struct{ current, next, field string }{
+		"900 KB current": {strings.Repeat("x", 900<<10), "a brand new long password", "current_password"},
+		"empty current":  {"", "a brand new long password", "current_password"},
+		"2 KB new":       {"the current password", strings.Repeat("y", 2048), "new_password"},
+		"short new":      {"the current password", "short", "new_password"},
+	} {
+		err := s.ChangePassword(ctx, "u-1", c.current, c.next)
+		if !apperr.Is(err, apperr.Invalid) || apperr.FieldErrors(err)[c.field] == "" {
+			t.Errorf("%s: %v, want Invalid at %s", name, err, c.field)
+		}
+	}
+	if _, err := s.hashPassword(ctx, "a fine password"); !apperr.Is(err, apperr.Unavailable) {
+		t.Errorf("hashPassword with no free slot: %v, want Unavailable", err)
+	}
+	if _, err := s.hashPassword(ctx, strings.Repeat("z", MaxPasswordBytes+1)); !apperr.Is(err, apperr.Invalid) {
+		t.Errorf("hashPassword of an overlong password: %v, want Invalid", err)
+	}
+}

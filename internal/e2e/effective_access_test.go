@@ -1,0 +1,109 @@
+package e2e
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+var eaRowRE = regexp.MustCompile(`(?s)<tr data-testid="scope-(?:app|authorization)-row" data-(?:client|user)-id="([^"]+)">(.*?)</tr>`)
+
+// eaHolders reads the rows of a scope's drill-down tab: key (client id
+// or user id) → what the "Holds it" cell says.
+func eaHolders(t *testing.T, a *agent, path string) map[string]string {
+	t.Helper()
+	r := a.get(path)
+	if r.Status != http.StatusOK {
+		t.Fatalf("%s: status %d", path, r.Status)
+	}
+	out := map[string]string{}
+	for _, m := range eaRowRE.FindAllStringSubmatch(r.Body, -1) {
+		holds, _ := lcTestID(m[2], "holds")
+		out[m[1]] = holds
+	}
+	return out
+}
+
+// TestEffectiveScopeAccess: "who can write code?" is answered with every
+// app and user holding vso.code_write, directly or through vso.code_full,
+// on the scope's page, the inventory and the report alike.
+func TestEffectiveScopeAccess(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	_, rootA := saSignedIn(t, ts, "root", domain.RoleAdmin, saRootPassword)
+	bob, bobA := saSignedIn(t, ts, "bob", domain.RoleMember, saPassword)
+	carol, carolA := saSignedIn(t, ts, "carol", domain.RoleMember, saPassword)
+	dave, daveA := saSignedIn(t, ts, "dave", domain.RoleMember, saPassword)
+
+	direct := registerThroughDashboard(t, rootA, "vso.code_write")
+	full := registerThroughDashboard(t, rootA, "vso.code_full")
+	saPair(t, ts, bobA, full, "vso.code_full", "bob-full")
+	saPair(t, ts, carolA, direct, "vso.code_write", "carol-direct")
+	saPair(t, ts, daveA, direct, "vso.code_write", "dave-direct")
+
+	apps := eaHolders(t, rootA, "/admin/scopes/vso.code_write")
+	if len(apps) != 2 || apps[direct.ClientID] != "directly" || apps[full.ClientID] != "via vso.code_full" {
+		t.Errorf("apps holding vso.code_write: %v, want %s directly and %s via vso.code_full", apps, direct.ClientID, full.ClientID)
+	}
+	auths := eaHolders(t, rootA, "/admin/scopes/vso.code_write?tab=authorizations")
+	if len(auths) != 3 || auths[bob.ID] != "via vso.code_full" || auths[carol.ID] != "directly" || auths[dave.ID] != "directly" {
+		t.Errorf("users holding vso.code_write: %v, want bob via vso.code_full, carol and dave directly", auths)
+	}
+	page := rootA.get("/admin/scopes/vso.code_write").Body
+	if got, _ := lcTestID(page, "scope-through"); got != "through vso.code_full: 1 app, 1 active authorization" {
+		t.Errorf("the scope page says %q about vso.code_full, want 1 app, 1 active authorization", got)
+	}
+	if got, _ := lcTestID(page, "scope-counts"); !strings.HasPrefix(got, "Registered directly by 1 app · granted directly by 2 active authorizations · 0 uses") {
+		t.Errorf("scope counts %q", got)
+	}
+	// A scope only held through a wider one has a page too.
+	if apps := eaHolders(t, rootA, "/admin/scopes/vso.code_manage"); len(apps) != 1 || apps[full.ClientID] != "via vso.code_full" {
+		t.Errorf("apps holding vso.code_manage: %v, want only %s via vso.code_full", apps, full.ClientID)
+	}
+
+	// The inventory: the scope name is a link; exactly three users are
+	// named without "and more".
+	inv := rootA.get("/admin/scopes").Body
+	row := eaInventoryRow(t, inv, "vso.code_write")
+	if !strings.Contains(row, `href="/admin/scopes/vso.code_write" data-testid="scope-link"`) {
+		t.Error("the scope name in the inventory is not a link to its page")
+	}
+	for _, u := range []domain.User{bob, carol, dave} {
+		if !strings.Contains(row, `href="/admin/users/`+u.ID+`"`) {
+			t.Errorf("the vso.code_write row does not name %s", u.Username)
+		}
+	}
+	if strings.Contains(row, `data-testid="scope-all-users"`) {
+		t.Error(`exactly three users and the row still says "and more"`)
+	}
+	if !strings.Contains(row, `(via vso.code_full)`) {
+		t.Error("the vso.code_write row does not mark bob (via vso.code_full)")
+	}
+	// A fourth user: now there is more than the preview.
+	_, eveA := saSignedIn(t, ts, "eve", domain.RoleMember, saPassword)
+	saPair(t, ts, eveA, direct, "vso.code_write", "eve-direct")
+	if row := eaInventoryRow(t, rootA.get("/admin/scopes").Body, "vso.code_write"); !strings.Contains(row, `data-testid="scope-all-users"`) {
+		t.Error(`four users and the row does not offer "and more"`)
+	}
+
+	// The report uses the same definition.
+	r := saReport(t, ts, "--format", "csv")
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if strings.HasPrefix(line, "vso.code_write,") && !strings.Contains(line, "bob [via vso.code_full]") {
+			t.Errorf("report row %q does not name bob via vso.code_full", line)
+		}
+	}
+}
+
+func eaInventoryRow(t *testing.T, body, scope string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(body, `data-scope="`+scope+`"`)
+	if !ok {
+		t.Fatalf("no inventory row for %s", scope)
+	}
+	row, _, _ := strings.Cut(rest, "</tr>")
+	return row
+}

@@ -428,6 +428,21 @@ type ScopeUse struct {
 	Last  time.Time
 }
 
+// UsageBatch is what the usage recorder writes in one flush: the
+// last-used time of each authorization (by id), the per-scope use counts,
+// and the uses of each client secret at the token endpoint (by secret id).
+// Counts are added to the stored ones; times only move forward.
+type UsageBatch struct {
+	LastUsed map[string]time.Time
+	Scopes   map[ScopeUseKey]ScopeUse
+	Secrets  map[string]ScopeUse
+}
+
+// Empty reports whether the batch holds nothing to write.
+func (b UsageBatch) Empty() bool {
+	return len(b.LastUsed) == 0 && len(b.Scopes) == 0 && len(b.Secrets) == 0
+}
+
 // ScopeUsage is one stored usage fact: authorization AuthorizationID (of
 // ClientID, UserID) called APIs requiring Scope, satisfied by its granted
 // scope SatisfiedBy, Count times, last at LastUsedAt.

@@ -29,8 +29,8 @@ func (s *Service) clientCredentials(ctx context.Context, app domain.App, sec dom
 		}
 		scopes = catalog
 	}
-	if err := s.grants.BatchTx(ctx, func(ctx context.Context) error { return s.grants.TouchSecret(ctx, sec.ID, now) }); err != nil {
-		return StandardTokenResponse{}, err
+	if s.usage != nil {
+		s.usage.RecordSecret(sec.ID, now) // flushed in batches, as for the other grants
 	}
 	t := grantRequest{now: now, app: app, sec: sec, standard: true}
 	resp, err := s.respondStandard(ctx, t, accessGrant{clientID: app.ClientID, secretID: sec.ID,

@@ -17,8 +17,9 @@ import (
 )
 
 // TokenStore is what the token endpoint's shared skeleton needs: the
-// client, one (group-committed) transaction per request, the new refresh
-// token, and the secret's use.
+// client, one (group-committed) transaction per request, and the new
+// refresh token. (The secret's use is counted in memory by Usage and
+// written in batches: no shared row is written per request.)
 type TokenStore interface {
 	// BatchTx is a write transaction that may share one commit with
 	// concurrent calls (group commit); it returns after the commit, and
@@ -26,7 +27,6 @@ type TokenStore interface {
 	BatchTx(ctx context.Context, fn func(ctx context.Context) error) error
 	ClientByID(ctx context.Context, clientID string) (domain.App, error)
 	CreateRefreshToken(ctx context.Context, t domain.RefreshToken) error
-	TouchSecret(ctx context.Context, id string, at time.Time) error
 }
 
 // Wire constants of the token request (seed 001, "Get an access and
@@ -210,8 +210,13 @@ func (s *Service) runGrant(ctx context.Context, g grant, t grantRequest, wantRef
 	case failed != nil:
 		return issuance{}, "", failed
 	}
-	if s.usage != nil && iss.authz.ID != "" {
-		s.usage.Record(iss.authz.ID, t.now)
+	if s.usage != nil {
+		if iss.authz.ID != "" {
+			s.usage.Record(iss.authz.ID, t.now)
+		}
+		if t.sec.ID != "" { // "": a public client
+			s.usage.RecordSecret(t.sec.ID, t.now)
+		}
 	}
 	return iss, refresh, nil
 }
@@ -300,9 +305,8 @@ func grantedScopes(cat *scope.Catalog, tokenScopes []string, authz domain.Author
 	return append(out, narrowed...)
 }
 
-// storeRefresh mints a refresh token in the chain iss.familyID, stores
-// its hash, and counts one use of the secret. Runs inside Token's
-// transaction. Returns the refresh token.
+// storeRefresh mints a refresh token in the chain iss.familyID and stores
+// its hash. Runs inside Token's transaction. Returns the refresh token.
 func (s *Service) storeRefresh(ctx context.Context, t grantRequest, iss issuance) (string, error) {
 	refresh := secret.New(secret.PrefixRefreshToken)
 	err := s.grants.CreateRefreshToken(ctx, domain.RefreshToken{
@@ -314,10 +318,7 @@ func (s *Service) storeRefresh(ctx context.Context, t grantRequest, iss issuance
 	if err != nil {
 		return "", err
 	}
-	if t.sec.ID == "" {
-		return refresh, nil // a public client
-	}
-	return refresh, s.grants.TouchSecret(ctx, t.sec.ID, t.now)
+	return refresh, nil
 }
 
 // respond signs the access token of a committed issuance and builds the

@@ -41,6 +41,7 @@ var suite = []struct {
 	{"RetireSecretOnce", testRetireSecretOnce},
 	{"ConcurrentConsentOnePair", testConcurrentConsentOnePair},
 	{"Seed", testSeed},
+	{"BatchTxOppositeOrders", testBatchTxOppositeOrders},
 	{"LastAdminRace", testLastAdminRace},
 	{"LastOwnerRace", testLastOwnerRace},
 	{"ForkSiblingsOneRotates", testForkSiblingsOneRotates},

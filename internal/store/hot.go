@@ -164,12 +164,6 @@ func (db *DB) MarkRefreshTokenUsed(ctx context.Context, id string, at time.Time)
 	return n == 1, err
 }
 
-// TouchSecret records one use of a client secret at the token endpoint.
-func (db *DB) TouchSecret(ctx context.Context, id string, at time.Time) error {
-	_, err := db.execHot(ctx, "client secret", `UPDATE client_secrets SET last_used_at = ?, use_count = use_count + 1 WHERE id = ?`, utc(at), id)
-	return err
-}
-
 // AuthorizationByID returns the authorization, revoked or not. Errors:
 // NotFound.
 func (db *DB) AuthorizationByID(ctx context.Context, id string) (domain.Authorization, error) {

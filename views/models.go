@@ -234,6 +234,10 @@ type AppPage struct {
 	// CanReview shows Approve / Reject for a pending app (admins).
 	CanReview   bool
 	AuthNextURL string
+	// Change is the app's pending (or rejected) change, if any.
+	Change *PendingChangeView
+	// Invitations are the open invitations to co-own the app.
+	Invitations []InvitationRow
 }
 
 // ConfirmPage asks before a destructive action: what will happen, how

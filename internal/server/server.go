@@ -280,6 +280,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), Thresholds: cfg.Thresholds, Metrics: mx, Reports: sched,
 		Ready: cachedProbe(db.ProbeWrite, time.Second), MetricsToken: cfg.MetricsToken, MetricsNeedToken: cfg.MetricsNeedToken,
 		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute,
+		Changes: admin.NewChangeReview(a, db), Invitations: admin.NewInvitations(a, db),
 		PATs: pats, PATUsage: usage},
 		o, a, cat, cfg.Log, cfg.Now)
 	return &App{DB: db, OAuth: o, Admin: a, Web: w, PATs: pats, cfg: cfg, watcher: watcher, usage: usage, Reports: sched,

@@ -26,10 +26,11 @@ FUZZ     := ./internal/pat:FuzzValid ./internal/domain:FuzzValidateCallbackURL .
             ./internal/oauth:FuzzParseAccessToken ./internal/admin:FuzzParseImport
 FUZZTIME ?= 60s
 
-## test: run every test (installs Debian chromium for the browser tests when missing and possible); with OAUTHDESK_TEST_POSTGRES set, the e2e suite runs again on PostgreSQL; then each fuzz target for 3 s
+## test: run every test (installs Debian chromium for the browser tests and slapd for the directory tests when missing and possible); with OAUTHDESK_TEST_POSTGRES set, the e2e suite runs again on PostgreSQL; then each fuzz target for 3 s
 .PHONY: test
 test:
 	@bash .ci/ensure-chromium
+	@bash .ci/ensure-slapd
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 	@if [ -n "$${OAUTHDESK_TEST_POSTGRES:-}" ]; then \
 		echo "e2e suite again, on PostgreSQL ($${OAUTHDESK_TEST_POSTGRES})"; \

@@ -14,6 +14,9 @@ type Nav struct {
 	Active      string // "apps", "home", …
 	// PolicyOff is set on admin pages while third-party OAuth access is off.
 	PolicyOff bool
+	// DirectoryProblems lists, on admin pages, the directories the last
+	// sync could not reach ("NAME: error").
+	DirectoryProblems []string
 	// TokenNotice is the signed-in user's personal access token banner
 	// (a token found leaked and revoked, or about to expire), or "".
 	TokenNotice string
@@ -30,6 +33,12 @@ type SignInPage struct {
 	Username string
 	Error    string
 	ReturnTo string
+	// Buttons are the OpenID Connect connectors; Directories the LDAP
+	// ones, offered in a chooser beside the password form (Source is the
+	// one chosen, "" for a local account).
+	Buttons     []string
+	Directories []string
+	Source      string
 }
 
 // HomePage is the landing page.
@@ -266,6 +275,11 @@ type UserRow struct {
 	ActiveAuthorizations int64
 	Status               string // active | disabled | deleted
 	MustChange           bool
+	// Source is "local" or the connector the user signs in through;
+	// LastSignIn and LastSync are UTC times, or "never".
+	Source     string
+	LastSignIn string
+	LastSync   string
 }
 
 // UsersPage is /admin/users: one page of users, searchable.
@@ -289,6 +303,8 @@ type SettingsPage struct {
 	Error              string
 	// RegistrationPolicy is members | approval | admins.
 	RegistrationPolicy string
+	// TokenPolicy is the personal access token policies (nil: off).
+	TokenPolicy *PATPolicyView
 }
 
 // AuditRow is one audit event.
@@ -465,6 +481,13 @@ type UserPage struct {
 	Error          string
 	NextURL        string
 	Query          string // the app-name search over the authorizations
+	// Descriptor is the user's subject descriptor (Token Admin API).
+	Descriptor string
+	// Tokens are the user's personal access tokens (newest first, one
+	// page); TokensURL lists them all on /admin/tokens.
+	Tokens    []PATRow
+	TokensURL string
+	HasTokens bool // the personal access token slice is on
 }
 
 // StateCount is one expiry state and how many secrets are in it.

@@ -76,3 +76,21 @@ type AdminPATsPage struct {
 	FilterQS  string // the current filters as a query string (for bulk revoke)
 	Matching  string // "12 tokens match" or "more than 1000 tokens match"
 }
+
+// PATPolicyView is the personal access token section of /admin/settings.
+type PATPolicyView struct {
+	MaxLifespanDays   int
+	FullScopeDenied   bool
+	CreationAllowlist bool
+	Allowlist         []string
+	// Violations are live tokens that break the policies now (nothing is
+	// revoked silently); ViolationCount counts them all.
+	Violations     []PATViolation
+	ViolationCount int
+}
+
+// PATViolation is a token breaking a policy.
+type PATViolation struct {
+	Token  PATRow
+	Policy string
+}

@@ -44,6 +44,7 @@ type UserStore interface {
 	UpdateUser(ctx context.Context, u domain.User, at time.Time) error
 	CountActiveAdmins(ctx context.Context) (int64, error)
 	RevokeUserRefreshTokens(ctx context.Context, userID string, at time.Time) error
+	TouchUserSignIn(ctx context.Context, id string, at time.Time) error
 }
 
 // AppStore keeps app registrations and their owners.

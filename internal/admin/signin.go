@@ -48,6 +48,11 @@ func (s *Service) Authenticate(ctx context.Context, username, password string) (
 	if _, aerr := s.store.AppendAudit(ctx, ev); aerr != nil {
 		return domain.User{}, aerr
 	}
+	now := s.now()
+	if err := s.store.TouchUserSignIn(ctx, u.ID, now); err != nil {
+		return domain.User{}, err
+	}
+	u.LastSignInAt = &now
 	return u, nil
 }
 
@@ -70,17 +75,28 @@ func (s *Service) authenticate(ctx context.Context, username, password string) (
 		return domain.User{}, err
 	}
 	hash := dummyHash
-	if err == nil {
+	if err == nil && u.PasswordHash != "" {
 		hash = u.PasswordHash
 	}
 	ok, herr := s.comparePassword(ctx, password, hash)
 	if herr != nil {
 		return domain.User{}, herr
 	}
-	if err != nil || !ok || !u.Active() {
-		// A disabled or deleted user gets the same answer: the message
-		// does not say why.
+	if err != nil || !ok || !u.Active() || u.PasswordHash == "" {
+		// A disabled or deleted user, and a user of a connector (no local
+		// password), get the same answer: the message does not say why.
 		return domain.User{}, bad
+	}
+	if u.Role != domain.RoleAdmin {
+		// Only after the password matched, so the answer reveals nothing
+		// to someone guessing.
+		policy, _, err := s.store.Setting(ctx, domain.SettingLocalSignIn)
+		if err != nil {
+			return domain.User{}, err
+		}
+		if policy == domain.LocalSignInAdminsOnly {
+			return domain.User{}, apperr.Errorf(apperr.Forbidden, "Local passwords are only for administrators here. Sign in with your organization's directory.")
+		}
 	}
 	return u, nil
 }

@@ -95,6 +95,21 @@ func (s *Service) SetRole(ctx context.Context, id string, role domain.Role) (dom
 // authorize apps again. A disabled user cannot sign in. The last active
 // administrator cannot be disabled. Errors: NotFound; Conflict.
 func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) (domain.User, error) {
+	return s.setDisabled(ctx, id, disabled, nil, true)
+}
+
+// DisableForDirectory disables a user the directory sync found gone,
+// disabled upstream or outside every allowed group, through the same path
+// as SetDisabled (sessions end, refresh tokens revoked, access tokens
+// refused on the next request); the audit event (user.disable) carries
+// reason and by "directory-sync". Unlike an administrator, the sync
+// disables the last active administrator too: a leaver is cut off.
+// Errors: NotFound; Conflict for a deleted user.
+func (s *Service) DisableForDirectory(ctx context.Context, id, reason string) (domain.User, error) {
+	return s.setDisabled(ctx, id, true, map[string]any{"reason": reason, "by": "directory-sync"}, false)
+}
+
+func (s *Service) setDisabled(ctx context.Context, id string, disabled bool, details map[string]any, keepAdmin bool) (domain.User, error) {
 	return s.changeUser(ctx, id, func(ctx context.Context, u *domain.User) error {
 		now := s.now()
 		if disabled == (u.DisabledAt != nil) {
@@ -104,14 +119,20 @@ func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) (do
 			u.DisabledAt = nil
 			return s.record(ctx, now, audit.ActionUserEnable, audit.TargetUser, u.ID, map[string]any{"username": u.Username})
 		}
-		if err := s.lastAdmin(ctx, *u, "disabled"); err != nil {
-			return err
+		if keepAdmin {
+			if err := s.lastAdmin(ctx, *u, "disabled"); err != nil {
+				return err
+			}
 		}
 		u.DisabledAt = &now
 		if err := s.store.RevokeUserRefreshTokens(ctx, u.ID, now); err != nil {
 			return err
 		}
-		return s.record(ctx, now, audit.ActionUserDisable, audit.TargetUser, u.ID, map[string]any{"username": u.Username})
+		d := map[string]any{"username": u.Username}
+		for k, v := range details {
+			d[k] = v
+		}
+		return s.record(ctx, now, audit.ActionUserDisable, audit.TargetUser, u.ID, d)
 	})
 }
 

@@ -26,7 +26,13 @@ type NewUser struct {
 	Password    string
 }
 
-var usernameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+// usernameRE: usernames may hold '@' since upstream directories often
+// name people by e-mail address (issue 20).
+var usernameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+
+// ValidUsername reports whether name is a valid username: 1-64 letters,
+// digits, '.', '_', '@' or '-', starting with a letter or digit.
+func ValidUsername(name string) bool { return usernameRE.MatchString(name) }
 
 // MinPasswordLength is the shortest password accepted (NIST SP 800-63B
 // asks for at least 8).
@@ -42,7 +48,7 @@ var argonParams = argon2id.DefaultParams
 // password shorter than MinPasswordLength or over 1024 bytes).
 func ValidateNewUser(in NewUser) error {
 	if !usernameRE.MatchString(in.Username) {
-		return apperr.Errorf(apperr.Invalid, "username must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+		return apperr.Errorf(apperr.Invalid, "username must be 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit")
 	}
 	if !in.Role.Valid() {
 		return apperr.Errorf(apperr.Invalid, "role must be admin, auditor or member")

@@ -70,6 +70,10 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if err == nil {
 		return ExitOK
 	}
+	var se silentExit
+	if errors.As(err, &se) {
+		return se.code
+	}
 	msg := err.Error()
 	var ue usageError
 	code := ExitFailure
@@ -108,7 +112,7 @@ func newRoot(env Env) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.db, "db", envOr(env, "OAUTHDESK_DB", "./oauthdesk.db"), "SQLite database file, or a postgres://user@host:5432/name?sslmode=… URL (env OAUTHDESK_DB)")
 	root.PersistentFlags().StringVar(&g.keyFile, "key-file", envOr(env, "OAUTHDESK_KEY_FILE", ""), "key-encryption key of the signing keys; default oauthdesk.key beside the database (env OAUTHDESK_KEY_FILE)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(serveCmd(g), migrateCmd(g), migrateDBCmd(g), userCmd(g), appCmd(g), authzCmd(g), policyCmd(g), auditCmd(g), reportCmd(g), devCmd(g), keysCmd(g))
+	root.AddCommand(serveCmd(g), migrateCmd(g), migrateDBCmd(g), userCmd(g), appCmd(g), authzCmd(g), policyCmd(g), tokenCmd(g), auditCmd(g), reportCmd(g), devCmd(g), keysCmd(g), connectorCmd(g), directoryCmd(g))
 	// Unknown commands and bad argument counts are usage errors too.
 	for _, c := range allCommands(root) {
 		if c.Args != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/jobs"
 	"github.com/oauthdesk/oauthdesk/internal/safeout"
 	"github.com/oauthdesk/oauthdesk/internal/server"
 )
@@ -26,6 +27,7 @@ func nowUTC() time.Time { return time.Now().UTC() }
 
 func serveCmd(g *globals) *cobra.Command {
 	var addr, baseURL, warnDays, reportTo, proxies, grace, metricsToken, pprofAddr string
+	var dirSync time.Duration
 	var tokenRate, hashN int
 	var rc server.ReportConfig
 	c := &cobra.Command{
@@ -67,7 +69,13 @@ func serveCmd(g *globals) *cobra.Command {
 			}
 			cfg := server.Config{DBPath: g.db, KeyFile: g.keyFile, BaseURL: baseURL, Log: log, Thresholds: thresholds, Reports: rc,
 				TrustedProxies: strings.Split(proxies, ","), TokenPerMinute: tokenRate, HashConcurrency: hashN, RefreshGrace: refreshGrace,
-				MetricsToken: metricsToken, MetricsNeedToken: !loopbackAddr(addr), PprofAddr: pprofAddr}
+				MetricsToken: metricsToken, MetricsNeedToken: !loopbackAddr(addr), PprofAddr: pprofAddr, DirectorySyncInterval: dirSync}
+			if dirSync < 0 {
+				return usagef("--directory-sync-interval must be a positive duration such as 15m, or 0 (off)")
+			}
+			if dirSync == 0 {
+				cfg.DirectorySyncInterval = -1
+			}
 			if _, err := server.ParseCIDRs(cfg.TrustedProxies); err != nil {
 				return err
 			}
@@ -121,6 +129,7 @@ func serveCmd(g *globals) *cobra.Command {
 	c.Flags().IntVar(&hashN, "hash-concurrency", 0, "password hashes (argon2id, 64 MiB each) computed at once; 0 = number of CPUs")
 	c.Flags().StringVar(&warnDays, "warn-days", envOr(g.env, "OAUTHDESK_WARN_DAYS", "90,30,7"), "secret expiry warnings: expiring, critical[, reminders] in days (env OAUTHDESK_WARN_DAYS)")
 	c.Flags().StringVar(&pprofAddr, "pprof-addr", envOr(g.env, "OAUTHDESK_PPROF_ADDR", ""), "serve Go runtime profiles (net/http/pprof) on this loopback host:port; off when empty (env OAUTHDESK_PPROF_ADDR)")
+	c.Flags().DurationVar(&dirSync, "directory-sync-interval", jobs.DefaultDirectorySyncInterval, "how often the directory sync disables leavers of the LDAP connectors; 0 turns it off")
 	c.Flags().StringVar(&grace, "refresh-grace", envOr(g.env, "OAUTHDESK_REFRESH_GRACE", "30s"), "how long a rotated refresh token, presented again by its client, still gets a new pair instead of revoking the authorization; 0 turns it off (env OAUTHDESK_REFRESH_GRACE)")
 	return c
 }

@@ -256,7 +256,7 @@ func authzRevokeCmd(g *globals) *cobra.Command {
 func policyCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "policy", Short: "Organization policies"}
 	set := &cobra.Command{
-		Use:   "set third-party-oauth on|off | set secret-lifetime-days N | set app-registration members|approval|admins",
+		Use:   "set third-party-oauth on|off | set secret-lifetime-days N | set app-registration members|approval|admins | set local-signin admins-only|everyone | set pat-max-lifespan DAYS | set pat-full-scope allow|deny | set pat-creation everyone|allowlist",
 		Short: "Set a policy",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -302,13 +302,28 @@ func policyCmd(g *globals) *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(g.env.Stdout, "App registration is now: %s.\n", args[1])
+			case "pat-max-lifespan", "pat-full-scope", "pat-creation":
+				return setPATPolicy(ctx, g, args[0], args[1])
+			case "local-signin":
+				if args[1] != domain.LocalSignInAdminsOnly && args[1] != domain.LocalSignInEveryone {
+					return usagef("local-signin takes admins-only or everyone")
+				}
+				f, done, err := g.federation(ctx)
+				if err != nil {
+					return err
+				}
+				defer done()
+				if err := f.SetLocalSignIn(ctx, args[1]); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.env.Stdout, "Local password sign-in is now for: %s.\n", args[1])
 			default:
-				return usagef("unknown policy %q: use third-party-oauth, secret-lifetime-days or app-registration", args[0])
+				return usagef("unknown policy %q: use third-party-oauth, secret-lifetime-days, app-registration, local-signin, pat-max-lifespan, pat-full-scope or pat-creation", args[0])
 			}
 			return nil
 		},
 	}
-	c.AddCommand(set)
+	c.AddCommand(set, patAllowlistCmd(g))
 	return c
 }
 

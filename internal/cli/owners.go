@@ -114,6 +114,9 @@ type userJSON struct {
 	MustChangePassword   bool   `json:"must_change_password"`
 	CreatedAt            string `json:"created_at"`
 	ActiveAuthorizations int64  `json:"active_authorizations"`
+	// Descriptor is the user's subject descriptor (the Token Admin API's
+	// name for the user).
+	Descriptor string `json:"descriptor"`
 }
 
 func userListCmd(g *globals) *cobra.Command {
@@ -139,7 +142,8 @@ func userListCmd(g *globals) *cobra.Command {
 				for _, u := range page.Users {
 					rows = append(rows, userJSON{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email,
 						Role: string(u.Role), Status: u.User.Status(), MustChangePassword: u.MustChangePassword,
-						CreatedAt: u.CreatedAt.Format(time.RFC3339), ActiveAuthorizations: u.ActiveAuthorizations})
+						CreatedAt: u.CreatedAt.Format(time.RFC3339), ActiveAuthorizations: u.ActiveAuthorizations,
+						Descriptor: domain.SubjectDescriptor(u.ID)})
 				}
 				if page.Next == "" {
 					break

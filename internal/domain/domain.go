@@ -52,6 +52,15 @@ type User struct {
 	// MustChangePassword is set by a password reset: the user must choose a
 	// new password at the next sign-in.
 	MustChangePassword bool
+	// Source is SourceLocal or the name of the connector the user signs in
+	// through; Subject is that connector's stable subject for the user
+	// (OIDC sub, LDAP entryUUID/objectGUID), "" for local users.
+	Source  string
+	Subject string
+	// LastSignInAt is the last successful sign-in; LastSyncAt the last
+	// directory sync that found the user upstream (nil: never).
+	LastSignInAt *time.Time
+	LastSyncAt   *time.Time
 }
 
 // Registration is what an app owner fills in when registering an app: the
@@ -210,7 +219,27 @@ type RefreshToken struct {
 	ExpiresAt       time.Time
 	UsedAt          *time.Time
 	RevokedAt       *time.Time
+	// ParentID is the refresh token this one was rotated from ("" for the
+	// first of a chain). Forked marks one of several successors of its
+	// parent (a grace replay minted a sibling): only one sibling may be
+	// rotated; presenting another is reuse (RFC 9700 §4.14.2).
+	ParentID string
+	Forked   bool
 }
+
+// ForkOutcome is the decision about a grace replay of a rotated refresh token
+// (RFC 9700 §4.14.2): whether it may mint one more successor, a fork.
+type ForkOutcome int
+
+const (
+	// ForkAllowed: a fork may be minted (its successor carries Forked).
+	ForkAllowed ForkOutcome = iota
+	// ForkSuccessorUsed: a successor of the parent was already rotated;
+	// the replay is reuse.
+	ForkSuccessorUsed
+	// ForkCapReached: the parent minted its maximum of forks.
+	ForkCapReached
+)
 
 // Invalidation kinds: what an Invalidation's Ref names. Access tokens that
 // carry that ref are dead from the moment the invalidation is committed.
@@ -385,6 +414,21 @@ type ScopeUseKey struct {
 type ScopeUse struct {
 	Count int64
 	Last  time.Time
+}
+
+// UsageBatch is what the usage recorder writes in one flush: the
+// last-used time of each authorization (by id), the per-scope use counts,
+// and the uses of each client secret at the token endpoint (by secret id).
+// Counts are added to the stored ones; times only move forward.
+type UsageBatch struct {
+	LastUsed map[string]time.Time
+	Scopes   map[ScopeUseKey]ScopeUse
+	Secrets  map[string]ScopeUse
+}
+
+// Empty reports whether the batch holds nothing to write.
+func (b UsageBatch) Empty() bool {
+	return len(b.LastUsed) == 0 && len(b.Scopes) == 0 && len(b.Secrets) == 0
 }
 
 // ScopeUsage is one stored usage fact: authorization AuthorizationID (of

@@ -305,6 +305,21 @@ func lcAppPage(t *testing.T, a *agent, clientID string) string {
 	return r.Body
 }
 
+// lcAppPageWhen loads the app page until ok(page) holds, for at most the
+// usage flush bound (the e2e server writes batched usage every 100 ms; 5 s
+// leaves room for a loaded machine), and returns the last page loaded.
+func lcAppPageWhen(t *testing.T, a *agent, clientID string, ok func(page string) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		page := lcAppPage(t, a, clientID)
+		if ok(page) || time.Now().After(deadline) {
+			return page
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // lcRow returns the <tr> whose opening tag contains attr (e.g.
 // data-authorization-id="…"), or "".
 func lcRow(body, attr string) string {
@@ -637,7 +652,12 @@ func TestLifecycleStagedRotation(t *testing.T) {
 			lcWantAPI(t, e.ts, pb.Access, http.StatusOK, "bob's earlier token (primary) before the retirement")
 			lcWantAPI(t, e.ts, pc2.Access, http.StatusOK, "carol's token (primary)")
 
-			page = lcAppPage(t, admin, app.ClientID)
+			// Secret uses are written with the batched usage (every 100 ms
+			// here): wait for that bound.
+			page = lcAppPageWhen(t, admin, app.ClientID, func(page string) bool {
+				v, _ := lcTestID(lcRow(page, `data-slot="alternative"`), "secret-uses")
+				return v == "1"
+			})
 			if got := lcLastSecret(t, page, pb.AuthzID); got != "alternative" {
 				t.Errorf("bob's authorization last refreshed with %q, want alternative", got)
 			}
@@ -672,7 +692,10 @@ func TestLifecycleStagedRotation(t *testing.T) {
 			lcWantAPI(t, e.ts, pb3.Access, http.StatusOK, "bob's chain refreshed after the retirement")
 
 			// The alternative is now the primary.
-			page = lcAppPage(t, admin, app.ClientID)
+			page = lcAppPageWhen(t, admin, app.ClientID, func(page string) bool {
+				v, _ := lcTestID(lcRow(page, `data-slot="primary"`), "secret-uses")
+				return v == "2"
+			})
 			if got := lcSlots(page); !slices.Equal(got, []string{"primary"}) {
 				t.Errorf("after retiring, secret rows %q; want one primary (the promoted alternative)", got)
 			}

@@ -7,11 +7,13 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/oauthdesk/oauthdesk/internal/oauth"
 	"github.com/oauthdesk/oauthdesk/internal/server"
 )
 
@@ -34,9 +36,11 @@ func rawRefresh(c *http.Client, base, secret, refresh string) (status int, tok m
 }
 
 // TestRefreshConcurrent: 20 concurrent refreshes of one refresh token
-// (the default 30 s window) all get a pair; nothing is revoked; every
-// pair works — its access token calls the profile API, its refresh token
-// refreshes — and the audit log records 19 retries and no revocation.
+// (the default 30 s window): one rotation and at most MaxRefreshForks
+// forks get a pair, the rest "already refreshed"; nothing is revoked;
+// every pair's access token works, on the same chain; the audit log
+// records the retries and no revocation. Then one pair's refresh token
+// continues the chain and every other pair's is reuse.
 func TestRefreshConcurrent(t *testing.T) {
 	e := lcNewEnv(t)
 	bob := e.member(t, "bob")
@@ -66,7 +70,11 @@ func TestRefreshConcurrent(t *testing.T) {
 	wg.Wait()
 
 	seen := map[string]bool{}
+	var pairs []map[string]string
 	for i, r := range results {
+		if r.err == nil && r.status == http.StatusBadRequest && r.tok["error_description"] == "The access token has already been refreshed" {
+			continue
+		}
 		if r.err != nil || r.status != http.StatusOK || r.tok["refresh_token"] == "" {
 			t.Fatalf("refresh %d of %d: %d %v %v", i+1, n, r.status, r.tok, r.err)
 		}
@@ -74,21 +82,23 @@ func TestRefreshConcurrent(t *testing.T) {
 			t.Fatalf("two concurrent refreshes got the same refresh token")
 		}
 		seen[r.tok["refresh_token"]] = true
+		pairs = append(pairs, r.tok)
 	}
-	for i, r := range results {
-		c := lcClaims(t, r.tok["access_token"])
+	if len(pairs) != 1+oauth.MaxRefreshForks {
+		t.Errorf("%d of %d concurrent refreshes got a pair, want %d (one rotation, %d forks)", len(pairs), n, 1+oauth.MaxRefreshForks, oauth.MaxRefreshForks)
+	}
+	for i, r := range pairs {
+		c := lcClaims(t, r["access_token"])
 		if c["aui"] != p.AuthzID || c["fam"] != p.FamilyID {
 			t.Errorf("pair %d: authorization %s chain %s, want the same %s %s", i+1, c["aui"], c["fam"], p.AuthzID, p.FamilyID)
 		}
-		lcWantAPI(t, e.ts, r.tok["access_token"], http.StatusOK, "access token of a concurrent refresh")
-		next := lcPairOf(t, e.refresh(t, app.Secret, r.tok["refresh_token"]))
-		lcWantAPI(t, e.ts, next.Access, http.StatusOK, "access token after refreshing a concurrent pair")
+		lcWantAPI(t, e.ts, r["access_token"], http.StatusOK, "access token of a concurrent refresh")
 	}
 	lcWantAPI(t, e.ts, p.Access, http.StatusOK, "the first access token")
 
 	retries, _, _ := lcAudit(t, e.admin, "action=token.refresh_retry&target_id="+p.AuthzID)
-	if len(retries) != n-1 {
-		t.Errorf("audit log has %d refresh retries for the authorization, want %d", len(retries), n-1)
+	if len(retries) != len(pairs)-1 {
+		t.Errorf("audit log has %d refresh retries for the authorization, want %d", len(retries), len(pairs)-1)
 	}
 	for _, r := range retries {
 		if !strings.Contains(r.Details, "grace window") || !strings.Contains(r.Details, p.FamilyID) {
@@ -99,11 +109,18 @@ func TestRefreshConcurrent(t *testing.T) {
 	if revoked, _, _ := lcAudit(t, e.admin, "action=authorization.revoke&target_id="+p.AuthzID); len(revoked) != 0 {
 		t.Errorf("audit log has a revocation of the authorization: %+v", revoked)
 	}
+
+	// One pair continues the chain; any other is then reuse.
+	next := lcPairOf(t, e.refresh(t, app.Secret, pairs[len(pairs)-1]["refresh_token"]))
+	lcWantAPI(t, e.ts, next.Access, http.StatusOK, "access token after refreshing one concurrent pair")
+	wantTokenError(t, e.refresh(t, app.Secret, pairs[0]["refresh_token"]), http.StatusBadRequest, "invalid_request", "The access token has already been refreshed")
+	lcWantAPI(t, e.ts, next.Access, http.StatusUnauthorized, "the chain's access token after a sibling was presented")
 }
 
 // TestRefreshReplayInsideGrace: a client whose refresh answer was lost
-// presents its old refresh token again: it gets another working pair, the
-// pair it never saw keeps working, and nothing is revoked.
+// presents its old refresh token again: it gets another working pair on
+// the same chain and nothing is revoked; the pair it never saw is now a
+// sibling of its new pair.
 func TestRefreshReplayInsideGrace(t *testing.T) {
 	e := lcNewEnv(t)
 	bob := e.member(t, "bob")
@@ -115,11 +132,9 @@ func TestRefreshReplayInsideGrace(t *testing.T) {
 	if retry.Refresh == lost.Refresh || retry.FamilyID != p.FamilyID {
 		t.Fatalf("retry: refresh token reused or chain changed (%s, want %s)", retry.FamilyID, p.FamilyID)
 	}
-	for what, pair := range map[string]lcPair{"retried pair": retry, "lost pair": lost} {
-		lcWantAPI(t, e.ts, pair.Access, http.StatusOK, what)
-		next := lcPairOf(t, e.refresh(t, app.Secret, pair.Refresh))
-		lcWantAPI(t, e.ts, next.Access, http.StatusOK, what+", refreshed")
-	}
+	lcWantAPI(t, e.ts, retry.Access, http.StatusOK, "retried pair")
+	next := lcPairOf(t, e.refresh(t, app.Secret, retry.Refresh))
+	lcWantAPI(t, e.ts, next.Access, http.StatusOK, "retried pair, refreshed")
 	if retries, _, _ := lcAudit(t, e.admin, "action=token.refresh_retry&target_id="+p.AuthzID); len(retries) != 1 || retries[0].Actor != "system" {
 		t.Errorf("audit log: %+v, want one refresh retry by system", retries)
 	}
@@ -127,7 +142,50 @@ func TestRefreshReplayInsideGrace(t *testing.T) {
 	// Only the client the token was issued to may retry: a wrong secret is
 	// refused and changes nothing.
 	wantTokenError(t, e.refresh(t, "odcs_wrong", p.Refresh), http.StatusUnauthorized, "unauthorized_client", "Client failed validation")
-	lcWantAPI(t, e.ts, retry.Access, http.StatusOK, "after a wrong-secret replay")
+	lcWantAPI(t, e.ts, next.Access, http.StatusOK, "after a wrong-secret replay")
+}
+
+// TestRefreshForkAftermath: which refresh tokens still work after grace
+// replays forked a chain (RFC 9700 §4.14.2), over HTTP. Three replays of
+// one token inside the window give four sibling pairs; the client uses
+// one; presenting any other sibling afterwards — or the stolen parent —
+// is reuse: "already refreshed", the authorization revoked, every access
+// token of it refused.
+func TestRefreshForkAftermath(t *testing.T) {
+	for _, presentAfter := range []string{"a sibling", "the parent"} {
+		t.Run(presentAfter, func(t *testing.T) {
+			e := lcNewEnv(t)
+			bob := e.member(t, "bob")
+			app := registerThroughDashboard(t, e.admin, lcScope)
+			p := e.pair(t, bob.a, app, app.Secret)
+			var siblings []lcPair
+			for range 4 {
+				siblings = append(siblings, lcPairOf(t, e.refresh(t, app.Secret, p.Refresh)))
+			}
+			for i, s := range siblings {
+				lcWantAPI(t, e.ts, s.Access, http.StatusOK, "sibling "+strconv.Itoa(i)+" before any was used")
+			}
+			next := lcPairOf(t, e.refresh(t, app.Secret, siblings[2].Refresh))
+			lcWantAPI(t, e.ts, next.Access, http.StatusOK, "the used sibling's successor")
+			replay := siblings[0].Refresh
+			if presentAfter == "the parent" {
+				replay = p.Refresh
+			}
+			wantTokenError(t, e.refresh(t, app.Secret, replay), http.StatusBadRequest, "invalid_request", "The access token has already been refreshed")
+			lcWantAPI(t, e.ts, next.Access, http.StatusUnauthorized, "the chain's newest access token after the reuse")
+			for i, s := range siblings {
+				if r := e.refresh(t, app.Secret, s.Refresh); r.Status == http.StatusOK {
+					t.Errorf("sibling %d still refreshes after the reuse", i)
+				}
+			}
+			if r := e.refresh(t, app.Secret, next.Refresh); r.Status == http.StatusOK {
+				t.Error("the used sibling's successor still refreshes after the reuse")
+			}
+			if revoked, _, _ := lcAudit(t, e.admin, "action=authorization.revoke&target_id="+p.AuthzID); len(revoked) != 1 || !strings.Contains(revoked[0].Details, "reuse") {
+				t.Errorf("audit log: %+v, want one revocation for reuse", revoked)
+			}
+		})
+	}
 }
 
 // TestRefreshReplayAfterGrace: the real binary with a short

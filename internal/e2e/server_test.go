@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,7 +36,13 @@ type testServer struct {
 	URL    string
 	DBPath string
 	App    *server.App
+	stop   func() // shuts the server down (once) as SIGTERM would
 }
+
+// Stop shuts the server down now, as `oauthdesk serve` does on SIGTERM
+// (in-flight requests finish, batched usage is flushed), and closes its
+// database; the database stays for a look afterwards.
+func (ts *testServer) Stop() { ts.stop() }
 
 // newTestServer starts oauthdesk on 127.0.0.1:0 with a fresh SQLite file
 // and stops it when the test ends. Logs go to the test log when -v.
@@ -74,16 +81,20 @@ func newTestServerWith(t *testing.T, configure func(*server.Config)) *testServer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- app.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		if err := app.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	return &testServer{URL: base, DBPath: dbPath, App: app}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+			if err := app.Close(); err != nil {
+				t.Errorf("close: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return &testServer{URL: base, DBPath: dbPath, App: app, stop: stop}
 }
 
 // onPostgres reports whether the e2e suite runs against PostgreSQL

@@ -189,7 +189,10 @@ func (m MailSink) message(to []string, rows []reports.ExpiryRow, r Report, perso
 }
 
 // Deliver implements Sink: one message to To with every row, and one to
-// each owner with an e-mail address with their apps' rows.
+// each owner with an e-mail address with their apps' rows. One bad
+// address (one that does not parse, or that the server refuses) does not
+// stop the others: every other message is still sent, and the error
+// names each address that got nothing ("not mailed to bad@: …").
 func (m MailSink) Deliver(ctx context.Context, r Report) (int, error) {
 	c, err := m.client()
 	if err != nil {
@@ -214,15 +217,41 @@ func (m MailSink) Deliver(ctx context.Context, r Report) (int, error) {
 		owners = append(owners, a)
 	}
 	sort.Strings(owners)
+	var bad []string
 	for _, addr := range owners {
 		msg, err := m.message([]string{addr}, byOwner[addr], r, true)
 		if err != nil {
-			return 1, err
+			bad = append(bad, fmt.Sprintf("%q: %v", addr, err))
+			continue
 		}
 		msgs = append(msgs, msg)
 	}
-	if len(msgs) == 0 {
-		return 1, nil
+	if len(msgs) > 0 {
+		if err := c.DialAndSendWithContext(ctx, msgs...); err != nil {
+			refused := false
+			for _, msg := range msgs {
+				if msg.HasSendError() {
+					refused = true
+					bad = append(bad, fmt.Sprintf("%q: %v", strings.Join(msg.GetToString(), ", "), msg.SendError()))
+				}
+			}
+			if !refused { // the connection failed: nothing went
+				return 1, err
+			}
+		}
 	}
-	return 1, c.DialAndSendWithContext(ctx, msgs...)
+	if len(bad) > 0 {
+		return 1, fmt.Errorf("not mailed to %s (the other %d messages were sent)", strings.Join(bad, "; "), len(msgs)-countSendErrors(msgs))
+	}
+	return 1, nil
+}
+
+func countSendErrors(msgs []*mail.Msg) int {
+	n := 0
+	for _, m := range msgs {
+		if m.HasSendError() {
+			n++
+		}
+	}
+	return n
 }

@@ -56,9 +56,11 @@ func (c *SecretsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// Handler serves the metrics in the Prometheus text format.
-func Handler(secrets *SecretsCollector) http.Handler {
+// Handler serves the metrics in the Prometheus text format: the secrets,
+// the Go runtime and process collectors, and any extra collectors.
+func Handler(secrets *SecretsCollector, extra ...prometheus.Collector) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(secrets, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(extra...)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

@@ -12,16 +12,26 @@ import (
 
 // RefreshStore is what the refresh grant needs: find a refresh token by
 // its hash, rotate it once (MarkRefreshTokenUsed: exactly one concurrent
-// caller wins), and revoke the authorization on reuse (RFC 9700 §4.14).
+// caller wins), fork it on a grace replay and rotate one fork only
+// (ForkRefreshToken, ClaimFork, MarkForkUsed), and revoke the
+// authorization on reuse (RFC 9700 §4.14).
 type RefreshStore interface {
 	RefreshTokenByHash(ctx context.Context, hash []byte) (domain.RefreshToken, error)
 	// RefreshTokenWithAuthorization is RefreshTokenByHash and
 	// AuthorizationByID of its authorization in one query.
 	RefreshTokenWithAuthorization(ctx context.Context, hash []byte) (domain.RefreshToken, domain.Authorization, error)
 	MarkRefreshTokenUsed(ctx context.Context, id string, at time.Time) (bool, error)
+	ForkRefreshToken(ctx context.Context, parent domain.RefreshToken, maxForks int) (domain.ForkOutcome, error)
+	ClaimFork(ctx context.Context, parentID, id string) (bool, error)
+	MarkForkUsed(ctx context.Context, id string, at time.Time) (bool, error)
 	RevokeAuthorization(ctx context.Context, id, by string, at time.Time) (bool, error)
 	AuthorizationByID(ctx context.Context, id string) (domain.Authorization, error)
 }
+
+// MaxRefreshForks is how many extra successors (forks) one rotated
+// refresh token may mint by grace replays; a further replay inside the
+// window is refused ("already refreshed") without revoking anything.
+const MaxRefreshForks = 5
 
 // RevokedByReuse is the revoked_by of an authorization revoked because a
 // rotated refresh token was presented again after the grace window.
@@ -36,8 +46,12 @@ const RevokedByReuse = "system: refresh token reuse"
 // A token that was already rotated is judged by reuseVerdict: presented
 // by its client within Config.RefreshGrace of its rotation (a retried or
 // concurrent refresh whose first answer was lost) it yields another new
-// pair on the same chain and revokes nothing; later it is reuse, and the
-// whole authorization is revoked (RFC 9700 §4.14.2: a stolen chain dies).
+// pair on the same chain, a fork, and revokes nothing; later it is reuse,
+// and the whole authorization is revoked (RFC 9700 §4.14.2: a stolen chain
+// dies). Forks never make independent chains: the successors of one
+// token are siblings of which only one may be rotated — once one was,
+// presenting another (or replaying their parent) is reuse — and a token
+// mints at most MaxRefreshForks forks.
 type refreshGrant struct {
 	s     *Service
 	rt    domain.RefreshToken
@@ -82,17 +96,25 @@ func (g *refreshGrant) validate(ctx context.Context, t grantRequest) (issuance, 
 			return issuance{}, ErrAuthorizationGone
 		}
 	}
-	if rt.UsedAt == nil {
+	for attempt := 0; rt.UsedAt == nil && attempt < 2; attempt++ {
 		if !t.now.Before(rt.ExpiresAt) {
 			return issuance{}, ErrGrantExpired
 		}
-		won, err := s.refresh.MarkRefreshTokenUsed(ctx, rt.ID, t.now)
+		won, err := s.rotate(ctx, rt, authz, t)
+		if err != nil || won {
+			return issuance{authz: authz, familyID: rt.FamilyID, parentID: rt.ID, scopes: grantedScopes(s.scopes, rt.Scopes, authz, t.app)}, err
+		}
+		// Lost: rotated by a concurrent request, revoked, or just marked
+		// forked by a concurrent replay of its parent (then rotate it as
+		// a fork).
+		cur, err := s.refresh.RefreshTokenByHash(ctx, rt.Hash)
 		if err != nil {
 			return issuance{}, err
 		}
-		if won {
-			return issuance{authz: authz, familyID: rt.FamilyID, scopes: grantedScopes(s.scopes, rt.Scopes, authz, t.app)}, nil
+		if cur.UsedAt != nil || cur.RevokedAt != nil || cur.Forked == rt.Forked {
+			break
 		}
+		rt = cur
 	}
 	cur, err := s.refresh.RefreshTokenByHash(ctx, rt.Hash)
 	if err != nil {
@@ -107,10 +129,38 @@ func (g *refreshGrant) validate(ctx context.Context, t grantRequest) (issuance, 
 	if reuseVerdict(s.cfg.RefreshGrace, *cur.UsedAt, t.now) == verdictReuse {
 		return issuance{}, s.refreshReused(ctx, authz, t)
 	}
+	switch outcome, err := s.refresh.ForkRefreshToken(ctx, cur, MaxRefreshForks); {
+	case err != nil:
+		return issuance{}, err
+	case outcome == domain.ForkSuccessorUsed:
+		return issuance{}, s.refreshReused(ctx, authz, t)
+	case outcome == domain.ForkCapReached:
+		s.log.WarnContext(ctx, "refresh grace replay refused: the token minted its maximum of forks",
+			"authorization_id", authz.ID, "client_id", t.app.ClientID, "max_forks", MaxRefreshForks)
+		return issuance{}, ErrRefreshReused
+	}
 	err = s.record(audit.WithActor(ctx, audit.Actor{Name: audit.ActorSystem}), t.now, audit.ActionTokenRefreshRetry, audit.TargetAuthorization, authz.ID, map[string]any{
 		"reason": "rotated refresh token presented again within the grace window", "client_id": t.app.ClientID,
 		"family_id": cur.FamilyID, "rotated_at": cur.UsedAt.UTC().Format(time.RFC3339Nano), "grace": s.cfg.RefreshGrace.String()})
-	return issuance{authz: authz, familyID: cur.FamilyID, scopes: grantedScopes(s.scopes, cur.Scopes, authz, t.app)}, err
+	return issuance{authz: authz, familyID: cur.FamilyID, parentID: cur.ID, forked: true, scopes: grantedScopes(s.scopes, cur.Scopes, authz, t.app)}, err
+}
+
+// rotate marks the unused token rt used and reports whether this call did
+// it. A forked token first claims its parent: when a sibling was rotated
+// first, presenting rt is reuse and the authorization is revoked
+// (ErrRefreshReused).
+func (s *Service) rotate(ctx context.Context, rt domain.RefreshToken, authz domain.Authorization, t grantRequest) (bool, error) {
+	if !rt.Forked {
+		return s.refresh.MarkRefreshTokenUsed(ctx, rt.ID, t.now)
+	}
+	ok, err := s.refresh.ClaimFork(ctx, rt.ParentID, rt.ID)
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		return false, s.refreshReused(ctx, authz, t)
+	}
+	return s.refresh.MarkForkUsed(ctx, rt.ID, t.now)
 }
 
 // verdict is the fate of a rotated refresh token presented again.

@@ -275,8 +275,9 @@ func TestReuseVerdict(t *testing.T) {
 }
 
 // TestRefreshGrace: a replay inside the window yields a new working pair
-// on the same chain and a retry event; after the window it revokes the
-// authorization, and that revocation commits although the request fails.
+// on the same chain (a fork) and a retry event; after the window it
+// revokes the authorization, and that revocation commits although the
+// request fails.
 func TestRefreshGrace(t *testing.T) {
 	e := newEnv(t, 30*time.Second)
 	first := e.mustToken(codeReq(e.appSecret, e.code()))
@@ -287,11 +288,8 @@ func TestRefreshGrace(t *testing.T) {
 	if retry.RefreshToken == second.RefreshToken {
 		t.Fatal("the retry got the same refresh token")
 	}
-	for name, p := range map[string]TokenResponse{"second": second, "retry": retry} {
-		e.wantWorks(p.AccessToken, name)
-		next := e.mustToken(refreshReq(e.appSecret, p.RefreshToken))
-		e.wantWorks(next.AccessToken, name+", refreshed")
-	}
+	e.wantWorks(second.AccessToken, "second")
+	e.wantWorks(retry.AccessToken, "retry")
 	if ev := e.events(audit.ActionTokenRefreshRetry); len(ev) != 1 || ev[0].TargetID != e.authz.ID {
 		t.Errorf("retry events %+v, want one for the authorization", ev)
 	}
@@ -322,8 +320,79 @@ func TestRefreshGrace(t *testing.T) {
 	}
 }
 
-// TestRefreshConcurrentSameToken: concurrent refreshes with one token all
-// succeed (one rotation, the others retries), on one chain.
+// TestRefreshForks: which refresh tokens still work after a grace replay
+// forked the chain (RFC 9700 §4.14.2). The successors of one token are
+// siblings: whichever is rotated first continues the chain, and then
+// presenting any other sibling, or replaying their parent, is reuse and
+// revokes the authorization.
+func TestRefreshForks(t *testing.T) {
+	type step struct {
+		present string // "first", "A" (first successor), "B" (the fork), "next"
+		reused  bool   // want ErrRefreshReused and the authorization revoked
+	}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"the fork continues, the first successor is reuse", []step{{"B", false}, {"next", false}, {"A", true}}},
+		{"the first successor continues, the fork is reuse", []step{{"A", false}, {"B", true}}},
+		{"after a successor was used, replaying the parent is reuse", []step{{"A", false}, {"first", true}}},
+		{"the chain goes on from the used sibling", []step{{"B", false}, {"next", false}, {"next", false}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, 30*time.Second)
+			first := e.mustToken(codeReq(e.appSecret, e.code()))
+			tokens := map[string]string{"first": first.RefreshToken}
+			access := first.AccessToken // the newest pair's
+			tokens["A"] = e.mustToken(refreshReq(e.appSecret, first.RefreshToken)).RefreshToken
+			e.clock.add(time.Second)
+			tokens["B"] = e.mustToken(refreshReq(e.appSecret, first.RefreshToken)).RefreshToken
+			for i, st := range tt.steps {
+				e.clock.add(time.Second)
+				res, err := e.token(refreshReq(e.appSecret, tokens[st.present]))
+				if st.reused {
+					if !errors.Is(err, ErrRefreshReused) || !e.authzRevoked() {
+						t.Fatalf("step %d, %s: %v (revoked %v), want ErrRefreshReused and the authorization revoked", i, st.present, err, e.authzRevoked())
+					}
+					e.wantRefused(access, "the newest access token after reuse")
+					continue
+				}
+				if err != nil {
+					t.Fatalf("step %d, %s: %v", i, st.present, err)
+				}
+				e.wantWorks(res.AccessToken, st.present+"'s successor")
+				tokens["next"], access = res.RefreshToken, res.AccessToken
+			}
+		})
+	}
+
+	t.Run("at most MaxRefreshForks forks; the next replay is refused, nothing revoked", func(t *testing.T) {
+		e := newEnv(t, 30*time.Second)
+		first := e.mustToken(codeReq(e.appSecret, e.code()))
+		var siblings []TokenResponse
+		for range 1 + MaxRefreshForks {
+			siblings = append(siblings, e.mustToken(refreshReq(e.appSecret, first.RefreshToken)))
+		}
+		if _, err := e.token(refreshReq(e.appSecret, first.RefreshToken)); !errors.Is(err, ErrRefreshReused) {
+			t.Fatalf("replay %d: %v, want ErrRefreshReused", MaxRefreshForks+2, err)
+		}
+		if e.authzRevoked() {
+			t.Fatal("the refused replay revoked the authorization")
+		}
+		last := siblings[len(siblings)-1]
+		e.wantWorks(last.AccessToken, "the last fork")
+		e.mustToken(refreshReq(e.appSecret, last.RefreshToken))
+		if _, err := e.token(refreshReq(e.appSecret, siblings[0].RefreshToken)); !errors.Is(err, ErrRefreshReused) || !e.authzRevoked() {
+			t.Fatalf("another sibling after the last fork was used: %v, want reuse", err)
+		}
+	})
+}
+
+// TestRefreshConcurrentSameToken: concurrent refreshes with one token:
+// one rotation and up to MaxRefreshForks forks get pairs on one chain,
+// the rest are refused without revoking; then only one of the pairs'
+// refresh tokens can continue the chain.
 func TestRefreshConcurrentSameToken(t *testing.T) {
 	e := newEnv(t, 30*time.Second)
 	first := e.mustToken(codeReq(e.appSecret, e.code()))
@@ -337,18 +406,33 @@ func TestRefreshConcurrentSameToken(t *testing.T) {
 	}
 	wg.Wait()
 	seen := map[string]bool{}
+	var pairs []TokenResponse
 	for i := range n {
 		if errs[i] != nil {
-			t.Fatalf("refresh %d: %v", i, errs[i])
+			if !errors.Is(errs[i], ErrRefreshReused) {
+				t.Fatalf("refresh %d: %v", i, errs[i])
+			}
+			continue
 		}
 		if seen[resps[i].RefreshToken] {
 			t.Fatal("two refreshes got one refresh token")
 		}
 		seen[resps[i].RefreshToken] = true
 		e.wantWorks(resps[i].AccessToken, "concurrent pair")
+		pairs = append(pairs, resps[i])
 	}
-	if ev := e.events(audit.ActionTokenRefreshRetry); len(ev) != n-1 {
-		t.Errorf("%d retry events, want %d", len(ev), n-1)
+	if len(pairs) != 1+MaxRefreshForks {
+		t.Errorf("%d pairs, want %d (one rotation and the capped forks)", len(pairs), 1+MaxRefreshForks)
+	}
+	if ev := e.events(audit.ActionTokenRefreshRetry); len(ev) != len(pairs)-1 {
+		t.Errorf("%d retry events, want %d", len(ev), len(pairs)-1)
+	}
+	if e.authzRevoked() {
+		t.Fatal("concurrent refreshes revoked the authorization")
+	}
+	e.mustToken(refreshReq(e.appSecret, pairs[len(pairs)-1].RefreshToken))
+	if _, err := e.token(refreshReq(e.appSecret, pairs[0].RefreshToken)); !errors.Is(err, ErrRefreshReused) || !e.authzRevoked() {
+		t.Errorf("a second sibling continuing the chain: %v, want reuse", err)
 	}
 }
 

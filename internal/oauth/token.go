@@ -16,8 +16,9 @@ import (
 )
 
 // TokenStore is what the token endpoint's shared skeleton needs: the
-// client, one (group-committed) transaction per request, the new refresh
-// token, and the secret's use.
+// client, one (group-committed) transaction per request, and the new
+// refresh token. (The secret's use is counted in memory by Usage and
+// written in batches: no shared row is written per request.)
 type TokenStore interface {
 	// BatchTx is a write transaction that may share one commit with
 	// concurrent calls (group commit); it returns after the commit, and
@@ -25,7 +26,6 @@ type TokenStore interface {
 	BatchTx(ctx context.Context, fn func(ctx context.Context) error) error
 	ClientByID(ctx context.Context, clientID string) (domain.App, error)
 	CreateRefreshToken(ctx context.Context, t domain.RefreshToken) error
-	TouchSecret(ctx context.Context, id string, at time.Time) error
 }
 
 // Wire constants of the token request (seed 001, "Get an access and
@@ -97,6 +97,10 @@ type grantRequest struct {
 type issuance struct {
 	authz    domain.Authorization
 	familyID string
+	// parentID is the refresh token rotated to mint this one ("" for a
+	// code exchange); forked marks a grace replay's successor.
+	parentID string
+	forked   bool
 	scopes   []string
 }
 
@@ -187,6 +191,7 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, e
 	}
 	if s.usage != nil {
 		s.usage.Record(iss.authz.ID, now)
+		s.usage.RecordSecret(sec.ID, now)
 	}
 	return s.respond(t, iss, refresh)
 }
@@ -254,20 +259,19 @@ func grantedScopes(cat *scope.Catalog, tokenScopes []string, authz domain.Author
 	return cat.Intersect(cat.Intersect(tokenScopes, authz.Scopes), app.Scopes)
 }
 
-// storeRefresh mints a refresh token in the chain iss.familyID, stores
-// its hash, and counts one use of the secret. Runs inside Token's
-// transaction. Returns the refresh token.
+// storeRefresh mints a refresh token in the chain iss.familyID and stores
+// its hash. Runs inside Token's transaction. Returns the refresh token.
 func (s *Service) storeRefresh(ctx context.Context, t grantRequest, iss issuance) (string, error) {
 	refresh := secret.New(secret.PrefixRefreshToken)
 	err := s.grants.CreateRefreshToken(ctx, domain.RefreshToken{
 		ID: uuid.NewString(), Hash: secret.Hash(refresh), AuthorizationID: iss.authz.ID, FamilyID: iss.familyID,
 		ClientID: t.app.ClientID, UserID: iss.authz.UserID, SecretID: t.sec.ID, Scopes: iss.scopes,
-		CreatedAt: t.now, ExpiresAt: t.now.Add(s.cfg.RefreshTTL),
+		CreatedAt: t.now, ExpiresAt: t.now.Add(s.cfg.RefreshTTL), ParentID: iss.parentID, Forked: iss.forked,
 	})
 	if err != nil {
 		return "", err
 	}
-	return refresh, s.grants.TouchSecret(ctx, t.sec.ID, t.now)
+	return refresh, nil
 }
 
 // respond signs the access token of a committed issuance and builds the

@@ -27,6 +27,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/federation"
 	"github.com/oauthdesk/oauthdesk/internal/jobs"
 	"github.com/oauthdesk/oauthdesk/internal/keyseal"
 	"github.com/oauthdesk/oauthdesk/internal/metrics"
@@ -70,8 +71,11 @@ type Config struct {
 	HashConcurrency int
 	// HashWait is how long a sign-in waits for a hashing slot before 503 (0: 2 s).
 	HashWait time.Duration
-	Log      *slog.Logger
-	Now      func() time.Time
+	// DirectorySyncInterval is how often the directory sync runs (0:
+	// jobs.DefaultDirectorySyncInterval; < 0: never).
+	DirectorySyncInterval time.Duration
+	Log                   *slog.Logger
+	Now                   func() time.Time
 }
 
 // DefaultRefreshGrace is the refresh grace window when none is configured:
@@ -143,6 +147,8 @@ type App struct {
 	usage   *oauth.Usage
 	// Reports is the expiry-report scheduler.
 	Reports *jobs.Scheduler
+	// Federation signs people in through the directory connectors.
+	Federation *federation.Service
 	// KeyFile is the key file in use; KeyFileCreated reports that this
 	// start created it (the caller prints its path: back it up).
 	KeyFile        string
@@ -203,6 +209,45 @@ func OpenAdmin(ctx context.Context, cfg Config) (*admin.Service, *store.DB, erro
 	return newAdmin(db, scope.Default(), cfg), db, nil
 }
 
+// loadSealer loads (or, for a new database, creates) the key file.
+// Errors: Invalid when the key file is new but the database already
+// holds sealed signing keys.
+func loadSealer(ctx context.Context, db *store.DB, cfg Config) (*keyseal.Sealer, bool, error) {
+	sealer, keyCreated, err := keyseal.LoadFile(cfg.KeyFilePath())
+	if err != nil {
+		return nil, false, err
+	}
+	if keyCreated {
+		if existing, err := db.SigningKeys(ctx); err != nil || slices.ContainsFunc(existing, func(k domain.SigningKey) bool { return keyseal.Sealed(k.PrivateKey) }) {
+			// A new key file for a database that already has keys could
+			// never open them: refuse rather than start unable to sign.
+			_ = os.Remove(sealer.Path())
+			return nil, false, apperr.Errorf(apperr.Invalid, "the key file %s does not exist but the database %s already holds signing keys: start with the key file that was created with this database", sealer.Path(), cfg.DBPath)
+		}
+	}
+	return sealer, keyCreated, nil
+}
+
+// OpenFederation opens and migrates the database of cfg.DBPath and wires
+// the admin and federation services with the key file, without HTTP or
+// background jobs: the root of the CLI's connector and directory
+// commands. Close the returned database when done.
+func OpenFederation(ctx context.Context, cfg Config) (*federation.Service, *store.DB, error) {
+	if cfg.Now == nil {
+		cfg.Now = func() time.Time { return time.Now().UTC() }
+	}
+	a, db, err := OpenAdmin(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	sealer, _, err := loadSealer(ctx, db, cfg)
+	if err != nil {
+		_ = db.Close()
+		return nil, nil, err
+	}
+	return federation.New(db, sealer, a, cfg.Now, cfg.Log), db, nil
+}
+
 // Open opens and migrates the database and wires every layer. Errors:
 // from the database (open, migrate) and the signing keys.
 func Open(ctx context.Context, cfg Config) (*App, error) {
@@ -228,17 +273,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if _, err := db.Migrate(ctx); err != nil {
 		return fail(err)
 	}
-	sealer, keyCreated, err := keyseal.LoadFile(cfg.KeyFilePath())
+	sealer, keyCreated, err := loadSealer(ctx, db, cfg)
 	if err != nil {
 		return fail(err)
-	}
-	if keyCreated {
-		if existing, err := db.SigningKeys(ctx); err != nil || slices.ContainsFunc(existing, func(k domain.SigningKey) bool { return keyseal.Sealed(k.PrivateKey) }) {
-			// A new key file for a database that already has keys could
-			// never open them: refuse rather than start unable to sign.
-			_ = os.Remove(sealer.Path())
-			return fail(apperr.Errorf(apperr.Invalid, "the key file %s does not exist but the database %s already holds signing keys: start with the key file that was created with this database", sealer.Path(), cfg.DBPath))
-		}
 	}
 	keys, err := oauth.LoadKeys(ctx, db, sealer, cfg.Now(), max(cfg.AccessTTL, time.Hour))
 	if err != nil {
@@ -276,14 +313,17 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		_ = watcher.Close()
 		return fail(err)
 	}
-	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiryTimes, cfg.Thresholds, cfg.Now))
+	fed := federation.New(db, sealer, a, cfg.Now, cfg.Log)
+	syncFailures := metrics.NewDirectorySyncFailures()
+	fed.SyncFailures = func(name string) { syncFailures.WithLabelValues(name).Inc() }
+	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiryTimes, cfg.Thresholds, cfg.Now), syncFailures)
 	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), Thresholds: cfg.Thresholds, Metrics: mx, Reports: sched,
 		Ready: cachedProbe(db.ProbeWrite, time.Second), MetricsToken: cfg.MetricsToken, MetricsNeedToken: cfg.MetricsNeedToken,
 		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute,
 		Changes: admin.NewChangeReview(a, db), Invitations: admin.NewInvitations(a, db),
-		PATs: pats, PATUsage: usage},
+		PATs: pats, PATUsage: usage, Federation: fed},
 		o, a, cat, cfg.Log, cfg.Now)
-	return &App{DB: db, OAuth: o, Admin: a, Web: w, PATs: pats, cfg: cfg, watcher: watcher, usage: usage, Reports: sched,
+	return &App{DB: db, OAuth: o, Admin: a, Web: w, PATs: pats, cfg: cfg, watcher: watcher, usage: usage, Reports: sched, Federation: fed,
 		KeyFile: sealer.Path(), KeyFileCreated: keyCreated}, nil
 }
 
@@ -373,6 +413,16 @@ func (a *App) RunJobs(ctx context.Context) {
 		a.Admin.RunFailedSignInAudit(ctx, 15*time.Second, func(err error) { a.cfg.Log.Error("audit failed sign-ins", "err", err) })
 		close(failedDone)
 	}()
+	syncDone := make(chan struct{})
+	go func() {
+		every := cmp.Or(a.cfg.DirectorySyncInterval, jobs.DefaultDirectorySyncInterval)
+		jobs.RunDirectorySync(ctx, a.DB, every, func(ctx context.Context) error {
+			_, err := a.Federation.Sync(ctx)
+			return err
+		}, a.cfg.Now, a.cfg.Log)
+		close(syncDone)
+	}()
+	defer func() { <-syncDone }()
 	notify := func() {
 		if n, err := a.PATs.NotifyExpiring(ctx); err != nil {
 			a.cfg.Log.Error("personal access tokens: expiry notices", "err", err)

@@ -16,14 +16,15 @@ const MaxBatch = 64
 // ErrClosed is returned by BatchTx once the database is closed.
 var ErrClosed = errors.New("store: database closed")
 
-// batcher is the group commit behind BatchTx: one goroutine takes the
-// calls waiting for it, runs each in a savepoint of one write transaction,
-// commits, and then answers them all.
+// batcher is the group commit behind BatchTx: a loop takes the calls
+// waiting for it, runs each in a savepoint of one write transaction,
+// commits, and then answers them all. The flavor's committers loops run at
+// once (one on SQLite), each with its own transaction.
 type batcher struct {
 	once sync.Once
 	reqs chan *batchReq
 	quit chan struct{}
-	done chan struct{}
+	done chan struct{} // closed when every loop has ended
 }
 
 type batchReq struct {
@@ -43,7 +44,10 @@ type batchReq struct {
 // of fn stuck). Inside another write transaction it joins it.
 //
 // Calls in one batch see each other's writes as if they ran one after
-// the other. ctx is not used to cancel a started batch (the others in it
+// the other. On PostgreSQL several batches commit in parallel (row locks
+// order calls that touch the same rows, as with two replicas); a call
+// aborted as a deadlock victim or serialization failure runs again, up to
+// maxTxAttempts times. ctx is not used to cancel a started batch (the others in it
 // would lose their work); a call whose ctx ended before its turn is
 // skipped with ctx.Err(). Errors: fn's, the commit's, ErrClosed.
 func (db *DB) BatchTx(ctx context.Context, fn func(ctx context.Context) error) error {
@@ -55,7 +59,13 @@ func (db *DB) BatchTx(ctx context.Context, fn func(ctx context.Context) error) e
 		b.reqs = make(chan *batchReq, MaxBatch)
 		b.quit = make(chan struct{})
 		b.done = make(chan struct{})
-		go db.commitLoop()
+		n := max(db.fl.committers, 1)
+		var wg sync.WaitGroup
+		wg.Add(n)
+		for range n {
+			go func() { defer wg.Done(); db.commitLoop() }()
+		}
+		go func() { wg.Wait(); close(b.done) }()
 	})
 	r := &batchReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
@@ -93,7 +103,6 @@ func (db *DB) stopBatches() {
 
 func (db *DB) commitLoop() {
 	b := &db.batch
-	defer close(b.done)
 	batch := make([]*batchReq, 0, MaxBatch)
 	for {
 		select {
@@ -136,13 +145,36 @@ func (db *DB) commitLoop() {
 	}
 }
 
-// runBatch runs one batch in one write transaction and answers every
-// call. Optimistically first: every call runs straight in the
+// runBatch runs one batch and answers every call. A call that failed
+// because the database aborted it as a deadlock victim or serialization
+// failure (PostgreSQL, with batches or replicas committing in parallel)
+// runs again, with the others that did, in a new transaction; the rest are
+// answered at once.
+func (db *DB) runBatch(batch []*batchReq) {
+	for attempt := 1; ; attempt++ {
+		errs := db.runBatchOnce(batch)
+		again := batch[:0:0]
+		for i, r := range batch {
+			if errs[i] != nil && attempt < maxTxAttempts && db.fl.retryable(errs[i]) {
+				again = append(again, r)
+				continue
+			}
+			r.done <- errs[i]
+		}
+		if len(again) == 0 {
+			return
+		}
+		batch = again
+	}
+}
+
+// runBatchOnce runs one batch in one write transaction and returns each
+// call's error. Optimistically first: every call runs straight in the
 // transaction; if one fails, that attempt is rolled back and the batch
 // runs again with a savepoint around each call, so that only the failing
 // call's writes are undone. (A call's fn may thus run twice; only the
 // second run's writes and results count, and nothing was answered yet.)
-func (db *DB) runBatch(batch []*batchReq) {
+func (db *DB) runBatchOnce(batch []*batchReq) []error {
 	errs := make([]error, len(batch))
 	st := &txState{write: true}
 	errFailed := errors.New("a call failed")
@@ -190,9 +222,7 @@ func (db *DB) runBatch(batch []*batchReq) {
 	if err == nil && st.invalidated {
 		db.gen.Add(1) // the caches of this process must look again
 	}
-	for i, r := range batch {
-		r.done <- errs[i]
-	}
+	return errs
 }
 
 // runOne runs one call's fn in the shared transaction, turning a panic

@@ -72,3 +72,57 @@ func TestBatchTx(t *testing.T) {
 		t.Errorf("after Close: %v, want ErrClosed", err)
 	}
 }
+
+// testBatchTxOppositeOrders: group-committed calls that update the same
+// two rows in opposite orders all succeed, each exactly once. On
+// PostgreSQL several batches commit in parallel, so their transactions
+// deadlock now and then; the victim's calls must run again, not fail.
+func testBatchTxOppositeOrders(t *testing.T, newDB func(testing.TB) *DB) {
+	ctx := t.Context()
+	db := newDB(t)
+	u := mkUser(t, ctx, db, "batch-owner")
+	a, b := mkApp(t, ctx, db, u, "Batch A", "Co"), mkApp(t, ctx, db, u, "Batch B", "Co")
+	ids := []string{a.Secrets[0].ID, b.Secrets[0].ID}
+	bump := func(ctx context.Context, id string) error {
+		_, err := db.execHot(ctx, "client secret", `UPDATE client_secrets SET use_count = use_count + 1 WHERE id = ?`, id)
+		return err
+	}
+	const n = 400
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			first, second := ids[i%2], ids[1-i%2]
+			errs[i] = db.BatchTx(ctx, func(ctx context.Context) error {
+				if err := bump(ctx, first); err != nil {
+					return err
+				}
+				return bump(ctx, second)
+			})
+		}()
+	}
+	wg.Wait()
+	failed := 0
+	for i, err := range errs {
+		if err != nil {
+			failed++
+			if failed <= 3 {
+				t.Errorf("call %d: %v", i, err)
+			}
+		}
+	}
+	if failed > 0 {
+		t.Errorf("%d of %d calls failed", failed, n)
+	}
+	for _, id := range ids {
+		var got int64
+		if err := db.r.Raw(`SELECT use_count FROM client_secrets WHERE id = ?`, id).Scan(&got).Error; err != nil {
+			t.Fatal(err)
+		}
+		if got != int64(n-failed) {
+			t.Errorf("secret %s counted %d, want %d (each successful call once)", id, got, n-failed)
+		}
+	}
+}

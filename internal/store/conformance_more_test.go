@@ -222,18 +222,22 @@ func testJobLockOneHolder(t *testing.T, newDB func(testing.TB) *DB) {
 }
 
 // testScopeUsageAccumulates: flushes from several replicas add up, and the
-// last use only moves forward.
+// last use only moves forward — authorizations, scopes and client secrets.
 func testScopeUsageAccumulates(t *testing.T, newDB func(testing.TB) *DB) {
 	ctx := t.Context()
 	db := newDB(t)
 	other := second(t, db)
-	_, z := mkCode(t, ctx, db)
+	c, z := mkCode(t, ctx, db)
 	k := domain.ScopeUseKey{AuthorizationID: z.ID, Scope: "vso.work", SatisfiedBy: "vso.work"}
 	late, early := now0.Add(time.Hour), now0.Add(time.Minute)
-	if err := db.FlushUsage(ctx, map[string]time.Time{z.ID: late}, map[domain.ScopeUseKey]domain.ScopeUse{k: {Count: 3, Last: late}}); err != nil {
+	if err := db.FlushUsage(ctx, domain.UsageBatch{LastUsed: map[string]time.Time{z.ID: late},
+		Scopes:  map[domain.ScopeUseKey]domain.ScopeUse{k: {Count: 3, Last: late}},
+		Secrets: map[string]domain.ScopeUse{c.SecretID: {Count: 7, Last: late}, "no-such-secret": {Count: 1, Last: late}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := other.FlushUsage(ctx, map[string]time.Time{z.ID: early}, map[domain.ScopeUseKey]domain.ScopeUse{k: {Count: 2, Last: early}}); err != nil {
+	if err := other.FlushUsage(ctx, domain.UsageBatch{LastUsed: map[string]time.Time{z.ID: early},
+		Scopes:  map[domain.ScopeUseKey]domain.ScopeUse{k: {Count: 2, Last: early}},
+		Secrets: map[string]domain.ScopeUse{c.SecretID: {Count: 5, Last: early}}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.ScopeUsage(ctx, z.ClientID, time.Time{})
@@ -243,6 +247,13 @@ func testScopeUsageAccumulates(t *testing.T, newDB func(testing.TB) *DB) {
 	a, err := db.AuthorizationByID(ctx, z.ID)
 	if err != nil || a.LastUsedAt == nil || !a.LastUsedAt.Equal(late) {
 		t.Errorf("authorization last used %v (%v), want %v", a.LastUsedAt, err, late)
+	}
+	app, err := other.ClientByID(ctx, c.ClientID)
+	if err != nil || len(app.Secrets) != 1 {
+		t.Fatalf("app after the flushes: %+v %v", app, err)
+	}
+	if s := app.Secrets[0]; s.UseCount != 12 || s.LastUsedAt == nil || !s.LastUsedAt.Equal(late) {
+		t.Errorf("secret uses %d, last used %v; want 12 and %v (both replicas' counts, the later time)", s.UseCount, s.LastUsedAt, late)
 	}
 }
 

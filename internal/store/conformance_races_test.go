@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
@@ -167,4 +170,70 @@ func testLastOwnerRace(t *testing.T, newDB func(testing.TB) *DB) {
 	if len(got) != 1 || !got[0].Primary {
 		t.Errorf("owners after the race: %+v, want one, the primary", got)
 	}
+}
+
+// testForkSiblingsOneRotates: a grace replay marks the first successor a
+// sibling; of two siblings rotated at once on two handles exactly one
+// claims the parent; after that a replay of the parent is reuse.
+func testForkSiblingsOneRotates(t *testing.T, newDB func(testing.TB) *DB) {
+	db := newDB(t)
+	ctx := t.Context()
+	_, z := mkCode(t, ctx, db)
+	parent := mkRefresh(t, ctx, db, z, "fam")
+	if ok, err := db.MarkRefreshTokenUsed(ctx, parent.ID, now0); err != nil || !ok {
+		t.Fatalf("rotate the parent: %v %v", ok, err)
+	}
+	child := func(forked bool) domain.RefreshToken {
+		rt := mkRefreshWith(t, ctx, db, z, "fam", parent.ID, forked)
+		return rt
+	}
+	first := child(false)
+	if got, err := db.ForkRefreshToken(ctx, parent, 5); err != nil || got != domain.ForkAllowed {
+		t.Fatalf("fork: %v %v, want allowed", got, err)
+	}
+	if ok, err := db.MarkRefreshTokenUsed(ctx, first.ID, now0); err != nil || ok {
+		t.Fatalf("the first successor rotated as unforked after the fork: %v %v", ok, err)
+	}
+	fork := child(true)
+	handles := []*DB{db, second(t, db)}
+	ids := []string{first.ID, fork.ID}
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := handles[i].WriteTx(ctx, func(ctx context.Context) error {
+				ok, err := handles[i].ClaimFork(ctx, parent.ID, ids[i])
+				if ok {
+					if _, err := handles[i].MarkForkUsed(ctx, ids[i], now0); err != nil {
+						return err
+					}
+					n.Add(1)
+				}
+				return err
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n.Load() != 1 {
+		t.Errorf("%d siblings rotated, want 1", n.Load())
+	}
+	if got, err := db.ForkRefreshToken(ctx, parent, 5); err != nil || got != domain.ForkSuccessorUsed {
+		t.Errorf("replay after a sibling was rotated: %v %v, want successor used", got, err)
+	}
+}
+
+func mkRefreshWith(t testing.TB, ctx context.Context, db *DB, z domain.Authorization, family, parentID string, forked bool) domain.RefreshToken {
+	t.Helper()
+	id := uuid.NewString()
+	rt := domain.RefreshToken{ID: id, Hash: []byte("rt-" + id), AuthorizationID: z.ID, FamilyID: family, ClientID: z.ClientID,
+		UserID: z.UserID, SecretID: "s", Scopes: z.Scopes, CreatedAt: now0, ExpiresAt: now0.AddDate(1, 0, 0), ParentID: parentID, Forked: forked}
+	if err := db.CreateRefreshToken(ctx, rt); err != nil {
+		t.Fatalf("create refresh token: %v", err)
+	}
+	return rt
 }

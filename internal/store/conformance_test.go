@@ -41,8 +41,10 @@ var suite = []struct {
 	{"RetireSecretOnce", testRetireSecretOnce},
 	{"ConcurrentConsentOnePair", testConcurrentConsentOnePair},
 	{"Seed", testSeed},
+	{"BatchTxOppositeOrders", testBatchTxOppositeOrders},
 	{"LastAdminRace", testLastAdminRace},
 	{"LastOwnerRace", testLastOwnerRace},
+	{"ForkSiblingsOneRotates", testForkSiblingsOneRotates},
 }
 
 // RunTests runs the conformance suite against the databases newDB returns

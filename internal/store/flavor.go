@@ -33,6 +33,12 @@ type flavor struct {
 	// the dialect already serializes every writer (SQLite's one write
 	// connection with BEGIN IMMEDIATE).
 	advisoryLock string
+	// committers is how many group-commit loops (BatchTx) run at once,
+	// each with its own transaction: 1 where writers serialize anyway
+	// (SQLite); several on PostgreSQL, whose row locks let transactions
+	// that touch different rows commit in parallel, so a batch does not
+	// wait for the round trips of the one before it.
+	committers int
 	// forUpdate is the clause that locks the rows a SELECT returns until
 	// the transaction ends (PostgreSQL " FOR UPDATE"); "" on SQLite, whose
 	// write transactions are serialized already.
@@ -52,6 +58,7 @@ var sqliteFlavor = &flavor{
 	nocase:     func(e string) string { return e + " COLLATE NOCASE" },
 	like:       "LIKE",
 	greatest:   "MAX",
+	committers: 1,
 	retryable:  func(error) bool { return false }, // one writer: no deadlocks
 	uniqueViolation: func(err error) bool {
 		var se sqlite3.Error
@@ -68,6 +75,7 @@ var postgresFlavor = &flavor{
 	like:         "ILIKE",
 	greatest:     "GREATEST",
 	advisoryLock: "SELECT pg_advisory_xact_lock(?)",
+	committers:   4,
 	forUpdate:    " FOR UPDATE",
 	retryable: func(err error) bool {
 		var pe *pgconn.PgError

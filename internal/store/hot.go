@@ -124,8 +124,9 @@ func (db *DB) MarkCodeUsed(ctx context.Context, id string, at time.Time) (bool, 
 // CreateRefreshToken inserts a refresh token (its hash only).
 func (db *DB) CreateRefreshToken(ctx context.Context, t domain.RefreshToken) error {
 	_, err := db.execHot(ctx, "refresh token", `INSERT INTO refresh_tokens (id, hash, authorization_id, family_id, client_id, user_id,
-secret_id, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, t.Hash, t.AuthorizationID, t.FamilyID, t.ClientID, t.UserID, t.SecretID, joinScopes(t.Scopes), utc(t.CreatedAt), utc(t.ExpiresAt))
+secret_id, scopes, created_at, expires_at, parent_id, forked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.Hash, t.AuthorizationID, t.FamilyID, t.ClientID, t.UserID, t.SecretID, joinScopes(t.Scopes), utc(t.CreatedAt), utc(t.ExpiresAt),
+		sql.NullString{String: t.ParentID, Valid: t.ParentID != ""}, t.Forked)
 	return err
 }
 
@@ -136,30 +137,28 @@ func (db *DB) RefreshTokenByHash(ctx context.Context, hash []byte) (domain.Refre
 		t             domain.RefreshToken
 		scopes        string
 		used, revoked sql.NullTime
+		parent        sql.NullString
 	)
 	err := db.sqlConn(ctx, false).QueryRowContext(ctx, db.sqlText(`SELECT id, hash, authorization_id, family_id, client_id, user_id, secret_id,
-scopes, created_at, expires_at, used_at, revoked_at FROM refresh_tokens WHERE hash = ?`), hash).
-		Scan(&t.ID, &t.Hash, &t.AuthorizationID, &t.FamilyID, &t.ClientID, &t.UserID, &t.SecretID, &scopes, &t.CreatedAt, &t.ExpiresAt, &used, &revoked)
+scopes, created_at, expires_at, used_at, revoked_at, parent_id, forked FROM refresh_tokens WHERE hash = ?`), hash).
+		Scan(&t.ID, &t.Hash, &t.AuthorizationID, &t.FamilyID, &t.ClientID, &t.UserID, &t.SecretID, &scopes, &t.CreatedAt, &t.ExpiresAt, &used, &revoked,
+			&parent, &t.Forked)
 	if err != nil {
 		return domain.RefreshToken{}, notFound(err, "refresh token")
 	}
+	t.ParentID = parent.String
 	t.Scopes, t.CreatedAt, t.ExpiresAt = splitScopes(scopes), utc(t.CreatedAt), utc(t.ExpiresAt)
 	t.UsedAt, t.RevokedAt = ptrTime(used), ptrTime(revoked)
 	return t, nil
 }
 
 // MarkRefreshTokenUsed sets used_at on an unused, unrevoked refresh token
-// and reports whether this call did it: of concurrent refreshes with one
-// token exactly one gets true.
+// that has no siblings (not forked) and reports whether this call did it:
+// of concurrent refreshes with one token exactly one gets true. A forked
+// token is rotated by ClaimFork and MarkForkUsed instead (refresh_forks.go).
 func (db *DB) MarkRefreshTokenUsed(ctx context.Context, id string, at time.Time) (bool, error) {
-	n, err := db.execHot(ctx, "refresh token", `UPDATE refresh_tokens SET used_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL`, utc(at), id)
+	n, err := db.execHot(ctx, "refresh token", `UPDATE refresh_tokens SET used_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL AND NOT forked`, utc(at), id)
 	return n == 1, err
-}
-
-// TouchSecret records one use of a client secret at the token endpoint.
-func (db *DB) TouchSecret(ctx context.Context, id string, at time.Time) error {
-	_, err := db.execHot(ctx, "client secret", `UPDATE client_secrets SET last_used_at = ?, use_count = use_count + 1 WHERE id = ?`, utc(at), id)
-	return err
 }
 
 // AuthorizationByID returns the authorization, revoked or not. Errors:
@@ -189,16 +188,18 @@ func (db *DB) RefreshTokenWithAuthorization(ctx context.Context, hash []byte) (d
 		a                                  domain.Authorization
 		tScopes, aScopes                   string
 		used, revoked, aLastUsed, aRevoked sql.NullTime
+		parent                             sql.NullString
 	)
 	err := db.sqlConn(ctx, false).QueryRowContext(ctx, db.sqlText(`SELECT t.id, t.hash, t.authorization_id, t.family_id, t.client_id,
-t.user_id, t.secret_id, t.scopes, t.created_at, t.expires_at, t.used_at, t.revoked_at,
+t.user_id, t.secret_id, t.scopes, t.created_at, t.expires_at, t.used_at, t.revoked_at, t.parent_id, t.forked,
 z.id, z.user_id, z.client_id, z.scopes, z.redirect_uri, z.granted_at, z.last_used_at, z.revoked_at, z.revoked_by
 FROM refresh_tokens t JOIN authorizations z ON z.id = t.authorization_id WHERE t.hash = ?`), hash).
 		Scan(&t.ID, &t.Hash, &t.AuthorizationID, &t.FamilyID, &t.ClientID, &t.UserID, &t.SecretID, &tScopes, &t.CreatedAt, &t.ExpiresAt, &used, &revoked,
-			&a.ID, &a.UserID, &a.ClientID, &aScopes, &a.RedirectURI, &a.GrantedAt, &aLastUsed, &aRevoked, &a.RevokedBy)
+			&parent, &t.Forked, &a.ID, &a.UserID, &a.ClientID, &aScopes, &a.RedirectURI, &a.GrantedAt, &aLastUsed, &aRevoked, &a.RevokedBy)
 	if err != nil {
 		return domain.RefreshToken{}, domain.Authorization{}, notFound(err, "refresh token")
 	}
+	t.ParentID = parent.String
 	t.Scopes, t.CreatedAt, t.ExpiresAt = splitScopes(tScopes), utc(t.CreatedAt), utc(t.ExpiresAt)
 	t.UsedAt, t.RevokedAt = ptrTime(used), ptrTime(revoked)
 	a.Scopes, a.GrantedAt, a.LastUsedAt, a.RevokedAt = splitScopes(aScopes), utc(a.GrantedAt), ptrTime(aLastUsed), ptrTime(aRevoked)

@@ -11,23 +11,33 @@ import (
 )
 
 // FlushUsage writes a batch of usage facts in one transaction: last-used
-// times of authorizations and per-scope use counts (added to the stored
-// counts).
-func (db *DB) FlushUsage(ctx context.Context, lastUsed map[string]time.Time, scopes map[domain.ScopeUseKey]domain.ScopeUse) error {
+// times of authorizations, per-scope use counts, and client secret use
+// counts and last-used times (counts are added to the stored ones; times
+// only move forward, so flushes of several replicas in any order agree).
+// A secret or authorization deleted meanwhile is skipped.
+func (db *DB) FlushUsage(ctx context.Context, b domain.UsageBatch) error {
 	return db.WriteTx(ctx, func(ctx context.Context) error {
 		// One flush at a time across replicas (PostgreSQL), each in key
 		// order; a deadlock with another writer is retried by WriteTx.
 		if err := db.lock(ctx, "usage_flush"); err != nil {
 			return translate(err, "scope usage")
 		}
-		if err := db.TouchAuthorizations(ctx, lastUsed); err != nil {
+		if err := db.TouchAuthorizations(ctx, b.LastUsed); err != nil {
 			return err
 		}
-		keys := slices.SortedFunc(maps.Keys(scopes), func(a, b domain.ScopeUseKey) int {
+		for _, id := range slices.Sorted(maps.Keys(b.Secrets)) {
+			u := b.Secrets[id]
+			_, err := db.execHot(ctx, "client secret", `UPDATE client_secrets SET use_count = use_count + ?,
+last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < ? THEN ? ELSE last_used_at END WHERE id = ?`, u.Count, utc(u.Last), utc(u.Last), id)
+			if err != nil {
+				return err
+			}
+		}
+		keys := slices.SortedFunc(maps.Keys(b.Scopes), func(a, b domain.ScopeUseKey) int {
 			return cmp.Or(cmp.Compare(a.SatisfiedBy, b.SatisfiedBy), cmp.Compare(a.AuthorizationID, b.AuthorizationID), cmp.Compare(a.Scope, b.Scope))
 		})
 		for _, k := range keys {
-			u := scopes[k]
+			u := b.Scopes[k]
 			err := db.wr(ctx).Exec(`INSERT INTO scope_usage (authorization_id, scope, satisfied_by, count, first_used_at, last_used_at)
 VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (authorization_id, scope, satisfied_by) DO UPDATE SET count = scope_usage.count + excluded.count,

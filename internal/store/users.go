@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"time"
@@ -24,6 +25,10 @@ type userRow struct {
 	DisabledAt   *time.Time
 	DeletedAt    *time.Time
 	MustChange   bool `gorm:"column:must_change_password"`
+	Source       string
+	Subject      string
+	LastSigninAt *time.Time `gorm:"column:last_signin_at"`
+	LastSyncAt   *time.Time
 }
 
 func (userRow) TableName() string { return "users" }
@@ -32,7 +37,9 @@ func (r userRow) domain() domain.User {
 	return domain.User{ID: r.ID, Username: r.Username, DisplayName: r.DisplayName, Email: r.Email,
 		Role: domain.Role(r.Role), PasswordHash: r.PasswordHash, CreatedAt: utc(r.CreatedAt),
 		UpdatedAt: utc(r.UpdatedAt), Revision: r.Revision, DisabledAt: utcPtr(r.DisabledAt),
-		DeletedAt: utcPtr(r.DeletedAt), MustChangePassword: r.MustChange}
+		DeletedAt: utcPtr(r.DeletedAt), MustChangePassword: r.MustChange,
+		Source: cmp.Or(r.Source, domain.SourceLocal), Subject: r.Subject,
+		LastSignInAt: utcPtr(r.LastSigninAt), LastSyncAt: utcPtr(r.LastSyncAt)}
 }
 
 // CreateUser inserts u. Errors: Conflict when the username (compared
@@ -40,7 +47,8 @@ func (r userRow) domain() domain.User {
 func (db *DB) CreateUser(ctx context.Context, u domain.User) error {
 	row := userRow{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email,
 		Role: string(u.Role), PasswordHash: u.PasswordHash, CreatedAt: utc(u.CreatedAt),
-		UpdatedAt: utc(u.UpdatedAt), Revision: max(u.Revision, 1)}
+		UpdatedAt: utc(u.UpdatedAt), Revision: max(u.Revision, 1),
+		Source: cmp.Or(u.Source, domain.SourceLocal), Subject: u.Subject, LastSigninAt: utcPtr(u.LastSignInAt)}
 	return translate(db.wr(ctx).Create(&row).Error, "user "+u.Username)
 }
 

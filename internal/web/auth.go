@@ -8,7 +8,6 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
-	"github.com/oauthdesk/oauthdesk/internal/limit"
 	"github.com/oauthdesk/oauthdesk/views"
 )
 
@@ -27,7 +26,7 @@ func (s *Server) signinForm(c echo.Context) error {
 		}
 		return c.Redirect(http.StatusFound, ret)
 	}
-	return render(c, http.StatusOK, views.SignIn(views.SignInPage{Nav: s.nav(c, "signin"), ReturnTo: ret}))
+	return s.signinPage(c, http.StatusOK, views.SignInPage{ReturnTo: ret})
 }
 
 // signin is POST /signin (fields username, password, return_to). On
@@ -37,11 +36,14 @@ func (s *Server) signinForm(c echo.Context) error {
 // failures in 15 minutes for one username from one address, that pair
 // waits (429 with Retry-After, 10 s doubling up to 15 minutes).
 func (s *Server) signin(c echo.Context) error {
+	if name := c.FormValue("connector"); name != "" && s.cfg.Federation != nil {
+		return s.directorySignin(c, name)
+	}
 	ctx := c.Request().Context()
 	username, password := c.FormValue("username"), c.FormValue("password")
 	ret := safeReturn(c.FormValue("return_to"))
 	ip := clientIP(c)
-	key := signinKey(username, limit.AddrKey(ip))
+	key := signinKey(username, ip)
 	if wait := s.signinFails.Wait(key); wait > 0 {
 		return s.signinTooMany(c, wait)
 	}
@@ -49,29 +51,17 @@ func (s *Server) signin(c echo.Context) error {
 	u, err := s.admin.Authenticate(ctx, username, password)
 	if apperr.Is(err, apperr.Unauthorized) {
 		s.signinFails.Fail(key)
-		return render(c, http.StatusUnauthorized, views.SignIn(views.SignInPage{Nav: s.nav(c, "signin"),
-			Username: username, ReturnTo: ret, Error: apperr.ErrorMessage(err)}))
+		return s.signinPage(c, http.StatusUnauthorized, views.SignInPage{Username: username, ReturnTo: ret, Error: apperr.ErrorMessage(err)})
+	}
+	if apperr.Is(err, apperr.Forbidden) { // local passwords are for administrators only
+		return s.signinPage(c, http.StatusForbidden, views.SignInPage{Username: username, ReturnTo: ret, Error: apperr.ErrorMessage(err)})
 	}
 	if err != nil {
 		return err
 	}
 	s.signinFails.Reset(key)
-	// A new CSRF token for the signed-in session: the cookie is dropped
-	// and the next page gets a fresh one.
-	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		Secure: secureBase(s.cfg.BaseURL), SameSite: http.SameSiteStrictMode})
-	if err := s.sessions.RenewToken(ctx); err != nil {
-		return err
-	}
-	s.sessions.Put(ctx, sessUserID, u.ID)
-	s.sessions.Put(ctx, sessRevision, u.Revision)
-	if u.MustChangePassword {
-		return c.Redirect(http.StatusSeeOther, "/profile/password")
-	}
-	if ret == "" {
-		ret = startPage(u.Role)
-	}
-	return c.Redirect(http.StatusSeeOther, ret)
+	// A new session token and a new CSRF token for the signed-in session.
+	return s.startSession(c, u, ret)
 }
 
 // startPage is where a user of role lands after signing in: the app

@@ -327,9 +327,13 @@ func (s *Server) renderSettings(c echo.Context, errMsg string, status int) error
 	u, _ := currentUser(c)
 	n := s.nav(c, "settings")
 	n.PolicyOff = !on
+	tp, err := s.tokenPolicyView(c)
+	if err != nil {
+		return err
+	}
 	return render(c, status, views.Settings(views.SettingsPage{Nav: n, ThirdPartyOAuth: on, SecretLifetimeDays: days,
 		MaxLifetimeDays: 1827, CanManage: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(ctx, sessFlash), Error: errMsg,
-		RegistrationPolicy: policy}))
+		RegistrationPolicy: policy, TokenPolicy: tp}))
 }
 
 func (s *Server) settingsPolicy(c echo.Context) error {

@@ -86,7 +86,7 @@ func signinKey(username, ip string) string {
 	if utf8.RuneCountInString(username) > 256 {
 		username = string([]rune(username)[:256])
 	}
-	return username + "\x00" + ip
+	return username + "\x00" + limit.AddrKey(ip)
 }
 
 // signinTooMany re-shows the sign-in form with 429 and Retry-After; the

@@ -117,6 +117,8 @@ type Config struct {
 	// Invitations are how an app gains co-owners; nil: owners add co-owners
 	// directly (Admin.AddOwner).
 	Invitations OwnerInvitations
+	// Federation is sign-in through directory connectors; nil: none.
+	Federation Federation
 	// PATs is the personal access token slice (nil: no token pages or
 	// APIs); PATUsage batches their last uses.
 	PATs     PATs
@@ -256,6 +258,8 @@ func (s *Server) routes() *echo.Echo {
 	b.GET("/", s.home)
 	b.GET("/signin", s.signinForm)
 	b.POST("/signin", s.signin, s.limitSignIn)
+	b.GET("/signin/:name", s.connectorSignin, s.limitSignIn)
+	b.GET("/signin/:name/callback", s.connectorCallback, s.limitSignIn)
 	b.GET("/signout", s.signoutForm)
 	b.POST("/signout", s.signout)
 	b.GET("/oauth2/authorize", s.authorize)
@@ -305,7 +309,7 @@ func (s *Server) routes() *echo.Echo {
 	own.GET("/delete", s.appDeleteConfirm)
 	own.POST("/delete", s.appDelete)
 
-	adm := b.Group("/admin", s.requireRole(domain.RoleAdmin, domain.RoleAuditor), s.policyBanner)
+	adm := b.Group("/admin", s.requireRole(domain.RoleAdmin, domain.RoleAuditor), s.policyBanner, s.withDirectoryProblems)
 	manage := s.requireRole(domain.RoleAdmin)
 	adm.GET("", s.overview)
 	adm.GET("/apps", s.appsList)
@@ -355,10 +359,26 @@ func (s *Server) routes() *echo.Echo {
 	adm.POST("/users/:id/reset-password", s.userReset, manage)
 	adm.GET("/users/:id/delete", s.userDeleteConfirm, manage)
 	adm.POST("/users/:id/delete", s.userDelete, manage)
+	if s.pats != nil {
+		adm.GET("/tokens", s.adminTokens)
+		adm.GET("/tokens/revoke", s.adminTokensBulkConfirm, manage)
+		adm.POST("/tokens/revoke", s.adminTokensBulkRevoke, manage)
+		adm.GET("/tokens/:id/revoke", s.adminTokenRevokeConfirm, manage)
+		adm.POST("/tokens/:id/revoke", s.adminTokenRevoke, manage)
+		adm.POST("/settings/pat-policy", s.settingsPATPolicy, manage)
+		adm.POST("/settings/pat-allowlist", s.settingsPATAllowlist, manage)
+		adm.POST("/settings/pat-violations/revoke", s.settingsPATViolationsRevoke, manage)
+	}
 	adm.GET("/settings", s.settingsPage)
 	adm.POST("/settings/third-party-oauth", s.settingsPolicy, manage)
 	adm.POST("/settings/secret-lifetime", s.settingsLifetime, manage)
 	adm.POST("/settings/app-registration", s.settingsRegistration, manage)
+	adm.GET("/settings/connectors", s.connectorsPage)
+	adm.POST("/settings/connectors", s.connectorAdd, manage)
+	adm.POST("/settings/connectors/:name/test", s.connectorTest, manage)
+	adm.GET("/settings/connectors/:name/remove", s.connectorRemoveConfirm, manage)
+	adm.POST("/settings/connectors/:name/remove", s.connectorRemove, manage)
+	adm.POST("/settings/local-signin", s.localSigninSet, manage)
 	adm.GET("/reports", s.reportsPage)
 	adm.POST("/reports/run", s.reportsRun, manage)
 	adm.GET("/audit", s.auditPage)

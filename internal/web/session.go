@@ -133,6 +133,7 @@ func (s *Server) requireRole(roles ...domain.Role) echo.MiddlewareFunc {
 func (s *Server) nav(c echo.Context, active string) views.Nav {
 	n := views.Nav{Active: active}
 	n.PolicyOff, _ = c.Get(ctxPolicyOff).(bool)
+	n.DirectoryProblems, _ = c.Get(ctxDirectoryProblems).([]string)
 	if t, ok := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string); ok {
 		n.CSRF = t
 	}

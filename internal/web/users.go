@@ -1,9 +1,11 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,7 +16,16 @@ import (
 
 func userRow(u domain.User, active int64) views.UserRow {
 	return views.UserRow{ID: u.ID, Username: u.Username, Display: u.DisplayName, Email: u.Email, Role: string(u.Role),
-		ActiveAuthorizations: active, Status: u.Status(), MustChange: u.MustChangePassword}
+		ActiveAuthorizations: active, Status: u.Status(), MustChange: u.MustChangePassword,
+		Source: cmp.Or(u.Source, domain.SourceLocal), LastSignIn: when(u.LastSignInAt), LastSync: when(u.LastSyncAt)}
+}
+
+// when formats an optional time for a table cell: UTC, or "never".
+func when(t *time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	return t.UTC().Format(time.DateTime) + " UTC"
 }
 
 // usersList is GET /admin/users?after=…: users by username,
@@ -77,6 +88,17 @@ func (s *Server) renderUser(c echo.Context, errMsg string, status int) error {
 			v.Set("q", q)
 		}
 		p.NextURL = "/admin/users/" + u.ID + "?" + v.Encode()
+	}
+	p.Descriptor = domain.SubjectDescriptor(u.ID)
+	if s.pats != nil {
+		p.HasTokens, p.TokensURL = true, "/admin/tokens?owner="+url.QueryEscape(u.Username)
+		tokens, err := s.pats.List(ctx, domain.PATFilter{UserID: u.ID, Limit: 20})
+		if err != nil {
+			return err
+		}
+		for _, t := range tokens.Tokens {
+			p.Tokens = append(p.Tokens, s.patRow(t))
+		}
 	}
 	return render(c, status, views.User(p))
 }

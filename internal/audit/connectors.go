@@ -1,0 +1,9 @@
+package audit
+
+// Actions and target of the directory connectors (issue 20).
+const (
+	ActionConnectorAdd    = "connector.add"
+	ActionConnectorRemove = "connector.remove"
+	ActionDirectorySync   = "directory.sync" // a sync that could not reach a directory, or that disabled someone
+	TargetConnector       = "connector"
+)

@@ -1,0 +1,149 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+// Administrators see every personal access token: /admin/tokens with
+// filters and bulk revoke (impact preview first), the user page, the
+// settings page's policies with "revoke these", and the CLI.
+func TestPATAdmin(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	_, rootA := saSignedIn(t, ts, "root", domain.RoleAdmin, saRootPassword)
+	bob, bobA := saSignedIn(t, ts, "bob", domain.RoleMember, saPassword)
+	_, carolA := saSignedIn(t, ts, "carol", domain.RoleMember, saPassword)
+	var bobToks []string
+	for _, name := range []string{"deploy", "backup", "laptop"} {
+		tok, r := patCreate(t, bobA, url.Values{"name": {name}, "expiry": {"90"}, "access": {"custom"}, "scope": {"vso.profile"}})
+		if tok == "" {
+			t.Fatalf("create %s: %d %s", name, r.Status, lcText(r.Body))
+		}
+		bobToks = append(bobToks, tok)
+	}
+	carolTok, _ := patCreate(t, carolA, url.Values{"name": {"carol full"}, "expiry": {"30"}, "access": {"full"}})
+
+	t.Run("list, search and filters", func(t *testing.T) {
+		page := lcText(rootA.get("/admin/tokens").Body)
+		for _, want := range []string{"deploy", "backup", "laptop", "carol full", "4 tokens match."} {
+			if !strings.Contains(page, want) {
+				t.Errorf("/admin/tokens lacks %q: %s", want, page)
+			}
+		}
+		if page := lcText(rootA.get("/admin/tokens?owner=carol").Body); !strings.Contains(page, "carol full") || strings.Contains(page, "deploy") {
+			t.Errorf("owner filter: %s", page)
+		}
+		if page := lcText(rootA.get("/admin/tokens?full=1").Body); !strings.Contains(page, "1 token matches.") {
+			t.Errorf("full-access filter: %s", page)
+		}
+		if page := lcText(rootA.get("/admin/tokens?expiring=31").Body); !strings.Contains(page, "carol full") || strings.Contains(page, "deploy") {
+			t.Errorf("expiring filter: %s", page)
+		}
+		if r := rootA.get("/admin/tokens?expiring=abc"); r.Status != http.StatusBadRequest {
+			t.Errorf("bad filter: %d", r.Status)
+		}
+		if r := bobA.get("/admin/tokens"); r.Status != http.StatusForbidden {
+			t.Errorf("member on /admin/tokens: %d", r.Status)
+		}
+	})
+
+	t.Run("user page lists the tokens and the descriptor", func(t *testing.T) {
+		page := lcText(rootA.get("/admin/users/" + bob.ID).Body)
+		if !strings.Contains(page, "deploy") || !strings.Contains(page, domain.SubjectDescriptor(bob.ID)) {
+			t.Errorf("user page: %s", page)
+		}
+	})
+
+	t.Run("bulk revoke: impact preview, then every token refused", func(t *testing.T) {
+		preview := rootA.get("/admin/tokens/revoke?" + url.Values{"mode": {"all"}, "filter": {"owner=bob"}}.Encode())
+		if text := lcText(preview.Body); preview.Status != http.StatusOK || !strings.Contains(text, "Revoke all of bob's 3 token(s)?") {
+			t.Fatalf("preview: %d %s", preview.Status, text)
+		}
+		for _, tok := range bobToks {
+			saCall(t, ts, profilePath, tok, http.StatusOK, "", "before the bulk revoke")
+		}
+		action := regexp.MustCompile(`action="(/admin/tokens/revoke\?[^"]*)"`).FindStringSubmatch(preview.Body)
+		if action == nil {
+			t.Fatal("no revoke form on the preview")
+		}
+		path := strings.ReplaceAll(action[1], "&amp;", "&")
+		r := rootA.postForm(path, url.Values{"_csrf": {rootA.csrf("/admin/tokens")}})
+		if r.Status != http.StatusSeeOther {
+			t.Fatalf("bulk revoke: %d %s", r.Status, lcText(r.Body))
+		}
+		for _, tok := range bobToks {
+			saCall(t, ts, profilePath, tok, http.StatusUnauthorized, "", "after the bulk revoke")
+		}
+		saCall(t, ts, profilePath, carolTok, http.StatusOK, "", "carol's token untouched")
+	})
+
+	t.Run("settings: a tightened policy lists breaking tokens, one click revokes them", func(t *testing.T) {
+		r := rootA.postForm("/admin/settings/pat-policy", url.Values{"_csrf": {rootA.csrf("/admin/settings")}, "max_lifespan": {"0"}, "full_scope_deny": {"1"}})
+		if r.Status != http.StatusSeeOther {
+			t.Fatalf("save policy: %d %s", r.Status, lcText(r.Body))
+		}
+		page := lcText(rootA.get("/admin/settings").Body)
+		if !strings.Contains(page, "1 existing token(s) break these policies") || !strings.Contains(page, "carol full of carol — pat-full-scope") {
+			t.Fatalf("settings: %s", page)
+		}
+		saCall(t, ts, profilePath, carolTok, http.StatusOK, "", "nothing revoked silently")
+		r = rootA.postForm("/admin/settings/pat-violations/revoke", url.Values{"_csrf": {rootA.csrf("/admin/settings")}})
+		if r.Status != http.StatusSeeOther {
+			t.Fatalf("revoke these: %d", r.Status)
+		}
+		saCall(t, ts, profilePath, carolTok, http.StatusUnauthorized, "", "revoked by the one click")
+		_, r = patCreate(t, carolA, url.Values{"name": {"again"}, "expiry": {"30"}, "access": {"full"}})
+		if !strings.Contains(lcText(r.Body), "pat-full-scope") {
+			t.Errorf("refusal does not name the policy: %s", lcText(r.Body))
+		}
+	})
+
+	t.Run("CLI: policies, allowlist, token list and revoke, descriptor", func(t *testing.T) {
+		sqliteOnly(t) // the CLI runs on the server's database file
+		cli := func(args ...string) cliResult { return oauthdesk(t, cliRun{}, append(args, "--db", ts.DBPath)...) }
+		mustSucceed(t, cli("policy", "set", "pat-creation", "allowlist"))
+		if _, r := patCreate(t, carolA, url.Values{"name": {"x"}, "expiry": {"30"}, "access": {"custom"}, "scope": {"vso.profile"}}); !strings.Contains(lcText(r.Body), "pat-creation") {
+			t.Errorf("allowlist refusal: %s", lcText(r.Body))
+		}
+		mustSucceed(t, cli("policy", "pat-allowlist", "add", "carol"))
+		tok, r := patCreate(t, carolA, url.Values{"name": {"allowed"}, "expiry": {"30"}, "access": {"custom"}, "scope": {"vso.profile"}})
+		if tok == "" {
+			t.Fatalf("allowlisted carol: %s", lcText(r.Body))
+		}
+		if r := cli("policy", "set", "pat-full-scope", "maybe"); r.code != 2 {
+			t.Errorf("bad value: %s", r)
+		}
+		out := mustSucceed(t, cli("token", "list", "--user", "carol", "--json"))
+		var rows []map[string]any
+		if err := json.Unmarshal([]byte(out.stdout), &rows); err != nil || len(rows) != 2 {
+			t.Fatalf("token list --json: %v %s", err, out)
+		}
+		var id string
+		for _, row := range rows {
+			if row["name"] == "allowed" {
+				id, _ = row["id"].(string)
+			}
+		}
+		mustSucceed(t, cli("token", "revoke", id))
+		saCall(t, ts, profilePath, tok, http.StatusUnauthorized, "", "revoked by the CLI (another process)")
+		out = mustSucceed(t, cli("user", "list", "--json"))
+		if !strings.Contains(out.stdout, `"descriptor": "`+domain.SubjectDescriptor(bob.ID)+`"`) {
+			t.Errorf("user list --json lacks the descriptor: %s", out.stdout)
+		}
+		out = mustSucceed(t, cli("token", "scanner", "create", "gitleaks"))
+		if !strings.Contains(out.stdout, "odscan_") {
+			t.Errorf("scanner create: %s", out)
+		}
+		mustSucceed(t, cli("token", "scanner", "revoke", "gitleaks"))
+		if r := cli("token", "revoke", "--user", "nobody"); r.code != 2 {
+			t.Errorf("unknown user: %s", r)
+		}
+	})
+}

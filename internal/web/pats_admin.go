@@ -1,0 +1,317 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/pat"
+	"github.com/oauthdesk/oauthdesk/views"
+)
+
+// maxBulkRevoke bounds one bulk revocation from /admin/tokens.
+const maxBulkRevoke = 100_000
+
+// adminTokenFilter reads /admin/tokens' filters: q, owner (username),
+// scope, state, expiring (days), full, unused (90 days).
+func (s *Server) adminTokenFilter(c echo.Context, q url.Values) (domain.PATFilter, views.AdminPATsPage, error) {
+	f := domain.PATFilter{Query: strings.TrimSpace(q.Get("q")), Scope: strings.TrimSpace(q.Get("scope")), State: q.Get("state"),
+		FullAccess: q.Get("full") == "1", Limit: 100}
+	p := views.AdminPATsPage{Query: f.Query, Owner: strings.TrimSpace(q.Get("owner")), Scope: f.Scope, State: f.State,
+		Expiring: q.Get("expiring"), Full: f.FullAccess, Unused: q.Get("unused") == "1"}
+	switch f.State {
+	case "", domain.PATActive, domain.PATExpired, domain.PATRevoked:
+	default:
+		return f, p, apperr.Errorf(apperr.Invalid, "state must be active, expired or revoked")
+	}
+	if p.Expiring != "" {
+		n, err := strconv.Atoi(p.Expiring)
+		if err != nil || n < 1 || n > 3650 {
+			return f, p, apperr.Errorf(apperr.Invalid, "Expiring within must be a number of days from 1 to 3650.")
+		}
+		f.ExpiringDays = n
+	}
+	if p.Unused {
+		f.UnusedDays = 90
+	}
+	if p.Owner != "" {
+		page, err := s.admin.Users(c.Request().Context(), domain.UserFilter{Query: p.Owner, Limit: 50})
+		if err != nil {
+			return f, p, err
+		}
+		f.UserID = "\x00none" // an unknown owner matches nothing
+		for _, u := range page.Users {
+			if strings.EqualFold(u.Username, p.Owner) {
+				f.UserID = u.ID
+			}
+		}
+	}
+	v := url.Values{}
+	for _, k := range []string{"q", "owner", "scope", "state", "expiring", "full", "unused"} {
+		if x := q.Get(k); x != "" {
+			v.Set(k, x)
+		}
+	}
+	p.FilterQS = v.Encode()
+	return f, p, nil
+}
+
+// adminTokens is GET /admin/tokens: every personal access token with its
+// owner, scopes, expiry and last use; search, filters and keyset pages.
+func (s *Server) adminTokens(c echo.Context) error {
+	ctx := c.Request().Context()
+	f, p, err := s.adminTokenFilter(c, c.QueryParams())
+	if err != nil {
+		return err
+	}
+	f.After = c.QueryParam("after")
+	page, err := s.pats.List(ctx, f)
+	if err != nil {
+		return err
+	}
+	me, _ := currentUser(c)
+	p.Nav, p.Flash, p.CanManage = s.nav(c, "admin-tokens"), s.sessions.PopString(ctx, sessFlash), me.Role == domain.RoleAdmin
+	for _, t := range page.Tokens {
+		p.Tokens = append(p.Tokens, s.patRow(t))
+	}
+	if page.Next != "" {
+		v, _ := url.ParseQuery(p.FilterQS)
+		v.Set("after", page.Next)
+		p.Next = "/admin/tokens?" + v.Encode()
+	}
+	switch {
+	case len(page.Tokens) == 0:
+	case page.Next == "" && f.After == "":
+		p.Matching = plural(int64(len(page.Tokens)), "1 token matches.", fmt.Sprintf("%d tokens match.", len(page.Tokens)))
+	default:
+		p.Matching = "Showing " + strconv.Itoa(len(page.Tokens)) + " tokens per page."
+	}
+	return render(c, http.StatusOK, views.AdminPATs(p))
+}
+
+// adminTokenRevokeConfirm is GET /admin/tokens/{id}/revoke.
+func (s *Server) adminTokenRevokeConfirm(c echo.Context) error {
+	t, err := s.pats.Get(c.Request().Context(), c.Param("id"), "")
+	if err != nil {
+		return err
+	}
+	list, _ := s.pats.List(c.Request().Context(), domain.PATFilter{ID: t.ID})
+	owner := t.UserID
+	if len(list.Tokens) == 1 {
+		owner = list.Tokens[0].Username
+	}
+	p := views.ConfirmPage{Nav: s.nav(c, "admin-tokens"), Title: "Revoke " + owner + "'s token " + t.Name + "?",
+		Message: "Scripts and tools using " + t.Display + " are refused from their next request on. " + owner + " is not told; this cannot be undone.",
+		Action:  c.Request().URL.Path, Button: "Revoke", Danger: true, Cancel: "/admin/tokens"}
+	return render(c, http.StatusOK, views.Confirm(p))
+}
+
+// adminTokenRevoke is POST /admin/tokens/{id}/revoke.
+func (s *Server) adminTokenRevoke(c echo.Context) error {
+	t, err := s.pats.Get(c.Request().Context(), c.Param("id"), "")
+	if err != nil {
+		return err
+	}
+	if _, err := s.pats.Revoke(c.Request().Context(), t.ID, ""); err != nil {
+		return err
+	}
+	return s.flashTo(c, "/admin/tokens", "Token "+t.Name+" revoked.")
+}
+
+// bulkSelection reads a bulk revocation: mode "selected" (the id values)
+// or "all" (every live token the filter query string selects).
+func (s *Server) bulkSelection(c echo.Context) (mode string, ids []string, f domain.PATFilter, qs string, err error) {
+	form, _ := c.FormParams()
+	if c.Request().Method == http.MethodGet {
+		form = c.QueryParams()
+	}
+	mode, qs = form.Get("mode"), form.Get("filter")
+	fq, err := url.ParseQuery(qs)
+	if err != nil {
+		return "", nil, f, "", apperr.Errorf(apperr.Invalid, "The filter is not valid.")
+	}
+	f, _, err = s.adminTokenFilter(c, fq)
+	if err != nil {
+		return "", nil, f, "", err
+	}
+	f.State = domain.PATActive
+	switch mode {
+	case "selected":
+		ids = form["id"]
+		if len(ids) == 0 {
+			return "", nil, f, "", apperr.Errorf(apperr.Invalid, "Select the tokens to revoke first.")
+		}
+		if len(ids) > 1000 {
+			return "", nil, f, "", apperr.Errorf(apperr.Invalid, "Select at most 1000 tokens, or revoke all matching.")
+		}
+	case "all":
+	default:
+		return "", nil, f, "", apperr.Errorf(apperr.Invalid, "Choose the selected tokens or all matching ones.")
+	}
+	return mode, ids, f, qs, nil
+}
+
+// adminTokensBulkConfirm is GET /admin/tokens/revoke: the impact preview
+// ("revoke all of bob's 12 tokens") before a bulk revocation.
+func (s *Server) adminTokensBulkConfirm(c echo.Context) error {
+	ctx := c.Request().Context()
+	mode, ids, f, qs, err := s.bulkSelection(c)
+	if err != nil {
+		return err
+	}
+	var impact []string
+	n := len(ids)
+	owners := map[string]int{}
+	if mode == "all" {
+		if n, err = s.pats.Count(ctx, f, maxBulkRevoke); err != nil {
+			return err
+		}
+		page, err := s.pats.List(ctx, domain.PATFilter{UserID: f.UserID, Query: f.Query, Scope: f.Scope, State: domain.PATActive,
+			ExpiringDays: f.ExpiringDays, FullAccess: f.FullAccess, UnusedDays: f.UnusedDays, Limit: 1000})
+		if err != nil {
+			return err
+		}
+		for _, t := range page.Tokens {
+			owners[t.Username]++
+		}
+	} else {
+		for _, id := range ids {
+			if list, err := s.pats.List(ctx, domain.PATFilter{ID: id, State: domain.PATActive}); err == nil && len(list.Tokens) == 1 {
+				owners[list.Tokens[0].Username]++
+			}
+		}
+	}
+	if n > maxBulkRevoke {
+		return apperr.Errorf(apperr.Invalid, "More than %d tokens match: narrow the filters first.", maxBulkRevoke)
+	}
+	title := fmt.Sprintf("Revoke %d token(s)?", n)
+	if len(owners) == 1 {
+		for o := range owners {
+			title = fmt.Sprintf("Revoke all of %s's %d token(s)?", o, n)
+			if mode == "selected" {
+				title = fmt.Sprintf("Revoke %d of %s's tokens?", n, o)
+			}
+		}
+	}
+	for o, k := range owners {
+		impact = append(impact, fmt.Sprintf("%s: %d token(s)", o, k))
+		if len(impact) == 20 {
+			impact = append(impact, "…")
+			break
+		}
+	}
+	action := "/admin/tokens/revoke?" + url.Values{"mode": {mode}, "filter": {qs}, "id": ids}.Encode()
+	p := views.ConfirmPage{Nav: s.nav(c, "admin-tokens"), Title: title,
+		Message: "Every script or tool using these tokens is refused from its next request on. This cannot be undone.",
+		Impact:  impact, Action: action, Button: "Revoke", Danger: true, Cancel: "/admin/tokens?" + qs}
+	return render(c, http.StatusOK, views.Confirm(p))
+}
+
+// adminTokensBulkRevoke is POST /admin/tokens/revoke.
+func (s *Server) adminTokensBulkRevoke(c echo.Context) error {
+	ctx := c.Request().Context()
+	mode, ids, f, qs, err := s.bulkSelection(c)
+	if err != nil {
+		return err
+	}
+	var n int
+	if mode == "all" {
+		n, err = s.pats.RevokeWhere(ctx, f, maxBulkRevoke)
+	} else {
+		n, err = s.pats.RevokeIDs(ctx, ids, pat.ByAdmin)
+	}
+	if err != nil {
+		return err
+	}
+	return s.flashTo(c, "/admin/tokens?"+qs, fmt.Sprintf("Revoked %d token(s).", n))
+}
+
+// tokenPolicyView is the settings page's token section (nil when off).
+func (s *Server) tokenPolicyView(c echo.Context) (*views.PATPolicyView, error) {
+	if s.pats == nil {
+		return nil, nil
+	}
+	ctx := c.Request().Context()
+	p, err := s.pats.PolicyWithAllowlist(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v := &views.PATPolicyView{MaxLifespanDays: p.MaxLifespanDays, FullScopeDenied: p.FullScopeDenied, CreationAllowlist: p.CreationAllowlist, Allowlist: p.Allowlist}
+	list, n, err := s.pats.Violations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v.ViolationCount = n
+	for i, x := range list {
+		if i == 100 {
+			break
+		}
+		v.Violations = append(v.Violations, views.PATViolation{Token: s.patRow(x.PAT), Policy: x.Policy})
+	}
+	return v, nil
+}
+
+// settingsPATPolicy is POST /admin/settings/pat-policy: the three token
+// policies at once (each change audited).
+func (s *Server) settingsPATPolicy(c echo.Context) error {
+	ctx := c.Request().Context()
+	days, err := strconv.Atoi(strings.TrimSpace(c.FormValue("max_lifespan")))
+	if err != nil {
+		return s.renderSettings(c, "The maximum lifespan must be a number of days (0: one year).", http.StatusUnprocessableEntity)
+	}
+	cur, err := s.pats.Policy(ctx)
+	if err != nil {
+		return err
+	}
+	if days != cur.MaxLifespanDays {
+		if err := s.pats.SetMaxLifespan(ctx, days); err != nil {
+			if apperr.ErrorCode(err) == apperr.Invalid {
+				return s.renderSettings(c, apperr.ErrorMessage(err), http.StatusUnprocessableEntity)
+			}
+			return err
+		}
+	}
+	if deny := c.FormValue("full_scope_deny") == "1"; deny != cur.FullScopeDenied {
+		if err := s.pats.SetFullScope(ctx, map[bool]string{true: "deny", false: "allow"}[deny]); err != nil {
+			return err
+		}
+	}
+	if al := c.FormValue("creation_allowlist") == "1"; al != cur.CreationAllowlist {
+		if err := s.pats.SetCreation(ctx, map[bool]string{true: "allowlist", false: "everyone"}[al]); err != nil {
+			return err
+		}
+	}
+	return s.flashTo(c, "/admin/settings", "Personal access token policies saved.")
+}
+
+// settingsPATAllowlist is POST /admin/settings/pat-allowlist.
+func (s *Server) settingsPATAllowlist(c echo.Context) error {
+	name := strings.TrimSpace(c.FormValue("username"))
+	add := c.FormValue("action") != "remove"
+	if err := s.pats.SetAllowed(c.Request().Context(), name, add); err != nil {
+		if apperr.ErrorCode(err) == apperr.NotFound {
+			return s.renderSettings(c, apperr.ErrorMessage(err), http.StatusUnprocessableEntity)
+		}
+		return err
+	}
+	if add {
+		return s.flashTo(c, "/admin/settings", name+" may create personal access tokens.")
+	}
+	return s.flashTo(c, "/admin/settings", name+" is off the allowlist.")
+}
+
+// settingsPATViolationsRevoke is POST /admin/settings/pat-violations/revoke:
+// the one click that revokes the tokens a tightened policy listed.
+func (s *Server) settingsPATViolationsRevoke(c echo.Context) error {
+	n, err := s.pats.RevokeViolations(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return s.flashTo(c, "/admin/settings", fmt.Sprintf("Revoked %d token(s) that broke the policies.", n))
+}

@@ -316,8 +316,15 @@ type AuditRow struct {
 	TargetType string
 	TargetID   string
 	// TargetURL is the page of the target (app, user, the app page of an
-	// authorization or secret); "" when it has none.
-	TargetURL string
+	// authorization or secret); "" when it has none. TargetLabel is the
+	// target's name when known (app name, username), else "".
+	TargetURL   string
+	TargetLabel string
+	// App and User are the app and user the event concerns (links to
+	// their pages, labelled with their names; zero when none). ActorURL
+	// is the actor's user page when the actor is a user.
+	App, User Link
+	ActorURL  string
 	// Pairs are the details as "key: value" lines, values cut short;
 	// Details is the full JSON.
 	Pairs      []KV
@@ -341,9 +348,17 @@ func shortID(id string) string {
 // AuditPage is /admin/audit.
 type AuditPage struct {
 	Nav
+	// Heading and BackURL/BackLabel are set on an app's or user's Activity
+	// tab (the same table, filtered to what concerns it).
+	Heading, BackURL, BackLabel string
+	// App and User are the app and user filters (client id, user id) and
+	// AppLabel/UserLabel their names.
+	App, User, AppLabel, UserLabel                    string
 	Actor, Action, TargetType, TargetID, Since, Until string
 	Rows                                              []AuditRow
 	OlderURL                                          string
+	NewestURL                                         string // the first page, when this is not it
+	FullLogURL                                        string // the audit log filtered the same way (Activity tabs)
 	ExportCSV                                         string
 	ExportJSONL                                       string
 	Actions                                           []string

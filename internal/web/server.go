@@ -117,6 +117,9 @@ type Config struct {
 	// Invitations are how an app gains co-owners; nil: owners add co-owners
 	// directly (Admin.AddOwner).
 	Invitations OwnerInvitations
+	// Activity reads the audit log by app and user with the names it
+	// mentions (Activity tabs, the audit page's links); nil: ids unnamed.
+	Activity ActivityReader
 	// Federation is sign-in through directory connectors; nil: none.
 	Federation Federation
 	// PATs is the personal access token slice (nil: no token pages or
@@ -306,6 +309,7 @@ func (s *Server) routes() *echo.Echo {
 	}
 	own.POST("/owners/:user_id/remove", s.ownerRemove)
 	own.POST("/hand-over", s.handOver)
+	own.GET("/activity", s.appActivity)
 	own.GET("/delete", s.appDeleteConfirm)
 	own.POST("/delete", s.appDelete)
 
@@ -319,6 +323,7 @@ func (s *Server) routes() *echo.Echo {
 	adm.POST("/apps/import", s.importPreview, manage)
 	adm.POST("/apps/import/confirm", s.importConfirm, manage)
 	adm.GET("/apps/:client_id", s.appDetail)
+	adm.GET("/apps/:client_id/activity", s.appActivity)
 	adm.GET("/apps/:client_id/edit", s.appEditForm, manage)
 	adm.POST("/apps/:client_id/edit", s.appUpdate, manage)
 	adm.POST("/apps/:client_id/approve", s.appApprove, manage)
@@ -349,6 +354,7 @@ func (s *Server) routes() *echo.Echo {
 	adm.POST("/apps/:client_id/scopes/narrow", s.appScopesNarrow, manage)
 	adm.GET("/users", s.usersList)
 	adm.GET("/users/:id", s.userPage)
+	adm.GET("/users/:id/activity", s.userActivity)
 	adm.GET("/users/:id/revoke", s.userRevokeConfirm, manage)
 	adm.POST("/users/:id/revoke", s.userRevoke, manage)
 	adm.POST("/users/:id/role", s.userSetRole, manage)
@@ -383,6 +389,7 @@ func (s *Server) routes() *echo.Echo {
 	adm.POST("/reports/run", s.reportsRun, manage)
 	adm.GET("/audit", s.auditPage)
 	adm.GET("/audit/export", s.auditExport)
+	adm.GET("/audit/pick", s.auditPick)
 	return e
 }
 

@@ -411,6 +411,10 @@ type ScopeInventoryRow struct {
 	LastUsed       string
 	Unused         bool
 	DrillURL       string
+	// PATs counts the live personal access tokens holding the scope
+	// (-1: the token slice is off); PATsURL lists them.
+	PATs    int
+	PATsURL string
 }
 
 // Link is a labelled URL.

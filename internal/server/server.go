@@ -316,7 +316,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	fed := federation.New(db, sealer, a, cfg.Now, cfg.Log)
 	syncFailures := metrics.NewDirectorySyncFailures()
 	fed.SyncFailures = func(name string) { syncFailures.WithLabelValues(name).Inc() }
-	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiryTimes, cfg.Thresholds, cfg.Now), syncFailures)
+	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiryTimes, cfg.Thresholds, cfg.Now), syncFailures, metrics.NewPATsCollector(db.PATExpiryCounts, cfg.Now))
 	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), Thresholds: cfg.Thresholds, Metrics: mx, Reports: sched,
 		Ready: cachedProbe(db.ProbeWrite, time.Second), MetricsToken: cfg.MetricsToken, MetricsNeedToken: cfg.MetricsNeedToken,
 		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute,

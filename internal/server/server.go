@@ -26,6 +26,7 @@ import (
 
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/federation"
 	"github.com/oauthdesk/oauthdesk/internal/jobs"
@@ -74,8 +75,13 @@ type Config struct {
 	// DirectorySyncInterval is how often the directory sync runs (0:
 	// jobs.DefaultDirectorySyncInterval; < 0: never).
 	DirectorySyncInterval time.Duration
-	Log                   *slog.Logger
-	Now                   func() time.Time
+	// AuditCheckpointInterval is how often the head of the audit chain is
+	// anchored outside the database (jobs.AuditCheckpoints: into
+	// Reports.Dir, to Reports.Webhook, and the log), and once more on
+	// shutdown (0: jobs.DefaultAuditCheckpointInterval; < 0: never).
+	AuditCheckpointInterval time.Duration
+	Log                     *slog.Logger
+	Now                     func() time.Time
 }
 
 // DefaultRefreshGrace is the refresh grace window when none is configured:
@@ -423,6 +429,18 @@ func (a *App) RunJobs(ctx context.Context) {
 		close(syncDone)
 	}()
 	defer func() { <-syncDone }()
+	if a.cfg.AuditCheckpointInterval >= 0 {
+		cp := &jobs.AuditCheckpoints{Store: a.DB, Dir: a.cfg.Reports.Dir, Webhook: a.cfg.Reports.Webhook, Now: a.cfg.Now, Log: a.cfg.Log,
+			Sign: func(c audit.Checkpoint) (audit.CheckpointFile, error) {
+				return a.OAuth.Keys().SignCheckpoint(c, a.cfg.BaseURL)
+			}}
+		cpDone := make(chan struct{})
+		go func() {
+			cp.Run(ctx, cmp.Or(a.cfg.AuditCheckpointInterval, jobs.DefaultAuditCheckpointInterval))
+			close(cpDone)
+		}()
+		defer func() { <-cpDone }()
+	}
 	notify := func() {
 		if n, err := a.PATs.NotifyExpiring(ctx); err != nil {
 			a.cfg.Log.Error("personal access tokens: expiry notices", "err", err)

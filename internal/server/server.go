@@ -40,6 +40,9 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/web"
 )
 
+// The protocol serves both dialects: the standard side is web.OIDC.
+var _ web.OIDC = (*oauth.Service)(nil)
+
 // Config configures a server. Zero values take the defaults.
 type Config struct {
 	DBPath string // SQLite file, or a postgres:// URL; created (SQLite) and migrated on start

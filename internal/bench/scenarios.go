@@ -60,6 +60,10 @@ func scenarios() []scenario {
 	}
 }
 
+// allScenarios is the table with the standard flow's rows
+// (scenarios_oidc.go) after the dialect's.
+func allScenarios() []scenario { return append(scenarios(), oidcScenarios()...) }
+
 const profilePath = "/_apis/profile/profiles/me?api-version=7.1"
 
 const formType = "application/x-www-form-urlencoded"

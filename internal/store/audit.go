@@ -184,3 +184,17 @@ func (db *DB) WalkAudit(ctx context.Context, since time.Time, fn func(audit.Even
 		}
 	}
 }
+
+// AuditHead returns the sequence number and hash of the newest audit
+// event: (0, audit.GenesisHash) for an empty log.
+func (db *DB) AuditHead(ctx context.Context) (int64, string, error) {
+	var last auditRow
+	res := db.rd(ctx).Order("seq DESC").Limit(1).Find(&last)
+	if res.Error != nil {
+		return 0, "", translate(res.Error, "audit log")
+	}
+	if res.RowsAffected == 0 {
+		return 0, audit.GenesisHash, nil
+	}
+	return last.Seq, last.Hash, nil
+}

@@ -299,7 +299,8 @@ func (s *Server) appDetail(c echo.Context) error {
 	}
 	p := views.AppPage{Nav: s.nav(c, active), App: s.appRow(a, now), Scopes: s.scopeViews(a.Scopes), Deleted: a.DeletedAt != nil,
 		CanManage: u.Role == domain.RoleAdmin || owner, Flash: s.sessions.PopString(ctx, sessFlash),
-		Base: appBase(c, a.ClientID), Owner: owner, CanReview: !owner && u.Role == domain.RoleAdmin && a.Status == domain.AppPending}
+		Base: appBase(c, a.ClientID), Owner: owner, CanReview: !owner && u.Role == domain.RoleAdmin && a.Status == domain.AppPending,
+		Protocols: s.protocols(a)}
 	owners, err := s.admin.AppOwners(ctx, a.ClientID)
 	if err != nil {
 		return err
@@ -363,6 +364,7 @@ func (s *Server) appDetail(c echo.Context) error {
 		{Label: "Owners", Value: strings.Join(ownerNames, ", ")},
 		{Label: "Registered", Value: stamp(a.CreatedAt)},
 	}
+	p.Fields = append(p.Fields, clientFieldRows(a)...)
 	for _, sec := range a.Secrets {
 		p.HasAlt = p.HasAlt || sec.Slot == domain.SlotAlternative
 		state := string(s.cfg.Thresholds.StateAt(sec.ExpiresAt, now))

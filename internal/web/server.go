@@ -146,6 +146,7 @@ type ReportRunner interface {
 type Server struct {
 	cfg         Config
 	oauth       OAuth
+	oidc        OIDC // nil when the OAuth does not implement it (test fakes)
 	admin       Admin
 	scopes      *scope.Catalog
 	sessions    *scs.SessionManager
@@ -178,6 +179,7 @@ func New(cfg Config, o OAuth, a Admin, cat *scope.Catalog, log *slog.Logger, now
 	}
 	s := &Server{cfg: cfg, oauth: o, admin: a, scopes: cat, sessions: sm, log: log, now: now,
 		signinFails: limit.NewFailures(now), pats: cfg.PATs, patUsage: cfg.PATUsage}
+	s.oidc, _ = o.(OIDC)
 	if n := cfg.SignInPerMinute; n >= 0 {
 		s.signinAddr = limit.NewKeyed(cmp.Or(n, 20), time.Minute, now)
 	}
@@ -215,12 +217,11 @@ func (s *Server) routes() *echo.Echo {
 	}
 	e.Use(middleware.SecureWithConfig(secure))
 
-	// Machine endpoints: no session, no CSRF (no cookies are read).
-	e.POST("/oauth2/token", s.token, s.limitToken)
-	// POST /oauth2/authorize is either a token request (some clients post
-	// the token body there) or the approval form, which runs the browser
-	// chain below.
-	e.GET("/.well-known/jwks.json", s.jwks)
+	// Machine endpoints: no session, no CSRF (no cookies are read). The
+	// protocol's endpoints come from one table (oidc_discovery.go) below.
+	// POST /oauth2/authorize is a token request (some clients post the
+	// token body there), an authorization request, or the approval form,
+	// which runs the browser chain below.
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", s.readyz)
 	if s.cfg.Metrics != nil {
@@ -254,7 +255,17 @@ func (s *Server) routes() *echo.Echo {
 	for i := len(browser) - 1; i >= 0; i-- {
 		decide = browser[i](decide)
 	}
-	e.POST("/oauth2/authorize", s.authorizePost(decide))
+	// A POSTed authorization request (OIDC Core §3.1.2.1) arrives
+	// cross-site without a CSRF token: it reads the session only.
+	authorizeForm := s.withSession(s.loadUser(s.withActor(s.authorizeFormPost)))
+	e.POST("/oauth2/authorize", s.authorizePost(decide, authorizeForm))
+	s.routeEndpoints(e, b)
+	if s.oidc != nil {
+		b.POST("/oauth2/logout", s.endSessionConfirm)
+		b.GET("/device", s.devicePage)
+		b.POST("/device", s.deviceCheck)
+		b.POST("/device/decide", s.deviceDecide)
+	}
 	b.GET("/", s.home)
 	b.GET("/signin", s.signinForm)
 	b.POST("/signin", s.signin, s.limitSignIn)

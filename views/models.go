@@ -280,6 +280,10 @@ type AppPage struct {
 	// CanReview shows Approve / Reject for a pending app (admins).
 	CanReview   bool
 	AuthNextURL string
+	// Change is the app's pending (or rejected) change, if any.
+	Change *PendingChangeView
+	// Invitations are the open invitations to co-own the app.
+	Invitations []InvitationRow
 	// Protocols are the endpoints of each flow the app may use.
 	Protocols AppProtocols
 }

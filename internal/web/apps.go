@@ -316,9 +316,15 @@ func (s *Server) appDetail(c echo.Context) error {
 	}
 	if owner {
 		p.Edit = s.editForm(c, a, nil, nil)
+		if err := s.addInvitations(c, &p, a); err != nil {
+			return err
+		}
 		if d.Next != "" {
 			p.AuthNextURL = p.Base + "?" + url.Values{"after": {d.Next}}.Encode()
 		}
+	}
+	if err := s.addPendingChange(c, &p, a); err != nil {
+		return err
 	}
 	if slot, secret := s.takeReveal(c, a.ClientID); secret != "" {
 		p.NewSecretSlot, p.NewSecret = slot, secret

@@ -667,4 +667,9 @@ type ReportsPage struct {
 	Runs      []ReportRunView
 	CanManage bool
 	Flash     string
+	// PATs are the personal access tokens expiring within 30 days (the
+	// report's token section; nil when the slice is off), PATsURL lists all.
+	PATs    []PATRow
+	HasPATs bool
+	PATsURL string
 }

@@ -80,6 +80,39 @@ type ConsentPage struct {
 	CodeChallengeMethod string
 	// AuthorizedSince is set when the user already authorized the app.
 	AuthorizedSince string
+	// Extra are more hidden fields (the standard flow's nonce and
+	// response_mode, the device flow's user code); Action is where the
+	// form posts ("" is /oauth2/authorize).
+	Extra  []HiddenField
+	Action string
+}
+
+// HiddenField is one hidden form field.
+type HiddenField struct{ Name, Value string }
+
+// FormPostPage auto-submits Params to Action (OAuth 2.0 Form Post
+// Response Mode), with a button for browsers without scripts.
+type FormPostPage struct {
+	Action string
+	Params []HiddenField
+}
+
+// DevicePage is the /device page: a form for the user code (Error when
+// the last one did not work), or Done after an answer.
+type DevicePage struct {
+	Nav
+	UserCode string
+	Error    string
+	Done     string
+}
+
+// SignedOutPage is end_session's page: a confirmation form (Confirm) or
+// the news that the user is signed out.
+type SignedOutPage struct {
+	Nav
+	Confirm bool
+	Hidden  []HiddenField
+	Message string
 }
 
 // ErrorPage is a full-page error.
@@ -110,6 +143,10 @@ type AppRow struct {
 	External   bool
 	Status     string // active | pending | rejected
 	ReviewNote string // why an administrator rejected it
+	// Owner and OwnerID name who registered it (who asked, in the
+	// approval queue); Registered is when (YYYY-MM-DD).
+	Owner, OwnerID, Registered string
+	HighPrivilege              int // how many of its scopes are high privilege
 }
 
 // AppsPage is /admin/apps.
@@ -243,6 +280,27 @@ type AppPage struct {
 	// CanReview shows Approve / Reject for a pending app (admins).
 	CanReview   bool
 	AuthNextURL string
+	// Change is the app's pending (or rejected) change, if any.
+	Change *PendingChangeView
+	// Invitations are the open invitations to co-own the app.
+	Invitations []InvitationRow
+	// Protocols are the endpoints of each flow the app may use.
+	Protocols AppProtocols
+}
+
+// AppProtocols shows, per flow, the endpoints and a copyable example, and
+// the guide for moving from the Azure DevOps flow to OpenID Connect.
+type AppProtocols struct {
+	Dialect          bool
+	Standard         bool
+	DialectEndpoints []Field
+	DialectExample   string
+	StdEndpoints     []Field
+	StdExample       string
+	// Guide: the app uses the dialect; Enable tells how to turn on the
+	// standard flow (when it is off).
+	Guide  bool
+	Enable string
 }
 
 // ConfirmPage asks before a destructive action: what will happen, how
@@ -312,8 +370,15 @@ type AuditRow struct {
 	TargetType string
 	TargetID   string
 	// TargetURL is the page of the target (app, user, the app page of an
-	// authorization or secret); "" when it has none.
-	TargetURL string
+	// authorization or secret); "" when it has none. TargetLabel is the
+	// target's name when known (app name, username), else "".
+	TargetURL   string
+	TargetLabel string
+	// App and User are the app and user the event concerns (links to
+	// their pages, labelled with their names; zero when none). ActorURL
+	// is the actor's user page when the actor is a user.
+	App, User Link
+	ActorURL  string
 	// Pairs are the details as "key: value" lines, values cut short;
 	// Details is the full JSON.
 	Pairs      []KV
@@ -337,9 +402,17 @@ func shortID(id string) string {
 // AuditPage is /admin/audit.
 type AuditPage struct {
 	Nav
+	// Heading and BackURL/BackLabel are set on an app's or user's Activity
+	// tab (the same table, filtered to what concerns it).
+	Heading, BackURL, BackLabel string
+	// App and User are the app and user filters (client id, user id) and
+	// AppLabel/UserLabel their names.
+	App, User, AppLabel, UserLabel                    string
 	Actor, Action, TargetType, TargetID, Since, Until string
 	Rows                                              []AuditRow
 	OlderURL                                          string
+	NewestURL                                         string // the first page, when this is not it
+	FullLogURL                                        string // the audit log filtered the same way (Activity tabs)
 	ExportCSV                                         string
 	ExportJSONL                                       string
 	Actions                                           []string
@@ -392,6 +465,10 @@ type ScopeInventoryRow struct {
 	LastUsed       string
 	Unused         bool
 	DrillURL       string
+	// PATs counts the live personal access tokens holding the scope
+	// (-1: the token slice is off); PATsURL lists them.
+	PATs    int
+	PATsURL string
 }
 
 // Link is a labelled URL.
@@ -506,6 +583,7 @@ type ChartBar struct {
 type ExpiryRowView struct {
 	ClientID, AppName, Slot, Expires, State string
 	DaysLeft                                int
+	Left                                    string // "12 days", "expired 200 days ago"
 	// ActiveAuthorizations are the app's authorizations in the true state
 	// active: the users the expiry would cut off.
 	ActiveAuthorizations int64
@@ -526,6 +604,14 @@ type OverviewPage struct {
 	Queue     []AppRow
 	CanReview bool
 	Flash     string
+	// Upcoming are the next secrets to expire, not yet expired, soonest
+	// first; Expired the most recently expired (ExpiredCount in all),
+	// shown in their own collapsed group; Cleanup apps whose secret
+	// expired over a year ago with no active authorization.
+	Upcoming     []ExpiryRowView
+	Expired      []ExpiryRowView
+	ExpiredCount int
+	Cleanup      []ExpiryRowView
 }
 
 // ExpiryBanner warns about one secret on the app page.
@@ -581,4 +667,9 @@ type ReportsPage struct {
 	Runs      []ReportRunView
 	CanManage bool
 	Flash     string
+	// PATs are the personal access tokens expiring within 30 days (the
+	// report's token section; nil when the slice is off), PATsURL lists all.
+	PATs    []PATRow
+	HasPATs bool
+	PATsURL string
 }

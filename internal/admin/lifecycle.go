@@ -361,7 +361,22 @@ func (s *Service) WalkAudit(ctx context.Context, since time.Time, fn func(audit.
 // VerifyAudit walks the whole chain and returns how many events it checked
 // and the first broken link (nil when intact).
 func (s *Service) VerifyAudit(ctx context.Context) (int64, *audit.Break, error) {
-	v := audit.NewVerifier()
+	return s.verifyAuditWith(ctx, audit.NewVerifier())
+}
+
+// VerifyAuditReaches is VerifyAudit that also fails (a Break) when the
+// chain no longer reaches the signed checkpoint cp: event cp.Seq is
+// missing (the newest events were deleted) or its hash is not cp.Head.
+func (s *Service) VerifyAuditReaches(ctx context.Context, cp audit.Checkpoint) (int64, *audit.Break, error) {
+	return s.verifyAuditWith(ctx, audit.NewCheckReaches(cp))
+}
+
+type chainWalk interface {
+	Add(audit.Event) bool
+	Result() (int64, *audit.Break)
+}
+
+func (s *Service) verifyAuditWith(ctx context.Context, v chainWalk) (int64, *audit.Break, error) {
 	if err := s.store.WalkAudit(ctx, time.Time{}, v.Add); err != nil {
 		return 0, nil, err
 	}

@@ -112,6 +112,35 @@ type Event struct {
 	RemoteAddr string
 	PrevHash   string
 	Hash       string
+	// AppID and UserID name the app (client id) and the user the event
+	// concerns, "" when none: an index for "everything about this app /
+	// user", derived when the event is stored (Subjects, plus the app and
+	// user of an authorization target). They are not hashed: they follow
+	// from the hashed target and details.
+	AppID  string
+	UserID string
+}
+
+// Subjects returns the app (client id) and user (user id) e concerns as
+// far as its own target and details say: an app or secret target is the
+// app, a user target the user; otherwise a "client_id" / "user_id" string
+// in Details (a consent denial's user, an owner added to an app). An
+// authorization target's app and user are the authorization's, which
+// only the store knows; it fills them when it stores the event.
+func (e Event) Subjects() (app, user string) {
+	switch e.TargetType {
+	case TargetApp, TargetSecret:
+		app = e.TargetID
+	case TargetUser:
+		user = e.TargetID
+	}
+	if v, ok := e.Details["client_id"].(string); ok && app == "" {
+		app = v
+	}
+	if v, ok := e.Details["user_id"].(string); ok && user == "" {
+		user = v
+	}
+	return app, user
 }
 
 // GenesisHash is the PrevHash of the first event.
@@ -217,6 +246,8 @@ func (v *Verifier) Result() (int64, *Break) { return v.count, v.broken }
 // (newest first): events with Seq < BeforeSeq. Limit defaults to 50, at
 // most 1000.
 type Filter struct {
+	AppID      string // events concerning this app (client id)
+	UserID     string // events concerning this user (user id)
 	Actor      string
 	Action     string
 	TargetType string

@@ -27,7 +27,7 @@ func nowUTC() time.Time { return time.Now().UTC() }
 
 func serveCmd(g *globals) *cobra.Command {
 	var addr, baseURL, warnDays, reportTo, proxies, grace, metricsToken, pprofAddr string
-	var dirSync time.Duration
+	var dirSync, checkpointEvery time.Duration
 	var tokenRate, hashN int
 	var rc server.ReportConfig
 	c := &cobra.Command{
@@ -75,6 +75,14 @@ func serveCmd(g *globals) *cobra.Command {
 			}
 			if dirSync == 0 {
 				cfg.DirectorySyncInterval = -1
+			}
+			switch {
+			case checkpointEvery < 0:
+				return usagef("--audit-checkpoint-interval must be a positive duration such as 1h, or 0 (off)")
+			case checkpointEvery == 0:
+				cfg.AuditCheckpointInterval = -1
+			default:
+				cfg.AuditCheckpointInterval = checkpointEvery
 			}
 			if _, err := server.ParseCIDRs(cfg.TrustedProxies); err != nil {
 				return err
@@ -130,6 +138,8 @@ func serveCmd(g *globals) *cobra.Command {
 	c.Flags().StringVar(&warnDays, "warn-days", envOr(g.env, "OAUTHDESK_WARN_DAYS", "90,30,7"), "secret expiry warnings: expiring, critical[, reminders] in days (env OAUTHDESK_WARN_DAYS)")
 	c.Flags().StringVar(&pprofAddr, "pprof-addr", envOr(g.env, "OAUTHDESK_PPROF_ADDR", ""), "serve Go runtime profiles (net/http/pprof) on this loopback host:port; off when empty (env OAUTHDESK_PPROF_ADDR)")
 	c.Flags().DurationVar(&dirSync, "directory-sync-interval", jobs.DefaultDirectorySyncInterval, "how often the directory sync disables leavers of the LDAP connectors; 0 turns it off")
+	c.Flags().DurationVar(&checkpointEvery, "audit-checkpoint-interval", envDuration(g.env, "OAUTHDESK_AUDIT_CHECKPOINT_INTERVAL", jobs.DefaultAuditCheckpointInterval),
+		"how often (and on shutdown) a signed checkpoint of the audit log's head is written to --report-dir as audit-checkpoint-SEQ.json, posted to --report-webhook and logged; 0 turns it off (env OAUTHDESK_AUDIT_CHECKPOINT_INTERVAL)")
 	c.Flags().StringVar(&grace, "refresh-grace", envOr(g.env, "OAUTHDESK_REFRESH_GRACE", "30s"), "how long a rotated refresh token, presented again by its client, still gets a new pair instead of revoking the authorization; 0 turns it off (env OAUTHDESK_REFRESH_GRACE)")
 	return c
 }
@@ -196,7 +206,7 @@ func userCmd(g *globals) *cobra.Command {
 	add.Flags().StringVar(&display, "display-name", "", "display name (default: the username)")
 	add.Flags().StringVar(&email, "email", "", "e-mail address")
 	add.Flags().BoolVar(&pwStdin, "password-stdin", false, "read the password from the first line of standard input (required)")
-	c.AddCommand(add, userListCmd(g), userPasswdCmd(g), userSetRoleCmd(g), userDisableCmd(g, true), userDisableCmd(g, false))
+	c.AddCommand(add, userListCmd(g), userPasswdCmd(g), userSetRoleCmd(g), userDisableCmd(g, true), userDisableCmd(g, false), userLinkCmd(g))
 	return c
 }
 
@@ -390,4 +400,18 @@ func loopbackAddr(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// envDuration is envOr for a duration flag's default: def when key is
+// unset, -1 (refused by the flag's check) when it does not parse.
+func envDuration(env Env, key string, def time.Duration) time.Duration {
+	v := envOr(env, key, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil {
+		return -1
+	}
+	return d
 }

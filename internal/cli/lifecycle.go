@@ -2,7 +2,10 @@ package cli
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -10,8 +13,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oauthdesk/oauthdesk/internal/admin"
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/keyseal"
+	"github.com/oauthdesk/oauthdesk/internal/oauth"
 	"github.com/oauthdesk/oauthdesk/internal/safeout"
 )
 
@@ -329,28 +335,70 @@ func policyCmd(g *globals) *cobra.Command {
 
 func auditCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "audit", Short: "Verify and export the audit log"}
+	var checkpoint string
 	verify := &cobra.Command{
-		Use:   "verify",
-		Short: "Walk the hash chain; exit 1 at the first broken link",
+		Use:   "verify [--checkpoint FILE]",
+		Short: "Walk the hash chain; exit 1 at the first broken link, or when it no longer reaches a checkpoint's head",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			var file audit.CheckpointFile
+			if checkpoint != "" {
+				b, err := os.ReadFile(checkpoint)
+				if err != nil {
+					return usagef("--checkpoint: %v", err)
+				}
+				if file, err = audit.ParseCheckpointFile(b); err != nil {
+					return usagef("--checkpoint %s: %v", checkpoint, err)
+				}
+			}
 			svc, done, err := g.adminService(ctx)
 			if err != nil {
 				return err
 			}
 			defer done()
-			n, b, err := svc.VerifyAudit(ctx)
+			if checkpoint == "" {
+				n, b, err := svc.VerifyAudit(ctx)
+				if err != nil {
+					return err
+				}
+				if b != nil {
+					return fmt.Errorf("audit log broken at event %d: %s (%d event(s) checked)", b.Seq, b.Reason, n)
+				}
+				fmt.Fprintf(g.env.Stdout, "Audit log intact: %d event(s), every link verified.\n", n)
+				return nil
+			}
+			path := g.keyFilePath()
+			if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+				return usagef("key file %s does not exist: the checkpoint's signature is checked with the signing keys it opens; pass --key-file", path)
+			}
+			sealer, _, err := keyseal.LoadFile(path)
+			if err != nil {
+				return err
+			}
+			db, err := g.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			cp, err := oauth.VerifyCheckpoint(ctx, db, sealer, file)
+			if err != nil {
+				return fmt.Errorf("checkpoint %s: %s", checkpoint, apperr.ErrorMessage(err))
+			}
+			n, b, err := svc.VerifyAuditReaches(ctx, cp)
 			if err != nil {
 				return err
 			}
 			if b != nil {
-				return fmt.Errorf("audit log broken at event %d: %s (%d event(s) checked)", b.Seq, b.Reason, n)
+				return fmt.Errorf("audit log does not reach the checkpoint of %s (event %d): at event %d %s (%d event(s) checked)",
+					cp.At.Format(time.RFC3339), cp.Seq, b.Seq, b.Reason, n)
 			}
-			fmt.Fprintf(g.env.Stdout, "Audit log intact: %d event(s), every link verified.\n", n)
+			fmt.Fprintf(g.env.Stdout, "Audit log intact: %d event(s), every link verified; it reaches the signed checkpoint of %s (event %d, head %s).\n",
+				n, cp.At.Format(time.RFC3339), cp.Seq, cp.Head)
 			return nil
 		},
 	}
+	verify.Flags().StringVar(&checkpoint, "checkpoint", "", "an audit-checkpoint-SEQ.json the server wrote: also check its signature and that the chain still reaches its head")
 	var format, since string
 	export := &cobra.Command{
 		Use:   "export --format csv|jsonl [--since RFC3339]",

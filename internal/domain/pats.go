@@ -72,6 +72,10 @@ type PATFilter struct {
 	// case-insensitive).
 	Query string
 	Scope string // tokens carrying this scope (exactly)
+	// ScopeAny keeps tokens carrying any of these scopes (exactly): the
+	// use case fills it with a scope's holders (the scope, the wider
+	// scopes that include it, app_token).
+	ScopeAny []string
 	// State: PATActive, PATExpired, PATRevoked or "" (all).
 	State string
 	// ExpiringDays keeps active tokens expiring within that many days.

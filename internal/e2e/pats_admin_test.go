@@ -1,12 +1,14 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
@@ -132,7 +134,19 @@ func TestPATAdmin(t *testing.T) {
 			}
 		}
 		mustSucceed(t, cli("token", "revoke", id))
-		saCall(t, ts, profilePath, tok, http.StatusUnauthorized, "", "revoked by the CLI (another process)")
+		// Another process: refused within the stated bound (the change
+		// watcher looks every 250 ms; README says within 1 s).
+		deadline := time.Now().Add(time.Second)
+		for {
+			status, _ := patCall(t, ts, http.MethodGet, profilePath, "Bearer "+tok, nil)
+			if status == http.StatusUnauthorized {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("token revoked by the CLI still answered %d after 1 s", status)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 		out = mustSucceed(t, cli("user", "list", "--json"))
 		if !strings.Contains(out.stdout, `"descriptor": "`+domain.SubjectDescriptor(bob.ID)+`"`) {
 			t.Errorf("user list --json lacks the descriptor: %s", out.stdout)
@@ -146,4 +160,71 @@ func TestPATAdmin(t *testing.T) {
 			t.Errorf("unknown user: %s", r)
 		}
 	})
+}
+
+// Personal access tokens count in the scope audit and the metrics, and
+// their owners hear about expiry seven days ahead.
+func TestPATAudits(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	_, rootA := saSignedIn(t, ts, "root", domain.RoleAdmin, saRootPassword)
+	_, bobA := saSignedIn(t, ts, "bob", domain.RoleMember, saPassword)
+	// An app holding vso.profile puts the scope in the inventory.
+	registerThroughDashboard(t, rootA, "vso.profile")
+	patCreate(t, bobA, url.Values{"name": {"p1"}, "expiry": {"30"}, "access": {"custom"}, "scope": {"vso.profile"}})
+	patCreate(t, bobA, url.Values{"name": {"via code"}, "expiry": {"90"}, "access": {"custom"}, "scope": {"vso.code"}})
+	patCreate(t, bobA, url.Values{"name": {"soon"}, "expiry": {"custom"}, "expires_on": {time.Now().UTC().AddDate(0, 0, 3).Format("2006-01-02")}, "access": {"custom"}, "scope": {"vso.graph"}})
+	tok, _ := patCreate(t, bobA, url.Values{"name": {"gone"}, "expiry": {"30"}, "access": {"custom"}, "scope": {"vso.profile"}})
+	mustRevoke := func() {
+		id := patIDOf(t, ts, userIDOf(t, ts, "bob"), "gone")
+		if _, err := ts.App.PATs.Revoke(context.Background(), id, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustRevoke()
+	saCall(t, ts, profilePath, tok, http.StatusUnauthorized, "", "revoked")
+
+	page := rootA.get("/admin/scopes").Body
+	m := regexp.MustCompile(`data-testid="scope-pats">(\d+)<`).FindAllStringSubmatch(page, -1)
+	if len(m) == 0 || m[0][1] != "2" {
+		t.Errorf("scope inventory PAT holders of vso.profile: %v, want 2 (p1 and via code; the revoked one not)", m)
+	}
+	list := lcText(rootA.get("/admin/tokens?scope=vso.profile&state=active").Body)
+	if !strings.Contains(list, "p1") || !strings.Contains(list, "via code") || strings.Contains(list, "gone") {
+		t.Errorf("holders list: %s", list)
+	}
+
+	if rep := lcText(rootA.get("/admin/reports").Body); !strings.Contains(rep, "Personal access tokens expiring within 30 days") || !strings.Contains(rep, "soon") || strings.Contains(rep, "via code") {
+		t.Errorf("expiry report's token section: %s", rep)
+	}
+	metrics := rootA.get("/metrics").Body
+	for _, want := range []string{`oauthdesk_personal_access_tokens{state="critical"} 1`, `oauthdesk_personal_access_tokens{state="expiring"} 1`, `oauthdesk_personal_access_tokens{state="ok"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+
+	n, err := ts.App.PATs.NotifyExpiring(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("NotifyExpiring: %d %v, want 1", n, err)
+	}
+	if n, _ := ts.App.PATs.NotifyExpiring(context.Background()); n != 0 {
+		t.Errorf("second run told %d owners again", n)
+	}
+	if page := lcText(bobA.get("/profile/apps").Body); !strings.Contains(page, "Expiring within 7 days: soon.") {
+		t.Errorf("no expiry banner on bob's next visit: %s", page)
+	}
+	r := bobA.postForm("/profile/notices/dismiss", url.Values{"_csrf": {bobA.csrf("/profile/tokens")}})
+	if r.Status != http.StatusSeeOther || strings.Contains(lcText(bobA.get("/profile/tokens").Body), "Expiring within 7 days") {
+		t.Errorf("dismiss: %d", r.Status)
+	}
+}
+
+func userIDOf(t *testing.T, ts *testServer, username string) string {
+	t.Helper()
+	u, err := ts.App.Admin.UserByUsername(context.Background(), username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
 }

@@ -867,7 +867,10 @@ func TestAuditorCannotChangeAnything(t *testing.T) {
 		"/admin/audit":                  {"/admin/audit", "/admin/audit?action=" + audit.ActionAppScopes},
 		"/admin/audit/export":           {"/admin/audit/export?format=csv", "/admin/audit/export?format=jsonl"},
 		"/admin/reports":                {"/admin/reports"},
+		"/admin/tokens":                 {"/admin/tokens", "/admin/tokens?state=active&full=1&owner=bob"},
 	}
+	// Any token id: the role check answers before the handler looks.
+	const anyPAT = "00000000-0000-4000-8000-0000000000aa"
 	managePages := map[string][]string{
 		"/admin/apps/new":    {"/admin/apps/new"},
 		"/admin/apps/import": {"/admin/apps/import"},
@@ -885,6 +888,8 @@ func TestAuditorCannotChangeAnything(t *testing.T) {
 		"/admin/users/:id/disable":             {with("/admin/users/:id/disable", ":id", bob.ID)},
 		"/admin/users/:id/reset-password":      {with("/admin/users/:id/reset-password", ":id", bob.ID)},
 		"/admin/users/:id/delete":              {with("/admin/users/:id/delete", ":id", bob.ID)},
+		"/admin/tokens/revoke":                 {"/admin/tokens/revoke?mode=all&filter=owner%3Dbob"},
+		"/admin/tokens/:id/revoke":             {"/admin/tokens/" + anyPAT + "/revoke"},
 	}
 
 	// Every state-changing route of /admin, filled in with a form that an
@@ -928,8 +933,13 @@ func TestAuditorCannotChangeAnything(t *testing.T) {
 		"POST /admin/users/:id/delete":           {{path: with("/admin/users/:id/delete", ":id", bob.ID)}},
 		// The upload answers a preview (200) and writes nothing; the
 		// confirmation imports. Both are admin-only.
-		"POST /admin/apps/import": {{path: "/admin/apps/import", form: url.Values{"file": {"x"}}}},
-		"POST /admin/reports/run": {{path: "/admin/reports/run"}},
+		"POST /admin/apps/import":                    {{path: "/admin/apps/import", form: url.Values{"file": {"x"}}}},
+		"POST /admin/reports/run":                    {{path: "/admin/reports/run"}},
+		"POST /admin/tokens/:id/revoke":              {{path: "/admin/tokens/" + anyPAT + "/revoke"}},
+		"POST /admin/tokens/revoke":                  {{path: "/admin/tokens/revoke", form: url.Values{"mode": {"all"}, "filter": {"owner=bob"}}}},
+		"POST /admin/settings/pat-policy":            {{path: "/admin/settings/pat-policy", form: url.Values{"max_lifespan": {"7"}, "full_scope_deny": {"1"}}}},
+		"POST /admin/settings/pat-allowlist":         {{path: "/admin/settings/pat-allowlist", form: url.Values{"username": {"bob"}, "action": {"add"}}}},
+		"POST /admin/settings/pat-violations/revoke": {{path: "/admin/settings/pat-violations/revoke"}},
 		"POST /admin/apps/import/confirm": {{path: "/admin/apps/import/confirm", form: url.Values{"filename": {"audit.csv"},
 			"data": {base64.StdEncoding.EncodeToString([]byte("client_id,name,company,callback_url,scopes,secret_created_at\n" +
 				"40000000-0000-4000-8000-000000000001,Imported By Auditor,Audit Co.,https://audit.example/cb,vso.work,2024-01-01\n"))}}}},
@@ -1114,6 +1124,10 @@ func TestAuditorCannotChangeAnything(t *testing.T) {
 			"POST /admin/settings/secret-lifetime",
 			"POST /admin/settings/third-party-oauth",
 			"POST /admin/settings/app-registration",
+			"POST /admin/settings/pat-policy",
+			"POST /admin/settings/pat-allowlist",
+			"POST /admin/settings/pat-violations/revoke",
+			"POST /admin/tokens/revoke",
 			"POST /admin/apps",
 			"POST /admin/apps/:client_id/edit",
 			"POST /admin/apps/:client_id/secrets/alternative",
@@ -1137,7 +1151,9 @@ func TestAuditorCannotChangeAnything(t *testing.T) {
 		// Approve and reject need a pending app and reset-password answers
 		// 200 with the one-time password (TestOwners* run them for admins).
 		noControl := []string{"POST /admin/apps/import", "POST /admin/reports/run", "POST /admin/apps/:client_id/approve",
-			"POST /admin/apps/:client_id/reject", "POST /admin/users/:id/reset-password"}
+			"POST /admin/apps/:client_id/reject", "POST /admin/users/:id/reset-password",
+			// A made-up token id answers 404 (TestPATAdmin revokes real ones).
+			"POST /admin/tokens/:id/revoke"}
 		for k := range changes {
 			if !slices.Contains(order, k) && !slices.Contains(noControl, k) {
 				t.Errorf("%s has no place in the control's order", k)

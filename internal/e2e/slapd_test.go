@@ -229,4 +229,3 @@ func writeTestPKI(t *testing.T, dir string) (string, *x509.CertPool) {
 	pool.AddCert(ca)
 	return caFile, pool
 }
-

@@ -28,6 +28,7 @@ type Store interface {
 	CountPATs(ctx context.Context, f domain.PATFilter, max int) (int, error)
 	PATIDs(ctx context.Context, f domain.PATFilter, max int) ([]string, error)
 	WalkLivePATs(ctx context.Context, before time.Time, fn func(domain.PAT) error) error
+	PATScopeCombos(ctx context.Context, now time.Time) (map[string]int, error)
 	UserByID(ctx context.Context, id string) (domain.User, error)
 	UserByUsername(ctx context.Context, username string) (domain.User, error)
 	Setting(ctx context.Context, key string) (string, bool, error)
@@ -275,9 +276,40 @@ func (s *Service) Get(ctx context.Context, id, ownerID string) (domain.PAT, erro
 	return p, nil
 }
 
-// List returns one page of tokens (domain.PATFilter).
+// List returns one page of tokens (domain.PATFilter). A Scope filter
+// keeps the tokens holding that scope: carrying it, a wider scope that
+// includes it, or full access.
 func (s *Service) List(ctx context.Context, f domain.PATFilter) (domain.PATPage, error) {
-	return s.store.ListPATs(ctx, f)
+	return s.store.ListPATs(ctx, s.holders(f))
+}
+
+func (s *Service) holders(f domain.PATFilter) domain.PATFilter {
+	if f.Scope != "" {
+		f.ScopeAny = append(s.scopes.Holders(f.Scope), domain.ScopeFullAccess)
+		f.Scope = ""
+	}
+	return f
+}
+
+// HolderCounts returns, for each of scopes, how many live personal access
+// tokens hold it (carrying it, a wider scope that includes it, or full
+// access): the scope audit's token column.
+func (s *Service) HolderCounts(ctx context.Context, scopes []string) (map[string]int, error) {
+	combos, err := s.store.PATScopeCombos(ctx, s.now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int, len(scopes))
+	for combo, n := range combos {
+		granted := strings.Fields(combo)
+		full := len(granted) == 1 && granted[0] == domain.ScopeFullAccess
+		for _, sc := range scopes {
+			if full || s.scopes.Satisfies(granted, sc) {
+				out[sc] += n
+			}
+		}
+	}
+	return out, nil
 }
 
 // Update changes a token of ownerID ("" for an admin): a new name, a
@@ -380,7 +412,7 @@ func (s *Service) RevokeIDs(ctx context.Context, ids []string, by string) (int, 
 // returns how many.
 func (s *Service) RevokeWhere(ctx context.Context, f domain.PATFilter, max int) (int, error) {
 	f.State = domain.PATActive
-	ids, err := s.store.PATIDs(ctx, f, max)
+	ids, err := s.store.PATIDs(ctx, s.holders(f), max)
 	if err != nil {
 		return 0, err
 	}
@@ -389,7 +421,7 @@ func (s *Service) RevokeWhere(ctx context.Context, f domain.PATFilter, max int) 
 
 // Count counts the tokens f selects, at most max+1.
 func (s *Service) Count(ctx context.Context, f domain.PATFilter, max int) (int, error) {
-	return s.store.CountPATs(ctx, f, max)
+	return s.store.CountPATs(ctx, s.holders(f), max)
 }
 
 // Refusal is an Invalid *Error named name (a SessionTokenError) with msg.

@@ -26,6 +26,7 @@ import (
 
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/federation"
 	"github.com/oauthdesk/oauthdesk/internal/jobs"
@@ -38,6 +39,9 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/store"
 	"github.com/oauthdesk/oauthdesk/internal/web"
 )
+
+// The protocol serves both dialects: the standard side is web.OIDC.
+var _ web.OIDC = (*oauth.Service)(nil)
 
 // Config configures a server. Zero values take the defaults.
 type Config struct {
@@ -74,8 +78,13 @@ type Config struct {
 	// DirectorySyncInterval is how often the directory sync runs (0:
 	// jobs.DefaultDirectorySyncInterval; < 0: never).
 	DirectorySyncInterval time.Duration
-	Log                   *slog.Logger
-	Now                   func() time.Time
+	// AuditCheckpointInterval is how often the head of the audit chain is
+	// anchored outside the database (jobs.AuditCheckpoints: into
+	// Reports.Dir, to Reports.Webhook, and the log), and once more on
+	// shutdown (0: jobs.DefaultAuditCheckpointInterval; < 0: never).
+	AuditCheckpointInterval time.Duration
+	Log                     *slog.Logger
+	Now                     func() time.Time
 }
 
 // DefaultRefreshGrace is the refresh grace window when none is configured:
@@ -316,11 +325,12 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	fed := federation.New(db, sealer, a, cfg.Now, cfg.Log)
 	syncFailures := metrics.NewDirectorySyncFailures()
 	fed.SyncFailures = func(name string) { syncFailures.WithLabelValues(name).Inc() }
-	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiryTimes, cfg.Thresholds, cfg.Now), syncFailures)
+	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiryTimes, cfg.Thresholds, cfg.Now), syncFailures, metrics.NewPATsCollector(db.PATExpiryCounts, cfg.Now))
 	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), Thresholds: cfg.Thresholds, Metrics: mx, Reports: sched,
 		Ready: cachedProbe(db.ProbeWrite, time.Second), MetricsToken: cfg.MetricsToken, MetricsNeedToken: cfg.MetricsNeedToken,
 		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute,
-		PATs: pats, PATUsage: usage, Federation: fed},
+		PATs: pats, PATUsage: usage, Federation: fed, Activity: admin.NewActivity(db), Attention: admin.NewAttention(db, cfg.Now),
+		Changes: admin.NewChangeReview(a, db), Invitations: admin.NewInvitations(a, db)},
 		o, a, cat, cfg.Log, cfg.Now)
 	return &App{DB: db, OAuth: o, Admin: a, Web: w, PATs: pats, cfg: cfg, watcher: watcher, usage: usage, Reports: sched, Federation: fed,
 		KeyFile: sealer.Path(), KeyFileCreated: keyCreated}, nil
@@ -422,6 +432,18 @@ func (a *App) RunJobs(ctx context.Context) {
 		close(syncDone)
 	}()
 	defer func() { <-syncDone }()
+	if a.cfg.AuditCheckpointInterval >= 0 {
+		cp := &jobs.AuditCheckpoints{Store: a.DB, Dir: a.cfg.Reports.Dir, Webhook: a.cfg.Reports.Webhook, Now: a.cfg.Now, Log: a.cfg.Log,
+			Sign: func(c audit.Checkpoint) (audit.CheckpointFile, error) {
+				return a.OAuth.Keys().SignCheckpoint(c, a.cfg.BaseURL)
+			}}
+		cpDone := make(chan struct{})
+		go func() {
+			cp.Run(ctx, cmp.Or(a.cfg.AuditCheckpointInterval, jobs.DefaultAuditCheckpointInterval))
+			close(cpDone)
+		}()
+		defer func() { <-cpDone }()
+	}
 	notify := func() {
 		if n, err := a.PATs.NotifyExpiring(ctx); err != nil {
 			a.cfg.Log.Error("personal access tokens: expiry notices", "err", err)

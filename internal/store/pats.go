@@ -168,6 +168,14 @@ func (db *DB) ListPATs(ctx context.Context, f domain.PATFilter) (domain.PATPage,
 		q += ` AND (' ' || p.scopes || ' ') LIKE ? ESCAPE '\'`
 		args = append(args, "% "+escapeLike(f.Scope)+" %")
 	}
+	if len(f.ScopeAny) > 0 {
+		var ors []string
+		for _, sc := range f.ScopeAny {
+			ors = append(ors, `(' ' || p.scopes || ' ') LIKE ? ESCAPE '\'`)
+			args = append(args, "% "+escapeLike(sc)+" %")
+		}
+		q += ` AND (` + strings.Join(ors, " OR ") + `)`
+	}
 	if f.FullAccess {
 		q += ` AND (' ' || p.scopes || ' ') LIKE ?`
 		args = append(args, "% "+domain.ScopeFullAccess+" %")
@@ -481,4 +489,43 @@ func (db *DB) PATAllowlist(ctx context.Context) ([]string, error) {
 	var names []string
 	err := db.rd(ctx).Raw(`SELECT u.username FROM pat_allowlist a JOIN users u ON u.id = a.user_id ORDER BY ` + db.fl.nocase("u.username")).Scan(&names).Error
 	return names, translate(err, "allowlist")
+}
+
+// PATScopeCombos counts the live personal access tokens (unrevoked,
+// unexpired, of active users) per distinct scope set: few rows, whatever
+// the number of tokens.
+func (db *DB) PATScopeCombos(ctx context.Context, now time.Time) (map[string]int, error) {
+	var rows []struct {
+		Scopes string
+		N      int
+	}
+	err := db.rd(ctx).Raw(`SELECT p.scopes AS scopes, COUNT(*) AS n FROM pats p JOIN users u ON u.id = p.user_id
+WHERE p.revoked_at IS NULL AND p.expires_at > ? AND u.disabled_at IS NULL AND u.deleted_at IS NULL GROUP BY p.scopes`, utc(now)).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "personal access tokens")
+	}
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.Scopes] = r.N
+	}
+	return out, nil
+}
+
+// PATExpiryCounts counts the unrevoked tokens of active users by expiry
+// state at now (see metrics.PATCounts) in one grouped query.
+func (db *DB) PATExpiryCounts(ctx context.Context, now time.Time) (map[string]int, error) {
+	now = utc(now)
+	var row struct{ OK, Expiring, Critical, Expired int }
+	err := db.rd(ctx).Raw(`SELECT
+  COALESCE(SUM(CASE WHEN p.expires_at > ? THEN 1 ELSE 0 END), 0) AS ok,
+  COALESCE(SUM(CASE WHEN p.expires_at > ? AND p.expires_at <= ? THEN 1 ELSE 0 END), 0) AS expiring,
+  COALESCE(SUM(CASE WHEN p.expires_at > ? AND p.expires_at <= ? THEN 1 ELSE 0 END), 0) AS critical,
+  COALESCE(SUM(CASE WHEN p.expires_at <= ? THEN 1 ELSE 0 END), 0) AS expired
+FROM pats p JOIN users u ON u.id = p.user_id
+WHERE p.revoked_at IS NULL AND p.expires_at > ? AND u.disabled_at IS NULL AND u.deleted_at IS NULL`,
+		now.AddDate(0, 0, 30), now.AddDate(0, 0, 7), now.AddDate(0, 0, 30), now, now.AddDate(0, 0, 7), now, now.AddDate(0, 0, -30)).Scan(&row).Error
+	if err != nil {
+		return nil, translate(err, "personal access tokens")
+	}
+	return map[string]int{"ok": row.OK, "expiring": row.Expiring, "critical": row.Critical, "expired": row.Expired}, nil
 }

@@ -674,7 +674,7 @@ func (g *seeder) audit(ctx context.Context, tx *sql.Tx) error {
 	if n == 0 {
 		return nil
 	}
-	b := g.newBulk(ctx, tx, "audit_events", "seq", "id", "at", "actor", "actor_id", "action", "target_type", "target_id", "details", "remote_addr", "prev_hash", "hash")
+	b := g.newBulk(ctx, tx, "audit_events", "seq", "id", "at", "actor", "actor_id", "action", "target_type", "target_id", "details", "remote_addr", "prev_hash", "hash", "app_id", "user_id")
 	kinds := []struct {
 		action, target string
 		weight         int
@@ -724,11 +724,24 @@ func (g *seeder) audit(ctx context.Context, tx *sql.Tx) error {
 			e.Actor, e.ActorID = audit.ActorCLI, ""
 		}
 		e.Hash = e.ComputeHash(prev)
-		if err := b.add(e.Seq, e.ID, e.At, e.Actor, e.ActorID, e.Action, e.TargetType, e.TargetID, e.RawDetails, e.RemoteAddr, prev, e.Hash); err != nil {
+		app, user := e.Subjects() // authorization targets: below, as migration 00019 does
+		if err := b.add(e.Seq, e.ID, e.At, e.Actor, e.ActorID, e.Action, e.TargetType, e.TargetID, e.RawDetails, e.RemoteAddr, prev, e.Hash, app, user); err != nil {
 			return err
 		}
 		prev = e.Hash
 	}
 	g.res.AuditEvents = n
-	return b.flush()
+	if err := b.flush(); err != nil {
+		return err
+	}
+	q := `UPDATE audit_events SET
+    app_id = COALESCE((SELECT z.client_id FROM authorizations z WHERE z.id = audit_events.target_id), ''),
+    user_id = COALESCE((SELECT z.user_id FROM authorizations z WHERE z.id = audit_events.target_id), '')
+  WHERE target_type = 'authorization'`
+	if g.pg {
+		q = `UPDATE audit_events e SET app_id = z.client_id, user_id = z.user_id
+  FROM authorizations z WHERE e.target_type = 'authorization' AND z.id = e.target_id`
+	}
+	_, err := tx.ExecContext(ctx, q)
+	return err
 }

@@ -17,12 +17,14 @@ import (
 	"github.com/oauthdesk/oauthdesk/views"
 )
 
-// auditFilter reads the filter of /admin/audit from the query: actor,
+// auditFilter reads the filter of /admin/audit from the query: app (a
+// client id) and user (a user id): the events concerning them; actor,
 // action, target_type, target_id, since and until (YYYY-MM-DD, UTC; until
 // inclusive) and before (a sequence number, for paging).
 func auditFilter(c echo.Context) (audit.Filter, error) {
 	f := audit.Filter{Actor: c.QueryParam("actor"), Action: c.QueryParam("action"),
-		TargetType: c.QueryParam("target_type"), TargetID: c.QueryParam("target_id")}
+		TargetType: c.QueryParam("target_type"), TargetID: c.QueryParam("target_id"),
+		AppID: strings.TrimSpace(c.QueryParam("app")), UserID: strings.TrimSpace(c.QueryParam("user"))}
 	if v := c.QueryParam("since"); v != "" {
 		t, err := time.Parse(time.DateOnly, v)
 		if err != nil {
@@ -51,9 +53,10 @@ func auditFilter(c echo.Context) (audit.Filter, error) {
 func (s *Server) auditPage(c echo.Context) error {
 	q := c.QueryParams()
 	p := views.AuditPage{Nav: s.nav(c, "audit"), Actor: q.Get("actor"), Action: q.Get("action"), TargetType: q.Get("target_type"),
-		TargetID: q.Get("target_id"), Since: q.Get("since"), Until: q.Get("until"), Actions: audit.Actions()}
+		TargetID: q.Get("target_id"), Since: q.Get("since"), Until: q.Get("until"), Actions: audit.Actions(),
+		App: strings.TrimSpace(q.Get("app")), User: strings.TrimSpace(q.Get("user"))}
 	export := url.Values{}
-	for _, k := range []string{"actor", "action", "target_type", "target_id", "since", "until"} {
+	for _, k := range []string{"app", "user", "actor", "action", "target_type", "target_id", "since", "until"} {
 		if v := q.Get(k); v != "" {
 			export.Set(k, v)
 		}
@@ -68,12 +71,21 @@ func (s *Server) auditPage(c echo.Context) error {
 		p.Error, status = apperr.ErrorMessage(err), http.StatusBadRequest
 		return render(c, status, views.Audit(p))
 	}
-	events, more, err := s.admin.AuditEvents(c.Request().Context(), f)
+	page, err := s.activityEvents(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
-	for _, e := range events {
-		p.Rows = append(p.Rows, auditRow(e))
+	events, more := page.Events, page.More
+	p.Rows = auditRows(page)
+	p.AppLabel, p.UserLabel = page.Apps[p.App], page.Users[p.User]
+	if f.BeforeSeq > 0 {
+		first := url.Values{}
+		for k, v := range q {
+			if k != "before" {
+				first[k] = v
+			}
+		}
+		p.NewestURL = "/admin/audit?" + first.Encode()
 	}
 	if more && len(events) > 0 {
 		older := url.Values{}
@@ -124,7 +136,8 @@ func (s *Server) auditExport(c echo.Context) error {
 }
 
 func matches(f audit.Filter, e audit.Event) bool {
-	return (f.Actor == "" || e.Actor == f.Actor) && (f.Action == "" || e.Action == f.Action) &&
+	return (f.AppID == "" || e.AppID == f.AppID) && (f.UserID == "" || e.UserID == f.UserID) &&
+		(f.Actor == "" || e.Actor == f.Actor) && (f.Action == "" || e.Action == f.Action) &&
 		(f.TargetType == "" || e.TargetType == f.TargetType) && (f.TargetID == "" || e.TargetID == f.TargetID) &&
 		(f.Until.IsZero() || e.At.Before(f.Until))
 }

@@ -26,7 +26,7 @@ func (s *Server) signinForm(c echo.Context) error {
 		}
 		return c.Redirect(http.StatusFound, ret)
 	}
-	return s.signinPage(c, http.StatusOK, views.SignInPage{ReturnTo: ret})
+	return s.signinPage(c, http.StatusOK, views.SignInPage{ReturnTo: ret, Username: c.QueryParam("login_hint")})
 }
 
 // signin is POST /signin (fields username, password, return_to). On
@@ -64,11 +64,12 @@ func (s *Server) signin(c echo.Context) error {
 	return s.startSession(c, u, ret)
 }
 
-// startPage is where a user of role lands after signing in: the app
-// registrations for admins and auditors, the home page for members.
+// startPage is where a user of role lands after signing in: the overview
+// (what needs attention) for admins and auditors, the home page (their
+// apps and authorizations) for members.
 func startPage(role domain.Role) string {
 	if role.CanViewAdmin() {
-		return "/admin/apps"
+		return "/admin"
 	}
 	return "/"
 }

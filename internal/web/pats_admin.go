@@ -315,3 +315,26 @@ func (s *Server) settingsPATViolationsRevoke(c echo.Context) error {
 	}
 	return s.flashTo(c, "/admin/settings", fmt.Sprintf("Revoked %d token(s) that broke the policies.", n))
 }
+
+// addPATHolders fills the scope inventory's personal access token column.
+func (s *Server) addPATHolders(c echo.Context, rows []views.ScopeInventoryRow) error {
+	if s.pats == nil {
+		for i := range rows {
+			rows[i].PATs = -1
+		}
+		return nil
+	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	counts, err := s.pats.HolderCounts(c.Request().Context(), ids)
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		rows[i].PATs = counts[rows[i].ID]
+		rows[i].PATsURL = "/admin/tokens?" + url.Values{"scope": {rows[i].ID}, "state": {domain.PATActive}}.Encode()
+	}
+	return nil
+}

@@ -65,6 +65,9 @@ func (s *Server) scopesPage(c echo.Context) error {
 		}
 		p.Rows = append(p.Rows, inventoryRow(r))
 	}
+	if err := s.addPATHolders(c, p.Rows); err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, views.Scopes(p))
 }
 

@@ -111,6 +111,18 @@ type Config struct {
 	// TokenPerMinute bounds POST /oauth2/token per client address (0:
 	// DefaultTokenPerMinute; < 0: no limit).
 	TokenPerMinute int
+	// Changes holds members' edits of approved apps for review; nil: every
+	// edit applies at once.
+	Changes AppChanges
+	// Invitations are how an app gains co-owners; nil: owners add co-owners
+	// directly (Admin.AddOwner).
+	Invitations OwnerInvitations
+	// Activity reads the audit log by app and user with the names it
+	// mentions (Activity tabs, the audit page's links); nil: ids unnamed.
+	Activity ActivityReader
+	// Attention lists the secrets that need attention on the overview;
+	// nil: only the next to expire.
+	Attention SecretAttention
 	// Federation is sign-in through directory connectors; nil: none.
 	Federation Federation
 	// PATs is the personal access token slice (nil: no token pages or
@@ -140,6 +152,7 @@ type ReportRunner interface {
 type Server struct {
 	cfg         Config
 	oauth       OAuth
+	oidc        OIDC // nil when the OAuth does not implement it (test fakes)
 	admin       Admin
 	scopes      *scope.Catalog
 	sessions    *scs.SessionManager
@@ -172,6 +185,7 @@ func New(cfg Config, o OAuth, a Admin, cat *scope.Catalog, log *slog.Logger, now
 	}
 	s := &Server{cfg: cfg, oauth: o, admin: a, scopes: cat, sessions: sm, log: log, now: now,
 		signinFails: limit.NewFailures(now), pats: cfg.PATs, patUsage: cfg.PATUsage}
+	s.oidc, _ = o.(OIDC)
 	if n := cfg.SignInPerMinute; n >= 0 {
 		s.signinAddr = limit.NewKeyed(cmp.Or(n, 20), time.Minute, now)
 	}
@@ -209,12 +223,11 @@ func (s *Server) routes() *echo.Echo {
 	}
 	e.Use(middleware.SecureWithConfig(secure))
 
-	// Machine endpoints: no session, no CSRF (no cookies are read).
-	e.POST("/oauth2/token", s.token, s.limitToken)
-	// POST /oauth2/authorize is either a token request (some clients post
-	// the token body there) or the approval form, which runs the browser
-	// chain below.
-	e.GET("/.well-known/jwks.json", s.jwks)
+	// Machine endpoints: no session, no CSRF (no cookies are read). The
+	// protocol's endpoints come from one table (oidc_discovery.go) below.
+	// POST /oauth2/authorize is a token request (some clients post the
+	// token body there), an authorization request, or the approval form,
+	// which runs the browser chain below.
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", s.readyz)
 	if s.cfg.Metrics != nil {
@@ -248,7 +261,17 @@ func (s *Server) routes() *echo.Echo {
 	for i := len(browser) - 1; i >= 0; i-- {
 		decide = browser[i](decide)
 	}
-	e.POST("/oauth2/authorize", s.authorizePost(decide))
+	// A POSTed authorization request (OIDC Core §3.1.2.1) arrives
+	// cross-site without a CSRF token: it reads the session only.
+	authorizeForm := s.withSession(s.loadUser(s.withActor(s.authorizeFormPost)))
+	e.POST("/oauth2/authorize", s.authorizePost(decide, authorizeForm))
+	s.routeEndpoints(e, b)
+	if s.oidc != nil {
+		b.POST("/oauth2/logout", s.endSessionConfirm)
+		b.GET("/device", s.devicePage)
+		b.POST("/device", s.deviceCheck)
+		b.POST("/device/decide", s.deviceDecide)
+	}
 	b.GET("/", s.home)
 	b.GET("/signin", s.signinForm)
 	b.POST("/signin", s.signin, s.limitSignIn)
@@ -287,9 +310,20 @@ func (s *Server) routes() *echo.Echo {
 	own.POST("/secrets/alternative", s.secretAddAlternative)
 	own.GET("/secrets/:slot/retire", s.secretRetireConfirm)
 	own.POST("/secrets/:slot/retire", s.secretRetire)
-	own.POST("/owners", s.ownerAdd)
+	if s.cfg.Invitations != nil {
+		own.POST("/owners", s.ownerInvite)
+		own.POST("/invitations/:id/cancel", s.invitationCancel)
+		b.POST("/profile/invitations/:id/accept", s.invitationAnswer(true), signedIn)
+		b.POST("/profile/invitations/:id/decline", s.invitationAnswer(false), signedIn)
+	} else {
+		own.POST("/owners", s.ownerAdd)
+	}
+	if s.cfg.Changes != nil {
+		own.POST("/change/withdraw", s.changeWithdraw)
+	}
 	own.POST("/owners/:user_id/remove", s.ownerRemove)
 	own.POST("/hand-over", s.handOver)
+	own.GET("/activity", s.appActivity)
 	own.GET("/delete", s.appDeleteConfirm)
 	own.POST("/delete", s.appDelete)
 
@@ -303,11 +337,18 @@ func (s *Server) routes() *echo.Echo {
 	adm.POST("/apps/import", s.importPreview, manage)
 	adm.POST("/apps/import/confirm", s.importConfirm, manage)
 	adm.GET("/apps/:client_id", s.appDetail)
+	adm.GET("/apps/:client_id/activity", s.appActivity)
 	adm.GET("/apps/:client_id/edit", s.appEditForm, manage)
 	adm.POST("/apps/:client_id/edit", s.appUpdate, manage)
 	adm.POST("/apps/:client_id/approve", s.appApprove, manage)
 	adm.GET("/apps/:client_id/reject", s.appRejectForm, manage)
 	adm.POST("/apps/:client_id/reject", s.appReject, manage)
+	if s.cfg.Changes != nil {
+		adm.GET("/changes", s.changesQueue)
+		adm.POST("/apps/:client_id/change/approve", s.changeApprove, manage)
+		adm.GET("/apps/:client_id/change/reject", s.changeRejectForm, manage)
+		adm.POST("/apps/:client_id/change/reject", s.changeReject, manage)
+	}
 	adm.GET("/apps/:client_id/secrets/:slot/regenerate", s.secretRegenerateConfirm, manage)
 	adm.POST("/apps/:client_id/secrets/:slot/regenerate", s.secretRegenerate, manage)
 	adm.POST("/apps/:client_id/secrets/alternative", s.secretAddAlternative, manage)
@@ -327,6 +368,7 @@ func (s *Server) routes() *echo.Echo {
 	adm.POST("/apps/:client_id/scopes/narrow", s.appScopesNarrow, manage)
 	adm.GET("/users", s.usersList)
 	adm.GET("/users/:id", s.userPage)
+	adm.GET("/users/:id/activity", s.userActivity)
 	adm.GET("/users/:id/revoke", s.userRevokeConfirm, manage)
 	adm.POST("/users/:id/revoke", s.userRevoke, manage)
 	adm.POST("/users/:id/role", s.userSetRole, manage)
@@ -361,6 +403,7 @@ func (s *Server) routes() *echo.Echo {
 	adm.POST("/reports/run", s.reportsRun, manage)
 	adm.GET("/audit", s.auditPage)
 	adm.GET("/audit/export", s.auditExport)
+	adm.GET("/audit/pick", s.auditPick)
 	return e
 }
 

@@ -80,6 +80,39 @@ type ConsentPage struct {
 	CodeChallengeMethod string
 	// AuthorizedSince is set when the user already authorized the app.
 	AuthorizedSince string
+	// Extra are more hidden fields (the standard flow's nonce and
+	// response_mode, the device flow's user code); Action is where the
+	// form posts ("" is /oauth2/authorize).
+	Extra  []HiddenField
+	Action string
+}
+
+// HiddenField is one hidden form field.
+type HiddenField struct{ Name, Value string }
+
+// FormPostPage auto-submits Params to Action (OAuth 2.0 Form Post
+// Response Mode), with a button for browsers without scripts.
+type FormPostPage struct {
+	Action string
+	Params []HiddenField
+}
+
+// DevicePage is the /device page: a form for the user code (Error when
+// the last one did not work), or Done after an answer.
+type DevicePage struct {
+	Nav
+	UserCode string
+	Error    string
+	Done     string
+}
+
+// SignedOutPage is end_session's page: a confirmation form (Confirm) or
+// the news that the user is signed out.
+type SignedOutPage struct {
+	Nav
+	Confirm bool
+	Hidden  []HiddenField
+	Message string
 }
 
 // ErrorPage is a full-page error.
@@ -243,6 +276,27 @@ type AppPage struct {
 	// CanReview shows Approve / Reject for a pending app (admins).
 	CanReview   bool
 	AuthNextURL string
+	// Change is the app's pending (or rejected) change, if any.
+	Change *PendingChangeView
+	// Invitations are the open invitations to co-own the app.
+	Invitations []InvitationRow
+	// Protocols are the endpoints of each flow the app may use.
+	Protocols AppProtocols
+}
+
+// AppProtocols shows, per flow, the endpoints and a copyable example, and
+// the guide for moving from the Azure DevOps flow to OpenID Connect.
+type AppProtocols struct {
+	Dialect          bool
+	Standard         bool
+	DialectEndpoints []Field
+	DialectExample   string
+	StdEndpoints     []Field
+	StdExample       string
+	// Guide: the app uses the dialect; Enable tells how to turn on the
+	// standard flow (when it is off).
+	Guide  bool
+	Enable string
 }
 
 // ConfirmPage asks before a destructive action: what will happen, how
@@ -600,4 +654,9 @@ type ReportsPage struct {
 	Runs      []ReportRunView
 	CanManage bool
 	Flash     string
+	// PATs are the personal access tokens expiring within 30 days (the
+	// report's token section; nil when the slice is off), PATsURL lists all.
+	PATs    []PATRow
+	HasPATs bool
+	PATsURL string
 }

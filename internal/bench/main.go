@@ -121,7 +121,7 @@ func run(ctx context.Context, o options) (*report, error) {
 		return nil, err
 	}
 	rep := &report{Machine: machine(), Connections: o.connections, Threads: o.threads, Duration: o.duration.String(), Started: start.UTC().Format(time.RFC3339)}
-	for _, sc := range scenarios() {
+	for _, sc := range allScenarios() {
 		if !sc.ceiling && !selected(o.only, sc.name) {
 			continue
 		}

@@ -54,7 +54,7 @@ func (r *report) finish() {
 			r.Targets = append(r.Targets, target{Scenario: sc, Want: want, Got: got, Met: met})
 		}
 	}
-	rf, cx, br, ba, rv := by[scRefresh], by[scCode], by[scBearer], by[scBearerAfter], by[scRevoked]
+	rf, cx, br, ba, rv, pt := by[scRefresh], by[scCode], by[scBearer], by[scBearerAfter], by[scRevoked], by[scPAT]
 	add(scRefresh, "≥ 0.15 × ceiling", fmt.Sprintf("%.3f", rf.Ratio), rf.Ratio >= 0.15)
 	add(scRefresh, "p99 ≤ 25 ms", fmt.Sprintf("%.1f ms", rf.P99MS), rf.P99MS <= 25)
 	add(scRefresh, "0 errors", fmt.Sprint(rf.Errors), rf.Errors == 0)
@@ -66,7 +66,16 @@ func (r *report) finish() {
 		// Ratios, not req/s: each is to the ceiling measured just before
 		// it, so the machine's drift between the two rows cancels out.
 		add(scBearerAfter, "within 10 % of the Bearer row (ratio to ceiling)", fmt.Sprintf("%+.1f %%", 100*(ba.Ratio/br.Ratio-1)), ba.Ratio >= 0.9*br.Ratio)
+		add(scPAT, "within 10 % of the Bearer row (ratio to ceiling)", fmt.Sprintf("%+.1f %%", 100*(pt.Ratio/br.Ratio-1)), pt.Ratio >= 0.9*br.Ratio)
 	}
+	sc, so, cc, in := by[scStdCode], by[scStdCodeOIDC], by[scCC], by[scIntrospect]
+	if cx.Ratio > 0 {
+		add(scStdCode, "within 10 % of the dialect's code exchange (ratio to ceiling)", fmt.Sprintf("%+.1f %%", 100*(sc.Ratio/cx.Ratio-1)), sc.Ratio >= 0.9*cx.Ratio)
+	}
+	add(scStdCode, "0 errors", fmt.Sprint(sc.Errors), sc.Errors == 0)
+	add(scStdCodeOIDC, "0 errors", fmt.Sprint(so.Errors), so.Errors == 0)
+	add(scCC, "≥ 0.3 × ceiling", fmt.Sprintf("%.3f", cc.Ratio), cc.Ratio >= 0.3)
+	add(scIntrospect, "≥ 0.3 × ceiling", fmt.Sprintf("%.3f", in.Ratio), in.Ratio >= 0.3)
 	add(scRevoked, "every revoked token 401", fmt.Sprintf("%d not 401 of %d", rv.Errors, rv.Requests), rv.Errors == 0 && rv.Requests > 0)
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 )
@@ -255,3 +256,29 @@ func ParseGrantTypes(s string) ([]string, error) {
 }
 
 func strconvQuote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
+
+// Device code statuses (RFC 8628).
+const (
+	DeviceCodePending  = "pending"
+	DeviceCodeApproved = "approved"
+	DeviceCodeDenied   = "denied"
+	DeviceCodeUsed     = "used"
+)
+
+// DeviceCode is a device authorization request (RFC 8628 §3.2): the
+// device code and the user code are stored as SHA-256 hashes only. Once a
+// user approves it, UserID, AuthorizationID and AuthTime are set.
+type DeviceCode struct {
+	ID              string
+	DeviceHash      []byte
+	UserCodeHash    []byte
+	ClientID        string
+	Scopes          []string
+	Status          string
+	UserID          string
+	AuthorizationID string
+	AuthTime        *time.Time
+	CreatedAt       time.Time
+	ExpiresAt       time.Time
+	PolledAt        *time.Time
+}

@@ -200,7 +200,16 @@ type AuthCode struct {
 	CreatedAt     time.Time
 	ExpiresAt     time.Time
 	UsedAt        *time.Time
+	// Flow is FlowStandard for a code of the standard (OpenID Connect)
+	// flow, "" for the dialect's. Nonce is the OIDC nonce it was requested
+	// with; AuthTime when the user signed in (OIDC Core §2 auth_time).
+	Flow     string
+	Nonce    string
+	AuthTime *time.Time
 }
+
+// FlowStandard marks codes of the standard authorization code flow.
+const FlowStandard = "oidc"
 
 // RefreshToken is a refresh token stored by the SHA-256 Hash of its value.
 // FamilyID is the ID of the authorization code that started its rotation
@@ -219,6 +228,9 @@ type RefreshToken struct {
 	ExpiresAt       time.Time
 	UsedAt          *time.Time
 	RevokedAt       *time.Time
+	// AuthTime is when the user signed in for the grant that began the
+	// chain (standard flow; nil for the dialect's).
+	AuthTime *time.Time
 	// ParentID is the refresh token this one was rotated from ("" for the
 	// first of a chain). Forked marks one of several successors of its
 	// parent (a grace replay minted a sibling): only one sibling may be

@@ -216,7 +216,11 @@ func (f *sweepFixture) sweepRoutes() map[string]func(role domain.Role) (string, 
 	return map[string]func(domain.Role) (string, int){
 		// Not pages.
 		"/.well-known/jwks.json": none, "/healthz": none, "/readyz": none, "/metrics": none, "/assets/*": none,
-		"/admin/audit/export": none,
+		"/admin/audit/export":               none,
+		"/.well-known/openid-configuration": none, "/.well-known/oauth-authorization-server": none, "/oauth2/userinfo": none,
+		// OpenID Connect pages.
+		"/device":        both("/device"),
+		"/oauth2/logout": both("/oauth2/logout"), // the confirmation; nothing is signed out by a GET without id_token_hint
 		// Pages.
 		"/":        both("/"),
 		"/signin":  none, // visited signed out, and checked to redirect when signed in

@@ -68,7 +68,7 @@ func (s *Service) parse(raw string, now time.Time) (*Claims, error) {
 		jwt.WithIssuedAt(), // an iat in the future is refused
 		jwt.WithTimeFunc(func() time.Time { return now }),
 	)
-	_, err := p.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) {
+	tok, err := p.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
 		if pub, ok := s.keys.verifier(kid); ok {
 			return pub, nil
@@ -77,6 +77,14 @@ func (s *Service) parse(raw string, now time.Time) (*Claims, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if typ, _ := tok.Header["typ"].(string); typ == TypeAccessTokenJWT {
+		// The standard flow's tokens (RFC 9068): a public client has no
+		// secret, a client credentials token no user or authorization.
+		if c.ClientID == "" || c.FamilyID == "" || (c.UserID == "") != (c.AuthorizationID == "") {
+			return nil, fmt.Errorf("access token lacks required claims")
+		}
+		return &c, nil
 	}
 	if c.UserID == "" || c.AuthorizationID == "" || c.ClientID == "" || c.SecretID == "" || c.FamilyID == "" {
 		return nil, fmt.Errorf("access token lacks required claims")

@@ -47,6 +47,17 @@ type AuthorizeRequest struct {
 	// optional unless the app requires PKCE; only S256 is accepted.
 	CodeChallenge       string
 	CodeChallengeMethod string
+	// The standard flow's parameters (OIDC Core §3.1.2.1): response_mode
+	// (query or form_post), nonce, prompt, max_age (seconds, as sent) and
+	// login_hint. The dialect ignores them.
+	ResponseMode string
+	Nonce        string
+	Prompt       string
+	MaxAge       string
+	LoginHint    string
+	// AuthTime is when the signed-in user authenticated: set by the web
+	// layer from the session, never from the request.
+	AuthTime time.Time `json:"-"`
 }
 
 // PKCEMethodS256 is the only code_challenge_method accepted (RFC 9700
@@ -86,6 +97,15 @@ type Consent struct {
 	App      domain.App
 	Scopes   []scope.Scope
 	Existing *domain.Authorization // the user's active authorization, if any
+	// Standard is set for a request of the standard flow (response_type
+	// code); OIDCScopes then holds its OpenID Connect scopes (openid,
+	// profile, email, offline_access), which Scopes leaves out.
+	Standard   bool
+	OIDCScopes []string
+	// Covered: the user's active authorization already grants every
+	// requested scope (the standard flow then skips the page unless
+	// prompt=consent).
+	Covered bool
 }
 
 // CheckAuthorize verifies an authorization request (RFC 6749 §4.1.1,
@@ -100,30 +120,50 @@ type Consent struct {
 // ScopeRequired, InvalidScope) once the redirect URI is known good; other
 // errors are internal.
 func (s *Service) CheckAuthorize(ctx context.Context, userID string, req AuthorizeRequest) (Consent, error) {
-	if len(req.State) > MaxStateLength {
-		// Never reflected: not on the page, not in a redirect.
-		return Consent{}, &PageError{Message: "The state parameter is longer than 2048 characters. The app that sent you here must send a shorter one."}
-	}
-	if req.ClientID == "" {
-		return Consent{}, &PageError{Message: "The request has no client_id. The app that sent you here must pass the app ID it was registered with."}
-	}
-	id, err := uuid.Parse(req.ClientID)
-	if err != nil || len(req.ClientID) != 36 {
-		return Consent{}, &PageError{Message: "The client_id is not a valid app ID (a GUID such as 00001111-aaaa-2222-bbbb-3333cccc4444)."}
-	}
-	app, err := s.consents.ClientByID(ctx, id.String())
-	if apperr.Is(err, apperr.NotFound) || (err == nil && app.DeletedAt != nil) {
-		return Consent{}, &PageError{Message: "No app is registered with this client_id. It may have been deleted."}
-	}
+	app, err := s.authorizeClient(ctx, req)
 	if err != nil {
 		return Consent{}, err
 	}
+	if standardRequest(app, req) {
+		return s.checkCodeRequest(ctx, userID, app, req)
+	}
+	return s.checkDialectRequest(ctx, userID, app, req)
+}
+
+// authorizeClient runs the checks every authorization request starts
+// with: the state's length, the client_id, the app's existence and
+// review status. Errors: *PageError; internal errors.
+func (s *Service) authorizeClient(ctx context.Context, req AuthorizeRequest) (domain.App, error) {
+	if len(req.State) > MaxStateLength {
+		// Never reflected: not on the page, not in a redirect.
+		return domain.App{}, &PageError{Message: "The state parameter is longer than 2048 characters. The app that sent you here must send a shorter one."}
+	}
+	if req.ClientID == "" {
+		return domain.App{}, &PageError{Message: "The request has no client_id. The app that sent you here must pass the app ID it was registered with."}
+	}
+	id, err := uuid.Parse(req.ClientID)
+	if err != nil || len(req.ClientID) != 36 {
+		return domain.App{}, &PageError{Message: "The client_id is not a valid app ID (a GUID such as 00001111-aaaa-2222-bbbb-3333cccc4444)."}
+	}
+	app, err := s.consents.ClientByID(ctx, id.String())
+	if apperr.Is(err, apperr.NotFound) || (err == nil && app.DeletedAt != nil) {
+		return domain.App{}, &PageError{Message: "No app is registered with this client_id. It may have been deleted."}
+	}
+	if err != nil {
+		return domain.App{}, err
+	}
 	switch app.Status {
 	case domain.AppPending:
-		return Consent{}, &PageError{Message: "This app is waiting for an administrator's approval. It cannot be authorized until then."}
+		return domain.App{}, &PageError{Message: "This app is waiting for an administrator's approval. It cannot be authorized until then."}
 	case domain.AppRejected:
-		return Consent{}, &PageError{Message: "An administrator did not approve this app, so it cannot be authorized."}
+		return domain.App{}, &PageError{Message: "An administrator did not approve this app, so it cannot be authorized."}
 	}
+	return app, nil
+}
+
+// checkDialectRequest is the Azure DevOps dialect's authorization request
+// (response_type=Assertion; PROTOCOL.md), after authorizeClient.
+func (s *Service) checkDialectRequest(ctx context.Context, userID string, app domain.App, req AuthorizeRequest) (Consent, error) {
 	if req.RedirectURI == "" {
 		return Consent{}, &PageError{Message: "The request has no redirect_uri. It must be the callback URL registered for " + app.Name + "."}
 	}
@@ -179,7 +219,12 @@ func (s *Service) CheckAuthorize(ctx context.Context, userID string, req Authori
 // Decision is the outcome of the approval page: where to send the user
 // agent (the callback with ?code=…&state=… or ?error=AccessDenied&state=…).
 type Decision struct {
-	Location        string
+	Location string
+	// ResponseMode, RedirectURI and Params: for the standard flow's
+	// response_mode=form_post, the page posts Params to RedirectURI.
+	ResponseMode    string
+	RedirectURI     string
+	Params          map[string]string
 	Approved        bool
 	AuthorizationID string
 	ClientID        string
@@ -198,6 +243,9 @@ func (s *Service) Decide(ctx context.Context, userID string, req AuthorizeReques
 	c, err := s.CheckAuthorize(ctx, userID, req)
 	if err != nil {
 		return Decision{}, err
+	}
+	if c.Standard {
+		return s.decideCode(ctx, userID, c, accept)
 	}
 	requested := strings.Fields(c.Request.Scope)
 	d := Decision{ClientID: c.App.ClientID, Scopes: requested}

@@ -12,6 +12,9 @@ type Error struct {
 	Code        string // invalid_request, invalid_client, unauthorized_client, invalid_grant, unsupported_grant_type, server_error
 	Description string
 	Status      int
+	// Standard: an error of the standard token endpoint (RFC 6749 §5.2
+	// body only, no PascalCase duplicates).
+	Standard bool
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Description }
@@ -73,13 +76,33 @@ type RedirectError struct {
 	RedirectURI string
 	State       string
 	Issuer      string // iss of the response (RFC 9207); "" leaves it out
+	// Standard marks an error of the standard flow: it carries
+	// error_description, and ResponseMode form_post is posted, not
+	// redirected.
+	Standard     bool
+	ResponseMode string
 }
 
 func (e *RedirectError) Error() string { return e.Name + ": " + e.Description }
 
 // Location returns the callback URL carrying the error and state.
 func (e *RedirectError) Location() string {
+	if e.Standard {
+		return withQuery(e.RedirectURI, "error", e.Name, "error_description", e.Description, "state", e.State, "iss", e.Issuer)
+	}
 	return withQuery(e.RedirectURI, "error", e.Name, "state", e.State, "iss", e.Issuer)
+}
+
+// Params returns the response parameters (for form_post); empty values
+// are left out.
+func (e *RedirectError) Params() map[string]string {
+	out := map[string]string{"error": e.Name, "error_description": e.Description, "state": e.State, "iss": e.Issuer}
+	for k, v := range out {
+		if v == "" {
+			delete(out, k)
+		}
+	}
+	return out
 }
 
 // BearerError is a rejected Bearer request (RFC 6750 §3.1). Code is

@@ -55,6 +55,10 @@ func (g *codeGrant) find(ctx context.Context, assertion string) (string, error) 
 
 func (g *codeGrant) validate(ctx context.Context, t grantRequest) (issuance, error) {
 	s, code := g.s, g.code
+	if (code.Flow == domain.FlowStandard) != t.standard {
+		// A code is exchanged only at the endpoint of the flow that issued it.
+		return issuance{}, ErrGrantInvalid
+	}
 	if t.req.RedirectURI != code.RedirectURI {
 		return issuance{}, ErrRedirectURIMismatch
 	}
@@ -83,7 +87,8 @@ func (g *codeGrant) validate(ctx context.Context, t grantRequest) (issuance, err
 	if !won {
 		return issuance{}, s.codeReplayed(ctx, code, t)
 	}
-	return issuance{authz: authz, familyID: code.ID, scopes: grantedScopes(s.scopes, code.Scopes, authz, t.app)}, nil
+	return issuance{authz: authz, familyID: code.ID, scopes: grantedScopes(s.scopes, code.Scopes, authz, t.app),
+		nonce: code.Nonce, authTime: code.AuthTime}, nil
 }
 
 // codeReplayed revokes every token issued from a used code (RFC 6749

@@ -84,7 +84,7 @@ func (g *refreshGrant) validate(ctx context.Context, t grantRequest) (issuance, 
 	if !authz.Active() || rt.RevokedAt != nil {
 		return issuance{}, ErrAuthorizationGone
 	}
-	if !hasSecret(t.app, rt.SecretID) {
+	if rt.SecretID != "" && !hasSecret(t.app, rt.SecretID) { // "": a public client's chain
 		return issuance{}, ErrSecretRetired
 	}
 	if s.guard != nil && len(authz.Scopes) > 0 {
@@ -102,7 +102,7 @@ func (g *refreshGrant) validate(ctx context.Context, t grantRequest) (issuance, 
 		}
 		won, err := s.rotate(ctx, rt, authz, t)
 		if err != nil || won {
-			return issuance{authz: authz, familyID: rt.FamilyID, parentID: rt.ID, scopes: grantedScopes(s.scopes, rt.Scopes, authz, t.app)}, err
+			return issuance{authz: authz, familyID: rt.FamilyID, parentID: rt.ID, scopes: grantedScopes(s.scopes, rt.Scopes, authz, t.app), authTime: rt.AuthTime}, err
 		}
 		// Lost: rotated by a concurrent request, revoked, or just marked
 		// forked by a concurrent replay of its parent (then rotate it as
@@ -142,7 +142,7 @@ func (g *refreshGrant) validate(ctx context.Context, t grantRequest) (issuance, 
 	err = s.record(audit.WithActor(ctx, audit.Actor{Name: audit.ActorSystem}), t.now, audit.ActionTokenRefreshRetry, audit.TargetAuthorization, authz.ID, map[string]any{
 		"reason": "rotated refresh token presented again within the grace window", "client_id": t.app.ClientID,
 		"family_id": cur.FamilyID, "rotated_at": cur.UsedAt.UTC().Format(time.RFC3339Nano), "grace": s.cfg.RefreshGrace.String()})
-	return issuance{authz: authz, familyID: cur.FamilyID, parentID: cur.ID, forked: true, scopes: grantedScopes(s.scopes, cur.Scopes, authz, t.app)}, err
+	return issuance{authz: authz, familyID: cur.FamilyID, parentID: cur.ID, forked: true, scopes: grantedScopes(s.scopes, cur.Scopes, authz, t.app), authTime: cur.AuthTime}, err
 }
 
 // rotate marks the unused token rt used and reports whether this call did

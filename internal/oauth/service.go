@@ -21,6 +21,8 @@ type Store interface {
 	RefreshStore
 	TokenStore
 	AuditLog
+	UserStore
+	DeviceStore
 }
 
 // AuditLog appends to the audit hash chain (joining ctx's transaction).
@@ -64,6 +66,8 @@ type Service struct {
 	refresh  RefreshStore
 	grants   TokenStore
 	auditLog AuditLog
+	users    UserStore
+	devices  DeviceStore
 	scopes   *scope.Catalog
 	keys     *KeySet
 	guard    *Guard
@@ -73,12 +77,14 @@ type Service struct {
 	patCache *patCache
 	now      func() time.Time
 	log      *slog.Logger
+	more     introspectors
 }
 
 // NewService wires the protocol. now is the clock (time.Now in
 // production, a fixed clock in tests); one reading is taken per request.
 func NewService(cfg Config, st Store, cat *scope.Catalog, keys *KeySet, guard *Guard, usage *Usage, now func() time.Time, log *slog.Logger) *Service {
-	return &Service{cfg: cfg.withDefaults(), consents: st, codes: st, refresh: st, grants: st, auditLog: st, scopes: cat, keys: keys, guard: guard, usage: usage,
+	return &Service{cfg: cfg.withDefaults(), consents: st, codes: st, refresh: st, grants: st, auditLog: st, users: st, devices: st,
+		scopes: cat, keys: keys, guard: guard, usage: usage,
 		tokens: newTokenCache(DefaultTokenCacheSize), now: now, log: log}
 }
 

@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -90,6 +91,8 @@ type grantRequest struct {
 	now time.Time
 	app domain.App
 	sec domain.Secret
+	// standard: a request of the standard token endpoint (token_standard.go).
+	standard bool
 }
 
 // issuance is what a validated grant asks Token to mint: a refresh token
@@ -102,6 +105,10 @@ type issuance struct {
 	parentID string
 	forked   bool
 	scopes   []string
+	// For the standard flow's ID token: the code's nonce and when the user
+	// signed in (kept along the refresh chain).
+	nonce    string
+	authTime *time.Time
 }
 
 // newGrant returns the grant for req after the checks every grant shares
@@ -166,15 +173,29 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, e
 		return TokenResponse{}, ErrRedirectURIMismatch
 	}
 	t := grantRequest{req: req, now: now, app: app, sec: sec}
+	iss, refresh, err := s.runGrant(ctx, g, t, func(issuance) bool { return true })
+	if err != nil {
+		return TokenResponse{}, err
+	}
+	return s.respond(t, iss, refresh)
+}
+
+// runGrant is step 2 of the token skeleton, shared by both dialects'
+// token endpoints: validate the found grant and, when wantRefresh says so
+// for what it yields, store a new refresh token, in one group-committed
+// write transaction. A protocol error (*Error) commits what the grant
+// wrote before it (a reuse revocation, a device poll); any other error
+// rolls the request's writes back. Records the authorization's use.
+func (s *Service) runGrant(ctx context.Context, g grant, t grantRequest, wantRefresh func(issuance) bool) (issuance, string, error) {
 	var (
 		iss     issuance
 		refresh string
 		failed  *Error
 	)
-	err = s.grants.BatchTx(ctx, func(ctx context.Context) error {
+	err := s.grants.BatchTx(ctx, func(ctx context.Context) error {
 		var err error
 		iss, err = g.validate(ctx, t)
-		if err == nil {
+		if err == nil && wantRefresh(iss) {
 			refresh, err = s.storeRefresh(ctx, t, iss)
 		}
 		if errors.As(err, &failed) {
@@ -185,15 +206,19 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, e
 	})
 	switch {
 	case err != nil:
-		return TokenResponse{}, err
+		return issuance{}, "", err
 	case failed != nil:
-		return TokenResponse{}, failed
+		return issuance{}, "", failed
 	}
 	if s.usage != nil {
-		s.usage.Record(iss.authz.ID, now)
-		s.usage.RecordSecret(sec.ID, now)
+		if iss.authz.ID != "" {
+			s.usage.Record(iss.authz.ID, t.now)
+		}
+		if t.sec.ID != "" { // "": a public client
+			s.usage.RecordSecret(t.sec.ID, t.now)
+		}
 	}
-	return s.respond(t, iss, refresh)
+	return iss, refresh, nil
 }
 
 // authenticateClient loads the app a grant was issued to and checks the
@@ -246,9 +271,20 @@ func matchSecret(app domain.App, presented string, now time.Time) (domain.Secret
 // the authorization and the app's registration (scope.Intersect):
 // narrowing either narrows every later token at once.
 // The token's own order is kept when nothing was narrowed.
+//
+// The OpenID Connect scopes (openid, profile, email, offline_access) need
+// no registration: they are kept while the authorization holds them.
 func grantedScopes(cat *scope.Catalog, tokenScopes []string, authz domain.Authorization, app domain.App) []string {
 	kept := make([]string, 0, len(tokenScopes))
+	oidc := 0
 	for _, sc := range tokenScopes {
+		if isOIDCScope(sc) {
+			oidc++
+			if slices.Contains(authz.Scopes, sc) {
+				kept = append(kept, sc)
+			}
+			continue
+		}
 		if cat.Satisfies(authz.Scopes, sc) && cat.Satisfies(app.Scopes, sc) {
 			kept = append(kept, sc)
 		}
@@ -256,7 +292,17 @@ func grantedScopes(cat *scope.Catalog, tokenScopes []string, authz domain.Author
 	if len(kept) == len(tokenScopes) {
 		return kept
 	}
-	return cat.Intersect(cat.Intersect(tokenScopes, authz.Scopes), app.Scopes)
+	narrowed := cat.Intersect(cat.Intersect(tokenScopes, authz.Scopes), app.Scopes)
+	if oidc == 0 {
+		return narrowed
+	}
+	var out []string
+	for _, sc := range tokenScopes {
+		if isOIDCScope(sc) && slices.Contains(authz.Scopes, sc) {
+			out = append(out, sc)
+		}
+	}
+	return append(out, narrowed...)
 }
 
 // storeRefresh mints a refresh token in the chain iss.familyID and stores
@@ -267,6 +313,7 @@ func (s *Service) storeRefresh(ctx context.Context, t grantRequest, iss issuance
 		ID: uuid.NewString(), Hash: secret.Hash(refresh), AuthorizationID: iss.authz.ID, FamilyID: iss.familyID,
 		ClientID: t.app.ClientID, UserID: iss.authz.UserID, SecretID: t.sec.ID, Scopes: iss.scopes,
 		CreatedAt: t.now, ExpiresAt: t.now.Add(s.cfg.RefreshTTL), ParentID: iss.parentID, Forked: iss.forked,
+		AuthTime: iss.authTime,
 	})
 	if err != nil {
 		return "", err

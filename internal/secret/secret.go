@@ -19,6 +19,7 @@ const (
 	PrefixClientSecret = "odcs_"
 	PrefixCode         = "odac_"
 	PrefixRefreshToken = "odrt_"
+	PrefixDeviceCode   = "oddc_" // RFC 8628 device code
 )
 
 // New returns prefix followed by 256 random bits, base64url without

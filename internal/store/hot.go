@@ -99,17 +99,19 @@ func ptrTime(t sql.NullTime) *time.Time {
 // CodeByHash returns the code whose SHA-256 hash is hash. Errors: NotFound.
 func (db *DB) CodeByHash(ctx context.Context, hash []byte) (domain.AuthCode, error) {
 	var (
-		c      domain.AuthCode
-		scopes string
-		used   sql.NullTime
+		c              domain.AuthCode
+		scopes         string
+		used, authTime sql.NullTime
 	)
 	err := db.sqlConn(ctx, false).QueryRowContext(ctx, db.sqlText(`SELECT id, hash, authorization_id, client_id, user_id, secret_id, scopes,
-redirect_uri, code_challenge, created_at, expires_at, used_at FROM authorization_codes WHERE hash = ?`), hash).
-		Scan(&c.ID, &c.Hash, &c.AuthorizationID, &c.ClientID, &c.UserID, &c.SecretID, &scopes, &c.RedirectURI, &c.CodeChallenge, &c.CreatedAt, &c.ExpiresAt, &used)
+redirect_uri, code_challenge, created_at, expires_at, used_at, flow, nonce, auth_time FROM authorization_codes WHERE hash = ?`), hash).
+		Scan(&c.ID, &c.Hash, &c.AuthorizationID, &c.ClientID, &c.UserID, &c.SecretID, &scopes, &c.RedirectURI, &c.CodeChallenge, &c.CreatedAt, &c.ExpiresAt, &used,
+			&c.Flow, &c.Nonce, &authTime)
 	if err != nil {
 		return domain.AuthCode{}, notFound(err, "authorization code")
 	}
 	c.Scopes, c.CreatedAt, c.ExpiresAt, c.UsedAt = splitScopes(scopes), utc(c.CreatedAt), utc(c.ExpiresAt), ptrTime(used)
+	c.AuthTime = ptrTime(authTime)
 	return c, nil
 }
 
@@ -124,9 +126,9 @@ func (db *DB) MarkCodeUsed(ctx context.Context, id string, at time.Time) (bool, 
 // CreateRefreshToken inserts a refresh token (its hash only).
 func (db *DB) CreateRefreshToken(ctx context.Context, t domain.RefreshToken) error {
 	_, err := db.execHot(ctx, "refresh token", `INSERT INTO refresh_tokens (id, hash, authorization_id, family_id, client_id, user_id,
-secret_id, scopes, created_at, expires_at, parent_id, forked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+secret_id, scopes, created_at, expires_at, parent_id, forked, auth_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, t.Hash, t.AuthorizationID, t.FamilyID, t.ClientID, t.UserID, t.SecretID, joinScopes(t.Scopes), utc(t.CreatedAt), utc(t.ExpiresAt),
-		sql.NullString{String: t.ParentID, Valid: t.ParentID != ""}, t.Forked)
+		sql.NullString{String: t.ParentID, Valid: t.ParentID != ""}, t.Forked, nullTime(t.AuthTime))
 	return err
 }
 
@@ -137,18 +139,19 @@ func (db *DB) RefreshTokenByHash(ctx context.Context, hash []byte) (domain.Refre
 		t             domain.RefreshToken
 		scopes        string
 		used, revoked sql.NullTime
+		authTime      sql.NullTime
 		parent        sql.NullString
 	)
 	err := db.sqlConn(ctx, false).QueryRowContext(ctx, db.sqlText(`SELECT id, hash, authorization_id, family_id, client_id, user_id, secret_id,
-scopes, created_at, expires_at, used_at, revoked_at, parent_id, forked FROM refresh_tokens WHERE hash = ?`), hash).
+scopes, created_at, expires_at, used_at, revoked_at, parent_id, forked, auth_time FROM refresh_tokens WHERE hash = ?`), hash).
 		Scan(&t.ID, &t.Hash, &t.AuthorizationID, &t.FamilyID, &t.ClientID, &t.UserID, &t.SecretID, &scopes, &t.CreatedAt, &t.ExpiresAt, &used, &revoked,
-			&parent, &t.Forked)
+			&parent, &t.Forked, &authTime)
 	if err != nil {
 		return domain.RefreshToken{}, notFound(err, "refresh token")
 	}
 	t.ParentID = parent.String
 	t.Scopes, t.CreatedAt, t.ExpiresAt = splitScopes(scopes), utc(t.CreatedAt), utc(t.ExpiresAt)
-	t.UsedAt, t.RevokedAt = ptrTime(used), ptrTime(revoked)
+	t.UsedAt, t.RevokedAt, t.AuthTime = ptrTime(used), ptrTime(revoked), ptrTime(authTime)
 	return t, nil
 }
 
@@ -189,19 +192,28 @@ func (db *DB) RefreshTokenWithAuthorization(ctx context.Context, hash []byte) (d
 		tScopes, aScopes                   string
 		used, revoked, aLastUsed, aRevoked sql.NullTime
 		parent                             sql.NullString
+		authTime                           sql.NullTime
 	)
 	err := db.sqlConn(ctx, false).QueryRowContext(ctx, db.sqlText(`SELECT t.id, t.hash, t.authorization_id, t.family_id, t.client_id,
-t.user_id, t.secret_id, t.scopes, t.created_at, t.expires_at, t.used_at, t.revoked_at, t.parent_id, t.forked,
+t.user_id, t.secret_id, t.scopes, t.created_at, t.expires_at, t.used_at, t.revoked_at, t.parent_id, t.forked, t.auth_time,
 z.id, z.user_id, z.client_id, z.scopes, z.redirect_uri, z.granted_at, z.last_used_at, z.revoked_at, z.revoked_by
 FROM refresh_tokens t JOIN authorizations z ON z.id = t.authorization_id WHERE t.hash = ?`), hash).
 		Scan(&t.ID, &t.Hash, &t.AuthorizationID, &t.FamilyID, &t.ClientID, &t.UserID, &t.SecretID, &tScopes, &t.CreatedAt, &t.ExpiresAt, &used, &revoked,
-			&parent, &t.Forked, &a.ID, &a.UserID, &a.ClientID, &aScopes, &a.RedirectURI, &a.GrantedAt, &aLastUsed, &aRevoked, &a.RevokedBy)
+			&parent, &t.Forked, &authTime, &a.ID, &a.UserID, &a.ClientID, &aScopes, &a.RedirectURI, &a.GrantedAt, &aLastUsed, &aRevoked, &a.RevokedBy)
 	if err != nil {
 		return domain.RefreshToken{}, domain.Authorization{}, notFound(err, "refresh token")
 	}
 	t.ParentID = parent.String
 	t.Scopes, t.CreatedAt, t.ExpiresAt = splitScopes(tScopes), utc(t.CreatedAt), utc(t.ExpiresAt)
-	t.UsedAt, t.RevokedAt = ptrTime(used), ptrTime(revoked)
+	t.UsedAt, t.RevokedAt, t.AuthTime = ptrTime(used), ptrTime(revoked), ptrTime(authTime)
 	a.Scopes, a.GrantedAt, a.LastUsedAt, a.RevokedAt = splitScopes(aScopes), utc(a.GrantedAt), ptrTime(aLastUsed), ptrTime(aRevoked)
 	return t, a, nil
+}
+
+// nullTime is t in UTC, or NULL.
+func nullTime(t *time.Time) sql.NullTime {
+	if t == nil {
+		return sql.NullTime{}
+	}
+	return sql.NullTime{Time: t.UTC(), Valid: true}
 }

@@ -20,6 +20,9 @@ type codeRow struct {
 	CreatedAt       time.Time
 	ExpiresAt       time.Time
 	UsedAt          *time.Time
+	Flow            string
+	Nonce           string
+	AuthTime        *time.Time `gorm:"column:auth_time"`
 }
 
 func (codeRow) TableName() string { return "authorization_codes" }
@@ -37,6 +40,7 @@ type refreshTokenRow struct {
 	ExpiresAt       time.Time
 	UsedAt          *time.Time
 	RevokedAt       *time.Time
+	AuthTime        *time.Time `gorm:"column:auth_time"`
 }
 
 func (refreshTokenRow) TableName() string { return "refresh_tokens" }
@@ -45,7 +49,7 @@ func (refreshTokenRow) TableName() string { return "refresh_tokens" }
 func (db *DB) CreateCode(ctx context.Context, c domain.AuthCode) error {
 	row := codeRow{ID: c.ID, Hash: c.Hash, AuthorizationID: c.AuthorizationID, ClientID: c.ClientID,
 		UserID: c.UserID, SecretID: c.SecretID, Scopes: joinScopes(c.Scopes), RedirectURI: c.RedirectURI, CodeChallenge: c.CodeChallenge,
-		CreatedAt: utc(c.CreatedAt), ExpiresAt: utc(c.ExpiresAt)}
+		CreatedAt: utc(c.CreatedAt), ExpiresAt: utc(c.ExpiresAt), Flow: c.Flow, Nonce: c.Nonce, AuthTime: utcPtr(c.AuthTime)}
 	return translate(db.wr(ctx).Create(&row).Error, "authorization code")
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/views"
 )
 
 // The registration form's standard-flow (OpenID Connect / OAuth 2.1)
@@ -75,4 +76,51 @@ func clientValues(r domain.Registration, values map[string]string) {
 	}
 	values[domain.FieldRedirectURIs] = strings.Join(r.RedirectURIs, "\n")
 	values[domain.FieldPostLogoutRedirectURIs] = strings.Join(r.PostLogoutRedirectURIs, "\n")
+}
+
+// protocols builds the app page's endpoints per flow and the migration
+// guide.
+func (s *Server) protocols(a domain.App) views.AppProtocols {
+	base := strings.TrimSuffix(s.cfg.BaseURL, "/")
+	scopes := strings.Join(a.Scopes, " ")
+	p := views.AppProtocols{Dialect: a.AllowsGrant(domain.GrantDialect)}
+	for _, g := range []string{domain.GrantAuthorizationCode, domain.GrantClientCredentials, domain.GrantDeviceCode} {
+		p.Standard = p.Standard || a.AllowsGrant(g)
+	}
+	if p.Dialect {
+		p.DialectEndpoints = []views.Field{{Label: "Authorize", Value: base + "/oauth2/authorize"}, {Label: "Token", Value: base + "/oauth2/token"},
+			{Label: "Callback URL", Value: a.CallbackURL}}
+		p.DialectExample = base + "/oauth2/authorize?" + url.Values{"client_id": {a.ClientID}, "response_type": {"Assertion"},
+			"state": {"STATE"}, "scope": {scopes}, "redirect_uri": {a.CallbackURL}}.Encode()
+		p.Guide = true
+	}
+	if p.Standard {
+		p.StdEndpoints = []views.Field{{Label: "Issuer", Value: s.cfg.BaseURL}, {Label: "Discovery", Value: base + "/.well-known/openid-configuration"},
+			{Label: "Authorize", Value: base + "/oauth2/authorize"}, {Label: "Token", Value: base + "/oauth2/token"},
+			{Label: "Userinfo", Value: base + "/oauth2/userinfo"}, {Label: "JWKS", Value: base + "/.well-known/jwks.json"},
+			{Label: "Revocation", Value: base + "/oauth2/revoke"}, {Label: "Introspection", Value: base + "/oauth2/introspect"},
+			{Label: "Device authorization", Value: base + "/oauth2/device_authorization"}, {Label: "End session", Value: base + "/oauth2/logout"}}
+		redirect := a.CallbackURL
+		if len(a.RedirectURIs) > 0 {
+			redirect = a.RedirectURIs[0]
+		}
+		p.StdExample = base + "/oauth2/authorize?" + url.Values{"client_id": {a.ClientID}, "response_type": {"code"},
+			"state": {"STATE"}, "nonce": {"NONCE"}, "scope": {"openid " + scopes}, "redirect_uri": {redirect},
+			"code_challenge": {"BASE64URL-SHA256-OF-VERIFIER"}, "code_challenge_method": {"S256"}}.Encode()
+	} else if p.Dialect {
+		p.Enable = "Enable the standard flow: tick \"Authorization code (OpenID Connect)\" and \"Refresh token\" in the registration, or run oauthdesk app update " +
+			a.ClientID + " --grant-types \"urn:ietf:params:oauth:grant-type:jwt-bearer authorization_code refresh_token\"."
+	}
+	return p
+}
+
+// clientFieldRows are the standard-flow fields on the app page.
+func clientFieldRows(a domain.App) []views.Field {
+	return []views.Field{
+		{Label: "Client type", Value: a.EffectiveClientType()},
+		{Label: "Grant types", Value: strings.Join(a.EffectiveGrantTypes(), " ")},
+		{Label: "More redirect URIs", Value: strings.Join(a.RedirectURIs, " ")},
+		{Label: "Post-logout redirect URIs", Value: strings.Join(a.PostLogoutRedirectURIs, " ")},
+		{Label: "ID token algorithm", Value: a.EffectiveIDTokenAlg()},
+	}
 }

@@ -299,7 +299,8 @@ func (s *Server) appDetail(c echo.Context) error {
 	}
 	p := views.AppPage{Nav: s.nav(c, active), App: s.appRow(a, now), Scopes: s.scopeViews(a.Scopes), Deleted: a.DeletedAt != nil,
 		CanManage: u.Role == domain.RoleAdmin || owner, Flash: s.sessions.PopString(ctx, sessFlash),
-		Base: appBase(c, a.ClientID), Owner: owner, CanReview: !owner && u.Role == domain.RoleAdmin && a.Status == domain.AppPending}
+		Base: appBase(c, a.ClientID), Owner: owner, CanReview: !owner && u.Role == domain.RoleAdmin && a.Status == domain.AppPending,
+		Protocols: s.protocols(a)}
 	owners, err := s.admin.AppOwners(ctx, a.ClientID)
 	if err != nil {
 		return err
@@ -315,9 +316,15 @@ func (s *Server) appDetail(c echo.Context) error {
 	}
 	if owner {
 		p.Edit = s.editForm(c, a, nil, nil)
+		if err := s.addInvitations(c, &p, a); err != nil {
+			return err
+		}
 		if d.Next != "" {
 			p.AuthNextURL = p.Base + "?" + url.Values{"after": {d.Next}}.Encode()
 		}
+	}
+	if err := s.addPendingChange(c, &p, a); err != nil {
+		return err
 	}
 	if slot, secret := s.takeReveal(c, a.ClientID); secret != "" {
 		p.NewSecretSlot, p.NewSecret = slot, secret
@@ -363,6 +370,7 @@ func (s *Server) appDetail(c echo.Context) error {
 		{Label: "Owners", Value: strings.Join(ownerNames, ", ")},
 		{Label: "Registered", Value: stamp(a.CreatedAt)},
 	}
+	p.Fields = append(p.Fields, clientFieldRows(a)...)
 	for _, sec := range a.Secrets {
 		p.HasAlt = p.HasAlt || sec.Slot == domain.SlotAlternative
 		state := string(s.cfg.Thresholds.StateAt(sec.ExpiresAt, now))

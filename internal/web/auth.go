@@ -26,7 +26,7 @@ func (s *Server) signinForm(c echo.Context) error {
 		}
 		return c.Redirect(http.StatusFound, ret)
 	}
-	return s.signinPage(c, http.StatusOK, views.SignInPage{ReturnTo: ret})
+	return s.signinPage(c, http.StatusOK, views.SignInPage{ReturnTo: ret, Username: c.QueryParam("login_hint")})
 }
 
 // signin is POST /signin (fields username, password, return_to). On

@@ -150,6 +150,7 @@ func (s *Server) startSession(c echo.Context, u domain.User, ret string) error {
 	}
 	s.sessions.Put(ctx, sessUserID, u.ID)
 	s.sessions.Put(ctx, sessRevision, u.Revision)
+	s.sessions.Put(ctx, sessAuthTime, s.now().Unix()) // OIDC auth_time
 	if u.MustChangePassword {
 		return c.Redirect(http.StatusSeeOther, "/profile/password")
 	}

@@ -46,6 +46,12 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		return
 	case errors.As(err, &rerr):
 		log.Warn("authorization request rejected", "error", rerr.Name, "description", rerr.Description)
+		if rerr.ResponseMode == oauth.ResponseModeFormPost {
+			if err := s.formPost(c, rerr.RedirectURI, rerr.Params()); err != nil {
+				log.Error("render form_post", "err", err)
+			}
+			return
+		}
 		_ = c.Redirect(http.StatusFound, rerr.Location())
 		return
 	case errors.As(err, &perr):
@@ -112,7 +118,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 
 	tokenEndpoint, _ := c.Get(ctxTokenEndpoint).(bool)
 	switch path := req.URL.Path; {
-	case path == "/oauth2/token" || tokenEndpoint:
+	case path == "/oauth2/token" || tokenEndpoint || c.Get(ctxStandardToken) == true:
 		if status >= 500 {
 			msg = tokenServerError // PROTOCOL.md: the service's text, nothing else
 		}
@@ -140,6 +146,15 @@ func writeTokenError(c echo.Context, e *oauth.Error) {
 	h := c.Response().Header()
 	h.Set(echo.HeaderCacheControl, "no-store")
 	h.Set("Pragma", "no-cache")
+	if std, _ := c.Get(ctxStandardToken).(bool); std || e.Standard {
+		// RFC 6749 §5.2 exactly; a client that tried HTTP Basic is told
+		// the scheme (§5.2: "MUST include the WWW-Authenticate").
+		if basic, _ := c.Get(ctxBasicAuth).(bool); basic && e.Status == http.StatusUnauthorized {
+			h.Set(echo.HeaderWWWAuthenticate, `Basic realm="oauthdesk"`)
+		}
+		_ = c.JSON(e.Status, map[string]string{"error": e.Code, "error_description": e.Description})
+		return
+	}
 	_ = c.JSON(e.Status, map[string]string{
 		"Error": e.Code, "ErrorDescription": e.Description,
 		"error": e.Code, "error_description": e.Description,

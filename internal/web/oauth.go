@@ -21,7 +21,7 @@ var authorizeFields = []string{"client_id", "response_type", "state", "scope", "
 // NOT be included more than once") with the HTML 400 page: which value
 // to trust cannot be known, so nothing is redirected.
 func repeatedParam(v url.Values) error {
-	for _, f := range authorizeFields {
+	for _, f := range append(authorizeFields, standardFields...) {
 		if len(v[f]) > 1 {
 			return &oauth.PageError{Message: "The parameter " + f + " was given more than once. The app that sent you here must send each parameter once."}
 		}
@@ -34,6 +34,8 @@ func authorizeRequest(get func(string) string) oauth.AuthorizeRequest {
 		ClientID: get("client_id"), ResponseType: get("response_type"), State: get("state"),
 		Scope: get("scope"), RedirectURI: get("redirect_uri"),
 		CodeChallenge: get("code_challenge"), CodeChallengeMethod: get("code_challenge_method"),
+		ResponseMode: get("response_mode"), Nonce: get("nonce"), Prompt: get("prompt"), MaxAge: get("max_age"),
+		LoginHint: get("login_hint"),
 	}
 }
 
@@ -51,10 +53,34 @@ func (s *Server) authorize(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if consent.Standard {
+		return s.authorizeStandard(c, consent)
+	}
 	if !signedIn {
 		return c.Redirect(http.StatusFound, "/signin?return_to="+url.QueryEscape(c.Request().URL.RequestURI()))
 	}
 	return s.renderConsent(c, consent)
+}
+
+// authorizeFormPost is POST /oauth2/authorize carrying an authorization
+// request as a form (OIDC Core §3.1.2.1): the GET's checks and answers.
+func (s *Server) authorizeFormPost(c echo.Context) error {
+	form, err := c.FormParams()
+	if err != nil {
+		return apperr.Errorf(apperr.Invalid, "The form could not be read.")
+	}
+	if err := repeatedParam(form); err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	consent, err := s.oauth.CheckAuthorize(c.Request().Context(), u.ID, authorizeRequest(form.Get))
+	if err != nil {
+		return err
+	}
+	if !consent.Standard {
+		return &oauth.PageError{Message: "The Azure DevOps flow's authorization request is a GET. The app that sent you here must use a link."}
+	}
+	return s.authorizeStandard(c, consent)
 }
 
 func (s *Server) renderConsent(c echo.Context, consent oauth.Consent) error {
@@ -68,6 +94,19 @@ func (s *Server) renderConsent(c echo.Context, consent oauth.Consent) error {
 	}
 	if cb, err := url.Parse(app.CallbackURL); err == nil {
 		p.CallbackHost = cb.Host
+	}
+	if consent.Standard {
+		if cb, err := url.Parse(consent.Request.RedirectURI); err == nil {
+			p.CallbackHost = cb.Host
+		}
+		for _, o := range consent.OIDCScopes {
+			p.Scopes = append(p.Scopes, oidcScopeViews[o])
+		}
+		for k, v := range map[string]string{"nonce": consent.Request.Nonce, "response_mode": consent.Request.ResponseMode} {
+			if v != "" {
+				p.Extra = append(p.Extra, views.HiddenField{Name: k, Value: v})
+			}
+		}
 	}
 	for _, sc := range consent.Scopes {
 		p.Scopes = append(p.Scopes, scopeView(sc))
@@ -99,8 +138,14 @@ func (s *Server) decide(c echo.Context) error {
 			q.Set("code_challenge", req.CodeChallenge)
 			q.Set("code_challenge_method", req.CodeChallengeMethod)
 		}
+		for k, v := range map[string]string{"nonce": req.Nonce, "response_mode": req.ResponseMode} {
+			if v != "" {
+				q.Set(k, v)
+			}
+		}
 		return c.Redirect(http.StatusSeeOther, "/signin?return_to="+url.QueryEscape("/oauth2/authorize?"+q.Encode()))
 	}
+	req.AuthTime = s.sessionAuthTime(c)
 	var accept bool
 	switch c.FormValue("decision") {
 	case "accept":
@@ -114,7 +159,7 @@ func (s *Server) decide(c echo.Context) error {
 		return err
 	}
 	s.log.Info("consent", "user_id", u.ID, "client_id", d.ClientID, "approved", d.Approved, "scopes", strings.Join(d.Scopes, " "))
-	return c.Redirect(http.StatusFound, d.Location)
+	return s.authorizationResponse(c, d)
 }
 
 var tokenFields = []string{"grant_type", "client_assertion_type", "client_assertion", "assertion", "redirect_uri", "code_verifier"}
@@ -150,6 +195,13 @@ func parseTokenRequest(r *http.Request) (oauth.TokenRequest, error) {
 func (s *Server) token(c echo.Context) error {
 	c.Set(ctxTokenEndpoint, true)
 	r := c.Request()
+	if s.oidc != nil {
+		if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err == nil && mt == echo.MIMEApplicationForm {
+			if err := r.ParseForm(); err == nil && !isDialectTokenRequest(r.PostForm) {
+				return s.standardToken(c)
+			}
+		}
+	}
 	req, err := parseTokenRequest(r)
 	if err != nil {
 		return err

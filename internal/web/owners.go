@@ -89,6 +89,9 @@ func (s *Server) myApps(c echo.Context) error {
 	}
 	p := views.ProfileAppsPage{Nav: s.nav(c, "myapps"), Policy: policy, Flash: s.sessions.PopString(ctx, sessFlash),
 		CanRegister: policy != domain.PolicyAdmins || u.Role == domain.RoleAdmin}
+	if err := s.myInvitations(c, &p); err != nil {
+		return err
+	}
 	now := s.now()
 	for _, a := range page.Apps {
 		p.Apps = append(p.Apps, s.appRow(a, now))
@@ -211,6 +214,14 @@ func (s *Server) appEditForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if ownerPage(c) && s.cfg.Changes != nil {
+		// While a change waits, the form starts from the proposed values.
+		if d, ok, err := s.cfg.Changes.Change(c.Request().Context(), app.ClientID); err != nil {
+			return err
+		} else if ok {
+			app = proposedApp(app, d)
+		}
+	}
 	return render(c, http.StatusOK, views.AppNew(s.editForm(c, app, nil, nil)))
 }
 
@@ -226,6 +237,9 @@ func (s *Server) appUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if ownerPage(c) && s.cfg.Changes != nil {
+		return s.saveOwnEdit(c, app, reg, values, scopes)
+	}
 	ed, err := s.admin.UpdateApp(c.Request().Context(), app.ClientID, reg)
 	if apperr.Is(err, apperr.Invalid) {
 		return s.invalidForm(c, s.editForm(c, app, values, scopes), err, "Nothing was saved: fix the fields marked below.")
@@ -233,24 +247,29 @@ func (s *Server) appUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	msg := "No change to save."
-	if len(ed.Changes) > 0 {
-		var names []string
-		for _, f := range append(appFormFields, domain.FieldScopes, domain.FieldRequirePKCE, domain.FieldClientType,
-			domain.FieldGrantTypes, domain.FieldRedirectURIs, domain.FieldPostLogoutRedirectURIs, domain.FieldIDTokenAlg) {
-			if _, ok := ed.Changes[f]; ok {
-				names = append(names, strings.ReplaceAll(f, "_", " "))
-			}
-		}
-		msg = "Saved: " + strings.Join(names, ", ") + "."
-		if _, ok := ed.Changes[domain.FieldCallbackURL]; ok {
-			msg += " New authorization requests must use the new callback URL; codes issued for the old one no longer work."
-		}
-		if ed.Scopes != nil {
-			msg += " " + changeSummary(*ed.Scopes)
+	return s.flashTo(c, appBase(c, app.ClientID), editSummary(ed))
+}
+
+// editSummary is the flash after an edit: the fields saved and what a new
+// callback URL or new scopes did.
+func editSummary(ed admin.AppEdit) string {
+	if len(ed.Changes) == 0 {
+		return "No change to save."
+	}
+	var names []string
+	for _, f := range append(appFormFields, domain.FieldScopes, domain.FieldRequirePKCE) {
+		if _, ok := ed.Changes[f]; ok {
+			names = append(names, strings.ReplaceAll(f, "_", " "))
 		}
 	}
-	return s.flashTo(c, appBase(c, app.ClientID), msg)
+	msg := "Saved: " + strings.Join(names, ", ") + "."
+	if _, ok := ed.Changes[domain.FieldCallbackURL]; ok {
+		msg += " New authorization requests must use the new callback URL; codes issued for the old one no longer work."
+	}
+	if ed.Scopes != nil {
+		msg += " " + changeSummary(*ed.Scopes)
+	}
+	return msg
 }
 
 // ownerAdd is POST /profile/apps/{client_id}/owners (field username).
@@ -357,17 +376,26 @@ func (s *Server) settingsRegistration(c echo.Context) error {
 	return s.flashTo(c, "/admin/settings", "App registration is now: "+v+".")
 }
 
-// authorizePost is POST /oauth2/authorize. Some clients (the Azure DevOps
-// provider of @auth/core) post their token request — the seed's body —
-// here: a form carrying grant_type and client_assertion_type is served
-// exactly as /oauth2/token, with no session and no CSRF token. Every
-// other POST is the approval form (decide, behind the browser chain).
-func (s *Server) authorizePost(decide echo.HandlerFunc) echo.HandlerFunc {
+// authorizePost is POST /oauth2/authorize, dispatched on what the body
+// is: a form with grant_type is a token request (the Azure DevOps provider
+// of @auth/core posts the seed's token body here), served exactly as
+// /oauth2/token with no session and no CSRF token; a form with
+// response_type and neither decision nor _csrf is an authorization
+// request sent as a form (OIDC Core §3.1.2.1), served as the GET with the
+// session but without CSRF; every other POST is the approval form
+// (decide, behind the browser chain).
+func (s *Server) authorizePost(decide, authorizeForm echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err == nil && mt == echo.MIMEApplicationForm {
-			if err := r.ParseForm(); err == nil && r.PostForm.Get("grant_type") != "" && r.PostForm.Get("client_assertion_type") != "" {
-				return s.limitToken(s.token)(c)
+			if err := r.ParseForm(); err == nil {
+				f := r.PostForm
+				switch {
+				case f.Get("grant_type") != "":
+					return s.limitToken(s.token)(c)
+				case s.oidc != nil && f.Has("response_type") && !f.Has("decision") && !f.Has("_csrf"):
+					return authorizeForm(c)
+				}
 			}
 		}
 		return decide(c)

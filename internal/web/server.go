@@ -111,6 +111,12 @@ type Config struct {
 	// TokenPerMinute bounds POST /oauth2/token per client address (0:
 	// DefaultTokenPerMinute; < 0: no limit).
 	TokenPerMinute int
+	// Changes holds members' edits of approved apps for review; nil: every
+	// edit applies at once.
+	Changes AppChanges
+	// Invitations are how an app gains co-owners; nil: owners add co-owners
+	// directly (Admin.AddOwner).
+	Invitations OwnerInvitations
 	// Activity reads the audit log by app and user with the names it
 	// mentions (Activity tabs, the audit page's links); nil: ids unnamed.
 	Activity ActivityReader
@@ -148,6 +154,7 @@ type ReportRunner interface {
 type Server struct {
 	cfg         Config
 	oauth       OAuth
+	oidc        OIDC // nil when the OAuth does not implement it (test fakes)
 	admin       Admin
 	scopes      *scope.Catalog
 	sessions    *scs.SessionManager
@@ -183,6 +190,7 @@ func New(cfg Config, o OAuth, a Admin, cat *scope.Catalog, log *slog.Logger, now
 	if s.signinFails == nil {
 		s.signinFails = limit.LocalFailures{F: limit.NewFailures(now)}
 	}
+	s.oidc, _ = o.(OIDC)
 	if n := cfg.SignInPerMinute; n >= 0 {
 		s.signinAddr = limit.NewKeyed(cmp.Or(n, 20), time.Minute, now)
 	}
@@ -220,12 +228,11 @@ func (s *Server) routes() *echo.Echo {
 	}
 	e.Use(middleware.SecureWithConfig(secure))
 
-	// Machine endpoints: no session, no CSRF (no cookies are read).
-	e.POST("/oauth2/token", s.token, s.limitToken)
-	// POST /oauth2/authorize is either a token request (some clients post
-	// the token body there) or the approval form, which runs the browser
-	// chain below.
-	e.GET("/.well-known/jwks.json", s.jwks)
+	// Machine endpoints: no session, no CSRF (no cookies are read). The
+	// protocol's endpoints come from one table (oidc_discovery.go) below.
+	// POST /oauth2/authorize is a token request (some clients post the
+	// token body there), an authorization request, or the approval form,
+	// which runs the browser chain below.
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", s.readyz)
 	if s.cfg.Metrics != nil {
@@ -259,7 +266,17 @@ func (s *Server) routes() *echo.Echo {
 	for i := len(browser) - 1; i >= 0; i-- {
 		decide = browser[i](decide)
 	}
-	e.POST("/oauth2/authorize", s.authorizePost(decide))
+	// A POSTed authorization request (OIDC Core §3.1.2.1) arrives
+	// cross-site without a CSRF token: it reads the session only.
+	authorizeForm := s.withSession(s.loadUser(s.withActor(s.authorizeFormPost)))
+	e.POST("/oauth2/authorize", s.authorizePost(decide, authorizeForm))
+	s.routeEndpoints(e, b)
+	if s.oidc != nil {
+		b.POST("/oauth2/logout", s.endSessionConfirm)
+		b.GET("/device", s.devicePage)
+		b.POST("/device", s.deviceCheck)
+		b.POST("/device/decide", s.deviceDecide)
+	}
 	b.GET("/", s.home)
 	b.GET("/signin", s.signinForm)
 	b.POST("/signin", s.signin, s.limitSignIn)
@@ -298,7 +315,17 @@ func (s *Server) routes() *echo.Echo {
 	own.POST("/secrets/alternative", s.secretAddAlternative)
 	own.GET("/secrets/:slot/retire", s.secretRetireConfirm)
 	own.POST("/secrets/:slot/retire", s.secretRetire)
-	own.POST("/owners", s.ownerAdd)
+	if s.cfg.Invitations != nil {
+		own.POST("/owners", s.ownerInvite)
+		own.POST("/invitations/:id/cancel", s.invitationCancel)
+		b.POST("/profile/invitations/:id/accept", s.invitationAnswer(true), signedIn)
+		b.POST("/profile/invitations/:id/decline", s.invitationAnswer(false), signedIn)
+	} else {
+		own.POST("/owners", s.ownerAdd)
+	}
+	if s.cfg.Changes != nil {
+		own.POST("/change/withdraw", s.changeWithdraw)
+	}
 	own.POST("/owners/:user_id/remove", s.ownerRemove)
 	own.POST("/hand-over", s.handOver)
 	own.GET("/activity", s.appActivity)
@@ -321,6 +348,12 @@ func (s *Server) routes() *echo.Echo {
 	adm.POST("/apps/:client_id/approve", s.appApprove, manage)
 	adm.GET("/apps/:client_id/reject", s.appRejectForm, manage)
 	adm.POST("/apps/:client_id/reject", s.appReject, manage)
+	if s.cfg.Changes != nil {
+		adm.GET("/changes", s.changesQueue)
+		adm.POST("/apps/:client_id/change/approve", s.changeApprove, manage)
+		adm.GET("/apps/:client_id/change/reject", s.changeRejectForm, manage)
+		adm.POST("/apps/:client_id/change/reject", s.changeReject, manage)
+	}
 	adm.GET("/apps/:client_id/secrets/:slot/regenerate", s.secretRegenerateConfirm, manage)
 	adm.POST("/apps/:client_id/secrets/:slot/regenerate", s.secretRegenerate, manage)
 	adm.POST("/apps/:client_id/secrets/alternative", s.secretAddAlternative, manage)

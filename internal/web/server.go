@@ -120,6 +120,9 @@ type Config struct {
 	// Activity reads the audit log by app and user with the names it
 	// mentions (Activity tabs, the audit page's links); nil: ids unnamed.
 	Activity ActivityReader
+	// Attention lists the secrets that need attention on the overview;
+	// nil: only the next to expire.
+	Attention SecretAttention
 	// Federation is sign-in through directory connectors; nil: none.
 	Federation Federation
 	// PATs is the personal access token slice (nil: no token pages or

@@ -143,6 +143,10 @@ type AppRow struct {
 	External   bool
 	Status     string // active | pending | rejected
 	ReviewNote string // why an administrator rejected it
+	// Owner and OwnerID name who registered it (who asked, in the
+	// approval queue); Registered is when (YYYY-MM-DD).
+	Owner, OwnerID, Registered string
+	HighPrivilege              int // how many of its scopes are high privilege
 }
 
 // AppsPage is /admin/apps.
@@ -276,6 +280,10 @@ type AppPage struct {
 	// CanReview shows Approve / Reject for a pending app (admins).
 	CanReview   bool
 	AuthNextURL string
+	// Change is the app's pending (or rejected) change, if any.
+	Change *PendingChangeView
+	// Invitations are the open invitations to co-own the app.
+	Invitations []InvitationRow
 	// Protocols are the endpoints of each flow the app may use.
 	Protocols AppProtocols
 }
@@ -575,6 +583,7 @@ type ChartBar struct {
 type ExpiryRowView struct {
 	ClientID, AppName, Slot, Expires, State string
 	DaysLeft                                int
+	Left                                    string // "12 days", "expired 200 days ago"
 	// ActiveAuthorizations are the app's authorizations in the true state
 	// active: the users the expiry would cut off.
 	ActiveAuthorizations int64
@@ -595,6 +604,14 @@ type OverviewPage struct {
 	Queue     []AppRow
 	CanReview bool
 	Flash     string
+	// Upcoming are the next secrets to expire, not yet expired, soonest
+	// first; Expired the most recently expired (ExpiredCount in all),
+	// shown in their own collapsed group; Cleanup apps whose secret
+	// expired over a year ago with no active authorization.
+	Upcoming     []ExpiryRowView
+	Expired      []ExpiryRowView
+	ExpiredCount int
+	Cleanup      []ExpiryRowView
 }
 
 // ExpiryBanner warns about one secret on the app page.
@@ -650,4 +667,9 @@ type ReportsPage struct {
 	Runs      []ReportRunView
 	CanManage bool
 	Flash     string
+	// PATs are the personal access tokens expiring within 30 days (the
+	// report's token section; nil when the slice is off), PATsURL lists all.
+	PATs    []PATRow
+	HasPATs bool
+	PATsURL string
 }

@@ -15,6 +15,8 @@ type ProfileAppsPage struct {
 	Policy      string // members | approval | admins
 	Flash       string
 	NextURL     string
+	// Invitations are the open invitations to the user to co-own apps.
+	Invitations []InvitationRow
 }
 
 // PasswordPage is /profile/password.

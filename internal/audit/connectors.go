@@ -4,6 +4,7 @@ package audit
 const (
 	ActionConnectorAdd    = "connector.add"
 	ActionConnectorRemove = "connector.remove"
-	ActionDirectorySync   = "directory.sync" // a sync that could not reach a directory, or that disabled someone
+	ActionDirectorySync   = "directory.sync" // a sync that could not reach a directory
+	ActionUserLink        = "user.link"      // a local user linked to a connector identity
 	TargetConnector       = "connector"
 )

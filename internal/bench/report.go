@@ -54,7 +54,7 @@ func (r *report) finish() {
 			r.Targets = append(r.Targets, target{Scenario: sc, Want: want, Got: got, Met: met})
 		}
 	}
-	rf, cx, br, ba, rv := by[scRefresh], by[scCode], by[scBearer], by[scBearerAfter], by[scRevoked]
+	rf, cx, br, ba, rv, pt := by[scRefresh], by[scCode], by[scBearer], by[scBearerAfter], by[scRevoked], by[scPAT]
 	add(scRefresh, "≥ 0.15 × ceiling", fmt.Sprintf("%.3f", rf.Ratio), rf.Ratio >= 0.15)
 	add(scRefresh, "p99 ≤ 25 ms", fmt.Sprintf("%.1f ms", rf.P99MS), rf.P99MS <= 25)
 	add(scRefresh, "0 errors", fmt.Sprint(rf.Errors), rf.Errors == 0)
@@ -66,6 +66,7 @@ func (r *report) finish() {
 		// Ratios, not req/s: each is to the ceiling measured just before
 		// it, so the machine's drift between the two rows cancels out.
 		add(scBearerAfter, "within 10 % of the Bearer row (ratio to ceiling)", fmt.Sprintf("%+.1f %%", 100*(ba.Ratio/br.Ratio-1)), ba.Ratio >= 0.9*br.Ratio)
+		add(scPAT, "within 10 % of the Bearer row (ratio to ceiling)", fmt.Sprintf("%+.1f %%", 100*(pt.Ratio/br.Ratio-1)), pt.Ratio >= 0.9*br.Ratio)
 	}
 	sc, so, cc, in := by[scStdCode], by[scStdCodeOIDC], by[scCC], by[scIntrospect]
 	if cx.Ratio > 0 {

@@ -13,6 +13,7 @@ const (
 	scRefresh     = "refresh, each request rotating its own chain"
 	scCode        = "code exchange, a fresh code per request"
 	scBearer      = "Bearer profile API, 1,000 live tokens"
+	scPAT         = "personal access token profile API, 1,000 live tokens"
 	scBearerAfter = "Bearer after 1,000 revocations"
 	scRevoked     = "Bearer with the 1,000 revoked tokens (401)"
 	scFlood       = "refresh during a 64-way sign-in flood (wrong passwords, 64 addresses)"
@@ -43,6 +44,7 @@ func scenarios() []scenario {
 		{name: scBearer, prepare: func(ctx context.Context, b *bench, _ map[string]row) (load, error) {
 			return bearerLoad(ctx, b, false)
 		}},
+		{name: scPAT, prepare: patLoad},
 		{name: scBearerAfter, prepare: func(ctx context.Context, b *bench, _ map[string]row) (load, error) {
 			return bearerLoad(ctx, b, true)
 		}},
@@ -190,4 +192,18 @@ func (b *bench) done() map[string]row {
 		m[r.Scenario] = r
 	}
 	return m
+}
+
+// patLoad: GET the profile API with 1,000 distinct personal access
+// tokens (Bearer) in turn, made on /profile/tokens as a user would.
+func patLoad(ctx context.Context, b *bench, _ map[string]row) (load, error) {
+	if err := b.startServer(ctx); err != nil {
+		return load{}, err
+	}
+	toks, err := b.seed.pats(ctx, 1000)
+	if err != nil {
+		return load{}, err
+	}
+	return b.serverLoad(load{mode: "header", values: toks, expect: http.StatusOK, method: http.MethodGet,
+		path: profilePath, header: "Authorization", prefix: "Bearer "}), nil
 }

@@ -346,3 +346,30 @@ func (d *seeded) revoke(ctx context.Context, n int) ([]string, error) {
 	d.dead = dead
 	return dead, err
 }
+
+var patTokenRE = regexp.MustCompile(`data-testid="new-token">(odp_[0-9A-Za-z]+)<`)
+
+// pats returns n personal access tokens with vso.profile, created on
+// /profile/tokens (one form post each, the token read from the page that
+// shows it once).
+func (d *seeded) pats(ctx context.Context, n int) ([]string, error) {
+	out := make([]string, n)
+	err := parallel(ctx, n, func(ctx context.Context, i int) error {
+		csrf, err := d.s.csrfOf(ctx, "/profile/tokens")
+		if err != nil {
+			return err
+		}
+		status, _, body, err := d.s.form(ctx, "/profile/tokens", url.Values{"_csrf": {csrf}, "name": {fmt.Sprintf("bench %d", i)},
+			"expiry": {"30"}, "access": {"custom"}, "scope": {"vso.profile"}})
+		if err != nil {
+			return err
+		}
+		m := patTokenRE.FindStringSubmatch(body)
+		if m == nil {
+			return fmt.Errorf("POST /profile/tokens: status %d, no token shown", status)
+		}
+		out[i] = m[1]
+		return nil
+	})
+	return out, err
+}

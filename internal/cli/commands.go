@@ -206,7 +206,7 @@ func userCmd(g *globals) *cobra.Command {
 	add.Flags().StringVar(&display, "display-name", "", "display name (default: the username)")
 	add.Flags().StringVar(&email, "email", "", "e-mail address")
 	add.Flags().BoolVar(&pwStdin, "password-stdin", false, "read the password from the first line of standard input (required)")
-	c.AddCommand(add, userListCmd(g), userPasswdCmd(g), userSetRoleCmd(g), userDisableCmd(g, true), userDisableCmd(g, false))
+	c.AddCommand(add, userListCmd(g), userPasswdCmd(g), userSetRoleCmd(g), userDisableCmd(g, true), userDisableCmd(g, false), userLinkCmd(g))
 	return c
 }
 

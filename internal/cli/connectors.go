@@ -289,3 +289,32 @@ func list(names []string) string {
 type silentExit struct{ code int }
 
 func (e silentExit) Error() string { return "" }
+
+func userLinkCmd(g *globals) *cobra.Command {
+	var name, subject string
+	c := &cobra.Command{
+		Use:   "link USERNAME --connector NAME --subject SUBJECT",
+		Short: "Let an existing local user sign in through a connector, as the identity SUBJECT (OIDC sub, LDAP entryUUID)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if name == "" || subject == "" {
+				return usagef("--connector and --subject are required")
+			}
+			ctx := cmd.Context()
+			f, done, err := g.federation(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			u, err := f.LinkUser(ctx, args[0], name, subject)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.env.Stdout, "%s now signs in through %s.\n", u.Username, name)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&name, "connector", "", "the connector (required)")
+	c.Flags().StringVar(&subject, "subject", "", "the person's stable subject at the connector (required)")
+	return c
+}

@@ -177,8 +177,15 @@ func TestOwnersMemberManagesOwnApp(t *testing.T) {
 	wantTokens(t, postToken(t, e.ts.URL, formType, codeBody(alt[1], code, ownNewCallback)))
 
 	// Co-owner, then hand over.
+	// Co-owners join by invitation (see TestCoOwnerInvitations): carol
+	// accepts on her own /profile/apps.
 	r = ownPost(t, alice.a, base, base+"/owners", url.Values{"username": {carol.Username}})
-	wantStatus(t, r, http.StatusSeeOther, "add co-owner")
+	wantStatus(t, r, http.StatusSeeOther, "invite a co-owner")
+	inv := myInvitationID(t, carol.a, app.ClientID)
+	if inv == "" {
+		t.Fatal("carol's /profile/apps does not offer the invitation")
+	}
+	wantStatus(t, ownPost(t, carol.a, "/profile/apps", "/profile/invitations/"+inv+"/accept", nil), http.StatusSeeOther, "accept the invitation")
 	if got := carol.a.get(base); got.Status != http.StatusOK {
 		t.Fatalf("co-owner's view of the settings page: %d", got.Status)
 	}
@@ -259,7 +266,7 @@ func TestOwnersMemberManagesOwnApp(t *testing.T) {
 
 	// Everything was audited.
 	for _, action := range []string{audit.ActionAppRegister, audit.ActionAppUpdate, audit.ActionSecretCreate, audit.ActionSecretRetire,
-		audit.ActionAppOwnerAdd, audit.ActionAppHandOver, audit.ActionAppOwnerRemove, audit.ActionAppDelete} {
+		audit.ActionAppOwnerInvite, audit.ActionAppOwnerAdd, audit.ActionAppHandOver, audit.ActionAppOwnerRemove, audit.ActionAppDelete} {
 		ev, _, err := e.ts.App.Admin.AuditEvents(context.Background(), audit.Filter{Action: action, TargetID: app.ClientID, Limit: 10})
 		if err != nil || len(ev) == 0 {
 			t.Errorf("no %s event for the app (%v)", action, err)

@@ -194,6 +194,9 @@ func TestPATAudits(t *testing.T) {
 		t.Errorf("holders list: %s", list)
 	}
 
+	if rep := lcText(rootA.get("/admin/reports").Body); !strings.Contains(rep, "Personal access tokens expiring within 30 days") || !strings.Contains(rep, "soon") || strings.Contains(rep, "via code") {
+		t.Errorf("expiry report's token section: %s", rep)
+	}
 	metrics := rootA.get("/metrics").Body
 	for _, want := range []string{`oauthdesk_personal_access_tokens{state="critical"} 1`, `oauthdesk_personal_access_tokens{state="expiring"} 1`, `oauthdesk_personal_access_tokens{state="ok"} 1`} {
 		if !strings.Contains(metrics, want) {

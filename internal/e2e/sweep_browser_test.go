@@ -27,7 +27,9 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/oauthdesk/oauthdesk/internal/connector"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/federation"
 )
 
 // sweepWidths are the viewports of the sweep.
@@ -173,6 +175,13 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 		u.signIn(n, n+"'s long password")
 		lbTokenPair(t, ts, u, f.app, f.app.Secret, "vso.work")
 	}
+	// A directory connector (never reached: the pages only list it).
+	if _, err := ts.App.Federation.AddConnector(ctx, federation.NewConnector{Name: "corp", Secret: "bind-password",
+		Config: connector.Config{Type: domain.ConnectorLDAP, URL: "ldaps://127.0.0.1:1", BindDN: "cn=svc,dc=example,dc=com",
+			UserBase: "ou=people,dc=example,dc=com", GroupBase: "ou=groups,dc=example,dc=com",
+			RoleMap: map[string]string{"oauthdesk-admins": "admin"}}}); err != nil {
+		t.Fatal(err)
+	}
 	authz, _, err := ts.App.Admin.Authorizations(ctx, domain.AuthorizationFilter{ClientID: f.app.ClientID})
 	if err != nil || len(authz) == 0 {
 		t.Fatalf("authorizations of the app: %v (%d)", err, len(authz))
@@ -261,6 +270,10 @@ func (f *sweepFixture) sweepRoutes() map[string]func(role domain.Role) (string, 
 		"/admin/users/:id":                                admin("/admin/users/" + f.bobID),
 		"/admin/users/:id/revoke":                         admin("/admin/users/" + f.bobID + "/revoke"),
 		"/admin/settings":                                 admin("/admin/settings"),
+		"/admin/settings/connectors":                      admin("/admin/settings/connectors"),
+		"/admin/settings/connectors/:name/remove":         admin("/admin/settings/connectors/corp/remove"),
+		"/signin/:name":                                   none, // a redirect upstream, or the sign-in page signed out
+		"/signin/:name/callback":                          none, // the upstream's redirect back
 		"/admin/reports":                                  admin("/admin/reports"),
 		"/admin/audit":                                    admin("/admin/audit"),
 		// The owner's pages (issue #9): each role visits an app it owns.

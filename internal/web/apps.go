@@ -316,9 +316,15 @@ func (s *Server) appDetail(c echo.Context) error {
 	}
 	if owner {
 		p.Edit = s.editForm(c, a, nil, nil)
+		if err := s.addInvitations(c, &p, a); err != nil {
+			return err
+		}
 		if d.Next != "" {
 			p.AuthNextURL = p.Base + "?" + url.Values{"after": {d.Next}}.Encode()
 		}
+	}
+	if err := s.addPendingChange(c, &p, a); err != nil {
+		return err
 	}
 	if slot, secret := s.takeReveal(c, a.ClientID); secret != "" {
 		p.NewSecretSlot, p.NewSecret = slot, secret
@@ -391,7 +397,8 @@ func (s *Server) appDetail(c echo.Context) error {
 func (s *Server) appRow(a domain.App, now time.Time) views.AppRow {
 	r := views.AppRow{ClientID: a.ClientID, Name: a.Name, Company: a.Company, CallbackURL: a.CallbackURL,
 		Scopes: a.Scopes, ActiveAuthorizations: a.ActiveAuthorizations, Unrevoked: a.Authorizations, State: "none", SecretAge: "—", SecretExpires: "—",
-		Deleted: a.DeletedAt != nil, External: a.External, Status: a.Status, ReviewNote: a.ReviewNote}
+		Deleted: a.DeletedAt != nil, External: a.External, Status: a.Status, ReviewNote: a.ReviewNote,
+		Owner: a.OwnerUsername, OwnerID: a.OwnerID, Registered: day(a.CreatedAt)}
 	if sec, ok := a.PrimarySecret(); ok {
 		r.SecretAge = age(sec.CreatedAt, now)
 		r.SecretExpires = day(sec.ExpiresAt)

@@ -64,11 +64,12 @@ func (s *Server) signin(c echo.Context) error {
 	return s.startSession(c, u, ret)
 }
 
-// startPage is where a user of role lands after signing in: the app
-// registrations for admins and auditors, the home page for members.
+// startPage is where a user of role lands after signing in: the overview
+// (what needs attention) for admins and auditors, the home page (their
+// apps and authorizations) for members.
 func startPage(role domain.Role) string {
 	if role.CanViewAdmin() {
-		return "/admin/apps"
+		return "/admin"
 	}
 	return "/"
 }

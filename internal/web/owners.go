@@ -89,6 +89,9 @@ func (s *Server) myApps(c echo.Context) error {
 	}
 	p := views.ProfileAppsPage{Nav: s.nav(c, "myapps"), Policy: policy, Flash: s.sessions.PopString(ctx, sessFlash),
 		CanRegister: policy != domain.PolicyAdmins || u.Role == domain.RoleAdmin}
+	if err := s.myInvitations(c, &p); err != nil {
+		return err
+	}
 	now := s.now()
 	for _, a := range page.Apps {
 		p.Apps = append(p.Apps, s.appRow(a, now))
@@ -211,6 +214,14 @@ func (s *Server) appEditForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if ownerPage(c) && s.cfg.Changes != nil {
+		// While a change waits, the form starts from the proposed values.
+		if d, ok, err := s.cfg.Changes.Change(c.Request().Context(), app.ClientID); err != nil {
+			return err
+		} else if ok {
+			app = proposedApp(app, d)
+		}
+	}
 	return render(c, http.StatusOK, views.AppNew(s.editForm(c, app, nil, nil)))
 }
 
@@ -226,6 +237,9 @@ func (s *Server) appUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if ownerPage(c) && s.cfg.Changes != nil {
+		return s.saveOwnEdit(c, app, reg, values, scopes)
+	}
 	ed, err := s.admin.UpdateApp(c.Request().Context(), app.ClientID, reg)
 	if apperr.Is(err, apperr.Invalid) {
 		return s.invalidForm(c, s.editForm(c, app, values, scopes), err, "Nothing was saved: fix the fields marked below.")
@@ -233,24 +247,29 @@ func (s *Server) appUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	msg := "No change to save."
-	if len(ed.Changes) > 0 {
-		var names []string
-		for _, f := range append(appFormFields, domain.FieldScopes, domain.FieldRequirePKCE, domain.FieldClientType,
-			domain.FieldGrantTypes, domain.FieldRedirectURIs, domain.FieldPostLogoutRedirectURIs, domain.FieldIDTokenAlg) {
-			if _, ok := ed.Changes[f]; ok {
-				names = append(names, strings.ReplaceAll(f, "_", " "))
-			}
-		}
-		msg = "Saved: " + strings.Join(names, ", ") + "."
-		if _, ok := ed.Changes[domain.FieldCallbackURL]; ok {
-			msg += " New authorization requests must use the new callback URL; codes issued for the old one no longer work."
-		}
-		if ed.Scopes != nil {
-			msg += " " + changeSummary(*ed.Scopes)
+	return s.flashTo(c, appBase(c, app.ClientID), editSummary(ed))
+}
+
+// editSummary is the flash after an edit: the fields saved and what a new
+// callback URL or new scopes did.
+func editSummary(ed admin.AppEdit) string {
+	if len(ed.Changes) == 0 {
+		return "No change to save."
+	}
+	var names []string
+	for _, f := range append(appFormFields, domain.FieldScopes, domain.FieldRequirePKCE) {
+		if _, ok := ed.Changes[f]; ok {
+			names = append(names, strings.ReplaceAll(f, "_", " "))
 		}
 	}
-	return s.flashTo(c, appBase(c, app.ClientID), msg)
+	msg := "Saved: " + strings.Join(names, ", ") + "."
+	if _, ok := ed.Changes[domain.FieldCallbackURL]; ok {
+		msg += " New authorization requests must use the new callback URL; codes issued for the old one no longer work."
+	}
+	if ed.Scopes != nil {
+		msg += " " + changeSummary(*ed.Scopes)
+	}
+	return msg
 }
 
 // ownerAdd is POST /profile/apps/{client_id}/owners (field username).

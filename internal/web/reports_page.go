@@ -35,6 +35,16 @@ func (s *Server) reportsPage(c echo.Context) error {
 				Sink: safeout.RedactSinkName(x.Sink), Outcome: x.Outcome, Error: x.Error, Rows: x.Rows, Attempts: x.Attempts, Failed: x.Outcome != "ok"})
 		}
 	}
+	if s.pats != nil {
+		p.HasPATs, p.PATsURL = true, "/admin/tokens?state=active&expiring=30"
+		page, err := s.pats.List(ctx, domain.PATFilter{State: domain.PATActive, ExpiringDays: 30, Sort: "expires", Limit: 50})
+		if err != nil {
+			return err
+		}
+		for _, t := range page.Tokens {
+			p.PATs = append(p.PATs, s.patRow(t))
+		}
+	}
 	return render(c, http.StatusOK, views.Reports(p))
 }
 

@@ -111,9 +111,18 @@ type Config struct {
 	// TokenPerMinute bounds POST /oauth2/token per client address (0:
 	// DefaultTokenPerMinute; < 0: no limit).
 	TokenPerMinute int
+	// Changes holds members' edits of approved apps for review; nil: every
+	// edit applies at once.
+	Changes AppChanges
+	// Invitations are how an app gains co-owners; nil: owners add co-owners
+	// directly (Admin.AddOwner).
+	Invitations OwnerInvitations
 	// Activity reads the audit log by app and user with the names it
 	// mentions (Activity tabs, the audit page's links); nil: ids unnamed.
 	Activity ActivityReader
+	// Attention lists the secrets that need attention on the overview;
+	// nil: only the next to expire.
+	Attention SecretAttention
 	// Federation is sign-in through directory connectors; nil: none.
 	Federation Federation
 	// PATs is the personal access token slice (nil: no token pages or
@@ -301,7 +310,17 @@ func (s *Server) routes() *echo.Echo {
 	own.POST("/secrets/alternative", s.secretAddAlternative)
 	own.GET("/secrets/:slot/retire", s.secretRetireConfirm)
 	own.POST("/secrets/:slot/retire", s.secretRetire)
-	own.POST("/owners", s.ownerAdd)
+	if s.cfg.Invitations != nil {
+		own.POST("/owners", s.ownerInvite)
+		own.POST("/invitations/:id/cancel", s.invitationCancel)
+		b.POST("/profile/invitations/:id/accept", s.invitationAnswer(true), signedIn)
+		b.POST("/profile/invitations/:id/decline", s.invitationAnswer(false), signedIn)
+	} else {
+		own.POST("/owners", s.ownerAdd)
+	}
+	if s.cfg.Changes != nil {
+		own.POST("/change/withdraw", s.changeWithdraw)
+	}
 	own.POST("/owners/:user_id/remove", s.ownerRemove)
 	own.POST("/hand-over", s.handOver)
 	own.GET("/activity", s.appActivity)
@@ -324,6 +343,12 @@ func (s *Server) routes() *echo.Echo {
 	adm.POST("/apps/:client_id/approve", s.appApprove, manage)
 	adm.GET("/apps/:client_id/reject", s.appRejectForm, manage)
 	adm.POST("/apps/:client_id/reject", s.appReject, manage)
+	if s.cfg.Changes != nil {
+		adm.GET("/changes", s.changesQueue)
+		adm.POST("/apps/:client_id/change/approve", s.changeApprove, manage)
+		adm.GET("/apps/:client_id/change/reject", s.changeRejectForm, manage)
+		adm.POST("/apps/:client_id/change/reject", s.changeReject, manage)
+	}
 	adm.GET("/apps/:client_id/secrets/:slot/regenerate", s.secretRegenerateConfirm, manage)
 	adm.POST("/apps/:client_id/secrets/:slot/regenerate", s.secretRegenerate, manage)
 	adm.POST("/apps/:client_id/secrets/alternative", s.secretAddAlternative, manage)

@@ -28,6 +28,7 @@ var suite = []struct {
 	{"ListAppsKeysetPagination", testListAppsKeysetPagination},
 	{"ListAppsSearch", testListAppsSearch},
 	{"ListAppsDenseFilters", testListAppsDenseFilters},
+	{"ListAppsExpiryWindow", testListAppsExpiryWindow},
 	{"ListAppsOrders", testListAppsOrders},
 	{"MarkUsedHasOneWinner", testMarkUsedHasOneWinner},
 	{"RevokeAuthorization", testRevokeAuthorization},

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -84,11 +85,20 @@ func TestLDAPDirectory(t *testing.T) {
 	if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "service bind") || !strings.Contains(r.stderr, "Invalid Credentials") {
 		t.Fatalf("connector test with a wrong bind password: want exit 1 and one line naming the service bind\n%s", r)
 	}
-	// Without the CA the server's certificate is not trusted.
+	// Without the CA the server's certificate is not trusted, unless the
+	// system roots hold it (SSL_CERT_FILE).
 	mustSucceed(t, e.cli(t, slapdSvcPW+"\n", append([]string{"connector", "add", "ldap", "noca", "--start-tls"}, base...)...))
 	if r := e.cli(t, "", "connector", "test", "noca"); r.code != 1 || !strings.Contains(r.stderr, "StartTLS") {
 		t.Fatalf("connector test without the CA: want exit 1 naming StartTLS\n%s", r)
 	}
+	sys := oauthdesk(t, cliRun{env: []string{"SSL_CERT_FILE=" + dir.CAFile}}, "--db", ts.DBPath, "--key-file", e.keyFile, "connector", "test", "noca")
+	mustSucceed(t, sys)
+	// ldaps:// (TLS from the first byte).
+	ldapsArgs := append([]string{"connector", "add", "ldap", "corps", "--ca-file", dir.CAFile}, base...)
+	ldapsArgs[slices.Index(ldapsArgs, "--url")+1] = dir.LDAPS
+	mustSucceed(t, e.cli(t, slapdSvcPW+"\n", ldapsArgs...))
+	mustSucceed(t, e.cli(t, "", "connector", "test", "corps"))
+	mustSucceed(t, e.cli(t, "", "connector", "remove", "corps"))
 	mustSucceed(t, e.cli(t, "", "connector", "remove", "noca"))
 	mustSucceed(t, e.cli(t, "", "connector", "remove", "badbind"))
 	list := mustSucceed(t, e.cli(t, "", "connector", "list", "--json")).stdout

@@ -156,6 +156,19 @@ func TestLDAPDirectory(t *testing.T) {
 		t.Fatal("a directory user signed in with an empty local password")
 	}
 
+	// Local passwords only for the break-glass admin: local carol is
+	// refused (after her password matched), root still signs in.
+	mustSucceed(t, e.cli(t, "", "policy", "set", "local-signin", "admins-only"))
+	if r := ts.newAgent(t).postSignIn("carol", "local-carol-pw"); r.Status != http.StatusForbidden || !strings.Contains(r.Body, "only for administrators") {
+		t.Errorf("local member sign-in with local-signin admins-only: %d %q", r.Status, htmlText(r.Body, "signin-error"))
+	}
+	if r := ts.newAgent(t).postSignIn("carol", "wrong-password"); r.Status != http.StatusUnauthorized {
+		t.Errorf("wrong local password with admins-only: %d, want the usual 401", r.Status)
+	}
+	ts.newAgent(t).signIn("root", "root-password-1")
+	mustSucceed(t, e.cli(t, "", "policy", "set", "local-signin", "everyone"))
+	ts.newAgent(t).signIn("carol", "local-carol-pw")
+
 	// bob signs in, approves an app and gets tokens.
 	app := registerThroughDashboard(t, e.root, "vso.profile")
 	bob := ts.newAgent(t)

@@ -143,6 +143,10 @@ type AppRow struct {
 	External   bool
 	Status     string // active | pending | rejected
 	ReviewNote string // why an administrator rejected it
+	// Owner and OwnerID name who registered it (who asked, in the
+	// approval queue); Registered is when (YYYY-MM-DD).
+	Owner, OwnerID, Registered string
+	HighPrivilege              int // how many of its scopes are high privilege
 }
 
 // AppsPage is /admin/apps.
@@ -579,6 +583,7 @@ type ChartBar struct {
 type ExpiryRowView struct {
 	ClientID, AppName, Slot, Expires, State string
 	DaysLeft                                int
+	Left                                    string // "12 days", "expired 200 days ago"
 	// ActiveAuthorizations are the app's authorizations in the true state
 	// active: the users the expiry would cut off.
 	ActiveAuthorizations int64
@@ -594,11 +599,22 @@ type OverviewPage struct {
 	WarnDays   []int
 	// PendingApps wait for approval.
 	PendingApps int64
+	// PendingChanges are members' changes of approved apps waiting for
+	// approval (/admin/changes); -1 when changes are not reviewed.
+	PendingChanges int64
 	// Queue is the oldest-named first page of apps waiting for approval,
 	// with Approve / Reject for admins.
 	Queue     []AppRow
 	CanReview bool
 	Flash     string
+	// Upcoming are the next secrets to expire, not yet expired, soonest
+	// first; Expired the most recently expired (ExpiredCount in all),
+	// shown in their own collapsed group; Cleanup apps whose secret
+	// expired over a year ago with no active authorization.
+	Upcoming     []ExpiryRowView
+	Expired      []ExpiryRowView
+	ExpiredCount int
+	Cleanup      []ExpiryRowView
 }
 
 // ExpiryBanner warns about one secret on the app page.

@@ -114,7 +114,7 @@ func TestLDAPDirectory(t *testing.T) {
 
 	// alice (oauthdesk-admins) is made an admin on first sign-in.
 	alice := ts.newAgent(t)
-	if r := alice.ldapSignIn("corp", "alice", "alice-pw"); r.Status != http.StatusSeeOther || r.Location() != "/admin/apps" {
+	if r := alice.ldapSignIn("corp", "alice", "alice-pw"); r.Status != http.StatusSeeOther || r.Location() != "/admin" {
 		t.Fatalf("alice's sign-in: %d %q %.300s", r.Status, r.Location(), r.Body)
 	}
 	if r := alice.get("/admin/users?q=alice"); r.Status != http.StatusOK || !strings.Contains(r.Body, "Alice Admin") || !strings.Contains(r.Body, ">corp<") {

@@ -196,7 +196,7 @@ func TestOIDCUpstream(t *testing.T) {
 		t.Fatalf("/signin offers no button for up: %.800s", r.Body)
 	}
 	cb := upstreamSignIn(t, ann, op, "up")
-	if r := ann.get(cb); r.Status != http.StatusSeeOther || r.Location() != "/admin/apps" {
+	if r := ann.get(cb); r.Status != http.StatusSeeOther || r.Location() != "/admin" {
 		t.Fatalf("ann's callback: %d %q %.300s", r.Status, r.Location(), htmlText(r.Body, "signin-error"))
 	}
 	u, err := ts.App.DB.UserByUsername(t.Context(), "ann@example.com")

@@ -93,7 +93,7 @@ func TestSignedInSignin(t *testing.T) {
 	ts.addUser(t, "root", domain.RoleAdmin, lbRootPassword)
 	ts.addUser(t, "bob", domain.RoleMember, lbBobPassword)
 	for _, c := range []struct{ user, pass, path, want string }{
-		{"root", lbRootPassword, "/signin", "/admin/apps"},
+		{"root", lbRootPassword, "/signin", "/admin"},
 		{"bob", lbBobPassword, "/signin", "/"},
 		{"bob", lbBobPassword, "/signin?return_to=%2Fprofile%2Fauthorizations", "/profile/authorizations"},
 		{"bob", lbBobPassword, "/signin?return_to=https%3A%2F%2Fevil.example%2F", "/"},

@@ -90,8 +90,8 @@ func sbSignIn(t *testing.T, ctx context.Context, ts *testServer, username, passw
 	if status := clickAndWait(t, ctx, `[data-testid="signin-submit"]`); status != http.StatusOK {
 		t.Fatalf("sign in as %s: status %d, want 200", username, status)
 	}
-	if u := currentURL(t, ctx); u != ts.URL+"/admin/apps" {
-		t.Fatalf("after signing in %s is at %s, want the dashboard %s/admin/apps", username, u, ts.URL)
+	if u := currentURL(t, ctx); u != ts.URL+"/admin" {
+		t.Fatalf("after signing in %s is at %s, want the overview %s/admin", username, u, ts.URL)
 	}
 }
 

@@ -523,6 +523,31 @@ func (db *DB) SecretExpiries(ctx context.Context) ([]domain.ExpiringSecret, erro
 // one batch whatever the number of apps. A deleted app's secrets are
 // retired, so the index holds only active apps' secrets.
 func (db *DB) WalkSecretExpiries(ctx context.Context, until time.Time, limit int, fn func(domain.ExpiringSecret) error) error {
+	return db.walkSecretExpiries(ctx, time.Time{}, until, limit, false, fn)
+}
+
+// WalkSecretExpiriesFrom is WalkSecretExpiries starting after from (the
+// secrets not yet expired at from, soonest first), along the same index.
+func (db *DB) WalkSecretExpiriesFrom(ctx context.Context, from, until time.Time, limit int, fn func(domain.ExpiringSecret) error) error {
+	return db.walkSecretExpiries(ctx, from, until, limit, false, fn)
+}
+
+// RecentlyExpiredSecrets returns up to limit (at most 1000) active
+// secrets of active apps that expired at or before until, the most
+// recently expired first: the index client_secrets_expiry read backwards.
+func (db *DB) RecentlyExpiredSecrets(ctx context.Context, until time.Time, limit int) ([]domain.ExpiringSecret, error) {
+	var out []domain.ExpiringSecret
+	err := db.walkSecretExpiries(ctx, time.Time{}, until, max(1, min(limit, 1000)), true, func(e domain.ExpiringSecret) error {
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
+
+// walkSecretExpiries walks the active secrets with from < expires_at <=
+// until (zero bounds open), ascending in keyset batches, or descending in
+// one batch of limit (desc).
+func (db *DB) walkSecretExpiries(ctx context.Context, from, until time.Time, limit int, desc bool, fn func(domain.ExpiringSecret) error) error {
 	type row struct {
 		ID        string
 		ClientID  string
@@ -552,7 +577,15 @@ WHERE s.retired_at IS NULL AND a.deleted_at IS NULL`
 			q += ` AND s.expires_at <= ?`
 			args = append(args, utc(until))
 		}
-		q += ` ORDER BY s.expires_at, s.client_id, s.slot LIMIT ?`
+		if !from.IsZero() {
+			q += ` AND s.expires_at > ?`
+			args = append(args, utc(from))
+		}
+		order := ` ORDER BY s.expires_at, s.client_id, s.slot LIMIT ?`
+		if desc {
+			order = ` ORDER BY s.expires_at DESC, s.client_id DESC, s.slot DESC LIMIT ?`
+		}
+		q += order
 		args = append(args, batch)
 		var rows []row
 		if err := db.rd(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
@@ -575,7 +608,7 @@ WHERE s.retired_at IS NULL AND a.deleted_at IS NULL`
 			}
 		}
 		seen += len(rows)
-		if len(rows) < batch || (limit > 0 && seen >= limit) {
+		if desc || len(rows) < batch || (limit > 0 && seen >= limit) {
 			return nil
 		}
 		last := rows[len(rows)-1]

@@ -397,7 +397,8 @@ func (s *Server) appDetail(c echo.Context) error {
 func (s *Server) appRow(a domain.App, now time.Time) views.AppRow {
 	r := views.AppRow{ClientID: a.ClientID, Name: a.Name, Company: a.Company, CallbackURL: a.CallbackURL,
 		Scopes: a.Scopes, ActiveAuthorizations: a.ActiveAuthorizations, Unrevoked: a.Authorizations, State: "none", SecretAge: "—", SecretExpires: "—",
-		Deleted: a.DeletedAt != nil, External: a.External, Status: a.Status, ReviewNote: a.ReviewNote}
+		Deleted: a.DeletedAt != nil, External: a.External, Status: a.Status, ReviewNote: a.ReviewNote,
+		Owner: a.OwnerUsername, OwnerID: a.OwnerID, Registered: day(a.CreatedAt)}
 	if sec, ok := a.PrimarySecret(); ok {
 		r.SecretAge = age(sec.CreatedAt, now)
 		r.SecretExpires = day(sec.ExpiresAt)

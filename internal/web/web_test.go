@@ -350,7 +350,7 @@ func TestAppsListHandler(t *testing.T) {
 func TestSigninRedirects(t *testing.T) {
 	srv, _ := newTestWeb(t)
 	for _, tt := range []struct{ user, path, want string }{
-		{"ada", "/signin", "/admin/apps"},
+		{"ada", "/signin", "/admin"},
 		{"bob", "/signin", "/"},
 		{"bob", "/signin?return_to=/profile/authorizations", "/profile/authorizations"},
 		{"bob", "/signin?return_to=//evil.example/x", "/"},

@@ -344,3 +344,31 @@ func newTestClock(t time.Time) *patClock { return &patClock{now: t} }
 func (c *patClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 
 func (c *patClock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+// A resource server introspects a personal access token (RFC 7662)
+// through the introspection endpoint: active with its scope and user,
+// inactive on the very next call once revoked.
+func TestPATIntrospection(t *testing.T) {
+	t.Parallel()
+	f := newOIDCFixture(t, "RS256")
+	tok, r := patCreate(t, f.alice, url.Values{"name": {"rs"}, "expiry": {"30"}, "access": {"custom"}, "scope": {"vso.profile"}})
+	if tok == "" {
+		t.Fatalf("create: %d %s", r.Status, lcText(r.Body))
+	}
+	in := f.introspect(t, tok)
+	if in["active"] != true || in["scope"] != "vso.profile" || in["username"] != "alice" || in["token_type"] != "personal_access_token" {
+		t.Errorf("introspection of a live PAT: %v", in)
+	}
+	typo := tok[:len(tok)-1] + string(rune(tok[len(tok)-1]^1))
+	if in := f.introspect(t, typo); in["active"] != false || len(in) != 1 {
+		t.Errorf("introspection of a typo: %v", in)
+	}
+	u, _ := f.ts.App.Admin.UserByUsername(context.Background(), "alice")
+	id := patIDOf(t, f.ts, u.ID, "rs")
+	if _, err := f.ts.App.PATs.Revoke(context.Background(), id, ""); err != nil {
+		t.Fatal(err)
+	}
+	if in := f.introspect(t, tok); in["active"] != false || len(in) != 1 {
+		t.Errorf("introspection of a revoked PAT: %v", in)
+	}
+}

@@ -23,6 +23,7 @@ type Principal struct {
 	// carries app_token and so satisfies every scope.
 	PATID      string
 	FullAccess bool
+	IssuedAt   time.Time // personal access tokens: when it was created
 }
 
 // Authenticate checks an Authorization header value ("Bearer <token>",

@@ -64,6 +64,7 @@ func (c *patCache) put(k [sha256.Size]byte, e patEntry) {
 func (s *Service) SetPATs(st PATStore) {
 	s.pats = st
 	s.patCache = &patCache{max: DefaultTokenCacheSize}
+	s.AddIntrospector(patIntrospector{s})
 }
 
 // credential returns the token of an Authorization header: "Bearer
@@ -155,5 +156,32 @@ func (s *Service) authenticatePAT(ctx context.Context, raw string, now time.Time
 	case !e.userOK:
 		return invalid("The personal access token's user is disabled or deleted.")
 	}
-	return Principal{UserID: e.pat.UserID, PATID: e.pat.ID, Scopes: e.pat.Scopes, FullAccess: e.pat.FullAccess(), ExpiresAt: e.pat.ExpiresAt}, nil
+	return Principal{UserID: e.pat.UserID, PATID: e.pat.ID, Scopes: e.pat.Scopes, FullAccess: e.pat.FullAccess(), ExpiresAt: e.pat.ExpiresAt,
+		IssuedAt: e.pat.CreatedAt}, nil
+}
+
+// patIntrospector answers the introspection endpoint (RFC 7662) for
+// personal access tokens: the Bearer check's verdict, so a token refused
+// there is inactive here (revoked, expired, rule-matched, user disabled).
+type patIntrospector struct{ s *Service }
+
+// IntrospectToken implements TokenIntrospector: ok=false for anything
+// without the token prefix; token_type "personal_access_token".
+func (p patIntrospector) IntrospectToken(ctx context.Context, token string) (Introspection, bool, error) {
+	if !pat.LooksLike(token) {
+		return Introspection{}, false, nil
+	}
+	pr, err := p.s.authenticatePAT(ctx, token, p.s.now())
+	if err != nil {
+		return inactive, true, nil
+	}
+	in := Introspection{Active: true, Scope: strings.Join(pr.Scopes, " "), TokenType: "personal_access_token",
+		Exp: pr.ExpiresAt.Unix(), Sub: pr.UserID, Iss: p.s.cfg.Issuer, Aud: p.s.cfg.Issuer, Jti: pr.PATID}
+	if !pr.IssuedAt.IsZero() {
+		in.Iat = pr.IssuedAt.Unix()
+	}
+	if u, err := p.s.pats.UserByID(ctx, pr.UserID); err == nil {
+		in.Username = u.Username
+	}
+	return in, true, nil
 }

@@ -497,8 +497,8 @@ func TestUserDescription(t *testing.T) {
 	}
 	for in, want := range map[string]string{
 		"Full access to the REST APIs as the user; docs warn to request/consent with caution.": "Full access to the REST APIs as the user.",
-		"Manage audit streams (docs label the name '(read)').":                                  "Manage audit streams.",
-		"Read service-hook subscriptions. Docs mark it no longer public.":                       "Read service-hook subscriptions.",
+		"Manage audit streams (docs label the name '(read)').":                                 "Manage audit streams.",
+		"Read service-hook subscriptions. Docs mark it no longer public.":                      "Read service-hook subscriptions.",
 		"Read your profile.": "Read your profile.",
 	} {
 		if got := (Scope{Description: in}).UserDescription(); got != want {

@@ -45,6 +45,7 @@ var suite = []struct {
 	{"LastAdminRace", testLastAdminRace},
 	{"LastOwnerRace", testLastOwnerRace},
 	{"ForkSiblingsOneRotates", testForkSiblingsOneRotates},
+	{"SignInFailuresShared", testSignInFailuresShared},
 }
 
 // RunTests runs the conformance suite against the databases newDB returns

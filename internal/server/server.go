@@ -484,6 +484,11 @@ func (a *App) RunJobs(ctx context.Context) {
 			} else if n > 0 {
 				a.cfg.Log.Info("pruned invalidations", "rows", n)
 			}
+			if n, err := a.DB.PruneDeviceCodes(ctx, a.cfg.Now().Add(-time.Hour)); err != nil {
+				a.cfg.Log.Error("prune device codes", "err", err)
+			} else if n > 0 {
+				a.cfg.Log.Info("pruned device codes", "rows", n)
+			}
 		}
 	}
 }

@@ -599,6 +599,9 @@ type OverviewPage struct {
 	WarnDays   []int
 	// PendingApps wait for approval.
 	PendingApps int64
+	// PendingChanges are members' changes of approved apps waiting for
+	// approval (/admin/changes); -1 when changes are not reviewed.
+	PendingChanges int64
 	// Queue is the oldest-named first page of apps waiting for approval,
 	// with Approve / Reject for admins.
 	Queue     []AppRow

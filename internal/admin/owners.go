@@ -280,15 +280,26 @@ func (s *Service) removeOwner(ctx context.Context, app domain.App, userID string
 	return s.record(ctx, now, action, audit.TargetApp, app.ClientID, details)
 }
 
-// HandOver gives the app to the user named toUsername: they become its
-// primary owner and fromUserID stops owning it. Errors: NotFound;
-// Invalid (handing over to oneself, or to a disabled user).
+// HandOver gives the app to the co-owner named toUsername: they become
+// its primary owner and fromUserID stops owning it. Only a co-owner —
+// someone who accepted an invitation (Invitations) — can be handed an
+// app, so nobody gets one without consent, and the answer for any other
+// name is the same whether or not it is a user's. Errors: NotFound;
+// Invalid (not a co-owner, oneself, or a disabled co-owner).
 func (s *Service) HandOver(ctx context.Context, clientID, fromUserID, toUsername string) (domain.User, error) {
 	var to domain.User
 	err := s.store.WriteTx(ctx, func(ctx context.Context) error {
 		app, err := s.activeApp(ctx, clientID)
 		if err != nil {
 			return err
+		}
+		owners, err := s.store.AppOwners(ctx, app.ClientID)
+		if err != nil {
+			return err
+		}
+		toUsername = strings.TrimSpace(toUsername)
+		if !slices.ContainsFunc(owners, func(o domain.AppOwner) bool { return strings.EqualFold(o.Username, toUsername) }) {
+			return apperr.Errorf(apperr.Invalid, "Hand %s over to one of its co-owners: invite %s first, and once they accept, hand it over.", app.Name, toUsername)
 		}
 		if to, err = s.activeUser(ctx, toUsername); err != nil {
 			return err

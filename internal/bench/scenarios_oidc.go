@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 )
 
 // The standard (OpenID Connect / OAuth 2.1) rows.
@@ -82,16 +83,20 @@ func stdCodeLoad(ctx context.Context, b *bench, done map[string]row, scopes stri
 			url.QueryEscape(a.secret) + "&redirect_uri=" + url.QueryEscape(callbackURL) + "&code_verifier=" + benchVerifier + "&code="}), nil
 }
 
-// ccLoad: the client credentials grant, the same request every time.
+// ccLoad: the client credentials grant, the same request every time, by
+// an app registered for it.
 func ccLoad(ctx context.Context, b *bench, _ map[string]row) (load, error) {
 	if err := b.startServer(ctx); err != nil {
 		return load{}, err
 	}
-	a, err := b.seed.mainApp(ctx)
+	a, err := b.seed.reg.registerWith(ctx, "Bench Service", benchScopes, url.Values{"client_fields": {"1"},
+		"client_type": {"confidential"}, "id_token_alg": {"RS256"}, "grant_types": {"client_credentials"}})
 	if err != nil {
 		return load{}, err
 	}
-	return b.serverLoad(load{mode: "cycle", values: []string{"vso.profile"}, expect: http.StatusOK, method: http.MethodPost,
+	// The same body every time; one copy per connection, so every wrk
+	// thread has its share of the file.
+	return b.serverLoad(load{mode: "cycle", values: slices.Repeat([]string{"vso.profile"}, b.o.connections), expect: http.StatusOK, method: http.MethodPost,
 		path: "/oauth2/token", header: formType, prefix: "grant_type=client_credentials&client_id=" + url.QueryEscape(a.clientID) +
 			"&client_secret=" + url.QueryEscape(a.secret) + "&scope="}), nil
 }

@@ -103,11 +103,20 @@ type app struct{ clientID, secret string }
 // register registers an app on the dashboard and reads its secret from
 // the app page, where it is shown once.
 func (s *seeder) register(ctx context.Context, name, scopes string) (app, error) {
+	return s.registerWith(ctx, name, scopes, nil)
+}
+
+// registerWith is register with more form fields (the standard flow's
+// grant types, …).
+func (s *seeder) registerWith(ctx context.Context, name, scopes string, extra url.Values) (app, error) {
 	v := url.Values{"_csrf": {s.csrf}, "name": {name}, "company": {"Bench, Inc."},
 		"description": {"Load generator for make bench."}, "company_url": {"https://bench.example"},
 		"app_url": {"https://bench.example/app"}, "callback_url": {callbackURL},
 		"terms_url": {"https://bench.example/terms"}, "privacy_url": {"https://bench.example/privacy"},
 		"scopes": strings.Fields(scopes)}
+	for k, vs := range extra {
+		v[k] = vs
+	}
 	s.reg.Lock()
 	defer s.reg.Unlock()
 	status, h, body, err := s.form(ctx, "/admin/apps", v)

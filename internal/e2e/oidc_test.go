@@ -247,6 +247,13 @@ func TestOIDCCodeFlowWithGoOIDC(t *testing.T) {
 	if _, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(oauth2.GenerateVerifier())); !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
 		t.Errorf("wrong code_verifier: %v, want invalid_grant", err)
 	}
+	// A standard code is no good at the dialect's token request (and is not
+	// spent by it): each flow exchanges only its own codes.
+	wantTokenError(t, postToken(t, f.ts.URL, formType, codeBody(f.secret, q.Get("code"), callbackURL)), http.StatusBadRequest,
+		"invalid_grant", "The provided authorization grant failed verification")
+	if _, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v3)); err != nil {
+		t.Errorf("the code after the refused attempts: %v", err)
+	}
 }
 
 func TestOIDCOtherGrantsWithGoClients(t *testing.T) {

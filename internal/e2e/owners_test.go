@@ -189,6 +189,14 @@ func TestOwnersMemberManagesOwnApp(t *testing.T) {
 	if got := carol.a.get(base); got.Status != http.StatusOK {
 		t.Fatalf("co-owner's view of the settings page: %d", got.Status)
 	}
+	// Only a co-owner can be handed the app: bob is invited and accepts
+	// first.
+	r = ownPost(t, alice.a, base, base+"/hand-over", url.Values{"username": {bob.Username}})
+	if f := lcFlash(t, alice.a, base); !strings.Contains(f, "invite "+bob.Username+" first") {
+		t.Errorf("handing over to a non-owner: flash %q", f)
+	}
+	wantStatus(t, ownPost(t, alice.a, base, base+"/owners", url.Values{"username": {bob.Username}}), http.StatusSeeOther, "invite bob")
+	wantStatus(t, ownPost(t, bob.a, "/profile/apps", "/profile/invitations/"+myInvitationID(t, bob.a, app.ClientID)+"/accept", nil), http.StatusSeeOther, "bob accepts")
 	r = ownPost(t, alice.a, base, base+"/hand-over", url.Values{"username": {bob.Username}})
 	wantStatus(t, r, http.StatusSeeOther, "hand over")
 	if got := alice.a.get(base); got.Status != http.StatusNotFound {

@@ -90,7 +90,11 @@ func TestPendingChangeHeldUntilApproved(t *testing.T) {
 		t.Error("the edit form does not start from the waiting change")
 	}
 
-	// The queue shows the diff; a member cannot approve.
+	// The overview counts it; the queue shows the diff; a member cannot
+	// approve.
+	if ov := e.admin.get("/admin"); !strings.Contains(ov.Body, `data-testid="pending-changes-count">1<`) {
+		t.Error("the overview does not count the waiting change")
+	}
 	queue := e.admin.get("/admin/changes")
 	row := lcRow(queue.Body, `data-testid="change-row" data-client-id="`+app.ClientID+`"`)
 	if row == "" {

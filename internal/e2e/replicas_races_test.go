@@ -127,3 +127,44 @@ func newJar() http.CookieJar {
 	jar, _ := cookiejar.New(nil)
 	return jar
 }
+
+// TestReplicasShareSignInDelays: behind a round-robin balancer the
+// per-username failure delays are one budget for all replicas: wrong
+// passwords alternating between A and B, and a wrong current password on
+// B's /profile/password, add up; the 6th attempt waits on both replicas.
+func TestReplicasShareSignInDelays(t *testing.T) {
+	if storetest.PostgresURL() == "" {
+		t.Skip(storetest.EnvVar + " is not set: the replica tests need PostgreSQL")
+	}
+	if onPostgres() {
+		t.Skip("runs once, in the first pass of make test")
+	}
+	t.Parallel()
+	dbURL := storetest.NewPostgres(t)
+	const pw = "correct horse battery"
+	mustSucceed(t, oauthdesk(t, cliRun{stdin: pw + "\n"}, "user", "add", "alice", "--role", "member", "--password-stdin", "--db", dbURL))
+	a := startReplica(t, "A", dbURL, "")
+	b := startReplica(t, "B", dbURL, a.URL)
+	onA, onB := agentAt(t, a.URL, newJar()), agentAt(t, b.URL, newJar())
+
+	// alice herself, signed in on B, mistypes her current password once.
+	alice := agentAt(t, b.URL, newJar())
+	alice.signIn("alice", pw)
+	r := alice.postForm("/profile/password", url.Values{"_csrf": {alice.csrf("/profile/password")},
+		"current_password": {"not my password"}, "new_password": {"a brand new password"}})
+	if r.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("wrong current password on B: %d, want 422", r.Status)
+	}
+	// Then four wrong sign-ins, alternating replicas: five failures in all.
+	for i, ag := range []*agent{onA, onB, onA, onB} {
+		if r := ag.postSignIn("alice", "guess"); r.Status != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: %d, want 401", i+1, r.Status)
+		}
+	}
+	for name, ag := range map[string]*agent{"A": onA, "B": onB} {
+		r := ag.postSignIn("alice", pw) // even the right password waits
+		if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+			t.Errorf("6th attempt on %s: %d (Retry-After %q), want 429 after five failures spread over both replicas", name, r.Status, r.Header.Get("Retry-After"))
+		}
+	}
+}

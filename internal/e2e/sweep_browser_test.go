@@ -27,6 +27,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/connector"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/federation"
@@ -175,6 +176,22 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 		u.signIn(n, n+"'s long password")
 		lbTokenPair(t, ts, u, f.app, f.app.Secret, "vso.work")
 	}
+	// Bob's change of his app waits for review (the approval queue's diff).
+	if err := ts.App.Admin.SetRegistrationPolicy(ctx, domain.PolicyApproval); err != nil {
+		t.Fatal(err)
+	}
+	bobUser, err := ts.App.Admin.User(ctx, f.bobID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.NewChangeReview(ts.App.Admin, ts.App.DB).EditOwnApp(ctx, bobUser, f.bobApp.ClientID, domain.Registration{
+		Name: "Bob's Board Pro", Company: "Bob & Co.", AppURL: "https://bob.example", CallbackURL: "https://bob.example/a-much-longer/oauth-callback",
+		Scopes: []string{"vso.work", "vso.code"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.App.Admin.SetRegistrationPolicy(ctx, domain.PolicyMembers); err != nil {
+		t.Fatal(err)
+	}
 	// A directory connector (never reached: the pages only list it).
 	if _, err := ts.App.Federation.AddConnector(ctx, federation.NewConnector{Name: "corp", Secret: "bind-password",
 		Config: connector.Config{Type: domain.ConnectorLDAP, URL: "ldaps://127.0.0.1:1", BindDN: "cn=svc,dc=example,dc=com",
@@ -287,6 +304,8 @@ func (f *sweepFixture) sweepRoutes() map[string]func(role domain.Role) (string, 
 		"/profile/apps/:client_id/delete":                   own("/delete"),
 		"/admin/apps/:client_id/edit":                       admin(app + "/edit"),
 		"/admin/apps/:client_id/reject":                     admin(app + "/reject"),
+		"/admin/changes":                                    admin("/admin/changes"),
+		"/admin/apps/:client_id/change/reject":              admin("/admin/apps/" + f.bobApp.ClientID + "/change/reject"),
 		"/admin/users/:id/disable":                          admin("/admin/users/" + f.bobID + "/disable"),
 		"/admin/users/:id/reset-password":                   admin("/admin/users/" + f.bobID + "/reset-password"),
 		"/admin/users/:id/delete":                           admin("/admin/users/" + f.bobID + "/delete"),

@@ -4,8 +4,10 @@
 // unauthenticated requests can grow memory without bound.
 //
 // Keys are chosen by the caller: a client address (the TCP peer unless a
-// trusted proxy forwarded it), or a username together with an address.
-// State is per process; several replicas each keep their own.
+// trusted proxy forwarded it; AddrKey: an IPv6 client's /64), or a
+// username together with an address. Keyed and Failures keep state per
+// process; SharedFailures (shared.go) keeps the failure counts in the
+// database that several replicas share.
 package limit
 
 import (
@@ -172,16 +174,24 @@ func (f *Failures) Fail(key string) time.Duration {
 	}
 	st.count++
 	st.last = now
-	if st.count < f.Free {
+	d := growWait(st.count, f.Free, f.Base, f.Max)
+	if d > 0 {
+		st.until = now.Add(d)
+	}
+	return d
+}
+
+// growWait is the wait after count failures: 0 below free, base at
+// free, doubling with each further failure, at most max.
+func growWait(count, free int, base, max time.Duration) time.Duration {
+	if count < free {
 		return 0
 	}
-	d := f.Base
-	for i := f.Free; i < st.count && d < f.Max; i++ {
+	d := base
+	for i := free; i < count && d < max; i++ {
 		d *= 2
 	}
-	d = min(d, f.Max)
-	st.until = now.Add(d)
-	return d
+	return min(d, max)
 }
 
 // Reset forgets key (after a success).

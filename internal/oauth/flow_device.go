@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/secret"
 )
@@ -190,6 +191,10 @@ func (s *Service) DecideDevice(ctx context.Context, userID, userCode string, acc
 		}
 		if !won {
 			return errUserCode
+		}
+		if !accept {
+			return s.record(ctx, now, audit.ActionConsentDeny, audit.TargetApp, dc.ClientID,
+				map[string]any{"user_id": userID, "scopes": dc.Scopes, "flow": "device"})
 		}
 		return nil
 	})

@@ -31,6 +31,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/federation"
 	"github.com/oauthdesk/oauthdesk/internal/jobs"
 	"github.com/oauthdesk/oauthdesk/internal/keyseal"
+	"github.com/oauthdesk/oauthdesk/internal/limit"
 	"github.com/oauthdesk/oauthdesk/internal/metrics"
 	"github.com/oauthdesk/oauthdesk/internal/oauth"
 	"github.com/oauthdesk/oauthdesk/internal/pat"
@@ -326,7 +327,13 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	syncFailures := metrics.NewDirectorySyncFailures()
 	fed.SyncFailures = func(name string) { syncFailures.WithLabelValues(name).Inc() }
 	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiryTimes, cfg.Thresholds, cfg.Now), syncFailures, metrics.NewPATsCollector(db.PATExpiryCounts, cfg.Now))
-	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), Thresholds: cfg.Thresholds, Metrics: mx, Reports: sched,
+	var signinFailures limit.FailureLimiter // nil: in memory (one SQLite process)
+	if db.Dialect() == "postgres" {
+		// Replicas share the per-username failure delays through the
+		// database (the per-address request limits stay per process).
+		signinFailures = limit.NewSharedFailures(db, cfg.Now)
+	}
+	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), SignInFailures: signinFailures, Thresholds: cfg.Thresholds, Metrics: mx, Reports: sched,
 		Ready: cachedProbe(db.ProbeWrite, time.Second), MetricsToken: cfg.MetricsToken, MetricsNeedToken: cfg.MetricsNeedToken,
 		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute,
 		PATs: pats, PATUsage: usage, Federation: fed, Activity: admin.NewActivity(db), Attention: admin.NewAttention(db, cfg.Now),
@@ -476,6 +483,11 @@ func (a *App) RunJobs(ctx context.Context) {
 				a.cfg.Log.Error("prune invalidations", "err", err)
 			} else if n > 0 {
 				a.cfg.Log.Info("pruned invalidations", "rows", n)
+			}
+			if n, err := a.DB.PruneDeviceCodes(ctx, a.cfg.Now().Add(-time.Hour)); err != nil {
+				a.cfg.Log.Error("prune device codes", "err", err)
+			} else if n > 0 {
+				a.cfg.Log.Info("pruned device codes", "rows", n)
 			}
 		}
 	}

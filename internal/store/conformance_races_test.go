@@ -13,6 +13,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/limit"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
 )
 
@@ -236,4 +237,59 @@ func mkRefreshWith(t testing.TB, ctx context.Context, db *DB, z domain.Authoriza
 		t.Fatalf("create refresh token: %v", err)
 	}
 	return rt
+}
+
+// testSignInFailuresShared: failures recorded through two handles (two
+// replicas) count against one budget; concurrent failures each count; a
+// success resets the key everywhere; expired rows are pruned.
+func testSignInFailuresShared(t *testing.T, newDB func(testing.TB) *DB) {
+	db := newDB(t)
+	ctx := t.Context()
+	now := now0
+	clock := func() time.Time { return now }
+	replicas := []*limit.SharedFailures{limit.NewSharedFailures(db, clock), limit.NewSharedFailures(second(t, db), clock)}
+	key := "mallory\x00198.51.100.7"
+	var wg sync.WaitGroup
+	for i := range 4 { // four at once, on both replicas
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := replicas[i%2].Fail(ctx, key); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, r := range replicas {
+		if w, err := r.Wait(ctx, key); err != nil || w != 0 {
+			t.Fatalf("replica %d after 4 failures: wait %v %v, want 0", i, w, err)
+		}
+	}
+	if w, err := replicas[1].Fail(ctx, key); err != nil || w != 10*time.Second {
+		t.Fatalf("5th failure: wait %v %v, want 10s", w, err)
+	}
+	for i, r := range replicas {
+		if w, err := r.Wait(ctx, key); err != nil || w != 10*time.Second {
+			t.Errorf("replica %d after the 5th failure: wait %v %v, want 10s", i, w, err)
+		}
+	}
+	if w, _ := replicas[0].Wait(ctx, "other\x00198.51.100.7"); w != 0 {
+		t.Errorf("another key waits %v", w)
+	}
+	if err := replicas[0].Reset(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if w, _ := replicas[1].Wait(ctx, key); w != 0 {
+		t.Errorf("after a success on the other replica: wait %v, want 0", w)
+	}
+	if _, err := replicas[0].Fail(ctx, "old"); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(20 * time.Minute)
+	if _, err := replicas[1].Fail(ctx, "new"); err != nil { // prunes what expired
+		t.Fatal(err)
+	}
+	if n := count(t, db, "signin_failures"); n != 1 {
+		t.Errorf("%d rows after the window passed, want 1 (the new key)", n)
+	}
 }

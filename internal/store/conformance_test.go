@@ -28,6 +28,7 @@ var suite = []struct {
 	{"ListAppsKeysetPagination", testListAppsKeysetPagination},
 	{"ListAppsSearch", testListAppsSearch},
 	{"ListAppsDenseFilters", testListAppsDenseFilters},
+	{"ListAppsExpiryWindow", testListAppsExpiryWindow},
 	{"ListAppsOrders", testListAppsOrders},
 	{"MarkUsedHasOneWinner", testMarkUsedHasOneWinner},
 	{"RevokeAuthorization", testRevokeAuthorization},
@@ -45,6 +46,7 @@ var suite = []struct {
 	{"LastAdminRace", testLastAdminRace},
 	{"LastOwnerRace", testLastOwnerRace},
 	{"ForkSiblingsOneRotates", testForkSiblingsOneRotates},
+	{"SignInFailuresShared", testSignInFailuresShared},
 }
 
 // RunTests runs the conformance suite against the databases newDB returns

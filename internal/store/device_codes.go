@@ -79,3 +79,11 @@ func (db *DB) MarkDeviceCodeUsed(ctx context.Context, id string) (bool, error) {
 func (db *DB) TouchDeviceCodePoll(ctx context.Context, id string, at time.Time) error {
 	return translate(db.wr(ctx).Model(&deviceCodeRow{}).Where("id = ?", id).Update("polled_at", utc(at)).Error, "device code")
 }
+
+// PruneDeviceCodes deletes device codes that expired before before (RFC
+// 8628 codes live 10 minutes; the rows would otherwise pile up, one per
+// device authorization request) and returns how many.
+func (db *DB) PruneDeviceCodes(ctx context.Context, before time.Time) (int64, error) {
+	res := db.wr(ctx).Where("expires_at < ?", utc(before)).Delete(&deviceCodeRow{})
+	return res.RowsAffected, translate(res.Error, "device codes")
+}

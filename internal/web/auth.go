@@ -44,13 +44,17 @@ func (s *Server) signin(c echo.Context) error {
 	ret := safeReturn(c.FormValue("return_to"))
 	ip := clientIP(c)
 	key := signinKey(username, ip)
-	if wait := s.signinFails.Wait(key); wait > 0 {
+	if wait, err := s.signinFails.Wait(ctx, key); err != nil {
+		return err
+	} else if wait > 0 {
 		return s.signinTooMany(c, wait)
 	}
 	ctx = audit.WithActor(ctx, audit.Actor{Name: "anonymous", RemoteAddr: ip})
 	u, err := s.admin.Authenticate(ctx, username, password)
 	if apperr.Is(err, apperr.Unauthorized) {
-		s.signinFails.Fail(key)
+		if _, ferr := s.signinFails.Fail(ctx, key); ferr != nil {
+			return ferr
+		}
 		return s.signinPage(c, http.StatusUnauthorized, views.SignInPage{Username: username, ReturnTo: ret, Error: apperr.ErrorMessage(err)})
 	}
 	if apperr.Is(err, apperr.Forbidden) { // local passwords are for administrators only
@@ -59,7 +63,9 @@ func (s *Server) signin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.signinFails.Reset(key)
+	if err := s.signinFails.Reset(ctx, key); err != nil {
+		return err
+	}
 	// A new session token and a new CSRF token for the signed-in session.
 	return s.startSession(c, u, ret)
 }

@@ -167,14 +167,18 @@ func (s *Server) directorySignin(c echo.Context, name string) error {
 	username, password := c.FormValue("username"), c.FormValue("password")
 	ret := safeReturn(c.FormValue("return_to"))
 	key := signinKey(name+"/"+username, clientIP(c))
-	if wait := s.signinFails.Wait(key); wait > 0 {
+	if wait, err := s.signinFails.Wait(ctx, key); err != nil {
+		return err
+	} else if wait > 0 {
 		return s.signinTooMany(c, wait)
 	}
 	actx := audit.WithActor(ctx, audit.Actor{Name: "anonymous", RemoteAddr: clientIP(c)})
 	u, err := s.cfg.Federation.PasswordLogin(actx, name, username, password)
 	if err != nil {
 		if apperr.Is(err, apperr.Unauthorized) {
-			s.signinFails.Fail(key)
+			if _, ferr := s.signinFails.Fail(ctx, key); ferr != nil {
+				return ferr
+			}
 		}
 		if apperr.Is(err, apperr.NotFound) {
 			err = apperr.Errorf(apperr.Unauthorized, "There is no directory called %q.", name)
@@ -186,7 +190,9 @@ func (s *Server) directorySignin(c echo.Context, name string) error {
 		}
 		return err
 	}
-	s.signinFails.Reset(key)
+	if err := s.signinFails.Reset(ctx, key); err != nil {
+		return err
+	}
 	return s.startSession(c, u, ret)
 }
 

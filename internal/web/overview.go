@@ -29,6 +29,12 @@ func (s *Server) overview(c echo.Context) error {
 	p := views.OverviewPage{Nav: s.nav(c, "overview"), WarnDays: s.cfg.Thresholds.Days(), PendingApps: counts.PendingApps,
 		CanReview: u.Role == domain.RoleAdmin,
 		Flash:     s.sessions.PopString(c.Request().Context(), sessFlash)}
+	p.PendingChanges = -1
+	if s.cfg.Changes != nil {
+		if p.PendingChanges, err = s.cfg.Changes.CountWaiting(c.Request().Context()); err != nil {
+			return err
+		}
+	}
 	if counts.PendingApps > 0 {
 		queue, err := s.admin.ListApps(c.Request().Context(), domain.AppFilter{Status: domain.AppPending, Limit: 10})
 		if err != nil {

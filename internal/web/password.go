@@ -30,12 +30,17 @@ func (s *Server) passwordForm(c echo.Context) error {
 func (s *Server) passwordChange(c echo.Context) error {
 	u, _ := currentUser(c)
 	key := signinKey(u.Username, clientIP(c))
-	if wait := s.signinFails.Wait(key); wait > 0 {
+	ctx := c.Request().Context()
+	if wait, err := s.signinFails.Wait(ctx, key); err != nil {
+		return err
+	} else if wait > 0 {
 		return s.passwordTooMany(c, wait)
 	}
-	err := s.admin.ChangePassword(c.Request().Context(), u.ID, c.FormValue("current_password"), c.FormValue("new_password"))
+	err := s.admin.ChangePassword(ctx, u.ID, c.FormValue("current_password"), c.FormValue("new_password"))
 	if admin.WrongCurrentPassword(err) {
-		s.signinFails.Fail(key)
+		if _, ferr := s.signinFails.Fail(ctx, key); ferr != nil {
+			return ferr
+		}
 	}
 	if apperr.Is(err, apperr.Invalid) {
 		return render(c, http.StatusUnprocessableEntity, views.Password(views.PasswordPage{Nav: s.nav(c, "password"),
@@ -44,10 +49,11 @@ func (s *Server) passwordChange(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.signinFails.Reset(key)
+	if err := s.signinFails.Reset(ctx, key); err != nil {
+		return err
+	}
 	// This session goes on (under a new token) with the user's new
 	// revision; every other session of the user ends.
-	ctx := c.Request().Context()
 	if err := s.sessions.RenewToken(ctx); err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ type AppChanges interface {
 	Approve(ctx context.Context, clientID string) (admin.AppEdit, error)
 	Reject(ctx context.Context, clientID, reason string) (domain.App, error)
 	Withdraw(ctx context.Context, clientID string) error
+	CountWaiting(ctx context.Context) (int64, error)
 }
 
 // fieldLabels names the reviewed fields in the diff.

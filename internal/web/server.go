@@ -129,6 +129,11 @@ type Config struct {
 	// APIs); PATUsage batches their last uses.
 	PATs     PATs
 	PATUsage PATUsage
+	// SignInFailures counts failed sign-ins and wrong current passwords
+	// per username and address (signinKey); nil: in memory, per process
+	// (limit.Failures). The server passes limit.SharedFailures on
+	// PostgreSQL so that replicas share one budget.
+	SignInFailures limit.FailureLimiter
 }
 
 // csrfCookie holds the CSRF token (Echo's double-submit cookie).
@@ -159,10 +164,10 @@ type Server struct {
 	log         *slog.Logger
 	now         func() time.Time
 	echo        *echo.Echo
-	signinAddr  *limit.Keyed    // POST /signin per address; nil: off
-	signinFails *limit.Failures // failed sign-ins per username and address
-	tokenAddr   *limit.Keyed    // POST /oauth2/token per address; nil: off
-	pats        PATs            // nil: personal access tokens are off
+	signinAddr  *limit.Keyed         // POST /signin per address; nil: off
+	signinFails limit.FailureLimiter // failed sign-ins per username and address
+	tokenAddr   *limit.Keyed         // POST /oauth2/token per address; nil: off
+	pats        PATs                 // nil: personal access tokens are off
 	patUsage    PATUsage
 	// browserChain is the middleware of browser pages (session, CSRF,
 	// signed-in user), also run by the APIs a dashboard session may call.
@@ -187,7 +192,10 @@ func New(cfg Config, o OAuth, a Admin, cat *scope.Catalog, log *slog.Logger, now
 		cfg.Thresholds = domain.DefaultThresholds
 	}
 	s := &Server{cfg: cfg, oauth: o, admin: a, scopes: cat, sessions: sm, log: log, now: now,
-		signinFails: limit.NewFailures(now), pats: cfg.PATs, patUsage: cfg.PATUsage}
+		signinFails: cfg.SignInFailures, pats: cfg.PATs, patUsage: cfg.PATUsage}
+	if s.signinFails == nil {
+		s.signinFails = limit.LocalFailures{F: limit.NewFailures(now)}
+	}
 	s.oidc, _ = o.(OIDC)
 	if n := cfg.SignInPerMinute; n >= 0 {
 		s.signinAddr = limit.NewKeyed(cmp.Or(n, 20), time.Minute, now)

@@ -39,6 +39,7 @@ var suite = []struct {
 	{"JobLockOneHolder", testJobLockOneHolder},
 	{"ScopeUsageAccumulates", testScopeUsageAccumulates},
 	{"SettingsUpsert", testSettingsUpsert},
+	{"PendingChangesAndInvitations", testPendingChangesAndInvitations},
 	{"RetireSecretOnce", testRetireSecretOnce},
 	{"ConcurrentConsentOnePair", testConcurrentConsentOnePair},
 	{"Seed", testSeed},

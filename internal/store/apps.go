@@ -300,13 +300,15 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 	where := ` WHERE 1=1`
 	var args []any
 	// A membership filter (owner, secret expiry window, search words) has
-	// two forms taking the same arguments: IN, which drives from the
+	// two forms taking the same arguments (but for the expiry window on
+	// PostgreSQL): IN, which drives from the
 	// filter's own index (the few matches, sorted after), and EXISTS, a
 	// probe per row of the order's index walk (stopped by the LIMIT when
 	// matches are dense). The count uses IN (it stops at AppCountCap);
 	// the page uses IN when the count is under the cap, EXISTS otherwise.
 	// walk is where with the EXISTS forms.
 	walk := where
+	var wargs []any // walk's arguments (args are where's)
 	member := func(in, exists string) {
 		where += ` AND ` + in
 		walk += ` AND ` + exists
@@ -314,6 +316,10 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 	both := func(cond string) {
 		where += cond
 		walk += cond
+	}
+	add := func(v ...any) {
+		args = append(args, v...)
+		wargs = append(wargs, v...)
 	}
 	if ord.where != "" {
 		both(` AND ` + ord.where)
@@ -323,12 +329,12 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 	}
 	if f.Status != "" {
 		both(` AND a.status = ?`)
-		args = append(args, f.Status)
+		add(f.Status)
 	}
 	if f.OwnerID != "" {
 		member(`a.client_id IN (SELECT o.client_id FROM app_owners o WHERE o.user_id = ?)`,
 			`EXISTS (SELECT 1 FROM app_owners o WHERE o.client_id = a.client_id AND o.user_id = ?)`)
-		args = append(args, f.OwnerID)
+		add(f.OwnerID)
 	}
 	if !f.SecretExpiresBefore.IsZero() {
 		// IN over a range of client_secrets_expiry (expires_at, client_id):
@@ -337,37 +343,52 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 		// The EXISTS form only for a window open at the start (expired):
 		// a walk by expiry then begins inside it; a later window (expiring)
 		// would first probe every secret that expired before it.
-		in := `a.client_id IN (SELECT x.client_id FROM client_secrets x WHERE x.retired_at IS NULL AND x.expires_at <= ? AND x.expires_at > ?)`
-		exists := in
-		if f.SecretExpiresAfter.Unix() <= 0 {
-			exists = `EXISTS (SELECT 1 FROM client_secrets x WHERE x.client_id = a.client_id AND x.retired_at IS NULL AND x.expires_at <= ? AND x.expires_at > ?)`
+		window := `SELECT x.client_id FROM client_secrets x WHERE x.retired_at IS NULL AND x.expires_at <= ? AND x.expires_at > ?`
+		before, after := utc(f.SecretExpiresBefore), utc(f.SecretExpiresAfter)
+		switch {
+		case f.SecretExpiresAfter.Unix() <= 0:
+			member(`a.client_id IN (`+window+`)`,
+				`EXISTS (SELECT 1 FROM client_secrets x WHERE x.client_id = a.client_id AND x.retired_at IS NULL AND x.expires_at <= ? AND x.expires_at > ?)`)
+			add(before, after)
+		case ord.from == appSecretSelect && db.fl.windowWalk:
+			// A later window, listed by the primary secret (s): the
+			// count drives from the window (evaluated once), the page
+			// walks the order's index testing each primary against the
+			// window and the few other secrets in it (a hashed set), so
+			// neither joins an app per secret that expired before the
+			// window (PostgreSQL otherwise probes them all).
+			member(`s.client_id = ANY (ARRAY(`+window+`))`,
+				`((s.expires_at <= ? AND s.expires_at > ?) OR s.client_id IN (`+window+` AND x.slot <> 'primary'))`)
+			args = append(args, before, after)
+			wargs = append(wargs, before, after, before, after)
+		default:
+			member(`a.client_id IN (`+window+`)`, `a.client_id IN (`+window+`)`)
+			add(before, after)
 		}
-		member(in, exists)
-		args = append(args, utc(f.SecretExpiresBefore), utc(f.SecretExpiresAfter))
 	}
 	if s := strings.TrimSpace(f.Query); s != "" && db.fl.name == "sqlite" && clientIDPrefixRE.MatchString(s) {
 		// A client id (or its first 8+ characters): a range of the
 		// primary key, not a walk of every name.
 		p := strings.ToLower(s)
 		both(` AND a.client_id >= ? AND a.client_id < ?`)
-		args = append(args, p, p+"\xff")
+		add(p, p+"\xff")
 	} else if cond, existsCond, cargs := searchClause(s); cond != "" && clientIDPrefixRE.MatchString(s) {
 		// A client id's start on PostgreSQL: one range of the terms.
 		p := clientIDTerm(s)
 		member(`a.client_id IN (SELECT t.client_id FROM app_search_terms t WHERE t.term >= ? AND t.term < ?)`,
 			`EXISTS (SELECT 1 FROM app_search_terms t WHERE t.client_id = a.client_id AND t.term >= ? AND t.term < ?)`)
-		args = append(args, p, prefixEnd(p))
+		add(p, prefixEnd(p))
 	} else if cond != "" {
 		// Words: each must start a word of the name or company (or the
 		// client id), one index range of app_search_terms per word.
 		member(cond, existsCond)
-		args = append(args, cargs...)
+		add(cargs...)
 	} else if s != "" {
 		// Only punctuation: a substring match (a walk, but a rare query).
 		like := "%" + escapeLike(s) + "%"
 		l := db.fl.like
 		both(` AND (a.name ` + l + ` ? ESCAPE '\' OR a.company ` + l + ` ? ESCAPE '\' OR a.client_id ` + l + ` ? ESCAPE '\')`)
-		args = append(args, like, like, escapeLike(strings.ToLower(s))+"%")
+		add(like, like, escapeLike(strings.ToLower(s))+"%")
 	}
 	countFrom := `FROM apps a`
 	if ord.from == appSecretSelect {
@@ -381,7 +402,7 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 	}
 
 	if total > domain.AppCountCap {
-		where = walk
+		where, args = walk, wargs
 	}
 	q := ord.from + where
 	key, ph := ord.key, "?"
@@ -416,8 +437,11 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 		if !up {
 			cmp = "<"
 		}
-		q += ` AND (` + key + ` ` + cmp + ` ` + ph + ` OR (` + key + ` = ` + ph + ` AND ` + idCol + ` ` + cmp + ` ?))`
-		args = append(args, arg, arg, id)
+		// The first condition is implied by the second; it is there for
+		// the planner: PostgreSQL cannot start an index range at an OR,
+		// and without it walks (and filters) every row before the cursor.
+		q += ` AND ` + key + ` ` + cmp + `= ` + ph + ` AND (` + key + ` ` + cmp + ` ` + ph + ` OR (` + key + ` = ` + ph + ` AND ` + idCol + ` ` + cmp + ` ?))`
+		args = append(args, arg, arg, arg, id)
 	}
 	dir := ""
 	if !up {
@@ -570,8 +594,10 @@ FROM client_secrets s JOIN apps a ON a.client_id = s.client_id JOIN users u ON u
 WHERE s.retired_at IS NULL AND a.deleted_at IS NULL`
 		var args []any
 		if !first { // keyset on the index's own order (expires_at, client_id, slot): unique among active secrets
-			q += ` AND (s.expires_at > ? OR (s.expires_at = ? AND (s.client_id > ? OR (s.client_id = ? AND s.slot > ?))))`
-			args = append(args, utc(afterAt), utc(afterAt), afterID, afterID, afterSlot)
+			// (The leading >= only lets PostgreSQL start the index range
+			// there instead of filtering every row before it.)
+			q += ` AND s.expires_at >= ? AND (s.expires_at > ? OR (s.expires_at = ? AND (s.client_id > ? OR (s.client_id = ? AND s.slot > ?))))`
+			args = append(args, utc(afterAt), utc(afterAt), utc(afterAt), afterID, afterID, afterSlot)
 		}
 		if !until.IsZero() {
 			q += ` AND s.expires_at <= ?`

@@ -232,8 +232,9 @@ FROM authorizations z JOIN users u ON u.id = z.user_id JOIN apps a ON a.client_i
 			q += ` AND z.revoked_at IS NOT NULL`
 		}
 		if id != "" {
-			q += ` AND (z.granted_at < ? OR (z.granted_at = ? AND z.id < ?))`
-			args = append(args, utc(at), utc(at), id)
+			// The leading <= only gives PostgreSQL an index range start.
+			q += ` AND z.granted_at <= ? AND (z.granted_at < ? OR (z.granted_at = ? AND z.id < ?))`
+			args = append(args, utc(at), utc(at), utc(at), id)
 		}
 		q += ` ORDER BY z.granted_at DESC, z.id DESC LIMIT ?`
 		args = append(args, limit+1-len(out))

@@ -4,14 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"sync"
+	"time"
 
 	"gorm.io/gorm"
 )
 
 // MaxBatch is the most BatchTx calls that share one transaction.
 const MaxBatch = 64
+
+// maxBatchAttempts bounds how often a BatchTx call runs that the database
+// aborted as a deadlock victim or serialization failure (PostgreSQL).
+const maxBatchAttempts = 10
 
 // ErrClosed is returned by BatchTx once the database is closed.
 var ErrClosed = errors.New("store: database closed")
@@ -47,7 +53,7 @@ type batchReq struct {
 // the other. On PostgreSQL several batches commit in parallel (row locks
 // order calls that touch the same rows, as with two replicas); a call
 // aborted as a deadlock victim or serialization failure runs again, up to
-// maxTxAttempts times. ctx is not used to cancel a started batch (the others in it
+// maxBatchAttempts times. ctx is not used to cancel a started batch (the others in it
 // would lose their work); a call whose ctx ended before its turn is
 // skipped with ctx.Err(). Errors: fn's, the commit's, ErrClosed.
 func (db *DB) BatchTx(ctx context.Context, fn func(ctx context.Context) error) error {
@@ -152,10 +158,15 @@ func (db *DB) commitLoop() {
 // answered at once.
 func (db *DB) runBatch(batch []*batchReq) {
 	for attempt := 1; ; attempt++ {
+		if attempt > 1 {
+			// A little jitter, so that the batches that deadlocked do
+			// not meet again in the same order.
+			time.Sleep(time.Duration(rand.Int64N(int64(attempt) * int64(time.Millisecond))))
+		}
 		errs := db.runBatchOnce(batch)
 		again := batch[:0:0]
 		for i, r := range batch {
-			if errs[i] != nil && attempt < maxTxAttempts && db.fl.retryable(errs[i]) {
+			if errs[i] != nil && attempt < maxBatchAttempts && db.fl.retryable(errs[i]) {
 				again = append(again, r)
 				continue
 			}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
@@ -79,5 +82,90 @@ func testListAppsDenseFilters(t *testing.T, newDB func(testing.TB) *DB) {
 		if total != c.total || fmt.Sprint(names) != fmt.Sprint(c.names) {
 			t.Errorf("%s: total %d, names %q; want %d, %q", c.name, total, names, c.total, c.names)
 		}
+	}
+}
+
+// testListAppsExpiryWindow: the secret-expiry windows (the dashboard's
+// expiring and critical states) list, by the primary secret's expiry,
+// every app with an active secret in the window — its primary or its
+// alternative — through every page, whether the matches are over the
+// count cap (the order's walk) or few (driven from the window).
+func testListAppsExpiryWindow(t *testing.T, newDB func(testing.TB) *DB) {
+	ctx := t.Context()
+	db := newDB(t)
+	u := mkUser(t, ctx, db, "window")
+	app := func(name string, primary time.Time, alt *time.Time) domain.App {
+		a := newApp(u, name, "Window Co")
+		a.Secrets[0].ExpiresAt = primary
+		if alt != nil {
+			a.Secrets = append(a.Secrets, domain.Secret{ID: uuid.NewString(), ClientID: a.ClientID, Slot: domain.SlotAlternative,
+				Hash: []byte("alt-" + a.ClientID), CreatedAt: now0, ExpiresAt: *alt})
+		}
+		return a
+	}
+	from, to := now0.AddDate(0, 0, 1), now0.AddDate(0, 0, 60)
+	inside := now0.AddDate(0, 0, 20)
+	n := domain.AppCountCap + 30
+	var wantDense []string
+	err := db.WriteTx(ctx, func(ctx context.Context) error {
+		var apps []domain.App
+		for i := range 40 {
+			apps = append(apps, app(fmt.Sprintf("Early %02d", i), now0.Add(time.Duration(i+1)*time.Minute), nil))
+			apps = append(apps, app(fmt.Sprintf("Late %02d", i), now0.AddDate(1, 0, 0).Add(time.Duration(i)*time.Minute), nil))
+		}
+		apps = append(apps, app("Alt early", now0.Add(5*time.Hour), &inside), app("Alt late", now0.AddDate(2, 0, 0), &inside))
+		wantDense = append(wantDense, "Alt early")
+		for i := range n {
+			name := fmt.Sprintf("Win %04d", i)
+			apps = append(apps, app(name, from.Add(time.Duration(i+1)*time.Minute), nil))
+			wantDense = append(wantDense, name)
+		}
+		wantDense = append(wantDense, "Alt late")
+		for _, a := range apps {
+			if err := db.CreateApp(ctx, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := func(f domain.AppFilter) ([]string, int64) {
+		t.Helper()
+		var names []string
+		var total int64
+		for range 100 {
+			p, err := db.ListApps(ctx, f)
+			if err != nil {
+				t.Fatalf("%+v: %v", f, err)
+			}
+			total = p.Total
+			for _, a := range p.Apps {
+				names = append(names, a.Name)
+			}
+			if p.Next == "" {
+				break
+			}
+			f.After = p.Next
+		}
+		return names, total
+	}
+	names, total := list(domain.AppFilter{SecretExpiresAfter: from, SecretExpiresBefore: to, Sort: domain.AppSortExpiry, Limit: 200})
+	if total != domain.AppCountCap+1 || fmt.Sprint(names) != fmt.Sprint(wantDense) {
+		t.Errorf("dense window: total %d, %d names (first %q, last %q); want %d and %d names from %q to %q",
+			total, len(names), names[:min(3, len(names))], names[max(0, len(names)-3):], domain.AppCountCap+1, len(wantDense), wantDense[:3], wantDense[len(wantDense)-3:])
+	}
+	var wantLate []string
+	for i := range 40 {
+		wantLate = append(wantLate, fmt.Sprintf("Late %02d", i))
+	}
+	names, total = list(domain.AppFilter{SecretExpiresAfter: now0.AddDate(0, 11, 0), SecretExpiresBefore: now0.AddDate(1, 1, 0), Sort: domain.AppSortExpiry, Limit: 7})
+	if total != 40 || fmt.Sprint(names) != fmt.Sprint(wantLate) {
+		t.Errorf("sparse window: total %d, names %q; want 40, %q", total, names, wantLate)
+	}
+	names, total = list(domain.AppFilter{SecretExpiresAfter: now0.AddDate(0, 0, 19), SecretExpiresBefore: now0.AddDate(0, 0, 21), Sort: domain.AppSortExpiry, Limit: 1})
+	if total != 2 || fmt.Sprint(names) != fmt.Sprint([]string{"Alt early", "Alt late"}) {
+		t.Errorf("alternatives only: total %d, names %q; want the two apps whose alternative expires then", total, names)
 	}
 }

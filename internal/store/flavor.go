@@ -43,6 +43,13 @@ type flavor struct {
 	// the transaction ends (PostgreSQL " FOR UPDATE"); "" on SQLite, whose
 	// write transactions are serialized already.
 	forUpdate string
+	// windowWalk: list apps in a later secret expiry window, ordered by
+	// the primary secret, by walking that order's index with a cheap test
+	// per secret, and count them from the window with ARRAY(…) (an
+	// InitPlan run once). PostgreSQL's planner otherwise walks the order
+	// joining every app that expired before the window; SQLite's drives
+	// from the window's index with IN already.
+	windowWalk bool
 	// retryable reports whether err aborted a transaction that may simply
 	// run again (PostgreSQL: deadlock detected, serialization failure).
 	retryable func(err error) bool
@@ -75,7 +82,8 @@ var postgresFlavor = &flavor{
 	like:         "ILIKE",
 	greatest:     "GREATEST",
 	advisoryLock: "SELECT pg_advisory_xact_lock(?)",
-	committers:   4,
+	committers:   8,
+	windowWalk:   true,
 	forUpdate:    " FOR UPDATE",
 	retryable: func(err error) bool {
 		var pe *pgconn.PgError

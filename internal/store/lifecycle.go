@@ -101,7 +101,8 @@ func (db *DB) ListAuthorizations(ctx context.Context, f domain.AuthorizationFilt
 		if err != nil {
 			return nil, "", apperr.Errorf(apperr.Invalid, "The continuation token is not valid; start from the first page.")
 		}
-		q = q.Where("(z.granted_at < ? OR (z.granted_at = ? AND z.id < ?))", at.UTC(), at.UTC(), id)
+		// The leading <= only gives PostgreSQL an index range start.
+		q = q.Where("z.granted_at <= ? AND (z.granted_at < ? OR (z.granted_at = ? AND z.id < ?))", at.UTC(), at.UTC(), at.UTC(), id)
 	}
 	now := f.Now
 	if now.IsZero() {

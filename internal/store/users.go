@@ -116,8 +116,9 @@ func (db *DB) ListUsers(ctx context.Context, f domain.UserFilter) (domain.UserPa
 			return domain.UserPage{}, err
 		}
 		n, p := db.fl.nocase("u.username"), db.fl.nocase("?")
-		q += ` AND (` + n + ` > ` + p + ` OR (` + n + ` = ` + p + ` AND u.id > ?))`
-		args = append(args, name, name, id)
+		// The leading >= only gives PostgreSQL an index range start.
+		q += ` AND ` + n + ` >= ` + p + ` AND (` + n + ` > ` + p + ` OR (` + n + ` = ` + p + ` AND u.id > ?))`
+		args = append(args, name, name, name, id)
 	}
 	q += ` ORDER BY ` + db.fl.nocase("u.username") + `, u.id LIMIT ?`
 	args = append(args, limit+1)

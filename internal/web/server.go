@@ -401,6 +401,7 @@ func (s *Server) routes() *echo.Echo {
 		adm.POST("/settings/pat-violations/revoke", s.settingsPATViolationsRevoke, manage)
 	}
 	adm.GET("/settings", s.settingsPage)
+	adm.GET("/settings/third-party-oauth", s.settingsPolicyConfirm, manage)
 	adm.POST("/settings/third-party-oauth", s.settingsPolicy, manage)
 	adm.POST("/settings/secret-lifetime", s.settingsLifetime, manage)
 	adm.POST("/settings/app-registration", s.settingsRegistration, manage)

@@ -108,9 +108,17 @@
     initScopeFilter(root);
   }
 
+  // An error summary takes focus, so a screen reader reads it and the
+  // keyboard starts from its links to the fields.
+  function focusErrors() {
+    var summary = document.querySelector("[data-autofocus]");
+    if (summary) summary.focus();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     initMenu();
     init(document);
+    focusErrors();
   });
   // Content that htmx swaps in gets the same behaviour.
   document.addEventListener("htmx:load", function (e) { init(e.target); });

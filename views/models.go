@@ -3,6 +3,8 @@
 // layer (internal/web) builds a view model per page.
 package views
 
+import "sort"
+
 // Nav is what every page's header needs: who is signed in and the CSRF
 // token for the sign-out form.
 type Nav struct {
@@ -206,6 +208,9 @@ type AppForm struct {
 	Error    string
 	Groups   []ScopeGroup
 	Selected map[string]bool
+	// Reviewed is set on an owner's edit of an approved app whose changes
+	// to the reviewed fields wait for an administrator.
+	Reviewed bool
 }
 
 // Field holds one labelled value on the app page.
@@ -675,4 +680,19 @@ type ReportsPage struct {
 	PATs    []PATRow
 	HasPATs bool
 	PATsURL string
+}
+
+// formErrors lists the form's field errors in a stable order, each
+// linking to its field (#field-NAME; the scope picker is #scopes).
+func formErrors(p AppForm) []Link {
+	keys := make([]string, 0, len(p.Errors))
+	for k := range p.Errors {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]Link, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, Link{Label: p.Errors[k], URL: "#field-" + k})
+	}
+	return out
 }

@@ -50,3 +50,18 @@ func TestCheckReaches(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseCheckpointFile: any input is either refused with an error or
+// gives a checkpoint with a JWS, a head and a sequence number ≥ 0; never
+// a panic.
+func FuzzParseCheckpointFile(f *testing.F) {
+	f.Add([]byte(`{"seq":3,"head":"ab","at":"2026-12-06T12:00:00Z","kid":"k","alg":"EdDSA","jws":"a.b.c"}`))
+	f.Add([]byte(`{"seq":-1}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cp, err := ParseCheckpointFile(b)
+		if err == nil && (cp.JWS == "" || cp.Head == "" || cp.Seq < 0) {
+			t.Errorf("accepted %q as %+v", b, cp)
+		}
+	})
+}

@@ -75,7 +75,7 @@ func TestBrowserMemberOwnApp(t *testing.T) {
 	if status := clickAndWait(t, b, `[data-testid="edit-section"] [data-testid="register-submit"]`); status != http.StatusOK {
 		t.Fatalf("after saving: %d", status)
 	}
-	if got := textOf(t, b, `[data-testid="flash"]`); !strings.Contains(got, "callback url") || !strings.Contains(got, "codes issued for the old one no longer work") {
+	if got := textOf(t, b, `[data-testid="flash"]`); !strings.Contains(got, "Saved the new callback URL.") || !strings.Contains(got, "codes issued for the old one no longer work") {
 		t.Errorf("flash after the edit: %q", got)
 	}
 	if got := valueOf(t, b, `[data-testid="edit-section"] input[name="callback_url"]`); got != newCallback {

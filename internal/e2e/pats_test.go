@@ -372,3 +372,39 @@ func TestPATIntrospection(t *testing.T) {
 		t.Errorf("introspection of a revoked PAT: %v", in)
 	}
 }
+
+// The Lifecycle API also answers a dashboard session (the service's own
+// pages call it): GET as is, changes with the CSRF token in X-CSRF-Token.
+func TestPATLifecycleAPISession(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	_, bobA := saSignedIn(t, ts, "bob", domain.RoleMember, saPassword)
+	send := func(method, path, csrf string, body string) response {
+		req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if csrf != "" {
+			req.Header.Set("X-CSRF-Token", csrf)
+		}
+		return bobA.do(req)
+	}
+	create := `{"displayName":"from the page","scope":"vso.profile"}`
+	if r := send(http.MethodPost, "/_apis/tokens/pats", "", create); r.Status != http.StatusForbidden {
+		t.Errorf("POST without the CSRF token: %d %s", r.Status, r.Body)
+	}
+	r := send(http.MethodPost, "/_apis/tokens/pats", bobA.csrf("/profile/tokens"), create)
+	var res map[string]any
+	_ = json.Unmarshal([]byte(r.Body), &res)
+	pt, _ := res["patToken"].(map[string]any)
+	if r.Status != http.StatusOK || pt == nil || pt["token"] == nil {
+		t.Fatalf("POST with the session: %d %s", r.Status, r.Body)
+	}
+	saCall(t, ts, profilePath, pt["token"].(string), http.StatusOK, "", "the token made through the session")
+	r = send(http.MethodGet, "/_apis/tokens/pats", "", "")
+	if r.Status != http.StatusOK || !strings.Contains(r.Body, "from the page") {
+		t.Errorf("GET with the session: %d %s", r.Status, r.Body)
+	}
+	// No session, no header: the Bearer challenge.
+	if st, _ := patCall(t, ts, http.MethodGet, "/_apis/tokens/pats", "", nil); st != http.StatusUnauthorized {
+		t.Errorf("anonymous: %d", st)
+	}
+}

@@ -108,8 +108,8 @@ func (s *Service) Require(p Principal, required string) error {
 // RecordUse notes (in memory, flushed in batches) that p made an allowed
 // call needing required, and which of its granted scopes satisfied it.
 func (s *Service) RecordUse(p Principal, required string) {
-	if p.PATID != "" {
-		return // personal access tokens have no authorization to credit
+	if p.AuthorizationID == "" {
+		return // a personal access token or a dashboard session: no authorization to credit
 	}
 	granted := p.Scopes
 	if p.Ceiling != nil {

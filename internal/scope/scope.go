@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -466,6 +467,24 @@ func (c *Catalog) Holders(id string) []string {
 		}
 	}
 	return out
+}
+
+// catalogNote matches the catalog's notes to its maintainers inside a
+// description ("(docs repeat the write description)", "; docs warn to
+// request/consent with caution", "Docs mark it no longer public.").
+var catalogNote = regexp.MustCompile(`\s*\((?:docs|Docs) .*\)|;\s*(?:docs|Docs) [^.]*|\s*(?:docs|Docs) [^.]*\.`)
+
+// UserDescription is Description without the catalog's notes to its
+// maintainers (what the documentation says about the scope), for the
+// people asked to consent; e.g. "Full access to the REST APIs as the
+// user; docs warn to request/consent with caution." → "Full access to the
+// REST APIs as the user."
+func (s Scope) UserDescription() string {
+	d := strings.TrimSpace(catalogNote.ReplaceAllString(s.Description, ""))
+	if d != "" && !strings.HasSuffix(d, ".") {
+		d += "."
+	}
+	return d
 }
 
 // scopeTokenByte marks the bytes RFC 6749 §3.3 allows in a scope-token:

@@ -486,3 +486,23 @@ func TestHolders(t *testing.T) {
 		t.Errorf("Holders(unknown) = %v", got)
 	}
 }
+
+func TestUserDescription(t *testing.T) {
+	c := Default()
+	for _, sc := range c.All() {
+		d := sc.UserDescription()
+		if d == "" || strings.Contains(strings.ToLower(d), "docs") {
+			t.Errorf("%s: user description %q (from %q)", sc.ID, d, sc.Description)
+		}
+	}
+	for in, want := range map[string]string{
+		"Full access to the REST APIs as the user; docs warn to request/consent with caution.": "Full access to the REST APIs as the user.",
+		"Manage audit streams (docs label the name '(read)').":                                 "Manage audit streams.",
+		"Read service-hook subscriptions. Docs mark it no longer public.":                      "Read service-hook subscriptions.",
+		"Read your profile.": "Read your profile.",
+	} {
+		if got := (Scope{Description: in}).UserDescription(); got != want {
+			t.Errorf("UserDescription(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

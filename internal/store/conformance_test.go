@@ -40,6 +40,7 @@ var suite = []struct {
 	{"JobLockOneHolder", testJobLockOneHolder},
 	{"ScopeUsageAccumulates", testScopeUsageAccumulates},
 	{"SettingsUpsert", testSettingsUpsert},
+	{"PendingChangesAndInvitations", testPendingChangesAndInvitations},
 	{"RetireSecretOnce", testRetireSecretOnce},
 	{"ConcurrentConsentOnePair", testConcurrentConsentOnePair},
 	{"Seed", testSeed},

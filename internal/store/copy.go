@@ -13,14 +13,14 @@ import (
 
 // copyOrder lists the tables migrate-db copies, parents before children
 // (foreign keys). Tables a later migration adds and this list does not
-// name are copied after these, in name order. Leases (job_locks) are
-// transient and not copied.
+// name are copied after these, in name order. Leases (job_locks) and
+// failed sign-in counts (signin_failures) are transient and not copied.
 var copyOrder = []string{
 	"users", "apps", "client_secrets", "authorizations", "authorization_codes", "refresh_tokens",
 	"signing_keys", "sessions", "settings", "scope_usage", "invalidations", "audit_events", "report_runs",
 }
 
-var copySkip = map[string]bool{"goose_db_version": true, "job_locks": true}
+var copySkip = map[string]bool{"goose_db_version": true, "job_locks": true, "signin_failures": true}
 
 // CopyProgress is told about each table as it is copied: its name and the
 // number of rows written.

@@ -153,8 +153,15 @@ func (s *Server) secretRetireConfirm(c echo.Context) error {
 	if len(app.Secrets) == 1 {
 		msg += " It is the app's only secret: the app cannot get tokens until a new one is issued."
 	}
-	lines := []string{plural(n, "active authorization still refreshes", "active authorizations still refresh") + " with this secret" +
-		map[bool]string{true: " and will have to authorize again.", false: ": retiring is safe."}[n > 0]}
+	var lines []string
+	switch {
+	case n > 0:
+		lines = append(lines, plural(n, "active authorization still refreshes", "active authorizations still refresh")+" with this secret and will have to authorize again.")
+	case len(app.Secrets) == 1:
+		lines = append(lines, "No active authorization refreshes with this secret, but the app gets no new tokens until it has a new secret.")
+	default:
+		lines = append(lines, "No active authorization refreshes with this secret: the other secret keeps the app working.")
+	}
 	return s.confirm(c, views.ConfirmPage{Title: "Retire the " + slot + " secret of " + app.Name + "?", Message: msg,
 		Impact: lines, Action: c.Request().URL.Path, Button: "Retire secret", Danger: true, Cancel: appBase(c, app.ClientID)})
 }
@@ -208,9 +215,13 @@ func (s *Server) authorizationRevokeConfirm(c echo.Context) error {
 		if err != nil {
 			return err
 		}
+		action, cancel := c.Request().URL.Path, "/admin/apps/"+a.ClientID
+		if c.QueryParam("from") == "user" { // opened from the user's page: back there
+			action, cancel = action+"?from=user", "/admin/users/"+a.UserID
+		}
 		return s.confirm(c, views.ConfirmPage{Title: "Revoke " + a.UserDisplayName + "'s authorization of " + a.AppName + "?",
 			Message: "The app loses access to " + a.Username + "'s account at once; the user can authorize it again.",
-			Impact:  impactLines(imp), Action: c.Request().URL.Path, Button: "Revoke", Danger: true, Cancel: "/admin/apps/" + a.ClientID})
+			Impact:  impactLines(imp), Action: action, Button: "Revoke", Danger: true, Cancel: cancel})
 	}
 	return apperr.Errorf(apperr.NotFound, "No such active authorization; it may have been revoked already.")
 }
@@ -224,6 +235,9 @@ func (s *Server) authorizationRevoke(c echo.Context) error {
 	target := "/admin/apps"
 	if list, _, err := s.admin.Authorizations(c.Request().Context(), domain.AuthorizationFilter{ID: id}); err == nil && len(list) == 1 {
 		target = "/admin/apps/" + list[0].ClientID
+		if c.QueryParam("from") == "user" {
+			target = "/admin/users/" + list[0].UserID
+		}
 	}
 	if !revoked {
 		return s.flashTo(c, target, "The authorization had already been revoked.")
@@ -334,6 +348,28 @@ func (s *Server) renderSettings(c echo.Context, errMsg string, status int) error
 	return render(c, status, views.Settings(views.SettingsPage{Nav: n, ThirdPartyOAuth: on, SecretLifetimeDays: days,
 		MaxLifetimeDays: 1827, CanManage: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(ctx, sessFlash), Error: errMsg,
 		RegistrationPolicy: policy, TokenPolicy: tp}))
+}
+
+// settingsPolicyConfirm is GET /admin/settings/third-party-oauth?value=on|off:
+// what switching third-party OAuth access does, before it is done.
+func (s *Server) settingsPolicyConfirm(c echo.Context) error {
+	v := c.QueryParam("value")
+	p := views.ConfirmPage{Nav: views.Nav{Active: "settings"}, Action: "/admin/settings/third-party-oauth?value=" + v, Cancel: "/admin/settings"}
+	switch v {
+	case "off":
+		p.Title, p.Button, p.Danger = "Turn off third-party application access?", "Turn off", true
+		p.Message = "Every app stops working against the REST APIs at once, for every user."
+		p.Impact = []string{"Every REST API call with an OAuth access token answers 401 TF400813 until it is turned on again.",
+			"Apps can still be authorized and still get tokens; nothing is revoked or deleted.",
+			"Turning it on again makes the same tokens work at once."}
+	case "on":
+		p.Title, p.Button = "Turn on third-party application access?", "Turn on"
+		p.Message = "Apps' access tokens work against the REST APIs again, at once."
+		p.Impact = []string{"Every unexpired access token of an active authorization is accepted again on its next request."}
+	default:
+		return apperr.Errorf(apperr.Invalid, "value must be on or off")
+	}
+	return s.confirm(c, p)
 }
 
 func (s *Server) settingsPolicy(c echo.Context) error {

@@ -109,7 +109,9 @@ func (s *Server) renderConsent(c echo.Context, consent oauth.Consent) error {
 		}
 	}
 	for _, sc := range consent.Scopes {
-		p.Scopes = append(p.Scopes, scopeView(sc))
+		v := scopeView(sc)
+		v.Description = sc.UserDescription() // no catalog notes for the person consenting
+		p.Scopes = append(p.Scopes, v)
 	}
 	if consent.Existing != nil {
 		p.AuthorizedSince = consent.Existing.GrantedAt.Format("2006-01-02")

@@ -204,6 +204,7 @@ func (s *Server) editForm(c echo.Context, app domain.App, values map[string]stri
 	}
 	base := appBase(c, app.ClientID)
 	f.Action, f.Title, f.Submit, f.Cancel = base+"/edit", "Edit "+app.Name, "Save changes", base
+	f.Reviewed = s.reviewed(c, app)
 	return f
 }
 
@@ -259,10 +260,10 @@ func editSummary(ed admin.AppEdit) string {
 	var names []string
 	for _, f := range append(appFormFields, domain.FieldScopes, domain.FieldRequirePKCE) {
 		if _, ok := ed.Changes[f]; ok {
-			names = append(names, strings.ReplaceAll(f, "_", " "))
+			names = append(names, fieldLabel(f))
 		}
 	}
-	msg := "Saved: " + strings.Join(names, ", ") + "."
+	msg := "Saved the new " + joinAnd(names) + "."
 	if _, ok := ed.Changes[domain.FieldCallbackURL]; ok {
 		msg += " New authorization requests must use the new callback URL; codes issued for the old one no longer work."
 	}
@@ -400,4 +401,28 @@ func (s *Server) authorizePost(decide, authorizeForm echo.HandlerFunc) echo.Hand
 		}
 		return decide(c)
 	}
+}
+
+// fieldLabel names a registration field for people: "callback URL",
+// "company", "PKCE requirement".
+func fieldLabel(f string) string {
+	switch f {
+	case domain.FieldRequirePKCE:
+		return "PKCE requirement"
+	case domain.FieldScopes:
+		return "scopes"
+	}
+	l := strings.ReplaceAll(f, "_", " ")
+	if strings.HasSuffix(l, " url") {
+		l = strings.TrimSuffix(l, "url") + "URL"
+	}
+	return l
+}
+
+// joinAnd joins "a", "b" and "c" as "a, b and c".
+func joinAnd(list []string) string {
+	if len(list) <= 1 {
+		return strings.Join(list, "")
+	}
+	return strings.Join(list[:len(list)-1], ", ") + " and " + list[len(list)-1]
 }

@@ -396,3 +396,36 @@ func (s *Server) apiPATsLeaked(c echo.Context) error {
 	}
 	return c.JSON(http.StatusAccepted, map[string]int{"received": len(body.Tokens)})
 }
+
+// apiAuth is the authentication of API r: the Bearer check, or — for the
+// Lifecycle API, which the hosted service lets its own web pages call —
+// a dashboard session when no Authorization header is sent (the browser
+// chain: session, CSRF on POST/PUT/DELETE via X-CSRF-Token, signed-in
+// user). A session caller acts with vso.pats_manage on their own tokens.
+func (s *Server) apiAuth(r APIRoute) echo.MiddlewareFunc {
+	if s.pats == nil || r.Path != "/tokens/pats" {
+		return s.bearer
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		bearer := s.bearer(next)
+		session := func(c echo.Context) error {
+			u, ok := currentUser(c)
+			if !ok {
+				return &oauth.BearerError{Description: "Bearer access token or a dashboard session required"}
+			}
+			c.Set(ctxPrincipal, oauth.Principal{UserID: u.ID, Scopes: []string{ScopePATsManage}})
+			return next(c)
+		}
+		for i := len(s.browserChain) - 1; i >= 0; i-- {
+			session = s.browserChain[i](session)
+		}
+		return func(c echo.Context) error {
+			if c.Request().Header.Get(echo.HeaderAuthorization) == "" {
+				if _, err := c.Cookie("oauthdesk_session"); err == nil {
+					return session(c)
+				}
+			}
+			return bearer(c)
+		}
+	}
+}

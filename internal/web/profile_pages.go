@@ -25,7 +25,7 @@ func (s *Server) profileAuthorizations(c echo.Context) error {
 			GrantedAt: a.GrantedAt.Format("2006-01-02"), LastUsed: dayPtr(a.LastUsedAt), State: a.State}
 		for _, id := range a.Scopes {
 			sc, _ := s.scopes.Lookup(id)
-			pa.Scopes = append(pa.Scopes, views.ProfileScope{ID: id, Name: sc.Name, Description: sc.Description, HighPrivilege: sc.HighPrivilege})
+			pa.Scopes = append(pa.Scopes, views.ProfileScope{ID: id, Name: sc.Name, Description: sc.UserDescription(), HighPrivilege: sc.HighPrivilege})
 		}
 		p.Authorizations = append(p.Authorizations, pa)
 	}

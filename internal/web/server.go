@@ -169,6 +169,9 @@ type Server struct {
 	tokenAddr   *limit.Keyed         // POST /oauth2/token per address; nil: off
 	pats        PATs                 // nil: personal access tokens are off
 	patUsage    PATUsage
+	// browserChain is the middleware of browser pages (session, CSRF,
+	// signed-in user), also run by the APIs a dashboard session may call.
+	browserChain []echo.MiddlewareFunc
 }
 
 // New builds the server and its routes.
@@ -241,14 +244,6 @@ func (s *Server) routes() *echo.Echo {
 	if s.cfg.Metrics != nil {
 		e.GET("/metrics", echo.WrapHandler(s.cfg.Metrics), s.metricsAuth)
 	}
-	api := e.Group("/_apis", noStore)
-	for _, r := range s.apiRoutes() {
-		api.Add(r.Method, r.Path, r.Handler, s.bearer, s.requireAPI(r))
-	}
-	if s.pats != nil {
-		api.POST("/tokens/pats/leaked", s.apiPATsLeaked) // a scanner token, not a user's
-	}
-
 	e.GET("/assets/*", echo.WrapHandler(http.StripPrefix("/assets/", cacheAssets(noDirs(assets.FS, http.FileServer(http.FS(assets.FS)))))))
 
 	// Browser pages: sessions, CSRF, the signed-in user.
@@ -264,6 +259,14 @@ func (s *Server) routes() *echo.Echo {
 			return &echo.HTTPError{Code: http.StatusForbidden, Message: "The form expired or came from another site. Go back, reload the page and try again.", Internal: err}
 		},
 	}), s.loadUser, s.withActor}
+	s.browserChain = browser
+	api := e.Group("/_apis", noStore)
+	for _, r := range s.apiRoutes() {
+		api.Add(r.Method, r.Path, r.Handler, s.apiAuth(r), s.requireAPI(r))
+	}
+	if s.pats != nil {
+		api.POST("/tokens/pats/leaked", s.apiPATsLeaked) // a scanner token, not a user's
+	}
 	b := e.Group("", browser...)
 	decide := s.decide
 	for i := len(browser) - 1; i >= 0; i-- {
@@ -398,6 +401,7 @@ func (s *Server) routes() *echo.Echo {
 		adm.POST("/settings/pat-violations/revoke", s.settingsPATViolationsRevoke, manage)
 	}
 	adm.GET("/settings", s.settingsPage)
+	adm.GET("/settings/third-party-oauth", s.settingsPolicyConfirm, manage)
 	adm.POST("/settings/third-party-oauth", s.settingsPolicy, manage)
 	adm.POST("/settings/secret-lifetime", s.settingsLifetime, manage)
 	adm.POST("/settings/app-registration", s.settingsRegistration, manage)

@@ -23,7 +23,8 @@ run: build
 # Fuzz targets, package:function (testdata/fuzz holds their seed corpora).
 FUZZ     := ./internal/pat:FuzzValid ./internal/audit:FuzzParseCheckpointFile ./internal/domain:FuzzValidateCallbackURL ./internal/scope:FuzzParse ./internal/web:FuzzParseAppsQuery \
             ./internal/web:FuzzTokenRequestForm ./internal/web:FuzzAuthorizeQuery ./internal/oauth:FuzzCheckAuthorize \
-            ./internal/oauth:FuzzParseAccessToken ./internal/admin:FuzzParseImport ./internal/connector:FuzzParseRoleMap
+            ./internal/oauth:FuzzParseAccessToken ./internal/admin:FuzzParseImport ./internal/connector:FuzzParseRoleMap \
+            ./internal/domain:FuzzRedirectURIMatches ./internal/domain:FuzzParseGrantTypes ./internal/safeout:FuzzRedactURL
 FUZZTIME ?= 60s
 
 ## test: run every test (installs Debian chromium for the browser tests and slapd for the directory tests when missing and possible); with OAUTHDESK_TEST_POSTGRES set, the e2e suite runs again on PostgreSQL; then each fuzz target for 3 s

@@ -208,6 +208,9 @@ type AppForm struct {
 	Error    string
 	Groups   []ScopeGroup
 	Selected map[string]bool
+	// Reviewed is set on an owner's edit of an approved app whose changes
+	// to the reviewed fields wait for an administrator.
+	Reviewed bool
 }
 
 // Field holds one labelled value on the app page.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -84,11 +85,20 @@ func TestLDAPDirectory(t *testing.T) {
 	if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "service bind") || !strings.Contains(r.stderr, "Invalid Credentials") {
 		t.Fatalf("connector test with a wrong bind password: want exit 1 and one line naming the service bind\n%s", r)
 	}
-	// Without the CA the server's certificate is not trusted.
+	// Without the CA the server's certificate is not trusted, unless the
+	// system roots hold it (SSL_CERT_FILE).
 	mustSucceed(t, e.cli(t, slapdSvcPW+"\n", append([]string{"connector", "add", "ldap", "noca", "--start-tls"}, base...)...))
 	if r := e.cli(t, "", "connector", "test", "noca"); r.code != 1 || !strings.Contains(r.stderr, "StartTLS") {
 		t.Fatalf("connector test without the CA: want exit 1 naming StartTLS\n%s", r)
 	}
+	sys := oauthdesk(t, cliRun{env: []string{"SSL_CERT_FILE=" + dir.CAFile}}, "--db", ts.DBPath, "--key-file", e.keyFile, "connector", "test", "noca")
+	mustSucceed(t, sys)
+	// ldaps:// (TLS from the first byte).
+	ldapsArgs := append([]string{"connector", "add", "ldap", "corps", "--ca-file", dir.CAFile}, base...)
+	ldapsArgs[slices.Index(ldapsArgs, "--url")+1] = dir.LDAPS
+	mustSucceed(t, e.cli(t, slapdSvcPW+"\n", ldapsArgs...))
+	mustSucceed(t, e.cli(t, "", "connector", "test", "corps"))
+	mustSucceed(t, e.cli(t, "", "connector", "remove", "corps"))
 	mustSucceed(t, e.cli(t, "", "connector", "remove", "noca"))
 	mustSucceed(t, e.cli(t, "", "connector", "remove", "badbind"))
 	list := mustSucceed(t, e.cli(t, "", "connector", "list", "--json")).stdout
@@ -145,6 +155,19 @@ func TestLDAPDirectory(t *testing.T) {
 	if r := ts.newAgent(t).postSignIn("carol-2", ""); r.Status == http.StatusSeeOther {
 		t.Fatal("a directory user signed in with an empty local password")
 	}
+
+	// Local passwords only for the break-glass admin: local carol is
+	// refused (after her password matched), root still signs in.
+	mustSucceed(t, e.cli(t, "", "policy", "set", "local-signin", "admins-only"))
+	if r := ts.newAgent(t).postSignIn("carol", "local-carol-pw"); r.Status != http.StatusForbidden || !strings.Contains(r.Body, "only for administrators") {
+		t.Errorf("local member sign-in with local-signin admins-only: %d %q", r.Status, htmlText(r.Body, "signin-error"))
+	}
+	if r := ts.newAgent(t).postSignIn("carol", "wrong-password"); r.Status != http.StatusUnauthorized {
+		t.Errorf("wrong local password with admins-only: %d, want the usual 401", r.Status)
+	}
+	ts.newAgent(t).signIn("root", "root-password-1")
+	mustSucceed(t, e.cli(t, "", "policy", "set", "local-signin", "everyone"))
+	ts.newAgent(t).signIn("carol", "local-carol-pw")
 
 	// bob signs in, approves an app and gets tokens.
 	app := registerThroughDashboard(t, e.root, "vso.profile")

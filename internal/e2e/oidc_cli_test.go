@@ -8,9 +8,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/server"
 	"github.com/oauthdesk/oauthdesk/internal/store"
 )
 
@@ -106,5 +109,77 @@ func TestOIDCAppPage(t *testing.T) {
 	r := admin.get("/oauth2/authorize?client_id=" + app.ClientID + "&response_type=code&scope=openid&redirect_uri=" + callbackURL + "&state=s")
 	if u, _ := url.Parse(r.Location()); r.Status != http.StatusFound || u.Query().Get("error") != "ResponseTypeNotSupported" {
 		t.Errorf("code request to a dialect-only app: %d %s", r.Status, r.Location())
+	}
+}
+
+// prompt=login and max_age make a signed-in user sign in again (the
+// session's sign-in ends, login_hint fills the form); a fresh sign-in
+// satisfies them; prompt=none with a stale sign-in is login_required. An
+// authorization request POSTed as a form (OIDC Core §3.1.2.1) is served
+// like the GET.
+func TestOIDCReauthentication(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	now := time.Now().UTC()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	ts := newTestServerWith(t, func(c *server.Config) { c.Now = clock })
+	ts.addUser(t, "root", domain.RoleAdmin, "root-password-1")
+	ts.addUser(t, "alice", domain.RoleMember, "alice-password-1")
+	res, err := ts.App.Admin.RegisterApp(context.Background(), "root", domain.Registration{
+		Name: "Contoso Portal", Company: "Contoso", AppURL: "https://rp.example", CallbackURL: callbackURL,
+		Scopes: []string{"vso.work"}, GrantTypes: []string{domain.GrantAuthorizationCode}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := ts.newAgent(t)
+	alice.signIn("alice", "alice-password-1")
+	q := url.Values{"client_id": {res.App.ClientID}, "response_type": {"code"}, "scope": {"openid vso.work"},
+		"redirect_uri": {callbackURL}, "state": {"s"}, "nonce": {"n"}}
+	authz := func(extra ...string) response {
+		v := url.Values{}
+		for k, vs := range q {
+			v[k] = vs
+		}
+		for i := 0; i+1 < len(extra); i += 2 {
+			v.Set(extra[i], extra[i+1])
+		}
+		return alice.get("/oauth2/authorize?" + v.Encode())
+	}
+	// A fresh sign-in: prompt=login is satisfied, the consent page shows.
+	if r := authz("prompt", "login"); r.Status != http.StatusOK {
+		t.Fatalf("prompt=login right after signing in: %d %s", r.Status, r.Location())
+	}
+	advance(2 * time.Minute)
+	if r := authz("prompt", "none", "max_age", "60"); r.Status != http.StatusFound || !strings.Contains(r.Location(), "error=login_required") {
+		t.Errorf("prompt=none with a sign-in older than max_age: %d %s", r.Status, r.Location())
+	}
+	r := authz("prompt", "login", "login_hint", "alice")
+	if r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/signin?") || !strings.Contains(r.Location(), "login_hint=alice") {
+		t.Fatalf("prompt=login two minutes after signing in: %d %s, want the sign-in page", r.Status, r.Location())
+	}
+	if p := alice.get("/profile/authorizations"); p.Status == http.StatusOK {
+		t.Error("still signed in after prompt=login sent the user to sign in")
+	}
+	// Signing in again returns to the request (without prompt), which now proceeds.
+	ret, _ := url.Parse(r.Location())
+	returnTo := ret.Query().Get("return_to")
+	if strings.Contains(returnTo, "prompt=") {
+		t.Errorf("return_to %q still asks for prompt=login (a loop)", returnTo)
+	}
+	s := alice.postForm("/signin", url.Values{"_csrf": {alice.csrf("/signin")}, "username": {"alice"}, "password": {"alice-password-1"}, "return_to": {returnTo}})
+	if s.Status != http.StatusSeeOther || s.Location() != returnTo {
+		t.Fatalf("sign in again: %d %s", s.Status, s.Location())
+	}
+	if p := alice.get(returnTo); p.Status != http.StatusOK || !strings.Contains(p.Body, `data-testid="consent"`) {
+		t.Errorf("back at the request after signing in: %d", p.Status)
+	}
+	// The same request POSTed as a form (no CSRF token: it comes from the client's site).
+	form := url.Values{}
+	for k, vs := range q {
+		form[k] = vs
+	}
+	if p := alice.postForm("/oauth2/authorize", form); p.Status != http.StatusOK || !strings.Contains(p.Body, `data-testid="consent"`) {
+		t.Errorf("POSTed authorization request: %d %.200s", p.Status, p.Body)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -254,6 +255,10 @@ func TestOIDCCodeFlowWithGoOIDC(t *testing.T) {
 	if _, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v3)); err != nil {
 		t.Errorf("the code after the refused attempts: %v", err)
 	}
+	if m := f.ts.newAgent(t).get("/metrics"); !strings.Contains(m.Body, `oauthdesk_tokens_issued_total{flow="oidc",grant_type="authorization_code"} 3`) ||
+		!strings.Contains(m.Body, `oauthdesk_tokens_issued_total{flow="oidc",grant_type="refresh_token"} 2`) {
+		t.Errorf("metrics: want 3 code and 2 refresh token responses of the standard flow\n%.2000s", m.Body)
+	}
 }
 
 func TestOIDCOtherGrantsWithGoClients(t *testing.T) {
@@ -458,4 +463,56 @@ func jwtHeader(t *testing.T, raw string) map[string]any {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// One app, both flows, one consent: a user who approved it in the Azure
+// DevOps flow is not asked again in the standard flow, and revoking the
+// authorization on the profile page ends the tokens of both.
+func TestOIDCOneConsentAcrossFlows(t *testing.T) {
+	t.Parallel()
+	f := newOIDCFixture(t, "")
+	ctx := context.Background()
+	dialect := registeredApp{ClientID: f.clientID, Secret: f.secret}
+	code := approve(t, f.alice, dialect, "vso.work", "d1")
+	dtok := postToken(t, f.ts.URL, formType, codeBody(f.secret, code, callbackURL))
+	wantTokens(t, dtok)
+
+	cfg := f.config("vso.work")
+	v := oauth2.GenerateVerifier()
+	r := f.alice.get(cfg.AuthCodeURL("s1", oauth2.S256ChallengeOption(v)))
+	if r.Status != http.StatusFound {
+		t.Fatalf("standard request for scopes approved in the dialect: status %d, want a redirect without the consent page", r.Status)
+	}
+	u, _ := url.Parse(r.Location())
+	stok, err := cfg.Exchange(ctx, u.Query().Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tok := range map[string]string{"dialect": dtok.str("access_token"), "standard": stok.AccessToken} {
+		if st, _, _ := callAPI(t, f.ts.URL, "/_apis/profile/profiles/me", tok); st != http.StatusOK {
+			t.Fatalf("%s token before revocation: %d", name, st)
+		}
+	}
+	// Alice revokes the app on her profile page.
+	page := f.alice.get("/profile/authorizations")
+	m := regexp.MustCompile(`/profile/authorizations/([0-9a-f-]{36})/revoke`).FindStringSubmatch(page.Body)
+	if m == nil {
+		t.Fatalf("no revoke link on the profile page")
+	}
+	confirm := "/profile/authorizations/" + m[1] + "/revoke"
+	if r := f.alice.postForm(confirm, url.Values{"_csrf": {f.alice.csrf(confirm)}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", r.Status)
+	}
+	for name, tok := range map[string]string{"dialect": dtok.str("access_token"), "standard": stok.AccessToken} {
+		if st, _, _ := callAPI(t, f.ts.URL, "/_apis/profile/profiles/me", tok); st != http.StatusUnauthorized {
+			t.Errorf("%s token after the authorization was revoked: %d, want 401", name, st)
+		}
+		if in := f.introspect(t, tok); in["active"] != false {
+			t.Errorf("%s token introspected after revocation: %v", name, in)
+		}
+	}
+	var re *oauth2.RetrieveError
+	if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: stok.RefreshToken}).Token(); !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+		t.Errorf("standard refresh after revocation: %v, want invalid_grant", err)
+	}
 }

@@ -181,6 +181,7 @@ func TestOIDCUpstream(t *testing.T) {
 	if r := add("up", op.Issuer); r.Status != http.StatusSeeOther {
 		t.Fatalf("add connector: %d %.500s", r.Status, htmlText(r.Body, "form-error"))
 	}
+	mustSucceed(t, e.cli(t, "", "connector", "test", "up")) // a real discovery
 	page := e.root.get("/admin/settings/connectors")
 	if !strings.Contains(page.Body, `data-testid="connector-up"`) || !strings.Contains(page.Body, ts.URL+"/signin/up/callback") || strings.Contains(page.Body, "upstream-client-secret") {
 		t.Fatalf("connectors page: %.2000s", page.Body)
@@ -259,5 +260,8 @@ func TestOIDCUpstream(t *testing.T) {
 	}
 	if r := ts.newAgent(t).get("/signin/gone"); r.Status != http.StatusServiceUnavailable || !strings.Contains(r.Body, "could not be reached") {
 		t.Errorf("GET /signin/gone: %d %.300s, want 503 saying the upstream could not be reached", r.Status, r.Body)
+	}
+	if r := e.cli(t, "", "connector", "test", "gone"); r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "could not be reached") {
+		t.Errorf("connector test gone: want exit 1 and one line saying the upstream could not be reached\n%s", r)
 	}
 }

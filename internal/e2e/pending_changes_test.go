@@ -85,9 +85,9 @@ func TestPendingChangeHeldUntilApproved(t *testing.T) {
 	if strings.Contains(owner.Body, `data-field="description"`) {
 		t.Error("the description is shown as waiting")
 	}
-	// The edit form starts from the proposed values.
-	if form := alice.a.get(base + "/edit"); !strings.Contains(form.Body, `value="Microsoft Teams"`) {
-		t.Error("the edit form does not start from the waiting change")
+	// The edit form starts from the proposed values and says what waits.
+	if form := alice.a.get(base + "/edit"); !strings.Contains(form.Body, `value="Microsoft Teams"`) || !strings.Contains(form.Body, `data-testid="review-hint"`) {
+		t.Error("the edit form does not start from the waiting change, or does not say changes wait for review")
 	}
 
 	// The overview counts it; the queue shows the diff; a member cannot

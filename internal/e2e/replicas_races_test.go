@@ -6,6 +6,7 @@ package e2e
 
 import (
 	"database/sql"
+	"encoding/json"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -165,6 +166,89 @@ func TestReplicasShareSignInDelays(t *testing.T) {
 		r := ag.postSignIn("alice", pw) // even the right password waits
 		if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
 			t.Errorf("6th attempt on %s: %d (Retry-After %q), want 429 after five failures spread over both replicas", name, r.Status, r.Header.Get("Retry-After"))
+		}
+	}
+}
+
+// TestReplicasLastOwnerRace: two co-owners remove each other from one
+// app, one through each replica, at the same moment, ten rounds: the app
+// keeps exactly one owner after each.
+func TestReplicasLastOwnerRace(t *testing.T) {
+	if storetest.PostgresURL() == "" {
+		t.Skip(storetest.EnvVar + " is not set: the replica tests need PostgreSQL")
+	}
+	if onPostgres() {
+		t.Skip("runs once, in the first pass of make test")
+	}
+	t.Parallel()
+	dbURL := storetest.NewPostgres(t)
+	const pw = "correct horse battery"
+	names := [2]string{"ada", "bob"}
+	for _, n := range names {
+		mustSucceed(t, oauthdesk(t, cliRun{stdin: pw + "\n"}, "user", "add", n, "--role", "member", "--password-stdin", "--db", dbURL))
+	}
+	var reg registerJSON
+	if err := json.Unmarshal([]byte(mustSucceed(t, oauthdesk(t, cliRun{}, append(registerArgs(dbURL), "--json")...)).stdout), &reg); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var ids [2]string
+	for i, n := range names {
+		if err := raw.QueryRow(`SELECT id FROM users WHERE username = $1`, n).Scan(&ids[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	owners := func() int {
+		var n int
+		if err := raw.QueryRow(`SELECT count(*) FROM app_owners WHERE client_id = $1`, reg.ClientID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	a := startReplica(t, "A", dbURL, "")
+	b := startReplica(t, "B", dbURL, a.URL)
+	replicas := [2]*replica{a, b}
+	var agents [2]*agent
+	for i := range 2 {
+		agents[i] = agentAt(t, replicas[i].URL, newJar())
+		agents[i].signIn(names[i], pw)
+	}
+	page := "/profile/apps/" + reg.ClientID
+	for round := range 10 {
+		// Both own the app (the removed one is added back between rounds).
+		if _, err := raw.Exec(`INSERT INTO app_owners (client_id, user_id, added_at) VALUES ($1, $2, now()), ($1, $3, now())
+ON CONFLICT DO NOTHING`, reg.ClientID, ids[0], ids[1]); err != nil {
+			t.Fatal(err)
+		}
+		var reqs [2]*http.Request
+		for i := range 2 {
+			form := url.Values{"_csrf": {agents[i].csrf(page)}}
+			reqs[i], _ = http.NewRequest(http.MethodPost, agents[i].url(page+"/owners/"+ids[1-i]+"/remove"), strings.NewReader(form.Encode()))
+			reqs[i].Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				resp, err := agents[i].c.Do(reqs[i])
+				if err != nil {
+					t.Errorf("round %d: %s removes %s: %v", round, names[i], names[1-i], err)
+					return
+				}
+				resp.Body.Close()
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if n := owners(); n != 1 {
+			t.Fatalf("round %d: the app has %d owners after two co-owners removed each other, want 1", round, n)
 		}
 	}
 }

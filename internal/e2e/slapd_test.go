@@ -89,6 +89,7 @@ var slapdPeople = func() string {
 // slapd is a running OpenLDAP server.
 type slapd struct {
 	URL    string // ldap://127.0.0.1:PORT (StartTLS offered)
+	LDAPS  string // ldaps://127.0.0.1:PORT
 	CAFile string // PEM of the CA that signed its certificate
 	caPool *x509.CertPool
 	cmd    *exec.Cmd
@@ -140,15 +141,30 @@ directory ` + filepath.Join(dir, "db") + `
 	}
 	addr := ln.Addr().String()
 	_ = ln.Close()
+	ln, err = net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsAddr := ln.Addr().String()
+	_ = ln.Close()
 	// -d 0: stay in the foreground, so the test owns the process.
-	cmd := exec.Command(slapdPath, "-f", confPath, "-h", "ldap://"+addr+"/", "-d", "0")
+	cmd := exec.Command(slapdPath, "-f", confPath, "-h", "ldap://"+addr+"/ ldaps://"+tlsAddr+"/", "-d", "0")
 	var logBuf strings.Builder
 	cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start slapd: %v", err)
 	}
-	s := &slapd{URL: "ldap://" + addr, CAFile: caFile, caPool: pool, cmd: cmd}
+	s := &slapd{URL: "ldap://" + addr, LDAPS: "ldaps://" + tlsAddr, CAFile: caFile, caPool: pool, cmd: cmd}
 	t.Cleanup(s.stop)
+	for _, a := range []string{addr, tlsAddr} {
+		waitListening(t, a, &logBuf)
+	}
+	return s
+}
+
+// waitListening waits up to 10 s until addr accepts connections.
+func waitListening(t *testing.T, addr string, logBuf *strings.Builder) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
@@ -161,7 +177,6 @@ directory ` + filepath.Join(dir, "db") + `
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return s
 }
 
 // stop ends slapd (idempotent).

@@ -341,12 +341,30 @@ func (s *Service) signIn(ctx context.Context, source string, cfg connector.Confi
 	}
 	now := s.now()
 	var u domain.User
-	err := s.store.WriteTx(ctx, func(ctx context.Context) error {
-		var err error
-		u, err = s.store.UserBySubject(ctx, source, id.Subject)
+	var err error
+	// Two first sign-ins of one person (or of two people with one name)
+	// on two replicas at once: the loser's insert hits the unique index
+	// and its next attempt finds the winner's user (or a free suffix).
+	for attempt := 0; attempt < 3; attempt++ {
+		err = s.signInTx(ctx, source, id, role, name, email, now, &u)
+		if !apperr.Is(err, apperr.Conflict) {
+			break
+		}
+	}
+	if err != nil {
+		return domain.User{}, err
+	}
+	u.LastSignInAt = &now
+	return u, nil
+}
+
+// signInTx is one attempt of signIn's transaction.
+func (s *Service) signInTx(ctx context.Context, source string, id connector.Identity, role domain.Role, name, email string, now time.Time, out *domain.User) error {
+	return s.store.WriteTx(ctx, func(ctx context.Context) error {
+		u, err := s.store.UserBySubject(ctx, source, id.Subject)
 		switch {
 		case apperr.Is(err, apperr.NotFound):
-			return s.create(ctx, source, id, role, name, email, now, &u)
+			return s.create(ctx, source, id, role, name, email, now, out)
 		case err != nil:
 			return err
 		}
@@ -370,13 +388,9 @@ func (s *Service) signIn(ctx context.Context, source string, cfg connector.Confi
 				}
 			}
 		}
+		*out = u
 		return s.signedIn(ctx, u, source, now)
 	})
-	if err != nil {
-		return domain.User{}, err
-	}
-	u.LastSignInAt = &now
-	return u, nil
 }
 
 func (s *Service) signedIn(ctx context.Context, u domain.User, source string, now time.Time) error {

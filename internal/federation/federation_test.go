@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/keyseal"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
 	"github.com/oauthdesk/oauthdesk/internal/store"
+	"github.com/oauthdesk/oauthdesk/internal/store/storetest"
 )
 
 // fakeDir is an LDAP-like upstream: people by name, a password each, and
@@ -62,8 +64,13 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvOn(t, filepath.Join(t.TempDir(), "t.db"))
+}
+
+func newEnvOn(t *testing.T, dsn string) *env {
+	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +93,9 @@ func newEnv(t *testing.T) *env {
 		"dave":  {Subject: "s-dave", Username: "dave", Name: "Dave"},
 	}}
 	e.fed.build = func(connector.Config, string) (connector.Connector, error) { return e.dir, nil }
+	if _, err := db.ConnectorByName(ctx, "corp"); err == nil {
+		return e // a second replica on a database that has the connector
+	}
 	_, err = e.fed.AddConnector(ctx, NewConnector{Name: "corp", Secret: "bind-pw", Config: connector.Config{Type: domain.ConnectorLDAP,
 		URL: "ldaps://ldap.example:636", BindDN: "cn=svc", UserBase: "ou=people", DefaultRole: "none",
 		RoleMap: map[string]string{"admins": "admin", "staff": "member"}}})
@@ -233,5 +243,42 @@ func TestLinkLocalUser(t *testing.T) {
 	}
 	if _, err := e.fed.LinkUser(ctx, "carol", "corp", "s-other"); !apperr.Is(err, apperr.Conflict) {
 		t.Fatalf("linking twice: %v, want Conflict", err)
+	}
+}
+
+// TestConcurrentFirstSignIn: one person's first sign-in arrives on two
+// replicas at once, many times over; exactly one user is made and every
+// sign-in lands on it (SQLite, and PostgreSQL when OAUTHDESK_TEST_POSTGRES
+// is set).
+func TestConcurrentFirstSignIn(t *testing.T) {
+	dsns := map[string]string{"sqlite": filepath.Join(t.TempDir(), "t.db")}
+	if storetest.PostgresURL() != "" {
+		dsns["postgres"] = storetest.NewPostgres(t)
+	}
+	for name, dsn := range dsns {
+		t.Run(name, func(t *testing.T) {
+			replicas := []*env{newEnvOn(t, dsn), newEnvOn(t, dsn)}
+			var wg sync.WaitGroup
+			ids := make([]string, 16)
+			errs := make([]error, 16)
+			for i := range ids {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					u, err := replicas[i%2].login(t, "bob")
+					ids[i], errs[i] = u.ID, err
+				}()
+			}
+			wg.Wait()
+			for i := range ids {
+				if errs[i] != nil || ids[i] != ids[0] {
+					t.Fatalf("sign-in %d: %q %v (first %q)", i, ids[i], errs[i], ids[0])
+				}
+			}
+			users, err := replicas[0].db.UsersBySource(context.Background(), "corp")
+			if err != nil || len(users) != 1 || users[0].Username != "bob" {
+				t.Fatalf("users of corp: %+v %v", users, err)
+			}
+		})
 	}
 }

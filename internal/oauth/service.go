@@ -78,6 +78,22 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	more     introspectors
+	// OnIssue, when set, is told about every token response given: the
+	// flow (FlowDialect or FlowOIDC) and the grant type (for metrics). Set
+	// it while wiring.
+	OnIssue func(flow, grantType string)
+}
+
+// Flow names of OnIssue.
+const (
+	FlowDialect = "azure_devops"
+	FlowOIDC    = "oidc"
+)
+
+func (s *Service) issued(flow, grantType string) {
+	if s.OnIssue != nil {
+		s.OnIssue(flow, grantType)
+	}
 }
 
 // NewService wires the protocol. now is the clock (time.Now in

@@ -177,6 +177,7 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, e
 	if err != nil {
 		return TokenResponse{}, err
 	}
+	s.issued(FlowDialect, req.GrantType)
 	return s.respond(t, iss, refresh)
 }
 

@@ -73,7 +73,11 @@ func (s *Service) StandardToken(ctx context.Context, req StandardTokenRequest) (
 		return StandardTokenResponse{}, ErrStdGrantNotAllowed
 	}
 	if req.GrantType == domain.GrantClientCredentials {
-		return s.clientCredentials(ctx, app, sec, req.Scope, now)
+		resp, err := s.clientCredentials(ctx, app, sec, req.Scope, now)
+		if err == nil {
+			s.issued(FlowOIDC, req.GrantType)
+		}
+		return resp, err
 	}
 	var (
 		g         grant
@@ -138,6 +142,7 @@ func (s *Service) StandardToken(ctx context.Context, req StandardTokenRequest) (
 		return StandardTokenResponse{}, err
 	}
 	resp.RefreshToken = refresh
+	s.issued(FlowOIDC, req.GrantType)
 	if slices.Contains(scopes, ScopeOpenID) {
 		nonce := iss.nonce
 		if req.GrantType == domain.GrantRefreshToken {

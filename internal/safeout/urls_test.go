@@ -50,3 +50,25 @@ func TestRedactURLError(t *testing.T) {
 		t.Error("a non-URL error changed")
 	}
 }
+
+// FuzzRedactURL: whatever the input, the redacted form never carries the
+// URL's password, username, path beyond "/", query or fragment.
+func FuzzRedactURL(f *testing.F) {
+	for _, s := range []string{"https://u:p@h.example/t/abc?k=v#f", "http://127.0.0.1:9000", "not a url", "https://[::1]:8080/x", "https://h/%2e%2e/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		got := RedactURL(raw)
+		u, err := url.Parse(strings.TrimSpace(raw))
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			if got != "(unreadable URL)" {
+				t.Fatalf("RedactURL(%q) = %q for an unreadable URL", raw, got)
+			}
+			return
+		}
+		rest, ok := strings.CutPrefix(got, strings.ToLower(u.Scheme)+"://"+u.Host)
+		if !ok || (rest != "" && rest != "/…") {
+			t.Fatalf("RedactURL(%q) = %q: want scheme://host and at most /…", raw, got)
+		}
+	})
+}

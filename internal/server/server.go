@@ -326,7 +326,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	fed := federation.New(db, sealer, a, cfg.Now, cfg.Log)
 	syncFailures := metrics.NewDirectorySyncFailures()
 	fed.SyncFailures = func(name string) { syncFailures.WithLabelValues(name).Inc() }
-	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiryTimes, cfg.Thresholds, cfg.Now), syncFailures, metrics.NewPATsCollector(db.PATExpiryCounts, cfg.Now))
+	issued := metrics.NewTokensIssued()
+	o.OnIssue = func(flow, grant string) { issued.WithLabelValues(flow, grant).Inc() }
+	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiryTimes, cfg.Thresholds, cfg.Now), syncFailures, metrics.NewPATsCollector(db.PATExpiryCounts, cfg.Now), issued)
 	var signinFailures limit.FailureLimiter // nil: in memory (one SQLite process)
 	if db.Dialect() == "postgres" {
 		// Replicas share the per-username failure delays through the

@@ -204,6 +204,7 @@ func (s *Server) editForm(c echo.Context, app domain.App, values map[string]stri
 	}
 	base := appBase(c, app.ClientID)
 	f.Action, f.Title, f.Submit, f.Cancel = base+"/edit", "Edit "+app.Name, "Save changes", base
+	f.Reviewed = s.reviewed(c, app)
 	return f
 }
 

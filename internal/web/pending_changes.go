@@ -25,6 +25,18 @@ type AppChanges interface {
 	Reject(ctx context.Context, clientID, reason string) (domain.App, error)
 	Withdraw(ctx context.Context, clientID string) error
 	CountWaiting(ctx context.Context) (int64, error)
+	ReviewRequired(ctx context.Context) (bool, error)
+}
+
+// reviewed reports whether the signed-in user's edit of app on the
+// owner's pages waits for review (the edit form says so).
+func (s *Server) reviewed(c echo.Context, app domain.App) bool {
+	u, _ := currentUser(c)
+	if s.cfg.Changes == nil || !ownerPage(c) || u.Role == domain.RoleAdmin || app.Status != domain.AppActive {
+		return false
+	}
+	ok, err := s.cfg.Changes.ReviewRequired(c.Request().Context())
+	return ok && err == nil
 }
 
 // fieldLabels names the reviewed fields in the diff.

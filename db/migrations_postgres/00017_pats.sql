@@ -15,7 +15,9 @@ CREATE TABLE pats (
     last_used_addr TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX pats_by_user ON pats (user_id, created_at, id);
-CREATE INDEX pats_by_created ON pats (created_at, id);
+-- Covers the newest-first walk of /admin/tokens and its name/owner search
+-- (the rows themselves are read only for matches).
+CREATE INDEX pats_by_created ON pats (created_at, id, name, user_id);
 CREATE INDEX pats_live_by_expiry ON pats (expires_at, id) WHERE revoked_at IS NULL;
 
 CREATE TABLE revocation_rules (

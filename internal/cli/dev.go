@@ -20,7 +20,7 @@ func devCmd(g *globals) *cobra.Command {
 	var randSeed uint64
 	var passwordStdin bool
 	seed := &cobra.Command{
-		Use:   "seed [--apps 100000] [--users 10000] [--authorizations 1000000] [--audit-events 0] [--password-stdin] [--force]",
+		Use:   "seed [--apps 100000] [--users 10000] [--authorizations 1000000] [--audit-events 0] [--pats 0] [--password-stdin] [--force]",
 		Short: "Fill a database with synthetic users, apps, authorizations and audit events (bulk inserts)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -33,6 +33,8 @@ func devCmd(g *globals) *cobra.Command {
 				return usagef("--authorizations must be from 0 to 100000000")
 			case spec.AuditEvents < 0 || spec.AuditEvents > 100_000_000:
 				return usagef("--audit-events must be from 0 to 100000000")
+			case spec.PATs < 0 || spec.PATs > 100_000_000:
+				return usagef("--pats must be from 0 to 100000000")
 			case spec.Authorizations > 0 && spec.Apps == 0:
 				return usagef("--authorizations needs --apps")
 			}
@@ -74,8 +76,8 @@ func devCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.env.Stdout, "Seeded %d users, %d apps (%d secrets), %d authorizations (%d revoked), %d refresh tokens, %d scope usage rows, %d audit events in %s.\n",
-				res.Users, res.Apps, res.Secrets, res.Authorizations, res.Revoked, res.RefreshTokens, res.ScopeUsage, res.AuditEvents,
+			fmt.Fprintf(g.env.Stdout, "Seeded %d users, %d apps (%d secrets), %d authorizations (%d revoked), %d refresh tokens, %d scope usage rows, %d audit events, %d personal access tokens in %s.\n",
+				res.Users, res.Apps, res.Secrets, res.Authorizations, res.Revoked, res.RefreshTokens, res.ScopeUsage, res.AuditEvents, res.PATs,
 				time.Since(start).Round(time.Millisecond))
 			if !passwordStdin {
 				fmt.Fprintln(g.env.Stdout, "Seeded users cannot sign in; add one with 'oauthdesk user add'.")
@@ -88,6 +90,7 @@ func devCmd(g *globals) *cobra.Command {
 	f.IntVar(&spec.Users, "users", 10_000, "users")
 	f.IntVar(&spec.Authorizations, "authorizations", 1_000_000, "authorizations (about 6 % revoked)")
 	f.IntVar(&spec.AuditEvents, "audit-events", 0, "audit events (a valid hash chain)")
+	f.IntVar(&spec.PATs, "pats", 0, "personal access tokens (a few users hold many, about 10 % revoked)")
 	f.BoolVar(&spec.Force, "force", false, "wipe a database that already holds data first")
 	f.BoolVar(&passwordStdin, "password-stdin", false, "give every seeded user the password read from standard input (for benchmarks; the first user is an admin)")
 	f.Uint64Var(&randSeed, "seed", 1, "random seed: the same seed gives the same data")

@@ -56,6 +56,34 @@ func TestPATAdmin(t *testing.T) {
 		}
 	})
 
+	t.Run("keyset pages walk every token once, in every order", func(t *testing.T) {
+		for _, sort := range []string{"created", "name", "expires"} {
+			for _, asc := range []bool{false, true} {
+				seen := map[string]bool{}
+				f := domain.PATFilter{Sort: sort, Asc: asc, Limit: 1}
+				for range 10 {
+					page, err := ts.App.PATs.List(context.Background(), f)
+					if err != nil {
+						t.Fatalf("%s asc=%v: %v", sort, asc, err)
+					}
+					for _, p := range page.Tokens {
+						if seen[p.ID] {
+							t.Errorf("%s asc=%v: %s twice", sort, asc, p.Name)
+						}
+						seen[p.ID] = true
+					}
+					if page.Next == "" {
+						break
+					}
+					f.After = page.Next
+				}
+				if len(seen) != 4 {
+					t.Errorf("%s asc=%v: %d tokens walked, want 4", sort, asc, len(seen))
+				}
+			}
+		}
+	})
+
 	t.Run("user page lists the tokens and the descriptor", func(t *testing.T) {
 		page := lcText(rootA.get("/admin/users/" + bob.ID).Body)
 		if !strings.Contains(page, "deploy") || !strings.Contains(page, domain.SubjectDescriptor(bob.ID)) {

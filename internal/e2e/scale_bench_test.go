@@ -46,6 +46,10 @@ type scaleSize struct{ Apps, Users, Authorizations, AuditEvents int }
 
 const scalePassword = "bench-scale-password"
 
+// scalePATs is how many personal access tokens the scale database holds
+// (issue 19: /admin/tokens and the user page at 100k tokens).
+const scalePATs = 100_000
+
 func scaleDB(b *testing.B) (string, scaleSize) {
 	b.Helper()
 	if os.Getenv("OAUTHDESK_BENCH_SCALE") != "1" {
@@ -63,7 +67,7 @@ func scaleDB(b *testing.B) (string, scaleSize) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	name := fmt.Sprintf("scale-%d-%d-%d-%d", size.Apps, size.Users, size.Authorizations, size.AuditEvents)
+	name := fmt.Sprintf("scale-%d-%d-%d-%d-pats%d", size.Apps, size.Users, size.Authorizations, size.AuditEvents, scalePATs)
 	path := filepath.Join(dir, name+".db")
 	// OAUTHDESK_BENCH_SCALE_DB=postgres://… runs the same on PostgreSQL
 	// (an empty database the first time; the marker remembers the seed).
@@ -85,7 +89,8 @@ func scaleDB(b *testing.B) (string, scaleSize) {
 	start := time.Now()
 	cmd := exec.Command(bin, "dev", "seed", "--db", path, "--password-stdin",
 		"--apps", strconv.Itoa(size.Apps), "--users", strconv.Itoa(size.Users),
-		"--authorizations", strconv.Itoa(size.Authorizations), "--audit-events", strconv.Itoa(size.AuditEvents))
+		"--authorizations", strconv.Itoa(size.Authorizations), "--audit-events", strconv.Itoa(size.AuditEvents),
+		"--pats", strconv.Itoa(scalePATs))
 	cmd.Stdin = strings.NewReader(scalePassword + "\n")
 	cmd.Env = cliEnv(scaleKeyEnv(path)...)
 	out, err := cmd.CombinedOutput()
@@ -142,6 +147,7 @@ type scaleFixture struct {
 	PopularApp, TypicalApp, HeavyUser, HeavyUserName, Owner, OwnerName string
 	AppName, Company, Actor, Day, MidName, MidID                       string
 	MaxSeq                                                             int64
+	PATUser, PATUserName, PATName                                      string
 }
 
 func scaleLookup(b *testing.B, path string) scaleFixture {
@@ -166,6 +172,8 @@ func scaleLookup(b *testing.B, path string) scaleFixture {
 		{`SELECT u.id, u.username FROM users u JOIN (SELECT owner_id, COUNT(*) n FROM apps GROUP BY owner_id ORDER BY n DESC LIMIT 1) o ON o.owner_id = u.id`, []any{&f.Owner, &f.OwnerName}},
 		{`SELECT name, client_id FROM apps ORDER BY lower(name), client_id LIMIT 1 OFFSET (SELECT COUNT(*) / 2 FROM apps)`, []any{&f.MidName, &f.MidID}},
 		{`SELECT COALESCE(MAX(seq), 0) FROM audit_events`, []any{&f.MaxSeq}},
+		{`SELECT u.id, u.username FROM users u JOIN (SELECT user_id, COUNT(*) n FROM pats GROUP BY user_id ORDER BY n DESC LIMIT 1) p ON p.user_id = u.id`, []any{&f.PATUser, &f.PATUserName}},
+		{`SELECT name FROM pats ORDER BY created_at LIMIT 1 OFFSET 5000`, []any{&f.PATName}},
 		{`SELECT actor FROM audit_events WHERE seq = (SELECT MAX(seq) / 2 FROM audit_events)`, []any{&f.Actor}},
 		{`SELECT substr(CAST(at AS TEXT), 1, 10) FROM audit_events WHERE seq = (SELECT MAX(seq) / 3 FROM audit_events)`, []any{&f.Day}},
 	} {
@@ -290,6 +298,13 @@ func BenchmarkScalePages(b *testing.B) {
 		{"audit older page", "/admin/audit?before=" + strconv.FormatInt(f.MaxSeq/2, 10), admin},
 		{"reports", "/admin/reports", admin},
 		{"settings", "/admin/settings", admin},
+		{"tokens", "/admin/tokens", admin},
+		{"tokens?q=name", "/admin/tokens?q=" + q(f.PATName), admin},
+		{"tokens?owner (heaviest)", "/admin/tokens?owner=" + q(f.PATUserName), admin},
+		{"tokens?scope=vso.code", "/admin/tokens?scope=vso.code", admin},
+		{"tokens?state=active&expiring=30", "/admin/tokens?state=active&expiring=30", admin},
+		{"tokens?full=1&unused=1", "/admin/tokens?full=1&unused=1", admin},
+		{"user page (most tokens)", "/admin/users/" + f.PATUser, admin},
 		{"profile authorizations (heaviest)", "/profile/authorizations", heavy},
 		{"profile (owner)", "/profile/authorizations", owner},
 	}
@@ -339,6 +354,7 @@ func scaleExtraPages(b *testing.B, f scaleFixture, admin, owner *scaleAgent) []s
 	follow("user page next page", "/admin/users/"+f.HeavyUser, next, admin)
 	follow("app detail next page", "/admin/apps/"+f.PopularApp, next, admin)
 	follow("apps next page", "/admin/apps", next, admin)
+	follow("tokens next page", "/admin/tokens", next, admin)
 	follow("audit next page", "/admin/audit", regexp.MustCompile(`<a[^>]*href="([^"]+)"[^>]*data-testid="older-page"|href="(/admin/audit\?[^"]*before=[^"]+)"`), admin)
 	for _, sc := range []string{"vso.profile", "vso.code_write"} {
 		drill := "/admin/scopes/" + sc

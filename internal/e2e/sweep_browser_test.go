@@ -237,6 +237,17 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 	if err := ts.App.Admin.SetRegistrationPolicy(ctx, domain.PolicyMembers); err != nil {
 		t.Fatal(err)
 	}
+	// Open invitations: on the admin's app page (as typed) and on bob's
+	// /profile/apps (Accept / Decline).
+	rootUser, err := ts.App.Admin.UserByUsername(ctx, "root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"bob", "someone.who-may-not-exist"} {
+		if _, err := admin.NewInvitations(ts.App.Admin, ts.App.DB).Invite(ctx, f.app.ClientID, rootUser, name); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// A directory connector (never reached: the pages only list it).
 	if _, err := ts.App.Federation.AddConnector(ctx, federation.NewConnector{Name: "corp", Secret: "bind-password",
 		Config: connector.Config{Type: domain.ConnectorLDAP, URL: "ldaps://127.0.0.1:1", BindDN: "cn=svc,dc=example,dc=com",

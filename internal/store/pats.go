@@ -149,7 +149,9 @@ func (db *DB) ListPATs(ctx context.Context, f domain.PATFilter) (domain.PATPage,
 		limit = 100
 	}
 	now := db.now()
-	q := `SELECT p.*, u.username FROM pats p JOIN users u ON u.id = p.user_id WHERE 1=1`
+	// CROSS JOIN: SQLite walks pats first (along the order's index), never
+	// users; PostgreSQL plans it as the inner join it is.
+	q := `SELECT p.*, u.username FROM pats p CROSS JOIN users u WHERE u.id = p.user_id`
 	var args []any
 	if f.ID != "" {
 		q += ` AND p.id = ?`
@@ -160,8 +162,10 @@ func (db *DB) ListPATs(ctx context.Context, f domain.PATFilter) (domain.PATPage,
 		args = append(args, f.UserID)
 	}
 	if v := strings.TrimSpace(f.Query); v != "" {
+		// The owners matching the term are few: look them up once rather
+		// than per token.
 		like, l := "%"+escapeLike(v)+"%", db.fl.like
-		q += ` AND (p.name ` + l + ` ? ESCAPE '\' OR u.username ` + l + ` ? ESCAPE '\')`
+		q += ` AND (p.name ` + l + ` ? ESCAPE '\' OR p.user_id IN (SELECT id FROM users WHERE username ` + l + ` ? ESCAPE '\'))`
 		args = append(args, like, like)
 	}
 	if f.Scope != "" {
@@ -231,8 +235,9 @@ func (db *DB) ListPATs(ctx context.Context, f domain.PATFilter) (domain.PATPage,
 			}
 			kv = t.UTC()
 		}
-		q += ` AND (` + col + ` ` + op + ` ? OR (` + col + ` = ? AND p.id ` + op + ` ?))`
-		args = append(args, kv, kv, id)
+		// A row value, so that both databases seek the (key, id) index.
+		q += ` AND (` + col + `, p.id) ` + op + ` (?, ?)`
+		args = append(args, kv, id)
 	}
 	q += ` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ?`
 	args = append(args, limit+1)

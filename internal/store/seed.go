@@ -21,6 +21,9 @@ import (
 // --authorizations 1000000 --audit-events 1000000`).
 type SeedSpec struct {
 	Users, Apps, Authorizations, AuditEvents int
+	// PATs is how many personal access tokens to write (issue 19): a few
+	// users hold many, about a tenth revoked, a twentieth full access.
+	PATs int
 	// Scopes are the catalog scope ids apps may register, most common
 	// first (the seed favours the front of the list); High marks the
 	// high-privilege ones, registered more rarely.
@@ -39,11 +42,12 @@ type SeedSpec struct {
 // SeedResult counts the rows Seed wrote.
 type SeedResult struct {
 	Users, Apps, Secrets, Authorizations, Revoked, RefreshTokens, ScopeUsage, AuditEvents int
+	PATs                                                                                  int
 }
 
 // seedTables are the tables Seed writes, children first (the order of a
 // --force wipe).
-var seedTables = []string{"device_codes", "app_owners", "app_search_terms", "scope_stats", "authorization_scopes", "app_scopes", "scope_usage", "refresh_tokens",
+var seedTables = []string{"pat_notices", "pat_allowlist", "pats", "device_codes", "app_owners", "app_search_terms", "scope_stats", "authorization_scopes", "app_scopes", "scope_usage", "refresh_tokens",
 	"authorization_codes", "invalidations", "authorizations", "client_secrets", "apps", "sessions", "audit_events",
 	"report_runs", "users"}
 
@@ -60,7 +64,7 @@ var seedTables = []string{"device_codes", "app_owners", "app_search_terms", "sco
 // for negative counts or no scopes.
 func (db *DB) Seed(ctx context.Context, spec SeedSpec, progress func(string)) (SeedResult, error) {
 	var res SeedResult
-	if spec.Users < 1 || spec.Apps < 0 || spec.Authorizations < 0 || spec.AuditEvents < 0 {
+	if spec.Users < 1 || spec.Apps < 0 || spec.Authorizations < 0 || spec.AuditEvents < 0 || spec.PATs < 0 {
 		return res, apperr.Errorf(apperr.Invalid, "seed needs at least one user and no negative counts")
 	}
 	if len(spec.Scopes) == 0 {
@@ -115,6 +119,7 @@ func (db *DB) Seed(ctx context.Context, spec SeedSpec, progress func(string)) (S
 		{"authorizations", g.authorizations},
 		{"scope usage", g.usage},
 		{"audit events", g.audit},
+		{"personal access tokens", g.seedPATs},
 	}
 	// One transaction: a failed seed leaves the database as it was.
 	tx, err := conn.BeginTx(ctx, nil)
@@ -744,4 +749,49 @@ func (g *seeder) audit(ctx context.Context, tx *sql.Tx) error {
 	}
 	_, err := tx.ExecContext(ctx, q)
 	return err
+}
+
+// seedPATs writes spec.PATs personal access tokens: owners skewed so the
+// first users after the admin hold many (the heaviest user page), scopes
+// as apps pick them or full access, created over the last year, about a
+// tenth revoked, most used recently. Hashes are random: they
+// authenticate nothing.
+func (g *seeder) seedPATs(ctx context.Context, tx *sql.Tx) error {
+	if g.spec.PATs == 0 {
+		return nil
+	}
+	b := g.newBulk(ctx, tx, "pats", "id", "user_id", "name", "hash", "display", "scopes", "created_at", "expires_at",
+		"revoked_at", "revoked_by", "last_used_at", "last_used_addr")
+	names := []string{"ci", "deploy", "backup", "laptop", "build agent", "release", "nightly", "cli", "terraform", "grafana"}
+	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	for i := range g.spec.PATs {
+		u := min(int(g.r.ExpFloat64()*float64(len(g.userIDs))/8), len(g.userIDs)-1)
+		scopes := g.pickScopes()
+		if g.r.IntN(20) == 0 {
+			scopes = []string{"app_token"}
+		}
+		created := g.spec.Now.Add(-time.Duration(g.r.Int64N(int64(365 * 24 * time.Hour))))
+		expires := created.Add(time.Duration(30+g.r.IntN(336)) * 24 * time.Hour)
+		var revoked, used any
+		by := ""
+		if g.r.IntN(10) == 0 {
+			t := created.Add(time.Duration(g.r.Int64N(int64(max(g.spec.Now.Sub(created), time.Second)))))
+			revoked, by = t, "owner"
+		}
+		addr := ""
+		if g.r.IntN(4) != 0 {
+			used, addr = created.Add(time.Duration(g.r.Int64N(int64(max(g.spec.Now.Sub(created), time.Second))))), "10.0."+strconv.Itoa(g.r.IntN(256))+"."+strconv.Itoa(g.r.IntN(256))
+		}
+		disp := []byte("odp_xxxx…")
+		for j := 4; j < 8; j++ {
+			disp[j] = alphabet[g.r.IntN(len(alphabet))]
+		}
+		name := names[g.r.IntN(len(names))] + " " + strconv.Itoa(i+1)
+		if err := b.add(uuid.Must(uuid.NewV7()).String(), g.userIDs[u], name, g.hash(), string(disp), strings.Join(scopes, " "),
+			created, expires, revoked, by, used, addr); err != nil {
+			return err
+		}
+	}
+	g.res.PATs = g.spec.PATs
+	return b.flush()
 }

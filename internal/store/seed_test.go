@@ -9,7 +9,7 @@ import (
 )
 
 func seedSpec() SeedSpec {
-	return SeedSpec{Users: 500, Apps: 300, Authorizations: 3000, AuditEvents: 2000,
+	return SeedSpec{Users: 500, Apps: 300, Authorizations: 3000, AuditEvents: 2000, PATs: 1000,
 		Scopes: []string{"vso.profile", "vso.work", "vso.code", "vso.build", "vso.code_write", "vso.tokens"},
 		High:   map[string]bool{"vso.code_write": true, "vso.tokens": true}, PasswordHash: "x",
 		Now: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Rand: 7}
@@ -39,6 +39,7 @@ func testSeed(t *testing.T, newDB func(testing.TB) *DB) {
 		`SELECT COUNT(*) FROM apps`:                                              300,
 		`SELECT COUNT(*) FROM authorizations`:                                    3000,
 		`SELECT COUNT(*) FROM audit_events`:                                      2000,
+		`SELECT COUNT(*) FROM pats`:                                              1000,
 		`SELECT COUNT(*) FROM users WHERE username = 'admin' AND role = 'admin'`: 1,
 		`SELECT COUNT(*) FROM apps a WHERE NOT EXISTS (SELECT 1 FROM app_owners o WHERE o.client_id = a.client_id AND o.user_id = a.owner_id)`: 0,
 	} {

@@ -36,6 +36,7 @@ func (s *Server) adminTokenFilter(c echo.Context, q url.Values) (domain.PATFilte
 			return f, p, apperr.Errorf(apperr.Invalid, "Expiring within must be a number of days from 1 to 3650.")
 		}
 		f.ExpiringDays = n
+		f.Sort = "expires" // soonest first, along the live-expiry index
 	}
 	if p.Unused {
 		f.UnusedDays = 90

@@ -27,11 +27,12 @@ FUZZ     := ./internal/pat:FuzzValid ./internal/audit:FuzzParseCheckpointFile ./
             ./internal/domain:FuzzRedirectURIMatches ./internal/domain:FuzzParseGrantTypes ./internal/safeout:FuzzRedactURL
 FUZZTIME ?= 60s
 
-## test: run every test (installs Debian chromium for the browser tests and slapd for the directory tests when missing and possible); with OAUTHDESK_TEST_POSTGRES set, the e2e suite runs again on PostgreSQL; then each fuzz target for 3 s
+## test: run every test (installs Debian chromium for the browser tests, slapd and Node.js for the directory tests when missing and possible); with OAUTHDESK_TEST_POSTGRES set, the e2e suite runs again on PostgreSQL; then each fuzz target for 3 s
 .PHONY: test
 test:
 	@bash .ci/ensure-chromium
 	@bash .ci/ensure-slapd
+	@bash .ci/ensure-node
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 	@if [ -n "$${OAUTHDESK_TEST_POSTGRES:-}" ]; then \
 		echo "e2e suite again, on PostgreSQL ($${OAUTHDESK_TEST_POSTGRES})"; \

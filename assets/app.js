@@ -103,7 +103,26 @@
     });
   }
 
+  // Table cells learn their column's name (data-label), which the phone
+  // layout shows before each value when a table becomes cards.
+  function labelCells(root) {
+    root.querySelectorAll("table").forEach(function (table) {
+      var heads = table.querySelectorAll("thead th");
+      if (!heads.length) return;
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        var i = 0;
+        Array.prototype.forEach.call(tr.children, function (cell) {
+          var th = heads[i];
+          var label = th ? th.textContent.trim() : "";
+          if (label && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", label);
+          i += cell.colSpan || 1;
+        });
+      });
+    });
+  }
+
   function init(root) {
+    labelCells(root);
     initCopy(root);
     initScopeFilter(root);
   }

@@ -43,7 +43,7 @@ func startUpstreamOP(t *testing.T, redirectURI string) *upstreamOP {
 		if underCI() {
 			t.Fatal("node and npm are needed for the upstream OpenID Connect tests, and CI=true")
 		}
-		t.Skip("node or npm not found: skipping the upstream OpenID Connect tests (install Node.js 20 or later)")
+		t.Skip("node or npm not found: skipping the upstream OpenID Connect tests (install Node.js 18 or later, or run .ci/ensure-node as root)")
 	}
 	dir, err := filepath.Abs(filepath.Join("testdata", "oidc-provider"))
 	if err != nil {

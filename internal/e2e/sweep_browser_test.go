@@ -6,7 +6,11 @@ package e2e
 // scroll sideways, nothing is written to the console as an error (no
 // script error, no failed load such as a missing favicon, no CSP
 // violation), every form control has a label, and the text boxes of a
-// filter bar are wide enough to read (≥ 120 px). Each page is saved as a
+// filter bar are wide enough to read (≥ 120 px), every link and button is
+// in view (inside the window and not cut off by a box that clips or
+// scrolls it: issue 21's Reject button cut at 1400 px), at 400 px no
+// table is wider than its box (it fits, or it is shown as cards), and a
+// signed-in person can see which account is signed in. Each page is saved as a
 // screenshot; the directory is printed when the sweep fails, or always
 // with -v when OAUTHDESK_SCREENSHOT_DIR is set.
 
@@ -55,6 +59,9 @@ type sweepCheck struct {
 	Narrow      []string `json:"narrow"`
 	CSP         []string `json:"csp"`
 	Overflowing []string `json:"overflowing"`
+	Clipped     []string `json:"clipped"`
+	WideTables  []string `json:"wideTables"`
+	AccountSeen bool     `json:"accountSeen"`
 }
 
 // sweepScript measures the page. A control is labelled when it has a
@@ -78,6 +85,37 @@ const sweepScript = `(() => {
 		const w = el.getBoundingClientRect().width;
 		if (w < 120) out.narrow.push(describe(el) + ' is ' + Math.round(w) + ' px');
 	}
+	// Links and buttons: inside the window, and inside every ancestor box
+	// that clips or scrolls sideways (a control past a scroll box's edge
+	// is hidden until someone thinks of scrolling).
+	const name = el => el.tagName.toLowerCase() + (el.dataset.testid ? '[' + el.dataset.testid + ']' : '') + ' "' + (el.textContent || el.value || '').trim().slice(0, 30) + '"';
+	out.clipped = [];
+	for (const el of document.querySelectorAll('a[href], button, [role="button"], input[type="submit"], summary')) {
+		if (!visible(el) || el.closest('.skip-link, .visually-hidden') || getComputedStyle(el).visibility === 'hidden') continue;
+		const r = el.getBoundingClientRect();
+		if (r.width < 2 || r.height < 2) continue;
+		if (r.left < -1 || r.right > out.innerWidth + 1) { out.clipped.push(name(el) + ' is outside the window (' + Math.round(r.left) + '..' + Math.round(r.right) + ')'); continue; }
+		for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+			if (getComputedStyle(p).overflowX === 'visible') continue;
+			const pr = p.getBoundingClientRect();
+			if (r.right > pr.right + 1 || r.left < pr.left - 1) { out.clipped.push(name(el) + ' is cut off by ' + describe(p) + (p.className ? '.' + String(p.className).split(' ').join('.') : '')); break; }
+		}
+		if (out.clipped.length >= 8) break;
+	}
+	// On a phone every table fits its box (or is shown as cards).
+	out.wideTables = [];
+	if (out.innerWidth <= 500) {
+		for (const tb of document.querySelectorAll('table')) {
+			if (!visible(tb) || !tb.parentElement) continue;
+			const w = tb.getBoundingClientRect().width, box = tb.parentElement.clientWidth;
+			if (w > box + 1) out.wideTables.push('table' + (tb.dataset.testid ? '[' + tb.dataset.testid + ']' : '') + ' is ' + Math.round(w) + ' px in a ' + box + ' px box');
+		}
+	}
+	// Which account is signed in shows without opening a menu.
+	out.accountSeen = !document.querySelector('[data-testid="signout"]') || [...document.querySelectorAll('[data-testid="signed-in-as"], [data-testid="signed-in-as-compact"]')].some(el => {
+		const r = el.getBoundingClientRect();
+		return visible(el) && getComputedStyle(el).visibility !== 'hidden' && r.width > 0 && r.left >= 0 && r.right <= out.innerWidth + 1;
+	});
 	if (out.scrollWidth > out.innerWidth) {
 		for (const el of document.body.querySelectorAll('*')) {
 			const r = el.getBoundingClientRect();
@@ -189,8 +227,26 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 		Scopes: []string{"vso.work", "vso.code"}}); err != nil {
 		t.Fatal(err)
 	}
+	// Bob's new app with a high-privilege scope waits for approval (the
+	// overview's queue, whose Reject button was once cut off).
+	if _, err := ts.App.Admin.RegisterOwnApp(ctx, bobUser, domain.Registration{Name: "Bob's Code Pusher", Company: "Bob & Co.",
+		AppURL: "https://bob.example/pusher", CallbackURL: "https://bob.example/pusher/oauth/callback/with/a/long/path?tenant=bob",
+		Scopes: []string{"vso.code_write", "vso.build_execute"}}); err != nil {
+		t.Fatal(err)
+	}
 	if err := ts.App.Admin.SetRegistrationPolicy(ctx, domain.PolicyMembers); err != nil {
 		t.Fatal(err)
+	}
+	// Open invitations: on the admin's app page (as typed) and on bob's
+	// /profile/apps (Accept / Decline).
+	rootUser, err := ts.App.Admin.UserByUsername(ctx, "root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"bob", "someone.who-may-not-exist"} {
+		if _, err := admin.NewInvitations(ts.App.Admin, ts.App.DB).Invite(ctx, f.app.ClientID, rootUser, name); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// A directory connector (never reached: the pages only list it).
 	if _, err := ts.App.Federation.AddConnector(ctx, federation.NewConnector{Name: "corp", Secret: "bind-password",
@@ -293,6 +349,11 @@ func (f *sweepFixture) sweepRoutes() map[string]func(role domain.Role) (string, 
 		"/signin/:name/callback":                          none, // the upstream's redirect back
 		"/admin/reports":                                  admin("/admin/reports"),
 		"/admin/audit":                                    admin("/admin/audit"),
+		"/admin/audit/pick":                               none, // a <datalist> fragment for htmx
+		"/admin/apps/:client_id/activity":                 admin(app + "/activity"),
+		"/admin/users/:id/activity":                       admin("/admin/users/" + f.bobID + "/activity"),
+		"/profile/apps/:client_id/activity":               own("/activity"),
+		"/admin/settings/third-party-oauth":               admin("/admin/settings/third-party-oauth?value=off"),
 		// The owner's pages (issue #9): each role visits an app it owns.
 		"/profile/apps":                                     both("/profile/apps"),
 		"/profile/apps/new":                                 both("/profile/apps/new"),
@@ -367,7 +428,7 @@ func TestPageSweep(t *testing.T) {
 		username, password string
 		start              string
 	}{
-		{domain.RoleAdmin, "root", lbRootPassword, "/admin/apps"},
+		{domain.RoleAdmin, "root", lbRootPassword, "/admin"},
 		{domain.RoleMember, "bob", lbBobPassword, "/"},
 	}
 	for _, u := range users {
@@ -407,6 +468,15 @@ func TestPageSweep(t *testing.T) {
 				}
 				for _, c := range check.CSP {
 					t.Errorf("%s: CSP violation: %s", where, c)
+				}
+				for _, c := range check.Clipped {
+					t.Errorf("%s: %s", where, c)
+				}
+				for _, c := range check.WideTables {
+					t.Errorf("%s: %s: it must fit or become cards", where, c)
+				}
+				if !check.AccountSeen {
+					t.Errorf("%s: the signed-in account is not visible", where)
 				}
 				for _, m := range con.errors() {
 					// A page that answers an error status logs that it did.

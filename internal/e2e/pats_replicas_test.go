@@ -2,8 +2,8 @@ package e2e
 
 import (
 	"net/http"
-	"regexp"
 	"net/url"
+	"regexp"
 	"testing"
 	"time"
 

@@ -210,6 +210,17 @@ func (s *Service) RunFailedSignInAudit(ctx context.Context, interval time.Durati
 	}
 }
 
+// NoteFailedSignIn counts a failed sign-in made elsewhere (a directory
+// connector's wrong password) with the local ones: aggregated into
+// session.signin_failed events (see FlushFailedSignIns). username is as
+// typed, e.g. "corp/alice".
+func (s *Service) NoteFailedSignIn(ctx context.Context, username string) error {
+	if full := s.failed.add(cut(username, MaxAuditUsername), audit.ActorFrom(ctx).RemoteAddr, s.now()); full {
+		return s.FlushFailedSignIns(ctx, true)
+	}
+	return nil
+}
+
 // RecordSignOut records that the user signed out.
 func (s *Service) RecordSignOut(ctx context.Context, u domain.User) error {
 	_, err := s.store.AppendAudit(ctx, audit.New(ctx, s.now(), audit.ActionSignOut, audit.TargetUser, u.ID, nil))

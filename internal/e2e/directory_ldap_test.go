@@ -137,6 +137,11 @@ func TestLDAPDirectory(t *testing.T) {
 		}
 	}
 
+	flushFailed(t, ts)
+	if ev := auditEvents(t, e.root, "session.signin_failed"); !strings.Contains(fmt.Sprint(ev), "corp/alice") {
+		t.Errorf("the failed directory sign-ins are not audited: %v", ev)
+	}
+
 	// A local carol exists: the directory's carol becomes carol-2, and
 	// never signs into the local account.
 	local := ts.addUser(t, "carol", domain.RoleMember, "local-carol-pw")

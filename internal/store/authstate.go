@@ -106,6 +106,57 @@ SELECT c.`+col+`, c.authorization_id FROM authorization_codes c
 	return out, nil
 }
 
+// wholeCountsOver is the number of secrets beyond which a walk of secret
+// expiries takes every app's active count at once (allTrueActiveCounts).
+var wholeCountsOver = 20000
+
+// countActiveSecrets counts the active secrets with from < expires_at <=
+// until (zero bounds open), stopping at stop: an index range count.
+func (db *DB) countActiveSecrets(ctx context.Context, from, until time.Time, stop int) (int64, error) {
+	q := `SELECT COUNT(*) FROM (SELECT 1 FROM client_secrets s WHERE s.retired_at IS NULL`
+	var args []any
+	if !until.IsZero() {
+		q += ` AND s.expires_at <= ?`
+		args = append(args, utc(until))
+	}
+	if !from.IsZero() {
+		q += ` AND s.expires_at > ?`
+		args = append(args, utc(from))
+	}
+	var n int64
+	err := db.rd(ctx).Raw(q+` LIMIT ?) AS c`, append(args, stop)...).Scan(&n).Error
+	return n, translate(err, "client secrets")
+}
+
+// allTrueActiveCounts is activeCounts for every app at once, by client id:
+// the live refresh tokens joined with their secrets and authorizations
+// (hash joins on PostgreSQL), for walks that cover most apps.
+func (db *DB) allTrueActiveCounts(ctx context.Context, now time.Time) (map[string]int64, error) {
+	var rows []struct {
+		K string
+		N int64
+	}
+	t := utc(now)
+	err := db.rd(ctx).Raw(`SELECT k, COUNT(*) AS n FROM (
+SELECT r.client_id AS k, r.authorization_id AS a FROM refresh_tokens r
+  JOIN client_secrets s ON s.id = r.secret_id AND s.retired_at IS NULL AND s.expires_at > ?
+  JOIN authorizations z ON z.id = r.authorization_id AND z.revoked_at IS NULL
+  WHERE r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > ?
+UNION
+SELECT c.client_id, c.authorization_id FROM authorization_codes c
+  JOIN authorizations z ON z.id = c.authorization_id AND z.revoked_at IS NULL
+  WHERE c.used_at IS NULL AND c.expires_at > ?
+) AS live GROUP BY k`, t, t, t).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "authorizations")
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.K] = r.N
+	}
+	return out, nil
+}
+
 // trueActiveCounts is activeCounts by client id.
 func (db *DB) trueActiveCounts(ctx context.Context, clientIDs []string, now time.Time) (map[string]int64, error) {
 	return db.activeCounts(ctx, "z.client_id", clientIDs, now)

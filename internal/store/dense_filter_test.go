@@ -169,3 +169,61 @@ func testListAppsExpiryWindow(t *testing.T, newDB func(testing.TB) *DB) {
 		t.Errorf("alternatives only: total %d, names %q; want the two apps whose alternative expires then", total, names)
 	}
 }
+
+// testLongExpiryWalk: a walk of every secret expiry (the report of all
+// secrets), streamed with every app's active count taken at once, yields
+// exactly what the batched walk does, true active counts included.
+func testLongExpiryWalk(t *testing.T, newDB func(testing.TB) *DB) {
+	ctx := t.Context()
+	db := newDB(t)
+	db.SetClock(func() time.Time { return now0 })
+	u := mkUser(t, ctx, db, "walker")
+	for i := range 30 {
+		a := newApp(u, fmt.Sprintf("Walk %02d", i), "Walk Co")
+		a.Secrets[0].ExpiresAt = now0.AddDate(0, 0, 30-i)
+		if err := db.CreateApp(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		for j := range i % 4 { // i%4 authorizations with a live token, the third revoked
+			holder := mkUser(t, ctx, db, fmt.Sprintf("holder-%d-%d", i, j))
+			z := mkAuthz(t, ctx, db, holder, a)
+			rt := domain.RefreshToken{ID: uuid.NewString(), AuthorizationID: z.ID, FamilyID: uuid.NewString(), ClientID: a.ClientID,
+				UserID: holder.ID, SecretID: a.Secrets[0].ID, Scopes: z.Scopes, CreatedAt: now0, ExpiresAt: now0.AddDate(1, 0, 0)}
+			rt.Hash = []byte("walk-" + rt.ID)
+			if err := db.CreateRefreshToken(ctx, rt); err != nil {
+				t.Fatal(err)
+			}
+			if j == 2 {
+				if _, err := db.RevokeAuthorization(ctx, z.ID, "test", now0); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	walk := func(over int) []domain.ExpiringSecret {
+		t.Helper()
+		saved := wholeCountsOver
+		wholeCountsOver = over
+		defer func() { wholeCountsOver = saved }()
+		var out []domain.ExpiringSecret
+		if err := db.WalkSecretExpiries(ctx, time.Time{}, 0, func(e domain.ExpiringSecret) error {
+			out = append(out, e)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	batched, streamed := walk(1_000_000), walk(0)
+	if len(batched) != 30 || fmt.Sprint(batched) != fmt.Sprint(streamed) {
+		t.Fatalf("streamed walk differs from the batched one:\n%v\n%v", streamed, batched)
+	}
+	var active, want int64
+	for i, e := range streamed {
+		active += e.ActiveAuthorizations
+		want += int64(min((29-i)%4, 2)) // listed soonest first: app 29 first
+	}
+	if active != want || want == 0 {
+		t.Errorf("total active authorizations %d, want %d", active, want)
+	}
+}

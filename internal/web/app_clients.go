@@ -83,7 +83,8 @@ func clientValues(r domain.Registration, values map[string]string) {
 func (s *Server) protocols(a domain.App) views.AppProtocols {
 	base := strings.TrimSuffix(s.cfg.BaseURL, "/")
 	scopes := strings.Join(a.Scopes, " ")
-	p := views.AppProtocols{Dialect: a.AllowsGrant(domain.GrantDialect)}
+	p := views.AppProtocols{Dialect: a.AllowsGrant(domain.GrantDialect), ClientCredentials: a.AllowsGrant(domain.GrantClientCredentials),
+		CCScopes: scopes, Device: a.AllowsGrant(domain.GrantDeviceCode)}
 	for _, g := range []string{domain.GrantAuthorizationCode, domain.GrantClientCredentials, domain.GrantDeviceCode} {
 		p.Standard = p.Standard || a.AllowsGrant(g)
 	}

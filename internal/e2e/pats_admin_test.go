@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/server"
 )
 
 // Administrators see every personal access token: /admin/tokens with
@@ -255,4 +256,37 @@ func userIDOf(t *testing.T, ts *testServer, username string) string {
 		t.Fatal(err)
 	}
 	return u.ID
+}
+
+// With mail configured, a token's owner gets a mail when a scanner finds
+// it leaked and seven days before it expires.
+func TestPATMail(t *testing.T) {
+	t.Parallel()
+	sink, smtpURL := startSMTP(t)
+	ts := newTestServerWith(t, func(c *server.Config) { c.Reports = server.ReportConfig{SMTPURL: smtpURL} })
+	_, bobA := saSignedIn(t, ts, "bob", domain.RoleMember, saPassword)
+	leak, _ := patCreate(t, bobA, url.Values{"name": {"pasted in a gist"}, "expiry": {"30"}, "access": {"custom"}, "scope": {"vso.profile"}})
+	patCreate(t, bobA, url.Values{"name": {"short lived"}, "expiry": {"custom"}, "expires_on": {time.Now().UTC().AddDate(0, 0, 2).Format("2006-01-02")}, "access": {"custom"}, "scope": {"vso.profile"}})
+	_, scanner, err := ts.App.PATs.CreateScanner(context.Background(), "gitleaks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := patCall(t, ts, http.MethodPost, "/_apis/tokens/pats/leaked", "Bearer "+scanner, map[string]any{"tokens": []string{leak}}); st != http.StatusAccepted {
+		t.Fatalf("leaked: %d", st)
+	}
+	if _, err := ts.App.PATs.NotifyExpiring(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var leaked, expiring bool
+	for _, m := range sink.messages() {
+		// Unfold long header lines and quoted-printable soft breaks.
+		data := strings.NewReplacer("\r\n ", " ", "=\r\n", "").Replace(m.data)
+		if len(m.to) == 1 && m.to[0] == "bob@example.com" {
+			leaked = leaked || strings.Contains(data, "pasted in a gist was revoked")
+			expiring = expiring || strings.Contains(data, "short lived expires on")
+		}
+	}
+	if !leaked || !expiring {
+		t.Errorf("mails to bob: leaked %v, expiring %v; got %d message(s)", leaked, expiring, len(sink.messages()))
+	}
 }

@@ -545,3 +545,29 @@ func TestOIDCOneConsentAcrossFlows(t *testing.T) {
 		t.Errorf("standard refresh after revocation: %v, want invalid_grant", err)
 	}
 }
+
+// An app that registered EdDSA gets Ed25519 ID tokens whose at_hash is
+// SHA-512's (as go-oidc computes it), verified with the published key.
+func TestOIDCEdDSAIDToken(t *testing.T) {
+	t.Parallel()
+	f := newOIDCFixture(t, domain.AlgEdDSA)
+	ctx := context.Background()
+	cfg := f.config(oidc.ScopeOpenID, "vso.work")
+	v := oauth2.GenerateVerifier()
+	q := f.login(t, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(v), oidc.Nonce("n-ed")))
+	tok, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := f.provider.Verifier(&oidc.Config{ClientID: f.clientID}).Verify(ctx, raw)
+	if err != nil {
+		t.Fatalf("go-oidc rejected the EdDSA ID token: %v", err)
+	}
+	if h := jwtHeader(t, raw); h["alg"] != "EdDSA" || idt.Nonce != "n-ed" {
+		t.Errorf("header %v, nonce %q", h, idt.Nonce)
+	}
+	if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
+		t.Errorf("at_hash of an EdDSA ID token: %v", err)
+	}
+}

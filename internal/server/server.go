@@ -318,7 +318,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		_ = watcher.Close()
 		return fail(err)
 	}
-	sched, err := jobs.New(jobs.Config{Schedule: cfg.Reports.Schedule, Sinks: sinks, Thresholds: cfg.Thresholds, Now: cfg.Now, Log: cfg.Log}, db)
+	sched, err := jobs.New(jobs.Config{Schedule: cfg.Reports.Schedule, Sinks: sinks, Thresholds: cfg.Thresholds, Now: cfg.Now, Log: cfg.Log, PATs: db}, db)
 	if err != nil {
 		_ = watcher.Close()
 		return fail(err)

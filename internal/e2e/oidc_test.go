@@ -279,6 +279,9 @@ func TestOIDCOtherGrantsWithGoClients(t *testing.T) {
 		if st := f.userinfoStatus(t, tok.AccessToken); st != http.StatusUnauthorized {
 			t.Errorf("userinfo with an app's own token: %d, want 401", st)
 		}
+		if st, _, body := callAPI(t, f.ts.URL, "/_apis/profile/profiles/me", tok.AccessToken); st >= 500 {
+			t.Errorf("/_apis with an app's own token: %d %v", st, body)
+		}
 		if st, _ := f.post(t, "/oauth2/revoke", url.Values{"token": {tok.AccessToken}}); st != http.StatusOK {
 			t.Fatalf("revoke: %d", st)
 		}
@@ -543,5 +546,31 @@ func TestOIDCOneConsentAcrossFlows(t *testing.T) {
 	var re *oauth2.RetrieveError
 	if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: stok.RefreshToken}).Token(); !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
 		t.Errorf("standard refresh after revocation: %v, want invalid_grant", err)
+	}
+}
+
+// An app that registered EdDSA gets Ed25519 ID tokens whose at_hash is
+// SHA-512's (as go-oidc computes it), verified with the published key.
+func TestOIDCEdDSAIDToken(t *testing.T) {
+	t.Parallel()
+	f := newOIDCFixture(t, domain.AlgEdDSA)
+	ctx := context.Background()
+	cfg := f.config(oidc.ScopeOpenID, "vso.work")
+	v := oauth2.GenerateVerifier()
+	q := f.login(t, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(v), oidc.Nonce("n-ed")))
+	tok, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := f.provider.Verifier(&oidc.Config{ClientID: f.clientID}).Verify(ctx, raw)
+	if err != nil {
+		t.Fatalf("go-oidc rejected the EdDSA ID token: %v", err)
+	}
+	if h := jwtHeader(t, raw); h["alg"] != "EdDSA" || idt.Nonce != "n-ed" {
+		t.Errorf("header %v, nonce %q", h, idt.Nonce)
+	}
+	if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
+		t.Errorf("at_hash of an EdDSA ID token: %v", err)
 	}
 }

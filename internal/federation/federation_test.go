@@ -282,3 +282,25 @@ func TestConcurrentFirstSignIn(t *testing.T) {
 		})
 	}
 }
+
+func TestSealedSignInState(t *testing.T) {
+	e := newEnv(t)
+	st := connector.State{State: "s", Nonce: "n", Verifier: "v"}
+	v := e.fed.SealState("corp", st, "/oauth2/authorize?x=1")
+	got, ret, err := e.fed.OpenState("corp", v)
+	if err != nil || got != st || ret != "/oauth2/authorize?x=1" {
+		t.Fatalf("OpenState: %+v %q %v", got, ret, err)
+	}
+	if _, _, err := e.fed.OpenState("other", v); !apperr.Is(err, apperr.Unauthorized) {
+		t.Errorf("state of corp opened for another connector: %v", err)
+	}
+	b := []byte(v)
+	b[len(b)/2] ^= 1
+	if _, _, err := e.fed.OpenState("corp", string(b)); !apperr.Is(err, apperr.Unauthorized) {
+		t.Errorf("altered state opened: %v", err)
+	}
+	e.clock = e.clock.Add(StateTTL + time.Second)
+	if _, _, err := e.fed.OpenState("corp", v); !apperr.Is(err, apperr.Unauthorized) {
+		t.Errorf("expired state opened: %v", err)
+	}
+}

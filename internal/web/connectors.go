@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"sort"
 	"strings"
@@ -33,13 +32,13 @@ type Federation interface {
 	LocalSignIn(ctx context.Context) (string, error)
 	SetLocalSignIn(ctx context.Context, v string) error
 	SyncProblems(ctx context.Context) ([]string, error)
+	SealState(name string, st connector.State, returnTo string) string
+	OpenState(name, v string) (connector.State, string, error)
 }
 
-const (
-	sessFedState     = "fed_state"     // JSON connector.State of a redirect sign-in under way
-	sessFedConnector = "fed_connector" // its connector
-	sessFedReturn    = "fed_return"    // where to go afterwards
-)
+// stateCookie holds a redirect sign-in under way (federation.SealState),
+// scoped to its connector's callback path.
+const stateCookie = "oauthdesk_signin_state"
 
 // signinPage renders /signin with the connectors on offer.
 func (s *Server) signinPage(c echo.Context, status int, p views.SignInPage) error {
@@ -89,10 +88,11 @@ func (s *Server) connectorSignin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	b, _ := json.Marshal(st)
-	s.sessions.Put(ctx, sessFedState, string(b))
-	s.sessions.Put(ctx, sessFedConnector, name)
-	s.sessions.Put(ctx, sessFedReturn, ret)
+	// A sealed cookie, not a session row: nothing is stored for a person
+	// who is not signed in yet. SameSite=Lax: the upstream's redirect back
+	// is a top-level GET.
+	c.SetCookie(&http.Cookie{Name: stateCookie, Value: s.cfg.Federation.SealState(name, st, ret), Path: federation.CallbackPath(name),
+		MaxAge: int(federation.StateTTL.Seconds()), HttpOnly: true, Secure: secureBase(s.cfg.BaseURL), SameSite: http.SameSiteLaxMode})
 	return c.Redirect(http.StatusFound, to)
 }
 
@@ -104,11 +104,18 @@ func (s *Server) connectorCallback(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	name := c.Param("name")
-	raw := s.sessions.PopString(ctx, sessFedState)
-	started := s.sessions.PopString(ctx, sessFedConnector)
-	ret := s.sessions.PopString(ctx, sessFedReturn)
 	var st connector.State
-	if raw == "" || started != name || json.Unmarshal([]byte(raw), &st) != nil {
+	var ret string
+	ck, cerr := c.Cookie(stateCookie)
+	if cerr == nil {
+		var err error
+		st, ret, err = s.cfg.Federation.OpenState(name, ck.Value)
+		cerr = err
+	}
+	// Used once: the cookie goes whatever the outcome.
+	c.SetCookie(&http.Cookie{Name: stateCookie, Value: "", Path: federation.CallbackPath(name), MaxAge: -1, HttpOnly: true,
+		Secure: secureBase(s.cfg.BaseURL), SameSite: http.SameSiteLaxMode})
+	if cerr != nil {
 		return s.signinPage(c, http.StatusBadRequest, views.SignInPage{
 			Error: "This sign-in expired or was started in another browser. Start again below."})
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -289,4 +291,40 @@ func TestPATMail(t *testing.T) {
 	if !leaked || !expiring {
 		t.Errorf("mails to bob: leaked %v, expiring %v; got %d message(s)", leaked, expiring, len(sink.messages()))
 	}
+}
+
+// The expiry report's sinks carry the personal access token section: a
+// file beside the secrets' files and a CSV attachment to the report mail.
+func TestPATExpiryReportSinks(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sink, smtpURL := startSMTP(t)
+	ts := newTestServerWith(t, func(c *server.Config) {
+		c.Reports = server.ReportConfig{Dir: dir, SMTPURL: smtpURL, To: []string{"security@example.com"}}
+	})
+	_, rootA := saSignedIn(t, ts, "root", domain.RoleAdmin, saRootPassword)
+	_, bobA := saSignedIn(t, ts, "bob", domain.RoleMember, saPassword)
+	patCreate(t, bobA, url.Values{"name": {"expires soon"}, "expiry": {"custom"}, "expires_on": {time.Now().UTC().AddDate(0, 0, 10).Format("2006-01-02")}, "access": {"custom"}, "scope": {"vso.profile"}})
+	patCreate(t, bobA, url.Values{"name": {"lives long"}, "expiry": {"90"}, "access": {"custom"}, "scope": {"vso.profile"}})
+	r := rootA.postForm("/admin/reports/run", url.Values{"_csrf": {rootA.csrf("/admin/reports")}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("run the report: %d %s", r.Status, lcText(r.Body))
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "pats-expiry-*.json"))
+	if len(files) != 1 {
+		t.Fatalf("token section files: %v", files)
+	}
+	b, _ := os.ReadFile(files[0])
+	var rows []map[string]any
+	if err := json.Unmarshal(b, &rows); err != nil || len(rows) != 1 || rows[0]["name"] != "expires soon" || rows[0]["owner"] != "bob" {
+		t.Errorf("token section: %v %s", err, b)
+	}
+	eventually(t, 5*time.Second, "the report mail", func() bool {
+		for _, m := range sink.messages() {
+			if len(m.to) == 1 && m.to[0] == "security@example.com" && strings.Contains(m.data, "personal-access-tokens.csv") {
+				return true
+			}
+		}
+		return false
+	})
 }

@@ -40,6 +40,9 @@ type Report struct {
 	Rows      []reports.ExpiryRow
 	// OwnerEmails maps owner usernames to e-mail addresses.
 	OwnerEmails map[string]string
+	// PATs is the personal access token section: live tokens expiring
+	// within 30 days, soonest first (empty without Config.PATs).
+	PATs []reports.PATExpiryRow
 }
 
 // Sink delivers a report somewhere. Deliver returns how many attempts it
@@ -66,6 +69,8 @@ type Config struct {
 	Thresholds domain.ExpiryThresholds
 	Now        func() time.Time
 	Log        *slog.Logger
+	// PATs, when set, adds the personal access token section.
+	PATs PATSource
 }
 
 // Scheduler runs the expiry report on its schedule and on demand.
@@ -219,6 +224,11 @@ func (s *Scheduler) run(ctx context.Context, trigger string, slot time.Time) ([]
 	}
 	rep := Report{Generated: now, Window: s.cfg.Thresholds.Expiring, OwnerEmails: emails,
 		Rows: reports.ExpiryReport(secrets, s.cfg.Thresholds, now, s.cfg.Thresholds.Expiring)}
+	if s.cfg.PATs != nil {
+		if rep.PATs, err = s.cfg.PATs.PATExpiries(ctx, now, now.Add(patWindow)); err != nil {
+			return nil, err
+		}
+	}
 	runID := uuid.NewString()
 	var runs []domain.ReportRun
 	outcomes := map[string]any{}

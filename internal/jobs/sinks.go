@@ -24,7 +24,8 @@ import (
 )
 
 // DirSink writes each report as timestamped HTML, CSV and JSON files
-// (expiry-20261121T070000Z.html, …) into Dir.
+// (expiry-20261121T070000Z.html, …) into Dir, and its personal access
+// token section as pats-expiry-20261121T070000Z.csv and .json.
 type DirSink struct{ Dir string }
 
 // Name implements Sink.
@@ -48,11 +49,21 @@ func (d DirSink) Deliver(_ context.Context, r Report) (int, error) {
 			return 1, err
 		}
 	}
+	// The personal access token section, beside the secrets' files.
+	for ext, data := range map[string][]byte{"csv": patCSV(r.PATs), "json": patJSON(r.PATs)} {
+		final := filepath.Join(d.Dir, "pats-expiry-"+stamp+"."+ext) // not matched by expiry-*.json
+		if err := os.WriteFile(final+".tmp", data, 0o640); err != nil {
+			return 1, err
+		}
+		if err := os.Rename(final+".tmp", final); err != nil {
+			return 1, err
+		}
+	}
 	return 1, nil
 }
 
 // WebhookSink POSTs the report as JSON ({"generated_at", "window_days",
-// "rows": [...]}) to URL, retrying with exponential backoff (Attempts
+// "rows": [...], "personal_access_tokens": [...]}) to URL, retrying with exponential backoff (Attempts
 // tries, first wait Backoff) on network errors and non-2xx answers; each
 // try times out after Timeout.
 type WebhookSink struct {
@@ -75,7 +86,7 @@ func (w WebhookSink) Deliver(ctx context.Context, r Report) (int, error) {
 		return 0, err
 	}
 	body, err := json.Marshal(map[string]any{"generated_at": r.Generated.UTC().Format(time.RFC3339),
-		"window_days": int(r.Window.Hours() / 24), "rows": json.RawMessage(rows.Bytes())})
+		"window_days": int(r.Window.Hours() / 24), "rows": json.RawMessage(rows.Bytes()), "personal_access_tokens": patJSON(r.PATs)})
 	if err != nil {
 		return 0, err
 	}
@@ -203,6 +214,12 @@ func (m MailSink) Deliver(ctx context.Context, r Report) (int, error) {
 		msg, err := m.message(m.To, r.Rows, r, false)
 		if err != nil {
 			return 1, err
+		}
+		if len(r.PATs) > 0 {
+			// The personal access token section, as a CSV attachment.
+			if err := msg.AttachReader("personal-access-tokens.csv", bytes.NewReader(patCSV(r.PATs))); err != nil {
+				return 1, err
+			}
 		}
 		msgs = append(msgs, msg)
 	}

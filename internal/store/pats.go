@@ -8,6 +8,7 @@ import (
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/reports"
 )
 
 // Personal access tokens (issue 19), revocation rules, scanner tokens,
@@ -533,4 +534,19 @@ WHERE p.revoked_at IS NULL AND p.expires_at > ? AND u.disabled_at IS NULL AND u.
 		return nil, translate(err, "personal access tokens")
 	}
 	return map[string]int{"ok": row.OK, "expiring": row.Expiring, "critical": row.Critical, "expired": row.Expired}, nil
+}
+
+// PATExpiries returns the live tokens of active users expiring after now
+// and before before, soonest first, for the expiry report.
+func (db *DB) PATExpiries(ctx context.Context, now, before time.Time) ([]reports.PATExpiryRow, error) {
+	var out []reports.PATExpiryRow
+	err := db.WalkLivePATs(ctx, before, func(p domain.PAT) error {
+		if !p.ExpiresAt.After(now) {
+			return nil
+		}
+		days, left := reports.PATLeft(p.ExpiresAt, now)
+		out = append(out, reports.PATExpiryRow{ID: p.ID, Name: p.Name, Owner: p.Username, Scopes: p.Scopes, ExpiresAt: p.ExpiresAt, DaysLeft: days, Left: left})
+		return nil
+	})
+	return out, err
 }

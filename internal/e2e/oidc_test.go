@@ -279,6 +279,9 @@ func TestOIDCOtherGrantsWithGoClients(t *testing.T) {
 		if st := f.userinfoStatus(t, tok.AccessToken); st != http.StatusUnauthorized {
 			t.Errorf("userinfo with an app's own token: %d, want 401", st)
 		}
+		if st, _, body := callAPI(t, f.ts.URL, "/_apis/profile/profiles/me", tok.AccessToken); st >= 500 {
+			t.Errorf("/_apis with an app's own token: %d %v", st, body)
+		}
 		if st, _ := f.post(t, "/oauth2/revoke", url.Values{"token": {tok.AccessToken}}); st != http.StatusOK {
 			t.Fatalf("revoke: %d", st)
 		}

@@ -63,7 +63,7 @@ func (s *Service) Authenticate(ctx context.Context, header string) (Principal, e
 	if v.PolicyOff {
 		return Principal{}, &PolicyError{UserID: c.UserID}
 	}
-	if s.usage != nil {
+	if s.usage != nil && c.AuthorizationID != "" { // "": a client credentials token, the app's own
 		s.usage.Record(c.AuthorizationID, now)
 	}
 	return Principal{UserID: c.UserID, AuthorizationID: c.AuthorizationID, ClientID: c.ClientID,

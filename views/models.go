@@ -349,6 +349,8 @@ type UserRow struct {
 // UsersPage is /admin/users: one page of users, searchable.
 type UsersPage struct {
 	Nav
+	// CanAdd offers the add-user form (administrators).
+	CanAdd    bool
 	Users     []UserRow
 	CanManage bool
 	Flash     string
@@ -571,6 +573,19 @@ type UserPage struct {
 	Tokens    []PATRow
 	TokensURL string
 	HasTokens bool // the personal access token slice is on
+	// OwnedApps are the apps the user owns or co-owns (the first 20);
+	// MoreOwned says there are more.
+	OwnedApps []Link
+	MoreOwned bool
+}
+
+// UserAddPage is /admin/users/new: the form, with what was typed and the
+// error of a refused attempt.
+type UserAddPage struct {
+	Nav
+	Username, DisplayName, Email, Role string
+	Error                              string
+	Fields                             map[string]string
 }
 
 // StateCount is one expiry state and how many secrets are in it.

@@ -24,6 +24,9 @@ type NewUser struct {
 	Email       string
 	Role        domain.Role
 	Password    string
+	// MustChangePassword makes the user choose a new password at the
+	// first sign-in (an administrator handed over a one-time password).
+	MustChangePassword bool
 }
 
 // usernameRE: usernames may hold '@' since upstream directories often
@@ -91,7 +94,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (domain.User, erro
 		in.DisplayName = in.Username
 	}
 	u := domain.User{ID: uuid.NewString(), Username: in.Username, DisplayName: in.DisplayName, Email: in.Email,
-		Role: in.Role, PasswordHash: hash, CreatedAt: now, UpdatedAt: now, Revision: 1}
+		Role: in.Role, PasswordHash: hash, CreatedAt: now, UpdatedAt: now, Revision: 1, MustChangePassword: in.MustChangePassword}
 	err = s.store.WriteTx(ctx, func(ctx context.Context) error {
 		if err := s.store.CreateUser(ctx, u); err != nil {
 			if apperr.Is(err, apperr.Conflict) {

@@ -352,6 +352,7 @@ func (f *sweepFixture) sweepRoutes() map[string]func(role domain.Role) (string, 
 		"/admin/audit/pick":                               none, // a <datalist> fragment for htmx
 		"/admin/apps/:client_id/activity":                 admin(app + "/activity"),
 		"/admin/users/:id/activity":                       admin("/admin/users/" + f.bobID + "/activity"),
+		"/admin/users/new":                                admin("/admin/users/new"),
 		"/profile/apps/:client_id/activity":               own("/activity"),
 		"/admin/settings/third-party-oauth":               admin("/admin/settings/third-party-oauth?value=off"),
 		// The owner's pages (issue #9): each role visits an app it owns.

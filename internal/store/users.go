@@ -48,7 +48,7 @@ func (db *DB) CreateUser(ctx context.Context, u domain.User) error {
 	row := userRow{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email,
 		Role: string(u.Role), PasswordHash: u.PasswordHash, CreatedAt: utc(u.CreatedAt),
 		UpdatedAt: utc(u.UpdatedAt), Revision: max(u.Revision, 1),
-		Source: cmp.Or(u.Source, domain.SourceLocal), Subject: u.Subject, LastSigninAt: utcPtr(u.LastSignInAt)}
+		Source: cmp.Or(u.Source, domain.SourceLocal), Subject: u.Subject, LastSigninAt: utcPtr(u.LastSignInAt), MustChange: u.MustChangePassword}
 	return translate(db.wr(ctx).Create(&row).Error, "user "+u.Username)
 }
 

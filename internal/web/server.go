@@ -123,6 +123,8 @@ type Config struct {
 	// Attention lists the secrets that need attention on the overview;
 	// nil: only the next to expire.
 	Attention SecretAttention
+	// Users adds accounts from the dashboard; nil: only the CLI does.
+	Users UserCreator
 	// Federation is sign-in through directory connectors; nil: none.
 	Federation Federation
 	// PATs is the personal access token slice (nil: no token pages or
@@ -378,6 +380,8 @@ func (s *Server) routes() *echo.Echo {
 	adm.GET("/apps/:client_id/scopes/narrow", s.appScopesNarrowConfirm, manage)
 	adm.POST("/apps/:client_id/scopes/narrow", s.appScopesNarrow, manage)
 	adm.GET("/users", s.usersList)
+	adm.GET("/users/new", s.userAddForm, manage)
+	adm.POST("/users/new", s.userAdd, manage)
 	adm.GET("/users/:id", s.userPage)
 	adm.GET("/users/:id/activity", s.userActivity)
 	adm.GET("/users/:id/revoke", s.userRevokeConfirm, manage)

@@ -2,6 +2,8 @@ package web
 
 import (
 	"cmp"
+	"context"
+	"crypto/rand"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/views"
@@ -38,7 +41,7 @@ func (s *Server) usersList(c echo.Context) error {
 		return err
 	}
 	u, _ := currentUser(c)
-	p := views.UsersPage{Nav: s.nav(c, "users"), CanManage: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(ctx, sessFlash), Query: q}
+	p := views.UsersPage{Nav: s.nav(c, "users"), CanManage: u.Role == domain.RoleAdmin, CanAdd: u.Role == domain.RoleAdmin && s.cfg.Users != nil, Flash: s.sessions.PopString(ctx, sessFlash), Query: q}
 	for _, x := range page.Users {
 		p.Users = append(p.Users, userRow(x.User, x.ActiveAuthorizations))
 	}
@@ -72,6 +75,14 @@ func (s *Server) renderUser(c echo.Context, errMsg string, status int) error {
 	me, _ := currentUser(c)
 	p := views.UserPage{Nav: s.nav(c, "users"), CanManage: me.Role == domain.RoleAdmin, User: userRow(u, 0), Query: q,
 		Flash: s.sessions.PopString(ctx, sessFlash), Error: errMsg}
+	owned, err := s.admin.ListApps(ctx, domain.AppFilter{OwnerID: u.ID, Limit: 20})
+	if err != nil {
+		return err
+	}
+	for _, a := range owned.Apps {
+		p.OwnedApps = append(p.OwnedApps, views.Link{Label: a.Name, URL: "/admin/apps/" + a.ClientID})
+	}
+	p.MoreOwned = owned.Next != ""
 	for _, a := range list {
 		row := views.AuthorizationRow{ID: a.ID, AppName: a.AppName, ClientID: a.ClientID, Scopes: a.Scopes, ScopeViews: s.scopeViews(a.Scopes),
 			GrantedAt: stamp(a.GrantedAt), LastUsed: dayPtr(a.LastUsedAt), State: a.State}
@@ -187,4 +198,44 @@ func (s *Server) userDeleteConfirm(c echo.Context) error {
 func (s *Server) userDelete(c echo.Context) error {
 	n, err := s.admin.DeleteUser(c.Request().Context(), c.Param("id"))
 	return s.userResult(c, err, "The user was deleted; "+plural(int64(n), "authorization was", "authorizations were")+" revoked.")
+}
+
+// UserCreator adds accounts (implemented by *admin.Service).
+type UserCreator interface {
+	CreateUser(ctx context.Context, in admin.NewUser) (domain.User, error)
+}
+
+// userAddForm is GET /admin/users/new.
+func (s *Server) userAddForm(c echo.Context) error {
+	return render(c, http.StatusOK, views.UserAdd(views.UserAddPage{Nav: s.nav(c, "users"), Role: "member"}))
+}
+
+// userAdd is POST /admin/users/new (username, display_name, email, role):
+// the account with a one-time password, shown once; the user chooses a
+// new one at the first sign-in. A refused form comes back with what was
+// typed and the reason (400, 409 for a taken username).
+func (s *Server) userAdd(c echo.Context) error {
+	if s.cfg.Users == nil {
+		return apperr.Errorf(apperr.NotFound, "Adding users here is not available; use oauthdesk user add.")
+	}
+	p := views.UserAddPage{Nav: s.nav(c, "users"), Username: strings.TrimSpace(c.FormValue("username")),
+		DisplayName: strings.TrimSpace(c.FormValue("display_name")), Email: strings.TrimSpace(c.FormValue("email")), Role: c.FormValue("role")}
+	pw := rand.Text()
+	u, err := s.cfg.Users.CreateUser(c.Request().Context(), admin.NewUser{Username: p.Username, DisplayName: p.DisplayName,
+		Email: p.Email, Role: domain.Role(p.Role), Password: pw, MustChangePassword: true})
+	if apperr.Is(err, apperr.Invalid) || apperr.Is(err, apperr.Conflict) {
+		status := http.StatusBadRequest
+		if apperr.Is(err, apperr.Conflict) {
+			status = http.StatusConflict
+		}
+		p.Error = apperr.ErrorMessage(err)
+		return render(c, status, views.UserAdd(p))
+	}
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return render(c, http.StatusOK, views.OneTime(views.OneTimePage{Nav: s.nav(c, "users"), Title: "One-time password for " + u.Username,
+		Message: u.Username + " (" + string(u.Role) + ") was added. Give them this password safely: it is shown only this once, and they must choose a new one when they sign in with it.",
+		Value:   pw, Back: "/admin/users/" + u.ID}))
 }

@@ -1,0 +1,67 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+var uaOneTimeRE = regexp.MustCompile(`data-testid="one-time-value"[^>]*>([^<]+)<`)
+
+// TestAddUserInTheUI: an administrator adds a user on /admin/users/new,
+// gets a one-time password once, and the new user signs in with it and
+// must choose a new one; a taken username is refused with the form kept;
+// the user page lists the apps the user owns.
+func TestAddUserInTheUI(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	_, rootA := saSignedIn(t, ts, "root", domain.RoleAdmin, saRootPassword)
+	if !strings.Contains(rootA.get("/admin/users").Body, `href="/admin/users/new"`) {
+		t.Error("the users page offers no way to add a user")
+	}
+	form := url.Values{"_csrf": {rootA.csrf("/admin/users/new")}, "username": {"grace"}, "display_name": {"Grace Hopper"},
+		"email": {"grace@example.com"}, "role": {"auditor"}}
+	r := rootA.postForm("/admin/users/new", form)
+	m := uaOneTimeRE.FindStringSubmatch(r.Body)
+	if r.Status != http.StatusOK || m == nil {
+		t.Fatalf("add user: %d, no one-time password: %.400s", r.Status, lcText(r.Body))
+	}
+	pw := strings.TrimSpace(m[1])
+	if u, err := ts.App.Admin.UserByUsername(context.Background(), "grace"); err != nil || !u.MustChangePassword || u.Role != domain.RoleAuditor {
+		t.Errorf("grace as stored: %+v %v, want an auditor who must change the password", u, err)
+	}
+	if r.Header.Get("Cache-Control") != "no-store" {
+		t.Error("the one-time password page may be cached")
+	}
+	// The new user signs in with it and is sent to choose a password.
+	g := ts.newAgent(t)
+	s := g.postForm("/signin", url.Values{"_csrf": {g.csrf("/signin")}, "username": {"grace"}, "password": {pw}})
+	if s.Status != http.StatusSeeOther {
+		t.Fatalf("grace's first sign-in: %d", s.Status)
+	}
+	if next := g.get("/admin"); next.Status != http.StatusSeeOther || next.Location() != "/profile/password" {
+		t.Errorf("grace's first page: %d → %q, want the password change", next.Status, next.Location())
+	}
+	// A taken username: 409, the form keeps what was typed.
+	form.Set("_csrf", rootA.csrf("/admin/users/new"))
+	r = rootA.postForm("/admin/users/new", form)
+	if r.Status != http.StatusConflict || !strings.Contains(r.Body, `value="Grace Hopper"`) || !strings.Contains(r.Body, "already taken") {
+		t.Errorf("taken username: %d %.300s", r.Status, lcText(r.Body))
+	}
+	// The user page lists owned apps.
+	app := registerThroughDashboard(t, rootA, "vso.work")
+	users := rootA.get("/admin/users").Body
+	_, rest, _ := strings.Cut(users, `data-username="root"`)
+	id := regexp.MustCompile(`href="/admin/users/([^"]+)"`).FindStringSubmatch(rest)
+	if id == nil {
+		t.Fatal("no link to root's page")
+	}
+	if page := rootA.get("/admin/users/" + id[1]).Body; !strings.Contains(page, `href="/admin/apps/`+app.ClientID+`" data-testid="owned-app"`) {
+		t.Error("root's page does not list the app root owns")
+	}
+}

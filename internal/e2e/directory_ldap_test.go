@@ -230,6 +230,11 @@ func TestLDAPDirectory(t *testing.T) {
 	if !strings.Contains(users, "disabled") {
 		t.Errorf("/admin/users does not show bob disabled: %.1500s", users)
 	}
+	if bu, err := ts.App.DB.UserByUsername(t.Context(), "bob"); err != nil {
+		t.Fatal(err)
+	} else if page := e.root.get("/admin/users/" + bu.ID); !strings.Contains(page.Body, "Signs in with: corp") {
+		t.Errorf("bob's user page does not name his connector: %.1500s", page.Body)
+	}
 	if ev := auditEvents(t, e.root, "user.disable"); len(ev) != 1 || !strings.Contains(fmt.Sprint(ev[0]["details"]), "gone upstream") {
 		t.Errorf("audit of the disable: %v", ev)
 	}

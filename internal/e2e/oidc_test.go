@@ -288,6 +288,14 @@ func TestOIDCOtherGrantsWithGoClients(t *testing.T) {
 		if in := f.introspect(t, tok.AccessToken); in["active"] != false {
 			t.Errorf("introspection after revocation: %v", in)
 		}
+		// A query component on the token endpoint's URL (RFC 6749 §3.2) and an
+		// unknown body parameter (§3.1, client telemetry) are ignored.
+		cq := cc
+		cq.TokenURL += "?tenant=contoso"
+		cq.EndpointParams = url.Values{"x-client-sku": {"telemetry"}}
+		if _, err := cq.Token(ctx); err != nil {
+			t.Errorf("token endpoint with a query component and an unknown parameter: %v", err)
+		}
 		cc.Scopes = []string{"vso.code_write"}
 		var re *oauth2.RetrieveError
 		if _, err := cc.Token(ctx); !errors.As(err, &re) || re.ErrorCode != "invalid_scope" {

@@ -220,6 +220,9 @@ func TestPATAudits(t *testing.T) {
 	if len(m) == 0 || m[0][1] != "2" {
 		t.Errorf("scope inventory PAT holders of vso.profile: %v, want 2 (p1 and via code; the revoked one not)", m)
 	}
+	if drill := lcText(rootA.get("/admin/scopes/vso.profile").Body); !strings.Contains(drill, "2 personal access token(s) hold it too") {
+		t.Errorf("scope page lacks its PAT holders: %s", drill)
+	}
 	list := lcText(rootA.get("/admin/tokens?scope=vso.profile&state=active").Body)
 	if !strings.Contains(list, "p1") || !strings.Contains(list, "via code") || strings.Contains(list, "gone") {
 		t.Errorf("holders list: %s", list)

@@ -123,6 +123,11 @@ func (s *Server) scopeHoldersPage(c echo.Context) error {
 		return err
 	}
 	p := views.ScopeHoldersPage{Nav: s.nav(c, "scopes"), Row: inventoryRow(h.Row), Tab: tab}
+	rows := []views.ScopeInventoryRow{p.Row}
+	if err := s.addPATHolders(c, rows); err != nil {
+		return err
+	}
+	p.Row = rows[0]
 	base := "/admin/scopes/" + url.PathEscape(sc) + "?tab=" + tab
 	if after != "" {
 		p.FirstURL = base

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -302,8 +303,15 @@ func TestPATExpiryReportSinks(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	sink, smtpURL := startSMTP(t)
+	hooked := make(chan map[string]any, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		hooked <- body
+	}))
+	t.Cleanup(hook.Close)
 	ts := newTestServerWith(t, func(c *server.Config) {
-		c.Reports = server.ReportConfig{Dir: dir, SMTPURL: smtpURL, To: []string{"security@example.com"}}
+		c.Reports = server.ReportConfig{Dir: dir, Webhook: hook.URL, SMTPURL: smtpURL, To: []string{"security@example.com"}}
 	})
 	_, rootA := saSignedIn(t, ts, "root", domain.RoleAdmin, saRootPassword)
 	_, bobA := saSignedIn(t, ts, "bob", domain.RoleMember, saPassword)
@@ -321,6 +329,15 @@ func TestPATExpiryReportSinks(t *testing.T) {
 	var rows []map[string]any
 	if err := json.Unmarshal(b, &rows); err != nil || len(rows) != 1 || rows[0]["name"] != "expires soon" || rows[0]["owner"] != "bob" {
 		t.Errorf("token section: %v %s", err, b)
+	}
+	select {
+	case body := <-hooked:
+		list, _ := body["personal_access_tokens"].([]any)
+		if len(list) != 1 || list[0].(map[string]any)["name"] != "expires soon" {
+			t.Errorf("webhook body's token section: %v", body["personal_access_tokens"])
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("no webhook call")
 	}
 	eventually(t, 5*time.Second, "the report mail", func() bool {
 		for _, m := range sink.messages() {

@@ -102,6 +102,9 @@ type ScopeStore interface {
 	// scope report); fn must not use the store meanwhile.
 	WalkScopeApps(ctx context.Context, scopes []string, fn func(clientID, name string, held []string) error) error
 	WalkScopeUsers(ctx context.Context, scopes []string, fn func(userID, username string, held []string) error) error
+	// ScopePreviews names the first limit holders of each set of scopes
+	// (the inventory page), in a few queries whatever the number of sets.
+	ScopePreviews(ctx context.Context, sets [][]string, limit int) ([]domain.ScopePreview, error)
 	MoveScopeUses(ctx context.Context, from, to string, n int64, last time.Time) error
 	SetAppScopes(ctx context.Context, clientID string, scopes []string) error
 	SetAuthorizationScopes(ctx context.Context, id string, scopes []string) error

@@ -428,6 +428,18 @@ type ScopeUse struct {
 	Last  time.Time
 }
 
+// ScopePreview names the first holders of one scope inventory row (a
+// scope and the wider scopes that include it): apps and users by id, which
+// of the row's scopes each holds, and whether there are more of each.
+type ScopePreview struct {
+	Apps      []App
+	AppsHeld  map[string][]string
+	MoreApps  bool
+	Users     []User
+	UsersHeld map[string][]string
+	MoreUsers bool
+}
+
 // UsageBatch is what the usage recorder writes in one flush: the
 // last-used time of each authorization (by id), the per-scope use counts,
 // and the uses of each client secret at the token endpoint (by secret id).

@@ -30,6 +30,7 @@ var suite = []struct {
 	{"ListAppsDenseFilters", testListAppsDenseFilters},
 	{"ListAppsExpiryWindow", testListAppsExpiryWindow},
 	{"LongExpiryWalk", testLongExpiryWalk},
+	{"ScopePreviews", testScopePreviews},
 	{"ListAppsOrders", testListAppsOrders},
 	{"MarkUsedHasOneWinner", testMarkUsedHasOneWinner},
 	{"RevokeAuthorization", testRevokeAuthorization},

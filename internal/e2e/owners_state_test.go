@@ -168,9 +168,9 @@ func TestOwnersUsageCreditedToProfile(t *testing.T) {
 }
 
 // TestOwnersTokenRequestOnAuthorize: a token request POSTed to
-// /oauth2/authorize (grant_type and client_assertion_type, no session,
-// no CSRF token) is served exactly as /oauth2/token; every other POST
-// stays the approval form.
+// /oauth2/authorize (a body with grant_type, no session, no CSRF token)
+// is served exactly as /oauth2/token; a body without grant_type or
+// response_type stays the approval form.
 func TestOwnersTokenRequestOnAuthorize(t *testing.T) {
 	e := lcNewEnv(t)
 	bob := e.member(t, "bob")
@@ -193,10 +193,17 @@ func TestOwnersTokenRequestOnAuthorize(t *testing.T) {
 		"unauthorized_client", "Client failed validation")
 	wantTokenError(t, post(codeBody(app.Secret, code, callbackURL)), http.StatusBadRequest, "invalid_request", "An access token has already been issued")
 
+	// A body with grant_type is a token request even without the
+	// dialect's client_assertion_type (the dispatch of OpenID Connect's
+	// POST /oauth2/authorize): it gets the token endpoint's JSON error,
+	// never the approval form.
+	r = post("grant_type=" + url.QueryEscape("urn:ietf:params:oauth:grant-type:jwt-bearer") + "&assertion=x")
+	if r.Status < 400 || r.Status >= 500 || r.Raw["error"] == nil {
+		t.Errorf("POST /oauth2/authorize with grant_type and no client_assertion_type: %d %v, want a token endpoint error", r.Status, r.Raw)
+	}
 	// Every other POST is the approval form: without its CSRF token it is
 	// refused, whoever sends it.
 	for _, body := range []string{
-		"grant_type=" + url.QueryEscape("urn:ietf:params:oauth:grant-type:jwt-bearer") + "&assertion=x", // no client_assertion_type
 		"client_id=" + app.ClientID + "&decision=accept",
 	} {
 		req, _ := http.NewRequest(http.MethodPost, e.ts.URL+"/oauth2/authorize", strings.NewReader(body))

@@ -134,7 +134,7 @@ func (db *DB) ScopeUserCounts(ctx context.Context) (map[string]int64, error) {
 }
 
 // scopeKeys is the keyset walk shared by the holder lists: branch is one
-// SELECT of (k, scope) for one scope (three placeholders: scope, after,
+// SELECT of the key k for one scope (three placeholders: scope, after,
 // limit), keyset-ordered on k along an index; it runs once per scope of
 // scopes, UNION ALL, each branch reading at most limit+1 index entries. It
 // returns the limit smallest distinct keys after after, which scopes of
@@ -147,13 +147,15 @@ func (db *DB) scopeKeys(ctx context.Context, what, branch string, scopes []strin
 		return nil, map[string][]string{}, "", nil
 	}
 	var sql strings.Builder
-	args := make([]any, 0, 3*len(scopes))
+	args := make([]any, 0, 4*len(scopes))
 	for i, sc := range scopes {
 		if i > 0 {
 			sql.WriteString(" UNION ALL ")
 		}
-		fmt.Fprintf(&sql, "SELECT k, scope FROM (%s) b%d", branch, i)
-		args = append(args, sc, after, limit+1)
+		// The branch selects only the key (k), so that DISTINCT and ORDER
+		// BY follow the index; the scope is the outer select's parameter.
+		fmt.Fprintf(&sql, "SELECT k, ? AS scope FROM (%s) b%d", branch, i)
+		args = append(args, sc, sc, after, limit+1)
 	}
 	var rows []struct {
 		K     string
@@ -190,7 +192,7 @@ func (db *DB) scopeKeys(ctx context.Context, what, branch string, scopes []strin
 // on the last page). Index: app_scopes primary key, one range per scope.
 func (db *DB) ScopeApps(ctx context.Context, scopes []string, after string, limit int) ([]domain.App, map[string][]string, string, error) {
 	keys, held, next, err := db.scopeKeys(ctx, "apps",
-		`SELECT client_id AS k, scope FROM app_scopes WHERE scope = ? AND client_id > ? ORDER BY client_id LIMIT ?`, scopes, after, limit)
+		`SELECT client_id AS k FROM app_scopes WHERE scope = ? AND client_id > ? ORDER BY client_id LIMIT ?`, scopes, after, limit)
 	if err != nil || len(keys) == 0 {
 		return nil, held, next, err
 	}
@@ -214,7 +216,7 @@ WHERE a.client_id IN ? ORDER BY a.client_id`, keys).Scan(&rows).Error
 // authorization_scopes primary key, one range per scope.
 func (db *DB) ScopeAuthorizations(ctx context.Context, scopes []string, after string, limit int) ([]domain.Authorization, map[string][]string, string, error) {
 	keys, held, next, err := db.scopeKeys(ctx, "authorizations",
-		`SELECT authorization_id AS k, scope FROM authorization_scopes WHERE scope = ? AND authorization_id > ? ORDER BY authorization_id LIMIT ?`, scopes, after, limit)
+		`SELECT authorization_id AS k FROM authorization_scopes WHERE scope = ? AND authorization_id > ? ORDER BY authorization_id LIMIT ?`, scopes, after, limit)
 	if err != nil || len(keys) == 0 {
 		return nil, held, next, err
 	}
@@ -238,7 +240,7 @@ WHERE z.id IN ? ORDER BY z.id`, keys).Scan(&rows).Error
 // last page). Index: authorization_scopes_by_user, one range per scope.
 func (db *DB) ScopeUsers(ctx context.Context, scopes []string, after string, limit int) ([]domain.User, map[string][]string, string, error) {
 	keys, held, next, err := db.scopeKeys(ctx, "users",
-		`SELECT DISTINCT user_id AS k, scope FROM authorization_scopes WHERE scope = ? AND user_id > ? ORDER BY user_id LIMIT ?`, scopes, after, limit)
+		`SELECT DISTINCT user_id AS k FROM authorization_scopes WHERE scope = ? AND user_id > ? ORDER BY user_id LIMIT ?`, scopes, after, limit)
 	if err != nil || len(keys) == 0 {
 		return nil, held, next, err
 	}

@@ -46,6 +46,20 @@ type SignInPage struct {
 // HomePage is the landing page.
 type HomePage struct {
 	Nav
+	// For a signed-in member: the apps they own that need action (a secret
+	// expiring or expired, waiting for or refused approval: Action says
+	// what), the rest of their apps, and their active authorizations.
+	NeedsAction    []HomeApp
+	OtherApps      []HomeApp
+	MoreApps       bool
+	Authorizations []Link
+	MoreAuths      bool
+}
+
+// HomeApp is an app on a member's home page and what it needs.
+type HomeApp struct {
+	AppRow
+	Action string
 }
 
 // ScopeView describes one scope on the approval page and the forms.

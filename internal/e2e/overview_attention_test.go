@@ -101,3 +101,39 @@ func TestOverviewNeedsAttention(t *testing.T) {
 		t.Errorf("queue row lacks the scope or a review button: %s", lcText(row))
 	}
 }
+
+// TestMemberHome: a member lands on / and sees the app whose secret
+// expired, what to do about it, and the apps they have authorized.
+func TestMemberHome(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	_, rootA := saSignedIn(t, ts, "root", domain.RoleAdmin, saRootPassword)
+	_, aliceA := saSignedIn(t, ts, "alice", domain.RoleMember, saPassword)
+	mine := registerOwn(t, aliceA, "Alice's Board", "vso.work")
+	fine := registerOwn(t, aliceA, "Alice's Wiki", "vso.work")
+	db, err := ts.openRaw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ageSecret(t, db, mine.ClientID, time.Now().AddDate(-6, 0, 0))
+	other := registerThroughDashboard(t, rootA, "vso.work")
+	saPair(t, ts, aliceA, other, "vso.work", "alice")
+
+	fresh := ts.newAgent(t)
+	if r := fresh.postForm("/signin", url.Values{"_csrf": {fresh.csrf("/signin")}, "username": {"alice"}, "password": {saPassword}}); r.Location() != "/" {
+		t.Errorf("a member lands on %q, want /", r.Location())
+	}
+	body := aliceA.get("/").Body
+	_, row, _ := strings.Cut(body, `data-testid="home-action" data-client-id="`+mine.ClientID+`"`)
+	row, _, _ = strings.Cut(row, "</li>")
+	if !strings.Contains(lcText(row), "its client secret expired on") {
+		t.Errorf("home says about the expired app: %q", lcText(row))
+	}
+	if strings.Contains(body, `data-testid="home-action" data-client-id="`+fine.ClientID+`"`) {
+		t.Error("an app that needs nothing is listed as needing action")
+	}
+	if got, _ := lcTestID(body, "home-authorization"); got != "Fabrikam Boards" {
+		t.Errorf("home authorizations: %q, want Fabrikam Boards", got)
+	}
+}

@@ -13,7 +13,57 @@ import (
 
 // home is GET /: admins and auditors go to the dashboard.
 func (s *Server) home(c echo.Context) error {
-	return render(c, http.StatusOK, views.Home(views.HomePage{Nav: s.nav(c, "home")}))
+	p := views.HomePage{Nav: s.nav(c, "home")}
+	if u, ok := currentUser(c); ok {
+		if err := s.homeFor(c, u, &p); err != nil {
+			return err
+		}
+	}
+	return render(c, http.StatusOK, views.Home(p))
+}
+
+// homeFor fills the signed-in home page: the user's apps, those needing
+// action first (a secret expired or about to, approval pending or
+// refused), and their active authorizations.
+func (s *Server) homeFor(c echo.Context, u domain.User, p *views.HomePage) error {
+	ctx := c.Request().Context()
+	now := s.now()
+	apps, err := s.admin.ListApps(ctx, domain.AppFilter{OwnerID: u.ID, Limit: 50})
+	if err != nil {
+		return err
+	}
+	p.MoreApps = apps.Next != ""
+	for _, a := range apps.Apps {
+		r := views.HomeApp{AppRow: s.appRow(a, now)}
+		switch {
+		case a.Status == domain.AppPending:
+			r.Action = "waiting for an administrator's approval"
+		case a.Status == domain.AppRejected:
+			r.Action = "an administrator refused it: fix the registration and save"
+		case r.State == "expired":
+			r.Action = "its client secret expired on " + r.SecretExpires + ": regenerate it"
+		case r.State == "none":
+			r.Action = "it has no client secret: it cannot get tokens"
+		case r.State == "critical" || r.State == "expiring":
+			r.Action = "its client secret expires in " + plural(int64(r.SecretDaysLeft), "day", "days") + " (" + r.SecretExpires + "): rotate it"
+		}
+		if r.Action != "" {
+			p.NeedsAction = append(p.NeedsAction, r)
+		} else if len(p.OtherApps) < 10 {
+			p.OtherApps = append(p.OtherApps, r)
+		} else {
+			p.MoreApps = true
+		}
+	}
+	auths, next, err := s.admin.Authorizations(ctx, domain.AuthorizationFilter{UserID: u.ID, ActiveOnly: true, Limit: 20})
+	if err != nil {
+		return err
+	}
+	for _, a := range auths {
+		p.Authorizations = append(p.Authorizations, views.Link{Label: a.AppName})
+	}
+	p.MoreAuths = next != ""
+	return nil
 }
 
 // signinForm is GET /signin?return_to=PATH.

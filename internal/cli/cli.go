@@ -1,9 +1,3 @@
-// Package cli is oauthdesk's command line (spf13/cobra): serve, migrate,
-// user add, app register, app list. Its flags and output are a stable
-// contract that scripts and tests rely on (README "CLI").
-//
-// Exit codes: 0 success; 2 bad arguments or invalid values (one line on
-// stderr, nothing written); 1 any other failure.
 package cli
 
 import (

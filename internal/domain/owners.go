@@ -33,6 +33,7 @@ type AppOwner struct {
 	DisplayName string
 	AddedAt     time.Time
 	Primary     bool
+	Deleted     bool // the user account was deleted (the app keeps it as owner until handed over)
 }
 
 // Authorization states: the true state of a user's grant (issue #9,

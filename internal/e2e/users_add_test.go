@@ -65,3 +65,25 @@ func TestAddUserInTheUI(t *testing.T) {
 		t.Error("root's page does not list the app root owns")
 	}
 }
+
+// TestDeletedOwnerShown: after frank is deleted, his app's page says
+// "frank (deleted)", not just "frank".
+func TestDeletedOwnerShown(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	_, rootA := saSignedIn(t, ts, "root", domain.RoleAdmin, saRootPassword)
+	frank := ts.addUser(t, "frank", domain.RoleMember, saPassword)
+	res, err := ts.App.Admin.RegisterApp(context.Background(), "frank", domain.Registration{Name: "Frank's Feed", Company: "Frank Co.",
+		AppURL: "https://frank.example", CallbackURL: callbackURL, Scopes: []string{"vso.work"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/admin/users/" + frank.ID + "/delete"
+	if r := rootA.postForm(path, url.Values{"_csrf": {rootA.csrf(path)}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("delete frank: %d %.300s", r.Status, lcText(r.Body))
+	}
+	body := lcText(rootA.get("/admin/apps/" + res.App.ClientID).Body)
+	if !strings.Contains(body, "frank (deleted)") {
+		t.Errorf("the app page does not say frank was deleted: %.600s", body)
+	}
+}

@@ -51,8 +51,9 @@ func (db *DB) AppOwners(ctx context.Context, clientID string) ([]domain.AppOwner
 		DisplayName string
 		AddedAt     time.Time
 		Primary     bool
+		Deleted     bool
 	}
-	err := db.rd(ctx).Raw(`SELECT o.user_id, u.username, u.display_name, o.added_at, (a.owner_id = o.user_id) AS "primary"
+	err := db.rd(ctx).Raw(`SELECT o.user_id, u.username, u.display_name, o.added_at, (a.owner_id = o.user_id) AS "primary", (u.deleted_at IS NOT NULL) AS deleted
 FROM app_owners o JOIN users u ON u.id = o.user_id JOIN apps a ON a.client_id = o.client_id
 WHERE o.client_id = ? ORDER BY (a.owner_id = o.user_id) DESC, `+db.fl.nocase("u.username"), clientID).Scan(&rows).Error
 	if err != nil {
@@ -60,7 +61,7 @@ WHERE o.client_id = ? ORDER BY (a.owner_id = o.user_id) DESC, `+db.fl.nocase("u.
 	}
 	out := make([]domain.AppOwner, len(rows))
 	for i, r := range rows {
-		out[i] = domain.AppOwner{UserID: r.UserID, Username: r.Username, DisplayName: r.DisplayName, AddedAt: utc(r.AddedAt), Primary: r.Primary}
+		out[i] = domain.AppOwner{UserID: r.UserID, Username: r.Username, DisplayName: r.DisplayName, AddedAt: utc(r.AddedAt), Primary: r.Primary, Deleted: r.Deleted}
 	}
 	return out, nil
 }

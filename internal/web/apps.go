@@ -309,7 +309,11 @@ func (s *Server) appDetail(c echo.Context) error {
 	for _, o := range owners {
 		p.Owners = append(p.Owners, views.OwnerRow{UserID: o.UserID, Username: o.Username, Display: o.DisplayName,
 			Added: day(o.AddedAt), Primary: o.Primary})
-		ownerNames = append(ownerNames, o.Username)
+		name := o.Username
+		if o.Deleted {
+			name += " (deleted)"
+		}
+		ownerNames = append(ownerNames, name)
 	}
 	if len(ownerNames) == 0 {
 		ownerNames = append(ownerNames, a.OwnerUsername)

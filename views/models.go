@@ -296,6 +296,8 @@ type AppPage struct {
 	Owner  bool
 	Owners []OwnerRow
 	Edit   AppForm
+	// ClientGrants is the app's own grants (client_credentials).
+	ClientGrants ClientGrantsView
 	// CanReview shows Approve / Reject for a pending app (admins).
 	CanReview   bool
 	AuthNextURL string

@@ -906,7 +906,9 @@ func TestAuditorCannotChangeAnything(t *testing.T) {
 		"POST /admin/apps/:client_id/secrets/:slot/retire": {
 			{path: with("/admin/apps/:client_id/secrets/:slot/retire")},
 			{path: with("/admin/apps/:client_id/secrets/:slot/retire", ":slot", domain.SlotAlternative)}},
-		"POST /admin/apps/:client_id/revoke": {{path: with("/admin/apps/:client_id/revoke")}},
+		"POST /admin/apps/:client_id/revoke":                   {{path: with("/admin/apps/:client_id/revoke")}},
+		"POST /admin/apps/:client_id/client-grants/:id/revoke": {{path: with("/admin/apps/:client_id/client-grants/:id/revoke", ":id", "cc-00000000-0000-0000-0000-000000000000")}},
+		"POST /admin/apps/:client_id/client-credentials":       {{path: with("/admin/apps/:client_id/client-credentials"), form: url.Values{"enabled": {"off"}}}},
 		"POST /admin/apps/:client_id/delete": {
 			{path: with("/admin/apps/:client_id/delete"), form: url.Values{"confirm": {"Fabrikam Boards"}}},
 			{path: with("/admin/apps/:client_id/delete", ":client_id", appY.ClientID), form: url.Values{"confirm": {"Fabrikam Boards"}}}},
@@ -1130,6 +1132,8 @@ func TestAuditorCannotChangeAnything(t *testing.T) {
 			"POST /admin/tokens/revoke",
 			"POST /admin/apps",
 			"POST /admin/apps/:client_id/edit",
+			"POST /admin/apps/:client_id/client-credentials",
+			"POST /admin/apps/:client_id/client-grants/:id/revoke",
 			"POST /admin/apps/:client_id/secrets/alternative",
 			"POST /admin/apps/:client_id/secrets/:slot/regenerate",
 			"POST /admin/apps/:client_id/secrets/:slot/retire",

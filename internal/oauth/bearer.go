@@ -65,6 +65,8 @@ func (s *Service) Authenticate(ctx context.Context, header string) (Principal, e
 	}
 	if s.usage != nil && c.AuthorizationID != "" { // "": a client credentials token, the app's own
 		s.usage.Record(c.AuthorizationID, now)
+	} else if c.AuthorizationID == "" && isClientGrantFamily(c.FamilyID) {
+		s.usage.RecordClientGrant(c.FamilyID, now)
 	}
 	return Principal{UserID: c.UserID, AuthorizationID: c.AuthorizationID, ClientID: c.ClientID,
 		SecretID: c.SecretID, Scopes: vt.scopes, Ceiling: v.Ceiling, ExpiresAt: vt.expires}, nil

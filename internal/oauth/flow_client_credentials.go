@@ -32,9 +32,19 @@ func (s *Service) clientCredentials(ctx context.Context, app domain.App, sec dom
 	if s.usage != nil {
 		s.usage.RecordSecret(sec.ID, now) // flushed in batches, as for the other grants
 	}
+	family := clientGrantPrefix + uuid.NewString()
+	if s.clientGrants != nil {
+		// the app's own grant for this scope set: shown on the app page and
+		// in the scope audit; revoking it ends every token it issued
+		id, err := s.clientGrants.IssueClientGrant(ctx, app.ClientID, scopes, now)
+		if err != nil {
+			return StandardTokenResponse{}, err
+		}
+		family = id
+	}
 	t := grantRequest{now: now, app: app, sec: sec, standard: true}
 	resp, err := s.respondStandard(ctx, t, accessGrant{clientID: app.ClientID, secretID: sec.ID,
-		familyID: "cc-" + uuid.NewString(), scopes: scopes, secretExpires: sec.ExpiresAt})
+		familyID: family, scopes: scopes, secretExpires: sec.ExpiresAt})
 	if err != nil {
 		return StandardTokenResponse{}, err
 	}

@@ -60,24 +60,25 @@ func (c Config) withDefaults() Config {
 // Service implements the authorization endpoint, the token endpoint and
 // the Bearer check. It is safe for concurrent use.
 type Service struct {
-	cfg      Config
-	consents ConsentStore
-	codes    CodeStore
-	refresh  RefreshStore
-	grants   TokenStore
-	auditLog AuditLog
-	users    UserStore
-	devices  DeviceStore
-	scopes   *scope.Catalog
-	keys     *KeySet
-	guard    *Guard
-	usage    *Usage
-	tokens   *tokenCache
-	pats     PATStore // nil: personal access tokens are refused
-	patCache *patCache
-	now      func() time.Time
-	log      *slog.Logger
-	more     introspectors
+	cfg          Config
+	consents     ConsentStore
+	codes        CodeStore
+	refresh      RefreshStore
+	grants       TokenStore
+	auditLog     AuditLog
+	users        UserStore
+	devices      DeviceStore
+	scopes       *scope.Catalog
+	keys         *KeySet
+	guard        *Guard
+	usage        *Usage
+	clientGrants ClientGrantStore // nil: client_credentials grants unrecorded
+	tokens       *tokenCache
+	pats         PATStore // nil: personal access tokens are refused
+	patCache     *patCache
+	now          func() time.Time
+	log          *slog.Logger
+	more         introspectors
 	// OnIssue, when set, is told about every token response given: the
 	// flow (FlowDialect or FlowOIDC) and the grant type (for metrics). Set
 	// it while wiring.

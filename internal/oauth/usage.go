@@ -34,6 +34,8 @@ type Usage struct {
 	patStore PATUsageStore // nil: personal access token uses are dropped
 	patMu    sync.Mutex
 	patUses  map[string]domain.PATUse
+
+	cg *clientGrantUses // nil: the app's own grants' uses are dropped
 }
 
 // PATUsageStore persists a batch of personal access tokens' last uses.
@@ -133,6 +135,9 @@ func addUse(a, b domain.ScopeUse) domain.ScopeUse {
 // transaction. On failure the facts are kept for the next flush.
 func (u *Usage) Flush(ctx context.Context) error {
 	if err := u.flushPATs(ctx); err != nil {
+		return err
+	}
+	if err := u.flushClientGrants(ctx); err != nil {
 		return err
 	}
 	u.mu.Lock()

@@ -301,8 +301,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	guard := oauth.NewGuard(db, db, watcher, max(cfg.AccessTTL, time.Hour), cfg.Now)
 	guard.SetRules(db)
 	usage.SetPATStore(db)
+	usage.SetClientGrantStore(db)
 	o := oauth.NewService(ocfg, db, cat, keys, guard, usage, cfg.Now, cfg.Log)
 	o.SetPATs(db)
+	o.SetClientGrants(db)
 	a := newAdmin(db, cat, cfg)
 	pats := newPATs(db, cat, cfg)
 	proxies, err := ParseCIDRs(cfg.TrustedProxies)
@@ -339,7 +341,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Ready: cachedProbe(db.ProbeWrite, time.Second), MetricsToken: cfg.MetricsToken, MetricsNeedToken: cfg.MetricsNeedToken,
 		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute,
 		PATs: pats, PATUsage: usage, Federation: fed, Activity: admin.NewActivity(db), Attention: admin.NewAttention(db, cfg.Now), Users: a,
-		Changes: admin.NewChangeReview(a, db), Invitations: admin.NewInvitations(a, db)},
+		Changes: admin.NewChangeReview(a, db), Invitations: admin.NewInvitations(a, db), ClientGrants: admin.NewClientGrants(a, db)},
 		o, a, cat, cfg.Log, cfg.Now)
 	return &App{DB: db, OAuth: o, Admin: a, Web: w, PATs: pats, cfg: cfg, watcher: watcher, usage: usage, Reports: sched, Federation: fed,
 		KeyFile: sealer.Path(), KeyFileCreated: keyCreated}, nil

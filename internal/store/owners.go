@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
@@ -92,6 +93,12 @@ func (db *DB) UpdateAppRegistration(ctx context.Context, clientID string, r doma
 		}
 		if res.RowsAffected == 0 {
 			return apperr.Errorf(apperr.NotFound, "No app is registered with client id %q.", clientID)
+		}
+		if !slices.Contains(r.EffectiveGrantTypes(), domain.GrantClientCredentials) {
+			// switched off (or never on): the app's own tokens die on the next request
+			if err := db.revokeClientGrantsOf(ctx, clientID, db.now()); err != nil {
+				return err
+			}
 		}
 		return db.syncAppTerms(ctx, clientID, r.Name, r.Company)
 	})

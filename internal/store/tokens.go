@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
@@ -62,6 +63,12 @@ func (db *DB) RevokeFamily(ctx context.Context, familyID string, at time.Time) e
 		if err := db.wr(ctx).Model(&refreshTokenRow{}).Where("family_id = ? AND revoked_at IS NULL", familyID).
 			Update("revoked_at", utc(at)).Error; err != nil {
 			return translate(err, "refresh tokens")
+		}
+		if strings.HasPrefix(familyID, "cc-") { // an app's own grant (client_credentials)
+			if err := db.wr(ctx).Model(&clientGrantRow{}).Where("id = ? AND revoked_at IS NULL", familyID).
+				Update("revoked_at", utc(at)).Error; err != nil {
+				return translate(err, "client credentials grant")
+			}
 		}
 		return db.AddInvalidation(ctx, domain.KindFamily, familyID, at)
 	})

@@ -330,6 +330,9 @@ func (s *Server) appDetail(c echo.Context) error {
 	if err := s.addPendingChange(c, &p, a); err != nil {
 		return err
 	}
+	if p.ClientGrants, err = s.clientGrantsView(ctx, a, p.Base, p.Nav.CSRF, p.CanManage); err != nil {
+		return err
+	}
 	if slot, secret := s.takeReveal(c, a.ClientID); secret != "" {
 		p.NewSecretSlot, p.NewSecret = slot, secret
 		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")

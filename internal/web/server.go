@@ -117,6 +117,9 @@ type Config struct {
 	// Invitations are how an app gains co-owners; nil: owners add co-owners
 	// directly (Admin.AddOwner).
 	Invitations OwnerInvitations
+	// ClientGrants is the app's own grants (client_credentials); nil: the
+	// app page has no such section.
+	ClientGrants ClientGrants
 	// Activity reads the audit log by app and user with the names it
 	// mentions (Activity tabs, the audit page's links); nil: ids unnamed.
 	Activity ActivityReader
@@ -335,6 +338,10 @@ func (s *Server) routes() *echo.Echo {
 		own.POST("/change/withdraw", s.changeWithdraw)
 	}
 	own.POST("/owners/:user_id/remove", s.ownerRemove)
+	if s.cfg.ClientGrants != nil {
+		own.POST("/client-grants/:id/revoke", s.clientGrantRevoke)
+		own.POST("/client-credentials", s.clientCredentialsSwitch)
+	}
 	own.POST("/hand-over", s.handOver)
 	own.GET("/activity", s.appActivity)
 	own.GET("/delete", s.appDeleteConfirm)
@@ -367,6 +374,10 @@ func (s *Server) routes() *echo.Echo {
 	adm.POST("/apps/:client_id/secrets/alternative", s.secretAddAlternative, manage)
 	adm.GET("/apps/:client_id/secrets/:slot/retire", s.secretRetireConfirm, manage)
 	adm.POST("/apps/:client_id/secrets/:slot/retire", s.secretRetire, manage)
+	if s.cfg.ClientGrants != nil {
+		adm.POST("/apps/:client_id/client-grants/:id/revoke", s.clientGrantRevoke, manage)
+		adm.POST("/apps/:client_id/client-credentials", s.clientCredentialsSwitch, manage)
+	}
 	adm.GET("/apps/:client_id/revoke", s.appRevokeConfirm, manage)
 	adm.POST("/apps/:client_id/revoke", s.appRevoke, manage)
 	adm.GET("/apps/:client_id/delete", s.appDeleteConfirm, manage)

@@ -1,0 +1,28 @@
+-- +goose Up
+-- The app's own grants (RFC 6749 §4.4): one row per client and scope set
+-- the client_credentials grant has issued tokens for. Its tokens carry the
+-- row's id as their family, so revoking the row (or switching the grant
+-- type off) appends a "family" invalidation and they die on the next
+-- request. last_used_at is flushed in batches by the Bearer check.
+CREATE TABLE client_credential_grants (
+    id TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    last_issued_at TIMESTAMP NOT NULL,
+    last_used_at TIMESTAMP,
+    token_count INTEGER NOT NULL DEFAULT 0,
+    revoked_at TIMESTAMP
+);
+CREATE UNIQUE INDEX client_credential_grants_live ON client_credential_grants (client_id, scopes) WHERE revoked_at IS NULL;
+CREATE INDEX client_credential_grants_by_client ON client_credential_grants (client_id, created_at);
+
+-- A registration's JSON Web Key Set for private_key_jwt client
+-- authentication (RFC 7523 §2.2, OIDC Core §9); empty: none.
+ALTER TABLE apps ADD COLUMN jwks TEXT NOT NULL DEFAULT '';
+
+-- +goose Down
+ALTER TABLE apps DROP COLUMN jwks;
+DROP INDEX client_credential_grants_by_client;
+DROP INDEX client_credential_grants_live;
+DROP TABLE client_credential_grants;

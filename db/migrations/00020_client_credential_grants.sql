@@ -21,7 +21,19 @@ CREATE INDEX client_credential_grants_by_client ON client_credential_grants (cli
 -- authentication (RFC 7523 §2.2, OIDC Core §9); empty: none.
 ALTER TABLE apps ADD COLUMN jwks TEXT NOT NULL DEFAULT '';
 
+-- The jti of every client assertion (private_key_jwt) accepted, until its
+-- exp: a second use within its lifetime is refused (RFC 7523 §3 item 7).
+CREATE TABLE client_assertion_jtis (
+    client_id TEXT NOT NULL,
+    jti_hash TEXT NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (client_id, jti_hash)
+);
+CREATE INDEX client_assertion_jtis_expiry ON client_assertion_jtis (expires_at);
+
 -- +goose Down
+DROP INDEX client_assertion_jtis_expiry;
+DROP TABLE client_assertion_jtis;
 ALTER TABLE apps DROP COLUMN jwks;
 DROP INDEX client_credential_grants_by_client;
 DROP INDEX client_credential_grants_live;

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 
@@ -26,6 +27,12 @@ func keepClientFields(old, reg domain.Registration) domain.Registration {
 	if reg.IDTokenAlg == "" {
 		reg.IDTokenAlg = old.IDTokenAlg
 	}
+	switch reg.JWKS {
+	case "":
+		reg.JWKS = old.JWKS
+	case domain.JWKSNone:
+		reg.JWKS = ""
+	}
 	return reg
 }
 
@@ -50,4 +57,20 @@ func clientFieldChanges(old, reg domain.Registration, changes map[string][2]any)
 	if !slices.Equal(old.PostLogoutRedirectURIs, reg.PostLogoutRedirectURIs) && len(old.PostLogoutRedirectURIs)+len(reg.PostLogoutRedirectURIs) > 0 {
 		changes[domain.FieldPostLogoutRedirectURIs] = [2]any{strings.Join(old.PostLogoutRedirectURIs, " "), strings.Join(reg.PostLogoutRedirectURIs, " ")}
 	}
+	if old.StoredJWKS() != reg.StoredJWKS() { // audited by key ids, not the keys
+		changes[domain.FieldJWKS] = [2]any{jwksKids(old.StoredJWKS()), jwksKids(reg.StoredJWKS())}
+	}
+}
+
+// jwksKids names a stored JWKS by its keys' ids ("" none).
+func jwksKids(s string) string {
+	if s == "" {
+		return ""
+	}
+	set, _ := domain.ParseClientJWKS(s)
+	kids := make([]string, 0, len(set.Keys))
+	for _, k := range set.Keys {
+		kids = append(kids, cmp.Or(k.KeyID, "(no kid)"))
+	}
+	return "keys: " + strings.Join(kids, " ")
 }

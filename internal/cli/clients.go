@@ -1,6 +1,10 @@
 package cli
 
 import (
+	"io"
+	"os"
+	"strings"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -15,6 +19,7 @@ type clientFlags struct {
 	redirectURIs []string
 	postLogout   []string
 	idTokenAlg   string
+	jwksFile     string
 }
 
 func addClientFlags(c *cobra.Command, cf *clientFlags) {
@@ -25,6 +30,7 @@ func addClientFlags(c *cobra.Command, cf *clientFlags) {
 	f.StringArrayVar(&cf.redirectURIs, "redirect-uri", nil, "redirect URI, repeatable; the first is the Azure DevOps flow's callback URL (http://127.0.0.1 with any port for native apps)")
 	f.StringArrayVar(&cf.postLogout, "post-logout-redirect-uri", nil, "where end_session may send the user after signing out, repeatable")
 	f.StringVar(&cf.idTokenAlg, "id-token-alg", "", "ID token signing algorithm: RS256 (default), ES256 or EdDSA")
+	f.StringVar(&cf.jwksFile, "jwks-file", "", "file holding the client's public JSON Web Key Set for private_key_jwt client authentication (RFC 7523); \"none\" removes it")
 }
 
 // apply sets the given flags on reg. On register (update false) a public
@@ -59,6 +65,25 @@ func (cf *clientFlags) apply(fl *pflag.FlagSet, reg *domain.Registration, update
 	}
 	if fl.Changed("id-token-alg") {
 		reg.IDTokenAlg = cf.idTokenAlg
+	}
+	if fl.Changed("jwks-file") {
+		if cf.jwksFile == domain.JWKSNone {
+			reg.JWKS = domain.JWKSNone
+			return nil
+		}
+		f, err := os.Open(cf.jwksFile)
+		if err != nil {
+			return usagef("--jwks-file: %v", err)
+		}
+		defer f.Close()
+		b, err := io.ReadAll(io.LimitReader(f, domain.MaxJWKSBytes+1))
+		if err != nil {
+			return usagef("--jwks-file: %v", err)
+		}
+		if strings.TrimSpace(string(b)) == "" {
+			return usagef("--jwks-file: %s is empty", cf.jwksFile)
+		}
+		reg.JWKS = string(b)
 	}
 	return nil
 }

@@ -201,6 +201,13 @@ func validateClientFields(r Registration) (Registration, map[string]string) {
 			bad[FieldGrantTypes] = "refresh_token needs authorization_code or the device code grant to start from."
 		}
 	}
+	if r.JWKS = strings.TrimSpace(r.JWKS); r.JWKS != "" && r.JWKS != JWKSNone {
+		if _, msg := ParseClientJWKS(r.JWKS); msg != "" {
+			bad[FieldJWKS] = msg
+		} else if r.ClientType == ClientPublic {
+			bad[FieldJWKS] = "A public client cannot authenticate with a key: make it confidential first."
+		}
+	}
 	switch r.IDTokenAlg {
 	case "", AlgRS256, AlgES256, AlgEdDSA:
 	default:

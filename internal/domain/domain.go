@@ -92,6 +92,10 @@ type Registration struct {
 	// PostLogoutRedirectURIs are where end_session may send the user agent.
 	PostLogoutRedirectURIs []string
 	IDTokenAlg             string // RS256 ("" reads as it), ES256 or EdDSA
+	// JWKS is the client's JSON Web Key Set for private_key_jwt client
+	// authentication (ParseClientJWKS); "" none (on updates: unchanged,
+	// JWKSNone removes it).
+	JWKS string
 }
 
 // Secret slots: an app holds at most one active secret in each.

@@ -177,7 +177,7 @@ func ValidateRegistration(r Registration) (Registration, error) {
 	checks = append(checks, check{FieldScopes, scopeMsg})
 	var clientBad map[string]string
 	r, clientBad = validateClientFields(r)
-	for _, k := range []string{FieldClientType, FieldGrantTypes, FieldRedirectURIs, FieldPostLogoutRedirectURIs, FieldIDTokenAlg} {
+	for _, k := range []string{FieldClientType, FieldGrantTypes, FieldRedirectURIs, FieldPostLogoutRedirectURIs, FieldIDTokenAlg, FieldJWKS} {
 		checks = append(checks, check{k, clientBad[k]})
 	}
 

@@ -17,7 +17,7 @@ const (
 )
 
 // AuthMethodsSupported lists them for discovery.
-var AuthMethodsSupported = []string{AuthMethodBasic, AuthMethodPost, AuthMethodNone}
+var AuthMethodsSupported = []string{AuthMethodBasic, AuthMethodPost, AuthMethodPrivateKeyJWT, AuthMethodNone}
 
 // ClientCredentials is how a client identified itself at a standard
 // endpoint: client_id and client_secret from HTTP Basic (RFC 6749 §2.3.1,
@@ -25,7 +25,9 @@ var AuthMethodsSupported = []string{AuthMethodBasic, AuthMethodPost, AuthMethodN
 type ClientCredentials struct {
 	ClientID     string
 	ClientSecret string
-	Method       string // AuthMethodBasic, AuthMethodPost or AuthMethodNone
+	Method       string // AuthMethodBasic, AuthMethodPost, AuthMethodPrivateKeyJWT or AuthMethodNone
+	// Assertion is the client_assertion of AuthMethodPrivateKeyJWT.
+	Assertion string
 }
 
 // AuthenticateClient authenticates a client at the standard token,
@@ -49,6 +51,12 @@ func (s *Service) AuthenticateClient(ctx context.Context, cc ClientCredentials, 
 	}
 	if app.DeletedAt != nil || app.External || (app.Status != "" && app.Status != domain.AppActive) {
 		return domain.App{}, domain.Secret{}, ErrStdClientFailed
+	}
+	if cc.Method == AuthMethodPrivateKeyJWT {
+		if err := s.authenticateAssertion(ctx, app, cc.Assertion, now); err != nil {
+			return domain.App{}, domain.Secret{}, err
+		}
+		return app, domain.Secret{}, nil
 	}
 	if app.Public() {
 		if cc.ClientSecret != "" {

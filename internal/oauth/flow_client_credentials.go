@@ -29,7 +29,7 @@ func (s *Service) clientCredentials(ctx context.Context, app domain.App, sec dom
 		}
 		scopes = catalog
 	}
-	if s.usage != nil {
+	if s.usage != nil && sec.ID != "" {
 		s.usage.RecordSecret(sec.ID, now) // flushed in batches, as for the other grants
 	}
 	family := clientGrantPrefix + uuid.NewString()

@@ -72,7 +72,8 @@ type Service struct {
 	keys         *KeySet
 	guard        *Guard
 	usage        *Usage
-	clientGrants ClientGrantStore // nil: client_credentials grants unrecorded
+	clientGrants ClientGrantStore     // nil: client_credentials grants unrecorded
+	assertions   ClientAssertionStore // nil: private_key_jwt refused
 	tokens       *tokenCache
 	pats         PATStore // nil: personal access tokens are refused
 	patCache     *patCache

@@ -305,6 +305,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	o := oauth.NewService(ocfg, db, cat, keys, guard, usage, cfg.Now, cfg.Log)
 	o.SetPATs(db)
 	o.SetClientGrants(db)
+	o.SetClientAssertions(db)
 	a := newAdmin(db, cat, cfg)
 	pats := newPATs(db, cat, cfg)
 	proxies, err := ParseCIDRs(cfg.TrustedProxies)
@@ -492,6 +493,11 @@ func (a *App) RunJobs(ctx context.Context) {
 				a.cfg.Log.Error("prune device codes", "err", err)
 			} else if n > 0 {
 				a.cfg.Log.Info("pruned device codes", "rows", n)
+			}
+			if n, err := a.DB.PruneClientAssertions(ctx, a.cfg.Now()); err != nil {
+				a.cfg.Log.Error("prune client assertions", "err", err)
+			} else if n > 0 {
+				a.cfg.Log.Info("pruned client assertions", "rows", n)
 			}
 		}
 	}

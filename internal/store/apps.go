@@ -36,6 +36,7 @@ type appRow struct {
 	RedirectURIs           string `gorm:"column:redirect_uris"`
 	PostLogoutRedirectURIs string `gorm:"column:post_logout_redirect_uris"`
 	IDTokenAlg             string `gorm:"column:id_token_alg"`
+	JWKS                   string `gorm:"column:jwks"`
 	Status                 string
 	ReviewNote             string `gorm:"column:review_note"`
 }
@@ -83,7 +84,7 @@ func (l appListRow) domain() domain.App {
 			CompanyURL: r.CompanyURL, AppURL: r.AppURL, CallbackURL: r.CallbackURL, LogoURL: r.LogoURL,
 			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: splitScopes(r.Scopes), RequirePKCE: r.RequirePKCE,
 			ClientType: r.ClientType, GrantTypes: splitScopes(r.GrantTypes), RedirectURIs: splitLines(r.RedirectURIs),
-			PostLogoutRedirectURIs: splitLines(r.PostLogoutRedirectURIs), IDTokenAlg: r.IDTokenAlg},
+			PostLogoutRedirectURIs: splitLines(r.PostLogoutRedirectURIs), IDTokenAlg: r.IDTokenAlg, JWKS: r.JWKS},
 		OwnerID: r.OwnerID, OwnerUsername: l.OwnerUsername, CreatedAt: utc(r.CreatedAt),
 		DeletedAt: utcPtr(r.DeletedAt), ActiveAuthorizations: l.ActiveAuthorizations, Authorizations: l.ActiveAuthorizations, External: r.External,
 		Status: firstNonEmpty(r.Status, domain.AppActive), ReviewNote: r.ReviewNote,
@@ -128,7 +129,7 @@ func (db *DB) CreateApp(ctx context.Context, app domain.App) error {
 			TermsURL: r.TermsURL, PrivacyURL: r.PrivacyURL, Scopes: joinScopes(r.Scopes),
 			OwnerID: app.OwnerID, CreatedAt: utc(app.CreatedAt), External: app.External, RequirePKCE: r.RequirePKCE,
 			ClientType: r.EffectiveClientType(), GrantTypes: joinScopes(r.EffectiveGrantTypes()), RedirectURIs: joinLines(r.RedirectURIs),
-			PostLogoutRedirectURIs: joinLines(r.PostLogoutRedirectURIs), IDTokenAlg: r.EffectiveIDTokenAlg(),
+			PostLogoutRedirectURIs: joinLines(r.PostLogoutRedirectURIs), IDTokenAlg: r.EffectiveIDTokenAlg(), JWKS: r.StoredJWKS(),
 			Status: firstNonEmpty(app.Status, domain.AppActive), ReviewNote: app.ReviewNote}
 		if err := db.wr(ctx).Create(&row).Error; err != nil {
 			return translate(err, "app "+app.ClientID)

@@ -87,7 +87,7 @@ func (db *DB) UpdateAppRegistration(ctx context.Context, clientID string, r doma
 			"app_url": r.AppURL, "callback_url": r.CallbackURL, "logo_url": r.LogoURL, "terms_url": r.TermsURL,
 			"privacy_url": r.PrivacyURL, "scopes": joinScopes(r.Scopes), "require_pkce": r.RequirePKCE,
 			"client_type": r.EffectiveClientType(), "grant_types": joinScopes(r.EffectiveGrantTypes()), "redirect_uris": joinLines(r.RedirectURIs),
-			"post_logout_redirect_uris": joinLines(r.PostLogoutRedirectURIs), "id_token_alg": r.EffectiveIDTokenAlg()})
+			"post_logout_redirect_uris": joinLines(r.PostLogoutRedirectURIs), "id_token_alg": r.EffectiveIDTokenAlg(), "jwks": r.StoredJWKS()})
 		if res.Error != nil {
 			return translate(res.Error, "app")
 		}

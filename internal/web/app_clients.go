@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
@@ -30,6 +31,11 @@ func readClientFields(form url.Values, values map[string]string, reg *domain.Reg
 	reg.ClientType = form.Get(domain.FieldClientType)
 	reg.IDTokenAlg = form.Get(domain.FieldIDTokenAlg)
 	values[domain.FieldClientType], values[domain.FieldIDTokenAlg] = reg.ClientType, reg.IDTokenAlg
+	// The form shows the registered JWKS: posted empty, it is removed.
+	values[domain.FieldJWKS] = form.Get(domain.FieldJWKS)
+	if reg.JWKS = strings.TrimSpace(form.Get(domain.FieldJWKS)); reg.JWKS == "" {
+		reg.JWKS = domain.JWKSNone
+	}
 	reg.GrantTypes = []string{}
 	for _, g := range form[domain.FieldGrantTypes] {
 		reg.GrantTypes = append(reg.GrantTypes, g)
@@ -71,6 +77,7 @@ func clientValues(r domain.Registration, values map[string]string) {
 	values[clientFormMarker] = "1"
 	values[domain.FieldClientType] = r.EffectiveClientType()
 	values[domain.FieldIDTokenAlg] = r.EffectiveIDTokenAlg()
+	values[domain.FieldJWKS] = r.StoredJWKS()
 	for _, g := range r.EffectiveGrantTypes() {
 		values[grantValueKey(g)] = "on"
 	}
@@ -123,5 +130,20 @@ func clientFieldRows(a domain.App) []views.Field {
 		{Label: "More redirect URIs", Value: strings.Join(a.RedirectURIs, " ")},
 		{Label: "Post-logout redirect URIs", Value: strings.Join(a.PostLogoutRedirectURIs, " ")},
 		{Label: "ID token algorithm", Value: a.EffectiveIDTokenAlg()},
+		{Label: "Client authentication", Value: clientAuthMethods(a)},
 	}
+}
+
+// clientAuthMethods names how the app authenticates at the standard
+// endpoints (OIDC Core §9).
+func clientAuthMethods(a domain.App) string {
+	if a.Public() {
+		return "none (public client)"
+	}
+	m := "client_secret_basic, client_secret_post"
+	if a.JWKS != "" {
+		set, _ := domain.ParseClientJWKS(a.JWKS)
+		m += ", private_key_jwt (" + strconv.Itoa(len(set.Keys)) + " registered key(s))"
+	}
+	return m
 }

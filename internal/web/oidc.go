@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"mime"
 	"net/http"
@@ -147,17 +148,23 @@ var standardTokenGrants = []string{domain.GrantAuthorizationCode, domain.GrantCl
 // isDialectTokenRequest tells the dialect's token body (seed 001:
 // client_assertion_type, client_assertion, assertion; grant_type
 // jwt-bearer or refresh_token) from a standard one, so the dialect keeps
-// every answer it gave before.
+// every answer it gave before. It dispatches on grant_type: a standard
+// grant (or refresh_token carrying refresh_token and no assertion, as
+// the dialect's refresh carries the token in assertion) is standard even
+// with client_assertion_type — that is private_key_jwt (RFC 7523 §2.2).
 func isDialectTokenRequest(form url.Values) bool {
 	gt := form.Get("grant_type")
 	if slices.Contains(standardTokenGrants, gt) {
+		return false
+	}
+	if gt == domain.GrantRefreshToken && form.Has("refresh_token") && !form.Has("assertion") {
 		return false
 	}
 	return gt == domain.GrantDialect || form.Has("assertion") || form.Has("client_assertion_type") || form.Has("client_assertion")
 }
 
 var standardTokenFields = []string{"grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope",
-	"client_id", "client_secret", "device_code", "token", "token_type_hint"}
+	"client_id", "client_secret", "device_code", "token", "token_type_hint", "client_assertion_type", "client_assertion"}
 
 // readStandardForm reads a standard endpoint's form body (the URL's query
 // component is allowed and ignored, RFC 6749 §3.2) and the client's
@@ -184,7 +191,7 @@ func readStandardForm(c echo.Context) (url.Values, oauth.ClientCredentials, erro
 	cc := oauth.ClientCredentials{ClientID: form.Get("client_id"), ClientSecret: form.Get("client_secret"), Method: oauth.AuthMethodPost}
 	if id, sec, ok := r.BasicAuth(); ok {
 		c.Set(ctxBasicAuth, true)
-		if form.Has("client_secret") {
+		if form.Has("client_secret") || form.Has("client_assertion") {
 			return nil, cc, oauth.ErrStdClientMethods
 		}
 		uid, err1 := url.QueryUnescape(id)
@@ -196,6 +203,19 @@ func readStandardForm(c echo.Context) (url.Values, oauth.ClientCredentials, erro
 			return nil, cc, bad("client_id in the body differs from the one in the Authorization header")
 		}
 		cc = oauth.ClientCredentials{ClientID: uid, ClientSecret: usec, Method: oauth.AuthMethodBasic}
+	} else if form.Has("client_assertion_type") || form.Has("client_assertion") {
+		// private_key_jwt (RFC 7523 §2.2): one method only
+		if cc.ClientSecret != "" {
+			return nil, cc, oauth.ErrStdClientMethods
+		}
+		if form.Get("client_assertion_type") != oauth.ClientAssertionType || form.Get("client_assertion") == "" {
+			return nil, cc, bad("client_assertion_type must be " + oauth.ClientAssertionType + " with a client_assertion")
+		}
+		sub := oauth.AssertionClientID(form.Get("client_assertion"))
+		if cc.ClientID != "" && sub != "" && cc.ClientID != sub {
+			return nil, cc, oauth.ErrStdClientFailed
+		}
+		cc = oauth.ClientCredentials{ClientID: cmp.Or(cc.ClientID, sub), Method: oauth.AuthMethodPrivateKeyJWT, Assertion: form.Get("client_assertion")}
 	} else if cc.ClientSecret == "" {
 		cc.Method = oauth.AuthMethodNone
 	}

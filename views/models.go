@@ -497,6 +497,8 @@ type ScopeInventoryRow struct {
 	// (-1: the token slice is off); PATsURL lists them.
 	PATs    int
 	PATsURL string
+	// AppGrants counts the apps' own live grants (client credentials).
+	AppGrants int64
 }
 
 // Link is a labelled URL.

@@ -541,4 +541,7 @@ type ScopeStat struct {
 	Authorizations int64
 	Uses           int64
 	LastUsedAt     *time.Time
+	// AppGrants counts the live client_credentials grants (the apps' own
+	// grants, ClientGrant) of apps not deleted that hold the scope.
+	AppGrants int64
 }

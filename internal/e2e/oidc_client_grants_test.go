@@ -56,6 +56,11 @@ func TestOIDCClientCredentialsGrants(t *testing.T) {
 	if !strings.Contains(r.Body, "2 live grant(s)") || !strings.Contains(r.Body, "<code class=\"wrap-anywhere\">vso.profile vso.work</code>") {
 		t.Errorf("app page: want 2 live grants and the scope set shown")
 	}
+	// The scope inventory counts them as the apps' own grants.
+	if r := root.get("/admin/scopes"); !strings.Contains(r.Body, `data-testid="scope-app-grants">2 own grant(s)`) ||
+		!strings.Contains(r.Body, `data-testid="scope-app-grants">1 own grant(s)`) {
+		t.Errorf("scope inventory: want vso.work held by 2 own grants and vso.profile by 1")
+	}
 	// The owner (root registered it) sees the same section on the owner's page.
 	if r := root.get("/profile/apps/" + f.clientID); strings.Count(r.Body, `data-testid="client-grant-cc-`) != 2 {
 		t.Errorf("owner's page: want the 2 grants listed")
@@ -98,6 +103,9 @@ func TestOIDCClientCredentialsGrants(t *testing.T) {
 	}
 	if r := root.get(page); !strings.Contains(r.Body, "Client credentials are <strong>off</strong>") || strings.Contains(r.Body, `data-testid="client-grant-revoke"`) {
 		t.Errorf("app page after switching off: want off and no live grant")
+	}
+	if r := root.get("/admin/scopes"); strings.Contains(r.Body, `data-testid="scope-app-grants"`) {
+		t.Errorf("scope inventory after switching off: revoked grants still counted")
 	}
 	if r := root.get("/admin/audit"); !strings.Contains(r.Body, "client_grant.revoke") {
 		t.Errorf("audit log: want client_grant.revoke")

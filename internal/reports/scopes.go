@@ -72,6 +72,9 @@ type ScopeRow struct {
 	Uses           int64      `json:"uses"`
 	LastUsed       *time.Time `json:"last_used,omitempty"`
 	Unused         bool       `json:"unused"`
+	// AppGrants counts the live client_credentials grants holding the
+	// scope itself: apps' own tokens, without a user (RFC 6749 §4.4).
+	AppGrants int64 `json:"app_grants"`
 }
 
 // Inventory builds the scope inventory from the maintained per-scope
@@ -86,7 +89,7 @@ func Inventory(cat *scope.Catalog, stats []domain.ScopeStat, now time.Time, unus
 	for _, st := range stats {
 		byID[st.Scope] = st
 	}
-	held := func(st domain.ScopeStat) bool { return st.Apps > 0 || st.Authorizations > 0 }
+	held := func(st domain.ScopeStat) bool { return st.Apps > 0 || st.Authorizations > 0 || st.AppGrants > 0 }
 	horizon := now.AddDate(0, 0, -unusedDays)
 	out := make([]ScopeRow, 0, len(byID))
 	add := func(id string, st domain.ScopeStat, through []ViaCount) {
@@ -96,7 +99,7 @@ func Inventory(cat *scope.Catalog, stats []domain.ScopeStat, now time.Time, unus
 		}
 		r := ScopeRow{Scope: id, Name: sc.Name, Category: sc.Category, HighPrivilege: sc.HighPrivilege,
 			AppCount: max(st.Apps, 0), Apps: []AppRef{}, Authorizations: int(max(st.Authorizations, 0)), Through: through,
-			UserCount: -1, Users: []UserRef{}, Uses: max(st.Uses, 0), LastUsed: st.LastUsedAt}
+			UserCount: -1, Users: []UserRef{}, Uses: max(st.Uses, 0), LastUsed: st.LastUsedAt, AppGrants: max(st.AppGrants, 0)}
 		r.Unused = r.LastUsed == nil || r.LastUsed.Before(horizon)
 		out = append(out, r)
 	}

@@ -142,3 +142,34 @@ func sortedCopy(s []string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// addAppGrantCounts adds to stats, per scope, the live client_credentials
+// grants of apps not deleted (ScopeStat.AppGrants), adding rows for scopes
+// only such grants hold. O(live grants): few, one per app and scope set.
+func (db *DB) addAppGrantCounts(ctx context.Context, stats []domain.ScopeStat) ([]domain.ScopeStat, error) {
+	var sets []string
+	err := db.rd(ctx).Table("client_credential_grants AS g").Joins("JOIN apps a ON a.client_id = g.client_id").
+		Where("g.revoked_at IS NULL AND a.deleted_at IS NULL").Pluck("g.scopes", &sets).Error
+	if err != nil {
+		return nil, translate(err, "client credentials grants")
+	}
+	if len(sets) == 0 {
+		return stats, nil
+	}
+	idx := make(map[string]int, len(stats))
+	for i, st := range stats {
+		idx[st.Scope] = i
+	}
+	for _, set := range sets {
+		for _, sc := range splitScopes(set) {
+			i, ok := idx[sc]
+			if !ok {
+				i = len(stats)
+				idx[sc] = i
+				stats = append(stats, domain.ScopeStat{Scope: sc})
+			}
+			stats[i].AppGrants++
+		}
+	}
+	return stats, nil
+}

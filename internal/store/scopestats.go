@@ -111,7 +111,7 @@ func (db *DB) ScopeStats(ctx context.Context) ([]domain.ScopeStat, error) {
 	for i, r := range rows {
 		out[i] = domain.ScopeStat{Scope: r.Scope, Apps: r.Apps, Authorizations: r.Authorizations, Uses: r.Uses, LastUsedAt: utcPtr(r.LastUsedAt)}
 	}
-	return out, nil
+	return db.addAppGrantCounts(ctx, out)
 }
 
 // ScopeUserCounts returns, per scope, how many distinct users hold it

@@ -79,7 +79,9 @@ func inventoryRow(r reports.ScopeRow) views.ScopeInventoryRow {
 		v.LastUsed = stamp(*r.LastUsed)
 	}
 	v.Counts = "Registered directly by " + plural(r.AppCount, "app", "apps") + " · granted directly by " +
-		plural(int64(r.Authorizations), "active authorization", "active authorizations") + " · " + plural(r.Uses, "use", "uses")
+		plural(int64(r.Authorizations), "active authorization", "active authorizations") + " · " +
+		plural(r.AppGrants, "app's own grant (client credentials)", "apps' own grants (client credentials)") + " · " + plural(r.Uses, "use", "uses")
+	v.AppGrants = r.AppGrants
 	apps := r.AppCount
 	for _, t := range r.Through {
 		apps += t.Apps

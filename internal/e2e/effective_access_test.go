@@ -56,7 +56,7 @@ func TestEffectiveScopeAccess(t *testing.T) {
 	if got, _ := lcTestID(page, "scope-through"); got != "through vso.code_full: 1 app, 1 active authorization" {
 		t.Errorf("the scope page says %q about vso.code_full, want 1 app, 1 active authorization", got)
 	}
-	if got, _ := lcTestID(page, "scope-counts"); !strings.HasPrefix(got, "Registered directly by 1 app · granted directly by 2 active authorizations · 0 uses") {
+	if got, _ := lcTestID(page, "scope-counts"); !strings.HasPrefix(got, "Registered directly by 1 app · granted directly by 2 active authorizations") {
 		t.Errorf("scope counts %q", got)
 	}
 	// A scope only held through a wider one has a page too.

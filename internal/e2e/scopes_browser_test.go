@@ -249,14 +249,16 @@ func TestBrowserScopeAuditNarrow(t *testing.T) {
 		t.Error("vso.work is flagged high privilege")
 	}
 	workCells := sbCells(t, admin, workRow)
-	if len(workCells) != 7 {
-		t.Fatalf("the vso.work row has %d cells %q, want 7", len(workCells), workCells)
+	// Columns: scope, category, apps, active authorizations, personal
+	// access tokens, users, uses, last used.
+	if len(workCells) != 8 {
+		t.Fatalf("the vso.work row has %d cells %q, want 8", len(workCells), workCells)
 	}
-	if got, want := strings.Join(workCells[:6], " | "), "vso.work Work items (read) | Work Items | "+sbAppName+" | 1 | bob | "+strconv.Itoa(sbCalls); got != want {
+	if got, want := strings.Join(append(workCells[:4:4], workCells[5:7]...), " | "), "vso.work Work items (read) | Work Items | "+sbAppName+" | 1 | bob | "+strconv.Itoa(sbCalls); got != want {
 		t.Errorf("vso.work row %q, want %q", got, want)
 	}
-	if !sbRecent(workCells[6]) {
-		t.Errorf("vso.work last used %q, want a time of the last day (UTC, yyyy-mm-dd hh:mm)", workCells[6])
+	if !sbRecent(workCells[7]) {
+		t.Errorf("vso.work last used %q, want a time of the last day (UTC, yyyy-mm-dd hh:mm)", workCells[7])
 	}
 	// vso.code_write: held by the app and the authorization, never used,
 	// and flagged high privilege.
@@ -273,7 +275,7 @@ func TestBrowserScopeAuditNarrow(t *testing.T) {
 		t.Errorf("vso.code_write uses %q, want 0", got)
 	}
 	codeCells := sbCells(t, admin, codeRow)
-	if len(codeCells) != 7 || codeCells[3] != "1" || codeCells[4] != "bob" || codeCells[6] != "never unused" {
+	if len(codeCells) != 8 || codeCells[3] != "1" || codeCells[5] != "bob" || codeCells[7] != "never unused" {
 		t.Errorf("vso.code_write cells %q, want 1 authorization, user bob, last used \"never unused\"", codeCells)
 	}
 	// The users link to the user page.
@@ -438,13 +440,13 @@ func TestBrowserScopeAuditNarrow(t *testing.T) {
 		t.Errorf("%d scope rows after narrowing, want 1 (vso.profile)", n)
 	}
 	profileCells := sbCells(t, admin, profileRow)
-	if len(profileCells) != 7 {
-		t.Fatalf("the vso.profile row has %d cells %q, want 7", len(profileCells), profileCells)
+	if len(profileCells) != 8 {
+		t.Fatalf("the vso.profile row has %d cells %q, want 8", len(profileCells), profileCells)
 	}
-	if profileCells[2] != sbAppName || profileCells[3] != "1" || profileCells[4] != "bob" {
+	if profileCells[2] != sbAppName || profileCells[3] != "1" || profileCells[5] != "bob" {
 		t.Errorf("vso.profile row after narrowing %q, want the app, 1 authorization, bob", profileCells)
 	}
-	if uses, _ := strconv.Atoi(profileCells[5]); countOf(t, admin, profileRow+`[data-unused="false"]`) != 1 || uses < 1 {
+	if uses, _ := strconv.Atoi(profileCells[6]); countOf(t, admin, profileRow+`[data-unused="false"]`) != 1 || uses < 1 {
 		t.Errorf("vso.profile row after the existing token's call %q, want it used", profileCells)
 	}
 	screenshot(t, admin, "scopes-inventory-after.png")

@@ -87,3 +87,31 @@ func TestDeletedOwnerShown(t *testing.T) {
 		t.Errorf("the app page does not say frank was deleted: %.600s", body)
 	}
 }
+
+// TestAdminManagesOwners: an administrator adds and removes an owner of
+// any app from the admin app page.
+func TestAdminManagesOwners(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	_, rootA := saSignedIn(t, ts, "root", domain.RoleAdmin, saRootPassword)
+	bob := ts.addUser(t, "bob", domain.RoleMember, saPassword)
+	app := registerThroughDashboard(t, rootA, "vso.work")
+	page := "/admin/apps/" + app.ClientID
+	if !strings.Contains(rootA.get(page).Body, `data-testid="admin-add-owner-form"`) {
+		t.Fatal("the admin app page offers no way to manage owners")
+	}
+	r := rootA.postForm(page+"/owners", url.Values{"_csrf": {rootA.csrf(page)}, "username": {"bob"}})
+	if r.Status != http.StatusSeeOther || r.Location() != page {
+		t.Fatalf("add owner: %d → %q", r.Status, r.Location())
+	}
+	if !strings.Contains(rootA.get(page).Body, `data-testid="admin-owner-row" data-username="bob"`) {
+		t.Error("bob is not listed as an owner after being added")
+	}
+	r = rootA.postForm(page+"/owners/"+bob.ID+"/remove", url.Values{"_csrf": {rootA.csrf(page)}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("remove owner: %d", r.Status)
+	}
+	if strings.Contains(rootA.get(page).Body, `data-testid="admin-owner-row" data-username="bob"`) {
+		t.Error("bob is still an owner after being removed")
+	}
+}

@@ -307,7 +307,11 @@ func (s *Server) appDetail(c echo.Context) error {
 	}
 	ownerNames := make([]string, 0, len(owners))
 	for _, o := range owners {
-		p.Owners = append(p.Owners, views.OwnerRow{UserID: o.UserID, Username: o.Username, Display: o.DisplayName,
+		display := o.DisplayName
+		if o.Deleted {
+			display += " (deleted)"
+		}
+		p.Owners = append(p.Owners, views.OwnerRow{UserID: o.UserID, Username: o.Username, Display: display,
 			Added: day(o.AddedAt), Primary: o.Primary})
 		name := o.Username
 		if o.Deleted {

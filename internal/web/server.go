@@ -358,6 +358,8 @@ func (s *Server) routes() *echo.Echo {
 	adm.POST("/apps/import/confirm", s.importConfirm, manage)
 	adm.GET("/apps/:client_id", s.appDetail)
 	adm.GET("/apps/:client_id/activity", s.appActivity)
+	adm.POST("/apps/:client_id/owners", s.ownerAdd, manage)
+	adm.POST("/apps/:client_id/owners/:user_id/remove", s.ownerRemove, manage)
 	adm.GET("/apps/:client_id/edit", s.appEditForm, manage)
 	adm.POST("/apps/:client_id/edit", s.appUpdate, manage)
 	adm.POST("/apps/:client_id/approve", s.appApprove, manage)

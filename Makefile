@@ -21,7 +21,7 @@ run: build
 	./$(BIN) serve
 
 # Fuzz targets, package:function (testdata/fuzz holds their seed corpora).
-FUZZ     := ./internal/pat:FuzzValid ./internal/audit:FuzzParseCheckpointFile ./internal/domain:FuzzValidateCallbackURL ./internal/scope:FuzzParse ./internal/web:FuzzParseAppsQuery \
+FUZZ     := ./internal/pat:FuzzValid ./internal/domain:FuzzParseClientJWKS ./internal/audit:FuzzParseCheckpointFile ./internal/domain:FuzzValidateCallbackURL ./internal/scope:FuzzParse ./internal/web:FuzzParseAppsQuery \
             ./internal/web:FuzzTokenRequestForm ./internal/web:FuzzAuthorizeQuery ./internal/oauth:FuzzCheckAuthorize \
             ./internal/oauth:FuzzParseAccessToken ./internal/admin:FuzzParseImport ./internal/connector:FuzzParseRoleMap \
             ./internal/domain:FuzzRedirectURIMatches ./internal/domain:FuzzParseGrantTypes ./internal/safeout:FuzzRedactURL

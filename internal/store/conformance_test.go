@@ -50,6 +50,8 @@ var suite = []struct {
 	{"LastOwnerRace", testLastOwnerRace},
 	{"ForkSiblingsOneRotates", testForkSiblingsOneRotates},
 	{"SignInFailuresShared", testSignInFailuresShared},
+	{"ClientAssertionOnce", testClientAssertionOnce},
+	{"ClientGrantOnePerScopeSet", testClientGrantOnePerScopeSet},
 }
 
 // RunTests runs the conformance suite against the databases newDB returns

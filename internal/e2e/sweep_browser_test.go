@@ -35,6 +35,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/connector"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/federation"
+	"github.com/oauthdesk/oauthdesk/internal/pat"
 )
 
 // sweepWidths are the viewports of the sweep.
@@ -146,6 +147,7 @@ type sweepFixture struct {
 	authzID, bobAuthz string
 	expiredID         string // an app whose primary secret expired about 7 months ago
 	bobID, adminID    string
+	bobPAT, adminPAT  string // a personal access token id of each
 }
 
 func newSweepFixture(t *testing.T) *sweepFixture {
@@ -255,6 +257,22 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 			RoleMap: map[string]string{"oauthdesk-admins": "admin"}}}); err != nil {
 		t.Fatal(err)
 	}
+	// A personal access token of each (the token pages).
+	for _, u := range []struct {
+		id  string
+		dst *string
+	}{{f.bobID, &f.bobPAT}, {f.adminID, &f.adminPAT}} {
+		owner, err := ts.App.Admin.User(ctx, u.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := ts.App.PATs.Create(ctx, owner, pat.Request{Name: "Nightly build script for the release pipeline",
+			Scopes: []string{"vso.work", "vso.code_write"}, ExpiresAt: now.AddDate(0, 0, 30)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		*u.dst = c.PAT.ID
+	}
 	authz, _, err := ts.App.Admin.Authorizations(ctx, domain.AuthorizationFilter{ClientID: f.app.ClientID})
 	if err != nil || len(authz) == 0 {
 		t.Fatalf("authorizations of the app: %v (%d)", err, len(authz))
@@ -292,6 +310,14 @@ func (f *sweepFixture) sweepRoutes() map[string]func(role domain.Role) (string, 
 				return "/profile/apps/" + f.bobApp.ClientID + suffix, http.StatusOK
 			}
 			return "/profile/apps/" + f.app.ClientID + suffix, http.StatusOK
+		}
+	}
+	ownPAT := func(suffix string) func(domain.Role) (string, int) {
+		return func(r domain.Role) (string, int) {
+			if r == domain.RoleMember {
+				return "/profile/tokens/" + f.bobPAT + suffix, http.StatusOK
+			}
+			return "/profile/tokens/" + f.adminPAT + suffix, http.StatusOK
 		}
 	}
 	app := "/admin/apps/" + f.app.ClientID
@@ -371,6 +397,13 @@ func (f *sweepFixture) sweepRoutes() map[string]func(role domain.Role) (string, 
 		"/admin/users/:id/disable":                          admin("/admin/users/" + f.bobID + "/disable"),
 		"/admin/users/:id/reset-password":                   admin("/admin/users/" + f.bobID + "/reset-password"),
 		"/admin/users/:id/delete":                           admin("/admin/users/" + f.bobID + "/delete"),
+		// Personal access tokens: each role's own, and the admin's list.
+		"/profile/tokens":            both("/profile/tokens"),
+		"/profile/tokens/:id/edit":   ownPAT("/edit"),
+		"/profile/tokens/:id/revoke": ownPAT("/revoke"),
+		"/admin/tokens":              admin("/admin/tokens"),
+		"/admin/tokens/revoke":       admin("/admin/tokens/revoke?mode=all&filter=owner%3Dbob"),
+		"/admin/tokens/:id/revoke":   admin("/admin/tokens/" + f.bobPAT + "/revoke"),
 	}
 }
 

@@ -48,7 +48,7 @@ func Import(p ImportPage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<p><a href=\"/admin/apps\">← All apps</a></p><h1>Import app registrations</h1><p>Record apps registered elsewhere to get the same expiry warnings. A CSV file with a header, or a JSON array, with <code>client_id</code>, <code>name</code>, <code>company</code>, <code>callback_url</code>, <code>scopes</code>, <code>secret_created_at</code> (RFC 3339 or YYYY-MM-DD) and optionally <code>secret_expires_at</code>, <code>owner</code>, <code>app_url</code>. Imported apps are marked external: their secret lives elsewhere.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<p><a href=\"/admin/apps\">← All apps</a></p><h1>Import app registrations</h1><p>Record apps registered elsewhere to get the same expiry warnings. A CSV file with a header, or a JSON array, with <code>client_id</code>, <code>name</code>, <code>company</code>, <code>callback_url</code>, <code>scopes</code>, <code>secret_created_at</code> (RFC 3339 or YYYY-MM-DD) and optionally <code>secret_expires_at</code>, <code>owner</code>, <code>app_url</code>, <code>grant_types</code> and <code>redirect_uris</code> (space-separated; default: the Azure DevOps flow only). Imported apps are marked external: their secret lives elsewhere.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -32,6 +32,11 @@ type ImportRecord struct {
 	Scopes          []string
 	SecretCreatedAt time.Time
 	SecretExpiresAt time.Time
+	// GrantTypes and RedirectURIs are the optional columns grant_types and
+	// redirect_uris (space-separated; JSON arrays too): nil is the
+	// dialect only and no other redirect URI, as before.
+	GrantTypes   []string
+	RedirectURIs []string
 }
 
 // ImportProblem is a rejected row: its line in the file and why.
@@ -47,7 +52,8 @@ func (e ImportErrors) Error() string {
 	return fmt.Sprintf("the import file has %d problem(s); nothing was imported", len(e))
 }
 
-var importColumns = []string{"client_id", "name", "company", "callback_url", "scopes", "secret_created_at", "secret_expires_at", "owner", "app_url"}
+var importColumns = []string{"client_id", "name", "company", "callback_url", "scopes", "secret_created_at", "secret_expires_at", "owner", "app_url",
+	domain.FieldGrantTypes, domain.FieldRedirectURIs}
 
 var requiredColumns = []string{"client_id", "name", "company", "callback_url", "scopes", "secret_created_at"}
 
@@ -319,14 +325,23 @@ func (s *Service) validateRow(r rawRow) (ImportRecord, []string) {
 		u, _ := url.Parse(rec.CallbackURL)
 		rec.AppURL = u.Scheme + "://" + u.Host
 	}
+	grants, gerr := domain.ParseGrantTypes(f[domain.FieldGrantTypes])
+	if gerr != nil {
+		reasons = append(reasons, domain.FieldGrantTypes+": "+apperr.ErrorMessage(gerr))
+	}
+	var redirects []string
+	if v := f[domain.FieldRedirectURIs]; v != "" {
+		redirects = strings.Fields(v)
+	}
 	reg, err := domain.ValidateRegistration(domain.Registration{Name: rec.Name, Company: rec.Company, AppURL: rec.AppURL,
-		CallbackURL: rec.CallbackURL, Scopes: strings.Fields(f["scopes"])})
+		CallbackURL: rec.CallbackURL, Scopes: strings.Fields(f["scopes"]), GrantTypes: grants, RedirectURIs: redirects})
 	if err != nil {
 		fields := apperr.FieldErrors(err)
 		if fields == nil {
 			reasons = append(reasons, apperr.ErrorMessage(err))
 		}
-		for _, k := range []string{domain.FieldName, domain.FieldCompany, domain.FieldAppURL, domain.FieldCallbackURL, domain.FieldScopes} {
+		for _, k := range []string{domain.FieldName, domain.FieldCompany, domain.FieldAppURL, domain.FieldCallbackURL, domain.FieldScopes,
+			domain.FieldGrantTypes, domain.FieldRedirectURIs} {
 			// A missing required column was reported above already.
 			if msg, ok := fields[k]; ok && (f[k] != "" || k == domain.FieldAppURL && rec.AppURL != "") {
 				if k == domain.FieldScopes {
@@ -337,6 +352,12 @@ func (s *Service) validateRow(r rawRow) (ImportRecord, []string) {
 		}
 	} else {
 		rec.Name, rec.Company, rec.AppURL, rec.CallbackURL, rec.Scopes = reg.Name, reg.Company, reg.AppURL, reg.CallbackURL, reg.Scopes
+		if len(grants) > 0 {
+			rec.GrantTypes = reg.GrantTypes
+		}
+		if len(reg.RedirectURIs) > 0 {
+			rec.RedirectURIs = reg.RedirectURIs
+		}
 	}
 	if v := f["secret_created_at"]; v != "" {
 		t, err := parseImportTime(v)
@@ -429,6 +450,8 @@ func importDiff(app domain.App, rec ImportRecord) []string {
 	add("app_url", app.AppURL, rec.AppURL)
 	add("scopes", strings.Join(app.Scopes, " "), strings.Join(rec.Scopes, " "))
 	add("owner", app.OwnerUsername, rec.Owner)
+	add(domain.FieldGrantTypes, strings.Join(app.EffectiveGrantTypes(), " "), strings.Join(domain.Registration{GrantTypes: rec.GrantTypes}.EffectiveGrantTypes(), " "))
+	add(domain.FieldRedirectURIs, strings.Join(app.RedirectURIs, " "), strings.Join(rec.RedirectURIs, " "))
 	if sec, ok := app.PrimarySecret(); ok {
 		add("secret_created_at", sec.CreatedAt.Format(time.RFC3339), rec.SecretCreatedAt.Format(time.RFC3339))
 		add("secret_expires_at", sec.ExpiresAt.Format(time.RFC3339), rec.SecretExpiresAt.Format(time.RFC3339))
@@ -478,7 +501,8 @@ func (s *Service) Import(ctx context.Context, records []ImportRecord, defaultOwn
 				return err
 			}
 			app := domain.App{ClientID: rec.ClientID, Registration: domain.Registration{Name: rec.Name, Company: rec.Company,
-				AppURL: rec.AppURL, CallbackURL: rec.CallbackURL, Scopes: rec.Scopes}, OwnerID: owner.ID, CreatedAt: now, External: true,
+				AppURL: rec.AppURL, CallbackURL: rec.CallbackURL, Scopes: rec.Scopes, GrantTypes: rec.GrantTypes, RedirectURIs: rec.RedirectURIs},
+				OwnerID: owner.ID, CreatedAt: now, External: true,
 				Secrets: []domain.Secret{{ID: uuid.NewString(), ClientID: rec.ClientID, Slot: domain.SlotPrimary, Hash: []byte{},
 					CreatedAt: rec.SecretCreatedAt, ExpiresAt: rec.SecretExpiresAt}}}
 			switch {

@@ -726,7 +726,8 @@ func (db *DB) UpdateImportedApp(ctx context.Context, app domain.App) error {
 		r := app.Registration
 		res := db.wr(ctx).Model(&appRow{}).Where("client_id = ? AND external", app.ClientID).Updates(map[string]any{
 			"name": r.Name, "company": r.Company, "app_url": r.AppURL, "callback_url": r.CallbackURL,
-			"scopes": joinScopes(r.Scopes), "owner_id": app.OwnerID})
+			"scopes": joinScopes(r.Scopes), "owner_id": app.OwnerID,
+			"grant_types": joinScopes(r.EffectiveGrantTypes()), "redirect_uris": joinLines(r.RedirectURIs)})
 		if res.Error != nil {
 			return translate(res.Error, "app")
 		}

@@ -151,6 +151,26 @@ func TestOIDCPrivateKeyJWT(t *testing.T) {
 		t.Errorf("secret and assertion together: %d %v, want invalid_request", st, body)
 	}
 
+	// The code flow and refresh with private_key_jwt: grant_type=refresh_token
+	// with refresh_token (not the dialect's assertion) is the standard grant
+	// even though it carries the dialect's client_assertion_type.
+	cfg := f.config("openid", "offline_access", "vso.work")
+	v := oauth2.GenerateVerifier()
+	q := f.login(t, cfg.AuthCodeURL("s1", oauth2.S256ChallengeOption(v)))
+	code := url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {oidcRedirect}, "code_verifier": {v},
+		"client_id": {f.clientID}, "client_assertion_type": {jwtBearerAssertionType},
+		"client_assertion": {good.sign(t, f.clientID, tokenURL, uuid.NewString(), time.Now().Add(time.Minute))}}
+	st, body := postPlain(t, tokenURL, code)
+	rt, _ := body["refresh_token"].(string)
+	if st != http.StatusOK || rt == "" || body["id_token"] == nil {
+		t.Fatalf("code exchange with private_key_jwt: %d %v", st, body)
+	}
+	ref := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_assertion_type": {jwtBearerAssertionType},
+		"client_assertion": {good.sign(t, f.clientID, tokenURL, uuid.NewString(), time.Now().Add(time.Minute))}}
+	if st, body := postPlain(t, tokenURL, ref); st != http.StatusOK || body["access_token"] == nil || body["token_type"] != "Bearer" {
+		t.Errorf("refresh with private_key_jwt: %d %v", st, body)
+	}
+
 	// Introspection and revocation accept it too; the revoked token is refused.
 	in := url.Values{"token": {tok.AccessToken}, "client_assertion_type": {jwtBearerAssertionType},
 		"client_assertion": {good.sign(t, f.clientID, tokenURL, uuid.NewString(), time.Now().Add(time.Minute))}}

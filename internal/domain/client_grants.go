@@ -17,5 +17,12 @@ type ClientGrant struct {
 	RevokedAt    *time.Time // nil: live
 }
 
+// ClientGrantIssues is a batch of tokens issued from one grant: how many
+// and the latest.
+type ClientGrantIssues struct {
+	Count int64
+	Last  time.Time
+}
+
 // Live reports whether the grant has not been revoked.
 func (g ClientGrant) Live() bool { return g.RevokedAt == nil }

@@ -86,14 +86,28 @@ func TestOIDCClientCredentialsGrants(t *testing.T) {
 	if r := root.get(page); !strings.Contains(r.Body, "1 live grant(s)") || !strings.Contains(r.Body, "revoked ") {
 		t.Errorf("app page after revoking one grant: want 1 live and a revoked row")
 	}
+	// The app may ask again (client credentials are still on): a new grant
+	// whose token works, never the revoked grant's id reused.
+	tok4, err := cc.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := apiStatus(tok4.AccessToken); st == http.StatusUnauthorized {
+		t.Errorf("a new token after revoking the grant: refused")
+	}
+	if r := root.get(page); !strings.Contains(r.Body, "2 live grant(s)") {
+		t.Errorf("app page after a new token: want 2 live grants again")
+	}
 
 	// Switching client credentials off revokes the rest and refuses new ones.
 	rr = root.postForm(page+"/client-credentials", url.Values{"_csrf": {root.csrf(page)}, "enabled": {"off"}})
 	if rr.Status != http.StatusSeeOther {
 		t.Fatalf("switch off: %d %.300s", rr.Status, rr.Body)
 	}
-	if st := apiStatus(tok3.AccessToken); st != http.StatusUnauthorized {
-		t.Errorf("/_apis after switching client credentials off: %d, want 401", st)
+	for _, tok := range []string{tok3.AccessToken, tok4.AccessToken} {
+		if st := apiStatus(tok); st != http.StatusUnauthorized {
+			t.Errorf("/_apis after switching client credentials off: %d, want 401", st)
+		}
 	}
 	if in := f.introspect(t, tok3.AccessToken); in["active"] != false {
 		t.Errorf("introspection after switching off: %v", in)

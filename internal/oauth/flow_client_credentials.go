@@ -36,7 +36,7 @@ func (s *Service) clientCredentials(ctx context.Context, app domain.App, sec dom
 	if s.clientGrants != nil {
 		// the app's own grant for this scope set: shown on the app page and
 		// in the scope audit; revoking it ends every token it issued
-		id, err := s.clientGrants.IssueClientGrant(ctx, app.ClientID, scopes, now)
+		id, err := s.grantFor(ctx, app.ClientID, scopes, now)
 		if err != nil {
 			return StandardTokenResponse{}, err
 		}

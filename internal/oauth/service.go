@@ -74,6 +74,7 @@ type Service struct {
 	usage        *Usage
 	clientGrants ClientGrantStore     // nil: client_credentials grants unrecorded
 	assertions   ClientAssertionStore // nil: private_key_jwt refused
+	grantCache   *clientGrantCache
 	tokens       *tokenCache
 	pats         PATStore // nil: personal access tokens are refused
 	patCache     *patCache

@@ -121,12 +121,20 @@ func (db *DB) revokeClientGrantsOf(ctx context.Context, clientID string, at time
 	return nil
 }
 
-// FlushClientGrantUsage writes a batch of grants' last uses.
-func (db *DB) FlushClientGrantUsage(ctx context.Context, uses map[string]time.Time) error {
-	if len(uses) == 0 {
+// FlushClientGrantUsage writes a batch of grants' last uses and of tokens
+// issued from cached grants (count added, last issue kept if later).
+func (db *DB) FlushClientGrantUsage(ctx context.Context, uses map[string]time.Time, issues map[string]domain.ClientGrantIssues) error {
+	if len(uses) == 0 && len(issues) == 0 {
 		return nil
 	}
 	return db.WriteTx(ctx, func(ctx context.Context) error {
+		for id, is := range issues {
+			if err := db.wr(ctx).Model(&clientGrantRow{}).Where("id = ?", id).Updates(map[string]any{
+				"token_count":    gorm.Expr("token_count + ?", is.Count),
+				"last_issued_at": gorm.Expr("CASE WHEN last_issued_at < ? THEN ? ELSE last_issued_at END", utc(is.Last), utc(is.Last))}).Error; err != nil {
+				return translate(err, "client credentials grant issues")
+			}
+		}
 		for id, at := range uses {
 			if err := db.wr(ctx).Model(&clientGrantRow{}).Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", id, utc(at)).
 				Update("last_used_at", utc(at)).Error; err != nil {

@@ -6,6 +6,9 @@ type ClientGrantsView struct {
 	Shown     bool // the app is confidential (a public client cannot have them)
 	Enabled   bool // client_credentials is among the grant types
 	CanManage bool
+	// OwnerPage: the owner's view, where switching on goes through the
+	// registration form (and its review, when the organization asks for one).
+	OwnerPage bool
 	Live      int
 	Rows      []ClientGrantRow
 	Base      string // the app page

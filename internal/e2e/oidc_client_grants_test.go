@@ -124,6 +124,13 @@ func TestOIDCClientCredentialsGrants(t *testing.T) {
 	if r := root.get("/admin/audit"); !strings.Contains(r.Body, "client_grant.revoke") {
 		t.Errorf("audit log: want client_grant.revoke")
 	}
+	// The owner's page cannot widen the app by the switch (the registration
+	// form, with its review, does that); the admin's can.
+	own := "/profile/apps/" + f.clientID
+	root.postForm(own+"/client-credentials", url.Values{"_csrf": {root.csrf(own)}, "enabled": {"on"}})
+	if _, err := cc.Token(ctx); err == nil {
+		t.Errorf("switched on from the owner's page")
+	}
 	// On again: a new grant.
 	root.postForm(page+"/client-credentials", url.Values{"_csrf": {root.csrf(page)}, "enabled": {"on"}})
 	if _, err := cc.Token(ctx); err != nil {

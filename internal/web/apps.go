@@ -334,7 +334,7 @@ func (s *Server) appDetail(c echo.Context) error {
 	if err := s.addPendingChange(c, &p, a); err != nil {
 		return err
 	}
-	if p.ClientGrants, err = s.clientGrantsView(ctx, a, p.Base, p.Nav.CSRF, p.CanManage); err != nil {
+	if p.ClientGrants, err = s.clientGrantsView(ctx, a, p.Base, p.Nav.CSRF, p.CanManage, owner); err != nil {
 		return err
 	}
 	if slot, secret := s.takeReveal(c, a.ClientID); secret != "" {

@@ -21,9 +21,9 @@ type ClientGrants interface {
 }
 
 // clientGrantsView builds the app page's section.
-func (s *Server) clientGrantsView(ctx context.Context, a domain.App, base, csrf string, canManage bool) (views.ClientGrantsView, error) {
+func (s *Server) clientGrantsView(ctx context.Context, a domain.App, base, csrf string, canManage, ownerPage bool) (views.ClientGrantsView, error) {
 	v := views.ClientGrantsView{Shown: s.cfg.ClientGrants != nil && !a.Public() && !a.External, Enabled: a.AllowsGrant(domain.GrantClientCredentials),
-		CanManage: canManage && a.DeletedAt == nil, Base: base, CSRF: csrf}
+		CanManage: canManage && a.DeletedAt == nil, Base: base, CSRF: csrf, OwnerPage: ownerPage}
 	if !v.Shown {
 		return v, nil
 	}
@@ -66,6 +66,10 @@ func (s *Server) clientCredentialsSwitch(c echo.Context) error {
 	on := c.FormValue("enabled") == "on"
 	if !on && c.FormValue("enabled") != "off" {
 		return apperr.Errorf(apperr.Invalid, "enabled must be on or off.")
+	}
+	if on && ownerPage(c) {
+		// widening an app goes through the registration form and its review
+		return s.flashTo(c, appBase(c, id), "To switch client credentials on, tick \"Client credentials\" in the registration.")
 	}
 	_, err := s.cfg.ClientGrants.SetEnabled(c.Request().Context(), id, on)
 	if apperr.Is(err, apperr.Invalid) || apperr.Is(err, apperr.NotFound) {

@@ -71,7 +71,7 @@ func TestWriteScopes(t *testing.T) {
 		}
 		var raw []map[string]any
 		_ = json.Unmarshal(buf.Bytes(), &raw)
-		wantKeys := []string{"active_authorizations", "apps", "category", "high_privilege", "last_used", "name", "scope", "through", "unused", "users", "uses"}
+		wantKeys := []string{"active_authorizations", "app_grants", "apps", "category", "high_privilege", "last_used", "name", "scope", "through", "unused", "users", "uses"}
 		for i, r := range raw {
 			var keys []string
 			for k := range r {

@@ -128,6 +128,9 @@ type Config struct {
 	Attention SecretAttention
 	// Users adds accounts from the dashboard; nil: only the CLI does.
 	Users UserCreator
+	// Offboarding deletes and disables users handing over the apps they
+	// alone own; nil: deleting and disabling leave those apps as they are.
+	Offboarding UserOffboarding
 	// Federation is sign-in through directory connectors; nil: none.
 	Federation Federation
 	// PATs is the personal access token slice (nil: no token pages or

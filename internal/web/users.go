@@ -17,6 +17,20 @@ import (
 	"github.com/oauthdesk/oauthdesk/views"
 )
 
+// Users is the users slice the dashboard calls: the user pages, the
+// signed-in user's session and password (implemented by
+// *admin.UserService).
+type Users interface {
+	User(ctx context.Context, id string) (domain.User, error)
+	Users(ctx context.Context, f domain.UserFilter) (domain.UserPage, error)
+	CreateUser(ctx context.Context, in admin.NewUser) (domain.User, error)
+	SetRole(ctx context.Context, id string, role domain.Role) (domain.User, error)
+	SetDisabled(ctx context.Context, id string, disabled bool) (domain.User, error)
+	ResetPassword(ctx context.Context, id string) (string, error)
+	ChangePassword(ctx context.Context, id, current, next string) error
+	DeleteUser(ctx context.Context, id string) (int, error)
+}
+
 func userRow(u domain.User, active int64) views.UserRow {
 	return views.UserRow{ID: u.ID, Username: u.Username, Display: u.DisplayName, Email: u.Email, Role: string(u.Role),
 		ActiveAuthorizations: active, Status: u.Status(), MustChange: u.MustChangePassword,
@@ -36,7 +50,7 @@ func when(t *time.Time) string {
 func (s *Server) usersList(c echo.Context) error {
 	ctx := c.Request().Context()
 	q := strings.TrimSpace(c.QueryParam("q"))
-	page, err := s.admin.Users(ctx, domain.UserFilter{Query: q, After: c.QueryParam("after"), Limit: 50})
+	page, err := s.cfg.Users.Users(ctx, domain.UserFilter{Query: q, After: c.QueryParam("after"), Limit: 50})
 	if err != nil {
 		return err
 	}
@@ -63,19 +77,19 @@ func (s *Server) userPage(c echo.Context) error {
 
 func (s *Server) renderUser(c echo.Context, errMsg string, status int) error {
 	ctx := c.Request().Context()
-	u, err := s.admin.User(ctx, c.Param("id"))
+	u, err := s.cfg.Users.User(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	q := strings.TrimSpace(c.QueryParam("q"))
-	list, next, err := s.admin.Authorizations(ctx, domain.AuthorizationFilter{UserID: u.ID, AppQuery: q, Limit: 50, After: c.QueryParam("after")})
+	list, next, err := s.cfg.Authorizations.Authorizations(ctx, domain.AuthorizationFilter{UserID: u.ID, AppQuery: q, Limit: 50, After: c.QueryParam("after")})
 	if err != nil {
 		return err
 	}
 	me, _ := currentUser(c)
 	p := views.UserPage{Nav: s.nav(c, "users"), CanManage: me.Role == domain.RoleAdmin, User: userRow(u, 0), Query: q,
 		Flash: s.sessions.PopString(ctx, sessFlash), Error: errMsg}
-	owned, err := s.admin.ListApps(ctx, domain.AppFilter{OwnerID: u.ID, Limit: 20})
+	owned, err := s.cfg.Apps.ListApps(ctx, domain.AppFilter{OwnerID: u.ID, Limit: 20})
 	if err != nil {
 		return err
 	}
@@ -132,7 +146,7 @@ func (s *Server) userResult(c echo.Context, err error, ok string) error {
 
 // userSetRole is POST /admin/users/{id}/role (field role).
 func (s *Server) userSetRole(c echo.Context) error {
-	u, err := s.admin.SetRole(c.Request().Context(), c.Param("id"), domain.Role(c.FormValue("role")))
+	u, err := s.cfg.Users.SetRole(c.Request().Context(), c.Param("id"), domain.Role(c.FormValue("role")))
 	return s.userResult(c, err, u.Username+" is now "+string(u.Role)+".")
 }
 
@@ -149,13 +163,13 @@ const maxHandOverListed = 50
 // owner (handErr: the refused answer, re-shown with status).
 func (s *Server) userConfirmPage(c echo.Context, title, msg, button string, handErr error, status int) error {
 	ctx := c.Request().Context()
-	u, err := s.admin.User(ctx, c.Param("id"))
+	u, err := s.cfg.Users.User(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	var impact []string
 	if button == "Delete user" {
-		if imp, err := s.admin.RevocationImpact(ctx, domain.AuthorizationFilter{UserID: u.ID}); err == nil {
+		if imp, err := s.cfg.Authorizations.RevocationImpact(ctx, domain.AuthorizationFilter{UserID: u.ID}); err == nil {
 			impact = impactLines(imp)
 		}
 	}
@@ -219,7 +233,7 @@ func handedOver(apps []domain.App, to string) string {
 // user alone owns apps: they are handed over in the same transaction).
 func (s *Server) userDisable(c echo.Context) error {
 	if s.cfg.Offboarding == nil {
-		u, err := s.admin.SetDisabled(c.Request().Context(), c.Param("id"), true)
+		u, err := s.cfg.Users.SetDisabled(c.Request().Context(), c.Param("id"), true)
 		return s.userResult(c, err, u.Username+" was disabled: signed out, tokens refused.")
 	}
 	to := successors(c)
@@ -232,7 +246,7 @@ func (s *Server) userDisable(c echo.Context) error {
 
 // userEnable is POST /admin/users/{id}/enable.
 func (s *Server) userEnable(c echo.Context) error {
-	u, err := s.admin.SetDisabled(c.Request().Context(), c.Param("id"), false)
+	u, err := s.cfg.Users.SetDisabled(c.Request().Context(), c.Param("id"), false)
 	return s.userResult(c, err, u.Username+" was enabled and may sign in again.")
 }
 
@@ -244,11 +258,11 @@ func (s *Server) userResetConfirm(c echo.Context) error {
 // password once (never stored in clear, never in the session).
 func (s *Server) userReset(c echo.Context) error {
 	ctx := c.Request().Context()
-	u, err := s.admin.User(ctx, c.Param("id"))
+	u, err := s.cfg.Users.User(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	pw, err := s.admin.ResetPassword(ctx, u.ID)
+	pw, err := s.cfg.Users.ResetPassword(ctx, u.ID)
 	if err != nil {
 		return s.userResult(c, err, "")
 	}
@@ -266,7 +280,7 @@ func (s *Server) userDeleteConfirm(c echo.Context) error {
 // user alone owns apps: they are handed over in the same transaction).
 func (s *Server) userDelete(c echo.Context) error {
 	if s.cfg.Offboarding == nil {
-		n, err := s.admin.DeleteUser(c.Request().Context(), c.Param("id"))
+		n, err := s.cfg.Users.DeleteUser(c.Request().Context(), c.Param("id"))
 		return s.userResult(c, err, "The user was deleted; "+plural(int64(n), "authorization was", "authorizations were")+" revoked.")
 	}
 	to := successors(c)
@@ -283,11 +297,6 @@ type UserOffboarding interface {
 	SoleOwnedApps(ctx context.Context, userID string, limit int) ([]domain.App, error)
 	DeleteUser(ctx context.Context, id string, to admin.Successors) (int, []domain.App, error)
 	DisableUser(ctx context.Context, id string, to admin.Successors) (domain.User, []domain.App, error)
-}
-
-// UserCreator adds accounts (implemented by *admin.Service).
-type UserCreator interface {
-	CreateUser(ctx context.Context, in admin.NewUser) (domain.User, error)
 }
 
 // userAddForm is GET /admin/users/new.

@@ -341,7 +341,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), SignInFailures: signinFailures, Thresholds: cfg.Thresholds, Metrics: mx, Reports: sched,
 		Ready: cachedProbe(db.ProbeWrite, time.Second), MetricsToken: cfg.MetricsToken, MetricsNeedToken: cfg.MetricsNeedToken,
 		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute,
-		PATs: pats, PATUsage: usage, Federation: fed, Activity: admin.NewActivity(db), Attention: admin.NewAttention(db, cfg.Now),
+		PATs: pats, PATUsage: usage, Federation: fed, Activity: admin.NewActivity(db), Attention: admin.NewAttention(db, cfg.Now), Offboarding: admin.NewOffboarding(a, db),
 		Changes: admin.NewChangeReview(a, db), Invitations: admin.NewInvitations(a, db), ClientGrants: admin.NewClientGrants(a, db),
 		SignIn: a.SignInService, Users: a.UserService, Apps: a.AppService, Owners: a.OwnerService, Secrets: a.SecretService,
 		Authorizations: a.AuthorizationService, Settings: a.SettingService, Scopes: a.ScopeService, AppScopes: a.AppScopeService,

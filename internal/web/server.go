@@ -88,6 +88,9 @@ type Config struct {
 	// Attention lists the secrets that need attention on the overview;
 	// nil: only the next to expire.
 	Attention SecretAttention
+	// Offboarding deletes and disables users handing over the apps they
+	// alone own; nil: deleting and disabling leave those apps as they are.
+	Offboarding UserOffboarding
 	// Federation is sign-in through directory connectors; nil: none.
 	Federation Federation
 	// PATs is the personal access token slice (nil: no token pages or

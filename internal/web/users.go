@@ -151,29 +151,97 @@ func (s *Server) userSetRole(c echo.Context) error {
 }
 
 func (s *Server) userConfirm(c echo.Context, title, msg, button string) error {
-	u, err := s.cfg.Users.User(c.Request().Context(), c.Param("id"))
+	return s.userConfirmPage(c, title, msg, button, nil, http.StatusOK)
+}
+
+// maxHandOverListed bounds the apps a delete or disable confirmation
+// names (the rest are counted).
+const maxHandOverListed = 50
+
+// userConfirmPage renders the confirmation of a user action; deleting or
+// disabling a user who alone owns apps lists them and asks for their new
+// owner (handErr: the refused answer, re-shown with status).
+func (s *Server) userConfirmPage(c echo.Context, title, msg, button string, handErr error, status int) error {
+	ctx := c.Request().Context()
+	u, err := s.cfg.Users.User(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	var impact []string
-	if imp, err := s.cfg.Authorizations.RevocationImpact(c.Request().Context(), domain.AuthorizationFilter{UserID: u.ID}); err == nil {
-		impact = impactLines(imp)
+	if button == "Delete user" {
+		if imp, err := s.cfg.Authorizations.RevocationImpact(ctx, domain.AuthorizationFilter{UserID: u.ID}); err == nil {
+			impact = impactLines(imp)
+		}
 	}
-	if button != "Delete user" {
-		impact = nil
+	p := views.ConfirmPage{Nav: views.Nav{Active: "users"}, Title: title + " " + u.DisplayName + " (" + u.Username + ")?", Message: msg,
+		Impact: impact, Action: c.Request().URL.Path, Button: button, Danger: true, Cancel: "/admin/users/" + u.ID}
+	if s.cfg.Offboarding != nil && (button == "Delete user" || button == "Disable user") && u.DeletedAt == nil {
+		apps, err := s.cfg.Offboarding.SoleOwnedApps(ctx, u.ID, maxHandOverListed+1)
+		if err != nil {
+			return err
+		}
+		if len(apps) > 0 {
+			h := &views.HandOverField{Username: u.Username, Value: strings.TrimSpace(c.FormValue("new_owner"))}
+			if len(apps) > maxHandOverListed {
+				all, err := s.cfg.Offboarding.SoleOwnedApps(ctx, u.ID, 0)
+				if err != nil {
+					return err
+				}
+				h.More = len(all) - maxHandOverListed
+				apps = apps[:maxHandOverListed]
+			}
+			for _, a := range apps {
+				h.Apps = append(h.Apps, views.Link{Label: a.Name, URL: "/admin/apps/" + a.ClientID})
+			}
+			if handErr != nil {
+				h.Error = apperr.FieldErrors(handErr)["new_owner"]
+				p.Error = apperr.ErrorMessage(handErr)
+			}
+			p.HandOver = h
+		}
 	}
-	return s.confirm(c, views.ConfirmPage{Nav: views.Nav{Active: "users"}, Title: title + " " + u.DisplayName + " (" + u.Username + ")?", Message: msg,
-		Impact: impact, Action: c.Request().URL.Path, Button: button, Danger: true, Cancel: "/admin/users/" + u.ID})
+	p.Nav = s.nav(c, "users")
+	return render(c, status, views.Confirm(p))
 }
+
+const (
+	disableTitle   = "Disable"
+	disableMessage = "The user is signed out everywhere and cannot sign in; every access and refresh token of the user stops working on its next request. Their authorizations stand: once enabled, they authorize their apps again."
+	deleteTitle    = "Delete"
+	deleteMessage  = "The user can no longer sign in, every authorization is revoked and every token stops working. The record is kept for the audit log."
+)
 
 func (s *Server) userDisableConfirm(c echo.Context) error {
-	return s.userConfirm(c, "Disable", "The user is signed out everywhere and cannot sign in; every access and refresh token of the user stops working on its next request. Their authorizations stand: once enabled, they authorize their apps again.", "Disable user")
+	return s.userConfirm(c, disableTitle, disableMessage, "Disable user")
 }
 
-// userDisable is POST /admin/users/{id}/disable.
+// successors reads the confirmation's new owner (field new_owner) for
+// every app the user alone owns.
+func successors(c echo.Context) admin.Successors {
+	return admin.Successors{admin.AllApps: strings.TrimSpace(c.FormValue("new_owner"))}
+}
+
+// handedOver says which apps changed owner: "" when none.
+func handedOver(apps []domain.App, to string) string {
+	if len(apps) == 0 {
+		return ""
+	}
+	return " " + plural(int64(len(apps)), "app was", "apps were") + " handed over to " + to + "."
+}
+
+// userDisable is POST /admin/users/{id}/disable (field new_owner when the
+// user alone owns apps: they are handed over in the same transaction).
 func (s *Server) userDisable(c echo.Context) error {
-	u, err := s.cfg.Users.SetDisabled(c.Request().Context(), c.Param("id"), true)
-	return s.userResult(c, err, u.Username+" was disabled: signed out, tokens refused.")
+	if s.cfg.Offboarding == nil {
+		u, err := s.cfg.Users.SetDisabled(c.Request().Context(), c.Param("id"), true)
+		return s.userResult(c, err, u.Username+" was disabled: signed out, tokens refused.")
+	}
+	to := successors(c)
+	u, moved, err := s.cfg.Offboarding.DisableUser(c.Request().Context(), c.Param("id"), to)
+	if apperr.FieldErrors(err)["new_owner"] != "" {
+		return s.userConfirmPage(c, disableTitle, disableMessage, "Disable user", err, http.StatusBadRequest)
+	}
+	return s.userResult(c, err, u.Username+" was disabled: signed out, tokens refused."+handedOver(moved, to[admin.AllApps]))
 }
 
 // userEnable is POST /admin/users/{id}/enable.
@@ -205,13 +273,30 @@ func (s *Server) userReset(c echo.Context) error {
 }
 
 func (s *Server) userDeleteConfirm(c echo.Context) error {
-	return s.userConfirm(c, "Delete", "The user can no longer sign in, every authorization is revoked and every token stops working. The record is kept for the audit log.", "Delete user")
+	return s.userConfirm(c, deleteTitle, deleteMessage, "Delete user")
 }
 
-// userDelete is POST /admin/users/{id}/delete.
+// userDelete is POST /admin/users/{id}/delete (field new_owner when the
+// user alone owns apps: they are handed over in the same transaction).
 func (s *Server) userDelete(c echo.Context) error {
-	n, err := s.cfg.Users.DeleteUser(c.Request().Context(), c.Param("id"))
-	return s.userResult(c, err, "The user was deleted; "+plural(int64(n), "authorization was", "authorizations were")+" revoked.")
+	if s.cfg.Offboarding == nil {
+		n, err := s.cfg.Users.DeleteUser(c.Request().Context(), c.Param("id"))
+		return s.userResult(c, err, "The user was deleted; "+plural(int64(n), "authorization was", "authorizations were")+" revoked.")
+	}
+	to := successors(c)
+	n, moved, err := s.cfg.Offboarding.DeleteUser(c.Request().Context(), c.Param("id"), to)
+	if apperr.FieldErrors(err)["new_owner"] != "" {
+		return s.userConfirmPage(c, deleteTitle, deleteMessage, "Delete user", err, http.StatusBadRequest)
+	}
+	return s.userResult(c, err, "The user was deleted; "+plural(int64(n), "authorization was", "authorizations were")+" revoked."+handedOver(moved, to[admin.AllApps]))
+}
+
+// UserOffboarding deletes and disables users, handing over the apps they
+// alone own (implemented by *admin.Offboarding).
+type UserOffboarding interface {
+	SoleOwnedApps(ctx context.Context, userID string, limit int) ([]domain.App, error)
+	DeleteUser(ctx context.Context, id string, to admin.Successors) (int, []domain.App, error)
+	DisableUser(ctx context.Context, id string, to admin.Successors) (domain.User, []domain.App, error)
 }
 
 // userAddForm is GET /admin/users/new.

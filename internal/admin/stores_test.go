@@ -25,4 +25,5 @@ var (
 	_ admin.ClientGrantStore   = (*store.DB)(nil)
 	_ admin.InvitationStore    = (*store.DB)(nil)
 	_ admin.PendingChangeStore = (*store.DB)(nil)
+	_ admin.SoleOwnerStore     = (*store.DB)(nil)
 )

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -413,6 +414,12 @@ func TestPageSweep(t *testing.T) {
 	requireChromium(t)
 	f := newSweepFixture(t)
 	routes := f.sweepRoutes()
+	// OAUTHDESK_SWEEP_ONLY (a regular expression over routes) visits only
+	// the routes it matches, to look at a few pages while working on them.
+	only, err := regexp.Compile(os.Getenv("OAUTHDESK_SWEEP_ONLY"))
+	if err != nil {
+		t.Fatalf("OAUTHDESK_SWEEP_ONLY: %v", err)
+	}
 	pages := map[domain.Role][]sweepPage{}
 	for _, r := range f.ts.App.Web.Routes() {
 		method, path, _ := strings.Cut(r, " ")
@@ -422,6 +429,9 @@ func TestPageSweep(t *testing.T) {
 		fill, ok := routes[path]
 		if !ok {
 			t.Errorf("new page GET %s: add it to the page sweep (sweepRoutes), with the URL each role visits", path)
+			continue
+		}
+		if !only.MatchString(path) {
 			continue
 		}
 		for _, role := range []domain.Role{domain.RoleAdmin, domain.RoleMember} {

@@ -328,10 +328,11 @@ func (a *App) wireServer(ctx context.Context, sealer *keyseal.Sealer, cat *scope
 	a.Web = web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), SignInFailures: signinFailures, Thresholds: cfg.Thresholds, Metrics: mx, Reports: a.Reports,
 		Ready: cachedProbe(db.ProbeWrite, time.Second), MetricsToken: cfg.MetricsToken, MetricsNeedToken: cfg.MetricsNeedToken,
 		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute,
-		PATs: a.PATs, PATUsage: a.usage, Federation: a.Federation, Activity: admin.NewActivity(db), Attention: admin.NewAttention(db, cfg.Now), Users: adm,
+		PATs: a.PATs, PATUsage: a.usage, Federation: a.Federation, Activity: admin.NewActivity(db), Attention: admin.NewAttention(db, cfg.Now), Offboarding: admin.NewOffboarding(adm, db),
 		Changes: admin.NewChangeReview(adm, db), Invitations: admin.NewInvitations(adm, db), ClientGrants: admin.NewClientGrants(adm, db),
+		SignIn: adm, Users: adm, Apps: adm, Owners: adm, Secrets: adm, Authorizations: adm, Settings: adm, Scopes: adm, Expiry: adm, Audit: adm, Import: adm,
 		Jobs: a.Jobs},
-		o, adm, cat, cfg.Log, cfg.Now)
+		o, cat, cfg.Log, cfg.Now)
 	return nil
 }
 

@@ -42,7 +42,7 @@ func (s *Server) adminTokenFilter(c echo.Context, q url.Values) (domain.PATFilte
 		f.UnusedDays = 90
 	}
 	if p.Owner != "" {
-		page, err := s.admin.Users(c.Request().Context(), domain.UserFilter{Query: p.Owner, Limit: 50})
+		page, err := s.cfg.Users.Users(c.Request().Context(), domain.UserFilter{Query: p.Owner, Limit: 50})
 		if err != nil {
 			return f, p, err
 		}

@@ -165,4 +165,3 @@ func (u *Usage) Flush(ctx context.Context) error {
 	}
 	return nil
 }
-

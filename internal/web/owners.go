@@ -398,3 +398,80 @@ func joinAnd(list []string) string {
 	}
 	return strings.Join(list[:len(list)-1], ", ") + " and " + list[len(list)-1]
 }
+
+// appApproveConfirm is GET /admin/apps/{client_id}/approve?return=…: who
+// asked, the scopes (high-privilege ones named) and what approving does.
+func (s *Server) appApproveConfirm(c echo.Context) error {
+	app, err := s.appFor(c)
+	if err != nil {
+		return err
+	}
+	if app.Status != domain.AppPending {
+		return s.flashTo(c, "/admin/apps/"+app.ClientID, app.Name+" is not waiting for approval (it is "+app.Status+").")
+	}
+	var scopes, high []string
+	for _, v := range s.scopeViews(app.Scopes) {
+		scopes = append(scopes, v.ID)
+		if v.HighPrivilege {
+			high = append(high, v.ID)
+		}
+	}
+	impact := []string{"Registered by " + app.OwnerUsername + " (" + app.Company + "), callback URL " + app.CallbackURL + ".",
+		"Scopes it asks for: " + strings.Join(scopes, ", ") + "."}
+	if len(high) > 0 {
+		impact = append(impact, "High privilege: "+strings.Join(high, ", ")+" — users who consent give the app these powers.")
+	}
+	impact = append(impact, "Its client secret starts getting tokens; its owners can manage it as any active app.")
+	back := c.QueryParam("return")
+	cancel := "/admin/apps/" + app.ClientID
+	switch back {
+	case "overview":
+		cancel = "/admin"
+	case "queue":
+		cancel = "/admin/apps?state=pending"
+	default:
+		back = ""
+	}
+	return s.confirm(c, views.ConfirmPage{Nav: views.Nav{Active: "apps"}, Title: "Approve " + app.Name + "?",
+		Message: "Users can authorize it at once, for the scopes below.", Impact: impact,
+		Action: "/admin/apps/" + app.ClientID + "/approve", Button: "Approve", Cancel: cancel,
+		Hidden: []views.HiddenField{{Name: "return", Value: back}}})
+}
+
+// ownerRemoveConfirm is GET {app page}/owners/{user_id}/remove: who stops
+// owning the app and what that means, before it is done.
+func (s *Server) ownerRemoveConfirm(c echo.Context) error {
+	ctx := c.Request().Context()
+	app, err := s.appFor(c)
+	if err != nil {
+		return err
+	}
+	owners, err := s.cfg.Owners.AppOwners(ctx, app.ClientID)
+	if err != nil {
+		return err
+	}
+	me, _ := currentUser(c)
+	base := appBase(c, app.ClientID)
+	for _, o := range owners {
+		if o.UserID != c.Param("user_id") {
+			continue
+		}
+		if len(owners) == 1 {
+			return s.flashTo(c, base, o.Username+" is the only owner of "+app.Name+": an app always keeps at least one owner.")
+		}
+		p := views.ConfirmPage{Nav: views.Nav{Active: "apps"}, Title: "Remove " + o.Username + " from the owners of " + app.Name + "?",
+			Message: o.Username + " no longer sees or manages the app from their profile. Nothing else changes: its secrets, authorizations and tokens stay.",
+			Action:  base + "/owners/" + o.UserID + "/remove", Button: "Remove owner", Danger: true, Cancel: base}
+		if o.Primary {
+			p.Impact = append(p.Impact, o.Username+" is the primary owner: the longest-standing remaining owner becomes primary.")
+		}
+		if o.UserID == me.ID {
+			p.Title, p.Message = "Stop owning "+app.Name+"?", "You no longer see or manage the app from your profile; the other owners keep it."
+		}
+		if ownerPage(c) {
+			p.Nav.Active = "myapps"
+		}
+		return s.confirm(c, p)
+	}
+	return s.flashTo(c, base, "That user does not own "+app.Name+".")
+}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/views"
@@ -121,4 +123,65 @@ func (s *Server) settingsRegistration(c echo.Context) error {
 		return err
 	}
 	return s.flashTo(c, "/admin/settings", "App registration is now: "+v+".")
+}
+
+// registrationEffects says what each app-registration policy does.
+var registrationEffects = map[string]string{
+	domain.PolicyMembers:  "Any signed-in user may register apps; their new apps are active at once and can be authorized and get tokens.",
+	domain.PolicyApproval: "Members' new apps will wait for an administrator's approval before anyone can authorize them or get tokens; administrators' apps are active at once.",
+	domain.PolicyAdmins:   "Only administrators may register apps; members are told to ask an administrator.",
+}
+
+// settingsRegistrationConfirm is GET /admin/settings/app-registration?policy=…:
+// what the new policy does, before it is saved (the settings form asks
+// here; the confirmation posts).
+func (s *Server) settingsRegistrationConfirm(c echo.Context) error {
+	ctx := c.Request().Context()
+	v := c.QueryParam("policy")
+	effect, ok := registrationEffects[v]
+	if !ok {
+		return s.renderSettings(c, "Choose who may register apps: members, approval or admins.", http.StatusUnprocessableEntity)
+	}
+	cur, err := s.cfg.Settings.RegistrationPolicy(ctx)
+	if err != nil {
+		return err
+	}
+	p := views.ConfirmPage{Nav: views.Nav{Active: "settings"}, Title: "Change who may register apps to “" + v + "”?", Message: effect,
+		Action: "/admin/settings/app-registration", Button: "Save: " + v, Cancel: "/admin/settings",
+		Hidden: []views.HiddenField{{Name: "policy", Value: v}}}
+	p.Impact = []string{"Now: " + cur + ". " + registrationEffects[cur]}
+	if cur == v {
+		p.Impact = []string{"This is the current policy: nothing changes."}
+	} else {
+		p.Impact = append(p.Impact, "Apps registered already keep their status; apps waiting for approval still wait.")
+	}
+	return s.confirm(c, p)
+}
+
+// settingsLifetimeConfirm is GET /admin/settings/secret-lifetime?days=N:
+// what the new lifetime does, before it is saved.
+func (s *Server) settingsLifetimeConfirm(c echo.Context) error {
+	ctx := c.Request().Context()
+	days, err := strconv.Atoi(strings.TrimSpace(c.QueryParam("days")))
+	if err != nil || days < 1 || days > admin.MaxSecretLifetimeDays {
+		return s.renderSettings(c, "The lifetime must be a whole number of days from 1 to "+strconv.Itoa(admin.MaxSecretLifetimeDays)+" (five years).", http.StatusUnprocessableEntity)
+	}
+	life, err := s.cfg.Settings.SecretLifetime(ctx)
+	if err != nil {
+		return err
+	}
+	cur := int(life.Hours() / 24)
+	if life == 0 {
+		cur = 1826
+	}
+	p := views.ConfirmPage{Nav: views.Nav{Active: "settings"}, Title: "Set the client secret lifetime to " + plural(int64(days), "day", "days") + "?",
+		Message: "New secrets will expire after " + plural(int64(days), "day", "days") + "; existing secrets keep their expiry.",
+		Action:  "/admin/settings/secret-lifetime", Button: "Save: " + plural(int64(days), "day", "days"), Cancel: "/admin/settings",
+		Hidden: []views.HiddenField{{Name: "days", Value: strconv.Itoa(days)}}}
+	p.Impact = []string{"Now: " + plural(int64(cur), "day", "days") + ".",
+		"A secret issued today (a new app, a regenerated or alternative secret) would expire on " + s.now().AddDate(0, 0, days).UTC().Format("2006-01-02") + "."}
+	if cur == days {
+		p.Impact = []string{"This is the current lifetime: nothing changes."}
+	}
+	return s.confirm(c, p)
 }

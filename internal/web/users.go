@@ -174,7 +174,7 @@ func (s *Server) userConfirmPage(c echo.Context, title, msg, button string, hand
 		}
 	}
 	p := views.ConfirmPage{Nav: views.Nav{Active: "users"}, Title: title + " " + u.DisplayName + " (" + u.Username + ")?", Message: msg,
-		Impact: impact, Action: c.Request().URL.Path, Button: button, Danger: true, Cancel: "/admin/users/" + u.ID}
+		Impact: impact, Action: c.Request().URL.Path, Button: button, Danger: button != "Enable user", Cancel: "/admin/users/" + u.ID}
 	if s.cfg.Offboarding != nil && (button == "Delete user" || button == "Disable user") && u.DeletedAt == nil {
 		apps, err := s.cfg.Offboarding.SoleOwnedApps(ctx, u.ID, maxHandOverListed+1)
 		if err != nil {
@@ -332,4 +332,39 @@ func (s *Server) userAdd(c echo.Context) error {
 	return render(c, http.StatusOK, views.OneTime(views.OneTimePage{Nav: s.nav(c, "users"), Title: "One-time password for " + u.Username,
 		Message: u.Username + " (" + string(u.Role) + ") was added. Give them this password safely: it is shown only this once, and they must choose a new one when they sign in with it.",
 		Value:   pw, Back: "/admin/users/" + u.ID}))
+}
+
+// roleEffects says what each role may do.
+var roleEffects = map[domain.Role]string{
+	domain.RoleAdmin:   "may change every app, user and setting",
+	domain.RoleAuditor: "may read every page of the administration but change nothing",
+	domain.RoleMember:  "manages only their own apps, authorizations and tokens",
+}
+
+// userRoleConfirm is GET /admin/users/{id}/role?role=…: what the new
+// role allows, before it is given.
+func (s *Server) userRoleConfirm(c echo.Context) error {
+	u, err := s.cfg.Users.User(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	role := domain.Role(c.QueryParam("role"))
+	effect, ok := roleEffects[role]
+	if !ok {
+		return s.renderUser(c, "Choose admin, auditor or member.", http.StatusBadRequest)
+	}
+	p := views.ConfirmPage{Nav: views.Nav{Active: "users"}, Title: "Make " + u.DisplayName + " (" + u.Username + ") " + string(role) + "?",
+		Message: "As " + string(role) + ", " + u.Username + " " + effect + ", from their next request on.",
+		Action:  "/admin/users/" + u.ID + "/role", Button: "Make " + string(role), Danger: role == domain.RoleAdmin, Cancel: "/admin/users/" + u.ID,
+		Hidden: []views.HiddenField{{Name: "role", Value: string(role)}}}
+	p.Impact = []string{"Now " + string(u.Role) + ": " + roleEffects[u.Role] + "."}
+	if u.Role == role {
+		p.Impact = []string{"This is the current role: nothing changes."}
+	}
+	return s.confirm(c, p)
+}
+
+// userEnableConfirm is GET /admin/users/{id}/enable.
+func (s *Server) userEnableConfirm(c echo.Context) error {
+	return s.userConfirmPage(c, "Enable", "The user may sign in again. Their authorizations stand, so their apps get tokens for them again once they sign in through the app; the tokens revoked by the disable stay revoked.", "Enable user", nil, http.StatusOK)
 }

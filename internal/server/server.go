@@ -330,7 +330,9 @@ func (a *App) wireServer(ctx context.Context, sealer *keyseal.Sealer, cat *scope
 		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute,
 		PATs: a.PATs, PATUsage: a.usage, Federation: a.Federation, Activity: admin.NewActivity(db), Attention: admin.NewAttention(db, cfg.Now), Offboarding: admin.NewOffboarding(adm, db),
 		Changes: admin.NewChangeReview(adm, db), Invitations: admin.NewInvitations(adm, db), ClientGrants: admin.NewClientGrants(adm, db),
-		SignIn: adm, Users: adm, Apps: adm, Owners: adm, Secrets: adm, Authorizations: adm, Settings: adm, Scopes: adm, Expiry: adm, Audit: adm, Import: adm,
+		SignIn: adm.SignInService, Users: adm.UserService, Apps: adm.AppService, Owners: adm.OwnerService, Secrets: adm.SecretService,
+		Authorizations: adm.AuthorizationService, Settings: adm.SettingService, Scopes: adm.ScopeService, AppScopes: adm.AppScopeService,
+		Expiry: adm.ExpiryService, Audit: adm.AuditService, Import: adm.ImportService,
 		Jobs: a.Jobs},
 		o, cat, cfg.Log, cfg.Now)
 	return nil

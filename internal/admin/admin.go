@@ -23,6 +23,7 @@ type Store interface {
 	SecretStore
 	AuthorizationStore
 	ScopeStore
+	PATScopeStore
 	SettingStore
 	AuditLog
 }
@@ -109,6 +110,13 @@ type ScopeStore interface {
 	SetAppScopes(ctx context.Context, clientID string, scopes []string) error
 	SetAuthorizationScopes(ctx context.Context, id string, scopes []string) error
 	MarkScopesNarrowed(ctx context.Context, clientID string, at time.Time) error
+}
+
+// PATScopeStore counts the personal access tokens in the scope audit.
+type PATScopeStore interface {
+	// PATScopeCombos counts the live tokens (unrevoked, unexpired at now,
+	// of active users) per distinct scope set, as stored.
+	PATScopeCombos(ctx context.Context, now time.Time) (map[string]int, error)
 }
 
 // SettingStore keeps the policy settings (domain's setting keys).

@@ -66,11 +66,10 @@ func (s *Service) scopeInventory(ctx context.Context, unusedDays int, highOnly b
 	}
 	var out []reports.ScopeRow
 	err := s.store.ReadTx(ctx, func(ctx context.Context) error {
-		stats, err := s.store.ScopeStats(ctx)
+		rows, err := s.inventory(ctx, unusedDays, highOnly)
 		if err != nil {
 			return err
 		}
-		rows := reports.Inventory(s.scopes, stats, s.now(), unusedDays, highOnly)
 		if preview <= 0 {
 			return s.scopeReportRows(ctx, rows, fn)
 		}
@@ -128,6 +127,24 @@ func (s *Service) scopeInventory(ctx context.Context, unusedDays int, highOnly b
 		return nil
 	})
 	return out, err
+}
+
+// inventory is reports.Inventory over the maintained aggregates and the
+// live personal access tokens' scope sets, with each row's token holders
+// (reports.PATHolders): the one definition of "holds" for the inventory,
+// a scope's page and the scope report.
+func (s *Service) inventory(ctx context.Context, unusedDays int, highOnly bool) ([]reports.ScopeRow, error) {
+	stats, err := s.store.ScopeStats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sets, err := s.store.PATScopeCombos(ctx, s.now())
+	if err != nil {
+		return nil, err
+	}
+	rows := reports.Inventory(s.scopes, reports.WithPATs(stats, sets), s.now(), unusedDays, highOnly)
+	reports.PATHolders(s.scopes, rows, sets)
+	return rows, nil
 }
 
 // scopePreviewRows names the first preview holders of each kind on every
@@ -210,18 +227,18 @@ func (s *Service) ScopeHoldersPage(ctx context.Context, scope string, authorizat
 	}
 	var out ScopeHolders
 	err := s.store.ReadTx(ctx, func(ctx context.Context) error {
-		stats, err := s.store.ScopeStats(ctx)
+		rows, err := s.inventory(ctx, DefaultUnusedDays, false)
 		if err != nil {
 			return err
 		}
 		found := false
-		for _, r := range reports.Inventory(s.scopes, stats, s.now(), DefaultUnusedDays, false) {
+		for _, r := range rows {
 			if r.Scope == scope {
 				out.Row, found = r, true
 			}
 		}
 		if !found {
-			return apperr.Errorf(apperr.NotFound, "No app or active authorization holds the scope %q, directly or through a scope that includes it.", scope)
+			return apperr.Errorf(apperr.NotFound, "No app, active authorization or personal access token holds the scope %q, directly or through a scope that includes it.", scope)
 		}
 		var held map[string][]string
 		if authorizations {

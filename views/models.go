@@ -343,6 +343,23 @@ type ConfirmPage struct {
 	TypeToConfirm string
 	Error         string
 	Cancel        string
+	// Hidden are form fields carried to the action as they are (the
+	// value being confirmed, e.g. a policy's new setting).
+	Hidden []HiddenField
+	// HandOver, when set, lists the apps the user alone owns and asks
+	// for who takes them over (field new_owner).
+	HandOver *HandOverField
+}
+
+// HandOverField is the confirmation's question "who takes over the apps
+// this user alone owns?": the apps (linked), how many more are not
+// listed, the username typed and its error.
+type HandOverField struct {
+	Username string // the user leaving
+	Apps     []Link
+	More     int
+	Value    string
+	Error    string
 }
 
 // UserRow is one user on /admin/users.

@@ -243,3 +243,29 @@ func (s *Server) bearer(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// authorizePost is POST /oauth2/authorize, dispatched on what the body
+// is: a form with grant_type is a token request (the Azure DevOps provider
+// of @auth/core posts the seed's token body here), served exactly as
+// /oauth2/token with no session and no CSRF token; a form with
+// response_type and neither decision nor _csrf is an authorization
+// request sent as a form (OIDC Core §3.1.2.1), served as the GET with the
+// session but without CSRF; every other POST is the approval form
+// (decide, behind the browser chain).
+func (s *Server) authorizePost(decide, authorizeForm echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err == nil && mt == echo.MIMEApplicationForm {
+			if err := r.ParseForm(); err == nil {
+				f := r.PostForm
+				switch {
+				case f.Get("grant_type") != "":
+					return s.limitToken(s.token)(c)
+				case s.oidc != nil && f.Has("response_type") && !f.Has("decision") && !f.Has("_csrf"):
+					return authorizeForm(c)
+				}
+			}
+		}
+		return decide(c)
+	}
+}

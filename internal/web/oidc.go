@@ -422,7 +422,7 @@ func (s *Server) endSessionConfirm(c echo.Context) error {
 func (s *Server) finishEndSession(c echo.Context, target string) error {
 	ctx := c.Request().Context()
 	if u, ok := currentUser(c); ok {
-		if err := s.admin.RecordSignOut(ctx, u); err != nil {
+		if err := s.cfg.SignIn.RecordSignOut(ctx, u); err != nil {
 			return err
 		}
 		if err := s.sessions.Destroy(ctx); err != nil {

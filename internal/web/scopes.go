@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"net/url"
@@ -15,6 +16,15 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/reports"
 	"github.com/oauthdesk/oauthdesk/views"
 )
+
+// Scopes is the scopes slice: the inventory, who holds a scope, an app's
+// scopes and their narrowing (implemented by *admin.ScopeService).
+type Scopes interface {
+	ScopeInventory(ctx context.Context, unusedDays int, highOnly bool) ([]reports.ScopeRow, error)
+	ScopeHoldersPage(ctx context.Context, scope string, authorizations bool, after string, limit int) (admin.ScopeHolders, error)
+	AppScopeAudit(ctx context.Context, clientID string, days int) (reports.AppScopes, error)
+	ChangeAppScopes(ctx context.Context, clientID string, scopes []string) (admin.ScopeChange, error)
+}
 
 func (s *Server) scopeViews(ids []string) []views.ScopeView {
 	out := make([]views.ScopeView, 0, len(ids))
@@ -50,7 +60,7 @@ func (s *Server) scopesPage(c echo.Context) error {
 		return err
 	}
 	high := c.QueryParam("high") == "1"
-	rows, err := s.admin.ScopeInventory(c.Request().Context(), days, high)
+	rows, err := s.cfg.Scopes.ScopeInventory(c.Request().Context(), days, high)
 	if err != nil {
 		return err
 	}
@@ -126,7 +136,7 @@ func (s *Server) scopeHoldersPage(c echo.Context) error {
 		return apperr.Errorf(apperr.Invalid, "tab must be apps, authorizations or tokens")
 	}
 	after := c.QueryParam("after")
-	h, err := s.admin.ScopeHoldersPage(c.Request().Context(), sc, tab == "authorizations", after, 50)
+	h, err := s.cfg.Scopes.ScopeHoldersPage(c.Request().Context(), sc, tab == "authorizations", after, 50)
 	if err != nil {
 		return err
 	}
@@ -197,7 +207,7 @@ func (s *Server) appScopesPage(c echo.Context) error {
 
 func (s *Server) renderAppScopes(c echo.Context, days int, selected []string, errMsg string, status int) error {
 	ctx := c.Request().Context()
-	rep, err := s.admin.AppScopeAudit(ctx, c.Param("client_id"), days)
+	rep, err := s.cfg.Scopes.AppScopeAudit(ctx, c.Param("client_id"), days)
 	if err != nil {
 		return err
 	}
@@ -237,7 +247,7 @@ func (s *Server) appScopesSave(c echo.Context) error {
 	if err != nil {
 		return apperr.Errorf(apperr.Invalid, "The form could not be read.")
 	}
-	ch, err := s.admin.ChangeAppScopes(c.Request().Context(), c.Param("client_id"), form["scopes"])
+	ch, err := s.cfg.Scopes.ChangeAppScopes(c.Request().Context(), c.Param("client_id"), form["scopes"])
 	if apperr.Is(err, apperr.Invalid) {
 		return s.renderAppScopes(c, admin.DefaultUnusedDays, form["scopes"], apperr.ErrorMessage(err), http.StatusUnprocessableEntity)
 	}
@@ -248,7 +258,7 @@ func (s *Server) appScopesSave(c echo.Context) error {
 }
 
 func (s *Server) recommendation(c echo.Context) (reports.AppScopes, error) {
-	rep, err := s.admin.AppScopeAudit(c.Request().Context(), c.Param("client_id"), admin.DefaultUnusedDays)
+	rep, err := s.cfg.Scopes.AppScopeAudit(c.Request().Context(), c.Param("client_id"), admin.DefaultUnusedDays)
 	if err != nil {
 		return rep, err
 	}
@@ -264,7 +274,7 @@ func (s *Server) appScopesNarrowConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	imp, err := s.admin.RevocationImpact(c.Request().Context(), domain.AuthorizationFilter{ClientID: rep.ClientID})
+	imp, err := s.cfg.Authorizations.RevocationImpact(c.Request().Context(), domain.AuthorizationFilter{ClientID: rep.ClientID})
 	if err != nil {
 		return err
 	}
@@ -281,7 +291,7 @@ func (s *Server) appScopesNarrow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ch, err := s.admin.ChangeAppScopes(c.Request().Context(), rep.ClientID, rep.Recommended)
+	ch, err := s.cfg.Scopes.ChangeAppScopes(c.Request().Context(), rep.ClientID, rep.Recommended)
 	if err != nil {
 		return err
 	}

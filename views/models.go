@@ -251,6 +251,10 @@ type AuthorizationRow struct {
 	// SecretSlot is the slot of the client secret the authorization last
 	// refreshed with ("" unknown or gone).
 	SecretSlot string
+	// Implied are the scopes the grant holds through a wider scope it
+	// was granted (Label the scope, URL its page, Via the wider scope),
+	// as /admin/scopes counts them (scope.Catalog.Holders).
+	Implied []Link
 }
 
 // SecretRow is one client secret on the app page.

@@ -343,7 +343,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute,
 		PATs: pats, PATUsage: usage, Federation: fed, Activity: admin.NewActivity(db), Attention: admin.NewAttention(db, cfg.Now), Offboarding: admin.NewOffboarding(a, db),
 		Changes: admin.NewChangeReview(a, db), Invitations: admin.NewInvitations(a, db), ClientGrants: admin.NewClientGrants(a, db),
-		SignIn: a, Users: a, Apps: a, Owners: a, Secrets: a, Authorizations: a, Settings: a, Scopes: a, Expiry: a, Audit: a, Import: a},
+		SignIn: a.SignInService, Users: a.UserService, Apps: a.AppService, Owners: a.OwnerService, Secrets: a.SecretService,
+		Authorizations: a.AuthorizationService, Settings: a.SettingService, Scopes: a.ScopeService, AppScopes: a.AppScopeService,
+		Expiry: a.ExpiryService, Audit: a.AuditService, Import: a.ImportService},
 		o, cat, cfg.Log, cfg.Now)
 	return &App{DB: db, OAuth: o, Admin: a, Web: w, PATs: pats, cfg: cfg, watcher: watcher, usage: usage, Reports: sched, Federation: fed,
 		KeyFile: sealer.Path(), KeyFileCreated: keyCreated}, nil

@@ -45,6 +45,7 @@ type Config struct {
 	Authorizations Authorizations // authorizations.go
 	Settings       Settings       // settings.go
 	Scopes         Scopes         // scopes.go
+	AppScopes      AppScopes      // scopes.go
 	Expiry         Expiry         // overview.go
 	Audit          Audit          // audit_pages.go
 	Import         Import         // import.go

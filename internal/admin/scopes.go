@@ -141,7 +141,7 @@ func (s *ScopeService) scopeInventory(ctx context.Context, unusedDays int, highO
 // live personal access tokens' scope sets, with each row's token holders
 // (reports.PATHolders): the one definition of "holds" for the inventory,
 // a scope's page and the scope report.
-func (s *Service) inventory(ctx context.Context, unusedDays int, highOnly bool) ([]reports.ScopeRow, error) {
+func (s *ScopeService) inventory(ctx context.Context, unusedDays int, highOnly bool) ([]reports.ScopeRow, error) {
 	stats, err := s.store.ScopeStats(ctx)
 	if err != nil {
 		return nil, err

@@ -408,6 +408,8 @@ type SettingsPage struct {
 	RegistrationPolicy string
 	// TokenPolicy is the personal access token policies (nil: off).
 	TokenPolicy *PATPolicyView
+	// Jobs is the "Background jobs" table (administrators only; nil: none).
+	Jobs []JobRow
 }
 
 // AuditRow is one audit event.

@@ -282,8 +282,8 @@ type AppPage struct {
 	// Tabs, when set (the owner's page), make the sections tab panels:
 	// Tab is the one shown (?tab=…; the others are hidden until chosen,
 	// without a script by following the tab's link).
-	Tabs []AppTab
-	Tab  string
+	Tabs           []AppTab
+	Tab            string
 	App            AppRow
 	Scopes         []ScopeView
 	Fields         []Field

@@ -98,10 +98,10 @@ type ScopeStore interface {
 	ScopeApps(ctx context.Context, scopes []string, after string, limit int) ([]domain.App, map[string][]string, string, error)
 	ScopeAuthorizations(ctx context.Context, scopes []string, after string, limit int) ([]domain.Authorization, map[string][]string, string, error)
 	ScopeUsers(ctx context.Context, scopes []string, after string, limit int) ([]domain.User, map[string][]string, string, error)
-	// WalkScopeApps and WalkScopeUsers stream every holder of scopes (the
-	// scope report); fn must not use the store meanwhile.
-	WalkScopeApps(ctx context.Context, scopes []string, fn func(clientID, name string, held []string) error) error
-	WalkScopeUsers(ctx context.Context, scopes []string, fn func(userID, username string, held []string) error) error
+	// WalkDirectScopeHolders streams every direct holder of each of
+	// scopes, grouped by scope in their order (the scope report); fn must
+	// not use the store meanwhile.
+	WalkDirectScopeHolders(ctx context.Context, scopes []string, fn func(pos int, user bool, id, name string) error) error
 	// ScopePreviews names the first limit holders of each set of scopes
 	// (the inventory page), in a few queries whatever the number of sets.
 	ScopePreviews(ctx context.Context, sets [][]string, limit int) ([]domain.ScopePreview, error)

@@ -184,6 +184,10 @@ type AppsPage struct {
 	Apps      []AppRow
 	NextURL   string
 	PrevURL   string
+	// FirstURL goes back to the first page (set on later pages);
+	// RangeText says which rows these are ("26–50 of 1,204").
+	FirstURL  string
+	RangeText string
 	Flash     string
 }
 
@@ -251,6 +255,10 @@ type AuthorizationRow struct {
 	// SecretSlot is the slot of the client secret the authorization last
 	// refreshed with ("" unknown or gone).
 	SecretSlot string
+	// Implied are the scopes the grant holds through a wider scope it
+	// was granted (Label the scope, URL its page, Via the wider scope),
+	// as /admin/scopes counts them (scope.Catalog.Holders).
+	Implied []Link
 }
 
 // SecretRow is one client secret on the app page.
@@ -404,6 +412,8 @@ type SettingsPage struct {
 	RegistrationPolicy string
 	// TokenPolicy is the personal access token policies (nil: off).
 	TokenPolicy *PATPolicyView
+	// Jobs is the "Background jobs" table (administrators only; nil: none).
+	Jobs []JobRow
 }
 
 // AuditRow is one audit event.

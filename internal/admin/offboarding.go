@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
@@ -20,20 +21,35 @@ type SoleOwnerStore interface {
 // names, in the same transaction as the delete or disable, so that no app
 // is left with nobody who can manage it.
 type Offboarding struct {
-	svc   *Service
 	store interface {
 		Transactor
+		AuditAppender
 		SoleOwnerStore
+		handOverStore
 	}
+	recorder
+	now    func() time.Time
+	users  *UserService
+	owners *OwnerService
 }
 
-// NewOffboarding returns the offboarding use cases over svc (users, owners,
-// the audit log) and st.
+// handOverStore moves an app to its new primary owner.
+type handOverStore interface {
+	AddAppOwner(ctx context.Context, clientID, userID string, at time.Time) error
+	SetAppPrimaryOwner(ctx context.Context, clientID, userID string) error
+	RemoveAppOwner(ctx context.Context, clientID, userID string) (bool, error)
+}
+
+// NewOffboarding returns the offboarding use cases over svc's users
+// slice (the delete or disable) and owners slice (the successors), and st
+// (sole-owned apps, the hand-over and its audit events).
 func NewOffboarding(svc *Service, st interface {
 	Transactor
+	AuditAppender
 	SoleOwnerStore
+	handOverStore
 }) *Offboarding {
-	return &Offboarding{svc: svc, store: st}
+	return &Offboarding{store: st, recorder: recorder{st}, now: svc.UserService.now, users: svc.UserService, owners: svc.OwnerService}
 }
 
 // Successors names who takes over each app a user alone owns: client id →
@@ -71,13 +87,13 @@ func (o *Offboarding) DeleteUser(ctx context.Context, id string, to Successors) 
 	var revoked int
 	var moved []domain.App
 	err := o.store.WriteTx(ctx, func(ctx context.Context) error {
-		u, err := o.svc.store.UserByID(ctx, id)
+		u, err := o.users.User(ctx, id)
 		if err != nil {
 			return err
 		}
 		// The user's own rules (the last administrator, a deleted user)
 		// answer first; the hand-over joins the same transaction.
-		if revoked, err = o.svc.DeleteUser(ctx, id); err != nil {
+		if revoked, err = o.users.DeleteUser(ctx, id); err != nil {
 			return err
 		}
 		moved, err = o.handOver(ctx, u, to, "user deleted")
@@ -98,7 +114,7 @@ func (o *Offboarding) DisableUser(ctx context.Context, id string, to Successors)
 	var moved []domain.App
 	err := o.store.WriteTx(ctx, func(ctx context.Context) error {
 		var err error
-		if u, err = o.svc.SetDisabled(ctx, id, true); err != nil {
+		if u, err = o.users.SetDisabled(ctx, id, true); err != nil {
 			return err
 		}
 		moved, err = o.handOver(ctx, u, to, "user disabled")
@@ -118,7 +134,7 @@ func (o *Offboarding) handOver(ctx context.Context, u domain.User, to Successors
 		return nil, err
 	}
 	users := map[string]domain.User{}
-	now := o.svc.now()
+	now := o.now()
 	for _, app := range apps {
 		name := to.of(app.ClientID)
 		if name == "" {
@@ -128,7 +144,7 @@ func (o *Offboarding) handOver(ctx context.Context, u domain.User, to Successors
 		}
 		next, ok := users[strings.ToLower(name)]
 		if !ok {
-			if next, err = o.svc.activeUser(ctx, name); err != nil {
+			if next, err = o.owners.activeUser(ctx, name); err != nil {
 				if apperr.Is(err, apperr.NotFound) || apperr.Is(err, apperr.Invalid) {
 					return nil, &apperr.Error{Code: apperr.Invalid, Message: "No active user is named " + name + "; name an active user to take over the apps.",
 						Fields: map[string]string{"new_owner": "No active user has this username."}}
@@ -141,16 +157,16 @@ func (o *Offboarding) handOver(ctx context.Context, u domain.User, to Successors
 			}
 			users[strings.ToLower(name)] = next
 		}
-		if err := o.svc.store.AddAppOwner(ctx, app.ClientID, next.ID, now); err != nil {
+		if err := o.store.AddAppOwner(ctx, app.ClientID, next.ID, now); err != nil {
 			return nil, err
 		}
-		if err := o.svc.store.SetAppPrimaryOwner(ctx, app.ClientID, next.ID); err != nil {
+		if err := o.store.SetAppPrimaryOwner(ctx, app.ClientID, next.ID); err != nil {
 			return nil, err
 		}
-		if _, err := o.svc.store.RemoveAppOwner(ctx, app.ClientID, u.ID); err != nil {
+		if _, err := o.store.RemoveAppOwner(ctx, app.ClientID, u.ID); err != nil {
 			return nil, err
 		}
-		if err := o.svc.record(ctx, now, audit.ActionAppHandOver, audit.TargetApp, app.ClientID, map[string]any{
+		if err := o.record(ctx, now, audit.ActionAppHandOver, audit.TargetApp, app.ClientID, map[string]any{
 			"name": app.Name, "user_id": u.ID, "from_user_id": u.ID, "from_username": u.Username, "to_user_id": next.ID, "to_username": next.Username,
 			"reason": reason, "by": "administrator"}); err != nil {
 			return nil, err

@@ -16,11 +16,16 @@ import (
 	"github.com/oauthdesk/oauthdesk/views"
 )
 
-// Scopes is the scopes slice: the inventory, who holds a scope, an app's
-// scopes and their narrowing (implemented by *admin.ScopeService).
+// Scopes is the scopes slice's inventory: every scope in use and who
+// holds it (implemented by *admin.ScopeService).
 type Scopes interface {
 	ScopeInventory(ctx context.Context, unusedDays int, highOnly bool) ([]reports.ScopeRow, error)
 	ScopeHoldersPage(ctx context.Context, scope string, authorizations bool, after string, limit int) (admin.ScopeHolders, error)
+}
+
+// AppScopes is the scopes slice's side of one app: its scope audit and
+// narrowing (implemented by *admin.AppScopeService).
+type AppScopes interface {
 	AppScopeAudit(ctx context.Context, clientID string, days int) (reports.AppScopes, error)
 	ChangeAppScopes(ctx context.Context, clientID string, scopes []string) (admin.ScopeChange, error)
 }
@@ -169,7 +174,7 @@ func (s *Server) appScopesPage(c echo.Context) error {
 
 func (s *Server) renderAppScopes(c echo.Context, days int, selected []string, errMsg string, status int) error {
 	ctx := c.Request().Context()
-	rep, err := s.cfg.Scopes.AppScopeAudit(ctx, c.Param("client_id"), days)
+	rep, err := s.cfg.AppScopes.AppScopeAudit(ctx, c.Param("client_id"), days)
 	if err != nil {
 		return err
 	}
@@ -209,7 +214,7 @@ func (s *Server) appScopesSave(c echo.Context) error {
 	if err != nil {
 		return apperr.Errorf(apperr.Invalid, "The form could not be read.")
 	}
-	ch, err := s.cfg.Scopes.ChangeAppScopes(c.Request().Context(), c.Param("client_id"), form["scopes"])
+	ch, err := s.cfg.AppScopes.ChangeAppScopes(c.Request().Context(), c.Param("client_id"), form["scopes"])
 	if apperr.Is(err, apperr.Invalid) {
 		return s.renderAppScopes(c, admin.DefaultUnusedDays, form["scopes"], apperr.ErrorMessage(err), http.StatusUnprocessableEntity)
 	}
@@ -220,7 +225,7 @@ func (s *Server) appScopesSave(c echo.Context) error {
 }
 
 func (s *Server) recommendation(c echo.Context) (reports.AppScopes, error) {
-	rep, err := s.cfg.Scopes.AppScopeAudit(c.Request().Context(), c.Param("client_id"), admin.DefaultUnusedDays)
+	rep, err := s.cfg.AppScopes.AppScopeAudit(c.Request().Context(), c.Param("client_id"), admin.DefaultUnusedDays)
 	if err != nil {
 		return rep, err
 	}
@@ -253,7 +258,7 @@ func (s *Server) appScopesNarrow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ch, err := s.cfg.Scopes.ChangeAppScopes(c.Request().Context(), rep.ClientID, rep.Recommended)
+	ch, err := s.cfg.AppScopes.ChangeAppScopes(c.Request().Context(), rep.ClientID, rep.Recommended)
 	if err != nil {
 		return err
 	}

@@ -45,6 +45,7 @@ type Config struct {
 	Authorizations Authorizations // authorizations.go
 	Settings       Settings       // settings.go
 	Scopes         Scopes         // scopes.go
+	AppScopes      AppScopes      // scopes.go
 	Expiry         Expiry         // overview.go
 	Audit          Audit          // audit_pages.go
 	Import         Import         // import.go
@@ -101,6 +102,9 @@ type Config struct {
 	// (limit.Failures). The server passes limit.SharedFailures on
 	// PostgreSQL so that replicas share one budget.
 	SignInFailures limit.FailureLimiter
+	// Jobs reports the server's background jobs, listed for administrators
+	// on /admin/settings; nil: no such section.
+	Jobs JobStatuses
 }
 
 // csrfCookie holds the CSRF token (Echo's double-submit cookie).

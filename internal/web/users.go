@@ -99,7 +99,7 @@ func (s *Server) renderUser(c echo.Context, errMsg string, status int) error {
 	p.MoreOwned = owned.Next != ""
 	for _, a := range list {
 		row := views.AuthorizationRow{ID: a.ID, AppName: a.AppName, ClientID: a.ClientID, Scopes: a.Scopes, ScopeViews: s.scopeViews(a.Scopes),
-			GrantedAt: stamp(a.GrantedAt), LastUsed: dayPtr(a.LastUsedAt), State: a.State}
+			GrantedAt: stamp(a.GrantedAt), LastUsed: dayPtr(a.LastUsedAt), State: a.State, Implied: s.impliedScopes(a.Scopes)}
 		if a.RevokedAt != nil {
 			row.Revoked = a.RevokedAt.Format("2006-01-02")
 		} else {
@@ -367,4 +367,29 @@ func (s *Server) userRoleConfirm(c echo.Context) error {
 // userEnableConfirm is GET /admin/users/{id}/enable.
 func (s *Server) userEnableConfirm(c echo.Context) error {
 	return s.userConfirmPage(c, "Enable", "The user may sign in again. Their authorizations stand, so their apps get tokens for them again once they sign in through the app; the tokens revoked by the disable stay revoked.", "Enable user", nil, http.StatusOK)
+}
+
+// impliedScopes returns the scopes granted holds only through a wider
+// scope it holds, each with the first such wider scope ("via
+// vso.code_full"), in catalog order: the definition of /admin/scopes
+// (scope.Catalog.Holders), so that a grant listed there as holding a
+// scope through a wider one shows it here too.
+func (s *Server) impliedScopes(granted []string) []views.Link {
+	direct := map[string]bool{}
+	for _, g := range granted {
+		direct[g] = true
+	}
+	var out []views.Link
+	for _, id := range s.scopes.Expand(granted) {
+		if direct[id] {
+			continue
+		}
+		for _, h := range s.scopes.Holders(id)[1:] {
+			if direct[h] {
+				out = append(out, views.Link{Label: id, URL: "/admin/scopes/" + url.PathEscape(id), Via: "via " + h})
+				break
+			}
+		}
+	}
+	return out
 }

@@ -113,14 +113,14 @@ func TestEffectiveScopeAccess(t *testing.T) {
 	if !strings.Contains(write[4], "("+direct.ClientID+")") || strings.Contains(write[4], full.ClientID) {
 		t.Errorf("report vso.code_write apps %q, want only the direct app %s", write[4], direct.ClientID)
 	}
-	if !strings.HasPrefix(write[10], "vso.code_full (1 apps, 1 active authorizations)") {
-		t.Errorf("report vso.code_write through %q, want vso.code_full (1 apps, 1 active authorizations)", write[10])
+	if !strings.HasPrefix(write[11], "vso.code_full (1 apps, 1 active authorizations)") {
+		t.Errorf("report vso.code_write through %q, want vso.code_full (1 apps, 1 active authorizations)", write[11])
 	}
 	if fullRow[6] != "bob" || !strings.Contains(fullRow[4], "("+full.ClientID+")") {
 		t.Errorf("report vso.code_full row names users %q, apps %q; want bob and %s", fullRow[6], fullRow[4], full.ClientID)
 	}
 	// vso.code_manage is held only through vso.code_full.
-	if m := rows["vso.code_manage"]; m == nil || m[4] != "" || m[6] != "" || !strings.HasPrefix(m[10], "vso.code_full (") {
+	if m := rows["vso.code_manage"]; m == nil || m[4] != "" || m[6] != "" || !strings.HasPrefix(m[11], "vso.code_full (") {
 		t.Errorf("report vso.code_manage row %q, want no direct holder and through vso.code_full", m)
 	}
 }

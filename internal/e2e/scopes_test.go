@@ -561,7 +561,7 @@ func TestScopeAuditEndToEnd(t *testing.T) {
 			t.Fatalf("report is not CSV: %v\n%s", err, r)
 		}
 		if len(recs) != 1+len(wantInventory) || !slices.Equal(recs[0], []string{"scope", "name", "category", "high_privilege", "apps",
-			"active_authorizations", "users", "uses", "last_used", "unused", "through"}) {
+			"active_authorizations", "users", "uses", "last_used", "unused", "personal_access_tokens", "through"}) {
 			t.Fatalf("CSV report:\n%s", r.stdout)
 		}
 		// A row's apps: those it lists, and those listed in the rows of
@@ -573,7 +573,7 @@ func TestScopeAuditEndToEnd(t *testing.T) {
 		for i, w := range wantInventory {
 			rec := recs[i+1]
 			apps := rec[4]
-			for _, th := range strings.Split(rec[10], "; ") {
+			for _, th := range strings.Split(rec[11], "; ") {
 				if sc, _, ok := strings.Cut(th, " ("); ok {
 					apps += "; " + appsCell[sc]
 				}

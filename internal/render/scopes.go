@@ -31,12 +31,17 @@ func joinUsers(u []reports.UserRef) string {
 
 // joinThrough names the wider scopes a row's scope is also held through,
 // with their direct holders' counts: "vso.code_full (2 apps, 5 active
-// authorizations); vso.code_manage (1 apps, 0 active authorizations)".
+// authorizations); vso.code_manage (1 apps, 0 active authorizations, 2
+// personal access tokens)" (tokens named when there are any).
 // Their holders are listed in those scopes' own rows.
 func joinThrough(t []reports.ViaCount) string {
 	s := make([]string, len(t))
 	for i, x := range t {
-		s[i] = x.Scope + " (" + strconv.FormatInt(x.Apps, 10) + " apps, " + strconv.FormatInt(x.Authorizations, 10) + " active authorizations)"
+		s[i] = x.Scope + " (" + strconv.FormatInt(x.Apps, 10) + " apps, " + strconv.FormatInt(x.Authorizations, 10) + " active authorizations"
+		if x.PATs > 0 {
+			s[i] += ", " + strconv.FormatInt(x.PATs, 10) + " personal access tokens"
+		}
+		s[i] += ")"
 	}
 	return strings.Join(s, "; ")
 }
@@ -105,7 +110,7 @@ func NewScopesWriter(w io.Writer, format string) (*ScopesWriter, error) {
 	case FormatJSON:
 	case FormatCSV:
 		sw.csv = safeout.NewCSV(w)
-		_ = sw.csv.Write([]string{"scope", "name", "category", "high_privilege", "apps", "active_authorizations", "users", "uses", "last_used", "unused", "through"})
+		_ = sw.csv.Write([]string{"scope", "name", "category", "high_privilege", "apps", "active_authorizations", "users", "uses", "last_used", "unused", "personal_access_tokens", "through"})
 	case FormatTable:
 		sw.tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	default:
@@ -131,10 +136,11 @@ func (sw *ScopesWriter) Write(r reports.ScopeRow) error {
 		return err
 	case FormatCSV:
 		return sw.csv.Write([]string{r.Scope, r.Name, r.Category, strconv.FormatBool(r.HighPrivilege), joinApps(r.Apps),
-			strconv.Itoa(r.Authorizations), joinUsers(r.Users), strconv.FormatInt(r.Uses, 10), lastUsed(r.LastUsed), strconv.FormatBool(r.Unused), joinThrough(r.Through)})
+			strconv.Itoa(r.Authorizations), joinUsers(r.Users), strconv.FormatInt(r.Uses, 10), lastUsed(r.LastUsed), strconv.FormatBool(r.Unused),
+			strconv.FormatInt(r.PATs, 10), joinThrough(r.Through)})
 	}
 	if sw.n == 1 {
-		fmt.Fprintln(sw.tw, "SCOPE\tHIGH\tCATEGORY\tAPPS\tAUTHORIZATIONS\tUSERS\tUSES\tLAST USED\tTHROUGH\tUNUSED")
+		fmt.Fprintln(sw.tw, "SCOPE\tHIGH\tCATEGORY\tAPPS\tAUTHORIZATIONS\tTOKENS\tUSERS\tUSES\tLAST USED\tTHROUGH\tUNUSED")
 	}
 	high := ""
 	if r.HighPrivilege {
@@ -155,8 +161,8 @@ func (sw *ScopesWriter) Write(r reports.ScopeRow) error {
 	if users <= 0 {
 		users = int64(len(r.Users))
 	}
-	_, err := fmt.Fprintf(sw.tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", r.Scope, high, r.Category, apps, r.Authorizations,
-		users, r.Uses, last, throughIDs(r.Through), unused)
+	_, err := fmt.Fprintf(sw.tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", r.Scope, high, r.Category, apps, r.Authorizations,
+		r.PATs, users, r.Uses, last, throughIDs(r.Through), unused)
 	return err
 }
 

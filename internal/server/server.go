@@ -342,7 +342,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Ready: cachedProbe(db.ProbeWrite, time.Second), MetricsToken: cfg.MetricsToken, MetricsNeedToken: cfg.MetricsNeedToken,
 		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute,
 		PATs: pats, PATUsage: usage, Federation: fed, Activity: admin.NewActivity(db), Attention: admin.NewAttention(db, cfg.Now), Users: a,
-		Changes: admin.NewChangeReview(a, db), Invitations: admin.NewInvitations(a, db), ClientGrants: admin.NewClientGrants(a, db)},
+		Changes: admin.NewChangeReview(a, db), Invitations: admin.NewInvitations(a, db), ClientGrants: admin.NewClientGrants(a, db),
+		AdminAPI: web.AdminAPI{Apps: a, Secrets: a, Authorizations: a, Users: a, Tokens: pats, Settings: a, PATPolicy: pats}},
 		o, a, cat, cfg.Log, cfg.Now)
 	return &App{DB: db, OAuth: o, Admin: a, Web: w, PATs: pats, cfg: cfg, watcher: watcher, usage: usage, Reports: sched, Federation: fed,
 		KeyFile: sealer.Path(), KeyFileCreated: keyCreated}, nil

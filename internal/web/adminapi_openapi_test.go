@@ -27,7 +27,7 @@ func adminAPITestServer() *Server {
 	return New(Config{SessionStore: memstore.New(), AdminAPI: AdminAPI{
 		Apps: struct{ AdminAPIApps }{}, Secrets: struct{ AdminAPISecrets }{}, Authorizations: struct{ AdminAPIAuthorizations }{},
 		Users: struct{ AdminAPIUsers }{}, Tokens: struct{ AdminAPITokens }{}, Settings: struct{ AdminAPISettings }{},
-		PATPolicy: struct{ AdminAPIPATPolicy }{}}}, noTokenOAuth{}, &fakeAdmin{}, scope.Default(),
+		PATPolicy: struct{ AdminAPIPATPolicy }{}}}, noTokenOAuth{}, scope.Default(),
 		slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return testNow })
 }
 

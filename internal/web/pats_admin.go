@@ -42,7 +42,7 @@ func (s *Server) adminTokenFilter(c echo.Context, q url.Values) (domain.PATFilte
 		f.UnusedDays = 90
 	}
 	if p.Owner != "" {
-		page, err := s.admin.Users(c.Request().Context(), domain.UserFilter{Query: p.Owner, Limit: 50})
+		page, err := s.cfg.Users.Users(c.Request().Context(), domain.UserFilter{Query: p.Owner, Limit: 50})
 		if err != nil {
 			return f, p, err
 		}
@@ -338,4 +338,66 @@ func (s *Server) addPATHolders(c echo.Context, rows []views.ScopeInventoryRow) e
 		rows[i].PATsURL = "/admin/tokens?" + url.Values{"scope": {rows[i].ID}, "state": {domain.PATActive}}.Encode()
 	}
 	return nil
+}
+
+// settingsPATPolicyConfirm is GET /admin/settings/pat-policy?max_lifespan=…
+// &full_scope_deny=1&creation_allowlist=1: each policy the form changes and
+// what it does, before it is saved. Tightening revokes nothing.
+func (s *Server) settingsPATPolicyConfirm(c echo.Context) error {
+	ctx := c.Request().Context()
+	days, err := strconv.Atoi(strings.TrimSpace(c.QueryParam("max_lifespan")))
+	if err != nil || days < 0 || days > 365 {
+		return s.renderSettings(c, "The maximum lifespan must be a number of days from 0 to 365 (0: one year).", http.StatusUnprocessableEntity)
+	}
+	cur, err := s.pats.Policy(ctx)
+	if err != nil {
+		return err
+	}
+	deny, allow := c.QueryParam("full_scope_deny") == "1", c.QueryParam("creation_allowlist") == "1"
+	lifespan := func(d int) string {
+		if d == 0 {
+			return "one year"
+		}
+		return plural(int64(d), "day", "days")
+	}
+	var impact []string
+	if days != cur.MaxLifespanDays {
+		impact = append(impact, "New tokens will live at most "+lifespan(days)+" (now "+lifespan(cur.MaxLifespanDays)+"); existing tokens keep their expiry.")
+	}
+	if deny != cur.FullScopeDenied {
+		if deny {
+			impact = append(impact, "New full-access tokens will be refused; existing ones keep working until revoked or expired.")
+		} else {
+			impact = append(impact, "Users may create full-access tokens again.")
+		}
+	}
+	if allow != cur.CreationAllowlist {
+		if allow {
+			impact = append(impact, "Only users on the allowlist will be able to create tokens; everyone's existing tokens keep working.")
+		} else {
+			impact = append(impact, "Every user will be able to create tokens again.")
+		}
+	}
+	msg := "These personal access token policies change:"
+	if len(impact) == 0 {
+		msg, impact = "Nothing changes: these are the current policies.", nil
+	} else {
+		impact = append(impact, "Tokens that break a tightened policy are listed on the settings page, where you may revoke them.")
+	}
+	return s.confirm(c, views.ConfirmPage{Nav: views.Nav{Active: "settings"}, Title: "Save the personal access token policies?", Message: msg,
+		Impact: impact, Action: "/admin/settings/pat-policy", Button: "Save policies", Cancel: "/admin/settings",
+		Hidden: []views.HiddenField{{Name: "max_lifespan", Value: strconv.Itoa(days)}, {Name: "full_scope_deny", Value: map[bool]string{true: "1"}[deny]},
+			{Name: "creation_allowlist", Value: map[bool]string{true: "1"}[allow]}}})
+}
+
+// settingsPATViolationsConfirm is GET /admin/settings/pat-violations/revoke:
+// how many tokens the revocation stops, before it is done.
+func (s *Server) settingsPATViolationsConfirm(c echo.Context) error {
+	_, n, err := s.pats.Violations(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return s.confirm(c, views.ConfirmPage{Nav: views.Nav{Active: "settings"}, Title: "Revoke " + plural(int64(n), "token", "tokens") + " that break the policies?",
+		Message: "Each is refused on its next request; its owner sees it revoked and may create a new one within the policies.",
+		Action:  "/admin/settings/pat-violations/revoke", Button: "Revoke " + plural(int64(n), "token", "tokens"), Danger: true, Cancel: "/admin/settings"})
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,6 +15,20 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/reports"
 	"github.com/oauthdesk/oauthdesk/views"
 )
+
+// Scopes is the scopes slice's inventory: every scope in use and who
+// holds it (implemented by *admin.ScopeService).
+type Scopes interface {
+	ScopeInventory(ctx context.Context, unusedDays int, highOnly bool) ([]reports.ScopeRow, error)
+	ScopeHoldersPage(ctx context.Context, scope string, authorizations bool, after string, limit int) (admin.ScopeHolders, error)
+}
+
+// AppScopes is the scopes slice's side of one app: its scope audit and
+// narrowing (implemented by *admin.AppScopeService).
+type AppScopes interface {
+	AppScopeAudit(ctx context.Context, clientID string, days int) (reports.AppScopes, error)
+	ChangeAppScopes(ctx context.Context, clientID string, scopes []string) (admin.ScopeChange, error)
+}
 
 func (s *Server) scopeViews(ids []string) []views.ScopeView {
 	out := make([]views.ScopeView, 0, len(ids))
@@ -49,7 +64,7 @@ func (s *Server) scopesPage(c echo.Context) error {
 		return err
 	}
 	high := c.QueryParam("high") == "1"
-	rows, err := s.admin.ScopeInventory(c.Request().Context(), days, high)
+	rows, err := s.cfg.Scopes.ScopeInventory(c.Request().Context(), days, high)
 	if err != nil {
 		return err
 	}
@@ -120,7 +135,7 @@ func (s *Server) scopeHoldersPage(c echo.Context) error {
 		return apperr.Errorf(apperr.Invalid, "tab must be apps or authorizations")
 	}
 	after := c.QueryParam("after")
-	h, err := s.admin.ScopeHoldersPage(c.Request().Context(), sc, tab == "authorizations", after, 50)
+	h, err := s.cfg.Scopes.ScopeHoldersPage(c.Request().Context(), sc, tab == "authorizations", after, 50)
 	if err != nil {
 		return err
 	}
@@ -159,7 +174,7 @@ func (s *Server) appScopesPage(c echo.Context) error {
 
 func (s *Server) renderAppScopes(c echo.Context, days int, selected []string, errMsg string, status int) error {
 	ctx := c.Request().Context()
-	rep, err := s.admin.AppScopeAudit(ctx, c.Param("client_id"), days)
+	rep, err := s.cfg.AppScopes.AppScopeAudit(ctx, c.Param("client_id"), days)
 	if err != nil {
 		return err
 	}
@@ -199,7 +214,7 @@ func (s *Server) appScopesSave(c echo.Context) error {
 	if err != nil {
 		return apperr.Errorf(apperr.Invalid, "The form could not be read.")
 	}
-	ch, err := s.admin.ChangeAppScopes(c.Request().Context(), c.Param("client_id"), form["scopes"])
+	ch, err := s.cfg.AppScopes.ChangeAppScopes(c.Request().Context(), c.Param("client_id"), form["scopes"])
 	if apperr.Is(err, apperr.Invalid) {
 		return s.renderAppScopes(c, admin.DefaultUnusedDays, form["scopes"], apperr.ErrorMessage(err), http.StatusUnprocessableEntity)
 	}
@@ -210,7 +225,7 @@ func (s *Server) appScopesSave(c echo.Context) error {
 }
 
 func (s *Server) recommendation(c echo.Context) (reports.AppScopes, error) {
-	rep, err := s.admin.AppScopeAudit(c.Request().Context(), c.Param("client_id"), admin.DefaultUnusedDays)
+	rep, err := s.cfg.AppScopes.AppScopeAudit(c.Request().Context(), c.Param("client_id"), admin.DefaultUnusedDays)
 	if err != nil {
 		return rep, err
 	}
@@ -226,7 +241,7 @@ func (s *Server) appScopesNarrowConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	imp, err := s.admin.RevocationImpact(c.Request().Context(), domain.AuthorizationFilter{ClientID: rep.ClientID})
+	imp, err := s.cfg.Authorizations.RevocationImpact(c.Request().Context(), domain.AuthorizationFilter{ClientID: rep.ClientID})
 	if err != nil {
 		return err
 	}
@@ -243,7 +258,7 @@ func (s *Server) appScopesNarrow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ch, err := s.admin.ChangeAppScopes(c.Request().Context(), rep.ClientID, rep.Recommended)
+	ch, err := s.cfg.AppScopes.ChangeAppScopes(c.Request().Context(), rep.ClientID, rep.Recommended)
 	if err != nil {
 		return err
 	}

@@ -172,10 +172,37 @@ func saInventoryPage(t *testing.T, a *agent, query string) []saInvRow {
 	return rows
 }
 
-// saReportRows converts report rows (JSON of the CLI) to saInvRow.
+// saReportRows converts report rows (JSON of the CLI) to saInvRow, each
+// with every holder of its scope: the report lists a row's direct holders
+// and names in through the wider scopes whose rows list the others.
 func saReportRows(rows []reports.ScopeRow) []saInvRow {
 	out := []saInvRow{}
+	byScope := map[string]reports.ScopeRow{}
 	for _, r := range rows {
+		byScope[r.Scope] = r
+	}
+	for _, r := range rows {
+		apps, users := map[string]bool{}, map[string]bool{}
+		for _, w := range r.Through {
+			for _, a := range byScope[w.Scope].Apps {
+				apps[a.ClientID] = true
+			}
+			for _, u := range byScope[w.Scope].Users {
+				users[u.ID] = true
+			}
+		}
+		for _, a := range r.Apps {
+			delete(apps, a.ClientID)
+		}
+		for _, u := range r.Users {
+			delete(users, u.ID)
+		}
+		for id := range apps {
+			r.Apps = append(r.Apps, reports.AppRef{ClientID: id})
+		}
+		for id := range users {
+			r.Users = append(r.Users, reports.UserRef{ID: id})
+		}
 		x := saInvRow{Scope: r.Scope, High: r.HighPrivilege, Authorizations: r.Authorizations, Uses: r.Uses, Unused: r.Unused,
 			Apps: []string{}, Users: []string{}}
 		for _, a := range r.Apps {
@@ -534,13 +561,25 @@ func TestScopeAuditEndToEnd(t *testing.T) {
 			t.Fatalf("report is not CSV: %v\n%s", err, r)
 		}
 		if len(recs) != 1+len(wantInventory) || !slices.Equal(recs[0], []string{"scope", "name", "category", "high_privilege", "apps",
-			"active_authorizations", "users", "uses", "last_used", "unused", "personal_access_tokens"}) {
+			"active_authorizations", "users", "uses", "last_used", "unused", "personal_access_tokens", "through"}) {
 			t.Fatalf("CSV report:\n%s", r.stdout)
+		}
+		// A row's apps: those it lists, and those listed in the rows of
+		// the wider scopes its through column names.
+		appsCell := map[string]string{}
+		for _, rec := range recs[1:] {
+			appsCell[rec[0]] = rec[4]
 		}
 		for i, w := range wantInventory {
 			rec := recs[i+1]
+			apps := rec[4]
+			for _, th := range strings.Split(rec[11], "; ") {
+				if sc, _, ok := strings.Cut(th, " ("); ok {
+					apps += "; " + appsCell[sc]
+				}
+			}
 			if rec[0] != w.Scope || rec[3] != strconv.FormatBool(w.High) || rec[5] != strconv.Itoa(w.Authorizations) ||
-				rec[7] != strconv.FormatInt(w.Uses, 10) || rec[9] != strconv.FormatBool(w.Unused) || !strings.Contains(rec[4], "("+w.Apps[0]+")") {
+				rec[7] != strconv.FormatInt(w.Uses, 10) || rec[9] != strconv.FormatBool(w.Unused) || !strings.Contains(apps, "("+w.Apps[0]+")") {
 				t.Errorf("CSV row %q, want %s", rec, w)
 			}
 			if (rec[8] == "") != w.Unused {

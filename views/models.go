@@ -184,6 +184,10 @@ type AppsPage struct {
 	Apps      []AppRow
 	NextURL   string
 	PrevURL   string
+	// FirstURL goes back to the first page (set on later pages);
+	// RangeText says which rows these are ("26–50 of 1,204").
+	FirstURL  string
+	RangeText string
 	Flash     string
 }
 
@@ -408,6 +412,8 @@ type SettingsPage struct {
 	RegistrationPolicy string
 	// TokenPolicy is the personal access token policies (nil: off).
 	TokenPolicy *PATPolicyView
+	// Jobs is the "Background jobs" table (administrators only; nil: none).
+	Jobs []JobRow
 }
 
 // AuditRow is one audit event.

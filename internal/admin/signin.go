@@ -208,26 +208,6 @@ func (s *SignInService) FlushFailedSignIns(ctx context.Context, all bool) error 
 	})
 }
 
-// RunFailedSignInAudit flushes aggregated failed sign-ins every interval
-// until ctx ends, then writes what is left. Errors go to logf.
-func (s *SignInService) RunFailedSignInAudit(ctx context.Context, interval time.Duration, logf func(error)) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			if err := s.FlushFailedSignIns(context.WithoutCancel(ctx), true); err != nil {
-				logf(err)
-			}
-			return
-		case <-t.C:
-			if err := s.FlushFailedSignIns(ctx, false); err != nil {
-				logf(err)
-			}
-		}
-	}
-}
-
 // NoteFailedSignIn counts a failed sign-in made elsewhere (a directory
 // connector's wrong password) with the local ones: aggregated into
 // session.signin_failed events (see FlushFailedSignIns). username is as

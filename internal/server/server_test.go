@@ -64,18 +64,19 @@ func TestReadyzReportsTheDatabase(t *testing.T) {
 	}
 }
 
-// TestOpenAdminUsesTheConfiguredClock: the CLI's admin service is wired
+// TestCommandServicesUseTheConfiguredClock: the CLI's admin service is wired
 // by the same root as the server's, with the configured clock.
-func TestOpenAdminUsesTheConfiguredClock(t *testing.T) {
+func TestCommandServicesUseTheConfiguredClock(t *testing.T) {
 	for name, newDB := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			at := time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)
-			a, db, err := OpenAdmin(t.Context(), Config{DBPath: newDB(t), KeyFile: filepath.Join(t.TempDir(), "oauthdesk.key"), Now: func() time.Time { return at }})
+			app, err := Open(t.Context(), Config{DBPath: newDB(t), KeyFile: filepath.Join(t.TempDir(), "oauthdesk.key"), Now: func() time.Time { return at }}, ForCommand())
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer db.Close()
-			u, err := a.CreateUser(context.Background(), admin.NewUser{Username: "clocked", Role: domain.RoleMember, Password: "a long enough password"})
+			defer app.Close()
+			db := app.DB
+			u, err := app.Admin.CreateUser(context.Background(), admin.NewUser{Username: "clocked", Role: domain.RoleMember, Password: "a long enough password"})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -176,7 +177,7 @@ func countText(n int64, a appsQuery) string {
 	}
 	s := fmt.Sprintf("%d %s", n, noun)
 	if n > domain.AppCountCap {
-		s = fmt.Sprintf("More than %d apps", domain.AppCountCap)
+		s = "More than " + thousands(domain.AppCountCap) + " apps"
 	}
 	if a.Query != "" {
 		verb := "match"
@@ -226,11 +227,14 @@ func (s *Server) appsList(c echo.Context) error {
 		row.ScopeViews = s.scopeViews(a.Scopes)
 		p.Apps = append(p.Apps, row)
 	}
+	pos := pagePosition(c, f.Limit)
+	p.RangeText = rangeText(pos, len(page.Apps), page.Total)
 	if page.Next != "" {
-		p.NextURL = aq.url("after", page.Next)
+		p.NextURL = aq.url("after", page.Next, "from", strconv.Itoa(pos.next(len(page.Apps))))
 	}
 	if page.Prev != "" {
-		p.PrevURL = aq.url("before", page.Prev)
+		p.PrevURL = aq.url("before", page.Prev, "from", strconv.Itoa(pos.prev()))
+		p.FirstURL = aq.url()
 	}
 	return render(c, http.StatusOK, views.Apps(p))
 }
@@ -530,4 +534,67 @@ func (s *Server) appDelete(c echo.Context) error {
 		return err
 	}
 	return s.flashTo(c, appsHome(c), fmt.Sprintf("%s was deleted; %s revoked.", app.Name, plural(int64(n), "authorization was", "authorizations were")))
+}
+
+// position is where a keyset page starts in its list: from is the
+// 1-based number of its first row, 0 when unknown (a page link without
+// it). Keyset cursors carry no offset, so the links carry it along
+// (from=…); it only labels rows, it selects nothing.
+type position struct{ from, limit int }
+
+// pagePosition reads ?from= (1 on a first page, with no cursor).
+func pagePosition(c echo.Context, limit int) position {
+	if c.QueryParam("after") == "" && c.QueryParam("before") == "" {
+		return position{1, limit}
+	}
+	n, err := strconv.Atoi(c.QueryParam("from"))
+	if err != nil || n < 1 {
+		n = 0
+	}
+	return position{n, limit}
+}
+
+// next is the first row number of the next page (0: unknown).
+func (p position) next(rows int) int {
+	if p.from == 0 {
+		return 0
+	}
+	return p.from + rows
+}
+
+// prev is the first row number of the previous page (0: unknown).
+func (p position) prev() int {
+	switch {
+	case p.from == 0:
+		return 0
+	case p.from <= p.limit:
+		return 1
+	}
+	return p.from - p.limit
+}
+
+// rangeText says which rows a page shows: "26–50 of 1,204", "1,001–1,025
+// of more than 1,000 (…)", or "" when the position is unknown or the page
+// empty.
+func rangeText(p position, rows int, total int64) string {
+	if p.from == 0 || rows == 0 {
+		return ""
+	}
+	r := thousands(p.from) + "–" + thousands(p.from+rows-1)
+	if total > domain.AppCountCap {
+		return r + " of more than " + thousands(domain.AppCountCap) + " (counting stops there to keep this page fast)"
+	}
+	return r + " of " + thousands(int(total))
+}
+
+// thousands writes n with comma separators: 100000 → "100,000".
+func thousands(n int) string {
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -89,7 +90,7 @@ func replaceParam(c echo.Context, name, value string) []string {
 func (s *Server) myApps(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := currentUser(c)
-	page, err := s.cfg.Apps.ListApps(ctx, domain.AppFilter{OwnerID: u.ID, After: c.QueryParam("after"), Limit: 25})
+	page, err := s.cfg.Apps.ListApps(ctx, domain.AppFilter{OwnerID: u.ID, After: c.QueryParam("after"), Before: c.QueryParam("before"), Limit: 25})
 	if err != nil {
 		return err
 	}
@@ -106,8 +107,16 @@ func (s *Server) myApps(c echo.Context) error {
 	for _, a := range page.Apps {
 		p.Apps = append(p.Apps, s.appRow(a, now))
 	}
+	pos := pagePosition(c, 25)
 	if page.Next != "" {
-		p.NextURL = "/profile/apps?" + url.Values{"after": {page.Next}}.Encode()
+		p.NextURL = "/profile/apps?" + url.Values{"after": {page.Next}, "from": {strconv.Itoa(pos.next(len(page.Apps)))}}.Encode()
+	}
+	if page.Prev != "" {
+		p.PrevURL = "/profile/apps?" + url.Values{"before": {page.Prev}, "from": {strconv.Itoa(pos.prev())}}.Encode()
+		p.FirstURL = "/profile/apps"
+	}
+	if page.Next != "" || page.Prev != "" {
+		p.RangeText = rangeText(pos, len(page.Apps), page.Total)
 	}
 	return render(c, http.StatusOK, views.ProfileApps(p))
 }

@@ -102,6 +102,9 @@ type Config struct {
 	// (limit.Failures). The server passes limit.SharedFailures on
 	// PostgreSQL so that replicas share one budget.
 	SignInFailures limit.FailureLimiter
+	// Jobs reports the server's background jobs, listed for administrators
+	// on /admin/settings; nil: no such section.
+	Jobs JobStatuses
 }
 
 // csrfCookie holds the CSRF token (Echo's double-submit cookie).

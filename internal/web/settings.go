@@ -55,9 +55,13 @@ func (s *Server) renderSettings(c echo.Context, errMsg string, status int) error
 	if err != nil {
 		return err
 	}
-	return render(c, status, views.Settings(views.SettingsPage{Nav: n, ThirdPartyOAuth: on, SecretLifetimeDays: days,
+	p := views.SettingsPage{Nav: n, ThirdPartyOAuth: on, SecretLifetimeDays: days,
 		MaxLifetimeDays: 1827, CanManage: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(ctx, sessFlash), Error: errMsg,
-		RegistrationPolicy: policy, TokenPolicy: tp}))
+		RegistrationPolicy: policy, TokenPolicy: tp}
+	if p.CanManage {
+		p.Jobs = s.jobRows()
+	}
+	return render(c, status, views.Settings(p))
 }
 
 // settingsPolicyConfirm is GET /admin/settings/third-party-oauth?value=on|off:

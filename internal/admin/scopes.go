@@ -26,6 +26,9 @@ type ScopeStore interface {
 	// ScopePreviews names the first limit holders of each set of scopes
 	// (the inventory page), in a few queries whatever the number of sets.
 	ScopePreviews(ctx context.Context, sets [][]string, limit int) ([]domain.ScopePreview, error)
+	// PATScopeCombos counts the live personal access tokens (unrevoked,
+	// unexpired at now, of active users) per distinct scope set, as stored.
+	PATScopeCombos(ctx context.Context, now time.Time) (map[string]int, error)
 }
 
 // ScopeService is the scopes slice's inventory: every scope in use, who
@@ -71,11 +74,10 @@ func (s *ScopeService) scopeInventory(ctx context.Context, unusedDays int, highO
 	}
 	var out []reports.ScopeRow
 	err := s.store.ReadTx(ctx, func(ctx context.Context) error {
-		stats, err := s.store.ScopeStats(ctx)
+		rows, err := s.inventory(ctx, unusedDays, highOnly)
 		if err != nil {
 			return err
 		}
-		rows := reports.Inventory(s.scopes, stats, s.now(), unusedDays, highOnly)
 		if preview <= 0 {
 			return s.scopeReportRows(ctx, rows, fn)
 		}
@@ -133,6 +135,24 @@ func (s *ScopeService) scopeInventory(ctx context.Context, unusedDays int, highO
 		return nil
 	})
 	return out, err
+}
+
+// inventory is reports.Inventory over the maintained aggregates and the
+// live personal access tokens' scope sets, with each row's token holders
+// (reports.PATHolders): the one definition of "holds" for the inventory,
+// a scope's page and the scope report.
+func (s *ScopeService) inventory(ctx context.Context, unusedDays int, highOnly bool) ([]reports.ScopeRow, error) {
+	stats, err := s.store.ScopeStats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sets, err := s.store.PATScopeCombos(ctx, s.now())
+	if err != nil {
+		return nil, err
+	}
+	rows := reports.Inventory(s.scopes, reports.WithPATs(stats, sets), s.now(), unusedDays, highOnly)
+	reports.PATHolders(s.scopes, rows, sets)
+	return rows, nil
 }
 
 // scopePreviewRows names the first preview holders of each kind on every
@@ -215,18 +235,18 @@ func (s *ScopeService) ScopeHoldersPage(ctx context.Context, scope string, autho
 	}
 	var out ScopeHolders
 	err := s.store.ReadTx(ctx, func(ctx context.Context) error {
-		stats, err := s.store.ScopeStats(ctx)
+		rows, err := s.inventory(ctx, DefaultUnusedDays, false)
 		if err != nil {
 			return err
 		}
 		found := false
-		for _, r := range reports.Inventory(s.scopes, stats, s.now(), DefaultUnusedDays, false) {
+		for _, r := range rows {
 			if r.Scope == scope {
 				out.Row, found = r, true
 			}
 		}
 		if !found {
-			return apperr.Errorf(apperr.NotFound, "No app or active authorization holds the scope %q, directly or through a scope that includes it.", scope)
+			return apperr.Errorf(apperr.NotFound, "No app, active authorization or personal access token holds the scope %q, directly or through a scope that includes it.", scope)
 		}
 		var held map[string][]string
 		if authorizations {

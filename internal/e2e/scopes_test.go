@@ -534,7 +534,7 @@ func TestScopeAuditEndToEnd(t *testing.T) {
 			t.Fatalf("report is not CSV: %v\n%s", err, r)
 		}
 		if len(recs) != 1+len(wantInventory) || !slices.Equal(recs[0], []string{"scope", "name", "category", "high_privilege", "apps",
-			"active_authorizations", "users", "uses", "last_used", "unused"}) {
+			"active_authorizations", "users", "uses", "last_used", "unused", "personal_access_tokens"}) {
 			t.Fatalf("CSV report:\n%s", r.stdout)
 		}
 		for i, w := range wantInventory {

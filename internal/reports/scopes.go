@@ -59,9 +59,14 @@ func Via(scope string, held []string) []string {
 // the direct holders; Through counts, per including scope, those holding
 // it through that scope. Uses and LastUsed are the API calls the scope
 // itself satisfied. Unused means held but not used within the report's
-// window. Apps and Users list the holders, direct and through (Via),
-// when the caller fills them (the full lists in reports, a preview on the
-// dashboard); UserCount counts the users when computed (-1 otherwise).
+// window. Apps and Users list holders when the caller fills them: the
+// dashboard's preview names the first holders direct and through (Via);
+// the report names every direct holder, each holder once per scope it
+// holds directly, and a holder through a wider scope is listed in that
+// scope's row (Through names those rows), so that the rows together say
+// who holds each scope without repeating the holders of wide scopes in
+// every narrower row. UserCount counts the users listed when computed (-1
+// otherwise).
 type ScopeRow struct {
 	Scope          string     `json:"scope"`
 	Name           string     `json:"name"`

@@ -863,6 +863,12 @@ func TestAuditorCannotChangeAnything(t *testing.T) {
 	audTok := saPair(t, ts, audA, appX, "vso.tokens vso.tokenadministration", "aud-x")
 	rootTok := saPair(t, ts, rootA, appX, "vso.tokens vso.tokenadministration", "root-x")
 	saCall(t, ts, saTokenAdmin, rootTok.Access, http.StatusOK, "", "control: root's token on the token administration API")
+	// The auditor's personal access token for the admin REST API, with the
+	// scope that allows changes: the auditor role still bounds it.
+	audAdminAPI, r := patCreate(t, audA, url.Values{"name": {"auditor automation"}, "expiry": {"30"}, "access": {"custom"}, "scope": {"oauthdesk.admin"}})
+	if audAdminAPI == "" {
+		t.Fatalf("the auditor's admin API token: %d %s", r.Status, lcText(r.Body))
+	}
 
 	before := saSnapshot(t, ts)
 	seq := saLastSeq(t, ts)
@@ -1162,6 +1168,77 @@ func TestAuditorCannotChangeAnything(t *testing.T) {
 		status, resp := lcAPI(t, ts, http.MethodPost, "/_apis/tokenadmin/revocations", audTok.Access, map[string]string{"authorizationId": bobTok.AuthzID})
 		if status != http.StatusForbidden {
 			t.Errorf("auditor's token revoking bob's authorization: %d %v, want 403", status, resp)
+		}
+	})
+
+	t.Run("the auditor's admin API token reads everything and changes nothing", func(t *testing.T) {
+		// Every route of the admin REST API (/_apis/oauthdesk/v1/), called
+		// with the auditor's token carrying oauthdesk.admin: reads answer
+		// 200, changes a 403 problem for the role. TestAdminAPI makes each
+		// change as an admin (the control).
+		const base = "/_apis/oauthdesk/v1"
+		reads := map[string]string{"/openapi.json": "/openapi.json", "/apps": "/apps?state=expiring&sort=name",
+			"/apps/:client_id": "/apps/" + appX.ClientID, "/authorizations": "/authorizations?user_id=" + bob.ID,
+			"/users": "/users?q=bob", "/users/:id": "/users/" + bob.ID, "/tokens": "/tokens?state=active", "/settings": "/settings"}
+		type apiChange struct {
+			path string
+			body any
+		}
+		writes := map[string]apiChange{
+			"POST /apps": {"/apps", map[string]any{"name": "Auditor's own app", "company": "Audit Co.", "description": "Should never exist.",
+				"company_url": "https://audit.example", "app_url": "https://audit.example/app", "callback_url": callbackURL,
+				"terms_url": "https://audit.example/terms", "privacy_url": "https://audit.example/privacy", "scopes": []string{"vso.work"}}},
+			"PATCH /apps/:client_id":                         {"/apps/" + appX.ClientID, map[string]any{"description": "Changed by the auditor."}},
+			"DELETE /apps/:client_id":                        {"/apps/" + appY.ClientID, nil},
+			"POST /apps/:client_id/secrets/:slot":            {"/apps/" + appY.ClientID + "/secrets/alternative", nil},
+			"POST /apps/:client_id/secrets/:slot/regenerate": {"/apps/" + appX.ClientID + "/secrets/primary/regenerate", nil},
+			"DELETE /apps/:client_id/secrets/:slot":          {"/apps/" + appX.ClientID + "/secrets/alternative", nil},
+			"POST /authorizations/:id/revoke":                {"/authorizations/" + bobTok.AuthzID + "/revoke", nil},
+			"POST /users":                                    {"/users", map[string]any{"username": "newbie"}},
+			"PATCH /users/:id":                               {"/users/" + bob.ID, map[string]any{"role": "auditor"}},
+			"POST /tokens/:id/revoke":                        {"/tokens/" + anyPAT + "/revoke", nil},
+			"PATCH /settings":                                {"/settings", map[string]any{"third_party_oauth": false}},
+		}
+		seen := map[string]bool{}
+		for _, route := range ts.App.Web.Routes() {
+			method, path, _ := strings.Cut(route, " ")
+			if !strings.HasPrefix(path, base+"/") || method == "echo_route_not_found" {
+				continue
+			}
+			path = strings.TrimPrefix(path, base)
+			key := method + " " + path
+			seen[key] = true
+			if method == http.MethodGet {
+				p, ok := reads[path]
+				if !ok {
+					t.Errorf("new admin API read %s: teach this test to call it", key)
+					continue
+				}
+				if status, body := patCall(t, ts, method, base+p, "Bearer "+audAdminAPI, nil); status != http.StatusOK {
+					t.Errorf("auditor %s %s: %d %v, want 200", method, p, status, body)
+				}
+				continue
+			}
+			w, ok := writes[key]
+			if !ok {
+				t.Errorf("new admin API change %s: teach this test how to fill it in, so that auditors are checked against it", key)
+				continue
+			}
+			status, body := patCall(t, ts, method, base+w.path, "Bearer "+audAdminAPI, w.body)
+			detail, _ := body["detail"].(string)
+			if status != http.StatusForbidden || body["type"] != "urn:oauthdesk:problem:forbidden" || !strings.Contains(detail, "Your role (auditor)") {
+				t.Errorf("auditor %s %s: %d %v, want a 403 problem for the role", method, w.path, status, body)
+			}
+		}
+		for p := range reads {
+			if !seen["GET "+p] {
+				t.Errorf("GET %s is no longer an admin API route; update the test", p)
+			}
+		}
+		for k := range writes {
+			if !seen[k] {
+				t.Errorf("%s is no longer an admin API route; update the test", k)
+			}
 		}
 	})
 

@@ -184,6 +184,10 @@ type AppsPage struct {
 	Apps      []AppRow
 	NextURL   string
 	PrevURL   string
+	// FirstURL goes back to the first page (set on later pages);
+	// RangeText says which rows these are ("26–50 of 1,204").
+	FirstURL  string
+	RangeText string
 	Flash     string
 }
 
@@ -251,6 +255,10 @@ type AuthorizationRow struct {
 	// SecretSlot is the slot of the client secret the authorization last
 	// refreshed with ("" unknown or gone).
 	SecretSlot string
+	// Implied are the scopes the grant holds through a wider scope it
+	// was granted (Label the scope, URL its page, Via the wider scope),
+	// as /admin/scopes counts them (scope.Catalog.Holders).
+	Implied []Link
 }
 
 // SecretRow is one client secret on the app page.
@@ -343,6 +351,23 @@ type ConfirmPage struct {
 	TypeToConfirm string
 	Error         string
 	Cancel        string
+	// Hidden are form fields carried to the action as they are (the
+	// value being confirmed, e.g. a policy's new setting).
+	Hidden []HiddenField
+	// HandOver, when set, lists the apps the user alone owns and asks
+	// for who takes them over (field new_owner).
+	HandOver *HandOverField
+}
+
+// HandOverField is the confirmation's question "who takes over the apps
+// this user alone owns?": the apps (linked), how many more are not
+// listed, the username typed and its error.
+type HandOverField struct {
+	Username string // the user leaving
+	Apps     []Link
+	More     int
+	Value    string
+	Error    string
 }
 
 // UserRow is one user on /admin/users.
@@ -387,6 +412,8 @@ type SettingsPage struct {
 	RegistrationPolicy string
 	// TokenPolicy is the personal access token policies (nil: off).
 	TokenPolicy *PATPolicyView
+	// Jobs is the "Background jobs" table (administrators only; nil: none).
+	Jobs []JobRow
 }
 
 // AuditRow is one audit event.
@@ -533,8 +560,19 @@ type ScopeHoldersPage struct {
 	Tab            string
 	Apps           []ScopeAppRow
 	Authorizations []ScopeAuthorizationRow
-	NextURL        string
-	FirstURL       string // the first page, when this is not it
+	// Tokens are the live personal access tokens holding the scope (tab
+	// "tokens"); TokensURL is the same list on /admin/tokens.
+	Tokens    []ScopeTokenRow
+	TokensURL string
+	NextURL   string
+	FirstURL  string // the first page, when this is not it
+}
+
+// ScopeTokenRow is one personal access token of a scope drill-down.
+type ScopeTokenRow struct {
+	ID, Name, Display, Owner, OwnerID string
+	Holds                             string // "directly", "via vso.code_full", "full access"
+	Expires, LastUsed                 string
 }
 
 // ScopeAppRow is one app of a scope drill-down.

@@ -15,6 +15,8 @@ type ProfileAppsPage struct {
 	Policy      string // members | approval | admins
 	Flash       string
 	NextURL     string
+	// PrevURL, FirstURL and RangeText page back (see AppsPage).
+	PrevURL, FirstURL, RangeText string
 	// Invitations are the open invitations to the user to co-own apps.
 	Invitations []InvitationRow
 }

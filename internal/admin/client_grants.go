@@ -26,19 +26,24 @@ type ClientGrantStore interface {
 // ClientGrants shows and revokes the app's own grants and switches the
 // client_credentials grant type on or off.
 type ClientGrants struct {
-	svc   *Service
 	store interface {
 		Transactor
+		AuditAppender
 		ClientGrantStore
 	}
+	recorder
+	now  func() time.Time
+	apps *AppService
 }
 
-// NewClientGrants returns the slice over svc (apps, the audit log) and st.
+// NewClientGrants returns the slice over svc's apps slice (the app and
+// its edits) and st (its grants and audit events).
 func NewClientGrants(svc *Service, st interface {
 	Transactor
+	AuditAppender
 	ClientGrantStore
 }) *ClientGrants {
-	return &ClientGrants{svc: svc, store: st}
+	return &ClientGrants{store: st, recorder: recorder{st}, now: svc.AppService.now, apps: svc.AppService}
 }
 
 // List returns the app's own grants, live ones first (at most 500).
@@ -52,11 +57,11 @@ func (g *ClientGrants) List(ctx context.Context, clientID string) ([]domain.Clie
 // Errors: NotFound (app, or no such live grant).
 func (g *ClientGrants) Revoke(ctx context.Context, clientID, id string) error {
 	return g.store.WriteTx(ctx, func(ctx context.Context) error {
-		app, err := g.svc.activeApp(ctx, clientID)
+		app, err := g.apps.activeApp(ctx, clientID)
 		if err != nil {
 			return err
 		}
-		now := g.svc.now()
+		now := g.now()
 		ok, err := g.store.RevokeClientGrant(ctx, app.ClientID, id, now)
 		if err != nil {
 			return err
@@ -64,7 +69,7 @@ func (g *ClientGrants) Revoke(ctx context.Context, clientID, id string) error {
 		if !ok {
 			return apperr.Errorf(apperr.NotFound, "The app has no live client credentials grant %q.", id)
 		}
-		return g.svc.record(ctx, now, ActionClientGrantRevoke, audit.TargetApp, app.ClientID, map[string]any{"grant_id": id, "client_id": app.ClientID})
+		return g.record(ctx, now, ActionClientGrantRevoke, audit.TargetApp, app.ClientID, map[string]any{"grant_id": id, "client_id": app.ClientID})
 	})
 }
 
@@ -74,7 +79,7 @@ func (g *ClientGrants) Revoke(ctx context.Context, clientID, id string) error {
 // the same transaction: its tokens are refused on the next request.
 // Errors: Invalid (a public client cannot have it); NotFound.
 func (g *ClientGrants) SetEnabled(ctx context.Context, clientID string, on bool) (domain.App, error) {
-	app, err := g.svc.activeApp(ctx, clientID)
+	app, err := g.apps.activeApp(ctx, clientID)
 	if err != nil {
 		return domain.App{}, err
 	}
@@ -84,6 +89,6 @@ func (g *ClientGrants) SetEnabled(ctx context.Context, clientID string, on bool)
 		grants = append(grants, domain.GrantClientCredentials)
 	}
 	reg.GrantTypes = grants
-	edit, err := g.svc.UpdateApp(ctx, app.ClientID, reg)
+	edit, err := g.apps.UpdateApp(ctx, app.ClientID, reg)
 	return edit.App, err
 }

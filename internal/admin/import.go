@@ -18,7 +18,29 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/scope"
 )
+
+// ImportStore is what importing registrations reads and writes.
+type ImportStore interface {
+	Transactor
+	AuditAppender
+	UserByUsername(ctx context.Context, username string) (domain.User, error)
+	AppByClientID(ctx context.Context, clientID string) (domain.App, error)
+	CreateApp(ctx context.Context, app domain.App) error
+	UpdateImportedApp(ctx context.Context, app domain.App) error
+	AddAppOwner(ctx context.Context, clientID, userID string, at time.Time) error
+	RemoveAppOwner(ctx context.Context, clientID, userID string) (bool, error)
+}
+
+// ImportService is the import slice: registrations that live elsewhere,
+// from CSV or JSON, validated whole before anything is written.
+type ImportService struct {
+	store ImportStore
+	recorder
+	now    func() time.Time
+	scopes *scope.Catalog
+}
 
 // ImportRecord is one validated row of an inventory import file.
 type ImportRecord struct {
@@ -72,7 +94,7 @@ type rawRow struct {
 // ImportErrors naming each bad row's line (missing column, bad date,
 // duplicate client id, unknown scope, …). Other errors: Invalid for an
 // unreadable file.
-func (s *Service) ParseImport(data []byte) ([]ImportRecord, error) {
+func (s *ImportService) ParseImport(data []byte) ([]ImportRecord, error) {
 	out, bad, err := s.parseRecords(data)
 	if err != nil {
 		return nil, err
@@ -97,7 +119,7 @@ type badRecord struct {
 // parseRecords validates every row of the file: the good records, and the
 // bad ones with their reasons. Errors: Invalid for an unreadable file or
 // one without rows; ImportErrors for a bad header.
-func (s *Service) parseRecords(data []byte) ([]ImportRecord, []badRecord, error) {
+func (s *ImportService) parseRecords(data []byte) ([]ImportRecord, []badRecord, error) {
 	rows, err := parseRows(data)
 	if err != nil {
 		return nil, nil, err
@@ -133,7 +155,7 @@ func (s *Service) parseRecords(data []byte) ([]ImportRecord, []badRecord, error)
 // (columns, dates, scopes, duplicates) and those against the database
 // (owners that are not users, client ids registered here or deleted),
 // one entry per line, in line order. Other errors as ParseImport's.
-func (s *Service) CheckImport(ctx context.Context, data []byte, defaultOwner string) ([]ImportRecord, []ImportChange, error) {
+func (s *ImportService) CheckImport(ctx context.Context, data []byte, defaultOwner string) ([]ImportRecord, []ImportChange, error) {
 	recs, bad, err := s.parseRecords(data)
 	if err != nil {
 		return nil, nil, err
@@ -297,7 +319,7 @@ func parseImportTime(v string) (time.Time, error) {
 	return time.Parse(time.DateOnly, v)
 }
 
-func (s *Service) validateRow(r rawRow) (ImportRecord, []string) {
+func (s *ImportService) validateRow(r rawRow) (ImportRecord, []string) {
 	f := r.fields
 	rec := ImportRecord{Line: r.line, Name: f["name"], Company: f["company"], CallbackURL: f["callback_url"],
 		AppURL: f["app_url"], Owner: f["owner"]}
@@ -392,7 +414,7 @@ type ImportChange struct {
 // id already registered here, or deleted, is never overwritten) and says
 // what importing them would change. defaultOwner owns rows without an
 // owner. Returns ImportErrors when any row cannot be imported.
-func (s *Service) PlanImport(ctx context.Context, records []ImportRecord, defaultOwner string) ([]ImportChange, error) {
+func (s *ImportService) PlanImport(ctx context.Context, records []ImportRecord, defaultOwner string) ([]ImportChange, error) {
 	var (
 		out      []ImportChange
 		problems ImportErrors
@@ -464,7 +486,7 @@ func importDiff(app domain.App, rec ImportRecord) []string {
 // off app_owners, so that what the preview and the audit event say (owner:
 // old → new) is who manages the app: the old owner's pages answer 404,
 // the new owner's list shows it. Co-owners stay.
-func (s *Service) moveImportedOwner(ctx context.Context, clientID, fromID, toID string, now time.Time) error {
+func (s *ImportService) moveImportedOwner(ctx context.Context, clientID, fromID, toID string, now time.Time) error {
 	if fromID == toID {
 		return nil
 	}
@@ -485,7 +507,7 @@ type ImportResult struct {
 // apps whose primary secret row carries the imported dates and no hash;
 // re-imported ones are updated. Each change is an audit event
 // (app.import). Errors: ImportErrors; storage errors.
-func (s *Service) Import(ctx context.Context, records []ImportRecord, defaultOwner string) (ImportResult, error) {
+func (s *ImportService) Import(ctx context.Context, records []ImportRecord, defaultOwner string) (ImportResult, error) {
 	var res ImportResult
 	err := s.store.WriteTx(ctx, func(ctx context.Context) error {
 		res = ImportResult{}

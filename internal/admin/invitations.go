@@ -33,20 +33,28 @@ type InvitationStore interface {
 // expires (domain.InvitationLifetime), so inviting is no oracle of who
 // exists; and nobody becomes an owner without saying yes.
 type Invitations struct {
-	svc   *Service
 	store interface {
 		Transactor
+		AuditAppender
 		InvitationStore
+		AppOwners(ctx context.Context, clientID string) ([]domain.AppOwner, error)
+		AddAppOwner(ctx context.Context, clientID, userID string, at time.Time) error
 	}
+	recorder
+	now  func() time.Time
+	apps *AppService
 }
 
-// NewInvitations returns the co-owner invitations over svc (apps, owners,
-// the audit log) and st.
+// NewInvitations returns the co-owner invitations over svc's apps slice
+// (the app) and st (invitations, owners and audit events).
 func NewInvitations(svc *Service, st interface {
 	Transactor
+	AuditAppender
 	InvitationStore
+	AppOwners(ctx context.Context, clientID string) ([]domain.AppOwner, error)
+	AddAppOwner(ctx context.Context, clientID, userID string, at time.Time) error
 }) *Invitations {
-	return &Invitations{svc: svc, store: st}
+	return &Invitations{store: st, recorder: recorder{st}, now: svc.AppService.now, apps: svc.AppService}
 }
 
 // MaxInvitationsPerApp bounds an app's unexpired invitations.
@@ -71,13 +79,13 @@ func (iv *Invitations) Invite(ctx context.Context, clientID string, inviter doma
 	}
 	var inv domain.OwnerInvitation
 	err := iv.store.WriteTx(ctx, func(ctx context.Context) error {
-		app, err := iv.svc.activeApp(ctx, clientID)
+		app, err := iv.apps.activeApp(ctx, clientID)
 		if err != nil {
 			return err
 		}
 		// The owners are on the inviter's page already: saying one of them
 		// owns the app tells nothing new.
-		owners, err := iv.svc.store.AppOwners(ctx, app.ClientID)
+		owners, err := iv.store.AppOwners(ctx, app.ClientID)
 		if err != nil {
 			return err
 		}
@@ -86,7 +94,7 @@ func (iv *Invitations) Invite(ctx context.Context, clientID string, inviter doma
 				return apperr.Errorf(apperr.Conflict, "%s already owns %s.", o.Username, app.Name)
 			}
 		}
-		now := iv.svc.now()
+		now := iv.now()
 		n, err := iv.store.CountAppInvitations(ctx, app.ClientID, now)
 		if err != nil {
 			return err
@@ -99,7 +107,7 @@ func (iv *Invitations) Invite(ctx context.Context, clientID string, inviter doma
 		if err := iv.store.PutInvitation(ctx, inv); err != nil {
 			return err
 		}
-		return iv.svc.record(ctx, now, audit.ActionAppOwnerInvite, audit.TargetApp, app.ClientID,
+		return iv.record(ctx, now, audit.ActionAppOwnerInvite, audit.TargetApp, app.ClientID,
 			map[string]any{"username": username, "invitation_id": inv.ID, "expires_at": inv.ExpiresAt.Format(time.RFC3339)})
 	})
 	return inv, err
@@ -107,26 +115,26 @@ func (iv *Invitations) Invite(ctx context.Context, clientID string, inviter doma
 
 // ForApp returns the app's open invitations, oldest first.
 func (iv *Invitations) ForApp(ctx context.Context, clientID string) ([]domain.OwnerInvitation, error) {
-	return iv.store.AppInvitations(ctx, strings.ToLower(clientID), iv.svc.now())
+	return iv.store.AppInvitations(ctx, strings.ToLower(clientID), iv.now())
 }
 
 // ForUser returns the open invitations to u (by username), oldest first.
 func (iv *Invitations) ForUser(ctx context.Context, u domain.User) ([]domain.OwnerInvitation, error) {
-	return iv.store.UserInvitations(ctx, u.Username, iv.svc.now())
+	return iv.store.UserInvitations(ctx, u.Username, iv.now())
 }
 
 // Cancel withdraws an invitation of the app (any of its owners may).
 // Errors: NotFound (also for another app's invitation).
 func (iv *Invitations) Cancel(ctx context.Context, clientID, id string) error {
 	return iv.store.WriteTx(ctx, func(ctx context.Context) error {
-		inv, err := iv.store.InvitationByID(ctx, id, iv.svc.now())
+		inv, err := iv.store.InvitationByID(ctx, id, iv.now())
 		if err != nil || inv.ClientID != strings.ToLower(clientID) {
 			return apperr.Errorf(apperr.NotFound, "That invitation does not exist or has expired.")
 		}
 		if _, err := iv.store.DeleteInvitation(ctx, inv.ID); err != nil {
 			return err
 		}
-		return iv.svc.record(ctx, iv.svc.now(), audit.ActionAppInviteCancel, audit.TargetApp, inv.ClientID,
+		return iv.record(ctx, iv.now(), audit.ActionAppInviteCancel, audit.TargetApp, inv.ClientID,
 			map[string]any{"username": inv.Username, "invitation_id": inv.ID})
 	})
 }
@@ -141,7 +149,7 @@ func (iv *Invitations) Answer(ctx context.Context, u domain.User, id string, acc
 	var inv domain.OwnerInvitation
 	err := iv.store.WriteTx(ctx, func(ctx context.Context) error {
 		var err error
-		now := iv.svc.now()
+		now := iv.now()
 		inv, err = iv.store.InvitationByID(ctx, id, now)
 		if err != nil || !strings.EqualFold(inv.Username, u.Username) {
 			return apperr.Errorf(apperr.NotFound, "That invitation does not exist or has expired.")
@@ -150,20 +158,20 @@ func (iv *Invitations) Answer(ctx context.Context, u domain.User, id string, acc
 			return err
 		}
 		if !accept {
-			return iv.svc.record(ctx, now, audit.ActionAppInviteDecline, audit.TargetApp, inv.ClientID,
+			return iv.record(ctx, now, audit.ActionAppInviteDecline, audit.TargetApp, inv.ClientID,
 				map[string]any{"user_id": u.ID, "username": u.Username, "invitation_id": inv.ID})
 		}
 		if !u.Active() {
 			return apperr.Errorf(apperr.Invalid, "%s is disabled or deleted and cannot own apps", u.Username)
 		}
-		app, err := iv.svc.activeApp(ctx, inv.ClientID)
+		app, err := iv.apps.activeApp(ctx, inv.ClientID)
 		if err != nil {
 			return err
 		}
-		if err := iv.svc.store.AddAppOwner(ctx, app.ClientID, u.ID, now); err != nil {
+		if err := iv.store.AddAppOwner(ctx, app.ClientID, u.ID, now); err != nil {
 			return err
 		}
-		return iv.svc.record(ctx, now, audit.ActionAppOwnerAdd, audit.TargetApp, app.ClientID,
+		return iv.record(ctx, now, audit.ActionAppOwnerAdd, audit.TargetApp, app.ClientID,
 			map[string]any{"user_id": u.ID, "username": u.Username, "invitation_id": inv.ID, "invited_by": inv.InvitedByName})
 	})
 	return inv, err

@@ -6,6 +6,7 @@ import (
 	"github.com/alexedwards/argon2id"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/limit"
 )
 
 // MaxPasswordBytes is the longest password accepted anywhere (sign-in,
@@ -23,9 +24,17 @@ const MaxPasswordBytes = 1024
 // passwd` share these slots, so no mix of them grows memory beyond one
 // buffer per slot.
 
+// hashing is the bounded password hashing that the users and sign-in
+// slices share: hashSlots bounds the argon2id computations running at
+// once (Service.SetHashConcurrency) and hashMem collects their memory.
+type hashing struct {
+	hashSlots *limit.Slots
+	hashMem   hashMemory
+}
+
 // withHashSlot runs fn holding a hashing slot. Errors: errBusy
 // (Unavailable) when no slot frees up within the wait or ctx ends first.
-func (s *Service) withHashSlot(ctx context.Context, fn func()) error {
+func (s *hashing) withHashSlot(ctx context.Context, fn func()) error {
 	if !s.hashSlots.Acquire(ctx.Done()) {
 		return errBusy
 	}
@@ -39,7 +48,7 @@ func (s *Service) withHashSlot(ctx context.Context, fn func()) error {
 // hashPassword returns the argon2id PHC string of pw (argonParams),
 // computed in a hashing slot. The caller checks pw's length first.
 // Errors: errBusy; argon2id's.
-func (s *Service) hashPassword(ctx context.Context, pw string) (string, error) {
+func (s *hashing) hashPassword(ctx context.Context, pw string) (string, error) {
 	if len(pw) > MaxPasswordBytes {
 		return "", apperr.Errorf(apperr.Invalid, "the password must be at most %d bytes", MaxPasswordBytes)
 	}
@@ -55,7 +64,7 @@ func (s *Service) hashPassword(ctx context.Context, pw string) (string, error) {
 // hash, computed in a hashing slot. A password over MaxPasswordBytes never
 // matches and is not hashed. Errors: errBusy (a malformed hash is a
 // mismatch).
-func (s *Service) comparePassword(ctx context.Context, pw, hash string) (bool, error) {
+func (s *hashing) comparePassword(ctx context.Context, pw, hash string) (bool, error) {
 	if pw == "" || len(pw) > MaxPasswordBytes {
 		return false, nil
 	}

@@ -13,10 +13,10 @@ import (
 // TestChangePasswordChecksLengthFirst: with every hashing slot taken, an
 // overlong current password (900 KB) or new password is still answered
 // Invalid at once — so it was refused before any hash was attempted
-// (an attempt would have answered Unavailable). The service has no
+// (an attempt would have answered Unavailable). The users slice has no
 // store: nothing may be read before the checks either.
 func TestChangePasswordChecksLengthFirst(t *testing.T) {
-	s := &Service{hashSlots: limit.NewSlots(1, 10*time.Millisecond), now: time.Now}
+	s := &UserService{hashing: &hashing{hashSlots: limit.NewSlots(1, 10*time.Millisecond)}, now: time.Now}
 	if !s.hashSlots.Acquire(nil) {
 		t.Fatal("could not take the slot")
 	}

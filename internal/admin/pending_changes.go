@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
@@ -33,20 +34,26 @@ type PendingChangeStore interface {
 // fields (description, URLs of the app's pages, PKCE) apply at once.
 // Administrators' edits always apply at once.
 type ChangeReview struct {
-	svc   *Service
 	store interface {
 		Transactor
+		AuditAppender
 		PendingChangeStore
 	}
+	recorder
+	now      func() time.Time
+	apps     *AppService
+	settings *SettingService
 }
 
-// NewChangeReview returns the review of pending changes over svc (the
-// app edits it applies) and st.
+// NewChangeReview returns the review of pending changes over svc's apps
+// slice (the app edits it applies) and settings slice (the registration
+// policy), and st (pending changes and audit events).
 func NewChangeReview(svc *Service, st interface {
 	Transactor
+	AuditAppender
 	PendingChangeStore
 }) *ChangeReview {
-	return &ChangeReview{svc: svc, store: st}
+	return &ChangeReview{store: st, recorder: recorder{st}, now: svc.AppService.now, apps: svc.AppService, settings: svc.SettingService}
 }
 
 // OwnEdit is the outcome of EditOwnApp: what applied at once (Applied,
@@ -63,7 +70,7 @@ type OwnEdit struct {
 // ReviewRequired reports whether a non-administrator's edits of approved
 // apps wait for review under the current registration policy.
 func (r *ChangeReview) ReviewRequired(ctx context.Context) (bool, error) {
-	policy, err := r.svc.RegistrationPolicy(ctx)
+	policy, err := r.settings.RegistrationPolicy(ctx)
 	return policy == domain.PolicyApproval || policy == domain.PolicyAdmins, err
 }
 
@@ -81,7 +88,7 @@ func (r *ChangeReview) EditOwnApp(ctx context.Context, u domain.User, clientID s
 		return OwnEdit{}, err
 	}
 	if !required || u.Role == domain.RoleAdmin {
-		ed, err := r.svc.UpdateApp(ctx, clientID, reg)
+		ed, err := r.apps.UpdateApp(ctx, clientID, reg)
 		return OwnEdit{Applied: ed}, err
 	}
 	reg, err = domain.ValidateRegistration(reg)
@@ -90,25 +97,25 @@ func (r *ChangeReview) EditOwnApp(ctx context.Context, u domain.User, clientID s
 	}
 	var out OwnEdit
 	err = r.store.WriteTx(ctx, func(ctx context.Context) error {
-		app, err := r.svc.activeApp(ctx, clientID)
+		app, err := r.apps.activeApp(ctx, clientID)
 		if err != nil {
 			return err
 		}
 		if app.Status != domain.AppActive {
 			// Not yet approved (or rejected): the whole app is reviewed.
-			out.Applied, err = r.svc.UpdateApp(ctx, clientID, reg)
+			out.Applied, err = r.apps.UpdateApp(ctx, clientID, reg)
 			return err
 		}
 		live := app.Registration
 		proposed := keepClientFields(live, reg)
-		now := r.svc.now()
+		now := r.now()
 		out.Held = domain.ReviewedDiff(live, proposed)
 		if len(out.Held) == 0 {
 			if out.Withdrawn, err = r.store.DeletePendingChange(ctx, app.ClientID); err != nil {
 				return err
 			}
 			if out.Withdrawn {
-				if err := r.svc.record(ctx, now, audit.ActionAppChangeWithdraw, audit.TargetApp, app.ClientID,
+				if err := r.record(ctx, now, audit.ActionAppChangeWithdraw, audit.TargetApp, app.ClientID,
 					map[string]any{"name": app.Name, "by": "edit"}); err != nil {
 					return err
 				}
@@ -118,7 +125,7 @@ func (r *ChangeReview) EditOwnApp(ctx context.Context, u domain.User, clientID s
 				RequestedBy: u.ID, RequestedAt: now}); err != nil {
 				return err
 			}
-			if err := r.svc.record(ctx, now, audit.ActionAppChangeRequest, audit.TargetApp, app.ClientID,
+			if err := r.record(ctx, now, audit.ActionAppChangeRequest, audit.TargetApp, app.ClientID,
 				map[string]any{"name": app.Name, "changes": changeDetails(out.Held)}); err != nil {
 				return err
 			}
@@ -128,7 +135,7 @@ func (r *ChangeReview) EditOwnApp(ctx context.Context, u domain.User, clientID s
 			out.Applied = AppEdit{App: app, Changes: map[string][2]any{}}
 			return nil
 		}
-		out.Applied, err = r.svc.UpdateApp(ctx, clientID, now2)
+		out.Applied, err = r.apps.UpdateApp(ctx, clientID, now2)
 		return err
 	})
 	return out, err
@@ -162,7 +169,7 @@ type PendingChangeDetail struct {
 // Change returns the app's pending (or rejected) change with its diff
 // against the live registration. ok is false when there is none.
 func (r *ChangeReview) Change(ctx context.Context, clientID string) (PendingChangeDetail, bool, error) {
-	app, err := r.svc.activeApp(ctx, clientID)
+	app, err := r.apps.activeApp(ctx, clientID)
 	if err != nil {
 		return PendingChangeDetail{}, false, err
 	}
@@ -192,7 +199,7 @@ func (r *ChangeReview) Queue(ctx context.Context) ([]PendingChangeDetail, bool, 
 	}
 	out := make([]PendingChangeDetail, 0, len(list))
 	for _, pc := range list {
-		app, err := r.svc.activeApp(ctx, pc.ClientID)
+		app, err := r.apps.activeApp(ctx, pc.ClientID)
 		if apperr.Is(err, apperr.NotFound) {
 			continue
 		}
@@ -219,7 +226,7 @@ func (r *ChangeReview) CountWaiting(ctx context.Context) (int64, error) {
 func (r *ChangeReview) Approve(ctx context.Context, clientID string) (AppEdit, error) {
 	var ed AppEdit
 	err := r.store.WriteTx(ctx, func(ctx context.Context) error {
-		app, err := r.svc.activeApp(ctx, clientID)
+		app, err := r.apps.activeApp(ctx, clientID)
 		if err != nil {
 			return err
 		}
@@ -231,13 +238,13 @@ func (r *ChangeReview) Approve(ctx context.Context, clientID string) (AppEdit, e
 			return apperr.Errorf(apperr.Conflict, "The change to %s was rejected; its owners may submit it again.", app.Name)
 		}
 		diff := domain.ReviewedDiff(app.Registration, app.Registration.WithReviewedFrom(pc.Proposed))
-		if ed, err = r.svc.UpdateApp(ctx, app.ClientID, app.Registration.WithReviewedFrom(pc.Proposed)); err != nil {
+		if ed, err = r.apps.UpdateApp(ctx, app.ClientID, app.Registration.WithReviewedFrom(pc.Proposed)); err != nil {
 			return err
 		}
 		if _, err := r.store.DeletePendingChange(ctx, app.ClientID); err != nil {
 			return err
 		}
-		return r.svc.record(ctx, r.svc.now(), audit.ActionAppChangeApprove, audit.TargetApp, app.ClientID,
+		return r.record(ctx, r.now(), audit.ActionAppChangeApprove, audit.TargetApp, app.ClientID,
 			map[string]any{"name": app.Name, "requested_by": pc.RequestedByName, "changes": changeDetails(diff)})
 	})
 	return ed, err
@@ -258,7 +265,7 @@ func (r *ChangeReview) Reject(ctx context.Context, clientID, reason string) (dom
 	var app domain.App
 	err := r.store.WriteTx(ctx, func(ctx context.Context) error {
 		var err error
-		if app, err = r.svc.activeApp(ctx, clientID); err != nil {
+		if app, err = r.apps.activeApp(ctx, clientID); err != nil {
 			return err
 		}
 		pc, err := r.store.PendingChangeOf(ctx, app.ClientID)
@@ -271,7 +278,7 @@ func (r *ChangeReview) Reject(ctx context.Context, clientID, reason string) (dom
 		if err := r.store.SetPendingChangeStatus(ctx, app.ClientID, domain.ChangeRejected, reason); err != nil {
 			return err
 		}
-		return r.svc.record(ctx, r.svc.now(), audit.ActionAppChangeReject, audit.TargetApp, app.ClientID,
+		return r.record(ctx, r.now(), audit.ActionAppChangeReject, audit.TargetApp, app.ClientID,
 			map[string]any{"name": app.Name, "requested_by": pc.RequestedByName, "reason": reason})
 	})
 	return app, err
@@ -281,7 +288,7 @@ func (r *ChangeReview) Reject(ctx context.Context, clientID, reason string) (dom
 // it back. Errors: NotFound (app, or no change).
 func (r *ChangeReview) Withdraw(ctx context.Context, clientID string) error {
 	return r.store.WriteTx(ctx, func(ctx context.Context) error {
-		app, err := r.svc.activeApp(ctx, clientID)
+		app, err := r.apps.activeApp(ctx, clientID)
 		if err != nil {
 			return err
 		}
@@ -292,7 +299,7 @@ func (r *ChangeReview) Withdraw(ctx context.Context, clientID string) error {
 		if !ok {
 			return apperr.Errorf(apperr.NotFound, "%s has no change waiting for approval.", app.Name)
 		}
-		return r.svc.record(ctx, r.svc.now(), audit.ActionAppChangeWithdraw, audit.TargetApp, app.ClientID,
+		return r.record(ctx, r.now(), audit.ActionAppChangeWithdraw, audit.TargetApp, app.ClientID,
 			map[string]any{"name": app.Name, "by": "owner"})
 	})
 }

@@ -6,34 +6,42 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
-	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/reports"
+	"github.com/oauthdesk/oauthdesk/internal/scope"
 )
+
+// ScopeStore reads who holds which scopes (the scope inventory).
+type ScopeStore interface {
+	ReadTx(ctx context.Context, fn func(ctx context.Context) error) error
+	ScopeStats(ctx context.Context) ([]domain.ScopeStat, error)
+	ScopeApps(ctx context.Context, scopes []string, after string, limit int) ([]domain.App, map[string][]string, string, error)
+	ScopeAuthorizations(ctx context.Context, scopes []string, after string, limit int) ([]domain.Authorization, map[string][]string, string, error)
+	ScopeUsers(ctx context.Context, scopes []string, after string, limit int) ([]domain.User, map[string][]string, string, error)
+	// WalkScopeApps and WalkScopeUsers stream every holder of scopes (the
+	// scope report); fn must not use the store meanwhile.
+	WalkScopeApps(ctx context.Context, scopes []string, fn func(clientID, name string, held []string) error) error
+	WalkScopeUsers(ctx context.Context, scopes []string, fn func(userID, username string, held []string) error) error
+	// ScopePreviews names the first limit holders of each set of scopes
+	// (the inventory page), in a few queries whatever the number of sets.
+	ScopePreviews(ctx context.Context, sets [][]string, limit int) ([]domain.ScopePreview, error)
+	// PATScopeCombos counts the live personal access tokens (unrevoked,
+	// unexpired at now, of active users) per distinct scope set, as stored.
+	PATScopeCombos(ctx context.Context, now time.Time) (map[string]int, error)
+}
+
+// ScopeService is the scopes slice's inventory: every scope in use, who
+// holds it, and the scope report.
+type ScopeService struct {
+	store  ScopeStore
+	now    func() time.Time
+	scopes *scope.Catalog
+}
 
 // DefaultUnusedDays is the default window of the scope audit: a granted
 // scope not used in the last 90 days counts as unused.
 const DefaultUnusedDays = 90
-
-// activeAuthorizations returns every active authorization matching f.
-func (s *Service) activeAuthorizations(ctx context.Context, f domain.AuthorizationFilter) ([]domain.Authorization, error) {
-	f.ActiveOnly, f.Limit = true, 1000
-	var out []domain.Authorization
-	for {
-		page, next, err := s.store.ListAuthorizations(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page...)
-		if next == "" {
-			return out, nil
-		}
-		f.After = next
-	}
-}
 
 // ScopePreview is how many holders of each kind the inventory page names
 // per scope; the rest are one click away (ScopeHolders).
@@ -45,14 +53,14 @@ const ScopePreview = 3
 // names up to ScopePreview apps and users; the counts are the maintained
 // aggregates, so the cost is O(scopes), whatever the number of apps and
 // authorizations.
-func (s *Service) ScopeInventory(ctx context.Context, unusedDays int, highOnly bool) ([]reports.ScopeRow, error) {
+func (s *ScopeService) ScopeInventory(ctx context.Context, unusedDays int, highOnly bool) ([]reports.ScopeRow, error) {
 	return s.scopeInventory(ctx, unusedDays, highOnly, ScopePreview, nil)
 }
 
 // ScopeReport calls fn with each row of the scope inventory (as
 // ScopeInventory), every holder named, one row at a time: memory holds one
 // row's holders, never the authorizations.
-func (s *Service) ScopeReport(ctx context.Context, unusedDays int, highOnly bool, fn func(reports.ScopeRow) error) error {
+func (s *ScopeService) ScopeReport(ctx context.Context, unusedDays int, highOnly bool, fn func(reports.ScopeRow) error) error {
 	_, err := s.scopeInventory(ctx, unusedDays, highOnly, 0, fn)
 	return err
 }
@@ -60,17 +68,16 @@ func (s *Service) ScopeReport(ctx context.Context, unusedDays int, highOnly bool
 // scopeInventory builds the rows; preview > 0 names that many holders per
 // row and returns the rows, otherwise every holder is named and each row
 // goes to fn as soon as it is complete.
-func (s *Service) scopeInventory(ctx context.Context, unusedDays int, highOnly bool, preview int, fn func(reports.ScopeRow) error) ([]reports.ScopeRow, error) {
+func (s *ScopeService) scopeInventory(ctx context.Context, unusedDays int, highOnly bool, preview int, fn func(reports.ScopeRow) error) ([]reports.ScopeRow, error) {
 	if unusedDays <= 0 {
 		unusedDays = DefaultUnusedDays
 	}
 	var out []reports.ScopeRow
 	err := s.store.ReadTx(ctx, func(ctx context.Context) error {
-		stats, err := s.store.ScopeStats(ctx)
+		rows, err := s.inventory(ctx, unusedDays, highOnly)
 		if err != nil {
 			return err
 		}
-		rows := reports.Inventory(s.scopes, stats, s.now(), unusedDays, highOnly)
 		if preview <= 0 {
 			return s.scopeReportRows(ctx, rows, fn)
 		}
@@ -130,9 +137,27 @@ func (s *Service) scopeInventory(ctx context.Context, unusedDays int, highOnly b
 	return out, err
 }
 
+// inventory is reports.Inventory over the maintained aggregates and the
+// live personal access tokens' scope sets, with each row's token holders
+// (reports.PATHolders): the one definition of "holds" for the inventory,
+// a scope's page and the scope report.
+func (s *ScopeService) inventory(ctx context.Context, unusedDays int, highOnly bool) ([]reports.ScopeRow, error) {
+	stats, err := s.store.ScopeStats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sets, err := s.store.PATScopeCombos(ctx, s.now())
+	if err != nil {
+		return nil, err
+	}
+	rows := reports.Inventory(s.scopes, reports.WithPATs(stats, sets), s.now(), unusedDays, highOnly)
+	reports.PATHolders(s.scopes, rows, sets)
+	return rows, nil
+}
+
 // scopePreviewRows names the first preview holders of each kind on every
 // row, all rows at once (ScopePreviews: four queries, not four per row).
-func (s *Service) scopePreviewRows(ctx context.Context, rows []reports.ScopeRow, preview int) ([]reports.ScopeRow, error) {
+func (s *ScopeService) scopePreviewRows(ctx context.Context, rows []reports.ScopeRow, preview int) ([]reports.ScopeRow, error) {
 	sets := make([][]string, len(rows))
 	for i, r := range rows {
 		sets[i] = s.scopes.Holders(r.Scope)
@@ -161,7 +186,7 @@ func (s *Service) scopePreviewRows(ctx context.Context, rows []reports.ScopeRow,
 
 // scopeReportRows names every holder of each row, streaming each row's
 // apps and users in one query each, and hands the row to fn.
-func (s *Service) scopeReportRows(ctx context.Context, rows []reports.ScopeRow, fn func(reports.ScopeRow) error) error {
+func (s *ScopeService) scopeReportRows(ctx context.Context, rows []reports.ScopeRow, fn func(reports.ScopeRow) error) error {
 	for _, r := range rows {
 		holders := s.scopes.Holders(r.Scope)
 		err := s.store.WalkScopeApps(ctx, holders, func(clientID, name string, held []string) error {
@@ -204,24 +229,24 @@ type ScopeHolders struct {
 // authorizations, direct or through an including scope, after the cursor
 // after. Errors: NotFound when no app or active authorization holds scope,
 // directly or through another.
-func (s *Service) ScopeHoldersPage(ctx context.Context, scope string, authorizations bool, after string, limit int) (ScopeHolders, error) {
+func (s *ScopeService) ScopeHoldersPage(ctx context.Context, scope string, authorizations bool, after string, limit int) (ScopeHolders, error) {
 	if limit <= 0 {
 		limit = 50
 	}
 	var out ScopeHolders
 	err := s.store.ReadTx(ctx, func(ctx context.Context) error {
-		stats, err := s.store.ScopeStats(ctx)
+		rows, err := s.inventory(ctx, DefaultUnusedDays, false)
 		if err != nil {
 			return err
 		}
 		found := false
-		for _, r := range reports.Inventory(s.scopes, stats, s.now(), DefaultUnusedDays, false) {
+		for _, r := range rows {
 			if r.Scope == scope {
 				out.Row, found = r, true
 			}
 		}
 		if !found {
-			return apperr.Errorf(apperr.NotFound, "No app or active authorization holds the scope %q, directly or through a scope that includes it.", scope)
+			return apperr.Errorf(apperr.NotFound, "No app, active authorization or personal access token holds the scope %q, directly or through a scope that includes it.", scope)
 		}
 		var held map[string][]string
 		if authorizations {
@@ -238,132 +263,4 @@ func (s *Service) ScopeHoldersPage(ctx context.Context, scope string, authorizat
 		return err
 	})
 	return out, err
-}
-
-// AppScopeAudit returns the scope audit of one app over the last days days
-// (DefaultUnusedDays when ≤ 0). Errors: NotFound.
-func (s *Service) AppScopeAudit(ctx context.Context, clientID string, days int) (reports.AppScopes, error) {
-	if days <= 0 {
-		days = DefaultUnusedDays
-	}
-	var out reports.AppScopes
-	err := s.store.ReadTx(ctx, func(ctx context.Context) error {
-		id, err := uuid.Parse(clientID)
-		if err != nil {
-			return apperr.Errorf(apperr.NotFound, "No app is registered with client id %q.", clientID)
-		}
-		app, err := s.store.AppByClientID(ctx, strings.ToLower(id.String()))
-		if err != nil {
-			return err
-		}
-		grants, err := s.store.ActiveGrants(ctx, app.ClientID)
-		if err != nil {
-			return err
-		}
-		usage, err := s.store.ActiveScopeUsage(ctx, app.ClientID)
-		if err != nil {
-			return err
-		}
-		out = reports.ForAppGrants(s.scopes, app, grants, usage, s.now(), days)
-		return nil
-	})
-	return out, err
-}
-
-// ScopeChange is the outcome of ChangeAppScopes.
-type ScopeChange struct {
-	Before, After []string
-	Narrowed      bool // something the old registration allowed is no longer allowed
-	Widened       bool // something new is allowed (users must consent again)
-	// NarrowedAuthorizations counts active authorizations whose grant
-	// shrank; RevokedAuthorizations those left with nothing.
-	NarrowedAuthorizations int
-	RevokedAuthorizations  int
-}
-
-// ChangeAppScopes replaces the app's registered scopes (better than the
-// hosted service, which cannot). Narrowing narrows every active
-// authorization at once, to what it granted that the new registration
-// still allows (scope.Intersect), revoking those left with nothing, and
-// existing access tokens lose the removed scopes on their next request.
-// Widening never widens an authorization: users must consent again.
-// One transaction, one audit event. Errors: Invalid scopes; NotFound.
-func (s *Service) ChangeAppScopes(ctx context.Context, clientID string, scopes []string) (ScopeChange, error) {
-	ids, err := s.scopes.Validate(scopes)
-	if err != nil {
-		return ScopeChange{}, err
-	}
-	var ch ScopeChange
-	err = s.store.WriteTx(ctx, func(ctx context.Context) error {
-		app, err := s.activeApp(ctx, clientID)
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		if ch, err = s.changeScopes(ctx, app, ids, now); err != nil {
-			return err
-		}
-		return s.record(ctx, now, audit.ActionAppScopes, audit.TargetApp, app.ClientID, map[string]any{
-			"before": ch.Before, "after": ch.After, "narrowed": ch.Narrowed, "widened": ch.Widened,
-			"narrowed_authorizations": ch.NarrowedAuthorizations, "revoked_authorizations": ch.RevokedAuthorizations,
-		})
-	})
-	return ch, err
-}
-
-// changeScopes stores the app's new registered scopes ids (validated) and
-// narrows its authorizations when they shrank; inside the caller's write
-// transaction, which records the audit event.
-func (s *Service) changeScopes(ctx context.Context, app domain.App, ids []string, now time.Time) (ScopeChange, error) {
-	ch := ScopeChange{Before: app.Scopes, After: ids}
-	for _, old := range app.Scopes {
-		ch.Narrowed = ch.Narrowed || !s.scopes.Satisfies(ids, old)
-	}
-	for _, n := range ids {
-		ch.Widened = ch.Widened || !s.scopes.Satisfies(app.Scopes, n)
-	}
-	if err := s.store.SetAppScopes(ctx, app.ClientID, ids); err != nil {
-		return ch, err
-	}
-	if !ch.Narrowed {
-		return ch, nil
-	}
-	auths, err := s.activeAuthorizations(ctx, domain.AuthorizationFilter{ClientID: app.ClientID})
-	if err != nil {
-		return ch, err
-	}
-	usage, err := s.store.ScopeUsage(ctx, app.ClientID, time.Time{})
-	if err != nil {
-		return ch, err
-	}
-	byAuth := map[string][]domain.ScopeUsage{}
-	for _, u := range usage {
-		byAuth[u.AuthorizationID] = append(byAuth[u.AuthorizationID], u)
-	}
-	for _, z := range auths {
-		kept := s.scopes.Intersect(z.Scopes, ids)
-		switch {
-		case len(kept) == 0:
-			if err := s.revokeOne(ctx, z.ID, now, map[string]any{"reason": "registered scopes narrowed"}); err != nil {
-				return ch, err
-			}
-			ch.RevokedAuthorizations++
-		case !slices.Equal(kept, z.Scopes):
-			if err := s.store.SetAuthorizationScopes(ctx, z.ID, kept); err != nil {
-				return ch, err
-			}
-			// The inventory credits past uses to what the grant still
-			// holds that satisfies them (nothing: they drop out).
-			for _, u := range byAuth[z.ID] {
-				if slices.Contains(kept, u.SatisfiedBy) {
-					continue
-				}
-				if err := s.store.MoveScopeUses(ctx, u.SatisfiedBy, s.scopes.SatisfiedBy(kept, u.Scope), u.Count, u.LastUsedAt); err != nil {
-					return ch, err
-				}
-			}
-			ch.NarrowedAuthorizations++
-		}
-	}
-	return ch, s.store.MarkScopesNarrowed(ctx, app.ClientID, now)
 }

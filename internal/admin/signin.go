@@ -15,6 +15,24 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
 
+// SignInStore is what sign-in reads and writes.
+type SignInStore interface {
+	Writer
+	AuditAppender
+	UserByUsername(ctx context.Context, username string) (domain.User, error)
+	TouchUserSignIn(ctx context.Context, id string, at time.Time) error
+	Setting(ctx context.Context, key string) (string, bool, error)
+}
+
+// SignInService is the sign-in and sessions slice: password checks in
+// the bounded hashing slots, failed sign-ins audited in batches, sign-out.
+type SignInService struct {
+	store SignInStore
+	*hashing
+	now    func() time.Time
+	failed *failedSignIns
+}
+
 // MaxAuditUsername is how many characters of a username an audit event
 // keeps.
 const MaxAuditUsername = 256
@@ -30,7 +48,7 @@ var dummyHash, _ = argon2id.CreateHash("oauthdesk-dummy-password", argonParams)
 // FlushFailedSignIns). Errors: Unauthorized with one message for an
 // unknown user and a wrong password alike; Unavailable when every
 // password-hashing slot stayed busy for the configured wait.
-func (s *Service) Authenticate(ctx context.Context, username, password string) (domain.User, error) {
+func (s *SignInService) Authenticate(ctx context.Context, username, password string) (domain.User, error) {
 	u, err := s.authenticate(ctx, username, password)
 	if apperr.Is(err, apperr.Unauthorized) {
 		if full := s.failed.add(cut(username, MaxAuditUsername), audit.ActorFrom(ctx).RemoteAddr, s.now()); full {
@@ -65,7 +83,7 @@ func cut(s string, n int) string {
 	return string(r[:n])
 }
 
-func (s *Service) authenticate(ctx context.Context, username, password string) (domain.User, error) {
+func (s *SignInService) authenticate(ctx context.Context, username, password string) (domain.User, error) {
 	bad := apperr.Errorf(apperr.Unauthorized, "Wrong username or password.")
 	if username == "" || password == "" || len(password) > MaxPasswordBytes || len(username) > 1024 {
 		return domain.User{}, bad
@@ -171,7 +189,7 @@ type failEntry struct {
 // when all is set (at shutdown) — each with details username, count,
 // first_at and last_at (RFC 3339). The events are written in one
 // transaction.
-func (s *Service) FlushFailedSignIns(ctx context.Context, all bool) error {
+func (s *SignInService) FlushFailedSignIns(ctx context.Context, all bool) error {
 	entries := s.failed.take(s.now(), all)
 	if len(entries) == 0 {
 		return nil
@@ -190,31 +208,11 @@ func (s *Service) FlushFailedSignIns(ctx context.Context, all bool) error {
 	})
 }
 
-// RunFailedSignInAudit flushes aggregated failed sign-ins every interval
-// until ctx ends, then writes what is left. Errors go to logf.
-func (s *Service) RunFailedSignInAudit(ctx context.Context, interval time.Duration, logf func(error)) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			if err := s.FlushFailedSignIns(context.WithoutCancel(ctx), true); err != nil {
-				logf(err)
-			}
-			return
-		case <-t.C:
-			if err := s.FlushFailedSignIns(ctx, false); err != nil {
-				logf(err)
-			}
-		}
-	}
-}
-
 // NoteFailedSignIn counts a failed sign-in made elsewhere (a directory
 // connector's wrong password) with the local ones: aggregated into
 // session.signin_failed events (see FlushFailedSignIns). username is as
 // typed, e.g. "corp/alice".
-func (s *Service) NoteFailedSignIn(ctx context.Context, username string) error {
+func (s *SignInService) NoteFailedSignIn(ctx context.Context, username string) error {
 	if full := s.failed.add(cut(username, MaxAuditUsername), audit.ActorFrom(ctx).RemoteAddr, s.now()); full {
 		return s.FlushFailedSignIns(ctx, true)
 	}
@@ -222,7 +220,7 @@ func (s *Service) NoteFailedSignIn(ctx context.Context, username string) error {
 }
 
 // RecordSignOut records that the user signed out.
-func (s *Service) RecordSignOut(ctx context.Context, u domain.User) error {
+func (s *SignInService) RecordSignOut(ctx context.Context, u domain.User) error {
 	_, err := s.store.AppendAudit(ctx, audit.New(ctx, s.now(), audit.ActionSignOut, audit.TargetUser, u.ID, nil))
 	return err
 }

@@ -32,7 +32,7 @@ func ValidateNewPassword(pw string) error {
 // lastAdmin refuses a change that would leave no active administrator:
 // u is an active admin and the only one. Run it inside the write
 // transaction of the change.
-func (s *Service) lastAdmin(ctx context.Context, u domain.User, what string) error {
+func (s *UserService) lastAdmin(ctx context.Context, u domain.User, what string) error {
 	if u.Role != domain.RoleAdmin || !u.Active() {
 		return nil
 	}
@@ -48,7 +48,7 @@ func (s *Service) lastAdmin(ctx context.Context, u domain.User, what string) err
 
 // changeUser loads the user by id inside one write transaction, lets fn
 // change it and record why, then stores it. Deleted users cannot change.
-func (s *Service) changeUser(ctx context.Context, id string, fn func(ctx context.Context, u *domain.User) error) (domain.User, error) {
+func (s *UserService) changeUser(ctx context.Context, id string, fn func(ctx context.Context, u *domain.User) error) (domain.User, error) {
 	var u domain.User
 	err := s.store.WriteTx(ctx, func(ctx context.Context) error {
 		var err error
@@ -68,7 +68,7 @@ func (s *Service) changeUser(ctx context.Context, id string, fn func(ctx context
 
 // SetRole changes a user's role. The last active administrator cannot be
 // demoted. Errors: Invalid role; NotFound; Conflict.
-func (s *Service) SetRole(ctx context.Context, id string, role domain.Role) (domain.User, error) {
+func (s *UserService) SetRole(ctx context.Context, id string, role domain.Role) (domain.User, error) {
 	if !role.Valid() {
 		return domain.User{}, apperr.Errorf(apperr.Invalid, "role must be admin, auditor or member")
 	}
@@ -94,7 +94,7 @@ func (s *Service) SetRole(ctx context.Context, id string, role domain.Role) (dom
 // "user" invalidation); their authorizations stand, so once enabled they
 // authorize apps again. A disabled user cannot sign in. The last active
 // administrator cannot be disabled. Errors: NotFound; Conflict.
-func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) (domain.User, error) {
+func (s *UserService) SetDisabled(ctx context.Context, id string, disabled bool) (domain.User, error) {
 	return s.setDisabled(ctx, id, disabled, nil, true)
 }
 
@@ -105,11 +105,11 @@ func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) (do
 // reason and by "directory-sync". Unlike an administrator, the sync
 // disables the last active administrator too: a leaver is cut off.
 // Errors: NotFound; Conflict for a deleted user.
-func (s *Service) DisableForDirectory(ctx context.Context, id, reason string) (domain.User, error) {
+func (s *UserService) DisableForDirectory(ctx context.Context, id, reason string) (domain.User, error) {
 	return s.setDisabled(ctx, id, true, map[string]any{"reason": reason, "by": "directory-sync"}, false)
 }
 
-func (s *Service) setDisabled(ctx context.Context, id string, disabled bool, details map[string]any, keepAdmin bool) (domain.User, error) {
+func (s *UserService) setDisabled(ctx context.Context, id string, disabled bool, details map[string]any, keepAdmin bool) (domain.User, error) {
 	return s.changeUser(ctx, id, func(ctx context.Context, u *domain.User) error {
 		now := s.now()
 		if disabled == (u.DisabledAt != nil) {
@@ -139,7 +139,7 @@ func (s *Service) setDisabled(ctx context.Context, id string, disabled bool, det
 // ResetPassword gives the user a random one-time password (returned, to
 // be shown once) that must be changed at the next sign-in. Errors:
 // NotFound; Conflict for a deleted user.
-func (s *Service) ResetPassword(ctx context.Context, id string) (string, error) {
+func (s *UserService) ResetPassword(ctx context.Context, id string) (string, error) {
 	pw := rand.Text() // 26 base32 characters, 130 bits
 	hash, err := s.hashPassword(ctx, pw)
 	if err != nil {
@@ -158,7 +158,7 @@ func (s *Service) ResetPassword(ctx context.Context, id string) (string, error) 
 // SetPassword sets the password of the user named username (the CLI's
 // `user passwd`) and clears a pending must-change. Errors: Invalid
 // (ValidateNewPassword); NotFound.
-func (s *Service) SetPassword(ctx context.Context, username, pw string) (domain.User, error) {
+func (s *UserService) SetPassword(ctx context.Context, username, pw string) (domain.User, error) {
 	if err := ValidateNewPassword(pw); err != nil {
 		return domain.User{}, err
 	}
@@ -184,7 +184,7 @@ func (s *Service) SetPassword(ctx context.Context, username, pw string) (domain.
 // Invalid with Fields "current_password" (wrong current password: see
 // WrongCurrentPassword) or "new_password"; Unavailable when no hashing
 // slot frees up in time.
-func (s *Service) ChangePassword(ctx context.Context, id, current, next string) error {
+func (s *UserService) ChangePassword(ctx context.Context, id, current, next string) error {
 	if current == "" || len(current) > MaxPasswordBytes {
 		return errWrongCurrent
 	}
@@ -234,23 +234,17 @@ func WrongCurrentPassword(err error) bool {
 // record is kept for the audit log. The last active administrator cannot
 // be deleted. Returns how many authorizations were revoked.
 // Errors: NotFound; Conflict.
-func (s *Service) DeleteUser(ctx context.Context, id string) (int, error) {
+func (s *UserService) DeleteUser(ctx context.Context, id string) (int, error) {
 	revoked := 0
 	_, err := s.changeUser(ctx, id, func(ctx context.Context, u *domain.User) error {
 		if err := s.lastAdmin(ctx, *u, "deleted"); err != nil {
 			return err
 		}
 		now := s.now()
-		ids, err := s.store.ActiveAuthorizationIDs(ctx, domain.AuthorizationFilter{UserID: u.ID})
-		if err != nil {
+		var err error
+		if revoked, err = s.authz.revokeCascade(ctx, domain.AuthorizationFilter{UserID: u.ID}, now, map[string]any{"reason": "user deleted"}); err != nil {
 			return err
 		}
-		for _, a := range ids {
-			if err := s.revokeOne(ctx, a, now, map[string]any{"reason": "user deleted"}); err != nil {
-				return err
-			}
-		}
-		revoked = len(ids)
 		if err := s.store.RevokeUserRefreshTokens(ctx, u.ID, now); err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
@@ -16,6 +17,32 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/safeout"
 )
+
+// UserStore keeps the dashboard's users.
+type UserStore interface {
+	Writer
+	AuditAppender
+	CreateUser(ctx context.Context, u domain.User) error
+	UserByUsername(ctx context.Context, username string) (domain.User, error)
+	UserByID(ctx context.Context, id string) (domain.User, error)
+	CountUsersByRole(ctx context.Context, role domain.Role) (int64, error)
+	ListUsers(ctx context.Context, f domain.UserFilter) (domain.UserPage, error)
+	UpdateUser(ctx context.Context, u domain.User, at time.Time) error
+	CountActiveAdmins(ctx context.Context) (int64, error)
+	RevokeUserRefreshTokens(ctx context.Context, userID string, at time.Time) error
+}
+
+// UserService is the users slice: create (and the bootstrap admin),
+// roles with the last-admin rule, disable and enable, password reset and
+// change, delete. It calls the authorizations slice (a deleted user's
+// revocation cascade) and shares the password hashing slots with sign-in.
+type UserService struct {
+	store UserStore
+	recorder
+	*hashing
+	now   func() time.Time
+	authz *AuthorizationService
+}
 
 // NewUser is the input of CreateUser.
 type NewUser struct {
@@ -81,7 +108,7 @@ func ValidateNewUser(in NewUser) error {
 
 // CreateUser validates and stores a user with an argon2id password hash.
 // Errors: those of ValidateNewUser; Conflict (username taken).
-func (s *Service) CreateUser(ctx context.Context, in NewUser) (domain.User, error) {
+func (s *UserService) CreateUser(ctx context.Context, in NewUser) (domain.User, error) {
 	if err := ValidateNewUser(in); err != nil {
 		return domain.User{}, err
 	}
@@ -111,7 +138,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (domain.User, erro
 }
 
 // User returns the user with that id. Errors: NotFound.
-func (s *Service) User(ctx context.Context, id string) (domain.User, error) {
+func (s *UserService) User(ctx context.Context, id string) (domain.User, error) {
 	return s.store.UserByID(ctx, id)
 }
 
@@ -119,7 +146,7 @@ func (s *Service) User(ctx context.Context, id string) (domain.User, error) {
 // admin exists, and returns that password (to be printed once). created
 // is false when an admin already exists. Errors: Conflict when no admin
 // exists but the username "admin" is taken by a non-admin.
-func (s *Service) EnsureAdmin(ctx context.Context) (username, password string, created bool, err error) {
+func (s *UserService) EnsureAdmin(ctx context.Context) (username, password string, created bool, err error) {
 	n, err := s.store.CountUsersByRole(ctx, domain.RoleAdmin)
 	if err != nil || n > 0 {
 		return "admin", "", false, err
@@ -139,7 +166,7 @@ func (s *Service) EnsureAdmin(ctx context.Context) (username, password string, c
 
 // UserByUsername returns the user with that username (case-insensitive).
 // Errors: NotFound with a message naming it.
-func (s *Service) UserByUsername(ctx context.Context, username string) (domain.User, error) {
+func (s *UserService) UserByUsername(ctx context.Context, username string) (domain.User, error) {
 	u, err := s.store.UserByUsername(ctx, username)
 	if apperr.Is(err, apperr.NotFound) {
 		return u, apperr.Errorf(apperr.NotFound, "there is no user %q", username)
@@ -151,4 +178,10 @@ func (s *Service) UserByUsername(ctx context.Context, username string) (domain.U
 // users (for bulk writers such as the development seed).
 func HashPassword(password string) (string, error) {
 	return argon2id.CreateHash(password, argonParams)
+}
+
+// Users returns one page of users (see domain.UserFilter), each with the
+// number of its authorizations in the true state active.
+func (s *UserService) Users(ctx context.Context, f domain.UserFilter) (domain.UserPage, error) {
+	return s.store.ListUsers(ctx, f)
 }

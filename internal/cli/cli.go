@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/server"
@@ -148,36 +147,49 @@ func envOr(env Env, key, def string) string {
 	return def
 }
 
-// openStoreRaw opens the database without migrating it.
-func (g *globals) openStoreRaw(ctx context.Context) (*store.DB, error) { return store.Open(ctx, g.db) }
-
-// openStore opens and migrates the database for a one-shot command.
-func (g *globals) openStore(ctx context.Context) (*store.DB, error) {
-	db, err := g.openStoreRaw(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := db.Migrate(ctx); err != nil {
-		_ = db.Close()
-		return nil, err
-	}
-	return db, nil
+// config is the server configuration a one-shot command opens with.
+func (g *globals) config() server.Config {
+	return server.Config{DBPath: g.db, KeyFile: g.keyFile, Now: nowUTC}
 }
 
-// adminService opens the store and returns the admin service over it.
-// Only `user add` may create a missing database file (create); every other
-// command refuses a missing file, so that a mistyped --db writes nothing.
-func (g *globals) adminService(ctx context.Context, create ...bool) (*admin.Service, func(), error) {
-	if len(create) == 0 || !create[0] {
-		if _, err := os.Stat(g.db); !store.IsPostgresURL(g.db) && errors.Is(err, os.ErrNotExist) {
-			return nil, nil, usagef("database %s does not exist; create it with 'oauthdesk migrate' or 'oauthdesk serve'", g.db)
-		}
+// withServices is the one way a one-shot command reaches the database: it
+// refuses a SQLite file that does not exist (a mistyped --db writes
+// nothing; a usage error), opens the command's App through the wiring
+// root (server.Open with server.ForCommand: the migrated store and the
+// services, no HTTP server or background jobs), runs fn with the
+// command's context and closes the App. Run maps fn's error to one line
+// on stderr and the exit code.
+func (g *globals) withServices(cmd *cobra.Command, fn func(ctx context.Context, app *server.App) error) error {
+	if err := g.mustExist(); err != nil {
+		return err
 	}
-	a, db, err := server.OpenAdmin(ctx, server.Config{DBPath: g.db, Now: nowUTC})
+	return g.open(cmd, fn, server.ForCommand())
+}
+
+// withNewDatabase is withServices for the commands that may create the
+// database (migrate, user add, dev seed).
+func (g *globals) withNewDatabase(cmd *cobra.Command, fn func(ctx context.Context, app *server.App) error) error {
+	return g.open(cmd, fn, server.ForCommand())
+}
+
+// withFederation is withServices with the key file and the federation
+// service (app.Federation): the connector and directory commands, and
+// those that open the signing keys.
+func (g *globals) withFederation(cmd *cobra.Command, fn func(ctx context.Context, app *server.App) error) error {
+	if err := g.mustExist(); err != nil {
+		return err
+	}
+	return g.open(cmd, fn, server.ForCommand(), server.WithKeyFile())
+}
+
+func (g *globals) open(cmd *cobra.Command, fn func(ctx context.Context, app *server.App) error, opts ...server.Option) error {
+	ctx := cmd.Context()
+	app, err := server.Open(ctx, g.config(), opts...)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	return a, func() { _ = db.Close() }, nil
+	defer app.Close()
+	return fn(ctx, app)
 }
 
 // redact hides the password of a PostgreSQL URL for output.

@@ -150,17 +150,10 @@ func migrateCmd(g *globals) *cobra.Command {
 		Short: "Create or upgrade the database schema",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := g.openStoreRaw(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			n, err := db.Migrate(cmd.Context())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.env.Stdout, "Applied %d migration(s) to %s; the schema is up to date.\n", n, redact(g.db))
-			return nil
+			return g.withNewDatabase(cmd, func(_ context.Context, app *server.App) error {
+				fmt.Fprintf(g.env.Stdout, "Applied %d migration(s) to %s; the schema is up to date.\n", app.Migrated, redact(g.db))
+				return nil
+			})
 		},
 	}
 }
@@ -188,18 +181,15 @@ func userCmd(g *globals) *cobra.Command {
 			if err := admin.ValidateNewUser(in); err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			svc, done, err := g.adminService(ctx, true)
-			if err != nil {
-				return err
-			}
-			defer done()
-			u, err := svc.CreateUser(ctx, in)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.env.Stdout, "Added %s %q (id %s).\n", u.Role, u.Username, u.ID)
-			return nil
+			return g.withNewDatabase(cmd, func(ctx context.Context, app *server.App) error {
+				svc := app.Admin
+				u, err := svc.CreateUser(ctx, in)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(g.env.Stdout, "Added %s %q (id %s).\n", u.Role, u.Username, u.ID)
+				return nil
+			})
 		},
 	}
 	add.Flags().StringVar(&role, "role", "", "admin, auditor or member (required)")
@@ -241,33 +231,30 @@ func appRegisterCmd(g *globals) *cobra.Command {
 			if _, err := domain.ValidateRegistration(reg); err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			svc, done, err := g.adminService(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			res, err := svc.RegisterApp(ctx, owner, reg)
-			if err != nil {
-				return err
-			}
-			sec, _ := res.App.PrimarySecret()
-			if res.App.Public() {
-				if asJSON {
-					return writeJSON(g, map[string]any{"client_id": res.App.ClientID, "client_type": domain.ClientPublic,
-						"grant_types": res.App.EffectiveGrantTypes()})
+			return g.withServices(cmd, func(ctx context.Context, app *server.App) error {
+				svc := app.Admin
+				res, err := svc.RegisterApp(ctx, owner, reg)
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(g.env.Stdout, "Registered %q (%s), a public client (no secret; PKCE required).\nclient_id: %s\n",
-					res.App.Name, res.App.Company, res.App.ClientID)
+				sec, _ := res.App.PrimarySecret()
+				if res.App.Public() {
+					if asJSON {
+						return writeJSON(g, map[string]any{"client_id": res.App.ClientID, "client_type": domain.ClientPublic,
+							"grant_types": res.App.EffectiveGrantTypes()})
+					}
+					fmt.Fprintf(g.env.Stdout, "Registered %q (%s), a public client (no secret; PKCE required).\nclient_id: %s\n",
+						res.App.Name, res.App.Company, res.App.ClientID)
+					return nil
+				}
+				if asJSON {
+					return writeJSON(g, map[string]string{"client_id": res.App.ClientID, "client_secret": res.ClientSecret,
+						"secret_expires_at": sec.ExpiresAt.UTC().Format(time.RFC3339)})
+				}
+				fmt.Fprintf(g.env.Stdout, "Registered %q (%s).\nclient_id:         %s\nclient_secret:     %s\nsecret_expires_at: %s\nThe client secret is shown only this once: store it now.\n",
+					res.App.Name, res.App.Company, res.App.ClientID, res.ClientSecret, sec.ExpiresAt.UTC().Format(time.RFC3339))
 				return nil
-			}
-			if asJSON {
-				return writeJSON(g, map[string]string{"client_id": res.App.ClientID, "client_secret": res.ClientSecret,
-					"secret_expires_at": sec.ExpiresAt.UTC().Format(time.RFC3339)})
-			}
-			fmt.Fprintf(g.env.Stdout, "Registered %q (%s).\nclient_id:         %s\nclient_secret:     %s\nsecret_expires_at: %s\nThe client secret is shown only this once: store it now.\n",
-				res.App.Name, res.App.Company, res.App.ClientID, res.ClientSecret, sec.ExpiresAt.UTC().Format(time.RFC3339))
-			return nil
+			})
 		},
 	}
 	registrationFlags(c, &reg, &scopes, &owner, &asJSON, " (required)")
@@ -316,43 +303,40 @@ func appListCmd(g *globals) *cobra.Command {
 		Short: "List app registrations",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			svc, done, err := g.adminService(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			apps, err := allApps(ctx, svc)
-			if err != nil {
-				return err
-			}
-			now := nowUTC()
-			rows := make([]appJSON, 0, len(apps))
-			for _, a := range apps {
-				r := appJSON{ClientID: a.ClientID, Name: a.Name, Company: a.Company, CallbackURL: a.CallbackURL,
-					Scopes: a.Scopes, Owner: a.OwnerUsername, CreatedAt: a.CreatedAt.Format(time.RFC3339),
-					SecretState: "none", ActiveAuthorizations: a.ActiveAuthorizations}
-				if s, ok := a.PrimarySecret(); ok {
-					r.SecretCreatedAt = s.CreatedAt.Format(time.RFC3339)
-					r.SecretExpiresAt = s.ExpiresAt.Format(time.RFC3339)
-					r.SecretState = string(domain.DefaultThresholds.StateAt(s.ExpiresAt, now))
+			return g.withServices(cmd, func(ctx context.Context, app *server.App) error {
+				svc := app.Admin
+				apps, err := allApps(ctx, svc)
+				if err != nil {
+					return err
 				}
-				rows = append(rows, r)
-			}
-			if asJSON {
-				return writeJSON(g, rows)
-			}
-			if len(rows) == 0 {
-				fmt.Fprintln(g.env.Stdout, "No app is registered. Register one with 'oauthdesk app register'.")
-				return nil
-			}
-			tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "CLIENT ID\tNAME\tCOMPANY\tCALLBACK URL\tSCOPES\tSECRET EXPIRES\tSTATE\tAUTHORIZATIONS")
-			for _, r := range rows {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ClientID, safeout.Term(r.Name), safeout.Term(r.Company), safeout.Term(r.CallbackURL),
-					strings.Join(r.Scopes, " "), firstNonEmpty(r.SecretExpiresAt, "-"), r.SecretState, r.ActiveAuthorizations)
-			}
-			return tw.Flush()
+				now := nowUTC()
+				rows := make([]appJSON, 0, len(apps))
+				for _, a := range apps {
+					r := appJSON{ClientID: a.ClientID, Name: a.Name, Company: a.Company, CallbackURL: a.CallbackURL,
+						Scopes: a.Scopes, Owner: a.OwnerUsername, CreatedAt: a.CreatedAt.Format(time.RFC3339),
+						SecretState: "none", ActiveAuthorizations: a.ActiveAuthorizations}
+					if s, ok := a.PrimarySecret(); ok {
+						r.SecretCreatedAt = s.CreatedAt.Format(time.RFC3339)
+						r.SecretExpiresAt = s.ExpiresAt.Format(time.RFC3339)
+						r.SecretState = string(domain.DefaultThresholds.StateAt(s.ExpiresAt, now))
+					}
+					rows = append(rows, r)
+				}
+				if asJSON {
+					return writeJSON(g, rows)
+				}
+				if len(rows) == 0 {
+					fmt.Fprintln(g.env.Stdout, "No app is registered. Register one with 'oauthdesk app register'.")
+					return nil
+				}
+				tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "CLIENT ID\tNAME\tCOMPANY\tCALLBACK URL\tSCOPES\tSECRET EXPIRES\tSTATE\tAUTHORIZATIONS")
+				for _, r := range rows {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ClientID, safeout.Term(r.Name), safeout.Term(r.Company), safeout.Term(r.CallbackURL),
+						strings.Join(r.Scopes, " "), firstNonEmpty(r.SecretExpiresAt, "-"), r.SecretState, r.ActiveAuthorizations)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")

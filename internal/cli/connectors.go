@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -15,20 +14,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/federation"
 	"github.com/oauthdesk/oauthdesk/internal/server"
-	"github.com/oauthdesk/oauthdesk/internal/store"
 )
-
-// federation opens the federation service (database and key file).
-func (g *globals) federation(ctx context.Context) (*federation.Service, func(), error) {
-	if _, err := os.Stat(g.db); !store.IsPostgresURL(g.db) && errors.Is(err, os.ErrNotExist) {
-		return nil, nil, usagef("database %s does not exist; create it with 'oauthdesk migrate' or 'oauthdesk serve'", g.db)
-	}
-	f, db, err := server.OpenFederation(ctx, server.Config{DBPath: g.db, KeyFile: g.keyFile, Now: nowUTC})
-	if err != nil {
-		return nil, nil, err
-	}
-	return f, func() { _ = db.Close() }, nil
-}
 
 func connectorCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "connector", Short: "Sign in with the organization's directory: OpenID Connect and LDAP connectors"}
@@ -63,21 +49,18 @@ func (g *globals) addConnector(cmd *cobra.Command, name string, cfg connector.Co
 	if err != nil {
 		return usagef("no secret on standard input")
 	}
-	ctx := cmd.Context()
-	f, done, err := g.federation(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	info, err := f.AddConnector(ctx, federation.NewConnector{Name: name, Config: cfg, Secret: secret})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(g.env.Stdout, "Added %s connector %q. Its secret is sealed and will not be shown again.\n", info.Type, info.Name)
-	if info.Type == domain.ConnectorOIDC {
-		fmt.Fprintf(g.env.Stdout, "Register BASE_URL%s as the redirect URI at %s.\n", federation.CallbackPath(name), info.Config.Issuer)
-	}
-	return nil
+	return g.withFederation(cmd, func(ctx context.Context, app *server.App) error {
+		f := app.Federation
+		info, err := f.AddConnector(ctx, federation.NewConnector{Name: name, Config: cfg, Secret: secret})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(g.env.Stdout, "Added %s connector %q. Its secret is sealed and will not be shown again.\n", info.Type, info.Name)
+		if info.Type == domain.ConnectorOIDC {
+			fmt.Fprintf(g.env.Stdout, "Register BASE_URL%s as the redirect URI at %s.\n", federation.CallbackPath(name), info.Config.Issuer)
+		}
+		return nil
+	})
 }
 
 func connectorAddOIDCCmd(g *globals) *cobra.Command {
@@ -164,37 +147,34 @@ func connectorListCmd(g *globals) *cobra.Command {
 		Short: "List the connectors (never their secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			f, done, err := g.federation(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			list, err := f.Connectors(ctx)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if list == nil {
-					list = []federation.Info{}
+			return g.withFederation(cmd, func(ctx context.Context, app *server.App) error {
+				f := app.Federation
+				list, err := f.Connectors(ctx)
+				if err != nil {
+					return err
 				}
-				return writeJSON(g, list)
-			}
-			if len(list) == 0 {
-				fmt.Fprintln(g.env.Stdout, "No connectors.")
-				return nil
-			}
-			tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tTYPE\tWHERE\tLAST SYNC\tSYNC ERROR")
-			for _, ci := range list {
-				where := ci.Config.Issuer + ci.Config.URL
-				last := "-"
-				if ci.LastSyncAt != nil {
-					last = ci.LastSyncAt.UTC().Format(time.RFC3339)
+				if asJSON {
+					if list == nil {
+						list = []federation.Info{}
+					}
+					return writeJSON(g, list)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ci.Name, ci.Type, where, last, ci.LastSyncError)
-			}
-			return tw.Flush()
+				if len(list) == 0 {
+					fmt.Fprintln(g.env.Stdout, "No connectors.")
+					return nil
+				}
+				tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tTYPE\tWHERE\tLAST SYNC\tSYNC ERROR")
+				for _, ci := range list {
+					where := ci.Config.Issuer + ci.Config.URL
+					last := "-"
+					if ci.LastSyncAt != nil {
+						last = ci.LastSyncAt.UTC().Format(time.RFC3339)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ci.Name, ci.Type, where, last, ci.LastSyncError)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -207,17 +187,14 @@ func connectorRemoveCmd(g *globals) *cobra.Command {
 		Short: "Remove a connector (its users stay, unable to sign in through it)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			f, done, err := g.federation(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			if err := f.RemoveConnector(ctx, args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.env.Stdout, "Removed connector %q.\n", args[0])
-			return nil
+			return g.withFederation(cmd, func(ctx context.Context, app *server.App) error {
+				f := app.Federation
+				if err := f.RemoveConnector(ctx, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.env.Stdout, "Removed connector %q.\n", args[0])
+				return nil
+			})
 		},
 	}
 }
@@ -228,17 +205,14 @@ func connectorTestCmd(g *globals) *cobra.Command {
 		Short: "Check a connector: a real discovery (OIDC) or service bind (LDAP); exit 1 with what failed",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			f, done, err := g.federation(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			if err := f.TestConnector(ctx, args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.env.Stdout, "Connector %q answers.\n", args[0])
-			return nil
+			return g.withFederation(cmd, func(ctx context.Context, app *server.App) error {
+				f := app.Federation
+				if err := f.TestConnector(ctx, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.env.Stdout, "Connector %q answers.\n", args[0])
+				return nil
+			})
 		},
 	}
 }
@@ -250,29 +224,26 @@ func directoryCmd(g *globals) *cobra.Command {
 		Short: "Run the directory sync once, now; exit 1 with one line per directory it could not reach (nobody disabled from it)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			f, done, err := g.federation(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			res, err := f.Sync(ctx)
-			if err != nil {
-				return err
-			}
-			failed := 0
-			for _, r := range res {
-				if r.Err != nil {
-					failed++
-					fmt.Fprintf(g.env.Stderr, "oauthdesk: %s could not be synced (nobody was disabled): %s\n", r.Connector, strings.TrimPrefix(r.Err.Error(), r.Connector+": "))
-					continue
+			return g.withFederation(cmd, func(ctx context.Context, app *server.App) error {
+				f := app.Federation
+				res, err := f.Sync(ctx)
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(g.env.Stdout, "%s: checked %d, disabled %d%s\n", r.Connector, r.Checked, len(r.Disabled), list(r.Disabled))
-			}
-			if failed > 0 {
-				return silentExit{code: ExitFailure}
-			}
-			return nil
+				failed := 0
+				for _, r := range res {
+					if r.Err != nil {
+						failed++
+						fmt.Fprintf(g.env.Stderr, "oauthdesk: %s could not be synced (nobody was disabled): %s\n", r.Connector, strings.TrimPrefix(r.Err.Error(), r.Connector+": "))
+						continue
+					}
+					fmt.Fprintf(g.env.Stdout, "%s: checked %d, disabled %d%s\n", r.Connector, r.Checked, len(r.Disabled), list(r.Disabled))
+				}
+				if failed > 0 {
+					return silentExit{code: ExitFailure}
+				}
+				return nil
+			})
 		},
 	})
 	return c
@@ -300,18 +271,15 @@ func userLinkCmd(g *globals) *cobra.Command {
 			if name == "" || subject == "" {
 				return usagef("--connector and --subject are required")
 			}
-			ctx := cmd.Context()
-			f, done, err := g.federation(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			u, err := f.LinkUser(ctx, args[0], name, subject)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.env.Stdout, "%s now signs in through %s.\n", u.Username, name)
-			return nil
+			return g.withFederation(cmd, func(ctx context.Context, app *server.App) error {
+				f := app.Federation
+				u, err := f.LinkUser(ctx, args[0], name, subject)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(g.env.Stdout, "%s now signs in through %s.\n", u.Username, name)
+				return nil
+			})
 		},
 	}
 	c.Flags().StringVar(&name, "connector", "", "the connector (required)")

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
+	"github.com/oauthdesk/oauthdesk/internal/server"
 	"github.com/oauthdesk/oauthdesk/internal/store"
 )
 
@@ -38,51 +40,49 @@ func devCmd(g *globals) *cobra.Command {
 			case spec.Authorizations > 0 && spec.Apps == 0:
 				return usagef("--authorizations needs --apps")
 			}
-			ctx := cmd.Context()
 			if _, err := os.Stat(g.db); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return err
 			}
-			db, err := g.openStore(ctx) // creates and migrates the file
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			password := rand.Text()
-			if passwordStdin {
-				if password, err = g.passwordLine(); err != nil {
+			return g.withNewDatabase(cmd, func(ctx context.Context, app *server.App) error {
+				db := app.DB
+				password := rand.Text()
+				var err error
+				if passwordStdin {
+					if password, err = g.passwordLine(); err != nil {
+						return err
+					}
+					if len(password) < admin.MinPasswordLength {
+						return usagef("--password-stdin: the password must be at least %d characters", admin.MinPasswordLength)
+					}
+				}
+				hash, err := admin.HashPassword(password)
+				if err != nil {
 					return err
 				}
-				if len(password) < admin.MinPasswordLength {
-					return usagef("--password-stdin: the password must be at least %d characters", admin.MinPasswordLength)
+				cat := scope.Default()
+				spec.High = map[string]bool{}
+				for _, s := range cat.All() {
+					if s.ID == scope.AuthorizationGrant {
+						continue
+					}
+					spec.Scopes = append(spec.Scopes, s.ID)
+					spec.High[s.ID] = s.HighPrivilege
 				}
-			}
-			hash, err := admin.HashPassword(password)
-			if err != nil {
-				return err
-			}
-			cat := scope.Default()
-			spec.High = map[string]bool{}
-			for _, s := range cat.All() {
-				if s.ID == scope.AuthorizationGrant {
-					continue
+				spec.Scopes = popularFirst(spec.Scopes)
+				spec.PasswordHash, spec.Now, spec.Rand = hash, nowUTC(), randSeed
+				start := time.Now()
+				res, err := db.Seed(ctx, spec, func(step string) { fmt.Fprintln(g.env.Stderr, "seeded "+step) })
+				if err != nil {
+					return err
 				}
-				spec.Scopes = append(spec.Scopes, s.ID)
-				spec.High[s.ID] = s.HighPrivilege
-			}
-			spec.Scopes = popularFirst(spec.Scopes)
-			spec.PasswordHash, spec.Now, spec.Rand = hash, nowUTC(), randSeed
-			start := time.Now()
-			res, err := db.Seed(ctx, spec, func(step string) { fmt.Fprintln(g.env.Stderr, "seeded "+step) })
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.env.Stdout, "Seeded %d users, %d apps (%d secrets), %d authorizations (%d revoked), %d refresh tokens, %d scope usage rows, %d audit events, %d personal access tokens in %s.\n",
-				res.Users, res.Apps, res.Secrets, res.Authorizations, res.Revoked, res.RefreshTokens, res.ScopeUsage, res.AuditEvents, res.PATs,
-				time.Since(start).Round(time.Millisecond))
-			if !passwordStdin {
-				fmt.Fprintln(g.env.Stdout, "Seeded users cannot sign in; add one with 'oauthdesk user add'.")
-			}
-			return nil
+				fmt.Fprintf(g.env.Stdout, "Seeded %d users, %d apps (%d secrets), %d authorizations (%d revoked), %d refresh tokens, %d scope usage rows, %d audit events, %d personal access tokens in %s.\n",
+					res.Users, res.Apps, res.Secrets, res.Authorizations, res.Revoked, res.RefreshTokens, res.ScopeUsage, res.AuditEvents, res.PATs,
+					time.Since(start).Round(time.Millisecond))
+				if !passwordStdin {
+					fmt.Fprintln(g.env.Stdout, "Seeded users cannot sign in; add one with 'oauthdesk user add'.")
+				}
+				return nil
+			})
 		},
 	}
 	f := seed.Flags()

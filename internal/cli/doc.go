@@ -17,6 +17,14 @@
 //   - report expiry|scopes (report.go), keys list|rotate (keys.go), dev
 //     seed (dev.go).
 //
+// Every command reaches the database through one helper (cli.go):
+// withServices opens the command's services through the wiring root
+// (server.Open with server.ForCommand: the migrated store, the admin and
+// personal access token services, no HTTP server or jobs), runs the
+// command and closes them; withNewDatabase may create the database,
+// withFederation adds the key file and the federation service. Run maps
+// every error to one line on stderr and the exit code.
+//
 // Every command takes --db (a SQLite file or a postgres:// URL) and
 // --key-file; everything a command changes is audited with the actor
 // "cli". Commands other than serve, migrate, user add and dev seed refuse

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -31,39 +32,36 @@ func keysCmd(g *globals) *cobra.Command {
 		Short: "List the signing keys: kid, algorithm, created, status (signing | verify-only | retired)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
 			if err := g.mustExist(); err != nil {
 				return err
 			}
-			db, err := g.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			keys, err := oauth.ListKeys(ctx, db, nowUTC(), time.Hour)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if keys == nil {
-					keys = []oauth.KeyInfo{}
+			return g.withServices(cmd, func(ctx context.Context, app *server.App) error {
+				db := app.DB
+				keys, err := oauth.ListKeys(ctx, db, nowUTC(), time.Hour)
+				if err != nil {
+					return err
 				}
-				return writeJSON(g, keys)
-			}
-			if len(keys) == 0 {
-				fmt.Fprintln(g.env.Stdout, "No signing key yet: the server creates one on its first start.")
-				return nil
-			}
-			tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "KID\tALG\tCREATED\tSTATUS\tRETIRES")
-			for _, k := range keys {
-				retires := ""
-				if !k.RetiresAt.IsZero() {
-					retires = k.RetiresAt.Format(time.RFC3339)
+				if asJSON {
+					if keys == nil {
+						keys = []oauth.KeyInfo{}
+					}
+					return writeJSON(g, keys)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", safeout.Term(k.ID), safeout.Term(k.Alg), k.CreatedAt.Format(time.RFC3339), k.Status, retires)
-			}
-			return tw.Flush()
+				if len(keys) == 0 {
+					fmt.Fprintln(g.env.Stdout, "No signing key yet: the server creates one on its first start.")
+					return nil
+				}
+				tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "KID\tALG\tCREATED\tSTATUS\tRETIRES")
+				for _, k := range keys {
+					retires := ""
+					if !k.RetiresAt.IsZero() {
+						retires = k.RetiresAt.Format(time.RFC3339)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", safeout.Term(k.ID), safeout.Term(k.Alg), k.CreatedAt.Format(time.RFC3339), k.Status, retires)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -72,7 +70,6 @@ func keysCmd(g *globals) *cobra.Command {
 		Short: "Make a new signing key (one per algorithm by default); the old one verifies its tokens until they expired, then retires",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
 			if err := g.mustExist(); err != nil {
 				return err
 			}
@@ -84,26 +81,24 @@ func keysCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			db, err := g.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			switch alg {
-			case "", "all":
-				alg = ""
-			case "EdDSA", "RS256", "ES256":
-			default:
-				return usagef("--alg must be EdDSA, RS256, ES256 or all")
-			}
-			keys, err := oauth.RotateKey(ctx, db, sealer, nowUTC(), alg)
-			if err != nil {
-				return err
-			}
-			for _, k := range keys {
-				fmt.Fprintf(g.env.Stdout, "New signing key %s (%s); running servers sign with it within %s. The previous key keeps verifying for the access-token lifetime, then retires.\n", k.ID, k.Alg, oauth.KeyReload)
-			}
-			return nil
+			return g.withServices(cmd, func(ctx context.Context, app *server.App) error {
+				db := app.DB
+				switch alg {
+				case "", "all":
+					alg = ""
+				case "EdDSA", "RS256", "ES256":
+				default:
+					return usagef("--alg must be EdDSA, RS256, ES256 or all")
+				}
+				keys, err := oauth.RotateKey(ctx, db, sealer, nowUTC(), alg)
+				if err != nil {
+					return err
+				}
+				for _, k := range keys {
+					fmt.Fprintf(g.env.Stdout, "New signing key %s (%s); running servers sign with it within %s. The previous key keeps verifying for the access-token lifetime, then retires.\n", k.ID, k.Alg, oauth.KeyReload)
+				}
+				return nil
+			})
 		},
 	}
 	rotate.Flags().StringVar(&alg, "alg", "all", "which key to rotate: EdDSA (access tokens), RS256 or ES256 (ID tokens), or all")

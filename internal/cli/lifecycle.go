@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -19,6 +20,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/keyseal"
 	"github.com/oauthdesk/oauthdesk/internal/oauth"
 	"github.com/oauthdesk/oauthdesk/internal/safeout"
+	"github.com/oauthdesk/oauthdesk/internal/server"
 )
 
 func appRotateSecretCmd(g *globals) *cobra.Command {
@@ -32,27 +34,24 @@ func appRotateSecretCmd(g *globals) *cobra.Command {
 			if slot != domain.SlotPrimary && slot != domain.SlotAlternative {
 				return usagef("--slot must be primary or alternative")
 			}
-			ctx := cmd.Context()
-			svc, done, err := g.adminService(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			sec, err := svc.IssueSecret(ctx, args[0], slot, true)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(g, map[string]string{"client_id": sec.ClientID, "client_secret": sec.Secret, "slot": sec.Slot,
-					"secret_expires_at": sec.ExpiresAt.UTC().Format(time.RFC3339)})
-			}
-			verb := "Created"
-			if sec.Replaced {
-				verb = "Regenerated"
-			}
-			fmt.Fprintf(g.env.Stdout, "%s the %s secret of %s.\nclient_secret:     %s\nsecret_expires_at: %s\nThe client secret is shown only this once: store it now.\n",
-				verb, sec.Slot, sec.ClientID, sec.Secret, sec.ExpiresAt.UTC().Format(time.RFC3339))
-			return nil
+			return g.withServices(cmd, func(ctx context.Context, app *server.App) error {
+				svc := app.Admin
+				sec, err := svc.IssueSecret(ctx, args[0], slot, true)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(g, map[string]string{"client_id": sec.ClientID, "client_secret": sec.Secret, "slot": sec.Slot,
+						"secret_expires_at": sec.ExpiresAt.UTC().Format(time.RFC3339)})
+				}
+				verb := "Created"
+				if sec.Replaced {
+					verb = "Regenerated"
+				}
+				fmt.Fprintf(g.env.Stdout, "%s the %s secret of %s.\nclient_secret:     %s\nsecret_expires_at: %s\nThe client secret is shown only this once: store it now.\n",
+					verb, sec.Slot, sec.ClientID, sec.Secret, sec.ExpiresAt.UTC().Format(time.RFC3339))
+				return nil
+			})
 		},
 	}
 	c.Flags().StringVar(&slot, "slot", domain.SlotPrimary, "primary or alternative")
@@ -70,17 +69,14 @@ func appRetireSecretCmd(g *globals) *cobra.Command {
 			if slot != domain.SlotPrimary && slot != domain.SlotAlternative {
 				return usagef("--slot must be primary or alternative")
 			}
-			ctx := cmd.Context()
-			svc, done, err := g.adminService(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			if _, err := svc.RetireSecret(ctx, args[0], slot); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.env.Stdout, "Retired the %s secret of %s; every token minted with it stops working now.\n", slot, args[0])
-			return nil
+			return g.withServices(cmd, func(ctx context.Context, app *server.App) error {
+				svc := app.Admin
+				if _, err := svc.RetireSecret(ctx, args[0], slot); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.env.Stdout, "Retired the %s secret of %s; every token minted with it stops working now.\n", slot, args[0])
+				return nil
+			})
 		},
 	}
 	c.Flags().StringVar(&slot, "slot", "", "primary or alternative (required)")
@@ -97,22 +93,19 @@ func appDeleteCmd(g *globals) *cobra.Command {
 			if !yes {
 				return usagef("deleting an app breaks it for good; pass --yes to confirm")
 			}
-			ctx := cmd.Context()
-			svc, done, err := g.adminService(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			d, err := svc.App(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			n, err := svc.DeleteApp(ctx, d.App.ClientID, d.App.Name)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.env.Stdout, "Deleted %q (%s); %d authorization(s) revoked.\n", d.App.Name, d.App.ClientID, n)
-			return nil
+			return g.withServices(cmd, func(ctx context.Context, app *server.App) error {
+				svc := app.Admin
+				d, err := svc.App(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				n, err := svc.DeleteApp(ctx, d.App.ClientID, d.App.Name)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(g.env.Stdout, "Deleted %q (%s); %d authorization(s) revoked.\n", d.App.Name, d.App.ClientID, n)
+				return nil
+			})
 		},
 	}
 	c.Flags().BoolVar(&yes, "yes", false, "confirm the deletion")
@@ -147,59 +140,56 @@ func authzListCmd(g *globals) *cobra.Command {
 		Short: "List authorizations (active ones unless --all)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			svc, done, err := g.adminService(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			filter, err := f.filter(cmd, svc)
-			if err != nil {
-				return err
-			}
-			filter.ActiveOnly, filter.Limit = !all, 1000
-			var list []domain.Authorization
-			for {
-				page, next, err := svc.Authorizations(ctx, filter)
+			return g.withServices(cmd, func(ctx context.Context, app *server.App) error {
+				svc := app.Admin
+				filter, err := f.filter(cmd, svc)
 				if err != nil {
 					return err
 				}
-				list = append(list, page...)
-				if next == "" {
-					break
+				filter.ActiveOnly, filter.Limit = !all, 1000
+				var list []domain.Authorization
+				for {
+					page, next, err := svc.Authorizations(ctx, filter)
+					if err != nil {
+						return err
+					}
+					list = append(list, page...)
+					if next == "" {
+						break
+					}
+					filter.After = next
 				}
-				filter.After = next
-			}
-			if asJSON {
-				rows := make([]map[string]any, 0, len(list))
+				if asJSON {
+					rows := make([]map[string]any, 0, len(list))
+					for _, a := range list {
+						r := map[string]any{"id": a.ID, "user": a.Username, "user_id": a.UserID, "client_id": a.ClientID,
+							"app": a.AppName, "scopes": a.Scopes, "granted_at": a.GrantedAt.Format(time.RFC3339), "active": a.Active()}
+						if a.LastUsedAt != nil {
+							r["last_used_at"] = a.LastUsedAt.Format(time.RFC3339)
+						}
+						if a.RevokedAt != nil {
+							r["revoked_at"], r["revoked_by"] = a.RevokedAt.Format(time.RFC3339), a.RevokedBy
+						}
+						rows = append(rows, r)
+					}
+					return writeJSON(g, rows)
+				}
+				if len(list) == 0 {
+					fmt.Fprintln(g.env.Stdout, "No authorization matches.")
+					return nil
+				}
+				tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tUSER\tAPP\tCLIENT ID\tSCOPES\tGRANTED\tSTATUS")
 				for _, a := range list {
-					r := map[string]any{"id": a.ID, "user": a.Username, "user_id": a.UserID, "client_id": a.ClientID,
-						"app": a.AppName, "scopes": a.Scopes, "granted_at": a.GrantedAt.Format(time.RFC3339), "active": a.Active()}
-					if a.LastUsedAt != nil {
-						r["last_used_at"] = a.LastUsedAt.Format(time.RFC3339)
+					status := "active"
+					if !a.Active() {
+						status = "revoked"
 					}
-					if a.RevokedAt != nil {
-						r["revoked_at"], r["revoked_by"] = a.RevokedAt.Format(time.RFC3339), a.RevokedBy
-					}
-					rows = append(rows, r)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, safeout.Term(a.Username), safeout.Term(a.AppName), a.ClientID, strings.Join(a.Scopes, " "),
+						a.GrantedAt.Format(time.RFC3339), status)
 				}
-				return writeJSON(g, rows)
-			}
-			if len(list) == 0 {
-				fmt.Fprintln(g.env.Stdout, "No authorization matches.")
-				return nil
-			}
-			tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tUSER\tAPP\tCLIENT ID\tSCOPES\tGRANTED\tSTATUS")
-			for _, a := range list {
-				status := "active"
-				if !a.Active() {
-					status = "revoked"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, safeout.Term(a.Username), safeout.Term(a.AppName), a.ClientID, strings.Join(a.Scopes, " "),
-					a.GrantedAt.Format(time.RFC3339), status)
-			}
-			return tw.Flush()
+				return tw.Flush()
+			})
 		},
 	}
 	c.Flags().StringVar(&f.user, "user", "", "username")
@@ -221,35 +211,32 @@ func authzRevokeCmd(g *globals) *cobra.Command {
 			if (id == "") == (f.user == "" && f.clientID == "") {
 				return usagef("give either --id, or --user and/or --client-id")
 			}
-			ctx := cmd.Context()
-			svc, done, err := g.adminService(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			n := 0
-			if id != "" {
-				ok, err := svc.RevokeAuthorization(ctx, id, "")
-				if err != nil {
-					return err
+			return g.withServices(cmd, func(ctx context.Context, app *server.App) error {
+				svc := app.Admin
+				n := 0
+				if id != "" {
+					ok, err := svc.RevokeAuthorization(ctx, id, "")
+					if err != nil {
+						return err
+					}
+					if ok {
+						n = 1
+					}
+				} else {
+					filter, err := f.filter(cmd, svc)
+					if err != nil {
+						return err
+					}
+					if n, err = svc.RevokeAuthorizations(ctx, filter); err != nil {
+						return err
+					}
 				}
-				if ok {
-					n = 1
+				if asJSON {
+					return writeJSON(g, map[string]int{"revoked": n})
 				}
-			} else {
-				filter, err := f.filter(cmd, svc)
-				if err != nil {
-					return err
-				}
-				if n, err = svc.RevokeAuthorizations(ctx, filter); err != nil {
-					return err
-				}
-			}
-			if asJSON {
-				return writeJSON(g, map[string]int{"revoked": n})
-			}
-			fmt.Fprintf(g.env.Stdout, "Revoked %d authorization(s).\n", n)
-			return nil
+				fmt.Fprintf(g.env.Stdout, "Revoked %d authorization(s).\n", n)
+				return nil
+			})
 		},
 	}
 	c.Flags().StringVar(&id, "id", "", "authorization id")
@@ -266,67 +253,61 @@ func policyCmd(g *globals) *cobra.Command {
 		Short: "Set a policy",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
 			switch args[0] {
 			case "third-party-oauth":
 				if args[1] != "on" && args[1] != "off" {
 					return usagef("third-party-oauth takes on or off")
 				}
-				svc, done, err := g.adminService(ctx)
-				if err != nil {
-					return err
-				}
-				defer done()
-				if err := svc.SetThirdPartyOAuth(ctx, args[1] == "on"); err != nil {
-					return err
-				}
-				fmt.Fprintf(g.env.Stdout, "Third-party application access via OAuth is now %s.\n", args[1])
+				return g.withServices(cmd, func(ctx context.Context, app *server.App) error {
+					svc := app.Admin
+					if err := svc.SetThirdPartyOAuth(ctx, args[1] == "on"); err != nil {
+						return err
+					}
+					fmt.Fprintf(g.env.Stdout, "Third-party application access via OAuth is now %s.\n", args[1])
+					return nil
+				})
 			case "secret-lifetime-days":
 				var days int
 				if _, err := fmt.Sscanf(args[1], "%d", &days); err != nil {
 					return usagef("secret-lifetime-days takes a whole number of days")
 				}
-				svc, done, err := g.adminService(ctx)
-				if err != nil {
-					return err
-				}
-				defer done()
-				if err := svc.SetSecretLifetimeDays(ctx, days); err != nil {
-					return err
-				}
-				fmt.Fprintf(g.env.Stdout, "New client secrets now live %d days.\n", days)
+				return g.withServices(cmd, func(ctx context.Context, app *server.App) error {
+					svc := app.Admin
+					if err := svc.SetSecretLifetimeDays(ctx, days); err != nil {
+						return err
+					}
+					fmt.Fprintf(g.env.Stdout, "New client secrets now live %d days.\n", days)
+					return nil
+				})
 			case "app-registration":
 				if !domain.ValidRegistrationPolicy(args[1]) {
 					return usagef("app-registration takes members, approval or admins")
 				}
-				svc, done, err := g.adminService(ctx)
-				if err != nil {
-					return err
-				}
-				defer done()
-				if err := svc.SetRegistrationPolicy(ctx, args[1]); err != nil {
-					return err
-				}
-				fmt.Fprintf(g.env.Stdout, "App registration is now: %s.\n", args[1])
+				return g.withServices(cmd, func(ctx context.Context, app *server.App) error {
+					svc := app.Admin
+					if err := svc.SetRegistrationPolicy(ctx, args[1]); err != nil {
+						return err
+					}
+					fmt.Fprintf(g.env.Stdout, "App registration is now: %s.\n", args[1])
+					return nil
+				})
 			case "pat-max-lifespan", "pat-full-scope", "pat-creation":
-				return setPATPolicy(ctx, g, args[0], args[1])
+				return setPATPolicy(cmd, g, args[0], args[1])
 			case "local-signin":
 				if args[1] != domain.LocalSignInAdminsOnly && args[1] != domain.LocalSignInEveryone {
 					return usagef("local-signin takes admins-only or everyone")
 				}
-				f, done, err := g.federation(ctx)
-				if err != nil {
-					return err
-				}
-				defer done()
-				if err := f.SetLocalSignIn(ctx, args[1]); err != nil {
-					return err
-				}
-				fmt.Fprintf(g.env.Stdout, "Local password sign-in is now for: %s.\n", args[1])
+				return g.withFederation(cmd, func(ctx context.Context, app *server.App) error {
+					f := app.Federation
+					if err := f.SetLocalSignIn(ctx, args[1]); err != nil {
+						return err
+					}
+					fmt.Fprintf(g.env.Stdout, "Local password sign-in is now for: %s.\n", args[1])
+					return nil
+				})
 			default:
 				return usagef("unknown policy %q: use third-party-oauth, secret-lifetime-days, app-registration, local-signin, pat-max-lifespan, pat-full-scope or pat-creation", args[0])
 			}
-			return nil
 		},
 	}
 	c.AddCommand(set, patAllowlistCmd(g))
@@ -341,7 +322,6 @@ func auditCmd(g *globals) *cobra.Command {
 		Short: "Walk the hash chain; exit 1 at the first broken link, or when it no longer reaches a checkpoint's head",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
 			var file audit.CheckpointFile
 			if checkpoint != "" {
 				b, err := os.ReadFile(checkpoint)
@@ -352,50 +332,43 @@ func auditCmd(g *globals) *cobra.Command {
 					return usagef("--checkpoint %s: %v", checkpoint, err)
 				}
 			}
-			svc, done, err := g.adminService(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			if checkpoint == "" {
-				n, b, err := svc.VerifyAudit(ctx)
+			return g.withServices(cmd, func(ctx context.Context, app *server.App) error {
+				svc := app.Admin
+				if checkpoint == "" {
+					n, b, err := svc.VerifyAudit(ctx)
+					if err != nil {
+						return err
+					}
+					if b != nil {
+						return fmt.Errorf("audit log broken at event %d: %s (%d event(s) checked)", b.Seq, b.Reason, n)
+					}
+					fmt.Fprintf(g.env.Stdout, "Audit log intact: %d event(s), every link verified.\n", n)
+					return nil
+				}
+				path := g.keyFilePath()
+				if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+					return usagef("key file %s does not exist: the checkpoint's signature is checked with the signing keys it opens; pass --key-file", path)
+				}
+				sealer, _, err := keyseal.LoadFile(path)
+				if err != nil {
+					return err
+				}
+				cp, err := oauth.VerifyCheckpoint(ctx, app.DB, sealer, file)
+				if err != nil {
+					return fmt.Errorf("checkpoint %s: %s", checkpoint, apperr.ErrorMessage(err))
+				}
+				n, b, err := svc.VerifyAuditReaches(ctx, cp)
 				if err != nil {
 					return err
 				}
 				if b != nil {
-					return fmt.Errorf("audit log broken at event %d: %s (%d event(s) checked)", b.Seq, b.Reason, n)
+					return fmt.Errorf("audit log does not reach the checkpoint of %s (event %d): at event %d %s (%d event(s) checked)",
+						cp.At.Format(time.RFC3339), cp.Seq, b.Seq, b.Reason, n)
 				}
-				fmt.Fprintf(g.env.Stdout, "Audit log intact: %d event(s), every link verified.\n", n)
+				fmt.Fprintf(g.env.Stdout, "Audit log intact: %d event(s), every link verified; it reaches the signed checkpoint of %s (event %d, head %s).\n",
+					n, cp.At.Format(time.RFC3339), cp.Seq, cp.Head)
 				return nil
-			}
-			path := g.keyFilePath()
-			if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-				return usagef("key file %s does not exist: the checkpoint's signature is checked with the signing keys it opens; pass --key-file", path)
-			}
-			sealer, _, err := keyseal.LoadFile(path)
-			if err != nil {
-				return err
-			}
-			db, err := g.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			cp, err := oauth.VerifyCheckpoint(ctx, db, sealer, file)
-			if err != nil {
-				return fmt.Errorf("checkpoint %s: %s", checkpoint, apperr.ErrorMessage(err))
-			}
-			n, b, err := svc.VerifyAuditReaches(ctx, cp)
-			if err != nil {
-				return err
-			}
-			if b != nil {
-				return fmt.Errorf("audit log does not reach the checkpoint of %s (event %d): at event %d %s (%d event(s) checked)",
-					cp.At.Format(time.RFC3339), cp.Seq, b.Seq, b.Reason, n)
-			}
-			fmt.Fprintf(g.env.Stdout, "Audit log intact: %d event(s), every link verified; it reaches the signed checkpoint of %s (event %d, head %s).\n",
-				n, cp.At.Format(time.RFC3339), cp.Seq, cp.Head)
-			return nil
+			})
 		},
 	}
 	verify.Flags().StringVar(&checkpoint, "checkpoint", "", "an audit-checkpoint-SEQ.json the server wrote: also check its signature and that the chain still reaches its head")
@@ -418,23 +391,20 @@ func auditCmd(g *globals) *cobra.Command {
 			if !ok {
 				return usagef("--format must be csv or jsonl")
 			}
-			ctx := cmd.Context()
-			svc, done, err := g.adminService(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			var werr error
-			if err := svc.WalkAudit(ctx, from, func(e audit.Event) bool { werr = x.Write(e); return werr == nil }); err != nil {
-				return err
-			}
-			if werr != nil {
-				return werr
-			}
-			if err := x.Flush(); err != nil {
-				return err
-			}
-			return w.Flush()
+			return g.withServices(cmd, func(ctx context.Context, app *server.App) error {
+				svc := app.Admin
+				var werr error
+				if err := svc.WalkAudit(ctx, from, func(e audit.Event) bool { werr = x.Write(e); return werr == nil }); err != nil {
+					return err
+				}
+				if werr != nil {
+					return werr
+				}
+				if err := x.Flush(); err != nil {
+					return err
+				}
+				return w.Flush()
+			})
 		},
 	}
 	export.Flags().StringVar(&format, "format", "", "csv or jsonl (required)")

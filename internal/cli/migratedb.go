@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oauthdesk/oauthdesk/internal/audit"
+	"github.com/oauthdesk/oauthdesk/internal/server"
 	"github.com/oauthdesk/oauthdesk/internal/store"
 )
 
@@ -37,16 +38,10 @@ verified on the target afterwards. Stop every server on the source first.`,
 			}
 			ctx := cmd.Context()
 			out := g.env.Stdout
-			open := func(dsn string) (*store.DB, error) {
-				db, err := store.Open(ctx, dsn)
-				if err != nil {
-					return nil, err
-				}
-				if _, err := db.Migrate(ctx); err != nil {
-					_ = db.Close()
-					return nil, err
-				}
-				return db, nil
+			// Both ends through the wiring root (migrated to this
+			// binary's schema), without keys, HTTP or jobs.
+			open := func(dsn string) (*server.App, error) {
+				return server.Open(ctx, server.Config{DBPath: dsn, Now: nowUTC}, server.ForCommand())
 			}
 			src, err := open(from)
 			if err != nil {
@@ -61,7 +56,7 @@ verified on the target afterwards. Stop every server on the source first.`,
 			began := time.Now()
 			var total int64
 			header := false
-			err = store.CopyTo(ctx, src, dst, func(table string, rows int64) {
+			err = store.CopyTo(ctx, src.DB, dst.DB, func(table string, rows int64) {
 				if !header {
 					fmt.Fprintf(out, "Copying %s → %s\n", redact(from), redact(to))
 					header = true
@@ -73,7 +68,7 @@ verified on the target afterwards. Stop every server on the source first.`,
 				return err
 			}
 			v := audit.NewVerifier()
-			if err := dst.WalkAudit(ctx, time.Time{}, v.Add); err != nil {
+			if err := dst.DB.WalkAudit(ctx, time.Time{}, v.Add); err != nil {
 				return err
 			}
 			n, br := v.Result()

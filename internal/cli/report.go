@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/render"
 	"github.com/oauthdesk/oauthdesk/internal/reports"
+	"github.com/oauthdesk/oauthdesk/internal/server"
 )
 
 func reportCmd(g *globals) *cobra.Command {
@@ -32,24 +34,21 @@ func reportCmd(g *globals) *cobra.Command {
 			if unusedDays < 1 || unusedDays > 3650 {
 				return usagef("--unused-days must be from 1 to 3650")
 			}
-			ctx := cmd.Context()
-			svc, done, err := g.adminService(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			w := bufio.NewWriter(g.env.Stdout)
-			sw, err := render.NewScopesWriter(w, format)
-			if err != nil {
-				return err
-			}
-			if err := svc.ScopeReport(ctx, unusedDays, high, sw.Write); err != nil {
-				return err
-			}
-			if err := sw.Close(); err != nil {
-				return fmt.Errorf("write report: %w", err)
-			}
-			return w.Flush()
+			return g.withServices(cmd, func(ctx context.Context, app *server.App) error {
+				svc := app.Admin
+				w := bufio.NewWriter(g.env.Stdout)
+				sw, err := render.NewScopesWriter(w, format)
+				if err != nil {
+					return err
+				}
+				if err := svc.ScopeReport(ctx, unusedDays, high, sw.Write); err != nil {
+					return err
+				}
+				if err := sw.Close(); err != nil {
+					return fmt.Errorf("write report: %w", err)
+				}
+				return w.Flush()
+			})
 		},
 	}
 	scopes.Flags().StringVar(&format, "format", render.FormatTable, "table, csv or json")
@@ -98,53 +97,50 @@ func reportExpiryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			svc, done, err := g.adminService(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			now := nowUTC()
-			w := g.env.Stdout
-			var f *os.File
-			if out != "" {
-				if f, err = os.Create(out); err != nil {
-					return usagef("--out: %v", err)
-				}
-				w = f
-			}
-			// Streamed: the secrets expiring in the window are read in
-			// batches along the expiry index and written as they come.
-			bw := bufio.NewWriter(w)
-			failing := 0
-			ew, werr := render.NewExpiryWriter(bw, format, now)
-			if werr == nil {
-				werr = svc.WalkSecretExpiries(ctx, now.Add(win), func(e domain.ExpiringSecret) error {
-					r := reports.ClassifyOne(e, thresholds, now)
-					if failOn != "" && reports.Severity(r.State) >= reports.Severity(failState) {
-						failing++
+			return g.withServices(cmd, func(ctx context.Context, app *server.App) error {
+				svc := app.Admin
+				now := nowUTC()
+				w := g.env.Stdout
+				var f *os.File
+				if out != "" {
+					if f, err = os.Create(out); err != nil {
+						return usagef("--out: %v", err)
 					}
-					return ew.Write(r)
-				})
-			}
-			if werr == nil {
-				werr = ew.Close()
-			}
-			if werr == nil {
-				werr = bw.Flush()
-			}
-			if f != nil {
-				if cerr := f.Close(); werr == nil {
-					werr = cerr
+					w = f
 				}
-			}
-			if werr != nil {
-				return fmt.Errorf("write report: %w", werr)
-			}
-			if failing > 0 {
-				return fmt.Errorf("%d client secret(s) are %s or worse", failing, failOn)
-			}
-			return nil
+				// Streamed: the secrets expiring in the window are read in
+				// batches along the expiry index and written as they come.
+				bw := bufio.NewWriter(w)
+				failing := 0
+				ew, werr := render.NewExpiryWriter(bw, format, now)
+				if werr == nil {
+					werr = svc.WalkSecretExpiries(ctx, now.Add(win), func(e domain.ExpiringSecret) error {
+						r := reports.ClassifyOne(e, thresholds, now)
+						if failOn != "" && reports.Severity(r.State) >= reports.Severity(failState) {
+							failing++
+						}
+						return ew.Write(r)
+					})
+				}
+				if werr == nil {
+					werr = ew.Close()
+				}
+				if werr == nil {
+					werr = bw.Flush()
+				}
+				if f != nil {
+					if cerr := f.Close(); werr == nil {
+						werr = cerr
+					}
+				}
+				if werr != nil {
+					return fmt.Errorf("write report: %w", werr)
+				}
+				if failing > 0 {
+					return fmt.Errorf("%d client secret(s) are %s or worse", failing, failOn)
+				}
+				return nil
+			})
 		},
 	}
 	c.Flags().StringVar(&within, "within", "90d", "window: secrets expiring within it (expired ones included), e.g. 90d, 72h")

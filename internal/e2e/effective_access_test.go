@@ -107,3 +107,39 @@ func eaInventoryRow(t *testing.T, body, scope string) string {
 	row, _, _ := strings.Cut(rest, "</tr>")
 	return row
 }
+
+var eaImpliedRE = regexp.MustCompile(`data-testid="implied-scope" data-scope="([^"]+)">[^<]*</a> <span class="muted">([^<]*)</span>`)
+
+// TestUserPageEffectiveScopes: the user page lists, under each grant, the
+// scopes it holds through a wider scope it was granted ("vso.code_write
+// via vso.code_full"), and each of them lists the user on the scope's
+// page as holding it through that scope: one definition for both.
+func TestUserPageEffectiveScopes(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	_, rootA := saSignedIn(t, ts, "root", domain.RoleAdmin, saRootPassword)
+	bob, bobA := saSignedIn(t, ts, "bob", domain.RoleMember, saPassword)
+	carol, carolA := saSignedIn(t, ts, "carol", domain.RoleMember, saPassword)
+	full := registerThroughDashboard(t, rootA, "vso.code_full", "vso.work")
+	saPair(t, ts, bobA, full, "vso.code_full", "bob-full")
+	saPair(t, ts, carolA, full, "vso.work", "carol-work")
+
+	implied := map[string]string{}
+	for _, m := range eaImpliedRE.FindAllStringSubmatch(rootA.get("/admin/users/"+bob.ID).Body, -1) {
+		implied[m[1]] = m[2]
+	}
+	if implied["vso.code_write"] != "via vso.code_full" || implied["vso.code"] != "via vso.code_full" {
+		t.Fatalf("bob's implied scopes: %v, want vso.code_write and vso.code via vso.code_full", implied)
+	}
+	if _, ok := implied["vso.code_full"]; ok {
+		t.Error("the granted scope itself is listed as implied")
+	}
+	for id, via := range implied {
+		if got := eaHolders(t, rootA, "/admin/scopes/"+id+"?tab=authorizations")[bob.ID]; got != via {
+			t.Errorf("/admin/scopes/%s says bob holds it %q; the user page says %q", id, got, via)
+		}
+	}
+	if body := rootA.get("/admin/users/" + carol.ID).Body; strings.Contains(body, `data-testid="implied-scopes"`) && strings.Contains(body, "vso.code") {
+		t.Error("carol, granted vso.work only, is shown holding code scopes")
+	}
+}

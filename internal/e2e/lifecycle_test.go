@@ -754,7 +754,7 @@ func TestLifecycleStagedRotation(t *testing.T) {
 		emptySlot := "/admin/apps/" + app.ClientID + "/secrets/alternative/retire"
 		if r := admin.get(emptySlot); r.Status == http.StatusOK || strings.Contains(r.Body, `data-testid="confirm"`) {
 			t.Errorf("PRODUCT BUG: GET %s without an alternative secret shows a confirmation (status %d: %q) although the POST "+
-				"answers 404; secretRetireConfirm (internal/web/lifecycle.go) does not check that the slot holds a secret, and "+
+				"answers 404; secretRetireConfirm (internal/web/secrets.go) does not check that the slot holds a secret, and "+
 				"its \"only secret\" sentence counts the primary", emptySlot, r.Status, lcText(lcImpactRE.FindString(r.Body)))
 		}
 
@@ -1232,7 +1232,7 @@ func TestLifecycleDelete(t *testing.T) {
 			}
 			if len(offered) > 0 {
 				t.Errorf("PRODUCT BUG: the deleted app's confirmation pages are still offered for actions their POSTs refuse with 404: %s; "+
-					"the GET confirm handlers of internal/web/lifecycle.go use appFor, which returns deleted apps", strings.Join(offered, "; "))
+					"the GET confirm handlers use appFor (internal/web/apps.go), which returns deleted apps", strings.Join(offered, "; "))
 			}
 			row := lcWantEvent(t, admin, "action=app.delete&target_id="+app.ClientID, c.actor)
 			if !strings.Contains(row.Details, `"revoked_authorizations":2`) {

@@ -534,7 +534,7 @@ func TestScopeAuditEndToEnd(t *testing.T) {
 			t.Fatalf("report is not CSV: %v\n%s", err, r)
 		}
 		if len(recs) != 1+len(wantInventory) || !slices.Equal(recs[0], []string{"scope", "name", "category", "high_privilege", "apps",
-			"active_authorizations", "users", "uses", "last_used", "unused"}) {
+			"active_authorizations", "users", "uses", "last_used", "unused", "personal_access_tokens"}) {
 			t.Fatalf("CSV report:\n%s", r.stdout)
 		}
 		for i, w := range wantInventory {
@@ -899,6 +899,16 @@ func TestAuditorCannotChangeAnything(t *testing.T) {
 		"/admin/settings/connectors/:name/remove": {"/admin/settings/connectors/corp/remove"},
 		"/admin/users/new":                        {"/admin/users/new"},
 		"/admin/settings/third-party-oauth":       {"/admin/settings/third-party-oauth?value=off"},
+		// The confirmations of the policy switches and one-click changes.
+		"/admin/settings/app-registration":              {"/admin/settings/app-registration?policy=approval"},
+		"/admin/settings/secret-lifetime":               {"/admin/settings/secret-lifetime?days=30"},
+		"/admin/settings/pat-policy":                    {"/admin/settings/pat-policy?max_lifespan=7&full_scope_deny=1"},
+		"/admin/settings/pat-violations/revoke":         {"/admin/settings/pat-violations/revoke"},
+		"/admin/settings/local-signin":                  {"/admin/settings/local-signin?value=admins-only"},
+		"/admin/users/:id/role":                         {with("/admin/users/:id/role", ":id", bob.ID) + "?role=admin"},
+		"/admin/users/:id/enable":                       {with("/admin/users/:id/enable", ":id", bob.ID)},
+		"/admin/apps/:client_id/approve":                {with("/admin/apps/:client_id/approve")},
+		"/admin/apps/:client_id/owners/:user_id/remove": {with("/admin/apps/:client_id/owners/:user_id/remove", ":user_id", root.ID)},
 	}
 
 	// Every state-changing route of /admin, filled in with a form that an

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -147,6 +148,8 @@ type sweepFixture struct {
 	authzID, bobAuthz string
 	expiredID         string // an app whose primary secret expired about 7 months ago
 	bobID, adminID    string
+	daveID            string // co-owns the admin's app
+	pendingID         string // bob's app waiting for approval
 	bobPAT, adminPAT  string // a personal access token id of each
 }
 
@@ -231,11 +234,19 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 	}
 	// Bob's new app with a high-privilege scope waits for approval (the
 	// overview's queue, whose Reject button was once cut off).
-	if _, err := ts.App.Admin.RegisterOwnApp(ctx, bobUser, domain.Registration{Name: "Bob's Code Pusher", Company: "Bob & Co.",
+	if pending, err := ts.App.Admin.RegisterOwnApp(ctx, bobUser, domain.Registration{Name: "Bob's Code Pusher", Company: "Bob & Co.",
 		AppURL: "https://bob.example/pusher", CallbackURL: "https://bob.example/pusher/oauth/callback/with/a/long/path?tenant=bob",
 		Scopes: []string{"vso.code_write", "vso.build_execute"}}); err != nil {
 		t.Fatal(err)
+	} else {
+		f.pendingID = pending.App.ClientID
 	}
+	// Dave co-owns the admin's app (the owner removal confirmations).
+	dave, err := ts.App.Admin.AddOwner(ctx, f.app.ClientID, "dave")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.daveID = dave.ID
 	if err := ts.App.Admin.SetRegistrationPolicy(ctx, domain.PolicyMembers); err != nil {
 		t.Fatal(err)
 	}
@@ -404,6 +415,22 @@ func (f *sweepFixture) sweepRoutes() map[string]func(role domain.Role) (string, 
 		"/admin/tokens":              admin("/admin/tokens"),
 		"/admin/tokens/revoke":       admin("/admin/tokens/revoke?mode=all&filter=owner%3Dbob"),
 		"/admin/tokens/:id/revoke":   admin("/admin/tokens/" + f.bobPAT + "/revoke"),
+		// The confirmations of the policy switches and one-click changes.
+		"/admin/settings/app-registration":              admin("/admin/settings/app-registration?policy=approval"),
+		"/admin/settings/secret-lifetime":               admin("/admin/settings/secret-lifetime?days=365"),
+		"/admin/settings/pat-policy":                    admin("/admin/settings/pat-policy?max_lifespan=90&full_scope_deny=1"),
+		"/admin/settings/pat-violations/revoke":         admin("/admin/settings/pat-violations/revoke"),
+		"/admin/settings/local-signin":                  admin("/admin/settings/local-signin?value=admins-only"),
+		"/admin/users/:id/role":                         admin("/admin/users/" + f.bobID + "/role?role=admin"),
+		"/admin/users/:id/enable":                       admin("/admin/users/" + f.bobID + "/enable"),
+		"/admin/apps/:client_id/approve":                admin("/admin/apps/" + f.pendingID + "/approve?return=overview"),
+		"/admin/apps/:client_id/owners/:user_id/remove": admin(app + "/owners/" + f.daveID + "/remove"),
+		"/profile/apps/:client_id/owners/:user_id/remove": func(r domain.Role) (string, int) {
+			if r == domain.RoleMember { // bob alone owns his app: sent back to it with the reason
+				return "/profile/apps/" + f.bobApp.ClientID + "/owners/" + f.bobID + "/remove", http.StatusOK
+			}
+			return "/profile/apps/" + f.app.ClientID + "/owners/" + f.daveID + "/remove", http.StatusOK
+		},
 	}
 }
 
@@ -413,6 +440,12 @@ func TestPageSweep(t *testing.T) {
 	requireChromium(t)
 	f := newSweepFixture(t)
 	routes := f.sweepRoutes()
+	// OAUTHDESK_SWEEP_ONLY (a regular expression over routes) visits only
+	// the routes it matches, to look at a few pages while working on them.
+	only, err := regexp.Compile(os.Getenv("OAUTHDESK_SWEEP_ONLY"))
+	if err != nil {
+		t.Fatalf("OAUTHDESK_SWEEP_ONLY: %v", err)
+	}
 	pages := map[domain.Role][]sweepPage{}
 	for _, r := range f.ts.App.Web.Routes() {
 		method, path, _ := strings.Cut(r, " ")
@@ -422,6 +455,9 @@ func TestPageSweep(t *testing.T) {
 		fill, ok := routes[path]
 		if !ok {
 			t.Errorf("new page GET %s: add it to the page sweep (sweepRoutes), with the URL each role visits", path)
+			continue
+		}
+		if !only.MatchString(path) {
 			continue
 		}
 		for _, role := range []domain.Role{domain.RoleAdmin, domain.RoleMember} {

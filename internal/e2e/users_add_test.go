@@ -66,8 +66,9 @@ func TestAddUserInTheUI(t *testing.T) {
 	}
 }
 
-// TestDeletedOwnerShown: after frank is deleted, his app's page says
-// "frank (deleted)", not just "frank".
+// TestDeletedOwnerShown: after frank is deleted, the app he co-owns with
+// bob says "frank (deleted)", not just "frank" (an app frank owned alone
+// is handed over when he is deleted: TestDeleteSoleOwnerHandsOver).
 func TestDeletedOwnerShown(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
@@ -76,6 +77,10 @@ func TestDeletedOwnerShown(t *testing.T) {
 	res, err := ts.App.Admin.RegisterApp(context.Background(), "frank", domain.Registration{Name: "Frank's Feed", Company: "Frank Co.",
 		AppURL: "https://frank.example", CallbackURL: callbackURL, Scopes: []string{"vso.work"}})
 	if err != nil {
+		t.Fatal(err)
+	}
+	ts.addUser(t, "bob", domain.RoleMember, saPassword)
+	if _, err := ts.App.Admin.AddOwner(context.Background(), res.App.ClientID, "bob"); err != nil {
 		t.Fatal(err)
 	}
 	path := "/admin/users/" + frank.ID + "/delete"

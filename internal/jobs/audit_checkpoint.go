@@ -116,25 +116,15 @@ func (c *AuditCheckpoints) post(ctx context.Context, body []byte) error {
 	return last
 }
 
-// Run writes a checkpoint every interval until ctx ends, then one last
-// one (the head at shutdown), each failure logged.
+// Job is the job "audit-checkpoint": a checkpoint every interval, then
+// one last one when the server stops (the head at shutdown).
+func (c *AuditCheckpoints) Job(interval time.Duration) Job {
+	write := func(ctx context.Context) error { _, err := c.Write(ctx); return err }
+	return Job{Name: "audit-checkpoint", Interval: interval, Round: write, Final: write}
+}
+
+// Run runs Job under a Runner of its own until ctx ends, each failure
+// logged.
 func (c *AuditCheckpoints) Run(ctx context.Context, interval time.Duration) {
-	write := func(ctx context.Context) {
-		if _, err := c.Write(ctx); err != nil {
-			c.Log.Error("audit checkpoint", "err", err)
-		}
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			final, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-			write(final)
-			cancel()
-			return
-		case <-t.C:
-			write(ctx)
-		}
-	}
+	_ = NewRunner(c.Log, c.Now).Run(ctx, c.Job(interval))
 }

@@ -2,6 +2,8 @@ package jobs
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -22,37 +24,33 @@ const DefaultDirectorySyncInterval = 15 * time.Minute
 // directorySyncLock is the lease of the directory sync.
 const directorySyncLock = "directory-sync"
 
-// RunDirectorySync runs sync every interval until ctx ends (a ticker
-// loop, as dex runs its background jobs). A lease in the database keeps
-// two replicas from syncing at once: a replica that does not get it skips
-// that round. Errors from sync (a directory it could not reach) are
-// logged; the next round retries.
+// DirectorySyncJob is the job "directory-sync": sync every interval. A
+// lease in the database keeps two replicas from syncing at once: a
+// replica that does not get it skips that round. An error from sync (a
+// directory it could not reach) fails the round; the next one retries.
+func DirectorySyncJob(l Leaser, interval time.Duration, sync func(ctx context.Context) error, now func() time.Time) Job {
+	holder := uuid.NewString()
+	return Job{Name: "directory-sync", Interval: interval, Round: func(ctx context.Context) error {
+		ok, err := l.AcquireLock(ctx, directorySyncLock, holder, now(), interval/2+time.Minute)
+		if err != nil {
+			return fmt.Errorf("directory sync: lease: %w", err)
+		}
+		if !ok {
+			return nil
+		}
+		serr := sync(ctx)
+		if err := l.ReleaseLock(context.WithoutCancel(ctx), directorySyncLock, holder); err != nil {
+			return errors.Join(serr, fmt.Errorf("directory sync: release lease: %w", err))
+		}
+		return serr
+	}}
+}
+
+// RunDirectorySync runs DirectorySyncJob under a Runner of its own until
+// ctx ends (interval ≤ 0: returns at once), failures logged to log.
 func RunDirectorySync(ctx context.Context, l Leaser, interval time.Duration, sync func(ctx context.Context) error, now func() time.Time, log *slog.Logger) {
 	if interval <= 0 {
 		return
 	}
-	holder := uuid.NewString()
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		ok, err := l.AcquireLock(ctx, directorySyncLock, holder, now(), interval/2+time.Minute)
-		if err != nil {
-			log.Error("directory sync: lease", "err", err)
-			continue
-		}
-		if !ok {
-			continue
-		}
-		if err := sync(ctx); err != nil {
-			log.Error("directory sync", "err", err)
-		}
-		if err := l.ReleaseLock(context.WithoutCancel(ctx), directorySyncLock, holder); err != nil {
-			log.Error("directory sync: release lease", "err", err)
-		}
-	}
+	_ = NewRunner(log, now).Run(ctx, DirectorySyncJob(l, interval, sync, now))
 }

@@ -1,8 +1,3 @@
-// Package jobs runs oauthdesk's scheduled work: the expiry report, on a
-// cron schedule (robfig/cron: "0 7 * * 1", "@every 1h", …), delivered to
-// each configured sink — a directory, a webhook, e-mail — with every
-// delivery recorded (report_runs) and every run an audit event. A lease in
-// the database keeps two replicas from both sending.
 package jobs
 
 import (
@@ -71,6 +66,9 @@ type Config struct {
 	Log        *slog.Logger
 	// PATs, when set, adds the personal access token section.
 	PATs PATSource
+	// Jobs, when set, tracks the scheduled runs as the job
+	// "expiry-report" beside the server's other background jobs.
+	Jobs *Runner
 }
 
 // Scheduler runs the expiry report on its schedule and on demand.
@@ -91,10 +89,16 @@ func New(cfg Config, st Store) (*Scheduler, error) {
 		return s, nil
 	}
 	s.cron = cron.New(cron.WithLocation(time.UTC))
+	var track *Tracker
 	id, err := s.cron.AddFunc(cfg.Schedule, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		if _, err := s.runScheduled(ctx, s.slot(s.cron.Entry(s.entry), s.cfg.Now())); err != nil {
+		start, began := s.cfg.Now(), time.Now()
+		_, err := s.runScheduled(ctx, s.slot(s.cron.Entry(s.entry), start))
+		if track != nil {
+			track.Record(start, time.Since(began), err)
+		}
+		if err != nil {
 			s.cfg.Log.Error("expiry report", "err", err)
 		}
 	})
@@ -102,6 +106,13 @@ func New(cfg Config, st Store) (*Scheduler, error) {
 		return nil, apperr.Errorf(apperr.Invalid, "--report-schedule %q is not a cron schedule (e.g. \"0 7 * * 1\" or \"@every 1h\"): %v", cfg.Schedule, err)
 	}
 	s.entry = id
+	if cfg.Jobs != nil {
+		var interval time.Duration
+		if d, ok := s.cron.Entry(id).Schedule.(cron.ConstantDelaySchedule); ok {
+			interval = d.Delay
+		}
+		track = cfg.Jobs.Track("expiry-report", cfg.Schedule, interval)
+	}
 	return s, nil
 }
 

@@ -34,25 +34,20 @@ func (s *Service) mint(now time.Time, userID, authzID, clientID, secretID, famil
 	if secretExpires.Before(exp) {
 		exp = secretExpires
 	}
+	iat := jwt.NewNumericDate(now)
 	claims := Claims{
 		UserID: userID, Scope: strings.Join(scopes, " "), AuthorizationID: authzID,
 		ClientID: clientID, SecretID: secretID, FamilyID: familyID,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    s.cfg.Issuer,
 			Audience:  jwt.ClaimStrings{s.cfg.Issuer},
-			NotBefore: jwt.NewNumericDate(now),
-			IssuedAt:  jwt.NewNumericDate(now),
+			NotBefore: iat,
+			IssuedAt:  iat,
 			ExpiresAt: jwt.NewNumericDate(exp),
 			ID:        uuid.NewString(),
 		},
 	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
-	kid, key := s.keys.signing()
-	tok.Header["kid"] = kid
-	signed, err := tok.SignedString(key)
-	if err != nil {
-		return "", time.Time{}, fmt.Errorf("sign access token: %w", err)
-	}
+	signed := s.keys.accessSigning().sign(&claims, nil)
 	return signed, exp, nil
 }
 

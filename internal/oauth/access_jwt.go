@@ -1,7 +1,8 @@
 package oauth
 
 import (
-	"fmt"
+	"crypto/ed25519"
+	"encoding/base64"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ type standardClaims struct {
 type accessGrant struct {
 	userID, authzID, clientID, secretID, familyID string
 	scopes                                        []string
+	scope                                         string    // scopes joined by spaces; "": join them
 	secretExpires                                 time.Time // zero: no secret (public client)
 }
 
@@ -43,24 +45,71 @@ func (s *Service) mintStandard(now time.Time, g accessGrant) (string, time.Time,
 	if sub == "" {
 		sub = g.clientID
 	}
-	scopes := strings.Join(g.scopes, " ")
+	scopes := g.scope
+	if scopes == "" {
+		scopes = strings.Join(g.scopes, " ")
+	}
+	iat, expAt := jwt.NewNumericDate(now), jwt.NewNumericDate(exp)
 	claims := standardClaims{
 		Claims: Claims{UserID: g.userID, Scope: scopes, AuthorizationID: g.authzID, ClientID: g.clientID,
 			SecretID: g.secretID, FamilyID: g.familyID,
 			RegisteredClaims: jwt.RegisteredClaims{
 				Issuer: s.cfg.Issuer, Subject: sub, Audience: jwt.ClaimStrings{s.cfg.Issuer},
-				NotBefore: jwt.NewNumericDate(now), IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
+				NotBefore: iat, IssuedAt: iat, ExpiresAt: expAt,
 				ID: uuid.NewString(),
 			}},
 		ClientIDStd: g.clientID, ScopeStd: scopes,
 	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
-	kid, key := s.keys.signing()
-	tok.Header["kid"] = kid
-	tok.Header["typ"] = TypeAccessTokenJWT
-	signed, err := tok.SignedString(key)
-	if err != nil {
-		return "", time.Time{}, fmt.Errorf("sign access token: %w", err)
+	return s.keys.accessSigning().sign(&claims.Claims, &claims), exp, nil
+}
+
+// accessKey is the Ed25519 key that signs access tokens, with the two
+// JOSE headers it signs under already encoded (RFC 7515 §7.1: the
+// BASE64URL of the header's JSON): the dialect's {"alg":"EdDSA","kid":…,
+// "typ":"JWT"} and RFC 9068's typ "at+jwt". They are the bytes the JWT
+// library wrote (its header map, keys sorted), built once per key rather
+// than once per token.
+type accessKey struct {
+	kid               string
+	key               ed25519.PrivateKey
+	dialect, standard string
+}
+
+func newAccessKey(kid string, key ed25519.PrivateKey) accessKey {
+	header := func(typ string) string {
+		b := append([]byte(`{"alg":"EdDSA","kid":`), appendJSONString(nil, kid)...)
+		b = append(b, `,"typ":`...)
+		b = append(appendJSONString(b, typ), '}')
+		return base64.RawURLEncoding.EncodeToString(b)
 	}
-	return signed, exp, nil
+	return accessKey{kid: kid, key: key, dialect: header("JWT"), standard: header(TypeAccessTokenJWT)}
+}
+
+// sign returns the compact JWS (RFC 7515 §7.1) of an access token: the
+// dialect's claims c, or with std set RFC 9068's (typ at+jwt, c plus
+// client_id and scope). The claims are the JSON encoding/json gives
+// Claims and standardClaims (jsonappend.go), the signature EdDSA over
+// header.payload as jwt.SigningMethodEdDSA makes it, so the token verifies
+// with the published key like any other.
+func (k *accessKey) sign(c *Claims, std *standardClaims) string {
+	var js [640]byte
+	payload := append(js[:0], '{')
+	payload = appendClaimsJSON(payload, c)
+	header := k.dialect
+	if std != nil {
+		header = k.standard
+		payload = appendJSONField(payload, "client_id", std.ClientIDStd, false)
+		payload = appendJSONField(payload, "scope", std.ScopeStd, false)
+	}
+	payload = append(payload, '}')
+	enc := base64.RawURLEncoding
+	n := len(header) + 1 + enc.EncodedLen(len(payload))
+	buf := make([]byte, 0, n+1+enc.EncodedLen(ed25519.SignatureSize))
+	buf = append(buf, header...)
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, payload)
+	sig := ed25519.Sign(k.key, buf)
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, sig)
+	return string(buf)
 }

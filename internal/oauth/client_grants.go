@@ -53,7 +53,11 @@ type cachedGrant struct {
 // grantFor returns the live grant id for the client and scope set: a
 // cached one unless the Guard says it was revoked, else from the store.
 func (s *Service) grantFor(ctx context.Context, clientID string, scopes []string, now time.Time) (string, error) {
-	key := clientID + " " + strings.Join(sortedScopes(scopes), " ")
+	sorted := scopes
+	if !slices.IsSorted(sorted) {
+		sorted = sortedScopes(scopes)
+	}
+	key := clientID + " " + strings.Join(sorted, " ")
 	s.grantCache.mu.Lock()
 	cg, ok := s.grantCache.ids[key]
 	s.grantCache.mu.Unlock()

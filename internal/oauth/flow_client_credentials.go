@@ -2,7 +2,7 @@ package oauth
 
 import (
 	"context"
-	"strings"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -32,7 +32,7 @@ func (s *Service) clientCredentials(ctx context.Context, app domain.App, sec dom
 	if s.usage != nil && sec.ID != "" {
 		s.usage.RecordSecret(sec.ID, now) // flushed in batches, as for the other grants
 	}
-	family := clientGrantPrefix + uuid.NewString()
+	var family string
 	if s.clientGrants != nil {
 		// the app's own grant for this scope set: shown on the app page and
 		// in the scope audit; revoking it ends every token it issued
@@ -41,6 +41,8 @@ func (s *Service) clientCredentials(ctx context.Context, app domain.App, sec dom
 			return StandardTokenResponse{}, err
 		}
 		family = id
+	} else {
+		family = clientGrantPrefix + uuid.NewString()
 	}
 	t := grantRequest{now: now, app: app, sec: sec, standard: true}
 	resp, err := s.respondStandard(ctx, t, accessGrant{clientID: app.ClientID, secretID: sec.ID,
@@ -48,6 +50,8 @@ func (s *Service) clientCredentials(ctx context.Context, app domain.App, sec dom
 	if err != nil {
 		return StandardTokenResponse{}, err
 	}
-	s.log.DebugContext(ctx, "client credentials token", "client_id", app.ClientID, "scopes", strings.Join(scopes, " "))
+	if s.log.Enabled(ctx, slog.LevelDebug) {
+		s.log.DebugContext(ctx, "client credentials token", "client_id", app.ClientID, "scopes", resp.Scope)
+	}
 	return resp, nil
 }

@@ -103,6 +103,7 @@ type keyState struct {
 	sign   map[string]signingKey // alg → the key that signs
 	public map[string]publicKey  // kid → key
 	order  []string
+	access accessKey // the EdDSA signing key with its JOSE headers, encoded once
 }
 
 type signingKey struct {
@@ -218,9 +219,11 @@ func (k *KeySet) Reload(ctx context.Context, now time.Time) error {
 		st.public[info.ID] = publicKey{alg: info.Alg, key: priv.Public()}
 		st.order = append(st.order, info.ID)
 	}
-	if _, ok := st.sign[domain.AlgEdDSA]; !ok {
+	ed, ok := st.sign[domain.AlgEdDSA]
+	if !ok {
 		return errors.New("signing keys: no Ed25519 key stored")
 	}
+	st.access = newAccessKey(ed.kid, ed.signer.(ed25519.PrivateKey))
 	k.state.Store(st)
 	return nil
 }
@@ -315,9 +318,13 @@ func RotateKey(ctx context.Context, ks KeyStore, sealer *keyseal.Sealer, now tim
 
 // signing returns the Ed25519 key that signs new access tokens.
 func (k *KeySet) signing() (string, ed25519.PrivateKey) {
-	sk := k.state.Load().sign[domain.AlgEdDSA]
-	return sk.kid, sk.signer.(ed25519.PrivateKey)
+	a := k.state.Load().access
+	return a.kid, a.key
 }
+
+// accessSigning returns the Ed25519 key that signs new access tokens with
+// its encoded JOSE headers.
+func (k *KeySet) accessSigning() *accessKey { return &k.state.Load().access }
 
 // signer returns the key that signs with alg and its JWS method.
 func (k *KeySet) signer(alg string) (string, crypto.Signer, jwt.SigningMethod, bool) {

@@ -186,10 +186,11 @@ func (s *Service) narrowTo(granted, narrow []string) []string {
 
 // respondStandard signs the access token of a committed issuance.
 func (s *Service) respondStandard(_ context.Context, t grantRequest, g accessGrant) (StandardTokenResponse, error) {
+	g.scope = strings.Join(g.scopes, " ")
 	access, exp, err := s.mintStandard(t.now, g)
 	if err != nil {
 		return StandardTokenResponse{}, err
 	}
 	return StandardTokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: max(int64(exp.Sub(t.now)/time.Second), 0),
-		Scope: strings.Join(g.scopes, " "), AuthorizationID: g.authzID, ClientID: g.clientID}, nil
+		Scope: g.scope, AuthorizationID: g.authzID, ClientID: g.clientID}, nil
 }

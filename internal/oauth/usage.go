@@ -17,8 +17,8 @@ type UsageStore interface {
 // Usage batches usage facts in memory — when each authorization was last
 // used, which scope each API call required and which granted scope
 // satisfied it, and how often and when each client secret was presented
-// at the token endpoint — and writes them every few seconds (Run's
-// interval, 5 s in the server) and once more on shutdown. So neither the
+// at the token endpoint — and writes them every few seconds (Flush, run by the server
+// as the job "usage-flush" every 5 s) and once more on shutdown. So neither the
 // Bearer check nor the token endpoint writes a shared row per request: a
 // secret's use count would be one hot row that every refresh of the app
 // updates (on PostgreSQL concurrent transactions would queue on its lock).
@@ -164,26 +164,4 @@ func (u *Usage) Flush(ctx context.Context) error {
 		return err
 	}
 	return nil
-}
-
-// Run flushes every interval until ctx is cancelled, then flushes once
-// more (with a short deadline of its own).
-func (u *Usage) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			if err := u.Flush(fctx); err != nil {
-				u.log.Error("usage: final flush", "err", err)
-			}
-			cancel()
-			return
-		case <-t.C:
-			if err := u.Flush(ctx); err != nil {
-				u.log.Error("usage: flush", "err", err)
-			}
-		}
-	}
 }

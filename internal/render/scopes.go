@@ -78,7 +78,7 @@ func NewScopesWriter(w io.Writer, format string) (*ScopesWriter, error) {
 	case FormatJSON:
 	case FormatCSV:
 		sw.csv = safeout.NewCSV(w)
-		_ = sw.csv.Write([]string{"scope", "name", "category", "high_privilege", "apps", "active_authorizations", "users", "uses", "last_used", "unused"})
+		_ = sw.csv.Write([]string{"scope", "name", "category", "high_privilege", "apps", "active_authorizations", "users", "uses", "last_used", "unused", "personal_access_tokens"})
 	case FormatTable:
 		sw.tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	default:
@@ -104,10 +104,11 @@ func (sw *ScopesWriter) Write(r reports.ScopeRow) error {
 		return err
 	case FormatCSV:
 		return sw.csv.Write([]string{r.Scope, r.Name, r.Category, strconv.FormatBool(r.HighPrivilege), joinApps(r.Apps),
-			strconv.Itoa(r.Authorizations), joinUsers(r.Users), strconv.FormatInt(r.Uses, 10), lastUsed(r.LastUsed), strconv.FormatBool(r.Unused)})
+			strconv.Itoa(r.Authorizations), joinUsers(r.Users), strconv.FormatInt(r.Uses, 10), lastUsed(r.LastUsed), strconv.FormatBool(r.Unused),
+			strconv.FormatInt(r.PATs, 10)})
 	}
 	if sw.n == 1 {
-		fmt.Fprintln(sw.tw, "SCOPE\tHIGH\tCATEGORY\tAPPS\tAUTHORIZATIONS\tUSERS\tUSES\tLAST USED\tUNUSED")
+		fmt.Fprintln(sw.tw, "SCOPE\tHIGH\tCATEGORY\tAPPS\tAUTHORIZATIONS\tTOKENS\tUSERS\tUSES\tLAST USED\tUNUSED")
 	}
 	high := ""
 	if r.HighPrivilege {
@@ -128,8 +129,8 @@ func (sw *ScopesWriter) Write(r reports.ScopeRow) error {
 	if users <= 0 {
 		users = int64(len(r.Users))
 	}
-	_, err := fmt.Fprintf(sw.tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", r.Scope, high, r.Category, apps, r.Authorizations,
-		users, r.Uses, last, unused)
+	_, err := fmt.Fprintf(sw.tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", r.Scope, high, r.Category, apps, r.Authorizations,
+		r.PATs, users, r.Uses, last, unused)
 	return err
 }
 

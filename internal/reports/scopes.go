@@ -7,6 +7,7 @@ package reports
 import (
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
@@ -38,6 +39,9 @@ type ViaCount struct {
 	Scope          string `json:"scope"`
 	Apps           int64  `json:"apps"`
 	Authorizations int64  `json:"active_authorizations"`
+	// PATs counts the live personal access tokens carrying the wider
+	// scope.
+	PATs int64 `json:"personal_access_tokens"`
 }
 
 // Via returns the scopes among held that grant scope although they are
@@ -75,6 +79,12 @@ type ScopeRow struct {
 	// AppGrants counts the live client_credentials grants holding the
 	// scope itself: apps' own tokens, without a user (RFC 6749 §4.4).
 	AppGrants int64 `json:"app_grants"`
+	// PATs counts the live personal access tokens (unrevoked, unexpired,
+	// of active users) holding the scope: carrying it, a wider scope that
+	// includes it, or full access (PATHolders); each token once.
+	PATs int64 `json:"personal_access_tokens"`
+	// DirectPATs counts those carrying the scope itself.
+	DirectPATs int64 `json:"-"`
 }
 
 // Inventory builds the scope inventory from the maintained per-scope
@@ -89,17 +99,23 @@ func Inventory(cat *scope.Catalog, stats []domain.ScopeStat, now time.Time, unus
 	for _, st := range stats {
 		byID[st.Scope] = st
 	}
-	held := func(st domain.ScopeStat) bool { return st.Apps > 0 || st.Authorizations > 0 || st.AppGrants > 0 }
+	held := func(st domain.ScopeStat) bool {
+		return st.Apps > 0 || st.Authorizations > 0 || st.AppGrants > 0 || st.PATs > 0
+	}
 	horizon := now.AddDate(0, 0, -unusedDays)
 	out := make([]ScopeRow, 0, len(byID))
 	add := func(id string, st domain.ScopeStat, through []ViaCount) {
 		sc, _ := cat.Lookup(id)
-		if highOnly && !sc.HighPrivilege {
+		if highOnly && !sc.HighPrivilege && id != domain.ScopeFullAccess {
 			return
 		}
 		r := ScopeRow{Scope: id, Name: sc.Name, Category: sc.Category, HighPrivilege: sc.HighPrivilege,
 			AppCount: max(st.Apps, 0), Apps: []AppRef{}, Authorizations: int(max(st.Authorizations, 0)), Through: through,
-			UserCount: -1, Users: []UserRef{}, Uses: max(st.Uses, 0), LastUsed: st.LastUsedAt, AppGrants: max(st.AppGrants, 0)}
+			UserCount: -1, Users: []UserRef{}, Uses: max(st.Uses, 0), LastUsed: st.LastUsedAt, AppGrants: max(st.AppGrants, 0),
+			DirectPATs: max(st.PATs, 0)}
+		if id == domain.ScopeFullAccess {
+			r.Name, r.Category, r.HighPrivilege = "Full access (personal access tokens)", "Personal access tokens", true
+		}
 		r.Unused = r.LastUsed == nil || r.LastUsed.Before(horizon)
 		out = append(out, r)
 	}
@@ -109,7 +125,7 @@ func Inventory(cat *scope.Catalog, stats []domain.ScopeStat, now time.Time, unus
 		through := []ViaCount{}
 		for _, h := range cat.Holders(sc.ID)[1:] {
 			if w := byID[h]; held(w) {
-				through = append(through, ViaCount{Scope: h, Apps: max(w.Apps, 0), Authorizations: max(w.Authorizations, 0)})
+				through = append(through, ViaCount{Scope: h, Apps: max(w.Apps, 0), Authorizations: max(w.Authorizations, 0), PATs: max(w.PATs, 0)})
 			}
 		}
 		if st := byID[sc.ID]; held(st) || len(through) > 0 {
@@ -220,4 +236,65 @@ func ForAppGrants(cat *scope.Catalog, app domain.App, granted [][]string, usage 
 		}
 	}
 	return out
+}
+
+// WithPATs adds to stats the live personal access tokens carrying each
+// scope (ScopeStat.PATs), from sets: how many live tokens carry each
+// distinct scope set (space-separated, as stored; full access is
+// domain.ScopeFullAccess). A scope only tokens carry gets a row of its
+// own, so the inventory lists it. O(sets × scopes per set).
+func WithPATs(stats []domain.ScopeStat, sets map[string]int) []domain.ScopeStat {
+	if len(sets) == 0 {
+		return stats
+	}
+	out := slices.Clone(stats)
+	idx := make(map[string]int, len(out))
+	for i, st := range out {
+		idx[st.Scope] = i
+	}
+	for set, n := range sets {
+		for _, sc := range strings.Fields(set) {
+			i, ok := idx[sc]
+			if !ok {
+				i = len(out)
+				idx[sc] = i
+				out = append(out, domain.ScopeStat{Scope: sc})
+			}
+			out[i].PATs += int64(n)
+		}
+	}
+	return out
+}
+
+// PATHolders sets each row's PATs: the live tokens whose scopes satisfy
+// the row's scope (cat.Satisfies, the definition of the Bearer check and
+// of scope.Catalog.Holders) or that have full access, each token once.
+// sets is as for WithPATs. O(sets × catalog) once, then O(rows).
+func PATHolders(cat *scope.Catalog, rows []ScopeRow, sets map[string]int) {
+	if len(rows) == 0 {
+		return
+	}
+	counts := map[string]int64{}
+	var full int64
+	for set, n := range sets {
+		granted := strings.Fields(set)
+		if slices.Contains(granted, domain.ScopeFullAccess) {
+			full += int64(n)
+			continue
+		}
+		for _, sc := range cat.Expand(granted) {
+			counts[sc] += int64(n)
+		}
+		// Scopes the catalog does not know grant nothing but are still
+		// carried (a catalog that dropped a scope): their own rows count
+		// them.
+		for _, sc := range granted {
+			if _, ok := cat.Lookup(sc); !ok {
+				counts[sc] += int64(n)
+			}
+		}
+	}
+	for i := range rows {
+		rows[i].PATs = counts[rows[i].Scope] + full
+	}
 }

@@ -1,8 +1,16 @@
-// Package server wires oauthdesk together: it opens and migrates the
-// database, loads the signing keys, builds the protocol, admin and web
-// layers, runs the background jobs and serves HTTP with a graceful
-// shutdown. cmd/oauthdesk and the end-to-end tests both start the server
-// through it, so tests run exactly what users run.
+// Package server is oauthdesk's one wiring root. Open builds the object
+// graph of a process from a Config — the store (opened and migrated), the
+// services over it (admin, personal access tokens, directory federation),
+// and for a server the signing keys, the protocol, the expiry-report
+// scheduler, the metrics and the web server — constructing each in one
+// place (App.wire, App.wireServer). `oauthdesk serve`, every CLI command
+// (Open with ForCommand, and WithKeyFile when it needs the key file) and
+// the end-to-end tests all start here, so tests run exactly what users
+// run.
+//
+// Serve runs the HTTP server with a graceful shutdown and the background
+// jobs (jobs.go: RunJobs, every loop under internal/jobs with its name,
+// interval, last run and last error on /metrics and /admin/settings).
 package server
 
 import (
@@ -10,7 +18,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -26,7 +33,6 @@ import (
 
 	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
-	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/federation"
 	"github.com/oauthdesk/oauthdesk/internal/jobs"
@@ -144,208 +150,192 @@ func (rc ReportConfig) sinks() ([]jobs.Sink, error) {
 	return out, nil
 }
 
-// App is a wired oauthdesk instance.
+// App is a wired oauthdesk instance: what Open built. A one-shot
+// command's App (ForCommand) has the store and the services only: OAuth,
+// Web and Reports are nil, and Federation is nil without WithKeyFile.
 type App struct {
 	DB    *store.DB
 	OAuth *oauth.Service
 	Admin *admin.Service
 	Web   *web.Server
 	// PATs is the personal access token slice.
-	PATs    *pat.Service
-	cfg     Config
-	watcher *store.ChangeWatcher
-	usage   *oauth.Usage
+	PATs *pat.Service
 	// Reports is the expiry-report scheduler.
 	Reports *jobs.Scheduler
 	// Federation signs people in through the directory connectors.
 	Federation *federation.Service
+	// Jobs runs the background jobs (RunJobs) and keeps what each did
+	// last: /metrics and /admin/settings show it.
+	Jobs *jobs.Runner
+	// Migrated is the number of migrations this Open applied.
+	Migrated int
 	// KeyFile is the key file in use; KeyFileCreated reports that this
 	// start created it (the caller prints its path: back it up).
 	KeyFile        string
 	KeyFileCreated bool
+
+	cfg     Config
+	watcher *store.ChangeWatcher
+	usage   *oauth.Usage
 }
 
-// newAdmin wires the admin service: the one place both the server and
-// the one-shot CLI commands (OpenAdmin) build it, with cfg's clock.
-func newAdmin(db *store.DB, cat *scope.Catalog, cfg Config) *admin.Service {
-	a := admin.NewService(db, cat, cfg.Now, cfg.SecretLifetime)
-	a.SetHashConcurrency(cfg.HashConcurrency, cmp.Or(cfg.HashWait, 2*time.Second))
-	return a
+// Option narrows what Open builds. With none, Open builds everything
+// `oauthdesk serve` runs.
+type Option func(*parts)
+
+// parts is what Open builds.
+type parts struct {
+	command bool // the store and the services only
+	keyFile bool // with command: the key file and the federation service
 }
 
-// newPATs wires the personal access token slice, with mail to token
-// owners when an SMTP server is configured.
-func newPATs(db *store.DB, cat *scope.Catalog, cfg Config) *pat.Service {
-	p := pat.NewService(db, cat, cfg.Now)
-	if cfg.Reports.SMTPURL != "" {
-		if u, err := jobs.ParseSMTPURL(cfg.Reports.SMTPURL); err == nil {
-			m := jobs.MailSink{SMTP: u, From: cmp.Or(cfg.Reports.From, "oauthdesk@localhost"), Timeout: 30 * time.Second}
-			p.SetMailer(m.Send)
-		}
+// ForCommand builds what a one-shot CLI command needs: the migrated
+// store, the admin and personal access token services, with the
+// configured clock; no signing keys, change watcher, HTTP server or
+// background jobs, and the key file is not touched.
+func ForCommand() Option { return func(p *parts) { p.command = true } }
+
+// WithKeyFile adds to ForCommand the key file (created when missing,
+// refused when new for a database that holds sealed signing keys) and
+// the directory federation service over it: connector and directory
+// commands, `keys rotate`, `audit verify --checkpoint`.
+func WithKeyFile() Option { return func(p *parts) { p.keyFile = true } }
+
+// withDefaults fills cfg's zero values.
+func (c Config) withDefaults() Config {
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
 	}
-	return p
+	if c.Now == nil {
+		c.Now = func() time.Time { return time.Now().UTC() }
+	}
+	if c.UsageFlush <= 0 {
+		c.UsageFlush = 5 * time.Second
+	}
+	if c.RefreshGrace == 0 {
+		c.RefreshGrace = DefaultRefreshGrace
+	}
+	if c.Thresholds.Expiring == 0 {
+		c.Thresholds = domain.DefaultThresholds
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	return c
 }
 
-// OpenPATs is OpenAdmin for the personal access token commands of the
-// CLI. Close the returned database when done.
-func OpenPATs(ctx context.Context, cfg Config) (*pat.Service, *admin.Service, *store.DB, error) {
-	a, db, err := OpenAdmin(ctx, cfg)
-	if err != nil {
-		return nil, nil, nil, err
+// Open is oauthdesk's one wiring root: `serve`, every CLI command and the
+// end-to-end tests build the object graph here — the store (opened and
+// migrated), the services over it and, unless an Option narrows it, the
+// signing keys, the protocol, the web server and the background jobs.
+// Close the App when done. Errors: from the database (open, migrate), the
+// key file and signing keys, and Invalid configuration (trusted proxies,
+// report sinks and schedule).
+func Open(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
+	var p parts
+	for _, o := range opts {
+		o(&p)
 	}
-	if cfg.Now == nil {
-		cfg.Now = func() time.Time { return time.Now().UTC() }
-	}
-	return newPATs(db, scope.Default(), cfg), a, db, nil
-}
-
-// OpenAdmin opens and migrates the database of cfg.DBPath and wires the
-// admin service exactly as Open does (same clock, catalog and settings),
-// without keys, HTTP or background jobs: the root of the CLI's one-shot
-// commands. Close the returned database when done. Errors: from the
-// database (open, migrate).
-func OpenAdmin(ctx context.Context, cfg Config) (*admin.Service, *store.DB, error) {
-	if cfg.Now == nil {
-		cfg.Now = func() time.Time { return time.Now().UTC() }
-	}
-	db, err := store.Open(ctx, cfg.DBPath)
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := db.Migrate(ctx); err != nil {
-		_ = db.Close()
-		return nil, nil, err
-	}
-	return newAdmin(db, scope.Default(), cfg), db, nil
-}
-
-// loadSealer loads (or, for a new database, creates) the key file.
-// Errors: Invalid when the key file is new but the database already
-// holds sealed signing keys.
-func loadSealer(ctx context.Context, db *store.DB, cfg Config) (*keyseal.Sealer, bool, error) {
-	sealer, keyCreated, err := keyseal.LoadFile(cfg.KeyFilePath())
-	if err != nil {
-		return nil, false, err
-	}
-	if keyCreated {
-		if existing, err := db.SigningKeys(ctx); err != nil || slices.ContainsFunc(existing, func(k domain.SigningKey) bool { return keyseal.Sealed(k.PrivateKey) }) {
-			// A new key file for a database that already has keys could
-			// never open them: refuse rather than start unable to sign.
-			_ = os.Remove(sealer.Path())
-			return nil, false, apperr.Errorf(apperr.Invalid, "the key file %s does not exist but the database %s already holds signing keys: start with the key file that was created with this database", sealer.Path(), cfg.DBPath)
-		}
-	}
-	return sealer, keyCreated, nil
-}
-
-// OpenFederation opens and migrates the database of cfg.DBPath and wires
-// the admin and federation services with the key file, without HTTP or
-// background jobs: the root of the CLI's connector and directory
-// commands. Close the returned database when done.
-func OpenFederation(ctx context.Context, cfg Config) (*federation.Service, *store.DB, error) {
-	if cfg.Now == nil {
-		cfg.Now = func() time.Time { return time.Now().UTC() }
-	}
-	a, db, err := OpenAdmin(ctx, cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	sealer, _, err := loadSealer(ctx, db, cfg)
-	if err != nil {
-		_ = db.Close()
-		return nil, nil, err
-	}
-	return federation.New(db, sealer, a, cfg.Now, cfg.Log), db, nil
-}
-
-// Open opens and migrates the database and wires every layer. Errors:
-// from the database (open, migrate) and the signing keys.
-func Open(ctx context.Context, cfg Config) (*App, error) {
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if cfg.Now == nil {
-		cfg.Now = func() time.Time { return time.Now().UTC() }
-	}
-	if cfg.UsageFlush <= 0 {
-		cfg.UsageFlush = 5 * time.Second
-	}
-	if cfg.RefreshGrace == 0 {
-		cfg.RefreshGrace = DefaultRefreshGrace
-	}
-	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	cfg = cfg.withDefaults()
 	db, err := store.Open(ctx, cfg.DBPath)
 	if err != nil {
 		return nil, err
 	}
 	db.SetClock(cfg.Now)
-	fail := func(err error) (*App, error) { _ = db.Close(); return nil, err }
-	if _, err := db.Migrate(ctx); err != nil {
-		return fail(err)
+	app := &App{DB: db, cfg: cfg, Jobs: jobs.NewRunner(cfg.Log, cfg.Now)}
+	if app.Migrated, err = db.Migrate(ctx); err == nil {
+		err = app.wire(ctx, p)
+	}
+	if err != nil {
+		_ = app.Close()
+		return nil, err
+	}
+	return app, nil
+}
+
+// wire builds the services over a.DB: the one place each is constructed.
+func (a *App) wire(ctx context.Context, p parts) error {
+	cfg, db, cat := a.cfg, a.DB, scope.Default()
+	a.Admin = admin.NewService(db, cat, cfg.Now, cfg.SecretLifetime)
+	a.Admin.SetHashConcurrency(cfg.HashConcurrency, cmp.Or(cfg.HashWait, 2*time.Second))
+	a.PATs = pat.NewService(db, cat, cfg.Now)
+	if cfg.Reports.SMTPURL != "" {
+		// Mail to token owners (a leaked token, one about to expire).
+		if u, err := jobs.ParseSMTPURL(cfg.Reports.SMTPURL); err == nil {
+			m := jobs.MailSink{SMTP: u, From: cmp.Or(cfg.Reports.From, "oauthdesk@localhost"), Timeout: 30 * time.Second}
+			a.PATs.SetMailer(m.Send)
+		}
+	}
+	if p.command && !p.keyFile {
+		return nil
 	}
 	sealer, keyCreated, err := loadSealer(ctx, db, cfg)
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	keys, err := oauth.LoadKeys(ctx, db, sealer, cfg.Now(), max(cfg.AccessTTL, time.Hour))
-	if err != nil {
-		return fail(err)
+	a.KeyFile, a.KeyFileCreated = sealer.Path(), keyCreated
+	a.Federation = federation.New(db, sealer, a.Admin, cfg.Now, cfg.Log)
+	if p.command {
+		return nil
 	}
-	watcher, err := db.NewChangeWatcher(ctx)
-	if err != nil {
-		return fail(err)
-	}
-	cat := scope.Default()
-	ocfg := oauth.Config{Issuer: cfg.BaseURL, AccessTTL: cfg.AccessTTL, RefreshGrace: max(cfg.RefreshGrace, 0)}
-	usage := oauth.NewUsage(db, cfg.Log)
-	guard := oauth.NewGuard(db, db, watcher, max(cfg.AccessTTL, time.Hour), cfg.Now)
-	guard.SetRules(db)
-	usage.SetPATStore(db)
-	usage.SetClientGrantStore(db)
-	o := oauth.NewService(ocfg, db, cat, keys, guard, usage, cfg.Now, cfg.Log)
-	o.SetPATs(db)
-	o.SetClientGrants(db)
-	o.SetClientAssertions(db)
-	a := newAdmin(db, cat, cfg)
-	pats := newPATs(db, cat, cfg)
+	return a.wireServer(ctx, sealer, cat)
+}
+
+// wireServer builds what only a server runs: signing keys, the protocol,
+// the report scheduler, metrics and the web server.
+func (a *App) wireServer(ctx context.Context, sealer *keyseal.Sealer, cat *scope.Catalog) error {
+	cfg, db := a.cfg, a.DB
 	proxies, err := ParseCIDRs(cfg.TrustedProxies)
 	if err != nil {
-		_ = watcher.Close()
-		return fail(err)
-	}
-	if cfg.Thresholds.Expiring == 0 {
-		cfg.Thresholds = domain.DefaultThresholds
+		return err
 	}
 	sinks, err := cfg.Reports.sinks()
 	if err != nil {
-		_ = watcher.Close()
-		return fail(err)
+		return err
 	}
-	sched, err := jobs.New(jobs.Config{Schedule: cfg.Reports.Schedule, Sinks: sinks, Thresholds: cfg.Thresholds, Now: cfg.Now, Log: cfg.Log, PATs: db}, db)
+	keys, err := oauth.LoadKeys(ctx, db, sealer, cfg.Now(), max(cfg.AccessTTL, time.Hour))
 	if err != nil {
-		_ = watcher.Close()
-		return fail(err)
+		return err
 	}
-	fed := federation.New(db, sealer, a, cfg.Now, cfg.Log)
+	if a.watcher, err = db.NewChangeWatcher(ctx); err != nil {
+		return err
+	}
+	ocfg := oauth.Config{Issuer: cfg.BaseURL, AccessTTL: cfg.AccessTTL, RefreshGrace: max(cfg.RefreshGrace, 0)}
+	a.usage = oauth.NewUsage(db, cfg.Log)
+	guard := oauth.NewGuard(db, db, a.watcher, max(cfg.AccessTTL, time.Hour), cfg.Now)
+	guard.SetRules(db)
+	a.usage.SetPATStore(db)
+	a.usage.SetClientGrantStore(db)
+	o := oauth.NewService(ocfg, db, cat, keys, guard, a.usage, cfg.Now, cfg.Log)
+	o.SetPATs(db)
+	o.SetClientGrants(db)
+	o.SetClientAssertions(db)
+	a.OAuth = o
+	if a.Reports, err = jobs.New(jobs.Config{Schedule: cfg.Reports.Schedule, Sinks: sinks, Thresholds: cfg.Thresholds, Now: cfg.Now, Log: cfg.Log, PATs: db, Jobs: a.Jobs}, db); err != nil {
+		return err
+	}
 	syncFailures := metrics.NewDirectorySyncFailures()
-	fed.SyncFailures = func(name string) { syncFailures.WithLabelValues(name).Inc() }
+	a.Federation.SyncFailures = func(name string) { syncFailures.WithLabelValues(name).Inc() }
 	issued := metrics.NewTokensIssued()
 	o.OnIssue = func(flow, grant string) { issued.WithLabelValues(flow, grant).Inc() }
-	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiryTimes, cfg.Thresholds, cfg.Now), syncFailures, metrics.NewPATsCollector(db.PATExpiryCounts, cfg.Now), issued)
+	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiryTimes, cfg.Thresholds, cfg.Now), syncFailures,
+		metrics.NewPATsCollector(db.PATExpiryCounts, cfg.Now), issued, metrics.NewJobsCollector(a.jobMetrics))
 	var signinFailures limit.FailureLimiter // nil: in memory (one SQLite process)
 	if db.Dialect() == "postgres" {
 		// Replicas share the per-username failure delays through the
 		// database (the per-address request limits stay per process).
 		signinFailures = limit.NewSharedFailures(db, cfg.Now)
 	}
-	w := web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), SignInFailures: signinFailures, Thresholds: cfg.Thresholds, Metrics: mx, Reports: sched,
+	adm := a.Admin
+	a.Web = web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), SignInFailures: signinFailures, Thresholds: cfg.Thresholds, Metrics: mx, Reports: a.Reports,
 		Ready: cachedProbe(db.ProbeWrite, time.Second), MetricsToken: cfg.MetricsToken, MetricsNeedToken: cfg.MetricsNeedToken,
 		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute,
-		PATs: pats, PATUsage: usage, Federation: fed, Activity: admin.NewActivity(db), Attention: admin.NewAttention(db, cfg.Now), Users: a,
-		Changes: admin.NewChangeReview(a, db), Invitations: admin.NewInvitations(a, db), ClientGrants: admin.NewClientGrants(a, db)},
-		o, a, cat, cfg.Log, cfg.Now)
-	return &App{DB: db, OAuth: o, Admin: a, Web: w, PATs: pats, cfg: cfg, watcher: watcher, usage: usage, Reports: sched, Federation: fed,
-		KeyFile: sealer.Path(), KeyFileCreated: keyCreated}, nil
+		PATs: a.PATs, PATUsage: a.usage, Federation: a.Federation, Activity: admin.NewActivity(db), Attention: admin.NewAttention(db, cfg.Now), Offboarding: admin.NewOffboarding(adm, db),
+		Changes: admin.NewChangeReview(adm, db), Invitations: admin.NewInvitations(adm, db), ClientGrants: admin.NewClientGrants(adm, db),
+		SignIn: adm.SignInService, Users: adm.UserService, Apps: adm.AppService, Owners: adm.OwnerService, Secrets: adm.SecretService,
+		Authorizations: adm.AuthorizationService, Settings: adm.SettingService, Scopes: adm.ScopeService, AppScopes: adm.AppScopeService,
+		Expiry: adm.ExpiryService, Audit: adm.AuditService, Import: adm.ImportService,
+		Jobs: a.Jobs},
+		o, cat, cfg.Log, cfg.Now)
+	return nil
 }
 
 // DefaultTokenPerMinute is the default per-address limit of POST
@@ -415,97 +405,32 @@ func (c Config) KeyFilePath() string {
 // Handler returns the HTTP handler.
 func (a *App) Handler() http.Handler { return a.Web }
 
-// RunJobs runs the background jobs until ctx ends: the batched usage
-// writer, the change watcher (other processes' commits reach the Bearer
-// check's guard and the user cache within 250 ms), the SQLite
-// checkpointer (off the write path), and an hourly prune of expired sessions and moot invalidations.
-// It returns after the final usage flush.
-func (a *App) RunJobs(ctx context.Context) {
-	done := make(chan struct{})
-	go func() { a.usage.Run(ctx, a.cfg.UsageFlush); close(done) }()
-	watchDone := make(chan struct{})
-	go func() { a.watcher.Run(ctx, store.PollInterval); close(watchDone) }()
-	defer func() { <-watchDone }()
-	ckptDone := make(chan struct{})
-	go func() { a.DB.RunCheckpoints(ctx, store.CheckpointInterval, a.cfg.Log); close(ckptDone) }()
-	defer func() { <-ckptDone }()
-	failedDone := make(chan struct{})
-	go func() {
-		a.Admin.RunFailedSignInAudit(ctx, 15*time.Second, func(err error) { a.cfg.Log.Error("audit failed sign-ins", "err", err) })
-		close(failedDone)
-	}()
-	syncDone := make(chan struct{})
-	go func() {
-		every := cmp.Or(a.cfg.DirectorySyncInterval, jobs.DefaultDirectorySyncInterval)
-		jobs.RunDirectorySync(ctx, a.DB, every, func(ctx context.Context) error {
-			_, err := a.Federation.Sync(ctx)
-			return err
-		}, a.cfg.Now, a.cfg.Log)
-		close(syncDone)
-	}()
-	defer func() { <-syncDone }()
-	if a.cfg.AuditCheckpointInterval >= 0 {
-		cp := &jobs.AuditCheckpoints{Store: a.DB, Dir: a.cfg.Reports.Dir, Webhook: a.cfg.Reports.Webhook, Now: a.cfg.Now, Log: a.cfg.Log,
-			Sign: func(c audit.Checkpoint) (audit.CheckpointFile, error) {
-				return a.OAuth.Keys().SignCheckpoint(c, a.cfg.BaseURL)
-			}}
-		cpDone := make(chan struct{})
-		go func() {
-			cp.Run(ctx, cmp.Or(a.cfg.AuditCheckpointInterval, jobs.DefaultAuditCheckpointInterval))
-			close(cpDone)
-		}()
-		defer func() { <-cpDone }()
+// Close releases the change watcher and the database.
+func (a *App) Close() error {
+	var err error
+	if a.watcher != nil {
+		err = a.watcher.Close()
 	}
-	notify := func() {
-		if n, err := a.PATs.NotifyExpiring(ctx); err != nil {
-			a.cfg.Log.Error("personal access tokens: expiry notices", "err", err)
-		} else if n > 0 {
-			a.cfg.Log.Info("personal access tokens: expiry notices", "tokens", n)
-		}
-	}
-	notify()
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	kt := time.NewTicker(oauth.KeyReload)
-	defer kt.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			<-done
-			<-failedDone
-			return
-		case <-kt.C:
-			if err := a.OAuth.Keys().Reload(ctx, a.cfg.Now()); err != nil {
-				a.cfg.Log.Error("reload signing keys", "err", err)
-			}
-		case <-t.C:
-			notify()
-			if err := a.DB.PruneSessions(ctx); err != nil {
-				a.cfg.Log.Error("prune sessions", "err", err)
-			}
-			horizon := a.cfg.Now().Add(-max(a.cfg.AccessTTL, time.Hour) - time.Hour)
-			if n, err := a.DB.PruneInvalidations(ctx, horizon); err != nil {
-				a.cfg.Log.Error("prune invalidations", "err", err)
-			} else if n > 0 {
-				a.cfg.Log.Info("pruned invalidations", "rows", n)
-			}
-			if n, err := a.DB.PruneDeviceCodes(ctx, a.cfg.Now().Add(-time.Hour)); err != nil {
-				a.cfg.Log.Error("prune device codes", "err", err)
-			} else if n > 0 {
-				a.cfg.Log.Info("pruned device codes", "rows", n)
-			}
-			if n, err := a.DB.PruneClientAssertions(ctx, a.cfg.Now()); err != nil {
-				a.cfg.Log.Error("prune client assertions", "err", err)
-			} else if n > 0 {
-				a.cfg.Log.Info("pruned client assertions", "rows", n)
-			}
-		}
-	}
+	return errors.Join(err, a.DB.Close())
 }
 
-// Close releases the database.
-func (a *App) Close() error {
-	return errors.Join(a.watcher.Close(), a.DB.Close())
+// loadSealer loads (or, for a new database, creates) the key file.
+// Errors: Invalid when the key file is new but the database already
+// holds sealed signing keys.
+func loadSealer(ctx context.Context, db *store.DB, cfg Config) (*keyseal.Sealer, bool, error) {
+	sealer, keyCreated, err := keyseal.LoadFile(cfg.KeyFilePath())
+	if err != nil {
+		return nil, false, err
+	}
+	if keyCreated {
+		if existing, err := db.SigningKeys(ctx); err != nil || slices.ContainsFunc(existing, func(k domain.SigningKey) bool { return keyseal.Sealed(k.PrivateKey) }) {
+			// A new key file for a database that already has keys could
+			// never open them: refuse rather than start unable to sign.
+			_ = os.Remove(sealer.Path())
+			return nil, false, apperr.Errorf(apperr.Invalid, "the key file %s does not exist but the database %s already holds signing keys: start with the key file that was created with this database", sealer.Path(), cfg.DBPath)
+		}
+	}
+	return sealer, keyCreated, nil
 }
 
 // Serve runs the server on ln until ctx ends, then shuts down gracefully
@@ -521,7 +446,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	jobsCtx, stopJobs := context.WithCancel(context.Background())
 	jobsDone := make(chan struct{})
-	go func() { a.RunJobs(jobsCtx); close(jobsDone) }()
+	go func() {
+		if err := a.RunJobs(jobsCtx); err != nil {
+			a.cfg.Log.Error("background jobs", "err", err)
+		}
+		close(jobsDone)
+	}()
 	a.Reports.Start()
 	defer a.Reports.Stop()
 

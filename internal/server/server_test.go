@@ -2,8 +2,11 @@ package server
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,18 +67,19 @@ func TestReadyzReportsTheDatabase(t *testing.T) {
 	}
 }
 
-// TestOpenAdminUsesTheConfiguredClock: the CLI's admin service is wired
+// TestCommandServicesUseTheConfiguredClock: the CLI's admin service is wired
 // by the same root as the server's, with the configured clock.
-func TestOpenAdminUsesTheConfiguredClock(t *testing.T) {
+func TestCommandServicesUseTheConfiguredClock(t *testing.T) {
 	for name, newDB := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			at := time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)
-			a, db, err := OpenAdmin(t.Context(), Config{DBPath: newDB(t), KeyFile: filepath.Join(t.TempDir(), "oauthdesk.key"), Now: func() time.Time { return at }})
+			app, err := Open(t.Context(), Config{DBPath: newDB(t), KeyFile: filepath.Join(t.TempDir(), "oauthdesk.key"), Now: func() time.Time { return at }}, ForCommand())
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer db.Close()
-			u, err := a.CreateUser(context.Background(), admin.NewUser{Username: "clocked", Role: domain.RoleMember, Password: "a long enough password"})
+			defer app.Close()
+			db := app.DB
+			u, err := app.Admin.CreateUser(context.Background(), admin.NewUser{Username: "clocked", Role: domain.RoleMember, Password: "a long enough password"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,5 +97,43 @@ func TestOpenRefusesABadDatabase(t *testing.T) {
 	}
 	if _, err := Open(t.Context(), Config{DBPath: "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"}); err == nil {
 		t.Error("Open on an unreachable PostgreSQL server succeeded")
+	}
+}
+
+// TestOpenForCommand: a one-shot command's App has the services and
+// neither HTTP, keys nor jobs, and leaves the key file alone; WithKeyFile
+// adds the key file and the federation service.
+func TestOpenForCommand(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{DBPath: filepath.Join(dir, "oauthdesk.db"), KeyFile: filepath.Join(dir, "oauthdesk.key")}
+	app, err := Open(t.Context(), cfg, ForCommand())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.Admin == nil || app.PATs == nil || app.DB == nil {
+		t.Errorf("services missing: admin %v, pats %v, db %v", app.Admin != nil, app.PATs != nil, app.DB != nil)
+	}
+	if app.Web != nil || app.OAuth != nil || app.Reports != nil || app.Federation != nil {
+		t.Error("a command's App has a web server, protocol, report scheduler or federation")
+	}
+	if app.Migrated == 0 {
+		t.Error("the first Open of a new database applied no migration")
+	}
+	if err := app.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(cfg.KeyFile); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("ForCommand touched the key file: %v", err)
+	}
+	app, err = Open(t.Context(), cfg, ForCommand(), WithKeyFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	if app.Federation == nil || !app.KeyFileCreated || app.Web != nil || app.Migrated != 0 {
+		t.Errorf("WithKeyFile: federation %v, key file created %v, web %v, migrations %d", app.Federation != nil, app.KeyFileCreated, app.Web != nil, app.Migrated)
+	}
+	if _, err := os.Stat(cfg.KeyFile); err != nil {
+		t.Errorf("WithKeyFile did not create the key file: %v", err)
 	}
 }

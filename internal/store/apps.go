@@ -362,6 +362,17 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 				`((s.expires_at <= ? AND s.expires_at > ?) OR s.client_id IN (`+window+` AND x.slot <> 'primary'))`)
 			args = append(args, before, after)
 			wargs = append(wargs, before, after, before, after)
+			if sortKey == domain.AppSortExpiry {
+				// An index range start for the walk: no listed primary
+				// expires before the window or before the primary of an
+				// app whose other secret is in it (an InitPlan, run
+				// once). Without it PostgreSQL walks and filters every
+				// primary that expired before the window (12,368 at
+				// 100,000 apps).
+				walk += ` AND s.expires_at >= LEAST(CAST(? AS TIMESTAMPTZ), (SELECT MIN(p.expires_at) FROM client_secrets p
+  WHERE p.retired_at IS NULL AND p.slot = 'primary' AND p.client_id IN (` + window + ` AND x.slot <> 'primary')))`
+				wargs = append(wargs, after, before, after)
+			}
 		default:
 			member(`a.client_id IN (`+window+`)`, `a.client_id IN (`+window+`)`)
 			add(before, after)
@@ -397,10 +408,15 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 	}
 	// The total is counted up to AppCountCap (a bounded walk, not a scan
 	// of every app on each page load); beyond it the page says so.
+	countSQL, countArgs := `SELECT COUNT(*) FROM (SELECT 1 `+countFrom+where+` LIMIT ?) AS c`, append(slices.Clone(args), domain.AppCountCap+1)
+	if ord.from == appSecretSelect && !f.SecretExpiresBefore.IsZero() && f.OwnerID == "" && f.Status == "" && strings.TrimSpace(f.Query) == "" {
+		countSQL, countArgs = windowCountSQL, windowCountArgs(utc(f.SecretExpiresAfter), utc(f.SecretExpiresBefore))
+	}
 	var total int64
-	if err := db.rd(ctx).Raw(`SELECT COUNT(*) FROM (SELECT 1 `+countFrom+where+` LIMIT ?) AS c`, append(slices.Clone(args), domain.AppCountCap+1)...).Scan(&total).Error; err != nil {
+	if err := db.rd(ctx).Raw(countSQL, countArgs...).Scan(&total).Error; err != nil {
 		return domain.AppPage{}, translate(err, "apps")
 	}
+	total = min(total, domain.AppCountCap+1) // windowCountSQL adds two capped counts
 
 	if total > domain.AppCountCap {
 		where, args = walk, wargs
@@ -508,6 +524,25 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 		}
 	}
 	return page, nil
+}
+
+// windowCountSQL counts the apps an expiry window lists by primary secret
+// (an active primary, and an active secret in the window) from the secret
+// indexes alone: the primaries in the window (an index range count,
+// capped), plus the other secrets in the window whose app's primary lies
+// outside it (a probe each; few: one app in twenty has a second secret).
+// A deleted app's secrets are retired, so no app row is read: 1,001 app
+// and secret probes a page load before (91 ms cold on PostgreSQL at
+// 100,000 apps), two index ranges now. Arguments: windowCountArgs.
+const windowCountSQL = `SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM client_secrets s
+    WHERE s.retired_at IS NULL AND s.slot = 'primary' AND s.expires_at <= ? AND s.expires_at > ? LIMIT ?) AS c1)
+  + (SELECT COUNT(*) FROM (SELECT 1 FROM client_secrets x
+    WHERE x.retired_at IS NULL AND x.expires_at <= ? AND x.expires_at > ? AND x.slot <> 'primary'
+    AND EXISTS (SELECT 1 FROM client_secrets p WHERE p.client_id = x.client_id AND p.retired_at IS NULL AND p.slot = 'primary'
+      AND NOT (p.expires_at <= ? AND p.expires_at > ?)) LIMIT ?) AS c2)`
+
+func windowCountArgs(after, before time.Time) []any {
+	return []any{before, after, domain.AppCountCap + 1, before, after, before, after, domain.AppCountCap + 1}
 }
 
 func encodeCursor(key, id string) string {

@@ -113,14 +113,16 @@ func testListAppsExpiryWindow(t *testing.T, newDB func(testing.TB) *DB) {
 			apps = append(apps, app(fmt.Sprintf("Early %02d", i), now0.Add(time.Duration(i+1)*time.Minute), nil))
 			apps = append(apps, app(fmt.Sprintf("Late %02d", i), now0.AddDate(1, 0, 0).Add(time.Duration(i)*time.Minute), nil))
 		}
-		apps = append(apps, app("Alt early", now0.Add(5*time.Hour), &inside), app("Alt late", now0.AddDate(2, 0, 0), &inside))
+		// Alt both: primary and alternative in the window, counted once.
+		apps = append(apps, app("Alt early", now0.Add(5*time.Hour), &inside), app("Alt late", now0.AddDate(2, 0, 0), &inside),
+			app("Alt both", inside.Add(time.Hour), &inside))
 		wantDense = append(wantDense, "Alt early")
 		for i := range n {
 			name := fmt.Sprintf("Win %04d", i)
 			apps = append(apps, app(name, from.Add(time.Duration(i+1)*time.Minute), nil))
 			wantDense = append(wantDense, name)
 		}
-		wantDense = append(wantDense, "Alt late")
+		wantDense = append(wantDense, "Alt both", "Alt late")
 		for _, a := range apps {
 			if err := db.CreateApp(ctx, a); err != nil {
 				return err
@@ -165,8 +167,14 @@ func testListAppsExpiryWindow(t *testing.T, newDB func(testing.TB) *DB) {
 		t.Errorf("sparse window: total %d, names %q; want 40, %q", total, names, wantLate)
 	}
 	names, total = list(domain.AppFilter{SecretExpiresAfter: now0.AddDate(0, 0, 19), SecretExpiresBefore: now0.AddDate(0, 0, 21), Sort: domain.AppSortExpiry, Limit: 1})
-	if total != 2 || fmt.Sprint(names) != fmt.Sprint([]string{"Alt early", "Alt late"}) {
-		t.Errorf("alternatives only: total %d, names %q; want the two apps whose alternative expires then", total, names)
+	if total != 3 || fmt.Sprint(names) != fmt.Sprint([]string{"Alt early", "Alt both", "Alt late"}) {
+		t.Errorf("alternatives: total %d, names %q; want the three apps whose alternative expires then (one whose primary does too)", total, names)
+	}
+	// A window whose only primary is Alt both's, with its alternative
+	// outside: one app.
+	names, total = list(domain.AppFilter{SecretExpiresAfter: inside.Add(time.Minute), SecretExpiresBefore: now0.AddDate(0, 0, 21), Sort: domain.AppSortExpiry, Limit: 5})
+	if total != 1 || fmt.Sprint(names) != fmt.Sprint([]string{"Alt both"}) {
+		t.Errorf("primary only: total %d, names %q; want Alt both", total, names)
 	}
 }
 

@@ -119,27 +119,17 @@ func (db *DB) NewChangeWatcher(ctx context.Context) (*ChangeWatcher, error) {
 // Version returns the database's Version (see DB.Version).
 func (w *ChangeWatcher) Version() int64 { return w.owner.Version() }
 
-// Run looks for commits of other processes every interval (PollInterval
-// when ≤ 0) until ctx ends, and moves DB.Version when it finds one. An
-// error is logged by the caller's next look; it keeps looking.
-func (w *ChangeWatcher) Run(ctx context.Context, interval time.Duration) {
-	if interval <= 0 {
-		interval = PollInterval
+// Poll looks once for commits of other processes (the server runs it
+// every PollInterval as the job "change-watch") and moves DB.Version when
+// it finds one. A failed look moves the version too: the next request
+// re-reads the feed itself and fails closed if that fails. Errors: from
+// the look.
+func (w *ChangeWatcher) Poll(ctx context.Context) error {
+	changed, err := w.Changed(ctx)
+	if changed || err != nil {
+		w.owner.external.Add(1)
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			// A failed look moves the version too: the next request
-			// re-reads the feed itself and fails closed if that fails.
-			if changed, err := w.Changed(ctx); changed || err != nil {
-				w.owner.external.Add(1)
-			}
-		}
-	}
+	return err
 }
 
 // Changed reports whether a commit happened since the previous call (true

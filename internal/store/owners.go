@@ -118,3 +118,29 @@ func (db *DB) CountApps(ctx context.Context, status string) (int64, error) {
 	err := db.rd(ctx).Model(&appRow{}).Where("status = ? AND deleted_at IS NULL", status).Count(&n).Error
 	return n, translate(err, "apps")
 }
+
+// SoleOwnedApps returns the undeleted apps userID owns with no other
+// active owner (every other owner, if any, deleted or disabled), by name,
+// each with its client id and name only; at most limit (≤ 0: all). Inside
+// a write transaction the user's owner rows are read from the writer, so
+// a hand-over in the same transaction sees them as they stand.
+func (db *DB) SoleOwnedApps(ctx context.Context, userID string, limit int) ([]domain.App, error) {
+	q := `SELECT a.client_id, a.name FROM app_owners o JOIN apps a ON a.client_id = o.client_id
+WHERE o.user_id = ? AND a.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM app_owners p JOIN users u ON u.id = p.user_id
+WHERE p.client_id = o.client_id AND p.user_id <> o.user_id AND u.deleted_at IS NULL AND u.disabled_at IS NULL)
+ORDER BY ` + db.fl.nocase("a.name") + `, a.client_id`
+	args := []any{userID}
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	var rows []struct{ ClientID, Name string }
+	if err := db.rd(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+		return nil, translate(err, "apps")
+	}
+	out := make([]domain.App, len(rows))
+	for i, r := range rows {
+		out[i] = domain.App{ClientID: r.ClientID, Registration: domain.Registration{Name: r.Name}}
+	}
+	return out, nil
+}

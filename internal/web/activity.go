@@ -28,7 +28,7 @@ func (s *Server) activityEvents(ctx context.Context, f audit.Filter) (admin.Acti
 	if s.cfg.Activity != nil {
 		return s.cfg.Activity.Events(ctx, f)
 	}
-	events, more, err := s.admin.AuditEvents(ctx, f)
+	events, more, err := s.cfg.Audit.AuditEvents(ctx, f)
 	return admin.ActivityPage{Events: events, More: more, Apps: map[string]string{}, Users: map[string]string{}}, err
 }
 
@@ -81,7 +81,7 @@ func shortLabel(id string) string {
 // its authorizations), newest first, one keyset page at a time.
 func (s *Server) appActivity(c echo.Context) error {
 	ctx := c.Request().Context()
-	a, err := s.admin.App(ctx, c.Param("client_id"))
+	a, err := s.cfg.Apps.App(ctx, c.Param("client_id"))
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func (s *Server) appActivity(c echo.Context) error {
 // concerning the user (account changes, sign-ins, consents, revocations
 // of the user's authorizations, apps the user was made owner of).
 func (s *Server) userActivity(c echo.Context) error {
-	u, err := s.admin.User(c.Request().Context(), c.Param("id"))
+	u, err := s.cfg.Users.User(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -157,7 +157,7 @@ func (s *Server) auditPick(c echo.Context) error {
 	case "app":
 		q := strings.TrimSpace(c.QueryParam("app"))
 		if q != "" {
-			page, err := s.admin.ListApps(ctx, domain.AppFilter{Query: q, Limit: 10})
+			page, err := s.cfg.Apps.ListApps(ctx, domain.AppFilter{Query: q, Limit: 10})
 			if err != nil {
 				return err
 			}
@@ -169,7 +169,7 @@ func (s *Server) auditPick(c echo.Context) error {
 	case "user":
 		q := strings.TrimSpace(c.QueryParam("user"))
 		if q != "" {
-			page, err := s.admin.Users(ctx, domain.UserFilter{Query: q, Limit: 10})
+			page, err := s.cfg.Users.Users(ctx, domain.UserFilter{Query: q, Limit: 10})
 			if err != nil {
 				return err
 			}

@@ -72,7 +72,7 @@ func (s *Server) requireAPI(r APIRoute) echo.MiddlewareFunc {
 				}
 			}
 			if r.AdminOnly || r.OwnerOrAdmin {
-				u, err := s.admin.User(c.Request().Context(), p.UserID)
+				u, err := s.cfg.Users.User(c.Request().Context(), p.UserID)
 				if err != nil {
 					return err
 				}
@@ -80,7 +80,7 @@ func (s *Server) requireAPI(r APIRoute) echo.MiddlewareFunc {
 					return apperr.Errorf(apperr.Forbidden, "Only administrators may call this API.")
 				}
 				if r.OwnerOrAdmin && u.Role != domain.RoleAdmin {
-					ok, err := s.admin.IsOwner(c.Request().Context(), c.Param("client_id"), u.ID)
+					ok, err := s.cfg.Owners.IsOwner(c.Request().Context(), c.Param("client_id"), u.ID)
 					if err != nil {
 						return err
 					}
@@ -110,7 +110,7 @@ func (s *Server) apiRegistrationSecret(c echo.Context) error {
 	if slot == "" {
 		slot = domain.SlotPrimary
 	}
-	sec, err := s.admin.IssueSecret(c.Request().Context(), c.Param("client_id"), strings.ToLower(slot), c.Request().Method == http.MethodPut)
+	sec, err := s.cfg.Secrets.IssueSecret(c.Request().Context(), c.Param("client_id"), strings.ToLower(slot), c.Request().Method == http.MethodPut)
 	if err != nil {
 		return err
 	}
@@ -151,7 +151,7 @@ func (s *Server) apiListAuthorizations(c echo.Context) error {
 		}
 		f.Limit = n
 	}
-	list, next, err := s.admin.Authorizations(c.Request().Context(), f)
+	list, next, err := s.cfg.Authorizations.Authorizations(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
@@ -207,7 +207,7 @@ func (s *Server) apiRevokeAuthorizations(c echo.Context) error {
 	n := 0
 	switch {
 	case req.AuthorizationID != "":
-		ok, err := s.admin.RevokeAuthorization(ctx, req.AuthorizationID, "")
+		ok, err := s.cfg.Authorizations.RevokeAuthorization(ctx, req.AuthorizationID, "")
 		if err != nil {
 			return err
 		}
@@ -216,7 +216,7 @@ func (s *Server) apiRevokeAuthorizations(c echo.Context) error {
 		}
 	default:
 		var err error
-		if n, err = s.admin.RevokeAuthorizations(ctx, domain.AuthorizationFilter{UserID: req.UserID, ClientID: req.ClientID}); err != nil {
+		if n, err = s.cfg.Authorizations.RevokeAuthorizations(ctx, domain.AuthorizationFilter{UserID: req.UserID, ClientID: req.ClientID}); err != nil {
 			return err
 		}
 	}
@@ -263,7 +263,7 @@ func (s *Server) apiRevokeList(c echo.Context, body []byte) error {
 		if patIDs[id] {
 			continue
 		}
-		if _, err := s.admin.RevokeAuthorization(ctx, id, ""); err != nil && !apperr.Is(err, apperr.NotFound) && !apperr.Is(err, apperr.Invalid) {
+		if _, err := s.cfg.Authorizations.RevokeAuthorization(ctx, id, ""); err != nil && !apperr.Is(err, apperr.NotFound) && !apperr.Is(err, apperr.Invalid) {
 			return err
 		}
 	}

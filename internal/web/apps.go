@@ -1,20 +1,37 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/reports"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
 	"github.com/oauthdesk/oauthdesk/views"
 )
+
+// Apps is the apps slice the dashboard calls: registration, review,
+// edits, listing, detail and deletion (implemented by *admin.AppService).
+type Apps interface {
+	RegisterApp(ctx context.Context, ownerUsername string, reg domain.Registration) (admin.RegisteredApp, error)
+	RegisterOwnApp(ctx context.Context, u domain.User, reg domain.Registration) (admin.RegisteredApp, error)
+	ReviewApp(ctx context.Context, clientID string, approve bool, reason string) (domain.App, error)
+	UpdateApp(ctx context.Context, clientID string, reg domain.Registration) (admin.AppEdit, error)
+	ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage, error)
+	App(ctx context.Context, clientID string) (admin.AppDetail, error)
+	AppPage(ctx context.Context, clientID, userQuery, after string, limit int) (admin.AppDetail, error)
+	OverviewCounts(ctx context.Context) (admin.Overview, error)
+	DeleteApp(ctx context.Context, clientID, confirmName string) (int, error)
+}
 
 // appsQuery is the state of /admin/apps in its URL: the expiry filter,
 // deleted apps, the search text and the order. Every link of the page
@@ -160,7 +177,7 @@ func countText(n int64, a appsQuery) string {
 	}
 	s := fmt.Sprintf("%d %s", n, noun)
 	if n > domain.AppCountCap {
-		s = fmt.Sprintf("More than %d apps", domain.AppCountCap)
+		s = "More than " + thousands(domain.AppCountCap) + " apps"
 	}
 	if a.Query != "" {
 		verb := "match"
@@ -198,7 +215,7 @@ func (s *Server) appsList(c echo.Context) error {
 	case domain.AppPending:
 		f.Status = domain.AppPending
 	}
-	page, err := s.admin.ListApps(c.Request().Context(), f)
+	page, err := s.cfg.Apps.ListApps(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
@@ -210,11 +227,14 @@ func (s *Server) appsList(c echo.Context) error {
 		row.ScopeViews = s.scopeViews(a.Scopes)
 		p.Apps = append(p.Apps, row)
 	}
+	pos := pagePosition(c, f.Limit)
+	p.RangeText = rangeText(pos, len(page.Apps), page.Total)
 	if page.Next != "" {
-		p.NextURL = aq.url("after", page.Next)
+		p.NextURL = aq.url("after", page.Next, "from", strconv.Itoa(pos.next(len(page.Apps))))
 	}
 	if page.Prev != "" {
-		p.PrevURL = aq.url("before", page.Prev)
+		p.PrevURL = aq.url("before", page.Prev, "from", strconv.Itoa(pos.prev()))
+		p.FirstURL = aq.url()
 	}
 	return render(c, http.StatusOK, views.Apps(p))
 }
@@ -259,7 +279,7 @@ func (s *Server) appCreate(c echo.Context) error {
 		return err
 	}
 	newRegistrationDefaults(&reg)
-	res, err := s.admin.RegisterApp(ctx, u.Username, reg)
+	res, err := s.cfg.Apps.RegisterApp(ctx, u.Username, reg)
 	if apperr.Is(err, apperr.Invalid) {
 		return s.invalidForm(c, s.appForm(c, values, scopes, ""), err, "The app was not registered: fix the fields marked below.")
 	}
@@ -282,7 +302,7 @@ func (s *Server) appDetail(c echo.Context) error {
 	if ownerPage(c) { // the owner's page has no user search
 		q = ""
 	}
-	d, err := s.admin.AppPage(ctx, c.Param("client_id"), q, after, 50)
+	d, err := s.cfg.Apps.AppPage(ctx, c.Param("client_id"), q, after, 50)
 	if err != nil {
 		return err
 	}
@@ -301,7 +321,7 @@ func (s *Server) appDetail(c echo.Context) error {
 		CanManage: u.Role == domain.RoleAdmin || owner, Flash: s.sessions.PopString(ctx, sessFlash),
 		Base: appBase(c, a.ClientID), Owner: owner, CanReview: !owner && u.Role == domain.RoleAdmin && a.Status == domain.AppPending,
 		Protocols: s.protocols(a)}
-	owners, err := s.admin.AppOwners(ctx, a.ClientID)
+	owners, err := s.cfg.Owners.AppOwners(ctx, a.ClientID)
 	if err != nil {
 		return err
 	}
@@ -347,7 +367,7 @@ func (s *Server) appDetail(c echo.Context) error {
 			live = append(live, z.ID)
 		}
 	}
-	use, err := s.admin.SecretUseOf(ctx, a, live)
+	use, err := s.cfg.Secrets.SecretUseOf(ctx, a, live)
 	if err != nil {
 		return err
 	}
@@ -461,3 +481,120 @@ func dayPtr(t *time.Time) string {
 // stamp is a time as the dashboard shows it, labelled with its zone:
 // "2026-11-21 14:05 UTC".
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") + " UTC" }
+
+// appFor returns the active (not deleted) app of the route's client_id,
+// for the confirmation pages of actions a deleted app no longer offers.
+func (s *Server) appFor(c echo.Context) (domain.App, error) {
+	d, err := s.cfg.Apps.App(c.Request().Context(), c.Param("client_id"))
+	if err == nil && d.App.DeletedAt != nil {
+		return d.App, apperr.Errorf(apperr.NotFound, "%s was deleted; nothing about it can change.", d.App.Name)
+	}
+	return d.App, err
+}
+
+// appDeleteConfirm asks for the app name before deleting.
+func (s *Server) appDeleteConfirm(c echo.Context) error {
+	app, err := s.appFor(c)
+	if err != nil {
+		return err
+	}
+	return s.renderDeleteConfirm(c, app, "", http.StatusOK)
+}
+
+func (s *Server) renderDeleteConfirm(c echo.Context, app domain.App, errMsg string, status int) error {
+	imp, err := s.cfg.Authorizations.RevocationImpact(c.Request().Context(), domain.AuthorizationFilter{ClientID: app.ClientID})
+	if err != nil {
+		return err
+	}
+	active := "apps"
+	if ownerPage(c) {
+		active = "myapps"
+	}
+	p := views.ConfirmPage{Nav: s.nav(c, active), Title: "Delete " + app.Name + "?",
+		Message: "The app breaks: no new tokens are minted and no minted token is accepted. This cannot be undone; the record is kept for the audit trail.",
+		Impact:  impactLines(imp), Action: appBase(c, app.ClientID) + "/delete", Button: "Delete this app", Danger: true,
+		TypeToConfirm: app.Name, Error: errMsg, Cancel: appBase(c, app.ClientID)}
+	return render(c, status, views.Confirm(p))
+}
+
+func (s *Server) appDelete(c echo.Context) error {
+	app, err := s.appFor(c)
+	if err != nil {
+		return err
+	}
+	n, err := s.cfg.Apps.DeleteApp(c.Request().Context(), app.ClientID, c.FormValue("confirm"))
+	if apperr.Is(err, apperr.Invalid) {
+		msg := apperr.ErrorMessage(err)
+		if f := apperr.FieldErrors(err)["confirm"]; f != "" {
+			msg += " " + f
+		}
+		return s.renderDeleteConfirm(c, app, msg, http.StatusUnprocessableEntity)
+	}
+	if err != nil {
+		return err
+	}
+	return s.flashTo(c, appsHome(c), fmt.Sprintf("%s was deleted; %s revoked.", app.Name, plural(int64(n), "authorization was", "authorizations were")))
+}
+
+// position is where a keyset page starts in its list: from is the
+// 1-based number of its first row, 0 when unknown (a page link without
+// it). Keyset cursors carry no offset, so the links carry it along
+// (from=…); it only labels rows, it selects nothing.
+type position struct{ from, limit int }
+
+// pagePosition reads ?from= (1 on a first page, with no cursor).
+func pagePosition(c echo.Context, limit int) position {
+	if c.QueryParam("after") == "" && c.QueryParam("before") == "" {
+		return position{1, limit}
+	}
+	n, err := strconv.Atoi(c.QueryParam("from"))
+	if err != nil || n < 1 {
+		n = 0
+	}
+	return position{n, limit}
+}
+
+// next is the first row number of the next page (0: unknown).
+func (p position) next(rows int) int {
+	if p.from == 0 {
+		return 0
+	}
+	return p.from + rows
+}
+
+// prev is the first row number of the previous page (0: unknown).
+func (p position) prev() int {
+	switch {
+	case p.from == 0:
+		return 0
+	case p.from <= p.limit:
+		return 1
+	}
+	return p.from - p.limit
+}
+
+// rangeText says which rows a page shows: "26–50 of 1,204", "1,001–1,025
+// of more than 1,000 (…)", or "" when the position is unknown or the page
+// empty.
+func rangeText(p position, rows int, total int64) string {
+	if p.from == 0 || rows == 0 {
+		return ""
+	}
+	r := thousands(p.from) + "–" + thousands(p.from+rows-1)
+	if total > domain.AppCountCap {
+		return r + " of more than " + thousands(domain.AppCountCap) + " (counting stops there to keep this page fast)"
+	}
+	return r + " of " + thousands(int(total))
+}
+
+// thousands writes n with comma separators: 100000 → "100,000".
+func thousands(n int) string {
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

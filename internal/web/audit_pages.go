@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -16,6 +17,13 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/views"
 )
+
+// Audit is the audit log slice the audit page reads (implemented by
+// *admin.AuditService).
+type Audit interface {
+	AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, bool, error)
+	WalkAudit(ctx context.Context, since time.Time, fn func(audit.Event) bool) error
+}
 
 // auditFilter reads the filter of /admin/audit from the query: app (a
 // client id) and user (a user id): the events concerning them; actor,
@@ -116,7 +124,7 @@ func (s *Server) auditExport(c echo.Context) error {
 	c.Response().WriteHeader(http.StatusOK)
 	x, _ := audit.NewExporter(c.Response(), format)
 	var werr error
-	err = s.admin.WalkAudit(c.Request().Context(), f.Since, func(e audit.Event) bool {
+	err = s.cfg.Audit.WalkAudit(c.Request().Context(), f.Since, func(e audit.Event) bool {
 		if !matches(f, e) {
 			return true
 		}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -10,6 +11,13 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/views"
 )
+
+// SignIn is the sign-in slice the dashboard's session pages call
+// (implemented by *admin.SignInService).
+type SignIn interface {
+	Authenticate(ctx context.Context, username, password string) (domain.User, error)
+	RecordSignOut(ctx context.Context, u domain.User) error
+}
 
 // home is GET /: admins and auditors go to the dashboard.
 func (s *Server) home(c echo.Context) error {
@@ -28,7 +36,7 @@ func (s *Server) home(c echo.Context) error {
 func (s *Server) homeFor(c echo.Context, u domain.User, p *views.HomePage) error {
 	ctx := c.Request().Context()
 	now := s.now()
-	apps, err := s.admin.ListApps(ctx, domain.AppFilter{OwnerID: u.ID, Limit: 50})
+	apps, err := s.cfg.Apps.ListApps(ctx, domain.AppFilter{OwnerID: u.ID, Limit: 50})
 	if err != nil {
 		return err
 	}
@@ -55,7 +63,7 @@ func (s *Server) homeFor(c echo.Context, u domain.User, p *views.HomePage) error
 			p.MoreApps = true
 		}
 	}
-	auths, next, err := s.admin.Authorizations(ctx, domain.AuthorizationFilter{UserID: u.ID, ActiveOnly: true, Limit: 20})
+	auths, next, err := s.cfg.Authorizations.Authorizations(ctx, domain.AuthorizationFilter{UserID: u.ID, ActiveOnly: true, Limit: 20})
 	if err != nil {
 		return err
 	}
@@ -100,7 +108,7 @@ func (s *Server) signin(c echo.Context) error {
 		return s.signinTooMany(c, wait)
 	}
 	ctx = audit.WithActor(ctx, audit.Actor{Name: "anonymous", RemoteAddr: ip})
-	u, err := s.admin.Authenticate(ctx, username, password)
+	u, err := s.cfg.SignIn.Authenticate(ctx, username, password)
 	if apperr.Is(err, apperr.Unauthorized) {
 		if _, ferr := s.signinFails.Fail(ctx, key); ferr != nil {
 			return ferr
@@ -142,7 +150,7 @@ func (s *Server) signoutForm(c echo.Context) error {
 // signout is POST /signout: destroys the session.
 func (s *Server) signout(c echo.Context) error {
 	if u, ok := currentUser(c); ok {
-		if err := s.admin.RecordSignOut(c.Request().Context(), u); err != nil {
+		if err := s.cfg.SignIn.RecordSignOut(c.Request().Context(), u); err != nil {
 			return err
 		}
 	}

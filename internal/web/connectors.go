@@ -330,3 +330,23 @@ func (s *Server) localSigninSet(c echo.Context) error {
 	s.sessions.Put(c.Request().Context(), sessFlash, "Local passwords: "+c.FormValue("value")+".")
 	return c.Redirect(http.StatusSeeOther, "/admin/settings/connectors")
 }
+
+// localSigninConfirm is GET /admin/settings/local-signin?value=…: who
+// may sign in with a local password afterwards, before it is saved.
+func (s *Server) localSigninConfirm(c echo.Context) error {
+	v := c.QueryParam("value")
+	p := views.ConfirmPage{Nav: views.Nav{Active: "settings"}, Action: "/admin/settings/local-signin", Cancel: "/admin/settings/connectors",
+		Hidden: []views.HiddenField{{Name: "value", Value: v}}}
+	switch v {
+	case domain.LocalSignInEveryone:
+		p.Title, p.Button = "Let everyone sign in with a local password?", "Allow local passwords"
+		p.Message = "Every user with a local password may sign in with it again, beside the directory connectors."
+	case domain.LocalSignInAdminsOnly:
+		p.Title, p.Button, p.Danger = "Allow local passwords for administrators only?", "Administrators only", true
+		p.Message = "Members and auditors will no longer sign in with a local password; they sign in through a directory connector. Administrators keep their local password (break-glass)."
+		p.Impact = []string{"Sessions already open stay open until they end; nobody's authorizations or tokens change."}
+	default:
+		return s.renderConnectors(c, http.StatusBadRequest, "Choose everyone or admins-only.")
+	}
+	return s.confirm(c, p)
+}

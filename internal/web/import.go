@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -13,6 +14,12 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/views"
 )
+
+// Import is the app import slice (implemented by *admin.ImportService).
+type Import interface {
+	CheckImport(ctx context.Context, data []byte, defaultOwner string) ([]admin.ImportRecord, []admin.ImportChange, error)
+	Import(ctx context.Context, records []admin.ImportRecord, defaultOwner string) (admin.ImportResult, error)
+}
 
 // maxImportBytes bounds an uploaded inventory file.
 const maxImportBytes = 512 << 10
@@ -60,10 +67,10 @@ func (s *Server) planImport(c echo.Context, filename string, data []byte, apply 
 	u, _ := currentUser(c)
 	p := views.ImportPage{Filename: filename}
 	// Every problem of the file in one round: its rows and the database.
-	recs, plan, err := s.admin.CheckImport(ctx, data, u.Username)
+	recs, plan, err := s.cfg.Import.CheckImport(ctx, data, u.Username)
 	if err == nil && apply { // Import plans again inside its own transaction
 		var res admin.ImportResult
-		if res, err = s.admin.Import(ctx, recs, u.Username); err == nil {
+		if res, err = s.cfg.Import.Import(ctx, recs, u.Username); err == nil {
 			return s.flashTo(c, "/admin/apps", filename+" imported: "+plural(int64(res.Created), "app", "apps")+" created, "+
 				plural(int64(res.Updated), "updated", "updated")+", "+plural(int64(res.Unchanged), "unchanged", "unchanged")+".")
 		}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -171,8 +172,7 @@ var tokenFields = []string{"grant_type", "client_assertion_type", "client_assert
 // parameter appears twice (§3.2). Errors: *oauth.Error invalid_request
 // (400) naming what is wrong.
 func parseTokenRequest(r *http.Request) (oauth.TokenRequest, error) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
-	if err != nil || mt != echo.MIMEApplicationForm {
+	if !formBody(r) {
 		return oauth.TokenRequest{}, &oauth.Error{Code: "invalid_request", Status: http.StatusBadRequest,
 			Description: "Content-Type must be application/x-www-form-urlencoded"}
 	}
@@ -191,6 +191,41 @@ func parseTokenRequest(r *http.Request) (oauth.TokenRequest, error) {
 	}, nil
 }
 
+// formBody reports whether r's body is application/x-www-form-urlencoded
+// (RFC 6749 §4.1.3), parameters allowed. The bare type, what clients
+// send, is recognized without parsing; anything else goes through
+// mime.ParseMediaType.
+func formBody(r *http.Request) bool {
+	ct := r.Header.Get(echo.HeaderContentType)
+	if strings.EqualFold(ct, echo.MIMEApplicationForm) {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == echo.MIMEApplicationForm
+}
+
+// readPostForm fills r.PostForm from a form body, as r.ParseForm does,
+// without also building r.Form from it and the URL's query (the token
+// endpoint reads the body only; a later ParseForm still builds r.Form).
+// The body is bounded by the BodyLimit middleware. Errors: an unreadable
+// body or a malformed form.
+func readPostForm(r *http.Request) error {
+	if r.PostForm != nil {
+		return nil
+	}
+	if r.Body == nil {
+		r.PostForm = url.Values{}
+		return nil
+	}
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		r.PostForm = url.Values{}
+		return err
+	}
+	r.PostForm, err = url.ParseQuery(string(b))
+	return err
+}
+
 // token is POST /oauth2/token (seed 001 steps 3 and 5). The body must be
 // application/x-www-form-urlencoded; a parameter sent twice is rejected
 // (RFC 6749 §3.2). Success and error bodies carry Cache-Control: no-store.
@@ -198,8 +233,8 @@ func (s *Server) token(c echo.Context) error {
 	c.Set(ctxTokenEndpoint, true)
 	r := c.Request()
 	if s.oidc != nil {
-		if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err == nil && mt == echo.MIMEApplicationForm {
-			if err := r.ParseForm(); err == nil && !isDialectTokenRequest(r.PostForm) {
+		if formBody(r) {
+			if err := readPostForm(r); err == nil && !isDialectTokenRequest(r.PostForm) {
 				return s.standardToken(c)
 			}
 		}
@@ -241,5 +276,31 @@ func (s *Server) bearer(next echo.HandlerFunc) echo.HandlerFunc {
 			s.patUsage.RecordPAT(p.PATID, s.now(), clientIP(c))
 		}
 		return next(c)
+	}
+}
+
+// authorizePost is POST /oauth2/authorize, dispatched on what the body
+// is: a form with grant_type is a token request (the Azure DevOps provider
+// of @auth/core posts the seed's token body here), served exactly as
+// /oauth2/token with no session and no CSRF token; a form with
+// response_type and neither decision nor _csrf is an authorization
+// request sent as a form (OIDC Core §3.1.2.1), served as the GET with the
+// session but without CSRF; every other POST is the approval form
+// (decide, behind the browser chain).
+func (s *Server) authorizePost(decide, authorizeForm echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err == nil && mt == echo.MIMEApplicationForm {
+			if err := r.ParseForm(); err == nil {
+				f := r.PostForm
+				switch {
+				case f.Get("grant_type") != "":
+					return s.limitToken(s.token)(c)
+				case s.oidc != nil && f.Has("response_type") && !f.Has("decision") && !f.Has("_csrf"):
+					return authorizeForm(c)
+				}
+			}
+		}
+		return decide(c)
 	}
 }

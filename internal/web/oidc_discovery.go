@@ -97,20 +97,35 @@ func (s *Server) routeEndpoints(e *echo.Echo, b *echo.Group) {
 		if ep.cors && s.oidc != nil {
 			mw = append(mw, corsForOrigins)
 			// The preflight of a browser app (a public client).
-			e.OPTIONS(ep.path, func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }, corsForOrigins)
+			e.OPTIONS(ep.path, corsForOrigins(func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }))
 		}
 		if ep.limited {
 			mw = append(mw, s.limitToken)
+		}
+		// Echo applies a route's own middleware on every request; a
+		// machine endpoint's chain is built once here instead.
+		h := ep.handler
+		for i := len(mw) - 1; i >= 0; i-- {
+			h = mw[i](h)
 		}
 		for _, m := range ep.methods {
 			if ep.browser {
 				b.Add(m, ep.path, ep.handler, mw...)
 			} else {
-				e.Add(m, ep.path, ep.handler, mw...)
+				e.Add(m, ep.path, h)
 			}
 		}
 	}
 }
+
+// corsAnyOrigin is corsForOrigins' CORS middleware, configured once.
+var corsAnyOrigin = middleware.CORSWithConfig(middleware.CORSConfig{
+	AllowOrigins:  []string{"*"},
+	AllowMethods:  []string{http.MethodGet, http.MethodPost},
+	AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType},
+	ExposeHeaders: []string{echo.HeaderWWWAuthenticate},
+	MaxAge:        600,
+})
 
 // corsForOrigins lets browser apps on any origin call the machine
 // endpoints (OAuth 2.0 for Browser-Based Apps): they carry their own
@@ -119,13 +134,7 @@ func (s *Server) routeEndpoints(e *echo.Echo, b *echo.Group) {
 // client, the Azure DevOps dialect's included — pass untouched, with no
 // header added.
 func corsForOrigins(next echo.HandlerFunc) echo.HandlerFunc {
-	cors := middleware.CORSWithConfig(middleware.CORSConfig{
-		AllowOrigins:  []string{"*"},
-		AllowMethods:  []string{http.MethodGet, http.MethodPost},
-		AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType},
-		ExposeHeaders: []string{echo.HeaderWWWAuthenticate},
-		MaxAge:        600,
-	})(next)
+	cors := corsAnyOrigin(next)
 	return func(c echo.Context) error {
 		if c.Request().Header.Get(echo.HeaderOrigin) == "" {
 			return next(c)

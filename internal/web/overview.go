@@ -13,15 +13,21 @@ import (
 	"github.com/oauthdesk/oauthdesk/views"
 )
 
+// Expiry is the secret-expiry read model of the overview (implemented
+// by *admin.ExpiryService).
+type Expiry interface {
+	ExpiryOverview(ctx context.Context, t domain.ExpiryThresholds) (reports.ExpiryOverview, error)
+}
+
 // overview is /admin: secrets per expiry state, the next to expire, and an
 // SVG chart of expiries per month for the next 24 months (no JS needed).
 func (s *Server) overview(c echo.Context) error {
-	o, err := s.admin.ExpiryOverview(c.Request().Context(), s.cfg.Thresholds)
+	o, err := s.cfg.Expiry.ExpiryOverview(c.Request().Context(), s.cfg.Thresholds)
 	if err != nil {
 		return err
 	}
 	now := s.now()
-	counts, err := s.admin.OverviewCounts(c.Request().Context())
+	counts, err := s.cfg.Apps.OverviewCounts(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -36,7 +42,7 @@ func (s *Server) overview(c echo.Context) error {
 		}
 	}
 	if counts.PendingApps > 0 {
-		queue, err := s.admin.ListApps(c.Request().Context(), domain.AppFilter{Status: domain.AppPending, Limit: 10})
+		queue, err := s.cfg.Apps.ListApps(c.Request().Context(), domain.AppFilter{Status: domain.AppPending, Limit: 10})
 		if err != nil {
 			return err
 		}

@@ -1,9 +1,10 @@
 package web
 
 import (
-	"mime"
+	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -14,6 +15,16 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/views"
 )
+
+// Owners is the owners slice the owner's pages call (implemented by
+// *admin.OwnerService).
+type Owners interface {
+	IsOwner(ctx context.Context, clientID, userID string) (bool, error)
+	AppOwners(ctx context.Context, clientID string) ([]domain.AppOwner, error)
+	AddOwner(ctx context.Context, clientID, username string) (domain.User, error)
+	RemoveOwner(ctx context.Context, clientID, userID string) error
+	HandOver(ctx context.Context, clientID, fromUserID, toUsername string) (domain.User, error)
+}
 
 // ownerPage reports whether the route is one of the owner's pages
 // (/profile/apps/{client_id}…) rather than the admin's.
@@ -50,7 +61,7 @@ func (s *Server) requireOwner(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return notYours()
 		}
-		ok, err := s.admin.IsOwner(c.Request().Context(), id.String(), u.ID)
+		ok, err := s.cfg.Owners.IsOwner(c.Request().Context(), id.String(), u.ID)
 		if err != nil {
 			return err
 		}
@@ -79,11 +90,11 @@ func replaceParam(c echo.Context, name, value string) []string {
 func (s *Server) myApps(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := currentUser(c)
-	page, err := s.admin.ListApps(ctx, domain.AppFilter{OwnerID: u.ID, After: c.QueryParam("after"), Limit: 25})
+	page, err := s.cfg.Apps.ListApps(ctx, domain.AppFilter{OwnerID: u.ID, After: c.QueryParam("after"), Before: c.QueryParam("before"), Limit: 25})
 	if err != nil {
 		return err
 	}
-	policy, err := s.admin.RegistrationPolicy(ctx)
+	policy, err := s.cfg.Settings.RegistrationPolicy(ctx)
 	if err != nil {
 		return err
 	}
@@ -96,8 +107,16 @@ func (s *Server) myApps(c echo.Context) error {
 	for _, a := range page.Apps {
 		p.Apps = append(p.Apps, s.appRow(a, now))
 	}
+	pos := pagePosition(c, 25)
 	if page.Next != "" {
-		p.NextURL = "/profile/apps?" + url.Values{"after": {page.Next}}.Encode()
+		p.NextURL = "/profile/apps?" + url.Values{"after": {page.Next}, "from": {strconv.Itoa(pos.next(len(page.Apps)))}}.Encode()
+	}
+	if page.Prev != "" {
+		p.PrevURL = "/profile/apps?" + url.Values{"before": {page.Prev}, "from": {strconv.Itoa(pos.prev())}}.Encode()
+		p.FirstURL = "/profile/apps"
+	}
+	if page.Next != "" || page.Prev != "" {
+		p.RangeText = rangeText(pos, len(page.Apps), page.Total)
 	}
 	return render(c, http.StatusOK, views.ProfileApps(p))
 }
@@ -108,7 +127,7 @@ func (s *Server) myApps(c echo.Context) error {
 // a form that can only fail.
 func (s *Server) myAppNewForm(c echo.Context) error {
 	u, _ := currentUser(c)
-	policy, err := s.admin.RegistrationPolicy(c.Request().Context())
+	policy, err := s.cfg.Settings.RegistrationPolicy(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -167,7 +186,7 @@ func (s *Server) myAppCreate(c echo.Context) error {
 		return err
 	}
 	newRegistrationDefaults(&reg)
-	res, err := s.admin.RegisterOwnApp(c.Request().Context(), u, reg)
+	res, err := s.cfg.Apps.RegisterOwnApp(c.Request().Context(), u, reg)
 	if apperr.Is(err, apperr.Invalid) {
 		f := s.appForm(c, values, scopes, "")
 		f.Nav = s.nav(c, "myapps")
@@ -241,7 +260,7 @@ func (s *Server) appUpdate(c echo.Context) error {
 	if ownerPage(c) && s.cfg.Changes != nil {
 		return s.saveOwnEdit(c, app, reg, values, scopes)
 	}
-	ed, err := s.admin.UpdateApp(c.Request().Context(), app.ClientID, reg)
+	ed, err := s.cfg.Apps.UpdateApp(c.Request().Context(), app.ClientID, reg)
 	if apperr.Is(err, apperr.Invalid) {
 		return s.invalidForm(c, s.editForm(c, app, values, scopes), err, "Nothing was saved: fix the fields marked below.")
 	}
@@ -276,7 +295,7 @@ func editSummary(ed admin.AppEdit) string {
 // ownerAdd is POST /profile/apps/{client_id}/owners (field username).
 func (s *Server) ownerAdd(c echo.Context) error {
 	id := c.Param("client_id")
-	u, err := s.admin.AddOwner(c.Request().Context(), id, c.FormValue("username"))
+	u, err := s.cfg.Owners.AddOwner(c.Request().Context(), id, c.FormValue("username"))
 	if apperr.Is(err, apperr.NotFound) || apperr.Is(err, apperr.Invalid) || apperr.Is(err, apperr.Conflict) {
 		return s.flashTo(c, appBase(c, id), apperr.ErrorMessage(err))
 	}
@@ -291,7 +310,7 @@ func (s *Server) ownerAdd(c echo.Context) error {
 func (s *Server) ownerRemove(c echo.Context) error {
 	id := c.Param("client_id")
 	me, _ := currentUser(c)
-	err := s.admin.RemoveOwner(c.Request().Context(), id, c.Param("user_id"))
+	err := s.cfg.Owners.RemoveOwner(c.Request().Context(), id, c.Param("user_id"))
 	if apperr.Is(err, apperr.Conflict) || apperr.Is(err, apperr.NotFound) {
 		return s.flashTo(c, appBase(c, id), apperr.ErrorMessage(err))
 	}
@@ -309,7 +328,7 @@ func (s *Server) ownerRemove(c echo.Context) error {
 func (s *Server) handOver(c echo.Context) error {
 	id := c.Param("client_id")
 	me, _ := currentUser(c)
-	to, err := s.admin.HandOver(c.Request().Context(), id, me.ID, c.FormValue("username"))
+	to, err := s.cfg.Owners.HandOver(c.Request().Context(), id, me.ID, c.FormValue("username"))
 	if apperr.Is(err, apperr.NotFound) || apperr.Is(err, apperr.Invalid) {
 		return s.flashTo(c, appBase(c, id), apperr.ErrorMessage(err))
 	}
@@ -321,7 +340,7 @@ func (s *Server) handOver(c echo.Context) error {
 
 // appApprove is POST /admin/apps/{client_id}/approve.
 func (s *Server) appApprove(c echo.Context) error {
-	app, err := s.admin.ReviewApp(c.Request().Context(), c.Param("client_id"), true, "")
+	app, err := s.cfg.Apps.ReviewApp(c.Request().Context(), c.Param("client_id"), true, "")
 	if err != nil {
 		return err
 	}
@@ -352,7 +371,7 @@ func (s *Server) appReject(c echo.Context) error {
 		return err
 	}
 	reason := c.FormValue("reason")
-	if _, err := s.admin.ReviewApp(c.Request().Context(), app.ClientID, false, reason); apperr.Is(err, apperr.Invalid) {
+	if _, err := s.cfg.Apps.ReviewApp(c.Request().Context(), app.ClientID, false, reason); apperr.Is(err, apperr.Invalid) {
 		msg := apperr.FieldErrors(err)["reason"]
 		if msg == "" {
 			msg = apperr.ErrorMessage(err)
@@ -363,44 +382,6 @@ func (s *Server) appReject(c echo.Context) error {
 		return err
 	}
 	return s.flashTo(c, "/admin/apps?state=pending", app.Name+" was rejected; its owners see why.")
-}
-
-// settingsRegistration is POST /admin/settings/app-registration (field
-// policy: members, approval or admins).
-func (s *Server) settingsRegistration(c echo.Context) error {
-	v := c.FormValue("policy")
-	if err := s.admin.SetRegistrationPolicy(c.Request().Context(), v); apperr.Is(err, apperr.Invalid) {
-		return s.renderSettings(c, apperr.ErrorMessage(err), http.StatusUnprocessableEntity)
-	} else if err != nil {
-		return err
-	}
-	return s.flashTo(c, "/admin/settings", "App registration is now: "+v+".")
-}
-
-// authorizePost is POST /oauth2/authorize, dispatched on what the body
-// is: a form with grant_type is a token request (the Azure DevOps provider
-// of @auth/core posts the seed's token body here), served exactly as
-// /oauth2/token with no session and no CSRF token; a form with
-// response_type and neither decision nor _csrf is an authorization
-// request sent as a form (OIDC Core §3.1.2.1), served as the GET with the
-// session but without CSRF; every other POST is the approval form
-// (decide, behind the browser chain).
-func (s *Server) authorizePost(decide, authorizeForm echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err == nil && mt == echo.MIMEApplicationForm {
-			if err := r.ParseForm(); err == nil {
-				f := r.PostForm
-				switch {
-				case f.Get("grant_type") != "":
-					return s.limitToken(s.token)(c)
-				case s.oidc != nil && f.Has("response_type") && !f.Has("decision") && !f.Has("_csrf"):
-					return authorizeForm(c)
-				}
-			}
-		}
-		return decide(c)
-	}
 }
 
 // fieldLabel names a registration field for people: "callback URL",
@@ -425,4 +406,81 @@ func joinAnd(list []string) string {
 		return strings.Join(list, "")
 	}
 	return strings.Join(list[:len(list)-1], ", ") + " and " + list[len(list)-1]
+}
+
+// appApproveConfirm is GET /admin/apps/{client_id}/approve?return=…: who
+// asked, the scopes (high-privilege ones named) and what approving does.
+func (s *Server) appApproveConfirm(c echo.Context) error {
+	app, err := s.appFor(c)
+	if err != nil {
+		return err
+	}
+	if app.Status != domain.AppPending {
+		return s.flashTo(c, "/admin/apps/"+app.ClientID, app.Name+" is not waiting for approval (it is "+app.Status+").")
+	}
+	var scopes, high []string
+	for _, v := range s.scopeViews(app.Scopes) {
+		scopes = append(scopes, v.ID)
+		if v.HighPrivilege {
+			high = append(high, v.ID)
+		}
+	}
+	impact := []string{"Registered by " + app.OwnerUsername + " (" + app.Company + "), callback URL " + app.CallbackURL + ".",
+		"Scopes it asks for: " + strings.Join(scopes, ", ") + "."}
+	if len(high) > 0 {
+		impact = append(impact, "High privilege: "+strings.Join(high, ", ")+" — users who consent give the app these powers.")
+	}
+	impact = append(impact, "Its client secret starts getting tokens; its owners can manage it as any active app.")
+	back := c.QueryParam("return")
+	cancel := "/admin/apps/" + app.ClientID
+	switch back {
+	case "overview":
+		cancel = "/admin"
+	case "queue":
+		cancel = "/admin/apps?state=pending"
+	default:
+		back = ""
+	}
+	return s.confirm(c, views.ConfirmPage{Nav: views.Nav{Active: "apps"}, Title: "Approve " + app.Name + "?",
+		Message: "Users can authorize it at once, for the scopes below.", Impact: impact,
+		Action: "/admin/apps/" + app.ClientID + "/approve", Button: "Approve", Cancel: cancel,
+		Hidden: []views.HiddenField{{Name: "return", Value: back}}})
+}
+
+// ownerRemoveConfirm is GET {app page}/owners/{user_id}/remove: who stops
+// owning the app and what that means, before it is done.
+func (s *Server) ownerRemoveConfirm(c echo.Context) error {
+	ctx := c.Request().Context()
+	app, err := s.appFor(c)
+	if err != nil {
+		return err
+	}
+	owners, err := s.cfg.Owners.AppOwners(ctx, app.ClientID)
+	if err != nil {
+		return err
+	}
+	me, _ := currentUser(c)
+	base := appBase(c, app.ClientID)
+	for _, o := range owners {
+		if o.UserID != c.Param("user_id") {
+			continue
+		}
+		if len(owners) == 1 {
+			return s.flashTo(c, base, o.Username+" is the only owner of "+app.Name+": an app always keeps at least one owner.")
+		}
+		p := views.ConfirmPage{Nav: views.Nav{Active: "apps"}, Title: "Remove " + o.Username + " from the owners of " + app.Name + "?",
+			Message: o.Username + " no longer sees or manages the app from their profile. Nothing else changes: its secrets, authorizations and tokens stay.",
+			Action:  base + "/owners/" + o.UserID + "/remove", Button: "Remove owner", Danger: true, Cancel: base}
+		if o.Primary {
+			p.Impact = append(p.Impact, o.Username+" is the primary owner: the longest-standing remaining owner becomes primary.")
+		}
+		if o.UserID == me.ID {
+			p.Title, p.Message = "Stop owning "+app.Name+"?", "You no longer see or manage the app from your profile; the other owners keep it."
+		}
+		if ownerPage(c) {
+			p.Nav.Active = "myapps"
+		}
+		return s.confirm(c, p)
+	}
+	return s.flashTo(c, base, "That user does not own "+app.Name+".")
 }

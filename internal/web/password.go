@@ -36,7 +36,7 @@ func (s *Server) passwordChange(c echo.Context) error {
 	} else if wait > 0 {
 		return s.passwordTooMany(c, wait)
 	}
-	err := s.admin.ChangePassword(ctx, u.ID, c.FormValue("current_password"), c.FormValue("new_password"))
+	err := s.cfg.Users.ChangePassword(ctx, u.ID, c.FormValue("current_password"), c.FormValue("new_password"))
 	if admin.WrongCurrentPassword(err) {
 		if _, ferr := s.signinFails.Fail(ctx, key); ferr != nil {
 			return ferr
@@ -57,7 +57,7 @@ func (s *Server) passwordChange(c echo.Context) error {
 	if err := s.sessions.RenewToken(ctx); err != nil {
 		return err
 	}
-	if now, err := s.admin.User(ctx, u.ID); err == nil {
+	if now, err := s.cfg.Users.User(ctx, u.ID); err == nil {
 		s.sessions.Put(ctx, sessRevision, now.Revision)
 	}
 	return s.flashTo(c, "/profile/password", "Your password was changed. Your other sessions were signed out.")

@@ -19,12 +19,12 @@ import (
 const maxBulkRevoke = 100_000
 
 // adminTokenFilter reads /admin/tokens' filters: q, owner (username),
-// scope, state, expiring (days), full, unused (90 days).
+// scope, state, expiring (days), full, unused (days).
 func (s *Server) adminTokenFilter(c echo.Context, q url.Values) (domain.PATFilter, views.AdminPATsPage, error) {
 	f := domain.PATFilter{Query: strings.TrimSpace(q.Get("q")), Scope: strings.TrimSpace(q.Get("scope")), State: q.Get("state"),
 		FullAccess: q.Get("full") == "1", Limit: 100}
 	p := views.AdminPATsPage{Query: f.Query, Owner: strings.TrimSpace(q.Get("owner")), Scope: f.Scope, State: f.State,
-		Expiring: q.Get("expiring"), Full: f.FullAccess, Unused: q.Get("unused") == "1"}
+		Expiring: q.Get("expiring"), Full: f.FullAccess, Unused: q.Get("unused") != ""}
 	switch f.State {
 	case "", domain.PATActive, domain.PATExpired, domain.PATRevoked:
 	default:
@@ -39,10 +39,15 @@ func (s *Server) adminTokenFilter(c echo.Context, q url.Values) (domain.PATFilte
 		f.Sort = "expires" // soonest first, along the live-expiry index
 	}
 	if p.Unused {
-		f.UnusedDays = 90
+		// unused=N: not used in the last N days (the form's box sends 90).
+		n, err := strconv.Atoi(q.Get("unused"))
+		if err != nil || n < 1 || n > 3650 {
+			return f, p, apperr.Errorf(apperr.Invalid, "Not used within must be a number of days from 1 to 3650.")
+		}
+		f.UnusedDays = n
 	}
 	if p.Owner != "" {
-		page, err := s.admin.Users(c.Request().Context(), domain.UserFilter{Query: p.Owner, Limit: 50})
+		page, err := s.cfg.Users.Users(c.Request().Context(), domain.UserFilter{Query: p.Owner, Limit: 50})
 		if err != nil {
 			return f, p, err
 		}
@@ -89,7 +94,7 @@ func (s *Server) adminTokens(c echo.Context) error {
 	switch {
 	case len(page.Tokens) == 0:
 	case page.Next == "" && f.After == "":
-		p.Matching = plural(int64(len(page.Tokens)), "1 token matches.", fmt.Sprintf("%d tokens match.", len(page.Tokens)))
+		p.Matching = plural(int64(len(page.Tokens)), "token matches.", "tokens match.")
 	default:
 		p.Matching = "Showing " + strconv.Itoa(len(page.Tokens)) + " tokens per page."
 	}
@@ -317,25 +322,77 @@ func (s *Server) settingsPATViolationsRevoke(c echo.Context) error {
 	return s.flashTo(c, "/admin/settings", fmt.Sprintf("Revoked %d token(s) that broke the policies.", n))
 }
 
-// addPATHolders fills the scope inventory's personal access token column.
-func (s *Server) addPATHolders(c echo.Context, rows []views.ScopeInventoryRow) error {
-	if s.pats == nil {
-		for i := range rows {
+// addPATHolders links the scope inventory's personal access token column
+// (counted by admin.ScopeInventory) to the tokens list, or marks it absent
+// (-1) when the token slice is off.
+func (s *Server) addPATHolders(rows []views.ScopeInventoryRow) {
+	for i := range rows {
+		if s.pats == nil {
 			rows[i].PATs = -1
+			continue
 		}
-		return nil
+		rows[i].PATsURL = "/admin/scopes/" + url.PathEscape(rows[i].ID) + "?tab=tokens"
 	}
-	ids := make([]string, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
+}
+
+// settingsPATPolicyConfirm is GET /admin/settings/pat-policy?max_lifespan=…
+// &full_scope_deny=1&creation_allowlist=1: each policy the form changes and
+// what it does, before it is saved. Tightening revokes nothing.
+func (s *Server) settingsPATPolicyConfirm(c echo.Context) error {
+	ctx := c.Request().Context()
+	days, err := strconv.Atoi(strings.TrimSpace(c.QueryParam("max_lifespan")))
+	if err != nil || days < 0 || days > 365 {
+		return s.renderSettings(c, "The maximum lifespan must be a number of days from 0 to 365 (0: one year).", http.StatusUnprocessableEntity)
 	}
-	counts, err := s.pats.HolderCounts(c.Request().Context(), ids)
+	cur, err := s.pats.Policy(ctx)
 	if err != nil {
 		return err
 	}
-	for i := range rows {
-		rows[i].PATs = counts[rows[i].ID]
-		rows[i].PATsURL = "/admin/tokens?" + url.Values{"scope": {rows[i].ID}, "state": {domain.PATActive}}.Encode()
+	deny, allow := c.QueryParam("full_scope_deny") == "1", c.QueryParam("creation_allowlist") == "1"
+	lifespan := func(d int) string {
+		if d == 0 {
+			return "one year"
+		}
+		return plural(int64(d), "day", "days")
 	}
-	return nil
+	var impact []string
+	if days != cur.MaxLifespanDays {
+		impact = append(impact, "New tokens will live at most "+lifespan(days)+" (now "+lifespan(cur.MaxLifespanDays)+"); existing tokens keep their expiry.")
+	}
+	if deny != cur.FullScopeDenied {
+		if deny {
+			impact = append(impact, "New full-access tokens will be refused; existing ones keep working until revoked or expired.")
+		} else {
+			impact = append(impact, "Users may create full-access tokens again.")
+		}
+	}
+	if allow != cur.CreationAllowlist {
+		if allow {
+			impact = append(impact, "Only users on the allowlist will be able to create tokens; everyone's existing tokens keep working.")
+		} else {
+			impact = append(impact, "Every user will be able to create tokens again.")
+		}
+	}
+	msg := "These personal access token policies change:"
+	if len(impact) == 0 {
+		msg, impact = "Nothing changes: these are the current policies.", nil
+	} else {
+		impact = append(impact, "Tokens that break a tightened policy are listed on the settings page, where you may revoke them.")
+	}
+	return s.confirm(c, views.ConfirmPage{Nav: views.Nav{Active: "settings"}, Title: "Save the personal access token policies?", Message: msg,
+		Impact: impact, Action: "/admin/settings/pat-policy", Button: "Save policies", Cancel: "/admin/settings",
+		Hidden: []views.HiddenField{{Name: "max_lifespan", Value: strconv.Itoa(days)}, {Name: "full_scope_deny", Value: map[bool]string{true: "1"}[deny]},
+			{Name: "creation_allowlist", Value: map[bool]string{true: "1"}[allow]}}})
+}
+
+// settingsPATViolationsConfirm is GET /admin/settings/pat-violations/revoke:
+// how many tokens the revocation stops, before it is done.
+func (s *Server) settingsPATViolationsConfirm(c echo.Context) error {
+	_, n, err := s.pats.Violations(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return s.confirm(c, views.ConfirmPage{Nav: views.Nav{Active: "settings"}, Title: "Revoke " + plural(int64(n), "token", "tokens") + " that break the policies?",
+		Message: "Each is refused on its next request; its owner sees it revoked and may create a new one within the policies.",
+		Action:  "/admin/settings/pat-violations/revoke", Button: "Revoke " + plural(int64(n), "token", "tokens"), Danger: true, Cancel: "/admin/settings"})
 }

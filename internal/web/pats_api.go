@@ -87,7 +87,7 @@ func (s *Server) patCaller(c echo.Context) (domain.User, error) {
 	if p.PATID != "" {
 		return domain.User{}, apperr.Errorf(apperr.Forbidden, "The personal access token APIs take an OAuth access token (vso.pats, vso.pats_manage), never a personal access token.")
 	}
-	return s.admin.User(c.Request().Context(), p.UserID)
+	return s.cfg.Users.User(c.Request().Context(), p.UserID)
 }
 
 // apiPATsGet is GET /_apis/tokens/pats (scope vso.pats): with
@@ -261,7 +261,7 @@ func (s *Server) apiPATValidate(c echo.Context) error {
 	if p.PATID == "" {
 		return apperr.Errorf(apperr.Invalid, "Present a personal access token to validate.")
 	}
-	u, err := s.admin.User(c.Request().Context(), p.UserID)
+	u, err := s.cfg.Users.User(c.Request().Context(), p.UserID)
 	if err != nil {
 		return err
 	}
@@ -297,7 +297,7 @@ func SubjectDescriptor(userID string) string { return domain.SubjectDescriptor(u
 func (s *Server) apiTokenAdminPATs(c echo.Context) error {
 	id := domain.ParseSubjectDescriptor(c.Param("subjectDescriptor"))
 	ctx := c.Request().Context()
-	if _, err := s.admin.User(ctx, id); err != nil {
+	if _, err := s.cfg.Users.User(ctx, id); err != nil {
 		return apperr.Errorf(apperr.NotFound, "No user has the subject descriptor %q.", c.Param("subjectDescriptor"))
 	}
 	f := domain.PATFilter{UserID: id, After: c.QueryParam("continuationToken"), Limit: 100}

@@ -54,7 +54,7 @@ type avatarValue struct {
 // user of the access token (scope: see apiRoutes).
 func (s *Server) profileMe(c echo.Context) error {
 	p, _ := c.Get(ctxPrincipal).(oauth.Principal)
-	u, err := s.admin.User(c.Request().Context(), p.UserID)
+	u, err := s.cfg.Users.User(c.Request().Context(), p.UserID)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 func (s *Server) profileAuthorizations(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := currentUser(c)
-	list, _, err := s.admin.Authorizations(ctx, domain.AuthorizationFilter{UserID: u.ID, ActiveOnly: true, Limit: 1000})
+	list, _, err := s.cfg.Authorizations.Authorizations(ctx, domain.AuthorizationFilter{UserID: u.ID, ActiveOnly: true, Limit: 1000})
 	if err != nil {
 		return err
 	}
@@ -34,7 +34,7 @@ func (s *Server) profileAuthorizations(c echo.Context) error {
 
 func (s *Server) ownAuthorization(c echo.Context) (domain.Authorization, error) {
 	u, _ := currentUser(c)
-	list, _, err := s.admin.Authorizations(c.Request().Context(), domain.AuthorizationFilter{ID: c.Param("id"), UserID: u.ID, ActiveOnly: true})
+	list, _, err := s.cfg.Authorizations.Authorizations(c.Request().Context(), domain.AuthorizationFilter{ID: c.Param("id"), UserID: u.ID, ActiveOnly: true})
 	if err != nil {
 		return domain.Authorization{}, err
 	}
@@ -61,7 +61,7 @@ func (s *Server) profileRevoke(c echo.Context) error {
 		return err
 	}
 	u, _ := currentUser(c)
-	if _, err := s.admin.RevokeAuthorization(c.Request().Context(), a.ID, u.ID); err != nil {
+	if _, err := s.cfg.Authorizations.RevokeAuthorization(c.Request().Context(), a.ID, u.ID); err != nil {
 		return err
 	}
 	return s.flashTo(c, "/profile/authorizations", a.AppName+" can no longer access your account.")

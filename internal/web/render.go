@@ -3,9 +3,12 @@ package web
 import (
 	"bytes"
 	"net/http"
+	"strconv"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
+
+	"github.com/oauthdesk/oauthdesk/views"
 )
 
 // render writes a templ component as an HTML response with status. It
@@ -26,4 +29,27 @@ func cacheAssets(h http.Handler) http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		h.ServeHTTP(w, r)
 	})
+}
+
+// confirm renders a confirmation page; the nav highlights p.Active, or
+// "apps".
+func (s *Server) confirm(c echo.Context, p views.ConfirmPage) error {
+	active := p.Active
+	if active == "" {
+		active = "apps"
+	}
+	p.Nav = s.nav(c, active)
+	return render(c, http.StatusOK, views.Confirm(p))
+}
+
+func (s *Server) flashTo(c echo.Context, target, msg string) error {
+	s.sessions.Put(c.Request().Context(), sessFlash, msg)
+	return c.Redirect(http.StatusSeeOther, target)
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.FormatInt(n, 10) + " " + many
 }

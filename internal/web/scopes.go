@@ -1,8 +1,10 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,6 +16,20 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/reports"
 	"github.com/oauthdesk/oauthdesk/views"
 )
+
+// Scopes is the scopes slice's inventory: every scope in use and who
+// holds it (implemented by *admin.ScopeService).
+type Scopes interface {
+	ScopeInventory(ctx context.Context, unusedDays int, highOnly bool) ([]reports.ScopeRow, error)
+	ScopeHoldersPage(ctx context.Context, scope string, authorizations bool, after string, limit int) (admin.ScopeHolders, error)
+}
+
+// AppScopes is the scopes slice's side of one app: its scope audit and
+// narrowing (implemented by *admin.AppScopeService).
+type AppScopes interface {
+	AppScopeAudit(ctx context.Context, clientID string, days int) (reports.AppScopes, error)
+	ChangeAppScopes(ctx context.Context, clientID string, scopes []string) (admin.ScopeChange, error)
+}
 
 func (s *Server) scopeViews(ids []string) []views.ScopeView {
 	out := make([]views.ScopeView, 0, len(ids))
@@ -49,7 +65,7 @@ func (s *Server) scopesPage(c echo.Context) error {
 		return err
 	}
 	high := c.QueryParam("high") == "1"
-	rows, err := s.admin.ScopeInventory(c.Request().Context(), days, high)
+	rows, err := s.cfg.Scopes.ScopeInventory(c.Request().Context(), days, high)
 	if err != nil {
 		return err
 	}
@@ -65,9 +81,7 @@ func (s *Server) scopesPage(c echo.Context) error {
 		}
 		p.Rows = append(p.Rows, inventoryRow(r))
 	}
-	if err := s.addPATHolders(c, p.Rows); err != nil {
-		return err
-	}
+	s.addPATHolders(p.Rows)
 	return render(c, http.StatusOK, views.Scopes(p))
 }
 
@@ -81,12 +95,19 @@ func inventoryRow(r reports.ScopeRow) views.ScopeInventoryRow {
 	v.Counts = "Registered directly by " + plural(r.AppCount, "app", "apps") + " · granted directly by " +
 		plural(int64(r.Authorizations), "active authorization", "active authorizations") + " · " +
 		plural(r.AppGrants, "app's own grant (client credentials)", "apps' own grants (client credentials)") + " · " + plural(r.Uses, "use", "uses")
-	v.AppGrants = r.AppGrants
+	if r.DirectPATs > 0 {
+		v.Counts += " · carried by " + plural(r.DirectPATs, "personal access token", "personal access tokens")
+	}
+	v.AppGrants, v.PATs = r.AppGrants, int(r.PATs)
 	apps := r.AppCount
 	for _, t := range r.Through {
 		apps += t.Apps
-		v.Through = append(v.Through, "through "+t.Scope+": "+plural(t.Apps, "app", "apps")+", "+
-			plural(t.Authorizations, "active authorization", "active authorizations"))
+		line := "through " + t.Scope + ": " + plural(t.Apps, "app", "apps") + ", " +
+			plural(t.Authorizations, "active authorization", "active authorizations")
+		if t.PATs > 0 {
+			line += ", " + plural(t.PATs, "personal access token", "personal access tokens")
+		}
+		v.Through = append(v.Through, line)
 	}
 	for _, a := range r.Apps {
 		v.Apps = append(v.Apps, views.Link{Label: a.Name, URL: "/admin/apps/" + a.ClientID + "/scopes", Via: viaText(a.Via)})
@@ -116,25 +137,27 @@ func (s *Server) scopeHoldersPage(c echo.Context) error {
 	if tab == "" {
 		tab = "apps"
 	}
-	if tab != "apps" && tab != "authorizations" {
-		return apperr.Errorf(apperr.Invalid, "tab must be apps or authorizations")
+	if tab != "apps" && tab != "authorizations" && (tab != "tokens" || s.pats == nil) {
+		return apperr.Errorf(apperr.Invalid, "tab must be apps, authorizations or tokens")
 	}
 	after := c.QueryParam("after")
-	h, err := s.admin.ScopeHoldersPage(c.Request().Context(), sc, tab == "authorizations", after, 50)
+	h, err := s.cfg.Scopes.ScopeHoldersPage(c.Request().Context(), sc, tab == "authorizations", after, 50)
 	if err != nil {
 		return err
 	}
 	p := views.ScopeHoldersPage{Nav: s.nav(c, "scopes"), Row: inventoryRow(h.Row), Tab: tab}
 	rows := []views.ScopeInventoryRow{p.Row}
-	if err := s.addPATHolders(c, rows); err != nil {
-		return err
-	}
+	s.addPATHolders(rows)
 	p.Row = rows[0]
 	base := "/admin/scopes/" + url.PathEscape(sc) + "?tab=" + tab
 	if after != "" {
 		p.FirstURL = base
 	}
-	if h.Next != "" {
+	if tab == "tokens" {
+		if p.NextURL, err = s.scopeTokens(c, sc, after, &p); err != nil {
+			return err
+		}
+	} else if h.Next != "" {
 		p.NextURL = base + "&after=" + url.QueryEscape(h.Next)
 	}
 	for _, a := range h.Apps {
@@ -148,6 +171,36 @@ func (s *Server) scopeHoldersPage(c echo.Context) error {
 	return render(c, http.StatusOK, views.ScopeHolders(p))
 }
 
+// scopeTokens fills the tokens tab of a scope's page: one page (50) of
+// the live personal access tokens holding sc — carrying it, a scope that
+// includes it (scope.Catalog.Holders, as the inventory counts them) or
+// full access — newest first; it returns the next page's URL.
+func (s *Server) scopeTokens(c echo.Context, sc, after string, p *views.ScopeHoldersPage) (string, error) {
+	page, err := s.pats.List(c.Request().Context(), domain.PATFilter{Scope: sc, State: domain.PATActive, After: after, Limit: 50})
+	if err != nil {
+		return "", err
+	}
+	holders := s.scopes.Holders(sc)
+	for _, t := range page.Tokens {
+		r := s.patRow(t)
+		held := slices.DeleteFunc(slices.Clone(t.Scopes), func(x string) bool { return !slices.Contains(holders, x) })
+		holds := "directly"
+		switch {
+		case t.FullAccess():
+			holds = "full access"
+		case reports.Via(sc, held) != nil:
+			holds = viaText(held)
+		}
+		p.Tokens = append(p.Tokens, views.ScopeTokenRow{ID: r.ID, Name: r.Name, Display: r.Display, Owner: r.Owner, OwnerID: r.OwnerID,
+			Holds: holds, Expires: r.Expires, LastUsed: r.LastUsed})
+	}
+	p.TokensURL = "/admin/tokens?" + url.Values{"scope": {sc}, "state": {domain.PATActive}}.Encode()
+	if page.Next == "" {
+		return "", nil
+	}
+	return "/admin/scopes/" + url.PathEscape(sc) + "?tab=tokens&after=" + url.QueryEscape(page.Next), nil
+}
+
 // appScopesPage is /admin/apps/{client_id}/scopes?days=90.
 func (s *Server) appScopesPage(c echo.Context) error {
 	days, err := daysParam(c, "days")
@@ -159,7 +212,7 @@ func (s *Server) appScopesPage(c echo.Context) error {
 
 func (s *Server) renderAppScopes(c echo.Context, days int, selected []string, errMsg string, status int) error {
 	ctx := c.Request().Context()
-	rep, err := s.admin.AppScopeAudit(ctx, c.Param("client_id"), days)
+	rep, err := s.cfg.AppScopes.AppScopeAudit(ctx, c.Param("client_id"), days)
 	if err != nil {
 		return err
 	}
@@ -199,7 +252,7 @@ func (s *Server) appScopesSave(c echo.Context) error {
 	if err != nil {
 		return apperr.Errorf(apperr.Invalid, "The form could not be read.")
 	}
-	ch, err := s.admin.ChangeAppScopes(c.Request().Context(), c.Param("client_id"), form["scopes"])
+	ch, err := s.cfg.AppScopes.ChangeAppScopes(c.Request().Context(), c.Param("client_id"), form["scopes"])
 	if apperr.Is(err, apperr.Invalid) {
 		return s.renderAppScopes(c, admin.DefaultUnusedDays, form["scopes"], apperr.ErrorMessage(err), http.StatusUnprocessableEntity)
 	}
@@ -210,7 +263,7 @@ func (s *Server) appScopesSave(c echo.Context) error {
 }
 
 func (s *Server) recommendation(c echo.Context) (reports.AppScopes, error) {
-	rep, err := s.admin.AppScopeAudit(c.Request().Context(), c.Param("client_id"), admin.DefaultUnusedDays)
+	rep, err := s.cfg.AppScopes.AppScopeAudit(c.Request().Context(), c.Param("client_id"), admin.DefaultUnusedDays)
 	if err != nil {
 		return rep, err
 	}
@@ -226,7 +279,7 @@ func (s *Server) appScopesNarrowConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	imp, err := s.admin.RevocationImpact(c.Request().Context(), domain.AuthorizationFilter{ClientID: rep.ClientID})
+	imp, err := s.cfg.Authorizations.RevocationImpact(c.Request().Context(), domain.AuthorizationFilter{ClientID: rep.ClientID})
 	if err != nil {
 		return err
 	}
@@ -243,7 +296,7 @@ func (s *Server) appScopesNarrow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ch, err := s.admin.ChangeAppScopes(c.Request().Context(), rep.ClientID, rep.Recommended)
+	ch, err := s.cfg.AppScopes.ChangeAppScopes(c.Request().Context(), rep.ClientID, rep.Recommended)
 	if err != nil {
 		return err
 	}

@@ -14,12 +14,9 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/oauthdesk/oauthdesk/assets"
-	"github.com/oauthdesk/oauthdesk/internal/admin"
-	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/limit"
 	"github.com/oauthdesk/oauthdesk/internal/oauth"
-	"github.com/oauthdesk/oauthdesk/internal/reports"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
 )
 
@@ -35,59 +32,24 @@ type OAuth interface {
 	Keys() *oauth.KeySet
 }
 
-// Admin is the administration the dashboard offers (implemented by
-// *admin.Service).
-type Admin interface {
-	Authenticate(ctx context.Context, username, password string) (domain.User, error)
-	RecordSignOut(ctx context.Context, u domain.User) error
-	User(ctx context.Context, id string) (domain.User, error)
-	RegisterApp(ctx context.Context, ownerUsername string, reg domain.Registration) (admin.RegisteredApp, error)
-	ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage, error)
-	App(ctx context.Context, clientID string) (admin.AppDetail, error)
-	Users(ctx context.Context, f domain.UserFilter) (domain.UserPage, error)
-	RegistrationPolicy(ctx context.Context) (string, error)
-	SetRegistrationPolicy(ctx context.Context, policy string) error
-	RegisterOwnApp(ctx context.Context, u domain.User, reg domain.Registration) (admin.RegisteredApp, error)
-	ReviewApp(ctx context.Context, clientID string, approve bool, reason string) (domain.App, error)
-	UpdateApp(ctx context.Context, clientID string, reg domain.Registration) (admin.AppEdit, error)
-	IsOwner(ctx context.Context, clientID, userID string) (bool, error)
-	AppOwners(ctx context.Context, clientID string) ([]domain.AppOwner, error)
-	AddOwner(ctx context.Context, clientID, username string) (domain.User, error)
-	RemoveOwner(ctx context.Context, clientID, userID string) error
-	HandOver(ctx context.Context, clientID, fromUserID, toUsername string) (domain.User, error)
-	OverviewCounts(ctx context.Context) (admin.Overview, error)
-	SetRole(ctx context.Context, id string, role domain.Role) (domain.User, error)
-	SetDisabled(ctx context.Context, id string, disabled bool) (domain.User, error)
-	ResetPassword(ctx context.Context, id string) (string, error)
-	ChangePassword(ctx context.Context, id, current, next string) error
-	DeleteUser(ctx context.Context, id string) (int, error)
-	IssueSecret(ctx context.Context, clientID, slot string, replace bool) (admin.IssuedSecret, error)
-	RetireSecret(ctx context.Context, clientID, slot string) (domain.Secret, error)
-	SecretUse(ctx context.Context, app domain.App) (map[string]string, error)
-	SecretUseOf(ctx context.Context, app domain.App, authorizationIDs []string) (map[string]string, error)
-	AppPage(ctx context.Context, clientID, userQuery, after string, limit int) (admin.AppDetail, error)
-	Authorizations(ctx context.Context, f domain.AuthorizationFilter) ([]domain.Authorization, string, error)
-	RevocationImpact(ctx context.Context, f domain.AuthorizationFilter) (domain.RevocationImpact, error)
-	RevokeAuthorizations(ctx context.Context, f domain.AuthorizationFilter) (int, error)
-	RevokeAuthorization(ctx context.Context, id, ownerID string) (bool, error)
-	DeleteApp(ctx context.Context, clientID, confirmName string) (int, error)
-	ThirdPartyOAuth(ctx context.Context) (bool, error)
-	SetThirdPartyOAuth(ctx context.Context, on bool) error
-	SecretLifetime(ctx context.Context) (time.Duration, error)
-	SetSecretLifetimeDays(ctx context.Context, days int) error
-	AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, bool, error)
-	WalkAudit(ctx context.Context, since time.Time, fn func(audit.Event) bool) error
-	ScopeInventory(ctx context.Context, unusedDays int, highOnly bool) ([]reports.ScopeRow, error)
-	ScopeHoldersPage(ctx context.Context, scope string, authorizations bool, after string, limit int) (admin.ScopeHolders, error)
-	AppScopeAudit(ctx context.Context, clientID string, days int) (reports.AppScopes, error)
-	ChangeAppScopes(ctx context.Context, clientID string, scopes []string) (admin.ScopeChange, error)
-	ExpiryOverview(ctx context.Context, t domain.ExpiryThresholds) (reports.ExpiryOverview, error)
-	CheckImport(ctx context.Context, data []byte, defaultOwner string) ([]admin.ImportRecord, []admin.ImportChange, error)
-	Import(ctx context.Context, records []admin.ImportRecord, defaultOwner string) (admin.ImportResult, error)
-}
-
 // Config is the web layer's configuration.
 type Config struct {
+	// The administration slices the dashboard calls (implemented by
+	// internal/admin's use cases; each interface is declared in the
+	// handler file of its slice). Every one is required.
+	SignIn         SignIn         // auth.go
+	Users          Users          // users.go
+	Apps           Apps           // apps.go
+	Owners         Owners         // owners.go
+	Secrets        Secrets        // secrets.go
+	Authorizations Authorizations // authorizations.go
+	Settings       Settings       // settings.go
+	Scopes         Scopes         // scopes.go
+	AppScopes      AppScopes      // scopes.go
+	Expiry         Expiry         // overview.go
+	Audit          Audit          // audit_pages.go
+	Import         Import         // import.go
+
 	BaseURL        string // e.g. http://127.0.0.1:8080; https turns on Secure cookies and HSTS
 	SessionStore   scs.Store
 	SessionTimeout time.Duration // idle timeout of a dashboard session; default 2 hours
@@ -115,7 +77,7 @@ type Config struct {
 	// edit applies at once.
 	Changes AppChanges
 	// Invitations are how an app gains co-owners; nil: owners add co-owners
-	// directly (Admin.AddOwner).
+	// directly (Owners.AddOwner).
 	Invitations OwnerInvitations
 	// ClientGrants is the app's own grants (client_credentials); nil: the
 	// app page has no such section.
@@ -126,8 +88,9 @@ type Config struct {
 	// Attention lists the secrets that need attention on the overview;
 	// nil: only the next to expire.
 	Attention SecretAttention
-	// Users adds accounts from the dashboard; nil: only the CLI does.
-	Users UserCreator
+	// Offboarding deletes and disables users handing over the apps they
+	// alone own; nil: deleting and disabling leave those apps as they are.
+	Offboarding UserOffboarding
 	// Federation is sign-in through directory connectors; nil: none.
 	Federation Federation
 	// PATs is the personal access token slice (nil: no token pages or
@@ -139,6 +102,9 @@ type Config struct {
 	// (limit.Failures). The server passes limit.SharedFailures on
 	// PostgreSQL so that replicas share one budget.
 	SignInFailures limit.FailureLimiter
+	// Jobs reports the server's background jobs, listed for administrators
+	// on /admin/settings; nil: no such section.
+	Jobs JobStatuses
 }
 
 // csrfCookie holds the CSRF token (Echo's double-submit cookie).
@@ -163,7 +129,6 @@ type Server struct {
 	cfg         Config
 	oauth       OAuth
 	oidc        OIDC // nil when the OAuth does not implement it (test fakes)
-	admin       Admin
 	scopes      *scope.Catalog
 	sessions    *scs.SessionManager
 	log         *slog.Logger
@@ -180,7 +145,7 @@ type Server struct {
 }
 
 // New builds the server and its routes.
-func New(cfg Config, o OAuth, a Admin, cat *scope.Catalog, log *slog.Logger, now func() time.Time) *Server {
+func New(cfg Config, o OAuth, cat *scope.Catalog, log *slog.Logger, now func() time.Time) *Server {
 	sm := scs.New()
 	sm.Store = HashSessionTokens(cfg.SessionStore)
 	sm.Lifetime = 12 * time.Hour
@@ -196,7 +161,7 @@ func New(cfg Config, o OAuth, a Admin, cat *scope.Catalog, log *slog.Logger, now
 	if cfg.Thresholds.Expiring == 0 {
 		cfg.Thresholds = domain.DefaultThresholds
 	}
-	s := &Server{cfg: cfg, oauth: o, admin: a, scopes: cat, sessions: sm, log: log, now: now,
+	s := &Server{cfg: cfg, oauth: o, scopes: cat, sessions: sm, log: log, now: now,
 		signinFails: cfg.SignInFailures, pats: cfg.PATs, patUsage: cfg.PATUsage}
 	if s.signinFails == nil {
 		s.signinFails = limit.LocalFailures{F: limit.NewFailures(now)}
@@ -338,6 +303,7 @@ func (s *Server) routes() *echo.Echo {
 		own.POST("/change/withdraw", s.changeWithdraw)
 	}
 	own.POST("/owners/:user_id/remove", s.ownerRemove)
+	own.GET("/owners/:user_id/remove", s.ownerRemoveConfirm)
 	if s.cfg.ClientGrants != nil {
 		own.POST("/client-grants/:id/revoke", s.clientGrantRevoke)
 		own.POST("/client-credentials", s.clientCredentialsSwitch)
@@ -360,9 +326,11 @@ func (s *Server) routes() *echo.Echo {
 	adm.GET("/apps/:client_id/activity", s.appActivity)
 	adm.POST("/apps/:client_id/owners", s.ownerAdd, manage)
 	adm.POST("/apps/:client_id/owners/:user_id/remove", s.ownerRemove, manage)
+	adm.GET("/apps/:client_id/owners/:user_id/remove", s.ownerRemoveConfirm, manage)
 	adm.GET("/apps/:client_id/edit", s.appEditForm, manage)
 	adm.POST("/apps/:client_id/edit", s.appUpdate, manage)
 	adm.POST("/apps/:client_id/approve", s.appApprove, manage)
+	adm.GET("/apps/:client_id/approve", s.appApproveConfirm, manage)
 	adm.GET("/apps/:client_id/reject", s.appRejectForm, manage)
 	adm.POST("/apps/:client_id/reject", s.appReject, manage)
 	if s.cfg.Changes != nil {
@@ -400,9 +368,11 @@ func (s *Server) routes() *echo.Echo {
 	adm.GET("/users/:id/revoke", s.userRevokeConfirm, manage)
 	adm.POST("/users/:id/revoke", s.userRevoke, manage)
 	adm.POST("/users/:id/role", s.userSetRole, manage)
+	adm.GET("/users/:id/role", s.userRoleConfirm, manage)
 	adm.GET("/users/:id/disable", s.userDisableConfirm, manage)
 	adm.POST("/users/:id/disable", s.userDisable, manage)
 	adm.POST("/users/:id/enable", s.userEnable, manage)
+	adm.GET("/users/:id/enable", s.userEnableConfirm, manage)
 	adm.GET("/users/:id/reset-password", s.userResetConfirm, manage)
 	adm.POST("/users/:id/reset-password", s.userReset, manage)
 	adm.GET("/users/:id/delete", s.userDeleteConfirm, manage)
@@ -414,20 +384,25 @@ func (s *Server) routes() *echo.Echo {
 		adm.GET("/tokens/:id/revoke", s.adminTokenRevokeConfirm, manage)
 		adm.POST("/tokens/:id/revoke", s.adminTokenRevoke, manage)
 		adm.POST("/settings/pat-policy", s.settingsPATPolicy, manage)
+		adm.GET("/settings/pat-policy", s.settingsPATPolicyConfirm, manage)
 		adm.POST("/settings/pat-allowlist", s.settingsPATAllowlist, manage)
 		adm.POST("/settings/pat-violations/revoke", s.settingsPATViolationsRevoke, manage)
+		adm.GET("/settings/pat-violations/revoke", s.settingsPATViolationsConfirm, manage)
 	}
 	adm.GET("/settings", s.settingsPage)
 	adm.GET("/settings/third-party-oauth", s.settingsPolicyConfirm, manage)
 	adm.POST("/settings/third-party-oauth", s.settingsPolicy, manage)
 	adm.POST("/settings/secret-lifetime", s.settingsLifetime, manage)
+	adm.GET("/settings/secret-lifetime", s.settingsLifetimeConfirm, manage)
 	adm.POST("/settings/app-registration", s.settingsRegistration, manage)
+	adm.GET("/settings/app-registration", s.settingsRegistrationConfirm, manage)
 	adm.GET("/settings/connectors", s.connectorsPage)
 	adm.POST("/settings/connectors", s.connectorAdd, manage)
 	adm.POST("/settings/connectors/:name/test", s.connectorTest, manage)
 	adm.GET("/settings/connectors/:name/remove", s.connectorRemoveConfirm, manage)
 	adm.POST("/settings/connectors/:name/remove", s.connectorRemove, manage)
 	adm.POST("/settings/local-signin", s.localSigninSet, manage)
+	adm.GET("/settings/local-signin", s.localSigninConfirm, manage)
 	adm.GET("/reports", s.reportsPage)
 	adm.POST("/reports/run", s.reportsRun, manage)
 	adm.GET("/audit", s.auditPage)

@@ -52,7 +52,7 @@ func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
 		if id := s.sessions.GetString(ctx, sessUserID); id != "" {
-			u, err := s.admin.User(ctx, id)
+			u, err := s.cfg.Users.User(ctx, id)
 			rev := s.sessions.GetInt64(ctx, sessRevision)
 			switch {
 			case err == nil && u.Active() && (rev == 0 || rev == u.Revision):
@@ -95,7 +95,7 @@ func (s *Server) withActor(next echo.HandlerFunc) echo.HandlerFunc {
 // policyBanner marks admin pages while third-party OAuth access is off.
 func (s *Server) policyBanner(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		on, err := s.admin.ThirdPartyOAuth(c.Request().Context())
+		on, err := s.cfg.Settings.ThirdPartyOAuth(c.Request().Context())
 		if err != nil {
 			return err
 		}

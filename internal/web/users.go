@@ -17,6 +17,20 @@ import (
 	"github.com/oauthdesk/oauthdesk/views"
 )
 
+// Users is the users slice the dashboard calls: the user pages, the
+// signed-in user's session and password (implemented by
+// *admin.UserService).
+type Users interface {
+	User(ctx context.Context, id string) (domain.User, error)
+	Users(ctx context.Context, f domain.UserFilter) (domain.UserPage, error)
+	CreateUser(ctx context.Context, in admin.NewUser) (domain.User, error)
+	SetRole(ctx context.Context, id string, role domain.Role) (domain.User, error)
+	SetDisabled(ctx context.Context, id string, disabled bool) (domain.User, error)
+	ResetPassword(ctx context.Context, id string) (string, error)
+	ChangePassword(ctx context.Context, id, current, next string) error
+	DeleteUser(ctx context.Context, id string) (int, error)
+}
+
 func userRow(u domain.User, active int64) views.UserRow {
 	return views.UserRow{ID: u.ID, Username: u.Username, Display: u.DisplayName, Email: u.Email, Role: string(u.Role),
 		ActiveAuthorizations: active, Status: u.Status(), MustChange: u.MustChangePassword,
@@ -36,7 +50,7 @@ func when(t *time.Time) string {
 func (s *Server) usersList(c echo.Context) error {
 	ctx := c.Request().Context()
 	q := strings.TrimSpace(c.QueryParam("q"))
-	page, err := s.admin.Users(ctx, domain.UserFilter{Query: q, After: c.QueryParam("after"), Limit: 50})
+	page, err := s.cfg.Users.Users(ctx, domain.UserFilter{Query: q, After: c.QueryParam("after"), Limit: 50})
 	if err != nil {
 		return err
 	}
@@ -63,19 +77,19 @@ func (s *Server) userPage(c echo.Context) error {
 
 func (s *Server) renderUser(c echo.Context, errMsg string, status int) error {
 	ctx := c.Request().Context()
-	u, err := s.admin.User(ctx, c.Param("id"))
+	u, err := s.cfg.Users.User(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	q := strings.TrimSpace(c.QueryParam("q"))
-	list, next, err := s.admin.Authorizations(ctx, domain.AuthorizationFilter{UserID: u.ID, AppQuery: q, Limit: 50, After: c.QueryParam("after")})
+	list, next, err := s.cfg.Authorizations.Authorizations(ctx, domain.AuthorizationFilter{UserID: u.ID, AppQuery: q, Limit: 50, After: c.QueryParam("after")})
 	if err != nil {
 		return err
 	}
 	me, _ := currentUser(c)
 	p := views.UserPage{Nav: s.nav(c, "users"), CanManage: me.Role == domain.RoleAdmin, User: userRow(u, 0), Query: q,
 		Flash: s.sessions.PopString(ctx, sessFlash), Error: errMsg}
-	owned, err := s.admin.ListApps(ctx, domain.AppFilter{OwnerID: u.ID, Limit: 20})
+	owned, err := s.cfg.Apps.ListApps(ctx, domain.AppFilter{OwnerID: u.ID, Limit: 20})
 	if err != nil {
 		return err
 	}
@@ -85,7 +99,7 @@ func (s *Server) renderUser(c echo.Context, errMsg string, status int) error {
 	p.MoreOwned = owned.Next != ""
 	for _, a := range list {
 		row := views.AuthorizationRow{ID: a.ID, AppName: a.AppName, ClientID: a.ClientID, Scopes: a.Scopes, ScopeViews: s.scopeViews(a.Scopes),
-			GrantedAt: stamp(a.GrantedAt), LastUsed: dayPtr(a.LastUsedAt), State: a.State}
+			GrantedAt: stamp(a.GrantedAt), LastUsed: dayPtr(a.LastUsedAt), State: a.State, Implied: s.impliedScopes(a.Scopes)}
 		if a.RevokedAt != nil {
 			row.Revoked = a.RevokedAt.Format("2006-01-02")
 		} else {
@@ -132,39 +146,107 @@ func (s *Server) userResult(c echo.Context, err error, ok string) error {
 
 // userSetRole is POST /admin/users/{id}/role (field role).
 func (s *Server) userSetRole(c echo.Context) error {
-	u, err := s.admin.SetRole(c.Request().Context(), c.Param("id"), domain.Role(c.FormValue("role")))
+	u, err := s.cfg.Users.SetRole(c.Request().Context(), c.Param("id"), domain.Role(c.FormValue("role")))
 	return s.userResult(c, err, u.Username+" is now "+string(u.Role)+".")
 }
 
 func (s *Server) userConfirm(c echo.Context, title, msg, button string) error {
-	u, err := s.admin.User(c.Request().Context(), c.Param("id"))
+	return s.userConfirmPage(c, title, msg, button, nil, http.StatusOK)
+}
+
+// maxHandOverListed bounds the apps a delete or disable confirmation
+// names (the rest are counted).
+const maxHandOverListed = 50
+
+// userConfirmPage renders the confirmation of a user action; deleting or
+// disabling a user who alone owns apps lists them and asks for their new
+// owner (handErr: the refused answer, re-shown with status).
+func (s *Server) userConfirmPage(c echo.Context, title, msg, button string, handErr error, status int) error {
+	ctx := c.Request().Context()
+	u, err := s.cfg.Users.User(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	var impact []string
-	if imp, err := s.admin.RevocationImpact(c.Request().Context(), domain.AuthorizationFilter{UserID: u.ID}); err == nil {
-		impact = impactLines(imp)
+	if button == "Delete user" {
+		if imp, err := s.cfg.Authorizations.RevocationImpact(ctx, domain.AuthorizationFilter{UserID: u.ID}); err == nil {
+			impact = impactLines(imp)
+		}
 	}
-	if button != "Delete user" {
-		impact = nil
+	p := views.ConfirmPage{Nav: views.Nav{Active: "users"}, Title: title + " " + u.DisplayName + " (" + u.Username + ")?", Message: msg,
+		Impact: impact, Action: c.Request().URL.Path, Button: button, Danger: button != "Enable user", Cancel: "/admin/users/" + u.ID}
+	if s.cfg.Offboarding != nil && (button == "Delete user" || button == "Disable user") && u.DeletedAt == nil {
+		apps, err := s.cfg.Offboarding.SoleOwnedApps(ctx, u.ID, maxHandOverListed+1)
+		if err != nil {
+			return err
+		}
+		if len(apps) > 0 {
+			h := &views.HandOverField{Username: u.Username, Value: strings.TrimSpace(c.FormValue("new_owner"))}
+			if len(apps) > maxHandOverListed {
+				all, err := s.cfg.Offboarding.SoleOwnedApps(ctx, u.ID, 0)
+				if err != nil {
+					return err
+				}
+				h.More = len(all) - maxHandOverListed
+				apps = apps[:maxHandOverListed]
+			}
+			for _, a := range apps {
+				h.Apps = append(h.Apps, views.Link{Label: a.Name, URL: "/admin/apps/" + a.ClientID})
+			}
+			if handErr != nil {
+				h.Error = apperr.FieldErrors(handErr)["new_owner"]
+				p.Error = apperr.ErrorMessage(handErr)
+			}
+			p.HandOver = h
+		}
 	}
-	return s.confirm(c, views.ConfirmPage{Nav: views.Nav{Active: "users"}, Title: title + " " + u.DisplayName + " (" + u.Username + ")?", Message: msg,
-		Impact: impact, Action: c.Request().URL.Path, Button: button, Danger: true, Cancel: "/admin/users/" + u.ID})
+	p.Nav = s.nav(c, "users")
+	return render(c, status, views.Confirm(p))
 }
+
+const (
+	disableTitle   = "Disable"
+	disableMessage = "The user is signed out everywhere and cannot sign in; every access and refresh token of the user stops working on its next request. Their authorizations stand: once enabled, they authorize their apps again."
+	deleteTitle    = "Delete"
+	deleteMessage  = "The user can no longer sign in, every authorization is revoked and every token stops working. The record is kept for the audit log."
+)
 
 func (s *Server) userDisableConfirm(c echo.Context) error {
-	return s.userConfirm(c, "Disable", "The user is signed out everywhere and cannot sign in; every access and refresh token of the user stops working on its next request. Their authorizations stand: once enabled, they authorize their apps again.", "Disable user")
+	return s.userConfirm(c, disableTitle, disableMessage, "Disable user")
 }
 
-// userDisable is POST /admin/users/{id}/disable.
+// successors reads the confirmation's new owner (field new_owner) for
+// every app the user alone owns.
+func successors(c echo.Context) admin.Successors {
+	return admin.Successors{admin.AllApps: strings.TrimSpace(c.FormValue("new_owner"))}
+}
+
+// handedOver says which apps changed owner: "" when none.
+func handedOver(apps []domain.App, to string) string {
+	if len(apps) == 0 {
+		return ""
+	}
+	return " " + plural(int64(len(apps)), "app was", "apps were") + " handed over to " + to + "."
+}
+
+// userDisable is POST /admin/users/{id}/disable (field new_owner when the
+// user alone owns apps: they are handed over in the same transaction).
 func (s *Server) userDisable(c echo.Context) error {
-	u, err := s.admin.SetDisabled(c.Request().Context(), c.Param("id"), true)
-	return s.userResult(c, err, u.Username+" was disabled: signed out, tokens refused.")
+	if s.cfg.Offboarding == nil {
+		u, err := s.cfg.Users.SetDisabled(c.Request().Context(), c.Param("id"), true)
+		return s.userResult(c, err, u.Username+" was disabled: signed out, tokens refused.")
+	}
+	to := successors(c)
+	u, moved, err := s.cfg.Offboarding.DisableUser(c.Request().Context(), c.Param("id"), to)
+	if apperr.FieldErrors(err)["new_owner"] != "" {
+		return s.userConfirmPage(c, disableTitle, disableMessage, "Disable user", err, http.StatusBadRequest)
+	}
+	return s.userResult(c, err, u.Username+" was disabled: signed out, tokens refused."+handedOver(moved, to[admin.AllApps]))
 }
 
 // userEnable is POST /admin/users/{id}/enable.
 func (s *Server) userEnable(c echo.Context) error {
-	u, err := s.admin.SetDisabled(c.Request().Context(), c.Param("id"), false)
+	u, err := s.cfg.Users.SetDisabled(c.Request().Context(), c.Param("id"), false)
 	return s.userResult(c, err, u.Username+" was enabled and may sign in again.")
 }
 
@@ -176,11 +258,11 @@ func (s *Server) userResetConfirm(c echo.Context) error {
 // password once (never stored in clear, never in the session).
 func (s *Server) userReset(c echo.Context) error {
 	ctx := c.Request().Context()
-	u, err := s.admin.User(ctx, c.Param("id"))
+	u, err := s.cfg.Users.User(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	pw, err := s.admin.ResetPassword(ctx, u.ID)
+	pw, err := s.cfg.Users.ResetPassword(ctx, u.ID)
 	if err != nil {
 		return s.userResult(c, err, "")
 	}
@@ -191,18 +273,30 @@ func (s *Server) userReset(c echo.Context) error {
 }
 
 func (s *Server) userDeleteConfirm(c echo.Context) error {
-	return s.userConfirm(c, "Delete", "The user can no longer sign in, every authorization is revoked and every token stops working. The record is kept for the audit log.", "Delete user")
+	return s.userConfirm(c, deleteTitle, deleteMessage, "Delete user")
 }
 
-// userDelete is POST /admin/users/{id}/delete.
+// userDelete is POST /admin/users/{id}/delete (field new_owner when the
+// user alone owns apps: they are handed over in the same transaction).
 func (s *Server) userDelete(c echo.Context) error {
-	n, err := s.admin.DeleteUser(c.Request().Context(), c.Param("id"))
-	return s.userResult(c, err, "The user was deleted; "+plural(int64(n), "authorization was", "authorizations were")+" revoked.")
+	if s.cfg.Offboarding == nil {
+		n, err := s.cfg.Users.DeleteUser(c.Request().Context(), c.Param("id"))
+		return s.userResult(c, err, "The user was deleted; "+plural(int64(n), "authorization was", "authorizations were")+" revoked.")
+	}
+	to := successors(c)
+	n, moved, err := s.cfg.Offboarding.DeleteUser(c.Request().Context(), c.Param("id"), to)
+	if apperr.FieldErrors(err)["new_owner"] != "" {
+		return s.userConfirmPage(c, deleteTitle, deleteMessage, "Delete user", err, http.StatusBadRequest)
+	}
+	return s.userResult(c, err, "The user was deleted; "+plural(int64(n), "authorization was", "authorizations were")+" revoked."+handedOver(moved, to[admin.AllApps]))
 }
 
-// UserCreator adds accounts (implemented by *admin.Service).
-type UserCreator interface {
-	CreateUser(ctx context.Context, in admin.NewUser) (domain.User, error)
+// UserOffboarding deletes and disables users, handing over the apps they
+// alone own (implemented by *admin.Offboarding).
+type UserOffboarding interface {
+	SoleOwnedApps(ctx context.Context, userID string, limit int) ([]domain.App, error)
+	DeleteUser(ctx context.Context, id string, to admin.Successors) (int, []domain.App, error)
+	DisableUser(ctx context.Context, id string, to admin.Successors) (domain.User, []domain.App, error)
 }
 
 // userAddForm is GET /admin/users/new.
@@ -238,4 +332,64 @@ func (s *Server) userAdd(c echo.Context) error {
 	return render(c, http.StatusOK, views.OneTime(views.OneTimePage{Nav: s.nav(c, "users"), Title: "One-time password for " + u.Username,
 		Message: u.Username + " (" + string(u.Role) + ") was added. Give them this password safely: it is shown only this once, and they must choose a new one when they sign in with it.",
 		Value:   pw, Back: "/admin/users/" + u.ID}))
+}
+
+// roleEffects says what each role may do.
+var roleEffects = map[domain.Role]string{
+	domain.RoleAdmin:   "may change every app, user and setting",
+	domain.RoleAuditor: "may read every page of the administration but change nothing",
+	domain.RoleMember:  "manages only their own apps, authorizations and tokens",
+}
+
+// userRoleConfirm is GET /admin/users/{id}/role?role=…: what the new
+// role allows, before it is given.
+func (s *Server) userRoleConfirm(c echo.Context) error {
+	u, err := s.cfg.Users.User(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	role := domain.Role(c.QueryParam("role"))
+	effect, ok := roleEffects[role]
+	if !ok {
+		return s.renderUser(c, "Choose admin, auditor or member.", http.StatusBadRequest)
+	}
+	p := views.ConfirmPage{Nav: views.Nav{Active: "users"}, Title: "Make " + u.DisplayName + " (" + u.Username + ") " + string(role) + "?",
+		Message: "As " + string(role) + ", " + u.Username + " " + effect + ", from their next request on.",
+		Action:  "/admin/users/" + u.ID + "/role", Button: "Make " + string(role), Danger: role == domain.RoleAdmin, Cancel: "/admin/users/" + u.ID,
+		Hidden: []views.HiddenField{{Name: "role", Value: string(role)}}}
+	p.Impact = []string{"Now " + string(u.Role) + ": " + roleEffects[u.Role] + "."}
+	if u.Role == role {
+		p.Impact = []string{"This is the current role: nothing changes."}
+	}
+	return s.confirm(c, p)
+}
+
+// userEnableConfirm is GET /admin/users/{id}/enable.
+func (s *Server) userEnableConfirm(c echo.Context) error {
+	return s.userConfirmPage(c, "Enable", "The user may sign in again. Their authorizations stand, so their apps get tokens for them again once they sign in through the app; the tokens revoked by the disable stay revoked.", "Enable user", nil, http.StatusOK)
+}
+
+// impliedScopes returns the scopes granted holds only through a wider
+// scope it holds, each with the first such wider scope ("via
+// vso.code_full"), in catalog order: the definition of /admin/scopes
+// (scope.Catalog.Holders), so that a grant listed there as holding a
+// scope through a wider one shows it here too.
+func (s *Server) impliedScopes(granted []string) []views.Link {
+	direct := map[string]bool{}
+	for _, g := range granted {
+		direct[g] = true
+	}
+	var out []views.Link
+	for _, id := range s.scopes.Expand(granted) {
+		if direct[id] {
+			continue
+		}
+		for _, h := range s.scopes.Holders(id)[1:] {
+			if direct[h] {
+				out = append(out, views.Link{Label: id, URL: "/admin/scopes/" + url.PathEscape(id), Via: "via " + h})
+				break
+			}
+		}
+	}
+	return out
 }

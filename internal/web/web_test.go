@@ -1,7 +1,7 @@
 package web
 
 // Unit tests of the web layer on its own: the real Server and routes, with
-// small fakes of the interfaces web declares (Admin, OAuth) and an
+// small fakes of the interfaces web declares (the admin slices, OAuth) and an
 // in-memory session store, driven over HTTP with httptest. Selectors are
 // data-testid attributes.
 
@@ -23,22 +23,42 @@ import (
 
 	"github.com/alexedwards/scs/v2/memstore"
 
+	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/oauth"
 	"github.com/oauthdesk/oauthdesk/internal/scope"
 )
 
-// fakeAdmin is the Admin the tests need. Methods a test does not set come
-// from the embedded nil interface and panic, which the Recover middleware
-// turns into a 500 the test sees.
+// fakeAdmin stands in for the administration slices these tests reach:
+// sign-in, users, apps and settings. Each implements its slice interface
+// whole (checked below), so a method added to a slice fails to compile
+// here; the methods no test calls answer errNotFaked, which the error
+// handler turns into a 500 the test would see.
 type fakeAdmin struct {
-	Admin
 	mu      sync.Mutex
 	users   map[string]domain.User // by username
 	filters []domain.AppFilter     // every ListApps call
 	page    domain.AppPage
 	listErr error
+}
+
+var (
+	_ SignIn   = (*fakeAdmin)(nil)
+	_ Users    = (*fakeAdmin)(nil)
+	_ Apps     = (*fakeAdmin)(nil)
+	_ Settings = (*fakeAdmin)(nil)
+	_ OAuth    = fakeOAuth{}
+)
+
+// errNotFaked is what a fake answers for a call no test here makes.
+var errNotFaked = errors.New("not faked: no web test calls this")
+
+// fakeSlices is a Config with fa as every slice these tests reach.
+func fakeSlices(cfg Config, fa *fakeAdmin) Config {
+	cfg.SignIn, cfg.Users, cfg.Apps, cfg.Settings = fa, fa, fa, fa
+	return cfg
 }
 
 func (f *fakeAdmin) Authenticate(_ context.Context, username, password string) (domain.User, error) {
@@ -58,7 +78,57 @@ func (f *fakeAdmin) User(_ context.Context, id string) (domain.User, error) {
 	return domain.User{}, apperr.Errorf(apperr.NotFound, "no user")
 }
 
-func (f *fakeAdmin) ThirdPartyOAuth(context.Context) (bool, error) { return true, nil }
+func (f *fakeAdmin) RecordSignOut(context.Context, domain.User) error { return nil }
+
+func (f *fakeAdmin) Users(context.Context, domain.UserFilter) (domain.UserPage, error) {
+	return domain.UserPage{}, errNotFaked
+}
+func (f *fakeAdmin) CreateUser(context.Context, admin.NewUser) (domain.User, error) {
+	return domain.User{}, errNotFaked
+}
+func (f *fakeAdmin) SetRole(context.Context, string, domain.Role) (domain.User, error) {
+	return domain.User{}, errNotFaked
+}
+func (f *fakeAdmin) SetDisabled(context.Context, string, bool) (domain.User, error) {
+	return domain.User{}, errNotFaked
+}
+func (f *fakeAdmin) ResetPassword(context.Context, string) (string, error)        { return "", errNotFaked }
+func (f *fakeAdmin) ChangePassword(context.Context, string, string, string) error { return errNotFaked }
+func (f *fakeAdmin) DeleteUser(context.Context, string) (int, error)              { return 0, errNotFaked }
+
+func (f *fakeAdmin) ThirdPartyOAuth(context.Context) (bool, error)  { return true, nil }
+func (f *fakeAdmin) SetThirdPartyOAuth(context.Context, bool) error { return errNotFaked }
+func (f *fakeAdmin) SecretLifetime(context.Context) (time.Duration, error) {
+	return 0, errNotFaked
+}
+func (f *fakeAdmin) SetSecretLifetimeDays(context.Context, int) error   { return errNotFaked }
+func (f *fakeAdmin) RegistrationPolicy(context.Context) (string, error) { return "", errNotFaked }
+func (f *fakeAdmin) SetRegistrationPolicy(context.Context, string) error {
+	return errNotFaked
+}
+
+func (f *fakeAdmin) RegisterApp(context.Context, string, domain.Registration) (admin.RegisteredApp, error) {
+	return admin.RegisteredApp{}, errNotFaked
+}
+func (f *fakeAdmin) RegisterOwnApp(context.Context, domain.User, domain.Registration) (admin.RegisteredApp, error) {
+	return admin.RegisteredApp{}, errNotFaked
+}
+func (f *fakeAdmin) ReviewApp(context.Context, string, bool, string) (domain.App, error) {
+	return domain.App{}, errNotFaked
+}
+func (f *fakeAdmin) UpdateApp(context.Context, string, domain.Registration) (admin.AppEdit, error) {
+	return admin.AppEdit{}, errNotFaked
+}
+func (f *fakeAdmin) App(context.Context, string) (admin.AppDetail, error) {
+	return admin.AppDetail{}, errNotFaked
+}
+func (f *fakeAdmin) AppPage(context.Context, string, string, string, int) (admin.AppDetail, error) {
+	return admin.AppDetail{}, errNotFaked
+}
+func (f *fakeAdmin) OverviewCounts(context.Context) (admin.Overview, error) {
+	return admin.Overview{}, errNotFaked
+}
+func (f *fakeAdmin) DeleteApp(context.Context, string, string) (int, error) { return 0, errNotFaked }
 
 func (f *fakeAdmin) ListApps(_ context.Context, filter domain.AppFilter) (domain.AppPage, error) {
 	f.mu.Lock()
@@ -77,8 +147,26 @@ func (f *fakeAdmin) lastFilter(t *testing.T) domain.AppFilter {
 	return f.filters[len(f.filters)-1]
 }
 
-// fakeOAuth is an OAuth that no test here calls.
-type fakeOAuth struct{ OAuth }
+// fakeOAuth is the OAuth of these tests: only the token endpoint is
+// reached (TestRequestLogRecoveredPanic), and its Token panics on purpose
+// so that the recovered panic's request log line can be checked.
+type fakeOAuth struct{}
+
+func (fakeOAuth) CheckAuthorize(context.Context, string, oauth.AuthorizeRequest) (oauth.Consent, error) {
+	return oauth.Consent{}, errNotFaked
+}
+func (fakeOAuth) Decide(context.Context, string, oauth.AuthorizeRequest, bool) (oauth.Decision, error) {
+	return oauth.Decision{}, errNotFaked
+}
+func (fakeOAuth) Token(context.Context, oauth.TokenRequest) (oauth.TokenResponse, error) {
+	panic("fakeOAuth.Token: a handler panic for TestRequestLogRecoveredPanic")
+}
+func (fakeOAuth) Authenticate(context.Context, string) (oauth.Principal, error) {
+	return oauth.Principal{}, errNotFaked
+}
+func (fakeOAuth) Require(oauth.Principal, string) error { return errNotFaked }
+func (fakeOAuth) RecordUse(oauth.Principal, string)     {}
+func (fakeOAuth) Keys() *oauth.KeySet                   { return nil }
 
 var testNow = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 
@@ -88,7 +176,7 @@ func newTestWeb(t *testing.T) (*httptest.Server, *fakeAdmin) {
 		"ada": {ID: "u-ada", Username: "ada", DisplayName: "Ada", Role: domain.RoleAdmin},
 		"bob": {ID: "u-bob", Username: "bob", DisplayName: "Bob", Role: domain.RoleMember},
 	}}
-	s := New(Config{BaseURL: "http://127.0.0.1", SessionStore: memstore.New()}, fakeOAuth{}, fa, scope.Default(),
+	s := New(fakeSlices(Config{BaseURL: "http://127.0.0.1", SessionStore: memstore.New()}, fa), fakeOAuth{}, scope.Default(),
 		slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return testNow })
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
@@ -158,7 +246,7 @@ func testid(body, id string) string {
 // person can act on, as an HTML page, as the REST API's JSON, or as the
 // token endpoint's RFC 6749 body; a 5xx never shows its cause.
 func TestErrorMapping(t *testing.T) {
-	s := New(Config{SessionStore: memstore.New()}, fakeOAuth{}, &fakeAdmin{}, scope.Default(),
+	s := New(fakeSlices(Config{SessionStore: memstore.New()}, &fakeAdmin{}), fakeOAuth{}, scope.Default(),
 		slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return testNow })
 	tests := []struct {
 		name, path string
@@ -203,7 +291,7 @@ func TestErrorMapping(t *testing.T) {
 // got, also when a handler's error was mapped to it (not Echo's 200).
 func TestRequestLogStatus(t *testing.T) {
 	var buf bytes.Buffer
-	s := New(Config{SessionStore: memstore.New()}, fakeOAuth{}, &fakeAdmin{}, scope.Default(),
+	s := New(fakeSlices(Config{SessionStore: memstore.New()}, &fakeAdmin{}), fakeOAuth{}, scope.Default(),
 		slog.New(slog.NewTextHandler(&buf, nil)), func() time.Time { return testNow })
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodPost, "/oauth2/token", strings.NewReader("grant_type=a&grant_type=b"))
@@ -230,7 +318,7 @@ func TestRequestLogStatus(t *testing.T) {
 // gets its request log line, with that status.
 func TestRequestLogRecoveredPanic(t *testing.T) {
 	var buf bytes.Buffer
-	s := New(Config{SessionStore: memstore.New()}, fakeOAuth{}, &fakeAdmin{}, scope.Default(),
+	s := New(fakeSlices(Config{SessionStore: memstore.New()}, &fakeAdmin{}), fakeOAuth{}, scope.Default(),
 		slog.New(slog.NewTextHandler(&buf, nil)), func() time.Time { return testNow })
 	s.echo.Logger.SetOutput(io.Discard) // the recovered stack
 	rec := httptest.NewRecorder()
@@ -307,7 +395,7 @@ func TestParseAppsQuery(t *testing.T) {
 }
 
 // TestAppsListHandler: the handler passes the parsed order, filter and
-// cursor to Admin.ListApps and shows the total; a bad parameter is a 400
+// cursor to Apps.ListApps and shows the total; a bad parameter is a 400
 // that never reaches the store.
 func TestAppsListHandler(t *testing.T) {
 	srv, fa := newTestWeb(t)

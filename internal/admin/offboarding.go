@@ -1,0 +1,176 @@
+package admin
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+	"github.com/oauthdesk/oauthdesk/internal/audit"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
+)
+
+// SoleOwnerStore finds the apps a user alone owns (internal/store
+// implements it on SQLite and PostgreSQL).
+type SoleOwnerStore interface {
+	SoleOwnedApps(ctx context.Context, userID string, limit int) ([]domain.App, error)
+}
+
+// Offboarding deletes or disables a user who may be the only active owner
+// of apps: those apps are handed over to the successors an administrator
+// names, in the same transaction as the delete or disable, so that no app
+// is left with nobody who can manage it.
+type Offboarding struct {
+	store interface {
+		Transactor
+		AuditAppender
+		SoleOwnerStore
+		handOverStore
+	}
+	recorder
+	now    func() time.Time
+	users  *UserService
+	owners *OwnerService
+}
+
+// handOverStore moves an app to its new primary owner.
+type handOverStore interface {
+	AddAppOwner(ctx context.Context, clientID, userID string, at time.Time) error
+	SetAppPrimaryOwner(ctx context.Context, clientID, userID string) error
+	RemoveAppOwner(ctx context.Context, clientID, userID string) (bool, error)
+}
+
+// NewOffboarding returns the offboarding use cases over svc's users
+// slice (the delete or disable) and owners slice (the successors), and st
+// (sole-owned apps, the hand-over and its audit events).
+func NewOffboarding(svc *Service, st interface {
+	Transactor
+	AuditAppender
+	SoleOwnerStore
+	handOverStore
+}) *Offboarding {
+	return &Offboarding{store: st, recorder: recorder{st}, now: svc.UserService.now, users: svc.UserService, owners: svc.OwnerService}
+}
+
+// Successors names who takes over each app a user alone owns: client id →
+// username; the key AllApps names the successor of every app not named
+// on its own.
+type Successors map[string]string
+
+// AllApps is the Successors key for every app without its own successor.
+const AllApps = "*"
+
+// of returns the successor named for the app, else the one for all apps.
+func (s Successors) of(clientID string) string {
+	if v := strings.TrimSpace(s[clientID]); v != "" {
+		return v
+	}
+	return strings.TrimSpace(s[AllApps])
+}
+
+// SoleOwnedApps returns the undeleted apps the user owns with no other
+// active owner (co-owners deleted or disabled do not count), by name, at
+// most limit (≤ 0: all): what deleting or disabling the user would leave
+// without a manager.
+func (o *Offboarding) SoleOwnedApps(ctx context.Context, userID string, limit int) ([]domain.App, error) {
+	return o.store.SoleOwnedApps(ctx, userID, limit)
+}
+
+// DeleteUser hands every app the user alone owns over to its successor
+// (who becomes its primary owner; the user stops owning it; audited as
+// app.hand_over with reason "user deleted") and deletes the user
+// (Service.DeleteUser), all in one transaction. Returns how many
+// authorizations were revoked and the apps handed over. Errors: Invalid
+// with field "new_owner" when an app has no successor or a successor is
+// unknown, disabled, deleted or the user; those of Service.DeleteUser.
+func (o *Offboarding) DeleteUser(ctx context.Context, id string, to Successors) (int, []domain.App, error) {
+	var revoked int
+	var moved []domain.App
+	err := o.store.WriteTx(ctx, func(ctx context.Context) error {
+		u, err := o.users.User(ctx, id)
+		if err != nil {
+			return err
+		}
+		// The user's own rules (the last administrator, a deleted user)
+		// answer first; the hand-over joins the same transaction.
+		if revoked, err = o.users.DeleteUser(ctx, id); err != nil {
+			return err
+		}
+		moved, err = o.handOver(ctx, u, to, "user deleted")
+		return err
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return revoked, moved, nil
+}
+
+// DisableUser hands every app the user alone owns over to its successor
+// as DeleteUser does (reason "user disabled") and disables the user
+// (Service.SetDisabled), in one transaction. Errors: as DeleteUser's,
+// and those of Service.SetDisabled.
+func (o *Offboarding) DisableUser(ctx context.Context, id string, to Successors) (domain.User, []domain.App, error) {
+	var u domain.User
+	var moved []domain.App
+	err := o.store.WriteTx(ctx, func(ctx context.Context) error {
+		var err error
+		if u, err = o.users.SetDisabled(ctx, id, true); err != nil {
+			return err
+		}
+		moved, err = o.handOver(ctx, u, to, "user disabled")
+		return err
+	})
+	if err != nil {
+		return domain.User{}, nil, err
+	}
+	return u, moved, nil
+}
+
+// handOver moves every app the user u alone owns to its successor,
+// inside the caller's write transaction (after the user's own change).
+func (o *Offboarding) handOver(ctx context.Context, u domain.User, to Successors, reason string) ([]domain.App, error) {
+	apps, err := o.store.SoleOwnedApps(ctx, u.ID, 0)
+	if err != nil {
+		return nil, err
+	}
+	users := map[string]domain.User{}
+	now := o.now()
+	for _, app := range apps {
+		name := to.of(app.ClientID)
+		if name == "" {
+			return nil, &apperr.Error{Code: apperr.Invalid,
+				Message: u.Username + " is the only owner of " + app.Name + ": name who takes it over.",
+				Fields:  map[string]string{"new_owner": "Name the user who takes over the apps " + u.Username + " alone owns."}}
+		}
+		next, ok := users[strings.ToLower(name)]
+		if !ok {
+			if next, err = o.owners.activeUser(ctx, name); err != nil {
+				if apperr.Is(err, apperr.NotFound) || apperr.Is(err, apperr.Invalid) {
+					return nil, &apperr.Error{Code: apperr.Invalid, Message: "No active user is named " + name + "; name an active user to take over the apps.",
+						Fields: map[string]string{"new_owner": "No active user has this username."}}
+				}
+				return nil, err
+			}
+			if next.ID == u.ID {
+				return nil, &apperr.Error{Code: apperr.Invalid, Message: "Name someone other than " + u.Username + " to take over the apps.",
+					Fields: map[string]string{"new_owner": "Name someone else."}}
+			}
+			users[strings.ToLower(name)] = next
+		}
+		if err := o.store.AddAppOwner(ctx, app.ClientID, next.ID, now); err != nil {
+			return nil, err
+		}
+		if err := o.store.SetAppPrimaryOwner(ctx, app.ClientID, next.ID); err != nil {
+			return nil, err
+		}
+		if _, err := o.store.RemoveAppOwner(ctx, app.ClientID, u.ID); err != nil {
+			return nil, err
+		}
+		if err := o.record(ctx, now, audit.ActionAppHandOver, audit.TargetApp, app.ClientID, map[string]any{
+			"name": app.Name, "user_id": u.ID, "from_user_id": u.ID, "from_username": u.Username, "to_user_id": next.ID, "to_username": next.Username,
+			"reason": reason, "by": "administrator"}); err != nil {
+			return nil, err
+		}
+	}
+	return apps, nil
+}

@@ -19,10 +19,9 @@ type ScopeStore interface {
 	ScopeApps(ctx context.Context, scopes []string, after string, limit int) ([]domain.App, map[string][]string, string, error)
 	ScopeAuthorizations(ctx context.Context, scopes []string, after string, limit int) ([]domain.Authorization, map[string][]string, string, error)
 	ScopeUsers(ctx context.Context, scopes []string, after string, limit int) ([]domain.User, map[string][]string, string, error)
-	// WalkScopeApps and WalkScopeUsers stream every holder of scopes (the
-	// scope report); fn must not use the store meanwhile.
-	WalkScopeApps(ctx context.Context, scopes []string, fn func(clientID, name string, held []string) error) error
-	WalkScopeUsers(ctx context.Context, scopes []string, fn func(userID, username string, held []string) error) error
+	// WalkDirectScopeHolders streams every direct holder of each of
+	// scopes, grouped by scope in their order (the scope report).
+	WalkDirectScopeHolders(ctx context.Context, scopes []string, fn func(pos int, user bool, id, name string) error) error
 	// ScopePreviews names the first limit holders of each set of scopes
 	// (the inventory page), in a few queries whatever the number of sets.
 	ScopePreviews(ctx context.Context, sets [][]string, limit int) ([]domain.ScopePreview, error)
@@ -150,8 +149,9 @@ func (s *ScopeService) inventory(ctx context.Context, unusedDays int, highOnly b
 	if err != nil {
 		return nil, err
 	}
-	rows := reports.Inventory(s.scopes, reports.WithPATs(stats, sets), s.now(), unusedDays, highOnly)
-	reports.PATHolders(s.scopes, rows, sets)
+	pats := reports.CountPATs(s.scopes, sets)
+	rows := reports.Inventory(s.scopes, reports.WithPATs(stats, pats), s.now(), unusedDays, highOnly)
+	reports.PATHolders(rows, pats)
 	return rows, nil
 }
 
@@ -184,32 +184,45 @@ func (s *ScopeService) scopePreviewRows(ctx context.Context, rows []reports.Scop
 	return rows, nil
 }
 
-// scopeReportRows names every holder of each row, streaming each row's
-// apps and users in one query each, and hands the row to fn.
+// scopeReportRows names every direct holder of each row (one read per
+// kind for the whole report, WalkDirectScopeHolders) and hands each row
+// to fn as soon as its holders are read. A holder through a wider scope is
+// named in that scope's row, which the narrower row's Through names (the
+// definition of scope.Catalog.Holders, as on /admin/scopes): each holder
+// appears once per scope it holds directly, not once per scope it implies.
 func (s *ScopeService) scopeReportRows(ctx context.Context, rows []reports.ScopeRow, fn func(reports.ScopeRow) error) error {
-	for _, r := range rows {
-		holders := s.scopes.Holders(r.Scope)
-		err := s.store.WalkScopeApps(ctx, holders, func(clientID, name string, held []string) error {
-			r.Apps = append(r.Apps, reports.AppRef{ClientID: clientID, Name: name, Via: reports.Via(r.Scope, held)})
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		err = s.store.WalkScopeUsers(ctx, holders, func(userID, username string, held []string) error {
-			r.Users = append(r.Users, reports.UserRef{ID: userID, Username: username, Via: reports.Via(r.Scope, held)})
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		r.UserCount = int64(len(r.Users))
-		slices.SortFunc(r.Users, func(a, b reports.UserRef) int { return strings.Compare(a.Username, b.Username) })
-		if err := fn(r); err != nil {
-			return err
-		}
+	scopes := make([]string, len(rows))
+	for i, r := range rows {
+		scopes[i] = r.Scope
 	}
-	return nil
+	next := 0
+	emit := func(upTo int) error {
+		for ; next < upTo; next++ {
+			r := rows[next]
+			r.UserCount = int64(len(r.Users))
+			rows[next] = reports.ScopeRow{} // its holders are written: not kept
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	err := s.store.WalkDirectScopeHolders(ctx, scopes, func(pos int, user bool, id, name string) error {
+		if err := emit(pos); err != nil {
+			return err
+		}
+		r := &rows[pos]
+		if user {
+			r.Users = append(r.Users, reports.UserRef{ID: id, Username: name})
+		} else {
+			r.Apps = append(r.Apps, reports.AppRef{ClientID: id, Name: name})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return emit(len(rows))
 }
 
 // ScopeHolders is one page of a scope's drill-down: the apps that

@@ -47,7 +47,7 @@ type SeedResult struct {
 
 // seedTables are the tables Seed writes, children first (the order of a
 // --force wipe).
-var seedTables = []string{"pat_notices", "pat_allowlist", "pats", "device_codes", "app_owners", "app_search_terms", "scope_stats", "authorization_scopes", "app_scopes", "scope_usage", "refresh_tokens",
+var seedTables = []string{"pat_notices", "pat_allowlist", "pats", "device_codes", "app_owners", "app_search_terms", "scope_stats", "user_scopes", "authorization_scopes", "app_scopes", "scope_usage", "refresh_tokens",
 	"authorization_codes", "invalidations", "authorizations", "client_secrets", "apps", "sessions", "audit_events",
 	"report_runs", "users"}
 
@@ -626,7 +626,9 @@ ON CONFLICT (scope) DO UPDATE SET authorizations = excluded.authorizations`), s,
 			return err
 		}
 	}
-	return nil
+	_, err := tx.ExecContext(ctx, `INSERT INTO user_scopes (scope, user_id, authorizations)
+SELECT scope, user_id, COUNT(*) FROM authorization_scopes GROUP BY scope, user_id`)
+	return err
 }
 
 func sortSearch(cum []int64, x int64) int {

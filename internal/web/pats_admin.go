@@ -38,6 +38,12 @@ func (s *Server) adminTokenFilter(c echo.Context, q url.Values) (domain.PATFilte
 		f.ExpiringDays = n
 		f.Sort = "expires" // soonest first, along the live-expiry index
 	}
+	if f.State == domain.PATExpired && f.ExpiringDays == 0 {
+		// Most recently expired first, backwards along the live-expiry
+		// index from now (newest-created first would walk every live token
+		// to reach the old, expired ones).
+		f.Sort, f.Asc = "expires", true
+	}
 	if p.Unused {
 		// unused=N: not used in the last N days (the form's box sends 90).
 		n, err := strconv.Atoi(q.Get("unused"))
@@ -47,15 +53,16 @@ func (s *Server) adminTokenFilter(c echo.Context, q url.Values) (domain.PATFilte
 		f.UnusedDays = n
 	}
 	if p.Owner != "" {
-		page, err := s.cfg.Users.Users(c.Request().Context(), domain.UserFilter{Query: p.Owner, Limit: 50})
-		if err != nil {
+		// One lookup by username, not the users list (which counts each
+		// listed user's active authorizations).
+		u, err := s.cfg.Users.UserByUsername(c.Request().Context(), p.Owner)
+		switch {
+		case apperr.Is(err, apperr.NotFound):
+			f.UserID = "\x00none" // an unknown owner matches nothing
+		case err != nil:
 			return f, p, err
-		}
-		f.UserID = "\x00none" // an unknown owner matches nothing
-		for _, u := range page.Users {
-			if strings.EqualFold(u.Username, p.Owner) {
-				f.UserID = u.ID
-			}
+		default:
+			f.UserID = u.ID
 		}
 	}
 	v := url.Values{}

@@ -560,8 +560,19 @@ type ScopeHoldersPage struct {
 	Tab            string
 	Apps           []ScopeAppRow
 	Authorizations []ScopeAuthorizationRow
-	NextURL        string
-	FirstURL       string // the first page, when this is not it
+	// Tokens are the live personal access tokens holding the scope (tab
+	// "tokens"); TokensURL is the same list on /admin/tokens.
+	Tokens    []ScopeTokenRow
+	TokensURL string
+	NextURL   string
+	FirstURL  string // the first page, when this is not it
+}
+
+// ScopeTokenRow is one personal access token of a scope drill-down.
+type ScopeTokenRow struct {
+	ID, Name, Display, Owner, OwnerID string
+	Holds                             string // "directly", "via vso.code_full", "full access"
+	Expires, LastUsed                 string
 }
 
 // ScopeAppRow is one app of a scope drill-down.

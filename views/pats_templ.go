@@ -1143,7 +1143,7 @@ func AdminPATs(p AdminPATsPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 112, " data-testid=\"filter-full\"> full access</label> <label><input type=\"checkbox\" name=\"unused\" value=\"1\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 112, " data-testid=\"filter-full\"> full access</label> <label><input type=\"checkbox\" name=\"unused\" value=\"90\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -19,13 +19,15 @@ type ScopeStore interface {
 	ScopeApps(ctx context.Context, scopes []string, after string, limit int) ([]domain.App, map[string][]string, string, error)
 	ScopeAuthorizations(ctx context.Context, scopes []string, after string, limit int) ([]domain.Authorization, map[string][]string, string, error)
 	ScopeUsers(ctx context.Context, scopes []string, after string, limit int) ([]domain.User, map[string][]string, string, error)
-	// WalkScopeApps and WalkScopeUsers stream every holder of scopes (the
-	// scope report); fn must not use the store meanwhile.
-	WalkScopeApps(ctx context.Context, scopes []string, fn func(clientID, name string, held []string) error) error
-	WalkScopeUsers(ctx context.Context, scopes []string, fn func(userID, username string, held []string) error) error
+	// WalkDirectScopeHolders streams every direct holder of each of
+	// scopes, grouped by scope in their order (the scope report).
+	WalkDirectScopeHolders(ctx context.Context, scopes []string, fn func(pos int, user bool, id, name string) error) error
 	// ScopePreviews names the first limit holders of each set of scopes
 	// (the inventory page), in a few queries whatever the number of sets.
 	ScopePreviews(ctx context.Context, sets [][]string, limit int) ([]domain.ScopePreview, error)
+	// PATScopeCombos counts the live personal access tokens (unrevoked,
+	// unexpired at now, of active users) per distinct scope set, as stored.
+	PATScopeCombos(ctx context.Context, now time.Time) (map[string]int, error)
 }
 
 // ScopeService is the scopes slice's inventory: every scope in use, who
@@ -71,11 +73,10 @@ func (s *ScopeService) scopeInventory(ctx context.Context, unusedDays int, highO
 	}
 	var out []reports.ScopeRow
 	err := s.store.ReadTx(ctx, func(ctx context.Context) error {
-		stats, err := s.store.ScopeStats(ctx)
+		rows, err := s.inventory(ctx, unusedDays, highOnly)
 		if err != nil {
 			return err
 		}
-		rows := reports.Inventory(s.scopes, stats, s.now(), unusedDays, highOnly)
 		if preview <= 0 {
 			return s.scopeReportRows(ctx, rows, fn)
 		}
@@ -135,6 +136,25 @@ func (s *ScopeService) scopeInventory(ctx context.Context, unusedDays int, highO
 	return out, err
 }
 
+// inventory is reports.Inventory over the maintained aggregates and the
+// live personal access tokens' scope sets, with each row's token holders
+// (reports.PATHolders): the one definition of "holds" for the inventory,
+// a scope's page and the scope report.
+func (s *ScopeService) inventory(ctx context.Context, unusedDays int, highOnly bool) ([]reports.ScopeRow, error) {
+	stats, err := s.store.ScopeStats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sets, err := s.store.PATScopeCombos(ctx, s.now())
+	if err != nil {
+		return nil, err
+	}
+	pats := reports.CountPATs(s.scopes, sets)
+	rows := reports.Inventory(s.scopes, reports.WithPATs(stats, pats), s.now(), unusedDays, highOnly)
+	reports.PATHolders(rows, pats)
+	return rows, nil
+}
+
 // scopePreviewRows names the first preview holders of each kind on every
 // row, all rows at once (ScopePreviews: four queries, not four per row).
 func (s *ScopeService) scopePreviewRows(ctx context.Context, rows []reports.ScopeRow, preview int) ([]reports.ScopeRow, error) {
@@ -164,32 +184,45 @@ func (s *ScopeService) scopePreviewRows(ctx context.Context, rows []reports.Scop
 	return rows, nil
 }
 
-// scopeReportRows names every holder of each row, streaming each row's
-// apps and users in one query each, and hands the row to fn.
+// scopeReportRows names every direct holder of each row (one read per
+// kind for the whole report, WalkDirectScopeHolders) and hands each row
+// to fn as soon as its holders are read. A holder through a wider scope is
+// named in that scope's row, which the narrower row's Through names (the
+// definition of scope.Catalog.Holders, as on /admin/scopes): each holder
+// appears once per scope it holds directly, not once per scope it implies.
 func (s *ScopeService) scopeReportRows(ctx context.Context, rows []reports.ScopeRow, fn func(reports.ScopeRow) error) error {
-	for _, r := range rows {
-		holders := s.scopes.Holders(r.Scope)
-		err := s.store.WalkScopeApps(ctx, holders, func(clientID, name string, held []string) error {
-			r.Apps = append(r.Apps, reports.AppRef{ClientID: clientID, Name: name, Via: reports.Via(r.Scope, held)})
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		err = s.store.WalkScopeUsers(ctx, holders, func(userID, username string, held []string) error {
-			r.Users = append(r.Users, reports.UserRef{ID: userID, Username: username, Via: reports.Via(r.Scope, held)})
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		r.UserCount = int64(len(r.Users))
-		slices.SortFunc(r.Users, func(a, b reports.UserRef) int { return strings.Compare(a.Username, b.Username) })
-		if err := fn(r); err != nil {
-			return err
-		}
+	scopes := make([]string, len(rows))
+	for i, r := range rows {
+		scopes[i] = r.Scope
 	}
-	return nil
+	next := 0
+	emit := func(upTo int) error {
+		for ; next < upTo; next++ {
+			r := rows[next]
+			r.UserCount = int64(len(r.Users))
+			rows[next] = reports.ScopeRow{} // its holders are written: not kept
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	err := s.store.WalkDirectScopeHolders(ctx, scopes, func(pos int, user bool, id, name string) error {
+		if err := emit(pos); err != nil {
+			return err
+		}
+		r := &rows[pos]
+		if user {
+			r.Users = append(r.Users, reports.UserRef{ID: id, Username: name})
+		} else {
+			r.Apps = append(r.Apps, reports.AppRef{ClientID: id, Name: name})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return emit(len(rows))
 }
 
 // ScopeHolders is one page of a scope's drill-down: the apps that
@@ -215,18 +248,18 @@ func (s *ScopeService) ScopeHoldersPage(ctx context.Context, scope string, autho
 	}
 	var out ScopeHolders
 	err := s.store.ReadTx(ctx, func(ctx context.Context) error {
-		stats, err := s.store.ScopeStats(ctx)
+		rows, err := s.inventory(ctx, DefaultUnusedDays, false)
 		if err != nil {
 			return err
 		}
 		found := false
-		for _, r := range reports.Inventory(s.scopes, stats, s.now(), DefaultUnusedDays, false) {
+		for _, r := range rows {
 			if r.Scope == scope {
 				out.Row, found = r, true
 			}
 		}
 		if !found {
-			return apperr.Errorf(apperr.NotFound, "No app or active authorization holds the scope %q, directly or through a scope that includes it.", scope)
+			return apperr.Errorf(apperr.NotFound, "No app, active authorization or personal access token holds the scope %q, directly or through a scope that includes it.", scope)
 		}
 		var held map[string][]string
 		if authorizations {

@@ -23,7 +23,13 @@ const (
 	Unauthorized Code = "unauthorized" // 401
 	Forbidden    Code = "forbidden"    // 403
 	Unavailable  Code = "unavailable"  // 503 with Retry-After: busy, try again shortly
-	Internal     Code = "internal"     // 500 / exit 1
+	// PreconditionFailed: the request's If-Match names another version of
+	// the resource than the current one (RFC 9110 §13.1.1); 412.
+	PreconditionFailed Code = "precondition_failed"
+	// PreconditionRequired: an update came without the If-Match it needs
+	// (RFC 6585 §3); 428.
+	PreconditionRequired Code = "precondition_required"
+	Internal             Code = "internal" // 500 / exit 1
 )
 
 // Error is an application error: a Code plus a message a person can act on.

@@ -78,7 +78,15 @@ type Actor struct {
 	Name       string
 	ID         string
 	RemoteAddr string
+	// Via names the channel of the change when it is not the dashboard or
+	// the CLI: ViaAdminAPI for the admin REST API. New records it in the
+	// event's details as "via" (hashed with them).
+	Via string
 }
+
+// ViaAdminAPI marks a change made through the admin REST API
+// (/_apis/oauthdesk/v1/), by the token's user.
+const ViaAdminAPI = "admin_api"
 
 type actorKey struct{}
 
@@ -151,6 +159,14 @@ func New(ctx context.Context, at time.Time, action, targetType, targetID string,
 	a := ActorFrom(ctx)
 	if details == nil {
 		details = map[string]any{}
+	}
+	if a.Via != "" {
+		d := make(map[string]any, len(details)+1)
+		for k, v := range details {
+			d[k] = v
+		}
+		d["via"] = a.Via
+		details = d
 	}
 	return Event{At: at.UTC(), Actor: a.Name, ActorID: a.ID, Action: action, TargetType: targetType,
 		TargetID: targetID, Details: details, RemoteAddr: CleanAddr(a.RemoteAddr)}

@@ -548,4 +548,7 @@ type ScopeStat struct {
 	// AppGrants counts the live client_credentials grants (the apps' own
 	// grants, ClientGrant) of apps not deleted that hold the scope.
 	AppGrants int64
+	// PATs counts the live personal access tokens (unrevoked, unexpired,
+	// of active users) carrying the scope itself (reports.WithPATs).
+	PATs int64
 }

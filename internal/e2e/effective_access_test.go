@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/csv"
 	"net/http"
 	"regexp"
 	"strings"
@@ -89,12 +90,38 @@ func TestEffectiveScopeAccess(t *testing.T) {
 		t.Error(`four users and the row does not offer "and more"`)
 	}
 
-	// The report uses the same definition.
+	// The report uses the same definition: the vso.code_write row names
+	// its direct holders (carol, dave, eve and the direct app) and says it
+	// is also held through vso.code_full, whose row names bob and the
+	// other app.
 	r := saReport(t, ts, "--format", "csv")
-	for _, line := range strings.Split(r.stdout, "\n") {
-		if strings.HasPrefix(line, "vso.code_write,") && !strings.Contains(line, "bob [via vso.code_full]") {
-			t.Errorf("report row %q does not name bob via vso.code_full", line)
-		}
+	recs, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+	if err != nil {
+		t.Fatalf("report is not CSV: %v\n%s", err, r.stdout)
+	}
+	rows := map[string][]string{}
+	for _, rec := range recs[1:] {
+		rows[rec[0]] = rec
+	}
+	write, fullRow := rows["vso.code_write"], rows["vso.code_full"]
+	if write == nil || fullRow == nil {
+		t.Fatalf("report lacks the vso.code_write or vso.code_full row:\n%s", r.stdout)
+	}
+	if got, want := write[6], "carol dave eve"; got != want {
+		t.Errorf("report vso.code_write users %q, want %q (direct holders)", got, want)
+	}
+	if !strings.Contains(write[4], "("+direct.ClientID+")") || strings.Contains(write[4], full.ClientID) {
+		t.Errorf("report vso.code_write apps %q, want only the direct app %s", write[4], direct.ClientID)
+	}
+	if !strings.HasPrefix(write[11], "vso.code_full (1 apps, 1 active authorizations)") {
+		t.Errorf("report vso.code_write through %q, want vso.code_full (1 apps, 1 active authorizations)", write[11])
+	}
+	if fullRow[6] != "bob" || !strings.Contains(fullRow[4], "("+full.ClientID+")") {
+		t.Errorf("report vso.code_full row names users %q, apps %q; want bob and %s", fullRow[6], fullRow[4], full.ClientID)
+	}
+	// vso.code_manage is held only through vso.code_full.
+	if m := rows["vso.code_manage"]; m == nil || m[4] != "" || m[6] != "" || !strings.HasPrefix(m[11], "vso.code_full (") {
+		t.Errorf("report vso.code_manage row %q, want no direct holder and through vso.code_full", m)
 	}
 }
 

@@ -217,11 +217,13 @@ func TestPATAudits(t *testing.T) {
 	saCall(t, ts, profilePath, tok, http.StatusUnauthorized, "", "revoked")
 
 	page := rootA.get("/admin/scopes").Body
-	m := regexp.MustCompile(`data-testid="scope-pats">(\d+)<`).FindAllStringSubmatch(page, -1)
+	// The tokens make rows of their own (vso.code, vso.graph): read
+	// vso.profile's.
+	m := regexp.MustCompile(`data-scope="vso.profile"[\s\S]*?data-testid="scope-pats">(\d+)<`).FindAllStringSubmatch(page, -1)
 	if len(m) == 0 || m[0][1] != "2" {
 		t.Errorf("scope inventory PAT holders of vso.profile: %v, want 2 (p1 and via code; the revoked one not)", m)
 	}
-	if drill := lcText(rootA.get("/admin/scopes/vso.profile").Body); !strings.Contains(drill, "2 personal access token(s) hold it too") {
+	if drill := lcText(rootA.get("/admin/scopes/vso.profile").Body); !strings.Contains(drill, "2 personal access tokens hold it") {
 		t.Errorf("scope page lacks its PAT holders: %s", drill)
 	}
 	list := lcText(rootA.get("/admin/tokens?scope=vso.profile&state=active").Body)
@@ -347,4 +349,110 @@ func TestPATExpiryReportSinks(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// A scope that only personal access tokens hold is in the scope audit:
+// /admin/scopes has its row with the token holders counted (directly and
+// through a wider scope, each token once), its page lists the tokens and
+// how each holds it, and a revoked token drops out on the next load.
+func TestPATOnlyScopeInInventory(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	_, rootA := saSignedIn(t, ts, "root", domain.RoleAdmin, saRootPassword)
+	_, bobA := saSignedIn(t, ts, "bob", domain.RoleMember, saPassword)
+	// No app registers vso.build or vso.build_execute, and no authorization
+	// grants them.
+	if tok, r := patCreate(t, bobA, url.Values{"name": {"pipeline reader"}, "expiry": {"30"}, "access": {"custom"}, "scope": {"vso.build"}}); tok == "" {
+		t.Fatalf("create: %s", lcText(r.Body))
+	}
+	if tok, r := patCreate(t, bobA, url.Values{"name": {"pipeline runner"}, "expiry": {"30"}, "access": {"custom"}, "scope": {"vso.build_execute"}}); tok == "" {
+		t.Fatalf("create: %s", lcText(r.Body))
+	}
+	pats := regexp.MustCompile(`data-scope="([^"]+)"[\s\S]*?data-testid="scope-pats">(\d+)<`)
+	counts := func() map[string]string {
+		out := map[string]string{}
+		for _, m := range pats.FindAllStringSubmatch(rootA.get("/admin/scopes").Body, -1) {
+			out[m[1]] = m[2]
+		}
+		return out
+	}
+	got := counts()
+	// vso.build: the reader directly, the runner through vso.build_execute.
+	if got["vso.build"] != "2" || got["vso.build_execute"] != "1" {
+		t.Fatalf("inventory token holders: %v, want vso.build 2 and vso.build_execute 1", got)
+	}
+	drill := rootA.get("/admin/scopes/vso.build")
+	if drill.Status != http.StatusOK {
+		t.Fatalf("/admin/scopes/vso.build: %d", drill.Status)
+	}
+	if text := lcText(drill.Body); !strings.Contains(text, "2 personal access tokens hold it") ||
+		!strings.Contains(text, "through vso.build_execute: 0 apps, 0 active authorizations, 1 personal access token") {
+		t.Errorf("scope page counts: %s", text)
+	}
+	list := rootA.get("/admin/scopes/vso.build?tab=tokens")
+	if list.Status != http.StatusOK {
+		t.Fatalf("tokens tab: %d", list.Status)
+	}
+	rows := regexp.MustCompile(`(?s)data-testid="scope-token-row".*?</tr>`).FindAllString(list.Body, -1)
+	holds := map[string]string{}
+	for _, r := range rows {
+		text := lcText(r)
+		if !strings.Contains(text, "bob") {
+			t.Errorf("token row without its owner: %s", text)
+		}
+		for _, name := range []string{"pipeline reader", "pipeline runner"} {
+			if strings.Contains(text, name) {
+				holds[name] = text
+			}
+		}
+	}
+	if len(rows) != 2 || !strings.Contains(holds["pipeline reader"], "directly") || !strings.Contains(holds["pipeline runner"], "via vso.build_execute") {
+		t.Errorf("tokens tab rows: %q", rows)
+	}
+
+	// Revoked, the runner no longer holds anything: vso.build_execute's
+	// row goes, vso.build counts the reader alone.
+	id := patIDOf(t, ts, userIDOf(t, ts, "bob"), "pipeline runner")
+	if _, err := ts.App.PATs.Revoke(context.Background(), id, ""); err != nil {
+		t.Fatal(err)
+	}
+	got = counts()
+	if got["vso.build"] != "1" {
+		t.Errorf("after the revocation: %v, want vso.build 1", got)
+	}
+	if _, ok := got["vso.build_execute"]; ok {
+		t.Errorf("vso.build_execute still listed after its only holder was revoked: %v", got)
+	}
+	if r := rootA.get("/admin/scopes/vso.build_execute"); r.Status != http.StatusNotFound {
+		t.Errorf("/admin/scopes/vso.build_execute after the revocation: %d, want 404", r.Status)
+	}
+
+	// The scope report (CLI) has the same row and count.
+	out := mustSucceed(t, oauthdesk(t, cliRun{}, "report", "scopes", "--format", "json", "--db", ts.DBPath))
+	var report []struct {
+		Scope string `json:"scope"`
+		PATs  int64  `json:"personal_access_tokens"`
+	}
+	if err := json.Unmarshal([]byte(out.stdout), &report); err != nil {
+		t.Fatalf("report scopes --format json: %v\n%s", err, out.stdout)
+	}
+	found := false
+	for _, r := range report {
+		if r.Scope == "vso.build_execute" {
+			t.Errorf("report scopes still lists vso.build_execute: %+v", r)
+		}
+		if r.Scope == "vso.build" {
+			found = true
+			if r.PATs != 1 {
+				t.Errorf("report scopes: vso.build held by %d tokens, want 1", r.PATs)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("report scopes lacks vso.build: %s", out.stdout)
+	}
+	csv := mustSucceed(t, oauthdesk(t, cliRun{}, "report", "scopes", "--format", "csv", "--db", ts.DBPath)).stdout
+	if !strings.Contains(csv, ",personal_access_tokens\n") || !regexp.MustCompile(`(?m)^vso\.build,.*,1$`).MatchString(csv) {
+		t.Errorf("report scopes --format csv lacks the token holders of vso.build:\n%s", csv)
+	}
 }

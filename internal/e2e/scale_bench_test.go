@@ -67,7 +67,9 @@ func scaleDB(b *testing.B) (string, scaleSize) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	name := fmt.Sprintf("scale-%d-%d-%d-%d-pats%d", size.Apps, size.Users, size.Authorizations, size.AuditEvents, scalePATs)
+	// v2: the user with the most authorizations holds a hundredth of the
+	// tokens too (seedPATs), so "user page (heaviest)" lists both.
+	name := fmt.Sprintf("scale-%d-%d-%d-%d-pats%d-v2", size.Apps, size.Users, size.Authorizations, size.AuditEvents, scalePATs)
 	path := filepath.Join(dir, name+".db")
 	// OAUTHDESK_BENCH_SCALE_DB=postgres://… runs the same on PostgreSQL
 	// (an empty database the first time; the marker remembers the seed).
@@ -168,7 +170,8 @@ func scaleLookup(b *testing.B, path string) scaleFixture {
 	}{
 		{`SELECT client_id FROM authorizations WHERE revoked_at IS NULL GROUP BY client_id ORDER BY COUNT(*) DESC LIMIT 1`, []any{&f.PopularApp}},
 		{`SELECT a.client_id, a.name, a.company FROM apps a WHERE a.deleted_at IS NULL ORDER BY a.client_id LIMIT 1 OFFSET 777`, []any{&f.TypicalApp, &f.AppName, &f.Company}},
-		{`SELECT u.id, u.username FROM users u JOIN (SELECT user_id, COUNT(*) n FROM authorizations GROUP BY user_id ORDER BY n DESC LIMIT 1) z ON z.user_id = u.id`, []any{&f.HeavyUser, &f.HeavyUserName}},
+		{`SELECT u.id, u.username FROM users u JOIN (SELECT user_id, COUNT(*) n FROM authorizations GROUP BY user_id) z ON z.user_id = u.id
+ORDER BY z.n DESC, (SELECT COUNT(*) FROM pats p WHERE p.user_id = u.id) DESC LIMIT 1`, []any{&f.HeavyUser, &f.HeavyUserName}},
 		{`SELECT u.id, u.username FROM users u JOIN (SELECT owner_id, COUNT(*) n FROM apps GROUP BY owner_id ORDER BY n DESC LIMIT 1) o ON o.owner_id = u.id`, []any{&f.Owner, &f.OwnerName}},
 		{`SELECT name, client_id FROM apps ORDER BY lower(name), client_id LIMIT 1 OFFSET (SELECT COUNT(*) / 2 FROM apps)`, []any{&f.MidName, &f.MidID}},
 		{`SELECT COALESCE(MAX(seq), 0) FROM audit_events`, []any{&f.MaxSeq}},
@@ -302,17 +305,32 @@ func BenchmarkScalePages(b *testing.B) {
 		{"audit?user=", "/admin/audit?user=" + q(f.HeavyUser), admin},
 		{"reports", "/admin/reports", admin},
 		{"settings", "/admin/settings", admin},
-		{"tokens", "/admin/tokens", admin},
-		{"tokens?q=name", "/admin/tokens?q=" + q(f.PATName), admin},
-		{"tokens?owner (heaviest)", "/admin/tokens?owner=" + q(f.PATUserName), admin},
-		{"tokens?scope=vso.code", "/admin/tokens?scope=vso.code", admin},
-		{"tokens?state=active&expiring=30", "/admin/tokens?state=active&expiring=30", admin},
-		{"tokens?full=1&unused=1", "/admin/tokens?full=1&unused=1", admin},
+		// /admin/tokens at 100k personal access tokens, every filter.
+		{"admin tokens", "/admin/tokens", admin},
+		{"admin tokens?q=name", "/admin/tokens?q=" + q(f.PATName), admin},
+		{"admin tokens?q=owner", "/admin/tokens?q=" + q(f.PATUserName), admin},
+		{"admin tokens?q=no-match", "/admin/tokens?q=zzzz-nothing", admin},
+		{"admin tokens?owner (most tokens)", "/admin/tokens?owner=" + q(f.PATUserName), admin},
+		{"admin tokens?owner (heaviest)", "/admin/tokens?owner=" + q(f.HeavyUserName), admin},
+		{"admin tokens?scope=vso.code", "/admin/tokens?scope=vso.code", admin},
+		{"admin tokens?scope=vso.build_execute", "/admin/tokens?scope=vso.build_execute", admin},
+		{"admin tokens?state=active", "/admin/tokens?state=active", admin},
+		{"admin tokens?state=expired", "/admin/tokens?state=expired", admin},
+		{"admin tokens?state=revoked", "/admin/tokens?state=revoked", admin},
+		{"admin tokens?expiring=30", "/admin/tokens?state=active&expiring=30", admin},
+		{"admin tokens?full=1", "/admin/tokens?full=1", admin},
+		{"admin tokens?unused=90", "/admin/tokens?unused=90", admin},
+		{"admin tokens?full=1&unused=90", "/admin/tokens?full=1&unused=90", admin},
 		{"user page (most tokens)", "/admin/users/" + f.PATUser, admin},
 		{"profile authorizations (heaviest)", "/profile/authorizations", heavy},
 		{"profile (owner)", "/profile/authorizations", owner},
 	}
 	pages = append(pages, scaleExtraPages(b, f, admin, owner)...)
+	// The heaviest user's page lists their tokens beside their
+	// authorizations (the seed gives them a hundredth of the tokens).
+	if _, body := admin.get(b, "/admin/users/"+f.HeavyUser); !bytes.Contains(body, []byte(`data-testid="token-row"`)) {
+		b.Fatalf("user page (heaviest), %s: no personal access token listed", f.HeavyUserName)
+	}
 	for _, p := range pages {
 		b.Run(p.name, func(b *testing.B) {
 			var took []time.Duration
@@ -358,7 +376,8 @@ func scaleExtraPages(b *testing.B, f scaleFixture, admin, owner *scaleAgent) []s
 	follow("user page next page", "/admin/users/"+f.HeavyUser, next, admin)
 	follow("app detail next page", "/admin/apps/"+f.PopularApp, next, admin)
 	follow("apps next page", "/admin/apps", next, admin)
-	follow("tokens next page", "/admin/tokens", next, admin)
+	follow("admin tokens next page", "/admin/tokens", next, admin)
+	follow("admin tokens?q=owner next page", "/admin/tokens?q="+url.QueryEscape(f.PATUserName), next, admin)
 	follow("audit next page", "/admin/audit", regexp.MustCompile(`<a[^>]*href="([^"]+)"[^>]*data-testid="older-page"|href="(/admin/audit\?[^"]*before=[^"]+)"`), admin)
 	for _, sc := range []string{"vso.profile", "vso.code_write"} {
 		drill := "/admin/scopes/" + sc
@@ -366,6 +385,7 @@ func scaleExtraPages(b *testing.B, f scaleFixture, admin, owner *scaleAgent) []s
 			out = append(out, scalePage{"scope " + sc + " apps", drill, admin})
 			out = append(out, scalePage{"scope " + sc + " authorizations", drill + "?tab=authorizations", admin})
 			follow("scope "+sc+" authorizations next", drill+"?tab=authorizations", next, admin)
+			out = append(out, scalePage{"scope " + sc + " tokens", drill + "?tab=tokens", admin})
 		}
 	}
 	out = append(out, scalePage{"users?q", "/admin/users?q=" + url.QueryEscape(f.HeavyUserName[:4]), admin})

@@ -172,10 +172,37 @@ func saInventoryPage(t *testing.T, a *agent, query string) []saInvRow {
 	return rows
 }
 
-// saReportRows converts report rows (JSON of the CLI) to saInvRow.
+// saReportRows converts report rows (JSON of the CLI) to saInvRow, each
+// with every holder of its scope: the report lists a row's direct holders
+// and names in through the wider scopes whose rows list the others.
 func saReportRows(rows []reports.ScopeRow) []saInvRow {
 	out := []saInvRow{}
+	byScope := map[string]reports.ScopeRow{}
 	for _, r := range rows {
+		byScope[r.Scope] = r
+	}
+	for _, r := range rows {
+		apps, users := map[string]bool{}, map[string]bool{}
+		for _, w := range r.Through {
+			for _, a := range byScope[w.Scope].Apps {
+				apps[a.ClientID] = true
+			}
+			for _, u := range byScope[w.Scope].Users {
+				users[u.ID] = true
+			}
+		}
+		for _, a := range r.Apps {
+			delete(apps, a.ClientID)
+		}
+		for _, u := range r.Users {
+			delete(users, u.ID)
+		}
+		for id := range apps {
+			r.Apps = append(r.Apps, reports.AppRef{ClientID: id})
+		}
+		for id := range users {
+			r.Users = append(r.Users, reports.UserRef{ID: id})
+		}
 		x := saInvRow{Scope: r.Scope, High: r.HighPrivilege, Authorizations: r.Authorizations, Uses: r.Uses, Unused: r.Unused,
 			Apps: []string{}, Users: []string{}}
 		for _, a := range r.Apps {
@@ -534,13 +561,25 @@ func TestScopeAuditEndToEnd(t *testing.T) {
 			t.Fatalf("report is not CSV: %v\n%s", err, r)
 		}
 		if len(recs) != 1+len(wantInventory) || !slices.Equal(recs[0], []string{"scope", "name", "category", "high_privilege", "apps",
-			"active_authorizations", "users", "uses", "last_used", "unused"}) {
+			"active_authorizations", "users", "uses", "last_used", "unused", "personal_access_tokens", "through"}) {
 			t.Fatalf("CSV report:\n%s", r.stdout)
+		}
+		// A row's apps: those it lists, and those listed in the rows of
+		// the wider scopes its through column names.
+		appsCell := map[string]string{}
+		for _, rec := range recs[1:] {
+			appsCell[rec[0]] = rec[4]
 		}
 		for i, w := range wantInventory {
 			rec := recs[i+1]
+			apps := rec[4]
+			for _, th := range strings.Split(rec[11], "; ") {
+				if sc, _, ok := strings.Cut(th, " ("); ok {
+					apps += "; " + appsCell[sc]
+				}
+			}
 			if rec[0] != w.Scope || rec[3] != strconv.FormatBool(w.High) || rec[5] != strconv.Itoa(w.Authorizations) ||
-				rec[7] != strconv.FormatInt(w.Uses, 10) || rec[9] != strconv.FormatBool(w.Unused) || !strings.Contains(rec[4], "("+w.Apps[0]+")") {
+				rec[7] != strconv.FormatInt(w.Uses, 10) || rec[9] != strconv.FormatBool(w.Unused) || !strings.Contains(apps, "("+w.Apps[0]+")") {
 				t.Errorf("CSV row %q, want %s", rec, w)
 			}
 			if (rec[8] == "") != w.Unused {
@@ -824,6 +863,12 @@ func TestAuditorCannotChangeAnything(t *testing.T) {
 	audTok := saPair(t, ts, audA, appX, "vso.tokens vso.tokenadministration", "aud-x")
 	rootTok := saPair(t, ts, rootA, appX, "vso.tokens vso.tokenadministration", "root-x")
 	saCall(t, ts, saTokenAdmin, rootTok.Access, http.StatusOK, "", "control: root's token on the token administration API")
+	// The auditor's personal access token for the admin REST API, with the
+	// scope that allows changes: the auditor role still bounds it.
+	audAdminAPI, r := patCreate(t, audA, url.Values{"name": {"auditor automation"}, "expiry": {"30"}, "access": {"custom"}, "scope": {"oauthdesk.admin"}})
+	if audAdminAPI == "" {
+		t.Fatalf("the auditor's admin API token: %d %s", r.Status, lcText(r.Body))
+	}
 
 	before := saSnapshot(t, ts)
 	seq := saLastSeq(t, ts)
@@ -1123,6 +1168,77 @@ func TestAuditorCannotChangeAnything(t *testing.T) {
 		status, resp := lcAPI(t, ts, http.MethodPost, "/_apis/tokenadmin/revocations", audTok.Access, map[string]string{"authorizationId": bobTok.AuthzID})
 		if status != http.StatusForbidden {
 			t.Errorf("auditor's token revoking bob's authorization: %d %v, want 403", status, resp)
+		}
+	})
+
+	t.Run("the auditor's admin API token reads everything and changes nothing", func(t *testing.T) {
+		// Every route of the admin REST API (/_apis/oauthdesk/v1/), called
+		// with the auditor's token carrying oauthdesk.admin: reads answer
+		// 200, changes a 403 problem for the role. TestAdminAPI makes each
+		// change as an admin (the control).
+		const base = "/_apis/oauthdesk/v1"
+		reads := map[string]string{"/openapi.json": "/openapi.json", "/apps": "/apps?state=expiring&sort=name",
+			"/apps/:client_id": "/apps/" + appX.ClientID, "/authorizations": "/authorizations?user_id=" + bob.ID,
+			"/users": "/users?q=bob", "/users/:id": "/users/" + bob.ID, "/tokens": "/tokens?state=active", "/settings": "/settings"}
+		type apiChange struct {
+			path string
+			body any
+		}
+		writes := map[string]apiChange{
+			"POST /apps": {"/apps", map[string]any{"name": "Auditor's own app", "company": "Audit Co.", "description": "Should never exist.",
+				"company_url": "https://audit.example", "app_url": "https://audit.example/app", "callback_url": callbackURL,
+				"terms_url": "https://audit.example/terms", "privacy_url": "https://audit.example/privacy", "scopes": []string{"vso.work"}}},
+			"PATCH /apps/:client_id":                         {"/apps/" + appX.ClientID, map[string]any{"description": "Changed by the auditor."}},
+			"DELETE /apps/:client_id":                        {"/apps/" + appY.ClientID, nil},
+			"POST /apps/:client_id/secrets/:slot":            {"/apps/" + appY.ClientID + "/secrets/alternative", nil},
+			"POST /apps/:client_id/secrets/:slot/regenerate": {"/apps/" + appX.ClientID + "/secrets/primary/regenerate", nil},
+			"DELETE /apps/:client_id/secrets/:slot":          {"/apps/" + appX.ClientID + "/secrets/alternative", nil},
+			"POST /authorizations/:id/revoke":                {"/authorizations/" + bobTok.AuthzID + "/revoke", nil},
+			"POST /users":                                    {"/users", map[string]any{"username": "newbie"}},
+			"PATCH /users/:id":                               {"/users/" + bob.ID, map[string]any{"role": "auditor"}},
+			"POST /tokens/:id/revoke":                        {"/tokens/" + anyPAT + "/revoke", nil},
+			"PATCH /settings":                                {"/settings", map[string]any{"third_party_oauth": false}},
+		}
+		seen := map[string]bool{}
+		for _, route := range ts.App.Web.Routes() {
+			method, path, _ := strings.Cut(route, " ")
+			if !strings.HasPrefix(path, base+"/") || method == "echo_route_not_found" {
+				continue
+			}
+			path = strings.TrimPrefix(path, base)
+			key := method + " " + path
+			seen[key] = true
+			if method == http.MethodGet {
+				p, ok := reads[path]
+				if !ok {
+					t.Errorf("new admin API read %s: teach this test to call it", key)
+					continue
+				}
+				if status, body := patCall(t, ts, method, base+p, "Bearer "+audAdminAPI, nil); status != http.StatusOK {
+					t.Errorf("auditor %s %s: %d %v, want 200", method, p, status, body)
+				}
+				continue
+			}
+			w, ok := writes[key]
+			if !ok {
+				t.Errorf("new admin API change %s: teach this test how to fill it in, so that auditors are checked against it", key)
+				continue
+			}
+			status, body := patCall(t, ts, method, base+w.path, "Bearer "+audAdminAPI, w.body)
+			detail, _ := body["detail"].(string)
+			if status != http.StatusForbidden || body["type"] != "urn:oauthdesk:problem:forbidden" || !strings.Contains(detail, "Your role (auditor)") {
+				t.Errorf("auditor %s %s: %d %v, want a 403 problem for the role", method, w.path, status, body)
+			}
+		}
+		for p := range reads {
+			if !seen["GET "+p] {
+				t.Errorf("GET %s is no longer an admin API route; update the test", p)
+			}
+		}
+		for k := range writes {
+			if !seen[k] {
+				t.Errorf("%s is no longer an admin API route; update the test", k)
+			}
 		}
 	})
 

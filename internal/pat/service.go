@@ -291,27 +291,6 @@ func (s *Service) holders(f domain.PATFilter) domain.PATFilter {
 	return f
 }
 
-// HolderCounts returns, for each of scopes, how many live personal access
-// tokens hold it (carrying it, a wider scope that includes it, or full
-// access): the scope audit's token column.
-func (s *Service) HolderCounts(ctx context.Context, scopes []string) (map[string]int, error) {
-	combos, err := s.store.PATScopeCombos(ctx, s.now().UTC())
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]int, len(scopes))
-	for combo, n := range combos {
-		granted := strings.Fields(combo)
-		full := len(granted) == 1 && granted[0] == domain.ScopeFullAccess
-		for _, sc := range scopes {
-			if full || s.scopes.Satisfies(granted, sc) {
-				out[sc] += n
-			}
-		}
-	}
-	return out, nil
-}
-
 // Update changes a token of ownerID ("" for an admin): a new name, a
 // later or earlier expiry (within the policy), narrower scopes (a scope
 // the token does not already cover is refused). Zero fields of req stay.

@@ -23,7 +23,8 @@ func sampleRows() []reports.ScopeRow {
 	return []reports.ScopeRow{
 		{Scope: "vso.code_write", Name: "Code (read and write)", Category: "Code", HighPrivilege: true,
 			Apps: []reports.AppRef{{ClientID: "b", Name: "Beta, Inc. tools"}, {ClientID: "c", Name: "Gamma"}}, Authorizations: 2,
-			Users: []reports.UserRef{{ID: "u1", Username: "carol"}, {ID: "u2", Username: "root"}}, Uses: 12, LastUsed: &last},
+			Users: []reports.UserRef{{ID: "u1", Username: "carol"}, {ID: "u2", Username: "root"}}, Uses: 12, LastUsed: &last, PATs: 3,
+			Through: []reports.ViaCount{{Scope: "vso.code_manage", Apps: 1, Authorizations: 0, PATs: 2}, {Scope: "vso.code_full", Apps: 2, Authorizations: 5}}},
 		{Scope: "vso.tokens", Name: "Delegated Authorization Tokens", Category: "Tokens", HighPrivilege: true,
 			Apps: []reports.AppRef{{ClientID: "b", Name: "Beta, Inc. tools"}}, Authorizations: 1,
 			Users: []reports.UserRef{{ID: "u1", Username: "carol"}}, Unused: true},
@@ -71,7 +72,7 @@ func TestWriteScopes(t *testing.T) {
 		}
 		var raw []map[string]any
 		_ = json.Unmarshal(buf.Bytes(), &raw)
-		wantKeys := []string{"active_authorizations", "app_grants", "apps", "category", "high_privilege", "last_used", "name", "scope", "through", "unused", "users", "uses"}
+		wantKeys := []string{"active_authorizations", "app_grants", "apps", "category", "high_privilege", "last_used", "name", "personal_access_tokens", "scope", "through", "unused", "users", "uses"}
 		for i, r := range raw {
 			var keys []string
 			for k := range r {
@@ -107,10 +108,11 @@ func TestWriteScopes(t *testing.T) {
 			t.Fatalf("not CSV: %v", err)
 		}
 		want := [][]string{
-			{"scope", "name", "category", "high_privilege", "apps", "active_authorizations", "users", "uses", "last_used", "unused"},
-			{"vso.code_write", "Code (read and write)", "Code", "true", "Beta, Inc. tools (b); Gamma (c)", "2", "carol root", "12", "2026-11-20T08:30:00Z", "false"},
-			{"vso.tokens", "Delegated Authorization Tokens", "Tokens", "true", "Beta, Inc. tools (b)", "1", "carol", "0", "", "true"},
-			{"vso.work", "Work items (read)", "Work Items", "false", "", "0", "", "0", "", "true"},
+			{"scope", "name", "category", "high_privilege", "apps", "active_authorizations", "users", "uses", "last_used", "unused", "personal_access_tokens", "through"},
+			{"vso.code_write", "Code (read and write)", "Code", "true", "Beta, Inc. tools (b); Gamma (c)", "2", "carol root", "12", "2026-11-20T08:30:00Z", "false", "3",
+				"vso.code_manage (1 apps, 0 active authorizations, 2 personal access tokens); vso.code_full (2 apps, 5 active authorizations)"},
+			{"vso.tokens", "Delegated Authorization Tokens", "Tokens", "true", "Beta, Inc. tools (b)", "1", "carol", "0", "", "true", "0", ""},
+			{"vso.work", "Work items (read)", "Work Items", "false", "", "0", "", "0", "", "true", "0", ""},
 		}
 		if !reflect.DeepEqual(recs, want) {
 			t.Errorf("CSV records:\n got %q\nwant %q", recs, want)
@@ -133,13 +135,13 @@ func TestWriteScopes(t *testing.T) {
 		if len(lines) != 4 {
 			t.Fatalf("%d lines, want a header and 3 rows:\n%s", len(lines), buf.String())
 		}
-		if got := strings.Fields(lines[0]); !slices.Equal(got, []string{"SCOPE", "HIGH", "CATEGORY", "APPS", "AUTHORIZATIONS", "USERS", "USES", "LAST", "USED", "UNUSED"}) {
+		if got := strings.Fields(lines[0]); !slices.Equal(got, []string{"SCOPE", "HIGH", "CATEGORY", "APPS", "AUTHORIZATIONS", "TOKENS", "USERS", "USES", "LAST", "USED", "THROUGH", "UNUSED"}) {
 			t.Errorf("header %q", lines[0])
 		}
 		wantRows := [][]string{
-			{"vso.code_write", "yes", "Code", "2", "2", "2", "12", "2026-11-20T08:30:00Z"},
-			{"vso.tokens", "yes", "Tokens", "1", "1", "1", "0", "never", "unused"},
-			{"vso.work", "Work", "Items", "0", "0", "0", "0", "never", "unused"},
+			{"vso.code_write", "yes", "Code", "2", "2", "3", "2", "12", "2026-11-20T08:30:00Z", "vso.code_manage,vso.code_full"},
+			{"vso.tokens", "yes", "Tokens", "1", "1", "0", "1", "0", "never", "-", "unused"},
+			{"vso.work", "Work", "Items", "0", "0", "0", "0", "0", "never", "-", "unused"},
 		}
 		for i, w := range wantRows {
 			if got := strings.Fields(lines[i+1]); !slices.Equal(got, w) {

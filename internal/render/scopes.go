@@ -29,6 +29,35 @@ func joinUsers(u []reports.UserRef) string {
 	return strings.Join(s, " ")
 }
 
+// joinThrough names the wider scopes a row's scope is also held through,
+// with their direct holders' counts: "vso.code_full (2 apps, 5 active
+// authorizations); vso.code_manage (1 apps, 0 active authorizations, 2
+// personal access tokens)" (tokens named when there are any).
+// Their holders are listed in those scopes' own rows.
+func joinThrough(t []reports.ViaCount) string {
+	s := make([]string, len(t))
+	for i, x := range t {
+		s[i] = x.Scope + " (" + strconv.FormatInt(x.Apps, 10) + " apps, " + strconv.FormatInt(x.Authorizations, 10) + " active authorizations"
+		if x.PATs > 0 {
+			s[i] += ", " + strconv.FormatInt(x.PATs, 10) + " personal access tokens"
+		}
+		s[i] += ")"
+	}
+	return strings.Join(s, "; ")
+}
+
+// throughIDs lists the wider scopes' ids, comma-separated ("-" for none).
+func throughIDs(t []reports.ViaCount) string {
+	if len(t) == 0 {
+		return "-"
+	}
+	s := make([]string, len(t))
+	for i, x := range t {
+		s[i] = x.Scope
+	}
+	return strings.Join(s, ",")
+}
+
 // via marks a holder through wider scopes: " [via vso.code_full]".
 func via(v []string) string {
 	if len(v) == 0 {
@@ -45,7 +74,10 @@ func lastUsed(t *time.Time) string {
 }
 
 // WriteScopes writes the scope inventory in format (table, csv or json).
-// Times are RFC 3339 UTC; an empty last_used means never.
+// Times are RFC 3339 UTC; an empty last_used means never. The CSV's
+// through column (the table's THROUGH, JSON's through) names the wider
+// scopes that also grant the row's scope; in the report (every holder
+// listed) a holder through one is listed in that scope's row.
 func WriteScopes(w io.Writer, format string, rows []reports.ScopeRow) error {
 	sw, err := NewScopesWriter(w, format)
 	if err != nil {
@@ -78,7 +110,7 @@ func NewScopesWriter(w io.Writer, format string) (*ScopesWriter, error) {
 	case FormatJSON:
 	case FormatCSV:
 		sw.csv = safeout.NewCSV(w)
-		_ = sw.csv.Write([]string{"scope", "name", "category", "high_privilege", "apps", "active_authorizations", "users", "uses", "last_used", "unused"})
+		_ = sw.csv.Write([]string{"scope", "name", "category", "high_privilege", "apps", "active_authorizations", "users", "uses", "last_used", "unused", "personal_access_tokens", "through"})
 	case FormatTable:
 		sw.tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	default:
@@ -104,10 +136,11 @@ func (sw *ScopesWriter) Write(r reports.ScopeRow) error {
 		return err
 	case FormatCSV:
 		return sw.csv.Write([]string{r.Scope, r.Name, r.Category, strconv.FormatBool(r.HighPrivilege), joinApps(r.Apps),
-			strconv.Itoa(r.Authorizations), joinUsers(r.Users), strconv.FormatInt(r.Uses, 10), lastUsed(r.LastUsed), strconv.FormatBool(r.Unused)})
+			strconv.Itoa(r.Authorizations), joinUsers(r.Users), strconv.FormatInt(r.Uses, 10), lastUsed(r.LastUsed), strconv.FormatBool(r.Unused),
+			strconv.FormatInt(r.PATs, 10), joinThrough(r.Through)})
 	}
 	if sw.n == 1 {
-		fmt.Fprintln(sw.tw, "SCOPE\tHIGH\tCATEGORY\tAPPS\tAUTHORIZATIONS\tUSERS\tUSES\tLAST USED\tUNUSED")
+		fmt.Fprintln(sw.tw, "SCOPE\tHIGH\tCATEGORY\tAPPS\tAUTHORIZATIONS\tTOKENS\tUSERS\tUSES\tLAST USED\tTHROUGH\tUNUSED")
 	}
 	high := ""
 	if r.HighPrivilege {
@@ -128,8 +161,8 @@ func (sw *ScopesWriter) Write(r reports.ScopeRow) error {
 	if users <= 0 {
 		users = int64(len(r.Users))
 	}
-	_, err := fmt.Fprintf(sw.tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", r.Scope, high, r.Category, apps, r.Authorizations,
-		users, r.Uses, last, unused)
+	_, err := fmt.Fprintf(sw.tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", r.Scope, high, r.Category, apps, r.Authorizations,
+		r.PATs, users, r.Uses, last, throughIDs(r.Through), unused)
 	return err
 }
 

@@ -346,3 +346,56 @@ func TestForApp(t *testing.T) {
 		}
 	})
 }
+
+// Live personal access tokens are holders like apps and authorizations:
+// a scope only tokens carry has a row, a wider scope's tokens count
+// through it, and each row counts every token whose scopes satisfy it
+// (or that has full access) once.
+func TestInventoryPATs(t *testing.T) {
+	cat := scope.Default()
+	stats := []domain.ScopeStat{{Scope: "vso.work", Apps: 1}}
+	sets := map[string]int{
+		"vso.build":                   2, // only tokens hold vso.build
+		"vso.build vso.build_execute": 1, // one token, both: counted once for vso.build
+		"vso.build_execute":           3, // through vso.build_execute
+		domain.ScopeFullAccess:        4, // full access: every row
+	}
+	counts := reports.CountPATs(cat, sets)
+	withPATs := reports.WithPATs(stats, counts)
+	if len(stats) != 1 {
+		t.Fatalf("WithPATs changed its input: %+v", stats)
+	}
+	rows := reports.Inventory(cat, withPATs, now, 90, false)
+	reports.PATHolders(rows, counts)
+	by := rowsByScope(rows)
+	for _, c := range []struct {
+		scope         string
+		direct, total int64
+		through       []reports.ViaCount
+	}{
+		{"vso.build", 3, 2 + 1 + 3 + 4, []reports.ViaCount{{Scope: "vso.build_execute", PATs: 4}}},
+		{"vso.build_execute", 4, 1 + 3 + 4, []reports.ViaCount{}},
+		{"vso.work", 0, 4, []reports.ViaCount{}},
+		{domain.ScopeFullAccess, 4, 4, []reports.ViaCount{}},
+	} {
+		r, ok := by[c.scope]
+		if !ok {
+			t.Errorf("no row for %s: %v", c.scope, scopesOf(rows))
+			continue
+		}
+		if r.DirectPATs != c.direct || r.PATs != c.total || !reflect.DeepEqual(r.Through, c.through) {
+			t.Errorf("%s: direct %d, holders %d, through %+v; want %d, %d, %+v", c.scope, r.DirectPATs, r.PATs, r.Through, c.direct, c.total, c.through)
+		}
+	}
+	if r := by[domain.ScopeFullAccess]; !r.HighPrivilege || r.Name == "" {
+		t.Errorf("full access row: %+v", r)
+	}
+	// High-privilege only keeps the full-access row.
+	if high := scopesOf(reports.Inventory(cat, withPATs, now, 90, true)); !slices.Contains(high, domain.ScopeFullAccess) {
+		t.Errorf("high-privilege inventory %v lacks %s", high, domain.ScopeFullAccess)
+	}
+	// No token sets: nothing changes.
+	if got := reports.WithPATs(stats, reports.CountPATs(cat, nil)); !reflect.DeepEqual(got, stats) {
+		t.Errorf("WithPATs(no tokens) = %+v", got)
+	}
+}

@@ -7,6 +7,7 @@ package reports
 import (
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
@@ -38,6 +39,9 @@ type ViaCount struct {
 	Scope          string `json:"scope"`
 	Apps           int64  `json:"apps"`
 	Authorizations int64  `json:"active_authorizations"`
+	// PATs counts the live personal access tokens carrying the wider
+	// scope.
+	PATs int64 `json:"personal_access_tokens"`
 }
 
 // Via returns the scopes among held that grant scope although they are
@@ -55,9 +59,14 @@ func Via(scope string, held []string) []string {
 // the direct holders; Through counts, per including scope, those holding
 // it through that scope. Uses and LastUsed are the API calls the scope
 // itself satisfied. Unused means held but not used within the report's
-// window. Apps and Users list the holders, direct and through (Via),
-// when the caller fills them (the full lists in reports, a preview on the
-// dashboard); UserCount counts the users when computed (-1 otherwise).
+// window. Apps and Users list holders when the caller fills them: the
+// dashboard's preview names the first holders direct and through (Via);
+// the report names every direct holder, each holder once per scope it
+// holds directly, and a holder through a wider scope is listed in that
+// scope's row (Through names those rows), so that the rows together say
+// who holds each scope without repeating the holders of wide scopes in
+// every narrower row. UserCount counts the users listed when computed (-1
+// otherwise).
 type ScopeRow struct {
 	Scope          string     `json:"scope"`
 	Name           string     `json:"name"`
@@ -75,6 +84,12 @@ type ScopeRow struct {
 	// AppGrants counts the live client_credentials grants holding the
 	// scope itself: apps' own tokens, without a user (RFC 6749 §4.4).
 	AppGrants int64 `json:"app_grants"`
+	// PATs counts the live personal access tokens (unrevoked, unexpired,
+	// of active users) holding the scope: carrying it, a wider scope that
+	// includes it, or full access (PATHolders); each token once.
+	PATs int64 `json:"personal_access_tokens"`
+	// DirectPATs counts those carrying the scope itself.
+	DirectPATs int64 `json:"-"`
 }
 
 // Inventory builds the scope inventory from the maintained per-scope
@@ -89,17 +104,23 @@ func Inventory(cat *scope.Catalog, stats []domain.ScopeStat, now time.Time, unus
 	for _, st := range stats {
 		byID[st.Scope] = st
 	}
-	held := func(st domain.ScopeStat) bool { return st.Apps > 0 || st.Authorizations > 0 || st.AppGrants > 0 }
+	held := func(st domain.ScopeStat) bool {
+		return st.Apps > 0 || st.Authorizations > 0 || st.AppGrants > 0 || st.PATs > 0
+	}
 	horizon := now.AddDate(0, 0, -unusedDays)
 	out := make([]ScopeRow, 0, len(byID))
 	add := func(id string, st domain.ScopeStat, through []ViaCount) {
 		sc, _ := cat.Lookup(id)
-		if highOnly && !sc.HighPrivilege {
+		if highOnly && !sc.HighPrivilege && id != domain.ScopeFullAccess {
 			return
 		}
 		r := ScopeRow{Scope: id, Name: sc.Name, Category: sc.Category, HighPrivilege: sc.HighPrivilege,
 			AppCount: max(st.Apps, 0), Apps: []AppRef{}, Authorizations: int(max(st.Authorizations, 0)), Through: through,
-			UserCount: -1, Users: []UserRef{}, Uses: max(st.Uses, 0), LastUsed: st.LastUsedAt, AppGrants: max(st.AppGrants, 0)}
+			UserCount: -1, Users: []UserRef{}, Uses: max(st.Uses, 0), LastUsed: st.LastUsedAt, AppGrants: max(st.AppGrants, 0),
+			DirectPATs: max(st.PATs, 0)}
+		if id == domain.ScopeFullAccess {
+			r.Name, r.Category, r.HighPrivilege = "Full access (personal access tokens)", "Personal access tokens", true
+		}
 		r.Unused = r.LastUsed == nil || r.LastUsed.Before(horizon)
 		out = append(out, r)
 	}
@@ -109,7 +130,7 @@ func Inventory(cat *scope.Catalog, stats []domain.ScopeStat, now time.Time, unus
 		through := []ViaCount{}
 		for _, h := range cat.Holders(sc.ID)[1:] {
 			if w := byID[h]; held(w) {
-				through = append(through, ViaCount{Scope: h, Apps: max(w.Apps, 0), Authorizations: max(w.Authorizations, 0)})
+				through = append(through, ViaCount{Scope: h, Apps: max(w.Apps, 0), Authorizations: max(w.Authorizations, 0), PATs: max(w.PATs, 0)})
 			}
 		}
 		if st := byID[sc.ID]; held(st) || len(through) > 0 {
@@ -220,4 +241,108 @@ func ForAppGrants(cat *scope.Catalog, app domain.App, granted [][]string, usage 
 		}
 	}
 	return out
+}
+
+// PATCounts is what the scope audit counts of the live personal access
+// tokens (CountPATs).
+type PATCounts struct {
+	// Direct counts, per scope, the tokens carrying it (full access under
+	// domain.ScopeFullAccess).
+	Direct map[string]int64
+	// Holders counts, per scope, the tokens whose scopes satisfy it
+	// (scope.Catalog.Satisfies: carrying it or a wider scope that includes
+	// it), each token once; full-access tokens are in Full instead.
+	Holders map[string]int64
+	// Full counts the full-access tokens: they hold every scope.
+	Full int64
+}
+
+// CountPATs counts sets: how many live tokens carry each distinct scope
+// set (space-separated, as stored; full access is
+// domain.ScopeFullAccess). One pass, each granted scope's closure
+// (cat.Expand) computed once: O(sets × scopes per set × closure).
+func CountPATs(cat *scope.Catalog, sets map[string]int) PATCounts {
+	c := PATCounts{Direct: map[string]int64{}, Holders: map[string]int64{}}
+	closure := map[string][]string{}
+	closureOf := func(g string) []string {
+		cl, ok := closure[g]
+		if !ok {
+			if _, known := cat.Lookup(g); known {
+				cl = cat.Expand([]string{g})
+			} else {
+				// A scope the catalog does not know grants nothing but is
+				// still carried (a catalog that dropped it): its own row
+				// counts it.
+				cl = []string{g}
+			}
+			closure[g] = cl
+		}
+		return cl
+	}
+	var union []string
+	for set, n := range sets {
+		k := int64(n)
+		if set == domain.ScopeFullAccess {
+			c.Full += k
+			c.Direct[set] += k
+			continue
+		}
+		union = union[:0]
+		single := !strings.Contains(set, " ")
+		for rest := set; rest != ""; {
+			g, tail, _ := strings.Cut(rest, " ")
+			rest = tail
+			if g == "" {
+				continue
+			}
+			c.Direct[g] += k
+			if single {
+				for _, sc := range closureOf(g) {
+					c.Holders[sc] += k
+				}
+				continue
+			}
+			for _, sc := range closureOf(g) {
+				if !slices.Contains(union, sc) {
+					union = append(union, sc)
+				}
+			}
+		}
+		for _, sc := range union {
+			c.Holders[sc] += k
+		}
+	}
+	return c
+}
+
+// WithPATs adds to stats the live personal access tokens carrying each
+// scope (ScopeStat.PATs, from c.Direct). A scope only tokens carry gets a
+// row of its own, so the inventory lists it. stats is not changed.
+func WithPATs(stats []domain.ScopeStat, c PATCounts) []domain.ScopeStat {
+	if len(c.Direct) == 0 {
+		return stats
+	}
+	out := slices.Clone(stats)
+	idx := make(map[string]int, len(out))
+	for i, st := range out {
+		idx[st.Scope] = i
+	}
+	for sc, n := range c.Direct {
+		i, ok := idx[sc]
+		if !ok {
+			i = len(out)
+			idx[sc] = i
+			out = append(out, domain.ScopeStat{Scope: sc})
+		}
+		out[i].PATs += n
+	}
+	return out
+}
+
+// PATHolders sets each row's PATs: the live tokens holding the row's
+// scope (c.Holders) plus the full-access ones, each token once.
+func PATHolders(rows []ScopeRow, c PATCounts) {
+	for i := range rows {
+		rows[i].PATs = c.Holders[rows[i].Scope] + c.Full
+	}
 }

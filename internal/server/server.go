@@ -333,7 +333,9 @@ func (a *App) wireServer(ctx context.Context, sealer *keyseal.Sealer, cat *scope
 		SignIn: adm.SignInService, Users: adm.UserService, Apps: adm.AppService, Owners: adm.OwnerService, Secrets: adm.SecretService,
 		Authorizations: adm.AuthorizationService, Settings: adm.SettingService, Scopes: adm.ScopeService, AppScopes: adm.AppScopeService,
 		Expiry: adm.ExpiryService, Audit: adm.AuditService, Import: adm.ImportService,
-		Jobs: a.Jobs},
+		Jobs: a.Jobs,
+		AdminAPI: web.AdminAPI{Apps: adm.AppService, Secrets: adm.SecretService, Authorizations: adm.AuthorizationService,
+			Users: adm.UserService, Tokens: a.PATs, Settings: adm.SettingService, PATPolicy: a.PATs}},
 		o, cat, cfg.Log, cfg.Now)
 	return nil
 }

@@ -2,8 +2,11 @@ package server
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,5 +97,43 @@ func TestOpenRefusesABadDatabase(t *testing.T) {
 	}
 	if _, err := Open(t.Context(), Config{DBPath: "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"}); err == nil {
 		t.Error("Open on an unreachable PostgreSQL server succeeded")
+	}
+}
+
+// TestOpenForCommand: a one-shot command's App has the services and
+// neither HTTP, keys nor jobs, and leaves the key file alone; WithKeyFile
+// adds the key file and the federation service.
+func TestOpenForCommand(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{DBPath: filepath.Join(dir, "oauthdesk.db"), KeyFile: filepath.Join(dir, "oauthdesk.key")}
+	app, err := Open(t.Context(), cfg, ForCommand())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.Admin == nil || app.PATs == nil || app.DB == nil {
+		t.Errorf("services missing: admin %v, pats %v, db %v", app.Admin != nil, app.PATs != nil, app.DB != nil)
+	}
+	if app.Web != nil || app.OAuth != nil || app.Reports != nil || app.Federation != nil {
+		t.Error("a command's App has a web server, protocol, report scheduler or federation")
+	}
+	if app.Migrated == 0 {
+		t.Error("the first Open of a new database applied no migration")
+	}
+	if err := app.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(cfg.KeyFile); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("ForCommand touched the key file: %v", err)
+	}
+	app, err = Open(t.Context(), cfg, ForCommand(), WithKeyFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	if app.Federation == nil || !app.KeyFileCreated || app.Web != nil || app.Migrated != 0 {
+		t.Errorf("WithKeyFile: federation %v, key file created %v, web %v, migrations %d", app.Federation != nil, app.KeyFileCreated, app.Web != nil, app.Migrated)
+	}
+	if _, err := os.Stat(cfg.KeyFile); err != nil {
+		t.Errorf("WithKeyFile did not create the key file: %v", err)
 	}
 }

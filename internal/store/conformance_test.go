@@ -30,6 +30,7 @@ var suite = []struct {
 	{"ListAppsDenseFilters", testListAppsDenseFilters},
 	{"ListAppsExpiryWindow", testListAppsExpiryWindow},
 	{"LongExpiryWalk", testLongExpiryWalk},
+	{"DirectScopeHolders", testDirectScopeHolders},
 	{"ScopePreviews", testScopePreviews},
 	{"ListAppsOrders", testListAppsOrders},
 	{"MarkUsedHasOneWinner", testMarkUsedHasOneWinner},

@@ -182,8 +182,10 @@ func (db *DB) ListPATs(ctx context.Context, f domain.PATFilter) (domain.PATPage,
 		q += ` AND (` + strings.Join(ors, " OR ") + `)`
 	}
 	if f.FullAccess {
-		q += ` AND (' ' || p.scopes || ' ') LIKE ?`
-		args = append(args, "% "+domain.ScopeFullAccess+" %")
+		// Full access is the scope alone (pat.Service refuses it beside
+		// others); a literal, so that both databases walk the partial
+		// index pats_full_access.
+		q += ` AND p.scopes = '` + domain.ScopeFullAccess + `'`
 	}
 	switch f.State {
 	case domain.PATActive:
@@ -236,9 +238,12 @@ func (db *DB) ListPATs(ctx context.Context, f domain.PATFilter) (domain.PATPage,
 			}
 			kv = t.UTC()
 		}
-		// A row value, so that both databases seek the (key, id) index.
-		q += ` AND (` + col + `, p.id) ` + op + ` (?, ?)`
-		args = append(args, kv, id)
+		// A row value, so that both databases seek the (key, id) index,
+		// behind a redundant range start on the key alone (as every keyset
+		// walk of the store): PostgreSQL otherwise filters every row
+		// before the cursor instead of starting the index range there.
+		q += ` AND ` + col + ` ` + op + `= ? AND (` + col + `, p.id) ` + op + ` (?, ?)`
+		args = append(args, kv, kv, id)
 	}
 	q += ` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ?`
 	args = append(args, limit+1)
@@ -498,23 +503,31 @@ func (db *DB) PATAllowlist(ctx context.Context) ([]string, error) {
 }
 
 // PATScopeCombos counts the live personal access tokens (unrevoked,
-// unexpired, of active users) per distinct scope set: few rows, whatever
-// the number of tokens.
+// unexpired, of active users) per distinct scope set. One walk of the
+// covering index pats_live_scopes (migration 00022) in scope-set order,
+// reading no token row; the disabled and deleted users are looked up once
+// (few), not per token.
 func (db *DB) PATScopeCombos(ctx context.Context, now time.Time) (map[string]int, error) {
-	var rows []struct {
-		Scopes string
-		N      int
-	}
-	err := db.rd(ctx).Raw(`SELECT p.scopes AS scopes, COUNT(*) AS n FROM pats p JOIN users u ON u.id = p.user_id
-WHERE p.revoked_at IS NULL AND p.expires_at > ? AND u.disabled_at IS NULL AND u.deleted_at IS NULL GROUP BY p.scopes`, utc(now)).Scan(&rows).Error
+	// Scanned row by row (thousands of sets in a big tenant): no
+	// reflection per row.
+	rows, err := db.rd(ctx).Raw(`SELECT p.scopes AS scopes, COUNT(*) AS n FROM pats p
+WHERE p.revoked_at IS NULL AND p.expires_at > ?
+  AND p.user_id NOT IN (SELECT id FROM users WHERE disabled_at IS NOT NULL OR deleted_at IS NOT NULL)
+GROUP BY p.scopes`, utc(now)).Rows()
 	if err != nil {
 		return nil, translate(err, "personal access tokens")
 	}
-	out := make(map[string]int, len(rows))
-	for _, r := range rows {
-		out[r.Scopes] = r.N
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var set string
+		var n int
+		if err := rows.Scan(&set, &n); err != nil {
+			return nil, translate(err, "personal access tokens")
+		}
+		out[set] = n
 	}
-	return out, nil
+	return out, translate(rows.Err(), "personal access tokens")
 }
 
 // PATExpiryCounts counts the unrevoked tokens of active users by expiry

@@ -22,8 +22,9 @@ import (
 
 // syncScopes makes the rows of table (app_scopes or
 // authorization_scopes) for owner (column col) equal want, and moves the
-// stat column of scope_stats by the difference.
-func (db *DB) syncScopes(ctx context.Context, table, col, stat, owner string, want []string, extra map[string]string) error {
+// stat column of scope_stats by the difference; moved (when not nil) is
+// told each scope removed (-1) or added (+1).
+func (db *DB) syncScopes(ctx context.Context, table, col, stat, owner string, want []string, extra map[string]string, moved func(scope string, delta int64) error) error {
 	w := db.wr(ctx)
 	var have []string
 	if err := w.Table(table).Where(col+" = ?", owner).Pluck("scope", &have).Error; err != nil {
@@ -40,6 +41,11 @@ func (db *DB) syncScopes(ctx context.Context, table, col, stat, owner string, wa
 		if err := db.bumpScopeStat(ctx, s, stat, -1); err != nil {
 			return err
 		}
+		if moved != nil {
+			if err := moved(s, -1); err != nil {
+				return err
+			}
+		}
 	}
 	for _, s := range want {
 		if s == "" || slices.Contains(have, s) {
@@ -55,6 +61,11 @@ func (db *DB) syncScopes(ctx context.Context, table, col, stat, owner string, wa
 		if err := db.bumpScopeStat(ctx, s, stat, 1); err != nil {
 			return err
 		}
+		if moved != nil {
+			if err := moved(s, 1); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -66,19 +77,38 @@ ON CONFLICT (scope) DO UPDATE SET `+stat+` = scope_stats.`+stat+` + excluded.`+s
 }
 
 func (db *DB) syncAppScopes(ctx context.Context, clientID string, scopes []string) error {
-	return db.syncScopes(ctx, "app_scopes", "client_id", "apps", clientID, scopes, nil)
+	return db.syncScopes(ctx, "app_scopes", "client_id", "apps", clientID, scopes, nil, nil)
 }
 
+// syncAuthorizationScopes keeps authorization_scopes and, with it,
+// user_scopes (how many active authorizations of each user grant each
+// scope; the row goes at zero).
 func (db *DB) syncAuthorizationScopes(ctx context.Context, id string, scopes []string) error {
-	var extra map[string]string
-	if len(scopes) > 0 {
-		var users []string
-		if err := db.wr(ctx).Table("authorizations").Where("id = ?", id).Pluck("user_id", &users).Error; err != nil || len(users) == 0 {
-			return translate(err, "authorization")
-		}
-		extra = map[string]string{"user_id": users[0]}
+	var users []string
+	if err := db.wr(ctx).Table("authorizations").Where("id = ?", id).Pluck("user_id", &users).Error; err != nil {
+		return translate(err, "authorization")
 	}
-	return db.syncScopes(ctx, "authorization_scopes", "authorization_id", "authorizations", id, scopes, extra)
+	if len(users) == 0 {
+		return nil // no such authorization: nothing to hold (as before)
+	}
+	user := users[0]
+	return db.syncScopes(ctx, "authorization_scopes", "authorization_id", "authorizations", id, scopes, map[string]string{"user_id": user},
+		func(scope string, delta int64) error { return db.bumpUserScope(ctx, scope, user, delta) })
+}
+
+// bumpUserScope moves user_scopes' count of (scope, user) by delta,
+// creating the row at its first authorization and removing it at zero.
+func (db *DB) bumpUserScope(ctx context.Context, scope, user string, delta int64) error {
+	w := db.wr(ctx)
+	if delta > 0 {
+		err := w.Exec(`INSERT INTO user_scopes (scope, user_id, authorizations) VALUES (?, ?, ?)
+ON CONFLICT (scope, user_id) DO UPDATE SET authorizations = user_scopes.authorizations + excluded.authorizations`, scope, user, delta).Error
+		return translate(err, "user scopes")
+	}
+	if err := w.Exec(`UPDATE user_scopes SET authorizations = authorizations + ? WHERE scope = ? AND user_id = ?`, delta, scope, user).Error; err != nil {
+		return translate(err, "user scopes")
+	}
+	return translate(w.Exec(`DELETE FROM user_scopes WHERE scope = ? AND user_id = ? AND authorizations <= 0`, scope, user).Error, "user scopes")
 }
 
 // addScopeUses credits n uses at `at` to scope (the granted scope that

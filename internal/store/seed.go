@@ -47,7 +47,7 @@ type SeedResult struct {
 
 // seedTables are the tables Seed writes, children first (the order of a
 // --force wipe).
-var seedTables = []string{"pat_notices", "pat_allowlist", "pats", "device_codes", "app_owners", "app_search_terms", "scope_stats", "authorization_scopes", "app_scopes", "scope_usage", "refresh_tokens",
+var seedTables = []string{"pat_notices", "pat_allowlist", "pats", "device_codes", "app_owners", "app_search_terms", "scope_stats", "user_scopes", "authorization_scopes", "app_scopes", "scope_usage", "refresh_tokens",
 	"authorization_codes", "invalidations", "authorizations", "client_secrets", "apps", "sessions", "audit_events",
 	"report_runs", "users"}
 
@@ -196,6 +196,7 @@ type seeder struct {
 	apps      []seedApp
 	activeIDs []string // active authorization ids
 	activeApp []int32  // their app index
+	userAuthz []int32  // authorizations seeded per user (index of userIDs)
 	indexes   []string // CREATE INDEX statements dropped for the load
 	pg        bool     // PostgreSQL: $n placeholders, pg_indexes
 }
@@ -582,6 +583,10 @@ func (g *seeder) authorizations(ctx context.Context, tx *sql.Tx) error {
 			g.res.Revoked++
 		}
 		id := uuid.Must(uuid.NewV7()).String()
+		if g.userAuthz == nil {
+			g.userAuthz = make([]int32, len(g.userIDs))
+		}
+		g.userAuthz[ui]++
 		if err := zb.add(id, g.userIDs[ui], app.id, strings.Join(scopes, " "), "https://callback.example/oauth", granted, lastUsed, revoked, revokedBy); err != nil {
 			return err
 		}
@@ -621,7 +626,9 @@ ON CONFLICT (scope) DO UPDATE SET authorizations = excluded.authorizations`), s,
 			return err
 		}
 	}
-	return nil
+	_, err := tx.ExecContext(ctx, `INSERT INTO user_scopes (scope, user_id, authorizations)
+SELECT scope, user_id, COUNT(*) FROM authorization_scopes GROUP BY scope, user_id`)
+	return err
 }
 
 func sortSearch(cum []int64, x int64) int {
@@ -752,10 +759,11 @@ func (g *seeder) audit(ctx context.Context, tx *sql.Tx) error {
 }
 
 // seedPATs writes spec.PATs personal access tokens: owners skewed so the
-// first users after the admin hold many (the heaviest user page), scopes
-// as apps pick them or full access, created over the last year, about a
-// tenth revoked, most used recently. Hashes are random: they
-// authenticate nothing.
+// first users after the admin hold many, and one in a hundred held by the
+// user with the most authorizations (so the heaviest user page lists
+// both at their largest); scopes as apps pick them or full access,
+// created over the last year, about a tenth revoked, most used recently.
+// Hashes are random: they authenticate nothing.
 func (g *seeder) seedPATs(ctx context.Context, tx *sql.Tx) error {
 	if g.spec.PATs == 0 {
 		return nil
@@ -764,8 +772,17 @@ func (g *seeder) seedPATs(ctx context.Context, tx *sql.Tx) error {
 		"revoked_at", "revoked_by", "last_used_at", "last_used_addr")
 	names := []string{"ci", "deploy", "backup", "laptop", "build agent", "release", "nightly", "cli", "terraform", "grafana"}
 	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	heavy := -1
+	for i, n := range g.userAuthz {
+		if heavy < 0 || n > g.userAuthz[heavy] {
+			heavy = i
+		}
+	}
 	for i := range g.spec.PATs {
 		u := min(int(g.r.ExpFloat64()*float64(len(g.userIDs))/8), len(g.userIDs)-1)
+		if heavy >= 0 && g.r.IntN(100) == 0 {
+			u = heavy
+		}
 		scopes := g.pickScopes()
 		if g.r.IntN(20) == 0 {
 			scopes = []string{"app_token"}

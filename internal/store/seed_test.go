@@ -62,6 +62,10 @@ func testSeed(t *testing.T, newDB func(testing.TB) *DB) {
 	if err != nil || len(bad) > 0 {
 		t.Errorf("scope_stats differ from a recount for %v (err %v)", bad, err)
 	}
+	if n := count(`SELECT COUNT(*) FROM (SELECT scope, user_id, COUNT(*) AS n FROM authorization_scopes GROUP BY scope, user_id) r
+  FULL JOIN user_scopes k ON k.scope = r.scope AND k.user_id = r.user_id WHERE r.n IS NULL OR k.authorizations IS NULL OR r.n <> k.authorizations`); n != 0 {
+		t.Errorf("%d user_scopes rows differ from a recount of authorization_scopes", n)
+	}
 	if n := count(`SELECT COUNT(*) FROM apps a WHERE a.active_authorizations <> (SELECT COUNT(*) FROM authorizations z WHERE z.client_id = a.client_id AND z.revoked_at IS NULL)`); n != 0 {
 		t.Errorf("%d apps with a wrong kept active-authorization count", n)
 	}

@@ -201,20 +201,9 @@ func (s *Server) appsList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	key, desc := aq.order()
-	f := domain.AppFilter{Query: aq.Query, After: c.QueryParam("after"), Before: c.QueryParam("before"), Limit: 25,
-		IncludeDeleted: aq.ShowDeleted, Sort: key, Desc: desc}
 	now := s.now()
-	switch domain.ExpiryState(aq.State) {
-	case domain.StateExpired:
-		f.SecretExpiresAfter, f.SecretExpiresBefore = time.Unix(0, 0), now
-	case domain.StateCritical:
-		f.SecretExpiresAfter, f.SecretExpiresBefore = now, now.Add(s.cfg.Thresholds.Critical)
-	case domain.StateExpiring:
-		f.SecretExpiresAfter, f.SecretExpiresBefore = now.Add(s.cfg.Thresholds.Critical), now.Add(s.cfg.Thresholds.Expiring)
-	case domain.AppPending:
-		f.Status = domain.AppPending
-	}
+	f := s.appFilter(aq, now)
+	f.After, f.Before, f.Limit = c.QueryParam("after"), c.QueryParam("before"), 25
 	page, err := s.cfg.Apps.ListApps(c.Request().Context(), f)
 	if err != nil {
 		return err
@@ -237,6 +226,25 @@ func (s *Server) appsList(c echo.Context) error {
 		p.FirstURL = aq.url()
 	}
 	return render(c, http.StatusOK, views.Apps(p))
+}
+
+// appFilter is the listing filter of a checked apps query at now (the
+// dashboard's /admin/apps and the admin API's GET /apps): search, deleted
+// apps, order, and the tab's expiry window or pending status.
+func (s *Server) appFilter(aq appsQuery, now time.Time) domain.AppFilter {
+	key, desc := aq.order()
+	f := domain.AppFilter{Query: aq.Query, IncludeDeleted: aq.ShowDeleted, Sort: key, Desc: desc}
+	switch domain.ExpiryState(aq.State) {
+	case domain.StateExpired:
+		f.SecretExpiresAfter, f.SecretExpiresBefore = time.Unix(0, 0), now
+	case domain.StateCritical:
+		f.SecretExpiresAfter, f.SecretExpiresBefore = now, now.Add(s.cfg.Thresholds.Critical)
+	case domain.StateExpiring:
+		f.SecretExpiresAfter, f.SecretExpiresBefore = now.Add(s.cfg.Thresholds.Critical), now.Add(s.cfg.Thresholds.Expiring)
+	case domain.AppPending:
+		f.Status = domain.AppPending
+	}
+	return f
 }
 
 // appNewForm is GET /admin/apps/new.

@@ -1,8 +1,12 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
+	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,7 +24,9 @@ import (
 //   - *oauth.PageError → an HTML 400 page, never a redirect;
 //   - *oauth.BearerError → 401/403 with WWW-Authenticate (RFC 6750 §3);
 //   - apperr codes and echo.HTTPError → their status, as JSON under
-//     /_apis/ and /oauth2/token, as an HTML page elsewhere.
+//     /_apis/ and /oauth2/token, as an HTML page elsewhere;
+//   - anything under the admin REST API (/_apis/oauthdesk/v1/) → an RFC
+//     9457 problem (writeProblem), whatever the error.
 //
 // 5xx are logged as errors with the cause, 4xx as warnings; a 5xx never
 // shows its cause to the client.
@@ -30,6 +36,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	req := c.Request()
 	log := s.log.With("method", req.Method, "path", req.URL.Path, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+
+	if strings.HasPrefix(req.URL.Path, adminAPIBase+"/") {
+		s.writeProblem(c, err, log)
+		return
+	}
 
 	var (
 		oerr *oauth.Error
@@ -105,6 +116,10 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		case apperr.Unavailable:
 			status = http.StatusServiceUnavailable
 			setRetryAfter(c, time.Second)
+		case apperr.PreconditionFailed:
+			status = http.StatusPreconditionFailed
+		case apperr.PreconditionRequired:
+			status = http.StatusPreconditionRequired
 		}
 	}
 	if status == http.StatusServiceUnavailable {
@@ -190,4 +205,111 @@ func (s *Server) errorPage(c echo.Context, status int, title, msg string) {
 	if err := render(c, status, views.Error(views.ErrorPage{Nav: s.nav(c, ""), Status: status, Title: title, Message: msg})); err != nil {
 		s.log.Error("render error page", "err", err)
 	}
+}
+
+// problemType is the RFC 9457 "type" of each kind of problem the admin
+// REST API reports (ADMIN_API.md lists them).
+const problemType = "urn:oauthdesk:problem:"
+
+// problem is an RFC 9457 problem details object
+// (application/problem+json). Errors, an extension member, lists the
+// request body's fields that were refused: pointer is a JSON Pointer
+// (RFC 6901) into the body as a URI fragment ("#/name").
+type problem struct {
+	Type      string         `json:"type"`
+	Title     string         `json:"title"`
+	Status    int            `json:"status"`
+	Detail    string         `json:"detail"`
+	RequestID string         `json:"request_id,omitempty"`
+	Errors    []problemField `json:"errors,omitempty"`
+}
+
+// problemField is one refused field of a request body.
+type problemField struct {
+	Pointer string `json:"pointer"`
+	Detail  string `json:"detail"`
+}
+
+// writeProblem answers err as an RFC 9457 problem: the admin REST API's
+// half of errorHandler. An authentication or scope failure keeps its
+// WWW-Authenticate challenge (RFC 6750 §3); 5xx are logged with their
+// cause and never show it.
+func (s *Server) writeProblem(c echo.Context, err error, log *slog.Logger) {
+	var (
+		berr *oauth.BearerError
+		polr *oauth.PolicyError
+		herr *echo.HTTPError
+	)
+	p := problem{Status: http.StatusInternalServerError, Type: problemType + "internal"}
+	switch {
+	case errors.As(err, &polr):
+		p.Status, p.Type, p.Detail = http.StatusUnauthorized, problemType+"third-party-oauth-off", polr.Error()
+	case errors.As(err, &berr):
+		challenge := `Bearer realm="oauthdesk"`
+		if berr.Code != "" {
+			challenge += `, error="` + berr.Code + `", error_description="` + berr.Description + `"`
+			if berr.Scope != "" {
+				challenge += `, scope="` + berr.Scope + `"`
+			}
+		}
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, challenge)
+		p.Status, p.Detail = berr.Status(), berr.Description
+		p.Type = problemType + "unauthorized"
+		if berr.Code == "insufficient_scope" {
+			p.Type = problemType + "insufficient-scope"
+		}
+	case errors.As(err, &herr):
+		p.Status = herr.Code
+		p.Detail, _ = herr.Message.(string)
+		switch p.Status {
+		case http.StatusNotFound:
+			p.Type, p.Detail = problemType+"not-found", "There is nothing at this address."
+		case http.StatusMethodNotAllowed:
+			p.Type, p.Detail = problemType+"method-not-allowed", "This address does not take "+c.Request().Method+"."
+		case http.StatusRequestEntityTooLarge:
+			p.Type, p.Detail = problemType+"too-large", "The body is larger than 1 MB."
+		default:
+			p.Type = problemType + strings.ReplaceAll(strings.ToLower(http.StatusText(p.Status)), " ", "-")
+		}
+	default:
+		code := apperr.ErrorCode(err)
+		p.Detail = apperr.ErrorMessage(err)
+		kinds := map[apperr.Code]struct {
+			status int
+			kind   string
+		}{
+			apperr.Invalid: {http.StatusBadRequest, "invalid"}, apperr.NotFound: {http.StatusNotFound, "not-found"},
+			apperr.Conflict: {http.StatusConflict, "conflict"}, apperr.Unauthorized: {http.StatusUnauthorized, "unauthorized"},
+			apperr.Forbidden: {http.StatusForbidden, "forbidden"}, apperr.Unavailable: {http.StatusServiceUnavailable, "unavailable"},
+			apperr.PreconditionFailed:   {http.StatusPreconditionFailed, "precondition-failed"},
+			apperr.PreconditionRequired: {http.StatusPreconditionRequired, "precondition-required"},
+		}
+		if k, ok := kinds[code]; ok {
+			p.Status, p.Type = k.status, problemType+k.kind
+		}
+		for _, f := range slices.Sorted(maps.Keys(apperr.FieldErrors(err))) {
+			p.Errors = append(p.Errors, problemField{Pointer: "#/" + f, Detail: apperr.FieldErrors(err)[f]})
+		}
+		if p.Status == http.StatusServiceUnavailable {
+			setRetryAfter(c, time.Second)
+		}
+	}
+	switch {
+	case p.Status >= 500 && p.Status != http.StatusServiceUnavailable:
+		log.Error("admin API request failed", "status", p.Status, "err", err)
+		p.Detail = "Internal error. The cause was logged; try again, and tell the administrator if it persists."
+	default:
+		log.Warn("admin API request refused", "status", p.Status, "reason", p.Detail)
+	}
+	if p.Detail == "" {
+		p.Detail = http.StatusText(p.Status)
+	}
+	p.Title = http.StatusText(p.Status)
+	p.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
+	b, mErr := json.Marshal(p)
+	if mErr != nil {
+		log.Error("encode problem", "err", mErr)
+		return
+	}
+	_ = c.Blob(p.Status, "application/problem+json", b)
 }

@@ -41,7 +41,6 @@ type PATs interface {
 	Notices(ctx context.Context, userID string) ([]domain.PATNotice, error)
 	DismissNotices(ctx context.Context, userID string) error
 	AddRule(ctx context.Context, scopes []string, createdBefore time.Time) (domain.RevocationRule, error)
-	HolderCounts(ctx context.Context, scopes []string) (map[string]int, error)
 }
 
 // PATUsage batches personal access tokens' last uses (implemented by

@@ -19,12 +19,12 @@ import (
 const maxBulkRevoke = 100_000
 
 // adminTokenFilter reads /admin/tokens' filters: q, owner (username),
-// scope, state, expiring (days), full, unused (90 days).
+// scope, state, expiring (days), full, unused (days).
 func (s *Server) adminTokenFilter(c echo.Context, q url.Values) (domain.PATFilter, views.AdminPATsPage, error) {
 	f := domain.PATFilter{Query: strings.TrimSpace(q.Get("q")), Scope: strings.TrimSpace(q.Get("scope")), State: q.Get("state"),
 		FullAccess: q.Get("full") == "1", Limit: 100}
 	p := views.AdminPATsPage{Query: f.Query, Owner: strings.TrimSpace(q.Get("owner")), Scope: f.Scope, State: f.State,
-		Expiring: q.Get("expiring"), Full: f.FullAccess, Unused: q.Get("unused") == "1"}
+		Expiring: q.Get("expiring"), Full: f.FullAccess, Unused: q.Get("unused") != ""}
 	switch f.State {
 	case "", domain.PATActive, domain.PATExpired, domain.PATRevoked:
 	default:
@@ -38,19 +38,31 @@ func (s *Server) adminTokenFilter(c echo.Context, q url.Values) (domain.PATFilte
 		f.ExpiringDays = n
 		f.Sort = "expires" // soonest first, along the live-expiry index
 	}
+	if f.State == domain.PATExpired && f.ExpiringDays == 0 {
+		// Most recently expired first, backwards along the live-expiry
+		// index from now (newest-created first would walk every live token
+		// to reach the old, expired ones).
+		f.Sort, f.Asc = "expires", true
+	}
 	if p.Unused {
-		f.UnusedDays = 90
+		// unused=N: not used in the last N days (the form's box sends 90).
+		n, err := strconv.Atoi(q.Get("unused"))
+		if err != nil || n < 1 || n > 3650 {
+			return f, p, apperr.Errorf(apperr.Invalid, "Not used within must be a number of days from 1 to 3650.")
+		}
+		f.UnusedDays = n
 	}
 	if p.Owner != "" {
-		page, err := s.cfg.Users.Users(c.Request().Context(), domain.UserFilter{Query: p.Owner, Limit: 50})
-		if err != nil {
+		// One lookup by username, not the users list (which counts each
+		// listed user's active authorizations).
+		u, err := s.cfg.Users.UserByUsername(c.Request().Context(), p.Owner)
+		switch {
+		case apperr.Is(err, apperr.NotFound):
+			f.UserID = "\x00none" // an unknown owner matches nothing
+		case err != nil:
 			return f, p, err
-		}
-		f.UserID = "\x00none" // an unknown owner matches nothing
-		for _, u := range page.Users {
-			if strings.EqualFold(u.Username, p.Owner) {
-				f.UserID = u.ID
-			}
+		default:
+			f.UserID = u.ID
 		}
 	}
 	v := url.Values{}
@@ -89,7 +101,7 @@ func (s *Server) adminTokens(c echo.Context) error {
 	switch {
 	case len(page.Tokens) == 0:
 	case page.Next == "" && f.After == "":
-		p.Matching = plural(int64(len(page.Tokens)), "1 token matches.", fmt.Sprintf("%d tokens match.", len(page.Tokens)))
+		p.Matching = plural(int64(len(page.Tokens)), "token matches.", "tokens match.")
 	default:
 		p.Matching = "Showing " + strconv.Itoa(len(page.Tokens)) + " tokens per page."
 	}
@@ -317,27 +329,17 @@ func (s *Server) settingsPATViolationsRevoke(c echo.Context) error {
 	return s.flashTo(c, "/admin/settings", fmt.Sprintf("Revoked %d token(s) that broke the policies.", n))
 }
 
-// addPATHolders fills the scope inventory's personal access token column.
-func (s *Server) addPATHolders(c echo.Context, rows []views.ScopeInventoryRow) error {
-	if s.pats == nil {
-		for i := range rows {
-			rows[i].PATs = -1
-		}
-		return nil
-	}
-	ids := make([]string, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
-	}
-	counts, err := s.pats.HolderCounts(c.Request().Context(), ids)
-	if err != nil {
-		return err
-	}
+// addPATHolders links the scope inventory's personal access token column
+// (counted by admin.ScopeInventory) to the tokens list, or marks it absent
+// (-1) when the token slice is off.
+func (s *Server) addPATHolders(rows []views.ScopeInventoryRow) {
 	for i := range rows {
-		rows[i].PATs = counts[rows[i].ID]
-		rows[i].PATsURL = "/admin/tokens?" + url.Values{"scope": {rows[i].ID}, "state": {domain.PATActive}}.Encode()
+		if s.pats == nil {
+			rows[i].PATs = -1
+			continue
+		}
+		rows[i].PATsURL = "/admin/scopes/" + url.PathEscape(rows[i].ID) + "?tab=tokens"
 	}
-	return nil
 }
 
 // settingsPATPolicyConfirm is GET /admin/settings/pat-policy?max_lifespan=…

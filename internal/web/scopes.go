@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -80,9 +81,7 @@ func (s *Server) scopesPage(c echo.Context) error {
 		}
 		p.Rows = append(p.Rows, inventoryRow(r))
 	}
-	if err := s.addPATHolders(c, p.Rows); err != nil {
-		return err
-	}
+	s.addPATHolders(p.Rows)
 	return render(c, http.StatusOK, views.Scopes(p))
 }
 
@@ -96,12 +95,19 @@ func inventoryRow(r reports.ScopeRow) views.ScopeInventoryRow {
 	v.Counts = "Registered directly by " + plural(r.AppCount, "app", "apps") + " · granted directly by " +
 		plural(int64(r.Authorizations), "active authorization", "active authorizations") + " · " +
 		plural(r.AppGrants, "app's own grant (client credentials)", "apps' own grants (client credentials)") + " · " + plural(r.Uses, "use", "uses")
-	v.AppGrants = r.AppGrants
+	if r.DirectPATs > 0 {
+		v.Counts += " · carried by " + plural(r.DirectPATs, "personal access token", "personal access tokens")
+	}
+	v.AppGrants, v.PATs = r.AppGrants, int(r.PATs)
 	apps := r.AppCount
 	for _, t := range r.Through {
 		apps += t.Apps
-		v.Through = append(v.Through, "through "+t.Scope+": "+plural(t.Apps, "app", "apps")+", "+
-			plural(t.Authorizations, "active authorization", "active authorizations"))
+		line := "through " + t.Scope + ": " + plural(t.Apps, "app", "apps") + ", " +
+			plural(t.Authorizations, "active authorization", "active authorizations")
+		if t.PATs > 0 {
+			line += ", " + plural(t.PATs, "personal access token", "personal access tokens")
+		}
+		v.Through = append(v.Through, line)
 	}
 	for _, a := range r.Apps {
 		v.Apps = append(v.Apps, views.Link{Label: a.Name, URL: "/admin/apps/" + a.ClientID + "/scopes", Via: viaText(a.Via)})
@@ -131,8 +137,8 @@ func (s *Server) scopeHoldersPage(c echo.Context) error {
 	if tab == "" {
 		tab = "apps"
 	}
-	if tab != "apps" && tab != "authorizations" {
-		return apperr.Errorf(apperr.Invalid, "tab must be apps or authorizations")
+	if tab != "apps" && tab != "authorizations" && (tab != "tokens" || s.pats == nil) {
+		return apperr.Errorf(apperr.Invalid, "tab must be apps, authorizations or tokens")
 	}
 	after := c.QueryParam("after")
 	h, err := s.cfg.Scopes.ScopeHoldersPage(c.Request().Context(), sc, tab == "authorizations", after, 50)
@@ -141,15 +147,17 @@ func (s *Server) scopeHoldersPage(c echo.Context) error {
 	}
 	p := views.ScopeHoldersPage{Nav: s.nav(c, "scopes"), Row: inventoryRow(h.Row), Tab: tab}
 	rows := []views.ScopeInventoryRow{p.Row}
-	if err := s.addPATHolders(c, rows); err != nil {
-		return err
-	}
+	s.addPATHolders(rows)
 	p.Row = rows[0]
 	base := "/admin/scopes/" + url.PathEscape(sc) + "?tab=" + tab
 	if after != "" {
 		p.FirstURL = base
 	}
-	if h.Next != "" {
+	if tab == "tokens" {
+		if p.NextURL, err = s.scopeTokens(c, sc, after, &p); err != nil {
+			return err
+		}
+	} else if h.Next != "" {
 		p.NextURL = base + "&after=" + url.QueryEscape(h.Next)
 	}
 	for _, a := range h.Apps {
@@ -161,6 +169,36 @@ func (s *Server) scopeHoldersPage(c echo.Context) error {
 			ClientID: z.ClientID, AppName: z.AppName, GrantedAt: day(z.GrantedAt), LastUsed: dayPtr(z.LastUsedAt), Via: viaText(h.Via[z.ID])})
 	}
 	return render(c, http.StatusOK, views.ScopeHolders(p))
+}
+
+// scopeTokens fills the tokens tab of a scope's page: one page (50) of
+// the live personal access tokens holding sc — carrying it, a scope that
+// includes it (scope.Catalog.Holders, as the inventory counts them) or
+// full access — newest first; it returns the next page's URL.
+func (s *Server) scopeTokens(c echo.Context, sc, after string, p *views.ScopeHoldersPage) (string, error) {
+	page, err := s.pats.List(c.Request().Context(), domain.PATFilter{Scope: sc, State: domain.PATActive, After: after, Limit: 50})
+	if err != nil {
+		return "", err
+	}
+	holders := s.scopes.Holders(sc)
+	for _, t := range page.Tokens {
+		r := s.patRow(t)
+		held := slices.DeleteFunc(slices.Clone(t.Scopes), func(x string) bool { return !slices.Contains(holders, x) })
+		holds := "directly"
+		switch {
+		case t.FullAccess():
+			holds = "full access"
+		case reports.Via(sc, held) != nil:
+			holds = viaText(held)
+		}
+		p.Tokens = append(p.Tokens, views.ScopeTokenRow{ID: r.ID, Name: r.Name, Display: r.Display, Owner: r.Owner, OwnerID: r.OwnerID,
+			Holds: holds, Expires: r.Expires, LastUsed: r.LastUsed})
+	}
+	p.TokensURL = "/admin/tokens?" + url.Values{"scope": {sc}, "state": {domain.PATActive}}.Encode()
+	if page.Next == "" {
+		return "", nil
+	}
+	return "/admin/scopes/" + url.PathEscape(sc) + "?tab=tokens&after=" + url.QueryEscape(page.Next), nil
 }
 
 // appScopesPage is /admin/apps/{client_id}/scopes?days=90.

@@ -102,6 +102,9 @@ type Config struct {
 	// (limit.Failures). The server passes limit.SharedFailures on
 	// PostgreSQL so that replicas share one budget.
 	SignInFailures limit.FailureLimiter
+	// AdminAPI is the admin REST API's use cases (/_apis/oauthdesk/v1/,
+	// adminapi.go); zero: no admin API.
+	AdminAPI AdminAPI
 	// Jobs reports the server's background jobs, listed for administrators
 	// on /admin/settings; nil: no such section.
 	Jobs JobStatuses
@@ -234,6 +237,7 @@ func (s *Server) routes() *echo.Echo {
 	for _, r := range s.apiRoutes() {
 		api.Add(r.Method, r.Path, r.Handler, s.apiAuth(r), s.requireAPI(r))
 	}
+	s.routeAdminAPI(e)
 	if s.pats != nil {
 		api.POST("/tokens/pats/leaked", s.apiPATsLeaked) // a scanner token, not a user's
 	}

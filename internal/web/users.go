@@ -23,6 +23,7 @@ import (
 type Users interface {
 	User(ctx context.Context, id string) (domain.User, error)
 	Users(ctx context.Context, f domain.UserFilter) (domain.UserPage, error)
+	UserByUsername(ctx context.Context, username string) (domain.User, error)
 	CreateUser(ctx context.Context, in admin.NewUser) (domain.User, error)
 	SetRole(ctx context.Context, id string, role domain.Role) (domain.User, error)
 	SetDisabled(ctx context.Context, id string, disabled bool) (domain.User, error)

@@ -109,7 +109,7 @@ func clientGrantsSection(g ClientGrantsView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if !g.Enabled && g.OwnerPage {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<p><small>To switch them on, tick \"Client credentials\" in the registration below.</small></p>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<p><small>To switch them on, tick \"Client credentials\" in the registration (Settings).</small></p>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

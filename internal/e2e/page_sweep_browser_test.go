@@ -434,6 +434,33 @@ func (f *sweepFixture) sweepRoutes() map[string]func(role domain.Role) (string, 
 	}
 }
 
+// sweepStates are further states of pages the sweep visits, by a name
+// (a route and what differs): the owner's app page on each tab, the
+// second page of the app list.
+func (f *sweepFixture) sweepStates(t *testing.T) map[string]func(role domain.Role) (string, int) {
+	t.Helper()
+	out := map[string]func(domain.Role) (string, int){}
+	for _, tab := range []string{"secrets", "authorizations", "owners", "settings"} {
+		out["/profile/apps/:client_id?tab="+tab] = func(r domain.Role) (string, int) {
+			if r == domain.RoleMember {
+				return "/profile/apps/" + f.bobApp.ClientID + "?tab=" + tab, http.StatusOK
+			}
+			return "/profile/apps/" + f.app.ClientID + "?tab=" + tab, http.StatusOK
+		}
+	}
+	first, err := f.ts.App.Admin.ListApps(context.Background(), domain.AppFilter{Limit: 25})
+	if err != nil || first.Next == "" {
+		t.Fatalf("the fixture's apps fill no second page: %v", err)
+	}
+	out["/admin/apps?after= (page 2)"] = func(r domain.Role) (string, int) {
+		if r == domain.RoleAdmin {
+			return "/admin/apps?after=" + first.Next + "&from=26", http.StatusOK
+		}
+		return "", 0
+	}
+	return out
+}
+
 // TestPageSweep is issue #13's browser test: every GET page, two roles,
 // two widths.
 func TestPageSweep(t *testing.T) {
@@ -463,6 +490,18 @@ func TestPageSweep(t *testing.T) {
 		for _, role := range []domain.Role{domain.RoleAdmin, domain.RoleMember} {
 			if u, status := fill(role); u != "" {
 				pages[role] = append(pages[role], sweepPage{route: path, url: u, status: status})
+			}
+		}
+	}
+	// States of pages beyond their first view (another tab, a later
+	// page), visited like the routes.
+	for state, fill := range f.sweepStates(t) {
+		if !only.MatchString(state) {
+			continue
+		}
+		for _, role := range []domain.Role{domain.RoleAdmin, domain.RoleMember} {
+			if u, status := fill(role); u != "" {
+				pages[role] = append(pages[role], sweepPage{route: state, url: u, status: status})
 			}
 		}
 	}
@@ -584,7 +623,7 @@ func TestPageSweep(t *testing.T) {
 // shotName turns a route into a file name: /admin/apps/:client_id →
 // admin_apps_client_id.
 func shotName(route string) string {
-	s := strings.Trim(strings.NewReplacer("/", "_", ":", "", "*", "").Replace(route), "_")
+	s := strings.Trim(strings.NewReplacer("/", "_", ":", "", "*", "", "?", "_", "=", "-", " ", "", "(", "", ")", "").Replace(route), "_")
 	if s == "" {
 		return "home"
 	}

@@ -147,7 +147,8 @@ func (s *Service) newGrant(req TokenRequest) (grant, error) {
 //     expired or revoked; then the redirect URI;
 //  2. validate the grant and store the new refresh token (its hash) in one
 //     write transaction, shared with concurrent token requests (group
-//     commit, Store.BatchTx);
+//     commit, Store.BatchTx) — the common refresh in one conditional store
+//     call instead (RefreshStore.RotateRefreshToken, rotateDirect);
 //  3. once that committed, sign the access token and answer.
 //
 // So every token a client receives was committed first. A protocol error
@@ -186,8 +187,20 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, e
 // for what it yields, store a new refresh token, in one group-committed
 // write transaction. A protocol error (*Error) commits what the grant
 // wrote before it (a reuse revocation, a device poll); any other error
-// rolls the request's writes back. Records the authorization's use.
+// rolls the request's writes back. Records the authorization's use. A
+// refresh whose token find read unused goes through rotateDirect first,
+// and through the transaction only when that did not settle it.
 func (s *Service) runGrant(ctx context.Context, g grant, t grantRequest, wantRefresh func(issuance) bool) (issuance, string, error) {
+	if r, ok := g.(*refreshGrant); ok {
+		// The common refresh: one statement, no transaction of its own.
+		if iss, refresh, done, err := r.rotateDirect(ctx, t, wantRefresh); done {
+			if err != nil {
+				return issuance{}, "", err
+			}
+			s.recordUse(iss, t)
+			return iss, refresh, nil
+		}
+	}
 	var (
 		iss     issuance
 		refresh string
@@ -211,15 +224,22 @@ func (s *Service) runGrant(ctx context.Context, g grant, t grantRequest, wantRef
 	case failed != nil:
 		return issuance{}, "", failed
 	}
-	if s.usage != nil {
-		if iss.authz.ID != "" {
-			s.usage.Record(iss.authz.ID, t.now)
-		}
-		if t.sec.ID != "" { // "": a public client
-			s.usage.RecordSecret(t.sec.ID, t.now)
-		}
-	}
+	s.recordUse(iss, t)
 	return iss, refresh, nil
+}
+
+// recordUse counts a committed issuance's use of its authorization and
+// secret (written in batches by Usage).
+func (s *Service) recordUse(iss issuance, t grantRequest) {
+	if s.usage == nil {
+		return
+	}
+	if iss.authz.ID != "" {
+		s.usage.Record(iss.authz.ID, t.now)
+	}
+	if t.sec.ID != "" { // "": a public client
+		s.usage.RecordSecret(t.sec.ID, t.now)
+	}
 }
 
 // authenticateClient loads the app a grant was issued to and checks the
@@ -309,17 +329,23 @@ func grantedScopes(cat *scope.Catalog, tokenScopes []string, authz domain.Author
 // storeRefresh mints a refresh token in the chain iss.familyID and stores
 // its hash. Runs inside Token's transaction. Returns the refresh token.
 func (s *Service) storeRefresh(ctx context.Context, t grantRequest, iss issuance) (string, error) {
+	refresh, rt := s.newRefresh(t, iss)
+	if err := s.grants.CreateRefreshToken(ctx, rt); err != nil {
+		return "", err
+	}
+	return refresh, nil
+}
+
+// newRefresh mints a refresh token in the chain iss.familyID: the token
+// to hand out and the record of it to store (its hash only).
+func (s *Service) newRefresh(t grantRequest, iss issuance) (string, domain.RefreshToken) {
 	refresh := secret.New(secret.PrefixRefreshToken)
-	err := s.grants.CreateRefreshToken(ctx, domain.RefreshToken{
+	return refresh, domain.RefreshToken{
 		ID: uuid.NewString(), Hash: secret.Hash(refresh), AuthorizationID: iss.authz.ID, FamilyID: iss.familyID,
 		ClientID: t.app.ClientID, UserID: iss.authz.UserID, SecretID: t.sec.ID, Scopes: iss.scopes,
 		CreatedAt: t.now, ExpiresAt: t.now.Add(s.cfg.RefreshTTL), ParentID: iss.parentID, Forked: iss.forked,
 		AuthTime: iss.authTime,
-	})
-	if err != nil {
-		return "", err
 	}
-	return refresh, nil
 }
 
 // respond signs the access token of a committed issuance and builds the

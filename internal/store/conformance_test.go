@@ -34,6 +34,7 @@ var suite = []struct {
 	{"ScopePreviews", testScopePreviews},
 	{"ListAppsOrders", testListAppsOrders},
 	{"MarkUsedHasOneWinner", testMarkUsedHasOneWinner},
+	{"RotateRefreshToken", testRotateRefreshToken},
 	{"RevokeAuthorization", testRevokeAuthorization},
 	{"SessionStore", testSessionStore},
 	{"ChangeWatcherSeesOtherProcess", testChangeWatcherSeesOtherProcess},

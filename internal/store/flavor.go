@@ -39,6 +39,14 @@ type flavor struct {
 	// that touch different rows commit in parallel, so a batch does not
 	// wait for the round trips of the one before it.
 	committers int
+	// coalesce: the refresh grant's rotations (RotateRefreshToken) of
+	// concurrent callers go to the database together, as one
+	// autocommitted set-based statement (UPDATE … FROM unnest(…) inside
+	// an INSERT's WITH; rotation.go): one round trip per batch instead of
+	// BEGIN, a used mark and an insert per call, and COMMIT. SQLite has no
+	// data-modifying WITH, and its statements cost no round trip: it
+	// rotates through BatchTx.
+	coalesce bool
 	// forUpdate is the clause that locks the rows a SELECT returns until
 	// the transaction ends (PostgreSQL " FOR UPDATE"); "" on SQLite, whose
 	// write transactions are serialized already.
@@ -84,6 +92,7 @@ var postgresFlavor = &flavor{
 	advisoryLock: "SELECT pg_advisory_xact_lock(?)",
 	committers:   8,
 	windowWalk:   true,
+	coalesce:     true,
 	forUpdate:    " FOR UPDATE",
 	retryable: func(err error) bool {
 		var pe *pgconn.PgError

@@ -71,7 +71,10 @@ type DB struct {
 	users    versionCache[domain.User]
 	apps     versionCache[domain.App]
 	batch    batcher
-	clock    func() time.Time
+	// rotations is PostgreSQL's group commit of refresh rotations
+	// (rotation.go).
+	rotations coalescer[rotation, bool]
+	clock     func() time.Time
 	// trace is the query tracer TraceQueries installs (nil: none). Its
 	// GORM callbacks are registered once, at open, before any goroutine
 	// can run a query: registering them later races with running queries.
@@ -238,6 +241,7 @@ func (db *DB) Dialect() string { return db.fl.name }
 // Close stops the group commit and closes the pools.
 func (db *DB) Close() error {
 	db.stopBatches()
+	db.rotations.stop()
 	var errs []error
 	pools := []*gorm.DB{db.r, db.w}
 	if db.r == db.w {

@@ -267,7 +267,11 @@ func (s *Server) appUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.flashTo(c, appBase(c, app.ClientID), editSummary(ed))
+	target := appBase(c, app.ClientID)
+	if ownerPage(c) {
+		target += "?tab=settings" // back to the form just saved
+	}
+	return s.flashTo(c, target, editSummary(ed))
 }
 
 // editSummary is the flash after an edit: the fields saved and what a new

@@ -150,9 +150,12 @@ func (db *DB) ListPATs(ctx context.Context, f domain.PATFilter) (domain.PATPage,
 		limit = 100
 	}
 	now := db.now()
-	// CROSS JOIN: SQLite walks pats first (along the order's index), never
-	// users; PostgreSQL plans it as the inner join it is.
-	q := `SELECT p.*, u.username FROM pats p CROSS JOIN users u WHERE u.id = p.user_id`
+	// The page's ids first, from pats alone: the filters and the order
+	// read what the index walked carries (pats_by_created covers the
+	// newest-first walk with name and owner, so a search reads no token
+	// row on either database: PostgreSQL did a heap fetch per token
+	// walked); then those rows with their owners.
+	q := `SELECT p.id FROM pats p WHERE 1 = 1`
 	var args []any
 	if f.ID != "" {
 		q += ` AND p.id = ?`
@@ -245,8 +248,12 @@ func (db *DB) ListPATs(ctx context.Context, f domain.PATFilter) (domain.PATPage,
 		q += ` AND ` + col + ` ` + op + `= ? AND (` + col + `, p.id) ` + op + ` (?, ?)`
 		args = append(args, kv, kv, id)
 	}
-	q += ` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ?`
+	order := ` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir
+	q += order + ` LIMIT ?`
 	args = append(args, limit+1)
+	// CROSS JOIN: SQLite probes pats by id first, never walks users;
+	// PostgreSQL plans it as the inner join it is.
+	q = `SELECT p.*, u.username FROM pats p CROSS JOIN users u WHERE u.id = p.user_id AND p.id IN (` + q + `)` + order
 	var rows []struct {
 		P        patRow `gorm:"embedded"`
 		Username string

@@ -91,8 +91,12 @@ type Config struct {
 	// Offboarding deletes and disables users handing over the apps they
 	// alone own; nil: deleting and disabling leave those apps as they are.
 	Offboarding UserOffboarding
-	// Federation is sign-in through directory connectors; nil: none.
-	Federation Federation
+	// DirectorySignIn is sign-in through directory connectors
+	// (directory_signin.go); nil: none.
+	DirectorySignIn DirectorySignIn
+	// Connectors is the connector configuration pages (connectors.go);
+	// nil: none.
+	Connectors Connectors
 	// PATs is the personal access token slice (nil: no token pages or
 	// APIs); PATUsage batches their last uses.
 	PATs     PATs

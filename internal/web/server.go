@@ -347,6 +347,7 @@ func (s *Server) routes() *echo.Echo {
 	if s.cfg.Changes != nil {
 		adm.GET("/changes", s.changesQueue)
 		adm.POST("/apps/:client_id/change/approve", s.changeApprove, manage)
+		adm.GET("/apps/:client_id/change/approve", s.changeApproveConfirm, manage)
 		adm.GET("/apps/:client_id/change/reject", s.changeRejectForm, manage)
 		adm.POST("/apps/:client_id/change/reject", s.changeReject, manage)
 	}
@@ -418,6 +419,7 @@ func (s *Server) routes() *echo.Echo {
 	adm.GET("/settings/local-signin", s.localSigninConfirm, manage)
 	adm.GET("/reports", s.reportsPage)
 	adm.POST("/reports/run", s.reportsRun, manage)
+	adm.GET("/reports/run", s.reportsRunConfirm, manage)
 	adm.GET("/audit", s.auditPage)
 	adm.GET("/audit/export", s.auditExport)
 	adm.GET("/audit/pick", s.auditPick)

@@ -185,7 +185,7 @@ func (g *refreshGrant) validate(ctx context.Context, t grantRequest) (issuance, 
 	case outcome == domain.ForkSuccessorUsed:
 		return issuance{}, s.refreshReused(ctx, authz, t)
 	case outcome == domain.ForkCapReached:
-		s.log.WarnContext(ctx, "refresh grace replay refused: the token minted its maximum of forks",
+		t.after.warn(ctx, "refresh grace replay refused: the token minted its maximum of forks",
 			"authorization_id", authz.ID, "client_id", t.app.ClientID, "max_forks", MaxRefreshForks)
 		return issuance{}, ErrRefreshReused
 	}
@@ -239,7 +239,7 @@ func (s *Service) refreshReused(ctx context.Context, authz domain.Authorization,
 	if _, err := s.refresh.RevokeAuthorization(ctx, authz.ID, RevokedByReuse, t.now); err != nil {
 		return err
 	}
-	s.log.WarnContext(ctx, "refresh token reuse: authorization revoked", "authorization_id", authz.ID, "client_id", t.app.ClientID)
+	t.after.warn(ctx, "refresh token reuse: authorization revoked", "authorization_id", authz.ID, "client_id", t.app.ClientID)
 	err := s.record(audit.WithActor(ctx, audit.Actor{Name: audit.ActorSystem}), t.now, audit.ActionAuthorizationRevoke,
 		audit.TargetAuthorization, authz.ID, map[string]any{"reason": "refresh token reuse", "user_id": authz.UserID,
 			"client_id": t.app.ClientID, "scopes": authz.Scopes})

@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,7 +24,10 @@ import (
 type TokenStore interface {
 	// BatchTx is a write transaction that may share one commit with
 	// concurrent calls (group commit); it returns after the commit, and
-	// fn's writes are rolled back alone when fn fails.
+	// fn's writes are rolled back alone when fn fails. fn may run more
+	// than once (only its last run counts), so it does nothing outside
+	// the transaction: runGrant logs a grant's warnings after the commit
+	// (afterCommit).
 	BatchTx(ctx context.Context, fn func(ctx context.Context) error) error
 	ClientByID(ctx context.Context, clientID string) (domain.App, error)
 	CreateRefreshToken(ctx context.Context, t domain.RefreshToken) error
@@ -93,6 +97,38 @@ type grantRequest struct {
 	sec domain.Secret
 	// standard: a request of the standard token endpoint (token_standard.go).
 	standard bool
+	// after collects what validate does outside the database (log lines),
+	// done once the transaction committed: the group commit may run
+	// validate twice (BatchTx), and only the run that counts may be heard
+	// of. Set by runGrant for each run.
+	after *afterCommit
+}
+
+// afterCommit is what a grant's run does once its writes committed: its
+// warnings, logged then (the group commit may run a grant's function
+// twice, and a warning logged inside it would be logged twice; a run
+// rolled back must not be heard of at all).
+type afterCommit struct {
+	log   *slog.Logger
+	warns []afterWarn
+}
+
+type afterWarn struct {
+	ctx  context.Context
+	msg  string
+	args []any
+}
+
+// warn queues a warning for after the commit.
+func (a *afterCommit) warn(ctx context.Context, msg string, args ...any) {
+	a.warns = append(a.warns, afterWarn{ctx, msg, args})
+}
+
+// committed logs what was queued.
+func (a *afterCommit) committed() {
+	for _, w := range a.warns {
+		a.log.WarnContext(w.ctx, w.msg, w.args...)
+	}
 }
 
 // issuance is what a validated grant asks Token to mint: a refresh token
@@ -205,9 +241,16 @@ func (s *Service) runGrant(ctx context.Context, g grant, t grantRequest, wantRef
 		iss     issuance
 		refresh string
 		failed  *Error
+		after   *afterCommit
 	)
+	// fn may run more than once (BatchTx): each run starts afresh, and
+	// only the last run's results and warnings count.
 	err := s.grants.BatchTx(ctx, func(ctx context.Context) error {
+		after = &afterCommit{log: s.log}
+		t := t
+		t.after = after
 		var err error
+		iss, refresh = issuance{}, ""
 		iss, err = g.validate(ctx, t)
 		if err == nil && wantRefresh(iss) {
 			refresh, err = s.storeRefresh(ctx, t, iss)
@@ -218,10 +261,11 @@ func (s *Service) runGrant(ctx context.Context, g grant, t grantRequest, wantRef
 		failed = nil
 		return err
 	})
-	switch {
-	case err != nil:
+	if err != nil {
 		return issuance{}, "", err
-	case failed != nil:
+	}
+	after.committed()
+	if failed != nil {
 		return issuance{}, "", failed
 	}
 	s.recordUse(iss, t)

@@ -32,7 +32,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -44,7 +43,6 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -275,8 +273,8 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	opts := []goose.ProviderOption{goose.WithAllowOutofOrder(true)}
-	if db.fl.name == "postgres" {
-		locker, err := lock.NewPostgresSessionLocker()
+	if db.fl.sessionLocker != nil {
+		locker, err := db.fl.sessionLocker()
 		if err != nil {
 			return 0, err
 		}
@@ -376,13 +374,9 @@ func (db *DB) ReadTx(ctx context.Context, fn func(ctx context.Context) error) er
 	if _, ok := ctx.Value(txKey{}).(*txState); ok {
 		return fn(ctx)
 	}
-	var opts []*sql.TxOptions
-	if db.fl.name == "postgres" {
-		opts = append(opts, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
-	}
 	return db.r.WithContext(ctx).Transaction(func(g *gorm.DB) error {
 		return fn(context.WithValue(ctx, txKey{}, &txState{g: g}))
-	}, opts...)
+	}, db.fl.readTx...)
 }
 
 type txState struct {

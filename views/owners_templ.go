@@ -324,33 +324,20 @@ func ownersSection(p AppPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "\"> <label>Invite a co-owner by username <input type=\"text\" name=\"username\" required autocomplete=\"off\" data-testid=\"add-owner-username\"> <small>They become a co-owner once they accept on their own apps page; the invitation expires after 14 days.</small></label> <button type=\"submit\" class=\"outline\" data-testid=\"add-owner\">Invite</button></form><form method=\"post\" action=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "\"> <label>Invite a co-owner by username <input type=\"text\" name=\"username\" required autocomplete=\"off\" data-testid=\"add-owner-username\"> <small>They become a co-owner once they accept on their own apps page; the invitation expires after 14 days.</small></label> <button type=\"submit\" class=\"outline\" data-testid=\"add-owner\">Invite</button></form><form method=\"get\" action=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var18 templ.SafeURL
 		templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(p.Base + "/hand-over"))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/owners.templ`, Line: 81, Col: 68}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/owners.templ`, Line: 81, Col: 67}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var18))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "\" data-testid=\"hand-over-form\"><input type=\"hidden\" name=\"_csrf\" value=\"")
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		var templ_7745c5c3_Var19 string
-		templ_7745c5c3_Var19, templ_7745c5c3_Err = templ.JoinStringErrs(p.CSRF)
-		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/owners.templ`, Line: 82, Col: 52}
-		}
-		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var19))
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "\"> <label>Hand the app over to a co-owner <input type=\"text\" name=\"username\" required autocomplete=\"off\" data-testid=\"hand-over-username\"></label> <button type=\"submit\" class=\"secondary\" data-testid=\"hand-over\">Hand over (you stop owning it)</button></form></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "\" data-testid=\"hand-over-form\"><label>Hand the app over to a co-owner <input type=\"text\" name=\"username\" required autocomplete=\"off\" data-testid=\"hand-over-username\"></label> <button type=\"submit\" class=\"secondary\" data-testid=\"hand-over\">Hand over… (you stop owning it)</button></form></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

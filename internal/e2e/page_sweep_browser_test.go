@@ -416,15 +416,25 @@ func (f *sweepFixture) sweepRoutes() map[string]func(role domain.Role) (string, 
 		"/admin/tokens/revoke":       admin("/admin/tokens/revoke?mode=all&filter=owner%3Dbob"),
 		"/admin/tokens/:id/revoke":   admin("/admin/tokens/" + f.bobPAT + "/revoke"),
 		// The confirmations of the policy switches and one-click changes.
-		"/admin/settings/app-registration":              admin("/admin/settings/app-registration?policy=approval"),
-		"/admin/settings/secret-lifetime":               admin("/admin/settings/secret-lifetime?days=365"),
-		"/admin/settings/pat-policy":                    admin("/admin/settings/pat-policy?max_lifespan=90&full_scope_deny=1"),
-		"/admin/settings/pat-violations/revoke":         admin("/admin/settings/pat-violations/revoke"),
-		"/admin/settings/local-signin":                  admin("/admin/settings/local-signin?value=admins-only"),
-		"/admin/users/:id/role":                         admin("/admin/users/" + f.bobID + "/role?role=admin"),
-		"/admin/users/:id/enable":                       admin("/admin/users/" + f.bobID + "/enable"),
-		"/admin/apps/:client_id/approve":                admin("/admin/apps/" + f.pendingID + "/approve?return=overview"),
-		"/admin/apps/:client_id/owners/:user_id/remove": admin(app + "/owners/" + f.daveID + "/remove"),
+		"/admin/settings/app-registration":                admin("/admin/settings/app-registration?policy=approval"),
+		"/admin/settings/secret-lifetime":                 admin("/admin/settings/secret-lifetime?days=365"),
+		"/admin/settings/pat-policy":                      admin("/admin/settings/pat-policy?max_lifespan=90&full_scope_deny=1"),
+		"/admin/settings/pat-violations/revoke":           admin("/admin/settings/pat-violations/revoke"),
+		"/admin/settings/local-signin":                    admin("/admin/settings/local-signin?value=admins-only"),
+		"/admin/users/:id/role":                           admin("/admin/users/" + f.bobID + "/role?role=admin"),
+		"/admin/users/:id/enable":                         admin("/admin/users/" + f.bobID + "/enable"),
+		"/admin/apps/:client_id/approve":                  admin("/admin/apps/" + f.pendingID + "/approve?return=overview"),
+		"/admin/apps/:client_id/owners/:user_id/remove":   admin(app + "/owners/" + f.daveID + "/remove"),
+		"/admin/apps/:client_id/client-credentials":       admin(app + "/client-credentials?enabled=on"),
+		"/admin/apps/:client_id/client-grants/:id/revoke": admin(app + "/client-grants/cc-00000000-0000-0000-0000-000000000000/revoke"),
+		"/profile/apps/:client_id/client-credentials":     own("/client-credentials?enabled=off"),
+		"/profile/apps/:client_id/hand-over": func(r domain.Role) (string, int) {
+			if r == domain.RoleMember { // bob's app has no co-owner: sent back with the reason
+				return "/profile/apps/" + f.bobApp.ClientID + "/hand-over?username=carol", http.StatusOK
+			}
+			return "/profile/apps/" + f.app.ClientID + "/hand-over?username=dave", http.StatusOK
+		},
+		"/profile/apps/:client_id/client-grants/:id/revoke": own("/client-grants/cc-00000000-0000-0000-0000-000000000000/revoke"),
 		"/profile/apps/:client_id/owners/:user_id/remove": func(r domain.Role) (string, int) {
 			if r == domain.RoleMember { // bob alone owns his app: sent back to it with the reason
 				return "/profile/apps/" + f.bobApp.ClientID + "/owners/" + f.bobID + "/remove", http.StatusOK

@@ -322,9 +322,12 @@ func (s *Server) routes() *echo.Echo {
 	own.GET("/owners/:user_id/remove", s.ownerRemoveConfirm)
 	if s.cfg.ClientGrants != nil {
 		own.POST("/client-grants/:id/revoke", s.clientGrantRevoke)
+		own.GET("/client-grants/:id/revoke", s.clientGrantRevokeConfirm)
 		own.POST("/client-credentials", s.clientCredentialsSwitch)
+		own.GET("/client-credentials", s.clientCredentialsConfirm)
 	}
 	own.POST("/hand-over", s.handOver)
+	own.GET("/hand-over", s.handOverConfirm)
 	own.GET("/activity", s.appActivity)
 	own.GET("/delete", s.appDeleteConfirm)
 	own.POST("/delete", s.appDelete)
@@ -362,7 +365,9 @@ func (s *Server) routes() *echo.Echo {
 	adm.POST("/apps/:client_id/secrets/:slot/retire", s.secretRetire, manage)
 	if s.cfg.ClientGrants != nil {
 		adm.POST("/apps/:client_id/client-grants/:id/revoke", s.clientGrantRevoke, manage)
+		adm.GET("/apps/:client_id/client-grants/:id/revoke", s.clientGrantRevokeConfirm, manage)
 		adm.POST("/apps/:client_id/client-credentials", s.clientCredentialsSwitch, manage)
+		adm.GET("/apps/:client_id/client-credentials", s.clientCredentialsConfirm, manage)
 	}
 	adm.GET("/apps/:client_id/revoke", s.appRevokeConfirm, manage)
 	adm.POST("/apps/:client_id/revoke", s.appRevoke, manage)

@@ -97,10 +97,18 @@ type Config struct {
 	// Connectors is the connector configuration pages (connectors.go);
 	// nil: none.
 	Connectors Connectors
-	// PATs is the personal access token slice (nil: no token pages or
-	// APIs); PATUsage batches their last uses.
-	PATs     PATs
-	PATUsage PATUsage
+	// PATs is a person's own personal access tokens (pats.go; nil: no
+	// token pages or APIs, and the other PAT fields are unused). With it
+	// the others are required: PATAdmin (pats_admin.go), PATPolicies
+	// (pats_admin.go), PATNotices (pats.go), PATRules and LeakedPATs
+	// (pats_api.go). PATUsage batches their last uses.
+	PATs        PATs
+	PATAdmin    PATAdmin
+	PATPolicies PATPolicies
+	PATNotices  PATNotices
+	PATRules    PATRules
+	LeakedPATs  LeakedPATs
+	PATUsage    PATUsage
 	// SignInFailures counts failed sign-ins and wrong current passwords
 	// per username and address (signinKey); nil: in memory, per process
 	// (limit.Failures). The server passes limit.SharedFailures on

@@ -121,10 +121,54 @@
     });
   }
 
+  // Tabs (WAI-ARIA tabs pattern): a [role=tablist] of links; a tab with
+  // data-panel shows its panel in place (without this script its link
+  // asks the server for the page with that panel shown), the others are
+  // links to other pages. Arrow keys, Home and End move between tabs; a
+  // panel tab shows at once, a link tab waits for Enter.
+  function initTabs(root) {
+    root.querySelectorAll('[role="tablist"]').forEach(function (list) {
+      var tabs = Array.prototype.slice.call(list.querySelectorAll('[role="tab"]'));
+      function select(tab, focus) {
+        tabs.forEach(function (t) {
+          var on = t === tab;
+          t.setAttribute("aria-selected", String(on));
+          t.tabIndex = on ? 0 : -1;
+          var panel = t.getAttribute("data-panel") && document.getElementById(t.getAttribute("data-panel"));
+          if (panel) panel.hidden = !on;
+        });
+        if (focus) tab.focus();
+        if (window.history && history.replaceState) {
+          var u = new URL(tab.href, window.location.href);
+          history.replaceState(null, "", u.pathname + u.search);
+        }
+      }
+      tabs.forEach(function (tab, i) {
+        tab.addEventListener("click", function (e) {
+          if (!tab.getAttribute("data-panel") || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+          e.preventDefault();
+          select(tab, false);
+        });
+        tab.addEventListener("keydown", function (e) {
+          var j = -1;
+          if (e.key === "ArrowRight") j = (i + 1) % tabs.length;
+          else if (e.key === "ArrowLeft") j = (i - 1 + tabs.length) % tabs.length;
+          else if (e.key === "Home") j = 0;
+          else if (e.key === "End") j = tabs.length - 1;
+          else if (e.key === " ") { e.preventDefault(); tab.click(); return; }
+          if (j < 0) return;
+          e.preventDefault();
+          if (tabs[j].getAttribute("data-panel")) select(tabs[j], true); else tabs[j].focus();
+        });
+      });
+    });
+  }
+
   function init(root) {
     labelCells(root);
     initCopy(root);
     initScopeFilter(root);
+    initTabs(root);
   }
 
   // An error summary takes focus, so a screen reader reads it and the

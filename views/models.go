@@ -279,6 +279,11 @@ type SecretRow struct {
 // AppPage is /admin/apps/{client_id}.
 type AppPage struct {
 	Nav
+	// Tabs, when set (the owner's page), make the sections tab panels:
+	// Tab is the one shown (?tab=…; the others are hidden until chosen,
+	// without a script by following the tab's link).
+	Tabs           []AppTab
+	Tab            string
 	App            AppRow
 	Scopes         []ScopeView
 	Fields         []Field
@@ -771,4 +776,12 @@ func formErrors(p AppForm) []Link {
 		out = append(out, Link{Label: p.Errors[k], URL: "#field-" + k})
 	}
 	return out
+}
+
+// AppTab is one tab of the owner's app page: Key names its panel
+// ("panel-"+Key) unless Panel is false (a link to another page, such as
+// Activity); URL shows it without a script.
+type AppTab struct {
+	Key, Label, URL string
+	Selected, Panel bool
 }

@@ -3,36 +3,53 @@
 // rule holds the same way from each. Every state change runs in one
 // transaction with its audit event.
 //
-// Service (admin.go) holds the store interfaces it declares there (Store,
-// the union of UserStore, AppStore, SecretStore, AuthorizationStore,
-// ScopeStore, SettingStore, AuditLog and Transactor) and serves:
+// It is cut into slices by resource. Each slice is a use-case type that
+// holds only the small store interface it declares beside it (at most
+// about ten methods; internal/store implements them all, checked in
+// stores_test.go) and the other slices it calls:
 //
-//   - users (users.go, usermgmt.go): create, the bootstrap admin, roles with
-//     the last-admin rule, disable and enable, password reset and change
-//     (at least 12 characters), delete;
-//   - sign-in (signin.go): password checks, failed sign-ins audited in
-//     batches per (username, address) and minute; password hashes (argon2id)
-//     bounded by hashing slots (password_hashing.go, hashmem.go);
-//   - apps (apps.go, owners.go, clients.go): registration with its first
-//     client secret (shown once), the registration policy and the review of
+//   - apps (apps.go, clients.go: AppService): registration with its first
+//     client secret (shown once), the registration policy's review of
 //     pending apps, edits with their field-by-field changes (including the
-//     OpenID Connect client fields), owners and hand-over, the listing, app
-//     detail and expiry overview read models;
-//   - import (import.go): registrations that live elsewhere, from CSV or
-//     JSON, validated whole before anything is written;
-//   - secrets and revocation (lifecycle.go): issue, regenerate and retire
-//     client secrets, the secret-lifetime and third-party OAuth policies,
-//     revoking authorizations with their impact, deleting an app, the audit
-//     log's listing, export and verification (with checkpoints);
-//   - scopes (scopes.go): the scope inventory and report, who holds a
-//     scope, an app's registered / granted / used scopes and narrowing.
+//     OpenID Connect client fields), the listing and detail, deletion;
+//   - owners (owners.go: OwnerService): owners, co-owners, the primary
+//     owner and the hand-over; Invitations (invitations.go: co-owner
+//     invitations) and Offboarding (offboarding.go: a leaver's apps handed
+//     over with the delete or disable);
+//   - secrets (secrets.go: SecretService): issue, regenerate and retire
+//     client secrets, which secret each authorization last used;
+//   - authorizations and revocation (authorizations.go:
+//     AuthorizationService): listings, the impact shown before a
+//     revocation, and the revocation cascade that revoking by user or
+//     app, deleting a user and deleting an app share in one transaction;
+//     ClientGrants (client_grants.go: an app's own client_credentials
+//     grants);
+//   - users (users.go, usermgmt.go: UserService): create, the bootstrap
+//     admin, roles with the last-admin rule, disable and enable, password
+//     reset and change (at least 12 characters), delete;
+//   - sign-in (signin.go: SignInService): password checks, failed
+//     sign-ins audited in batches per (username, address) and minute;
+//     password hashes (argon2id) bounded by hashing slots shared with the
+//     users slice (password_hashing.go, hashmem.go);
+//   - scopes (scopes.go: ScopeService, the inventory, who holds a scope and
+//     the scope report; app_scopes.go: AppScopeService, an app's
+//     registered / granted / used scopes and narrowing);
+//   - settings and policies (settings.go: SettingService): third-party
+//     OAuth access, the secret lifetime, the app registration policy;
+//   - pending changes (pending_changes.go: ChangeReview): owners' changes
+//     to approved apps, waiting for an administrator;
+//   - audit (audit.go: AuditService): the log's listing, export and
+//     verification (with checkpoints); Activity (activity.go: the events
+//     of one app or user with the names they mention);
+//   - reports (expiry.go: ExpiryService, the secret-expiry read model;
+//     attention.go: Attention, the overview's secrets to act on);
+//   - import (import.go: ImportService): registrations that live
+//     elsewhere, from CSV or JSON, validated whole before anything is
+//     written.
 //
-// Smaller use cases hold only the store interface they declare:
-// Activity (activity.go: the audit events of one app or user), Attention
-// (attention.go: the overview's secrets to act on), Invitations
-// (invitations.go: co-owner invitations) and ChangeReview
-// (pending_changes.go: owners' changes to approved apps, waiting for an
-// administrator).
+// Service (admin.go) is a thin facade embedding the slices, so that the
+// CLI and the federation call every use case through one value; the
+// server wires the dashboard with the slices one by one.
 //
 // What each of these does as people see it: internal/admin/README.md.
 package admin

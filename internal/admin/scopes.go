@@ -149,8 +149,9 @@ func (s *ScopeService) inventory(ctx context.Context, unusedDays int, highOnly b
 	if err != nil {
 		return nil, err
 	}
-	rows := reports.Inventory(s.scopes, reports.WithPATs(stats, sets), s.now(), unusedDays, highOnly)
-	reports.PATHolders(s.scopes, rows, sets)
+	pats := reports.CountPATs(s.scopes, sets)
+	rows := reports.Inventory(s.scopes, reports.WithPATs(stats, pats), s.now(), unusedDays, highOnly)
+	reports.PATHolders(rows, pats)
 	return rows, nil
 }
 

@@ -68,7 +68,9 @@ func TestOIDCClientCredentialsGrants(t *testing.T) {
 
 	// Revoke the vso.work grant: both of its tokens die, the other lives.
 	grant := grantIDFor(t, r.Body, "vso.work")
-	rr := root.postForm(page+"/client-grants/"+grant+"/revoke", url.Values{"_csrf": {root.csrf(page)}})
+	// Through its confirmation, which says what revoking does.
+	action, form := cpConfirm(t, root, page+"/client-grants/"+grant+"/revoke", "Every token the app got with this grant is refused from its next request")
+	rr := root.postForm(action, form)
 	if rr.Status != http.StatusSeeOther {
 		t.Fatalf("revoke: %d %.300s", rr.Status, rr.Body)
 	}
@@ -100,7 +102,11 @@ func TestOIDCClientCredentialsGrants(t *testing.T) {
 	}
 
 	// Switching client credentials off revokes the rest and refuses new ones.
-	rr = root.postForm(page+"/client-credentials", url.Values{"_csrf": {root.csrf(page)}, "enabled": {"off"}})
+	action, form = cpConfirm(t, root, page+"/client-credentials?enabled=off", "refuses the app's client_credentials requests (unauthorized_client)")
+	if form.Get("enabled") != "off" {
+		t.Fatalf("the switch-off confirmation posts %v", form)
+	}
+	rr = root.postForm(action, form)
 	if rr.Status != http.StatusSeeOther {
 		t.Fatalf("switch off: %d %.300s", rr.Status, rr.Body)
 	}

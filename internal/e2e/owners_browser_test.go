@@ -67,9 +67,8 @@ func TestBrowserMemberOwnApp(t *testing.T) {
 
 	// Edit the callback URL on the settings page.
 	const newCallback = "https://bob.example/board/oauth/callback"
-	// Settings is a collapsed section below Secrets (one click from the
-	// page's tabs): open it.
-	click(t, b, `[data-testid="edit-section"] summary`)
+	// Settings is a tab of the app page: choose it.
+	click(t, b, `[data-testid="tab-settings"]`)
 	fill(t, b, `[data-testid="edit-section"] input[name="callback_url"]`, newCallback)
 	screenshot(t, b, "owners-edit.png")
 	if status := clickAndWait(t, b, `[data-testid="edit-section"] [data-testid="register-submit"]`); status != http.StatusOK {

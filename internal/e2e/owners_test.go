@@ -197,6 +197,10 @@ func TestOwnersMemberManagesOwnApp(t *testing.T) {
 	}
 	wantStatus(t, ownPost(t, alice.a, base, base+"/owners", url.Values{"username": {bob.Username}}), http.StatusSeeOther, "invite bob")
 	wantStatus(t, ownPost(t, bob.a, "/profile/apps", "/profile/invitations/"+myInvitationID(t, bob.a, app.ClientID)+"/accept", nil), http.StatusSeeOther, "bob accepts")
+	// The confirmation says who takes it and that alice stops owning it.
+	if action, form := cpConfirm(t, alice.a, base+"/hand-over?username="+bob.Username, bob.Username+" becomes its primary owner and you stop owning it"); action != base+"/hand-over" || form.Get("username") != bob.Username {
+		t.Errorf("the hand-over confirmation posts %s %v", action, form)
+	}
 	r = ownPost(t, alice.a, base, base+"/hand-over", url.Values{"username": {bob.Username}})
 	wantStatus(t, r, http.StatusSeeOther, "hand over")
 	if got := alice.a.get(base); got.Status != http.StatusNotFound {
@@ -215,7 +219,8 @@ func TestOwnersMemberManagesOwnApp(t *testing.T) {
 	}
 
 	// Another member gets 404 on every page of the app, and learns nothing.
-	pages := []string{base, base + "/edit", base + "/secrets/primary/regenerate", base + "/secrets/primary/retire", base + "/delete"}
+	pages := []string{base, base + "/edit", base + "/secrets/primary/regenerate", base + "/secrets/primary/retire", base + "/delete",
+		base + "/hand-over?username=" + mallory.Username, base + "/owners/" + bob.ID + "/remove", base + "/client-credentials?enabled=off"}
 	for _, path := range pages {
 		if got := mallory.a.get(path); got.Status != http.StatusNotFound || strings.Contains(got.Body, "Alice Boards") {
 			t.Errorf("mallory GET %s: %d, want 404 without the app's name", path, got.Status)

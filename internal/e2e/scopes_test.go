@@ -945,15 +945,17 @@ func TestAuditorCannotChangeAnything(t *testing.T) {
 		"/admin/users/new":                        {"/admin/users/new"},
 		"/admin/settings/third-party-oauth":       {"/admin/settings/third-party-oauth?value=off"},
 		// The confirmations of the policy switches and one-click changes.
-		"/admin/settings/app-registration":              {"/admin/settings/app-registration?policy=approval"},
-		"/admin/settings/secret-lifetime":               {"/admin/settings/secret-lifetime?days=30"},
-		"/admin/settings/pat-policy":                    {"/admin/settings/pat-policy?max_lifespan=7&full_scope_deny=1"},
-		"/admin/settings/pat-violations/revoke":         {"/admin/settings/pat-violations/revoke"},
-		"/admin/settings/local-signin":                  {"/admin/settings/local-signin?value=admins-only"},
-		"/admin/users/:id/role":                         {with("/admin/users/:id/role", ":id", bob.ID) + "?role=admin"},
-		"/admin/users/:id/enable":                       {with("/admin/users/:id/enable", ":id", bob.ID)},
-		"/admin/apps/:client_id/approve":                {with("/admin/apps/:client_id/approve")},
-		"/admin/apps/:client_id/owners/:user_id/remove": {with("/admin/apps/:client_id/owners/:user_id/remove", ":user_id", root.ID)},
+		"/admin/settings/app-registration":                {"/admin/settings/app-registration?policy=approval"},
+		"/admin/settings/secret-lifetime":                 {"/admin/settings/secret-lifetime?days=30"},
+		"/admin/settings/pat-policy":                      {"/admin/settings/pat-policy?max_lifespan=7&full_scope_deny=1"},
+		"/admin/settings/pat-violations/revoke":           {"/admin/settings/pat-violations/revoke"},
+		"/admin/settings/local-signin":                    {"/admin/settings/local-signin?value=admins-only"},
+		"/admin/users/:id/role":                           {with("/admin/users/:id/role", ":id", bob.ID) + "?role=admin"},
+		"/admin/users/:id/enable":                         {with("/admin/users/:id/enable", ":id", bob.ID)},
+		"/admin/apps/:client_id/approve":                  {with("/admin/apps/:client_id/approve")},
+		"/admin/apps/:client_id/owners/:user_id/remove":   {with("/admin/apps/:client_id/owners/:user_id/remove", ":user_id", root.ID)},
+		"/admin/apps/:client_id/client-credentials":       {with("/admin/apps/:client_id/client-credentials") + "?enabled=off"},
+		"/admin/apps/:client_id/client-grants/:id/revoke": {with("/admin/apps/:client_id/client-grants/:id/revoke", ":id", "cc-00000000-0000-0000-0000-000000000000")},
 	}
 
 	// Every state-changing route of /admin, filled in with a form that an

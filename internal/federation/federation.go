@@ -2,43 +2,17 @@ package federation
 
 import (
 	"context"
-	"crypto/rand"
-	"fmt"
 	"log/slog"
-	"regexp"
-	"slices"
-	"strings"
-	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
-	"github.com/oauthdesk/oauthdesk/internal/apperr"
-	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/connector"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
 
-// Store is the storage federation needs (implemented by *store.DB).
-// Lookups return NotFound; creates return Conflict on a duplicate.
-type Store interface {
+// Transactor runs fn in one write transaction (implemented by
+// *store.DB); the store methods called with its ctx join it.
+type Transactor interface {
 	WriteTx(ctx context.Context, fn func(ctx context.Context) error) error
-	CreateConnector(ctx context.Context, c domain.Connector) error
-	Connectors(ctx context.Context) ([]domain.Connector, error)
-	ConnectorByName(ctx context.Context, name string) (domain.Connector, error)
-	DeleteConnector(ctx context.Context, name string) error
-	SetConnectorSync(ctx context.Context, name string, at time.Time, syncErr string) error
-	UserBySubject(ctx context.Context, source, subject string) (domain.User, error)
-	UsersBySource(ctx context.Context, source string) ([]domain.User, error)
-	UserByUsername(ctx context.Context, username string) (domain.User, error)
-	CreateUser(ctx context.Context, u domain.User) error
-	UpdateUser(ctx context.Context, u domain.User, at time.Time) error
-	TouchUserSignIn(ctx context.Context, id string, at time.Time) error
-	TouchUsersSync(ctx context.Context, ids []string, at time.Time) error
-	LinkUser(ctx context.Context, id, source, subject string, at time.Time) error
-	Setting(ctx context.Context, key string) (string, bool, error)
-	SetSetting(ctx context.Context, key, value string, at time.Time) error
-	AppendAudit(ctx context.Context, e audit.Event) (audit.Event, error)
 }
 
 // Disabler disables a user through the admin service's disable path,
@@ -56,468 +30,53 @@ type Sealer interface {
 	Open(blob []byte, label string) ([]byte, error)
 }
 
-// Service runs the federation use cases.
+// Store is every store method the federation slices call: the union of
+// ConnectorStore, SignInStore, SyncStore and UpstreamStore (implemented
+// by *store.DB), taken whole only by New.
+type Store interface {
+	ConnectorStore
+	SignInStore
+	SyncStore
+	UpstreamStore
+}
+
+// Service is a thin facade over the federation slices, so that the CLI
+// and the server reach every use case through one value: connector
+// configuration (ConnectorService, connectors.go), sign-in through a
+// connector and identity linking (SignInService, signin.go) and the
+// directory sync (SyncService, sync.go). They share the built upstreams
+// (upstreams.go).
 type Service struct {
-	store    Store
-	sealer   Sealer
-	disabler Disabler
-	now      func() time.Time
-	log      *slog.Logger
-	// SyncFailures, when set, counts syncs that could not reach a
-	// directory (a Prometheus counter).
-	SyncFailures func(connector string)
+	*ConnectorService
+	*SignInService
+	*SyncService
 
-	mu    sync.Mutex
-	built map[string]built // connector name → instance, rebuilt when UpdatedAt moves
-	// build makes a connector from its config and secret (connector.New;
-	// tests put a fake upstream here).
-	build func(cfg connector.Config, secret string) (connector.Connector, error)
+	conns *upstreams
 }
 
-type built struct {
-	updated time.Time
-	cfg     connector.Config
-	conn    connector.Connector
-}
-
-// New returns the service.
+// New returns the federation slices over st, sharing one cache of built
+// upstreams.
 func New(st Store, sealer Sealer, d Disabler, now func() time.Time, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: st, sealer: sealer, disabler: d, now: now, log: log, built: map[string]built{}, build: connector.New}
+	conns := &upstreams{store: st, sealer: sealer, built: map[string]built{}, build: connector.New}
+	return &Service{
+		ConnectorService: &ConnectorService{store: st, sealer: sealer, conns: conns, now: now},
+		SignInService:    &SignInService{store: st, sealer: sealer, disabler: d, conns: conns, now: now},
+		SyncService:      &SyncService{store: st, disabler: d, conns: conns, now: now, log: log},
+		conns:            conns,
+	}
+}
+
+// ConnectorType returns the type of the connector name (the sign-in
+// slice's answer; the connector slice gives the same). Errors: NotFound.
+func (s *Service) ConnectorType(ctx context.Context, name string) (string, error) {
+	return s.SignInService.ConnectorType(ctx, name)
 }
 
 func label(name string) string { return "connector:" + name }
 
-// NewConnector is the input of AddConnector.
-type NewConnector struct {
-	Name   string
-	Config connector.Config
-	Secret string // client secret or service bind password
-}
-
-// Info is a connector as listings show it: never its secret.
-type Info struct {
-	Name          string           `json:"name"`
-	Type          string           `json:"type"`
-	Config        connector.Config `json:"config"`
-	CreatedAt     time.Time        `json:"created_at"`
-	LastSyncAt    *time.Time       `json:"last_sync_at"`
-	LastSyncError string           `json:"last_sync_error"`
-}
-
 // CallbackPath is the path of a connector's callback (the redirect URI to
 // register upstream, after the base URL).
 func CallbackPath(name string) string { return "/signin/" + name + "/callback" }
-
-// AddConnector validates and stores a connector with its secret sealed,
-// audited (connector.add, without the secret). Errors: Invalid; Conflict
-// when the name is taken.
-func (s *Service) AddConnector(ctx context.Context, in NewConnector) (Info, error) {
-	if err := domain.ValidateConnectorName(in.Name); err != nil {
-		return Info{}, err
-	}
-	cfg := in.Config.WithDefaults()
-	if err := cfg.Validate(); err != nil {
-		return Info{}, err
-	}
-	if in.Secret == "" || len(in.Secret) > 4096 {
-		return Info{}, apperr.Errorf(apperr.Invalid, "the secret (client secret or bind password) must be 1-4096 bytes")
-	}
-	if _, err := connector.New(cfg, in.Secret); err != nil {
-		return Info{}, err
-	}
-	now := s.now()
-	c := domain.Connector{Name: in.Name, Type: cfg.Type, Config: cfg.Marshal(), Secret: s.sealer.Seal([]byte(in.Secret), label(in.Name)),
-		CreatedAt: now, UpdatedAt: now}
-	err := s.store.WriteTx(ctx, func(ctx context.Context) error {
-		if err := s.store.CreateConnector(ctx, c); err != nil {
-			if apperr.Is(err, apperr.Conflict) {
-				return apperr.Errorf(apperr.Conflict, "a connector named %q exists already", in.Name)
-			}
-			return err
-		}
-		_, err := s.store.AppendAudit(ctx, audit.New(ctx, now, audit.ActionConnectorAdd, audit.TargetConnector, in.Name,
-			map[string]any{"type": cfg.Type, "issuer": cfg.Issuer, "url": cfg.URL, "default_role": cfg.DefaultRole, "role_map": cfg.RoleMap}))
-		return err
-	})
-	if err != nil {
-		return Info{}, err
-	}
-	return Info{Name: c.Name, Type: c.Type, Config: cfg, CreatedAt: now}, nil
-}
-
-// Connectors lists the connectors by name.
-func (s *Service) Connectors(ctx context.Context) ([]Info, error) {
-	cs, err := s.store.Connectors(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Info, 0, len(cs))
-	for _, c := range cs {
-		cfg, err := connector.ParseConfig(c.Config)
-		if err != nil {
-			return nil, fmt.Errorf("connector %s: %w", c.Name, err)
-		}
-		out = append(out, Info{Name: c.Name, Type: c.Type, Config: cfg, CreatedAt: c.CreatedAt,
-			LastSyncAt: c.LastSyncAt, LastSyncError: c.LastSyncError})
-	}
-	return out, nil
-}
-
-// RemoveConnector deletes a connector, audited (connector.remove). Its
-// users stay, unable to sign in through it. Errors: NotFound.
-func (s *Service) RemoveConnector(ctx context.Context, name string) error {
-	return s.store.WriteTx(ctx, func(ctx context.Context) error {
-		if err := s.store.DeleteConnector(ctx, name); err != nil {
-			return err
-		}
-		_, err := s.store.AppendAudit(ctx, audit.New(ctx, s.now(), audit.ActionConnectorRemove, audit.TargetConnector, name, nil))
-		return err
-	})
-}
-
-// instance returns the built connector of name. Errors: NotFound;
-// Internal when the secret does not open (another key file).
-func (s *Service) instance(ctx context.Context, name string) (connector.Connector, connector.Config, error) {
-	c, err := s.store.ConnectorByName(ctx, name)
-	if err != nil {
-		return nil, connector.Config{}, err
-	}
-	s.mu.Lock()
-	b, ok := s.built[name]
-	s.mu.Unlock()
-	if ok && b.updated.Equal(c.UpdatedAt) {
-		return b.conn, b.cfg, nil
-	}
-	cfg, err := connector.ParseConfig(c.Config)
-	if err != nil {
-		return nil, cfg, fmt.Errorf("connector %s: %w", name, err)
-	}
-	secret, err := s.sealer.Open(c.Secret, label(name))
-	if err != nil {
-		return nil, cfg, fmt.Errorf("connector %s: its secret does not open with this key file: %w", name, err)
-	}
-	conn, err := s.build(cfg, string(secret))
-	if err != nil {
-		return nil, cfg, err
-	}
-	s.mu.Lock()
-	s.built[name] = built{updated: c.UpdatedAt, cfg: cfg, conn: conn}
-	s.mu.Unlock()
-	return conn, cfg, nil
-}
-
-// TestConnector runs a real discovery (OIDC) or service bind (LDAP).
-// Errors: NotFound; Unavailable with what failed.
-func (s *Service) TestConnector(ctx context.Context, name string) error {
-	conn, _, err := s.instance(ctx, name)
-	if err != nil {
-		return err
-	}
-	return conn.Test(ctx)
-}
-
-// Option is a connector as the sign-in page offers it.
-type Option struct {
-	Name string
-	Type string
-}
-
-// SignInOptions lists the connectors for /signin.
-func (s *Service) SignInOptions(ctx context.Context) ([]Option, error) {
-	cs, err := s.store.Connectors(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Option, len(cs))
-	for i, c := range cs {
-		out[i] = Option{Name: c.Name, Type: c.Type}
-	}
-	return out, nil
-}
-
-// ConnectorType returns the type of the connector name. Errors: NotFound.
-func (s *Service) ConnectorType(ctx context.Context, name string) (string, error) {
-	c, err := s.store.ConnectorByName(ctx, name)
-	return c.Type, err
-}
-
-// BeginLogin starts a redirect sign-in: fresh state, nonce and PKCE
-// verifier (kept by the caller in the session) and the upstream URL.
-// Errors: NotFound; Invalid for a password connector; Unavailable.
-func (s *Service) BeginLogin(ctx context.Context, name, redirectURI string) (string, connector.State, error) {
-	conn, _, err := s.instance(ctx, name)
-	if err != nil {
-		return "", connector.State{}, err
-	}
-	r, ok := conn.(connector.Redirector)
-	if !ok {
-		return "", connector.State{}, apperr.Errorf(apperr.Invalid, "%s signs in with a username and password on the sign-in page", name)
-	}
-	st := connector.State{State: rand.Text(), Nonce: rand.Text(), Verifier: rand.Text() + rand.Text()}
-	u, err := r.LoginURL(ctx, redirectURI, st)
-	return u, st, err
-}
-
-// FinishLogin completes a redirect sign-in from the callback's query and
-// signs the identity in (see signIn).
-func (s *Service) FinishLogin(ctx context.Context, name, redirectURI string, st connector.State, q map[string][]string) (domain.User, error) {
-	conn, cfg, err := s.instance(ctx, name)
-	if err != nil {
-		return domain.User{}, err
-	}
-	r, ok := conn.(connector.Redirector)
-	if !ok {
-		return domain.User{}, apperr.Errorf(apperr.NotFound, "no such sign-in")
-	}
-	id, err := r.Callback(ctx, redirectURI, st, q)
-	if err != nil {
-		return domain.User{}, err
-	}
-	return s.signIn(ctx, name, cfg, id)
-}
-
-// PasswordLogin checks a name and password against an LDAP connector and
-// signs the identity in. Errors: NotFound; Unauthorized; Unavailable;
-// Forbidden (see signIn).
-func (s *Service) PasswordLogin(ctx context.Context, name, username, password string) (domain.User, error) {
-	conn, cfg, err := s.instance(ctx, name)
-	if err != nil {
-		return domain.User{}, err
-	}
-	p, ok := conn.(connector.PasswordChecker)
-	if !ok {
-		return domain.User{}, apperr.Errorf(apperr.Invalid, "%s signs in through its own page: use its button", name)
-	}
-	id, err := p.Login(ctx, username, password)
-	if apperr.Is(err, apperr.Unauthorized) {
-		// Audited like a wrong local password (session.signin_failed,
-		// aggregated per name, address and minute).
-		if ferr := s.disabler.NoteFailedSignIn(ctx, name+"/"+username); ferr != nil {
-			return domain.User{}, ferr
-		}
-	}
-	if err != nil {
-		return domain.User{}, err
-	}
-	return s.signIn(ctx, name, cfg, id)
-}
-
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._@-]+`)
-
-// baseUsername turns an upstream name into a valid username.
-func baseUsername(name, fallback string) string {
-	n := unsafeName.ReplaceAllString(name, "_")
-	n = strings.TrimLeft(n, "._@-")
-	if len(n) > 56 {
-		n = n[:56]
-	}
-	if n == "" {
-		n = fallback
-	}
-	return n
-}
-
-// noAccess is the answer to a person in no allowed group.
-func noAccess(name string) error {
-	return apperr.Errorf(apperr.Forbidden, "Your account at %s is not in a group allowed to use oauthdesk. Ask your administrator for access.", name)
-}
-
-// signIn links id to its user — found by (connector, subject), created
-// on first sign-in (just in time) — in one transaction: the role follows
-// the groups, display name and e-mail follow the directory, the sign-in
-// time is recorded and audited (session.signin). A username that another
-// account already has is never signed into: the new user gets a suffixed
-// name. Errors: Forbidden for a person in no allowed group, disabled
-// upstream, or whose account here is disabled.
-func (s *Service) signIn(ctx context.Context, source string, cfg connector.Config, id connector.Identity) (domain.User, error) {
-	if id.Subject == "" {
-		return domain.User{}, apperr.Errorf(apperr.Unauthorized, "The sign-in service did not identify you (no subject).")
-	}
-	if id.Disabled {
-		return domain.User{}, apperr.Errorf(apperr.Forbidden, "Your account at %s is disabled.", source)
-	}
-	role, ok := cfg.Role(id.Groups)
-	if !ok {
-		return domain.User{}, noAccess(source)
-	}
-	name := cut(strings.TrimSpace(id.Name), 128)
-	email := strings.TrimSpace(id.Email)
-	if len(email) > 254 || strings.ContainsAny(email, " \t\r\n<>") || (email != "" && !strings.Contains(email, "@")) {
-		email = ""
-	}
-	now := s.now()
-	var u domain.User
-	var err error
-	// Two first sign-ins of one person (or of two people with one name)
-	// on two replicas at once: the loser's insert hits the unique index
-	// and its next attempt finds the winner's user (or a free suffix).
-	for attempt := 0; attempt < 3; attempt++ {
-		err = s.signInTx(ctx, source, id, role, name, email, now, &u)
-		if !apperr.Is(err, apperr.Conflict) {
-			break
-		}
-	}
-	if err != nil {
-		return domain.User{}, err
-	}
-	u.LastSignInAt = &now
-	return u, nil
-}
-
-// signInTx is one attempt of signIn's transaction.
-func (s *Service) signInTx(ctx context.Context, source string, id connector.Identity, role domain.Role, name, email string, now time.Time, out *domain.User) error {
-	return s.store.WriteTx(ctx, func(ctx context.Context) error {
-		u, err := s.store.UserBySubject(ctx, source, id.Subject)
-		switch {
-		case apperr.Is(err, apperr.NotFound):
-			return s.create(ctx, source, id, role, name, email, now, out)
-		case err != nil:
-			return err
-		}
-		if !u.Active() {
-			return apperr.Errorf(apperr.Forbidden, "Your account here is disabled. Ask your administrator.")
-		}
-		before := u.Role
-		if u.Role != role || (name != "" && u.DisplayName != name) || u.Email != email {
-			u.Role, u.Email = role, email
-			if name != "" {
-				u.DisplayName = name
-			}
-			if err := s.store.UpdateUser(ctx, u, now); err != nil {
-				return err
-			}
-			u.Revision++
-			if before != role {
-				if _, err := s.store.AppendAudit(ctx, audit.New(ctx, now, audit.ActionUserRole, audit.TargetUser, u.ID,
-					map[string]any{"username": u.Username, "before": string(before), "after": string(role), "by": "directory-groups", "connector": source})); err != nil {
-					return err
-				}
-			}
-		}
-		*out = u
-		return s.signedIn(ctx, u, source, now)
-	})
-}
-
-func (s *Service) signedIn(ctx context.Context, u domain.User, source string, now time.Time) error {
-	if err := s.store.TouchUserSignIn(ctx, u.ID, now); err != nil {
-		return err
-	}
-	ev := audit.New(ctx, now, audit.ActionSignIn, audit.TargetUser, u.ID, map[string]any{"username": u.Username, "connector": source})
-	ev.Actor, ev.ActorID = u.Username, u.ID
-	_, err := s.store.AppendAudit(ctx, ev)
-	return err
-}
-
-// create makes the user of a first sign-in.
-func (s *Service) create(ctx context.Context, source string, id connector.Identity, role domain.Role, name, email string, now time.Time, out *domain.User) error {
-	base := baseUsername(id.Username, source+"-user")
-	username := base
-	for i := 2; ; i++ {
-		_, err := s.store.UserByUsername(ctx, username)
-		if apperr.Is(err, apperr.NotFound) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if i > 50 {
-			username = base + "-" + strings.ToLower(rand.Text()[:6])
-			break
-		}
-		username = fmt.Sprintf("%s-%d", base, i)
-	}
-	if name == "" {
-		name = username
-	}
-	u := domain.User{ID: uuid.NewString(), Username: username, DisplayName: name, Email: email, Role: role,
-		CreatedAt: now, UpdatedAt: now, Revision: 1, Source: source, Subject: id.Subject}
-	if err := s.store.CreateUser(ctx, u); err != nil {
-		return err
-	}
-	details := map[string]any{"username": username, "role": string(role), "connector": source}
-	if username != base {
-		details["upstream_username"] = id.Username
-	}
-	if _, err := s.store.AppendAudit(ctx, audit.New(ctx, now, audit.ActionUserAdd, audit.TargetUser, u.ID, details)); err != nil {
-		return err
-	}
-	*out = u
-	return s.signedIn(ctx, u, source, now)
-}
-
-func cut(s string, n int) string {
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n])
-	}
-	return s
-}
-
-// LocalSignIn returns the local-signin policy (default everyone).
-func (s *Service) LocalSignIn(ctx context.Context) (string, error) {
-	v, ok, err := s.store.Setting(ctx, domain.SettingLocalSignIn)
-	if err != nil || !ok || v == "" {
-		return domain.LocalSignInEveryone, err
-	}
-	return v, nil
-}
-
-// SetLocalSignIn sets who may sign in with a local password, audited
-// (policy.set). Errors: Invalid.
-func (s *Service) SetLocalSignIn(ctx context.Context, v string) error {
-	if !slices.Contains([]string{domain.LocalSignInEveryone, domain.LocalSignInAdminsOnly}, v) {
-		return apperr.Errorf(apperr.Invalid, "local-signin takes admins-only or everyone")
-	}
-	return s.store.WriteTx(ctx, func(ctx context.Context) error {
-		before, _ := s.LocalSignIn(ctx)
-		if err := s.store.SetSetting(ctx, domain.SettingLocalSignIn, v, s.now()); err != nil {
-			return err
-		}
-		_, err := s.store.AppendAudit(ctx, audit.New(ctx, s.now(), audit.ActionPolicySet, audit.TargetPolicy, domain.SettingLocalSignIn,
-			map[string]any{"before": before, "after": v}))
-		return err
-	})
-}
-
-// LinkUser links the local user username to the identity subject of the
-// connector name: the administrator's explicit action that lets an
-// existing account sign in through the directory (issue 20: never done by
-// matching names or e-mail). Audited (user.link). Errors: NotFound (user
-// or connector); Conflict when the user is already linked or another user
-// holds that identity; Invalid for an empty subject.
-func (s *Service) LinkUser(ctx context.Context, username, name, subject string) (domain.User, error) {
-	subject = strings.TrimSpace(subject)
-	if subject == "" || len(subject) > 512 {
-		return domain.User{}, apperr.Errorf(apperr.Invalid, "--subject must be the connector's stable subject (OIDC sub, LDAP entryUUID), 1-512 bytes")
-	}
-	var u domain.User
-	err := s.store.WriteTx(ctx, func(ctx context.Context) error {
-		if _, err := s.store.ConnectorByName(ctx, name); err != nil {
-			return err
-		}
-		var err error
-		if u, err = s.store.UserByUsername(ctx, username); err != nil {
-			return err
-		}
-		if u.Source != "" && u.Source != domain.SourceLocal {
-			return apperr.Errorf(apperr.Conflict, "%s already signs in through %s", u.Username, u.Source)
-		}
-		if other, err := s.store.UserBySubject(ctx, name, subject); err == nil {
-			return apperr.Errorf(apperr.Conflict, "that identity of %s is already linked to %s", name, other.Username)
-		} else if !apperr.Is(err, apperr.NotFound) {
-			return err
-		}
-		if err := s.store.LinkUser(ctx, u.ID, name, subject, s.now()); err != nil {
-			return err
-		}
-		u.Source, u.Subject = name, subject
-		_, err = s.store.AppendAudit(ctx, audit.New(ctx, s.now(), audit.ActionUserLink, audit.TargetUser, u.ID,
-			map[string]any{"username": u.Username, "connector": name, "subject": subject}))
-		return err
-	})
-	return u, err
-}

@@ -92,7 +92,7 @@ func newEnvOn(t *testing.T, dsn string) *env {
 		"carol": {Subject: "s-carol", Username: "carol", Name: "Carol", Groups: []string{"staff"}},
 		"dave":  {Subject: "s-dave", Username: "dave", Name: "Dave"},
 	}}
-	e.fed.build = func(connector.Config, string) (connector.Connector, error) { return e.dir, nil }
+	e.fed.conns.build = func(connector.Config, string) (connector.Connector, error) { return e.dir, nil }
 	if _, err := db.ConnectorByName(ctx, "corp"); err == nil {
 		return e // a second replica on a database that has the connector
 	}

@@ -23,7 +23,7 @@ type sealedState struct {
 // and where to go afterwards) into an opaque value for a browser cookie,
 // sealed with the key file (AES-256-GCM, bound to the connector name): no
 // server-side row is written for a person who is not signed in yet.
-func (s *Service) SealState(name string, st connector.State, returnTo string) string {
+func (s *SignInService) SealState(name string, st connector.State, returnTo string) string {
 	b, _ := json.Marshal(sealedState{State: st, ReturnTo: returnTo, At: s.now().Unix()})
 	return base64.RawURLEncoding.EncodeToString(s.sealer.Seal(b, "signin-state:"+name))
 }
@@ -31,7 +31,7 @@ func (s *Service) SealState(name string, st connector.State, returnTo string) st
 // OpenState opens a value of SealState for the connector name. Errors:
 // Unauthorized when it does not open (another connector, altered, another
 // key file) or is older than StateTTL.
-func (s *Service) OpenState(name, v string) (connector.State, string, error) {
+func (s *SignInService) OpenState(name, v string) (connector.State, string, error) {
 	bad := apperr.Errorf(apperr.Unauthorized, "This sign-in expired or was started in another browser. Start again below.")
 	raw, err := base64.RawURLEncoding.DecodeString(v)
 	if err != nil || len(raw) > 4096 {

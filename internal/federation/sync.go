@@ -3,11 +3,39 @@ package federation
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/connector"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
+
+// SyncStore is what the directory sync needs (implemented by
+// *store.DB).
+type SyncStore interface {
+	Transactor
+	Connectors(ctx context.Context) ([]domain.Connector, error)
+	UsersBySource(ctx context.Context, source string) ([]domain.User, error)
+	TouchUsersSync(ctx context.Context, ids []string, at time.Time) error
+	SetConnectorSync(ctx context.Context, name string, at time.Time, syncErr string) error
+	AppendAudit(ctx context.Context, e audit.Event) (audit.Event, error)
+}
+
+// SyncService is the directory sync: it checks the linked users of every
+// connector that can look people up and disables leavers through the
+// admin disable path (Disabler).
+type SyncService struct {
+	store    SyncStore
+	disabler Disabler
+	conns    *upstreams
+	now      func() time.Time
+	log      *slog.Logger
+	// SyncFailures, when set, counts syncs that could not reach a
+	// directory (a Prometheus counter).
+	SyncFailures func(connector string)
+}
 
 // SyncResult is what one directory sync did for one connector. Err is
 // set when the directory could not be reached or read: then nobody of
@@ -33,14 +61,14 @@ const (
 // cannot be reached disables nobody: its error is recorded on the
 // connector (the admin banner), logged, counted (SyncFailures) and
 // audited (directory.sync). One result per connector that syncs.
-func (s *Service) Sync(ctx context.Context) ([]SyncResult, error) {
+func (s *SyncService) Sync(ctx context.Context) ([]SyncResult, error) {
 	cs, err := s.store.Connectors(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []SyncResult
 	for _, c := range cs {
-		conn, cfg, err := s.instance(ctx, c.Name)
+		conn, cfg, err := s.conns.instance(ctx, c.Name)
 		if err != nil {
 			out = append(out, s.failed(ctx, c.Name, err))
 			continue
@@ -59,7 +87,7 @@ func (s *Service) Sync(ctx context.Context) ([]SyncResult, error) {
 	return out, nil
 }
 
-func (s *Service) syncOne(ctx context.Context, name string, cfg connector.Config, look connector.Looker) (SyncResult, error) {
+func (s *SyncService) syncOne(ctx context.Context, name string, cfg connector.Config, look connector.Looker) (SyncResult, error) {
 	res := SyncResult{Connector: name}
 	users, err := s.store.UsersBySource(ctx, name)
 	if err != nil {
@@ -114,7 +142,7 @@ func (s *Service) syncOne(ctx context.Context, name string, cfg connector.Config
 }
 
 // failed records a sync that could not reach the directory.
-func (s *Service) failed(ctx context.Context, name string, err error) SyncResult {
+func (s *SyncService) failed(ctx context.Context, name string, err error) SyncResult {
 	msg := apperr.ErrorMessage(err)
 	if apperr.ErrorCode(err) == apperr.Internal {
 		msg = err.Error()
@@ -135,20 +163,4 @@ func (s *Service) failed(ctx context.Context, name string, err error) SyncResult
 		s.log.Error("directory sync: record the failure", "connector", name, "err", werr)
 	}
 	return SyncResult{Connector: name, Err: fmt.Errorf("%s: %s", name, msg)}
-}
-
-// SyncProblems lists, for the admin banner, the connectors whose last
-// sync could not reach the directory, as "NAME: error".
-func (s *Service) SyncProblems(ctx context.Context) ([]string, error) {
-	cs, err := s.store.Connectors(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, c := range cs {
-		if c.LastSyncError != "" {
-			out = append(out, c.Name+": "+c.LastSyncError)
-		}
-	}
-	return out, nil
 }

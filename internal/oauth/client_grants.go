@@ -27,7 +27,7 @@ type ClientGrantUsageStore interface {
 // st (nil: tokens get a family of their own, unrecorded). Call it before use.
 func (s *Service) SetClientGrants(st ClientGrantStore) {
 	s.clientGrants = st
-	s.grantCache = &clientGrantCache{ids: map[string]cachedGrant{}}
+	s.grantCache = &clientGrantCache{ids: map[grantKey]cachedGrant{}}
 }
 
 // clientGrantCacheTTL is how long a live grant's id is reused without
@@ -42,8 +42,11 @@ const clientGrantCacheTTL = time.Minute
 // batches.
 type clientGrantCache struct {
 	mu  sync.Mutex
-	ids map[string]cachedGrant
+	ids map[grantKey]cachedGrant
 }
+
+// grantKey is a client and its sorted scope set, space-separated.
+type grantKey struct{ clientID, scopes string }
 
 type cachedGrant struct {
 	id    string
@@ -57,7 +60,7 @@ func (s *Service) grantFor(ctx context.Context, clientID string, scopes []string
 	if !slices.IsSorted(sorted) {
 		sorted = sortedScopes(scopes)
 	}
-	key := clientID + " " + strings.Join(sorted, " ")
+	key := grantKey{clientID, strings.Join(sorted, " ")}
 	s.grantCache.mu.Lock()
 	cg, ok := s.grantCache.ids[key]
 	s.grantCache.mu.Unlock()

@@ -97,7 +97,7 @@ func (s *Service) codeReplayed(ctx context.Context, code domain.AuthCode, t gran
 	if err := s.codes.RevokeFamily(ctx, code.ID, t.now); err != nil {
 		return err
 	}
-	s.log.WarnContext(ctx, "authorization code reused: its tokens are revoked", "client_id", code.ClientID, "authorization_id", code.AuthorizationID)
+	t.after.warn(ctx, "authorization code reused: its tokens are revoked", "client_id", code.ClientID, "authorization_id", code.AuthorizationID)
 	err := s.record(audit.WithActor(ctx, audit.Actor{Name: audit.ActorSystem}), t.now, audit.ActionTokenFamilyRevoke,
 		audit.TargetAuthorization, code.AuthorizationID, map[string]any{"reason": "authorization code reused", "family_id": code.ID})
 	if err != nil {

@@ -21,6 +21,11 @@ type RefreshStore interface {
 	// AuthorizationByID of its authorization in one query.
 	RefreshTokenWithAuthorization(ctx context.Context, hash []byte) (domain.RefreshToken, domain.Authorization, error)
 	MarkRefreshTokenUsed(ctx context.Context, id string, at time.Time) (bool, error)
+	// RotateRefreshToken marks the unused, unrevoked, unforked token
+	// parentID used and stores its successor next, both or neither,
+	// committed when it returns true (false: the token was not rotatable
+	// any more, nothing written).
+	RotateRefreshToken(ctx context.Context, parentID string, next domain.RefreshToken) (bool, error)
 	ForkRefreshToken(ctx context.Context, parent domain.RefreshToken, maxForks int) (domain.ForkOutcome, error)
 	ClaimFork(ctx context.Context, parentID, id string) (bool, error)
 	MarkForkUsed(ctx context.Context, id string, at time.Time) (bool, error)
@@ -74,6 +79,63 @@ func (g *refreshGrant) find(ctx context.Context, assertion string) (string, erro
 	return rt.ClientID, nil
 }
 
+// rotateDirect is the common refresh, without a transaction of its own:
+// when what find read shows an unused, unforked, unrevoked, unexpired
+// token of an active authorization that the checks of validate let
+// through, the token is rotated by one conditional store call
+// (RotateRefreshToken: the used mark and the successor, committed
+// together) and done is true. Otherwise, or when that call finds the
+// token no longer rotatable (a concurrent rotation, revocation or fork
+// won), done is false, nothing was written, and the caller runs validate
+// in a write transaction, which reads the token again and judges it
+// (reuse, grace replay, fork) exactly as without this path.
+func (g *refreshGrant) rotateDirect(ctx context.Context, t grantRequest, wantRefresh func(issuance) bool) (iss issuance, refresh string, done bool, err error) {
+	s, rt, authz := g.s, g.rt, g.authz
+	if rt.UsedAt != nil || rt.Forked || rt.RevokedAt != nil || !authz.Active() || !t.now.Before(rt.ExpiresAt) {
+		return issuance{}, "", false, nil
+	}
+	if err := g.check(ctx, t); err != nil {
+		return issuance{}, "", false, nil // validate answers it
+	}
+	iss = issuance{authz: authz, familyID: rt.FamilyID, parentID: rt.ID, scopes: grantedScopes(s.scopes, rt.Scopes, authz, t.app), authTime: rt.AuthTime}
+	if !wantRefresh(iss) {
+		return issuance{}, "", false, nil
+	}
+	refresh, next := s.newRefresh(t, iss)
+	won, err := s.refresh.RotateRefreshToken(ctx, rt.ID, next)
+	if err != nil {
+		return issuance{}, "", true, err
+	}
+	if !won {
+		return issuance{}, "", false, nil
+	}
+	return iss, refresh, true, nil
+}
+
+// check is what validate requires of the token and its authorization as
+// find read them, before any write: an active authorization and an
+// unrevoked token, the secret the chain records still held by the app,
+// and no revocation rule covering the token.
+func (g *refreshGrant) check(ctx context.Context, t grantRequest) error {
+	s, rt, authz := g.s, g.rt, g.authz
+	if !authz.Active() || rt.RevokedAt != nil {
+		return ErrAuthorizationGone
+	}
+	if rt.SecretID != "" && !hasSecret(t.app, rt.SecretID) { // "": a public client's chain
+		return ErrSecretRetired
+	}
+	if s.guard != nil && len(authz.Scopes) > 0 {
+		// A revocation rule of the Token Admin API covers the refresh
+		// token itself when it was issued before the rule's time.
+		if ruled, err := s.guard.RuleRevoked(ctx, rt.CreatedAt, authz.Scopes); err != nil {
+			return err
+		} else if ruled {
+			return ErrAuthorizationGone
+		}
+	}
+	return nil
+}
+
 // validate rotates the token: the conditional used mark (unused and
 // unrevoked) decides races, so what find read outside the transaction
 // needs no second look on the common path. A token found already rotated,
@@ -81,20 +143,8 @@ func (g *refreshGrant) find(ctx context.Context, assertion string) (string, erro
 // transaction and judged by reuseVerdict.
 func (g *refreshGrant) validate(ctx context.Context, t grantRequest) (issuance, error) {
 	s, rt, authz := g.s, g.rt, g.authz
-	if !authz.Active() || rt.RevokedAt != nil {
-		return issuance{}, ErrAuthorizationGone
-	}
-	if rt.SecretID != "" && !hasSecret(t.app, rt.SecretID) { // "": a public client's chain
-		return issuance{}, ErrSecretRetired
-	}
-	if s.guard != nil && len(authz.Scopes) > 0 {
-		// A revocation rule of the Token Admin API covers the refresh
-		// token itself when it was issued before the rule's time.
-		if ruled, err := s.guard.RuleRevoked(ctx, rt.CreatedAt, authz.Scopes); err != nil {
-			return issuance{}, err
-		} else if ruled {
-			return issuance{}, ErrAuthorizationGone
-		}
+	if err := g.check(ctx, t); err != nil {
+		return issuance{}, err
 	}
 	for attempt := 0; rt.UsedAt == nil && attempt < 2; attempt++ {
 		if !t.now.Before(rt.ExpiresAt) {
@@ -135,7 +185,7 @@ func (g *refreshGrant) validate(ctx context.Context, t grantRequest) (issuance, 
 	case outcome == domain.ForkSuccessorUsed:
 		return issuance{}, s.refreshReused(ctx, authz, t)
 	case outcome == domain.ForkCapReached:
-		s.log.WarnContext(ctx, "refresh grace replay refused: the token minted its maximum of forks",
+		t.after.warn(ctx, "refresh grace replay refused: the token minted its maximum of forks",
 			"authorization_id", authz.ID, "client_id", t.app.ClientID, "max_forks", MaxRefreshForks)
 		return issuance{}, ErrRefreshReused
 	}
@@ -189,7 +239,7 @@ func (s *Service) refreshReused(ctx context.Context, authz domain.Authorization,
 	if _, err := s.refresh.RevokeAuthorization(ctx, authz.ID, RevokedByReuse, t.now); err != nil {
 		return err
 	}
-	s.log.WarnContext(ctx, "refresh token reuse: authorization revoked", "authorization_id", authz.ID, "client_id", t.app.ClientID)
+	t.after.warn(ctx, "refresh token reuse: authorization revoked", "authorization_id", authz.ID, "client_id", t.app.ClientID)
 	err := s.record(audit.WithActor(ctx, audit.Actor{Name: audit.ActorSystem}), t.now, audit.ActionAuthorizationRevoke,
 		audit.TargetAuthorization, authz.ID, map[string]any{"reason": "refresh token reuse", "user_id": authz.UserID,
 			"client_id": t.app.ClientID, "scopes": authz.Scopes})

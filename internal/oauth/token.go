@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,7 +24,10 @@ import (
 type TokenStore interface {
 	// BatchTx is a write transaction that may share one commit with
 	// concurrent calls (group commit); it returns after the commit, and
-	// fn's writes are rolled back alone when fn fails.
+	// fn's writes are rolled back alone when fn fails. fn may run more
+	// than once (only its last run counts), so it does nothing outside
+	// the transaction: runGrant logs a grant's warnings after the commit
+	// (afterCommit).
 	BatchTx(ctx context.Context, fn func(ctx context.Context) error) error
 	ClientByID(ctx context.Context, clientID string) (domain.App, error)
 	CreateRefreshToken(ctx context.Context, t domain.RefreshToken) error
@@ -93,6 +97,38 @@ type grantRequest struct {
 	sec domain.Secret
 	// standard: a request of the standard token endpoint (token_standard.go).
 	standard bool
+	// after collects what validate does outside the database (log lines),
+	// done once the transaction committed: the group commit may run
+	// validate twice (BatchTx), and only the run that counts may be heard
+	// of. Set by runGrant for each run.
+	after *afterCommit
+}
+
+// afterCommit is what a grant's run does once its writes committed: its
+// warnings, logged then (the group commit may run a grant's function
+// twice, and a warning logged inside it would be logged twice; a run
+// rolled back must not be heard of at all).
+type afterCommit struct {
+	log   *slog.Logger
+	warns []afterWarn
+}
+
+type afterWarn struct {
+	ctx  context.Context
+	msg  string
+	args []any
+}
+
+// warn queues a warning for after the commit.
+func (a *afterCommit) warn(ctx context.Context, msg string, args ...any) {
+	a.warns = append(a.warns, afterWarn{ctx, msg, args})
+}
+
+// committed logs what was queued.
+func (a *afterCommit) committed() {
+	for _, w := range a.warns {
+		a.log.WarnContext(w.ctx, w.msg, w.args...)
+	}
 }
 
 // issuance is what a validated grant asks Token to mint: a refresh token
@@ -147,7 +183,8 @@ func (s *Service) newGrant(req TokenRequest) (grant, error) {
 //     expired or revoked; then the redirect URI;
 //  2. validate the grant and store the new refresh token (its hash) in one
 //     write transaction, shared with concurrent token requests (group
-//     commit, Store.BatchTx);
+//     commit, Store.BatchTx) — the common refresh in one conditional store
+//     call instead (RefreshStore.RotateRefreshToken, rotateDirect);
 //  3. once that committed, sign the access token and answer.
 //
 // So every token a client receives was committed first. A protocol error
@@ -186,15 +223,34 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, e
 // for what it yields, store a new refresh token, in one group-committed
 // write transaction. A protocol error (*Error) commits what the grant
 // wrote before it (a reuse revocation, a device poll); any other error
-// rolls the request's writes back. Records the authorization's use.
+// rolls the request's writes back. Records the authorization's use. A
+// refresh whose token find read unused goes through rotateDirect first,
+// and through the transaction only when that did not settle it.
 func (s *Service) runGrant(ctx context.Context, g grant, t grantRequest, wantRefresh func(issuance) bool) (issuance, string, error) {
+	if r, ok := g.(*refreshGrant); ok {
+		// The common refresh: one statement, no transaction of its own.
+		if iss, refresh, done, err := r.rotateDirect(ctx, t, wantRefresh); done {
+			if err != nil {
+				return issuance{}, "", err
+			}
+			s.recordUse(iss, t)
+			return iss, refresh, nil
+		}
+	}
 	var (
 		iss     issuance
 		refresh string
 		failed  *Error
+		after   *afterCommit
 	)
+	// fn may run more than once (BatchTx): each run starts afresh, and
+	// only the last run's results and warnings count.
 	err := s.grants.BatchTx(ctx, func(ctx context.Context) error {
+		after = &afterCommit{log: s.log}
+		t := t
+		t.after = after
 		var err error
+		iss, refresh = issuance{}, ""
 		iss, err = g.validate(ctx, t)
 		if err == nil && wantRefresh(iss) {
 			refresh, err = s.storeRefresh(ctx, t, iss)
@@ -205,21 +261,29 @@ func (s *Service) runGrant(ctx context.Context, g grant, t grantRequest, wantRef
 		failed = nil
 		return err
 	})
-	switch {
-	case err != nil:
+	if err != nil {
 		return issuance{}, "", err
-	case failed != nil:
+	}
+	after.committed()
+	if failed != nil {
 		return issuance{}, "", failed
 	}
-	if s.usage != nil {
-		if iss.authz.ID != "" {
-			s.usage.Record(iss.authz.ID, t.now)
-		}
-		if t.sec.ID != "" { // "": a public client
-			s.usage.RecordSecret(t.sec.ID, t.now)
-		}
-	}
+	s.recordUse(iss, t)
 	return iss, refresh, nil
+}
+
+// recordUse counts a committed issuance's use of its authorization and
+// secret (written in batches by Usage).
+func (s *Service) recordUse(iss issuance, t grantRequest) {
+	if s.usage == nil {
+		return
+	}
+	if iss.authz.ID != "" {
+		s.usage.Record(iss.authz.ID, t.now)
+	}
+	if t.sec.ID != "" { // "": a public client
+		s.usage.RecordSecret(t.sec.ID, t.now)
+	}
 }
 
 // authenticateClient loads the app a grant was issued to and checks the
@@ -309,17 +373,23 @@ func grantedScopes(cat *scope.Catalog, tokenScopes []string, authz domain.Author
 // storeRefresh mints a refresh token in the chain iss.familyID and stores
 // its hash. Runs inside Token's transaction. Returns the refresh token.
 func (s *Service) storeRefresh(ctx context.Context, t grantRequest, iss issuance) (string, error) {
+	refresh, rt := s.newRefresh(t, iss)
+	if err := s.grants.CreateRefreshToken(ctx, rt); err != nil {
+		return "", err
+	}
+	return refresh, nil
+}
+
+// newRefresh mints a refresh token in the chain iss.familyID: the token
+// to hand out and the record of it to store (its hash only).
+func (s *Service) newRefresh(t grantRequest, iss issuance) (string, domain.RefreshToken) {
 	refresh := secret.New(secret.PrefixRefreshToken)
-	err := s.grants.CreateRefreshToken(ctx, domain.RefreshToken{
+	return refresh, domain.RefreshToken{
 		ID: uuid.NewString(), Hash: secret.Hash(refresh), AuthorizationID: iss.authz.ID, FamilyID: iss.familyID,
 		ClientID: t.app.ClientID, UserID: iss.authz.UserID, SecretID: t.sec.ID, Scopes: iss.scopes,
 		CreatedAt: t.now, ExpiresAt: t.now.Add(s.cfg.RefreshTTL), ParentID: iss.parentID, Forked: iss.forked,
 		AuthTime: iss.authTime,
-	})
-	if err != nil {
-		return "", err
 	}
-	return refresh, nil
 }
 
 // respond signs the access token of a committed issuance and builds the

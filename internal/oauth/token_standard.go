@@ -79,6 +79,14 @@ func (s *Service) StandardToken(ctx context.Context, req StandardTokenRequest) (
 		}
 		return resp, err
 	}
+	return s.standardGrant(ctx, req, app, sec, now)
+}
+
+// standardGrant is StandardToken for the grants that present something
+// (a code, a refresh token, a device code) and run in runGrant. It is a
+// function of its own so that client_credentials, which presents
+// nothing, does not carry wantRefresh's captures to the heap.
+func (s *Service) standardGrant(ctx context.Context, req StandardTokenRequest, app domain.App, sec domain.Secret, now time.Time) (StandardTokenResponse, error) {
 	var (
 		g         grant
 		presented string

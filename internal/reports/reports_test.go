@@ -360,12 +360,13 @@ func TestInventoryPATs(t *testing.T) {
 		"vso.build_execute":           3, // through vso.build_execute
 		domain.ScopeFullAccess:        4, // full access: every row
 	}
-	withPATs := reports.WithPATs(stats, sets)
+	counts := reports.CountPATs(cat, sets)
+	withPATs := reports.WithPATs(stats, counts)
 	if len(stats) != 1 {
 		t.Fatalf("WithPATs changed its input: %+v", stats)
 	}
 	rows := reports.Inventory(cat, withPATs, now, 90, false)
-	reports.PATHolders(cat, rows, sets)
+	reports.PATHolders(rows, counts)
 	by := rowsByScope(rows)
 	for _, c := range []struct {
 		scope         string
@@ -394,7 +395,7 @@ func TestInventoryPATs(t *testing.T) {
 		t.Errorf("high-privilege inventory %v lacks %s", high, domain.ScopeFullAccess)
 	}
 	// No token sets: nothing changes.
-	if got := reports.WithPATs(stats, nil); !reflect.DeepEqual(got, stats) {
-		t.Errorf("WithPATs(nil) = %+v", got)
+	if got := reports.WithPATs(stats, reports.CountPATs(cat, nil)); !reflect.DeepEqual(got, stats) {
+		t.Errorf("WithPATs(no tokens) = %+v", got)
 	}
 }

@@ -243,13 +243,83 @@ func ForAppGrants(cat *scope.Catalog, app domain.App, granted [][]string, usage 
 	return out
 }
 
+// PATCounts is what the scope audit counts of the live personal access
+// tokens (CountPATs).
+type PATCounts struct {
+	// Direct counts, per scope, the tokens carrying it (full access under
+	// domain.ScopeFullAccess).
+	Direct map[string]int64
+	// Holders counts, per scope, the tokens whose scopes satisfy it
+	// (scope.Catalog.Satisfies: carrying it or a wider scope that includes
+	// it), each token once; full-access tokens are in Full instead.
+	Holders map[string]int64
+	// Full counts the full-access tokens: they hold every scope.
+	Full int64
+}
+
+// CountPATs counts sets: how many live tokens carry each distinct scope
+// set (space-separated, as stored; full access is
+// domain.ScopeFullAccess). One pass, each granted scope's closure
+// (cat.Expand) computed once: O(sets × scopes per set × closure).
+func CountPATs(cat *scope.Catalog, sets map[string]int) PATCounts {
+	c := PATCounts{Direct: map[string]int64{}, Holders: map[string]int64{}}
+	closure := map[string][]string{}
+	closureOf := func(g string) []string {
+		cl, ok := closure[g]
+		if !ok {
+			if _, known := cat.Lookup(g); known {
+				cl = cat.Expand([]string{g})
+			} else {
+				// A scope the catalog does not know grants nothing but is
+				// still carried (a catalog that dropped it): its own row
+				// counts it.
+				cl = []string{g}
+			}
+			closure[g] = cl
+		}
+		return cl
+	}
+	var union []string
+	for set, n := range sets {
+		k := int64(n)
+		if set == domain.ScopeFullAccess {
+			c.Full += k
+			c.Direct[set] += k
+			continue
+		}
+		union = union[:0]
+		single := !strings.Contains(set, " ")
+		for rest := set; rest != ""; {
+			g, tail, _ := strings.Cut(rest, " ")
+			rest = tail
+			if g == "" {
+				continue
+			}
+			c.Direct[g] += k
+			if single {
+				for _, sc := range closureOf(g) {
+					c.Holders[sc] += k
+				}
+				continue
+			}
+			for _, sc := range closureOf(g) {
+				if !slices.Contains(union, sc) {
+					union = append(union, sc)
+				}
+			}
+		}
+		for _, sc := range union {
+			c.Holders[sc] += k
+		}
+	}
+	return c
+}
+
 // WithPATs adds to stats the live personal access tokens carrying each
-// scope (ScopeStat.PATs), from sets: how many live tokens carry each
-// distinct scope set (space-separated, as stored; full access is
-// domain.ScopeFullAccess). A scope only tokens carry gets a row of its
-// own, so the inventory lists it. O(sets × scopes per set).
-func WithPATs(stats []domain.ScopeStat, sets map[string]int) []domain.ScopeStat {
-	if len(sets) == 0 {
+// scope (ScopeStat.PATs, from c.Direct). A scope only tokens carry gets a
+// row of its own, so the inventory lists it. stats is not changed.
+func WithPATs(stats []domain.ScopeStat, c PATCounts) []domain.ScopeStat {
+	if len(c.Direct) == 0 {
 		return stats
 	}
 	out := slices.Clone(stats)
@@ -257,49 +327,22 @@ func WithPATs(stats []domain.ScopeStat, sets map[string]int) []domain.ScopeStat 
 	for i, st := range out {
 		idx[st.Scope] = i
 	}
-	for set, n := range sets {
-		for _, sc := range strings.Fields(set) {
-			i, ok := idx[sc]
-			if !ok {
-				i = len(out)
-				idx[sc] = i
-				out = append(out, domain.ScopeStat{Scope: sc})
-			}
-			out[i].PATs += int64(n)
+	for sc, n := range c.Direct {
+		i, ok := idx[sc]
+		if !ok {
+			i = len(out)
+			idx[sc] = i
+			out = append(out, domain.ScopeStat{Scope: sc})
 		}
+		out[i].PATs += n
 	}
 	return out
 }
 
-// PATHolders sets each row's PATs: the live tokens whose scopes satisfy
-// the row's scope (cat.Satisfies, the definition of the Bearer check and
-// of scope.Catalog.Holders) or that have full access, each token once.
-// sets is as for WithPATs. O(sets × catalog) once, then O(rows).
-func PATHolders(cat *scope.Catalog, rows []ScopeRow, sets map[string]int) {
-	if len(rows) == 0 {
-		return
-	}
-	counts := map[string]int64{}
-	var full int64
-	for set, n := range sets {
-		granted := strings.Fields(set)
-		if slices.Contains(granted, domain.ScopeFullAccess) {
-			full += int64(n)
-			continue
-		}
-		for _, sc := range cat.Expand(granted) {
-			counts[sc] += int64(n)
-		}
-		// Scopes the catalog does not know grant nothing but are still
-		// carried (a catalog that dropped a scope): their own rows count
-		// them.
-		for _, sc := range granted {
-			if _, ok := cat.Lookup(sc); !ok {
-				counts[sc] += int64(n)
-			}
-		}
-	}
+// PATHolders sets each row's PATs: the live tokens holding the row's
+// scope (c.Holders) plus the full-access ones, each token once.
+func PATHolders(rows []ScopeRow, c PATCounts) {
 	for i := range rows {
-		rows[i].PATs = counts[rows[i].Scope] + full
+		rows[i].PATs = c.Holders[rows[i].Scope] + c.Full
 	}
 }

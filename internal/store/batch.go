@@ -44,8 +44,17 @@ type batchReq struct {
 // when the previous transaction ended, up to MaxBatch, run one after the
 // other in one transaction, and the transaction commits once. fn's writes
 // are rolled back alone when it returns an error or panics (the batch is
-// then run again with a savepoint around each call, so fn may run twice;
-// only its last run counts). BatchTx returns only after the commit, with
+// then run again with a savepoint around each call).
+//
+// fn may therefore run more than once — again after another call of its
+// batch failed, and up to maxBatchAttempts times on PostgreSQL after a
+// deadlock — and only its last run counts. So fn must do nothing outside
+// the transaction (no logging, metrics, messages, or writes to memory that
+// outlive it other than its results, which it sets afresh on each run):
+// do those after BatchTx returned nil (see oauth's runGrant and
+// afterCommit; the conformance test BatchTxRunsAgain shows the re-run).
+//
+// BatchTx returns only after the commit, with
 // fn's error, or the commit's error when the commit failed (then nothing
 // of fn stuck). Inside another write transaction it joins it.
 //

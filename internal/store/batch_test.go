@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
-// TestBatchTx: concurrent BatchTx calls share transactions; a failing or
+// testBatchTx: concurrent BatchTx calls share transactions; a failing or
 // panicking call's writes are undone alone, the others' stick, and each
 // call gets its own error; after Close, ErrClosed.
-func TestBatchTx(t *testing.T) {
+func testBatchTx(t *testing.T, newDB func(testing.TB) *DB) {
 	db := newDB(t)
 	ctx := context.Background()
 	const n = 60
@@ -124,5 +127,61 @@ func testBatchTxOppositeOrders(t *testing.T, newDB func(testing.TB) *DB) {
 		if got != int64(n-failed) {
 			t.Errorf("secret %s counted %d, want %d (each successful call once)", id, got, n-failed)
 		}
+	}
+}
+
+// testBatchTxRunsAgain: a call whose batch holds a failing call after it
+// runs its function twice (the batch runs again with a savepoint around
+// each call): the first run's writes are rolled back, the second run's
+// stick, and BatchTx answers once, after the commit. This is why a
+// function given to BatchTx must do nothing outside the transaction
+// (oauth's runGrant logs a grant's warnings after the commit).
+func testBatchTxRunsAgain(t *testing.T, newDB func(testing.TB) *DB) {
+	db := newDB(t)
+	ctx := context.Background()
+	// Hold every commit loop, one at a time, so that the two calls below
+	// wait in the queue; then free one loop, which takes both at once.
+	loops := max(db.fl.committers, 1)
+	release := make([]chan struct{}, loops)
+	var held sync.WaitGroup
+	for i := range loops {
+		running := make(chan struct{})
+		release[i] = make(chan struct{})
+		held.Add(1)
+		go func() {
+			defer held.Done()
+			_ = db.BatchTx(ctx, func(context.Context) error { close(running); <-release[i]; return nil })
+		}()
+		<-running
+	}
+	var runs atomic.Int64
+	first := make(chan error, 1)
+	go func() {
+		first <- db.BatchTx(ctx, func(ctx context.Context) error {
+			n := runs.Add(1)
+			return db.SetSetting(ctx, "run", strconv.FormatInt(n, 10), now0)
+		})
+	}()
+	time.Sleep(100 * time.Millisecond) // queued
+	errLater := errors.New("a later call fails")
+	later := make(chan error, 1)
+	go func() { later <- db.BatchTx(ctx, func(context.Context) error { return errLater }) }()
+	time.Sleep(100 * time.Millisecond)
+	close(release[0])
+	if err := <-first; err != nil {
+		t.Fatalf("the first call: %v", err)
+	}
+	if err := <-later; !errors.Is(err, errLater) {
+		t.Fatalf("the failing call: %v, want its own error", err)
+	}
+	for _, c := range release[1:] {
+		close(c)
+	}
+	held.Wait()
+	if n := runs.Load(); n != 2 {
+		t.Fatalf("the first call's function ran %d times, want 2 (its batch ran again)", n)
+	}
+	if v, set, err := db.Setting(ctx, "run"); err != nil || !set || v != "2" {
+		t.Errorf("setting written by the runs: %q (set %v, err %v); want the second run's \"2\"", v, set, err)
 	}
 }

@@ -32,7 +32,7 @@ type Checkpointer struct {
 // own checkpoints off; Close gives them back. PostgreSQL: nil, nil (it
 // has no such thing). Errors: from opening the connection or the PRAGMA.
 func (db *DB) NewCheckpointer(ctx context.Context) (*Checkpointer, error) {
-	if db.fl.name != "sqlite" {
+	if !db.fl.walCheckpoints {
 		return nil, nil
 	}
 	conn, err := sql.Open("sqlite3", "file:"+db.path+fmt.Sprintf("?_busy_timeout=%d", BusyTimeout.Milliseconds()))

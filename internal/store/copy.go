@@ -58,7 +58,7 @@ func CopyTo(ctx context.Context, src, dst *DB, progress CopyProgress) error {
 			return apperr.Errorf(apperr.Conflict, "the target database already holds data (%d rows in %s): migrate-db only copies into an empty database", n, t)
 		}
 	}
-	if dst.fl.name == "postgres" {
+	if dst.fl.microsecondTimes {
 		if err := src.checkAuditPrecision(ctx); err != nil {
 			return err
 		}
@@ -83,11 +83,7 @@ func CopyTo(ctx context.Context, src, dst *DB, progress CopyProgress) error {
 // tables returns the tables to copy, in copy order.
 func (db *DB) tables(ctx context.Context) ([]string, error) {
 	var names []string
-	q := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
-	if db.fl.name == "postgres" {
-		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
-	}
-	if err := db.rd(ctx).Raw(q).Scan(&names).Error; err != nil {
+	if err := db.rd(ctx).Raw(db.fl.tablesSQL).Scan(&names).Error; err != nil {
 		return nil, fmt.Errorf("list tables: %w", err)
 	}
 	var out, rest []string
@@ -137,21 +133,10 @@ func (db *DB) checkAuditPrecision(ctx context.Context) error {
 // columnTypes returns dst's lower-case data type per column of table.
 func (db *DB) columnTypes(ctx context.Context, table string) (map[string]string, error) {
 	out := map[string]string{}
-	if db.fl.name == "postgres" {
-		var rows []struct{ ColumnName, DataType string }
-		err := db.rd(ctx).Raw(`SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?`, table).Scan(&rows).Error
-		for _, r := range rows {
-			out[r.ColumnName] = strings.ToLower(r.DataType)
-		}
-		return out, err
-	}
-	var rows []struct {
-		Name string
-		Type string
-	}
-	err := db.rd(ctx).Raw(`SELECT name, type FROM pragma_table_info(?)`, table).Scan(&rows).Error
+	var rows []struct{ ColumnName, DataType string }
+	err := db.rd(ctx).Raw(db.fl.columnsSQL, table).Scan(&rows).Error
 	for _, r := range rows {
-		out[r.Name] = strings.ToLower(r.Type)
+		out[r.ColumnName] = strings.ToLower(r.DataType)
 	}
 	return out, err
 }
@@ -264,7 +249,7 @@ func parseTime(s string) (time.Time, error) {
 // resetSequences moves PostgreSQL identity sequences past the copied
 // rows, so that the next insert does not reuse a number.
 func (db *DB) resetSequences(ctx context.Context) error {
-	if db.fl.name != "postgres" {
+	if !db.fl.identities {
 		return nil
 	}
 	var cols []struct{ TableName, ColumnName string }

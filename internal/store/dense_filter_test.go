@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,6 +161,9 @@ func testListAppsExpiryWindow(t *testing.T, newDB func(testing.TB) *DB) {
 		t.Errorf("dense window: total %d, %d names (first %q, last %q); want %d and %d names from %q to %q",
 			total, len(names), names[:min(3, len(names))], names[max(0, len(names)-3):], domain.AppCountCap+1, len(wantDense), wantDense[:3], wantDense[len(wantDense)-3:])
 	}
+	if db.fl.name == "postgres" {
+		expiryWindowPlans(t, db, domain.AppFilter{SecretExpiresAfter: from, SecretExpiresBefore: to, Sort: domain.AppSortExpiry, Limit: 25})
+	}
 	var wantLate []string
 	for i := range 40 {
 		wantLate = append(wantLate, fmt.Sprintf("Late %02d", i))
@@ -233,5 +239,78 @@ func testLongExpiryWalk(t *testing.T, newDB func(testing.TB) *DB) {
 	}
 	if active != want || want == 0 {
 		t.Errorf("total active authorizations %d, want %d", active, want)
+	}
+}
+
+// expiryWindowPlans checks, on PostgreSQL, the plans of the queries one
+// page of a dense expiry window runs (and its next page): the walk by
+// primary expiry starts its index range at the window (Index Cond on
+// expires_at >= LEAST(…), not a Filter over every primary that expired
+// before it), and the count reads client_secrets only (no app row: at
+// this size PostgreSQL rightly scans the small table itself).
+func expiryWindowPlans(t *testing.T, db *DB, f domain.AppFilter) {
+	t.Helper()
+	ctx := t.Context()
+	if err := db.w.Exec(`ANALYZE client_secrets`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.w.Exec(`ANALYZE apps`).Error; err != nil {
+		t.Fatal(err)
+	}
+	type stmt struct {
+		q    string
+		args []any
+	}
+	var mu sync.Mutex
+	var seen []stmt
+	stop := db.TraceQueries(func(q string, args []any) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, stmt{q, args})
+	})
+	p, err := db.ListApps(ctx, f)
+	if err == nil && p.Next != "" {
+		f.After = p.Next
+		_, err = db.ListApps(ctx, f)
+	}
+	stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	walks, counts := 0, 0
+	for _, s := range seen {
+		walk, count := strings.Contains(s.q, "LEAST(CAST("), strings.HasPrefix(s.q, "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM client_secrets s")
+		if !walk && !count {
+			continue
+		}
+		rows, err := db.sqlConn(ctx, false).QueryContext(ctx, "EXPLAIN "+s.q, s.args...)
+		if err != nil {
+			t.Fatalf("EXPLAIN %s: %v", s.q, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, line)
+		}
+		rows.Close()
+		text := strings.Join(plan, "\n")
+		switch {
+		case walk:
+			walks++
+			if !regexp.MustCompile(`Index Cond: \(.*expires_at >= LEAST\(`).MatchString(text) {
+				t.Errorf("the expiry window's walk has no index range start:\n%s\n%s", s.q, text)
+			}
+		case count:
+			counts++
+			if strings.Contains(text, " on apps") {
+				t.Errorf("the expiry window's count reads apps:\n%s\n%s", s.q, text)
+			}
+		}
+	}
+	if walks != 2 || counts != 2 {
+		t.Errorf("traced %d walks and %d counts over two pages, want 2 and 2 (is the window dense, the trace hooked?)", walks, counts)
 	}
 }

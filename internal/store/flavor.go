@@ -1,6 +1,7 @@
 package store
 
 import (
+	"database/sql"
 	"errors"
 	"hash/fnv"
 	"io/fs"
@@ -9,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 
 	schema "github.com/oauthdesk/oauthdesk/db"
 )
@@ -39,6 +41,14 @@ type flavor struct {
 	// that touch different rows commit in parallel, so a batch does not
 	// wait for the round trips of the one before it.
 	committers int
+	// coalesce: the refresh grant's rotations (RotateRefreshToken) of
+	// concurrent callers go to the database together, as one
+	// autocommitted set-based statement (UPDATE … FROM unnest(…) inside
+	// an INSERT's WITH; rotation.go): one round trip per batch instead of
+	// BEGIN, a used mark and an insert per call, and COMMIT. SQLite has no
+	// data-modifying WITH, and its statements cost no round trip: it
+	// rotates through BatchTx.
+	coalesce bool
 	// forUpdate is the clause that locks the rows a SELECT returns until
 	// the transaction ends (PostgreSQL " FOR UPDATE"); "" on SQLite, whose
 	// write transactions are serialized already.
@@ -50,6 +60,50 @@ type flavor struct {
 	// joining every app that expired before the window; SQLite's drives
 	// from the window's index with IN already.
 	windowWalk bool
+	// rebind returns a statement with its ? placeholders in the dialect's
+	// form ($1, $2, … on PostgreSQL), for SQL sent past GORM (hot.go,
+	// seed.go).
+	rebind func(q string) string
+	// sessionLocker is the lock that keeps replicas migrating at once
+	// apart (goose's; nil: SQLite's write lock does).
+	sessionLocker func() (lock.SessionLocker, error)
+	// readTx is the options of a read transaction: one snapshot for all
+	// its reads (PostgreSQL: REPEATABLE READ, READ ONLY; SQLite's read
+	// transaction is one already).
+	readTx []*sql.TxOptions
+	// sharedWatcher: the change watcher needs no connection of its own
+	// (PostgreSQL reads this process's commit count and the invalidation
+	// feed through the pool); SQLite's asks PRAGMA data_version on a
+	// dedicated connection.
+	sharedWatcher bool
+	// walCheckpoints: the process checkpoints the write-ahead log itself
+	// (SQLite, RunCheckpoints); PostgreSQL's server does.
+	walCheckpoints bool
+	// microsecondTimes: timestamps keep microseconds only (PostgreSQL's
+	// TIMESTAMPTZ); copying a SQLite audit log with finer times into it
+	// would break the hash chain.
+	microsecondTimes bool
+	// identities: tables have identity sequences to move past copied rows.
+	identities bool
+	// tablesSQL lists the base tables (one column: the name).
+	tablesSQL string
+	// columnsSQL lists a table's columns (its argument) as column_name,
+	// data_type.
+	columnsSQL string
+	// indexesSQL lists the secondary indexes (name, definition) of the
+	// tables in the list that follows it, for the bulk seed to drop and
+	// build again: not those behind PRIMARY KEY and UNIQUE constraints.
+	indexesSQL string
+	// analyze refreshes the planner's statistics after a bulk load (and,
+	// on PostgreSQL, the visibility map, without which a fresh table
+	// cannot be counted from an index alone).
+	analyze string
+	// bulkCache is the statement that enlarges the page cache for a bulk
+	// load and the one that restores it ("": the server's setting).
+	bulkCache, bulkCacheRestore string
+	// auditSubjectsSQL fills the app and user of the seeded audit events
+	// about authorizations (UPDATE … FROM where the dialect has it).
+	auditSubjectsSQL string
 	// retryable reports whether err aborted a transaction that may simply
 	// run again (PostgreSQL: deadlock detected, serialization failure).
 	retryable func(err error) bool
@@ -66,7 +120,18 @@ var sqliteFlavor = &flavor{
 	like:       "LIKE",
 	greatest:   "MAX",
 	committers: 1,
-	retryable:  func(error) bool { return false }, // one writer: no deadlocks
+	rebind:     func(q string) string { return q },
+	tablesSQL:  `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`,
+	columnsSQL: `SELECT name AS column_name, type AS data_type FROM pragma_table_info(?)`,
+	indexesSQL: `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN `,
+	analyze:    `ANALYZE`,
+	bulkCache:  `PRAGMA cache_size = -1048576`, bulkCacheRestore: `PRAGMA cache_size = -2000`,
+	auditSubjectsSQL: `UPDATE audit_events SET
+    app_id = COALESCE((SELECT z.client_id FROM authorizations z WHERE z.id = audit_events.target_id), ''),
+    user_id = COALESCE((SELECT z.user_id FROM authorizations z WHERE z.id = audit_events.target_id), '')
+  WHERE target_type = 'authorization'`,
+	walCheckpoints: true,
+	retryable:      func(error) bool { return false }, // one writer: no deadlocks
 	uniqueViolation: func(err error) bool {
 		var se sqlite3.Error
 		return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint &&
@@ -84,7 +149,23 @@ var postgresFlavor = &flavor{
 	advisoryLock: "SELECT pg_advisory_xact_lock(?)",
 	committers:   8,
 	windowWalk:   true,
+	coalesce:     true,
 	forUpdate:    " FOR UPDATE",
+	rebind:       numberPlaceholders,
+	sessionLocker: func() (lock.SessionLocker, error) {
+		return lock.NewPostgresSessionLocker()
+	},
+	readTx:           []*sql.TxOptions{{Isolation: sql.LevelRepeatableRead, ReadOnly: true}},
+	sharedWatcher:    true,
+	microsecondTimes: true,
+	identities:       true,
+	tablesSQL:        `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`,
+	columnsSQL:       `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?`,
+	indexesSQL: `SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema()
+AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname) AND i.tablename IN `,
+	analyze: `VACUUM ANALYZE`,
+	auditSubjectsSQL: `UPDATE audit_events e SET app_id = z.client_id, user_id = z.user_id
+  FROM authorizations z WHERE e.target_type = 'authorization' AND z.id = e.target_id`,
 	retryable: func(err error) bool {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")

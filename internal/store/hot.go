@@ -37,12 +37,7 @@ func (db *DB) sqlConn(ctx context.Context, write bool) gorm.ConnPool {
 
 // sqlText rebinds the ? placeholders of q for the dialect ($1, $2, … on
 // PostgreSQL).
-func (db *DB) sqlText(q string) string {
-	if db.fl.name != "postgres" {
-		return q
-	}
-	return numberPlaceholders(q)
-}
+func (db *DB) sqlText(q string) string { return db.fl.rebind(q) }
 
 // numberPlaceholders returns q with its ? placeholders numbered $1, $2, …
 // (PostgreSQL's form); q holds no literal '?'.

@@ -9,7 +9,7 @@ import (
 
 // TestRefreshTokenWithAuthorization: the refresh grant's one-query read
 // returns what the two single reads return.
-func TestRefreshTokenWithAuthorization(t *testing.T) {
+func testRefreshTokenWithAuthorization(t *testing.T, newDB func(testing.TB) *DB) {
 	db := newDB(t)
 	ctx := context.Background()
 	u := mkUser(t, ctx, db, "bob")

@@ -101,7 +101,7 @@ type ChangeWatcher struct {
 // NewChangeWatcher opens a dedicated read connection for the watcher
 // (SQLite). Close it with Close.
 func (db *DB) NewChangeWatcher(ctx context.Context) (*ChangeWatcher, error) {
-	if db.fl.name == "postgres" {
+	if db.fl.sharedWatcher {
 		return &ChangeWatcher{owner: db, db: db, last: -1}, nil
 	}
 	sqlDB, err := db.r.DB()

@@ -150,9 +150,12 @@ func (db *DB) ListPATs(ctx context.Context, f domain.PATFilter) (domain.PATPage,
 		limit = 100
 	}
 	now := db.now()
-	// CROSS JOIN: SQLite walks pats first (along the order's index), never
-	// users; PostgreSQL plans it as the inner join it is.
-	q := `SELECT p.*, u.username FROM pats p CROSS JOIN users u WHERE u.id = p.user_id`
+	// The page's ids first, from pats alone: the filters and the order
+	// read what the index walked carries (pats_by_created covers the
+	// newest-first walk with name and owner, so a search reads no token
+	// row on either database: PostgreSQL did a heap fetch per token
+	// walked); then those rows with their owners.
+	q := `SELECT p.id FROM pats p WHERE 1 = 1`
 	var args []any
 	if f.ID != "" {
 		q += ` AND p.id = ?`
@@ -245,8 +248,12 @@ func (db *DB) ListPATs(ctx context.Context, f domain.PATFilter) (domain.PATPage,
 		q += ` AND ` + col + ` ` + op + `= ? AND (` + col + `, p.id) ` + op + ` (?, ?)`
 		args = append(args, kv, kv, id)
 	}
-	q += ` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ?`
+	order := ` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir
+	q += order + ` LIMIT ?`
 	args = append(args, limit+1)
+	// CROSS JOIN: SQLite probes pats by id first, never walks users;
+	// PostgreSQL plans it as the inner join it is.
+	q = `SELECT p.*, u.username FROM pats p CROSS JOIN users u WHERE u.id = p.user_id AND p.id IN (` + q + `)` + order
 	var rows []struct {
 		P        patRow `gorm:"embedded"`
 		Username string
@@ -508,22 +515,26 @@ func (db *DB) PATAllowlist(ctx context.Context) ([]string, error) {
 // reading no token row; the disabled and deleted users are looked up once
 // (few), not per token.
 func (db *DB) PATScopeCombos(ctx context.Context, now time.Time) (map[string]int, error) {
-	var rows []struct {
-		Scopes string
-		N      int
-	}
-	err := db.rd(ctx).Raw(`SELECT p.scopes AS scopes, COUNT(*) AS n FROM pats p
+	// Scanned row by row (thousands of sets in a big tenant): no
+	// reflection per row.
+	rows, err := db.rd(ctx).Raw(`SELECT p.scopes AS scopes, COUNT(*) AS n FROM pats p
 WHERE p.revoked_at IS NULL AND p.expires_at > ?
   AND p.user_id NOT IN (SELECT id FROM users WHERE disabled_at IS NOT NULL OR deleted_at IS NOT NULL)
-GROUP BY p.scopes`, utc(now)).Scan(&rows).Error
+GROUP BY p.scopes`, utc(now)).Rows()
 	if err != nil {
 		return nil, translate(err, "personal access tokens")
 	}
-	out := make(map[string]int, len(rows))
-	for _, r := range rows {
-		out[r.Scopes] = r.N
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var set string
+		var n int
+		if err := rows.Scan(&set, &n); err != nil {
+			return nil, translate(err, "personal access tokens")
+		}
+		out[set] = n
 	}
-	return out, nil
+	return out, translate(rows.Err(), "personal access tokens")
 }
 
 // PATExpiryCounts counts the unrevoked tokens of active users by expiry

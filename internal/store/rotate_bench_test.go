@@ -42,15 +42,8 @@ func BenchmarkRotateRefresh(b *testing.B) {
 					id := uuid.NewString()
 					next := domain.RefreshToken{ID: id, Hash: []byte("rt-" + id), AuthorizationID: z.ID, FamilyID: cur.FamilyID, ClientID: z.ClientID,
 						UserID: z.UserID, SecretID: "s", Scopes: z.Scopes, CreatedAt: now0, ExpiresAt: now0.AddDate(1, 0, 0)}
-					err := db.BatchTx(ctx, func(ctx context.Context) error {
-						won, err := db.MarkRefreshTokenUsed(ctx, cur.ID, now0)
-						if err != nil || !won {
-							return err
-						}
-						return db.CreateRefreshToken(ctx, next)
-					})
-					if err != nil {
-						b.Error(err)
+					if won, err := db.RotateRefreshToken(ctx, cur.ID, next); err != nil || !won {
+						b.Errorf("rotate: won %v, err %v", won, err)
 						return
 					}
 					cur = next

@@ -99,16 +99,15 @@ func (db *DB) Seed(ctx context.Context, spec SeedSpec, progress func(string)) (S
 	if held > 0 && !spec.Force {
 		return res, apperr.Errorf(apperr.Conflict, "the database already holds data; seed an empty one or pass --force to wipe it first")
 	}
-	pg := db.fl.name == "postgres"
-	if !pg {
+	if db.fl.bulkCache != "" {
 		// A larger page cache for the bulk load; restored afterwards.
-		if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -1048576`); err != nil {
+		if _, err := conn.ExecContext(ctx, db.fl.bulkCache); err != nil {
 			return res, err
 		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = -2000`) //nolint:errcheck // best effort
+		defer conn.ExecContext(context.WithoutCancel(ctx), db.fl.bulkCacheRestore) //nolint:errcheck // best effort
 	}
 
-	g := &seeder{spec: spec, r: rand.New(rand.NewPCG(spec.Rand, spec.Rand^0x9e3779b97f4a7c15)), conn: conn, res: &res, pg: pg}
+	g := &seeder{spec: spec, r: rand.New(rand.NewPCG(spec.Rand, spec.Rand^0x9e3779b97f4a7c15)), conn: conn, res: &res, fl: db.fl}
 	steps := []struct {
 		name string
 		fn   func(context.Context, *sql.Tx) error
@@ -169,11 +168,7 @@ func (db *DB) Seed(ctx context.Context, spec SeedSpec, progress func(string)) (S
 	progress(fmt.Sprintf("commit: %s", time.Since(start).Round(time.Millisecond)))
 	// Planner statistics; on PostgreSQL also the visibility map, without
 	// which a freshly loaded table cannot be counted from an index alone.
-	stats := `ANALYZE`
-	if pg {
-		stats = `VACUUM ANALYZE`
-	}
-	_, err = conn.ExecContext(ctx, stats)
+	_, err = conn.ExecContext(ctx, db.fl.analyze)
 	return res, err
 }
 
@@ -198,16 +193,11 @@ type seeder struct {
 	activeApp []int32  // their app index
 	userAuthz []int32  // authorizations seeded per user (index of userIDs)
 	indexes   []string // CREATE INDEX statements dropped for the load
-	pg        bool     // PostgreSQL: $n placeholders, pg_indexes
+	fl        *flavor  // the dialect's placeholders and statements
 }
 
 // q numbers the ? placeholders of query for PostgreSQL.
-func (g *seeder) q(query string) string {
-	if !g.pg {
-		return query
-	}
-	return numberPlaceholders(query)
-}
+func (g *seeder) q(query string) string { return g.fl.rebind(query) }
 
 // hash returns 32 random bytes: a stored hash no value hashes to in
 // practice, so seeded secrets and tokens authenticate nothing.
@@ -234,21 +224,19 @@ type bulk struct {
 	stmt  *sql.Stmt
 	count int
 	// parent's buffered rows are written before this one's (foreign keys).
-	parent   *bulk
-	numbered bool
+	parent *bulk
+	rebind func(string) string // the dialect's placeholders
 }
 
 func (g *seeder) newBulk(ctx context.Context, tx *sql.Tx, table string, cols ...string) *bulk {
 	return &bulk{ctx: ctx, tx: tx, head: "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ",
-		ncol: len(cols), per: max(1, 30000/len(cols)), numbered: g.pg}
+		ncol: len(cols), per: max(1, 30000/len(cols)), rebind: g.fl.rebind}
 }
 
-// values is the statement for n rows: ? placeholders, or $1, $2, … for
-// PostgreSQL.
+// values is the statement for n rows, with the dialect's placeholders.
 func (b *bulk) values(n int) string {
 	var sb strings.Builder
 	sb.WriteString(b.head)
-	k := 0
 	for r := range n {
 		if r > 0 {
 			sb.WriteString(", ")
@@ -258,16 +246,11 @@ func (b *bulk) values(n int) string {
 			if c > 0 {
 				sb.WriteString(", ")
 			}
-			k++
-			if b.numbered {
-				sb.WriteString("$" + strconv.Itoa(k))
-			} else {
-				sb.WriteByte('?')
-			}
+			sb.WriteByte('?')
 		}
 		sb.WriteByte(')')
 	}
-	return sb.String()
+	return b.rebind(sb.String())
 }
 
 func (b *bulk) add(vals ...any) error {
@@ -319,12 +302,7 @@ func (b *bulk) flush() error {
 // PostgreSQL twin reads pg_indexes).
 func (g *seeder) dropIndexes(ctx context.Context, tx *sql.Tx) error {
 	tables := `('authorizations', 'authorization_scopes', 'refresh_tokens', 'audit_events', 'scope_usage', 'apps', 'client_secrets')`
-	q := `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ` + tables
-	if g.pg { // not the indexes behind PRIMARY KEY and UNIQUE constraints
-		q = `SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() AND i.tablename IN ` + tables + `
-AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`
-	}
-	rows, err := tx.QueryContext(ctx, q)
+	rows, err := tx.QueryContext(ctx, g.fl.indexesSQL+tables)
 	if err != nil {
 		return err
 	}
@@ -746,15 +724,7 @@ func (g *seeder) audit(ctx context.Context, tx *sql.Tx) error {
 	if err := b.flush(); err != nil {
 		return err
 	}
-	q := `UPDATE audit_events SET
-    app_id = COALESCE((SELECT z.client_id FROM authorizations z WHERE z.id = audit_events.target_id), ''),
-    user_id = COALESCE((SELECT z.user_id FROM authorizations z WHERE z.id = audit_events.target_id), '')
-  WHERE target_type = 'authorization'`
-	if g.pg {
-		q = `UPDATE audit_events e SET app_id = z.client_id, user_id = z.user_id
-  FROM authorizations z WHERE e.target_type = 'authorization' AND z.id = e.target_id`
-	}
-	_, err := tx.ExecContext(ctx, q)
+	_, err := tx.ExecContext(ctx, g.fl.auditSubjectsSQL)
 	return err
 }
 

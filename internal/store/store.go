@@ -32,7 +32,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -44,7 +43,6 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -71,7 +69,10 @@ type DB struct {
 	users    versionCache[domain.User]
 	apps     versionCache[domain.App]
 	batch    batcher
-	clock    func() time.Time
+	// rotations is PostgreSQL's group commit of refresh rotations
+	// (rotation.go).
+	rotations coalescer[rotation, bool]
+	clock     func() time.Time
 	// trace is the query tracer TraceQueries installs (nil: none). Its
 	// GORM callbacks are registered once, at open, before any goroutine
 	// can run a query: registering them later races with running queries.
@@ -238,6 +239,7 @@ func (db *DB) Dialect() string { return db.fl.name }
 // Close stops the group commit and closes the pools.
 func (db *DB) Close() error {
 	db.stopBatches()
+	db.rotations.stop()
 	var errs []error
 	pools := []*gorm.DB{db.r, db.w}
 	if db.r == db.w {
@@ -271,8 +273,8 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	opts := []goose.ProviderOption{goose.WithAllowOutofOrder(true)}
-	if db.fl.name == "postgres" {
-		locker, err := lock.NewPostgresSessionLocker()
+	if db.fl.sessionLocker != nil {
+		locker, err := db.fl.sessionLocker()
 		if err != nil {
 			return 0, err
 		}
@@ -372,13 +374,9 @@ func (db *DB) ReadTx(ctx context.Context, fn func(ctx context.Context) error) er
 	if _, ok := ctx.Value(txKey{}).(*txState); ok {
 		return fn(ctx)
 	}
-	var opts []*sql.TxOptions
-	if db.fl.name == "postgres" {
-		opts = append(opts, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
-	}
 	return db.r.WithContext(ctx).Transaction(func(g *gorm.DB) error {
 		return fn(context.WithValue(ctx, txKey{}, &txState{g: g}))
-	}, opts...)
+	}, db.fl.readTx...)
 }
 
 type txState struct {

@@ -356,8 +356,9 @@ func (s *Server) appDetail(c echo.Context) error {
 			return err
 		}
 		if d.Next != "" {
-			p.AuthNextURL = p.Base + "?" + url.Values{"after": {d.Next}}.Encode()
+			p.AuthNextURL = p.Base + "?" + url.Values{"tab": {"authorizations"}, "after": {d.Next}}.Encode()
 		}
+		p.Tabs, p.Tab = ownerTabs(p.Base, c.QueryParam("tab"), after != "")
 	}
 	if err := s.addPendingChange(c, &p, a); err != nil {
 		return err
@@ -386,7 +387,7 @@ func (s *Server) appDetail(c echo.Context) error {
 		}
 	}
 	if after != "" && owner {
-		p.FirstURL = p.Base
+		p.FirstURL = p.Base + "?tab=authorizations"
 	} else if after != "" {
 		p.FirstURL = "/admin/apps/" + a.ClientID
 		if q != "" {
@@ -605,4 +606,28 @@ func thousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// ownerTabs are the owner's app page's tabs with the one chosen (?tab=…;
+// the authorizations when paging them, else the overview); Activity is
+// its own page.
+func ownerTabs(base, tab string, paging bool) ([]views.AppTab, string) {
+	keys := []struct{ key, label string }{{"overview", "Overview"}, {"secrets", "Secrets"}, {"authorizations", "Authorizations"},
+		{"owners", "Owners"}, {"settings", "Settings"}}
+	valid := false
+	for _, k := range keys {
+		valid = valid || k.key == tab
+	}
+	if !valid {
+		tab = "overview"
+		if paging {
+			tab = "authorizations"
+		}
+	}
+	var out []views.AppTab
+	for _, k := range keys {
+		out = append(out, views.AppTab{Key: k.key, Label: k.label, URL: base + "?tab=" + k.key, Selected: k.key == tab, Panel: true})
+	}
+	out = append(out, views.AppTab{Key: "activity", Label: "Activity", URL: base + "/activity"})
+	return out, tab
 }

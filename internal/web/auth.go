@@ -94,7 +94,7 @@ func (s *Server) signinForm(c echo.Context) error {
 // failures in 15 minutes for one username from one address, that pair
 // waits (429 with Retry-After, 10 s doubling up to 15 minutes).
 func (s *Server) signin(c echo.Context) error {
-	if name := c.FormValue("connector"); name != "" && s.cfg.Federation != nil {
+	if name := c.FormValue("connector"); name != "" && s.cfg.DirectorySignIn != nil {
 		return s.directorySignin(c, name)
 	}
 	ctx := c.Request().Context()

@@ -83,3 +83,49 @@ func (s *Server) clientCredentialsSwitch(c echo.Context) error {
 	}
 	return s.flashTo(c, appBase(c, id), "Client credentials are off: the app's own tokens are refused from now on.")
 }
+
+// clientCredentialsConfirm is GET {app page}/client-credentials?enabled=on|off:
+// what switching the app's own grants does, before it is done.
+func (s *Server) clientCredentialsConfirm(c echo.Context) error {
+	app, err := s.appFor(c)
+	if err != nil {
+		return err
+	}
+	base := appBase(c, app.ClientID)
+	p := views.ConfirmPage{Nav: views.Nav{Active: "apps"}, Action: base + "/client-credentials", Cancel: base}
+	if ownerPage(c) {
+		p.Nav.Active = "myapps"
+	}
+	switch c.QueryParam("enabled") {
+	case "off":
+		p.Title, p.Button, p.Danger = "Switch off client credentials for "+app.Name+"?", "Switch off and revoke", true
+		p.Message = "The token endpoint refuses the app's client_credentials requests (unauthorized_client), and every token the app got for itself is refused from its next request. Users' authorizations and their tokens are not touched."
+		p.Hidden = []views.HiddenField{{Name: "enabled", Value: "off"}}
+	case "on":
+		if ownerPage(c) {
+			return s.flashTo(c, base+"?tab=settings", "To switch client credentials on, tick \"Client credentials\" in the registration.")
+		}
+		p.Title, p.Button = "Switch on client credentials for "+app.Name+"?", "Switch on"
+		p.Message = "The app may get tokens of its own with its client secret, without a user, for the scopes it registered."
+		p.Hidden = []views.HiddenField{{Name: "enabled", Value: "on"}}
+	default:
+		return apperr.Errorf(apperr.Invalid, "enabled must be on or off.")
+	}
+	return s.confirm(c, p)
+}
+
+// clientGrantRevokeConfirm is GET {app page}/client-grants/{id}/revoke.
+func (s *Server) clientGrantRevokeConfirm(c echo.Context) error {
+	app, err := s.appFor(c)
+	if err != nil {
+		return err
+	}
+	base := appBase(c, app.ClientID)
+	p := views.ConfirmPage{Nav: views.Nav{Active: "apps"}, Title: "Revoke this grant of " + app.Name + "?",
+		Message: "Every token the app got with this grant is refused from its next request. The app may ask for a new one while client credentials stay on.",
+		Action:  base + "/client-grants/" + c.Param("id") + "/revoke", Button: "Revoke", Danger: true, Cancel: base}
+	if ownerPage(c) {
+		p.Nav.Active = "myapps"
+	}
+	return s.confirm(c, p)
+}

@@ -267,7 +267,11 @@ func (s *Server) appUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.flashTo(c, appBase(c, app.ClientID), editSummary(ed))
+	target := appBase(c, app.ClientID)
+	if ownerPage(c) {
+		target += "?tab=settings" // back to the form just saved
+	}
+	return s.flashTo(c, target, editSummary(ed))
 }
 
 // editSummary is the flash after an edit: the fields saved and what a new
@@ -483,4 +487,36 @@ func (s *Server) ownerRemoveConfirm(c echo.Context) error {
 		return s.confirm(c, p)
 	}
 	return s.flashTo(c, base, "That user does not own "+app.Name+".")
+}
+
+// handOverConfirm is GET /profile/apps/{client_id}/hand-over?username=…:
+// who takes the app and that you stop owning it, before it is done. Only
+// a co-owner can be handed the app (the POST says so for anyone else).
+func (s *Server) handOverConfirm(c echo.Context) error {
+	ctx := c.Request().Context()
+	app, err := s.appFor(c)
+	if err != nil {
+		return err
+	}
+	base := appBase(c, app.ClientID)
+	name := strings.TrimSpace(c.QueryParam("username"))
+	owners, err := s.cfg.Owners.AppOwners(ctx, app.ClientID)
+	if err != nil {
+		return err
+	}
+	me, _ := currentUser(c)
+	for _, o := range owners {
+		if !strings.EqualFold(o.Username, name) || o.Deleted {
+			continue
+		}
+		if o.UserID == me.ID {
+			break
+		}
+		return s.confirm(c, views.ConfirmPage{Nav: views.Nav{Active: "myapps"}, Title: "Hand " + app.Name + " over to " + o.Username + "?",
+			Message: o.Username + " becomes its primary owner and you stop owning it: it leaves your apps, and only its owners can give it back.",
+			Impact:  []string{"Nothing else changes: its secrets, authorizations and tokens stay."},
+			Action:  base + "/hand-over", Button: "Hand over", Danger: true, Cancel: base + "?tab=owners",
+			Hidden: []views.HiddenField{{Name: "username", Value: o.Username}}})
+	}
+	return s.flashTo(c, base+"?tab=owners", "Hand "+app.Name+" over to one of its co-owners: invite "+name+" first, and once they accept, hand it over.")
 }

@@ -117,7 +117,7 @@ func (s *Server) saveOwnEdit(c echo.Context, app domain.App, reg domain.Registra
 	} else if ed.Withdrawn {
 		msg = strings.TrimSpace(msg + " The change waiting for approval was withdrawn.")
 	}
-	return s.flashTo(c, appBase(c, app.ClientID), msg)
+	return s.flashTo(c, appBase(c, app.ClientID)+"?tab=settings", msg)
 }
 
 // changeWithdraw is POST /profile/apps/{client_id}/change/withdraw.

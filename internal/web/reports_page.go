@@ -37,7 +37,7 @@ func (s *Server) reportsPage(c echo.Context) error {
 	}
 	if s.pats != nil {
 		p.HasPATs, p.PATsURL = true, "/admin/tokens?state=active&expiring=30"
-		page, err := s.pats.List(ctx, domain.PATFilter{State: domain.PATActive, ExpiringDays: 30, Sort: "expires", Limit: 50})
+		page, err := s.cfg.PATAdmin.List(ctx, domain.PATFilter{State: domain.PATActive, ExpiringDays: 30, Sort: "expires", Limit: 50})
 		if err != nil {
 			return err
 		}

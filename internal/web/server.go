@@ -91,12 +91,24 @@ type Config struct {
 	// Offboarding deletes and disables users handing over the apps they
 	// alone own; nil: deleting and disabling leave those apps as they are.
 	Offboarding UserOffboarding
-	// Federation is sign-in through directory connectors; nil: none.
-	Federation Federation
-	// PATs is the personal access token slice (nil: no token pages or
-	// APIs); PATUsage batches their last uses.
-	PATs     PATs
-	PATUsage PATUsage
+	// DirectorySignIn is sign-in through directory connectors
+	// (directory_signin.go); nil: none.
+	DirectorySignIn DirectorySignIn
+	// Connectors is the connector configuration pages (connectors.go);
+	// nil: none.
+	Connectors Connectors
+	// PATs is a person's own personal access tokens (pats.go; nil: no
+	// token pages or APIs, and the other PAT fields are unused). With it
+	// the others are required: PATAdmin (pats_admin.go), PATPolicies
+	// (pats_admin.go), PATNotices (pats.go), PATRules and LeakedPATs
+	// (pats_api.go). PATUsage batches their last uses.
+	PATs        PATs
+	PATAdmin    PATAdmin
+	PATPolicies PATPolicies
+	PATNotices  PATNotices
+	PATRules    PATRules
+	LeakedPATs  LeakedPATs
+	PATUsage    PATUsage
 	// SignInFailures counts failed sign-ins and wrong current passwords
 	// per username and address (signinKey); nil: in memory, per process
 	// (limit.Failures). The server passes limit.SharedFailures on
@@ -310,9 +322,12 @@ func (s *Server) routes() *echo.Echo {
 	own.GET("/owners/:user_id/remove", s.ownerRemoveConfirm)
 	if s.cfg.ClientGrants != nil {
 		own.POST("/client-grants/:id/revoke", s.clientGrantRevoke)
+		own.GET("/client-grants/:id/revoke", s.clientGrantRevokeConfirm)
 		own.POST("/client-credentials", s.clientCredentialsSwitch)
+		own.GET("/client-credentials", s.clientCredentialsConfirm)
 	}
 	own.POST("/hand-over", s.handOver)
+	own.GET("/hand-over", s.handOverConfirm)
 	own.GET("/activity", s.appActivity)
 	own.GET("/delete", s.appDeleteConfirm)
 	own.POST("/delete", s.appDelete)
@@ -350,7 +365,9 @@ func (s *Server) routes() *echo.Echo {
 	adm.POST("/apps/:client_id/secrets/:slot/retire", s.secretRetire, manage)
 	if s.cfg.ClientGrants != nil {
 		adm.POST("/apps/:client_id/client-grants/:id/revoke", s.clientGrantRevoke, manage)
+		adm.GET("/apps/:client_id/client-grants/:id/revoke", s.clientGrantRevokeConfirm, manage)
 		adm.POST("/apps/:client_id/client-credentials", s.clientCredentialsSwitch, manage)
+		adm.GET("/apps/:client_id/client-credentials", s.clientCredentialsConfirm, manage)
 	}
 	adm.GET("/apps/:client_id/revoke", s.appRevokeConfirm, manage)
 	adm.POST("/apps/:client_id/revoke", s.appRevoke, manage)

@@ -168,10 +168,19 @@ func (s *Server) requestLog() echo.MiddlewareFunc {
 		LogStatus: true, LogURIPath: false, LogMethod: true, LogLatency: true, LogRequestID: true,
 		HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			s.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
-				slog.String("method", v.Method), slog.String("path", c.Request().URL.Path),
+			ctx, h := c.Request().Context(), s.log.Handler()
+			if !h.Enabled(ctx, slog.LevelInfo) {
+				return nil
+			}
+			// The line Logger.LogAttrs writes, handed to the handler
+			// directly: LogAttrs would also walk the stack for the caller's
+			// PC on every request, which only AddSource prints (the server's
+			// handler has none).
+			r := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+			r.AddAttrs(slog.String("method", v.Method), slog.String("path", c.Request().URL.Path),
 				slog.Int("status", v.Status), slog.Duration("latency", v.Latency.Round(time.Microsecond)),
 				slog.String("request_id", v.RequestID))
+			_ = h.Handle(ctx, r) // as LogAttrs: a failed write is not the request's error
 			return nil
 		},
 	})

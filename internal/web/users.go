@@ -23,6 +23,7 @@ import (
 type Users interface {
 	User(ctx context.Context, id string) (domain.User, error)
 	Users(ctx context.Context, f domain.UserFilter) (domain.UserPage, error)
+	UserByUsername(ctx context.Context, username string) (domain.User, error)
 	CreateUser(ctx context.Context, in admin.NewUser) (domain.User, error)
 	SetRole(ctx context.Context, id string, role domain.Role) (domain.User, error)
 	SetDisabled(ctx context.Context, id string, disabled bool) (domain.User, error)
@@ -117,7 +118,7 @@ func (s *Server) renderUser(c echo.Context, errMsg string, status int) error {
 	p.Descriptor = domain.SubjectDescriptor(u.ID)
 	if s.pats != nil {
 		p.HasTokens, p.TokensURL = true, "/admin/tokens?owner="+url.QueryEscape(u.Username)
-		tokens, err := s.pats.List(ctx, domain.PATFilter{UserID: u.ID, Limit: 20})
+		tokens, err := s.cfg.PATAdmin.List(ctx, domain.PATFilter{UserID: u.ID, Limit: 20})
 		if err != nil {
 			return err
 		}

@@ -83,6 +83,9 @@ func (f *fakeAdmin) RecordSignOut(context.Context, domain.User) error { return n
 func (f *fakeAdmin) Users(context.Context, domain.UserFilter) (domain.UserPage, error) {
 	return domain.UserPage{}, errNotFaked
 }
+func (f *fakeAdmin) UserByUsername(context.Context, string) (domain.User, error) {
+	return domain.User{}, errNotFaked
+}
 func (f *fakeAdmin) CreateUser(context.Context, admin.NewUser) (domain.User, error) {
 	return domain.User{}, errNotFaked
 }

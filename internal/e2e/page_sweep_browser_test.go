@@ -416,15 +416,25 @@ func (f *sweepFixture) sweepRoutes() map[string]func(role domain.Role) (string, 
 		"/admin/tokens/revoke":       admin("/admin/tokens/revoke?mode=all&filter=owner%3Dbob"),
 		"/admin/tokens/:id/revoke":   admin("/admin/tokens/" + f.bobPAT + "/revoke"),
 		// The confirmations of the policy switches and one-click changes.
-		"/admin/settings/app-registration":              admin("/admin/settings/app-registration?policy=approval"),
-		"/admin/settings/secret-lifetime":               admin("/admin/settings/secret-lifetime?days=365"),
-		"/admin/settings/pat-policy":                    admin("/admin/settings/pat-policy?max_lifespan=90&full_scope_deny=1"),
-		"/admin/settings/pat-violations/revoke":         admin("/admin/settings/pat-violations/revoke"),
-		"/admin/settings/local-signin":                  admin("/admin/settings/local-signin?value=admins-only"),
-		"/admin/users/:id/role":                         admin("/admin/users/" + f.bobID + "/role?role=admin"),
-		"/admin/users/:id/enable":                       admin("/admin/users/" + f.bobID + "/enable"),
-		"/admin/apps/:client_id/approve":                admin("/admin/apps/" + f.pendingID + "/approve?return=overview"),
-		"/admin/apps/:client_id/owners/:user_id/remove": admin(app + "/owners/" + f.daveID + "/remove"),
+		"/admin/settings/app-registration":                admin("/admin/settings/app-registration?policy=approval"),
+		"/admin/settings/secret-lifetime":                 admin("/admin/settings/secret-lifetime?days=365"),
+		"/admin/settings/pat-policy":                      admin("/admin/settings/pat-policy?max_lifespan=90&full_scope_deny=1"),
+		"/admin/settings/pat-violations/revoke":           admin("/admin/settings/pat-violations/revoke"),
+		"/admin/settings/local-signin":                    admin("/admin/settings/local-signin?value=admins-only"),
+		"/admin/users/:id/role":                           admin("/admin/users/" + f.bobID + "/role?role=admin"),
+		"/admin/users/:id/enable":                         admin("/admin/users/" + f.bobID + "/enable"),
+		"/admin/apps/:client_id/approve":                  admin("/admin/apps/" + f.pendingID + "/approve?return=overview"),
+		"/admin/apps/:client_id/owners/:user_id/remove":   admin(app + "/owners/" + f.daveID + "/remove"),
+		"/admin/apps/:client_id/client-credentials":       admin(app + "/client-credentials?enabled=on"),
+		"/admin/apps/:client_id/client-grants/:id/revoke": admin(app + "/client-grants/cc-00000000-0000-0000-0000-000000000000/revoke"),
+		"/profile/apps/:client_id/client-credentials":     own("/client-credentials?enabled=off"),
+		"/profile/apps/:client_id/hand-over": func(r domain.Role) (string, int) {
+			if r == domain.RoleMember { // bob's app has no co-owner: sent back with the reason
+				return "/profile/apps/" + f.bobApp.ClientID + "/hand-over?username=carol", http.StatusOK
+			}
+			return "/profile/apps/" + f.app.ClientID + "/hand-over?username=dave", http.StatusOK
+		},
+		"/profile/apps/:client_id/client-grants/:id/revoke": own("/client-grants/cc-00000000-0000-0000-0000-000000000000/revoke"),
 		"/profile/apps/:client_id/owners/:user_id/remove": func(r domain.Role) (string, int) {
 			if r == domain.RoleMember { // bob alone owns his app: sent back to it with the reason
 				return "/profile/apps/" + f.bobApp.ClientID + "/owners/" + f.bobID + "/remove", http.StatusOK
@@ -432,6 +442,33 @@ func (f *sweepFixture) sweepRoutes() map[string]func(role domain.Role) (string, 
 			return "/profile/apps/" + f.app.ClientID + "/owners/" + f.daveID + "/remove", http.StatusOK
 		},
 	}
+}
+
+// sweepStates are further states of pages the sweep visits, by a name
+// (a route and what differs): the owner's app page on each tab, the
+// second page of the app list.
+func (f *sweepFixture) sweepStates(t *testing.T) map[string]func(role domain.Role) (string, int) {
+	t.Helper()
+	out := map[string]func(domain.Role) (string, int){}
+	for _, tab := range []string{"secrets", "authorizations", "owners", "settings"} {
+		out["/profile/apps/:client_id?tab="+tab] = func(r domain.Role) (string, int) {
+			if r == domain.RoleMember {
+				return "/profile/apps/" + f.bobApp.ClientID + "?tab=" + tab, http.StatusOK
+			}
+			return "/profile/apps/" + f.app.ClientID + "?tab=" + tab, http.StatusOK
+		}
+	}
+	first, err := f.ts.App.Admin.ListApps(context.Background(), domain.AppFilter{Limit: 25})
+	if err != nil || first.Next == "" {
+		t.Fatalf("the fixture's apps fill no second page: %v", err)
+	}
+	out["/admin/apps?after= (page 2)"] = func(r domain.Role) (string, int) {
+		if r == domain.RoleAdmin {
+			return "/admin/apps?after=" + first.Next + "&from=26", http.StatusOK
+		}
+		return "", 0
+	}
+	return out
 }
 
 // TestPageSweep is issue #13's browser test: every GET page, two roles,
@@ -463,6 +500,18 @@ func TestPageSweep(t *testing.T) {
 		for _, role := range []domain.Role{domain.RoleAdmin, domain.RoleMember} {
 			if u, status := fill(role); u != "" {
 				pages[role] = append(pages[role], sweepPage{route: path, url: u, status: status})
+			}
+		}
+	}
+	// States of pages beyond their first view (another tab, a later
+	// page), visited like the routes.
+	for state, fill := range f.sweepStates(t) {
+		if !only.MatchString(state) {
+			continue
+		}
+		for _, role := range []domain.Role{domain.RoleAdmin, domain.RoleMember} {
+			if u, status := fill(role); u != "" {
+				pages[role] = append(pages[role], sweepPage{route: state, url: u, status: status})
 			}
 		}
 	}
@@ -584,7 +633,7 @@ func TestPageSweep(t *testing.T) {
 // shotName turns a route into a file name: /admin/apps/:client_id →
 // admin_apps_client_id.
 func shotName(route string) string {
-	s := strings.Trim(strings.NewReplacer("/", "_", ":", "", "*", "").Replace(route), "_")
+	s := strings.Trim(strings.NewReplacer("/", "_", ":", "", "*", "", "?", "_", "=", "-", " ", "", "(", "", ")", "").Replace(route), "_")
 	if s == "" {
 		return "home"
 	}

@@ -60,6 +60,10 @@ type flavor struct {
 	// joining every app that expired before the window; SQLite's drives
 	// from the window's index with IN already.
 	windowWalk bool
+	// clientIDRange: a search that looks like a client id (or its first 8+
+	// characters) is a range of the apps' primary key (SQLite); PostgreSQL
+	// takes one range of app_search_terms' client-id terms instead.
+	clientIDRange bool
 	// rebind returns a statement with its ? placeholders in the dialect's
 	// form ($1, $2, … on PostgreSQL), for SQL sent past GORM (hot.go,
 	// seed.go).
@@ -137,6 +141,7 @@ var sqliteFlavor = &flavor{
 		return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint &&
 			(se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
 	},
+	clientIDRange: true,
 }
 
 var postgresFlavor = &flavor{

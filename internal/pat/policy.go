@@ -36,8 +36,8 @@ type PolicyService struct {
 	tokens *TokenService
 }
 
-// Policy is the organization's personal access token policies (issue 19
-// §3; `oauthdesk policy set pat-…`, the admin Settings page).
+// Policy is the organization's personal access token policies
+// (`oauthdesk policy set pat-…`, the admin Settings page).
 type Policy struct {
 	MaxLifespanDays   int  // 0: none (one year)
 	FullScopeDenied   bool // pat-full-scope deny

@@ -319,7 +319,7 @@ func (a *App) wireServer(ctx context.Context, sealer *keyseal.Sealer, cat *scope
 	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiryTimes, cfg.Thresholds, cfg.Now), syncFailures,
 		metrics.NewPATsCollector(db.PATExpiryCounts, cfg.Now), issued, metrics.NewJobsCollector(a.jobMetrics))
 	var signinFailures limit.FailureLimiter // nil: in memory (one SQLite process)
-	if db.Dialect() == "postgres" {
+	if db.Shared() {
 		// Replicas share the per-username failure delays through the
 		// database (the per-address request limits stay per process).
 		signinFailures = limit.NewSharedFailures(db, cfg.Now)

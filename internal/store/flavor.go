@@ -64,6 +64,10 @@ type flavor struct {
 	// characters) is a range of the apps' primary key (SQLite); PostgreSQL
 	// takes one range of app_search_terms' client-id terms instead.
 	clientIDRange bool
+	// shared: several server processes (replicas) may use the database at
+	// once (PostgreSQL), so per-process state such as sign-in failure
+	// delays must live in it.
+	shared bool
 	// rebind returns a statement with its ? placeholders in the dialect's
 	// form ($1, $2, … on PostgreSQL), for SQL sent past GORM (hot.go,
 	// seed.go).
@@ -179,6 +183,7 @@ AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname) AND
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505"
 	},
+	shared: true,
 }
 
 // isPostgresURL reports whether dsn names a PostgreSQL database

@@ -17,7 +17,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/pat"
 )
 
-// Scopes of the personal access token APIs (issue 19).
+// Scopes of the personal access token APIs.
 const (
 	ScopePATs       = "vso.pats"
 	ScopePATsManage = "vso.pats_manage"

@@ -294,7 +294,7 @@ func (s *Server) routes() *echo.Echo {
 	b.GET("/profile/password", s.passwordForm, signedIn)
 	b.POST("/profile/password", s.passwordChange, signedIn)
 
-	// The owner's pages (issue #9): anyone who does not own the app gets 404.
+	// The owner's pages: anyone who does not own the app gets 404.
 	b.GET("/profile/apps", s.myApps, signedIn)
 	b.GET("/profile/apps/new", s.myAppNewForm, signedIn)
 	b.POST("/profile/apps", s.myAppCreate, signedIn)

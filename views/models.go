@@ -465,6 +465,9 @@ type AuditPage struct {
 	// Heading and BackURL/BackLabel are set on an app's or user's Activity
 	// tab (the same table, filtered to what concerns it).
 	Heading, BackURL, BackLabel string
+	// Tabs, when set (the owner's Activity tab), are the app page's tabs,
+	// Activity selected; the others are links back to the app page.
+	Tabs []AppTab
 	// App and User are the app and user filters (client id, user id) and
 	// AppLabel/UserLabel their names.
 	App, User, AppLabel, UserLabel                    string

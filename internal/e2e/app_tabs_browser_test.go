@@ -126,4 +126,19 @@ func TestOwnerAppTabs(t *testing.T) {
 	if u := currentURL(t, ctx); !strings.HasSuffix(u, page+"/activity") {
 		t.Errorf("Enter on Activity went to %s", u)
 	}
+	// The activity page keeps the tabs, Activity chosen; Secrets goes back.
+	waitVisible(t, ctx, `[data-testid="activity-heading"]`)
+	if s := state(); strings.Join(s.Selected, ",") != "tab-activity" || s.Tabs != 6 {
+		t.Errorf("the activity page's tabs: %d, selected %v", s.Tabs, s.Selected)
+	}
+	screenshot(t, ctx, "owner-tabs-activity.png")
+	if status := clickAndWait(t, ctx, `#tab-secrets`); status != 200 {
+		t.Fatalf("Secrets from the activity page: %d", status)
+	}
+	if u := currentURL(t, ctx); !strings.HasSuffix(u, page+"?tab=secrets") {
+		t.Errorf("Secrets from the activity page went to %s", u)
+	}
+	if s := state(); strings.Join(s.Visible, ",") != "panel-secrets" {
+		t.Errorf("after coming back: visible %v", s.Visible)
+	}
 }

@@ -93,6 +93,13 @@ func (s *Server) appActivity(c echo.Context) error {
 		active, base = "myapps", "/profile/apps/"+a.App.ClientID
 	}
 	p := views.AuditPage{Nav: s.nav(c, active), Heading: "Activity of " + a.App.Name, BackURL: base, BackLabel: a.App.Name, App: a.App.ClientID, AppLabel: a.App.Name}
+	if ownerPage(c) {
+		// The app page's tabs, Activity chosen; the others link back to it.
+		p.Tabs, _ = ownerTabs(base, "", false)
+		for i := range p.Tabs {
+			p.Tabs[i].Panel, p.Tabs[i].Selected = false, p.Tabs[i].Key == "activity"
+		}
+	}
 	return s.renderActivity(c, p, audit.Filter{AppID: a.App.ClientID}, base+"/activity")
 }
 

@@ -66,6 +66,13 @@ type flavor struct {
 	// one index range per scope cheaply, where PostgreSQL spent 20–35 ms
 	// planning ninety branches.
 	lateralFirsts bool
+	// indexOnly is the pair of statements around a read that must walk a
+	// covering index the planner would pass over for a sequential scan
+	// (PostgreSQL: random_page_cost 1.1, the usual value for a cached or
+	// SSD database, for that read, then the server's default again; not
+	// enable_seqscan off, whose 1e10 cost penalty switches JIT on:
+	// 0.5 s); nil where the planner takes the index (SQLite).
+	indexOnly []string
 	// rebind returns a statement with its ? placeholders in the dialect's
 	// form ($1, $2, … on PostgreSQL), for SQL sent past GORM (hot.go,
 	// seed.go).
@@ -156,6 +163,7 @@ var postgresFlavor = &flavor{
 	committers:    8,
 	windowWalk:    true,
 	lateralFirsts: true,
+	indexOnly:     []string{"SET LOCAL random_page_cost = 1.1", "SET LOCAL random_page_cost = DEFAULT"},
 	coalesce:      true,
 	forUpdate:     " FOR UPDATE",
 	rebind:        numberPlaceholders,

@@ -24,7 +24,8 @@ run: build
 FUZZ     := ./internal/pat:FuzzValid ./internal/domain:FuzzParseClientJWKS ./internal/audit:FuzzParseCheckpointFile ./internal/domain:FuzzValidateCallbackURL ./internal/scope:FuzzParse ./internal/web:FuzzParseAppsQuery \
             ./internal/web:FuzzTokenRequestForm ./internal/web:FuzzAuthorizeQuery ./internal/oauth:FuzzCheckAuthorize \
             ./internal/oauth:FuzzParseAccessToken ./internal/admin:FuzzParseImport ./internal/connector:FuzzParseRoleMap \
-            ./internal/domain:FuzzRedirectURIMatches ./internal/domain:FuzzParseGrantTypes ./internal/safeout:FuzzRedactURL
+            ./internal/domain:FuzzRedirectURIMatches ./internal/domain:FuzzParseGrantTypes ./internal/safeout:FuzzRedactURL \
+            ./internal/oauth:FuzzAppendJSONString ./internal/web:FuzzDecodeJSON
 FUZZTIME ?= 60s
 
 ## test: run every test (installs Debian chromium for the browser tests, slapd and Node.js for the directory tests when missing and possible); with OAUTHDESK_TEST_POSTGRES set, the e2e suite runs again on PostgreSQL; then each fuzz target for 3 s

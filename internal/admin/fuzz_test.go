@@ -15,7 +15,7 @@ import (
 // FuzzParseImport feeds arbitrary inventory files (CSV or JSON) to the
 // import parser: it never panics; it refuses with ImportErrors or an
 // Invalid error, or returns records that pass the registration's own
-// validation (the rule of issue #8: import is never laxer than the form).
+// validation (the rule: import is never laxer than the form).
 func FuzzParseImport(f *testing.F) {
 	head := "client_id,name,company,callback_url,scopes,secret_created_at,owner,app_url\n"
 	for _, seed := range []string{

@@ -25,7 +25,7 @@ type InvitationStore interface {
 	DeleteInvitation(ctx context.Context, id string) (bool, error)
 }
 
-// Invitations are how an app gains a co-owner (issue 16): an owner
+// Invitations are how an app gains a co-owner: an owner
 // invites a username and the invitee accepts or declines on their own
 // /profile/apps page. Whatever name is typed — a user's or not, disabled,
 // deleted or an administrator's — the inviter gets the same answer and

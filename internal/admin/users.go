@@ -57,7 +57,7 @@ type NewUser struct {
 }
 
 // usernameRE: usernames may hold '@' since upstream directories often
-// name people by e-mail address (issue 20).
+// name people by e-mail address.
 var usernameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 
 // ValidUsername reports whether name is a valid username: 1-64 letters,

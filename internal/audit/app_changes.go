@@ -1,7 +1,7 @@
 package audit
 
 // Actions of the review of members' app changes and of co-owner
-// invitations (issue 16).
+// invitations.
 const (
 	ActionAppChangeRequest  = "app.change_request"  // a member's change to an approved app waits for review
 	ActionAppChangeApprove  = "app.change_approve"  // an administrator applied it

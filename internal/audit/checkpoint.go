@@ -9,7 +9,7 @@ import (
 )
 
 // Checkpoint anchors the head of the hash chain outside the database
-// (issue 16 §3): the chain alone proves nothing about its tail, since
+// (audit verify --checkpoint): the chain alone proves nothing about its tail, since
 // deleting the newest events leaves a valid shorter chain. A checkpoint
 // says "at At the chain reached event Seq, whose hash is Head"; signed and
 // kept elsewhere (a file, a webhook, the log), it makes a later truncation

@@ -1,6 +1,6 @@
 package audit
 
-// Actions and target of the directory connectors (issue 20).
+// Actions and target of the directory connectors.
 const (
 	ActionConnectorAdd    = "connector.add"
 	ActionConnectorRemove = "connector.remove"

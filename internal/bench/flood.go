@@ -15,8 +15,8 @@ import (
 	"time"
 )
 
-// floodWorkers is the width of the sign-in flood (issue #8: "a 64-way
-// sign-in flood").
+// floodWorkers is the width of the sign-in flood: 64 sign-ins at
+// once.
 const floodWorkers = 64
 
 // floodLoad is the refresh load of the refresh row, driven while 64

@@ -8,7 +8,7 @@
 // and drives each scenario with wrk (Debian package "wrk") from a separate
 // process: 32 connections, 2 threads, a few seconds a scenario. It prints
 // one table — scenario, req/s, ratio to the ceiling, p50, p99, errors, peak
-// server RSS — then the targets of issue #10 met or missed, and writes the
+// server RSS — then the performance targets met or missed, and writes the
 // same as JSON with --out FILE. Every process it starts is stopped before
 // it exits, also on Ctrl-C.
 //

@@ -20,7 +20,7 @@ type row struct {
 	ceiling    bool
 }
 
-// target is one target of issue #10, met or not in this run.
+// target is one performance target, met or not in this run.
 type target struct {
 	Scenario string `json:"scenario"`
 	Want     string `json:"want"`

@@ -2,7 +2,7 @@ package domain
 
 import "time"
 
-// App statuses (issue #9, "Who may register"). Only an active app can be
+// App statuses (who may register apps). Only an active app can be
 // authorized or get tokens; a pending one waits for an administrator's
 // approval; a rejected one was refused with a note its owners see.
 const (
@@ -36,8 +36,7 @@ type AppOwner struct {
 	Deleted     bool // the user account was deleted (the app keeps it as owner until handed over)
 }
 
-// Authorization states: the true state of a user's grant (issue #9,
-// "Wrong numbers").
+// Authorization states: the true state of a user's grant.
 const (
 	// AuthActive: a live refresh token exists (unused, unrevoked,
 	// unexpired, minted with a client secret that still works), or the

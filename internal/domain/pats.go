@@ -24,7 +24,7 @@ const (
 	PATRevoked = "revoked"
 )
 
-// PAT is a personal access token (issue 19): a user's own credential for
+// PAT is a personal access token: a user's own credential for
 // the REST APIs. Only the SHA-256 of the token is kept (Hash); Display is
 // its first characters, shown to tell tokens apart.
 type PAT struct {
@@ -158,7 +158,7 @@ const (
 	NoticeExpiring = "expiring"
 )
 
-// Settings of the personal access token policies (issue 19, §3).
+// Settings of the personal access token policies.
 const (
 	// SettingPATMaxLifespan is the longest lifetime of a new or extended
 	// token in days; "0" or unset: one year.

@@ -13,7 +13,7 @@ const (
 )
 
 // PendingChange is a member's edit of an approved app that waits for an
-// administrator (issue 16): the app keeps serving its approved
+// administrator: the app keeps serving its approved
 // registration until the change is approved (its ReviewedFields then
 // apply), rejected, or withdrawn by an owner. One per app.
 type PendingChange struct {

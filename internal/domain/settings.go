@@ -11,6 +11,6 @@ const (
 	// days, 1 to five years (the seeds' lifetime).
 	SettingSecretLifetimeDays = "secret_lifetime_days"
 	// SettingAppRegistration is who may register apps: PolicyMembers
-	// (default), PolicyApproval or PolicyAdmins (issue #9).
+	// (default), PolicyApproval or PolicyAdmins.
 	SettingAppRegistration = "app_registration"
 )

@@ -1,6 +1,6 @@
 package e2e
 
-// Audit checkpoints (issue 16 §3): the real binary anchors the head of
+// Audit checkpoints: the real binary anchors the head of
 // the audit chain outside the database — a signed audit-checkpoint-SEQ.json
 // in --report-dir, a POST to --report-webhook, a log line — on a schedule
 // and on shutdown; `audit verify --checkpoint FILE` then catches the

@@ -10,9 +10,11 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// TestPolishBrowser checks the items of issue #13 that need a browser, on
-// the sweep's data, at a laptop's and a phone's width.
-func TestPolishBrowser(t *testing.T) {
+// TestPageLayoutBrowser checks what only a browser shows, on the sweep's
+// data, at a laptop's and a phone's width: keyboard focus, tables that
+// fit, the live search, copy buttons, chips, the audit filters, the scope
+// picker and the phone menu.
+func TestPageLayoutBrowser(t *testing.T) {
 	requireChromium(t)
 	f := newSweepFixture(t)
 	ctx := newBrowserTimeout(t, 2*time.Minute)

@@ -8,7 +8,7 @@ package e2e
 // violation), every form control has a label, and the text boxes of a
 // filter bar are wide enough to read (≥ 120 px), every link and button is
 // in view (inside the window and not cut off by a box that clips or
-// scrolls it: issue 21's Reject button cut at 1400 px), at 400 px no
+// scrolls it, as a Reject button once was at 1400 px), at 400 px no
 // table is wider than its box (it fits, or it is shown as cards), and a
 // signed-in person can see which account is signed in. Each page is saved as a
 // screenshot; the directory is printed when the sweep fails, or always
@@ -392,7 +392,7 @@ func (f *sweepFixture) sweepRoutes() map[string]func(role domain.Role) (string, 
 		"/admin/users/new":                                admin("/admin/users/new"),
 		"/profile/apps/:client_id/activity":               own("/activity"),
 		"/admin/settings/third-party-oauth":               admin("/admin/settings/third-party-oauth?value=off"),
-		// The owner's pages (issue #9): each role visits an app it owns.
+		// The owner's pages: each role visits an app it owns.
 		"/profile/apps":                                     both("/profile/apps"),
 		"/profile/apps/new":                                 both("/profile/apps/new"),
 		"/profile/password":                                 both("/profile/password"),
@@ -425,6 +425,8 @@ func (f *sweepFixture) sweepRoutes() map[string]func(role domain.Role) (string, 
 		"/admin/users/:id/enable":                         admin("/admin/users/" + f.bobID + "/enable"),
 		"/admin/apps/:client_id/approve":                  admin("/admin/apps/" + f.pendingID + "/approve?return=overview"),
 		"/admin/apps/:client_id/owners/:user_id/remove":   admin(app + "/owners/" + f.daveID + "/remove"),
+		"/admin/reports/run":                              admin("/admin/reports/run"),
+		"/admin/apps/:client_id/change/approve":           admin("/admin/apps/" + f.bobApp.ClientID + "/change/approve?return=queue"),
 		"/admin/apps/:client_id/client-credentials":       admin(app + "/client-credentials?enabled=on"),
 		"/admin/apps/:client_id/client-grants/:id/revoke": admin(app + "/client-grants/cc-00000000-0000-0000-0000-000000000000/revoke"),
 		"/profile/apps/:client_id/client-credentials":     own("/client-credentials?enabled=off"),
@@ -471,7 +473,7 @@ func (f *sweepFixture) sweepStates(t *testing.T) map[string]func(role domain.Rol
 	return out
 }
 
-// TestPageSweep is issue #13's browser test: every GET page, two roles,
+// TestPageSweep is the browser sweep: every GET page, two roles,
 // two widths.
 func TestPageSweep(t *testing.T) {
 	requireChromium(t)

@@ -18,7 +18,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/server"
 )
 
-// Personal access tokens (issue 19), over real HTTP against the real
+// Personal access tokens, over real HTTP against the real
 // server: created on the profile page, used as Bearer and Basic on the
 // REST APIs, refused on the very next request once revoked, leaked,
 // expired, rule-matched or their user is disabled.

@@ -60,6 +60,8 @@ func TestReportWebhookRedacted(t *testing.T) {
 	admin.signIn("root", lcRootPassword)
 	auditor.signIn("eve", lcPassword)
 
+	confirm := admin.get("/admin/reports/run") // the confirmation names the sinks too
+	wantStatus(t, confirm, http.StatusOK, "the run-now confirmation")
 	r := admin.postForm("/admin/reports/run", url.Values{"_csrf": {admin.csrf("/admin/reports")}})
 	wantStatus(t, r, http.StatusSeeOther, "run now")
 	flash := lcFlash(t, admin, "/admin/reports")
@@ -76,7 +78,7 @@ func TestReportWebhookRedacted(t *testing.T) {
 		details.WriteString(ev.DetailsJSON())
 	}
 	want := "http://" + host + "/…"
-	for where, text := range map[string]string{"/admin/reports": page.Body, "the run-now flash": flash, "the audit event": details.String(),
+	for where, text := range map[string]string{"/admin/reports": page.Body, "the run-now flash": flash, "the run-now confirmation": confirm.Body, "the audit event": details.String(),
 		"/admin/audit": auditPage.Body, "the log": logs.String()} {
 		for _, secret := range []string{"hunter2", "reportbot", "T0K3N", "hooks/", "query-secret"} {
 			if strings.Contains(text, secret) {

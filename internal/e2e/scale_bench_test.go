@@ -47,7 +47,7 @@ type scaleSize struct{ Apps, Users, Authorizations, AuditEvents int }
 const scalePassword = "bench-scale-password"
 
 // scalePATs is how many personal access tokens the scale database holds
-// (issue 19: /admin/tokens and the user page at 100k tokens).
+// (/admin/tokens and the user page at 100k tokens).
 const scalePATs = 100_000
 
 func scaleDB(b *testing.B) (string, scaleSize) {

@@ -954,6 +954,8 @@ func TestAuditorCannotChangeAnything(t *testing.T) {
 		"/admin/users/:id/enable":                         {with("/admin/users/:id/enable", ":id", bob.ID)},
 		"/admin/apps/:client_id/approve":                  {with("/admin/apps/:client_id/approve")},
 		"/admin/apps/:client_id/owners/:user_id/remove":   {with("/admin/apps/:client_id/owners/:user_id/remove", ":user_id", root.ID)},
+		"/admin/reports/run":                              {"/admin/reports/run"},
+		"/admin/apps/:client_id/change/approve":           {with("/admin/apps/:client_id/change/approve")},
 		"/admin/apps/:client_id/client-credentials":       {with("/admin/apps/:client_id/client-credentials") + "?enabled=off"},
 		"/admin/apps/:client_id/client-grants/:id/revoke": {with("/admin/apps/:client_id/client-grants/:id/revoke", ":id", "cc-00000000-0000-0000-0000-000000000000")},
 	}

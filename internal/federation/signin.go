@@ -285,7 +285,7 @@ func cut(s string, n int) string {
 
 // LinkUser links the local user username to the identity subject of the
 // connector name: the administrator's explicit action that lets an
-// existing account sign in through the directory (issue 20: never done by
+// existing account sign in through the directory (never done by
 // matching names or e-mail). Audited (user.link). Errors: NotFound (user
 // or connector); Conflict when the user is already linked or another user
 // holds that identity; Invalid for an empty subject.

@@ -12,7 +12,7 @@ import (
 )
 
 // PATSource lists the live personal access tokens expiring before a time
-// (the report's token section; issue 19).
+// (the report's token section).
 type PATSource interface {
 	PATExpiries(ctx context.Context, now, before time.Time) ([]reports.PATExpiryRow, error)
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // PATStore finds a personal access token by the SHA-256 of the token and
-// reads its owner (issue 19).
+// reads its owner.
 type PATStore interface {
 	PATByHash(ctx context.Context, hash []byte) (domain.PAT, error)
 	UserByID(ctx context.Context, id string) (domain.User, error)

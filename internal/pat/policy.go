@@ -11,8 +11,33 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
 
-// Policy is the organization's personal access token policies (issue 19
-// §3; `oauthdesk policy set pat-…`, the admin Settings page).
+// PolicyStore is what the policy use cases need (implemented by
+// *store.DB). Lookups return NotFound.
+type PolicyStore interface {
+	Transactor
+	AuditAppender
+	Setting(ctx context.Context, key string) (string, bool, error)
+	SetSetting(ctx context.Context, key, value string, at time.Time) error
+	UserByUsername(ctx context.Context, username string) (domain.User, error)
+	SetPATAllowed(ctx context.Context, userID string, allowed bool, at time.Time) (bool, error)
+	PATAllowed(ctx context.Context, userID string) (bool, error)
+	PATAllowlist(ctx context.Context) ([]string, error)
+	WalkLivePATs(ctx context.Context, before time.Time, fn func(domain.PAT) error) error
+}
+
+// PolicyService is the organization's personal access token policies:
+// reading and setting them (maximum lifespan, full-scope tokens, who may
+// create tokens and the allowlist), the live tokens that break them and
+// their revocation (through TokenService).
+type PolicyService struct {
+	recorder
+	store  PolicyStore
+	now    func() time.Time
+	tokens *TokenService
+}
+
+// Policy is the organization's personal access token policies
+// (`oauthdesk policy set pat-…`, the admin Settings page).
 type Policy struct {
 	MaxLifespanDays   int  // 0: none (one year)
 	FullScopeDenied   bool // pat-full-scope deny
@@ -21,7 +46,7 @@ type Policy struct {
 }
 
 // Policy reads the current policies.
-func (s *Service) Policy(ctx context.Context) (Policy, error) {
+func (s *PolicyService) Policy(ctx context.Context) (Policy, error) {
 	var p Policy
 	if v, ok, err := s.store.Setting(ctx, domain.SettingPATMaxLifespan); err != nil {
 		return p, err
@@ -42,7 +67,7 @@ func (s *Service) Policy(ctx context.Context) (Policy, error) {
 }
 
 // PolicyWithAllowlist is Policy with the allowlisted usernames.
-func (s *Service) PolicyWithAllowlist(ctx context.Context) (Policy, error) {
+func (s *PolicyService) PolicyWithAllowlist(ctx context.Context) (Policy, error) {
 	p, err := s.Policy(ctx)
 	if err != nil {
 		return p, err
@@ -51,7 +76,12 @@ func (s *Service) PolicyWithAllowlist(ctx context.Context) (Policy, error) {
 	return p, err
 }
 
-func (s *Service) setPolicy(ctx context.Context, key, name, value string) error {
+// allowed reports whether the user userID is on the creation allowlist.
+func (s *PolicyService) allowed(ctx context.Context, userID string) (bool, error) {
+	return s.store.PATAllowed(ctx, userID)
+}
+
+func (s *PolicyService) setPolicy(ctx context.Context, key, name, value string) error {
 	now := s.now().UTC()
 	return s.store.WriteTx(ctx, func(ctx context.Context) error {
 		if err := s.store.SetSetting(ctx, key, value, now); err != nil {
@@ -64,7 +94,7 @@ func (s *Service) setPolicy(ctx context.Context, key, name, value string) error 
 
 // SetMaxLifespan sets pat-max-lifespan (days, 0 = none; at most 365).
 // Errors: Invalid.
-func (s *Service) SetMaxLifespan(ctx context.Context, days int) error {
+func (s *PolicyService) SetMaxLifespan(ctx context.Context, days int) error {
 	if days < 0 || days > 365 {
 		return apperr.Errorf(apperr.Invalid, "pat-max-lifespan must be a number of days from 0 (none) to 365")
 	}
@@ -72,7 +102,7 @@ func (s *Service) SetMaxLifespan(ctx context.Context, days int) error {
 }
 
 // SetFullScope sets pat-full-scope: "allow" or "deny". Errors: Invalid.
-func (s *Service) SetFullScope(ctx context.Context, v string) error {
+func (s *PolicyService) SetFullScope(ctx context.Context, v string) error {
 	v = strings.ToLower(strings.TrimSpace(v))
 	if v != "allow" && v != "deny" {
 		return apperr.Errorf(apperr.Invalid, "pat-full-scope must be allow or deny")
@@ -81,7 +111,7 @@ func (s *Service) SetFullScope(ctx context.Context, v string) error {
 }
 
 // SetCreation sets pat-creation: "everyone" or "allowlist". Errors: Invalid.
-func (s *Service) SetCreation(ctx context.Context, v string) error {
+func (s *PolicyService) SetCreation(ctx context.Context, v string) error {
 	v = strings.ToLower(strings.TrimSpace(v))
 	if v != "everyone" && v != "allowlist" {
 		return apperr.Errorf(apperr.Invalid, "pat-creation must be everyone or allowlist")
@@ -91,7 +121,7 @@ func (s *Service) SetCreation(ctx context.Context, v string) error {
 
 // SetAllowed adds username to (or removes them from) the creation
 // allowlist. Errors: NotFound for an unknown user.
-func (s *Service) SetAllowed(ctx context.Context, username string, allowed bool) error {
+func (s *PolicyService) SetAllowed(ctx context.Context, username string, allowed bool) error {
 	u, err := s.store.UserByUsername(ctx, username)
 	if err != nil {
 		return apperr.Errorf(apperr.NotFound, "no user named %q", username)
@@ -118,7 +148,7 @@ const MaxViolations = 1000
 
 // Violations lists the live tokens that break the current policies (at
 // most MaxViolations) and how many there are in all.
-func (s *Service) Violations(ctx context.Context) ([]Violation, int, error) {
+func (s *PolicyService) Violations(ctx context.Context) ([]Violation, int, error) {
 	p, err := s.Policy(ctx)
 	if err != nil {
 		return nil, 0, err
@@ -153,7 +183,7 @@ func (s *Service) Violations(ctx context.Context) ([]Violation, int, error) {
 
 // RevokeViolations revokes every live token that breaks the current
 // policies and returns how many.
-func (s *Service) RevokeViolations(ctx context.Context) (int, error) {
+func (s *PolicyService) RevokeViolations(ctx context.Context) (int, error) {
 	n := 0
 	for {
 		list, _, err := s.Violations(ctx)
@@ -164,7 +194,7 @@ func (s *Service) RevokeViolations(ctx context.Context) (int, error) {
 		for i, v := range list {
 			ids[i] = v.PAT.ID
 		}
-		k, err := s.RevokeIDs(ctx, ids, ByAdmin)
+		k, err := s.tokens.RevokeIDs(ctx, ids, ByAdmin)
 		n += k
 		if err != nil || k == 0 {
 			return n, err

@@ -7,7 +7,7 @@ import (
 
 // TestSatisfiedByCreditsTheNarrowest: a use is credited to the exact
 // required scope when granted, otherwise to the narrowest granted scope
-// that includes it, whatever the grant's order (issue #9).
+// that includes it, whatever the grant's order.
 func TestSatisfiedByCreditsTheNarrowest(t *testing.T) {
 	c := Default()
 	cases := []struct {

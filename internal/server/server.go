@@ -319,7 +319,7 @@ func (a *App) wireServer(ctx context.Context, sealer *keyseal.Sealer, cat *scope
 	mx := metrics.Handler(metrics.NewSecretsCollector(db.SecretExpiryTimes, cfg.Thresholds, cfg.Now), syncFailures,
 		metrics.NewPATsCollector(db.PATExpiryCounts, cfg.Now), issued, metrics.NewJobsCollector(a.jobMetrics))
 	var signinFailures limit.FailureLimiter // nil: in memory (one SQLite process)
-	if db.Dialect() == "postgres" {
+	if db.Shared() {
 		// Replicas share the per-username failure delays through the
 		// database (the per-address request limits stay per process).
 		signinFailures = limit.NewSharedFailures(db, cfg.Now)
@@ -328,14 +328,15 @@ func (a *App) wireServer(ctx context.Context, sealer *keyseal.Sealer, cat *scope
 	a.Web = web.New(web.Config{BaseURL: cfg.BaseURL, SessionStore: db.Sessions(), SignInFailures: signinFailures, Thresholds: cfg.Thresholds, Metrics: mx, Reports: a.Reports,
 		Ready: cachedProbe(db.ProbeWrite, time.Second), MetricsToken: cfg.MetricsToken, MetricsNeedToken: cfg.MetricsNeedToken,
 		TrustedProxies: proxies, SignInPerMinute: cfg.SignInPerMinute, TokenPerMinute: cfg.TokenPerMinute,
-		PATs: a.PATs, PATUsage: a.usage, DirectorySignIn: a.Federation.SignInService, Connectors: a.Federation.ConnectorService, Activity: admin.NewActivity(db), Attention: admin.NewAttention(db, cfg.Now), Offboarding: admin.NewOffboarding(adm, db),
+		PATs: a.PATs.TokenService, PATAdmin: a.PATs.TokenService, PATPolicies: a.PATs.PolicyService, PATNotices: a.PATs.NoticeService,
+		PATRules: a.PATs.RuleService, LeakedPATs: a.PATs.LeakService, PATUsage: a.usage, DirectorySignIn: a.Federation.SignInService, Connectors: a.Federation.ConnectorService, Activity: admin.NewActivity(db), Attention: admin.NewAttention(db, cfg.Now), Offboarding: admin.NewOffboarding(adm, db),
 		Changes: admin.NewChangeReview(adm, db), Invitations: admin.NewInvitations(adm, db), ClientGrants: admin.NewClientGrants(adm, db),
 		SignIn: adm.SignInService, Users: adm.UserService, Apps: adm.AppService, Owners: adm.OwnerService, Secrets: adm.SecretService,
 		Authorizations: adm.AuthorizationService, Settings: adm.SettingService, Scopes: adm.ScopeService, AppScopes: adm.AppScopeService,
 		Expiry: adm.ExpiryService, Audit: adm.AuditService, Import: adm.ImportService,
 		Jobs: a.Jobs,
 		AdminAPI: web.AdminAPI{Apps: adm.AppService, Secrets: adm.SecretService, Authorizations: adm.AuthorizationService,
-			Users: adm.UserService, Tokens: a.PATs, Settings: adm.SettingService, PATPolicy: a.PATs}},
+			Users: adm.UserService, Tokens: a.PATs.TokenService, Settings: adm.SettingService, PATPolicy: a.PATs.PolicyService}},
 		o, cat, cfg.Log, cfg.Now)
 	return nil
 }

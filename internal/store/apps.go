@@ -379,7 +379,7 @@ func (db *DB) ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage,
 			add(before, after)
 		}
 	}
-	if s := strings.TrimSpace(f.Query); s != "" && db.fl.name == "sqlite" && clientIDPrefixRE.MatchString(s) {
+	if s := strings.TrimSpace(f.Query); s != "" && db.fl.clientIDRange && clientIDPrefixRE.MatchString(s) {
 		// A client id (or its first 8+ characters): a range of the
 		// primary key, not a walk of every name.
 		p := strings.ToLower(s)

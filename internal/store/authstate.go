@@ -9,7 +9,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
 
-// The true state of an authorization (issue #9): active when a live
+// The true state of an authorization: active when a live
 // refresh token exists — unused, unrevoked, unexpired, minted with a
 // client secret that is still active and unexpired — or a fresh grant (an
 // unused, unexpired authorization code); needs re-authorization when the

@@ -73,6 +73,14 @@ type flavor struct {
 	// enable_seqscan off, whose 1e10 cost penalty switches JIT on:
 	// 0.5 s); nil where the planner takes the index (SQLite).
 	indexOnly []string
+	// clientIDRange: a search that looks like a client id (or its first 8+
+	// characters) is a range of the apps' primary key (SQLite); PostgreSQL
+	// takes one range of app_search_terms' client-id terms instead.
+	clientIDRange bool
+	// shared: several server processes (replicas) may use the database at
+	// once (PostgreSQL), so per-process state such as sign-in failure
+	// delays must live in it.
+	shared bool
 	// rebind returns a statement with its ? placeholders in the dialect's
 	// form ($1, $2, … on PostgreSQL), for SQL sent past GORM (hot.go,
 	// seed.go).
@@ -150,6 +158,7 @@ var sqliteFlavor = &flavor{
 		return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint &&
 			(se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
 	},
+	clientIDRange: true,
 }
 
 var postgresFlavor = &flavor{
@@ -189,6 +198,7 @@ AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname) AND
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505"
 	},
+	shared: true,
 }
 
 // isPostgresURL reports whether dsn names a PostgreSQL database

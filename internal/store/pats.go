@@ -11,7 +11,7 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/reports"
 )
 
-// Personal access tokens (issue 19), revocation rules, scanner tokens,
+// Personal access tokens, revocation rules, scanner tokens,
 // owner notices and the creation allowlist.
 
 type patRow struct {

@@ -7,7 +7,7 @@ import (
 	"unicode"
 )
 
-// App search (issue #12, migration 00011): app_search_terms holds each
+// App search (migration 00011): app_search_terms holds each
 // app's search terms, and a query matches the apps that have, for every
 // word of the query, a term starting with it: a range of the table's
 // primary key per word, never a walk of every app.

@@ -21,7 +21,7 @@ import (
 // --authorizations 1000000 --audit-events 1000000`).
 type SeedSpec struct {
 	Users, Apps, Authorizations, AuditEvents int
-	// PATs is how many personal access tokens to write (issue 19): a few
+	// PATs is how many personal access tokens to write: a few
 	// users hold many, about a tenth revoked, a twentieth full access.
 	PATs int
 	// Scopes are the catalog scope ids apps may register, most common

@@ -236,6 +236,11 @@ func (db *DB) Path() string { return db.path }
 // Dialect returns "sqlite" or "postgres".
 func (db *DB) Dialect() string { return db.fl.name }
 
+// Shared reports whether several server processes (replicas) may use this
+// database at once (PostgreSQL: true; SQLite: false), so that state a
+// replica keeps must be kept in the database instead.
+func (db *DB) Shared() bool { return db.fl.shared }
+
 // Close stops the group commit and closes the pools.
 func (db *DB) Close() error {
 	db.stopBatches()

@@ -28,7 +28,7 @@ type AdminAPISettings interface {
 
 // AdminAPIPATPolicy is the personal access token policies' use cases the
 // admin API calls — the ones /admin/settings calls (implemented by
-// *pat.Service).
+// *pat.PolicyService).
 type AdminAPIPATPolicy interface {
 	PolicyWithAllowlist(ctx context.Context) (pat.Policy, error)
 	SetMaxLifespan(ctx context.Context, days int) error

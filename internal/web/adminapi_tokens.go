@@ -12,7 +12,7 @@ import (
 )
 
 // AdminAPITokens is the personal access tokens' use cases the admin API
-// calls — the ones /admin/tokens calls (implemented by *pat.Service).
+// calls — the ones /admin/tokens calls (implemented by *pat.TokenService).
 type AdminAPITokens interface {
 	List(ctx context.Context, f domain.PATFilter) (domain.PATPage, error)
 	Revoke(ctx context.Context, id, ownerID string) (bool, error)

@@ -245,7 +245,7 @@ func (s *Server) apiRevokeList(c echo.Context, body []byte) error {
 	patIDs := map[string]bool{}
 	if s.pats != nil {
 		for _, id := range ids {
-			if _, err := s.pats.Get(ctx, id, ""); err == nil {
+			if _, err := s.cfg.PATAdmin.Get(ctx, id, ""); err == nil {
 				patIDs[id] = true
 			}
 		}
@@ -254,7 +254,7 @@ func (s *Server) apiRevokeList(c echo.Context, body []byte) error {
 			list = append(list, id)
 		}
 		if len(list) > 0 {
-			if _, err := s.pats.RevokeIDs(ctx, list, pat.ByAdmin); err != nil {
+			if _, err := s.cfg.PATAdmin.RevokeIDs(ctx, list, pat.ByAdmin); err != nil {
 				return err
 			}
 		}

@@ -17,30 +17,22 @@ import (
 	"github.com/oauthdesk/oauthdesk/views"
 )
 
-// PATs is the personal access token slice the web layer offers
-// (implemented by *pat.Service; issue 19).
+// PATs is the tokens a person manages on /profile/tokens and through the
+// Lifecycle API (pats_api.go), their own only (implemented by
+// *pat.TokenService).
 type PATs interface {
 	Create(ctx context.Context, u domain.User, req pat.Request) (pat.Created, error)
 	Get(ctx context.Context, id, ownerID string) (domain.PAT, error)
 	List(ctx context.Context, f domain.PATFilter) (domain.PATPage, error)
-	Count(ctx context.Context, f domain.PATFilter, max int) (int, error)
 	Update(ctx context.Context, id, ownerID string, req pat.Request) (domain.PAT, error)
 	Revoke(ctx context.Context, id, ownerID string) (bool, error)
-	RevokeIDs(ctx context.Context, ids []string, by string) (int, error)
-	RevokeWhere(ctx context.Context, f domain.PATFilter, max int) (int, error)
-	Policy(ctx context.Context) (pat.Policy, error)
-	PolicyWithAllowlist(ctx context.Context) (pat.Policy, error)
-	SetMaxLifespan(ctx context.Context, days int) error
-	SetFullScope(ctx context.Context, v string) error
-	SetCreation(ctx context.Context, v string) error
-	SetAllowed(ctx context.Context, username string, allowed bool) error
-	Violations(ctx context.Context) ([]pat.Violation, int, error)
-	RevokeViolations(ctx context.Context) (int, error)
-	AuthenticateScanner(ctx context.Context, token string) (domain.ScannerToken, error)
-	Leaked(ctx context.Context, scanner domain.ScannerToken, tokens []string) error
+}
+
+// PATNotices is the banner telling a person about their tokens (a leaked
+// one revoked, one about to expire; implemented by *pat.NoticeService).
+type PATNotices interface {
 	Notices(ctx context.Context, userID string) ([]domain.PATNotice, error)
 	DismissNotices(ctx context.Context, userID string) error
-	AddRule(ctx context.Context, scopes []string, createdBefore time.Time) (domain.RevocationRule, error)
 }
 
 // PATUsage batches personal access tokens' last uses (implemented by
@@ -112,7 +104,7 @@ func (s *Server) scopeOptions(checked []string, only []string) []views.PATScopeO
 
 // maxExpiry is the latest expiry the policy allows now.
 func (s *Server) maxExpiry(ctx context.Context) (time.Time, pat.Policy, error) {
-	p, err := s.pats.Policy(ctx)
+	p, err := s.cfg.PATPolicies.Policy(ctx)
 	if err != nil {
 		return time.Time{}, p, err
 	}
@@ -164,7 +156,7 @@ func (s *Server) renderTokens(c echo.Context, status int, p views.PATsPage) erro
 	p.MaxDate, p.Policy, p.CanCreate = limit.Format("2006-01-02"), policySentence(pol), true
 	if pol.CreationAllowlist {
 		p.CanCreate = false
-		for _, name := range mustAllowlist(ctx, s.pats) {
+		for _, name := range mustAllowlist(ctx, s.cfg.PATPolicies) {
 			if strings.EqualFold(name, u.Username) {
 				p.CanCreate = true
 			}
@@ -176,7 +168,7 @@ func (s *Server) renderTokens(c echo.Context, status int, p views.PATsPage) erro
 	return render(c, status, views.PATs(p))
 }
 
-func mustAllowlist(ctx context.Context, pats PATs) []string {
+func mustAllowlist(ctx context.Context, pats PATPolicies) []string {
 	p, err := pats.PolicyWithAllowlist(ctx)
 	if err != nil {
 		return nil
@@ -327,7 +319,7 @@ func (s *Server) profileTokenRevoke(c echo.Context) error {
 // banner.
 func (s *Server) profileNoticesDismiss(c echo.Context) error {
 	u, _ := currentUser(c)
-	if err := s.pats.DismissNotices(c.Request().Context(), u.ID); err != nil {
+	if err := s.cfg.PATNotices.DismissNotices(c.Request().Context(), u.ID); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/profile/tokens")
@@ -339,7 +331,7 @@ func (s *Server) tokenNotice(ctx context.Context, userID string) string {
 	if s.pats == nil {
 		return ""
 	}
-	list, err := s.pats.Notices(ctx, userID)
+	list, err := s.cfg.PATNotices.Notices(ctx, userID)
 	if err != nil || len(list) == 0 {
 		return ""
 	}

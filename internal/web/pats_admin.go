@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,6 +15,33 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/pat"
 	"github.com/oauthdesk/oauthdesk/views"
 )
+
+// PATAdmin is everyone's tokens as administrators see them on
+// /admin/tokens (also the user page, the scope inventory, the reports
+// page and the Token Admin API): list, count and revoke, one by one or
+// in bulk (implemented by *pat.TokenService).
+type PATAdmin interface {
+	Get(ctx context.Context, id, ownerID string) (domain.PAT, error)
+	List(ctx context.Context, f domain.PATFilter) (domain.PATPage, error)
+	Count(ctx context.Context, f domain.PATFilter, max int) (int, error)
+	Revoke(ctx context.Context, id, ownerID string) (bool, error)
+	RevokeIDs(ctx context.Context, ids []string, by string) (int, error)
+	RevokeWhere(ctx context.Context, f domain.PATFilter, max int) (int, error)
+}
+
+// PATPolicies is the organization's token policies on /admin/settings
+// and the live tokens that break them (implemented by
+// *pat.PolicyService); /profile/tokens reads them too.
+type PATPolicies interface {
+	Policy(ctx context.Context) (pat.Policy, error)
+	PolicyWithAllowlist(ctx context.Context) (pat.Policy, error)
+	SetMaxLifespan(ctx context.Context, days int) error
+	SetFullScope(ctx context.Context, v string) error
+	SetCreation(ctx context.Context, v string) error
+	SetAllowed(ctx context.Context, username string, allowed bool) error
+	Violations(ctx context.Context) ([]pat.Violation, int, error)
+	RevokeViolations(ctx context.Context) (int, error)
+}
 
 // maxBulkRevoke bounds one bulk revocation from /admin/tokens.
 const maxBulkRevoke = 100_000
@@ -84,7 +112,7 @@ func (s *Server) adminTokens(c echo.Context) error {
 		return err
 	}
 	f.After = c.QueryParam("after")
-	page, err := s.pats.List(ctx, f)
+	page, err := s.cfg.PATAdmin.List(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -110,11 +138,11 @@ func (s *Server) adminTokens(c echo.Context) error {
 
 // adminTokenRevokeConfirm is GET /admin/tokens/{id}/revoke.
 func (s *Server) adminTokenRevokeConfirm(c echo.Context) error {
-	t, err := s.pats.Get(c.Request().Context(), c.Param("id"), "")
+	t, err := s.cfg.PATAdmin.Get(c.Request().Context(), c.Param("id"), "")
 	if err != nil {
 		return err
 	}
-	list, _ := s.pats.List(c.Request().Context(), domain.PATFilter{ID: t.ID})
+	list, _ := s.cfg.PATAdmin.List(c.Request().Context(), domain.PATFilter{ID: t.ID})
 	owner := t.UserID
 	if len(list.Tokens) == 1 {
 		owner = list.Tokens[0].Username
@@ -127,11 +155,11 @@ func (s *Server) adminTokenRevokeConfirm(c echo.Context) error {
 
 // adminTokenRevoke is POST /admin/tokens/{id}/revoke.
 func (s *Server) adminTokenRevoke(c echo.Context) error {
-	t, err := s.pats.Get(c.Request().Context(), c.Param("id"), "")
+	t, err := s.cfg.PATAdmin.Get(c.Request().Context(), c.Param("id"), "")
 	if err != nil {
 		return err
 	}
-	if _, err := s.pats.Revoke(c.Request().Context(), t.ID, ""); err != nil {
+	if _, err := s.cfg.PATAdmin.Revoke(c.Request().Context(), t.ID, ""); err != nil {
 		return err
 	}
 	return s.flashTo(c, "/admin/tokens", "Token "+t.Name+" revoked.")
@@ -182,10 +210,10 @@ func (s *Server) adminTokensBulkConfirm(c echo.Context) error {
 	n := len(ids)
 	owners := map[string]int{}
 	if mode == "all" {
-		if n, err = s.pats.Count(ctx, f, maxBulkRevoke); err != nil {
+		if n, err = s.cfg.PATAdmin.Count(ctx, f, maxBulkRevoke); err != nil {
 			return err
 		}
-		page, err := s.pats.List(ctx, domain.PATFilter{UserID: f.UserID, Query: f.Query, Scope: f.Scope, State: domain.PATActive,
+		page, err := s.cfg.PATAdmin.List(ctx, domain.PATFilter{UserID: f.UserID, Query: f.Query, Scope: f.Scope, State: domain.PATActive,
 			ExpiringDays: f.ExpiringDays, FullAccess: f.FullAccess, UnusedDays: f.UnusedDays, Limit: 1000})
 		if err != nil {
 			return err
@@ -195,7 +223,7 @@ func (s *Server) adminTokensBulkConfirm(c echo.Context) error {
 		}
 	} else {
 		for _, id := range ids {
-			if list, err := s.pats.List(ctx, domain.PATFilter{ID: id, State: domain.PATActive}); err == nil && len(list.Tokens) == 1 {
+			if list, err := s.cfg.PATAdmin.List(ctx, domain.PATFilter{ID: id, State: domain.PATActive}); err == nil && len(list.Tokens) == 1 {
 				owners[list.Tokens[0].Username]++
 			}
 		}
@@ -235,9 +263,9 @@ func (s *Server) adminTokensBulkRevoke(c echo.Context) error {
 	}
 	var n int
 	if mode == "all" {
-		n, err = s.pats.RevokeWhere(ctx, f, maxBulkRevoke)
+		n, err = s.cfg.PATAdmin.RevokeWhere(ctx, f, maxBulkRevoke)
 	} else {
-		n, err = s.pats.RevokeIDs(ctx, ids, pat.ByAdmin)
+		n, err = s.cfg.PATAdmin.RevokeIDs(ctx, ids, pat.ByAdmin)
 	}
 	if err != nil {
 		return err
@@ -251,12 +279,12 @@ func (s *Server) tokenPolicyView(c echo.Context) (*views.PATPolicyView, error) {
 		return nil, nil
 	}
 	ctx := c.Request().Context()
-	p, err := s.pats.PolicyWithAllowlist(ctx)
+	p, err := s.cfg.PATPolicies.PolicyWithAllowlist(ctx)
 	if err != nil {
 		return nil, err
 	}
 	v := &views.PATPolicyView{MaxLifespanDays: p.MaxLifespanDays, FullScopeDenied: p.FullScopeDenied, CreationAllowlist: p.CreationAllowlist, Allowlist: p.Allowlist}
-	list, n, err := s.pats.Violations(ctx)
+	list, n, err := s.cfg.PATPolicies.Violations(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -278,12 +306,12 @@ func (s *Server) settingsPATPolicy(c echo.Context) error {
 	if err != nil {
 		return s.renderSettings(c, "The maximum lifespan must be a number of days (0: one year).", http.StatusUnprocessableEntity)
 	}
-	cur, err := s.pats.Policy(ctx)
+	cur, err := s.cfg.PATPolicies.Policy(ctx)
 	if err != nil {
 		return err
 	}
 	if days != cur.MaxLifespanDays {
-		if err := s.pats.SetMaxLifespan(ctx, days); err != nil {
+		if err := s.cfg.PATPolicies.SetMaxLifespan(ctx, days); err != nil {
 			if apperr.ErrorCode(err) == apperr.Invalid {
 				return s.renderSettings(c, apperr.ErrorMessage(err), http.StatusUnprocessableEntity)
 			}
@@ -291,12 +319,12 @@ func (s *Server) settingsPATPolicy(c echo.Context) error {
 		}
 	}
 	if deny := c.FormValue("full_scope_deny") == "1"; deny != cur.FullScopeDenied {
-		if err := s.pats.SetFullScope(ctx, map[bool]string{true: "deny", false: "allow"}[deny]); err != nil {
+		if err := s.cfg.PATPolicies.SetFullScope(ctx, map[bool]string{true: "deny", false: "allow"}[deny]); err != nil {
 			return err
 		}
 	}
 	if al := c.FormValue("creation_allowlist") == "1"; al != cur.CreationAllowlist {
-		if err := s.pats.SetCreation(ctx, map[bool]string{true: "allowlist", false: "everyone"}[al]); err != nil {
+		if err := s.cfg.PATPolicies.SetCreation(ctx, map[bool]string{true: "allowlist", false: "everyone"}[al]); err != nil {
 			return err
 		}
 	}
@@ -307,7 +335,7 @@ func (s *Server) settingsPATPolicy(c echo.Context) error {
 func (s *Server) settingsPATAllowlist(c echo.Context) error {
 	name := strings.TrimSpace(c.FormValue("username"))
 	add := c.FormValue("action") != "remove"
-	if err := s.pats.SetAllowed(c.Request().Context(), name, add); err != nil {
+	if err := s.cfg.PATPolicies.SetAllowed(c.Request().Context(), name, add); err != nil {
 		if apperr.ErrorCode(err) == apperr.NotFound {
 			return s.renderSettings(c, apperr.ErrorMessage(err), http.StatusUnprocessableEntity)
 		}
@@ -322,7 +350,7 @@ func (s *Server) settingsPATAllowlist(c echo.Context) error {
 // settingsPATViolationsRevoke is POST /admin/settings/pat-violations/revoke:
 // the one click that revokes the tokens a tightened policy listed.
 func (s *Server) settingsPATViolationsRevoke(c echo.Context) error {
-	n, err := s.pats.RevokeViolations(c.Request().Context())
+	n, err := s.cfg.PATPolicies.RevokeViolations(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -351,7 +379,7 @@ func (s *Server) settingsPATPolicyConfirm(c echo.Context) error {
 	if err != nil || days < 0 || days > 365 {
 		return s.renderSettings(c, "The maximum lifespan must be a number of days from 0 to 365 (0: one year).", http.StatusUnprocessableEntity)
 	}
-	cur, err := s.pats.Policy(ctx)
+	cur, err := s.cfg.PATPolicies.Policy(ctx)
 	if err != nil {
 		return err
 	}
@@ -395,7 +423,7 @@ func (s *Server) settingsPATPolicyConfirm(c echo.Context) error {
 // settingsPATViolationsConfirm is GET /admin/settings/pat-violations/revoke:
 // how many tokens the revocation stops, before it is done.
 func (s *Server) settingsPATViolationsConfirm(c echo.Context) error {
-	_, n, err := s.pats.Violations(c.Request().Context())
+	_, n, err := s.cfg.PATPolicies.Violations(c.Request().Context())
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -16,11 +17,25 @@ import (
 	"github.com/oauthdesk/oauthdesk/internal/pat"
 )
 
-// Scopes of the personal access token APIs (issue 19).
+// Scopes of the personal access token APIs.
 const (
 	ScopePATs       = "vso.pats"
 	ScopePATsManage = "vso.pats_manage"
 )
+
+// PATRules is the Token Admin API's revocation rules (implemented by
+// *pat.RuleService).
+type PATRules interface {
+	AddRule(ctx context.Context, scopes []string, createdBefore time.Time) (domain.RevocationRule, error)
+}
+
+// LeakedPATs is the leaked-token endpoint's use case: the secret
+// scanner's token checked, the reported tokens revoked (implemented by
+// *pat.LeakService).
+type LeakedPATs interface {
+	AuthenticateScanner(ctx context.Context, token string) (domain.ScannerToken, error)
+	Leaked(ctx context.Context, scanner domain.ScannerToken, tokens []string) error
+}
 
 // patRoutes are the personal access token APIs (Lifecycle API, Token
 // Admin API); none when the slice is not wired.
@@ -308,7 +323,7 @@ func (s *Server) apiTokenAdminPATs(c echo.Context) error {
 		}
 		f.Limit = n
 	}
-	page, err := s.pats.List(ctx, f)
+	page, err := s.cfg.PATAdmin.List(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -349,7 +364,7 @@ func (s *Server) apiRevocationRules(c echo.Context) error {
 		}
 		before = t
 	}
-	if _, err := s.pats.AddRule(c.Request().Context(), strings.Fields(j.Scopes), before); err != nil {
+	if _, err := s.cfg.PATRules.AddRule(c.Request().Context(), strings.Fields(j.Scopes), before); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -372,7 +387,7 @@ func (s *Server) apiPATsLeaked(c echo.Context) error {
 	if !strings.EqualFold(scheme, "Bearer") {
 		return &oauth.BearerError{Description: "A scanner token is required (Authorization: Bearer odscan_…)."}
 	}
-	sc, err := s.pats.AuthenticateScanner(ctx, strings.TrimSpace(raw))
+	sc, err := s.cfg.LeakedPATs.AuthenticateScanner(ctx, strings.TrimSpace(raw))
 	if err != nil {
 		if apperr.ErrorCode(err) == apperr.Unauthorized {
 			return &oauth.BearerError{Code: "invalid_token", Description: "The scanner token is not valid."}
@@ -391,7 +406,7 @@ func (s *Server) apiPATsLeaked(c echo.Context) error {
 			return apperr.Errorf(apperr.Invalid, "Each string is at most 1024 bytes.")
 		}
 	}
-	if err := s.pats.Leaked(ctx, sc, body.Tokens); err != nil {
+	if err := s.cfg.LeakedPATs.Leaked(ctx, sc, body.Tokens); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusAccepted, map[string]int{"received": len(body.Tokens)})

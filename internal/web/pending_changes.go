@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"strings"
@@ -194,4 +195,32 @@ func (s *Server) changeReject(c echo.Context) error {
 		return err
 	}
 	return s.flashTo(c, "/admin/changes", "The change to "+app.Name+" was rejected; its owners see why.")
+}
+
+// changeApproveConfirm is GET /admin/apps/{client_id}/change/approve?return=…:
+// the change that will apply, before it is approved.
+func (s *Server) changeApproveConfirm(c echo.Context) error {
+	d, ok, err := s.cfg.Changes.Change(c.Request().Context(), c.Param("client_id"))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return apperr.Errorf(apperr.NotFound, "The app has no change waiting for approval.")
+	}
+	v := PendingChangeView(d)
+	var impact []string
+	for _, f := range v.Rows {
+		impact = append(impact, f.Label+": "+cmp.Or(f.Before, "(none)")+" → "+cmp.Or(f.After, "(none)"))
+	}
+	impact = append(impact, "Requested by "+v.RequestedBy+" on "+v.RequestedAt+".")
+	back, cancel := c.QueryParam("return"), "/admin/apps/"+v.ClientID
+	if back == "queue" {
+		cancel = "/admin/changes"
+	} else {
+		back = ""
+	}
+	return s.confirm(c, views.ConfirmPage{Nav: views.Nav{Active: "apps"}, Title: "Approve the change to " + v.AppName + "?",
+		Message: "It applies at once: users see the new registration, codes go to the new callback URL and new tokens carry the new scopes.",
+		Impact:  impact, Action: "/admin/apps/" + v.ClientID + "/change/approve", Button: "Approve change", Cancel: cancel,
+		Hidden: []views.HiddenField{{Name: "return", Value: back}}})
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -37,7 +38,7 @@ func (s *Server) reportsPage(c echo.Context) error {
 	}
 	if s.pats != nil {
 		p.HasPATs, p.PATsURL = true, "/admin/tokens?state=active&expiring=30"
-		page, err := s.pats.List(ctx, domain.PATFilter{State: domain.PATActive, ExpiringDays: 30, Sort: "expires", Limit: 50})
+		page, err := s.cfg.PATAdmin.List(ctx, domain.PATFilter{State: domain.PATActive, ExpiringDays: 30, Sort: "expires", Limit: 50})
 		if err != nil {
 			return err
 		}
@@ -65,4 +66,28 @@ func (s *Server) reportsRun(c echo.Context) error {
 		return s.flashTo(c, "/admin/reports", "The report ran, but some sinks failed: "+err.Error()+". They will be tried again on the next run.")
 	}
 	return s.flashTo(c, "/admin/reports", "The report was delivered to "+plural(int64(len(runs)), "sink", "sinks")+" in "+time.Since(start).Round(time.Millisecond).String()+".")
+}
+
+// reportsRunConfirm is GET /admin/reports/run: where the report goes,
+// before it is sent.
+func (s *Server) reportsRunConfirm(c echo.Context) error {
+	if s.cfg.Reports == nil {
+		return apperr.Errorf(apperr.Conflict, "Reports are not configured.")
+	}
+	var sinks []string
+	for _, name := range s.cfg.Reports.Sinks() {
+		sinks = append(sinks, safeout.RedactSinkName(name)) // as the reports page shows them: no credentials
+	}
+	p := views.ConfirmPage{Nav: views.Nav{Active: "reports"}, Title: "Run the expiry report now?",
+		Message: "The report of secrets and tokens expiring soon is built now and sent to every sink, besides its schedule.",
+		Action:  "/admin/reports/run", Button: "Run now", Cancel: "/admin/reports"}
+	if sch := s.cfg.Reports.Schedule(); sch != "" {
+		p.Message = "The report of secrets and tokens expiring soon is built now and sent to every sink, besides its schedule (" + sch + ")."
+	}
+	if len(sinks) == 0 {
+		p.Impact = []string{"No sink is configured: the run would fail. Configure one first."}
+	} else {
+		p.Impact = []string{"Sent to: " + strings.Join(sinks, ", ") + "."}
+	}
+	return s.confirm(c, p)
 }

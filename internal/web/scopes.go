@@ -176,7 +176,7 @@ func (s *Server) scopeHoldersPage(c echo.Context) error {
 // includes it (scope.Catalog.Holders, as the inventory counts them) or
 // full access — newest first; it returns the next page's URL.
 func (s *Server) scopeTokens(c echo.Context, sc, after string, p *views.ScopeHoldersPage) (string, error) {
-	page, err := s.pats.List(c.Request().Context(), domain.PATFilter{Scope: sc, State: domain.PATActive, After: after, Limit: 50})
+	page, err := s.cfg.PATAdmin.List(c.Request().Context(), domain.PATFilter{Scope: sc, State: domain.PATActive, After: after, Limit: 50})
 	if err != nil {
 		return "", err
 	}

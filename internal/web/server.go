@@ -97,10 +97,18 @@ type Config struct {
 	// Connectors is the connector configuration pages (connectors.go);
 	// nil: none.
 	Connectors Connectors
-	// PATs is the personal access token slice (nil: no token pages or
-	// APIs); PATUsage batches their last uses.
-	PATs     PATs
-	PATUsage PATUsage
+	// PATs is a person's own personal access tokens (pats.go; nil: no
+	// token pages or APIs, and the other PAT fields are unused). With it
+	// the others are required: PATAdmin (pats_admin.go), PATPolicies
+	// (pats_admin.go), PATNotices (pats.go), PATRules and LeakedPATs
+	// (pats_api.go). PATUsage batches their last uses.
+	PATs        PATs
+	PATAdmin    PATAdmin
+	PATPolicies PATPolicies
+	PATNotices  PATNotices
+	PATRules    PATRules
+	LeakedPATs  LeakedPATs
+	PATUsage    PATUsage
 	// SignInFailures counts failed sign-ins and wrong current passwords
 	// per username and address (signinKey); nil: in memory, per process
 	// (limit.Failures). The server passes limit.SharedFailures on
@@ -286,7 +294,7 @@ func (s *Server) routes() *echo.Echo {
 	b.GET("/profile/password", s.passwordForm, signedIn)
 	b.POST("/profile/password", s.passwordChange, signedIn)
 
-	// The owner's pages (issue #9): anyone who does not own the app gets 404.
+	// The owner's pages: anyone who does not own the app gets 404.
 	b.GET("/profile/apps", s.myApps, signedIn)
 	b.GET("/profile/apps/new", s.myAppNewForm, signedIn)
 	b.POST("/profile/apps", s.myAppCreate, signedIn)
@@ -347,6 +355,7 @@ func (s *Server) routes() *echo.Echo {
 	if s.cfg.Changes != nil {
 		adm.GET("/changes", s.changesQueue)
 		adm.POST("/apps/:client_id/change/approve", s.changeApprove, manage)
+		adm.GET("/apps/:client_id/change/approve", s.changeApproveConfirm, manage)
 		adm.GET("/apps/:client_id/change/reject", s.changeRejectForm, manage)
 		adm.POST("/apps/:client_id/change/reject", s.changeReject, manage)
 	}
@@ -418,6 +427,7 @@ func (s *Server) routes() *echo.Echo {
 	adm.GET("/settings/local-signin", s.localSigninConfirm, manage)
 	adm.GET("/reports", s.reportsPage)
 	adm.POST("/reports/run", s.reportsRun, manage)
+	adm.GET("/reports/run", s.reportsRunConfirm, manage)
 	adm.GET("/audit", s.auditPage)
 	adm.GET("/audit/export", s.auditExport)
 	adm.GET("/audit/pick", s.auditPick)

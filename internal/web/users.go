@@ -118,7 +118,7 @@ func (s *Server) renderUser(c echo.Context, errMsg string, status int) error {
 	p.Descriptor = domain.SubjectDescriptor(u.ID)
 	if s.pats != nil {
 		p.HasTokens, p.TokensURL = true, "/admin/tokens?owner="+url.QueryEscape(u.Username)
-		tokens, err := s.pats.List(ctx, domain.PATFilter{UserID: u.ID, Limit: 20})
+		tokens, err := s.cfg.PATAdmin.List(ctx, domain.PATFilter{UserID: u.ID, Limit: 20})
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,127 @@
+package web
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/oauthdesk/oauthdesk/internal/apperr"
+)
+
+func apiContext(body string, header map[string]string) echo.Context {
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	return echo.New().NewContext(req, httptest.NewRecorder())
+}
+
+// TestDecodeJSON: the admin API's body reader refuses what is not one
+// JSON object of the expected shape, saying where, and names the field.
+func TestDecodeJSON(t *testing.T) {
+	type body struct {
+		Name   *string   `json:"name"`
+		Scopes *[]string `json:"scopes"`
+		Days   *int      `json:"days"`
+	}
+	for _, tc := range []struct {
+		body, want, field string
+	}{
+		{`{"name": "x", "scopes": ["a"], "days": 3}`, "", ""},
+		{``, "empty", ""},
+		{`   `, "empty", ""},
+		{`{"name": "x",`, "not valid JSON", ""},
+		{`{"name": "x"} {"name": "y"}`, "data after", ""},
+		{`{"name": 3}`, "name must be a string", "name"},
+		{`{"scopes": "a"}`, "scopes must be an array", "scopes"},
+		{`{"days": "3"}`, "days must be a number", "days"},
+		{`{"nmae": "x"}`, `unknown field "nmae"`, "nmae"},
+		{`[1, 2]`, "must be a JSON object", ""},
+		{`"x"`, "must be a JSON object", ""},
+		{`{"name": "x"`, "ends early", ""},
+	} {
+		var v body
+		err := decodeJSON(apiContext(tc.body, nil), &v)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%q: %v, want no error", tc.body, err)
+		case tc.want != "" && (!apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.ErrorMessage(err), tc.want)):
+			t.Errorf("%q: %v, want Invalid with %q", tc.body, err, tc.want)
+		case tc.field != "" && apperr.FieldErrors(err)[tc.field] == "":
+			t.Errorf("%q: fields %v, want one for %s", tc.body, apperr.FieldErrors(err), tc.field)
+		}
+	}
+}
+
+// TestCheckIfMatch: RFC 9110 §13.1.1 as the admin API applies it.
+func TestCheckIfMatch(t *testing.T) {
+	cur := map[string]string{"name": "now"}
+	tag, _, _ := etagOf(cur)
+	other, _, _ := etagOf(map[string]string{"name": "before"})
+	for _, tc := range []struct {
+		ifMatch  string
+		required bool
+		want     apperr.Code
+	}{
+		{"", true, apperr.PreconditionRequired},
+		{"", false, ""},
+		{tag, true, ""},
+		{other, true, apperr.PreconditionFailed},
+		{other + ", " + tag, true, ""},
+		{"*", true, ""},
+		{"W/" + tag, true, apperr.PreconditionFailed}, // weak tags never match
+		{strings.Trim(tag, `"`), true, apperr.PreconditionFailed},
+	} {
+		err := checkIfMatch(apiContext("", map[string]string{"If-Match": tc.ifMatch}), cur, tc.required)
+		if apperr.ErrorCode(err) != tc.want {
+			t.Errorf("If-Match %q (required %v): %v, want %q", tc.ifMatch, tc.required, err, tc.want)
+		}
+	}
+}
+
+// TestSettingsPatchValidate: every bad setting is named before anything
+// changes.
+func TestSettingsPatchValidate(t *testing.T) {
+	str := func(s string) *string { return &s }
+	num := func(n int) *int { return &n }
+	for _, tc := range []struct {
+		in   apiSettingsPatch
+		pats bool
+		bad  []string
+	}{
+		{apiSettingsPatch{AppRegistration: str("approval"), SecretLifetimeDays: num(30), PATMaxLifespanDays: num(0), PATFullScope: str("deny"), PATCreation: str("allowlist")}, true, nil},
+		{apiSettingsPatch{AppRegistration: str("anyone")}, true, []string{"app_registration"}},
+		{apiSettingsPatch{SecretLifetimeDays: num(0), PATMaxLifespanDays: num(366)}, true, []string{"secret_lifetime_days", "pat_max_lifespan_days"}},
+		{apiSettingsPatch{SecretLifetimeDays: num(1828)}, true, []string{"secret_lifetime_days"}},
+		{apiSettingsPatch{PATFullScope: str("maybe"), PATCreation: str("nobody")}, true, []string{"pat_full_scope", "pat_creation"}},
+		{apiSettingsPatch{PATAllowlist: &[]string{"bob"}}, false, []string{"pat_allowlist"}},
+	} {
+		err := tc.in.validate(tc.pats)
+		got := apperr.FieldErrors(err)
+		if len(got) != len(tc.bad) {
+			t.Errorf("%+v: %v, want fields %q", tc.in, err, tc.bad)
+		}
+		for _, f := range tc.bad {
+			if got[f] == "" {
+				t.Errorf("%+v: no message for %s in %v", tc.in, f, got)
+			}
+		}
+	}
+}
+
+// FuzzDecodeJSON: whatever the body, decodeJSON never panics and refuses
+// with Invalid (a 400 problem) or decodes.
+func FuzzDecodeJSON(f *testing.F) {
+	for _, s := range []string{`{"name": "x"}`, `{"scopes": ["a", 1]}`, `{"name": "x",`, `[]`, ``, `{"a":{"b":1}}`, "{\"name\": \"\xff\"}", `{"days": 1e400}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		var v apiAppInput
+		if err := decodeJSON(apiContext(body, nil), &v); err != nil && !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("%q: %v, want Invalid", body, err)
+		}
+	})
+}

@@ -33,11 +33,11 @@ func (db *DB) ScopePreviews(ctx context.Context, sets [][]string, limit int) ([]
 	if len(distinct) == 0 {
 		return out, nil
 	}
-	appKeys, err := db.firstKeys(ctx, "apps", `SELECT client_id AS k FROM app_scopes WHERE scope = ? ORDER BY client_id LIMIT ?`, distinct, limit+1)
+	appKeys, err := db.firstKeys(ctx, "apps", `SELECT client_id AS k FROM app_scopes WHERE scope = %s ORDER BY client_id LIMIT ?`, distinct, limit+1)
 	if err != nil {
 		return nil, err
 	}
-	userKeys, err := db.firstKeys(ctx, "users", `SELECT DISTINCT user_id AS k FROM authorization_scopes WHERE scope = ? ORDER BY user_id LIMIT ?`, distinct, limit+1)
+	userKeys, err := db.firstKeys(ctx, "users", `SELECT DISTINCT user_id AS k FROM authorization_scopes WHERE scope = %s ORDER BY user_id LIMIT ?`, distinct, limit+1)
 	if err != nil {
 		return nil, err
 	}
@@ -113,17 +113,32 @@ WHERE a.client_id IN ?`, uniq(allApps)).Scan(&rows).Error; err != nil {
 	return out, nil
 }
 
-// firstKeys runs branch (placeholders: scope, limit) once per scope, as
-// one UNION ALL, and returns each scope's keys in the branch's order.
+// firstKeys runs branch (%s: where the scope goes; one placeholder:
+// limit) once per scope and returns each scope's keys in the branch's
+// order: one LATERAL join over the scopes where the flavor plans it once
+// (lateralFirsts), otherwise one UNION ALL of a branch per scope.
 func (db *DB) firstKeys(ctx context.Context, what, branch string, scopes []string, limit int) (map[string][]string, error) {
 	var q strings.Builder
 	args := make([]any, 0, 2*len(scopes))
-	for i, sc := range scopes {
-		if i > 0 {
-			q.WriteString(" UNION ALL ")
+	if db.fl.lateralFirsts {
+		q.WriteString("SELECT b.k AS k, s.scope AS scope FROM (VALUES ")
+		for i, sc := range scopes {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(CAST(? AS TEXT))")
+			args = append(args, sc)
 		}
-		fmt.Fprintf(&q, "SELECT k, CAST(? AS TEXT) AS scope FROM (%s) b%d", branch, i)
-		args = append(args, sc, sc, limit)
+		fmt.Fprintf(&q, ") s(scope) CROSS JOIN LATERAL (%s) b", fmt.Sprintf(branch, "s.scope"))
+		args = append(args, limit)
+	} else {
+		for i, sc := range scopes {
+			if i > 0 {
+				q.WriteString(" UNION ALL ")
+			}
+			fmt.Fprintf(&q, "SELECT k, CAST(? AS TEXT) AS scope FROM (%s) b%d", fmt.Sprintf(branch, "?"), i)
+			args = append(args, sc, sc, limit)
+		}
 	}
 	var rows []struct {
 		K     string

@@ -371,8 +371,11 @@ type HandOverField struct {
 	Username string // the user leaving
 	Apps     []Link
 	More     int
-	Value    string
-	Error    string
+	// Uncounted: the user owns more than len(Apps)+More apps (counting
+	// stopped); all of them are handed over.
+	Uncounted bool
+	Value     string
+	Error     string
 }
 
 // UserRow is one user on /admin/users.

@@ -159,6 +159,10 @@ func (s *Server) userConfirm(c echo.Context, title, msg, button string) error {
 // names (the rest are counted).
 const maxHandOverListed = 50
 
+// maxHandOverCounted bounds how many of them a confirmation counts
+// (beyond it, "more than 1,000"; every one is handed over all the same).
+const maxHandOverCounted = 1000
+
 // userConfirmPage renders the confirmation of a user action; deleting or
 // disabling a user who alone owns apps lists them and asks for their new
 // owner (handErr: the refused answer, re-shown with status).
@@ -177,18 +181,20 @@ func (s *Server) userConfirmPage(c echo.Context, title, msg, button string, hand
 	p := views.ConfirmPage{Nav: views.Nav{Active: "users"}, Title: title + " " + u.DisplayName + " (" + u.Username + ")?", Message: msg,
 		Impact: impact, Action: c.Request().URL.Path, Button: button, Danger: button != "Enable user", Cancel: "/admin/users/" + u.ID}
 	if s.cfg.Offboarding != nil && (button == "Delete user" || button == "Disable user") && u.DeletedAt == nil {
-		apps, err := s.cfg.Offboarding.SoleOwnedApps(ctx, u.ID, maxHandOverListed+1)
+		// One bounded read: the first apps named, the rest counted up to
+		// maxHandOverCounted (a user may own thousands).
+		apps, err := s.cfg.Offboarding.SoleOwnedApps(ctx, u.ID, maxHandOverCounted+1)
 		if err != nil {
 			return err
 		}
 		if len(apps) > 0 {
 			h := &views.HandOverField{Username: u.Username, Value: strings.TrimSpace(c.FormValue("new_owner"))}
+			if len(apps) > maxHandOverCounted {
+				h.Uncounted = true
+				apps = apps[:maxHandOverCounted]
+			}
 			if len(apps) > maxHandOverListed {
-				all, err := s.cfg.Offboarding.SoleOwnedApps(ctx, u.ID, 0)
-				if err != nil {
-					return err
-				}
-				h.More = len(all) - maxHandOverListed
+				h.More = len(apps) - maxHandOverListed
 				apps = apps[:maxHandOverListed]
 			}
 			for _, a := range apps {

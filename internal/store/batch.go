@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
-	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -22,22 +20,14 @@ const maxBatchAttempts = 30
 // ErrClosed is returned by BatchTx once the database is closed.
 var ErrClosed = errors.New("store: database closed")
 
-// batcher is the group commit behind BatchTx: a loop takes the calls
-// waiting for it, runs each in a savepoint of one write transaction,
-// commits, and then answers them all. The flavor's committers loops run at
-// once (one on SQLite), each with its own transaction.
-type batcher struct {
-	once sync.Once
-	reqs chan *batchReq
-	quit chan struct{}
-	done chan struct{} // closed when every loop has ended
-}
+// batcher is the group commit behind BatchTx: the coalescer's loops
+// (the flavor's committers: one on SQLite) each take the calls waiting,
+// run each in one write transaction (runBatch), commit, and then answer
+// them all.
+type batcher = coalescer[func(ctx context.Context) error, struct{}]
 
-type batchReq struct {
-	ctx  context.Context
-	fn   func(ctx context.Context) error
-	done chan error
-}
+// batchReq is one BatchTx call waiting for its batch.
+type batchReq = call[func(ctx context.Context) error, struct{}]
 
 // BatchTx runs fn in a write transaction that it may share with other
 // BatchTx calls made at the same time (group commit): the calls waiting
@@ -69,95 +59,21 @@ func (db *DB) BatchTx(ctx context.Context, fn func(ctx context.Context) error) e
 	if tx, ok := ctx.Value(txKey{}).(*txState); ok && tx.write {
 		return fn(ctx)
 	}
-	b := &db.batch
-	b.once.Do(func() {
-		b.reqs = make(chan *batchReq, MaxBatch)
-		b.quit = make(chan struct{})
-		b.done = make(chan struct{})
-		n := max(db.fl.committers, 1)
-		var wg sync.WaitGroup
-		wg.Add(n)
-		for range n {
-			go func() { defer wg.Done(); db.commitLoop() }()
-		}
-		go func() { wg.Wait(); close(b.done) }()
-	})
-	r := &batchReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
-	select {
-	case b.reqs <- r:
-	case <-b.quit:
-		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case err := <-r.done:
-		return err
-	case <-b.done: // closed meanwhile
-		select {
-		case err := <-r.done:
-			return err
-		default:
-			return ErrClosed
-		}
-	}
+	_, err := db.batch.do(ctx, db.fl.committers, db.runBatch, fn)
+	return err
 }
 
-// stopBatches ends the commit loop (from Close); queued calls get
+// stopBatches ends the commit loops (from Close); queued calls get
 // ErrClosed.
-func (db *DB) stopBatches() {
-	b := &db.batch
-	b.once.Do(func() { b.quit = make(chan struct{}); b.done = make(chan struct{}); close(b.done) })
-	select {
-	case <-b.quit:
-	default:
-		close(b.quit)
-	}
-	<-b.done
-}
+func (db *DB) stopBatches() { db.batch.stop() }
 
-func (db *DB) commitLoop() {
-	b := &db.batch
-	batch := make([]*batchReq, 0, MaxBatch)
-	for {
-		select {
-		case r := <-b.reqs:
-			batch = append(batch[:0], r)
-		case <-b.quit:
-			for {
-				select {
-				case r := <-b.reqs:
-					r.done <- ErrClosed
-				default:
-					return
-				}
-			}
-		}
-		// Take what waits; then yield a couple of times, so that requests
-		// about to arrive (their handlers are running) join this batch.
-		for spins := 0; spins < 3 && len(batch) < MaxBatch; spins++ {
-		fill:
-			for len(batch) < MaxBatch {
-				select {
-				case r := <-b.reqs:
-					batch = append(batch, r)
-				default:
-					break fill
-				}
-			}
-			runtime.Gosched()
-		}
-		for len(batch) < MaxBatch {
-			select {
-			case r := <-b.reqs:
-				batch = append(batch, r)
-				continue
-			default:
-			}
-			break
-		}
-		db.runBatch(batch)
-	}
+// retryPause sleeps before attempt (2, 3, …) of work the database aborted
+// as a deadlock victim: a random pause whose bound doubles each attempt up
+// to 64 ms, so that the victims spread out instead of meeting again in the
+// same order (10 attempts of at most a few ms lost 1 call in 400 of the
+// opposite-orders conformance test under -race).
+func retryPause(attempt int) {
+	time.Sleep(time.Duration(rand.Int64N(int64(min(1<<attempt, 64)) * int64(time.Millisecond))))
 }
 
 // runBatch runs one batch and answers every call. A call that failed
@@ -168,13 +84,7 @@ func (db *DB) commitLoop() {
 func (db *DB) runBatch(batch []*batchReq) {
 	for attempt := 1; ; attempt++ {
 		if attempt > 1 {
-			// A little jitter, so that the batches that deadlocked do
-			// not meet again in the same order.
-			// The bound doubles each attempt up to 64 ms, so that under
-			// heavy contention the victims spread out instead of meeting
-			// again (10 attempts of at most a few ms lost 1 call in 400 of
-			// the opposite-orders conformance test under -race).
-			time.Sleep(time.Duration(rand.Int64N(int64(min(1<<attempt, 64)) * int64(time.Millisecond))))
+			retryPause(attempt)
 		}
 		errs := db.runBatchOnce(batch)
 		again := batch[:0:0]
@@ -183,7 +93,7 @@ func (db *DB) runBatch(batch []*batchReq) {
 				again = append(again, r)
 				continue
 			}
-			r.done <- errs[i]
+			r.answer(struct{}{}, errs[i])
 		}
 		if len(again) == 0 {
 			return
@@ -260,5 +170,5 @@ func runOne(r *batchReq, st *txState) (err error) {
 			err = fmt.Errorf("store: panic in a batched transaction: %v", p)
 		}
 	}()
-	return r.fn(context.WithValue(r.ctx, txKey{}, st))
+	return r.in(context.WithValue(r.ctx, txKey{}, st))
 }

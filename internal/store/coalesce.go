@@ -98,8 +98,8 @@ func (q *coalescer[I, O]) loop(run func(batch []*call[I, O])) {
 				}
 			}
 		}
-		// Take what waits; yield a couple of times so that calls about to
-		// arrive join this batch (as commitLoop does).
+		// Take what waits; then yield a couple of times, so that calls
+		// about to arrive (their handlers are running) join this batch.
 		for spins := 0; spins < 3 && len(batch) < MaxBatch; spins++ {
 		fill:
 			for len(batch) < MaxBatch {
@@ -111,6 +111,15 @@ func (q *coalescer[I, O]) loop(run func(batch []*call[I, O])) {
 				}
 			}
 			runtime.Gosched()
+		}
+	last:
+		for len(batch) < MaxBatch {
+			select {
+			case c := <-q.reqs:
+				batch = append(batch, c)
+			default:
+				break last
+			}
 		}
 		live := batch[:0:0]
 		for _, c := range batch {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"math/rand/v2"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -89,7 +88,7 @@ func (db *DB) rotateWithRetry(batch []*call[rotation, bool]) (map[string]bool, e
 		if err == nil || attempt >= maxBatchAttempts || !db.fl.retryable(err) {
 			return won, err
 		}
-		time.Sleep(time.Duration(rand.Int64N(int64(min(1<<attempt, 64)) * int64(time.Millisecond))))
+		retryPause(attempt)
 	}
 }
 

@@ -76,14 +76,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 			"typeKey":  "UnauthorizedRequestException", "errorCode": 0, "eventId": 3000})
 		return
 	case errors.As(err, &berr):
-		challenge := `Bearer realm="oauthdesk"`
-		if berr.Code != "" {
-			challenge += `, error="` + berr.Code + `", error_description="` + berr.Description + `"`
-			if berr.Scope != "" {
-				challenge += `, scope="` + berr.Scope + `"`
-			}
-		}
-		c.Response().Header().Set(echo.HeaderWWWAuthenticate, challenge)
+		setBearerChallenge(c, berr)
 		_ = c.JSON(berr.Status(), apiError(berr.Description))
 		return
 	}
@@ -102,24 +95,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		}
 	default:
 		msg = apperr.ErrorMessage(err)
-		switch apperr.ErrorCode(err) {
-		case apperr.Invalid:
-			status = http.StatusBadRequest
-		case apperr.NotFound:
-			status = http.StatusNotFound
-		case apperr.Conflict:
-			status = http.StatusConflict
-		case apperr.Unauthorized:
-			status = http.StatusUnauthorized
-		case apperr.Forbidden:
-			status = http.StatusForbidden
-		case apperr.Unavailable:
-			status = http.StatusServiceUnavailable
+		if k, ok := errorKinds[apperr.ErrorCode(err)]; ok {
+			status = k.status
+		}
+		if status == http.StatusServiceUnavailable {
 			setRetryAfter(c, time.Second)
-		case apperr.PreconditionFailed:
-			status = http.StatusPreconditionFailed
-		case apperr.PreconditionRequired:
-			status = http.StatusPreconditionRequired
 		}
 	}
 	if status == http.StatusServiceUnavailable {
@@ -245,14 +225,7 @@ func (s *Server) writeProblem(c echo.Context, err error, log *slog.Logger) {
 	case errors.As(err, &polr):
 		p.Status, p.Type, p.Detail = http.StatusUnauthorized, problemType+"third-party-oauth-off", polr.Error()
 	case errors.As(err, &berr):
-		challenge := `Bearer realm="oauthdesk"`
-		if berr.Code != "" {
-			challenge += `, error="` + berr.Code + `", error_description="` + berr.Description + `"`
-			if berr.Scope != "" {
-				challenge += `, scope="` + berr.Scope + `"`
-			}
-		}
-		c.Response().Header().Set(echo.HeaderWWWAuthenticate, challenge)
+		setBearerChallenge(c, berr)
 		p.Status, p.Detail = berr.Status(), berr.Description
 		p.Type = problemType + "unauthorized"
 		if berr.Code == "insufficient_scope" {
@@ -274,17 +247,7 @@ func (s *Server) writeProblem(c echo.Context, err error, log *slog.Logger) {
 	default:
 		code := apperr.ErrorCode(err)
 		p.Detail = apperr.ErrorMessage(err)
-		kinds := map[apperr.Code]struct {
-			status int
-			kind   string
-		}{
-			apperr.Invalid: {http.StatusBadRequest, "invalid"}, apperr.NotFound: {http.StatusNotFound, "not-found"},
-			apperr.Conflict: {http.StatusConflict, "conflict"}, apperr.Unauthorized: {http.StatusUnauthorized, "unauthorized"},
-			apperr.Forbidden: {http.StatusForbidden, "forbidden"}, apperr.Unavailable: {http.StatusServiceUnavailable, "unavailable"},
-			apperr.PreconditionFailed:   {http.StatusPreconditionFailed, "precondition-failed"},
-			apperr.PreconditionRequired: {http.StatusPreconditionRequired, "precondition-required"},
-		}
-		if k, ok := kinds[code]; ok {
+		if k, ok := errorKinds[code]; ok {
 			p.Status, p.Type = k.status, problemType+k.kind
 		}
 		for _, f := range slices.Sorted(maps.Keys(apperr.FieldErrors(err))) {
@@ -312,4 +275,32 @@ func (s *Server) writeProblem(c echo.Context, err error, log *slog.Logger) {
 		return
 	}
 	_ = c.Blob(p.Status, "application/problem+json", b)
+}
+
+// errorKinds maps an apperr code to its HTTP status and, for RFC 9457
+// problems, the last part of its type URI: the one table both the error
+// handler and writeProblem read (codes not listed: 500, "internal").
+var errorKinds = map[apperr.Code]struct {
+	status int
+	kind   string
+}{
+	apperr.Invalid: {http.StatusBadRequest, "invalid"}, apperr.NotFound: {http.StatusNotFound, "not-found"},
+	apperr.Conflict: {http.StatusConflict, "conflict"}, apperr.Unauthorized: {http.StatusUnauthorized, "unauthorized"},
+	apperr.Forbidden: {http.StatusForbidden, "forbidden"}, apperr.Unavailable: {http.StatusServiceUnavailable, "unavailable"},
+	apperr.PreconditionFailed:   {http.StatusPreconditionFailed, "precondition-failed"},
+	apperr.PreconditionRequired: {http.StatusPreconditionRequired, "precondition-required"},
+}
+
+// setBearerChallenge sets the WWW-Authenticate header of a refused Bearer
+// request (RFC 6750 §3): the realm, and the error, its description and the
+// scope needed when berr names them.
+func setBearerChallenge(c echo.Context, berr *oauth.BearerError) {
+	challenge := `Bearer realm="oauthdesk"`
+	if berr.Code != "" {
+		challenge += `, error="` + berr.Code + `", error_description="` + berr.Description + `"`
+		if berr.Scope != "" {
+			challenge += `, scope="` + berr.Scope + `"`
+		}
+	}
+	c.Response().Header().Set(echo.HeaderWWWAuthenticate, challenge)
 }

@@ -52,14 +52,22 @@ type HomePage struct {
 	NeedsAction    []HomeApp
 	OtherApps      []HomeApp
 	MoreApps       bool
-	Authorizations []Link
+	Authorizations []HomeAuthorization
 	MoreAuths      bool
+}
+
+// HomeAuthorization is one of a member's authorizations on their home
+// page: the app, its state (active | needs_reauthorization) and when it
+// was last used ("2026-11-02", "never").
+type HomeAuthorization struct {
+	ID, AppName, State, LastUsed string
 }
 
 // HomeApp is an app on a member's home page and what it needs.
 type HomeApp struct {
 	AppRow
 	Action string
+	URL    string // where to act: the app page's tab (?tab=secrets, …)
 }
 
 // ScopeView describes one scope on the approval page and the forms.
@@ -163,6 +171,9 @@ type AppRow struct {
 	// approval queue); Registered is when (YYYY-MM-DD).
 	Owner, OwnerID, Registered string
 	HighPrivilege              int // how many of its scopes are high privilege
+	// Change is the status of an owner's change of the approved app:
+	// pending (waiting for an administrator), rejected, or "".
+	Change string
 }
 
 // AppsPage is /admin/apps.
@@ -652,7 +663,21 @@ type UserAddPage struct {
 	Nav
 	Username, DisplayName, Email, Role string
 	Error                              string
-	Fields                             map[string]string
+	// Fields are the messages by field (username, display_name, email,
+	// role) of a refused form.
+	Fields map[string]string
+}
+
+// userAddErrorLinks are the add-user form's errors in form order, each
+// linking to its field.
+func userAddErrorLinks(p UserAddPage) []Link {
+	var out []Link
+	for _, f := range []string{"username", "display_name", "email", "role"} {
+		if m := p.Fields[f]; m != "" {
+			out = append(out, Link{Label: m, URL: "#field-" + f})
+		}
+	}
+	return out
 }
 
 // StateCount is one expiry state and how many secrets are in it.
@@ -694,6 +719,8 @@ type OverviewPage struct {
 	// PendingChanges are members' changes of approved apps waiting for
 	// approval (/admin/changes); -1 when changes are not reviewed.
 	PendingChanges int64
+	// Changes are the oldest of them, each with its diff.
+	Changes []PendingChangeView
 	// Queue is the oldest-named first page of apps waiting for approval,
 	// with Approve / Reject for admins.
 	Queue     []AppRow

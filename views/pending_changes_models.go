@@ -1,9 +1,19 @@
 package views
 
-// FieldDiffRow is one field of a pending change: its label, the live
-// (approved) value and the proposed one.
+// FieldDiffRow is one changed field of a pending change: its label, the
+// live (approved) value and the proposed one; for a list field (List:
+// scopes, redirect URIs, grant types) the items added and removed.
 type FieldDiffRow struct {
 	Field, Label, Before, After string
+	List                        bool
+	Added, Removed              []DiffItem
+}
+
+// DiffItem is one item added to or removed from a list field; a scope
+// carries its catalog name (Title) and high-privilege flag.
+type DiffItem struct {
+	Value, Title  string
+	HighPrivilege bool
 }
 
 // PendingChangeView is a member's change of an approved app that waits
@@ -18,6 +28,8 @@ type PendingChangeView struct {
 	Status      string // pending | rejected
 	ReviewNote  string // why it was rejected
 	Rows        []FieldDiffRow
+	// AddedHighPrivilege are the high-privilege scopes the change adds.
+	AddedHighPrivilege []string
 }
 
 // ChangesQueuePage is /admin/changes: the members' changes of approved
@@ -42,4 +54,16 @@ type RejectChangePage struct {
 // /profile/apps (AppName, InvitedBy).
 type InvitationRow struct {
 	ID, ClientID, AppName, Username, InvitedBy, Expires string
+}
+
+// joinComma is "a, b, c".
+func joinComma(list []string) string {
+	out := ""
+	for i, s := range list {
+		if i > 0 {
+			out += ", "
+		}
+		out += s
+	}
+	return out
 }

@@ -21,6 +21,7 @@ type PendingChangeStore interface {
 	SetPendingChangeStatus(ctx context.Context, clientID, status, note string) error
 	PendingChanges(ctx context.Context, status string, limit int) ([]domain.PendingChange, bool, error)
 	CountPendingChanges(ctx context.Context) (int64, error)
+	PendingChangeStatuses(ctx context.Context, clientIDs []string) (map[string]string, error)
 }
 
 // ChangeReview holds members' edits of approved apps for review (issue
@@ -193,7 +194,14 @@ const QueueLimit = 50
 // Queue returns the changes waiting for an administrator, oldest first
 // (at most QueueLimit), each with its diff, and whether there are more.
 func (r *ChangeReview) Queue(ctx context.Context) ([]PendingChangeDetail, bool, error) {
-	list, more, err := r.store.PendingChanges(ctx, domain.ChangePending, QueueLimit)
+	return r.Oldest(ctx, QueueLimit)
+}
+
+// Oldest returns the limit oldest changes waiting for an administrator,
+// each with its diff, and whether there are more (the overview shows a
+// few).
+func (r *ChangeReview) Oldest(ctx context.Context, limit int) ([]PendingChangeDetail, bool, error) {
+	list, more, err := r.store.PendingChanges(ctx, domain.ChangePending, limit)
 	if err != nil {
 		return nil, false, err
 	}
@@ -209,6 +217,15 @@ func (r *ChangeReview) Queue(ctx context.Context) ([]PendingChangeDetail, bool, 
 		out = append(out, r.detail(app, pc))
 	}
 	return out, more, nil
+}
+
+// Statuses returns, by client id, the status (domain.ChangePending or
+// domain.ChangeRejected) of the change of each of clientIDs that has one.
+func (r *ChangeReview) Statuses(ctx context.Context, clientIDs []string) (map[string]string, error) {
+	if len(clientIDs) == 0 {
+		return map[string]string{}, nil
+	}
+	return r.store.PendingChangeStatuses(ctx, clientIDs)
 }
 
 // CountWaiting returns how many changes wait for an administrator.

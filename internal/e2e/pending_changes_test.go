@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 )
@@ -187,5 +188,97 @@ func TestPendingChangeWithdrawRejectAndAdminEdit(t *testing.T) {
 	wantStatus(t, ownPost(t, alice.a, base+"/edit", base+"/edit", ownRegistration("", "Boards Four", callbackURL, "vso.work")), http.StatusSeeOther, "edit under members")
 	if _, consent := codeAt(t, bob.a, app.ClientID, lcScope, callbackURL); !strings.Contains(consent, "Boards Four") {
 		t.Error("under the members policy the edit did not apply at once")
+	}
+}
+
+// TestPendingChangeDiffByItem: a change that only adds a high-privilege
+// scope (and drops another) shows, in the queue and on the overview, the
+// scope added (badged "high privilege", as the new-app queue does) and
+// the one removed, not the whole lists twice, and no unchanged field;
+// the Approve confirmation states only what changes (no word of a new
+// callback URL). The owner's home lists the waiting change among what
+// needs them, linked to the app, and /profile/apps says
+// "change awaiting approval".
+func TestPendingChangeDiffByItem(t *testing.T) {
+	t.Parallel()
+	e := lcNewEnv(t)
+	alice := e.member(t, "alice")
+	// An app whose secret is about to expire (registered before approval
+	// is required): its home link opens the Secrets tab.
+	old := registerOwn(t, alice.a, "Fabrikam Old Secret", "vso.work")
+	db, err := e.ts.openRaw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ageSecret(t, db, old.ClientID, time.Now().AddDate(-5, 0, 10))
+	wantStatus(t, ownPost(t, e.admin, "/admin/settings", "/admin/settings/app-registration", url.Values{"policy": {"approval"}}), http.StatusSeeOther, "approval policy")
+	app := registerOwn(t, alice.a, "Fabrikam Boards", "vso.work", "vso.code")
+	wantStatus(t, ownPost(t, e.admin, "/admin/apps/"+app.ClientID, "/admin/apps/"+app.ClientID+"/approve", nil), http.StatusSeeOther, "approve the app")
+	base := "/profile/apps/" + app.ClientID
+	r := ownPost(t, alice.a, base+"/edit", base+"/edit", ownRegistration("", "Fabrikam Boards", callbackURL, "vso.work", "vso.code_full"))
+	wantStatus(t, r, http.StatusSeeOther, "the member's edit")
+
+	checkDiff := func(where, body string) {
+		t.Helper()
+		i := strings.Index(body, `data-testid="change-row" data-client-id="`+app.ClientID+`"`)
+		if i < 0 {
+			t.Fatalf("%s does not show the change: %.400s", where, lcText(body))
+		}
+		row := body[i:]
+		if j := strings.Index(row, "</table>"); j >= 0 {
+			row = row[:j]
+		}
+		added := lcRow(row, `data-testid="change-added" data-value="vso.code_full"`)
+		if added == "" || !strings.Contains(added, "</li>") || !strings.Contains(added[:strings.Index(added, "</li>")], "high privilege") {
+			t.Errorf("%s: vso.code_full is not listed as added with a high-privilege badge: %.300s", where, lcText(row))
+		}
+		if !strings.Contains(row, `data-testid="change-removed" data-value="vso.code"`) {
+			t.Errorf("%s: vso.code is not listed as removed", where)
+		}
+		if strings.Contains(row, `data-value="vso.work"`) {
+			t.Errorf("%s: the unchanged vso.work is listed as a change", where)
+		}
+		if strings.Contains(row, `data-field="callback_url"`) || strings.Contains(row, `data-field="name"`) {
+			t.Errorf("%s: an unchanged field is repeated", where)
+		}
+		if !strings.Contains(row, `data-testid="change-high"`) {
+			t.Errorf("%s: the change is not badged as adding a high-privilege scope", where)
+		}
+	}
+	checkDiff("/admin/changes", e.admin.get("/admin/changes").Body)
+	ov := e.admin.get("/admin")
+	if !strings.Contains(ov.Body, `data-testid="overview-changes"`) {
+		t.Error("the overview does not show the waiting change")
+	}
+	checkDiff("/admin", ov.Body)
+	if !strings.Contains(ov.Body, `href="/admin/apps/`+app.ClientID+`/change/approve?return=queue"`) {
+		t.Error("the overview offers no Approve for the waiting change")
+	}
+
+	confirm := lcText(e.admin.get("/admin/apps/" + app.ClientID + "/change/approve?return=queue").Body)
+	for _, want := range []string{"adds vso.code_full (high privilege)", "removes vso.code", "new tokens carry, the new scopes"} {
+		if !strings.Contains(confirm, want) {
+			t.Errorf("the Approve confirmation lacks %q: %.600s", want, confirm)
+		}
+	}
+	if strings.Contains(confirm, "callback URL") {
+		t.Errorf("the Approve confirmation speaks of a callback URL that does not change: %.600s", confirm)
+	}
+
+	home := alice.a.get("/").Body
+	if row := lcRow(home, `data-testid="home-action" data-client-id="`+app.ClientID+`"`); !strings.Contains(row, "waits for an administrator") ||
+		!strings.Contains(row, `href="/profile/apps/`+app.ClientID+`"`) {
+		t.Errorf("the home page does not list the waiting change among what needs the owner: %.300s", lcText(row))
+	}
+	if row := lcRow(home, `data-testid="home-action" data-client-id="`+old.ClientID+`"`); !strings.Contains(row, `href="/profile/apps/`+old.ClientID+`?tab=secrets"`) {
+		t.Errorf("the expiring secret's link does not open the Secrets tab: %.300s", row)
+	}
+	if strings.Contains(home, "#secrets") {
+		t.Error("the home page links to #secrets, which opens the Overview tab")
+	}
+	if row := lcRow(alice.a.get("/profile/apps").Body, `data-testid="app-row" data-client-id="`+app.ClientID+`"`); !strings.Contains(row, `data-testid="change-status" data-status="pending"`) ||
+		!strings.Contains(row, "change awaiting approval") {
+		t.Errorf("/profile/apps does not say the change awaits approval: %.300s", lcText(row))
 	}
 }

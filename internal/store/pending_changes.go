@@ -100,6 +100,27 @@ func (db *DB) PendingChanges(ctx context.Context, status string, limit int) ([]d
 	return out, more, nil
 }
 
+// PendingChangeStatuses returns the status of the pending (or rejected)
+// change of each of clientIDs that has one, by client id (an app's lists
+// and the member's home say a change waits). At most 500 ids are asked
+// at once.
+func (db *DB) PendingChangeStatuses(ctx context.Context, clientIDs []string) (map[string]string, error) {
+	out := map[string]string{}
+	for len(clientIDs) > 0 {
+		n := min(len(clientIDs), 500)
+		var rows []struct{ ClientID, Status string }
+		err := db.rd(ctx).Raw(`SELECT client_id, status FROM app_pending_changes WHERE client_id IN ?`, clientIDs[:n]).Scan(&rows).Error
+		if err != nil {
+			return nil, translate(err, "pending changes")
+		}
+		for _, r := range rows {
+			out[r.ClientID] = r.Status
+		}
+		clientIDs = clientIDs[n:]
+	}
+	return out, nil
+}
+
 // CountPendingChanges returns how many changes of undeleted apps wait for
 // an administrator.
 func (db *DB) CountPendingChanges(ctx context.Context) (int64, error) {

@@ -41,19 +41,29 @@ func (s *Server) homeFor(c echo.Context, u domain.User, p *views.HomePage) error
 		return err
 	}
 	p.MoreApps = apps.Next != ""
+	changes, err := s.changeStatuses(ctx, apps.Apps)
+	if err != nil {
+		return err
+	}
 	for _, a := range apps.Apps {
 		r := views.HomeApp{AppRow: s.appRow(a, now)}
+		r.Change = changes[a.ClientID]
+		base := "/profile/apps/" + a.ClientID
 		switch {
 		case a.Status == domain.AppPending:
-			r.Action = "waiting for an administrator's approval"
+			r.Action, r.URL = "waiting for an administrator's approval", base
 		case a.Status == domain.AppRejected:
-			r.Action = "an administrator refused it: fix the registration and save"
+			r.Action, r.URL = "an administrator refused it: fix the registration and save", base+"?tab=settings"
 		case r.State == "expired":
-			r.Action = "its client secret expired on " + r.SecretExpires + ": regenerate it"
+			r.Action, r.URL = "its client secret expired on "+r.SecretExpires+": regenerate it", base+"?tab=secrets"
 		case r.State == "none":
-			r.Action = "it has no client secret: it cannot get tokens"
+			r.Action, r.URL = "it has no client secret: it cannot get tokens", base+"?tab=secrets"
 		case r.State == "critical" || r.State == "expiring":
-			r.Action = "its client secret expires in " + plural(int64(r.SecretDaysLeft), "day", "days") + " (" + r.SecretExpires + "): rotate it"
+			r.Action, r.URL = "its client secret expires in "+plural(int64(r.SecretDaysLeft), "day", "days")+" ("+r.SecretExpires+"): rotate it", base+"?tab=secrets"
+		case r.Change == domain.ChangePending:
+			r.Action, r.URL = "your change waits for an administrator's approval; until then the app keeps its approved registration", base
+		case r.Change == domain.ChangeRejected:
+			r.Action, r.URL = "an administrator rejected your change: see why, then withdraw it or propose another", base
 		}
 		if r.Action != "" {
 			p.NeedsAction = append(p.NeedsAction, r)
@@ -68,7 +78,11 @@ func (s *Server) homeFor(c echo.Context, u domain.User, p *views.HomePage) error
 		return err
 	}
 	for _, a := range auths {
-		p.Authorizations = append(p.Authorizations, views.Link{Label: a.AppName})
+		last := "never"
+		if a.LastUsedAt != nil {
+			last = day(*a.LastUsedAt)
+		}
+		p.Authorizations = append(p.Authorizations, views.HomeAuthorization{ID: a.ID, AppName: a.AppName, State: a.State, LastUsed: last})
 	}
 	p.MoreAuths = next != ""
 	return nil

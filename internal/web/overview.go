@@ -19,6 +19,10 @@ type Expiry interface {
 	ExpiryOverview(ctx context.Context, t domain.ExpiryThresholds) (reports.ExpiryOverview, error)
 }
 
+// overviewChanges is how many pending changes the overview shows with
+// their diff (the rest are on /admin/changes).
+const overviewChanges = 5
+
 // overview is /admin: secrets per expiry state, the next to expire, and an
 // SVG chart of expiries per month for the next 24 months (no JS needed).
 func (s *Server) overview(c echo.Context) error {
@@ -39,6 +43,15 @@ func (s *Server) overview(c echo.Context) error {
 	if s.cfg.Changes != nil {
 		if p.PendingChanges, err = s.cfg.Changes.CountWaiting(c.Request().Context()); err != nil {
 			return err
+		}
+	}
+	if p.PendingChanges > 0 {
+		changes, _, err := s.cfg.Changes.Oldest(c.Request().Context(), overviewChanges)
+		if err != nil {
+			return err
+		}
+		for _, d := range changes {
+			p.Changes = append(p.Changes, s.pendingChangeView(d))
 		}
 	}
 	if counts.PendingApps > 0 {

@@ -104,8 +104,14 @@ func (s *Server) myApps(c echo.Context) error {
 		return err
 	}
 	now := s.now()
+	changes, err := s.changeStatuses(ctx, page.Apps)
+	if err != nil {
+		return err
+	}
 	for _, a := range page.Apps {
-		p.Apps = append(p.Apps, s.appRow(a, now))
+		r := s.appRow(a, now)
+		r.Change = changes[a.ClientID]
+		p.Apps = append(p.Apps, r)
 	}
 	pos := pagePosition(c, 25)
 	if page.Next != "" {

@@ -1,9 +1,9 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -22,10 +22,12 @@ type AppChanges interface {
 	EditOwnApp(ctx context.Context, u domain.User, clientID string, reg domain.Registration) (admin.OwnEdit, error)
 	Change(ctx context.Context, clientID string) (admin.PendingChangeDetail, bool, error)
 	Queue(ctx context.Context) ([]admin.PendingChangeDetail, bool, error)
+	Oldest(ctx context.Context, limit int) ([]admin.PendingChangeDetail, bool, error)
 	Approve(ctx context.Context, clientID string) (admin.AppEdit, error)
 	Reject(ctx context.Context, clientID, reason string) (domain.App, error)
 	Withdraw(ctx context.Context, clientID string) error
 	CountWaiting(ctx context.Context) (int64, error)
+	Statuses(ctx context.Context, clientIDs []string) (map[string]string, error)
 	ReviewRequired(ctx context.Context) (bool, error)
 }
 
@@ -48,9 +50,16 @@ var fieldLabels = map[string]string{
 	domain.FieldGrantTypes: "Grant types", domain.FieldClientType: "Client type",
 }
 
-// PendingChangeView maps a pending change to its view model (the
-// approval queue's reusable before/after diff).
-func PendingChangeView(d admin.PendingChangeDetail) views.PendingChangeView {
+// listFields are the reviewed fields whose values are lists: their diff
+// shows the items added and removed, not the whole lists twice.
+var listFields = map[string]bool{domain.FieldRedirectURIs: true, domain.FieldPostLogoutRedirectURIs: true,
+	domain.FieldScopes: true, domain.FieldGrantTypes: true}
+
+// pendingChangeView maps a pending change to its view model (the
+// approval queue's reusable diff): one row per changed field, list
+// fields as the items added (scopes with their high-privilege flag) and
+// removed, the others as the approved and the proposed value.
+func (s *Server) pendingChangeView(d admin.PendingChangeDetail) views.PendingChangeView {
 	v := views.PendingChangeView{ClientID: d.App.ClientID, AppName: d.App.Name, RequestedBy: d.Change.RequestedByName,
 		RequestedAt: d.Change.RequestedAt.UTC().Format("2006-01-02 15:04 UTC"), Status: d.Change.Status, ReviewNote: d.Change.ReviewNote}
 	for _, f := range d.Changes {
@@ -58,9 +67,122 @@ func PendingChangeView(d admin.PendingChangeDetail) views.PendingChangeView {
 		if label == "" {
 			label = strings.ReplaceAll(f.Field, "_", " ")
 		}
-		v.Rows = append(v.Rows, views.FieldDiffRow{Field: f.Field, Label: label, Before: orNone(f.Before), After: orNone(f.After)})
+		row := views.FieldDiffRow{Field: f.Field, Label: label, Before: orNone(f.Before), After: orNone(f.After)}
+		if listFields[f.Field] {
+			row.List = true
+			added, removed := listDiff(strings.Fields(f.Before), strings.Fields(f.After))
+			row.Added, row.Removed = s.diffItems(f.Field, added), s.diffItems(f.Field, removed)
+			for _, it := range row.Added {
+				if it.HighPrivilege {
+					v.AddedHighPrivilege = append(v.AddedHighPrivilege, it.Value)
+				}
+			}
+		}
+		v.Rows = append(v.Rows, row)
 	}
 	return v
+}
+
+// diffItems are a list field's added or removed items; scopes carry
+// their catalog name and high-privilege flag.
+func (s *Server) diffItems(field string, items []string) []views.DiffItem {
+	out := make([]views.DiffItem, 0, len(items))
+	for _, it := range items {
+		d := views.DiffItem{Value: it}
+		if field == domain.FieldScopes {
+			if sc, ok := s.scopes.Lookup(it); ok {
+				d.Title, d.HighPrivilege = sc.Name, sc.HighPrivilege
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// listDiff returns the items of after missing from before (added) and
+// those of before missing from after (removed), each in its list's order.
+func listDiff(before, after []string) (added, removed []string) {
+	in := func(list []string, x string) bool { return slices.Contains(list, x) }
+	for _, a := range after {
+		if !in(before, a) {
+			added = append(added, a)
+		}
+	}
+	for _, b := range before {
+		if !in(after, b) {
+			removed = append(removed, b)
+		}
+	}
+	return added, removed
+}
+
+// changeEffects says what approving a change does, field by field: only
+// what the change touches.
+func changeEffects(v views.PendingChangeView) (string, []string) {
+	var effects, impact []string
+	has := map[string]bool{}
+	for _, r := range v.Rows {
+		has[r.Field] = true
+		switch {
+		case r.List && (len(r.Added) > 0 || len(r.Removed) > 0):
+			var parts []string
+			if len(r.Added) > 0 {
+				var names []string
+				for _, it := range r.Added {
+					n := it.Value
+					if it.HighPrivilege {
+						n += " (high privilege)"
+					}
+					names = append(names, n)
+				}
+				parts = append(parts, "adds "+strings.Join(names, ", "))
+			}
+			if len(r.Removed) > 0 {
+				var names []string
+				for _, it := range r.Removed {
+					names = append(names, it.Value)
+				}
+				parts = append(parts, "removes "+strings.Join(names, ", "))
+			}
+			impact = append(impact, r.Label+": "+strings.Join(parts, "; ")+".")
+		default:
+			impact = append(impact, r.Label+": "+r.Before+" → "+r.After+".")
+		}
+	}
+	if has[domain.FieldName] || has[domain.FieldCompany] || has[domain.FieldLogoURL] {
+		effects = append(effects, "the consent page shows the new "+joinAnd(pick(has, []string{domain.FieldName, domain.FieldCompany, domain.FieldLogoURL},
+			map[string]string{domain.FieldName: "name", domain.FieldCompany: "company", domain.FieldLogoURL: "logo"})))
+	}
+	if has[domain.FieldCallbackURL] || has[domain.FieldRedirectURIs] {
+		effects = append(effects, "codes go only to the new "+joinAnd(pick(has, []string{domain.FieldCallbackURL, domain.FieldRedirectURIs},
+			map[string]string{domain.FieldCallbackURL: "callback URL", domain.FieldRedirectURIs: "redirect URIs"})))
+	}
+	if has[domain.FieldPostLogoutRedirectURIs] {
+		effects = append(effects, "sign-out returns only to the new post-logout redirect URIs")
+	}
+	if has[domain.FieldScopes] {
+		effects = append(effects, "users are asked for, and new tokens carry, the new scopes")
+	}
+	if has[domain.FieldGrantTypes] || has[domain.FieldClientType] {
+		effects = append(effects, "the app gets tokens with the new "+joinAnd(pick(has, []string{domain.FieldGrantTypes, domain.FieldClientType},
+			map[string]string{domain.FieldGrantTypes: "grant types", domain.FieldClientType: "client type"})))
+	}
+	msg := "It applies at once."
+	if len(effects) > 0 {
+		msg = "It applies at once: " + strings.Join(effects, "; ") + "."
+	}
+	return msg, impact
+}
+
+// pick is the names of the fields in order that has holds.
+func pick(has map[string]bool, order []string, names map[string]string) []string {
+	var out []string
+	for _, f := range order {
+		if has[f] {
+			out = append(out, names[f])
+		}
+	}
+	return out
 }
 
 func orNone(s string) string {
@@ -68,6 +190,19 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+// changeStatuses returns the status of the pending change of each of
+// apps that has one, by client id (none when changes are not reviewed).
+func (s *Server) changeStatuses(ctx context.Context, apps []domain.App) (map[string]string, error) {
+	if s.cfg.Changes == nil {
+		return map[string]string{}, nil
+	}
+	ids := make([]string, 0, len(apps))
+	for _, a := range apps {
+		ids = append(ids, a.ClientID)
+	}
+	return s.cfg.Changes.Statuses(ctx, ids)
 }
 
 // addPendingChange puts the app's pending change on its page and, on the
@@ -80,7 +215,7 @@ func (s *Server) addPendingChange(c echo.Context, p *views.AppPage, app domain.A
 	if err != nil || !ok {
 		return err
 	}
-	v := PendingChangeView(d)
+	v := s.pendingChangeView(d)
 	p.Change = &v
 	if p.Owner {
 		p.Edit = s.editForm(c, proposedApp(app, d), nil, nil)
@@ -142,7 +277,7 @@ func (s *Server) changesQueue(c echo.Context) error {
 	}
 	p := views.ChangesQueuePage{Nav: s.nav(c, "apps"), More: more, CanReview: u.Role == domain.RoleAdmin, Flash: s.sessions.PopString(ctx, sessFlash)}
 	for _, d := range list {
-		p.Changes = append(p.Changes, PendingChangeView(d))
+		p.Changes = append(p.Changes, s.pendingChangeView(d))
 	}
 	return render(c, http.StatusOK, views.ChangesQueue(p))
 }
@@ -170,7 +305,7 @@ func (s *Server) changeRejectForm(c echo.Context) error {
 	if !ok {
 		return apperr.Errorf(apperr.NotFound, "The app has no change waiting for approval.")
 	}
-	return render(c, http.StatusOK, views.RejectChange(views.RejectChangePage{Nav: s.nav(c, "apps"), Change: PendingChangeView(d)}))
+	return render(c, http.StatusOK, views.RejectChange(views.RejectChangePage{Nav: s.nav(c, "apps"), Change: s.pendingChangeView(d)}))
 }
 
 // changeReject is POST /admin/apps/{client_id}/change/reject (field
@@ -189,7 +324,7 @@ func (s *Server) changeReject(c echo.Context) error {
 			msg = apperr.ErrorMessage(err)
 		}
 		return render(c, http.StatusUnprocessableEntity, views.RejectChange(views.RejectChangePage{Nav: s.nav(c, "apps"),
-			Change: PendingChangeView(d), Reason: reason, Error: msg}))
+			Change: s.pendingChangeView(d), Reason: reason, Error: msg}))
 	}
 	if err != nil {
 		return err
@@ -207,11 +342,8 @@ func (s *Server) changeApproveConfirm(c echo.Context) error {
 	if !ok {
 		return apperr.Errorf(apperr.NotFound, "The app has no change waiting for approval.")
 	}
-	v := PendingChangeView(d)
-	var impact []string
-	for _, f := range v.Rows {
-		impact = append(impact, f.Label+": "+cmp.Or(f.Before, "(none)")+" → "+cmp.Or(f.After, "(none)"))
-	}
+	v := s.pendingChangeView(d)
+	msg, impact := changeEffects(v)
 	impact = append(impact, "Requested by "+v.RequestedBy+" on "+v.RequestedAt+".")
 	back, cancel := c.QueryParam("return"), "/admin/apps/"+v.ClientID
 	if back == "queue" {
@@ -220,7 +352,7 @@ func (s *Server) changeApproveConfirm(c echo.Context) error {
 		back = ""
 	}
 	return s.confirm(c, views.ConfirmPage{Nav: views.Nav{Active: "apps"}, Title: "Approve the change to " + v.AppName + "?",
-		Message: "It applies at once: users see the new registration, codes go to the new callback URL and new tokens carry the new scopes.",
+		Message: msg,
 		Impact:  impact, Action: "/admin/apps/" + v.ClientID + "/change/approve", Button: "Approve change", Cancel: cancel,
 		Hidden: []views.HiddenField{{Name: "return", Value: back}}})
 }

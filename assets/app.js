@@ -103,6 +103,14 @@
     });
   }
 
+  // columnName is a heading's plain text: without its sort marks and
+  // their spoken words ("App", not "App ▲ (A to Z)").
+  function columnName(th) {
+    var copy = th.cloneNode(true);
+    copy.querySelectorAll('[aria-hidden="true"], .visually-hidden').forEach(function (el) { el.remove(); });
+    return copy.textContent.replace(/\s+/g, " ").trim();
+  }
+
   // Table cells learn their column's name (data-label), which the phone
   // layout shows before each value when a table becomes cards.
   function labelCells(root) {
@@ -113,7 +121,7 @@
         var i = 0;
         Array.prototype.forEach.call(tr.children, function (cell) {
           var th = heads[i];
-          var label = th ? th.textContent.trim() : "";
+          var label = th ? columnName(th) : "";
           if (label && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", label);
           i += cell.colSpan || 1;
         });
@@ -164,8 +172,27 @@
     });
   }
 
+  // A table box that still scrolls sideways (a value too long to wrap)
+  // says so above it, so no column hides past its edge unannounced.
+  function scrollHints(root) {
+    root.querySelectorAll(".table-scroll").forEach(function (box) {
+      var hint = box.previousElementSibling;
+      if (!hint || !hint.classList.contains("scroll-hint")) {
+        hint = document.createElement("p");
+        hint.className = "scroll-hint";
+        hint.setAttribute("data-testid", "scroll-hint");
+        var small = document.createElement("small");
+        small.textContent = "The table is wider than the page: scroll it sideways → to see every column.";
+        hint.appendChild(small);
+        box.parentNode.insertBefore(hint, box);
+      }
+      hint.hidden = box.scrollWidth <= box.clientWidth + 1;
+    });
+  }
+
   function init(root) {
     labelCells(root);
+    scrollHints(root);
     initCopy(root);
     initScopeFilter(root);
     initTabs(root);
@@ -183,6 +210,7 @@
     init(document);
     focusErrors();
   });
+  window.addEventListener("resize", function () { scrollHints(document); });
   // Content that htmx swaps in gets the same behaviour.
   document.addEventListener("htmx:load", function (e) { init(e.target); });
 })();

@@ -8,8 +8,10 @@ package e2e
 // violation), every form control has a label, and the text boxes of a
 // filter bar are wide enough to read (≥ 120 px), every link and button is
 // in view (inside the window and not cut off by a box that clips or
-// scrolls it, as a Reject button once was at 1400 px), at 400 px no
-// table is wider than its box (it fits, or it is shown as cards), and a
+// scrolls it, as a Reject button once was at 1400 px), no table is wider
+// than its box at either width (it fits, or at 400 px it is shown as
+// cards, each value labelled with its plain column name), inline lists
+// read "A, B" (never "A , B"), and a
 // signed-in person can see which account is signed in. Each page is saved as a
 // screenshot; the directory is printed when the sweep fails, or always
 // with -v when OAUTHDESK_SCREENSHOT_DIR is set.
@@ -63,6 +65,8 @@ type sweepCheck struct {
 	Overflowing []string `json:"overflowing"`
 	Clipped     []string `json:"clipped"`
 	WideTables  []string `json:"wideTables"`
+	SortLabels  []string `json:"sortLabels"`
+	LooseCommas []string `json:"looseCommas"`
 	AccountSeen bool     `json:"accountSeen"`
 }
 
@@ -104,14 +108,27 @@ const sweepScript = `(() => {
 		}
 		if (out.clipped.length >= 8) break;
 	}
-	// On a phone every table fits its box (or is shown as cards).
+	// Every table fits its box at both widths (on a phone, or shown as
+	// cards): a column past a scroll box's right edge is hidden until
+	// someone thinks of scrolling.
 	out.wideTables = [];
-	if (out.innerWidth <= 500) {
-		for (const tb of document.querySelectorAll('table')) {
-			if (!visible(tb) || !tb.parentElement) continue;
-			const w = tb.getBoundingClientRect().width, box = tb.parentElement.clientWidth;
-			if (w > box + 1) out.wideTables.push('table' + (tb.dataset.testid ? '[' + tb.dataset.testid + ']' : '') + ' is ' + Math.round(w) + ' px in a ' + box + ' px box');
-		}
+	for (const tb of document.querySelectorAll('table')) {
+		if (!visible(tb) || !tb.parentElement) continue;
+		const w = tb.getBoundingClientRect().width, box = tb.parentElement.clientWidth;
+		if (w > box + 1) out.wideTables.push('table' + (tb.dataset.testid ? '[' + tb.dataset.testid + ']' : '') + ' is ' + Math.round(w) + ' px in a ' + box + ' px box');
+	}
+	// A table shown as cards labels each value with its column's plain
+	// name, not the sort marks of its heading ("App ▲ (A to Z)").
+	out.sortLabels = [];
+	for (const td of document.querySelectorAll('td[data-label]')) {
+		const l = td.getAttribute('data-label');
+		if (/[▲▼↑↓↕]|\((A to Z|Z to A|sort|ascending|descending)/.test(l) && !out.sortLabels.includes(l)) out.sortLabels.push(l);
+	}
+	// Inline lists read "A, B": no line starts with a comma and no comma
+	// stands apart ("A , B").
+	out.looseCommas = [];
+	for (const line of document.body.innerText.split('\n')) {
+		if (/^\s*,|\S[ \t]+,(\s|$)/.test(line) && out.looseCommas.length < 3) out.looseCommas.push(line.trim().slice(0, 80));
 	}
 	// Which account is signed in shows without opening a menu.
 	out.accountSeen = !document.querySelector('[data-testid="signout"]') || [...document.querySelectorAll('[data-testid="signed-in-as"], [data-testid="signed-in-as-compact"]')].some(el => {
@@ -151,7 +168,12 @@ type sweepFixture struct {
 	daveID            string // co-owns the admin's app
 	pendingID         string // bob's app waiting for approval
 	bobPAT, adminPAT  string // a personal access token id of each
+	longID            string // the user named longUsername
 }
+
+// longUsername is a username as a directory may give it (a dotted
+// full name and department), with no place to break a line.
+const longUsername = "christopher.montgomery-whitfield.contoso-consulting"
 
 func newSweepFixture(t *testing.T) *sweepFixture {
 	t.Helper()
@@ -219,6 +241,15 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 		u.signIn(n, n+"'s long password")
 		lbTokenPair(t, ts, u, f.app, f.app.Secret, "vso.work")
 	}
+	// A directory-style username (one long word) that
+	// signs in and authorizes both apps: the audit log, the activity
+	// pages and the scope inventory show it in several columns, and the
+	// tables must still fit at 1400 px (they once ran 140 px past).
+	f.longID = ts.addUser(t, longUsername, domain.RoleMember, "a long user's long password").ID
+	longHTTP := ts.newAgent(t)
+	longHTTP.signIn(longUsername, "a long user's long password")
+	lbTokenPair(t, ts, longHTTP, f.app, f.app.Secret, "vso.work vso.code_write")
+	lbTokenPair(t, ts, longHTTP, f.bobApp, f.bobApp.Secret, "vso.work")
 	// Bob's change of his app waits for review (the approval queue's diff).
 	if err := ts.App.Admin.SetRegistrationPolicy(ctx, domain.PolicyApproval); err != nil {
 		t.Fatal(err)
@@ -388,7 +419,7 @@ func (f *sweepFixture) sweepRoutes() map[string]func(role domain.Role) (string, 
 		"/admin/audit":                                    admin("/admin/audit"),
 		"/admin/audit/pick":                               none, // a <datalist> fragment for htmx
 		"/admin/apps/:client_id/activity":                 admin(app + "/activity"),
-		"/admin/users/:id/activity":                       admin("/admin/users/" + f.bobID + "/activity"),
+		"/admin/users/:id/activity":                       admin("/admin/users/" + f.longID + "/activity"),
 		"/admin/users/new":                                admin("/admin/users/new"),
 		"/profile/apps/:client_id/activity":               own("/activity"),
 		"/admin/settings/third-party-oauth":               admin("/admin/settings/third-party-oauth?value=off"),
@@ -595,6 +626,12 @@ func TestPageSweep(t *testing.T) {
 				}
 				for _, c := range check.WideTables {
 					t.Errorf("%s: %s: it must fit or become cards", where, c)
+				}
+				for _, l := range check.LooseCommas {
+					t.Errorf("%s: a comma stands apart or starts a line: %q", where, l)
+				}
+				for _, l := range check.SortLabels {
+					t.Errorf("%s: a cell is labelled %q: the label must be the plain column name", where, l)
 				}
 				if !check.AccountSeen {
 					t.Errorf("%s: the signed-in account is not visible", where)

@@ -7,8 +7,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/pat"
 )
 
 var uaOneTimeRE = regexp.MustCompile(`data-testid="one-time-value"[^>]*>([^<]+)<`)
@@ -50,8 +53,22 @@ func TestAddUserInTheUI(t *testing.T) {
 	// A taken username: 409, the form keeps what was typed.
 	form.Set("_csrf", rootA.csrf("/admin/users/new"))
 	r = rootA.postForm("/admin/users/new", form)
-	if r.Status != http.StatusConflict || !strings.Contains(r.Body, `value="Grace Hopper"`) || !strings.Contains(r.Body, "already taken") {
+	if r.Status != http.StatusConflict || !strings.Contains(r.Body, `value="Grace Hopper"`) {
 		t.Errorf("taken username: %d %.300s", r.Status, lcText(r.Body))
+	}
+	// The error summary (as on the registration form) links to the field,
+	// which is marked invalid and described by a message in words.
+	const taken = "The username grace is taken. Choose another."
+	summary, _, _ := strings.Cut(r.Body[strings.Index(r.Body, `data-testid="error-summary"`)+1:], "</div>")
+	if !strings.Contains(summary, `href="#field-username" data-testid="error-link">`+taken+`</a>`) {
+		t.Errorf("the error summary does not link to the username field with %q: %.300s", taken, summary)
+	}
+	if !regexp.MustCompile(`<input[^>]*id="field-username"[^>]*aria-invalid="true" aria-describedby="username-error"`).MatchString(r.Body) ||
+		!strings.Contains(r.Body, `<small id="username-error" class="error" data-testid="error-username">`+taken+`</small>`) {
+		t.Error("the username field is not marked invalid and described by its error")
+	}
+	if strings.Contains(r.Body, "already taken") || strings.Contains(htmlUnescape(r.Body), `username "grace"`) {
+		t.Error("the form shows the internal message (a quoted username)")
 	}
 	// The user page lists owned apps.
 	app := registerThroughDashboard(t, rootA, "vso.work")
@@ -119,4 +136,68 @@ func TestAdminManagesOwners(t *testing.T) {
 	if strings.Contains(rootA.get(page).Body, `data-testid="admin-owner-row" data-username="bob"`) {
 		t.Error("bob is still an owner after being removed")
 	}
+}
+
+// TestUserPageOrder: the administrator's page of a user starts with what
+// matters: the summary (role, state) and the actions, then the apps the
+// user owns, the authorizations under their own heading, the personal
+// access tokens (without an Owner column that would repeat the user),
+// and the activity link. A user without an e-mail shows no dangling
+// separator, and deleting a user with no authorization says so in words.
+// The admin menu tells the token list from one's own tokens.
+func TestUserPageOrder(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ctx := context.Background()
+	_, rootA := saSignedIn(t, ts, "root", domain.RoleAdmin, saRootPassword)
+	nina, err := ts.App.Admin.CreateUser(ctx, admin.NewUser{Username: "nina", Role: domain.RoleMember, Password: "nina's long password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.App.Admin.RegisterApp(ctx, "nina", domain.Registration{Name: "Nina's Notes", Company: "Nina Ltd.",
+		AppURL: "https://nina.example", CallbackURL: callbackURL, Scopes: []string{"vso.work"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.App.PATs.Create(ctx, nina, pat.Request{Name: "nightly", Scopes: []string{"vso.work"}, ExpiresAt: time.Now().AddDate(0, 0, 30)}); err != nil {
+		t.Fatal(err)
+	}
+	page := rootA.get("/admin/users/" + nina.ID).Body
+	last, lastName := -1, ""
+	for _, mark := range []string{`data-testid="user-role"`, `data-testid="user-manage"`, `data-testid="owned-apps"`, `<h2 id="authorizations">`,
+		`data-testid="user-tokens"`, `data-testid="user-activity-link"`} {
+		i := strings.Index(page, mark)
+		if i < 0 {
+			t.Errorf("the user page lacks %s", mark)
+			continue
+		}
+		if i < last {
+			t.Errorf("the user page shows %s before %s", mark, lastName)
+		}
+		last, lastName = i, mark
+	}
+	if tokens := page[strings.Index(page, `data-testid="user-tokens"`)+1:]; strings.Contains(tokens, `data-testid="token-owner"`) || strings.Contains(tokens, `>Owner</th>`) {
+		t.Error("the user's own tokens repeat the user in an Owner column")
+	}
+	if role := lcText(lcTestIDBlock(page, "user-role")); role != "member" {
+		t.Errorf("the role line of a user without an e-mail reads %q, want %q", role, "member")
+	}
+	impact := lcText(rootA.get("/admin/users/" + nina.ID + "/delete").Body)
+	if strings.Contains(impact, "0 active authorizations of 0 users") || !strings.Contains(impact, "No active authorizations") {
+		t.Errorf("the delete confirmation of a user with no authorization: %.500s", impact)
+	}
+	if !strings.Contains(page, `data-testid="nav-admin-tokens">Tokens</a>`) || !regexp.MustCompile(`data-testid="nav-tokens">\s*My tokens\s*</a>`).MatchString(page) {
+		t.Error(`the admin menu does not tell "Tokens" (everyone's) from "My tokens"`)
+	}
+}
+
+// lcTestIDBlock is the inside of the first element with data-testid=id
+// (up to its first closing </p>).
+func lcTestIDBlock(body, id string) string {
+	_, rest, ok := strings.Cut(body, `data-testid="`+id+`"`)
+	if !ok {
+		return ""
+	}
+	rest = rest[strings.Index(rest, ">")+1:]
+	out, _, _ := strings.Cut(rest, "</p>")
+	return out
 }

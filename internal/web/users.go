@@ -329,7 +329,7 @@ func (s *Server) userAdd(c echo.Context) error {
 		if apperr.Is(err, apperr.Conflict) {
 			status = http.StatusConflict
 		}
-		p.Error = apperr.ErrorMessage(err)
+		p.Fields = userAddErrors(err, p.Username)
 		return render(c, status, views.UserAdd(p))
 	}
 	if err != nil {
@@ -339,6 +339,48 @@ func (s *Server) userAdd(c echo.Context) error {
 	return render(c, http.StatusOK, views.OneTime(views.OneTimePage{Nav: s.nav(c, "users"), Title: "One-time password for " + u.Username,
 		Message: u.Username + " (" + string(u.Role) + ") was added. Give them this password safely: it is shown only this once, and they must choose a new one when they sign in with it.",
 		Value:   pw, Back: "/admin/users/" + u.ID}))
+}
+
+// userAddFields are the add-user form's fields, in form order, with the
+// words that start the store's message about each.
+var userAddFields = []struct{ name, prefix string }{
+	{"username", "username"}, {"display_name", "display name"}, {"email", "e-mail"}, {"role", "role"}, {"password", "password"},
+}
+
+// userAddErrors turns a refused new user into messages by field (the
+// add-user form marks each field and its error summary links to it): a
+// taken username says so in words, the others are the validation's
+// message as a sentence.
+func userAddErrors(err error, username string) map[string]string {
+	if apperr.Is(err, apperr.Conflict) {
+		return map[string]string{"username": "The username " + username + " is taken. Choose another."}
+	}
+	out := map[string]string{}
+	for f, m := range apperr.FieldErrors(err) {
+		out[f] = sentence(m)
+	}
+	if len(out) > 0 {
+		return out
+	}
+	msg := apperr.ErrorMessage(err)
+	for _, f := range userAddFields {
+		if strings.HasPrefix(msg, f.prefix) {
+			return map[string]string{f.name: sentence("The " + msg)}
+		}
+	}
+	return map[string]string{"username": sentence(msg)}
+}
+
+// sentence starts msg with a capital and ends it with a full stop.
+func sentence(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
 }
 
 // roleEffects says what each role may do.

@@ -82,36 +82,6 @@ func TestCheckIfMatch(t *testing.T) {
 	}
 }
 
-// TestSettingsPatchValidate: every bad setting is named before anything
-// changes.
-func TestSettingsPatchValidate(t *testing.T) {
-	str := func(s string) *string { return &s }
-	num := func(n int) *int { return &n }
-	for _, tc := range []struct {
-		in   apiSettingsPatch
-		pats bool
-		bad  []string
-	}{
-		{apiSettingsPatch{AppRegistration: str("approval"), SecretLifetimeDays: num(30), PATMaxLifespanDays: num(0), PATFullScope: str("deny"), PATCreation: str("allowlist")}, true, nil},
-		{apiSettingsPatch{AppRegistration: str("anyone")}, true, []string{"app_registration"}},
-		{apiSettingsPatch{SecretLifetimeDays: num(0), PATMaxLifespanDays: num(366)}, true, []string{"secret_lifetime_days", "pat_max_lifespan_days"}},
-		{apiSettingsPatch{SecretLifetimeDays: num(1828)}, true, []string{"secret_lifetime_days"}},
-		{apiSettingsPatch{PATFullScope: str("maybe"), PATCreation: str("nobody")}, true, []string{"pat_full_scope", "pat_creation"}},
-		{apiSettingsPatch{PATAllowlist: &[]string{"bob"}}, false, []string{"pat_allowlist"}},
-	} {
-		err := tc.in.validate(tc.pats)
-		got := apperr.FieldErrors(err)
-		if len(got) != len(tc.bad) {
-			t.Errorf("%+v: %v, want fields %q", tc.in, err, tc.bad)
-		}
-		for _, f := range tc.bad {
-			if got[f] == "" {
-				t.Errorf("%+v: no message for %s in %v", tc.in, f, got)
-			}
-		}
-	}
-}
-
 // FuzzDecodeJSON: whatever the body, decodeJSON never panics and refuses
 // with Invalid (a 400 problem) or decodes.
 func FuzzDecodeJSON(f *testing.F) {

@@ -294,18 +294,6 @@ func writeResource(c echo.Context, status int, v any) error {
 	return c.JSONBlob(status, b)
 }
 
-// checkIfMatch compares the request's If-Match with the ETag of current,
-// the resource as it is now (RFC 9110 §13.1.1; see ifMatch). For a change,
-// pass ifMatch's precondition to the use case instead, so that the
-// comparison and the write are one transaction.
-func checkIfMatch(c echo.Context, current any, required bool) error {
-	match, err := ifMatch(c, required)
-	if err != nil || match == nil {
-		return err
-	}
-	return match(current)
-}
-
 // ifMatch reads the request's If-Match (RFC 9110 §13.1.1) and returns the
 // precondition a change's use case runs inside its write transaction, on
 // the resource as it is there (locked): match(current) compares the ETag

@@ -29,6 +29,7 @@ var suite = []struct {
 	{"ListAppsSearch", testListAppsSearch},
 	{"ListAppsDenseFilters", testListAppsDenseFilters},
 	{"ListAppsExpiryWindow", testListAppsExpiryWindow},
+	{"ListPATsSearch", testListPATsSearch},
 	{"LongExpiryWalk", testLongExpiryWalk},
 	{"DirectScopeHolders", testDirectScopeHolders},
 	{"ScopePreviews", testScopePreviews},

@@ -77,6 +77,12 @@ type flavor struct {
 	// characters) is a range of the apps' primary key (SQLite); PostgreSQL
 	// takes one range of app_search_terms' client-id terms instead.
 	clientIDRange bool
+	// trigramSearch: a substring search of personal access tokens (name
+	// or owner) is a UNION of the name matches, found through the
+	// trigram index pats_name_trgm (pg_trgm, migration 00024), and the
+	// owners' tokens; SQLite has no such index and walks
+	// pats_by_created newest first testing both in one query.
+	trigramSearch bool
 	// shared: several server processes (replicas) may use the database at
 	// once (PostgreSQL), so per-process state such as sign-in failure
 	// delays must live in it.
@@ -175,6 +181,7 @@ var postgresFlavor = &flavor{
 	indexOnly:     []string{"SET LOCAL random_page_cost = 1.1", "SET LOCAL random_page_cost = DEFAULT"},
 	coalesce:      true,
 	forUpdate:     " FOR UPDATE",
+	trigramSearch: true,
 	rebind:        numberPlaceholders,
 	sessionLocker: func() (lock.SessionLocker, error) {
 		return lock.NewPostgresSessionLocker()

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
 
@@ -136,6 +137,41 @@ func TestActivityByAppAndUser(t *testing.T) {
 	}
 
 	n, brk, err := ts.App.Admin.VerifyAudit(context.Background())
+	if err != nil || brk != nil || n == 0 {
+		t.Errorf("audit verify: %d events, break %+v, err %v", n, brk, err)
+	}
+}
+
+// TestActivityHoldsWhatTheUserDid: a member's activity (the user page's
+// tab and the audit log filtered by the user) lists what the member did
+// to an app — registering it, asking for a change — not only what was
+// done to the member.
+func TestActivityHoldsWhatTheUserDid(t *testing.T) {
+	t.Parallel()
+	e := lcNewEnv(t)
+	priya, bob := e.member(t, "priya"), e.member(t, "bob")
+	wantStatus(t, ownPost(t, e.admin, "/admin/settings", "/admin/settings/app-registration", url.Values{"policy": {"approval"}}), http.StatusSeeOther, "approval policy")
+	const name = "Zephyr Reports"
+	app := registerOwn(t, priya.a, name, "vso.work")
+	wantStatus(t, ownPost(t, e.admin, "/admin/apps/"+app.ClientID, "/admin/apps/"+app.ClientID+"/approve", nil), http.StatusSeeOther, "approve the app")
+	base := "/profile/apps/" + app.ClientID
+	wantStatus(t, ownPost(t, priya.a, base+"/edit", base+"/edit", ownRegistration("", name, callbackURL, "vso.work", "vso.code")), http.StatusSeeOther, "the member's change")
+
+	for _, path := range []string{"/admin/users/" + priya.ID + "/activity", "/admin/audit?user=" + priya.ID} {
+		rows := acRows(t, e.admin, path)
+		for _, action := range []string{audit.ActionAppRegister, audit.ActionAppChangeRequest} {
+			if n := acCount(rows, action, name, priya.Username); n != 1 {
+				t.Errorf("%s: %d %s rows by %s about %s, want 1 (%v)", path, n, action, priya.Username, name, rows)
+			}
+		}
+		if n := acCount(rows, audit.ActionAppApprove, "", ""); n != 0 {
+			t.Errorf("%s: the administrator's approval is listed as %s's activity", path, priya.Username)
+		}
+	}
+	if rows := acRows(t, e.admin, "/admin/audit?user="+bob.ID); acCount(rows, audit.ActionAppRegister, "", "") != 0 {
+		t.Errorf("bob's activity lists priya's registration: %v", rows)
+	}
+	n, brk, err := e.ts.App.Admin.VerifyAudit(context.Background())
 	if err != nil || brk != nil || n == 0 {
 		t.Errorf("audit verify: %d events, break %+v, err %v", n, brk, err)
 	}

@@ -176,3 +176,68 @@ func TestActivityHoldsWhatTheUserDid(t *testing.T) {
 		t.Errorf("audit verify: %d events, break %+v, err %v", n, brk, err)
 	}
 }
+
+var acHrefRE = regexp.MustCompile(`href="([^"]+)"`)
+
+// TestOwnerActivityLinksAndPrivacy: on a member's own app Activity tab
+// every link in the table opens for the member (the app and what belongs
+// to it lead to the owner's app page; users are named, not linked to
+// admin pages), and end users' IP addresses are not shown; an
+// administrator's view of the same events keeps the admin links and the
+// addresses.
+func TestOwnerActivityLinksAndPrivacy(t *testing.T) {
+	t.Parallel()
+	e := lcNewEnv(t)
+	priya, bob := e.member(t, "priya"), e.member(t, "bob")
+	const name = "Zephyr Reports"
+	app := registerOwn(t, priya.a, name, "vso.work")
+	codeAt(t, bob.a, app.ClientID, lcScope, callbackURL)
+	base := "/profile/apps/" + app.ClientID
+
+	page := priya.a.get(base + "/activity")
+	if page.Status != http.StatusOK {
+		t.Fatalf("owner's activity: %d", page.Status)
+	}
+	rows := acRowRE.FindAllStringSubmatch(page.Body, -1)
+	if len(rows) < 2 {
+		t.Fatalf("owner's activity: %d rows, want the registration and bob's consent", len(rows))
+	}
+	links := map[string]bool{}
+	for _, r := range rows {
+		for _, m := range acHrefRE.FindAllStringSubmatch(r[2], -1) {
+			links[htmlUnescape(m[1])] = true
+		}
+	}
+	if len(links) == 0 {
+		t.Error("the owner's activity links nothing (the app should lead to its page)")
+	}
+	for l := range links {
+		if strings.HasPrefix(l, "/admin/") {
+			t.Errorf("the owner's activity links to %s, an admin page", l)
+		}
+		if r := priya.a.get(l); r.Status != http.StatusOK {
+			t.Errorf("the owner follows %s: status %d, want 200", l, r.Status)
+		}
+	}
+	if !links[base] {
+		t.Errorf("the app is not linked to the owner's app page %s: %v", base, links)
+	}
+	own := acRows(t, priya.a, base+"/activity")
+	if n := acCount(own, "consent.grant", name, ""); n != 1 {
+		t.Errorf("bob's consent: %d rows with the app linked, want 1 (%v)", n, own)
+	}
+	if !strings.Contains(page.Body, `data-testid="audit-user-name">`+bob.Username+`<`) {
+		t.Error("bob's consent does not name him")
+	}
+	for _, leak := range []string{"127.0.0.1", `data-testid="audit-from"`, "<th>From</th>"} {
+		if strings.Contains(page.Body, leak) {
+			t.Errorf("the owner's activity shows remote addresses (%q)", leak)
+		}
+	}
+
+	// The administrator: admin links and addresses.
+	adm := e.admin.get("/admin/apps/" + app.ClientID + "/activity")
+	if !strings.Contains(adm.Body, `href="/admin/users/`+bob.ID+`"`) || !strings.Contains(adm.Body, `data-testid="audit-from"><small>127.0.0.1<`) {
+		t.Error("the administrator's activity lost the user links or the remote addresses")
+	}
+}

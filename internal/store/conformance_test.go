@@ -19,6 +19,7 @@ var suite = []struct {
 }{
 	{"Migrate", testMigrateIsIdempotentAndCreatesTables},
 	{"MigrateRefusesNewerSchema", testMigrateRefusesNewerSchema},
+	{"AuditActorIsUserSubject", testAuditActorIsUserSubject},
 	{"WriteInsideReadTxFails", testWriteInsideReadTxFails},
 	{"UsernameUniqueCaseInsensitive", testUsernameUniqueCaseInsensitive},
 	{"WriteTxRollbackAndNesting", testWriteTxRollbackAndNesting},
@@ -29,6 +30,7 @@ var suite = []struct {
 	{"ListAppsSearch", testListAppsSearch},
 	{"ListAppsDenseFilters", testListAppsDenseFilters},
 	{"ListAppsExpiryWindow", testListAppsExpiryWindow},
+	{"ListPATsSearch", testListPATsSearch},
 	{"LongExpiryWalk", testLongExpiryWalk},
 	{"DirectScopeHolders", testDirectScopeHolders},
 	{"ScopePreviews", testScopePreviews},

@@ -136,4 +136,12 @@ func TestMemberHome(t *testing.T) {
 	if got, _ := lcTestID(body, "home-authorization"); got != "Fabrikam Boards" {
 		t.Errorf("home authorizations: %q, want Fabrikam Boards", got)
 	}
+	// Each authorization links to its card on /profile/authorizations and
+	// says its state in words.
+	_, auth, _ := strings.Cut(body, `data-testid="home-authorization"`)
+	auth, _, _ = strings.Cut(auth, "</li>")
+	if !strings.Contains(auth, `data-state="active"`) || !strings.Contains(auth, `href="/profile/authorizations#authorization-`) ||
+		!strings.Contains(auth, `data-testid="auth-state" data-state="active">active</mark>`) {
+		t.Errorf("the home authorization is not a link with its state: %.300s", auth)
+	}
 }

@@ -126,6 +126,6 @@ func TestDeleteSoleOwnerHandsOver(t *testing.T) {
 // alone owns.
 func soleOwnedList(body string) string {
 	_, rest, _ := strings.Cut(body, `data-testid="sole-owned-apps"`)
-	rest, _, _ = strings.Cut(rest, "</ul>")
+	rest, _, _ = strings.Cut(rest, "</table>")
 	return lcText("<" + rest)
 }

@@ -183,9 +183,12 @@ func testLastOwnerRace(t *testing.T, newDB func(testing.TB) *DB) {
 
 // testSoleOwnerOffboardingRace: the two co-owners of an app are disabled
 // on two replicas at the same moment, each naming carol to take over
-// what they alone own. Each alone sees the other active; the second
-// must see the first gone and hand the app to carol, so that it keeps an
-// active owner.
+// what they alone own. Read at the same moment, each would see the
+// other active and neither would hand the app over; the second must see
+// the first gone and hand the app to carol, so that it keeps an active
+// owner. (It holds because the disable is audited before the apps are
+// read, and audit appends take the audit chain's lock: the second reads
+// after the first commits.)
 func testSoleOwnerOffboardingRace(t *testing.T, newDB func(testing.TB) *DB) {
 	db := newDB(t)
 	ctx := audit.WithActor(t.Context(), audit.Actor{Name: "cli"})

@@ -123,20 +123,8 @@ func (db *DB) CountApps(ctx context.Context, status string) (int64, error) {
 // active owner (every other owner, if any, deleted or disabled), by name,
 // each with its client id and name only; at most limit (≤ 0: all). Inside
 // a write transaction the user's owner rows are read from the writer, so
-// a hand-over in the same transaction sees them as they stand, and the
-// owner rows of every app the user owns are locked first until the
-// transaction ends (PostgreSQL SELECT … FOR UPDATE; SQLite's writers are
-// serialized already): two co-owners disabled or deleted at once on two
-// replicas cannot each count on the other, so the second sees the first
-// gone and hands the app over.
+// a hand-over in the same transaction sees them as they stand.
 func (db *DB) SoleOwnedApps(ctx context.Context, userID string, limit int) ([]domain.App, error) {
-	if db.inWriteTx(ctx) && db.fl.forUpdate != "" {
-		var locked []struct{ ClientID, UserID string }
-		if err := db.wr(ctx).Raw(`SELECT client_id, user_id FROM app_owners WHERE client_id IN (SELECT client_id FROM app_owners WHERE user_id = ?)
-ORDER BY client_id, user_id`+db.fl.forUpdate, userID).Scan(&locked).Error; err != nil {
-			return nil, translate(err, "app owners")
-		}
-	}
 	q := `SELECT a.client_id, a.name FROM app_owners o JOIN apps a ON a.client_id = o.client_id
 WHERE o.user_id = ? AND a.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM app_owners p JOIN users u ON u.id = p.user_id
 WHERE p.client_id = o.client_id AND p.user_id <> o.user_id AND u.deleted_at IS NULL AND u.disabled_at IS NULL)

@@ -97,13 +97,23 @@ func (db *DB) rotateWithRetry(batch []*call[rotation, bool]) (map[string]bool, e
 // implicit transaction), and returns the successors inserted. RETURNING
 // i.id names the input row the UPDATE used, so a parent listed twice gets
 // one successor at most.
+//
+// "Unused and unrevoked" is written coalesce(used_at, revoked_at) IS NULL
+// so that it does not match the predicate of the live-token
+// partial indexes: on a table without fresh statistics (a new database,
+// or one that grew since autovacuum's last ANALYZE) PostgreSQL otherwise
+// plans the UPDATE as a walk of a whole live index, every live token and
+// every dead entry the rotations left, filtering by id, instead of one
+// primary-key probe per parent (the bench's fresh database: a batch read
+// hundreds to thousands of index entries, and the database's CPU per
+// refresh fell by a third without it).
 const rotateSQL = `WITH i AS (
   SELECT * FROM unnest(?::text[], ?::text[], ?::bytea[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
     ?::timestamptz[], ?::timestamptz[], ?::timestamptz[])
   AS i(parent_id, id, hash, authorization_id, family_id, client_id, user_id, secret_id, scopes, created_at, expires_at, auth_time)
 ), used AS (
   UPDATE refresh_tokens t SET used_at = i.created_at FROM i
-  WHERE t.id = i.parent_id AND t.used_at IS NULL AND t.revoked_at IS NULL AND NOT t.forked
+  WHERE t.id = i.parent_id AND coalesce(t.used_at, t.revoked_at) IS NULL AND NOT t.forked
   RETURNING i.id
 )
 INSERT INTO refresh_tokens (id, hash, authorization_id, family_id, client_id, user_id, secret_id, scopes, created_at, expires_at,

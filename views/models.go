@@ -240,9 +240,11 @@ type Field struct {
 
 // AuthorizationRow is one authorization on the app and user pages.
 type AuthorizationRow struct {
-	ID         string
-	Username   string
-	Display    string
+	ID       string
+	Username string
+	Display  string
+	// UserURL is the admin page of the user ("" on the owner's page).
+	UserURL    string
 	AppName    string
 	ClientID   string
 	Scopes     []string

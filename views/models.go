@@ -621,11 +621,15 @@ type AppScopesPage struct {
 	Used              []UsedScopeRow
 	Recommended       []ScopeView
 	Removable         []string
-	CanManage         bool
-	Groups            []ScopeGroup
-	Selected          map[string]bool
-	Flash             string
-	Error             string
+	// Observation says what the recommendation rests on ("Based on 3
+	// calls over 2 days since 2026-12-04."); Caution, when the period is
+	// short, that rarely used scopes may not have been exercised yet.
+	Observation, Caution string
+	CanManage            bool
+	Groups               []ScopeGroup
+	Selected             map[string]bool
+	Flash                string
+	Error                string
 }
 
 // UserPage is /admin/users/{id}.

@@ -301,8 +301,8 @@ func (s *Server) appScopesNarrowConfirm(c echo.Context) error {
 	return s.confirm(c, views.ConfirmPage{Nav: views.Nav{Active: "scopes"}, Title: "Narrow " + rep.Name + " to " + strings.Join(rep.Recommended, " ") + "?",
 		Message: "The registration drops " + strings.Join(rep.Removable, " ") + ". Existing authorizations are narrowed at once and existing tokens lose the removed scopes on their next request. " +
 			strings.TrimSpace(basis+" "+caution),
-		Impact:  []string{plural(imp.Authorizations, "active authorization", "active authorizations") + " of " + plural(imp.Users, "user", "users") + " will be narrowed."},
-		Action:  c.Request().URL.Path, Button: "Narrow scopes", Danger: true, Cancel: "/admin/apps/" + rep.ClientID + "/scopes"})
+		Impact: []string{plural(imp.Authorizations, "active authorization", "active authorizations") + " of " + plural(imp.Users, "user", "users") + " will be narrowed."},
+		Action: c.Request().URL.Path, Button: "Narrow scopes", Danger: true, Cancel: "/admin/apps/" + rep.ClientID + "/scopes"})
 }
 
 // appScopesNarrow is POST …/scopes/narrow: the audited change to the

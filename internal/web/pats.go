@@ -337,10 +337,10 @@ func (s *Server) profileNoticesDismissConfirm(c echo.Context) error {
 	}
 	var impact []string
 	if len(leaked) > 0 {
-		impact = append(impact, "Found exposed and revoked: "+joinAnd(leaked)+" — "+plural(int64(len(leaked)), "it stays", "they stay")+" revoked.")
+		impact = append(impact, "Found exposed and revoked: "+joinAnd(leaked)+" — "+map[bool]string{true: "it stays", false: "they stay"}[len(leaked) == 1]+" revoked.")
 	}
 	if len(expiring) > 0 {
-		impact = append(impact, "Expiring within 7 days: "+joinAnd(expiring)+" — "+plural(int64(len(expiring)), "it still expires on its date", "they still expire on their dates")+"; create a new token before then.")
+		impact = append(impact, "Expiring within 7 days: "+joinAnd(expiring)+" — "+map[bool]string{true: "it still expires on its date", false: "they still expire on their dates"}[len(expiring) == 1]+"; create a new token before then.")
 	}
 	return s.confirm(c, views.ConfirmPage{Nav: views.Nav{Active: "tokens"}, Title: "Dismiss the token notices?",
 		Message: "The banner about your personal access tokens is hidden until there is a new notice. Nothing happens to the tokens themselves.",

@@ -259,7 +259,7 @@ func TestStateChangesConfirm(t *testing.T) {
 	caOffers(t, alice.a, base, base+"/change/withdraw")
 	caCancel(t, alice.a, base+"/change/withdraw")
 	action, form = cpConfirm(t, alice.a, base+"/change/withdraw", "Withdraw the change of Fabrikam Boards?",
-		"is dropped before review", "keeps its approved registration", "Application name: Fabrikam Boards → Boards Two")
+		"is dropped before review", "keeps its approved registration", "Application name stays Fabrikam Boards, not Boards Two")
 	if !waiting() {
 		t.Fatal("opening the confirmation withdrew the change")
 	}

@@ -139,14 +139,14 @@ func (s *Server) changeWithdrawConfirm(c echo.Context) error {
 	}
 	var diff []string
 	for _, f := range PendingChangeView(d).Rows {
-		diff = append(diff, f.Label+": "+f.Before+" → "+f.After+" (stays "+f.Before+").")
+		diff = append(diff, f.Label+" stays "+f.Before+", not "+f.After+".")
 	}
 	p := views.ConfirmPage{Nav: views.Nav{Active: "myapps"}, Title: "Withdraw the change of " + app.Name + "?",
-		Message: "The proposed change below is dropped before review: administrators no longer see it, and " + app.Name + " keeps its approved registration. To make it later, edit the app again.",
+		Message: "The proposed change is dropped before review: administrators no longer see it, and " + app.Name + " keeps its approved registration. To make it later, edit the app again.",
 		Impact:  diff, Action: base + "/change/withdraw", Button: "Withdraw the change", Danger: true, Cancel: base}
 	if d.Change.Status == domain.ChangeRejected {
 		p.Title = "Clear the rejected change of " + app.Name + "?"
-		p.Message = "The rejected change below and the administrator's reason leave this page; " + app.Name + " keeps its approved registration. To propose another change, edit the app."
+		p.Message = "The rejected change and the administrator's reason leave this page; " + app.Name + " keeps its approved registration. To propose another change, edit the app."
 		p.Button, p.Danger = "Clear the change", false
 	}
 	return s.confirm(c, p)

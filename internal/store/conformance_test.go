@@ -30,6 +30,7 @@ var suite = []struct {
 	{"ListAppsSearch", testListAppsSearch},
 	{"ListAppsDenseFilters", testListAppsDenseFilters},
 	{"ListAppsExpiryWindow", testListAppsExpiryWindow},
+	{"ListPATsSearch", testListPATsSearch},
 	{"LongExpiryWalk", testLongExpiryWalk},
 	{"DirectScopeHolders", testDirectScopeHolders},
 	{"ScopePreviews", testScopePreviews},

@@ -77,6 +77,20 @@ type flavor struct {
 	// characters) is a range of the apps' primary key (SQLite); PostgreSQL
 	// takes one range of app_search_terms' client-id terms instead.
 	clientIDRange bool
+	// trigramSearch: a substring search of personal access tokens (name
+	// or owner) is a UNION of the name matches, found through the
+	// trigram index pats_name_trgm (pg_trgm, migration 00024), and the
+	// owners' tokens; SQLite has no such index and walks
+	// pats_by_created newest first testing both in one query.
+	trigramSearch bool
+	// customPlans is the pair of statements around a read whose best plan
+	// depends on its arguments (a search term found once or in every
+	// other row), so that it is planned for each (PostgreSQL: the
+	// statement cache would otherwise settle, after five runs, on a plan
+	// for an unknown term: the token search then walked every token for a
+	// rare name, 290 ms against 0.6 ms); nil where one plan serves every
+	// term (SQLite's token search walks pats_by_created whatever it is).
+	customPlans []string
 	// shared: several server processes (replicas) may use the database at
 	// once (PostgreSQL), so per-process state such as sign-in failure
 	// delays must live in it.
@@ -175,6 +189,8 @@ var postgresFlavor = &flavor{
 	indexOnly:     []string{"SET LOCAL random_page_cost = 1.1", "SET LOCAL random_page_cost = DEFAULT"},
 	coalesce:      true,
 	forUpdate:     " FOR UPDATE",
+	trigramSearch: true,
+	customPlans:   []string{"SET LOCAL plan_cache_mode = force_custom_plan", "SET LOCAL plan_cache_mode = DEFAULT"},
 	rebind:        numberPlaceholders,
 	sessionLocker: func() (lock.SessionLocker, error) {
 		return lock.NewPostgresSessionLocker()

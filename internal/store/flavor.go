@@ -42,12 +42,12 @@ type flavor struct {
 	// wait for the round trips of the one before it.
 	committers int
 	// coalesce: the refresh grant's rotations (RotateRefreshToken) of
-	// concurrent callers go to the database together, as one
-	// autocommitted set-based statement (UPDATE … FROM unnest(…) inside
-	// an INSERT's WITH; rotation.go): one round trip per batch instead of
-	// BEGIN, a used mark and an insert per call, and COMMIT. SQLite has no
-	// data-modifying WITH, and its statements cost no round trip: it
-	// rotates through BatchTx.
+	// concurrent callers go to the database together, as one pipeline of
+	// one statement per rotation (an UPDATE inside an INSERT's WITH;
+	// rotation.go) in one implicit transaction: one round trip and one
+	// commit per batch instead of BEGIN, a used mark and an insert per
+	// call, and COMMIT. SQLite has no data-modifying WITH, and its
+	// statements cost no round trip: it rotates through BatchTx.
 	coalesce bool
 	// forUpdate is the clause that locks the rows a SELECT returns until
 	// the transaction ends (PostgreSQL " FOR UPDATE"); "" on SQLite, whose

@@ -55,6 +55,7 @@ var suite = []struct {
 	{"RefreshTokenWithAuthorization", testRefreshTokenWithAuthorization},
 	{"LastAdminRace", testLastAdminRace},
 	{"LastOwnerRace", testLastOwnerRace},
+	{"SoleOwnerOffboardingRace", testSoleOwnerOffboardingRace},
 	{"ForkSiblingsOneRotates", testForkSiblingsOneRotates},
 	{"SignInFailuresShared", testSignInFailuresShared},
 	{"ClientAssertionOnce", testClientAssertionOnce},

@@ -312,9 +312,9 @@ func (s *Server) ownerAddConfirm(c echo.Context) error {
 		return err
 	}
 	base := appBase(c, app.ClientID)
-	back, active := base, "apps"
+	back, active := base+"?tab=owners", "apps"
 	if ownerPage(c) {
-		back, active = base+"?tab=owners", "myapps"
+		active = "myapps"
 	}
 	name := strings.TrimSpace(c.QueryParam("username"))
 	if name == "" {

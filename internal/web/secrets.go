@@ -104,10 +104,7 @@ func (s *Server) secretAlternativeConfirm(c echo.Context) error {
 		return err
 	}
 	base := appBase(c, app.ClientID)
-	back := base
-	if ownerPage(c) {
-		back += "?tab=secrets"
-	}
+	back := base + "?tab=secrets"
 	for _, sec := range app.Secrets {
 		if sec.Slot == domain.SlotAlternative {
 			return s.flashTo(c, back, app.Name+" already has an alternative secret: retire one of its two secrets before adding another.")

@@ -53,6 +53,10 @@ type flavor struct {
 	// the transaction ends (PostgreSQL " FOR UPDATE"); "" on SQLite, whose
 	// write transactions are serialized already.
 	forUpdate string
+	// forShare is the clause that locks the rows a SELECT returns against
+	// change (not against other sharers) until the transaction ends
+	// (PostgreSQL " FOR SHARE"); "" on SQLite.
+	forShare string
 	// windowWalk: list apps in a later secret expiry window, ordered by
 	// the primary secret, by walking that order's index with a cheap test
 	// per secret, and count them from the window with ARRAY(…) (an
@@ -175,6 +179,7 @@ var postgresFlavor = &flavor{
 	indexOnly:     []string{"SET LOCAL random_page_cost = 1.1", "SET LOCAL random_page_cost = DEFAULT"},
 	coalesce:      true,
 	forUpdate:     " FOR UPDATE",
+	forShare:      " FOR SHARE",
 	rebind:        numberPlaceholders,
 	sessionLocker: func() (lock.SessionLocker, error) {
 		return lock.NewPostgresSessionLocker()

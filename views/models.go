@@ -483,6 +483,9 @@ type AuditPage struct {
 	ExportJSONL                                       string
 	Actions                                           []string
 	Error                                             string
+	// HideFrom leaves out the remote addresses (the From column): an app
+	// owner without an admin role does not see end users' IP addresses.
+	HideFrom bool
 }
 
 // ProfileScope is a granted scope with its description.

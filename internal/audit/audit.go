@@ -123,8 +123,9 @@ type Event struct {
 	// AppID and UserID name the app (client id) and the user the event
 	// concerns, "" when none: an index for "everything about this app /
 	// user", derived when the event is stored (Subjects, plus the app and
-	// user of an authorization target). They are not hashed: they follow
-	// from the hashed target and details.
+	// user of an authorization target; when no other user is concerned,
+	// the acting user, ActorID). They are not hashed: they follow from
+	// the hashed actor, target and details.
 	AppID  string
 	UserID string
 }
@@ -263,7 +264,7 @@ func (v *Verifier) Result() (int64, *Break) { return v.count, v.broken }
 // most 1000.
 type Filter struct {
 	AppID      string // events concerning this app (client id)
-	UserID     string // events concerning this user (user id)
+	UserID     string // events concerning this user (user id), including those the user did
 	Actor      string
 	Action     string
 	TargetType string

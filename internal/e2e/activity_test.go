@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
 
@@ -138,5 +139,105 @@ func TestActivityByAppAndUser(t *testing.T) {
 	n, brk, err := ts.App.Admin.VerifyAudit(context.Background())
 	if err != nil || brk != nil || n == 0 {
 		t.Errorf("audit verify: %d events, break %+v, err %v", n, brk, err)
+	}
+}
+
+// TestActivityHoldsWhatTheUserDid: a member's activity (the user page's
+// tab and the audit log filtered by the user) lists what the member did
+// to an app — registering it, asking for a change — not only what was
+// done to the member.
+func TestActivityHoldsWhatTheUserDid(t *testing.T) {
+	t.Parallel()
+	e := lcNewEnv(t)
+	priya, bob := e.member(t, "priya"), e.member(t, "bob")
+	wantStatus(t, ownPost(t, e.admin, "/admin/settings", "/admin/settings/app-registration", url.Values{"policy": {"approval"}}), http.StatusSeeOther, "approval policy")
+	const name = "Zephyr Reports"
+	app := registerOwn(t, priya.a, name, "vso.work")
+	wantStatus(t, ownPost(t, e.admin, "/admin/apps/"+app.ClientID, "/admin/apps/"+app.ClientID+"/approve", nil), http.StatusSeeOther, "approve the app")
+	base := "/profile/apps/" + app.ClientID
+	wantStatus(t, ownPost(t, priya.a, base+"/edit", base+"/edit", ownRegistration("", name, callbackURL, "vso.work", "vso.code")), http.StatusSeeOther, "the member's change")
+
+	for _, path := range []string{"/admin/users/" + priya.ID + "/activity", "/admin/audit?user=" + priya.ID} {
+		rows := acRows(t, e.admin, path)
+		for _, action := range []string{audit.ActionAppRegister, audit.ActionAppChangeRequest} {
+			if n := acCount(rows, action, name, priya.Username); n != 1 {
+				t.Errorf("%s: %d %s rows by %s about %s, want 1 (%v)", path, n, action, priya.Username, name, rows)
+			}
+		}
+		if n := acCount(rows, audit.ActionAppApprove, "", ""); n != 0 {
+			t.Errorf("%s: the administrator's approval is listed as %s's activity", path, priya.Username)
+		}
+	}
+	if rows := acRows(t, e.admin, "/admin/audit?user="+bob.ID); acCount(rows, audit.ActionAppRegister, "", "") != 0 {
+		t.Errorf("bob's activity lists priya's registration: %v", rows)
+	}
+	n, brk, err := e.ts.App.Admin.VerifyAudit(context.Background())
+	if err != nil || brk != nil || n == 0 {
+		t.Errorf("audit verify: %d events, break %+v, err %v", n, brk, err)
+	}
+}
+
+var acHrefRE = regexp.MustCompile(`href="([^"]+)"`)
+
+// TestOwnerActivityLinksAndPrivacy: on a member's own app Activity tab
+// every link in the table opens for the member (the app and what belongs
+// to it lead to the owner's app page; users are named, not linked to
+// admin pages), and end users' IP addresses are not shown; an
+// administrator's view of the same events keeps the admin links and the
+// addresses.
+func TestOwnerActivityLinksAndPrivacy(t *testing.T) {
+	t.Parallel()
+	e := lcNewEnv(t)
+	priya, bob := e.member(t, "priya"), e.member(t, "bob")
+	const name = "Zephyr Reports"
+	app := registerOwn(t, priya.a, name, "vso.work")
+	codeAt(t, bob.a, app.ClientID, lcScope, callbackURL)
+	base := "/profile/apps/" + app.ClientID
+
+	page := priya.a.get(base + "/activity")
+	if page.Status != http.StatusOK {
+		t.Fatalf("owner's activity: %d", page.Status)
+	}
+	rows := acRowRE.FindAllStringSubmatch(page.Body, -1)
+	if len(rows) < 2 {
+		t.Fatalf("owner's activity: %d rows, want the registration and bob's consent", len(rows))
+	}
+	links := map[string]bool{}
+	for _, r := range rows {
+		for _, m := range acHrefRE.FindAllStringSubmatch(r[2], -1) {
+			links[htmlUnescape(m[1])] = true
+		}
+	}
+	if len(links) == 0 {
+		t.Error("the owner's activity links nothing (the app should lead to its page)")
+	}
+	for l := range links {
+		if strings.HasPrefix(l, "/admin/") {
+			t.Errorf("the owner's activity links to %s, an admin page", l)
+		}
+		if r := priya.a.get(l); r.Status != http.StatusOK {
+			t.Errorf("the owner follows %s: status %d, want 200", l, r.Status)
+		}
+	}
+	if !links[base] {
+		t.Errorf("the app is not linked to the owner's app page %s: %v", base, links)
+	}
+	own := acRows(t, priya.a, base+"/activity")
+	if n := acCount(own, "consent.grant", name, ""); n != 1 {
+		t.Errorf("bob's consent: %d rows with the app linked, want 1 (%v)", n, own)
+	}
+	if !strings.Contains(page.Body, `data-testid="audit-user-name">`+bob.Username+`<`) {
+		t.Error("bob's consent does not name him")
+	}
+	for _, leak := range []string{"127.0.0.1", `data-testid="audit-from"`, "<th>From</th>"} {
+		if strings.Contains(page.Body, leak) {
+			t.Errorf("the owner's activity shows remote addresses (%q)", leak)
+		}
+	}
+
+	// The administrator: admin links and addresses.
+	adm := e.admin.get("/admin/apps/" + app.ClientID + "/activity")
+	if !strings.Contains(adm.Body, `href="/admin/users/`+bob.ID+`"`) || !strings.Contains(adm.Body, `data-testid="audit-from"><small>127.0.0.1<`) {
+		t.Error("the administrator's activity lost the user links or the remote addresses")
 	}
 }

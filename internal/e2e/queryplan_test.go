@@ -132,6 +132,8 @@ func TestDashboardQueryPlans(t *testing.T) {
 		{admin, "/admin/users/" + heavy}, {admin, "/admin/users/" + heavy + "?q=a"}, {admin, "/admin/audit"},
 		{admin, "/admin/audit?actor=" + q(actor)}, {admin, "/admin/audit?action=app.delete"}, {admin, "/admin/audit?target_type=app"},
 		{admin, "/admin/audit?before=5000"}, {admin, "/admin/reports"}, {admin, "/admin/settings"},
+		{admin, "/admin/users/" + heavy + "/activity"}, {admin, "/admin/audit?user=" + q(heavy)},
+		{admin, "/admin/apps/" + popular + "/activity"}, {admin, "/admin/audit?app=" + q(popular)},
 		{member, "/profile/authorizations"}, {owner, "/profile/apps"},
 		{admin, "/admin/apps?sort=expiry"}, {admin, "/admin/apps?sort=age&dir=desc"}, {admin, "/admin/apps?sort=authorizations&dir=desc"},
 		{admin, "/admin/apps?status=pending"}, {admin, "/admin/apps?q=zzzz-nothing"}, {admin, "/admin/apps?q=" + q(popular[:8])},

@@ -83,7 +83,10 @@ func (db *DB) AppendAudit(ctx context.Context, e audit.Event) (audit.Event, erro
 // auditSubjects fills e.AppID and e.UserID, when the caller left them
 // empty, from e.Subjects and, for an authorization target, the
 // authorization's app and user (a primary-key probe in the appending
-// transaction). Migration 00019 derives the same for older events.
+// transaction). An event that concerns no other user names its acting
+// user (e.ActorID), so a user's activity holds what they did as well as
+// what was done to them. Migrations 00019 and 00029 derive the same for
+// older events.
 func (db *DB) auditSubjects(ctx context.Context, e *audit.Event) error {
 	app, user := e.Subjects()
 	if e.TargetType == audit.TargetAuthorization && e.TargetID != "" {
@@ -100,6 +103,9 @@ func (db *DB) auditSubjects(ctx context.Context, e *audit.Event) error {
 	}
 	if e.AppID == "" {
 		e.AppID = app
+	}
+	if user == "" {
+		user = e.ActorID
 	}
 	if e.UserID == "" {
 		e.UserID = user

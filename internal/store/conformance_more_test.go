@@ -60,6 +60,64 @@ func testMigrateRefusesNewerSchema(t *testing.T, newDB func(testing.TB) *DB) {
 	}
 }
 
+// testAuditActorIsUserSubject: an event that concerns no other user
+// names its acting user as its user subject (so a user's activity holds
+// what they did), one about another user keeps that user; migration 00029
+// fills the same into events stored before it.
+func testAuditActorIsUserSubject(t *testing.T, newDB func(testing.TB) *DB) {
+	ctx := t.Context()
+	db := newDB(t)
+	actor := audit.WithActor(ctx, audit.Actor{Name: "priya", ID: "u-priya"})
+	now := time.Now()
+	reg, err := db.AppendAudit(actor, audit.New(actor, now, audit.ActionAppRegister, audit.TargetApp, "client-1", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	role, err := db.AppendAudit(actor, audit.New(actor, now, audit.ActionUserRole, audit.TargetUser, "u-bob", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := db.AppendAudit(ctx, audit.New(audit.WithActor(ctx, audit.Actor{Name: audit.ActorCLI}), now, audit.ActionAppDelete, audit.TargetApp, "client-1", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int64]string{reg.Seq: "u-priya", role.Seq: "u-bob", cli.Seq: ""}
+	check := func(when string) {
+		t.Helper()
+		for seq, user := range want {
+			ev, _, err := db.AuditEvents(ctx, audit.Filter{BeforeSeq: seq + 1, Limit: 1})
+			if err != nil || len(ev) != 1 || ev[0].UserID != user {
+				t.Errorf("%s: event %d: %+v %v, want user %q", when, seq, ev, err, user)
+			}
+		}
+		page, _, err := db.AuditEvents(ctx, audit.Filter{UserID: "u-priya"})
+		if err != nil || len(page) != 1 || page[0].Action != audit.ActionAppRegister {
+			t.Errorf("%s: priya's activity: %+v %v, want her app.register", when, page, err)
+		}
+	}
+	check("appended")
+
+	// Events stored before migration 00029: no user subject; the
+	// migration, run again, fills it in.
+	if err := db.w.Exec(`UPDATE audit_events SET user_id = '' WHERE seq = ?`, reg.Seq).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.w.Exec(`DELETE FROM goose_db_version WHERE version_id = 29`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.Migrate(ctx); err != nil || n != 1 {
+		t.Fatalf("migrate again: %d %v, want 00029 applied", n, err)
+	}
+	check("migrated")
+	v := audit.NewVerifier()
+	if err := db.WalkAudit(ctx, time.Time{}, v.Add); err != nil {
+		t.Fatal(err)
+	}
+	if n, brk := v.Result(); brk != nil || n != 3 {
+		t.Errorf("audit verify: %d events, break %+v", n, brk)
+	}
+}
+
 // testChangeWatcherSeesOtherProcess: a commit by another handle (another
 // replica) is reported within the documented bound (the watcher looks
 // every PollInterval), a commit by this handle at once, and an idle

@@ -19,6 +19,7 @@ var suite = []struct {
 }{
 	{"Migrate", testMigrateIsIdempotentAndCreatesTables},
 	{"MigrateRefusesNewerSchema", testMigrateRefusesNewerSchema},
+	{"AuditActorIsUserSubject", testAuditActorIsUserSubject},
 	{"WriteInsideReadTxFails", testWriteInsideReadTxFails},
 	{"UsernameUniqueCaseInsensitive", testUsernameUniqueCaseInsensitive},
 	{"WriteTxRollbackAndNesting", testWriteTxRollbackAndNesting},

@@ -716,6 +716,9 @@ func (g *seeder) audit(ctx context.Context, tx *sql.Tx) error {
 		}
 		e.Hash = e.ComputeHash(prev)
 		app, user := e.Subjects() // authorization targets: below, as migration 00019 does
+		if user == "" {
+			user = e.ActorID // as AppendAudit and migration 00029 do
+		}
 		if err := b.add(e.Seq, e.ID, e.At, e.Actor, e.ActorID, e.Action, e.TargetType, e.TargetID, e.RawDetails, e.RemoteAddr, prev, e.Hash, app, user); err != nil {
 			return err
 		}

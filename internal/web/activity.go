@@ -32,8 +32,26 @@ func (s *Server) activityEvents(ctx context.Context, f audit.Filter) (admin.Acti
 	return admin.ActivityPage{Events: events, More: more, Apps: map[string]string{}, Users: map[string]string{}}, err
 }
 
-// auditRows turns a page of events into rows with linked names.
-func auditRows(p admin.ActivityPage) []views.AuditRow {
+// auditViewer is who reads an audit table, which decides where its names
+// link: staff (admins, auditors) to the /admin pages; an app's owner
+// without an admin role, on the app's Activity tab, to pages a member can
+// open: the owner's page of that app (OwnerApp, its client id) for the
+// app and its secrets and authorizations, no link for users, and no
+// remote addresses (end users' IP addresses are not the owner's to see).
+type auditViewer struct {
+	Staff    bool
+	OwnerApp string
+}
+
+// viewerOf is the viewer of the request's audit table.
+func viewerOf(c echo.Context, ownerApp string) auditViewer {
+	u, _ := currentUser(c)
+	return auditViewer{Staff: u.Role.CanViewAdmin(), OwnerApp: ownerApp}
+}
+
+// auditRows turns a page of events into rows with names linked to pages
+// v can open.
+func auditRows(p admin.ActivityPage, v auditViewer) []views.AuditRow {
 	out := make([]views.AuditRow, 0, len(p.Events))
 	for _, e := range p.Events {
 		r := auditRow(e)
@@ -55,9 +73,35 @@ func auditRows(p admin.ActivityPage) []views.AuditRow {
 		if e.ActorID != "" {
 			r.ActorURL = "/admin/users/" + url.PathEscape(e.ActorID)
 		}
+		if !v.Staff {
+			ownerLinks(&r, e, v.OwnerApp)
+		}
 		out = append(out, r)
 	}
 	return out
+}
+
+// ownerLinks points r's links at the pages an owner without an admin role
+// can open: the owner's page of app for the app and whatever belongs to
+// it, nothing for users and other apps; and drops the remote address.
+func ownerLinks(r *views.AuditRow, e audit.Event, app string) {
+	page := ""
+	if app != "" {
+		page = "/profile/apps/" + url.PathEscape(app)
+	}
+	r.ActorURL, r.User.URL, r.RemoteAddr = "", "", ""
+	if e.AppID != app {
+		r.App.URL = ""
+	} else {
+		r.App.URL = page
+	}
+	r.TargetURL = ""
+	switch e.TargetType {
+	case audit.TargetApp, audit.TargetSecret, audit.TargetAuthorization:
+		if e.AppID == app {
+			r.TargetURL = page
+		}
+	}
 }
 
 func cmpOr(a, b string) string {
@@ -130,7 +174,8 @@ func (s *Server) renderActivity(c echo.Context, p views.AuditPage, f audit.Filte
 	if err != nil {
 		return err
 	}
-	p.Rows = auditRows(page)
+	v := viewerOf(c, p.App)
+	p.Rows, p.HideFrom = auditRows(page, v), !v.Staff
 	if page.More && len(page.Events) > 0 {
 		p.OlderURL = path + "?before=" + strconv.FormatInt(page.Events[len(page.Events)-1].Seq, 10)
 	}

@@ -84,7 +84,7 @@ func (s *Server) auditPage(c echo.Context) error {
 		return err
 	}
 	events, more := page.Events, page.More
-	p.Rows = auditRows(page)
+	p.Rows = auditRows(page, auditViewer{Staff: true}) // /admin/audit: admins and auditors only
 	p.AppLabel, p.UserLabel = page.Apps[p.App], page.Users[p.User]
 	if f.BeforeSeq > 0 {
 		first := url.Values{}

@@ -53,6 +53,10 @@ type flavor struct {
 	// the transaction ends (PostgreSQL " FOR UPDATE"); "" on SQLite, whose
 	// write transactions are serialized already.
 	forUpdate string
+	// stringAgg is the aggregate that joins a text expression's values
+	// with a separator (%s, %s): SQLite's group_concat, PostgreSQL's
+	// string_agg.
+	stringAgg string
 	// forShare is the clause that locks the rows a SELECT returns against
 	// change (not against other sharers) until the transaction ends
 	// (PostgreSQL " FOR SHARE"); "" on SQLite.
@@ -163,6 +167,7 @@ var sqliteFlavor = &flavor{
 			(se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
 	},
 	clientIDRange: true,
+	stringAgg:     "group_concat(%s, %s)",
 }
 
 var postgresFlavor = &flavor{
@@ -180,6 +185,7 @@ var postgresFlavor = &flavor{
 	coalesce:      true,
 	forUpdate:     " FOR UPDATE",
 	forShare:      " FOR SHARE",
+	stringAgg:     "string_agg(%s, %s)",
 	rebind:        numberPlaceholders,
 	sessionLocker: func() (lock.SessionLocker, error) {
 		return lock.NewPostgresSessionLocker()

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -196,7 +199,7 @@ func (db *DB) PATScopeCombos(ctx context.Context, now time.Time) (map[string]int
 		if err != nil {
 			return err
 		}
-		if err := db.scanSetCounts(ctx, `SELECT scopes, tokens FROM pat_scope_sets`, out, 1); err != nil {
+		if err := db.readPATSets(ctx, out); err != nil {
 			return err
 		}
 		switch {
@@ -219,6 +222,32 @@ WHERE p.revoked_at IS NULL AND p.expires_at > ? AND p.expires_at <= ?
 		}
 	}
 	return out, nil
+}
+
+// readPATSets adds pat_scope_sets to out, read as one text value
+// ("set<TAB>count" lines) joined by the database: one row instead of one
+// per set (10,000 at bench scale, each a step of the driver; SQLite spent
+// 13 ms a page stepping and scanning them one by one).
+func (db *DB) readPATSets(ctx context.Context, out map[string]int) error {
+	var all *string
+	// Tab and newline, which no scope token holds (RFC 6749 §3.3), bound
+	// as parameters.
+	q := `SELECT ` + fmt.Sprintf(db.fl.stringAgg, `scopes || CAST(? AS TEXT) || CAST(tokens AS TEXT)`, `CAST(? AS TEXT)`) + ` FROM pat_scope_sets`
+	if err := db.rd(ctx).Raw(q, "\t", "\n").Scan(&all).Error; err != nil {
+		return translate(err, "personal access token scope sets")
+	}
+	if all == nil {
+		return nil
+	}
+	for line := range strings.SplitSeq(*all, "\n") {
+		set, n, ok := strings.Cut(line, "\t")
+		k, err := strconv.Atoi(n)
+		if !ok || err != nil {
+			return fmt.Errorf("personal access token scope sets: bad row %q", line)
+		}
+		out[set] += k
+	}
+	return nil
 }
 
 // scanSetCounts adds sign × the count of each (scope set, count) row of q

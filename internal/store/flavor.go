@@ -53,6 +53,13 @@ type flavor struct {
 	// the transaction ends (PostgreSQL " FOR UPDATE"); "" on SQLite, whose
 	// write transactions are serialized already.
 	forUpdate string
+	// noParallel is the pair of statements around a keyset page read whose
+	// filter the planner cannot estimate (a scope's holders as forty LIKE
+	// terms on /admin/tokens and a scope's tokens tab): PostgreSQL, taking
+	// the matches for rare, planned a parallel walk whose two workers cost
+	// 26-70 ms to start under load for a 2-6 ms walk (EXPLAIN ANALYZE on
+	// the bench seed); nil where there are no parallel workers (SQLite).
+	noParallel []string
 	// stringAgg is the aggregate that joins a text expression's values
 	// with a separator (%s, %s): SQLite's group_concat, PostgreSQL's
 	// string_agg.
@@ -186,6 +193,7 @@ var postgresFlavor = &flavor{
 	forUpdate:     " FOR UPDATE",
 	forShare:      " FOR SHARE",
 	stringAgg:     "string_agg(%s, %s)",
+	noParallel:    []string{"SET LOCAL max_parallel_workers_per_gather = 0", "SET LOCAL max_parallel_workers_per_gather = DEFAULT"},
 	rebind:        numberPlaceholders,
 	sessionLocker: func() (lock.SessionLocker, error) {
 		return lock.NewPostgresSessionLocker()

@@ -296,8 +296,26 @@ func (db *DB) ListPATs(ctx context.Context, f domain.PATFilter) (domain.PATPage,
 		P        patRow `gorm:"embedded"`
 		Username string
 	}
-	if err := db.rd(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
-		return domain.PATPage{}, translate(err, "personal access tokens")
+	read := func(ctx context.Context) error {
+		return translate(db.rd(ctx).Raw(q, args...).Scan(&rows).Error, "personal access tokens")
+	}
+	if db.fl.noParallel != nil {
+		// One read transaction, the walk without parallel workers.
+		orig := read
+		read = func(ctx context.Context) error {
+			return db.ReadTx(ctx, func(ctx context.Context) error {
+				if err := db.rd(ctx).Exec(db.fl.noParallel[0]).Error; err != nil {
+					return translate(err, "personal access tokens")
+				}
+				if err := orig(ctx); err != nil {
+					return err
+				}
+				return translate(db.rd(ctx).Exec(db.fl.noParallel[1]).Error, "personal access tokens")
+			})
+		}
+	}
+	if err := read(ctx); err != nil {
+		return domain.PATPage{}, err
 	}
 	var page domain.PATPage
 	if len(rows) > limit {

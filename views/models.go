@@ -240,9 +240,11 @@ type Field struct {
 
 // AuthorizationRow is one authorization on the app and user pages.
 type AuthorizationRow struct {
-	ID         string
-	Username   string
-	Display    string
+	ID       string
+	Username string
+	Display  string
+	// UserURL is the admin page of the user ("" on the owner's page).
+	UserURL    string
 	AppName    string
 	ClientID   string
 	Scopes     []string
@@ -279,9 +281,10 @@ type SecretRow struct {
 // AppPage is /admin/apps/{client_id}.
 type AppPage struct {
 	Nav
-	// Tabs, when set (the owner's page), make the sections tab panels:
-	// Tab is the one shown (?tab=…; the others are hidden until chosen,
-	// without a script by following the tab's link).
+	// Tabs make the sections tab panels (the owner's and the
+	// administrator's page alike): Tab is the one shown (?tab=…; the
+	// others are hidden until chosen, without a script by following the
+	// tab's link).
 	Tabs           []AppTab
 	Tab            string
 	App            AppRow
@@ -364,18 +367,47 @@ type ConfirmPage struct {
 	HandOver *HandOverField
 }
 
-// HandOverField is the confirmation's question "who takes over the apps
-// this user alone owns?": the apps (linked), how many more are not
-// listed, the username typed and its error.
+// HandOverField is the confirmation's question "who takes over each app
+// this user alone owns?": one new owner for every app (field new_owner,
+// filled in with the acting administrator), and a new owner of each
+// listed app that overrides it (HandOverApp.Field), with the active users
+// offered by the pickers.
 type HandOverField struct {
 	Username string // the user leaving
-	Apps     []Link
-	More     int
+	Apps     []HandOverApp
+	// More is how many more apps are not listed: they go to the new owner
+	// of every app.
+	More int
 	// Uncounted: the user owns more than len(Apps)+More apps (counting
 	// stopped); all of them are handed over.
 	Uncounted bool
-	Value     string
-	Error     string
+	Value     string // the new owner of every app without its own
+	Error     string // why Value was refused, or that apps have no new owner
+	// Candidates are active users offered by the pickers (a datalist:
+	// any active user's username may be typed); MoreCandidates says the
+	// list is cut.
+	Candidates     []UserOption
+	MoreCandidates bool
+	// Open shows the per-app choices without a click (few apps, or a
+	// value or an error among them).
+	Open bool
+}
+
+// HandOverApp is one app a leaving user alone owns, with its own new
+// owner (Value, "" for the one of every app) and why it was refused.
+type HandOverApp struct {
+	Name     string
+	ClientID string
+	URL      string
+	Field    string // the form field: "new_owner." + client id
+	Value    string
+	Error    string
+}
+
+// UserOption is a user a picker offers: the username is the value.
+type UserOption struct {
+	Username string
+	Display  string
 }
 
 // UserRow is one user on /admin/users.
@@ -619,11 +651,15 @@ type AppScopesPage struct {
 	Used              []UsedScopeRow
 	Recommended       []ScopeView
 	Removable         []string
-	CanManage         bool
-	Groups            []ScopeGroup
-	Selected          map[string]bool
-	Flash             string
-	Error             string
+	// Observation says what the recommendation rests on ("Based on 3
+	// calls over 2 days since 2026-12-04."); Caution, when the period is
+	// short, that rarely used scopes may not have been exercised yet.
+	Observation, Caution string
+	CanManage            bool
+	Groups               []ScopeGroup
+	Selected             map[string]bool
+	Flash                string
+	Error                string
 }
 
 // UserPage is /admin/users/{id}.

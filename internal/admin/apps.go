@@ -25,6 +25,9 @@ type AppStore interface {
 	ClientByID(ctx context.Context, clientID string) (domain.App, error)
 	ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage, error)
 	UpdateAppRegistration(ctx context.Context, clientID string, r domain.Registration) error
+	// LockApp locks the app's row until the write transaction ends
+	// (PostgreSQL SELECT … FOR UPDATE; nothing on SQLite).
+	LockApp(ctx context.Context, clientID string) error
 	SetAppStatus(ctx context.Context, clientID, status, note string) error
 	CountApps(ctx context.Context, status string) (int64, error)
 	DeleteApp(ctx context.Context, clientID string, at time.Time) error
@@ -246,59 +249,114 @@ func (s *AppService) UpdateApp(ctx context.Context, clientID string, reg domain.
 		if err != nil {
 			return err
 		}
-		now := s.now()
-		old := app.Registration
-		reg = keepClientFields(old, reg)
-		changes := map[string][2]any{}
-		for _, f := range []struct {
-			name   string
-			before string
-			after  string
-		}{
-			{domain.FieldName, old.Name, reg.Name}, {domain.FieldCompany, old.Company, reg.Company},
-			{domain.FieldDescription, old.Description, reg.Description}, {domain.FieldCompanyURL, old.CompanyURL, reg.CompanyURL},
-			{domain.FieldAppURL, old.AppURL, reg.AppURL}, {domain.FieldCallbackURL, old.CallbackURL, reg.CallbackURL},
-			{domain.FieldLogoURL, old.LogoURL, reg.LogoURL}, {domain.FieldTermsURL, old.TermsURL, reg.TermsURL},
-			{domain.FieldPrivacyURL, old.PrivacyURL, reg.PrivacyURL},
-		} {
-			if f.before != f.after {
-				changes[f.name] = [2]any{f.before, f.after}
-			}
-		}
-		if old.RequirePKCE != reg.RequirePKCE {
-			changes[domain.FieldRequirePKCE] = [2]any{old.RequirePKCE, reg.RequirePKCE}
-		}
-		clientFieldChanges(old, reg, changes)
-		scopesChanged := !slices.Equal(old.Scopes, reg.Scopes)
-		keep := reg
-		keep.Scopes = old.Scopes
-		if err := s.store.UpdateAppRegistration(ctx, app.ClientID, keep); err != nil {
-			return err
-		}
-		if scopesChanged {
-			ch, err := s.appScopes.changeScopes(ctx, app, reg.Scopes, now)
-			if err != nil {
-				return err
-			}
-			out.Scopes = &ch
-			changes[domain.FieldScopes] = [2]any{old.Scopes, reg.Scopes}
-		}
-		details := map[string]any{}
-		for k, v := range changes {
-			details[k] = map[string]any{"before": v[0], "after": v[1]}
-		}
-		if app.Status == domain.AppRejected {
-			if err := s.store.SetAppStatus(ctx, app.ClientID, domain.AppPending, ""); err != nil {
-				return err
-			}
-			app.Status, app.ReviewNote = domain.AppPending, ""
-			details["status"] = map[string]any{"before": domain.AppRejected, "after": domain.AppPending}
-		}
-		app.Registration = reg
-		out.App, out.Changes = app, changes
-		return s.record(ctx, now, audit.ActionAppUpdate, audit.TargetApp, app.ClientID, map[string]any{"changes": details})
+		out, err = s.updateApp(ctx, app, reg)
+		return err
 	})
 	return out, err
+}
+
+// EditApp is UpdateApp for a change made against the app as it is when
+// the change applies — optimistic concurrency (an HTTP If-Match, RFC 9110
+// §13.1.1) without a lost update. Inside the write transaction it locks
+// the app (PostgreSQL SELECT … FOR UPDATE; a concurrent edit of the same
+// app waits, then sees this one's result), reads it as App returns it
+// (owner, secrets; deleted or not) and calls edit with it: edit checks
+// the caller's precondition and returns the new registration, or an
+// error that aborts the change with nothing written. The registration is
+// then validated and applied exactly as UpdateApp does, in the same
+// transaction. Errors: edit's; NotFound (unknown or deleted app);
+// Invalid with per-field messages.
+func (s *AppService) EditApp(ctx context.Context, clientID string, edit func(current domain.App) (domain.Registration, error)) (AppEdit, error) {
+	var out AppEdit
+	err := s.store.WriteTx(ctx, func(ctx context.Context) error {
+		cur, err := s.lockedApp(ctx, clientID)
+		if err != nil {
+			return err
+		}
+		reg, err := edit(cur)
+		if err != nil {
+			return err
+		}
+		if reg, err = domain.ValidateRegistration(reg); err != nil {
+			return err
+		}
+		app, err := s.activeApp(ctx, cur.ClientID)
+		if err != nil {
+			return err
+		}
+		out, err = s.updateApp(ctx, app, reg)
+		return err
+	})
+	return out, err
+}
+
+// lockedApp locks the app's row until the write transaction in ctx ends
+// (store.LockApp), then returns it as App does, deleted or not. Errors:
+// NotFound for an unknown or malformed client id.
+func (s *AppService) lockedApp(ctx context.Context, clientID string) (domain.App, error) {
+	if id, err := uuid.Parse(clientID); err == nil {
+		if err := s.store.LockApp(ctx, strings.ToLower(id.String())); err != nil {
+			return domain.App{}, err
+		}
+	}
+	return s.appByID(ctx, clientID)
+}
+
+// updateApp applies the validated registration reg to app inside the
+// caller's write transaction and audits each changed field.
+func (s *AppService) updateApp(ctx context.Context, app domain.App, reg domain.Registration) (AppEdit, error) {
+	var out AppEdit
+	now := s.now()
+	old := app.Registration
+	reg = keepClientFields(old, reg)
+	changes := map[string][2]any{}
+	for _, f := range []struct {
+		name   string
+		before string
+		after  string
+	}{
+		{domain.FieldName, old.Name, reg.Name}, {domain.FieldCompany, old.Company, reg.Company},
+		{domain.FieldDescription, old.Description, reg.Description}, {domain.FieldCompanyURL, old.CompanyURL, reg.CompanyURL},
+		{domain.FieldAppURL, old.AppURL, reg.AppURL}, {domain.FieldCallbackURL, old.CallbackURL, reg.CallbackURL},
+		{domain.FieldLogoURL, old.LogoURL, reg.LogoURL}, {domain.FieldTermsURL, old.TermsURL, reg.TermsURL},
+		{domain.FieldPrivacyURL, old.PrivacyURL, reg.PrivacyURL},
+	} {
+		if f.before != f.after {
+			changes[f.name] = [2]any{f.before, f.after}
+		}
+	}
+	if old.RequirePKCE != reg.RequirePKCE {
+		changes[domain.FieldRequirePKCE] = [2]any{old.RequirePKCE, reg.RequirePKCE}
+	}
+	clientFieldChanges(old, reg, changes)
+	scopesChanged := !slices.Equal(old.Scopes, reg.Scopes)
+	keep := reg
+	keep.Scopes = old.Scopes
+	if err := s.store.UpdateAppRegistration(ctx, app.ClientID, keep); err != nil {
+		return out, err
+	}
+	if scopesChanged {
+		ch, err := s.appScopes.changeScopes(ctx, app, reg.Scopes, now)
+		if err != nil {
+			return out, err
+		}
+		out.Scopes = &ch
+		changes[domain.FieldScopes] = [2]any{old.Scopes, reg.Scopes}
+	}
+	details := map[string]any{}
+	for k, v := range changes {
+		details[k] = map[string]any{"before": v[0], "after": v[1]}
+	}
+	if app.Status == domain.AppRejected {
+		if err := s.store.SetAppStatus(ctx, app.ClientID, domain.AppPending, ""); err != nil {
+			return out, err
+		}
+		app.Status, app.ReviewNote = domain.AppPending, ""
+		details["status"] = map[string]any{"before": domain.AppRejected, "after": domain.AppPending}
+	}
+	app.Registration = reg
+	out.App, out.Changes = app, changes
+	return out, s.record(ctx, now, audit.ActionAppUpdate, audit.TargetApp, app.ClientID, map[string]any{"changes": details})
 }
 
 // Overview counts what the admin overview shows beside secret expiry:
@@ -361,6 +419,29 @@ func (s *AppService) DeleteApp(ctx context.Context, clientID, confirmName string
 		}
 		return s.record(ctx, now, audit.ActionAppDelete, audit.TargetApp, app.ClientID,
 			map[string]any{"name": app.Name, "revoked_authorizations": revoked})
+	})
+	return revoked, err
+}
+
+// DeleteAppIf is DeleteApp (confirmed by the app's own name) when check
+// accepts the app as it is when the deletion applies: inside the write
+// transaction the app is locked (store.LockApp) and read as App returns
+// it, then check runs (an HTTP If-Match; nil: none); its error aborts
+// with nothing changed. Errors: check's; those of DeleteApp.
+func (s *AppService) DeleteAppIf(ctx context.Context, clientID string, check func(current domain.App) error) (int, error) {
+	revoked := 0
+	err := s.store.WriteTx(ctx, func(ctx context.Context) error {
+		cur, err := s.lockedApp(ctx, clientID)
+		if err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(cur); err != nil {
+				return err
+			}
+		}
+		revoked, err = s.DeleteApp(ctx, cur.ClientID, cur.Name) // joins this transaction
+		return err
 	})
 	return revoked, err
 }

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,6 +53,12 @@ func NewOffboarding(svc *Service, st interface {
 	return &Offboarding{store: st, recorder: recorder{st}, now: svc.UserService.now, users: svc.UserService, owners: svc.OwnerService}
 }
 
+// HandOff is one app handed over and the user who took it over.
+type HandOff struct {
+	App domain.App // client id and name only
+	To  domain.User
+}
+
 // Successors names who takes over each app a user alone owns: client id →
 // username; the key AllApps names the successor of every app not named
 // on its own.
@@ -60,12 +67,21 @@ type Successors map[string]string
 // AllApps is the Successors key for every app without its own successor.
 const AllApps = "*"
 
-// of returns the successor named for the app, else the one for all apps.
-func (s Successors) of(clientID string) string {
+// NewOwnerField is the form field (and apperr field) of the successor of
+// every app without its own: "new_owner".
+const NewOwnerField = "new_owner"
+
+// AppOwnerField is the form field (and apperr field) of the successor of
+// one app: "new_owner." followed by its client id.
+func AppOwnerField(clientID string) string { return NewOwnerField + "." + clientID }
+
+// of returns the successor named for the app, else the one for all apps,
+// and the field that named it (AppOwnerField or NewOwnerField).
+func (s Successors) of(clientID string) (string, string) {
 	if v := strings.TrimSpace(s[clientID]); v != "" {
-		return v
+		return v, AppOwnerField(clientID)
 	}
-	return strings.TrimSpace(s[AllApps])
+	return strings.TrimSpace(s[AllApps]), NewOwnerField
 }
 
 // SoleOwnedApps returns the undeleted apps the user owns with no other
@@ -80,12 +96,14 @@ func (o *Offboarding) SoleOwnedApps(ctx context.Context, userID string, limit in
 // (who becomes its primary owner; the user stops owning it; audited as
 // app.hand_over with reason "user deleted") and deletes the user
 // (Service.DeleteUser), all in one transaction. Returns how many
-// authorizations were revoked and the apps handed over. Errors: Invalid
-// with field "new_owner" when an app has no successor or a successor is
-// unknown, disabled, deleted or the user; those of Service.DeleteUser.
-func (o *Offboarding) DeleteUser(ctx context.Context, id string, to Successors) (int, []domain.App, error) {
+// authorizations were revoked and the apps handed over, by name. Errors:
+// Invalid, nothing changed, with a field per successor at fault
+// (NewOwnerField when apps have no successor, or for the one named for
+// all apps; AppOwnerField for one app's) when a successor is unknown,
+// disabled, deleted or the user; those of Service.DeleteUser.
+func (o *Offboarding) DeleteUser(ctx context.Context, id string, to Successors) (int, []HandOff, error) {
 	var revoked int
-	var moved []domain.App
+	var moved []HandOff
 	err := o.store.WriteTx(ctx, func(ctx context.Context) error {
 		u, err := o.users.User(ctx, id)
 		if err != nil {
@@ -109,9 +127,9 @@ func (o *Offboarding) DeleteUser(ctx context.Context, id string, to Successors) 
 // as DeleteUser does (reason "user disabled") and disables the user
 // (Service.SetDisabled), in one transaction. Errors: as DeleteUser's,
 // and those of Service.SetDisabled.
-func (o *Offboarding) DisableUser(ctx context.Context, id string, to Successors) (domain.User, []domain.App, error) {
+func (o *Offboarding) DisableUser(ctx context.Context, id string, to Successors) (domain.User, []HandOff, error) {
 	var u domain.User
-	var moved []domain.App
+	var moved []HandOff
 	err := o.store.WriteTx(ctx, func(ctx context.Context) error {
 		var err error
 		if u, err = o.users.SetDisabled(ctx, id, true); err != nil {
@@ -128,35 +146,63 @@ func (o *Offboarding) DisableUser(ctx context.Context, id string, to Successors)
 
 // handOver moves every app the user u alone owns to its successor,
 // inside the caller's write transaction (after the user's own change).
-func (o *Offboarding) handOver(ctx context.Context, u domain.User, to Successors, reason string) ([]domain.App, error) {
+// Every successor is checked before anything moves; the refusal names
+// each field at fault (NewOwnerField, AppOwnerField) so that the
+// confirmation can show each reason beside its app.
+func (o *Offboarding) handOver(ctx context.Context, u domain.User, to Successors, reason string) ([]HandOff, error) {
 	apps, err := o.store.SoleOwnedApps(ctx, u.ID, 0)
 	if err != nil {
 		return nil, err
 	}
-	users := map[string]domain.User{}
-	now := o.now()
+	moves := make([]HandOff, 0, len(apps))
+	users := map[string]domain.User{} // by lower-cased username
+	refused := map[string]string{}    // by lower-cased username: why not
+	fields := map[string]string{}
+	missing := 0
 	for _, app := range apps {
-		name := to.of(app.ClientID)
+		name, field := to.of(app.ClientID)
 		if name == "" {
-			return nil, &apperr.Error{Code: apperr.Invalid,
-				Message: u.Username + " is the only owner of " + app.Name + ": name who takes it over.",
-				Fields:  map[string]string{"new_owner": "Name the user who takes over the apps " + u.Username + " alone owns."}}
+			missing++
+			continue
 		}
-		next, ok := users[strings.ToLower(name)]
+		key := strings.ToLower(name)
+		if why, ok := refused[key]; ok {
+			fields[field] = why
+			continue
+		}
+		next, ok := users[key]
 		if !ok {
-			if next, err = o.owners.activeUser(ctx, name); err != nil {
-				if apperr.Is(err, apperr.NotFound) || apperr.Is(err, apperr.Invalid) {
-					return nil, &apperr.Error{Code: apperr.Invalid, Message: "No active user is named " + name + "; name an active user to take over the apps.",
-						Fields: map[string]string{"new_owner": "No active user has this username."}}
-				}
+			next, err = o.owners.activeUser(ctx, name)
+			switch {
+			case apperr.Is(err, apperr.NotFound):
+				refused[key] = "No user is named " + name + "."
+			case apperr.Is(err, apperr.Invalid):
+				refused[key] = next.Username + " is disabled or deleted and cannot own apps."
+			case err != nil:
 				return nil, err
+			case next.ID == u.ID:
+				refused[key] = u.Username + " is the one leaving: name someone else."
+			default:
+				users[key] = next
 			}
-			if next.ID == u.ID {
-				return nil, &apperr.Error{Code: apperr.Invalid, Message: "Name someone other than " + u.Username + " to take over the apps.",
-					Fields: map[string]string{"new_owner": "Name someone else."}}
+			if why, bad := refused[key]; bad {
+				fields[field] = why
+				continue
 			}
-			users[strings.ToLower(name)] = next
 		}
+		moves = append(moves, HandOff{App: app, To: next})
+	}
+	if missing > 0 && fields[NewOwnerField] == "" {
+		fields[NewOwnerField] = "Name who takes over " + countApps(missing, "the app", "the apps") + " without a new owner of " + pronounOf(missing) + " own."
+	}
+	if len(fields) > 0 {
+		return nil, &apperr.Error{Code: apperr.Invalid,
+			Message: "Nothing changed: " + u.Username + " alone owns apps, and each needs an active user to take it over. Fix the new owners marked below.",
+			Fields:  fields}
+	}
+	now := o.now()
+	for _, m := range moves {
+		app, next := m.App, m.To
 		if err := o.store.AddAppOwner(ctx, app.ClientID, next.ID, now); err != nil {
 			return nil, err
 		}
@@ -172,5 +218,20 @@ func (o *Offboarding) handOver(ctx context.Context, u domain.User, to Successors
 			return nil, err
 		}
 	}
-	return apps, nil
+	return moves, nil
+}
+
+// countApps is "the app" for one, else "the 3 apps" (with many's words).
+func countApps(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return strings.Replace(many, "the ", "the "+strconv.Itoa(n)+" ", 1)
+}
+
+func pronounOf(n int) string {
+	if n == 1 {
+		return "its"
+	}
+	return "their"
 }

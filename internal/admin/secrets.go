@@ -177,3 +177,47 @@ func (s *SecretService) SecretUseOf(ctx context.Context, app domain.App, authori
 	}
 	return secretSlots(app, used), nil
 }
+
+// checkedApp runs change (IssueSecret or RetireSecret, which join the
+// transaction) when check accepts the app as it is when the change
+// applies: inside one write transaction the app is locked
+// (store.LockApp) and read as App returns it, then check runs (an HTTP
+// If-Match; nil: none); its error aborts with nothing changed.
+func (s *SecretService) checkedApp(ctx context.Context, clientID string, check func(current domain.App) error, change func(ctx context.Context) error) error {
+	return s.store.WriteTx(ctx, func(ctx context.Context) error {
+		cur, err := s.apps.lockedApp(ctx, clientID)
+		if err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(cur); err != nil {
+				return err
+			}
+		}
+		return change(ctx)
+	})
+}
+
+// IssueSecretIf is IssueSecret when check accepts the app as it is when
+// the secret is issued (see checkedApp). Errors: check's; IssueSecret's.
+func (s *SecretService) IssueSecretIf(ctx context.Context, clientID, slot string, replace bool, check func(current domain.App) error) (IssuedSecret, error) {
+	var out IssuedSecret
+	err := s.checkedApp(ctx, clientID, check, func(ctx context.Context) error {
+		var err error
+		out, err = s.IssueSecret(ctx, clientID, slot, replace)
+		return err
+	})
+	return out, err
+}
+
+// RetireSecretIf is RetireSecret when check accepts the app as it is when
+// the secret is retired (see checkedApp). Errors: check's; RetireSecret's.
+func (s *SecretService) RetireSecretIf(ctx context.Context, clientID, slot string, check func(current domain.App) error) (domain.Secret, error) {
+	var out domain.Secret
+	err := s.checkedApp(ctx, clientID, check, func(ctx context.Context) error {
+		var err error
+		out, err = s.RetireSecret(ctx, clientID, slot)
+		return err
+	})
+	return out, err
+}

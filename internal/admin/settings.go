@@ -16,6 +16,9 @@ type SettingStore interface {
 	AuditAppender
 	Setting(ctx context.Context, key string) (string, bool, error)
 	SetSetting(ctx context.Context, key, value string, at time.Time) error
+	// LockSettings serializes the settings' changes until the write
+	// transaction ends (across replicas; nothing on SQLite).
+	LockSettings(ctx context.Context) error
 }
 
 // SettingService is the settings and policies slice: third-party OAuth
@@ -26,6 +29,7 @@ type SettingService struct {
 	recorder
 	now            func() time.Time
 	secretLifetime time.Duration
+	pats           PATPolicies // nil: personal access tokens off (SetPATPolicies)
 }
 
 // RegistrationPolicy returns who may register apps: domain.PolicyMembers
@@ -45,6 +49,9 @@ func (s *SettingService) SetRegistrationPolicy(ctx context.Context, policy strin
 		return apperr.Errorf(apperr.Invalid, "app-registration must be members, approval or admins")
 	}
 	return s.store.WriteTx(ctx, func(ctx context.Context) error {
+		if err := s.store.LockSettings(ctx); err != nil {
+			return err
+		}
 		before, err := s.RegistrationPolicy(ctx)
 		if err != nil {
 			return err
@@ -88,6 +95,9 @@ func (s *SettingService) ThirdPartyOAuth(ctx context.Context) (bool, error) {
 // FAQ). Takes effect on the next request.
 func (s *SettingService) SetThirdPartyOAuth(ctx context.Context, on bool) error {
 	return s.store.WriteTx(ctx, func(ctx context.Context) error {
+		if err := s.store.LockSettings(ctx); err != nil {
+			return err
+		}
 		before, err := s.ThirdPartyOAuth(ctx)
 		if err != nil {
 			return err
@@ -110,6 +120,9 @@ func (s *SettingService) SetSecretLifetimeDays(ctx context.Context, days int) er
 		return apperr.Errorf(apperr.Invalid, "secret lifetime must be 1 to %d days (five years)", MaxSecretLifetimeDays)
 	}
 	return s.store.WriteTx(ctx, func(ctx context.Context) error {
+		if err := s.store.LockSettings(ctx); err != nil {
+			return err
+		}
 		now := s.now()
 		if err := s.store.SetSetting(ctx, domain.SettingSecretLifetimeDays, strconv.Itoa(days), now); err != nil {
 			return err

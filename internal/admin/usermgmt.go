@@ -66,6 +66,47 @@ func (s *UserService) changeUser(ctx context.Context, id string, fn func(ctx con
 	return u, err
 }
 
+// checkedUser runs change (one of this slice's changes, which joins the
+// transaction) when check accepts the user as they are when the change
+// applies: inside one write transaction the user's row is locked
+// (store.LockUser; a concurrent checked change of the same user waits,
+// then sees this one's result), read, and passed to check (an HTTP
+// If-Match; nil: none), whose error aborts with nothing changed.
+func (s *UserService) checkedUser(ctx context.Context, id string, check func(current domain.User) error, change func(ctx context.Context) (domain.User, error)) (domain.User, error) {
+	var out domain.User
+	err := s.store.WriteTx(ctx, func(ctx context.Context) error {
+		if err := s.store.LockUser(ctx, id); err != nil {
+			return err
+		}
+		cur, err := s.store.UserByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(cur); err != nil {
+				return err
+			}
+		}
+		out, err = change(ctx)
+		return err
+	})
+	return out, err
+}
+
+// SetRoleIf is SetRole when check accepts the user as they are when the
+// change applies (see checkedUser): optimistic concurrency without a lost
+// update. Errors: check's; those of SetRole.
+func (s *UserService) SetRoleIf(ctx context.Context, id string, role domain.Role, check func(current domain.User) error) (domain.User, error) {
+	return s.checkedUser(ctx, id, check, func(ctx context.Context) (domain.User, error) { return s.SetRole(ctx, id, role) })
+}
+
+// SetDisabledIf is SetDisabled when check accepts the user as they are
+// when the change applies (see checkedUser). Errors: check's; those of
+// SetDisabled.
+func (s *UserService) SetDisabledIf(ctx context.Context, id string, disabled bool, check func(current domain.User) error) (domain.User, error) {
+	return s.checkedUser(ctx, id, check, func(ctx context.Context) (domain.User, error) { return s.SetDisabled(ctx, id, disabled) })
+}
+
 // SetRole changes a user's role. The last active administrator cannot be
 // demoted. Errors: Invalid role; NotFound; Conflict.
 func (s *UserService) SetRole(ctx context.Context, id string, role domain.Role) (domain.User, error) {

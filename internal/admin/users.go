@@ -28,6 +28,9 @@ type UserStore interface {
 	CountUsersByRole(ctx context.Context, role domain.Role) (int64, error)
 	ListUsers(ctx context.Context, f domain.UserFilter) (domain.UserPage, error)
 	UpdateUser(ctx context.Context, u domain.User, at time.Time) error
+	// LockUser locks the user's row until the write transaction ends
+	// (PostgreSQL SELECT … FOR UPDATE; nothing on SQLite).
+	LockUser(ctx context.Context, id string) error
 	CountActiveAdmins(ctx context.Context) (int64, error)
 	RevokeUserRefreshTokens(ctx context.Context, userID string, at time.Time) error
 }

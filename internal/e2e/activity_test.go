@@ -94,7 +94,7 @@ func TestActivityByAppAndUser(t *testing.T) {
 		}
 	}
 	// The app page links its Activity tab.
-	if body := rootA.get("/admin/apps/" + app.ClientID).Body; !strings.Contains(body, `href="/admin/apps/`+app.ClientID+`/activity" data-testid="activity-link"`) {
+	if body := rootA.get("/admin/apps/" + app.ClientID).Body; !strings.Contains(body, `href="/admin/apps/`+app.ClientID+`/activity" aria-selected="false" tabindex="-1" data-testid="tab-activity"`) {
 		t.Error("the app page has no Activity link")
 	}
 

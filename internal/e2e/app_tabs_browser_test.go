@@ -142,3 +142,83 @@ func TestOwnerAppTabs(t *testing.T) {
 		t.Errorf("after coming back: visible %v", s.Visible)
 	}
 }
+
+// TestAdminAppTabs: the administrator's app page has the owner's tabs
+// (Overview, Secrets, Authorizations, Owners, Settings, Activity) with
+// one panel shown, the Secrets tab in view without scrolling at 1400 and
+// 400 px, panels switched in place, ?tab= without a script; an auditor
+// gets the same tabs but Settings.
+func TestAdminAppTabs(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser(t, "root", domain.RoleAdmin, lbRootPassword)
+	ts.addUser(t, "bob", domain.RoleMember, lbBobPassword)
+	ts.addUser(t, "audrey", domain.RoleAuditor, lbBobPassword)
+	res, err := ts.App.Admin.RegisterApp(context.Background(), "bob", domain.Registration{Name: "Bob's Board", Company: "Bob & Co.",
+		AppURL: "https://bob.example", CallbackURL: callbackURL, Scopes: []string{"vso.work"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := "/admin/apps/" + res.App.ClientID
+
+	root := ts.newAgent(t)
+	root.signIn("root", lbRootPassword)
+	body := root.get(page + "?tab=settings").Body
+	if !strings.Contains(body, `role="tabpanel" id="panel-settings" aria-labelledby="tab-settings" tabindex="0" data-testid="panel-settings"`) ||
+		!strings.Contains(body, `id="panel-secrets" aria-labelledby="tab-secrets" tabindex="0" hidden`) ||
+		!strings.Contains(body, `data-testid="delete-app"`) || !strings.Contains(body, `action="`+page+`/edit"`) {
+		t.Errorf("?tab=settings does not show the settings panel (the edit form, Delete) alone: %.300s", lcRow(body, `role="tabpanel"`))
+	}
+	audrey := ts.newAgent(t)
+	audrey.signIn("audrey", lbBobPassword)
+	body = audrey.get(page + "?tab=owners").Body
+	if strings.Contains(body, `id="tab-settings"`) || !strings.Contains(body, `data-testid="owner-list-row" data-username="bob"`) ||
+		strings.Contains(body, `data-testid="admin-add-owner-form"`) {
+		t.Error("the auditor's page: want no Settings tab, the owners read only")
+	}
+
+	ctx := newBrowser(t)
+	lbSignIn(t, ctx, ts, "root", lbRootPassword, page)
+	state := func() tabState {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[tabState](tabStateScript))
+		if err != nil {
+			t.Fatal(why(err))
+		}
+		return s
+	}
+	for _, w := range sweepWidths {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(w.w, w.h)); err != nil {
+			t.Fatal(err)
+		}
+		navigate(t, ctx, ts.URL+page)
+		s := state()
+		if s.Tabs != 6 || strings.Join(s.Selected, ",") != "tab-overview" || strings.Join(s.Visible, ",") != "panel-overview" {
+			t.Errorf("at %d px: %d tabs, selected %v, visible %v; want 6, the overview", w.w, s.Tabs, s.Selected, s.Visible)
+		}
+		if !s.SecretsSeen {
+			t.Errorf("at %d px the Secrets tab is not in view without scrolling", w.w)
+		}
+		if wide, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.scrollingElement.scrollWidth > window.innerWidth`)); wide {
+			t.Errorf("at %d px the app page scrolls sideways", w.w)
+		}
+		screenshot(t, ctx, "admin-tabs-"+w.name+".png")
+		for _, key := range []string{"secrets", "owners", "settings"} {
+			click(t, ctx, `#tab-`+key)
+			s = state()
+			if strings.Join(s.Selected, ",") != "tab-"+key || strings.Join(s.Visible, ",") != "panel-"+key || s.Search != "?tab="+key {
+				t.Errorf("at %d px after clicking %s: selected %v, visible %v, search %q", w.w, key, s.Selected, s.Visible, s.Search)
+			}
+		}
+		click(t, ctx, `#tab-secrets`)
+		waitVisible(t, ctx, `[data-testid="secret-row"][data-slot="primary"] [data-testid="regenerate-primary"]`)
+		screenshot(t, ctx, "admin-tabs-secrets-"+w.name+".png")
+	}
+	// Activity is a page of its own that keeps the tabs.
+	if status := clickAndWait(t, ctx, `#tab-activity`); status != 200 {
+		t.Fatalf("Activity: %d", status)
+	}
+	waitVisible(t, ctx, `[data-testid="activity-heading"]`)
+	if s := state(); strings.Join(s.Selected, ",") != "tab-activity" || s.Tabs != 6 {
+		t.Errorf("the activity page's tabs: %d, selected %v", s.Tabs, s.Selected)
+	}
+}

@@ -151,6 +151,7 @@ func TestBrowserRotateSecret(t *testing.T) {
 
 	admin := newBrowser(t)
 	lbSignIn(t, admin, ts, "root", lbRootPassword, "/admin/apps/"+app.ClientID)
+	showTab(t, admin, "secrets")
 	waitVisible(t, admin, `[data-testid="secret-row"][data-slot="primary"]`)
 	if n := countOf(t, admin, `[data-testid="secret-row"]`); n != 1 {
 		t.Errorf("%d secret rows before the rotation, want 1 (primary)", n)
@@ -246,9 +247,29 @@ func TestBrowserRotateSecret(t *testing.T) {
 	lbWantAPI(t, ts, fresh.str("access_token"), http.StatusOK, "an access token minted with the new secret")
 	wantTokens(t, postToken(t, ts.URL, formType, refreshBody(newSecret, fresh.str("refresh_token"), callbackURL)))
 
-	// Staged rotation, step one: add an alternative. Both secrets are
-	// listed; the alternative is shown once, and works too.
+	// Staged rotation, step one: add an alternative. The confirmation
+	// says two secrets will be valid; Cancel leaves the app with one.
+	showTab(t, admin, "secrets")
 	if status := clickAndWait(t, admin, `[data-testid="add-alternative"]`); status != http.StatusOK {
+		t.Fatalf("the alternative secret's confirmation: status %d", status)
+	}
+	lbWantContains(t, "alternative secret confirmation", textOf(t, admin, `[data-testid="confirm"]`),
+		"Add an alternative secret to "+lbAppName+"?", "shown once",
+		"The app will have two valid secrets until you retire one", "the primary secret keeps working")
+	screenshot(t, admin, "lifecycle-alternative-confirm.png")
+	if status := clickAndWait(t, admin, `[data-testid="cancel"]`); status != http.StatusOK {
+		t.Fatalf("cancel: status %d", status)
+	}
+	if u := currentURL(t, admin); u != f.appPageURL+"?tab=secrets" {
+		t.Errorf("cancel went to %s, want the app page's secrets %s?tab=secrets", u, f.appPageURL)
+	}
+	if n := countOf(t, admin, `[data-testid="secret-row"]`); n != 1 {
+		t.Errorf("%d secret rows after cancelling the alternative secret, want still 1", n)
+	}
+	// Both secrets are listed once confirmed; the alternative is shown
+	// once, and works too.
+	clickAndWait(t, admin, `[data-testid="add-alternative"]`)
+	if status := clickAndWait(t, admin, `[data-testid="confirm-submit"]`); status != http.StatusOK {
 		t.Fatalf("after adding an alternative secret: status %d", status)
 	}
 	alt := textOf(t, admin, `[data-testid="new-secret"]`)
@@ -256,6 +277,7 @@ func TestBrowserRotateSecret(t *testing.T) {
 		t.Fatalf("alternative secret %q, want a new odcs_ value", alt)
 	}
 	lbWantContains(t, "new secret box", textOf(t, admin, `[data-testid="new-secret-box"]`), "New alternative client secret")
+	showTab(t, admin, "secrets")
 	for _, slot := range []string{"primary", "alternative"} {
 		waitVisible(t, admin, `[data-testid="secret-row"][data-slot="`+slot+`"]`)
 	}
@@ -270,7 +292,7 @@ func TestBrowserRotateSecret(t *testing.T) {
 	wantTokens(t, postToken(t, ts.URL, formType, codeBody(alt, code, callbackURL)))
 	lbWantAPI(t, ts, fresh.str("access_token"), http.StatusOK, "a token of the primary secret after adding the alternative")
 
-	navigate(t, admin, f.appPageURL)
+	navigate(t, admin, f.appPageURL+"?tab=secrets")
 	waitVisible(t, admin, `[data-testid="secret-row"][data-slot="alternative"]`)
 	if lbPageContains(t, admin, alt) || countOf(t, admin, `[data-testid="new-secret"]`) != 0 {
 		t.Error("after a reload the alternative secret is shown again")
@@ -372,6 +394,7 @@ func TestBrowserRevokeFromAdmin(t *testing.T) {
 
 	admin := newBrowser(t)
 	lbSignIn(t, admin, ts, "root", lbRootPassword, "/admin/apps/"+app.ClientID)
+	showTab(t, admin, "authorizations")
 	waitVisible(t, admin, `[data-testid="authorizations"]`)
 	if n := countOf(t, admin, `[data-testid="authorization-row"]`); n != 2 {
 		t.Fatalf("%d authorization rows, want 2 (bob and carol)", n)
@@ -395,6 +418,7 @@ func TestBrowserRevokeFromAdmin(t *testing.T) {
 	if u := currentURL(t, admin); u != f.appPageURL {
 		t.Errorf("after revoking the admin is at %s, want the app page", u)
 	}
+	showTab(t, admin, "authorizations")
 	if got := textOf(t, admin, `[data-testid="flash"]`); got != "The authorization was revoked." {
 		t.Errorf("flash reads %q", got)
 	}
@@ -415,7 +439,7 @@ func TestBrowserRevokeFromAdmin(t *testing.T) {
 	// Every authorization: bob authorizes again, so two users hold one
 	// active authorization each (bob's revoked one does not count).
 	bobPair = lbTokenPair(t, ts, f.bobHTTP, app, app.Secret, "vso.work")
-	navigate(t, admin, f.appPageURL)
+	navigate(t, admin, f.appPageURL+"?tab=authorizations")
 	waitVisible(t, admin, `[data-testid="authorizations"]`)
 	if status := clickAndWait(t, admin, `[data-testid="revoke-all"]`); status != http.StatusOK {
 		t.Fatalf("revoke-all confirmation: status %d", status)
@@ -466,6 +490,7 @@ func TestBrowserDeleteApp(t *testing.T) {
 
 	admin := newBrowser(t)
 	lbSignIn(t, admin, ts, "root", lbRootPassword, "/admin/apps/"+app.ClientID)
+	showTab(t, admin, "settings")
 	if status := clickAndWait(t, admin, `[data-testid="delete-app"]`); status != http.StatusOK {
 		t.Fatalf("delete confirmation: status %d", status)
 	}
@@ -555,4 +580,12 @@ func TestBrowserDeleteApp(t *testing.T) {
 			t.Errorf("authorize for the deleted app as %s: status %d, location %q, want 400", who, r.Status, r.Location())
 		}
 	}
+}
+
+// showTab clicks the app page's tab key (as a person does) and waits
+// for its panel.
+func showTab(t *testing.T, ctx context.Context, key string) {
+	t.Helper()
+	click(t, ctx, `#tab-`+key)
+	waitVisible(t, ctx, `#panel-`+key)
 }

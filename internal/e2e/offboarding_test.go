@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/oauthdesk/oauthdesk/internal/audit"
+	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
 
 // TestDeleteSoleOwnerHandsOver: deleting or disabling a user who alone
@@ -126,6 +128,52 @@ func TestDeleteSoleOwnerHandsOver(t *testing.T) {
 // alone owns.
 func soleOwnedList(body string) string {
 	_, rest, _ := strings.Cut(body, `data-testid="sole-owned-apps"`)
-	rest, _, _ = strings.Cut(rest, "</ul>")
+	rest, _, _ = strings.Cut(rest, "</table>")
 	return lcText("<" + rest)
+}
+
+// TestDeleteOwnerOfManyApps: a user who alone owns 300 apps. The
+// confirmation lists each with its own picker, folded away (the new
+// owner of every app answers for all of them at once); one override
+// and the default hand every app over in one step: 299 to grace, one to
+// bob, one audit event each.
+func TestDeleteOwnerOfManyApps(t *testing.T) {
+	e := lcNewEnv(t)
+	ctx := context.Background()
+	frank, bob, grace := e.member(t, "frank"), e.member(t, "bob"), e.member(t, "grace")
+	const n = 300
+	var ids []string
+	for i := range n {
+		res, err := e.ts.App.Admin.RegisterApp(ctx, frank.Username, domain.Registration{Name: fmt.Sprintf("Frank App %03d", i), Company: "Frank & Co.",
+			AppURL: "https://frank.example", CallbackURL: callbackURL, Scopes: []string{"vso.work"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.App.ClientID)
+	}
+	del := "/admin/users/" + frank.ID + "/delete"
+	c := e.admin.get(del)
+	if c.Status != http.StatusOK || strings.Count(c.Body, `data-testid="app-new-owner"`) != n || !strings.Contains(lcText(c.Body), "alone owns 300 apps") {
+		t.Fatalf("the confirmation: %d, %d pickers, want %d", c.Status, strings.Count(c.Body, `data-testid="app-new-owner"`), n)
+	}
+	if strings.Contains(c.Body, `<details class="handover-apps" open`) {
+		t.Error("300 per-app pickers are shown unfolded")
+	}
+	special := ids[137]
+	r := ownPost(t, e.admin, del, del, url.Values{"new_owner": {grace.Username}, "new_owner." + special: {bob.Username}})
+	wantStatus(t, r, http.StatusSeeOther, "delete frank with 300 apps")
+	for _, id := range ids {
+		want := grace.ID
+		if id == special {
+			want = bob.ID
+		}
+		owners, err := e.ts.App.Admin.AppOwners(ctx, id)
+		if err != nil || len(owners) != 1 || owners[0].UserID != want || !owners[0].Primary {
+			t.Fatalf("%s's owners: %+v %v", id, owners, err)
+		}
+	}
+	evs, _, err := e.ts.App.Admin.AuditEvents(ctx, audit.Filter{UserID: frank.ID, Action: audit.ActionAppHandOver, Limit: 1000})
+	if err != nil || len(evs) != n {
+		t.Errorf("%d hand-over events, want %d (%v)", len(evs), n, err)
+	}
 }

@@ -126,7 +126,7 @@ func TestPageLayoutBrowser(t *testing.T) {
 		t.Error("the expired secret's banner does not offer Regenerate alone")
 	}
 	// An imported app's secret use is not tracked here.
-	navigate(t, ctx, f.ts.URL+"/admin/apps/20000000-0000-4000-8000-000000000001")
+	navigate(t, ctx, f.ts.URL+"/admin/apps/20000000-0000-4000-8000-000000000001?tab=secrets")
 	if got := textOf(t, ctx, `[data-testid="secret-last-used"]`); got != "not tracked here" {
 		t.Errorf("imported app last used %q", got)
 	}
@@ -154,7 +154,7 @@ func TestPageLayoutBrowser(t *testing.T) {
 	truthy("details as key: value", `[...document.querySelectorAll('[data-testid="audit-details"] .kv li')].some(li => li.innerText.startsWith("client_id: "))`)
 	truthy("JSON on demand", `(() => { const d = document.querySelector('[data-testid="audit-details"] details'); return d && !d.open && d.querySelector('[data-testid="audit-json"]').textContent.startsWith("{"); })()`)
 	href, _ := js(`document.querySelector('[data-testid="audit-target-link"]').getAttribute("href")`).(string)
-	if !strings.HasPrefix(href, "/admin/apps/"+f.app.ClientID+"#authorization-") {
+	if !strings.HasPrefix(href, "/admin/apps/"+f.app.ClientID+"?tab=authorizations#authorization-") {
 		t.Errorf("an authorization's target links to %q, want its row on the app page", href)
 	}
 	clickAndWait(t, ctx, `[data-testid="audit-target-link"]`)

@@ -18,6 +18,9 @@ type PolicyStore interface {
 	AuditAppender
 	Setting(ctx context.Context, key string) (string, bool, error)
 	SetSetting(ctx context.Context, key, value string, at time.Time) error
+	// LockSettings serializes the settings' changes until the write
+	// transaction ends (across replicas; nothing on SQLite).
+	LockSettings(ctx context.Context) error
 	UserByUsername(ctx context.Context, username string) (domain.User, error)
 	SetPATAllowed(ctx context.Context, userID string, allowed bool, at time.Time) (bool, error)
 	PATAllowed(ctx context.Context, userID string) (bool, error)
@@ -84,6 +87,9 @@ func (s *PolicyService) allowed(ctx context.Context, userID string) (bool, error
 func (s *PolicyService) setPolicy(ctx context.Context, key, name, value string) error {
 	now := s.now().UTC()
 	return s.store.WriteTx(ctx, func(ctx context.Context) error {
+		if err := s.store.LockSettings(ctx); err != nil {
+			return err
+		}
 		if err := s.store.SetSetting(ctx, key, value, now); err != nil {
 			return err
 		}
@@ -128,6 +134,9 @@ func (s *PolicyService) SetAllowed(ctx context.Context, username string, allowed
 	}
 	now := s.now().UTC()
 	return s.store.WriteTx(ctx, func(ctx context.Context) error {
+		if err := s.store.LockSettings(ctx); err != nil {
+			return err
+		}
 		changed, err := s.store.SetPATAllowed(ctx, u.ID, allowed, now)
 		if err != nil || !changed {
 			return err

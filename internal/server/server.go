@@ -257,6 +257,7 @@ func (a *App) wire(ctx context.Context, p parts) error {
 	a.Admin = admin.NewService(db, cat, cfg.Now, cfg.SecretLifetime)
 	a.Admin.SetHashConcurrency(cfg.HashConcurrency, cmp.Or(cfg.HashWait, 2*time.Second))
 	a.PATs = pat.NewService(db, cat, cfg.Now)
+	a.Admin.SetPATPolicies(a.PATs.PolicyService) // PATCH /settings changes the PAT policies with the others, in one transaction
 	if cfg.Reports.SMTPURL != "" {
 		// Mail to token owners (a leaked token, one about to expire).
 		if u, err := jobs.ParseSMTPURL(cfg.Reports.SMTPURL); err == nil {

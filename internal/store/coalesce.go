@@ -9,8 +9,8 @@ import (
 // coalescer is a group commit for calls that are data, not code: loops
 // (as many as the flavor's committers) each take the calls waiting, up to
 // MaxBatch, and hand them to run as one batch, which answers every call
-// (typically with one set-based statement: PostgreSQL's refresh
-// rotations, rotation.go). Since a batch is data, running it again after a
+// (typically with one round trip: PostgreSQL's refresh rotations, one
+// pipeline, rotation.go). Since a batch is data, running it again after a
 // deadlock has no side effect outside the database.
 type coalescer[I, O any] struct {
 	once sync.Once

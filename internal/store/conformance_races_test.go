@@ -40,6 +40,14 @@ func (s slowRule) AppOwners(ctx context.Context, clientID string) ([]domain.AppO
 	return o, err
 }
 
+func (s slowRule) SoleOwnedApps(ctx context.Context, userID string, limit int) ([]domain.App, error) {
+	a, err := s.DB.SoleOwnedApps(ctx, userID, limit)
+	if s.inWriteTx(ctx) {
+		time.Sleep(s.pause)
+	}
+	return a, err
+}
+
 // ruleServices returns the admin use cases over two handles of db (two
 // replicas), each pausing in the rule's read.
 func ruleServices(t *testing.T, db *DB) [2]*admin.Service {
@@ -170,6 +178,55 @@ func testLastOwnerRace(t *testing.T, newDB func(testing.TB) *DB) {
 	}
 	if len(got) != 1 || !got[0].Primary {
 		t.Errorf("owners after the race: %+v, want one, the primary", got)
+	}
+}
+
+// testSoleOwnerOffboardingRace: the two co-owners of an app are disabled
+// on two replicas at the same moment, each naming carol to take over
+// what they alone own. Read at the same moment, each would see the
+// other active and neither would hand the app over; the second must see
+// the first gone and hand the app to carol, so that it keeps an active
+// owner. (It holds because the disable is audited before the apps are
+// read, and audit appends take the audit chain's lock: the second reads
+// after the first commits.)
+func testSoleOwnerOffboardingRace(t *testing.T, newDB func(testing.TB) *DB) {
+	db := newDB(t)
+	ctx := audit.WithActor(t.Context(), audit.Actor{Name: "cli"})
+	alice, bob, carol := mkUser(t, ctx, db, "alice"), mkUser(t, ctx, db, "bob"), mkUser(t, ctx, db, "carol")
+	app := mkApp(t, ctx, db, alice, "Fabrikam Boards", "Fabrikam")
+	if err := db.AddAppOwner(ctx, app.ClientID, bob.ID, now0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	svc := ruleServices(t, db)
+	off := [2]*admin.Offboarding{
+		admin.NewOffboarding(svc[0], slowRule{db, 300 * time.Millisecond}),
+		admin.NewOffboarding(svc[1], slowRule{second(t, db), 300 * time.Millisecond}),
+	}
+	leaving := [2]string{alice.ID, bob.ID}
+	for i, err := range both(func(i int) error {
+		_, _, err := off[i].DisableUser(ctx, leaving[i], admin.Successors{admin.AllApps: carol.Username})
+		return err
+	}) {
+		if err != nil {
+			t.Errorf("disable %d: %v", i, err)
+		}
+	}
+	owners, err := db.AppOwners(ctx, app.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	active := 0
+	for _, o := range owners {
+		u, err := db.UserByID(ctx, o.UserID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Active() {
+			active++
+		}
+	}
+	if active != 1 {
+		t.Errorf("owners after both were disabled: %+v, want carol (one active owner)", owners)
 	}
 }
 

@@ -42,12 +42,12 @@ type flavor struct {
 	// wait for the round trips of the one before it.
 	committers int
 	// coalesce: the refresh grant's rotations (RotateRefreshToken) of
-	// concurrent callers go to the database together, as one
-	// autocommitted set-based statement (UPDATE … FROM unnest(…) inside
-	// an INSERT's WITH; rotation.go): one round trip per batch instead of
-	// BEGIN, a used mark and an insert per call, and COMMIT. SQLite has no
-	// data-modifying WITH, and its statements cost no round trip: it
-	// rotates through BatchTx.
+	// concurrent callers go to the database together, as one pipeline of
+	// one statement per rotation (an UPDATE inside an INSERT's WITH;
+	// rotation.go) in one implicit transaction: one round trip and one
+	// commit per batch instead of BEGIN, a used mark and an insert per
+	// call, and COMMIT. SQLite has no data-modifying WITH, and its
+	// statements cost no round trip: it rotates through BatchTx.
 	coalesce bool
 	// forUpdate is the clause that locks the rows a SELECT returns until
 	// the transaction ends (PostgreSQL " FOR UPDATE"); "" on SQLite, whose
@@ -92,6 +92,20 @@ type flavor struct {
 	// characters) is a range of the apps' primary key (SQLite); PostgreSQL
 	// takes one range of app_search_terms' client-id terms instead.
 	clientIDRange bool
+	// trigramSearch: a substring search of personal access tokens (name
+	// or owner) is a UNION of the name matches, found through the
+	// trigram index pats_name_trgm (pg_trgm, migration 00024), and the
+	// owners' tokens; SQLite has no such index and walks
+	// pats_by_created newest first testing both in one query.
+	trigramSearch bool
+	// customPlans is the pair of statements around a read whose best plan
+	// depends on its arguments (a search term found once or in every
+	// other row), so that it is planned for each (PostgreSQL: the
+	// statement cache would otherwise settle, after five runs, on a plan
+	// for an unknown term: the token search then walked every token for a
+	// rare name, 290 ms against 0.6 ms); nil where one plan serves every
+	// term (SQLite's token search walks pats_by_created whatever it is).
+	customPlans []string
 	// shared: several server processes (replicas) may use the database at
 	// once (PostgreSQL), so per-process state such as sign-in failure
 	// delays must live in it.
@@ -194,6 +208,8 @@ var postgresFlavor = &flavor{
 	forShare:      " FOR SHARE",
 	stringAgg:     "string_agg(%s, %s)",
 	noParallel:    []string{"SET LOCAL max_parallel_workers_per_gather = 0", "SET LOCAL max_parallel_workers_per_gather = DEFAULT"},
+	trigramSearch: true,
+	customPlans:   []string{"SET LOCAL plan_cache_mode = force_custom_plan", "SET LOCAL plan_cache_mode = DEFAULT"},
 	rebind:        numberPlaceholders,
 	sessionLocker: func() (lock.SessionLocker, error) {
 		return lock.NewPostgresSessionLocker()

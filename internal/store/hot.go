@@ -154,8 +154,10 @@ scopes, created_at, expires_at, used_at, revoked_at, parent_id, forked, auth_tim
 // that has no siblings (not forked) and reports whether this call did it:
 // of concurrent refreshes with one token exactly one gets true. A forked
 // token is rotated by ClaimFork and MarkForkUsed instead (refresh_forks.go).
+// Unused and unrevoked is written as in rotateSQL, so that PostgreSQL
+// probes the primary key.
 func (db *DB) MarkRefreshTokenUsed(ctx context.Context, id string, at time.Time) (bool, error) {
-	n, err := db.execHot(ctx, "refresh token", `UPDATE refresh_tokens SET used_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL AND NOT forked`, utc(at), id)
+	n, err := db.execHot(ctx, "refresh token", `UPDATE refresh_tokens SET used_at = ? WHERE id = ? AND coalesce(used_at, revoked_at) IS NULL AND NOT forked`, utc(at), id)
 	return n == 1, err
 }
 

@@ -69,8 +69,10 @@ WHERE id = ? AND (next_used_id IS NULL OR next_used_id = ?)`, id, parentID, id)
 }
 
 // MarkForkUsed sets used_at on an unused, unrevoked forked refresh token
-// (after ClaimFork) and reports whether this call did it.
+// (after ClaimFork) and reports whether this call did it. Unused and
+// unrevoked is written as in rotateSQL, so that PostgreSQL probes the
+// primary key.
 func (db *DB) MarkForkUsed(ctx context.Context, id string, at time.Time) (bool, error) {
-	n, err := db.execHot(ctx, "refresh token", `UPDATE refresh_tokens SET used_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL AND forked`, utc(at), id)
+	n, err := db.execHot(ctx, "refresh token", `UPDATE refresh_tokens SET used_at = ? WHERE id = ? AND coalesce(used_at, revoked_at) IS NULL AND forked`, utc(at), id)
 	return n == 1, err
 }

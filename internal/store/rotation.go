@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
-	"time"
+	"errors"
+	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
@@ -22,9 +25,10 @@ import (
 // When it returns true the rotation is committed (a successor handed to a
 // client survives a crash). Inside a write transaction it joins it.
 // Concurrent calls share commits: on SQLite through BatchTx; on
-// PostgreSQL the rotations waiting at once go to the database as one
-// statement (flavor.coalesce), so a batch costs one round trip instead
-// of two per call plus BEGIN and COMMIT. Errors: a storage error, ErrClosed.
+// PostgreSQL the rotations waiting at once go to the database in one
+// pipeline, one statement each, ended by one commit (flavor.coalesce),
+// so a batch costs one round trip instead of two per call plus BEGIN and
+// COMMIT. Errors: a storage error, ErrClosed.
 func (db *DB) RotateRefreshToken(ctx context.Context, parentID string, next domain.RefreshToken) (bool, error) {
 	next.ParentID, next.Forked = parentID, false
 	if db.fl.coalesce && !db.inWriteTx(ctx) {
@@ -92,62 +96,80 @@ func (db *DB) rotateWithRetry(batch []*call[rotation, bool]) (map[string]bool, e
 	}
 }
 
-// rotateSQL marks every listed parent that is still unused, unrevoked and
-// unforked used and inserts its successor, in one statement (so one
-// implicit transaction), and returns the successors inserted. RETURNING
-// i.id names the input row the UPDATE used, so a parent listed twice gets
-// one successor at most.
-const rotateSQL = `WITH i AS (
-  SELECT * FROM unnest(?::text[], ?::text[], ?::bytea[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
-    ?::timestamptz[], ?::timestamptz[], ?::timestamptz[])
-  AS i(parent_id, id, hash, authorization_id, family_id, client_id, user_id, secret_id, scopes, created_at, expires_at, auth_time)
-), used AS (
-  UPDATE refresh_tokens t SET used_at = i.created_at FROM i
-  WHERE t.id = i.parent_id AND t.used_at IS NULL AND t.revoked_at IS NULL AND NOT t.forked
-  RETURNING i.id
+// rotateSQL marks the parent $1 used at $2 when it is still unused,
+// unrevoked and unforked, and then, in the same statement, inserts its
+// successor; it returns the successor's id, or no row when the parent was
+// not rotatable. A batch sends one per rotation in one pipeline
+// (rotateOnce).
+//
+// One statement per rotation, each probing the primary key, rather than
+// one set-based UPDATE … FROM unnest(…) for the batch: PostgreSQL plans a
+// prepared statement once for good (its generic plan) and keeps the plan
+// until the table's statistics change. A join with an array of unknown
+// length planned on a young table (a new database: the bench's, or a
+// replica's first minute) became a sequential scan, or a walk of a whole
+// live-token partial index when the test read "used_at IS NULL AND
+// revoked_at IS NULL", and stayed one as the table grew: each batch read
+// every row (or every live token and every dead entry the rotations left
+// behind). An equality on the primary key is the cheapest plan at any
+// size. "Unused and unrevoked" is written coalesce(used_at, revoked_at) IS
+// NULL so that no partial index's predicate matches it
+// (TestRotationPlanPostgres).
+const rotateSQL = `WITH used AS (
+  UPDATE refresh_tokens SET used_at = $2 WHERE id = $1 AND coalesce(used_at, revoked_at) IS NULL AND NOT forked
+  RETURNING id
 )
 INSERT INTO refresh_tokens (id, hash, authorization_id, family_id, client_id, user_id, secret_id, scopes, created_at, expires_at,
   parent_id, forked, auth_time)
-SELECT i.id, i.hash, i.authorization_id, i.family_id, i.client_id, i.user_id, i.secret_id, i.scopes, i.created_at, i.expires_at,
-  i.parent_id, FALSE, i.auth_time
-FROM i JOIN used ON used.id = i.id
+SELECT $3, $4, $5, $6, $7, $8, $9, $10, $2, $11, used.id, FALSE, $12 FROM used
 RETURNING id`
 
-// rotateOnce runs rotateSQL for batch and returns the successor ids
+// rotateOnce sends rotateSQL for every rotation of batch in one pipeline:
+// one round trip, and one implicit transaction (a single Sync ends it),
+// so the batch commits once, all or nothing. It returns the successor ids
 // inserted.
 func (db *DB) rotateOnce(batch []*call[rotation, bool]) (map[string]bool, error) {
-	n := len(batch)
-	var (
-		parents, ids, authzs, families, clients, users, secrets, scopes = make([]string, n), make([]string, n), make([]string, n),
-			make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		hashes                      = make([][]byte, n)
-		created, expires, authTimes = make([]time.Time, n), make([]time.Time, n), make([]pgtype.Timestamptz, n)
-	)
-	for k, c := range batch {
-		t := c.in.next
-		parents[k], ids[k], hashes[k], authzs[k], families[k] = c.in.parent, t.ID, t.Hash, t.AuthorizationID, t.FamilyID
-		clients[k], users[k], secrets[k], scopes[k] = t.ClientID, t.UserID, t.SecretID, joinScopes(t.Scopes)
-		created[k], expires[k] = utc(t.CreatedAt), utc(t.ExpiresAt)
-		if t.AuthTime != nil {
-			authTimes[k] = pgtype.Timestamptz{Time: t.AuthTime.UTC(), Valid: true}
-		}
-	}
 	ctx := context.Background() // the batch is shared: no one caller's ctx cancels it
-	rows, err := db.w.Statement.ConnPool.QueryContext(ctx, db.sqlText(rotateSQL),
-		parents, ids, hashes, authzs, families, clients, users, secrets, scopes, created, expires, authTimes)
+	sqlDB, err := db.w.DB()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := sqlDB.Conn(ctx)
 	if err != nil {
 		return nil, translate(err, "refresh token")
 	}
-	defer rows.Close()
-	won := make(map[string]bool, n)
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, translate(err, "refresh token")
+	defer conn.Close()
+	won := make(map[string]bool, len(batch))
+	err = conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("store: rotations need the pgx driver, not %T", dc)
 		}
-		won[id] = true
-	}
-	if err := rows.Err(); err != nil {
+		var b pgx.Batch
+		for _, c := range batch {
+			t := c.in.next
+			var authTime pgtype.Timestamptz
+			if t.AuthTime != nil {
+				authTime = pgtype.Timestamptz{Time: t.AuthTime.UTC(), Valid: true}
+			}
+			b.Queue(rotateSQL, c.in.parent, utc(t.CreatedAt), t.ID, t.Hash, t.AuthorizationID, t.FamilyID, t.ClientID, t.UserID,
+				t.SecretID, joinScopes(t.Scopes), utc(t.ExpiresAt), authTime)
+		}
+		br := sc.Conn().SendBatch(ctx, &b)
+		for range batch {
+			var id string
+			switch err := br.QueryRow().Scan(&id); {
+			case errors.Is(err, pgx.ErrNoRows): // not rotatable
+			case err != nil:
+				_ = br.Close()
+				return err
+			default:
+				won[id] = true
+			}
+		}
+		return br.Close() // the commit's outcome
+	})
+	if err != nil {
 		return nil, translate(err, "refresh token")
 	}
 	return won, nil

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
+	"github.com/oauthdesk/oauthdesk/internal/store/storetest"
 )
 
 // successor returns a new refresh token following rt in its chain.
@@ -138,4 +140,56 @@ func testRotateRefreshToken(t *testing.T, newDB func(testing.TB) *DB) {
 			t.Error("after rollback: the successor is stored")
 		}
 	})
+}
+
+// TestRotationPlanPostgres: on a young refresh_tokens table that was never
+// analyzed (a new database), the plan PostgreSQL keeps for the prepared
+// rotation (its generic plan, used for good once chosen) probes the
+// primary key: no sequential scan and no walk of a live-token partial
+// index, either of which reads every row or every live token on each
+// batch as the table grows.
+func TestRotationPlanPostgres(t *testing.T) {
+	if storetest.PostgresURL() == "" {
+		t.Skip(storetest.EnvVar + " is not set")
+	}
+	ctx := t.Context()
+	db := newPostgresDB(t)
+	_, z := mkCode(t, ctx, db)
+	for range 100 {
+		mkRefresh(t, ctx, db, z, "plan")
+	}
+	sqlDB, err := db.w.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{`SET plan_cache_mode = force_generic_plan`, `PREPARE rotate_plan AS ` + db.sqlText(rotateSQL)} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	rows, err := conn.QueryContext(ctx, `EXPLAIN EXECUTE rotate_plan('parent', now(), 'next', '\x00'::bytea, 'z', 'f', 'c', 'u', 's', 'openid', now(), NULL)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(line + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	p := plan.String()
+	if !strings.Contains(p, "Index Scan using refresh_tokens_pkey") || strings.Contains(p, "Seq Scan") || strings.Contains(p, "refresh_tokens_live") {
+		t.Errorf("the rotation's generic plan does not probe the primary key:\n%s", p)
+	}
 }

@@ -137,12 +137,15 @@ func (s *Server) appActivity(c echo.Context) error {
 		active, base = "myapps", "/profile/apps/"+a.App.ClientID
 	}
 	p := views.AuditPage{Nav: s.nav(c, active), Heading: "Activity of " + a.App.Name, BackURL: base, BackLabel: a.App.Name, App: a.App.ClientID, AppLabel: a.App.Name}
+	// The app page's tabs, Activity chosen; the others link back to it.
 	if ownerPage(c) {
-		// The app page's tabs, Activity chosen; the others link back to it.
 		p.Tabs, _ = ownerTabs(base, "", false)
-		for i := range p.Tabs {
-			p.Tabs[i].Panel, p.Tabs[i].Selected = false, p.Tabs[i].Key == "activity"
-		}
+	} else {
+		u, _ := currentUser(c)
+		p.Tabs, _ = adminTabs(base, "", false, u.Role == domain.RoleAdmin && a.App.DeletedAt == nil)
+	}
+	for i := range p.Tabs {
+		p.Tabs[i].Panel, p.Tabs[i].Selected = false, p.Tabs[i].Key == "activity"
 	}
 	return s.renderActivity(c, p, audit.Filter{AppID: a.App.ClientID}, base+"/activity")
 }

@@ -294,32 +294,37 @@ func writeResource(c echo.Context, status int, v any) error {
 	return c.JSONBlob(status, b)
 }
 
-// checkIfMatch compares the request's If-Match with the ETag of current,
-// the resource as it is now (RFC 9110 §13.1.1): a list of tags or "*"
-// matches as the RFC says (weak tags never match). Errors:
-// PreconditionRequired (428) when required and absent;
-// PreconditionFailed (412) on a mismatch.
-func checkIfMatch(c echo.Context, current any, required bool) error {
+// ifMatch reads the request's If-Match (RFC 9110 §13.1.1) and returns the
+// precondition a change's use case runs inside its write transaction, on
+// the resource as it is there (locked): match(current) compares the ETag
+// of current's representation with the header's tags ("*" or a list;
+// weak tags never match). match is nil when there is nothing to compare
+// (no header, not required; or "*"). Errors: PreconditionRequired (428)
+// when required and absent; match returns PreconditionFailed (412) on a
+// mismatch, which aborts the change with nothing written.
+func ifMatch(c echo.Context, required bool) (match func(current any) error, err error) {
 	h := strings.TrimSpace(c.Request().Header.Get("If-Match"))
 	if h == "" {
 		if required {
-			return apperr.Errorf(apperr.PreconditionRequired, "This update needs an If-Match header with the ETag of a GET of the resource, so that it cannot overwrite a change you have not seen.")
+			return nil, apperr.Errorf(apperr.PreconditionRequired, "This update needs an If-Match header with the ETag of a GET of the resource, so that it cannot overwrite a change you have not seen.")
 		}
-		return nil
+		return nil, nil
 	}
 	if h == "*" {
-		return nil
+		return nil, nil
 	}
-	tag, _, err := etagOf(current)
-	if err != nil {
-		return err
-	}
-	for _, t := range strings.Split(h, ",") {
-		if strings.TrimSpace(t) == tag {
-			return nil
+	return func(current any) error {
+		tag, _, err := etagOf(current)
+		if err != nil {
+			return err
 		}
-	}
-	return apperr.Errorf(apperr.PreconditionFailed, "The resource changed since the ETag in If-Match (it is now %s); GET it again and repeat the change if it still applies.", tag)
+		for _, t := range strings.Split(h, ",") {
+			if strings.TrimSpace(t) == tag {
+				return nil
+			}
+		}
+		return apperr.Errorf(apperr.PreconditionFailed, "The resource changed since the ETag in If-Match (it is now %s); GET it again and repeat the change if it still applies.", tag)
+	}, nil
 }
 
 // apiTime formats t for the API: RFC 3339 in UTC, whole seconds.

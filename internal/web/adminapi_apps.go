@@ -19,8 +19,8 @@ type AdminAPIApps interface {
 	ListApps(ctx context.Context, f domain.AppFilter) (domain.AppPage, error)
 	App(ctx context.Context, clientID string) (admin.AppDetail, error)
 	RegisterApp(ctx context.Context, ownerUsername string, reg domain.Registration) (admin.RegisteredApp, error)
-	UpdateApp(ctx context.Context, clientID string, reg domain.Registration) (admin.AppEdit, error)
-	DeleteApp(ctx context.Context, clientID, confirmName string) (int, error)
+	EditApp(ctx context.Context, clientID string, edit func(current domain.App) (domain.Registration, error)) (admin.AppEdit, error)
+	DeleteAppIf(ctx context.Context, clientID string, check func(current domain.App) error) (int, error)
 }
 
 // apiApp is an app registration in the admin API (ADMIN_API.md, App).
@@ -260,7 +260,9 @@ func (s *Server) apiAppCreate(c echo.Context) error {
 // apiAppUpdate is PATCH /apps/{client_id} with If-Match (required): the
 // given fields replace the registration's (JSON merge), validated and
 // applied exactly as the dashboard's edit form; answers the app and its
-// new ETag.
+// new ETag. The If-Match comparison and the merge run inside the edit's
+// transaction on the locked app (admin.EditApp): of two PATCHes sent with
+// the same ETag, one applies and the other gets 412.
 func (s *Server) apiAppUpdate(c echo.Context) error {
 	var in apiAppInput
 	if err := decodeJSON(c, &in); err != nil {
@@ -270,18 +272,20 @@ func (s *Server) apiAppUpdate(c echo.Context) error {
 		return &apperr.Error{Code: apperr.Invalid, Message: "owner cannot change here; owners change on the app's owners page",
 			Fields: map[string]string{"owner": "cannot change through PATCH"}}
 	}
-	app, cur, err := s.apiAppCurrent(c)
+	match, err := ifMatch(c, true)
 	if err != nil {
 		return err
 	}
-	if err := checkIfMatch(c, cur, true); err != nil {
-		return err
+	edit := func(cur domain.App) (domain.Registration, error) {
+		if match != nil {
+			if err := match(toAPIApp(cur)); err != nil {
+				return domain.Registration{}, err
+			}
+		}
+		reg := cur.Registration
+		return reg, in.apply(&reg)
 	}
-	reg := app.Registration
-	if err := in.apply(&reg); err != nil {
-		return err
-	}
-	if _, err := s.cfg.AdminAPI.Apps.UpdateApp(c.Request().Context(), app.ClientID, reg); err != nil {
+	if _, err := s.cfg.AdminAPI.Apps.EditApp(c.Request().Context(), c.Param("client_id"), edit); err != nil {
 		return err
 	}
 	_, j, err := s.apiAppCurrent(c)
@@ -291,21 +295,26 @@ func (s *Server) apiAppUpdate(c echo.Context) error {
 	return writeResource(c, http.StatusOK, j)
 }
 
-// apiAppDelete is DELETE /apps/{client_id} (If-Match checked when sent):
-// the dashboard's deletion — every authorization revoked, the secrets
-// retired, the record kept for the audit log. Answers
-// {"client_id", "revoked_authorizations"}.
+// apiAppDelete is DELETE /apps/{client_id} (If-Match checked when sent,
+// inside the deletion's transaction): the dashboard's deletion — every
+// authorization revoked, the secrets retired, the record kept for the
+// audit log. Answers {"client_id", "revoked_authorizations"}.
 func (s *Server) apiAppDelete(c echo.Context) error {
-	app, cur, err := s.apiAppCurrent(c)
+	match, err := ifMatch(c, false)
 	if err != nil {
 		return err
 	}
-	if err := checkIfMatch(c, cur, false); err != nil {
-		return err
+	clientID := ""
+	check := func(cur domain.App) error {
+		clientID = cur.ClientID
+		if match == nil {
+			return nil
+		}
+		return match(toAPIApp(cur))
 	}
-	n, err := s.cfg.AdminAPI.Apps.DeleteApp(c.Request().Context(), app.ClientID, app.Name)
+	n, err := s.cfg.AdminAPI.Apps.DeleteAppIf(c.Request().Context(), c.Param("client_id"), check)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"client_id": app.ClientID, "revoked_authorizations": n})
+	return c.JSON(http.StatusOK, map[string]any{"client_id": clientID, "revoked_authorizations": n})
 }

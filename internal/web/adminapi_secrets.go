@@ -14,8 +14,8 @@ import (
 // the ones the app page's secret buttons call (implemented by
 // *admin.Service).
 type AdminAPISecrets interface {
-	IssueSecret(ctx context.Context, clientID, slot string, replace bool) (admin.IssuedSecret, error)
-	RetireSecret(ctx context.Context, clientID, slot string) (domain.Secret, error)
+	IssueSecretIf(ctx context.Context, clientID, slot string, replace bool, check func(current domain.App) error) (admin.IssuedSecret, error)
+	RetireSecretIf(ctx context.Context, clientID, slot string, check func(current domain.App) error) (domain.Secret, error)
 }
 
 // apiIssuedSecret is a new client secret, shown once.
@@ -27,13 +27,14 @@ type apiIssuedSecret struct {
 	Regenerated  bool   `json:"regenerated"`
 }
 
-// apiSecretPrecondition checks If-Match (when sent) against the app.
-func (s *Server) apiSecretPrecondition(c echo.Context) error {
-	_, cur, err := s.apiAppCurrent(c)
-	if err != nil {
-		return err
+// apiSecretPrecondition is the If-Match (when sent) on the app that the
+// secret use cases check inside their transaction, on the locked app.
+func apiSecretPrecondition(c echo.Context) (func(current domain.App) error, error) {
+	match, err := ifMatch(c, false)
+	if err != nil || match == nil {
+		return nil, err
 	}
-	return checkIfMatch(c, cur, false)
+	return func(cur domain.App) error { return match(toAPIApp(cur)) }, nil
 }
 
 // apiSecretCreate is POST /apps/{client_id}/secrets/{slot}: a secret in
@@ -53,10 +54,11 @@ func (s *Server) apiSecretRegenerate(c echo.Context) error {
 }
 
 func (s *Server) apiIssueSecret(c echo.Context, slot string, replace bool, status int) error {
-	if err := s.apiSecretPrecondition(c); err != nil {
+	check, err := apiSecretPrecondition(c)
+	if err != nil {
 		return err
 	}
-	sec, err := s.cfg.AdminAPI.Secrets.IssueSecret(c.Request().Context(), c.Param("client_id"), slot, replace)
+	sec, err := s.cfg.AdminAPI.Secrets.IssueSecretIf(c.Request().Context(), c.Param("client_id"), slot, replace, check)
 	if err != nil {
 		return err
 	}
@@ -68,10 +70,11 @@ func (s *Server) apiIssueSecret(c echo.Context, slot string, replace bool, statu
 // the secret (its tokens die on the next request; retiring the primary
 // promotes the alternative). Answers the retired secret's metadata.
 func (s *Server) apiSecretRetire(c echo.Context) error {
-	if err := s.apiSecretPrecondition(c); err != nil {
+	check, err := apiSecretPrecondition(c)
+	if err != nil {
 		return err
 	}
-	sec, err := s.cfg.AdminAPI.Secrets.RetireSecret(c.Request().Context(), c.Param("client_id"), c.Param("slot"))
+	sec, err := s.cfg.AdminAPI.Secrets.RetireSecretIf(c.Request().Context(), c.Param("client_id"), c.Param("slot"), check)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -10,31 +9,26 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/oauthdesk/oauthdesk/internal/admin"
-	"github.com/oauthdesk/oauthdesk/internal/apperr"
-	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/pat"
 )
 
 // AdminAPISettings is the organization settings' use cases the admin API
-// calls — the ones /admin/settings calls (implemented by *admin.Service).
+// calls: the readers /admin/settings calls and UpdateSettings, which
+// changes several settings (the personal access token policies too) in
+// one transaction (implemented by *admin.Service).
 type AdminAPISettings interface {
 	RegistrationPolicy(ctx context.Context) (string, error)
-	SetRegistrationPolicy(ctx context.Context, policy string) error
 	SecretLifetime(ctx context.Context) (time.Duration, error)
-	SetSecretLifetimeDays(ctx context.Context, days int) error
 	ThirdPartyOAuth(ctx context.Context) (bool, error)
-	SetThirdPartyOAuth(ctx context.Context, on bool) error
+	UpdateSettings(ctx context.Context, ch admin.SettingsChange, check func(ctx context.Context) error) error
 }
 
-// AdminAPIPATPolicy is the personal access token policies' use cases the
-// admin API calls — the ones /admin/settings calls (implemented by
-// *pat.PolicyService).
+// AdminAPIPATPolicy is the personal access token policies' reader the
+// admin API calls — the one /admin/settings calls (implemented by
+// *pat.PolicyService). Nil when personal access tokens are off; the
+// settings use case then refuses a change of them.
 type AdminAPIPATPolicy interface {
 	PolicyWithAllowlist(ctx context.Context) (pat.Policy, error)
-	SetMaxLifespan(ctx context.Context, days int) error
-	SetFullScope(ctx context.Context, v string) error
-	SetCreation(ctx context.Context, v string) error
-	SetAllowed(ctx context.Context, username string, allowed bool) error
 }
 
 // apiSettings is the organization's settings and policies.
@@ -110,95 +104,43 @@ func (s *Server) apiSettingsGet(c echo.Context) error {
 	return writeResource(c, http.StatusOK, cur)
 }
 
-// validate checks every given field before anything changes; the
-// problem lists each refused field.
-func (in apiSettingsPatch) validate(pats bool) error {
-	bad := map[string]string{}
-	if in.AppRegistration != nil && !domain.ValidRegistrationPolicy(*in.AppRegistration) {
-		bad["app_registration"] = "must be members, approval or admins"
-	}
-	if in.SecretLifetimeDays != nil && (*in.SecretLifetimeDays < 1 || *in.SecretLifetimeDays > admin.MaxSecretLifetimeDays) {
-		bad["secret_lifetime_days"] = fmt.Sprintf("must be 1 to %d days", admin.MaxSecretLifetimeDays)
-	}
-	if in.PATMaxLifespanDays != nil && (*in.PATMaxLifespanDays < 0 || *in.PATMaxLifespanDays > 365) {
-		bad["pat_max_lifespan_days"] = "must be 0 (none) to 365 days"
-	}
-	if in.PATFullScope != nil && *in.PATFullScope != "allow" && *in.PATFullScope != "deny" {
-		bad["pat_full_scope"] = "must be allow or deny"
-	}
-	if in.PATCreation != nil && *in.PATCreation != "everyone" && *in.PATCreation != "allowlist" {
-		bad["pat_creation"] = "must be everyone or allowlist"
-	}
-	if !pats {
-		for k, v := range map[string]bool{"pat_max_lifespan_days": in.PATMaxLifespanDays != nil, "pat_full_scope": in.PATFullScope != nil,
-			"pat_creation": in.PATCreation != nil, "pat_allowlist": in.PATAllowlist != nil} {
-			if v {
-				bad[k] = "personal access tokens are off on this server"
-			}
-		}
-	}
-	if len(bad) == 0 {
-		return nil
-	}
-	return &apperr.Error{Code: apperr.Invalid, Message: "Some settings are not valid; nothing was changed.", Fields: bad}
+// change is the use case's input for the patch.
+func (in apiSettingsPatch) change() admin.SettingsChange {
+	return admin.SettingsChange{AppRegistration: in.AppRegistration, SecretLifetimeDays: in.SecretLifetimeDays,
+		ThirdPartyOAuth: in.ThirdPartyOAuth, PATMaxLifespanDays: in.PATMaxLifespanDays, PATFullScope: in.PATFullScope,
+		PATCreation: in.PATCreation, PATAllowlist: in.PATAllowlist}
 }
 
 // apiSettingsUpdate is PATCH /settings with If-Match (required): sets the
-// given settings, each that differs from its current value as its own
-// audited change (policy.set), the allowlist first (a username that does
-// not exist stops there with 404). Every field is checked before
-// anything changes. Answers the settings and their new ETag.
+// given settings in one transaction (admin.UpdateSettings): every field
+// is checked before anything changes, the If-Match comparison runs inside
+// the transaction on the settings as they are there, and each setting
+// that differs from its current value is audited as the settings page
+// audits it (policy.set; the allowlist first, a username that does not
+// exist is 404 with nothing changed). Answers the settings and their new
+// ETag.
 func (s *Server) apiSettingsUpdate(c echo.Context) error {
 	var in apiSettingsPatch
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	cur, err := s.apiSettingsNow(ctx)
+	match, err := ifMatch(c, true)
 	if err != nil {
 		return err
 	}
-	if err := checkIfMatch(c, cur, true); err != nil {
+	check := func(ctx context.Context) error {
+		if match == nil {
+			return nil
+		}
+		cur, err := s.apiSettingsNow(ctx)
+		if err != nil {
+			return err
+		}
+		return match(cur)
+	}
+	ctx := c.Request().Context()
+	if err := s.cfg.AdminAPI.Settings.UpdateSettings(ctx, in.change(), check); err != nil {
 		return err
-	}
-	pp := s.cfg.AdminAPI.PATPolicy
-	if err := in.validate(pp != nil); err != nil {
-		return err
-	}
-	st := s.cfg.AdminAPI.Settings
-	if in.PATAllowlist != nil {
-		for _, u := range *in.PATAllowlist {
-			if !slices.Contains(cur.PATAllowlist, u) {
-				if err := pp.SetAllowed(ctx, u, true); err != nil {
-					return err
-				}
-			}
-		}
-		for _, u := range cur.PATAllowlist {
-			if !slices.Contains(*in.PATAllowlist, u) {
-				if err := pp.SetAllowed(ctx, u, false); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	steps := []struct {
-		given bool
-		apply func() error
-	}{
-		{in.AppRegistration != nil && *in.AppRegistration != cur.AppRegistration, func() error { return st.SetRegistrationPolicy(ctx, *in.AppRegistration) }},
-		{in.SecretLifetimeDays != nil && *in.SecretLifetimeDays != cur.SecretLifetimeDays, func() error { return st.SetSecretLifetimeDays(ctx, *in.SecretLifetimeDays) }},
-		{in.ThirdPartyOAuth != nil && *in.ThirdPartyOAuth != cur.ThirdPartyOAuth, func() error { return st.SetThirdPartyOAuth(ctx, *in.ThirdPartyOAuth) }},
-		{in.PATMaxLifespanDays != nil && *in.PATMaxLifespanDays != cur.PATMaxLifespanDays, func() error { return pp.SetMaxLifespan(ctx, *in.PATMaxLifespanDays) }},
-		{in.PATFullScope != nil && *in.PATFullScope != cur.PATFullScope, func() error { return pp.SetFullScope(ctx, *in.PATFullScope) }},
-		{in.PATCreation != nil && *in.PATCreation != cur.PATCreation, func() error { return pp.SetCreation(ctx, *in.PATCreation) }},
-	}
-	for _, st := range steps {
-		if st.given {
-			if err := st.apply(); err != nil {
-				return err
-			}
-		}
 	}
 	now, err := s.apiSettingsNow(ctx)
 	if err != nil {

@@ -20,8 +20,8 @@ type AdminAPIUsers interface {
 	Users(ctx context.Context, f domain.UserFilter) (domain.UserPage, error)
 	User(ctx context.Context, id string) (domain.User, error)
 	CreateUser(ctx context.Context, in admin.NewUser) (domain.User, error)
-	SetRole(ctx context.Context, id string, role domain.Role) (domain.User, error)
-	SetDisabled(ctx context.Context, id string, disabled bool) (domain.User, error)
+	SetRoleIf(ctx context.Context, id string, role domain.Role, check func(current domain.User) error) (domain.User, error)
+	SetDisabledIf(ctx context.Context, id string, disabled bool, check func(current domain.User) error) (domain.User, error)
 }
 
 // apiUser is a user in the admin API (never the password hash).
@@ -132,24 +132,29 @@ func (s *Server) apiUserUpdate(c echo.Context) error {
 	if (in.Role == nil) == (in.Disabled == nil) {
 		return apperr.Errorf(apperr.Invalid, "Send exactly one of role or disabled: each change is its own audited request.")
 	}
+	match, err := ifMatch(c, true)
+	if err != nil {
+		return err
+	}
+	// The If-Match comparison runs inside the change's transaction, on
+	// the locked user: of two PATCHes with one ETag, the second gets 412.
+	check := func(cur domain.User) error {
+		if match == nil {
+			return nil
+		}
+		return match(toAPIUser(cur))
+	}
 	ctx := c.Request().Context()
-	cur, err := s.cfg.AdminAPI.Users.User(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	if err := checkIfMatch(c, toAPIUser(cur), true); err != nil {
-		return err
-	}
+	var u domain.User
 	if in.Role != nil {
-		_, err = s.cfg.AdminAPI.Users.SetRole(ctx, cur.ID, domain.Role(*in.Role))
+		u, err = s.cfg.AdminAPI.Users.SetRoleIf(ctx, c.Param("id"), domain.Role(*in.Role), check)
 	} else {
-		_, err = s.cfg.AdminAPI.Users.SetDisabled(ctx, cur.ID, *in.Disabled)
+		u, err = s.cfg.AdminAPI.Users.SetDisabledIf(ctx, c.Param("id"), *in.Disabled, check)
 	}
 	if err != nil {
 		return err
 	}
-	u, err := s.cfg.AdminAPI.Users.User(ctx, cur.ID) // as stored: revision and time of the change
-	if err != nil {
+	if u, err = s.cfg.AdminAPI.Users.User(ctx, u.ID); err != nil { // as stored: revision and time of the change
 		return err
 	}
 	return writeResource(c, http.StatusOK, toAPIUser(u))

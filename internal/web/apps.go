@@ -359,6 +359,12 @@ func (s *Server) appDetail(c echo.Context) error {
 			p.AuthNextURL = p.Base + "?" + url.Values{"tab": {"authorizations"}, "after": {d.Next}}.Encode()
 		}
 		p.Tabs, p.Tab = ownerTabs(p.Base, c.QueryParam("tab"), after != "")
+	} else {
+		settings := p.CanManage && !p.Deleted
+		if settings {
+			p.Edit = s.editForm(c, a, nil, nil)
+		}
+		p.Tabs, p.Tab = adminTabs(p.Base, c.QueryParam("tab"), after != "" || q != "", settings)
 	}
 	if err := s.addPendingChange(c, &p, a); err != nil {
 		return err
@@ -389,9 +395,9 @@ func (s *Server) appDetail(c echo.Context) error {
 	if after != "" && owner {
 		p.FirstURL = p.Base + "?tab=authorizations"
 	} else if after != "" {
-		p.FirstURL = "/admin/apps/" + a.ClientID
+		p.FirstURL = "/admin/apps/" + a.ClientID + "?tab=authorizations"
 		if q != "" {
-			p.FirstURL += "?q=" + url.QueryEscape(q)
+			p.FirstURL += "&q=" + url.QueryEscape(q)
 		}
 	}
 	p.AuthorizationQuery = q
@@ -426,6 +432,9 @@ func (s *Server) appDetail(c echo.Context) error {
 		row := views.AuthorizationRow{ID: z.ID, Username: z.Username, Display: z.UserDisplayName, Scopes: z.Scopes,
 			ScopeViews: s.scopeViews(z.Scopes), GrantedAt: stamp(z.GrantedAt), LastUsed: dayPtr(z.LastUsedAt),
 			SecretSlot: use[z.ID], State: z.State}
+		if !ownerPage(c) {
+			row.UserURL = "/admin/users/" + url.PathEscape(z.UserID)
+		}
 		if z.RevokedAt != nil {
 			row.Revoked = z.RevokedAt.Format("2006-01-02")
 		}
@@ -612,8 +621,25 @@ func thousands(n int) string {
 // the authorizations when paging them, else the overview); Activity is
 // its own page.
 func ownerTabs(base, tab string, paging bool) ([]views.AppTab, string) {
+	return appTabs(base, tab, paging, true)
+}
+
+// adminTabs are the administrator's app page's tabs, as the owner's:
+// Settings (the edit form and deleting the app) only for those who may
+// change a live app.
+func adminTabs(base, tab string, paging, settings bool) ([]views.AppTab, string) {
+	return appTabs(base, tab, paging, settings)
+}
+
+// appTabs are an app page's tabs with the one chosen (?tab=…; the
+// authorizations when paging or searching them, else the overview);
+// Activity is its own page.
+func appTabs(base, tab string, paging, settings bool) ([]views.AppTab, string) {
 	keys := []struct{ key, label string }{{"overview", "Overview"}, {"secrets", "Secrets"}, {"authorizations", "Authorizations"},
-		{"owners", "Owners"}, {"settings", "Settings"}}
+		{"owners", "Owners"}}
+	if settings {
+		keys = append(keys, struct{ key, label string }{"settings", "Settings"})
+	}
 	valid := false
 	for _, k := range keys {
 		valid = valid || k.key == tab

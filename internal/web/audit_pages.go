@@ -182,7 +182,7 @@ func auditTargetURL(e audit.Event) string {
 		return "/admin/users/" + url.PathEscape(e.TargetID)
 	case audit.TargetAuthorization:
 		if clientID != "" {
-			return "/admin/apps/" + url.PathEscape(clientID) + "#authorization-" + url.PathEscape(e.TargetID)
+			return "/admin/apps/" + url.PathEscape(clientID) + "?tab=authorizations#authorization-" + url.PathEscape(e.TargetID)
 		}
 	case audit.TargetSecret:
 		if clientID != "" {

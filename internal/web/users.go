@@ -156,16 +156,29 @@ func (s *Server) userConfirm(c echo.Context, title, msg, button string) error {
 }
 
 // maxHandOverListed bounds the apps a delete or disable confirmation
-// names (the rest are counted).
-const maxHandOverListed = 50
+// lists, each with its own new-owner picker; the rest are counted and go
+// to the new owner of every app. 500 keeps a user who alone owns a few
+// hundred apps fully choosable on one page (a page of pickers that a
+// second page could not carry the answers of) while the page stays a
+// few hundred kilobytes.
+const maxHandOverListed = 500
 
 // maxHandOverCounted bounds how many of them a confirmation counts
 // (beyond it, "more than 1,000"; every one is handed over all the same).
 const maxHandOverCounted = 1000
 
+// maxHandOverCandidates bounds the active users the pickers offer (any
+// other active username may be typed).
+const maxHandOverCandidates = 200
+
+// openHandOverList is how many apps the per-app choices show without a
+// click.
+const openHandOverList = 10
+
 // userConfirmPage renders the confirmation of a user action; deleting or
-// disabling a user who alone owns apps lists them and asks for their new
-// owner (handErr: the refused answer, re-shown with status).
+// disabling a user who alone owns apps lists them and asks for the new
+// owner of each (handErr: the refused answer, re-shown with status and
+// every value as it was typed).
 func (s *Server) userConfirmPage(c echo.Context, title, msg, button string, handErr error, status int) error {
 	ctx := c.Request().Context()
 	u, err := s.cfg.Users.User(ctx, c.Param("id"))
@@ -181,34 +194,66 @@ func (s *Server) userConfirmPage(c echo.Context, title, msg, button string, hand
 	p := views.ConfirmPage{Nav: views.Nav{Active: "users"}, Title: title + " " + u.DisplayName + " (" + u.Username + ")?", Message: msg,
 		Impact: impact, Action: c.Request().URL.Path, Button: button, Danger: button != "Enable user", Cancel: "/admin/users/" + u.ID}
 	if s.cfg.Offboarding != nil && (button == "Delete user" || button == "Disable user") && u.DeletedAt == nil {
-		// One bounded read: the first apps named, the rest counted up to
-		// maxHandOverCounted (a user may own thousands).
-		apps, err := s.cfg.Offboarding.SoleOwnedApps(ctx, u.ID, maxHandOverCounted+1)
+		h, err := s.handOverField(c, u, handErr)
 		if err != nil {
 			return err
 		}
-		if len(apps) > 0 {
-			h := &views.HandOverField{Username: u.Username, Value: strings.TrimSpace(c.FormValue("new_owner"))}
-			if len(apps) > maxHandOverCounted {
-				h.Uncounted = true
-				apps = apps[:maxHandOverCounted]
-			}
-			if len(apps) > maxHandOverListed {
-				h.More = len(apps) - maxHandOverListed
-				apps = apps[:maxHandOverListed]
-			}
-			for _, a := range apps {
-				h.Apps = append(h.Apps, views.Link{Label: a.Name, URL: "/admin/apps/" + a.ClientID})
-			}
-			if handErr != nil {
-				h.Error = apperr.FieldErrors(handErr)["new_owner"]
-				p.Error = apperr.ErrorMessage(handErr)
-			}
-			p.HandOver = h
+		if h != nil && handErr != nil {
+			p.Error = apperr.ErrorMessage(handErr)
 		}
+		p.HandOver = h
 	}
 	p.Nav = s.nav(c, "users")
 	return render(c, status, views.Confirm(p))
+}
+
+// handOverField is the confirmation's question for the apps u alone
+// owns (nil when none), read once and bounded: maxHandOverListed apps
+// with a picker each, the rest counted up to maxHandOverCounted (a user
+// may own thousands). On a GET the new owner of every app is the acting
+// administrator (as a directory's "transfer ownership to" defaults to
+// whoever deletes); a refused POST shows every value as typed and each
+// field's error beside its app.
+func (s *Server) handOverField(c echo.Context, u domain.User, handErr error) (*views.HandOverField, error) {
+	ctx := c.Request().Context()
+	apps, err := s.cfg.Offboarding.SoleOwnedApps(ctx, u.ID, maxHandOverCounted+1)
+	if err != nil || len(apps) == 0 {
+		return nil, err
+	}
+	fields := apperr.FieldErrors(handErr)
+	h := &views.HandOverField{Username: u.Username, Value: strings.TrimSpace(c.FormValue(admin.NewOwnerField)), Error: fields[admin.NewOwnerField]}
+	if c.Request().Method == http.MethodGet {
+		if me, ok := currentUser(c); ok && me.ID != u.ID {
+			h.Value = me.Username
+		}
+	}
+	if len(apps) > maxHandOverCounted {
+		h.Uncounted = true
+		apps = apps[:maxHandOverCounted]
+	}
+	if len(apps) > maxHandOverListed {
+		h.More = len(apps) - maxHandOverListed
+		apps = apps[:maxHandOverListed]
+	}
+	h.Open = len(apps) <= openHandOverList
+	for _, a := range apps {
+		field := admin.AppOwnerField(a.ClientID)
+		row := views.HandOverApp{Name: a.Name, ClientID: a.ClientID, URL: "/admin/apps/" + a.ClientID, Field: field,
+			Value: strings.TrimSpace(c.FormValue(field)), Error: fields[field]}
+		h.Open = h.Open || row.Value != "" || row.Error != ""
+		h.Apps = append(h.Apps, row)
+	}
+	page, err := s.cfg.Users.Users(ctx, domain.UserFilter{Limit: maxHandOverCandidates})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range page.Users {
+		if c.ID != u.ID && c.Active() {
+			h.Candidates = append(h.Candidates, views.UserOption{Username: c.Username, Display: c.DisplayName})
+		}
+	}
+	h.MoreCandidates = page.Next != ""
+	return h, nil
 }
 
 const (
@@ -222,18 +267,41 @@ func (s *Server) userDisableConfirm(c echo.Context) error {
 	return s.userConfirm(c, disableTitle, disableMessage, "Disable user")
 }
 
-// successors reads the confirmation's new owner (field new_owner) for
-// every app the user alone owns.
-func successors(c echo.Context) admin.Successors {
-	return admin.Successors{admin.AllApps: strings.TrimSpace(c.FormValue("new_owner"))}
+// successors reads the confirmation's new owners: field new_owner for
+// every app the user alone owns, and new_owner.{client_id} for one app
+// (it overrides the first).
+func successors(c echo.Context) (admin.Successors, error) {
+	form, err := c.FormParams()
+	if err != nil {
+		return nil, apperr.Errorf(apperr.Invalid, "The form could not be read.")
+	}
+	to := admin.Successors{admin.AllApps: strings.TrimSpace(form.Get(admin.NewOwnerField))}
+	prefix := admin.NewOwnerField + "."
+	for k, v := range form {
+		if id, ok := strings.CutPrefix(k, prefix); ok && id != "" && len(v) > 0 {
+			if name := strings.TrimSpace(v[0]); name != "" {
+				to[id] = name
+			}
+		}
+	}
+	return to, nil
 }
 
-// handedOver says which apps changed owner: "" when none.
-func handedOver(apps []domain.App, to string) string {
-	if len(apps) == 0 {
+// handedOver says which apps changed owner: "" when none; their new owner
+// when there is one, else how many new owners.
+func handedOver(moved []admin.HandOff) string {
+	if len(moved) == 0 {
 		return ""
 	}
-	return " " + plural(int64(len(apps)), "app was", "apps were") + " handed over to " + to + "."
+	owners := map[string]bool{}
+	for _, m := range moved {
+		owners[m.To.Username] = true
+	}
+	n := plural(int64(len(moved)), "app was", "apps were")
+	if len(owners) == 1 {
+		return " " + n + " handed over to " + moved[0].To.Username + "."
+	}
+	return " " + n + " handed over to " + plural(int64(len(owners)), "new owner", "new owners") + "."
 }
 
 // userDisable is POST /admin/users/{id}/disable (field new_owner when the
@@ -243,12 +311,15 @@ func (s *Server) userDisable(c echo.Context) error {
 		u, err := s.cfg.Users.SetDisabled(c.Request().Context(), c.Param("id"), true)
 		return s.userResult(c, err, u.Username+" was disabled: signed out, tokens refused.")
 	}
-	to := successors(c)
+	to, err := successors(c)
+	if err != nil {
+		return err
+	}
 	u, moved, err := s.cfg.Offboarding.DisableUser(c.Request().Context(), c.Param("id"), to)
-	if apperr.FieldErrors(err)["new_owner"] != "" {
+	if handOverRefused(err) {
 		return s.userConfirmPage(c, disableTitle, disableMessage, "Disable user", err, http.StatusBadRequest)
 	}
-	return s.userResult(c, err, u.Username+" was disabled: signed out, tokens refused."+handedOver(moved, to[admin.AllApps]))
+	return s.userResult(c, err, u.Username+" was disabled: signed out, tokens refused."+handedOver(moved))
 }
 
 // userEnable is POST /admin/users/{id}/enable.
@@ -290,20 +361,34 @@ func (s *Server) userDelete(c echo.Context) error {
 		n, err := s.cfg.Users.DeleteUser(c.Request().Context(), c.Param("id"))
 		return s.userResult(c, err, "The user was deleted; "+plural(int64(n), "authorization was", "authorizations were")+" revoked.")
 	}
-	to := successors(c)
+	to, err := successors(c)
+	if err != nil {
+		return err
+	}
 	n, moved, err := s.cfg.Offboarding.DeleteUser(c.Request().Context(), c.Param("id"), to)
-	if apperr.FieldErrors(err)["new_owner"] != "" {
+	if handOverRefused(err) {
 		return s.userConfirmPage(c, deleteTitle, deleteMessage, "Delete user", err, http.StatusBadRequest)
 	}
-	return s.userResult(c, err, "The user was deleted; "+plural(int64(n), "authorization was", "authorizations were")+" revoked."+handedOver(moved, to[admin.AllApps]))
+	return s.userResult(c, err, "The user was deleted; "+plural(int64(n), "authorization was", "authorizations were")+" revoked."+handedOver(moved))
+}
+
+// handOverRefused reports whether err refused a new owner (a field
+// new_owner or new_owner.{client_id}): the confirmation comes back.
+func handOverRefused(err error) bool {
+	for k := range apperr.FieldErrors(err) {
+		if k == admin.NewOwnerField || strings.HasPrefix(k, admin.NewOwnerField+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // UserOffboarding deletes and disables users, handing over the apps they
 // alone own (implemented by *admin.Offboarding).
 type UserOffboarding interface {
 	SoleOwnedApps(ctx context.Context, userID string, limit int) ([]domain.App, error)
-	DeleteUser(ctx context.Context, id string, to admin.Successors) (int, []domain.App, error)
-	DisableUser(ctx context.Context, id string, to admin.Successors) (domain.User, []domain.App, error)
+	DeleteUser(ctx context.Context, id string, to admin.Successors) (int, []admin.HandOff, error)
+	DisableUser(ctx context.Context, id string, to admin.Successors) (domain.User, []admin.HandOff, error)
 }
 
 // userAddForm is GET /admin/users/new.

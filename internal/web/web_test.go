@@ -477,7 +477,7 @@ func TestAuditRow(t *testing.T) {
 			"/admin/apps/c1", map[string]string{"scopes": "vso.work vso.code"}},
 		{audit.Event{TargetType: audit.TargetUser, TargetID: "u 1"}, "/admin/users/u%201", nil},
 		{audit.Event{TargetType: audit.TargetAuthorization, TargetID: "z1", Details: map[string]any{"client_id": "c1", "note": long}},
-			"/admin/apps/c1#authorization-z1", map[string]string{"client_id": "c1", "note": strings.Repeat("x", 79) + "…"}},
+			"/admin/apps/c1?tab=authorizations#authorization-z1", map[string]string{"client_id": "c1", "note": strings.Repeat("x", 79) + "…"}},
 		{audit.Event{TargetType: audit.TargetAuthorization, TargetID: "z2"}, "", nil},
 		{audit.Event{TargetType: audit.TargetSecret, TargetID: "s1", Details: map[string]any{"client_id": "c2", "n": 3.0, "ok": true}},
 			"/admin/apps/c2", map[string]string{"n": "3", "ok": "true"}},

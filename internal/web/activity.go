@@ -152,7 +152,9 @@ func (s *Server) appActivity(c echo.Context) error {
 
 // userActivity is GET /admin/users/{id}/activity: every audit event
 // concerning the user (account changes, sign-ins, consents, revocations
-// of the user's authorizations, apps the user was made owner of).
+// of the user's authorizations, apps the user was made owner of) and
+// what the user did that concerns no other user (apps registered,
+// changes asked for, secrets created).
 func (s *Server) userActivity(c echo.Context) error {
 	u, err := s.cfg.Users.User(c.Request().Context(), c.Param("id"))
 	if err != nil {

@@ -161,7 +161,7 @@ func TestDeleteCoOwnerLeavesItsApps(t *testing.T) {
 	if c.Status != http.StatusOK || !strings.Contains(text, gina.Username+" will be removed as a co-owner of Gina Board and Kite Alerts; their other owners keep them.") {
 		t.Errorf("the delete confirmation does not name the co-owned apps: %d %.800s", c.Status, text)
 	}
-	if strings.Contains(text, "0 active authorizations") || strings.Contains(c.Body, `data-testid="sole-owned"`) {
+	if !strings.Contains(text, "No active authorizations") || strings.Contains(text, "0 active authorizations") || strings.Contains(c.Body, `data-testid="sole-owned"`) {
 		t.Errorf("the delete confirmation: %.800s", text)
 	}
 	wantStatus(t, ownPost(t, e.admin, del, del, nil), http.StatusSeeOther, "delete gina")

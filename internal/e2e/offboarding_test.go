@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
@@ -203,6 +204,18 @@ func TestDeleteCoOwnerLeavesItsApps(t *testing.T) {
 	}
 	if ok, _ := e.ts.App.Admin.IsOwner(ctx, kite.ClientID, henry.ID); !ok {
 		t.Error("disabled henry no longer co-owns Kite Alerts after gina's delete")
+	}
+
+	// A user without an e-mail: the role stands alone, no dangling "·".
+	ivy, err := e.ts.App.Admin.CreateUser(ctx, admin.NewUser{Username: "ivy", DisplayName: "Ivy", Role: domain.RoleMember, Password: lcPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := e.admin.get("/admin/users/" + ivy.ID).Body
+	_, role, _ := strings.Cut(body, `data-testid="user-role">`)
+	role, _, _ = strings.Cut(role, "</p>")
+	if got := lcText(role); got != "member" {
+		t.Errorf("ivy's role line: %q, want member", got)
 	}
 }
 

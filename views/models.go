@@ -515,9 +515,18 @@ type AuditPage struct {
 	ExportJSONL                                       string
 	Actions                                           []string
 	Error                                             string
+	// Chips name the app and user filters in force (by name), each with
+	// the link that drops it.
+	Chips []FilterChip
 	// HideFrom leaves out the remote addresses (the From column): an app
 	// owner without an admin role does not see end users' IP addresses.
 	HideFrom bool
+}
+
+// FilterChip is one filter in force: Key (app, user), Label ("App"),
+// Value (the name) and RemoveURL (the same page without it).
+type FilterChip struct {
+	Key, Label, Value, RemoveURL string
 }
 
 // ProfileScope is a granted scope with its description.

@@ -56,10 +56,13 @@ var suite = []struct {
 	{"LastAdminRace", testLastAdminRace},
 	{"LastOwnerRace", testLastOwnerRace},
 	{"SoleOwnerOffboardingRace", testSoleOwnerOffboardingRace},
+	{"CoOwnerDeleteRace", testCoOwnerDeleteRace},
 	{"ForkSiblingsOneRotates", testForkSiblingsOneRotates},
 	{"SignInFailuresShared", testSignInFailuresShared},
 	{"ClientAssertionOnce", testClientAssertionOnce},
 	{"ClientGrantOnePerScopeSet", testClientGrantOnePerScopeSet},
+	{"PATScopeSets", testPATScopeSets},
+	{"PATScopeSetsRace", testPATScopeSetsRace},
 }
 
 // RunTests runs the conformance suite against the databases newDB returns

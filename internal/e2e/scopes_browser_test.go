@@ -226,8 +226,8 @@ func TestBrowserScopeAuditNarrow(t *testing.T) {
 	if n := countOf(t, admin, `[data-testid="scope-row"]`); n != 6 {
 		t.Errorf("%d scope rows, want 6 (vso.work, vso.code_write and the four they include)", n)
 	}
-	if got := textOf(t, admin, `[data-testid="scope-row"][data-scope="vso.code"] [data-testid="scope-through"]`); got != "through vso.code_write: 1 app, 1 active authorization" {
-		t.Errorf("vso.code row says %q, want it held through vso.code_write by 1 app and 1 active authorization", got)
+	if got := textOf(t, admin, `[data-testid="scope-row"][data-scope="vso.code"] [data-testid="scope-through"]`); got != "through vso.code_write: 1 app, 1 authorization" {
+		t.Errorf("vso.code row says %q, want it held through vso.code_write by 1 app and 1 authorization", got)
 	}
 	if got := textOf(t, admin, `[data-testid="scope-row"][data-scope="vso.code"] [data-testid="via"]`); got != "(via vso.code_write)" {
 		t.Errorf("vso.code's holder is marked %q, want (via vso.code_write)", got)

@@ -1023,17 +1023,6 @@ func TestLifecycleRevoke(t *testing.T) {
 		if !strings.Contains(r.stdout, p.AuthzID) || !strings.Contains(r.stdout, u.Username) || !strings.HasSuffix(strings.TrimSpace(r.stdout), " active") {
 			t.Errorf("authz list --client-id\n%s", r)
 		}
-		// A regenerated secret kills the user's tokens: the consent stands
-		// and the list says it needs re-authorization, not "active".
-		lcConfirmAndPost(t, admin, "/admin/apps/"+app.ClientID+"/secrets/primary/regenerate", "/admin/apps/"+app.ClientID)
-		r = mustSucceed(t, e.cli(t, "authz", "list", "--client-id", app.ClientID))
-		if !strings.HasSuffix(strings.TrimSpace(r.stdout), " needs re-authorization") {
-			t.Errorf("authz list --client-id after the secret's regeneration, want needs re-authorization\n%s", r)
-		}
-		r = mustSucceed(t, e.cli(t, "authz", "list", "--user", u.Username, "--json"))
-		if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 1 || rows[0]["state"] != domain.AuthNeedsReauthorization {
-			t.Errorf("authz list --json after the regeneration: %v %v, want state %s", err, rows, domain.AuthNeedsReauthorization)
-		}
 		// Bad input: exit 2, nothing revoked.
 		for _, args := range [][]string{
 			{"authz", "revoke"},
@@ -1045,6 +1034,17 @@ func TestLifecycleRevoke(t *testing.T) {
 			}
 		}
 		lcWantAPI(t, e.ts, p.Access, http.StatusOK, "after refused CLI revocations")
+		// A regenerated secret kills the user's tokens: the consent stands
+		// and the list says it needs re-authorization, not "active".
+		lcConfirmAndPost(t, admin, "/admin/apps/"+app.ClientID+"/secrets/primary/regenerate", "/admin/apps/"+app.ClientID)
+		r = mustSucceed(t, e.cli(t, "authz", "list", "--client-id", app.ClientID))
+		if !strings.HasSuffix(strings.TrimSpace(r.stdout), " needs re-authorization") {
+			t.Errorf("authz list --client-id after the secret's regeneration, want needs re-authorization\n%s", r)
+		}
+		r = mustSucceed(t, e.cli(t, "authz", "list", "--user", u.Username, "--json"))
+		if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 1 || rows[0]["state"] != domain.AuthNeedsReauthorization {
+			t.Errorf("authz list --json after the regeneration: %v %v, want state %s", err, rows, domain.AuthNeedsReauthorization)
+		}
 	})
 }
 

@@ -164,8 +164,40 @@
     });
   }
 
+  // Pickers (the audit log's app and user filters): the box shows the
+  // picked name, the hidden field named by its data-pick-id carries the
+  // id the filter takes. Picking an option of the box's datalist (value:
+  // the name, data-id: the id) fills the id; anything else typed is taken
+  // as an id itself; the untouched name shown on load keeps its id. On
+  // submit the box itself is left out, so the address holds only ids.
+  // Without this script the box is sent (app_q, user_q) and read as an id.
+  function initPickers(root) {
+    root.querySelectorAll("input[data-pick-id]").forEach(function (box) {
+      var hidden = document.getElementById(box.getAttribute("data-pick-id"));
+      if (!hidden || box.dataset.pickReady) return;
+      box.dataset.pickReady = "1";
+      var shown = box.value, id = hidden.value;
+      function sync() {
+        var v = box.value.trim(), picked = null;
+        if (box.list) {
+          Array.prototype.forEach.call(box.list.options, function (o) {
+            if (!picked && o.value === box.value) picked = o.getAttribute("data-id");
+          });
+        }
+        if (picked) hidden.value = picked;
+        else if (v !== "" && box.value === shown) hidden.value = id;
+        else hidden.value = v;
+      }
+      box.addEventListener("input", sync);
+      box.addEventListener("change", sync);
+      if (box.form) box.form.addEventListener("submit", function () { sync(); box.disabled = true; });
+      window.addEventListener("pageshow", function () { box.disabled = false; });
+    });
+  }
+
   function init(root) {
     labelCells(root);
+    initPickers(root);
     initCopy(root);
     initScopeFilter(root);
     initTabs(root);

@@ -240,9 +240,11 @@ type Field struct {
 
 // AuthorizationRow is one authorization on the app and user pages.
 type AuthorizationRow struct {
-	ID         string
-	Username   string
-	Display    string
+	ID       string
+	Username string
+	Display  string
+	// UserURL is the admin page of the user ("" on the owner's page).
+	UserURL    string
 	AppName    string
 	ClientID   string
 	Scopes     []string
@@ -513,9 +515,18 @@ type AuditPage struct {
 	ExportJSONL                                       string
 	Actions                                           []string
 	Error                                             string
+	// Chips name the app and user filters in force (by name), each with
+	// the link that drops it.
+	Chips []FilterChip
 	// HideFrom leaves out the remote addresses (the From column): an app
 	// owner without an admin role does not see end users' IP addresses.
 	HideFrom bool
+}
+
+// FilterChip is one filter in force: Key (app, user), Label ("App"),
+// Value (the name) and RemoveURL (the same page without it).
+type FilterChip struct {
+	Key, Label, Value, RemoveURL string
 }
 
 // ProfileScope is a granted scope with its description.
@@ -657,11 +668,15 @@ type AppScopesPage struct {
 	Used              []UsedScopeRow
 	Recommended       []ScopeView
 	Removable         []string
-	CanManage         bool
-	Groups            []ScopeGroup
-	Selected          map[string]bool
-	Flash             string
-	Error             string
+	// Observation says what the recommendation rests on ("Based on 3
+	// calls over 2 days since 2026-12-04."); Caution, when the period is
+	// short, that rarely used scopes may not have been exercised yet.
+	Observation, Caution string
+	CanManage            bool
+	Groups               []ScopeGroup
+	Selected             map[string]bool
+	Flash                string
+	Error                string
 }
 
 // UserPage is /admin/users/{id}.

@@ -183,7 +183,7 @@ func Settings(p SettingsPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if p.TokenPolicy != nil {
-				templ_7745c5c3_Err = patPolicySection(*p.TokenPolicy, p.CSRF, p.CanManage).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = patPolicySection(*p.TokenPolicy, p.CanManage).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

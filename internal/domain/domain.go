@@ -426,6 +426,16 @@ type ScopeUseKey struct {
 	SatisfiedBy     string
 }
 
+// ClientGrantScopeUseKey identifies one kind of API use by a token of an
+// app's own grant (client_credentials, RFC 6749 §4.4; GrantID is the
+// client_credential_grants row, the token's family): the scope the API
+// required and the granted scope that satisfied it.
+type ClientGrantScopeUseKey struct {
+	GrantID     string
+	Scope       string
+	SatisfiedBy string
+}
+
 // ScopeUse counts uses and keeps the last one (UTC).
 type ScopeUse struct {
 	Count int64
@@ -446,17 +456,20 @@ type ScopePreview struct {
 
 // UsageBatch is what the usage recorder writes in one flush: the
 // last-used time of each authorization (by id), the per-scope use counts,
-// and the uses of each client secret at the token endpoint (by secret id).
-// Counts are added to the stored ones; times only move forward.
+// the uses of each client secret at the token endpoint (by secret id),
+// and the per-scope use counts of the apps' own grants (client
+// credentials tokens, which have no authorization). Counts are added to
+// the stored ones; times only move forward.
 type UsageBatch struct {
-	LastUsed map[string]time.Time
-	Scopes   map[ScopeUseKey]ScopeUse
-	Secrets  map[string]ScopeUse
+	LastUsed          map[string]time.Time
+	Scopes            map[ScopeUseKey]ScopeUse
+	Secrets           map[string]ScopeUse
+	ClientGrantScopes map[ClientGrantScopeUseKey]ScopeUse
 }
 
 // Empty reports whether the batch holds nothing to write.
 func (b UsageBatch) Empty() bool {
-	return len(b.LastUsed) == 0 && len(b.Scopes) == 0 && len(b.Secrets) == 0
+	return len(b.LastUsed) == 0 && len(b.Scopes) == 0 && len(b.Secrets) == 0 && len(b.ClientGrantScopes) == 0
 }
 
 // ScopeUsage is one stored usage fact: authorization AuthorizationID (of
@@ -464,12 +477,16 @@ func (b UsageBatch) Empty() bool {
 // scope SatisfiedBy, Count times, last at LastUsedAt.
 type ScopeUsage struct {
 	AuthorizationID string
-	ClientID        string
-	UserID          string
-	Scope           string
-	SatisfiedBy     string
-	Count           int64
-	LastUsedAt      time.Time
+	// ClientGrantID is set instead of AuthorizationID (and UserID) for the
+	// uses of the app's own grant (client_credentials): its
+	// client_credential_grants row.
+	ClientGrantID string
+	ClientID      string
+	UserID        string
+	Scope         string
+	SatisfiedBy   string
+	Count         int64
+	LastUsedAt    time.Time
 }
 
 // ParseWarnDays parses the warning thresholds of `--warn-days`, e.g.

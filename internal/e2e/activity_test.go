@@ -124,10 +124,10 @@ func TestActivityByAppAndUser(t *testing.T) {
 		t.Errorf("bob × other app: %v, want his one consent", rows)
 	}
 	// The picker offers apps by name with their client id as the value.
-	if r := rootA.get("/admin/audit/pick?kind=app&app=Fabrikam"); r.Status != http.StatusOK || !strings.Contains(r.Body, `value="`+app.ClientID+`"`) {
+	if r := rootA.get("/admin/audit/pick?kind=app&app=Fabrikam"); r.Status != http.StatusOK || !strings.Contains(r.Body, `data-id="`+app.ClientID+`"`) {
 		t.Errorf("app picker: %d %s", r.Status, r.Body)
 	}
-	if r := rootA.get("/admin/audit/pick?kind=user&user=bo"); r.Status != http.StatusOK || !strings.Contains(r.Body, `value="`+bob.ID+`"`) {
+	if r := rootA.get("/admin/audit/pick?kind=user&user=bo"); r.Status != http.StatusOK || !strings.Contains(r.Body, `data-id="`+bob.ID+`"`) {
 		t.Errorf("user picker: %d %s", r.Status, r.Body)
 	}
 	// The owner sees the app's activity too; a member who owns nothing

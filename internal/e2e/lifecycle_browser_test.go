@@ -247,10 +247,29 @@ func TestBrowserRotateSecret(t *testing.T) {
 	lbWantAPI(t, ts, fresh.str("access_token"), http.StatusOK, "an access token minted with the new secret")
 	wantTokens(t, postToken(t, ts.URL, formType, refreshBody(newSecret, fresh.str("refresh_token"), callbackURL)))
 
-	// Staged rotation, step one: add an alternative. Both secrets are
-	// listed; the alternative is shown once, and works too.
+	// Staged rotation, step one: add an alternative. The confirmation
+	// says two secrets will be valid; Cancel leaves the app with one.
 	showTab(t, admin, "secrets")
 	if status := clickAndWait(t, admin, `[data-testid="add-alternative"]`); status != http.StatusOK {
+		t.Fatalf("the alternative secret's confirmation: status %d", status)
+	}
+	lbWantContains(t, "alternative secret confirmation", textOf(t, admin, `[data-testid="confirm"]`),
+		"Add an alternative secret to "+lbAppName+"?", "shown once",
+		"The app will have two valid secrets until you retire one", "the primary secret keeps working")
+	screenshot(t, admin, "lifecycle-alternative-confirm.png")
+	if status := clickAndWait(t, admin, `[data-testid="cancel"]`); status != http.StatusOK {
+		t.Fatalf("cancel: status %d", status)
+	}
+	if u := currentURL(t, admin); u != f.appPageURL+"?tab=secrets" {
+		t.Errorf("cancel went to %s, want the app page's secrets %s?tab=secrets", u, f.appPageURL)
+	}
+	if n := countOf(t, admin, `[data-testid="secret-row"]`); n != 1 {
+		t.Errorf("%d secret rows after cancelling the alternative secret, want still 1", n)
+	}
+	// Both secrets are listed once confirmed; the alternative is shown
+	// once, and works too.
+	clickAndWait(t, admin, `[data-testid="add-alternative"]`)
+	if status := clickAndWait(t, admin, `[data-testid="confirm-submit"]`); status != http.StatusOK {
 		t.Fatalf("after adding an alternative secret: status %d", status)
 	}
 	alt := textOf(t, admin, `[data-testid="new-secret"]`)

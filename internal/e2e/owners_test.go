@@ -122,7 +122,7 @@ func TestOwnersMemberManagesOwnApp(t *testing.T) {
 	defer raw.Close()
 	ageSecret(t, raw, app.ClientID, time.Now().AddDate(-5, 0, 10))
 	banner := lcRow(alice.a.get(base).Body, `data-testid="expiry-banner"`)
-	if !strings.Contains(banner, `data-state="critical"`) || !strings.Contains(banner, `action="`+base+`/secrets/alternative"`) {
+	if !strings.Contains(banner, `data-state="critical"`) || !strings.Contains(banner, `href="`+base+`/secrets/alternative"`) {
 		t.Errorf("owner's expiry banner: %q", lcText(banner))
 	}
 	if row := lcRow(alice.a.get("/profile/apps").Body, `data-client-id="`+app.ClientID+`"`); !strings.Contains(row, `data-state="critical"`) {
@@ -220,7 +220,9 @@ func TestOwnersMemberManagesOwnApp(t *testing.T) {
 
 	// Another member gets 404 on every page of the app, and learns nothing.
 	pages := []string{base, base + "/edit", base + "/secrets/primary/regenerate", base + "/secrets/primary/retire", base + "/delete",
-		base + "/hand-over?username=" + mallory.Username, base + "/owners/" + bob.ID + "/remove", base + "/client-credentials?enabled=off"}
+		base + "/hand-over?username=" + mallory.Username, base + "/owners/" + bob.ID + "/remove", base + "/client-credentials?enabled=off",
+		base + "/secrets/alternative", base + "/owners?username=" + mallory.Username, base + "/change/withdraw",
+		base + "/invitations/" + uuid.NewString() + "/cancel"}
 	for _, path := range pages {
 		if got := mallory.a.get(path); got.Status != http.StatusNotFound || strings.Contains(got.Body, "Alice Boards") {
 			t.Errorf("mallory GET %s: %d, want 404 without the app's name", path, got.Status)

@@ -150,6 +150,7 @@ type sweepFixture struct {
 	bobID, adminID    string
 	daveID            string // co-owns the admin's app
 	pendingID         string // bob's app waiting for approval
+	bobInvitation     string // root's invitation to bob to co-own the admin's app
 	bobPAT, adminPAT  string // a personal access token id of each
 }
 
@@ -257,8 +258,12 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"bob", "someone.who-may-not-exist"} {
-		if _, err := admin.NewInvitations(ts.App.Admin, ts.App.DB).Invite(ctx, f.app.ClientID, rootUser, name); err != nil {
+		inv, err := admin.NewInvitations(ts.App.Admin, ts.App.DB).Invite(ctx, f.app.ClientID, rootUser, name)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if name == "bob" {
+			f.bobInvitation = inv.ID
 		}
 	}
 	// A directory connector (never reached: the pages only list it).
@@ -437,6 +442,35 @@ func (f *sweepFixture) sweepRoutes() map[string]func(role domain.Role) (string, 
 			return "/profile/apps/" + f.app.ClientID + "/hand-over?username=dave", http.StatusOK
 		},
 		"/profile/apps/:client_id/client-grants/:id/revoke": own("/client-grants/cc-00000000-0000-0000-0000-000000000000/revoke"),
+		// The confirmations of an alternative secret, a new owner (the
+		// admin adds one; an owner invites), an invitation's cancel,
+		// accept and decline, a change's withdrawal, the token allowlist
+		// and the token notices (none here: sent to the tokens page).
+		"/admin/apps/:client_id/secrets/alternative":   admin(app + "/secrets/alternative"),
+		"/profile/apps/:client_id/secrets/alternative": own("/secrets/alternative"),
+		"/admin/apps/:client_id/owners":                admin(app + "/owners?username=erin"),
+		"/profile/apps/:client_id/owners":              own("/owners?username=erin"),
+		"/profile/apps/:client_id/invitations/:id/cancel": func(r domain.Role) (string, int) {
+			if r == domain.RoleAdmin {
+				return "/profile/apps/" + f.app.ClientID + "/invitations/" + f.bobInvitation + "/cancel", http.StatusOK
+			}
+			return "", 0
+		},
+		"/profile/invitations/:id/accept": func(r domain.Role) (string, int) {
+			if r == domain.RoleMember {
+				return "/profile/invitations/" + f.bobInvitation + "/accept", http.StatusOK
+			}
+			return "", 0
+		},
+		"/profile/invitations/:id/decline": func(r domain.Role) (string, int) {
+			if r == domain.RoleMember {
+				return "/profile/invitations/" + f.bobInvitation + "/decline", http.StatusOK
+			}
+			return "", 0
+		},
+		"/profile/apps/:client_id/change/withdraw": own("/change/withdraw"), // bob's change waits; root's app has none
+		"/admin/settings/pat-allowlist":            admin("/admin/settings/pat-allowlist?username=bob&action=add"),
+		"/profile/notices/dismiss":                 both("/profile/notices/dismiss"),
 		"/profile/apps/:client_id/owners/:user_id/remove": func(r domain.Role) (string, int) {
 			if r == domain.RoleMember { // bob alone owns his app: sent back to it with the reason
 				return "/profile/apps/" + f.bobApp.ClientID + "/owners/" + f.bobID + "/remove", http.StatusOK

@@ -958,6 +958,9 @@ func TestAuditorCannotChangeAnything(t *testing.T) {
 		"/admin/apps/:client_id/change/approve":           {with("/admin/apps/:client_id/change/approve")},
 		"/admin/apps/:client_id/client-credentials":       {with("/admin/apps/:client_id/client-credentials") + "?enabled=off"},
 		"/admin/apps/:client_id/client-grants/:id/revoke": {with("/admin/apps/:client_id/client-grants/:id/revoke", ":id", "cc-00000000-0000-0000-0000-000000000000")},
+		"/admin/apps/:client_id/secrets/alternative":      {with("/admin/apps/:client_id/secrets/alternative", ":client_id", appY.ClientID)},
+		"/admin/apps/:client_id/owners":                   {with("/admin/apps/:client_id/owners") + "?username=bob"},
+		"/admin/settings/pat-allowlist":                   {"/admin/settings/pat-allowlist?username=bob&action=add"},
 	}
 
 	// Every state-changing route of /admin, filled in with a form that an

@@ -11,9 +11,12 @@ import (
 type Principal struct {
 	UserID          string
 	AuthorizationID string
-	ClientID        string
-	SecretID        string
-	Scopes          []string
+	// ClientGrantID is the app's own grant (client_credentials) a client
+	// credentials token belongs to (its family); "" for other tokens.
+	ClientGrantID string
+	ClientID      string
+	SecretID      string
+	Scopes        []string
 	// Ceiling, when non-nil, is the app's narrowed registration: a scope
 	// counts only if both Scopes and Ceiling satisfy it.
 	Ceiling   []string
@@ -68,7 +71,11 @@ func (s *Service) Authenticate(ctx context.Context, header string) (Principal, e
 	} else if c.AuthorizationID == "" && isClientGrantFamily(c.FamilyID) {
 		s.usage.RecordClientGrant(c.FamilyID, now)
 	}
-	return Principal{UserID: c.UserID, AuthorizationID: c.AuthorizationID, ClientID: c.ClientID,
+	grant := ""
+	if c.AuthorizationID == "" && isClientGrantFamily(c.FamilyID) {
+		grant = c.FamilyID
+	}
+	return Principal{UserID: c.UserID, AuthorizationID: c.AuthorizationID, ClientGrantID: grant, ClientID: c.ClientID,
 		SecretID: c.SecretID, Scopes: vt.scopes, Ceiling: v.Ceiling, ExpiresAt: vt.expires}, nil
 }
 
@@ -110,15 +117,20 @@ func (s *Service) Require(p Principal, required string) error {
 // RecordUse notes (in memory, flushed in batches) that p made an allowed
 // call needing required, and which of its granted scopes satisfied it.
 func (s *Service) RecordUse(p Principal, required string) {
-	if p.AuthorizationID == "" {
-		return // a personal access token or a dashboard session: no authorization to credit
+	if p.AuthorizationID == "" && p.ClientGrantID == "" {
+		return // a personal access token or a dashboard session: no authorization or grant to credit
 	}
 	granted := p.Scopes
 	if p.Ceiling != nil {
 		// A narrowed app: credit what the authorization still grants.
 		granted = s.scopes.Intersect(p.Scopes, p.Ceiling)
 	}
-	if by := s.scopes.SatisfiedBy(granted, required); by != "" && s.usage != nil {
+	by := s.scopes.SatisfiedBy(granted, required)
+	switch {
+	case by == "" || s.usage == nil:
+	case p.AuthorizationID != "":
 		s.usage.RecordScope(p.AuthorizationID, required, by, s.now())
+	default: // a client credentials token: the app's own grant
+		s.usage.RecordClientGrantScope(p.ClientGrantID, required, by, s.now())
 	}
 }

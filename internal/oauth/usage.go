@@ -16,7 +16,8 @@ type UsageStore interface {
 
 // Usage batches usage facts in memory — when each authorization was last
 // used, which scope each API call required and which granted scope
-// satisfied it, and how often and when each client secret was presented
+// satisfied it (for an authorization, or for the app's own
+// client_credentials grant), and how often and when each client secret was presented
 // at the token endpoint — and writes them every few seconds (Flush, run by the server
 // as the job "usage-flush" every 5 s) and once more on shutdown. So neither the
 // Bearer check nor the token endpoint writes a shared row per request: a
@@ -94,7 +95,8 @@ func NewUsage(st UsageStore, log *slog.Logger) *Usage {
 }
 
 func emptyBatch() domain.UsageBatch {
-	return domain.UsageBatch{LastUsed: map[string]time.Time{}, Scopes: map[domain.ScopeUseKey]domain.ScopeUse{}, Secrets: map[string]domain.ScopeUse{}}
+	return domain.UsageBatch{LastUsed: map[string]time.Time{}, Scopes: map[domain.ScopeUseKey]domain.ScopeUse{}, Secrets: map[string]domain.ScopeUse{},
+		ClientGrantScopes: map[domain.ClientGrantScopeUseKey]domain.ScopeUse{}}
 }
 
 // Record notes that authorization id was used at at.
@@ -112,6 +114,16 @@ func (u *Usage) RecordScope(id, scope, satisfiedBy string, at time.Time) {
 	k := domain.ScopeUseKey{AuthorizationID: id, Scope: scope, SatisfiedBy: satisfiedBy}
 	u.mu.Lock()
 	u.cur.Scopes[k] = addUse(u.cur.Scopes[k], domain.ScopeUse{Count: 1, Last: at})
+	u.mu.Unlock()
+}
+
+// RecordClientGrantScope notes one API call by a token of the app's own
+// grant grantID (client_credentials) that required scope and was
+// satisfied by the granted scope satisfiedBy.
+func (u *Usage) RecordClientGrantScope(grantID, scope, satisfiedBy string, at time.Time) {
+	k := domain.ClientGrantScopeUseKey{GrantID: grantID, Scope: scope, SatisfiedBy: satisfiedBy}
+	u.mu.Lock()
+	u.cur.ClientGrantScopes[k] = addUse(u.cur.ClientGrantScopes[k], domain.ScopeUse{Count: 1, Last: at})
 	u.mu.Unlock()
 }
 
@@ -159,6 +171,9 @@ func (u *Usage) Flush(ctx context.Context) error {
 		}
 		for id, v := range b.Secrets {
 			u.cur.Secrets[id] = addUse(u.cur.Secrets[id], v)
+		}
+		for k, v := range b.ClientGrantScopes {
+			u.cur.ClientGrantScopes[k] = addUse(u.cur.ClientGrantScopes[k], v)
 		}
 		u.mu.Unlock()
 		return err

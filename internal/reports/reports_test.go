@@ -338,11 +338,31 @@ func TestForApp(t *testing.T) {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		if want := []string{"client_id", "days", "deleted", "granted", "name", "recommended", "registered", "removable", "used"}; !slices.Equal(keys, want) {
+		if want := []string{"calls", "client_id", "days", "deleted", "granted", "name", "observed_days", "observed_since", "recommended", "registered", "removable", "short_observation", "used"}; !slices.Equal(keys, want) {
 			t.Errorf("keys %q, want %q", keys, want)
 		}
 		if m["recommended"] != nil || !strings.Contains(string(b), `"used":[]`) {
 			t.Errorf("JSON %s: want recommended null and used []", b)
+		}
+	})
+
+	// The observation behind the recommendation: the window, or since the
+	// app's registration when that is later; short under 30 days.
+	t.Run("observation", func(t *testing.T) {
+		usage := []domain.ScopeUsage{use("z1", "a", "vso.profile", "vso.work", 3, ago(time.Hour)), use("z1", "a", "vso.work", "vso.work", 2, ago(time.Hour))}
+		old := alpha
+		old.CreatedAt = ago(400 * day)
+		got := reports.ForApp(cat, old, []domain.Authorization{bob}, usage, now, 90)
+		if got.Calls != 5 || got.ObservedDays != 90 || !got.ObservedSince.Equal(now.AddDate(0, 0, -90)) || got.ShortObservation {
+			t.Errorf("an app registered 400 days ago, 90-day window: %d calls over %d days since %s, short %v; want 5 over 90 since the window's start, not short",
+				got.Calls, got.ObservedDays, got.ObservedSince, got.ShortObservation)
+		}
+		young := alpha
+		young.CreatedAt = ago(36 * time.Hour)
+		got = reports.ForApp(cat, young, []domain.Authorization{bob}, usage, now, 90)
+		if got.ObservedDays != 2 || !got.ObservedSince.Equal(young.CreatedAt) || !got.ShortObservation {
+			t.Errorf("an app registered 36 hours ago: %d days since %s, short %v; want 2 days since its registration, short",
+				got.ObservedDays, got.ObservedSince, got.ShortObservation)
 		}
 	})
 }

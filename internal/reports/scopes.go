@@ -5,6 +5,7 @@
 package reports
 
 import (
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -173,7 +174,22 @@ type AppScopes struct {
 	Recommended []string `json:"recommended"`
 	// Removable are registered scopes the recommended set does not need.
 	Removable []string `json:"removable"`
+	// ObservedSince is when the observation behind Recommended starts: the
+	// window's start (Days ago) or, for an app registered since, its
+	// registration. ObservedDays is its length in whole days (rounded up,
+	// at least 1) and Calls the API calls counted in the Used rows.
+	ObservedSince time.Time `json:"observed_since"`
+	ObservedDays  int       `json:"observed_days"`
+	Calls         int64     `json:"calls"`
+	// ShortObservation is set when ObservedDays is under
+	// MinObservationDays: scopes the app uses rarely (a monthly job, an
+	// admin feature) may not have been exercised yet.
+	ShortObservation bool `json:"short_observation"`
 }
+
+// MinObservationDays is the observation, in days, under which a
+// least-privilege recommendation carries a caution (AppScopes.ShortObservation).
+const MinObservationDays = 30
 
 // ForApp builds the scope audit of app over the last days days. usage is
 // the app's usage facts; authorizations its active authorizations.
@@ -203,6 +219,12 @@ func ForAppGrants(cat *scope.Catalog, app domain.App, granted [][]string, usage 
 	// one user granted stays visible beside a wider one another granted.
 	out.Granted = cat.Union(granted...)
 	horizon := now.AddDate(0, 0, -days)
+	out.ObservedSince = horizon
+	if app.CreatedAt.After(horizon) {
+		out.ObservedSince = app.CreatedAt
+	}
+	out.ObservedDays = max(1, int(math.Ceil(now.Sub(out.ObservedSince).Hours()/24)))
+	out.ShortObservation = out.ObservedDays < MinObservationDays
 	byKey := map[[2]string]*UsedScope{}
 	var required []string
 	for _, u := range usage {
@@ -221,6 +243,7 @@ func ForAppGrants(cat *scope.Catalog, app domain.App, granted [][]string, usage 
 	}
 	for _, v := range byKey {
 		out.Used = append(out.Used, *v)
+		out.Calls += v.Uses
 	}
 	sort.Slice(out.Used, func(i, j int) bool {
 		if out.Used[i].Scope != out.Used[j].Scope {

@@ -332,10 +332,12 @@ func (db *DB) dropScopeUses(ctx context.Context, authorizationID string) error {
 
 // ActiveGrants returns the distinct granted scope lists of the app's
 // active authorizations (a busy app has many authorizations and few
-// distinct grants), along the partial index authorizations_active_by_client.
+// distinct grants), along the partial index authorizations_active_by_client,
+// and of its live own grants (client_credentials, by client).
 func (db *DB) ActiveGrants(ctx context.Context, clientID string) ([][]string, error) {
 	var rows []string
-	err := db.rd(ctx).Raw(`SELECT DISTINCT scopes FROM authorizations WHERE client_id = ? AND revoked_at IS NULL`, clientID).Scan(&rows).Error
+	err := db.rd(ctx).Raw(`SELECT DISTINCT scopes FROM authorizations WHERE client_id = ? AND revoked_at IS NULL
+UNION SELECT scopes FROM client_credential_grants WHERE client_id = ? AND revoked_at IS NULL`, clientID, clientID).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "authorizations")
 	}
@@ -347,7 +349,8 @@ func (db *DB) ActiveGrants(ctx context.Context, clientID string) ([][]string, er
 }
 
 // ActiveScopeUsage is ScopeUsage for one app, its active authorizations
-// only.
+// only, followed by the uses of its live own grants (client_credentials
+// tokens; ClientGrantID set, no authorization or user).
 func (db *DB) ActiveScopeUsage(ctx context.Context, clientID string) ([]domain.ScopeUsage, error) {
 	var rows []scopeUsageRow
 	err := db.rd(ctx).Table("scope_usage s").Joins("JOIN authorizations z ON z.id = s.authorization_id").
@@ -360,6 +363,22 @@ func (db *DB) ActiveScopeUsage(ctx context.Context, clientID string) ([]domain.S
 	for i, r := range rows {
 		out[i] = domain.ScopeUsage{AuthorizationID: r.AuthorizationID, ClientID: r.ClientID, UserID: r.UserID, Scope: r.Scope,
 			SatisfiedBy: r.SatisfiedBy, Count: r.Count, LastUsedAt: utc(r.LastUsedAt)}
+	}
+	var grants []struct {
+		GrantID     string
+		Scope       string
+		SatisfiedBy string
+		Count       int64
+		LastUsedAt  time.Time
+	}
+	err = db.rd(ctx).Raw(`SELECT u.grant_id, u.scope, u.satisfied_by, u.count, u.last_used_at FROM client_grant_scope_usage u
+JOIN client_credential_grants g ON g.id = u.grant_id WHERE g.client_id = ? AND g.revoked_at IS NULL`, clientID).Scan(&grants).Error
+	if err != nil {
+		return nil, translate(err, "client grant scope usage")
+	}
+	for _, r := range grants {
+		out = append(out, domain.ScopeUsage{ClientGrantID: r.GrantID, ClientID: clientID, Scope: r.Scope,
+			SatisfiedBy: r.SatisfiedBy, Count: r.Count, LastUsedAt: utc(r.LastUsedAt)})
 	}
 	return out, nil
 }

@@ -49,8 +49,30 @@ ON CONFLICT (authorization_id, scope, satisfied_by) DO UPDATE SET count = scope_
 				return err
 			}
 		}
-		return nil
+		return db.flushClientGrantScopes(ctx, b.ClientGrantScopes)
 	})
+}
+
+// flushClientGrantScopes adds the per-scope uses of the apps' own grants
+// (client_credentials tokens) to client_grant_scope_usage, in key order;
+// a grant that is not stored (a token minted without a recorded grant)
+// is skipped.
+func (db *DB) flushClientGrantScopes(ctx context.Context, uses map[domain.ClientGrantScopeUseKey]domain.ScopeUse) error {
+	keys := slices.SortedFunc(maps.Keys(uses), func(a, b domain.ClientGrantScopeUseKey) int {
+		return cmp.Or(cmp.Compare(a.GrantID, b.GrantID), cmp.Compare(a.Scope, b.Scope), cmp.Compare(a.SatisfiedBy, b.SatisfiedBy))
+	})
+	for _, k := range keys {
+		u := uses[k]
+		err := db.wr(ctx).Exec(`INSERT INTO client_grant_scope_usage (grant_id, scope, satisfied_by, count, first_used_at, last_used_at)
+SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM client_credential_grants WHERE id = ?)
+ON CONFLICT (grant_id, scope, satisfied_by) DO UPDATE SET count = client_grant_scope_usage.count + excluded.count,
+  last_used_at = `+db.fl.greatest+`(client_grant_scope_usage.last_used_at, excluded.last_used_at)`,
+			k.GrantID, k.Scope, k.SatisfiedBy, u.Count, utc(u.Last), utc(u.Last), k.GrantID).Error
+		if err != nil {
+			return translate(err, "client grant scope usage")
+		}
+	}
+	return nil
 }
 
 type scopeUsageRow struct {

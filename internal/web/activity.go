@@ -152,7 +152,9 @@ func (s *Server) appActivity(c echo.Context) error {
 
 // userActivity is GET /admin/users/{id}/activity: every audit event
 // concerning the user (account changes, sign-ins, consents, revocations
-// of the user's authorizations, apps the user was made owner of).
+// of the user's authorizations, apps the user was made owner of) and
+// what the user did that concerns no other user (apps registered,
+// changes asked for, secrets created).
 func (s *Server) userActivity(c echo.Context) error {
 	u, err := s.cfg.Users.User(c.Request().Context(), c.Param("id"))
 	if err != nil {
@@ -202,15 +204,16 @@ func (s *Server) renderActivity(c echo.Context, p views.AuditPage, f audit.Filte
 	return render(c, http.StatusOK, views.Audit(p))
 }
 
-// auditPick is GET /admin/audit/pick?kind=app|user&app=…|user=…: the
-// picker of the audit filters, a <datalist> of up to 10 apps (by name or
-// client id) or users (by name) whose option values are their ids.
+// auditPick is GET /admin/audit/pick?kind=app|user&app_q=…|user_q=… (the
+// picker's box; app=…|user=… also read): the picker of the audit filters,
+// a <datalist> of up to 10 apps (by name or client id) or users (by name),
+// each option the name the box shows and its id (data-id).
 func (s *Server) auditPick(c echo.Context) error {
 	ctx := c.Request().Context()
 	var opts []views.Link
 	switch c.QueryParam("kind") {
 	case "app":
-		q := strings.TrimSpace(c.QueryParam("app"))
+		q := strings.TrimSpace(cmpOr(c.QueryParam("app_q"), c.QueryParam("app")))
 		if q != "" {
 			page, err := s.cfg.Apps.ListApps(ctx, domain.AppFilter{Query: q, Limit: 10})
 			if err != nil {
@@ -222,7 +225,7 @@ func (s *Server) auditPick(c echo.Context) error {
 		}
 		return render(c, http.StatusOK, views.PickOptions("audit-app-options", opts))
 	case "user":
-		q := strings.TrimSpace(c.QueryParam("user"))
+		q := strings.TrimSpace(cmpOr(c.QueryParam("user_q"), c.QueryParam("user")))
 		if q != "" {
 			page, err := s.cfg.Users.Users(ctx, domain.UserFilter{Query: q, Limit: 10})
 			if err != nil {

@@ -432,6 +432,9 @@ func (s *Server) appDetail(c echo.Context) error {
 		row := views.AuthorizationRow{ID: z.ID, Username: z.Username, Display: z.UserDisplayName, Scopes: z.Scopes,
 			ScopeViews: s.scopeViews(z.Scopes), GrantedAt: stamp(z.GrantedAt), LastUsed: dayPtr(z.LastUsedAt),
 			SecretSlot: use[z.ID], State: z.State}
+		if !ownerPage(c) {
+			row.UserURL = "/admin/users/" + url.PathEscape(z.UserID)
+		}
 		if z.RevokedAt != nil {
 			row.Revoked = z.RevokedAt.Format("2006-01-02")
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/views"
@@ -30,6 +31,7 @@ type Audit interface {
 // action, target_type, target_id, since and until (YYYY-MM-DD, UTC; until
 // inclusive) and before (a sequence number, for paging).
 func auditFilter(c echo.Context) (audit.Filter, error) {
+	pickedIDs(c)
 	f := audit.Filter{Actor: c.QueryParam("actor"), Action: c.QueryParam("action"),
 		TargetType: c.QueryParam("target_type"), TargetID: c.QueryParam("target_id"),
 		AppID: strings.TrimSpace(c.QueryParam("app")), UserID: strings.TrimSpace(c.QueryParam("user"))}
@@ -57,8 +59,23 @@ func auditFilter(c echo.Context) (audit.Filter, error) {
 	return f, nil
 }
 
+// pickedIDs reads the audit pickers: the app and user filters are ids
+// (app, user: the hidden fields the picker fills); without a script only
+// the boxes (app_q, user_q) arrive, and what they hold is taken as the id.
+// The boxes are dropped from the query either way.
+func pickedIDs(c echo.Context) {
+	q := c.QueryParams()
+	for _, k := range []string{"app", "user"} {
+		if strings.TrimSpace(q.Get(k)) == "" && strings.TrimSpace(q.Get(k+"_q")) != "" {
+			q.Set(k, strings.TrimSpace(q.Get(k+"_q")))
+		}
+		q.Del(k + "_q")
+	}
+}
+
 // auditPage is /admin/audit: filtered, newest first, paginated.
 func (s *Server) auditPage(c echo.Context) error {
+	pickedIDs(c)
 	q := c.QueryParams()
 	p := views.AuditPage{Nav: s.nav(c, "audit"), Actor: q.Get("actor"), Action: q.Get("action"), TargetType: q.Get("target_type"),
 		TargetID: q.Get("target_id"), Since: q.Get("since"), Until: q.Get("until"), Actions: audit.Actions(),
@@ -85,7 +102,8 @@ func (s *Server) auditPage(c echo.Context) error {
 	}
 	events, more := page.Events, page.More
 	p.Rows = auditRows(page, auditViewer{Staff: true}) // /admin/audit: admins and auditors only
-	p.AppLabel, p.UserLabel = page.Apps[p.App], page.Users[p.User]
+	p.AppLabel, p.UserLabel = s.filterLabels(c.Request().Context(), page, p.App, p.User)
+	p.Chips = auditChips(q, p)
 	if f.BeforeSeq > 0 {
 		first := url.Values{}
 		for k, v := range q {
@@ -234,4 +252,41 @@ func cut(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// filterLabels names the app and user filters (client id, user id): from
+// the names the page already read, else one lookup each; "" for an id
+// that names nothing.
+func (s *Server) filterLabels(ctx context.Context, page admin.ActivityPage, app, user string) (appLabel, userLabel string) {
+	appLabel, userLabel = page.Apps[app], page.Users[user]
+	if app != "" && appLabel == "" {
+		if a, err := s.cfg.Apps.App(ctx, app); err == nil {
+			appLabel = a.App.Name
+		}
+	}
+	if user != "" && userLabel == "" {
+		if u, err := s.cfg.Users.User(ctx, user); err == nil {
+			userLabel = u.Username
+		}
+	}
+	return appLabel, userLabel
+}
+
+// auditChips are the app and user filters of q in force, by name, each
+// with the audit log's link without it.
+func auditChips(q url.Values, p views.AuditPage) []views.FilterChip {
+	var out []views.FilterChip
+	for _, f := range []struct{ key, label, id, name string }{{"app", "App", p.App, p.AppLabel}, {"user", "User", p.User, p.UserLabel}} {
+		if f.id == "" {
+			continue
+		}
+		rest := url.Values{}
+		for k, v := range q {
+			if k != f.key && k != "before" {
+				rest[k] = v
+			}
+		}
+		out = append(out, views.FilterChip{Key: f.key, Label: f.label, Value: cmpOr(f.name, f.id), RemoveURL: "/admin/audit?" + rest.Encode()})
+	}
+	return out
 }

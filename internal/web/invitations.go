@@ -55,7 +55,33 @@ func (s *Server) ownerInvite(c echo.Context) error {
 	return s.flashTo(c, appBase(c, id), "Invited "+inv.Username+" to co-own this app. They become a co-owner once they accept it on their apps page; the invitation expires on "+day(inv.ExpiresAt)+".")
 }
 
-// invitationCancel is POST /profile/apps/{client_id}/invitations/{id}/cancel.
+// invitationCancelConfirm is GET
+// /profile/apps/{client_id}/invitations/{id}/cancel: whose invitation
+// ends and what that means, before it is done.
+func (s *Server) invitationCancelConfirm(c echo.Context) error {
+	app, err := s.appFor(c)
+	if err != nil {
+		return err
+	}
+	base := appBase(c, app.ClientID)
+	list, err := s.cfg.Invitations.ForApp(c.Request().Context(), app.ClientID)
+	if err != nil {
+		return err
+	}
+	for _, iv := range list {
+		if iv.ID != c.Param("id") {
+			continue
+		}
+		return s.confirm(c, views.ConfirmPage{Nav: views.Nav{Active: "myapps"}, Title: "Cancel the invitation of " + iv.Username + " to co-own " + app.Name + "?",
+			Message: iv.Username + " can no longer accept it: the invitation leaves their apps page and they do not become a co-owner. They are not told.",
+			Impact:  []string{"You can invite " + iv.Username + " again later."},
+			Action:  base + "/invitations/" + iv.ID + "/cancel", Button: "Cancel the invitation", Danger: true, Cancel: base + "?tab=owners"})
+	}
+	return s.flashTo(c, base+"?tab=owners", "That invitation does not exist or has expired.")
+}
+
+// invitationCancel is POST /profile/apps/{client_id}/invitations/{id}/cancel,
+// after its confirmation.
 func (s *Server) invitationCancel(c echo.Context) error {
 	id := c.Param("client_id")
 	if err := s.cfg.Invitations.Cancel(c.Request().Context(), id, c.Param("id")); apperr.Is(err, apperr.NotFound) {
@@ -64,6 +90,39 @@ func (s *Server) invitationCancel(c echo.Context) error {
 		return err
 	}
 	return s.flashTo(c, appBase(c, id), "The invitation was cancelled.")
+}
+
+// invitationAnswerConfirm is GET /profile/invitations/{id}/accept and
+// …/decline: what accepting (becoming a co-owner, and what an owner can
+// do) or declining means, before it is done. Only the invitee finds the
+// invitation; anyone else is told it does not exist.
+func (s *Server) invitationAnswerConfirm(accept bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		me, _ := currentUser(c)
+		list, err := s.cfg.Invitations.ForUser(c.Request().Context(), me)
+		if err != nil {
+			return err
+		}
+		for _, iv := range list {
+			if iv.ID != c.Param("id") {
+				continue
+			}
+			p := views.ConfirmPage{Nav: views.Nav{Active: "myapps"}, Cancel: "/profile/apps"}
+			if accept {
+				p.Title, p.Button = "Co-own "+iv.AppName+"?", "Accept"
+				p.Message = "You become a co-owner of " + iv.AppName + ", as " + iv.InvitedByName + " asked: it appears among your apps, and you can " + ownerPowers + "."
+				p.Impact = []string{"Its other owners see you among its owners; you can stop owning it later from its Owners tab."}
+				p.Action = "/profile/invitations/" + iv.ID + "/accept"
+			} else {
+				p.Title, p.Button = "Decline to co-own "+iv.AppName+"?", "Decline"
+				p.Message = "Declining removes the invitation; " + iv.InvitedByName + " is told nothing more — it just leaves the app's list of invitations."
+				p.Impact = []string{"You do not become an owner of " + iv.AppName + "; " + iv.InvitedByName + " can invite you again."}
+				p.Action = "/profile/invitations/" + iv.ID + "/decline"
+			}
+			return s.confirm(c, p)
+		}
+		return s.flashTo(c, "/profile/apps", "That invitation does not exist or has expired.")
+	}
 }
 
 // invitationAnswer is POST /profile/invitations/{id}/accept and

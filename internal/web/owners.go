@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -296,7 +297,68 @@ func editSummary(ed admin.AppEdit) string {
 	return msg
 }
 
-// ownerAdd is POST /profile/apps/{client_id}/owners (field username).
+// ownerPowers is what an owner of an app can do, for the confirmations
+// that make someone one.
+const ownerPowers = "edit its callback URLs, scopes and settings, regenerate and retire its client secrets, add and remove owners, and delete it"
+
+// ownerAddConfirm is GET {app page}/owners?username=…: who becomes an
+// owner and what that lets them do, before it is done. On the owner's
+// pages with invitations it asks before inviting, and says the same
+// whatever name is typed (as the invitation itself does).
+func (s *Server) ownerAddConfirm(c echo.Context) error {
+	ctx := c.Request().Context()
+	app, err := s.appFor(c)
+	if err != nil {
+		return err
+	}
+	base := appBase(c, app.ClientID)
+	back, active := base+"?tab=owners", "apps"
+	if ownerPage(c) {
+		active = "myapps"
+	}
+	name := strings.TrimSpace(c.QueryParam("username"))
+	if name == "" {
+		return s.flashTo(c, back, "Type the username of the new owner.")
+	}
+	hidden := []views.HiddenField{{Name: "username", Value: name}}
+	if ownerPage(c) && s.cfg.Invitations != nil {
+		return s.confirm(c, views.ConfirmPage{Nav: views.Nav{Active: active}, Title: "Invite " + name + " to co-own " + app.Name + "?",
+			Message: "If " + name + " has an account, the invitation waits on their apps page. They become a co-owner only when they accept it, and can then " + ownerPowers + ".",
+			Impact:  []string{fmt.Sprintf("The invitation expires after %d days; until then you can cancel it from the Owners tab.", int(domain.InvitationLifetime.Hours()/24))},
+			Action:  base + "/owners", Button: "Send invitation", Cancel: back, Hidden: hidden})
+	}
+	u, err := s.cfg.Users.UserByUsername(ctx, name)
+	if apperr.Is(err, apperr.NotFound) {
+		return s.flashTo(c, back, "There is no user "+name+".")
+	}
+	if err != nil {
+		return err
+	}
+	if !u.Active() {
+		return s.flashTo(c, back, u.Username+" is disabled or deleted and cannot own apps.")
+	}
+	owners, err := s.cfg.Owners.AppOwners(ctx, app.ClientID)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, o := range owners {
+		if o.UserID == u.ID {
+			return s.flashTo(c, back, u.Username+" already owns "+app.Name+".")
+		}
+		names = append(names, o.Username)
+	}
+	impact := []string{app.Name + " appears among " + u.Username + "'s apps at once: no invitation is sent and they are not asked."}
+	if len(names) > 0 {
+		impact = append(impact, "Its current owners ("+joinAnd(names)+") stay owners; nothing else changes.")
+	}
+	return s.confirm(c, views.ConfirmPage{Nav: views.Nav{Active: active}, Title: "Make " + u.Username + " an owner of " + app.Name + "?",
+		Message: u.Username + " becomes an owner of " + app.Name + " and can " + ownerPowers + ".", Impact: impact,
+		Action: base + "/owners", Button: "Add owner", Cancel: back, Hidden: hidden})
+}
+
+// ownerAdd is POST /profile/apps/{client_id}/owners (field username),
+// after its confirmation.
 func (s *Server) ownerAdd(c echo.Context) error {
 	id := c.Param("client_id")
 	u, err := s.cfg.Owners.AddOwner(c.Request().Context(), id, c.FormValue("username"))

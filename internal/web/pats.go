@@ -315,8 +315,40 @@ func (s *Server) profileTokenRevoke(c echo.Context) error {
 	return s.flashTo(c, "/profile/tokens", "Token "+t.Name+" revoked.")
 }
 
-// profileNoticesDismiss is POST /profile/notices/dismiss: hides the token
-// banner.
+// profileNoticesDismissConfirm is GET /profile/notices/dismiss: which
+// notices the banner stops showing, and that the tokens are untouched,
+// before it is done.
+func (s *Server) profileNoticesDismissConfirm(c echo.Context) error {
+	u, _ := currentUser(c)
+	list, err := s.cfg.PATNotices.Notices(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		return s.flashTo(c, "/profile/tokens", "There are no token notices to dismiss.")
+	}
+	var leaked, expiring []string
+	for _, n := range list {
+		if n.Kind == domain.NoticeLeaked {
+			leaked = append(leaked, n.PATName)
+		} else {
+			expiring = append(expiring, n.PATName)
+		}
+	}
+	var impact []string
+	if len(leaked) > 0 {
+		impact = append(impact, "Found exposed and revoked: "+joinAnd(leaked)+" — "+map[bool]string{true: "it stays", false: "they stay"}[len(leaked) == 1]+" revoked.")
+	}
+	if len(expiring) > 0 {
+		impact = append(impact, "Expiring within 7 days: "+joinAnd(expiring)+" — "+map[bool]string{true: "it still expires on its date", false: "they still expire on their dates"}[len(expiring) == 1]+"; create a new token before then.")
+	}
+	return s.confirm(c, views.ConfirmPage{Nav: views.Nav{Active: "tokens"}, Title: "Dismiss the token notices?",
+		Message: "The banner about your personal access tokens is hidden until there is a new notice. Nothing happens to the tokens themselves.",
+		Impact:  impact, Action: "/profile/notices/dismiss", Button: "Dismiss", Cancel: "/profile/tokens"})
+}
+
+// profileNoticesDismiss is POST /profile/notices/dismiss (after its
+// confirmation): hides the token banner.
 func (s *Server) profileNoticesDismiss(c echo.Context) error {
 	u, _ := currentUser(c)
 	if err := s.cfg.PATNotices.DismissNotices(c.Request().Context(), u.ID); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -331,7 +332,61 @@ func (s *Server) settingsPATPolicy(c echo.Context) error {
 	return s.flashTo(c, "/admin/settings", "Personal access token policies saved.")
 }
 
-// settingsPATAllowlist is POST /admin/settings/pat-allowlist.
+// settingsPATAllowlistConfirm is GET
+// /admin/settings/pat-allowlist?username=…&action=add|remove: what adding
+// the user to or removing them from the token creation allowlist means
+// under the creation policy in force, before it is done.
+func (s *Server) settingsPATAllowlistConfirm(c echo.Context) error {
+	ctx := c.Request().Context()
+	name := strings.TrimSpace(c.QueryParam("username"))
+	add := c.QueryParam("action") != "remove"
+	if name == "" {
+		return s.renderSettings(c, "Type the username to add to or remove from the token allowlist.", http.StatusUnprocessableEntity)
+	}
+	p, err := s.cfg.PATPolicies.PolicyWithAllowlist(ctx)
+	if err != nil {
+		return err
+	}
+	on := slices.ContainsFunc(p.Allowlist, func(u string) bool { return strings.EqualFold(u, name) })
+	cp := views.ConfirmPage{Nav: views.Nav{Active: "settings"}, Action: "/admin/settings/pat-allowlist", Cancel: "/admin/settings",
+		Hidden: []views.HiddenField{{Name: "username", Value: name}, {Name: "action", Value: map[bool]string{true: "add", false: "remove"}[add]}}}
+	policy := "Creation is open to everyone now (pat-creation everyone), so this matters only once creation is limited to the allowlist."
+	if add {
+		u, err := s.cfg.Users.UserByUsername(ctx, name)
+		if apperr.Is(err, apperr.NotFound) {
+			return s.renderSettings(c, "There is no user "+name+".", http.StatusUnprocessableEntity)
+		}
+		if err != nil {
+			return err
+		}
+		if on {
+			return s.flashTo(c, "/admin/settings", u.Username+" is already on the token allowlist.")
+		}
+		cp.Title, cp.Button = "Add "+u.Username+" to the token allowlist?", "Add to allowlist"
+		cp.Message = u.Username + " may create personal access tokens while creation is limited to the allowlist."
+		if p.CreationAllowlist {
+			cp.Message = u.Username + " may create personal access tokens from now on: creation is limited to the allowlist, and " + u.Username + " joins it."
+			policy = ""
+		}
+	} else {
+		if !on {
+			return s.flashTo(c, "/admin/settings", name+" is not on the token allowlist.")
+		}
+		cp.Title, cp.Button, cp.Danger = "Remove "+name+" from the token allowlist?", "Remove from allowlist", true
+		cp.Message = name + " may no longer create personal access tokens once creation is limited to the allowlist. The tokens " + name + " already has keep working until revoked or expired."
+		if p.CreationAllowlist {
+			cp.Message = name + " can no longer create personal access tokens: creation is limited to the allowlist. The tokens " + name + " already has keep working until revoked or expired."
+			policy = ""
+		}
+	}
+	if policy != "" {
+		cp.Impact = []string{policy}
+	}
+	return s.confirm(c, cp)
+}
+
+// settingsPATAllowlist is POST /admin/settings/pat-allowlist (after its
+// confirmation).
 func (s *Server) settingsPATAllowlist(c echo.Context) error {
 	name := strings.TrimSpace(c.FormValue("username"))
 	add := c.FormValue("action") != "remove"

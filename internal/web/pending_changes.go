@@ -121,7 +121,39 @@ func (s *Server) saveOwnEdit(c echo.Context, app domain.App, reg domain.Registra
 	return s.flashTo(c, appBase(c, app.ClientID)+"?tab=settings", msg)
 }
 
-// changeWithdraw is POST /profile/apps/{client_id}/change/withdraw.
+// changeWithdrawConfirm is GET /profile/apps/{client_id}/change/withdraw:
+// which proposed change is dropped and that the app keeps its approved
+// registration, before it is done.
+func (s *Server) changeWithdrawConfirm(c echo.Context) error {
+	app, err := s.appFor(c)
+	if err != nil {
+		return err
+	}
+	base := appBase(c, app.ClientID)
+	d, ok, err := s.cfg.Changes.Change(c.Request().Context(), app.ClientID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.flashTo(c, base, app.Name+" has no change waiting for approval.")
+	}
+	var diff []string
+	for _, f := range PendingChangeView(d).Rows {
+		diff = append(diff, f.Label+" stays "+f.Before+", not "+f.After+".")
+	}
+	p := views.ConfirmPage{Nav: views.Nav{Active: "myapps"}, Title: "Withdraw the change of " + app.Name + "?",
+		Message: "The proposed change is dropped before review: administrators no longer see it, and " + app.Name + " keeps its approved registration. To make it later, edit the app again.",
+		Impact:  diff, Action: base + "/change/withdraw", Button: "Withdraw the change", Danger: true, Cancel: base}
+	if d.Change.Status == domain.ChangeRejected {
+		p.Title = "Clear the rejected change of " + app.Name + "?"
+		p.Message = "The rejected change and the administrator's reason leave this page; " + app.Name + " keeps its approved registration. To propose another change, edit the app."
+		p.Button, p.Danger = "Clear the change", false
+	}
+	return s.confirm(c, p)
+}
+
+// changeWithdraw is POST /profile/apps/{client_id}/change/withdraw, after
+// its confirmation.
 func (s *Server) changeWithdraw(c echo.Context) error {
 	id := c.Param("client_id")
 	if err := s.cfg.Changes.Withdraw(c.Request().Context(), id); apperr.Is(err, apperr.NotFound) {

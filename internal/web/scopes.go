@@ -230,10 +230,24 @@ func (s *Server) renderAppScopes(c echo.Context, days int, selected []string, er
 		Registered: s.scopeViews(rep.Registered), Granted: s.scopeViews(rep.Granted), Recommended: s.scopeViews(rep.Recommended),
 		Removable: rep.Removable, CanManage: u.Role == domain.RoleAdmin && !rep.Deleted, Groups: form.Groups,
 		Selected: form.Selected, Flash: s.sessions.PopString(ctx, sessFlash), Error: errMsg}
+	p.Observation, p.Caution = observation(rep)
 	for _, x := range rep.Used {
 		p.Used = append(p.Used, views.UsedScopeRow{Scope: x.Scope, SatisfiedBy: x.SatisfiedBy, Uses: x.Uses, LastUsed: stamp(x.LastUsed)})
 	}
 	return render(c, status, views.AppScopes(p))
+}
+
+// observation is what a least-privilege recommendation rests on, in
+// words, and the caution when the observed period is short ("" when not).
+func observation(rep reports.AppScopes) (basis, caution string) {
+	basis = "Based on " + plural(rep.Calls, "call", "calls") + " over " + plural(int64(rep.ObservedDays), "day", "days") +
+		" since " + day(rep.ObservedSince) + "."
+	if rep.ShortObservation {
+		caution = "Observed for only " + plural(int64(rep.ObservedDays), "day", "days") + ": scopes the app uses rarely " +
+			"(a monthly job, an admin feature) may not have been exercised yet, and narrowing would take them away. " +
+			"Consider waiting until it has been observed for " + strconv.Itoa(reports.MinObservationDays) + " days."
+	}
+	return basis, caution
 }
 
 func changeSummary(ch admin.ScopeChange) string {
@@ -284,14 +298,16 @@ func (s *Server) appScopesNarrowConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	basis, caution := observation(rep)
 	imp, err := s.cfg.Authorizations.RevocationImpact(c.Request().Context(), domain.AuthorizationFilter{ClientID: rep.ClientID})
 	if err != nil {
 		return err
 	}
 	return s.confirm(c, views.ConfirmPage{Nav: views.Nav{Active: "scopes"}, Title: "Narrow " + rep.Name + " to " + strings.Join(rep.Recommended, " ") + "?",
-		Message: "The registration drops " + strings.Join(rep.Removable, " ") + ". Existing authorizations are narrowed at once and existing tokens lose the removed scopes on their next request.",
-		Impact:  []string{plural(imp.Authorizations, "active authorization", "active authorizations") + " of " + plural(imp.Users, "user", "users") + " will be narrowed."},
-		Action:  c.Request().URL.Path, Button: "Narrow scopes", Danger: true, Cancel: "/admin/apps/" + rep.ClientID + "/scopes"})
+		Message: "The registration drops " + strings.Join(rep.Removable, " ") + ". Existing authorizations are narrowed at once and existing tokens lose the removed scopes on their next request. " +
+			strings.TrimSpace(basis+" "+caution),
+		Impact: []string{plural(imp.Authorizations, "active authorization", "active authorizations") + " of " + plural(imp.Users, "user", "users") + " will be narrowed."},
+		Action: c.Request().URL.Path, Button: "Narrow scopes", Danger: true, Cancel: "/admin/apps/" + rep.ClientID + "/scopes"})
 }
 
 // appScopesNarrow is POST …/scopes/narrow: the audited change to the

@@ -95,8 +95,34 @@ func (s *Server) secretRegenerate(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, appBase(c, sec.ClientID))
 }
 
-// secretAddAlternative is POST …/secrets/alternative: the first step of a
-// staged rotation (nothing stops working, so no confirmation).
+// secretAlternativeConfirm is GET …/secrets/alternative: what a second
+// secret means (two valid secrets until one is retired; shown once)
+// before it is issued.
+func (s *Server) secretAlternativeConfirm(c echo.Context) error {
+	app, err := s.appFor(c)
+	if err != nil {
+		return err
+	}
+	base := appBase(c, app.ClientID)
+	back := base + "?tab=secrets"
+	for _, sec := range app.Secrets {
+		if sec.Slot == domain.SlotAlternative {
+			return s.flashTo(c, back, app.Name+" already has an alternative secret: retire one of its two secrets before adding another.")
+		}
+	}
+	p := views.ConfirmPage{Title: "Add an alternative secret to " + app.Name + "?",
+		Message: "A second client secret is issued and shown once: copy it then. The app will have two valid secrets until you retire one; the primary secret keeps working, so nothing stops.",
+		Impact: []string{"Deploy the new secret to the app, watch its first use appear beside it, then retire the primary: the alternative becomes primary.",
+			"Until then anyone holding either secret can get tokens for " + app.Name + "."},
+		Action: base + "/secrets/alternative", Button: "Add alternative secret", Cancel: back}
+	if ownerPage(c) {
+		p.Active = "myapps"
+	}
+	return s.confirm(c, p)
+}
+
+// secretAddAlternative is POST …/secrets/alternative (after its
+// confirmation): the first step of a staged rotation.
 func (s *Server) secretAddAlternative(c echo.Context) error {
 	sec, err := s.cfg.Secrets.IssueSecret(c.Request().Context(), c.Param("client_id"), domain.SlotAlternative, false)
 	if err != nil {

@@ -289,6 +289,7 @@ func (s *Server) routes() *echo.Echo {
 		b.POST("/profile/tokens/:id/edit", s.profileTokenUpdate, signedIn)
 		b.GET("/profile/tokens/:id/revoke", s.profileTokenRevokeConfirm, signedIn)
 		b.POST("/profile/tokens/:id/revoke", s.profileTokenRevoke, signedIn)
+		b.GET("/profile/notices/dismiss", s.profileNoticesDismissConfirm, signedIn)
 		b.POST("/profile/notices/dismiss", s.profileNoticesDismiss, signedIn)
 	}
 	b.GET("/profile/password", s.passwordForm, signedIn)
@@ -304,18 +305,24 @@ func (s *Server) routes() *echo.Echo {
 	own.POST("/edit", s.appUpdate)
 	own.GET("/secrets/:slot/regenerate", s.secretRegenerateConfirm)
 	own.POST("/secrets/:slot/regenerate", s.secretRegenerate)
+	own.GET("/secrets/alternative", s.secretAlternativeConfirm)
 	own.POST("/secrets/alternative", s.secretAddAlternative)
 	own.GET("/secrets/:slot/retire", s.secretRetireConfirm)
 	own.POST("/secrets/:slot/retire", s.secretRetire)
+	own.GET("/owners", s.ownerAddConfirm)
 	if s.cfg.Invitations != nil {
 		own.POST("/owners", s.ownerInvite)
+		own.GET("/invitations/:id/cancel", s.invitationCancelConfirm)
 		own.POST("/invitations/:id/cancel", s.invitationCancel)
+		b.GET("/profile/invitations/:id/accept", s.invitationAnswerConfirm(true), signedIn)
 		b.POST("/profile/invitations/:id/accept", s.invitationAnswer(true), signedIn)
+		b.GET("/profile/invitations/:id/decline", s.invitationAnswerConfirm(false), signedIn)
 		b.POST("/profile/invitations/:id/decline", s.invitationAnswer(false), signedIn)
 	} else {
 		own.POST("/owners", s.ownerAdd)
 	}
 	if s.cfg.Changes != nil {
+		own.GET("/change/withdraw", s.changeWithdrawConfirm)
 		own.POST("/change/withdraw", s.changeWithdraw)
 	}
 	own.POST("/owners/:user_id/remove", s.ownerRemove)
@@ -343,6 +350,7 @@ func (s *Server) routes() *echo.Echo {
 	adm.POST("/apps/import/confirm", s.importConfirm, manage)
 	adm.GET("/apps/:client_id", s.appDetail)
 	adm.GET("/apps/:client_id/activity", s.appActivity)
+	adm.GET("/apps/:client_id/owners", s.ownerAddConfirm, manage)
 	adm.POST("/apps/:client_id/owners", s.ownerAdd, manage)
 	adm.POST("/apps/:client_id/owners/:user_id/remove", s.ownerRemove, manage)
 	adm.GET("/apps/:client_id/owners/:user_id/remove", s.ownerRemoveConfirm, manage)
@@ -361,6 +369,7 @@ func (s *Server) routes() *echo.Echo {
 	}
 	adm.GET("/apps/:client_id/secrets/:slot/regenerate", s.secretRegenerateConfirm, manage)
 	adm.POST("/apps/:client_id/secrets/:slot/regenerate", s.secretRegenerate, manage)
+	adm.GET("/apps/:client_id/secrets/alternative", s.secretAlternativeConfirm, manage)
 	adm.POST("/apps/:client_id/secrets/alternative", s.secretAddAlternative, manage)
 	adm.GET("/apps/:client_id/secrets/:slot/retire", s.secretRetireConfirm, manage)
 	adm.POST("/apps/:client_id/secrets/:slot/retire", s.secretRetire, manage)
@@ -407,6 +416,7 @@ func (s *Server) routes() *echo.Echo {
 		adm.POST("/tokens/:id/revoke", s.adminTokenRevoke, manage)
 		adm.POST("/settings/pat-policy", s.settingsPATPolicy, manage)
 		adm.GET("/settings/pat-policy", s.settingsPATPolicyConfirm, manage)
+		adm.GET("/settings/pat-allowlist", s.settingsPATAllowlistConfirm, manage)
 		adm.POST("/settings/pat-allowlist", s.settingsPATAllowlist, manage)
 		adm.POST("/settings/pat-violations/revoke", s.settingsPATViolationsRevoke, manage)
 		adm.GET("/settings/pat-violations/revoke", s.settingsPATViolationsConfirm, manage)

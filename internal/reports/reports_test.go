@@ -419,3 +419,50 @@ func TestInventoryPATs(t *testing.T) {
 		t.Errorf("WithPATs(no tokens) = %+v", got)
 	}
 }
+
+// TestCountPATsMatchesSatisfies: for random scope sets (catalog scopes,
+// an unknown one, full access), each scope's holders are exactly the
+// tokens whose scopes satisfy it (scope.Catalog.Satisfies), and the direct
+// counts the tokens carrying it.
+func TestCountPATsMatchesSatisfies(t *testing.T) {
+	cat := scope.Default()
+	var ids []string
+	for _, sc := range cat.All() {
+		ids = append(ids, sc.ID)
+	}
+	ids = append(ids, "x.unknown")
+	r := uint64(7)
+	next := func(n int) int { r = r*6364136223846793005 + 1442695040888963407; return int(r>>33) % n }
+	sets := map[string]int{domain.ScopeFullAccess: 3}
+	for range 500 {
+		var set []string
+		for range 1 + next(6) {
+			set = append(set, ids[next(len(ids))])
+		}
+		sets[strings.Join(set, " ")] += 1 + next(4)
+	}
+	c := reports.CountPATs(cat, sets)
+	if c.Full != 3 || c.Direct[domain.ScopeFullAccess] != 3 {
+		t.Errorf("full access: %d, direct %d; want 3", c.Full, c.Direct[domain.ScopeFullAccess])
+	}
+	for _, sc := range ids {
+		var holders, direct int64
+		for set, n := range sets {
+			if set == domain.ScopeFullAccess {
+				continue
+			}
+			granted := strings.Split(set, " ")
+			if cat.Satisfies(granted, sc) || slices.Contains(granted, sc) {
+				holders += int64(n)
+			}
+			for _, g := range granted {
+				if g == sc {
+					direct += int64(n)
+				}
+			}
+		}
+		if c.Holders[sc] != holders || c.Direct[sc] != direct {
+			t.Errorf("%s: holders %d, direct %d; want %d and %d", sc, c.Holders[sc], c.Direct[sc], holders, direct)
+		}
+	}
+}

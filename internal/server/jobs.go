@@ -46,8 +46,9 @@ const (
 //   - audit-checkpoint: the signed head of the audit chain anchored
 //     outside the database (Config.AuditCheckpointInterval; off when < 0),
 //     and once more on shutdown;
-//   - pat-expiry-notices: mail to owners of tokens about to expire
-//     (hourly, and at start);
+//   - pat-expiry-notices: mail to owners of tokens about to expire, and
+//     the expired tokens swept out of the scope inventory's counts
+//     (store.SweepPATScopeSets) (hourly, and at start);
 //   - prune: expired sessions, moot invalidations, device codes and
 //     client assertion ids (hourly).
 //
@@ -97,8 +98,12 @@ func (a *App) RunJobs(ctx context.Context) error {
 }
 
 // patExpiryNotices mails the owners of personal access tokens about to
-// expire (each token once).
+// expire (each token once), and sweeps the tokens expired since the last
+// round out of the scope inventory's counts.
 func (a *App) patExpiryNotices(ctx context.Context) error {
+	if err := a.DB.SweepPATScopeSets(ctx, a.cfg.Now()); err != nil {
+		return fmt.Errorf("personal access tokens: scope sets sweep: %w", err)
+	}
 	n, err := a.PATs.NotifyExpiring(ctx)
 	if err != nil {
 		return fmt.Errorf("personal access tokens: expiry notices: %w", err)

@@ -60,6 +60,8 @@ var suite = []struct {
 	{"SignInFailuresShared", testSignInFailuresShared},
 	{"ClientAssertionOnce", testClientAssertionOnce},
 	{"ClientGrantOnePerScopeSet", testClientGrantOnePerScopeSet},
+	{"PATScopeSets", testPATScopeSets},
+	{"PATScopeSetsRace", testPATScopeSetsRace},
 }
 
 // RunTests runs the conformance suite against the databases newDB returns

@@ -22,6 +22,11 @@ var copyOrder = []string{
 
 var copySkip = map[string]bool{"goose_db_version": true, "job_locks": true, "signin_failures": true}
 
+// copyReplace lists the tables whose rows a migration writes into an empty
+// database (the one watermark row of pat_scope_watermark, migration
+// 00025): the target's are replaced by the source's.
+var copyReplace = map[string]bool{"pat_scope_watermark": true}
+
 // CopyProgress is told about each table as it is copied: its name and the
 // number of rows written.
 type CopyProgress func(table string, rows int64)
@@ -50,6 +55,9 @@ func CopyTo(ctx context.Context, src, dst *DB, progress CopyProgress) error {
 		return err
 	}
 	for _, t := range tables {
+		if copyReplace[t] {
+			continue
+		}
 		var n int64
 		if err := dst.rd(ctx).Raw(`SELECT COUNT(*) FROM ` + t).Scan(&n).Error; err != nil {
 			return fmt.Errorf("count %s on the target: %w", t, err)
@@ -177,6 +185,11 @@ func copyTable(srcCtx, ctx context.Context, src, dst *DB, table string) (int64, 
 		n += int64(k)
 		args, k = args[:0], 0
 		return nil
+	}
+	if copyReplace[table] {
+		if err := dst.wr(ctx).Exec(`DELETE FROM ` + table).Error; err != nil {
+			return 0, err
+		}
 	}
 	for rows.Next() {
 		vals := make([]any, len(cols))

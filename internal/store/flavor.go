@@ -53,6 +53,21 @@ type flavor struct {
 	// the transaction ends (PostgreSQL " FOR UPDATE"); "" on SQLite, whose
 	// write transactions are serialized already.
 	forUpdate string
+	// noParallel is the pair of statements around a keyset page read whose
+	// filter the planner cannot estimate (a scope's holders as forty LIKE
+	// terms on /admin/tokens and a scope's tokens tab): PostgreSQL, taking
+	// the matches for rare, planned a parallel walk whose two workers cost
+	// 26-70 ms to start under load for a 2-6 ms walk (EXPLAIN ANALYZE on
+	// the bench seed); nil where there are no parallel workers (SQLite).
+	noParallel []string
+	// stringAgg is the aggregate that joins a text expression's values
+	// with a separator (%s, %s): SQLite's group_concat, PostgreSQL's
+	// string_agg.
+	stringAgg string
+	// forShare is the clause that locks the rows a SELECT returns against
+	// change (not against other sharers) until the transaction ends
+	// (PostgreSQL " FOR SHARE"); "" on SQLite.
+	forShare string
 	// windowWalk: list apps in a later secret expiry window, ordered by
 	// the primary secret, by walking that order's index with a cheap test
 	// per secret, and count them from the window with ARRAY(…) (an
@@ -173,6 +188,7 @@ var sqliteFlavor = &flavor{
 			(se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
 	},
 	clientIDRange: true,
+	stringAgg:     "group_concat(%s, %s)",
 }
 
 var postgresFlavor = &flavor{
@@ -189,6 +205,9 @@ var postgresFlavor = &flavor{
 	indexOnly:     []string{"SET LOCAL random_page_cost = 1.1", "SET LOCAL random_page_cost = DEFAULT"},
 	coalesce:      true,
 	forUpdate:     " FOR UPDATE",
+	forShare:      " FOR SHARE",
+	stringAgg:     "string_agg(%s, %s)",
+	noParallel:    []string{"SET LOCAL max_parallel_workers_per_gather = 0", "SET LOCAL max_parallel_workers_per_gather = DEFAULT"},
 	trigramSearch: true,
 	customPlans:   []string{"SET LOCAL plan_cache_mode = force_custom_plan", "SET LOCAL plan_cache_mode = DEFAULT"},
 	rebind:        numberPlaceholders,

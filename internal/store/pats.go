@@ -27,6 +27,8 @@ type patRow struct {
 	RevokedBy    string
 	LastUsedAt   *time.Time
 	LastUsedAddr string
+	// Counted: the token is in pat_scope_sets (pat_scope_sets.go).
+	Counted bool
 }
 
 func (patRow) TableName() string { return "pats" }
@@ -37,12 +39,30 @@ func (r patRow) domain() domain.PAT {
 		RevokedAt: utcPtr(r.RevokedAt), RevokedBy: r.RevokedBy, LastUsedAt: utcPtr(r.LastUsedAt), LastUsedAddr: r.LastUsedAddr}
 }
 
-// CreatePAT inserts p. Errors: Conflict (a hash collision, never in
-// practice).
+// CreatePAT inserts p and counts it in its scope set's row of
+// pat_scope_sets (the scope inventory) when it should be, in one write
+// transaction. Errors: Conflict (a hash collision, never in practice).
 func (db *DB) CreatePAT(ctx context.Context, p domain.PAT) error {
-	row := patRow{ID: p.ID, UserID: p.UserID, Name: p.Name, Hash: p.Hash, Display: p.Display, Scopes: joinScopes(p.Scopes),
-		CreatedAt: utc(p.CreatedAt), ExpiresAt: utc(p.ExpiresAt)}
-	return translate(db.wr(ctx).Create(&row).Error, "personal access token")
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		row := patRow{ID: p.ID, UserID: p.UserID, Name: p.Name, Hash: p.Hash, Display: p.Display, Scopes: joinScopes(p.Scopes),
+			CreatedAt: utc(p.CreatedAt), ExpiresAt: utc(p.ExpiresAt)}
+		w, err := db.patWatermark(ctx)
+		if err != nil {
+			return err
+		}
+		if row.ExpiresAt.After(w) {
+			if row.Counted, err = db.patOwnerActive(ctx, p.UserID); err != nil {
+				return err
+			}
+		}
+		if err := db.wr(ctx).Create(&row).Error; err != nil {
+			return translate(err, "personal access token")
+		}
+		if !row.Counted {
+			return nil
+		}
+		return db.bumpPATSet(ctx, row.Scopes, 1)
+	})
 }
 
 // PATByHash returns the token whose SHA-256 is hash, revoked or expired
@@ -68,6 +88,11 @@ func (db *DB) UpdatePAT(ctx context.Context, p domain.PAT) error {
 }
 
 func (db *DB) updatePAT(ctx context.Context, p domain.PAT) error {
+	// Out of its scope set's count, changed, and back in (the new set)
+	// when still counted: scopes and expiry move it.
+	if err := db.markPATs(ctx, false, `id = ?`, p.ID); err != nil {
+		return err
+	}
 	res := db.wr(ctx).Model(&patRow{}).Where("id = ?", p.ID).Updates(map[string]any{
 		"name": p.Name, "scopes": joinScopes(p.Scopes), "expires_at": utc(p.ExpiresAt)})
 	if res.Error != nil {
@@ -75,6 +100,15 @@ func (db *DB) updatePAT(ctx context.Context, p domain.PAT) error {
 	}
 	if res.RowsAffected == 0 {
 		return apperr.Errorf(apperr.NotFound, "personal access token not found")
+	}
+	var owner []string
+	if err := db.wr(ctx).Model(&patRow{}).Where("id = ?", p.ID).Pluck("user_id", &owner).Error; err != nil {
+		return translate(err, "personal access token")
+	}
+	if len(owner) == 1 {
+		if err := db.countPAT(ctx, p.ID, owner[0]); err != nil {
+			return err
+		}
 	}
 	return db.AddInvalidation(ctx, domain.KindPAT, p.ID, db.now())
 }
@@ -96,6 +130,10 @@ func (db *DB) RevokePATs(ctx context.Context, ids []string, by string, at time.T
 		live := make([]string, len(rows))
 		for i, r := range rows {
 			live[i] = r.ID
+		}
+		// Out of the scope inventory's counts first (the counted ones).
+		if err := db.markPATs(ctx, false, `id IN ?`, live); err != nil {
+			return nil, err
 		}
 		if err := db.wr(ctx).Model(&patRow{}).Where("id IN ? AND revoked_at IS NULL", live).
 			Updates(map[string]any{"revoked_at": utc(at), "revoked_by": by}).Error; err != nil {
@@ -299,6 +337,21 @@ func (db *DB) ListPATs(ctx context.Context, f domain.PATFilter) (domain.PATPage,
 					return err
 				}
 				return db.rd(ctx).Exec(db.fl.customPlans[1]).Error
+			})
+		}
+	}
+	if db.fl.noParallel != nil {
+		// One read transaction, the walk without parallel workers.
+		inner := read
+		read = func(ctx context.Context) error {
+			return db.ReadTx(ctx, func(ctx context.Context) error {
+				if err := db.rd(ctx).Exec(db.fl.noParallel[0]).Error; err != nil {
+					return err
+				}
+				if err := inner(ctx); err != nil {
+					return err
+				}
+				return db.rd(ctx).Exec(db.fl.noParallel[1]).Error
 			})
 		}
 	}
@@ -551,59 +604,6 @@ func (db *DB) PATAllowlist(ctx context.Context) ([]string, error) {
 	var names []string
 	err := db.rd(ctx).Raw(`SELECT u.username FROM pat_allowlist a JOIN users u ON u.id = a.user_id ORDER BY ` + db.fl.nocase("u.username")).Scan(&names).Error
 	return names, translate(err, "allowlist")
-}
-
-// PATScopeCombos counts the live personal access tokens (unrevoked,
-// unexpired, of active users) per distinct scope set. One walk of the
-// covering index pats_live_scopes (migration 00022) in scope-set order,
-// reading no token row; the disabled and deleted users are looked up once
-// (few), not per token. PostgreSQL's planner prefers a sequential scan of
-// every token (all 100k at bench scale, half of them expired or revoked:
-// 110-160 ms under load against 50-60 ms for the index walk, EXPLAIN
-// ANALYZE on the bench seed), so the read runs in a read transaction with
-// the flavor's indexOnly statements around it.
-func (db *DB) PATScopeCombos(ctx context.Context, now time.Time) (map[string]int, error) {
-	out := map[string]int{}
-	err := db.ReadTx(ctx, func(ctx context.Context) error {
-		if db.fl.indexOnly != nil {
-			if err := db.rd(ctx).Exec(db.fl.indexOnly[0]).Error; err != nil {
-				return translate(err, "personal access tokens")
-			}
-		}
-		if err := db.patScopeCombos(ctx, now, out); err != nil {
-			return err
-		}
-		if db.fl.indexOnly != nil {
-			return translate(db.rd(ctx).Exec(db.fl.indexOnly[1]).Error, "personal access tokens")
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (db *DB) patScopeCombos(ctx context.Context, now time.Time, out map[string]int) error {
-	// Scanned row by row (thousands of sets in a big tenant): no
-	// reflection per row.
-	rows, err := db.rd(ctx).Raw(`SELECT p.scopes AS scopes, COUNT(*) AS n FROM pats p
-WHERE p.revoked_at IS NULL AND p.expires_at > ?
-  AND p.user_id NOT IN (SELECT id FROM users WHERE disabled_at IS NOT NULL OR deleted_at IS NOT NULL)
-GROUP BY p.scopes`, utc(now)).Rows()
-	if err != nil {
-		return translate(err, "personal access tokens")
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var set string
-		var n int
-		if err := rows.Scan(&set, &n); err != nil {
-			return translate(err, "personal access tokens")
-		}
-		out[set] = n
-	}
-	return translate(rows.Err(), "personal access tokens")
 }
 
 // PATExpiryCounts counts the unrevoked tokens of active users by expiry

@@ -164,13 +164,16 @@ func (db *DB) ScopeUserCounts(ctx context.Context) (map[string]int64, error) {
 }
 
 // scopeKeys is the keyset walk shared by the holder lists: branch is one
-// SELECT of the key k for one scope (three placeholders: scope, after,
-// limit), keyset-ordered on k along an index; it runs once per scope of
-// scopes, UNION ALL, each branch reading at most limit+1 index entries. It
-// returns the limit smallest distinct keys after after, which scopes of
-// scopes each holds (every one: a key among the first limit of the union is
-// among the first limit of each branch that has it), and the key to
-// continue after ("" on the last page).
+// SELECT of the key k for one scope (%s: where the scope goes; two
+// placeholders: after, limit), keyset-ordered on k along an index; it runs
+// once per scope of scopes, each reading at most limit+1 index entries:
+// one LATERAL join over a VALUES list of the scopes where the flavor plans
+// it once (lateralFirsts: PostgreSQL spent more planning forty UNION ALL
+// branches than running them), otherwise one UNION ALL of a branch per
+// scope. It returns the limit smallest distinct keys after after, which
+// scopes of scopes each holds (every one: a key among the first limit of
+// the union is among the first limit of each branch that has it), and the
+// key to continue after ("" on the last page).
 func (db *DB) scopeKeys(ctx context.Context, what, branch string, scopes []string, after string, limit int) ([]string, map[string][]string, string, error) {
 	limit = max(1, min(limit, 1000))
 	if len(scopes) == 0 {
@@ -178,14 +181,28 @@ func (db *DB) scopeKeys(ctx context.Context, what, branch string, scopes []strin
 	}
 	var sql strings.Builder
 	args := make([]any, 0, 4*len(scopes))
-	for i, sc := range scopes {
-		if i > 0 {
-			sql.WriteString(" UNION ALL ")
+	if db.fl.lateralFirsts {
+		sql.WriteString("SELECT b.k AS k, s.scope AS scope FROM (VALUES ")
+		for i, sc := range scopes {
+			if i > 0 {
+				sql.WriteString(", ")
+			}
+			sql.WriteString("(CAST(? AS TEXT))")
+			args = append(args, sc)
 		}
-		// The branch selects only the key (k), so that DISTINCT and ORDER
-		// BY follow the index; the scope is the outer select's parameter.
-		fmt.Fprintf(&sql, "SELECT k, ? AS scope FROM (%s) b%d", branch, i)
-		args = append(args, sc, sc, after, limit+1)
+		fmt.Fprintf(&sql, ") s(scope) CROSS JOIN LATERAL (%s) b", fmt.Sprintf(branch, "s.scope"))
+		args = append(args, after, limit+1)
+	} else {
+		for i, sc := range scopes {
+			if i > 0 {
+				sql.WriteString(" UNION ALL ")
+			}
+			// The branch selects only the key (k), so that DISTINCT and
+			// ORDER BY follow the index; the scope is the outer select's
+			// parameter.
+			fmt.Fprintf(&sql, "SELECT k, ? AS scope FROM (%s) b%d", fmt.Sprintf(branch, "?"), i)
+			args = append(args, sc, sc, after, limit+1)
+		}
 	}
 	var rows []struct {
 		K     string
@@ -222,7 +239,7 @@ func (db *DB) scopeKeys(ctx context.Context, what, branch string, scopes []strin
 // the client id to continue after ("" on the last page). Index: app_scopes primary key, one range per scope.
 func (db *DB) ScopeApps(ctx context.Context, scopes []string, after string, limit int) ([]domain.App, map[string][]string, string, error) {
 	keys, held, next, err := db.scopeKeys(ctx, "apps",
-		`SELECT client_id AS k FROM app_scopes WHERE scope = ? AND client_id > ? ORDER BY client_id LIMIT ?`, scopes, after, limit)
+		`SELECT client_id AS k FROM app_scopes WHERE scope = %s AND client_id > ? ORDER BY client_id LIMIT ?`, scopes, after, limit)
 	if err != nil || len(keys) == 0 {
 		return nil, held, next, err
 	}
@@ -255,7 +272,7 @@ WHERE a.client_id IN ? ORDER BY a.client_id`, keys).Scan(&rows).Error
 // authorization_scopes primary key, one range per scope.
 func (db *DB) ScopeAuthorizations(ctx context.Context, scopes []string, after string, limit int) ([]domain.Authorization, map[string][]string, string, error) {
 	keys, held, next, err := db.scopeKeys(ctx, "authorizations",
-		`SELECT authorization_id AS k FROM authorization_scopes WHERE scope = ? AND authorization_id > ? ORDER BY authorization_id LIMIT ?`, scopes, after, limit)
+		`SELECT authorization_id AS k FROM authorization_scopes WHERE scope = %s AND authorization_id > ? ORDER BY authorization_id LIMIT ?`, scopes, after, limit)
 	if err != nil || len(keys) == 0 {
 		return nil, held, next, err
 	}
@@ -281,7 +298,7 @@ WHERE z.id IN ? ORDER BY z.id`, keys).Scan(&rows).Error
 // last page). Index: authorization_scopes_by_user, one range per scope.
 func (db *DB) ScopeUsers(ctx context.Context, scopes []string, after string, limit int) ([]domain.User, map[string][]string, string, error) {
 	keys, held, next, err := db.scopeKeys(ctx, "users",
-		`SELECT DISTINCT user_id AS k FROM authorization_scopes WHERE scope = ? AND user_id > ? ORDER BY user_id LIMIT ?`, scopes, after, limit)
+		`SELECT DISTINCT user_id AS k FROM authorization_scopes WHERE scope = %s AND user_id > ? ORDER BY user_id LIMIT ?`, scopes, after, limit)
 	if err != nil || len(keys) == 0 {
 		return nil, held, next, err
 	}

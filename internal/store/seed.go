@@ -47,7 +47,7 @@ type SeedResult struct {
 
 // seedTables are the tables Seed writes, children first (the order of a
 // --force wipe).
-var seedTables = []string{"pat_notices", "pat_allowlist", "pats", "device_codes", "app_owners", "app_search_terms", "scope_stats", "user_scopes", "authorization_scopes", "app_scopes", "scope_usage", "refresh_tokens",
+var seedTables = []string{"pat_notices", "pat_allowlist", "pat_scope_sets", "pats", "device_codes", "app_owners", "app_search_terms", "scope_stats", "user_scopes", "authorization_scopes", "app_scopes", "scope_usage", "refresh_tokens",
 	"authorization_codes", "invalidations", "authorizations", "client_secrets", "apps", "sessions", "audit_events",
 	"report_runs", "users"}
 
@@ -119,6 +119,7 @@ func (db *DB) Seed(ctx context.Context, spec SeedSpec, progress func(string)) (S
 		{"scope usage", g.usage},
 		{"audit events", g.audit},
 		{"personal access tokens", g.seedPATs},
+		{"personal access token scope sets", g.patScopeSets},
 	}
 	// One transaction: a failed seed leaves the database as it was.
 	tx, err := conn.BeginTx(ctx, nil)
@@ -729,6 +730,22 @@ func (g *seeder) audit(ctx context.Context, tx *sql.Tx) error {
 	}
 	_, err := tx.ExecContext(ctx, g.fl.auditSubjectsSQL)
 	return err
+}
+
+// patScopeSets computes the scope inventory's aggregate of the tokens
+// (pat_scope_sets, pats.counted) from the seeded rows, with the watermark
+// at spec.Now.
+func (g *seeder) patScopeSets(ctx context.Context, tx *sql.Tx) error {
+	for _, q := range patScopeSetsRebuild {
+		var args []any
+		if strings.Contains(q, "?") {
+			args = append(args, g.spec.Now.UTC())
+		}
+		if _, err := tx.ExecContext(ctx, g.fl.rebind(q), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // seedPATs writes spec.PATs personal access tokens: owners skewed so the

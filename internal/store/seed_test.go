@@ -26,6 +26,8 @@ func testSeed(t *testing.T, newDB func(testing.TB) *DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The scope inventory's token aggregate is written to match.
+	checkPATScopeSets(t, ctx, db, "seeded", spec.Now, spec.Now.Add(-24*time.Hour), spec.Now.Add(30*24*time.Hour))
 	count := func(q string, args ...any) int64 {
 		t.Helper()
 		var n int64

@@ -151,19 +151,39 @@ func (db *DB) ListUsers(ctx context.Context, f domain.UserFilter) (domain.UserPa
 
 // UpdateUser stores u's role, display name, e-mail, password hash,
 // must-change flag, disabled and deleted times, bumping its revision and
-// updated time to at. Errors: NotFound.
+// updated time to at, in one write transaction. Disabling or deleting
+// takes the user's tokens out of the scope inventory's counts
+// (pat_scope_sets), enabling puts them back. Errors: NotFound.
 func (db *DB) UpdateUser(ctx context.Context, u domain.User, at time.Time) error {
-	res := db.wr(ctx).Model(&userRow{}).Where("id = ?", u.ID).Updates(map[string]any{
-		"role": string(u.Role), "display_name": u.DisplayName, "email": u.Email, "password_hash": u.PasswordHash,
-		"must_change_password": u.MustChangePassword, "disabled_at": utcPtr(u.DisabledAt), "deleted_at": utcPtr(u.DeletedAt),
-		"updated_at": utc(at), "revision": gorm.Expr("revision + 1")})
-	if res.Error != nil {
-		return translate(res.Error, "user")
-	}
-	if res.RowsAffected == 0 {
-		return apperr.Errorf(apperr.NotFound, "user not found")
-	}
-	return nil
+	return db.WriteTx(ctx, func(ctx context.Context) error {
+		// The row locked first (PostgreSQL), so that a token write that
+		// read the user's state FOR SHARE is ordered before or after.
+		var before []struct {
+			DisabledAt *time.Time
+			DeletedAt  *time.Time
+		}
+		if err := db.wr(ctx).Raw(`SELECT disabled_at, deleted_at FROM users WHERE id = ?`+db.fl.forUpdate, u.ID).Scan(&before).Error; err != nil {
+			return translate(err, "user")
+		}
+		if len(before) == 0 {
+			return apperr.Errorf(apperr.NotFound, "user not found")
+		}
+		res := db.wr(ctx).Model(&userRow{}).Where("id = ?", u.ID).Updates(map[string]any{
+			"role": string(u.Role), "display_name": u.DisplayName, "email": u.Email, "password_hash": u.PasswordHash,
+			"must_change_password": u.MustChangePassword, "disabled_at": utcPtr(u.DisabledAt), "deleted_at": utcPtr(u.DeletedAt),
+			"updated_at": utc(at), "revision": gorm.Expr("revision + 1")})
+		if res.Error != nil {
+			return translate(res.Error, "user")
+		}
+		if res.RowsAffected == 0 {
+			return apperr.Errorf(apperr.NotFound, "user not found")
+		}
+		was := before[0].DisabledAt == nil && before[0].DeletedAt == nil
+		if is := u.DisabledAt == nil && u.DeletedAt == nil; is != was {
+			return db.markUserPATs(ctx, u.ID, is)
+		}
+		return nil
+	})
 }
 
 // CountActiveAdmins returns how many admins may sign in (neither disabled

@@ -15,6 +15,9 @@ import (
 // implements it on SQLite and PostgreSQL).
 type SoleOwnerStore interface {
 	SoleOwnedApps(ctx context.Context, userID string, limit int) ([]domain.App, error)
+	// CoOwnedApps: the undeleted apps the user owns with at least one
+	// other active owner, by name, at most limit (≤ 0: all).
+	CoOwnedApps(ctx context.Context, userID string, limit int) ([]domain.App, error)
 }
 
 // Offboarding deletes or disables a user who may be the only active owner
@@ -92,11 +95,22 @@ func (o *Offboarding) SoleOwnedApps(ctx context.Context, userID string, limit in
 	return o.store.SoleOwnedApps(ctx, userID, limit)
 }
 
+// CoOwnedApps returns the undeleted apps the user owns with at least one
+// other active owner, by name, at most limit (≤ 0: all): the apps
+// deleting the user removes them from (their other owners keep them).
+func (o *Offboarding) CoOwnedApps(ctx context.Context, userID string, limit int) ([]domain.App, error) {
+	return o.store.CoOwnedApps(ctx, userID, limit)
+}
+
 // DeleteUser hands every app the user alone owns over to its successor
 // (who becomes its primary owner; the user stops owning it; audited as
-// app.hand_over with reason "user deleted") and deletes the user
-// (Service.DeleteUser), all in one transaction. Returns how many
-// authorizations were revoked and the apps handed over, by name. Errors:
+// app.hand_over with reason "user deleted"), removes the user from the
+// owners of every app with another active owner (audited per app as
+// app.owner_remove with reason "user deleted"; a primary's place goes to
+// the longest-standing active owner) and deletes the user
+// (Service.DeleteUser), all in one transaction, so that a deleted user
+// owns no app. Returns how many authorizations were revoked and the apps
+// handed over, by name. Errors:
 // Invalid, nothing changed, with a field per successor at fault
 // (NewOwnerField when apps have no successor, or for the one named for
 // all apps; AppOwnerField for one app's) when a successor is unknown,
@@ -114,13 +128,36 @@ func (o *Offboarding) DeleteUser(ctx context.Context, id string, to Successors) 
 		if revoked, err = o.users.DeleteUser(ctx, id); err != nil {
 			return err
 		}
-		moved, err = o.handOver(ctx, u, to, "user deleted")
-		return err
+		if moved, err = o.handOver(ctx, u, to, "user deleted"); err != nil {
+			return err
+		}
+		return o.leaveCoOwned(ctx, u, "user deleted")
 	})
 	if err != nil {
 		return 0, nil, err
 	}
 	return revoked, moved, nil
+}
+
+// leaveCoOwned removes u from the owners of every app it owns with
+// another active owner, inside the caller's write transaction (after the
+// user's own change is audited: the audit chain's lock orders this read
+// after any other offboarding's commit, and each app's owner rows are
+// locked before the removal). Errors: Conflict when an app's other
+// owners were removed meanwhile (nothing changed).
+func (o *Offboarding) leaveCoOwned(ctx context.Context, u domain.User, reason string) error {
+	apps, err := o.store.CoOwnedApps(ctx, u.ID, 0)
+	if err != nil {
+		return err
+	}
+	now := o.now()
+	for _, app := range apps {
+		if err := o.owners.removeOwner(ctx, app, u.ID, now, audit.ActionAppOwnerRemove,
+			map[string]any{"name": app.Name, "reason": reason, "by": "administrator"}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DisableUser hands every app the user alone owns over to its successor

@@ -84,7 +84,7 @@ func (s *OwnerService) activeUser(ctx context.Context, username string) (domain.
 
 // RemoveOwner removes a user from the app's owners. An app always keeps
 // at least one owner; removing the primary owner makes the longest-standing
-// remaining owner primary. Errors: NotFound (app, or not an owner);
+// remaining active owner primary (else the longest-standing one). Errors: NotFound (app, or not an owner);
 // Conflict for the last owner.
 func (s *OwnerService) RemoveOwner(ctx context.Context, clientID, userID string) error {
 	return s.store.WriteTx(ctx, func(ctx context.Context) error {
@@ -92,11 +92,17 @@ func (s *OwnerService) RemoveOwner(ctx context.Context, clientID, userID string)
 		if err != nil {
 			return err
 		}
-		return s.removeOwner(ctx, app, userID, s.now(), audit.ActionAppOwnerRemove)
+		return s.removeOwner(ctx, app, userID, s.now(), audit.ActionAppOwnerRemove, nil)
 	})
 }
 
-func (s *OwnerService) removeOwner(ctx context.Context, app domain.App, userID string, now time.Time, action string) error {
+// removeOwner removes userID from the app's owners inside the caller's
+// write transaction (the owner rows locked first, see AppOwners) and
+// records action with the removed owner and, if it was the primary, the
+// new one (the longest-standing active owner left, else the
+// longest-standing one); extra details are added to the event. Errors:
+// NotFound (not an owner); Conflict for the last owner.
+func (s *OwnerService) removeOwner(ctx context.Context, app domain.App, userID string, now time.Time, action string, extra map[string]any) error {
 	owners, err := s.store.AppOwners(ctx, app.ClientID)
 	if err != nil {
 		return err
@@ -113,9 +119,23 @@ func (s *OwnerService) removeOwner(ctx context.Context, app domain.App, userID s
 		return err
 	}
 	details := map[string]any{"user_id": gone.UserID, "username": gone.Username}
+	for k, v := range extra {
+		details[k] = v
+	}
 	if gone.Primary {
 		rest := slices.Delete(slices.Clone(owners), idx, idx+1)
-		slices.SortStableFunc(rest, func(a, b domain.AppOwner) int { return a.AddedAt.Compare(b.AddedAt) })
+		active := func(o domain.AppOwner) int {
+			if o.Deleted || o.Disabled {
+				return 1
+			}
+			return 0
+		}
+		slices.SortStableFunc(rest, func(a, b domain.AppOwner) int {
+			if d := active(a) - active(b); d != 0 {
+				return d
+			}
+			return a.AddedAt.Compare(b.AddedAt)
+		})
 		if err := s.store.SetAppPrimaryOwner(ctx, app.ClientID, rest[0].UserID); err != nil {
 			return err
 		}

@@ -33,7 +33,15 @@ type AppOwner struct {
 	DisplayName string
 	AddedAt     time.Time
 	Primary     bool
-	Deleted     bool // the user account was deleted (the app keeps it as owner until handed over)
+	// Deleted: the user account was deleted. Deleting a user removes it
+	// from every app's owners (handed over, or left to the other owners),
+	// so only owners of apps deleted before that, or of deleted apps, are
+	// still listed so; shown "(deleted)", never offered a hand-over.
+	Deleted bool
+	// Disabled: the user account is disabled; a disabled co-owner stays
+	// an owner (they may be enabled again) but is not made primary while
+	// an active owner remains.
+	Disabled bool
 }
 
 // Authorization states: the true state of a user's grant.

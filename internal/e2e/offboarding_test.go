@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oauthdesk/oauthdesk/internal/admin"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
@@ -18,7 +19,7 @@ import (
 // with one, the apps change owner in the same step (the new owner
 // manages them from their profile, the old one no longer does) and the
 // hand-over is in the audit log of the app and of both users. Apps the
-// user co-owns with an active owner are left as they are.
+// user co-owns with an active owner stay with that owner alone.
 func TestDeleteSoleOwnerHandsOver(t *testing.T) {
 	e := lcNewEnv(t)
 	ctx := context.Background()
@@ -72,8 +73,8 @@ func TestDeleteSoleOwnerHandsOver(t *testing.T) {
 		t.Errorf("Frank Feed's owners after the delete: %+v %v, want grace alone, primary", owners, err)
 	}
 	shOwners, _ := e.ts.App.Admin.AppOwners(ctx, shared.ClientID)
-	if len(shOwners) != 2 {
-		t.Errorf("the shared app's owners: %+v, want frank (deleted) and bob kept", shOwners)
+	if len(shOwners) != 1 || shOwners[0].UserID != bob.ID || !shOwners[0].Primary {
+		t.Errorf("the shared app's owners: %+v, want bob alone, primary (frank removed)", shOwners)
 	}
 	// Grace manages the app: her page, a staged rotation.
 	base := "/profile/apps/" + sole.ClientID
@@ -121,6 +122,100 @@ func TestDeleteSoleOwnerHandsOver(t *testing.T) {
 	}
 	if u, _ := e.ts.App.Admin.User(ctx, bob.ID); u.DisabledAt == nil {
 		t.Error("bob is not disabled")
+	}
+}
+
+// TestDeleteCoOwnerLeavesItsApps: deleting gina, who co-owns Kite Alerts
+// with bob and is the primary owner of Gina Board, which bob co-owns,
+// removes her from both apps' owners in the same step (bob becomes Gina
+// Board's primary owner), one app.owner_remove event per app with the
+// reason; the confirmation names both apps and says their other owners
+// keep them (and, with nothing to revoke, no "0 … of 0 users"); bob
+// still manages both apps; the admin app page lists no deleted owner.
+// A disabled co-owner, by contrast, stays an owner.
+func TestDeleteCoOwnerLeavesItsApps(t *testing.T) {
+	e := lcNewEnv(t)
+	ctx := context.Background()
+	bob, gina, henry := e.member(t, "bob"), e.member(t, "gina"), e.member(t, "henry")
+	kite := registerOwn(t, bob.a, "Kite Alerts", "vso.work")
+	board := registerOwn(t, gina.a, "Gina Board", "vso.work")
+	for _, add := range []struct{ app, user string }{{kite.ClientID, gina.Username}, {board.ClientID, bob.Username}, {kite.ClientID, henry.Username}} {
+		if _, err := e.ts.App.Admin.AddOwner(ctx, add.app, add.user); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Disabling henry leaves him a co-owner of Kite Alerts.
+	hpage := "/admin/users/" + henry.ID
+	if c := e.admin.get(hpage + "/disable"); strings.Contains(lcText(c.Body), "co-owner") || strings.Contains(c.Body, `data-testid="sole-owned"`) {
+		t.Errorf("henry's disable confirmation speaks of his apps: %.600s", lcText(c.Body))
+	}
+	wantStatus(t, ownPost(t, e.admin, hpage, hpage+"/disable", nil), http.StatusSeeOther, "disable henry")
+	if ok, _ := e.ts.App.Admin.IsOwner(ctx, kite.ClientID, henry.ID); !ok {
+		t.Error("disabled henry no longer co-owns Kite Alerts")
+	}
+
+	page := "/admin/users/" + gina.ID
+	del := page + "/delete"
+	c := e.admin.get(del)
+	text := lcText(c.Body)
+	if c.Status != http.StatusOK || !strings.Contains(text, gina.Username+" will be removed as a co-owner of Gina Board and Kite Alerts; their other owners keep them.") {
+		t.Errorf("the delete confirmation does not name the co-owned apps: %d %.800s", c.Status, text)
+	}
+	if !strings.Contains(text, "No active authorizations") || strings.Contains(text, "0 active authorizations") || strings.Contains(c.Body, `data-testid="sole-owned"`) {
+		t.Errorf("the delete confirmation: %.800s", text)
+	}
+	wantStatus(t, ownPost(t, e.admin, del, del, nil), http.StatusSeeOther, "delete gina")
+	if u, _ := e.ts.App.Admin.User(ctx, gina.ID); u.DeletedAt == nil {
+		t.Fatal("gina is not deleted")
+	}
+
+	for _, app := range []registeredApp{kite, board} {
+		owners, err := e.ts.App.Admin.AppOwners(ctx, app.ClientID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range owners {
+			if o.UserID == gina.ID || o.Deleted {
+				t.Errorf("%s's owners after gina was deleted: %+v", app.ClientID, owners)
+			}
+		}
+		if owners[0].UserID != bob.ID || !owners[0].Primary {
+			t.Errorf("%s's primary owner: %+v, want bob", app.ClientID, owners)
+		}
+		r := e.admin.get("/admin/apps/" + app.ClientID + "?tab=owners")
+		if r.Status != http.StatusOK || strings.Contains(r.Body, `data-username="`+gina.Username+`"`) || strings.Contains(lcText(r.Body), "(deleted)") {
+			t.Errorf("the admin page of %s still lists gina: %d", app.ClientID, r.Status)
+		}
+		// Bob manages it.
+		base := "/profile/apps/" + app.ClientID
+		wantStatus(t, ownPost(t, bob.a, base, base+"/secrets/alternative", nil), http.StatusSeeOther, "bob adds a secret to "+app.ClientID)
+		evs, _, err := e.ts.App.Admin.AuditEvents(ctx, audit.Filter{AppID: app.ClientID, Action: audit.ActionAppOwnerRemove})
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("owner removals of %s: %d %v, want 1", app.ClientID, len(evs), err)
+		}
+		d := evs[0].Details
+		if d["user_id"] != gina.ID || d["reason"] != "user deleted" || evs[0].Actor != "root" {
+			t.Errorf("the removal of gina from %s: actor %q details %v", app.ClientID, evs[0].Actor, d)
+		}
+		if app == board && d["new_primary"] != bob.Username {
+			t.Errorf("Gina Board's new primary owner in the audit: %v, want bob (henry is not an owner of it)", d["new_primary"])
+		}
+	}
+	if ok, _ := e.ts.App.Admin.IsOwner(ctx, kite.ClientID, henry.ID); !ok {
+		t.Error("disabled henry no longer co-owns Kite Alerts after gina's delete")
+	}
+
+	// A user without an e-mail: the role stands alone, no dangling "·".
+	ivy, err := e.ts.App.Admin.CreateUser(ctx, admin.NewUser{Username: "ivy", DisplayName: "Ivy", Role: domain.RoleMember, Password: lcPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := e.admin.get("/admin/users/" + ivy.ID).Body
+	_, role, _ := strings.Cut(body, `data-testid="user-role">`)
+	role, _, _ = strings.Cut(role, "</p>")
+	if got := lcText(role); got != "member" {
+		t.Errorf("ivy's role line: %q, want member", got)
 	}
 }
 

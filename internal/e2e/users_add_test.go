@@ -66,9 +66,11 @@ func TestAddUserInTheUI(t *testing.T) {
 	}
 }
 
-// TestDeletedOwnerShown: after frank is deleted, the app he co-owns with
-// bob says "frank (deleted)", not just "frank" (an app frank owned alone
-// is handed over when he is deleted: TestDeleteSoleOwnerHandsOver).
+// TestDeletedOwnerShown: after frank is deleted, the app he co-owned with
+// bob no longer lists him among its owners (deleting a user removes them
+// from the apps other active owners keep: TestDeleteCoOwnerLeavesItsApps;
+// an app frank owned alone is handed over: TestDeleteSoleOwnerHandsOver),
+// and its activity names him "frank (deleted)", not just "frank".
 func TestDeletedOwnerShown(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
@@ -87,9 +89,12 @@ func TestDeletedOwnerShown(t *testing.T) {
 	if r := rootA.postForm(path, url.Values{"_csrf": {rootA.csrf(path)}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("delete frank: %d %.300s", r.Status, lcText(r.Body))
 	}
-	body := lcText(rootA.get("/admin/apps/" + res.App.ClientID).Body)
-	if !strings.Contains(body, "frank (deleted)") {
-		t.Errorf("the app page does not say frank was deleted: %.600s", body)
+	if page := rootA.get("/admin/apps/" + res.App.ClientID + "?tab=owners").Body; strings.Contains(page, `data-username="frank"`) ||
+		!strings.Contains(page, `data-username="bob"`) {
+		t.Errorf("the app's owners after frank was deleted: %.600s", lcText(page))
+	}
+	if act := lcText(rootA.get("/admin/apps/" + res.App.ClientID + "/activity").Body); !strings.Contains(act, "frank (deleted)") {
+		t.Errorf("the app's activity does not say frank was deleted: %.600s", act)
 	}
 }
 

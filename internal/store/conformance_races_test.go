@@ -230,6 +230,42 @@ func testSoleOwnerOffboardingRace(t *testing.T, newDB func(testing.TB) *DB) {
 	}
 }
 
+// testCoOwnerDeleteRace: the two co-owners of an app are deleted on two
+// replicas at the same moment, each naming carol to take over what they
+// alone own. The first leaves the app to the other owner; the second,
+// serialized after it, finds itself alone and hands the app to carol:
+// carol is its only owner, and no deleted user is left among them.
+func testCoOwnerDeleteRace(t *testing.T, newDB func(testing.TB) *DB) {
+	db := newDB(t)
+	ctx := audit.WithActor(t.Context(), audit.Actor{Name: "cli"})
+	alice, bob, carol := mkUser(t, ctx, db, "alice"), mkUser(t, ctx, db, "bob"), mkUser(t, ctx, db, "carol")
+	app := mkApp(t, ctx, db, alice, "Fabrikam Boards", "Fabrikam")
+	if err := db.AddAppOwner(ctx, app.ClientID, bob.ID, now0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	svc := ruleServices(t, db)
+	off := [2]*admin.Offboarding{
+		admin.NewOffboarding(svc[0], slowRule{db, 300 * time.Millisecond}),
+		admin.NewOffboarding(svc[1], slowRule{second(t, db), 300 * time.Millisecond}),
+	}
+	leaving := [2]string{alice.ID, bob.ID}
+	for i, err := range both(func(i int) error {
+		_, _, err := off[i].DeleteUser(ctx, leaving[i], admin.Successors{admin.AllApps: carol.Username})
+		return err
+	}) {
+		if err != nil {
+			t.Errorf("delete %d: %v", i, err)
+		}
+	}
+	owners, err := db.AppOwners(ctx, app.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(owners) != 1 || owners[0].UserID != carol.ID || !owners[0].Primary {
+		t.Errorf("owners after both were deleted: %+v, want carol alone, primary", owners)
+	}
+}
+
 // testForkSiblingsOneRotates: a grace replay marks the first successor a
 // sibling; of two siblings rotated at once on two handles exactly one
 // claims the parent; after that a replay of the parent is reuse.

@@ -52,8 +52,10 @@ func (db *DB) AppOwners(ctx context.Context, clientID string) ([]domain.AppOwner
 		AddedAt     time.Time
 		Primary     bool
 		Deleted     bool
+		Disabled    bool
 	}
-	err := db.rd(ctx).Raw(`SELECT o.user_id, u.username, u.display_name, o.added_at, (a.owner_id = o.user_id) AS "primary", (u.deleted_at IS NOT NULL) AS deleted
+	err := db.rd(ctx).Raw(`SELECT o.user_id, u.username, u.display_name, o.added_at, (a.owner_id = o.user_id) AS "primary", (u.deleted_at IS NOT NULL) AS deleted,
+(u.disabled_at IS NOT NULL) AS disabled
 FROM app_owners o JOIN users u ON u.id = o.user_id JOIN apps a ON a.client_id = o.client_id
 WHERE o.client_id = ? ORDER BY (a.owner_id = o.user_id) DESC, `+db.fl.nocase("u.username"), clientID).Scan(&rows).Error
 	if err != nil {
@@ -61,7 +63,7 @@ WHERE o.client_id = ? ORDER BY (a.owner_id = o.user_id) DESC, `+db.fl.nocase("u.
 	}
 	out := make([]domain.AppOwner, len(rows))
 	for i, r := range rows {
-		out[i] = domain.AppOwner{UserID: r.UserID, Username: r.Username, DisplayName: r.DisplayName, AddedAt: utc(r.AddedAt), Primary: r.Primary, Deleted: r.Deleted}
+		out[i] = domain.AppOwner{UserID: r.UserID, Username: r.Username, DisplayName: r.DisplayName, AddedAt: utc(r.AddedAt), Primary: r.Primary, Deleted: r.Deleted, Disabled: r.Disabled}
 	}
 	return out, nil
 }
@@ -125,8 +127,23 @@ func (db *DB) CountApps(ctx context.Context, status string) (int64, error) {
 // a write transaction the user's owner rows are read from the writer, so
 // a hand-over in the same transaction sees them as they stand.
 func (db *DB) SoleOwnedApps(ctx context.Context, userID string, limit int) ([]domain.App, error) {
+	return db.ownedApps(ctx, userID, "NOT EXISTS", limit)
+}
+
+// CoOwnedApps returns the undeleted apps userID owns with at least one
+// other active owner, by name, each with its client id and name only; at
+// most limit (≤ 0: all): the apps that keep a manager when the user
+// leaves. Inside a write transaction it reads from the writer, as
+// SoleOwnedApps does.
+func (db *DB) CoOwnedApps(ctx context.Context, userID string, limit int) ([]domain.App, error) {
+	return db.ownedApps(ctx, userID, "EXISTS", limit)
+}
+
+// ownedApps is SoleOwnedApps (others "NOT EXISTS") or CoOwnedApps
+// ("EXISTS").
+func (db *DB) ownedApps(ctx context.Context, userID, others string, limit int) ([]domain.App, error) {
 	q := `SELECT a.client_id, a.name FROM app_owners o JOIN apps a ON a.client_id = o.client_id
-WHERE o.user_id = ? AND a.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM app_owners p JOIN users u ON u.id = p.user_id
+WHERE o.user_id = ? AND a.deleted_at IS NULL AND ` + others + ` (SELECT 1 FROM app_owners p JOIN users u ON u.id = p.user_id
 WHERE p.client_id = o.client_id AND p.user_id <> o.user_id AND u.deleted_at IS NULL AND u.disabled_at IS NULL)
 ORDER BY ` + db.fl.nocase("a.name") + `, a.client_id`
 	args := []any{userID}

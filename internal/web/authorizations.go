@@ -20,7 +20,12 @@ type Authorizations interface {
 	RevokeAuthorization(ctx context.Context, id, ownerID string) (bool, error)
 }
 
+// impactLines says what revoking the authorizations imp counts does; with
+// none active, that there is nothing to revoke (never "0 … of 0 users").
 func impactLines(imp domain.RevocationImpact) []string {
+	if imp.Authorizations == 0 {
+		return []string{"No active authorizations: nothing to revoke."}
+	}
 	return []string{
 		plural(imp.Authorizations, "active authorization", "active authorizations") + " of " + plural(imp.Users, "user", "users") + " will be revoked.",
 		plural(imp.RefreshTokens, "live refresh token stops", "live refresh tokens stop") + " working, and every access token of these authorizations gets 401 on its next request.",

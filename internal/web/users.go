@@ -190,6 +190,15 @@ func (s *Server) userConfirmPage(c echo.Context, title, msg, button string, hand
 		if imp, err := s.cfg.Authorizations.RevocationImpact(ctx, domain.AuthorizationFilter{UserID: u.ID}); err == nil {
 			impact = impactLines(imp)
 		}
+		if s.cfg.Offboarding != nil && u.DeletedAt == nil {
+			co, err := s.cfg.Offboarding.CoOwnedApps(ctx, u.ID, maxHandOverCounted+1)
+			if err != nil {
+				return err
+			}
+			if line := coOwnedLine(u.Username, co); line != "" {
+				impact = append(impact, line)
+			}
+		}
 	}
 	p := views.ConfirmPage{Nav: views.Nav{Active: "users"}, Title: title + " " + u.DisplayName + " (" + u.Username + ")?", Message: msg,
 		Impact: impact, Action: c.Request().URL.Path, Button: button, Danger: button != "Enable user", Cancel: "/admin/users/" + u.ID}
@@ -254,6 +263,46 @@ func (s *Server) handOverField(c echo.Context, u domain.User, handErr error) (*v
 	}
 	h.MoreCandidates = page.Next != ""
 	return h, nil
+}
+
+// maxCoOwnedNamed bounds the apps a delete confirmation names among
+// those the user co-owns (the rest are counted, up to
+// maxHandOverCounted).
+const maxCoOwnedNamed = 10
+
+// coOwnedLine says that deleting username removes them from the owners of
+// apps (read with a limit of maxHandOverCounted+1), which their other
+// owners keep: "" for none, the first maxCoOwnedNamed named, the rest
+// counted.
+func coOwnedLine(username string, apps []domain.App) string {
+	if len(apps) == 0 {
+		return ""
+	}
+	rest := ""
+	switch n := len(apps) - maxCoOwnedNamed; {
+	case len(apps) > maxHandOverCounted:
+		rest = "more than " + plural(int64(maxHandOverCounted-maxCoOwnedNamed), "other app", "other apps")
+	case n > 0:
+		rest = plural(int64(n), "other app", "other apps")
+	}
+	names := make([]string, 0, maxCoOwnedNamed+1)
+	for i, a := range apps {
+		if i == maxCoOwnedNamed {
+			break
+		}
+		names = append(names, a.Name)
+	}
+	if rest != "" {
+		names = append(names, rest)
+	}
+	list := names[0]
+	if len(names) > 1 {
+		list = strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	}
+	if len(apps) == 1 {
+		return username + " will be removed as a co-owner of " + list + "; its other owners keep it."
+	}
+	return username + " will be removed as a co-owner of " + list + "; their other owners keep them."
 }
 
 const (
@@ -387,6 +436,9 @@ func handOverRefused(err error) bool {
 // alone own (implemented by *admin.Offboarding).
 type UserOffboarding interface {
 	SoleOwnedApps(ctx context.Context, userID string, limit int) ([]domain.App, error)
+	// CoOwnedApps: the apps the user owns with another active owner
+	// (deleting the user removes them from their owners).
+	CoOwnedApps(ctx context.Context, userID string, limit int) ([]domain.App, error)
 	DeleteUser(ctx context.Context, id string, to admin.Successors) (int, []admin.HandOff, error)
 	DisableUser(ctx context.Context, id string, to admin.Successors) (domain.User, []admin.HandOff, error)
 }

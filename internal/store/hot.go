@@ -91,6 +91,10 @@ func ptrTime(t sql.NullTime) *time.Time {
 	return &u
 }
 
+// codeByHashSQL reads the code whose hash is ? (CodeByHash).
+const codeByHashSQL = `SELECT id, hash, authorization_id, client_id, user_id, secret_id, scopes,
+redirect_uri, code_challenge, created_at, expires_at, used_at, flow, nonce, auth_time FROM authorization_codes WHERE hash = ?`
+
 // CodeByHash returns the code whose SHA-256 hash is hash. Errors: NotFound.
 func (db *DB) CodeByHash(ctx context.Context, hash []byte) (domain.AuthCode, error) {
 	var (
@@ -98,8 +102,7 @@ func (db *DB) CodeByHash(ctx context.Context, hash []byte) (domain.AuthCode, err
 		scopes         string
 		used, authTime sql.NullTime
 	)
-	err := db.sqlConn(ctx, false).QueryRowContext(ctx, db.sqlText(`SELECT id, hash, authorization_id, client_id, user_id, secret_id, scopes,
-redirect_uri, code_challenge, created_at, expires_at, used_at, flow, nonce, auth_time FROM authorization_codes WHERE hash = ?`), hash).
+	err := db.sqlConn(ctx, false).QueryRowContext(ctx, db.sqlText(codeByHashSQL), hash).
 		Scan(&c.ID, &c.Hash, &c.AuthorizationID, &c.ClientID, &c.UserID, &c.SecretID, &scopes, &c.RedirectURI, &c.CodeChallenge, &c.CreatedAt, &c.ExpiresAt, &used,
 			&c.Flow, &c.Nonce, &authTime)
 	if err != nil {
@@ -110,11 +113,20 @@ redirect_uri, code_challenge, created_at, expires_at, used_at, flow, nonce, auth
 	return c, nil
 }
 
+// markCodeUsedSQL sets used_at (the first ?) on the code whose id is the
+// second ? when it is unused (MarkCodeUsed). "Unused" is written
+// coalesce(used_at, NULL) IS NULL, not used_at IS NULL: that is the
+// predicate of the live-code partial index (authorization_codes_live),
+// and PostgreSQL's generic plan, made once on a young table and kept,
+// walked that whole index filtering by id instead of probing the primary
+// key (as rotateSQL's; TestCodeExchangePlanPostgres).
+const markCodeUsedSQL = `UPDATE authorization_codes SET used_at = ? WHERE id = ? AND coalesce(used_at, NULL) IS NULL`
+
 // MarkCodeUsed sets used_at on an unused code and reports whether this call
 // did it (false: it was already used — the caller lost a race or sees a
 // replay).
 func (db *DB) MarkCodeUsed(ctx context.Context, id string, at time.Time) (bool, error) {
-	n, err := db.execHot(ctx, "authorization code", `UPDATE authorization_codes SET used_at = ? WHERE id = ? AND used_at IS NULL`, utc(at), id)
+	n, err := db.execHot(ctx, "authorization code", markCodeUsedSQL, utc(at), id)
 	return n == 1, err
 }
 
@@ -161,6 +173,11 @@ func (db *DB) MarkRefreshTokenUsed(ctx context.Context, id string, at time.Time)
 	return n == 1, err
 }
 
+// authorizationByIDSQL reads the authorization whose id is ?
+// (AuthorizationByID).
+const authorizationByIDSQL = `SELECT id, user_id, client_id, scopes, redirect_uri, granted_at,
+last_used_at, revoked_at, revoked_by FROM authorizations WHERE id = ?`
+
 // AuthorizationByID returns the authorization, revoked or not. Errors:
 // NotFound.
 func (db *DB) AuthorizationByID(ctx context.Context, id string) (domain.Authorization, error) {
@@ -169,8 +186,7 @@ func (db *DB) AuthorizationByID(ctx context.Context, id string) (domain.Authoriz
 		scopes            string
 		lastUsed, revoked sql.NullTime
 	)
-	err := db.sqlConn(ctx, false).QueryRowContext(ctx, db.sqlText(`SELECT id, user_id, client_id, scopes, redirect_uri, granted_at,
-last_used_at, revoked_at, revoked_by FROM authorizations WHERE id = ?`), id).
+	err := db.sqlConn(ctx, false).QueryRowContext(ctx, db.sqlText(authorizationByIDSQL), id).
 		Scan(&a.ID, &a.UserID, &a.ClientID, &scopes, &a.RedirectURI, &a.GrantedAt, &lastUsed, &revoked, &a.RevokedBy)
 	if err != nil {
 		return domain.Authorization{}, notFound(err, "authorization")

@@ -574,18 +574,24 @@ type ScopeInventoryRow struct {
 	// Through says, one line per wider scope that includes this one, how
 	// many hold it that way ("through vso.code_full: 3 apps, 9 active
 	// authorizations"); Counts is the sentence of the direct counts.
-	Through        []string
-	Counts         string
-	Apps           []Link
-	AppCount       int64
-	MoreApps       bool // more apps hold it than Apps names
+	Through  []string
+	Counts   string
+	Apps     []Link
+	AppCount int64
+	MoreApps bool // more apps hold it than Apps names
+	// Authorizations counts the authorizations (consents not revoked;
+	// some may need re-authorization) granting the scope directly.
 	Authorizations int
-	Users          []Link
-	MoreUsers      bool
-	Uses           int64
-	LastUsed       string
-	Unused         bool
-	DrillURL       string
+	// AuthorizationsVia are the authorizations holding the scope through
+	// a wider one, each "48 via vso.advsec_manage" (the wider scope's own
+	// direct count; only those with any).
+	AuthorizationsVia []string
+	Users             []Link
+	MoreUsers         bool
+	Uses              int64
+	LastUsed          string
+	Unused            bool
+	DrillURL          string
 	// PATs counts the live personal access tokens holding the scope
 	// (-1: the token slice is off); PATsURL lists them.
 	PATs    int
@@ -619,7 +625,8 @@ type ScopesPage struct {
 
 // ScopeHoldersPage is /admin/scopes/{scope}: the row of the inventory and
 // one page of the apps registered with the scope (Tab "apps") or of the
-// active authorizations granting it (Tab "authorizations").
+// unrevoked authorizations granting it, each with its true state (Tab
+// "authorizations").
 type ScopeHoldersPage struct {
 	Nav
 	Row            ScopeInventoryRow
@@ -652,6 +659,7 @@ type ScopeAppRow struct {
 type ScopeAuthorizationRow struct {
 	ID, UserID, Username, ClientID, AppName, GrantedAt, LastUsed string
 	Via                                                          string // "via vso.code_full", or "" when granted directly
+	State                                                        string // true state: active or needs_reauthorization
 }
 
 // UsedScopeRow is one kind of API use on the app scopes page.

@@ -163,7 +163,7 @@ func authzListCmd(g *globals) *cobra.Command {
 					rows := make([]map[string]any, 0, len(list))
 					for _, a := range list {
 						r := map[string]any{"id": a.ID, "user": a.Username, "user_id": a.UserID, "client_id": a.ClientID,
-							"app": a.AppName, "scopes": a.Scopes, "granted_at": a.GrantedAt.Format(time.RFC3339), "active": a.Active()}
+							"app": a.AppName, "scopes": a.Scopes, "granted_at": a.GrantedAt.Format(time.RFC3339), "active": a.Active(), "state": a.State}
 						if a.LastUsedAt != nil {
 							r["last_used_at"] = a.LastUsedAt.Format(time.RFC3339)
 						}
@@ -181,9 +181,13 @@ func authzListCmd(g *globals) *cobra.Command {
 				tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tUSER\tAPP\tCLIENT ID\tSCOPES\tGRANTED\tSTATUS")
 				for _, a := range list {
+					// The true state (the listing fills it for each page).
 					status := "active"
-					if !a.Active() {
+					switch {
+					case !a.Active():
 						status = "revoked"
+					case a.State == domain.AuthNeedsReauthorization:
+						status = "needs re-authorization"
 					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, safeout.Term(a.Username), safeout.Term(a.AppName), a.ClientID, strings.Join(a.Scopes, " "),
 						a.GrantedAt.Format(time.RFC3339), status)

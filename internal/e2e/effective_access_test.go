@@ -43,7 +43,15 @@ func TestEffectiveScopeAccess(t *testing.T) {
 	full := registerThroughDashboard(t, rootA, "vso.code_full")
 	saPair(t, ts, bobA, full, "vso.code_full", "bob-full")
 	saPair(t, ts, carolA, direct, "vso.code_write", "carol-direct")
-	saPair(t, ts, daveA, direct, "vso.code_write", "dave-direct")
+	// dave's code is presented twice: the chain is revoked, the consent
+	// stands — he needs re-authorization, though the aggregates count him.
+	daveCode := approve(t, daveA, direct, "vso.code_write", "dave-direct")
+	if r := postToken(t, ts.URL, formType, codeBody(direct.Secret, daveCode, callbackURL)); r.Status != http.StatusOK {
+		t.Fatalf("dave's code: %d %v", r.Status, r.Raw)
+	}
+	if r := postToken(t, ts.URL, formType, codeBody(direct.Secret, daveCode, callbackURL)); r.Status != http.StatusBadRequest {
+		t.Fatalf("dave's reused code: %d %v, want 400", r.Status, r.Raw)
+	}
 
 	apps := eaHolders(t, rootA, "/admin/scopes/vso.code_write")
 	if len(apps) != 2 || apps[direct.ClientID] != "directly" || apps[full.ClientID] != "via vso.code_full" {
@@ -53,12 +61,26 @@ func TestEffectiveScopeAccess(t *testing.T) {
 	if len(auths) != 3 || auths[bob.ID] != "via vso.code_full" || auths[carol.ID] != "directly" || auths[dave.ID] != "directly" {
 		t.Errorf("users holding vso.code_write: %v, want bob via vso.code_full, carol and dave directly", auths)
 	}
-	page := rootA.get("/admin/scopes/vso.code_write").Body
-	if got, _ := lcTestID(page, "scope-through"); got != "through vso.code_full: 1 app, 1 active authorization" {
-		t.Errorf("the scope page says %q about vso.code_full, want 1 app, 1 active authorization", got)
+	// The Authorizations tab shows each row's true state.
+	states := eaStates(t, rootA, "/admin/scopes/vso.code_write?tab=authorizations")
+	if states[bob.ID] != domain.AuthActive || states[carol.ID] != domain.AuthActive || states[dave.ID] != domain.AuthNeedsReauthorization {
+		t.Errorf("states on the Authorizations tab: %v, want bob and carol active, dave %s", states, domain.AuthNeedsReauthorization)
 	}
-	if got, _ := lcTestID(page, "scope-counts"); !strings.HasPrefix(got, "Registered directly by 1 app · granted directly by 2 active authorizations") {
+	page := rootA.get("/admin/scopes/vso.code_write").Body
+	// The Apps tab counts the true active authorizations (carol's only),
+	// as the app's page does.
+	if m := regexp.MustCompile(`(?s)data-client-id="` + direct.ClientID + `".*?data-testid="scope-app-active">(\d+)<`).FindStringSubmatch(page); m == nil || m[1] != "1" {
+		t.Errorf("the Apps tab's active authorizations of the direct app: %v, want 1 (dave needs re-authorization)", m)
+	}
+	// The aggregates count consents not revoked, and say so: never "active".
+	if got, _ := lcTestID(page, "scope-through"); got != "through vso.code_full: 1 app, 1 authorization" {
+		t.Errorf("the scope page says %q about vso.code_full, want 1 app, 1 authorization", got)
+	}
+	if got, _ := lcTestID(page, "scope-counts"); !strings.HasPrefix(got, "Registered directly by 1 app · granted directly by 2 authorizations") {
 		t.Errorf("scope counts %q", got)
+	}
+	if got, _ := lcTestID(page, "authorizations-legend"); !strings.Contains(got, "consents not revoked") || !strings.Contains(got, "need re-authorization") {
+		t.Errorf("the scope page's legend %q does not say what it counts", got)
 	}
 	// A scope only held through a wider one has a page too.
 	if apps := eaHolders(t, rootA, "/admin/scopes/vso.code_manage"); len(apps) != 1 || apps[full.ClientID] != "via vso.code_full" {
@@ -82,6 +104,22 @@ func TestEffectiveScopeAccess(t *testing.T) {
 	}
 	if !strings.Contains(row, `(via vso.code_full)`) {
 		t.Error("the vso.code_write row does not mark bob (via vso.code_full)")
+	}
+	// The authorizations column: direct, and via the wider scope; a scope
+	// held only through a wider one does not read as "nobody".
+	for scope, want := range map[string]string{"vso.code_write": "2 direct · 1 via vso.code_full", "vso.code_manage": "0 direct · 1 via vso.code_full"} {
+		r := eaInventoryRow(t, inv, scope)
+		n, _ := lcTestID(r, "scope-authorizations")
+		via, _ := lcTestID(r, "scope-authorizations-via")
+		if got := n + " direct " + via; !strings.Contains(r, "</a> direct") || got != want {
+			t.Errorf("inventory %s authorizations %q, want %q", scope, got, want)
+		}
+	}
+	if strings.Contains(inv, "Active authorizations") || strings.Contains(inv, "active authorization") {
+		t.Error(`the inventory calls its counts of consents "active"`)
+	}
+	if got, _ := lcTestID(inv, "authorizations-legend"); !strings.Contains(got, "consents not revoked") {
+		t.Errorf("the inventory's legend %q does not say what it counts", got)
 	}
 	// A fourth user: now there is more than the preview.
 	_, eveA := saSignedIn(t, ts, "eve", domain.RoleMember, saPassword)
@@ -123,6 +161,21 @@ func TestEffectiveScopeAccess(t *testing.T) {
 	if m := rows["vso.code_manage"]; m == nil || m[4] != "" || m[6] != "" || !strings.HasPrefix(m[11], "vso.code_full (") {
 		t.Errorf("report vso.code_manage row %q, want no direct holder and through vso.code_full", m)
 	}
+}
+
+var eaStateRE = regexp.MustCompile(`data-testid="auth-state" data-state="([a-z_]+)"`)
+
+// eaStates reads the state badge of each row of a scope's Authorizations
+// tab: user id → state.
+func eaStates(t *testing.T, a *agent, path string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, m := range eaRowRE.FindAllStringSubmatch(a.get(path).Body, -1) {
+		if s := eaStateRE.FindStringSubmatch(m[2]); s != nil {
+			out[m[1]] = s[1]
+		}
+	}
+	return out
 }
 
 func eaInventoryRow(t *testing.T, body, scope string) string {

@@ -1015,11 +1015,12 @@ func TestLifecycleRevoke(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 1 {
 			t.Fatalf("authz list --json: %v\n%s", err, r)
 		}
-		if rows[0]["id"] != p.AuthzID || rows[0]["user"] != u.Username || rows[0]["client_id"] != app.ClientID || rows[0]["active"] != true {
+		if rows[0]["id"] != p.AuthzID || rows[0]["user"] != u.Username || rows[0]["client_id"] != app.ClientID || rows[0]["active"] != true ||
+			rows[0]["state"] != domain.AuthActive {
 			t.Errorf("authz list row %v", rows[0])
 		}
 		r = mustSucceed(t, e.cli(t, "authz", "list", "--client-id", app.ClientID))
-		if !strings.Contains(r.stdout, p.AuthzID) || !strings.Contains(r.stdout, u.Username) {
+		if !strings.Contains(r.stdout, p.AuthzID) || !strings.Contains(r.stdout, u.Username) || !strings.HasSuffix(strings.TrimSpace(r.stdout), " active") {
 			t.Errorf("authz list --client-id\n%s", r)
 		}
 		// Bad input: exit 2, nothing revoked.
@@ -1033,6 +1034,17 @@ func TestLifecycleRevoke(t *testing.T) {
 			}
 		}
 		lcWantAPI(t, e.ts, p.Access, http.StatusOK, "after refused CLI revocations")
+		// A regenerated secret kills the user's tokens: the consent stands
+		// and the list says it needs re-authorization, not "active".
+		lcConfirmAndPost(t, admin, "/admin/apps/"+app.ClientID+"/secrets/primary/regenerate", "/admin/apps/"+app.ClientID)
+		r = mustSucceed(t, e.cli(t, "authz", "list", "--client-id", app.ClientID))
+		if !strings.HasSuffix(strings.TrimSpace(r.stdout), " needs re-authorization") {
+			t.Errorf("authz list --client-id after the secret's regeneration, want needs re-authorization\n%s", r)
+		}
+		r = mustSucceed(t, e.cli(t, "authz", "list", "--user", u.Username, "--json"))
+		if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 1 || rows[0]["state"] != domain.AuthNeedsReauthorization {
+			t.Errorf("authz list --json after the regeneration: %v %v, want state %s", err, rows, domain.AuthNeedsReauthorization)
+		}
 	})
 }
 

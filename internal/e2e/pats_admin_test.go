@@ -388,7 +388,7 @@ func TestPATOnlyScopeInInventory(t *testing.T) {
 		t.Fatalf("/admin/scopes/vso.build: %d", drill.Status)
 	}
 	if text := lcText(drill.Body); !strings.Contains(text, "2 personal access tokens hold it") ||
-		!strings.Contains(text, "through vso.build_execute: 0 apps, 0 active authorizations, 1 personal access token") {
+		!strings.Contains(text, "through vso.build_execute: 0 apps, 0 authorizations, 1 personal access token") {
 		t.Errorf("scope page counts: %s", text)
 	}
 	list := rootA.get("/admin/scopes/vso.build?tab=tokens")

@@ -226,18 +226,24 @@ func TestBrowserScopeAuditNarrow(t *testing.T) {
 	if n := countOf(t, admin, `[data-testid="scope-row"]`); n != 6 {
 		t.Errorf("%d scope rows, want 6 (vso.work, vso.code_write and the four they include)", n)
 	}
-	if got := textOf(t, admin, `[data-testid="scope-row"][data-scope="vso.code"] [data-testid="scope-through"]`); got != "through vso.code_write: 1 app, 1 active authorization" {
-		t.Errorf("vso.code row says %q, want it held through vso.code_write by 1 app and 1 active authorization", got)
+	if got := textOf(t, admin, `[data-testid="scope-row"][data-scope="vso.code"] [data-testid="scope-through"]`); got != "through vso.code_write: 1 app, 1 authorization" {
+		t.Errorf("vso.code row says %q, want it held through vso.code_write by 1 app and 1 authorization", got)
 	}
 	if got := textOf(t, admin, `[data-testid="scope-row"][data-scope="vso.code"] [data-testid="via"]`); got != "(via vso.code_write)" {
 		t.Errorf("vso.code's holder is marked %q, want (via vso.code_write)", got)
+	}
+	// Held only through vso.code_write: the authorizations cell says so
+	// next to its direct count, not a bare 0.
+	vsoCode := `[data-testid="scope-row"][data-scope="vso.code"] `
+	if got := textOf(t, admin, vsoCode+`[data-testid="scope-authorizations"]`) + " direct " + textOf(t, admin, vsoCode+`[data-testid="scope-authorizations-via"]`); got != "0 direct · 1 via vso.code_write" {
+		t.Errorf("vso.code authorizations %q, want 0 direct · 1 via vso.code_write", got)
 	}
 	// vso.work satisfied every call.
 	if got := textOf(t, admin, workRow+` [data-testid="scope-uses"]`); got != strconv.Itoa(sbCalls) {
 		t.Errorf("vso.work uses %q, want %d", got, sbCalls)
 	}
 	if got := textOf(t, admin, workRow+` [data-testid="scope-authorizations"]`); got != "1" {
-		t.Errorf("vso.work active authorizations %q, want 1", got)
+		t.Errorf("vso.work authorizations %q, want 1", got)
 	}
 	if n := countOf(t, admin, workRow+`[data-unused="false"]`); n != 1 {
 		t.Error(`the vso.work row is not data-unused="false"`)
@@ -249,12 +255,12 @@ func TestBrowserScopeAuditNarrow(t *testing.T) {
 		t.Error("vso.work is flagged high privilege")
 	}
 	workCells := sbCells(t, admin, workRow)
-	// Columns: scope, category, apps, active authorizations, personal
+	// Columns: scope, category, apps, authorizations (direct), personal
 	// access tokens, users, uses, last used.
 	if len(workCells) != 8 {
 		t.Fatalf("the vso.work row has %d cells %q, want 8", len(workCells), workCells)
 	}
-	if got, want := strings.Join(append(workCells[:4:4], workCells[5:7]...), " | "), "vso.work Work items (read) | Work Items | "+sbAppName+" | 1 | bob | "+strconv.Itoa(sbCalls); got != want {
+	if got, want := strings.Join(append(workCells[:4:4], workCells[5:7]...), " | "), "vso.work Work items (read) | Work Items | "+sbAppName+" | 1 direct | bob | "+strconv.Itoa(sbCalls); got != want {
 		t.Errorf("vso.work row %q, want %q", got, want)
 	}
 	if !sbRecent(workCells[7]) {
@@ -275,7 +281,7 @@ func TestBrowserScopeAuditNarrow(t *testing.T) {
 		t.Errorf("vso.code_write uses %q, want 0", got)
 	}
 	codeCells := sbCells(t, admin, codeRow)
-	if len(codeCells) != 8 || codeCells[3] != "1" || codeCells[5] != "bob" || codeCells[7] != "never unused" {
+	if len(codeCells) != 8 || codeCells[3] != "1 direct" || codeCells[5] != "bob" || codeCells[7] != "never unused" {
 		t.Errorf("vso.code_write cells %q, want 1 authorization, user bob, last used \"never unused\"", codeCells)
 	}
 	// The users link to the user page.
@@ -443,7 +449,7 @@ func TestBrowserScopeAuditNarrow(t *testing.T) {
 	if len(profileCells) != 8 {
 		t.Fatalf("the vso.profile row has %d cells %q, want 8", len(profileCells), profileCells)
 	}
-	if profileCells[2] != sbAppName || profileCells[3] != "1" || profileCells[5] != "bob" {
+	if profileCells[2] != sbAppName || profileCells[3] != "1 direct" || profileCells[5] != "bob" {
 		t.Errorf("vso.profile row after narrowing %q, want the app, 1 authorization, bob", profileCells)
 	}
 	if uses, _ := strconv.Atoi(profileCells[6]); countOf(t, admin, profileRow+`[data-unused="false"]`) != 1 || uses < 1 {

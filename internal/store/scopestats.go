@@ -234,9 +234,9 @@ func (db *DB) scopeKeys(ctx context.Context, what, branch string, scopes []strin
 // ScopeApps returns up to limit apps not deleted that register any of
 // scopes (a scope and the scopes that include it: scope.Catalog.Holders),
 // by client id after the client id after ("" from the start), each with
-// its owner's username and active authorization count; which of scopes
-// each registers (by client id); and the client id to continue after (""
-// on the last page). Index: app_scopes primary key, one range per scope.
+// its owner's username and true active authorization count (a live token
+// or a fresh grant); which of scopes each registers (by client id); and
+// the client id to continue after ("" on the last page). Index: app_scopes primary key, one range per scope.
 func (db *DB) ScopeApps(ctx context.Context, scopes []string, after string, limit int) ([]domain.App, map[string][]string, string, error) {
 	keys, held, next, err := db.scopeKeys(ctx, "apps",
 		`SELECT client_id AS k FROM app_scopes WHERE scope = %s AND client_id > ? ORDER BY client_id LIMIT ?`, scopes, after, limit)
@@ -253,12 +253,21 @@ WHERE a.client_id IN ? ORDER BY a.client_id`, keys).Scan(&rows).Error
 	for i, r := range rows {
 		out[i] = r.domain()
 	}
+	// The listed count is the true state (a live token or a fresh grant),
+	// as on the apps list: one grouped query for the page's apps.
+	counts, err := db.trueActiveCounts(ctx, keys, db.now())
+	if err != nil {
+		return nil, nil, "", err
+	}
+	for i := range out {
+		out[i].ActiveAuthorizations = counts[out[i].ClientID]
+	}
 	return out, held, next, nil
 }
 
-// ScopeAuthorizations returns up to limit active authorizations that grant
-// any of scopes, by id after the id after ("" from the start), with
-// usernames and app names; which of scopes each grants (by authorization
+// ScopeAuthorizations returns up to limit unrevoked authorizations that
+// grant any of scopes, by id after the id after ("" from the start), with
+// usernames, app names and their true State; which of scopes each grants (by authorization
 // id); and the id to continue after ("" on the last page). Index:
 // authorization_scopes primary key, one range per scope.
 func (db *DB) ScopeAuthorizations(ctx context.Context, scopes []string, after string, limit int) ([]domain.Authorization, map[string][]string, string, error) {
@@ -278,7 +287,9 @@ WHERE z.id IN ? ORDER BY z.id`, keys).Scan(&rows).Error
 	for i, r := range rows {
 		out[i] = r.domain()
 	}
-	return out, held, next, nil
+	// Each row's true state, one query for the page's ids (as the app
+	// page's list).
+	return out, held, next, db.fillStates(ctx, out, db.now())
 }
 
 // ScopeUsers returns up to limit distinct users holding any of scopes

@@ -93,7 +93,7 @@ func inventoryRow(r reports.ScopeRow) views.ScopeInventoryRow {
 		v.LastUsed = stamp(*r.LastUsed)
 	}
 	v.Counts = "Registered directly by " + plural(r.AppCount, "app", "apps") + " · granted directly by " +
-		plural(int64(r.Authorizations), "active authorization", "active authorizations") + " · " +
+		plural(int64(r.Authorizations), "authorization", "authorizations") + " · " +
 		plural(r.AppGrants, "app's own grant (client credentials)", "apps' own grants (client credentials)") + " · " + plural(r.Uses, "use", "uses")
 	if r.DirectPATs > 0 {
 		v.Counts += " · carried by " + plural(r.DirectPATs, "personal access token", "personal access tokens")
@@ -103,7 +103,10 @@ func inventoryRow(r reports.ScopeRow) views.ScopeInventoryRow {
 	for _, t := range r.Through {
 		apps += t.Apps
 		line := "through " + t.Scope + ": " + plural(t.Apps, "app", "apps") + ", " +
-			plural(t.Authorizations, "active authorization", "active authorizations")
+			plural(t.Authorizations, "authorization", "authorizations")
+		if t.Authorizations > 0 {
+			v.AuthorizationsVia = append(v.AuthorizationsVia, strconv.FormatInt(t.Authorizations, 10)+" via "+t.Scope)
+		}
 		if t.PATs > 0 {
 			line += ", " + plural(t.PATs, "personal access token", "personal access tokens")
 		}
@@ -129,8 +132,9 @@ func viaText(via []string) string {
 }
 
 // scopeHoldersPage is /admin/scopes/{scope}?tab=apps|authorizations&after=…:
-// the apps registered with the scope or the active authorizations granting
-// it, 50 a page, keyset-paginated on the aggregate's primary key.
+// the apps registered with the scope (with their true active counts) or
+// the unrevoked authorizations granting it (with their true states), 50 a
+// page, keyset-paginated on the aggregate's primary key.
 func (s *Server) scopeHoldersPage(c echo.Context) error {
 	sc := c.Param("scope")
 	tab := c.QueryParam("tab")
@@ -166,7 +170,8 @@ func (s *Server) scopeHoldersPage(c echo.Context) error {
 	}
 	for _, z := range h.Authorizations {
 		p.Authorizations = append(p.Authorizations, views.ScopeAuthorizationRow{ID: z.ID, UserID: z.UserID, Username: z.Username,
-			ClientID: z.ClientID, AppName: z.AppName, GrantedAt: day(z.GrantedAt), LastUsed: dayPtr(z.LastUsedAt), Via: viaText(h.Via[z.ID])})
+			ClientID: z.ClientID, AppName: z.AppName, GrantedAt: day(z.GrantedAt), LastUsed: dayPtr(z.LastUsedAt), Via: viaText(h.Via[z.ID]),
+			State: z.State})
 	}
 	return render(c, http.StatusOK, views.ScopeHolders(p))
 }

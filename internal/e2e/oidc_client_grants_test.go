@@ -53,12 +53,12 @@ func TestOIDCClientCredentialsGrants(t *testing.T) {
 	if n := strings.Count(r.Body, `data-testid="client-grant-cc-`); n != 2 {
 		t.Fatalf("app page lists %d of the app's own grants, want 2 (one per scope set)\n%.4000s", n, r.Body)
 	}
-	if !strings.Contains(r.Body, "2 live grant(s)") || !strings.Contains(r.Body, "<code class=\"wrap-anywhere\">vso.profile vso.work</code>") {
+	if !strings.Contains(r.Body, "2 live grants") || !strings.Contains(r.Body, "<code class=\"wrap-anywhere\">vso.profile vso.work</code>") {
 		t.Errorf("app page: want 2 live grants and the scope set shown")
 	}
 	// The scope inventory counts them as the apps' own grants.
-	if r := root.get("/admin/scopes"); !strings.Contains(r.Body, `data-testid="scope-app-grants">2 own grant(s)`) ||
-		!strings.Contains(r.Body, `data-testid="scope-app-grants">1 own grant(s)`) {
+	if r := root.get("/admin/scopes"); !strings.Contains(r.Body, `data-testid="scope-app-grants">2 own grants`) ||
+		!strings.Contains(r.Body, `data-testid="scope-app-grants">1 own grant,`) {
 		t.Errorf("scope inventory: want vso.work held by 2 own grants and vso.profile by 1")
 	}
 	// The owner (root registered it) sees the same section on the owner's page.
@@ -85,7 +85,7 @@ func TestOIDCClientCredentialsGrants(t *testing.T) {
 	if st := apiStatus(tok3.AccessToken); st == http.StatusUnauthorized {
 		t.Errorf("the other grant's token was refused too")
 	}
-	if r := root.get(page); !strings.Contains(r.Body, "1 live grant(s)") || !strings.Contains(r.Body, "revoked ") {
+	if r := root.get(page); !strings.Contains(r.Body, "1 live grant.") || !strings.Contains(r.Body, "revoked ") {
 		t.Errorf("app page after revoking one grant: want 1 live and a revoked row")
 	}
 	// The app may ask again (client credentials are still on): a new grant
@@ -97,7 +97,7 @@ func TestOIDCClientCredentialsGrants(t *testing.T) {
 	if st := apiStatus(tok4.AccessToken); st == http.StatusUnauthorized {
 		t.Errorf("a new token after revoking the grant: refused")
 	}
-	if r := root.get(page); !strings.Contains(r.Body, "2 live grant(s)") {
+	if r := root.get(page); !strings.Contains(r.Body, "2 live grants") {
 		t.Errorf("app page after a new token: want 2 live grants again")
 	}
 

@@ -99,7 +99,7 @@ func TestPATAdmin(t *testing.T) {
 
 	t.Run("bulk revoke: impact preview, then every token refused", func(t *testing.T) {
 		preview := rootA.get("/admin/tokens/revoke?" + url.Values{"mode": {"all"}, "filter": {"owner=bob"}}.Encode())
-		if text := lcText(preview.Body); preview.Status != http.StatusOK || !strings.Contains(text, "Revoke all of bob's 3 token(s)?") {
+		if text := lcText(preview.Body); preview.Status != http.StatusOK || !strings.Contains(text, "Revoke all of bob's 3 tokens?") {
 			t.Fatalf("preview: %d %s", preview.Status, text)
 		}
 		for _, tok := range bobToks {
@@ -126,7 +126,7 @@ func TestPATAdmin(t *testing.T) {
 			t.Fatalf("save policy: %d %s", r.Status, lcText(r.Body))
 		}
 		page := lcText(rootA.get("/admin/settings").Body)
-		if !strings.Contains(page, "1 existing token(s) break these policies") || !strings.Contains(page, "carol full of carol — pat-full-scope") {
+		if !strings.Contains(page, "1 existing token breaks these policies") || !strings.Contains(page, "carol full of carol — pat-full-scope") {
 			t.Fatalf("settings: %s", page)
 		}
 		saCall(t, ts, profilePath, carolTok, http.StatusOK, "", "nothing revoked silently")

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
@@ -143,7 +142,7 @@ func clientAuthMethods(a domain.App) string {
 	m := "client_secret_basic, client_secret_post"
 	if a.JWKS != "" {
 		set, _ := domain.ParseClientJWKS(a.JWKS)
-		m += ", private_key_jwt (" + strconv.Itoa(len(set.Keys)) + " registered key(s))"
+		m += ", private_key_jwt (" + plural(int64(len(set.Keys)), "registered key", "registered keys") + ")"
 	}
 	return m
 }

@@ -232,10 +232,10 @@ func (s *Server) adminTokensBulkConfirm(c echo.Context) error {
 	if n > maxBulkRevoke {
 		return apperr.Errorf(apperr.Invalid, "More than %d tokens match: narrow the filters first.", maxBulkRevoke)
 	}
-	title := fmt.Sprintf("Revoke %d token(s)?", n)
+	title := "Revoke " + plural(int64(n), "token", "tokens") + "?"
 	if len(owners) == 1 {
 		for o := range owners {
-			title = fmt.Sprintf("Revoke all of %s's %d token(s)?", o, n)
+			title = fmt.Sprintf("Revoke all of %s's %s?", o, plural(int64(n), "token", "tokens"))
 			if mode == "selected" {
 				title = fmt.Sprintf("Revoke %d of %s's tokens?", n, o)
 			}

@@ -150,7 +150,7 @@ func TestPageLayoutBrowser(t *testing.T) {
 	}
 	// The audit log: labelled filters, details as key: value lines with the
 	// JSON on demand, targets linked to their page.
-	navigate(t, ctx, f.ts.URL+"/admin/audit?action=consent.grant")
+	navigate(t, ctx, f.ts.URL+"/admin/audit?action=consent.grant&app="+f.app.ClientID)
 	truthy("details as key: value", `[...document.querySelectorAll('[data-testid="audit-details"] .kv li')].some(li => li.innerText.startsWith("client_id: "))`)
 	truthy("JSON on demand", `(() => { const d = document.querySelector('[data-testid="audit-details"] details'); return d && !d.open && d.querySelector('[data-testid="audit-json"]').textContent.startsWith("{"); })()`)
 	href, _ := js(`document.querySelector('[data-testid="audit-target-link"]').getAttribute("href")`).(string)

@@ -262,7 +262,7 @@ func (m meeting) SoleOwnedApps(ctx context.Context, userID string, limit int) ([
 	return a, err
 }
 
-// activeOwners returns how many of the app's owners are active.
+// activeOwners returns the app's owners and how many of them are active.
 func activeOwners(t *testing.T, ctx context.Context, db *DB, clientID string) ([]domain.AppOwner, int) {
 	t.Helper()
 	owners, err := db.AppOwners(ctx, clientID)

@@ -24,6 +24,11 @@ type SignInStore interface {
 	Connectors(ctx context.Context) ([]domain.Connector, error)
 	ConnectorByName(ctx context.Context, name string) (domain.Connector, error)
 	UserBySubject(ctx context.Context, source, subject string) (domain.User, error)
+	UserByID(ctx context.Context, id string) (domain.User, error)
+	// LockUser locks the user's row until the write transaction ends
+	// (PostgreSQL SELECT … FOR UPDATE; nothing on SQLite, whose writers
+	// are serialized already).
+	LockUser(ctx context.Context, id string) error
 	UserByUsername(ctx context.Context, username string) (domain.User, error)
 	CreateUser(ctx context.Context, u domain.User) error
 	UpdateUser(ctx context.Context, u domain.User, at time.Time) error
@@ -193,14 +198,27 @@ func (s *SignInService) signIn(ctx context.Context, source string, cfg connector
 	return u, nil
 }
 
-// signInTx is one attempt of signIn's transaction.
+// signInTx is one attempt of signIn's transaction. The linked user's row
+// is locked (store.LockUser) before the read that the directory's changes
+// are written back from, since UpdateUser writes every column of that
+// read: an administrator's disable (or role change) committed on another
+// replica after the sign-in found the user is seen, and the sign-in is
+// refused, instead of being undone by the sign-in's write; one that
+// comes later waits for the sign-in and keeps what it wrote.
 func (s *SignInService) signInTx(ctx context.Context, source string, id connector.Identity, role domain.Role, name, email string, now time.Time, out *domain.User) error {
 	return s.store.WriteTx(ctx, func(ctx context.Context) error {
-		u, err := s.store.UserBySubject(ctx, source, id.Subject)
+		found, err := s.store.UserBySubject(ctx, source, id.Subject)
 		switch {
 		case apperr.Is(err, apperr.NotFound):
 			return s.create(ctx, source, id, role, name, email, now, out)
 		case err != nil:
+			return err
+		}
+		if err := s.store.LockUser(ctx, found.ID); err != nil {
+			return err
+		}
+		u, err := s.store.UserByID(ctx, found.ID)
+		if err != nil {
 			return err
 		}
 		if !u.Active() {

@@ -81,6 +81,12 @@ type flavor struct {
 	// one index range per scope cheaply, where PostgreSQL spent 20–35 ms
 	// planning ninety branches.
 	lateralFirsts bool
+	// probeFence ends a correlated EXISTS that must stay a probe per row
+	// of an ordered index walk (the app listing's dense owner filter,
+	// which stops at the page's end): PostgreSQL's " OFFSET 0", an
+	// optimization fence that keeps the subquery from being planned as a
+	// semi-join driven from its own table; "" on SQLite, which probes.
+	probeFence string
 	// indexOnly is the pair of statements around a read that must walk a
 	// covering index the planner would pass over for a sequential scan
 	// (PostgreSQL: random_page_cost 1.1, the usual value for a cached or
@@ -203,6 +209,7 @@ var postgresFlavor = &flavor{
 	windowWalk:    true,
 	lateralFirsts: true,
 	indexOnly:     []string{"SET LOCAL random_page_cost = 1.1", "SET LOCAL random_page_cost = DEFAULT"},
+	probeFence:    " OFFSET 0",
 	coalesce:      true,
 	forUpdate:     " FOR UPDATE",
 	forShare:      " FOR SHARE",

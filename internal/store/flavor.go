@@ -81,6 +81,12 @@ type flavor struct {
 	// one index range per scope cheaply, where PostgreSQL spent 20–35 ms
 	// planning ninety branches.
 	lateralFirsts bool
+	// inList is "col is one of the values of the subquery sub", driven
+	// from sub: PostgreSQL's col = ANY (ARRAY(sub)), the subquery run
+	// once (an InitPlan) and each value a probe of col's index, which
+	// no estimate of sub's size turns into a hash join over the whole
+	// table; SQLite's col IN (sub), which it drives from sub already.
+	inList func(col, sub string) string
 	// probeFence ends a correlated EXISTS that must stay a probe per row
 	// of an ordered index walk (the app listing's dense owner filter,
 	// which stops at the page's end): PostgreSQL's " OFFSET 0", an
@@ -195,6 +201,7 @@ var sqliteFlavor = &flavor{
 	},
 	clientIDRange: true,
 	stringAgg:     "group_concat(%s, %s)",
+	inList:        func(col, sub string) string { return col + " IN (" + sub + ")" },
 }
 
 var postgresFlavor = &flavor{
@@ -210,6 +217,7 @@ var postgresFlavor = &flavor{
 	lateralFirsts: true,
 	indexOnly:     []string{"SET LOCAL random_page_cost = 1.1", "SET LOCAL random_page_cost = DEFAULT"},
 	probeFence:    " OFFSET 0",
+	inList:        func(col, sub string) string { return col + " = ANY (ARRAY(" + sub + "))" },
 	coalesce:      true,
 	forUpdate:     " FOR UPDATE",
 	forShare:      " FOR SHARE",

@@ -21,6 +21,8 @@ import (
 //     through pats_scopes_trgm (migration 00028): never a sequential scan
 //     of the tokens, which the plan took when the scope's share was a
 //     guess.
+//   - An owner's app list (/profile/apps) probes apps_pkey for its count
+//     and walks apps_by_name for its page when the owner owns many apps.
 //   - The overview's open-ended secret count (CountSecretsExpiring) walks
 //     client_secrets_expiry, no sequential scan of client_secrets.
 func TestPageCountPlansPostgres(t *testing.T) {
@@ -61,6 +63,22 @@ func TestPageCountPlansPostgres(t *testing.T) {
 		}
 	}
 
+	// The owner owns one app in 25 (1,200: /profile/apps counts to the
+	// cap and walks apps_by_name), 2,000 other users the rest (so that a
+	// plan for any owner expects a few apps).
+	for _, q := range []string{
+		`INSERT INTO users (id, username, role, password_hash, created_at, updated_at)
+		 SELECT 'user-' || g, 'user.' || g, 'member', '$argon2id$dummy', now(), now() FROM generate_series(0, 1999) g`,
+		`INSERT INTO app_owners (client_id, user_id, added_at)
+		 SELECT client_id, CASE WHEN CAST(substr(client_id, 5) AS INTEGER) % 25 = 0 THEN owner_id
+		   ELSE 'user-' || (CAST(substr(client_id, 5) AS INTEGER) % 2000) END, created_at FROM apps`,
+		`VACUUM ANALYZE app_owners`, `VACUUM ANALYZE users`,
+	} {
+		if err := db.w.Exec(q).Error; err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+
 	for _, c := range []struct {
 		scope string
 		found int
@@ -89,7 +107,7 @@ func TestPageCountPlansPostgres(t *testing.T) {
 		}
 		// The arguments as literals: the plan of this run's own
 		// arguments (a custom plan).
-		text := explainPlan(t, ctx, db, traced[0], targs[0])
+		text := explainPlan(t, ctx, db, traced[0], targs[0], "force_custom_plan")
 		if !strings.Contains(text, c.uses) {
 			t.Errorf("scope %s: the plan does not use %s:\n%s", c.scope, c.uses, text)
 		}
@@ -98,9 +116,41 @@ func TestPageCountPlansPostgres(t *testing.T) {
 		}
 	}
 
+	// The owner's app list (/profile/apps of an owner of 1,200 apps):
+	// the capped count probes apps_pkey per owned app and the page walks
+	// apps_by_name with a probe of app_owners per app, neither a scan of
+	// the apps nor a sort of all the owner's apps, whether planned for
+	// these arguments or as the statement cache's generic plan.
+	var traced []string
+	var targs [][]any
+	stop := db.TraceQueries(func(q string, args []any) {
+		if strings.HasPrefix(q, "SELECT COUNT(*) FROM (SELECT 1 FROM apps a") || strings.HasPrefix(q, "SELECT a.*, u.username AS owner_username") {
+			traced, targs = append(traced, q), append(targs, args)
+		}
+	})
+	page, err := db.ListApps(ctx, domain.AppFilter{OwnerID: owner.ID, Limit: 25})
+	stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Apps) != 25 || page.Total != domain.AppCountCap+1 || page.Apps[0].ClientID != "app-100" {
+		t.Errorf("owner's apps: %d listed of %d, want 25 of %d, app-100 first", len(page.Apps), page.Total, domain.AppCountCap+1)
+	}
+	if len(traced) != 2 {
+		t.Fatalf("owner's apps: traced %d statements, want the count and the page", len(traced))
+	}
+	for i, uses := range []string{"apps_pkey", "apps_by_name"} {
+		for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+			text := explainPlan(t, ctx, db, traced[i], targs[i], mode)
+			if !strings.Contains(text, uses) || strings.Contains(text, "Seq Scan on apps") || strings.Contains(text, "Hash") || strings.Contains(text, "Sort") {
+				t.Errorf("owner's apps, %s: the plan of %.60q does not probe %s (or scans, hashes or sorts):\n%s", mode, traced[i], uses, text)
+			}
+		}
+	}
+
 	// The open-ended count, in a transaction whose own statistics count
 	// the scans.
-	err := db.ReadTx(ctx, func(ctx context.Context) error {
+	err = db.ReadTx(ctx, func(ctx context.Context) error {
 		counts := func() (seq, idx int64, err error) {
 			err = db.rd(ctx).Raw(`SELECT pg_stat_get_xact_numscans('client_secrets'::regclass), pg_stat_get_xact_numscans('client_secrets_expiry'::regclass)`).
 				Row().Scan(&seq, &idx)
@@ -129,13 +179,15 @@ func TestPageCountPlansPostgres(t *testing.T) {
 	}
 }
 
-// explainPlan returns the EXPLAIN ANALYZE of q with args written into it
-// as literals, so that the plan is the one made for these arguments.
-func explainPlan(t *testing.T, ctx context.Context, db *DB, q string, args []any) string {
+// explainPlan returns the EXPLAIN ANALYZE of q with args under the
+// plan_cache_mode mode: force_custom_plan for the plan made for these
+// arguments (a connection's first five runs), force_generic_plan for the
+// one a statement cache may settle on.
+func explainPlan(t *testing.T, ctx context.Context, db *DB, q string, args []any, mode string) string {
 	t.Helper()
 	var plan []string
 	err := db.ReadTx(ctx, func(ctx context.Context) error {
-		if err := db.rd(ctx).Exec(`SET LOCAL plan_cache_mode = force_custom_plan`).Error; err != nil {
+		if err := db.rd(ctx).Exec(`SET LOCAL plan_cache_mode = ` + mode).Error; err != nil {
 			return err
 		}
 		rows, err := db.sqlConn(ctx, false).QueryContext(ctx, "EXPLAIN (ANALYZE, COSTS OFF) "+q, args...)

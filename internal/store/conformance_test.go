@@ -56,6 +56,7 @@ var suite = []struct {
 	{"LastAdminRace", testLastAdminRace},
 	{"LastOwnerRace", testLastOwnerRace},
 	{"SoleOwnerOffboardingRace", testSoleOwnerOffboardingRace},
+	{"UserChangesRace", testUserChangesRace},
 	{"CoOwnerDeleteRace", testCoOwnerDeleteRace},
 	{"ForkSiblingsOneRotates", testForkSiblingsOneRotates},
 	{"SignInFailuresShared", testSignInFailuresShared},

@@ -76,8 +76,8 @@ type flavor struct {
 	// from the window's index with IN already.
 	windowWalk bool
 	// lateralFirsts: the first keys of each of many scopes (the scope
-	// inventory's previews, firstKeys) are one LATERAL join over a VALUES
-	// list, planned once; SQLite has no LATERAL and plans a UNION ALL of
+	// inventory's previews, firstKeys; a scope's holder pages, scopeKeys)
+	// are one LATERAL join over a VALUES list (lateralScopes), planned once; SQLite has no LATERAL and plans a UNION ALL of
 	// one index range per scope cheaply, where PostgreSQL spent 20–35 ms
 	// planning ninety branches.
 	lateralFirsts bool

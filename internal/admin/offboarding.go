@@ -14,6 +14,10 @@ import (
 // SoleOwnerStore finds the apps a user alone owns (internal/store
 // implements it on SQLite and PostgreSQL).
 type SoleOwnerStore interface {
+	// LockOwnedApps locks the owner rows of every app the user owns
+	// until the write transaction ends (PostgreSQL SELECT … FOR UPDATE;
+	// nothing on SQLite, whose writers are serialized already).
+	LockOwnedApps(ctx context.Context, userID string) error
 	SoleOwnedApps(ctx context.Context, userID string, limit int) ([]domain.App, error)
 	// CoOwnedApps: the undeleted apps the user owns with at least one
 	// other active owner, by name, at most limit (≤ 0: all).
@@ -23,7 +27,13 @@ type SoleOwnerStore interface {
 // Offboarding deletes or disables a user who may be the only active owner
 // of apps: those apps are handed over to the successors an administrator
 // names, in the same transaction as the delete or disable, so that no app
-// is left with nobody who can manage it.
+// is left with nobody who can manage it. That transaction first locks the
+// owner rows of every app the user owns (store.LockOwnedApps), before the
+// user's change and its audit event, in the order every other change of
+// an app's owners takes them (owner rows, then the audit chain): a
+// concurrent removal or hand-over of one of those apps, or the offboarding
+// of a co-owner, on any replica, runs wholly before or after it, so the
+// read of "no other active owner" is never stale.
 type Offboarding struct {
 	store interface {
 		Transactor
@@ -119,6 +129,9 @@ func (o *Offboarding) DeleteUser(ctx context.Context, id string, to Successors) 
 	var revoked int
 	var moved []HandOff
 	err := o.store.WriteTx(ctx, func(ctx context.Context) error {
+		if err := o.store.LockOwnedApps(ctx, id); err != nil {
+			return err
+		}
 		u, err := o.users.User(ctx, id)
 		if err != nil {
 			return err
@@ -140,10 +153,8 @@ func (o *Offboarding) DeleteUser(ctx context.Context, id string, to Successors) 
 }
 
 // leaveCoOwned removes u from the owners of every app it owns with
-// another active owner, inside the caller's write transaction (after the
-// user's own change is audited: the audit chain's lock orders this read
-// after any other offboarding's commit, and each app's owner rows are
-// locked before the removal). Errors: Conflict when an app's other
+// another active owner, inside the caller's write transaction (which
+// locked those apps' owner rows first, see Offboarding). Errors: Conflict when an app's other
 // owners were removed meanwhile (nothing changed).
 func (o *Offboarding) leaveCoOwned(ctx context.Context, u domain.User, reason string) error {
 	apps, err := o.store.CoOwnedApps(ctx, u.ID, 0)
@@ -168,6 +179,9 @@ func (o *Offboarding) DisableUser(ctx context.Context, id string, to Successors)
 	var u domain.User
 	var moved []HandOff
 	err := o.store.WriteTx(ctx, func(ctx context.Context) error {
+		if err := o.store.LockOwnedApps(ctx, id); err != nil {
+			return err
+		}
 		var err error
 		if u, err = o.users.SetDisabled(ctx, id, true); err != nil {
 			return err
@@ -182,7 +196,8 @@ func (o *Offboarding) DisableUser(ctx context.Context, id string, to Successors)
 }
 
 // handOver moves every app the user u alone owns to its successor,
-// inside the caller's write transaction (after the user's own change).
+// inside the caller's write transaction (after the user's own change;
+// the transaction locked the apps' owner rows first, see Offboarding).
 // Every successor is checked before anything moves; the refusal names
 // each field at fault (NewOwnerField, AppOwnerField) so that the
 // confirmation can show each reason beside its app.

@@ -48,9 +48,16 @@ func (s *UserService) lastAdmin(ctx context.Context, u domain.User, what string)
 
 // changeUser loads the user by id inside one write transaction, lets fn
 // change it and record why, then stores it. Deleted users cannot change.
+// The user's row is locked before it is read (store.LockUser), since
+// UpdateUser writes every column from that read: a concurrent change of
+// the same user on another replica (one changes the role, the other
+// disables) waits, then reads and keeps what the first committed.
 func (s *UserService) changeUser(ctx context.Context, id string, fn func(ctx context.Context, u *domain.User) error) (domain.User, error) {
 	var u domain.User
 	err := s.store.WriteTx(ctx, func(ctx context.Context) error {
+		if err := s.store.LockUser(ctx, id); err != nil {
+			return err
+		}
 		var err error
 		if u, err = s.store.UserByID(ctx, id); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/web"
@@ -79,6 +80,26 @@ func oneWinner(t *testing.T, round int, rs []apiResp) int {
 // first rounds without the fix; more rounds make a pass convincing.
 const raceRounds = 8
 
+// settingsRacers is how many PATCHes of /settings each round sends at
+// once with one ETag, and settingsRaceRounds how many rounds run.
+const settingsRacers, settingsRaceRounds = 4, 4
+
+// holdFirstWrite forces the interleaving that loses an update: while it
+// is installed (until the returned release), the first write of a
+// setting to ts's database holds its transaction for hold before it goes
+// on. Checked outside the write's transaction, the If-Match of every
+// other PATCH racing it is compared meanwhile with the settings as they
+// were, and passes; checked inside it (after the settings lock), the
+// others wait for the first to commit and then see its change.
+func holdFirstWrite(ts *testServer, hold time.Duration) (release func()) {
+	var once sync.Once
+	return ts.App.DB.TraceQueries(func(q string, _ []any) {
+		if strings.HasPrefix(q, "INSERT INTO settings") {
+			once.Do(func() { time.Sleep(hold) })
+		}
+	})
+}
+
 func TestAdminAPIConcurrentPatchesWithOneETag(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
@@ -125,21 +146,41 @@ func TestAdminAPIConcurrentPatchesWithOneETag(t *testing.T) {
 		}
 	})
 
-	t.Run("settings: one PATCH applies, the other is 412, the stored settings are the winner's", func(t *testing.T) {
-		for round := range raceRounds {
+	t.Run("settings: one PATCH applies, the others are 412, the stored settings are the winner's", func(t *testing.T) {
+		// Left to chance, a check made outside the write's transaction
+		// let two PATCHes through in only about one round in five on
+		// SQLite; holdFirstWrite makes every round catch it.
+		start := map[string]any{"pat_full_scope": "allow", "app_registration": domain.PolicyMembers}
+		for round := range settingsRaceRounds {
 			get := apiDo(t, ts, http.MethodGet, "/settings", admin, nil, "")
-			days := []float64{float64(100 + 2*round), float64(101 + 2*round)}
-			rs := racePatches(t, ts, admin, "/settings", get.Header.Get("ETag"),
-				map[string]any{"secret_lifetime_days": days[0], "pat_full_scope": "deny"},
-				map[string]any{"secret_lifetime_days": days[1], "app_registration": domain.PolicyApproval})
+			var days []float64
+			var bodies []map[string]any
+			for i := range settingsRacers {
+				days = append(days, float64(100+settingsRacers*round+i))
+				body := map[string]any{"secret_lifetime_days": days[i], "pat_full_scope": "deny"}
+				if i%2 == 1 {
+					body = map[string]any{"secret_lifetime_days": days[i], "app_registration": domain.PolicyApproval}
+				}
+				bodies = append(bodies, body)
+			}
+			release := holdFirstWrite(ts, 100*time.Millisecond)
+			rs := racePatches(t, ts, admin, "/settings", get.Header.Get("ETag"), bodies...)
+			release()
 			won := oneWinner(t, round, rs)
 			after := apiDo(t, ts, http.MethodGet, "/settings", admin, nil, "")
 			if after.JSON["secret_lifetime_days"] != days[won] || after.Header.Get("ETag") != rs[won].Header.Get("ETag") {
 				t.Fatalf("round %d: stored %s, want the winner's (PATCH %d) %s", round, after.Raw, won, rs[won].Raw)
 			}
+			for k, v := range start {
+				if w, mine := bodies[won][k]; mine {
+					v = w
+				}
+				if after.JSON[k] != v {
+					t.Fatalf("round %d: stored %s, want only the winner's change (PATCH %d): %s = %v", round, after.Raw, won, k, v)
+				}
+			}
 			// Back to the start, so that the next round's changes are changes.
-			reset := apiDo(t, ts, http.MethodPatch, "/settings", admin,
-				map[string]any{"pat_full_scope": "allow", "app_registration": domain.PolicyMembers}, after.Header.Get("ETag"))
+			reset := apiDo(t, ts, http.MethodPatch, "/settings", admin, start, after.Header.Get("ETag"))
 			if reset.Status != http.StatusOK {
 				t.Fatalf("reset: %d %s", reset.Status, reset.Raw)
 			}

@@ -181,14 +181,118 @@ func testLastOwnerRace(t *testing.T, newDB func(testing.TB) *DB) {
 	}
 }
 
-// testSoleOwnerOffboardingRace: the two co-owners of an app are disabled
-// on two replicas at the same moment, each naming carol to take over
-// what they alone own. Read at the same moment, each would see the
-// other active and neither would hand the app over; the second must see
-// the first gone and hand the app to carol, so that it keeps an active
-// owner. (It holds because the disable is audited before the apps are
-// read, and audit appends take the audit chain's lock: the second reads
-// after the first commits.)
+// rendezvous forces an interleaving of two transactions on two handles:
+// each party that arrives waits there until every party has arrived, or
+// until its wait passes. A party blocked on a lock another holds never
+// arrives, so the one holding it goes on after the wait and commits;
+// without the lock every party arrives at once, each having read before
+// any other committed, which is the interleaving that loses a write.
+type rendezvous struct {
+	mu      sync.Mutex
+	left    int
+	all     chan struct{}
+	wait    time.Duration
+	arrived []chan struct{}
+}
+
+// newRendezvous returns a rendezvous of n parties that wait at most wait.
+func newRendezvous(n int, wait time.Duration) *rendezvous {
+	r := &rendezvous{left: n, all: make(chan struct{}), wait: wait}
+	for range n {
+		r.arrived = append(r.arrived, make(chan struct{}))
+	}
+	return r
+}
+
+// arrive marks party i arrived (its first call only counts; later ones
+// return at once) and waits for the others.
+func (r *rendezvous) arrive(i int) {
+	r.mu.Lock()
+	select {
+	case <-r.arrived[i]:
+		r.mu.Unlock()
+		return
+	default:
+	}
+	close(r.arrived[i])
+	if r.left--; r.left == 0 {
+		close(r.all)
+	}
+	r.mu.Unlock()
+	select {
+	case <-r.all:
+	case <-time.After(r.wait):
+	}
+}
+
+// hasArrived returns a channel closed once party i arrived.
+func (r *rendezvous) hasArrived(i int) <-chan struct{} { return r.arrived[i] }
+
+// meeting is a store handle (one replica) whose reads named in at arrive
+// at the rendezvous as party, when made in a write transaction, after
+// the read returns.
+type meeting struct {
+	*DB
+	r     *rendezvous
+	party int
+	at    map[string]bool
+}
+
+func (m meeting) meet(ctx context.Context, read string) {
+	if m.at[read] && m.inWriteTx(ctx) {
+		m.r.arrive(m.party)
+	}
+}
+
+func (m meeting) UserByID(ctx context.Context, id string) (domain.User, error) {
+	u, err := m.DB.UserByID(ctx, id)
+	m.meet(ctx, "UserByID")
+	return u, err
+}
+
+func (m meeting) UserByUsername(ctx context.Context, name string) (domain.User, error) {
+	u, err := m.DB.UserByUsername(ctx, name)
+	m.meet(ctx, "UserByUsername")
+	return u, err
+}
+
+func (m meeting) SoleOwnedApps(ctx context.Context, userID string, limit int) ([]domain.App, error) {
+	a, err := m.DB.SoleOwnedApps(ctx, userID, limit)
+	m.meet(ctx, "SoleOwnedApps")
+	return a, err
+}
+
+// activeOwners returns the app's owners and how many of them are active.
+func activeOwners(t *testing.T, ctx context.Context, db *DB, clientID string) ([]domain.AppOwner, int) {
+	t.Helper()
+	owners, err := db.AppOwners(ctx, clientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	active := 0
+	for _, o := range owners {
+		if !o.Deleted && !o.Disabled {
+			active++
+		}
+	}
+	return owners, active
+}
+
+// testSoleOwnerOffboardingRace: an app keeps an active owner when its
+// owners change on two replicas at once while one of them is offboarded.
+//
+// First, forced: bob hands the app he co-owns with alice over to her (he
+// stops owning it) on one replica, and has read her as active, when an
+// administrator disables alice on the other, naming carol to take over
+// what she alone owns. Without a lock, the disable reads bob as the
+// app's other active owner and hands nothing over, the hand-over then
+// commits, and the app is left to disabled alice alone. The offboarding
+// locks the owner rows of alice's apps first (LockOwnedApps), so it waits
+// for the hand-over, then finds alice alone and hands the app to carol.
+//
+// Then, both co-owners of an app are disabled on two replicas at the same
+// moment, each naming carol: the second must see the first gone and hand
+// the app to carol.
 func testSoleOwnerOffboardingRace(t *testing.T, newDB func(testing.TB) *DB) {
 	db := newDB(t)
 	ctx := audit.WithActor(t.Context(), audit.Actor{Name: "cli"})
@@ -197,36 +301,107 @@ func testSoleOwnerOffboardingRace(t *testing.T, newDB func(testing.TB) *DB) {
 	if err := db.AddAppOwner(ctx, app.ClientID, bob.ID, now0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
+	cat := scope.Default()
+	now := func() time.Time { return time.Now().UTC() }
+	meet := newRendezvous(2, 500*time.Millisecond)
+	// Replica 0 disables alice and meets after reading what she alone
+	// owns; replica 1 hands the app over and meets after reading alice.
+	off0 := meeting{db, meet, 0, map[string]bool{"SoleOwnedApps": true}}
+	own1 := meeting{second(t, db), meet, 1, map[string]bool{"UserByUsername": true}}
+	svc1 := admin.NewService(own1, cat, now, 0)
+	off := admin.NewOffboarding(admin.NewService(off0, cat, now, 0), off0)
+	var handErr, offErr error
+	var moved []admin.HandOff
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		_, handErr = svc1.HandOver(ctx, app.ClientID, bob.ID, alice.Username)
+	}()
+	go func() {
+		defer wg.Done()
+		select { // the hand-over has read alice as active
+		case <-meet.hasArrived(1):
+		case <-time.After(5 * time.Second):
+		}
+		_, moved, offErr = off.DisableUser(ctx, alice.ID, admin.Successors{admin.AllApps: carol.Username})
+	}()
+	wg.Wait()
+	if handErr != nil || offErr != nil {
+		t.Fatalf("hand-over: %v; disable: %v", handErr, offErr)
+	}
+	owners, active := activeOwners(t, ctx, db, app.ClientID)
+	if active != 1 || owners[0].UserID != carol.ID || len(moved) != 1 {
+		t.Errorf("owners after the hand-over to alice and her disable: %+v (handed over %+v), want carol, primary", owners, moved)
+	}
+
+	// Two co-owners disabled at once, each pausing after its read.
+	dave, erin := mkUser(t, ctx, db, "dave"), mkUser(t, ctx, db, "erin")
+	app2 := mkApp(t, ctx, db, dave, "Contoso Pipelines", "Contoso")
+	if err := db.AddAppOwner(ctx, app2.ClientID, erin.ID, now0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
 	svc := ruleServices(t, db)
-	off := [2]*admin.Offboarding{
+	offs := [2]*admin.Offboarding{
 		admin.NewOffboarding(svc[0], slowRule{db, 300 * time.Millisecond}),
 		admin.NewOffboarding(svc[1], slowRule{second(t, db), 300 * time.Millisecond}),
 	}
-	leaving := [2]string{alice.ID, bob.ID}
+	leaving := [2]string{dave.ID, erin.ID}
 	for i, err := range both(func(i int) error {
-		_, _, err := off[i].DisableUser(ctx, leaving[i], admin.Successors{admin.AllApps: carol.Username})
+		_, _, err := offs[i].DisableUser(ctx, leaving[i], admin.Successors{admin.AllApps: carol.Username})
 		return err
 	}) {
 		if err != nil {
 			t.Errorf("disable %d: %v", i, err)
 		}
 	}
-	owners, err := db.AppOwners(ctx, app.ClientID)
+	if owners, active := activeOwners(t, ctx, db, app2.ClientID); active != 1 {
+		t.Errorf("owners after both were disabled: %+v, want carol (one active owner)", owners)
+	}
+}
+
+// testUserChangesRace: an administrator changes a user's role on one
+// replica while another disables the user on the other, each paused
+// after reading the user until the other read too (or 500 ms passed).
+// Both changes survive: the user row is locked before it is read
+// (changeUser), so the second waits and keeps what the first committed.
+// Without the lock both read the user as it was, and the second's write
+// of every column puts the first's change back.
+func testUserChangesRace(t *testing.T, newDB func(testing.TB) *DB) {
+	db := newDB(t)
+	ctx := audit.WithActor(t.Context(), audit.Actor{Name: "cli"})
+	cat := scope.Default()
+	now := func() time.Time { return time.Now().UTC() }
+	meet := newRendezvous(2, 500*time.Millisecond)
+	var svc [2]*admin.Service
+	for i, h := range [2]*DB{db, second(t, db)} {
+		svc[i] = admin.NewService(meeting{h, meet, i, map[string]bool{"UserByID": true}}, cat, now, 0)
+	}
+	mkUser(t, ctx, db, "mallory")
+	u, err := db.UserByUsername(ctx, "mallory")
 	if err != nil {
 		t.Fatal(err)
 	}
-	active := 0
-	for _, o := range owners {
-		u, err := db.UserByID(ctx, o.UserID)
-		if err != nil {
-			t.Fatal(err)
+	for i, err := range both(func(i int) error {
+		var err error
+		if i == 0 {
+			_, err = svc[0].SetRole(ctx, u.ID, domain.RoleAuditor)
+		} else {
+			_, err = svc[1].SetDisabled(ctx, u.ID, true)
 		}
-		if u.Active() {
-			active++
+		return err
+	}) {
+		if err != nil {
+			t.Fatalf("change %d: %v", i, err)
 		}
 	}
-	if active != 1 {
-		t.Errorf("owners after both were disabled: %+v, want carol (one active owner)", owners)
+	got, err := db.UserByID(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Role != domain.RoleAuditor || got.DisabledAt == nil || got.Revision != u.Revision+2 {
+		t.Errorf("after a role change and a disable at once: role %s, disabled %v, revision %d; want auditor, disabled, %d",
+			got.Role, got.DisabledAt, got.Revision, u.Revision+2)
 	}
 }
 

@@ -57,6 +57,7 @@ var suite = []struct {
 	{"LastAdminRace", testLastAdminRace},
 	{"LastOwnerRace", testLastOwnerRace},
 	{"SoleOwnerOffboardingRace", testSoleOwnerOffboardingRace},
+	{"UserChangesRace", testUserChangesRace},
 	{"CoOwnerDeleteRace", testCoOwnerDeleteRace},
 	{"ForkSiblingsOneRotates", testForkSiblingsOneRotates},
 	{"SignInFailuresShared", testSignInFailuresShared},

@@ -54,3 +54,23 @@ func (db *DB) lockRow(ctx context.Context, query string, id string) error {
 	var ids []string
 	return translate(db.wr(ctx).Raw(query+db.fl.forUpdate, id).Scan(&ids).Error, "lock")
 }
+
+// LockOwnedApps locks the owner rows (app_owners) of every app the user
+// owns, the user's own and every other owner's, in one order, until the
+// write transaction in ctx ends (PostgreSQL SELECT … FOR UPDATE). The
+// offboarding of a user takes it first, before the user's change, so
+// that its "no other active owner" read (SoleOwnedApps, CoOwnedApps) and
+// any other change of those apps' owners (a removal or a hand-over, which
+// lock the same rows through AppOwners, or another owner's offboarding)
+// run one after the other: none acts on the other's stale view.
+func (db *DB) LockOwnedApps(ctx context.Context, userID string) error {
+	if !db.inWriteTx(ctx) {
+		return errLockOutsideWrite
+	}
+	if db.fl.forUpdate == "" {
+		return nil
+	}
+	var locked []struct{ ClientID, UserID string }
+	return translate(db.wr(ctx).Raw(`SELECT client_id, user_id FROM app_owners
+WHERE client_id IN (SELECT client_id FROM app_owners WHERE user_id = ?) ORDER BY client_id, user_id`+db.fl.forUpdate, userID).Scan(&locked).Error, "lock")
+}

@@ -125,7 +125,8 @@ func (db *DB) CountApps(ctx context.Context, status string) (int64, error) {
 // active owner (every other owner, if any, deleted or disabled), by name,
 // each with its client id and name only; at most limit (≤ 0: all). Inside
 // a write transaction the user's owner rows are read from the writer, so
-// a hand-over in the same transaction sees them as they stand.
+// a hand-over in the same transaction sees them as they stand; lock them
+// first (LockOwnedApps), before the user's change.
 func (db *DB) SoleOwnedApps(ctx context.Context, userID string, limit int) ([]domain.App, error) {
 	return db.ownedApps(ctx, userID, "NOT EXISTS", limit)
 }

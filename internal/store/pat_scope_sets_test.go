@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -187,15 +188,68 @@ func testPATScopeSets(t *testing.T, newDB func(testing.TB) *DB) {
 	checkPATScopeSets(t, ctx, db, "all expired", times()...)
 }
 
+// forcePATRace runs first on dbs[0] and, once first's transaction has
+// run a query that starts with read, second on dbs[1], holding first's
+// transaction right after that read until second has returned, or for
+// 500 ms when second is blocked on a lock the read took. Without that
+// lock, second commits a change the read did not see, and first then
+// writes on its stale read.
+func forcePATRace(t *testing.T, ctx context.Context, dbs [2]*DB, read string, first, second func(ctx context.Context) error) {
+	t.Helper()
+	meet := newRendezvous(2, 500*time.Millisecond)
+	stop := dbs[0].TraceQueries(func(q string, _ []any) {
+		if strings.HasPrefix(q, read) {
+			meet.arrive(0)
+		}
+	})
+	defer stop()
+	var errs [2]error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		errs[0] = first(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		select {
+		case <-meet.hasArrived(0):
+		case <-time.After(5 * time.Second):
+			errs[1] = fmt.Errorf("no query starting with %q", read)
+			return
+		}
+		errs[1] = second(ctx)
+		meet.arrive(1)
+	}()
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("forced race, transaction %d: %v", i, err)
+		}
+	}
+}
+
 // testPATScopeSetsRace: token writes, user disables and enables and sweeps
 // from two processes at once leave the aggregate equal to a recount
 // (PostgreSQL runs them concurrently; the share locks on the watermark and
 // the owner order what would otherwise count a token twice or never).
+//
+// First many writes of every kind from two processes at once. Then two
+// forced interleavings (forcePATRace), each failing on PostgreSQL without
+// its share lock: a token created (expiring after the watermark) while a
+// sweep moves the watermark past its expiry, the sweep run right after
+// the creation read the watermark (without the watermark's share lock the
+// sweep misses the uncommitted token, which stays counted below the
+// watermark); a token's expiry extended while its owner is disabled, the
+// disable run right after the extension read the owner as active
+// (without the owner's share lock the disable misses the token, which
+// stays counted for a disabled user).
 func testPATScopeSetsRace(t *testing.T, newDB func(testing.TB) *DB) {
 	ctx := t.Context()
 	db := newDB(t)
 	dbs := [2]*DB{db, second(t, db)}
 	t0 := time.Now().UTC().Truncate(time.Second)
+
 	var users []domain.User
 	for i := range 4 {
 		users = append(users, mkUser(t, ctx, db, fmt.Sprintf("racer%d", i)))
@@ -254,4 +308,28 @@ func testPATScopeSetsRace(t *testing.T, newDB func(testing.TB) *DB) {
 		t.Fatal(err)
 	}
 	checkPATScopeSets(t, ctx, db, "after the race", t0, t0.Add(-time.Hour), t0.Add(10*time.Minute), t0.Add(time.Hour))
+
+	early, late := mkUser(t, ctx, db, "early"), mkUser(t, ctx, db, "late")
+	forcePATRace(t, ctx, dbs, "SELECT expires_after FROM pat_scope_watermark", func(ctx context.Context) error {
+		return db.CreatePAT(ctx, domain.PAT{ID: uuid.NewString(), UserID: early.ID, Name: "swept", Hash: []byte(uuid.NewString()),
+			Display: "odp_s…", Scopes: []string{"vso.code"}, CreatedAt: t0, ExpiresAt: t0.Add(150 * time.Minute)})
+	}, func(ctx context.Context) error { return dbs[1].SweepPATScopeSets(ctx, t0.Add(3*time.Hour)) })
+	checkPATScopeSets(t, ctx, db, "a creation raced by a sweep", t0, t0.Add(2*time.Hour), t0.Add(165*time.Minute), t0.Add(4*time.Hour))
+
+	p := mkPAT(t, ctx, db, late, t0.Add(time.Hour), "vso.profile") // before the watermark: not counted
+	p.ExpiresAt = t0.Add(5 * time.Hour)
+	forcePATRace(t, ctx, dbs, "SELECT disabled_at, deleted_at FROM users", func(ctx context.Context) error { return db.UpdatePAT(ctx, p) }, func(ctx context.Context) error {
+		return dbs[1].WriteTx(ctx, func(ctx context.Context) error {
+			if err := dbs[1].LockUser(ctx, late.ID); err != nil {
+				return err
+			}
+			u, err := dbs[1].UserByID(ctx, late.ID)
+			if err != nil {
+				return err
+			}
+			u.DisabledAt = &t0
+			return dbs[1].UpdateUser(ctx, u, t0)
+		})
+	})
+	checkPATScopeSets(t, ctx, db, "an extension raced by a disable", t0, t0.Add(4*time.Hour), t0.Add(6*time.Hour))
 }

@@ -325,37 +325,14 @@ func (db *DB) ListPATs(ctx context.Context, f domain.PATFilter) (domain.PATPage,
 		P        patRow `gorm:"embedded"`
 		Username string
 	}
+	// One read transaction: the walk without parallel workers and, for a
+	// search, planned for its term (customPlans).
+	settings := [][]string{db.fl.noParallel}
+	if search != nil {
+		settings = append(settings, db.fl.customPlans)
+	}
 	read := func(ctx context.Context) error { return db.rd(ctx).Raw(q, args...).Scan(&rows).Error }
-	if search != nil && db.fl.customPlans != nil {
-		inner := read
-		read = func(ctx context.Context) error {
-			return db.ReadTx(ctx, func(ctx context.Context) error {
-				if err := db.rd(ctx).Exec(db.fl.customPlans[0]).Error; err != nil {
-					return err
-				}
-				if err := inner(ctx); err != nil {
-					return err
-				}
-				return db.rd(ctx).Exec(db.fl.customPlans[1]).Error
-			})
-		}
-	}
-	if db.fl.noParallel != nil {
-		// One read transaction, the walk without parallel workers.
-		inner := read
-		read = func(ctx context.Context) error {
-			return db.ReadTx(ctx, func(ctx context.Context) error {
-				if err := db.rd(ctx).Exec(db.fl.noParallel[0]).Error; err != nil {
-					return err
-				}
-				if err := inner(ctx); err != nil {
-					return err
-				}
-				return db.rd(ctx).Exec(db.fl.noParallel[1]).Error
-			})
-		}
-	}
-	if err := read(ctx); err != nil {
+	if err := db.readTxWith(ctx, settings, read); err != nil {
 		return domain.PATPage{}, translate(err, "personal access tokens")
 	}
 	var page domain.PATPage

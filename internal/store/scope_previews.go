@@ -118,20 +118,13 @@ WHERE a.client_id IN ?`, uniq(allApps)).Scan(&rows).Error; err != nil {
 // order: one LATERAL join over the scopes where the flavor plans it once
 // (lateralFirsts), otherwise one UNION ALL of a branch per scope.
 func (db *DB) firstKeys(ctx context.Context, what, branch string, scopes []string, limit int) (map[string][]string, error) {
-	var q strings.Builder
-	args := make([]any, 0, 2*len(scopes))
+	var sql string
+	var args []any
 	if db.fl.lateralFirsts {
-		q.WriteString("SELECT b.k AS k, s.scope AS scope FROM (VALUES ")
-		for i, sc := range scopes {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(CAST(? AS TEXT))")
-			args = append(args, sc)
-		}
-		fmt.Fprintf(&q, ") s(scope) CROSS JOIN LATERAL (%s) b", fmt.Sprintf(branch, "s.scope"))
-		args = append(args, limit)
+		sql, args = lateralScopes(branch, scopes, limit)
 	} else {
+		var q strings.Builder
+		args = make([]any, 0, 3*len(scopes))
 		for i, sc := range scopes {
 			if i > 0 {
 				q.WriteString(" UNION ALL ")
@@ -139,12 +132,13 @@ func (db *DB) firstKeys(ctx context.Context, what, branch string, scopes []strin
 			fmt.Fprintf(&q, "SELECT k, CAST(? AS TEXT) AS scope FROM (%s) b%d", fmt.Sprintf(branch, "?"), i)
 			args = append(args, sc, sc, limit)
 		}
+		sql = q.String()
 	}
 	var rows []struct {
 		K     string
 		Scope string
 	}
-	if err := db.rd(ctx).Raw(q.String(), args...).Scan(&rows).Error; err != nil {
+	if err := db.rd(ctx).Raw(sql, args...).Scan(&rows).Error; err != nil {
 		return nil, translate(err, what)
 	}
 	out := map[string][]string{}
@@ -152,6 +146,28 @@ func (db *DB) firstKeys(ctx context.Context, what, branch string, scopes []strin
 		out[r.Scope] = append(out[r.Scope], r.K)
 	}
 	return out, nil
+}
+
+// lateralScopes is the form of a per-scope query where the flavor plans
+// a LATERAL join once (lateralFirsts, PostgreSQL): branch, one SELECT of a
+// key k for one scope (%s: where the scope goes), joined LATERAL to a
+// VALUES list of scopes, each row the key k and its scope. It returns the
+// statement and its arguments: the scopes in order, then branchArgs (the
+// branch's own placeholders, in order). Used by firstKeys (the
+// inventory's previews) and scopeKeys (a scope's holder pages).
+func lateralScopes(branch string, scopes []string, branchArgs ...any) (string, []any) {
+	var q strings.Builder
+	args := make([]any, 0, len(scopes)+len(branchArgs))
+	q.WriteString("SELECT b.k AS k, s.scope AS scope FROM (VALUES ")
+	for i, sc := range scopes {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(CAST(? AS TEXT))")
+		args = append(args, sc)
+	}
+	fmt.Fprintf(&q, ") s(scope) CROSS JOIN LATERAL (%s) b", fmt.Sprintf(branch, "s.scope"))
+	return q.String(), append(args, branchArgs...)
 }
 
 func uniq(s []string) []string {

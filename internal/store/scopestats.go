@@ -179,36 +179,30 @@ func (db *DB) scopeKeys(ctx context.Context, what, branch string, scopes []strin
 	if len(scopes) == 0 {
 		return nil, map[string][]string{}, "", nil
 	}
-	var sql strings.Builder
-	args := make([]any, 0, 4*len(scopes))
+	var sql string
+	var args []any
 	if db.fl.lateralFirsts {
-		sql.WriteString("SELECT b.k AS k, s.scope AS scope FROM (VALUES ")
-		for i, sc := range scopes {
-			if i > 0 {
-				sql.WriteString(", ")
-			}
-			sql.WriteString("(CAST(? AS TEXT))")
-			args = append(args, sc)
-		}
-		fmt.Fprintf(&sql, ") s(scope) CROSS JOIN LATERAL (%s) b", fmt.Sprintf(branch, "s.scope"))
-		args = append(args, after, limit+1)
+		sql, args = lateralScopes(branch, scopes, after, limit+1)
 	} else {
+		var q strings.Builder
+		args = make([]any, 0, 4*len(scopes))
 		for i, sc := range scopes {
 			if i > 0 {
-				sql.WriteString(" UNION ALL ")
+				q.WriteString(" UNION ALL ")
 			}
 			// The branch selects only the key (k), so that DISTINCT and
 			// ORDER BY follow the index; the scope is the outer select's
 			// parameter.
-			fmt.Fprintf(&sql, "SELECT k, ? AS scope FROM (%s) b%d", fmt.Sprintf(branch, "?"), i)
+			fmt.Fprintf(&q, "SELECT k, ? AS scope FROM (%s) b%d", fmt.Sprintf(branch, "?"), i)
 			args = append(args, sc, sc, after, limit+1)
 		}
+		sql = q.String()
 	}
 	var rows []struct {
 		K     string
 		Scope string
 	}
-	if err := db.rd(ctx).Raw(sql.String(), args...).Scan(&rows).Error; err != nil {
+	if err := db.rd(ctx).Raw(sql, args...).Scan(&rows).Error; err != nil {
 		return nil, nil, "", translate(err, what)
 	}
 	held := map[string][]string{}

@@ -388,6 +388,43 @@ func (db *DB) ReadTx(ctx context.Context, fn func(ctx context.Context) error) er
 	}, db.fl.readTx...)
 }
 
+// readTxWith runs fn in one read transaction (ReadTx: it joins the one in
+// ctx) between the flavor's SET LOCAL statements of settings. Each setting
+// is a flavor's pair (noParallel, customPlans…): the statement that sets
+// it, run before fn in the order given, and the one that puts the
+// server's default back, run after fn in the reverse order, so that a
+// transaction ctx already carried goes on without them. A nil pair (a
+// setting the flavor has not) is skipped; with none left fn runs alone,
+// with no transaction of its own. The first error (of a statement or of
+// fn) ends it and is returned.
+func (db *DB) readTxWith(ctx context.Context, settings [][]string, fn func(ctx context.Context) error) error {
+	var set [][]string
+	for _, s := range settings {
+		if s != nil {
+			set = append(set, s)
+		}
+	}
+	if len(set) == 0 {
+		return fn(ctx)
+	}
+	return db.ReadTx(ctx, func(ctx context.Context) error {
+		for _, s := range set {
+			if err := db.rd(ctx).Exec(s[0]).Error; err != nil {
+				return err
+			}
+		}
+		if err := fn(ctx); err != nil {
+			return err
+		}
+		for i := len(set) - 1; i >= 0; i-- {
+			if err := db.rd(ctx).Exec(set[i][1]).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 type txState struct {
 	g     *gorm.DB
 	write bool

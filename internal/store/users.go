@@ -151,7 +151,9 @@ func (db *DB) ListUsers(ctx context.Context, f domain.UserFilter) (domain.UserPa
 
 // UpdateUser stores u's role, display name, e-mail, password hash,
 // must-change flag, disabled and deleted times, bumping its revision and
-// updated time to at, in one write transaction. Disabling or deleting
+// updated time to at, in one write transaction. It writes every one of
+// those columns: read u in the same write transaction after LockUser,
+// or a concurrent change of another column is lost. Disabling or deleting
 // takes the user's tokens out of the scope inventory's counts
 // (pat_scope_sets), enabling puts them back. Errors: NotFound.
 func (db *DB) UpdateUser(ctx context.Context, u domain.User, at time.Time) error {

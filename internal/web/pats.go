@@ -327,14 +327,7 @@ func (s *Server) profileNoticesDismissConfirm(c echo.Context) error {
 	if len(list) == 0 {
 		return s.flashTo(c, "/profile/tokens", "There are no token notices to dismiss.")
 	}
-	var leaked, expiring []string
-	for _, n := range list {
-		if n.Kind == domain.NoticeLeaked {
-			leaked = append(leaked, n.PATName)
-		} else {
-			expiring = append(expiring, n.PATName)
-		}
-	}
+	leaked, expiring := splitNotices(list)
 	var impact []string
 	if len(leaked) > 0 {
 		impact = append(impact, "Found exposed and revoked: "+joinAnd(leaked)+" — "+map[bool]string{true: "it stays", false: "they stay"}[len(leaked) == 1]+" revoked.")
@@ -367,14 +360,7 @@ func (s *Server) tokenNotice(ctx context.Context, userID string) string {
 	if err != nil || len(list) == 0 {
 		return ""
 	}
-	var leaked, expiring []string
-	for _, n := range list {
-		if n.Kind == domain.NoticeLeaked {
-			leaked = append(leaked, n.PATName)
-		} else {
-			expiring = append(expiring, n.PATName)
-		}
-	}
+	leaked, expiring := splitNotices(list)
 	var parts []string
 	if len(leaked) > 0 {
 		parts = append(parts, "Found exposed and revoked: "+strings.Join(leaked, ", ")+".")
@@ -383,4 +369,19 @@ func (s *Server) tokenNotice(ctx context.Context, userID string) string {
 		parts = append(parts, "Expiring within 7 days: "+strings.Join(expiring, ", ")+".")
 	}
 	return "Personal access tokens — " + strings.Join(parts, " ")
+}
+
+// splitNotices splits token notices by kind into the names of the tokens
+// found leaked (and revoked) and of those about to expire (every other
+// kind), each in list's order: for the banner (tokenNotice) and the
+// dismissal's confirmation (profileNoticesDismissConfirm).
+func splitNotices(list []domain.PATNotice) (leaked, expiring []string) {
+	for _, n := range list {
+		if n.Kind == domain.NoticeLeaked {
+			leaked = append(leaked, n.PATName)
+		} else {
+			expiring = append(expiring, n.PATName)
+		}
+	}
+	return leaked, expiring
 }

@@ -53,6 +53,7 @@ var suite = []struct {
 	{"BatchTxRunsAgain", testBatchTxRunsAgain},
 	{"BatchTxOppositeOrders", testBatchTxOppositeOrders},
 	{"RefreshTokenWithAuthorization", testRefreshTokenWithAuthorization},
+	{"RefreshReadsConcurrent", testRefreshReadsConcurrent},
 	{"LastAdminRace", testLastAdminRace},
 	{"LastOwnerRace", testLastOwnerRace},
 	{"SoleOwnerOffboardingRace", testSoleOwnerOffboardingRace},

@@ -195,10 +195,37 @@ func (db *DB) AuthorizationByID(ctx context.Context, id string) (domain.Authoriz
 	return a, nil
 }
 
+// refreshWithAuthorizationSQL reads the refresh token whose hash is ? and
+// its authorization (RefreshTokenWithAuthorization).
+const refreshWithAuthorizationSQL = `SELECT t.id, t.hash, t.authorization_id, t.family_id, t.client_id,
+t.user_id, t.secret_id, t.scopes, t.created_at, t.expires_at, t.used_at, t.revoked_at, t.parent_id, t.forked, t.auth_time,
+z.id, z.user_id, z.client_id, z.scopes, z.redirect_uri, z.granted_at, z.last_used_at, z.revoked_at, z.revoked_by
+FROM refresh_tokens t JOIN authorizations z ON z.id = t.authorization_id WHERE t.hash = ?`
+
 // RefreshTokenWithAuthorization returns the refresh token whose SHA-256
 // hash is hash and its authorization, in one query (the refresh grant's
-// first read). Errors: NotFound.
+// first read). Outside a transaction on PostgreSQL, the reads of
+// concurrent calls go to the database together, one pipeline a round
+// trip (refresh_reads.go). Errors: NotFound, ErrClosed.
 func (db *DB) RefreshTokenWithAuthorization(ctx context.Context, hash []byte) (domain.RefreshToken, domain.Authorization, error) {
+	if db.fl.coalesce {
+		if _, inTx := ctx.Value(txKey{}).(*txState); !inTx {
+			r, err := db.refreshReads.do(ctx, refreshReadLoops, db.runRefreshReads, hash)
+			if err == nil {
+				err = r.err
+			}
+			return r.token, r.authz, err
+		}
+	}
+	return scanRefreshWithAuthorization(db.sqlConn(ctx, false).QueryRowContext(ctx, db.sqlText(refreshWithAuthorizationSQL), hash))
+}
+
+// rowScanner is a one-row result of database/sql or of pgx.
+type rowScanner interface{ Scan(dest ...any) error }
+
+// scanRefreshWithAuthorization scans a row of refreshWithAuthorizationSQL.
+// Errors: NotFound (no row), the driver's.
+func scanRefreshWithAuthorization(row rowScanner) (domain.RefreshToken, domain.Authorization, error) {
 	var (
 		t                                  domain.RefreshToken
 		a                                  domain.Authorization
@@ -207,12 +234,8 @@ func (db *DB) RefreshTokenWithAuthorization(ctx context.Context, hash []byte) (d
 		parent                             sql.NullString
 		authTime                           sql.NullTime
 	)
-	err := db.sqlConn(ctx, false).QueryRowContext(ctx, db.sqlText(`SELECT t.id, t.hash, t.authorization_id, t.family_id, t.client_id,
-t.user_id, t.secret_id, t.scopes, t.created_at, t.expires_at, t.used_at, t.revoked_at, t.parent_id, t.forked, t.auth_time,
-z.id, z.user_id, z.client_id, z.scopes, z.redirect_uri, z.granted_at, z.last_used_at, z.revoked_at, z.revoked_by
-FROM refresh_tokens t JOIN authorizations z ON z.id = t.authorization_id WHERE t.hash = ?`), hash).
-		Scan(&t.ID, &t.Hash, &t.AuthorizationID, &t.FamilyID, &t.ClientID, &t.UserID, &t.SecretID, &tScopes, &t.CreatedAt, &t.ExpiresAt, &used, &revoked,
-			&parent, &t.Forked, &authTime, &a.ID, &a.UserID, &a.ClientID, &aScopes, &a.RedirectURI, &a.GrantedAt, &aLastUsed, &aRevoked, &a.RevokedBy)
+	err := row.Scan(&t.ID, &t.Hash, &t.AuthorizationID, &t.FamilyID, &t.ClientID, &t.UserID, &t.SecretID, &tScopes, &t.CreatedAt, &t.ExpiresAt, &used, &revoked,
+		&parent, &t.Forked, &authTime, &a.ID, &a.UserID, &a.ClientID, &aScopes, &a.RedirectURI, &a.GrantedAt, &aLastUsed, &aRevoked, &a.RevokedBy)
 	if err != nil {
 		return domain.RefreshToken{}, domain.Authorization{}, notFound(err, "refresh token")
 	}

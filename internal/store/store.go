@@ -72,7 +72,10 @@ type DB struct {
 	// rotations is PostgreSQL's group commit of refresh rotations
 	// (rotation.go).
 	rotations coalescer[rotation, bool]
-	clock     func() time.Time
+	// refreshReads is PostgreSQL's batching of the refresh grant's first
+	// read (refresh_reads.go).
+	refreshReads coalescer[[]byte, refreshRead]
+	clock        func() time.Time
 	// trace is the query tracer TraceQueries installs (nil: none). Its
 	// GORM callbacks are registered once, at open, before any goroutine
 	// can run a query: registering them later races with running queries.
@@ -245,6 +248,7 @@ func (db *DB) Shared() bool { return db.fl.shared }
 func (db *DB) Close() error {
 	db.stopBatches()
 	db.rotations.stop()
+	db.refreshReads.stop()
 	var errs []error
 	pools := []*gorm.DB{db.r, db.w}
 	if db.r == db.w {

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alexedwards/argon2id"
+
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/limit"
 )
@@ -38,5 +40,32 @@ func TestChangePasswordChecksLengthFirst(t *testing.T) {
 	}
 	if _, err := s.hashPassword(ctx, strings.Repeat("z", MaxPasswordBytes+1)); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("hashPassword of an overlong password: %v, want Invalid", err)
+	}
+}
+
+// TestDummyHashCostsAsMuchAsARealOne: the hash an unknown username is
+// compared with is a valid argon2id PHC string with the parameters real
+// hashes get (so the comparison takes as long), and no password matches it.
+func TestDummyHashCostsAsMuchAsARealOne(t *testing.T) {
+	genuine, err := argon2id.CreateHash("a real password", argonParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotParams, gotSalt, gotKey, err := argon2id.DecodeHash(dummyHash)
+	if err != nil {
+		t.Fatalf("dummy hash %q: %v", dummyHash, err)
+	}
+	wantParams, wantSalt, wantKey, err := argon2id.DecodeHash(genuine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *gotParams != *wantParams || len(gotSalt) != len(wantSalt) || len(gotKey) != len(wantKey) {
+		t.Errorf("dummy hash parameters %+v (salt %d, key %d bytes), a real hash's %+v (salt %d, key %d bytes)",
+			*gotParams, len(gotSalt), len(gotKey), *wantParams, len(wantSalt), len(wantKey))
+	}
+	for _, pw := range []string{"", "oauthdesk-dummy-password", "a real password"} {
+		if ok, err := argon2id.ComparePasswordAndHash(pw, dummyHash); err != nil || ok {
+			t.Errorf("password %q against the dummy hash: match %v, err %v", pw, ok, err)
+		}
 	}
 }

@@ -2,13 +2,13 @@ package admin
 
 import (
 	"context"
+	"encoding/base64"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
-
-	"github.com/alexedwards/argon2id"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/audit"
@@ -40,8 +40,16 @@ const MaxAuditUsername = 256
 // errBusy is the answer when no password-hashing slot frees up in time.
 var errBusy = apperr.Errorf(apperr.Unavailable, "The server is busy. Try again in a moment.")
 
-// dummyHash equalises sign-in time for unknown usernames.
-var dummyHash, _ = argon2id.CreateHash("oauthdesk-dummy-password", argonParams)
+// dummyHash equalises sign-in time for unknown usernames: comparing a
+// password with it runs argon2id with argonParams over a fixed salt, as
+// long as a comparison with a real hash. It is written out, not computed:
+// computing it (64 MiB, about a second of CPU and page faults on a small
+// machine) at package initialisation made every process pay it, each CLI
+// command and report included.
+var dummyHash = fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", // v=19: argon2 version 1.3, argon2id's
+	argonParams.Memory, argonParams.Iterations, argonParams.Parallelism,
+	base64.RawStdEncoding.EncodeToString(make([]byte, argonParams.SaltLength)),
+	base64.RawStdEncoding.EncodeToString(make([]byte, argonParams.KeyLength)))
 
 // Authenticate checks a username and password. A success is recorded in
 // the audit log at once (session.signin); failures are aggregated (see

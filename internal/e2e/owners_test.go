@@ -622,6 +622,10 @@ func TestOwnersUsers(t *testing.T) {
 	dave := e.member(t, "dave")
 	dp := e.pair(t, dave.a, app, app.Secret)
 	mustSucceed(t, e.cli(t, "user", "disable", dave.Username))
+	// Another process's commit reaches the server within
+	// store.PollInterval (README's consistency bounds); the CLI now
+	// returns well within it.
+	waitOtherProcess()
 	lcWantAPI(t, e.ts, dp.Access, http.StatusUnauthorized, "dave's token after `user disable`")
 	mustSucceed(t, e.cli(t, "user", "enable", dave.Username))
 	e.ts.newAgent(t).signIn(dave.Username, lcPassword)

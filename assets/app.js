@@ -210,7 +210,9 @@
             if (!picked && o.value === box.value) picked = o.getAttribute("data-id");
           });
         }
-        if (picked) hidden.value = picked;
+        // The list may have been replaced since the pick (the options
+        // follow what is typed): the name picked last keeps its id.
+        if (picked) { shown = box.value; id = picked; hidden.value = picked; }
         else if (v !== "" && box.value === shown) hidden.value = id;
         else hidden.value = v;
       }

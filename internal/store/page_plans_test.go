@@ -87,27 +87,13 @@ func TestPageCountPlansPostgres(t *testing.T) {
 		{"vso.code", 100, "pats_by_created"},
 		{"vso.release_manage", 3, "pats_scopes_trgm"},
 	} {
-		var traced []string
-		var targs [][]any
-		stop := db.TraceQueries(func(q string, args []any) {
-			if strings.HasPrefix(q, "SELECT p.*, u.username FROM pats p") {
-				traced, targs = append(traced, q), append(targs, args)
-			}
-		})
-		page, err := db.ListPATs(ctx, domain.PATFilter{Scope: c.scope, Limit: 100})
-		stop()
-		if err != nil {
-			t.Fatal(err)
-		}
+		page, q, args := tracePATListing(t, ctx, db, domain.PATFilter{Scope: c.scope, Limit: 100})
 		if len(page.Tokens) != c.found {
 			t.Errorf("scope %s: %d tokens, want %d", c.scope, len(page.Tokens), c.found)
 		}
-		if len(traced) != 1 {
-			t.Fatalf("scope %s: traced %d listing statements, want 1", c.scope, len(traced))
-		}
 		// The arguments as literals: the plan of this run's own
 		// arguments (a custom plan).
-		text := explainPlan(t, ctx, db, traced[0], targs[0], "force_custom_plan")
+		text := explainPlan(t, ctx, db, q, args, "force_custom_plan")
 		if !strings.Contains(text, c.uses) {
 			t.Errorf("scope %s: the plan does not use %s:\n%s", c.scope, c.uses, text)
 		}

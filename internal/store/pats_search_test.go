@@ -163,38 +163,11 @@ func TestPATSearchPlanPostgres(t *testing.T) {
 		{"RARE.own", 3, "users_username_trgm"},
 		{"zzzz-nothing", 0, "pats_name_trgm"},
 	} {
-		var traced []string
-		var targs [][]any
-		stop := db.TraceQueries(func(q string, args []any) {
-			if strings.HasPrefix(q, "SELECT p.*, u.username FROM pats p") {
-				traced, targs = append(traced, q), append(targs, args)
-			}
-		})
-		page, err := db.ListPATs(ctx, domain.PATFilter{Query: c.term, Limit: 100})
-		stop()
-		if err != nil {
-			t.Fatal(err)
-		}
+		page, q, args := tracePATListing(t, ctx, db, domain.PATFilter{Query: c.term, Limit: 100})
 		if len(page.Tokens) != c.found {
 			t.Errorf("%q: %d tokens, want %d", c.term, len(page.Tokens), c.found)
 		}
-		if len(traced) != 1 {
-			t.Fatalf("%q: traced %d listing statements, want 1", c.term, len(traced))
-		}
-		rows, err := db.sqlConn(ctx, false).QueryContext(ctx, "EXPLAIN (ANALYZE, COSTS OFF) "+traced[0], targs[0]...)
-		if err != nil {
-			t.Fatalf("EXPLAIN %s: %v", traced[0], err)
-		}
-		var plan []string
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, line)
-		}
-		rows.Close()
-		text := strings.Join(plan, "\n")
+		text := explainPlan(t, ctx, db, q, args, "force_custom_plan")
 		if !strings.Contains(text, c.index) {
 			t.Errorf("%q: the plan does not use %s:\n%s", c.term, c.index, text)
 		}
@@ -241,4 +214,27 @@ func TestPATSearchPlanPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// tracePATListing runs ListPATs with f and returns its page and the one
+// listing statement it sent with that statement's arguments (for
+// explainPlan). It fails the test unless exactly one was sent.
+func tracePATListing(t *testing.T, ctx context.Context, db *DB, f domain.PATFilter) (domain.PATPage, string, []any) {
+	t.Helper()
+	var traced []string
+	var targs [][]any
+	stop := db.TraceQueries(func(q string, args []any) {
+		if strings.HasPrefix(q, "SELECT p.*, u.username FROM pats p") {
+			traced, targs = append(traced, q), append(targs, args)
+		}
+	})
+	page, err := db.ListPATs(ctx, f)
+	stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(traced) != 1 {
+		t.Fatalf("%+v: traced %d listing statements, want 1", f, len(traced))
+	}
+	return page, traced[0], targs[0]
 }

@@ -4,10 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/oauthdesk/oauthdesk/internal/apperr"
 	"github.com/oauthdesk/oauthdesk/internal/domain"
@@ -62,39 +60,24 @@ func (db *DB) runRefreshReads(batch []*call[[]byte, refreshRead]) {
 var refreshWithAuthorizationPG = numberPlaceholders(refreshWithAuthorizationSQL)
 
 func (db *DB) refreshReadsOnce(batch []*call[[]byte, refreshRead]) ([]refreshRead, error) {
-	ctx := context.Background() // the batch is shared: no one caller's ctx cancels it
-	sqlDB, err := db.r.DB()
-	if err != nil {
-		return nil, err
+	var b pgx.Batch
+	for _, c := range batch {
+		b.Queue(refreshWithAuthorizationPG, c.in)
 	}
-	conn, err := sqlDB.Conn(ctx)
-	if err != nil {
-		return nil, translate(err, "refresh token")
-	}
-	defer conn.Close()
 	reads := make([]refreshRead, len(batch))
-	err = conn.Raw(func(dc any) error {
-		sc, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("store: batched reads need the pgx driver, not %T", dc)
-		}
-		var b pgx.Batch
-		for _, c := range batch {
-			b.Queue(refreshWithAuthorizationPG, c.in)
-		}
-		br := sc.Conn().SendBatch(ctx, &b)
+	// The batch is shared: no one caller's ctx cancels it.
+	err := pipeline(context.Background(), db.r, "refresh token", &b, func(br pgx.BatchResults) error {
 		for i := range batch {
 			t, a, err := scanRefreshWithAuthorization(noRowsAsSQL{br.QueryRow()})
 			if err != nil && !apperr.Is(err, apperr.NotFound) {
-				_ = br.Close()
 				return err
 			}
 			reads[i] = refreshRead{token: t, authz: a, err: err}
 		}
-		return br.Close()
+		return nil
 	})
 	if err != nil {
-		return nil, translate(err, "refresh token")
+		return nil, err
 	}
 	return reads, nil
 }

@@ -3,11 +3,9 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 )
@@ -129,48 +127,33 @@ RETURNING id`
 // so the batch commits once, all or nothing. It returns the successor ids
 // inserted.
 func (db *DB) rotateOnce(batch []*call[rotation, bool]) (map[string]bool, error) {
-	ctx := context.Background() // the batch is shared: no one caller's ctx cancels it
-	sqlDB, err := db.w.DB()
-	if err != nil {
-		return nil, err
+	var b pgx.Batch
+	for _, c := range batch {
+		t := c.in.next
+		var authTime pgtype.Timestamptz
+		if t.AuthTime != nil {
+			authTime = pgtype.Timestamptz{Time: t.AuthTime.UTC(), Valid: true}
+		}
+		b.Queue(rotateSQL, c.in.parent, utc(t.CreatedAt), t.ID, t.Hash, t.AuthorizationID, t.FamilyID, t.ClientID, t.UserID,
+			t.SecretID, joinScopes(t.Scopes), utc(t.ExpiresAt), authTime)
 	}
-	conn, err := sqlDB.Conn(ctx)
-	if err != nil {
-		return nil, translate(err, "refresh token")
-	}
-	defer conn.Close()
 	won := make(map[string]bool, len(batch))
-	err = conn.Raw(func(dc any) error {
-		sc, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("store: rotations need the pgx driver, not %T", dc)
-		}
-		var b pgx.Batch
-		for _, c := range batch {
-			t := c.in.next
-			var authTime pgtype.Timestamptz
-			if t.AuthTime != nil {
-				authTime = pgtype.Timestamptz{Time: t.AuthTime.UTC(), Valid: true}
-			}
-			b.Queue(rotateSQL, c.in.parent, utc(t.CreatedAt), t.ID, t.Hash, t.AuthorizationID, t.FamilyID, t.ClientID, t.UserID,
-				t.SecretID, joinScopes(t.Scopes), utc(t.ExpiresAt), authTime)
-		}
-		br := sc.Conn().SendBatch(ctx, &b)
+	// The batch is shared: no one caller's ctx cancels it.
+	err := pipeline(context.Background(), db.w, "refresh token", &b, func(br pgx.BatchResults) error {
 		for range batch {
 			var id string
 			switch err := br.QueryRow().Scan(&id); {
 			case errors.Is(err, pgx.ErrNoRows): // not rotatable
 			case err != nil:
-				_ = br.Close()
 				return err
 			default:
 				won[id] = true
 			}
 		}
-		return br.Close() // the commit's outcome
+		return nil
 	})
 	if err != nil {
-		return nil, translate(err, "refresh token")
+		return nil, err
 	}
 	return won, nil
 }

@@ -26,11 +26,12 @@ import (
 // PostgreSQL the rotations waiting at once go to the database in one
 // pipeline, one statement each, ended by one commit (flavor.coalesce),
 // so a batch costs one round trip instead of two per call plus BEGIN and
-// COMMIT. Errors: a storage error, ErrClosed.
+// COMMIT; rotationLoops batches run at once. Errors: a storage error,
+// ErrClosed.
 func (db *DB) RotateRefreshToken(ctx context.Context, parentID string, next domain.RefreshToken) (bool, error) {
 	next.ParentID, next.Forked = parentID, false
 	if db.fl.coalesce && !db.inWriteTx(ctx) {
-		return db.rotations.do(ctx, db.fl.committers, db.runRotations, rotation{parent: parentID, next: next})
+		return db.rotations.do(ctx, rotationLoops, db.runRotations, rotation{parent: parentID, next: next})
 	}
 	var won bool
 	err := db.BatchTx(ctx, func(ctx context.Context) error {
@@ -47,6 +48,22 @@ func (db *DB) RotateRefreshToken(ctx context.Context, parentID string, next doma
 	})
 	return won && err == nil, err
 }
+
+// rotationLoops is how many batches of rotations run at once on
+// PostgreSQL: two, where BatchTx runs the flavor's committers (eight). A
+// batch is one round trip, so one batch can be sent while the other
+// commits; more batches at once only make each smaller. Each rotation
+// of a batch locks (FOR KEY SHARE, by its three foreign keys) the rows of
+// its authorization, app and user, and a row locked by two open
+// transactions gets a MultiXact; a batch locks each row once however
+// many of its rotations share it. Measured with BenchmarkRotateRefresh on
+// PostgreSQL 15 (32 callers, one authorization, a quiet 2-CPU machine,
+// 20,000 refreshes a run, CPU per refresh of the database server): 8
+// loops 160–175 µs and 136–149 µs of wall time an operation; 4 loops
+// 135–162 µs; 2 loops 106–127 µs and 104–121 µs an operation; 1 loop
+// 99–131 µs but up to 151 µs an operation (one commit's wait holds every
+// rotation).
+const rotationLoops = 2
 
 // rotation is one RotateRefreshToken call for PostgreSQL's batches.
 type rotation struct {

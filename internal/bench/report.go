@@ -78,8 +78,8 @@ func (r *report) finish() {
 	add(scIntrospect, "≥ 0.3 × ceiling", fmt.Sprintf("%.3f", in.Ratio), in.Ratio >= 0.3)
 	add(scRevoked, "every revoked token 401", fmt.Sprintf("%d not 401 of %d", rv.Errors, rv.Requests), rv.Errors == 0 && rv.Requests > 0)
 	if rp := by[scRefresh+postgresSuffix]; rf.Ratio > 0 && rf.RPS > 0 {
-		// Issue "PostgreSQL where it counts": refresh on PostgreSQL at
-		// least 0.8 × refresh on SQLite in one run. Judged, like the rows
+		// Refresh on PostgreSQL at least 0.8 × refresh on SQLite in one
+		// run (the replicas mode close to one file). Judged, like the rows
 		// above, by the ratios to the ceiling measured just before each
 		// row (the PostgreSQL row runs minutes after the SQLite one, and
 		// the machine drifts); the ratio of req/s is printed beside it.

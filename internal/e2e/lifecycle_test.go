@@ -616,6 +616,7 @@ func TestLifecycleStagedRotation(t *testing.T) {
 				if !strings.Contains(r.stdout, "Retired the primary secret") {
 					t.Errorf("retire-secret output\n%s", r)
 				}
+				time.Sleep(crossProcessBound)
 			},
 		},
 	}
@@ -1181,6 +1182,7 @@ func TestLifecycleDelete(t *testing.T) {
 			if r := e.cli(t, "app", "delete", app.ClientID, "--yes"); r.code == 0 {
 				t.Errorf("deleting again succeeded\n%s", r)
 			}
+			time.Sleep(crossProcessBound) // the server sees the CLI's commit within it
 		}},
 	}
 	for _, c := range cases {
@@ -1375,6 +1377,7 @@ func TestLifecyclePolicy(t *testing.T) {
 		mustSucceed(t, e.cli(t, "policy", "set", "third-party-oauth", "off"))
 		mustSucceed(t, e.cli(t, "authz", "revoke", "--id", p.AuthzID))
 		mustSucceed(t, e.cli(t, "policy", "set", "third-party-oauth", "on"))
+		time.Sleep(crossProcessBound)
 		lcWantAPI(t, e.ts, p.Access, http.StatusUnauthorized, "revoked while the policy was off")
 	})
 }

@@ -8,13 +8,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/oauthdesk/oauthdesk/internal/domain"
 	"github.com/oauthdesk/oauthdesk/internal/server"
-	"github.com/oauthdesk/oauthdesk/internal/store"
 )
 
 // dirEnv is a test server with a known key file, so that the CLI (another
@@ -46,10 +44,6 @@ func (e *dirEnv) cli(t *testing.T, stdin string, args ...string) cliResult {
 	t.Helper()
 	return oauthdesk(t, cliRun{stdin: stdin}, append([]string{"--db", e.ts.DBPath, "--key-file", e.keyFile}, args...)...)
 }
-
-// waitOtherProcess waits out the bound within which the server sees a
-// commit of another process (the CLI).
-func waitOtherProcess() { time.Sleep(store.PollInterval + 150*time.Millisecond) }
 
 // ldapSignIn posts the password form with the directory chosen.
 func (a *agent) ldapSignIn(connector, username, password string) response {

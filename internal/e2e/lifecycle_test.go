@@ -460,7 +460,7 @@ func lcRotateCLI(t *testing.T, e *lcEnv, clientID, slot string) lcSecretJSON {
 	t.Helper()
 	before := time.Now()
 	r := mustSucceed(t, e.cli(t, "app", "rotate-secret", clientID, "--slot", slot, "--json"))
-	time.Sleep(crossProcessBound)
+	waitOtherProcess()
 	var keys map[string]any
 	if err := json.Unmarshal([]byte(r.stdout), &keys); err != nil {
 		t.Fatalf("rotate-secret --json: %v\n%s", err, r)
@@ -616,7 +616,7 @@ func TestLifecycleStagedRotation(t *testing.T) {
 				if !strings.Contains(r.stdout, "Retired the primary secret") {
 					t.Errorf("retire-secret output\n%s", r)
 				}
-				time.Sleep(crossProcessBound)
+				waitOtherProcess()
 			},
 		},
 	}
@@ -1055,10 +1055,14 @@ func TestLifecycleRevoke(t *testing.T) {
 // of a CLI change once this much time has passed.
 const crossProcessBound = time.Second
 
+// waitOtherProcess waits out crossProcessBound: the one wait of every
+// test that checks the aftermath of another process's change.
+func waitOtherProcess() { time.Sleep(crossProcessBound) }
+
 func lcRevokeCLI(t *testing.T, e *lcEnv, args ...string) int {
 	t.Helper()
 	r := mustSucceed(t, e.cli(t, append(append([]string{"authz", "revoke"}, args...), "--json")...))
-	time.Sleep(crossProcessBound)
+	waitOtherProcess()
 	var out map[string]int
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || len(out) != 1 {
 		t.Fatalf("authz revoke --json: want {\"revoked\": n}: %v\n%s", err, r)
@@ -1182,7 +1186,7 @@ func TestLifecycleDelete(t *testing.T) {
 			if r := e.cli(t, "app", "delete", app.ClientID, "--yes"); r.code == 0 {
 				t.Errorf("deleting again succeeded\n%s", r)
 			}
-			time.Sleep(crossProcessBound) // the server sees the CLI's commit within it
+			waitOtherProcess() // the server sees the CLI's commit within it
 		}},
 	}
 	for _, c := range cases {
@@ -1304,7 +1308,7 @@ func TestLifecyclePolicy(t *testing.T) {
 			if !strings.Contains(r.stdout, "now "+v) {
 				t.Errorf("policy set output\n%s", r)
 			}
-			time.Sleep(crossProcessBound)
+			waitOtherProcess()
 		}},
 	}
 	adminPages := func(app registeredApp) []string {
@@ -1377,7 +1381,7 @@ func TestLifecyclePolicy(t *testing.T) {
 		mustSucceed(t, e.cli(t, "policy", "set", "third-party-oauth", "off"))
 		mustSucceed(t, e.cli(t, "authz", "revoke", "--id", p.AuthzID))
 		mustSucceed(t, e.cli(t, "policy", "set", "third-party-oauth", "on"))
-		time.Sleep(crossProcessBound)
+		waitOtherProcess()
 		lcWantAPI(t, e.ts, p.Access, http.StatusUnauthorized, "revoked while the policy was off")
 	})
 }

@@ -42,7 +42,7 @@ func TestExpiredSecret(t *testing.T) {
 	}
 	// A write from outside the server, as another process's: the server
 	// sees it within the documented bound.
-	time.Sleep(crossProcessBound)
+	waitOtherProcess()
 	short := postToken(t, ts.URL, formType, refreshBody(app.Secret, pair.str("refresh_token"), callbackURL))
 	if short.Status != http.StatusOK {
 		t.Fatalf("refresh before expiry: %d %v", short.Status, short.Raw)
@@ -55,7 +55,7 @@ func TestExpiredSecret(t *testing.T) {
 	if _, err := db.Exec(`UPDATE client_secrets SET expires_at = ? WHERE client_id = ? AND retired_at IS NULL`, time.Now().UTC().Add(-time.Second), app.ClientID); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(crossProcessBound)
+	waitOtherProcess()
 	wantTokenError(t, postToken(t, ts.URL, formType, codeBody(app.Secret, pendingCode, callbackURL)),
 		http.StatusBadRequest, "invalid_request", "Client secret is expired.")
 	wantTokenError(t, postToken(t, ts.URL, formType, refreshBody(app.Secret, short.str("refresh_token"), callbackURL)),

@@ -79,10 +79,10 @@ func (r *report) finish() {
 	add(scRevoked, "every revoked token 401", fmt.Sprintf("%d not 401 of %d", rv.Errors, rv.Requests), rv.Errors == 0 && rv.Requests > 0)
 	if rp := by[scRefresh+postgresSuffix]; rf.Ratio > 0 && rf.RPS > 0 {
 		// Refresh on PostgreSQL at least 0.8 × refresh on SQLite in one
-		// run (the replicas mode close to one file). Judged, like the rows
-		// above, by the ratios to the ceiling measured just before each
-		// row (the PostgreSQL row runs minutes after the SQLite one, and
-		// the machine drifts); the ratio of req/s is printed beside it.
+		// run (the replicas mode close to one file). The two rows run back
+		// to back (main.go); judged, like the rows above, by the ratios to
+		// the ceiling measured just before each, with the ratio of req/s
+		// printed beside it.
 		add(scRefresh+postgresSuffix, "≥ 0.8 × the SQLite row (ratio to ceiling)",
 			fmt.Sprintf("%.2f; req/s %.2f", rp.Ratio/rf.Ratio, rp.RPS/rf.RPS), rp.Ratio >= 0.8*rf.Ratio)
 	}

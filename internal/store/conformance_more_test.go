@@ -60,6 +60,42 @@ func testMigrateRefusesNewerSchema(t *testing.T, newDB func(testing.TB) *DB) {
 	}
 }
 
+// testRefreshTokenKeys: a refresh token must name an authorization, app
+// and user that exist; on PostgreSQL one key on the three columns
+// (migration 00030) also refuses an app or user other than the
+// authorization's, which SQLite's three separate keys let through. Only
+// the consistent token is stored.
+func testRefreshTokenKeys(t *testing.T, newDB func(testing.TB) *DB) {
+	ctx := t.Context()
+	db := newDB(t)
+	u, v := mkUser(t, ctx, db, "ursula"), mkUser(t, ctx, db, "victor")
+	a := mkApp(t, ctx, db, u, "Keys", "Co")
+	b := mkApp(t, ctx, db, v, "Other", "Co")
+	z := mkAuthz(t, ctx, db, u, a)
+	good := mkRefresh(t, ctx, db, z, "fam")
+	bad := func(name string, edit func(*domain.RefreshToken)) {
+		t.Helper()
+		rt := good
+		rt.ID = "rt-" + name
+		rt.Hash = []byte("hash-" + name)
+		edit(&rt)
+		if err := db.CreateRefreshToken(ctx, rt); err == nil {
+			t.Errorf("%s: stored", name)
+		}
+	}
+	bad("no such authorization", func(rt *domain.RefreshToken) { rt.AuthorizationID = "nope" })
+	bad("no such app", func(rt *domain.RefreshToken) { rt.ClientID = "nope" })
+	bad("no such user", func(rt *domain.RefreshToken) { rt.UserID = "nope" })
+	want := int64(1)
+	if db.fl.name == "postgres" {
+		bad("another user", func(rt *domain.RefreshToken) { rt.UserID = v.ID })
+		bad("another app", func(rt *domain.RefreshToken) { rt.ClientID = b.ClientID })
+	}
+	if n := count(t, db, "refresh_tokens"); n != want {
+		t.Errorf("%d refresh tokens stored, want %d (the consistent one)", n, want)
+	}
+}
+
 // testAuditActorIsUserSubject: an event that concerns no other user
 // names its acting user as its user subject (so a user's activity holds
 // what they did), one about another user keeps that user; migration 00029

@@ -20,6 +20,7 @@ var suite = []struct {
 	{"Migrate", testMigrateIsIdempotentAndCreatesTables},
 	{"MigrateRefusesNewerSchema", testMigrateRefusesNewerSchema},
 	{"AuditActorIsUserSubject", testAuditActorIsUserSubject},
+	{"RefreshTokenKeys", testRefreshTokenKeys},
 	{"WriteInsideReadTxFails", testWriteInsideReadTxFails},
 	{"UsernameUniqueCaseInsensitive", testUsernameUniqueCaseInsensitive},
 	{"WriteTxRollbackAndNesting", testWriteTxRollbackAndNesting},

@@ -338,6 +338,10 @@ func TestOwners(t *testing.T) {
 		{"hand over to carol", func() error { _, err := f.svc.HandOver(f.ctx, id, alice.ID, "carol"); return err }, "", []string{"carol*", "bob"}},
 		{"removing the primary promotes the other", func() error { return f.svc.RemoveOwner(f.ctx, id, carol.ID) }, "", []string{"bob*"}},
 		{"a non-owner is not removed", func() error { return f.svc.RemoveOwner(f.ctx, id, alice.ID) }, apperr.NotFound, []string{"bob*"}},
+		{"carol joins again", func() error { _, err := f.svc.AddOwner(f.ctx, id, "carol"); return err }, "", []string{"bob*", "carol"}},
+		{"carol is disabled", func() error { _, err := f.svc.SetDisabled(f.ctx, carol.ID, true); return err }, "", []string{"bob*", "carol"}},
+		{"the last active owner cannot leave", func() error { return f.svc.RemoveOwner(f.ctx, id, bob.ID) }, apperr.Conflict, []string{"bob*", "carol"}},
+		{"a disabled owner is removed", func() error { return f.svc.RemoveOwner(f.ctx, id, carol.ID) }, "", []string{"bob*"}},
 	}
 	for _, st := range steps {
 		wantCode(t, st.do(), st.want)

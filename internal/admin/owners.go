@@ -101,7 +101,8 @@ func (s *OwnerService) RemoveOwner(ctx context.Context, clientID, userID string)
 // records action with the removed owner and, if it was the primary, the
 // new one (the longest-standing active owner left, else the
 // longest-standing one); extra details are added to the event. Errors:
-// NotFound (not an owner); Conflict for the last owner.
+// NotFound (not an owner); Conflict for the last owner, or the last
+// active one (domain.LastActiveOwner).
 func (s *OwnerService) removeOwner(ctx context.Context, app domain.App, userID string, now time.Time, action string, extra map[string]any) error {
 	owners, err := s.store.AppOwners(ctx, app.ClientID)
 	if err != nil {
@@ -114,6 +115,9 @@ func (s *OwnerService) removeOwner(ctx context.Context, app domain.App, userID s
 	if len(owners) == 1 {
 		return apperr.Errorf(apperr.Conflict, "%s is the only owner of %s: an app always keeps at least one owner. Add another owner or hand it over first.", owners[0].Username, app.Name)
 	}
+	if domain.LastActiveOwner(owners, userID) {
+		return apperr.Errorf(apperr.Conflict, "%s is the only active owner of %s (the others are disabled): an app always keeps an owner who can manage it. Add another owner or hand it over first.", owners[idx].Username, app.Name)
+	}
 	gone := owners[idx]
 	if _, err := s.store.RemoveAppOwner(ctx, app.ClientID, userID); err != nil {
 		return err
@@ -125,10 +129,10 @@ func (s *OwnerService) removeOwner(ctx context.Context, app domain.App, userID s
 	if gone.Primary {
 		rest := slices.Delete(slices.Clone(owners), idx, idx+1)
 		active := func(o domain.AppOwner) int {
-			if o.Deleted || o.Disabled {
-				return 1
+			if o.Active() {
+				return 0
 			}
-			return 0
+			return 1
 		}
 		slices.SortStableFunc(rest, func(a, b domain.AppOwner) int {
 			if d := active(a) - active(b); d != 0 {

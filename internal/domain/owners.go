@@ -44,6 +44,27 @@ type AppOwner struct {
 	Disabled bool
 }
 
+// Active reports whether the owner may manage the app: neither deleted
+// nor disabled.
+func (o AppOwner) Active() bool { return !o.Deleted && !o.Disabled }
+
+// LastActiveOwner reports whether removing userID from owners (an app's
+// owners, as AppOwners lists them) would leave the app with no active
+// owner while userID is one: nobody would be left who can manage it.
+// Removing an owner who is disabled or deleted never does.
+func LastActiveOwner(owners []AppOwner, userID string) bool {
+	leaving, others := false, 0
+	for _, o := range owners {
+		switch {
+		case o.UserID == userID:
+			leaving = o.Active()
+		case o.Active():
+			others++
+		}
+	}
+	return leaving && others == 0
+}
+
 // Authorization states: the true state of a user's grant.
 const (
 	// AuthActive: a live refresh token exists (unused, unrevoked,

@@ -210,6 +210,28 @@ func TestOwnersMemberManagesOwnApp(t *testing.T) {
 	if len(owners) != 2 || owners[0].Username != bob.Username || !owners[0].Primary || owners[1].Username != carol.Username {
 		t.Errorf("owners after hand-over: %+v, want bob (primary) and carol", owners)
 	}
+	// An app always keeps an owner who can manage it: with carol
+	// disabled, bob may not leave it to her (the confirmation says so
+	// first), and both still own it; enabled again, she may take it.
+	if _, err := e.ts.App.Admin.SetDisabled(context.Background(), carol.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := bob.a.get(base + "/owners/" + bob.ID + "/remove"); got.Status != http.StatusSeeOther {
+		t.Errorf("the confirmation of leaving to a disabled co-owner: %d, want 303 back to the app", got.Status)
+	}
+	if flash := lcFlash(t, bob.a, base); !strings.Contains(flash, "only active owner") {
+		t.Errorf("the confirmation of leaving to a disabled co-owner: flash %q", flash)
+	}
+	ownPost(t, bob.a, base, base+"/owners/"+bob.ID+"/remove", nil)
+	if flash := lcFlash(t, bob.a, base); !strings.Contains(flash, "only active owner") {
+		t.Errorf("leaving to a disabled co-owner: flash %q", flash)
+	}
+	if owners, _ := e.ts.App.Admin.AppOwners(context.Background(), app.ClientID); len(owners) != 2 || owners[0].Username != bob.Username {
+		t.Errorf("owners after bob tried to leave to disabled carol: %+v, want bob (primary) and carol", owners)
+	}
+	if _, err := e.ts.App.Admin.SetDisabled(context.Background(), carol.ID, false); err != nil {
+		t.Fatal(err)
+	}
 	// An app always keeps at least one owner.
 	r = ownPost(t, bob.a, base, base+"/owners/"+carol.ID+"/remove", nil)
 	wantStatus(t, r, http.StatusSeeOther, "remove carol")

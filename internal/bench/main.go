@@ -157,7 +157,7 @@ func run(ctx context.Context, o options) (*report, error) {
 	}
 	if pg != nil {
 		if b.server != nil {
-			b.server.stop() // one loaded server at a time
+			b.server.stop() // SQLite's rows are done: one server up from here
 		}
 		for _, sc := range scenarios() {
 			if sc.ceiling || sc.name == scRefresh || !selected(o.only, sc.name) {

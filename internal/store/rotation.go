@@ -54,9 +54,8 @@ func (db *DB) RotateRefreshToken(ctx context.Context, parentID string, next doma
 // batch is one round trip, so one batch can be sent while the other
 // commits; more batches at once only make each smaller: more commits and
 // round trips per refresh, and more open transactions taking the
-// key-share locks of the three foreign keys on the same authorization,
-// app and user rows (a batch takes each once, however many of its
-// rotations share it). Measured with BenchmarkRotateRefresh on
+// key-share lock of the foreign key on the same authorization row (a
+// batch takes it once, however many of its rotations share it). Measured with BenchmarkRotateRefresh on
 // PostgreSQL 15 (32 callers, one authorization, a quiet 2-CPU machine,
 // 20,000 refreshes a run, CPU per refresh of the database server): 8
 // loops 160–175 µs and 136–149 µs of wall time an operation; 4 loops

@@ -116,7 +116,7 @@ func (s *OwnerService) removeOwner(ctx context.Context, app domain.App, userID s
 		return apperr.Errorf(apperr.Conflict, "%s is the only owner of %s: an app always keeps at least one owner. Add another owner or hand it over first.", owners[0].Username, app.Name)
 	}
 	if domain.LastActiveOwner(owners, userID) {
-		return apperr.Errorf(apperr.Conflict, "%s is the only active owner of %s (the others are disabled): an app always keeps an owner who can manage it. Add another owner or hand it over first.", owners[idx].Username, app.Name)
+		return apperr.Errorf(apperr.Conflict, "%s is the only active owner of %s (no other owner is active): an app always keeps an owner who can manage it. Add another owner or hand it over first.", owners[idx].Username, app.Name)
 	}
 	gone := owners[idx]
 	if _, err := s.store.RemoveAppOwner(ctx, app.ClientID, userID); err != nil {

@@ -20,8 +20,8 @@ const postgresSuffix = " · PostgreSQL"
 // postgresRun is the PostgreSQL half of a run: a second oauthdesk server
 // on a fresh database of the server OAUTHDESK_TEST_POSTGRES names, built
 // from the same binaries and measured against the same ceiling process.
-// Its rows are named scenario + postgresSuffix, so they print beside
-// SQLite's and the ratios divide by the same ceiling.
+// Its rows are named scenario + postgresSuffix, and their ratios divide
+// by the ceiling measured just before each, as SQLite's do.
 type postgresRun struct {
 	pb    *bench
 	admin *sql.DB

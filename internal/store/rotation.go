@@ -55,13 +55,13 @@ func (db *DB) RotateRefreshToken(ctx context.Context, parentID string, next doma
 // commits; more batches at once only make each smaller: more commits and
 // round trips per refresh, and more open transactions taking the
 // key-share lock of the foreign key on the same authorization row (a
-// batch takes it once, however many of its rotations share it). Measured with BenchmarkRotateRefresh on
-// PostgreSQL 15 (32 callers, one authorization, a quiet 2-CPU machine,
-// 20,000 refreshes a run, CPU per refresh of the database server): 8
-// loops 160–175 µs and 136–149 µs of wall time an operation; 4 loops
-// 135–162 µs; 2 loops 106–127 µs and 104–121 µs an operation; 1 loop
-// 99–131 µs but up to 151 µs an operation (one commit's wait holds every
-// rotation).
+// batch takes it once, however many of its rotations share it).
+// Measured with BenchmarkRotateRefresh on PostgreSQL 15 (32 callers, one
+// authorization, a quiet 2-CPU machine, 20,000 refreshes a run, CPU per
+// refresh of the database server): 8 loops 160–175 µs and 136–149 µs of
+// wall time an operation; 4 loops 135–162 µs; 2 loops 106–127 µs and
+// 104–121 µs an operation; 1 loop 99–131 µs but up to 151 µs an
+// operation (one commit's wait holds every rotation).
 const rotationLoops = 2
 
 // rotation is one RotateRefreshToken call for PostgreSQL's batches.

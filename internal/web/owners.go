@@ -541,7 +541,7 @@ func (s *Server) ownerRemoveConfirm(c echo.Context) error {
 			return s.flashTo(c, base, o.Username+" is the only owner of "+app.Name+": an app always keeps at least one owner.")
 		}
 		if domain.LastActiveOwner(owners, o.UserID) {
-			return s.flashTo(c, base, o.Username+" is the only active owner of "+app.Name+" (the others are disabled): an app always keeps an owner who can manage it.")
+			return s.flashTo(c, base, o.Username+" is the only active owner of "+app.Name+" (no other owner is active): an app always keeps an owner who can manage it.")
 		}
 		p := views.ConfirmPage{Nav: views.Nav{Active: "apps"}, Title: "Remove " + o.Username + " from the owners of " + app.Name + "?",
 			Message: o.Username + " no longer sees or manages the app from their profile. Nothing else changes: its secrets, authorizations and tokens stay.",

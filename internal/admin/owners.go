@@ -96,6 +96,24 @@ func (s *OwnerService) RemoveOwner(ctx context.Context, clientID, userID string)
 	})
 }
 
+// RemovalRefused returns why userID, one of owners (the app's, as
+// AppOwners lists them), may not stop owning the app, or nil: a Conflict
+// for its only owner, or for its only active one while the others are
+// disabled or deleted (domain.LastActiveOwner). The confirmation page
+// asks it before offering the removal; removeOwner before doing it.
+func RemovalRefused(app domain.App, owners []domain.AppOwner, userID string) error {
+	idx := slices.IndexFunc(owners, func(o domain.AppOwner) bool { return o.UserID == userID })
+	switch {
+	case idx < 0:
+		return nil
+	case len(owners) == 1:
+		return apperr.Errorf(apperr.Conflict, "%s is the only owner of %s: an app always keeps at least one owner. Add another owner or hand it over first.", owners[idx].Username, app.Name)
+	case domain.LastActiveOwner(owners, userID):
+		return apperr.Errorf(apperr.Conflict, "%s is the only active owner of %s (no other owner is active): an app always keeps an owner who can manage it. Add another owner or hand it over first.", owners[idx].Username, app.Name)
+	}
+	return nil
+}
+
 // removeOwner removes userID from the app's owners inside the caller's
 // write transaction (the owner rows locked first, see AppOwners) and
 // records action with the removed owner and, if it was the primary, the
@@ -112,11 +130,8 @@ func (s *OwnerService) removeOwner(ctx context.Context, app domain.App, userID s
 	if idx < 0 {
 		return apperr.Errorf(apperr.NotFound, "That user does not own %s.", app.Name)
 	}
-	if len(owners) == 1 {
-		return apperr.Errorf(apperr.Conflict, "%s is the only owner of %s: an app always keeps at least one owner. Add another owner or hand it over first.", owners[0].Username, app.Name)
-	}
-	if domain.LastActiveOwner(owners, userID) {
-		return apperr.Errorf(apperr.Conflict, "%s is the only active owner of %s (no other owner is active): an app always keeps an owner who can manage it. Add another owner or hand it over first.", owners[idx].Username, app.Name)
+	if err := RemovalRefused(app, owners, userID); err != nil {
+		return err
 	}
 	gone := owners[idx]
 	if _, err := s.store.RemoveAppOwner(ctx, app.ClientID, userID); err != nil {

@@ -537,11 +537,8 @@ func (s *Server) ownerRemoveConfirm(c echo.Context) error {
 		if o.UserID != c.Param("user_id") {
 			continue
 		}
-		if len(owners) == 1 {
-			return s.flashTo(c, base, o.Username+" is the only owner of "+app.Name+": an app always keeps at least one owner.")
-		}
-		if domain.LastActiveOwner(owners, o.UserID) {
-			return s.flashTo(c, base, o.Username+" is the only active owner of "+app.Name+" (no other owner is active): an app always keeps an owner who can manage it.")
+		if err := admin.RemovalRefused(app, owners, o.UserID); err != nil {
+			return s.flashTo(c, base, apperr.ErrorMessage(err))
 		}
 		p := views.ConfirmPage{Nav: views.Nav{Active: "apps"}, Title: "Remove " + o.Username + " from the owners of " + app.Name + "?",
 			Message: o.Username + " no longer sees or manages the app from their profile. Nothing else changes: its secrets, authorizations and tokens stay.",
